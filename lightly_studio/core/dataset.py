@@ -1,0 +1,265 @@
+"""Dataset: a named collection of samples in the database file, and its entry points."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from lightly_studio.db import get_connection, transaction
+from lightly_studio.errors import DatasetExistsError, DatasetNotFoundError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
+
+    from lightly_studio.core.dataset_query import DatasetQuery, MatchExpression
+    from lightly_studio.core.sample import Sample
+
+logger = logging.getLogger("lightly_studio")
+
+DEFAULT_DATASET_NAME = "default_dataset"
+
+
+class Dataset:
+    """Base of ImageDataset and VideoDataset: everything that does not depend on media kind."""
+
+    kind: ClassVar[str] = "image"  # dataset.kind in the DB
+    sample_kind: ClassVar[str] = "image"  # kind of the samples a plain query returns
+
+    def __init__(self, dataset_id: uuid.UUID, name: str) -> None:
+        self.dataset_id = dataset_id if isinstance(dataset_id, uuid.UUID) else uuid.UUID(
+            str(dataset_id))
+        self.name = name
+
+    # -- creating and loading -------------------------------------------------------------------
+    @classmethod
+    def create(cls, name: str | None = None) -> Dataset:
+        """Create a new, empty dataset. Raises if a dataset of that name exists."""
+        name = DEFAULT_DATASET_NAME if name is None else name
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"A dataset name must be a non-empty string, got {name!r}.")
+        with transaction() as con:
+            if _find(con, name) is not None:
+                raise DatasetExistsError(
+                    f"A dataset named {name!r} already exists in this database. Use "
+                    f"{cls.__name__}.load({name!r}) or load_or_create() to reuse it, or pick "
+                    "another name."
+                )
+            dataset_id = uuid.uuid4()
+            con.execute("INSERT INTO dataset VALUES ($1, $2, $3, $4)",
+                        [str(dataset_id), name, cls.kind, dt.datetime.now()])
+        return cls(dataset_id, name)
+
+    @classmethod
+    def load(cls, name: str | None = None) -> Dataset:
+        """Load an existing dataset by name.
+
+        Without a name: the default dataset, or the only dataset of this kind in the file.
+        """
+        con = get_connection()
+        if name is None:
+            row = _find(con, DEFAULT_DATASET_NAME)
+            if row is None:
+                rows = con.execute("SELECT dataset_id, name, kind FROM dataset WHERE kind = $1",
+                                   [cls.kind]).fetchall()
+                if len(rows) == 1:
+                    row = rows[0]
+                else:
+                    names = ", ".join(repr(r[1]) for r in rows) or "none"
+                    raise DatasetNotFoundError(
+                        f"No dataset name given and no single {cls.kind} dataset to pick "
+                        f"(datasets: {names}). Pass a name."
+                    )
+        else:
+            row = _find(con, name)
+            if row is None:
+                names = ", ".join(repr(r[0]) for r in con.execute(
+                    "SELECT name FROM dataset ORDER BY name").fetchall()) or "none"
+                from lightly_studio.db import db_file
+
+                raise DatasetNotFoundError(
+                    f"No dataset named {name!r} in {db_file()} (datasets: {names}). "
+                    f"Create it with {cls.__name__}.create({name!r}) or load_or_create()."
+                )
+        dataset_id, found_name, kind = row
+        if kind != cls.kind:
+            raise DatasetNotFoundError(
+                f"Dataset {found_name!r} holds {kind}s; open it with the matching class "
+                f"({'VideoDataset' if kind == 'video' else 'ImageDataset'})."
+            )
+        return cls(dataset_id, found_name)
+
+    @classmethod
+    def load_or_create(cls, name: str | None = None) -> Dataset:
+        """Load the dataset if it exists, else create it."""
+        try:
+            return cls.load(name if name is not None else DEFAULT_DATASET_NAME)
+        except DatasetNotFoundError:
+            if _find(get_connection(), name or DEFAULT_DATASET_NAME) is not None:
+                raise
+            return cls.create(name)
+
+    @staticmethod
+    def _from_id(dataset_id: uuid.UUID) -> Dataset:
+        """The dataset with this id, as an instance of the class matching its kind."""
+        row = get_connection().execute(
+            "SELECT name, kind FROM dataset WHERE dataset_id = $1", [str(dataset_id)]
+        ).fetchone()
+        if row is None:
+            raise DatasetNotFoundError(f"No dataset with id {dataset_id}.")
+        if row[1] == "video":
+            from lightly_studio.core.video_dataset import VideoDataset
+
+            return VideoDataset(dataset_id, row[0])
+        from lightly_studio.core.image_dataset import ImageDataset
+
+        return ImageDataset(dataset_id, row[0])
+
+    @staticmethod
+    def list_names() -> list[str]:
+        """Names of all datasets in the database file."""
+        return [r[0] for r in get_connection().execute(
+            "SELECT name FROM dataset ORDER BY name").fetchall()]
+
+    # -- samples -----------------------------------------------------------------------------------
+    def query(self) -> DatasetQuery:
+        """A fresh query over all samples of the dataset."""
+        from lightly_studio.core.dataset_query import DatasetQuery
+
+        return DatasetQuery(self)
+
+    def match(self, expression: MatchExpression) -> DatasetQuery:
+        """A query of the samples for which ``expression`` holds."""
+        return self.query().match(expression)
+
+    def __iter__(self) -> Iterator[Sample]:
+        return iter(self.query())
+
+    def __len__(self) -> int:
+        return self.query().count()
+
+    def __getitem__(self, key: slice | int) -> Any:
+        return self.query()[key]
+
+    def get_sample(self, sample_id: uuid.UUID | str) -> Sample:
+        """The sample with this id; KeyError when the dataset has none."""
+        from lightly_studio.core.sample import SAMPLE_CLASS_BY_KIND
+
+        cursor = get_connection().execute(
+            "SELECT * FROM sample WHERE sample_id = $1 AND dataset_id = $2",
+            [str(sample_id), str(self.dataset_id)],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            raise KeyError(f"No sample {sample_id} in dataset {self.name!r}.")
+        record = dict(zip([d[0] for d in cursor.description], row))
+        return SAMPLE_CLASS_BY_KIND[record["kind"]](record)
+
+    def sort_by_similarity(self, text: str | None = None, samples: list | None = None,
+                           k: int | None = None,
+                           embedding_model_name: str | None = None) -> DatasetQuery:
+        """All samples ordered by similarity to a text or example samples (see DatasetQuery)."""
+        return self.query().sort_by_similarity(text=text, samples=samples, k=k,
+                                               embedding_model_name=embedding_model_name)
+
+    @property
+    def tags(self) -> list[str]:
+        """Names of the dataset's sample tags."""
+        from lightly_studio.core.tags import list_tags
+
+        return list_tags(get_connection(), self.dataset_id)["name"].to_list()
+
+    @property
+    def metadata_keys(self) -> dict[str, str]:
+        """Metadata keys of the dataset and the value type each holds."""
+        from lightly_studio.core.metadata import metadata_keys
+
+        return metadata_keys(get_connection(), self.dataset_id)
+
+    # -- export ---------------------------------------------------------------------------------
+    def export(self, query: DatasetQuery | None = None):
+        """Exporter for the whole dataset or a query of it: COCO, YOLO, captions, CSV."""
+        from lightly_studio.export import DatasetExport
+
+        return DatasetExport(self, query if query is not None else self.query())
+
+    # -- embeddings -----------------------------------------------------------------------------
+    def compute_embeddings(self, embedding_model: str | None = None) -> int:
+        """Embed every sample that has no embedding for the model yet. Returns how many."""
+        from lightly_studio.embed import compute_embeddings
+
+        return compute_embeddings(self, embedding_model=embedding_model)
+
+    @property
+    def embedding_models(self) -> list[str]:
+        """Names of the embedding models with vectors in this dataset."""
+        from lightly_studio.embed import embedding_model_names
+
+        return embedding_model_names(self)
+
+    def add_embeddings(self, name: str, sample_ids: list, vectors: np.ndarray | Any) -> None:
+        """Store your own vectors (numpy or torch, one row per sample id) under ``name``."""
+        from lightly_studio.embed import add_embeddings
+
+        add_embeddings(self, name, sample_ids, vectors)
+
+    def compute_typicality_metadata(self, metadata_name: str = "typicality",
+                                    embedding_model_name: str | None = None, **kwargs) -> str:
+        """Store each sample's typicality (mean similarity to its nearest neighbours)."""
+        from lightly_studio.embed import compute_typicality_metadata
+
+        return compute_typicality_metadata(self, metadata_name=metadata_name,
+                                           embedding_model_name=embedding_model_name, **kwargs)
+
+    def compute_similarity_metadata(self, query_tag_name: str, metadata_name: str | None = None,
+                                    embedding_model_name: str | None = None) -> str:
+        """Store each sample's max similarity to the samples tagged ``query_tag_name``."""
+        from lightly_studio.embed import compute_similarity_metadata
+
+        return compute_similarity_metadata(self, query_tag_name, metadata_name=metadata_name,
+                                           embedding_model_name=embedding_model_name)
+
+    def compute_projection(self, embedding_model_name: str | None = None,
+                           recompute: bool = False) -> pl.DataFrame:
+        """2-D PaCMAP coordinates of the embedded samples (cached in the DB)."""
+        from lightly_studio.embed import compute_projection
+
+        return compute_projection(self, embedding_model_name=embedding_model_name,
+                                  recompute=recompute)
+
+    def find_duplicates(self, threshold: float, embedding_model_name: str | None = None):
+        """Groups of near-duplicate samples (cosine distance below ``threshold``)."""
+        from lightly_studio.selection.selection import find_duplicates
+
+        return find_duplicates(self, threshold, embedding_model_name=embedding_model_name)
+
+    # -- notebook -------------------------------------------------------------------------------
+    def show(self):
+        """Display the dataset in the notebook explorer."""
+        return self.query().show()
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return self.query()._repr_mimebundle_(include=include, exclude=exclude)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, samples={len(self)})"
+
+    # -- hooks for ingest -----------------------------------------------------------------------
+    def _after_ingest(self, new_sample_ids: list, embed: bool) -> None:
+        """Run after new samples are stored: compute their embeddings when asked."""
+        if not embed or not new_sample_ids:
+            return
+        try:
+            from lightly_studio.embed import compute_embeddings
+        except ImportError:  # the embeddings package is optional at this layer
+            logger.warning("Embeddings are not available; samples were indexed without them.")
+            return
+        compute_embeddings(self, sample_ids=new_sample_ids)
+
+
+def _find(con, name: str):
+    return con.execute("SELECT dataset_id, name, kind FROM dataset WHERE name = $1",
+                       [name]).fetchone()

@@ -1,0 +1,283 @@
+"""DatasetQuery: a lazy match / order_by / slice over a dataset's samples, run as one SQL."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+import weakref
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from lightly_studio.db._connection import query_frame
+
+from lightly_studio.core.dataset_query.expressions import AND, MatchExpression, SqlContext
+from lightly_studio.core.dataset_query.fields import OrderByField
+from lightly_studio.errors import QueryError
+
+if TYPE_CHECKING:
+    from lightly_studio.core.dataset import Dataset
+    from lightly_studio.core.sample import Sample
+
+_PAGE = 10_000
+_rank_names = itertools.count()
+
+
+class DatasetQuery:
+    """Samples of a dataset that match an expression, in an order, optionally sliced.
+
+    Nothing runs until the query is consumed (iteration, ``to_list``, ``count``, ``add_tag``…).
+    ``match`` ANDs with earlier matches; ``order_by`` and ``slice`` replace earlier ones. They
+    change the query in place and return it, so both statement and chained styles work.
+    """
+
+    def __init__(self, dataset: Dataset, *, kind: str | None = None,
+                 parent_sample_id: uuid.UUID | None = None) -> None:
+        self.dataset = dataset
+        self.kind = kind or dataset.sample_kind
+        self.parent_sample_id = parent_sample_id
+        self._match: MatchExpression | None = None
+        self._order: list[OrderByField] = []
+        self._offset = 0
+        self._limit: int | None = None
+        self._rank: pl.DataFrame | None = None
+        self._rank_name: str | None = None
+        self._rank_threads: weakref.WeakSet | None = None
+
+    # -- building ---------------------------------------------------------------------------
+    def match(self, expression: MatchExpression) -> DatasetQuery:
+        """Keep only samples for which ``expression`` holds (ANDed with earlier matches)."""
+        if not isinstance(expression, MatchExpression):
+            raise QueryError(f"match() expects a query expression, got {expression!r}.")
+        combined = expression if self._match is None else AND(self._match, expression)
+        combined.to_sql(SqlContext(self.dataset.dataset_id))  # fail now, not at consumption
+        self._match = combined
+        return self
+
+    def order_by(self, *orders: OrderByField) -> DatasetQuery:
+        """Sort by the given keys (first key first). Replaces an earlier order."""
+        for order in orders:
+            if not isinstance(order, OrderByField):
+                raise QueryError(f"order_by() expects OrderByField(...), got {order!r}.")
+            order.to_sql(SqlContext(self.dataset.dataset_id))
+        self._order = list(orders)
+        return self
+
+    def slice(self, offset: int = 0, limit: int | None = None) -> DatasetQuery:
+        """Skip ``offset`` samples and keep at most ``limit``. Replaces an earlier slice."""
+        for name, value in (("offset", offset), ("limit", limit)):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                      or value < 0):
+                raise QueryError(f"slice {name} must be a non-negative integer, got {value!r}.")
+        self._offset, self._limit = offset or 0, limit
+        return self
+
+    def __getitem__(self, key: slice | int) -> Any:
+        if isinstance(key, int) and not isinstance(key, bool):
+            if key < 0:
+                raise QueryError("Negative indices are not supported; use a non-negative index.")
+            found = self._fetch(offset=self._offset + key, limit=1)
+            if not found or (self._limit is not None and key >= self._limit):
+                raise IndexError(f"query index {key} out of range")
+            return found[0]
+        if not isinstance(key, slice):
+            raise QueryError(f"Queries are indexed with a slice like query[10:20], got {key!r}.")
+        if key.step not in (None, 1):
+            raise QueryError("Query slices cannot have a step.")
+        start, stop = key.start or 0, key.stop
+        if start < 0 or (stop is not None and stop < 0):
+            raise QueryError("Query slices cannot have negative bounds.")
+        limit = None if stop is None else max(stop - start, 0)
+        return self.slice(start, limit)
+
+    def copy(self) -> DatasetQuery:
+        other = DatasetQuery(self.dataset, kind=self.kind,
+                             parent_sample_id=self.parent_sample_id)
+        other._match, other._order = self._match, list(self._order)
+        other._offset, other._limit = self._offset, self._limit
+        if self._rank is not None:
+            other._rank_by(self._rank, None)
+        return other
+
+    # -- similarity ranking -------------------------------------------------------------------
+    def sort_by_similarity(self, text: str | None = None, samples: list | None = None,
+                           k: int | None = None, embedding_model_name: str | None = None
+                           ) -> DatasetQuery:
+        """Order the matching samples by cosine similarity to a text or to example samples.
+
+        Each resulting sample has ``sample.similarity``. ``k`` keeps the k best.
+        """
+        from lightly_studio.embed import similarity_scores
+
+        scores = similarity_scores(self, text=text, samples=samples,
+                                   model_name=embedding_model_name)
+        return self._rank_by(scores, k)
+
+    def _rank_by(self, frame: pl.DataFrame, k: int | None) -> DatasetQuery:
+        """Order by ``frame``'s similarity (desc); samples without a score are dropped."""
+        self._rank = frame.select(pl.col("sample_id").cast(pl.Utf8),
+                                  pl.col("similarity").cast(pl.Float64))
+        self._rank_name = f"_rank_{next(_rank_names)}"
+        self._rank_threads = set()
+        self._order = []
+        self._offset, self._limit = 0, k
+        return self
+
+    def _con(self):
+        from lightly_studio.db import get_connection
+
+        con = get_connection()
+        if self._rank is not None:
+            key = (threading.get_ident(), id(con))
+            if key not in self._rank_threads:
+                con.register(self._rank_name, self._rank)
+                self._rank_threads.add(key)
+        return con
+
+    # -- SQL ------------------------------------------------------------------------------------
+    def _sql(self, columns: str = "s.*", *, offset: int | None = None,
+             limit: int | None = None, ordered: bool = True) -> tuple[str, list]:
+        ctx = SqlContext(self.dataset.dataset_id)
+        where = [f"s.dataset_id = {ctx.param(ctx.dataset_id)}", f"s.kind = {ctx.param(self.kind)}"]
+        if self.parent_sample_id is not None:
+            where.append(f"s.parent_sample_id = {ctx.param(str(self.parent_sample_id))}")
+        if self._match is not None:
+            where.append(self._match.to_sql(ctx))
+        join = ""
+        order_terms = [o.to_sql(ctx) for o in self._order]
+        if self._rank is not None:
+            join = (f" JOIN (SELECT CAST(sample_id AS UUID) AS sample_id, similarity "
+                    f"FROM {self._rank_name}) r ON r.sample_id = s.sample_id")
+            columns = columns + ", r.similarity" if columns == "s.*" else columns
+            order_terms.insert(0, "r.similarity DESC")
+        order_terms += ["s.file_path_abs", "s.frame_number NULLS FIRST", "s.sample_id"]
+        sql = f"SELECT {columns} FROM sample s{join} WHERE " + " AND ".join(where)
+        if ordered:
+            sql += " ORDER BY " + ", ".join(order_terms)
+        offset = self._offset if offset is None else offset
+        limit = self._limit if limit is None else limit
+        if self._limit is not None and limit is not None:
+            limit = min(limit, self._offset + self._limit - offset)
+        if limit is not None:
+            sql += f" LIMIT {ctx.param(max(limit, 0))}"
+        if offset:
+            sql += f" OFFSET {ctx.param(offset)}"
+        return sql, ctx.params
+
+    def sample_ids_subquery(self) -> tuple[str, list]:
+        """(sql, params) of a SELECT whose rows are this query's sample_ids (column sample_id)."""
+        self._con()
+        sliced = self._limit is not None or self._offset
+        sql, params = self._sql("s.sample_id", ordered=bool(sliced))
+        return sql, params
+
+    # -- consuming ------------------------------------------------------------------------------
+    def _fetch(self, offset: int | None = None, limit: int | None = None) -> list[Sample]:
+        from lightly_studio.core.sample import SAMPLE_CLASS_BY_KIND
+
+        sql, params = self._sql(offset=offset, limit=limit)
+        frame = query_frame(sql, params, self._con())
+        cls = SAMPLE_CLASS_BY_KIND[self.kind]
+        return [cls(row) for row in frame.iter_rows(named=True)]
+
+    def __iter__(self) -> Iterator[Sample]:
+        start = self._offset
+        end = None if self._limit is None else self._offset + self._limit
+        while end is None or start < end:
+            size = _PAGE if end is None else min(_PAGE, end - start)
+            page = self._fetch(offset=start, limit=size)
+            yield from page
+            if len(page) < size:
+                return
+            start += size
+
+    def to_list(self) -> list[Sample]:
+        """All resulting samples, in order."""
+        return list(self)
+
+    def count(self) -> int:
+        """Number of resulting samples (one SQL COUNT, nothing loaded)."""
+        sql, params = self.sample_ids_subquery()
+        return self._con().execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0]
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def sample_ids(self) -> list[uuid.UUID]:
+        """Ids of the resulting samples, in order."""
+        sql, params = self._sql("s.sample_id")
+        return [r[0] for r in self._con().execute(sql, params).fetchall()]
+
+    def add_tag(self, tag: str) -> DatasetQuery:
+        """Tag every resulting sample (one INSERT … SELECT)."""
+        from lightly_studio.core.tags import tag_sample_ids
+
+        tag_sample_ids(self._con(), self.dataset.dataset_id, tag, self.sample_ids_subquery())
+        return self
+
+    def remove_tag(self, tag: str) -> DatasetQuery:
+        """Remove a tag from every resulting sample (one DELETE)."""
+        from lightly_studio.core.tags import untag_sample_ids
+
+        untag_sample_ids(self._con(), self.dataset.dataset_id, tag, self.sample_ids_subquery())
+        return self
+
+    def to_polars(self) -> pl.DataFrame:
+        """One row per sample: its columns, ``tags`` as a list, one column per metadata key."""
+        from lightly_studio.core.metadata import VALUE_COLUMN, metadata_keys
+
+        con = self._con()
+        keys = metadata_keys(con, self.dataset.dataset_id)
+        sql, params = self._sql("s.*, row_number() OVER () AS _position")
+        n = len(params)
+        meta_cols = ", ".join(
+            f"max(m.{VALUE_COLUMN[t]}) FILTER (WHERE m.key = ${n + 1 + i}) AS \"{i}\""
+            for i, t in enumerate(keys.values())
+        )
+        meta_join = ""
+        if keys:
+            meta_join = (f" LEFT JOIN (SELECT m.sample_id, {meta_cols} FROM metadata m "
+                         f"WHERE m.sample_id IN (SELECT sample_id FROM q) GROUP BY m.sample_id) md"
+                         f" ON md.sample_id = q.sample_id")
+        meta_select = "".join(f', md."{i}"' for i in range(len(keys)))
+        frame = query_frame(
+            f"""WITH q AS ({sql}),
+                tg AS (SELECT st.sample_id, list(t.name ORDER BY t.name) AS tags
+                       FROM sample_tag st JOIN tag t ON t.tag_id = st.tag_id
+                       WHERE st.sample_id IN (SELECT sample_id FROM q) GROUP BY st.sample_id)
+                SELECT q.* EXCLUDE (_position), coalesce(tg.tags, []) AS tags{meta_select}
+                FROM q LEFT JOIN tg ON tg.sample_id = q.sample_id{meta_join}
+                ORDER BY q._position""",
+            [*params, *keys], con=con,
+        )
+        frame = frame.rename({str(i): key for i, key in enumerate(keys)})
+        drop = [c for c in ("fps", "duration_s", "frame_count", "codec", "parent_sample_id",
+                            "frame_number", "timestamp_s") if self.kind == "image" and c in frame.columns]
+        return frame.drop(drop)
+
+    def selection(self):
+        """Select a subset of this query's samples (diverse, metadata, balancing, …)."""
+        from lightly_studio.selection.selection import Selection
+
+        return Selection(self)
+
+    def export(self):
+        """Exporter for this query's samples (COCO, YOLO, captions, CSV)."""
+        return self.dataset.export(self)
+
+    def show(self):
+        """Display the samples in the notebook explorer."""
+        from lightly_studio.widgets import Explorer
+
+        return Explorer(self)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        try:
+            return self.show()._repr_mimebundle_(include=include, exclude=exclude)
+        except Exception:  # noqa: BLE001 - outside a notebook, fall back to the text repr
+            return {"text/plain": repr(self)}
+
+    def __repr__(self) -> str:
+        return f"DatasetQuery(dataset={self.dataset.name!r}, kind={self.kind!r})"

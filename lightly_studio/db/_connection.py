@@ -1,0 +1,185 @@
+"""The one DuckDB connection of this process, its schema migrations and transactions.
+
+DuckDB allows one writing process per file, so the process that opens the file owns it.
+Threads (the GUI server, the embedding pipeline) each get their own cursor of the one
+connection: a cursor is a connection to the same database with its own transaction state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import threading
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lightly_studio.errors import DatabaseLockedError
+
+if TYPE_CHECKING:
+    import duckdb
+
+DEFAULT_DB_FILE = "lightly_studio.db"
+
+_lock = threading.RLock()
+_state: dict = {"db_file": None, "connection": None, "generation": 0}
+_local = threading.local()
+
+
+def connect(db_file: str | os.PathLike | None = None, *, memory_limit: str | None = None,
+            threads: int | None = None) -> None:
+    """Open (or switch to) the database file used by every dataset of this process.
+
+    Call it before creating or loading a dataset to keep the DuckDB file somewhere other than
+    ``lightly_studio.db`` in the working directory. ``":memory:"`` gives a throw-away database.
+    """
+    path = _resolve(db_file)
+    with _lock:
+        close()
+        _state["connection"] = _open(path, memory_limit=memory_limit, threads=threads)
+        _state["db_file"] = path
+        _state["generation"] += 1
+
+
+def close() -> None:
+    """Close the connection; the next use opens the configured (or default) file again."""
+    with _lock:
+        con = _state["connection"]
+        _state["connection"] = None
+        _state["generation"] += 1
+        if con is not None:
+            con.close()
+
+
+def db_file() -> str:
+    """The path of the database file in use (or that will be opened on first use)."""
+    return _state["db_file"] or _resolve(None)
+
+
+def get_connection() -> duckdb.DuckDBPyConnection:
+    """This thread's cursor of the process-wide connection, opened on first use."""
+    gen = _state["generation"]
+    cur = getattr(_local, "cursor", None)
+    if cur is not None and getattr(_local, "generation", None) == gen and _state["connection"]:
+        return cur
+    with _lock:
+        if _state["connection"] is None:
+            path = _state["db_file"] or _resolve(None)
+            _state["connection"] = _open(path)
+            _state["db_file"] = path
+        root = _state["connection"]
+        gen = _state["generation"]
+    cur = root.cursor()
+    _local.cursor = cur
+    _local.generation = gen
+    return cur
+
+
+@contextlib.contextmanager
+def transaction() -> Iterator[duckdb.DuckDBPyConnection]:
+    """Run a block in one transaction: all of it is stored, or none of it.
+
+    Nested use joins the outer transaction.
+    """
+    con = get_connection()
+    depth = getattr(_local, "tx_depth", 0)
+    if depth:
+        _local.tx_depth = depth + 1
+        try:
+            yield con
+        finally:
+            _local.tx_depth = depth
+        return
+    con.execute("BEGIN TRANSACTION")
+    _local.tx_depth = 1
+    try:
+        yield con
+    except BaseException:
+        _local.tx_depth = 0
+        con.execute("ROLLBACK")
+        raise
+    _local.tx_depth = 0
+    con.execute("COMMIT")
+
+
+def _resolve(db_file: str | os.PathLike | None) -> str:
+    if db_file is None:
+        db_file = os.environ.get("LIGHTLY_STUDIO_DB_FILE", DEFAULT_DB_FILE)
+    if str(db_file) == ":memory:":
+        return ":memory:"
+    return str(Path(db_file).expanduser().resolve())
+
+
+def _open(path: str, *, memory_limit: str | None = None, threads: int | None = None):
+    import duckdb
+
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    config = {
+        # DuckDB's default lets one process grow to most of the machine's memory.
+        "memory_limit": memory_limit or os.environ.get("LIGHTLY_STUDIO_DB_MEMORY_LIMIT", "4GB"),
+        "threads": threads or min(os.cpu_count() or 2, 8),
+    }
+    try:
+        con = duckdb.connect(path, config=config)
+    except duckdb.IOException as exc:
+        message = str(exc)
+        if "lock" in message.lower():
+            holder = re.search(r"PID (\d+)", message)
+            who = f"process {holder.group(1)}" if holder else "another process"
+            raise DatabaseLockedError(
+                f"The database file {path} is in use by {who}. DuckDB allows one process per "
+                "file: stop that process (or its notebook kernel), or call "
+                "lightly_studio.db_manager.connect(db_file=...) with another file."
+            ) from exc
+        raise
+    try:
+        _migrate(con)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _migrations() -> list[tuple[int, str]]:
+    folder = resources.files("lightly_studio.db") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        match = re.fullmatch(r"(\d{4})_.*\.sql", entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def _migrate(con) -> None:
+    con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+    current = row[0] or 0
+    for version, sql in _migrations():
+        if version <= current:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_version VALUES (?)", [version])
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+
+
+def query_frame(sql: str, params: list | None = None, con=None):
+    """Run a SELECT and return its rows as a polars DataFrame (through Arrow, no Python rows)."""
+    import polars as pl
+
+    con = con or get_connection()
+    # DuckDB 2 refuses relational calls while a result of execute() (an INSERT's row
+    # count, say) is still open on the cursor; finishing it first is free when none is.
+    con.complete()
+    return pl.from_arrow(con.sql(sql, params=params or None).to_arrow_table())
+
+
+def schema_version() -> int:
+    return get_connection().execute("SELECT max(version) FROM schema_version").fetchone()[0]

@@ -1,0 +1,43 @@
+"""Exceptions a user can cause. Each message says what went wrong and where."""
+
+from __future__ import annotations
+
+
+class LightlyStudioError(Exception):
+    """Base class of every error raised on purpose by lightly_studio."""
+
+
+class DatabaseLockedError(LightlyStudioError):
+    """The DuckDB file is held by another process."""
+
+
+class DatasetExistsError(LightlyStudioError):
+    """A dataset with that name exists already."""
+
+
+class DatasetNotFoundError(LightlyStudioError):
+    """No dataset with that name is in the database."""
+
+
+class IngestError(LightlyStudioError):
+    """Input files could not be read (every file failed, or a label file is malformed)."""
+
+
+class MetadataTypeError(LightlyStudioError, TypeError):
+    """A metadata value does not match the type fixed by the key's first value."""
+
+
+class QueryError(LightlyStudioError, ValueError):
+    """A query expression cannot be built (wrong type, bad slice, unknown key)."""
+
+
+class AnnotationError(LightlyStudioError, ValueError):
+    """An annotation value is invalid (box outside the image, confidence out of range, …)."""
+
+
+class EmbeddingError(LightlyStudioError):
+    """Embeddings are missing or a model cannot be loaded."""
+
+
+class SelectionError(LightlyStudioError, ValueError):
+    """A selection cannot be run as configured."""

@@ -1,0 +1,142 @@
+"""Indexing image folders: list → header sizes in a thread pool → bulk insert per batch."""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from lightly_studio.db._connection import query_frame
+from lightly_studio.errors import IngestError
+from lightly_studio.ingest.files import (
+    IMAGE_EXTENSIONS,
+    list_files,
+    normalize_extensions,
+    read_image_size,
+)
+
+if TYPE_CHECKING:
+    from lightly_studio.core.dataset import Dataset
+
+logger = logging.getLogger("lightly_studio")
+
+BATCH_SIZE = 10_000
+_WARN_PATHS = 5
+
+
+def add_images_from_path(dataset: Dataset, path: str, tag_depth: int = 0, embed: bool = True,
+                         allowed_extensions: Sequence[str] | None = None) -> int:
+    """Index new images below ``path``; see ImageDataset.add_images_from_path."""
+    from lightly_studio.db import get_connection
+
+    if not isinstance(tag_depth, int) or tag_depth < 0:
+        raise ValueError(f"tag_depth must be a non-negative integer, got {tag_depth!r}.")
+    extensions = normalize_extensions(allowed_extensions, IMAGE_EXTENSIONS)
+    listing = list_files(path, extensions)
+    new_paths = _not_indexed(get_connection(), dataset, listing.paths)
+    failed = list(listing.skipped)
+    new_ids: list = []
+    if new_paths:
+        new_ids = _index(dataset, listing, new_paths, tag_depth, failed)
+    _report(failed, total=len(listing.paths) + len(listing.skipped), root=listing.root,
+            indexed=len(new_ids), new=len(new_paths) + len(listing.skipped))
+    if not listing.paths and not listing.skipped:
+        logger.warning("No images with extensions %s found below %s.", ", ".join(extensions),
+                       listing.root)
+    dataset._after_ingest(new_ids, embed=embed)
+    return len(new_ids)
+
+
+def _not_indexed(con, dataset: Dataset, paths: list[str]) -> list[str]:
+    if not paths:
+        return []
+    listed = pl.DataFrame({"file_path_abs": paths})
+    con.register("_listed_paths", listed)
+    try:
+        missing = query_frame(
+            """SELECT l.file_path_abs FROM _listed_paths l
+               ANTI JOIN (SELECT file_path_abs FROM sample WHERE dataset_id = $1 AND kind = 'image') s
+               ON s.file_path_abs = l.file_path_abs""",
+            [str(dataset.dataset_id)], con,
+        )
+    finally:
+        con.unregister("_listed_paths")
+    return sorted(missing["file_path_abs"].to_list())
+
+
+def _index(dataset: Dataset, listing, paths: list[str], tag_depth: int,
+           failed: list[tuple[str, str]]) -> list:
+    from tqdm.auto import tqdm
+
+    from lightly_studio.core.samples_store import insert_samples
+    from lightly_studio.core.tags import tag_sample_ids
+    from lightly_studio.db import transaction
+
+    def size_of(p: str):
+        try:
+            return read_image_size(p, listing.fs)
+        except ValueError as exc:
+            return str(exc)
+
+    new_ids: list = []
+    workers = 16 if listing.fs is not None else min(8, (os.cpu_count() or 2) * 2)
+    with ThreadPoolExecutor(max_workers=workers) as pool, tqdm(
+        total=len(paths), unit="img", desc="Indexing images", disable=len(paths) < 2000
+    ) as bar:
+        for start in range(0, len(paths), BATCH_SIZE):
+            batch = paths[start:start + BATCH_SIZE]
+            sizes = list(pool.map(size_of, batch, chunksize=64))
+            good = [(p, s) for p, s in zip(batch, sizes) if isinstance(s, tuple)]
+            failed.extend((p, s) for p, s in zip(batch, sizes) if isinstance(s, str))
+            bar.update(len(batch))
+            if not good:
+                continue
+            frame = pl.DataFrame({
+                "file_path_abs": [p for p, _ in good],
+                "file_name": [_file_name(p) for p, _ in good],
+                "width": [s[0] for _, s in good],
+                "height": [s[1] for _, s in good],
+            })
+            # One transaction per batch: a crash keeps whole batches; a rerun adds the rest.
+            with transaction() as con:
+                stored = insert_samples(con, dataset.dataset_id, frame)
+                new = stored.filter(pl.col("is_new"))
+                if tag_depth:
+                    for tag, ids in _folder_tags(listing.root, new, tag_depth).items():
+                        tag_sample_ids(con, dataset.dataset_id, tag, ids)
+            new_ids.extend(new["sample_id"].to_list())
+    return new_ids
+
+
+def _file_name(path: str) -> str:
+    return path.rstrip("/").rsplit("/", 1)[-1] if "://" in path else os.path.basename(path)
+
+
+def _folder_tags(root: str, stored: pl.DataFrame, depth: int) -> dict[str, list]:
+    """Tag name -> sample ids: each image gets the names of its first ``depth`` folders."""
+    tags: dict[str, list] = {}
+    prefix = root.rstrip("/" + os.sep)
+    for path, sample_id in zip(stored["file_path_abs"], stored["sample_id"]):
+        relative = path[len(prefix):].lstrip("/" + os.sep)
+        folders = relative.replace(os.sep, "/").split("/")[:-1][:depth]
+        for folder in folders:
+            tags.setdefault(folder, []).append(sample_id)
+    return tags
+
+
+def _report(failed: list[tuple[str, str]], total: int, root: str, indexed: int,
+            new: int) -> None:
+    if not failed:
+        return
+    examples = "; ".join(f"{p} ({reason})" for p, reason in failed[:_WARN_PATHS])
+    more = f" and {len(failed) - _WARN_PATHS} more" if len(failed) > _WARN_PATHS else ""
+    message = (f"Skipped {len(failed)} of {total} files below {root} that could not be read as "
+               f"images: {examples}{more}.")
+    if indexed == 0 and len(failed) == new:
+        raise IngestError(f"No image could be indexed. {message}")
+    warnings.warn(message, UserWarning, stacklevel=3)
