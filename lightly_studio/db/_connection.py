@@ -44,10 +44,11 @@ def connect(db_file: str | os.PathLike | None = None, *, memory_limit: str | Non
 
 
 def close() -> None:
-    """Close the connection; the next use opens the configured (or default) file again."""
+    """Close the connection; the next use opens the default file (or connect()'s new one)."""
     with _lock:
         con = _state["connection"]
         _state["connection"] = None
+        _state["db_file"] = None
         _state["generation"] += 1
         if con is not None:
             con.close()
@@ -71,10 +72,45 @@ def get_connection() -> duckdb.DuckDBPyConnection:
             _state["db_file"] = path
         root = _state["connection"]
         gen = _state["generation"]
-    cur = root.cursor()
+    cur = Cursor(root.cursor())
     _local.cursor = cur
     _local.generation = gen
     return cur
+
+
+# Calls that read or continue the current result; every other call first finishes it.
+_RESULT_CALLS = frozenset({
+    "execute", "executemany", "fetchone", "fetchall", "fetchmany", "fetchnumpy", "fetchdf",
+    "fetch_df", "fetch_df_chunk", "df", "to_arrow_table", "to_arrow_reader", "description",
+    "rowcount", "complete", "abort",
+})
+
+
+class Cursor:
+    """A DuckDB cursor that never trips over an unread result.
+
+    DuckDB 2 refuses register/sql/… while a result of execute() (an INSERT's row count, say)
+    is still open. Finishing it first is what every caller here wants, so do it in one place.
+    """
+
+    __slots__ = ("_con",)
+
+    def __init__(self, con) -> None:
+        self._con = con
+
+    def execute(self, *args, **kwargs):
+        return self._con.execute(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._con, name)
+        if name in _RESULT_CALLS or not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            self._con.complete()
+            return attr(*args, **kwargs)
+
+        return call
 
 
 @contextlib.contextmanager
@@ -175,9 +211,6 @@ def query_frame(sql: str, params: list | None = None, con=None):
     import polars as pl
 
     con = con or get_connection()
-    # DuckDB 2 refuses relational calls while a result of execute() (an INSERT's row
-    # count, say) is still open on the cursor; finishing it first is free when none is.
-    con.complete()
     return pl.from_arrow(con.sql(sql, params=params or None).to_arrow_table())
 
 

@@ -1,0 +1,39 @@
+# The two commands of the README: `make demo` and `make test`. Everything lands in .venv.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# The example data: a local copy when one is there (offline machines, CI), else downloaded.
+EXAMPLE_DATA ?= $(abspath ../shared/dataset_examples)
+export LIGHTLY_STUDIO_EXAMPLE_DATA ?= $(if $(wildcard $(EXAMPLE_DATA)),$(EXAMPLE_DATA),)
+
+.PHONY: install js test test-python test-js demo lint clean
+
+# torch first, pinned: open_clip needs torchvision, and an open range pulls a multi-GB build.
+$(STAMP): pyproject.toml package.json package-lock.json
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1
+	npm ci --no-audit --no-fund
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+js: install
+	npm run build
+
+test-js: js
+	npm test
+
+test-python: js
+	$(PY) -m pytest
+
+test: test-js test-python
+
+demo: js
+	$(PY) -m lightly_studio._demo
+
+lint: install
+	$(PY) -m ruff check lightly_studio tests benchmarks
+
+clean:
+	rm -rf $(VENV) node_modules lightly_studio/static/*.js

@@ -1,0 +1,87 @@
+"""The database file: where it lives, its schema version, and one owner per file."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import lightly_studio as ls
+from lightly_studio import db_manager
+from lightly_studio.db import get_connection, schema_version, transaction
+from lightly_studio.errors import DatabaseLockedError
+
+
+def test_connect_puts_the_database_where_asked(tmp_path):
+    target = tmp_path / "sub" / "my.db"
+    db_manager.connect(db_file=target)
+    try:
+        ls.ImageDataset.create("first")
+        assert target.exists()
+        assert db_manager.db_file() == str(target)
+    finally:
+        db_manager.close()
+
+
+def test_default_file_is_lightly_studio_db_in_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LIGHTLY_STUDIO_DB_FILE", raising=False)
+    db_manager.close()
+    try:
+        ls.ImageDataset.create()
+        assert (tmp_path / "lightly_studio.db").exists()
+    finally:
+        db_manager.close()
+
+
+def test_schema_is_created_with_a_version(db):
+    assert schema_version() >= 1
+    tables = {r[0] for r in get_connection().execute("SHOW TABLES").fetchall()}
+    assert {"dataset", "sample", "tag", "sample_tag", "metadata", "annotation",
+            "annotation_label", "caption", "embedding", "embedding_model"} <= tables
+
+
+def test_reconnect_applies_no_migration_twice(db):
+    version = schema_version()
+    db_manager.connect(db_file=db)
+    assert schema_version() == version
+    rows = get_connection().execute("SELECT count(*) FROM schema_version").fetchone()[0]
+    assert rows == version
+
+
+def test_transaction_rolls_back_everything_on_error(db):
+    ds = ls.ImageDataset.create("d")
+    with pytest.raises(RuntimeError):
+        with transaction() as con:
+            con.execute("INSERT INTO tag VALUES (uuid(), $1, 'x', 'sample', now())",
+                        [str(ds.dataset_id)])
+            raise RuntimeError("boom")
+    assert get_connection().execute("SELECT count(*) FROM tag").fetchone()[0] == 0
+
+
+def test_a_file_held_by_another_process_gives_a_clear_error(tmp_path):
+    path = tmp_path / "held.db"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys, time
+            from lightly_studio import db_manager
+            import lightly_studio as ls
+            db_manager.connect(db_file={str(path)!r})
+            ls.ImageDataset.create("x")
+            print("ready", flush=True)
+            time.sleep(60)
+        """)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(DatabaseLockedError) as info:
+            db_manager.connect(db_file=path)
+        assert str(path) in str(info.value)
+        assert "another" in str(info.value) or "process" in str(info.value)
+    finally:
+        holder.kill()
+        holder.wait()
+        db_manager.close()
