@@ -84,13 +84,17 @@ def _index(dataset: Dataset, listing, paths: list[str], tag_depth: int,
             return str(exc)
 
     new_ids: list = []
-    workers = 16 if listing.fs is not None else min(8, (os.cpu_count() or 2) * 2)
-    with ThreadPoolExecutor(max_workers=workers) as pool, tqdm(
+    # Remote reads wait on the network, so threads overlap them. Local header reads cost
+    # ~50 µs of mostly Python work each: threads only add GIL contention there (measured:
+    # 3x slower with 2-8 threads on 2 cores), so they run in this thread.
+    pool = ThreadPoolExecutor(max_workers=16) if listing.fs is not None else None
+    mapper = (lambda f, items: pool.map(f, items, chunksize=16)) if pool else map
+    with tqdm(
         total=len(paths), unit="img", desc="Indexing images", disable=len(paths) < 2000
     ) as bar:
         for start in range(0, len(paths), BATCH_SIZE):
             batch = paths[start:start + BATCH_SIZE]
-            sizes = list(pool.map(size_of, batch, chunksize=64))
+            sizes = list(mapper(size_of, batch))
             good = [(p, s) for p, s in zip(batch, sizes) if isinstance(s, tuple)]
             failed.extend((p, s) for p, s in zip(batch, sizes) if isinstance(s, str))
             bar.update(len(batch))
@@ -110,6 +114,8 @@ def _index(dataset: Dataset, listing, paths: list[str], tag_depth: int,
                     for tag, ids in _folder_tags(listing.root, new, tag_depth).items():
                         tag_sample_ids(con, dataset.dataset_id, tag, ids)
             new_ids.extend(new["sample_id"].to_list())
+    if pool is not None:
+        pool.shutdown()
     return new_ids
 
 

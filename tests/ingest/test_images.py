@@ -118,14 +118,15 @@ def test_non_utf8_names_and_symlink_loops_do_not_break_indexing(db, tmp_path):
 def test_unreadable_files_are_skipped(db, tmp_path, monkeypatch):
     root = tmp_path / "perm"
     make_images(root, {"ok.jpg": (8, 8), "secret.jpg": (8, 8)})
-    real_open = open
+    # Tests run as root, for whom chmod 000 hides nothing: make the OS refuse instead.
+    real_open = os.open
 
     def guarded_open(path, *args, **kwargs):
         if str(path).endswith("secret.jpg"):
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr("builtins.open", guarded_open)
+    monkeypatch.setattr(os, "open", guarded_open)
     ds = ls.ImageDataset.create()
     with pytest.warns(UserWarning, match="secret.jpg.*Permission denied"):
         ds.add_images_from_path(path=str(root), embed=False)

@@ -109,7 +109,8 @@ class RawCondition(MatchExpression):
 
     def to_sql(self, ctx: SqlContext) -> str:
         slots = {f"p{i}": ctx.param(v) for i, v in enumerate(self.values)}
-        slots["dataset"] = ctx.param(ctx.dataset_id)
+        if "{dataset}" in self.template:
+            slots["dataset"] = ctx.param(ctx.dataset_id)
         return self.template.format(**slots)
 
 

@@ -1,0 +1,488 @@
+"""COCO import: object detection, instance segmentation (polygons, RLE) and captions.
+
+The JSON is parsed into polars frames (images, annotations, captions) with vectorised checks;
+masks are rasterised by pycocotools and stored as our row-wise RLE, polygons are kept as
+given. The frames are then inserted in one transaction: a failed import stores nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from lightly_studio.core.annotation import FRAME_SCHEMA, GROUND_TRUTH, AnnotationType
+from lightly_studio.core.labels import sql_frame
+from lightly_studio.errors import AnnotationError, IngestError
+
+
+@dataclasses.dataclass
+class CocoData:
+    """A parsed COCO file."""
+
+    path: str
+    #: coco_image_id, file_name (as in the JSON), file_path_abs, width, height
+    images: pl.DataFrame
+    #: category names in file order (every category, used or not)
+    category_names: list[str]
+    #: FRAME_SCHEMA columns without sample_id, plus coco_image_id and coco_id
+    annotations: pl.DataFrame
+    #: coco_image_id, text
+    captions: pl.DataFrame
+    warnings: list[str]
+
+
+@dataclasses.dataclass
+class ImportResult:
+    """What an import did; ``warnings`` lists what was skipped and why."""
+
+    samples_added: int = 0
+    samples_existing: int = 0
+    annotations_added: int = 0
+    captions_added: int = 0
+    warnings: list[str] = dataclasses.field(default_factory=list)
+
+
+# --- parsing -----------------------------------------------------------------------------------
+
+
+def load_json(path: str | os.PathLike) -> Any:
+    """Read a JSON file (local or fsspec URL); IngestError naming the file and line on failure."""
+    path = str(path)
+    try:
+        if "://" in path:
+            import fsspec
+
+            with fsspec.open(path, "rb") as f:
+                raw = f.read()
+        else:
+            raw = Path(path).expanduser().read_bytes()
+    except FileNotFoundError as exc:
+        raise IngestError(f"{path}: file not found") from exc
+    except OSError as exc:
+        raise IngestError(f"{path}: cannot read the file ({exc})") from exc
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise IngestError(
+            f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"{path}: not UTF-8 text ({exc})") from exc
+
+
+def parse_coco(annotations_json: str | os.PathLike, images_path: str | os.PathLike | None,
+               annotation_type: AnnotationType | str = AnnotationType.OBJECT_DETECTION,
+               *, captions: bool = False, check_files: bool = True,
+               annotation_source: str = GROUND_TRUTH) -> CocoData:
+    """Parse a COCO instances (or captions) file into frames. Raises IngestError on bad input."""
+    path = str(annotations_json)
+    data = load_json(path)
+    if not isinstance(data, dict):
+        raise IngestError(f"{path}: expected a JSON object with 'images' and 'annotations', "
+                          f"got a {type(data).__name__}")
+    required = ("images", "annotations") if captions else ("images", "annotations", "categories")
+    for key in required:
+        if key not in data:
+            raise IngestError(f"{path}: missing top-level key {key!r}")
+        if not isinstance(data[key], list):
+            raise IngestError(f"{path}: {key!r} must be a list")
+    notes: list[str] = []
+    images = _parse_images(path, data["images"], images_path, check_files, notes)
+    known_images = set(images["coco_image_id"].to_list())
+    if captions:
+        caption_frame = _parse_captions(path, data["annotations"], known_images, notes)
+        return CocoData(path, images, [], pl.DataFrame(schema=_ANN_SCHEMA), caption_frame, notes)
+    categories = _parse_categories(path, data["categories"])
+    annotation_type = AnnotationType(annotation_type)
+    annotations = _parse_annotations(path, data["annotations"], images, categories,
+                                     annotation_type, annotation_source, notes)
+    return CocoData(path, images, list(dict.fromkeys(categories.values())), annotations,
+                    pl.DataFrame(schema={"coco_image_id": pl.Int64, "text": pl.Utf8}), notes)
+
+
+_ANN_SCHEMA = {**{k: v for k, v in FRAME_SCHEMA.items() if k != "sample_id"},
+               "coco_image_id": pl.Int64, "coco_id": pl.Int64}
+
+
+def _column(path: str, what: str, records: list, key: str, dtype: pl.DataType,
+            required: bool = True) -> pl.Series:
+    values = [r.get(key) if isinstance(r, dict) else None for r in records]
+    bad_type = next((i for i, r in enumerate(records) if not isinstance(r, dict)), None)
+    if bad_type is not None:
+        raise IngestError(f"{path}: {what} #{bad_type} is not a JSON object")
+    try:
+        series = pl.Series(key, values, dtype=dtype, strict=False)
+    except (TypeError, ValueError, pl.exceptions.PolarsError) as exc:
+        raise IngestError(f"{path}: {what}s have an invalid {key!r} ({exc})") from exc
+    if required:
+        invalid = series.is_null()
+        if invalid.any():
+            i = int(invalid.arg_true()[0])
+            rec = records[i]
+            ident = f" (id {rec.get('id')})" if rec.get("id") is not None else ""
+            problem = "has no" if rec.get(key) is None else "has an invalid"
+            raise IngestError(f"{path}: {what} #{i}{ident} {problem} {key!r}: {rec.get(key)!r}")
+    return series
+
+
+def _parse_images(path: str, records: list, images_path, check_files: bool,
+                  notes: list[str]) -> pl.DataFrame:
+    ids = _column(path, "image", records, "id", pl.Int64)
+    names = _column(path, "image", records, "file_name", pl.Utf8)
+    widths = _column(path, "image", records, "width", pl.Int64)
+    heights = _column(path, "image", records, "height", pl.Int64)
+    frame = pl.DataFrame([ids.alias("coco_image_id"), names.alias("file_name"),
+                          widths.alias("width"), heights.alias("height")])
+    dup = frame["coco_image_id"].is_duplicated()
+    if dup.any():
+        raise IngestError(f"{path}: image id {frame['coco_image_id'][int(dup.arg_true()[0])]} "
+                          "appears more than once")
+    bad_size = (frame["width"] <= 0) | (frame["height"] <= 0)
+    if bad_size.any():
+        i = int(bad_size.arg_true()[0])
+        raise IngestError(f"{path}: image id {frame['coco_image_id'][i]} has a non-positive "
+                          f"width or height")
+    if images_path is None:
+        return frame.with_columns(pl.lit(None, dtype=pl.Utf8).alias("file_path_abs"))
+    from lightly_studio.ingest.files import is_remote
+
+    root = str(images_path)
+    remote = is_remote(root)
+    if not remote:
+        # Same normalisation as add_images_from_path, so both find the same samples.
+        root = os.path.abspath(os.path.expanduser(root.removeprefix("file://")))
+    paths = [_join(root, n, remote) for n in frame["file_name"].to_list()]
+    frame = frame.with_columns(pl.Series("file_path_abs", paths, dtype=pl.Utf8))
+    if check_files and not remote and frame.height:
+        exists = pl.Series([os.path.isfile(p) for p in paths])
+        if not exists.any():
+            raise IngestError(
+                f"{path}: none of the {frame.height} images is under {root} (first expected "
+                f"file: {paths[0]}); check images_path")
+        if not exists.all():
+            missing = frame.filter(~exists)
+            notes.append(
+                f"{path}: {missing.height} image files are missing and were skipped with their "
+                f"annotations (first: {missing['file_path_abs'][0]})")
+            frame = frame.filter(exists)
+    return frame
+
+
+def _join(root: str, name: str, remote: bool) -> str:
+    if remote:
+        return root.rstrip("/") + "/" + name.lstrip("/")
+    return os.path.normpath(os.path.join(root, name))
+
+
+def _parse_categories(path: str, records: list) -> dict[int, str]:
+    ids = _column(path, "category", records, "id", pl.Int64)
+    names = _column(path, "category", records, "name", pl.Utf8)
+    categories: dict[int, str] = {}
+    for cid, name in zip(ids.to_list(), names.to_list(), strict=True):
+        if not name.strip():
+            raise IngestError(f"{path}: category id {cid} has an empty name")
+        if cid in categories and categories[cid] != name:
+            raise IngestError(f"{path}: category id {cid} is defined twice")
+        categories[cid] = name
+    return categories
+
+
+def _parse_captions(path: str, records: list, known_images: set, notes: list[str]
+                    ) -> pl.DataFrame:
+    image_ids = _column(path, "annotation", records, "image_id", pl.Int64)
+    texts = _column(path, "annotation", records, "caption", pl.Utf8)
+    frame = pl.DataFrame([image_ids.alias("coco_image_id"), texts.alias("text")])
+    known = frame["coco_image_id"].is_in(list(known_images))
+    if not known.all():
+        unknown = frame.filter(~known)["coco_image_id"].unique(maintain_order=True)
+        notes.append(f"{path}: {int((~known).sum())} captions point at images not imported "
+                     f"(unknown or missing image ids, e.g. {unknown.head(5).to_list()}) and "
+                     "were skipped")
+        frame = frame.filter(known)
+    return frame
+
+
+def _parse_annotations(path: str, records: list, images: pl.DataFrame,
+                       categories: dict[int, str], annotation_type: AnnotationType,
+                       source: str, notes: list[str]) -> pl.DataFrame:
+    if annotation_type == AnnotationType.CLASSIFICATION:
+        raise IngestError("COCO files hold boxes and masks: use OBJECT_DETECTION, "
+                          "INSTANCE_SEGMENTATION or SEMANTIC_SEGMENTATION")
+    if not records:
+        return pl.DataFrame(schema=_ANN_SCHEMA)
+    with_masks = annotation_type != AnnotationType.OBJECT_DETECTION
+    image_ids = _column(path, "annotation", records, "image_id", pl.Int64)
+    category_ids = _column(path, "annotation", records, "category_id", pl.Int64)
+    coco_ids = _column(path, "annotation", records, "id", pl.Int64, required=False)
+    if coco_ids.null_count():
+        coco_ids = pl.Series("id", range(len(records)), dtype=pl.Int64)
+    bbox = _column(path, "annotation", records, "bbox", pl.List(pl.Float64),
+                   required=not with_masks)
+    score = _column(path, "annotation", records, "score", pl.Float64, required=False)
+    iscrowd = _column(path, "annotation", records, "iscrowd", pl.Int64, required=False)
+    frame = pl.DataFrame([
+        coco_ids.alias("coco_id"), image_ids.alias("coco_image_id"),
+        category_ids.alias("category_id"), bbox.alias("bbox"), score.alias("confidence"),
+        (iscrowd.fill_null(0) != 0).alias("iscrowd"),
+    ]).with_row_index("idx")
+
+    bad_bbox = frame["bbox"].is_not_null() & (
+        (frame["bbox"].list.len() != 4) | frame["bbox"].list.eval(pl.element().is_null()).list.any()
+    )
+    if bad_bbox.any():
+        i = int(bad_bbox.arg_true()[0])
+        raise IngestError(f"{path}: annotation id {frame['coco_id'][i]} has an invalid 'bbox' "
+                          f"{records[i].get('bbox')!r} (expected [x, y, width, height])")
+    unknown_cat = ~frame["category_id"].is_in(list(categories))
+    if unknown_cat.any():
+        i = int(unknown_cat.arg_true()[0])
+        raise IngestError(f"{path}: annotation id {frame['coco_id'][i]} has category_id "
+                          f"{frame['category_id'][i]}, which is not in 'categories' "
+                          f"({int(unknown_cat.sum())} annotations are affected)")
+    # Join the image sizes; annotations of unknown or skipped images are dropped with a note.
+    frame = frame.join(images.select("coco_image_id", pl.col("width").alias("img_width"),
+                                     pl.col("height").alias("img_height")),
+                       on="coco_image_id", how="left", maintain_order="left")
+    unknown_img = frame["img_width"].is_null()
+    if unknown_img.any():
+        ids = frame.filter(unknown_img)["coco_id"].head(5).to_list()
+        notes.append(f"{path}: {int(unknown_img.sum())} annotations point at images not imported "
+                     f"(unknown image_id or missing file) and were skipped (annotation ids "
+                     f"{ids}{', …' if unknown_img.sum() > 5 else ''})")
+        frame = frame.filter(~unknown_img)
+
+    masks: list[list[int] | None] = [None] * frame.height
+    polygons: list[list[list[float]] | None] = [None] * frame.height
+    if with_masks:
+        masks, polygons, boxes = _rasterise(path, records, frame)
+        frame = frame.with_columns(pl.Series("bbox", boxes, dtype=pl.List(pl.Float64)))
+        no_mask = sum(m is None for m in masks)
+        if no_mask:
+            notes.append(f"{path}: {no_mask} annotations have no 'segmentation' and were "
+                         "imported as boxes (object_detection)")
+    kind = pl.when(pl.Series([m is not None for m in masks], dtype=pl.Boolean)).then(
+        pl.lit(annotation_type.value)).otherwise(pl.lit(AnnotationType.OBJECT_DETECTION.value))
+    out = frame.with_columns(
+        pl.col("category_id").replace_strict(categories, return_dtype=pl.Utf8).alias("label"),
+        kind.alias("annotation_type"),
+        pl.lit(source).alias("source"),
+        pl.col("bbox").list.get(0).alias("x"), pl.col("bbox").list.get(1).alias("y"),
+        pl.col("bbox").list.get(2).alias("width"), pl.col("bbox").list.get(3).alias("height"),
+        pl.Series("segmentation_mask", masks, dtype=pl.List(pl.Int32)),
+        pl.Series("polygon", polygons, dtype=pl.List(pl.List(pl.Float64))),
+        pl.format("{}: annotation id {}: ", pl.lit(path), pl.col("coco_id")).alias("where"),
+    )
+    return out.select(list(_ANN_SCHEMA))
+
+
+def _rasterise(path: str, records: list, frame: pl.DataFrame):
+    """Our RLE and polygon rings for each annotation, plus a box where the file has none."""
+    from lightly_studio.core import rle
+
+    masks: list[list[int] | None] = []
+    polygons: list[list[list[float]] | None] = []
+    boxes: list[list[float] | None] = []
+    for idx, bbox, w, h, cid in zip(frame["idx"].to_list(), frame["bbox"].to_list(),
+                                    frame["img_width"].to_list(), frame["img_height"].to_list(),
+                                    frame["coco_id"].to_list(), strict=True):
+        seg = records[idx].get("segmentation")
+        if seg is None or (isinstance(seg, list) and len(seg) == 0):
+            if bbox is None:
+                raise IngestError(f"{path}: annotation id {cid} has neither 'segmentation' "
+                                  "nor 'bbox'")
+            masks.append(None)
+            polygons.append(None)
+            boxes.append(bbox)
+            continue
+        try:
+            mask = rle.coco_segmentation_to_mask(seg, w, h)
+        except (ValueError, TypeError, AnnotationError) as exc:
+            raise IngestError(f"{path}: annotation id {cid} has an invalid 'segmentation': "
+                              f"{exc}") from exc
+        masks.append(rle.encode(mask))
+        polygons.append([[float(v) for v in ring] for ring in seg] if isinstance(seg, list)
+                        else None)
+        if bbox is None:
+            box = rle.bbox_from_mask(mask)
+            bbox = [0.0, 0.0, 0.0, 0.0] if box is None else [float(v) for v in box]
+        boxes.append(bbox)
+    return masks, polygons, boxes
+
+
+# --- into the database -------------------------------------------------------------------------
+
+
+def _annotation_type_arg(annotation_type: Any) -> AnnotationType:
+    try:
+        return AnnotationType(annotation_type)
+    except ValueError as exc:
+        raise IngestError(f"Unknown annotation_type {annotation_type!r}; use one of "
+                          f"{[t.value for t in AnnotationType]}") from exc
+
+
+def _warn(notes: list[str]) -> None:
+    for note in notes:
+        warnings.warn(note, stacklevel=3)
+
+
+def add_samples_from_coco(dataset: Any, annotations_json: str | os.PathLike,
+                          images_path: str | os.PathLike,
+                          annotation_type: AnnotationType | str = AnnotationType.OBJECT_DETECTION,
+                          embed: bool = True,
+                          annotation_source: str = GROUND_TRUTH) -> ImportResult:
+    """Index the images of a COCO file with their boxes or masks (one transaction).
+
+    Images already in the dataset are kept as they are: their annotations are not added a
+    second time (use ``add_annotations_from_coco`` to attach another annotation source).
+    """
+    annotation_type = _annotation_type_arg(annotation_type)
+    data = parse_coco(annotations_json, images_path, annotation_type,
+                      annotation_source=annotation_source)
+    return _store(dataset, data, embed=embed)
+
+
+def add_samples_from_coco_caption(dataset: Any, annotations_json: str | os.PathLike,
+                                  images_path: str | os.PathLike,
+                                  embed: bool = True) -> ImportResult:
+    """Index the images of a COCO captions file with their captions (one transaction)."""
+    data = parse_coco(annotations_json, images_path, captions=True)
+    return _store(dataset, data, embed=embed)
+
+
+def _store(dataset: Any, data: CocoData, embed: bool) -> ImportResult:
+    from lightly_studio.core.annotation import insert_annotation_frame
+    from lightly_studio.core.caption import insert_caption_frame
+    from lightly_studio.core.labels import get_or_create_label_ids
+    from lightly_studio.core.samples_store import insert_samples
+    from lightly_studio.db import transaction
+
+    result = ImportResult(warnings=list(data.warnings))
+    frame = data.images.with_columns(
+        pl.col("file_name").str.replace_all("\\", "/", literal=True).str.split("/")
+        .list.last().alias("base_name"))
+    with transaction() as con:
+        stored = insert_samples(con, dataset.dataset_id, frame.select(
+            "file_path_abs", pl.col("base_name").alias("file_name"), "width", "height"))
+        ids = frame.join(stored.select("file_path_abs", "sample_id", "is_new"),
+                         on="file_path_abs", how="inner")
+        result.samples_added = int(ids["is_new"].sum())
+        result.samples_existing = ids.height - result.samples_added
+        new_ids = ids.filter(pl.col("is_new")).select("coco_image_id", "sample_id")
+        if result.samples_existing:
+            result.warnings.append(
+                f"{data.path}: {result.samples_existing} images were already in the dataset; "
+                "their annotations were not added again (add_annotations_from_coco attaches "
+                "annotations to existing images)")
+        if data.category_names:
+            get_or_create_label_ids(con, dataset.dataset_id, data.category_names)
+        anns = data.annotations.join(new_ids, on="coco_image_id", how="inner",
+                                     maintain_order="left")
+        result.annotations_added = insert_annotation_frame(con, dataset.dataset_id, anns)
+        caps = data.captions.join(new_ids, on="coco_image_id", how="inner",
+                                  maintain_order="left")
+        result.captions_added = insert_caption_frame(con, caps.select("sample_id", "text"))
+    _warn(result.warnings)
+    dataset._after_ingest([_uuid(s) for s in new_ids["sample_id"].to_list()], embed)
+    return result
+
+
+def add_annotations_from_coco(dataset: Any, annotations_json: str | os.PathLike,
+                              images_path: str | os.PathLike | None = None,
+                              annotation_type: AnnotationType | str =
+                              AnnotationType.OBJECT_DETECTION,
+                              annotation_source: str = GROUND_TRUTH) -> ImportResult:
+    """Attach the annotations of a COCO file to images already in the dataset.
+
+    Images are matched by absolute path under ``images_path`` when given, else by their
+    ``file_name`` as the tail of a sample's path. Use ``annotation_source="my_model"`` to keep
+    predictions beside the ground truth. One transaction; unmatched images are reported.
+    """
+    annotation_type = _annotation_type_arg(annotation_type)
+    data = parse_coco(annotations_json, images_path, annotation_type, check_files=False,
+                      annotation_source=annotation_source)
+    from lightly_studio.core.annotation import insert_annotation_frame
+    from lightly_studio.core.labels import get_or_create_label_ids
+    from lightly_studio.db import transaction
+
+    result = ImportResult(warnings=list(data.warnings))
+    with transaction() as con:
+        matched = match_existing_samples(con, dataset.dataset_id, data.images, data.path)
+        unmatched = data.images.height - matched.height
+        if unmatched:
+            first = data.images.join(matched, on="coco_image_id", how="anti")["file_name"][0]
+            result.warnings.append(
+                f"{data.path}: {unmatched} images are not in the dataset and their annotations "
+                f"were skipped (first: {first!r})")
+        get_or_create_label_ids(con, dataset.dataset_id, data.category_names)
+        anns = data.annotations.join(matched, on="coco_image_id", how="inner",
+                                     maintain_order="left")
+        mismatch = anns.filter((pl.col("img_width") != pl.col("s_width"))
+                               | (pl.col("img_height") != pl.col("s_height")))
+        if mismatch.height:
+            row = mismatch.row(0, named=True)
+            raise IngestError(
+                f"{data.path}: image id {row['coco_image_id']} is {row['img_width']}x"
+                f"{row['img_height']} in the JSON but the matching sample is {row['s_width']}x"
+                f"{row['s_height']}")
+        result.annotations_added = insert_annotation_frame(
+            con, dataset.dataset_id, anns.drop("s_width", "s_height"))
+    _warn(result.warnings)
+    return result
+
+
+def match_existing_samples(con, dataset_id: Any, images: pl.DataFrame, path: str
+                           ) -> pl.DataFrame:
+    """coco_image_id → sample_id, s_width, s_height of the dataset's samples for ``images``.
+
+    With file_path_abs set: exact path match. Without: a sample matches when its path ends
+    with '/' + file_name; a file_name matching several samples is an error.
+    """
+    samples = sql_frame(con,
+        """SELECT CAST(sample_id AS VARCHAR) AS sample_id, file_path_abs, width AS s_width,
+                  height AS s_height
+           FROM sample WHERE dataset_id = $1 AND kind <> 'video'""",
+        [str(dataset_id)])
+    if images["file_path_abs"].null_count() == 0:
+        return images.select("coco_image_id", "file_path_abs").join(
+            samples, on="file_path_abs", how="inner").select(
+            "coco_image_id", "sample_id", "s_width", "s_height")
+    # Match on the base name first (an equi-join), then keep path-suffix matches.
+    wanted = images.select(
+        "coco_image_id",
+        pl.col("file_name").str.replace_all(r"\\", "/").str.strip_chars_start("./")
+        .alias("rel"),
+    ).with_columns(pl.col("rel").str.split("/").list.last().alias("base"))
+    have = samples.with_columns(
+        pl.col("file_path_abs").str.replace_all(r"\\", "/").alias("norm"),
+    ).with_columns(pl.col("norm").str.split("/").list.last().alias("base"))
+    pairs = wanted.join(have, on="base", how="inner").filter(
+        pl.col("norm").str.ends_with(pl.lit("/") + pl.col("rel")) | (pl.col("norm") == pl.col("rel"))
+    )
+    dup = pairs["coco_image_id"].is_duplicated()
+    if dup.any():
+        row = pairs.filter(dup).row(0, named=True)
+        raise IngestError(f"{path}: file_name {row['rel']!r} matches several samples of the "
+                          "dataset; pass images_path to match by full path")
+    return pairs.select("coco_image_id", "sample_id", "s_width", "s_height")
+
+
+def _uuid(value: Any):
+    import uuid
+
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+__all__ = [
+    "CocoData",
+    "ImportResult",
+    "add_annotations_from_coco",
+    "add_samples_from_coco",
+    "add_samples_from_coco_caption",
+    "match_existing_samples",
+    "parse_coco",
+]

@@ -1,0 +1,94 @@
+"""Cloud storage through fsspec against a real S3 API on loopback, and the example-data fetch."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import zipfile
+
+import pytest
+
+import lightly_studio as ls
+from lightly_studio.utils import download_example_dataset
+from tests.conftest import make_images
+
+
+@pytest.fixture
+def s3_server(monkeypatch):
+    """moto's S3 server on 127.0.0.1 with fsspec configured to talk to it."""
+    pytest.importorskip("s3fs")
+    import fsspec
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setitem(fsspec.config.conf, "s3", {"endpoint_url": endpoint})
+    import s3fs
+
+    s3fs.S3FileSystem.clear_instance_cache()
+    yield endpoint
+    s3fs.S3FileSystem.clear_instance_cache()
+    server.stop()
+
+
+def test_images_in_s3_are_indexed_in_place(db, tmp_path, s3_server):
+    import fsspec
+
+    local = tmp_path / "up"
+    make_images(local, {"a/one.jpg": (30, 20), "b/two.png": (7, 9)})
+    fs = fsspec.filesystem("s3")
+    fs.mkdir("bucket")
+    fs.put(str(local) + "/", "bucket/images/", recursive=True)
+    ds = ls.ImageDataset.create("s3_dataset")
+    assert ds.add_images_from_path(path="s3://bucket/images/", tag_depth=1, embed=False) == 2
+    rows = sorted((s.file_path_abs, s.width, s.height, tuple(s.tags)) for s in ds)
+    assert rows == [("s3://bucket/images/a/one.jpg", 30, 20, ("a",)),
+                    ("s3://bucket/images/b/two.png", 7, 9, ("b",))]
+    assert ds.add_images_from_path(path="s3://bucket/images/", embed=False) == 0
+
+
+def test_example_data_is_copied_from_a_local_folder(tmp_path, monkeypatch, examples):
+    monkeypatch.setenv("LIGHTLY_STUDIO_EXAMPLE_DATA", str(examples))
+    path = download_example_dataset(download_dir=str(tmp_path / "dataset_examples"))
+    assert (tmp_path / "dataset_examples" / "road_signs_yolo" / "data.yaml").exists()
+    assert path == str(tmp_path / "dataset_examples")
+    # Present already: skipped, and the copy is writable.
+    (tmp_path / "dataset_examples" / "marker").write_text("x")
+    download_example_dataset(download_dir=str(tmp_path / "dataset_examples"))
+    assert (tmp_path / "dataset_examples" / "marker").exists()
+
+
+def test_example_data_is_downloaded_and_unpacked_from_a_zip(tmp_path, monkeypatch):
+    archive_dir = tmp_path / "served"
+    archive_dir.mkdir()
+    with zipfile.ZipFile(archive_dir / "examples.zip", "w") as zf:
+        zf.writestr("dataset_examples-main/coco_subset_128_images/README.md", "coco")
+        zf.writestr("dataset_examples-main/road_signs_yolo/data.yaml", "names: [a]")
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(archive_dir), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.delenv("LIGHTLY_STUDIO_EXAMPLE_DATA", raising=False)
+        monkeypatch.setenv("LIGHTLY_STUDIO_EXAMPLE_DATA_URL",
+                           f"http://127.0.0.1:{server.server_port}/examples.zip")
+        target = tmp_path / "dl"
+        path = download_example_dataset(download_dir=str(target))
+        assert (target / "road_signs_yolo" / "data.yaml").read_text() == "names: [a]"
+        assert path == str(target)
+        (target / "road_signs_yolo" / "data.yaml").write_text("changed")
+        download_example_dataset(download_dir=str(target), force_redownload=True)
+        assert (target / "road_signs_yolo" / "data.yaml").read_text() == "names: [a]"
+    finally:
+        server.shutdown()
