@@ -152,7 +152,9 @@ class DatasetQuery:
                     f"FROM {self._rank_name}) r ON r.sample_id = s.sample_id")
             columns = columns + ", r.similarity" if columns == "s.*" else columns
             order_terms.insert(0, "r.similarity DESC")
-        order_terms += ["s.file_path_abs", "s.frame_number NULLS FIRST", "s.sample_id"]
+        # Ties (and the default order) follow insertion order: ingest inserts in path order,
+        # and an integer sort is far cheaper than a string one at a million rows.
+        order_terms.append("s.rowid")
         sql = f"SELECT {columns} FROM sample s{join} WHERE " + " AND ".join(where)
         if ordered:
             sql += " ORDER BY " + ", ".join(order_terms)
@@ -243,7 +245,7 @@ class DatasetQuery:
                          f" ON md.sample_id = q.sample_id")
         meta_select = "".join(f', md."{i}"' for i in range(len(keys)))
         frame = query_frame(
-            f"""WITH q AS ({sql}),
+            f"""WITH q AS MATERIALIZED ({sql}),
                 tg AS (SELECT st.sample_id, list(t.name ORDER BY t.name) AS tags
                        FROM sample_tag st JOIN tag t ON t.tag_id = st.tag_id
                        WHERE st.sample_id IN (SELECT sample_id FROM q) GROUP BY st.sample_id)

@@ -1,0 +1,214 @@
+"""The query DSL: match / order_by / slice, boolean logic, metadata, annotations, consumers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+import lightly_studio as ls
+from lightly_studio.core.dataset_query import (
+    AND,
+    NOT,
+    OR,
+    ImageSampleField,
+    OrderByField,
+)
+from lightly_studio.errors import QueryError
+from tests.conftest import make_images
+
+
+@pytest.fixture
+def ds(db, tmp_path):
+    """Ten images n0..n9 with width 100+10*i, height 50, and a few tags."""
+    root = tmp_path / "q"
+    make_images(root, {f"n{i}.png": (100 + 10 * i, 50) for i in range(10)})
+    dataset = ls.ImageDataset.create("q")
+    dataset.add_images_from_path(path=str(root), embed=False)
+    for sample in dataset:
+        i = int(sample.file_name[1])
+        if i % 2 == 0:
+            sample.add_tag("even")
+        if i in (3, 7):
+            sample.add_tag("needs-labeling")
+        if i == 2:
+            sample.add_tag("reviewed")
+    return dataset
+
+
+def names(query) -> list[str]:
+    return [s.file_name for s in query]
+
+
+def test_the_documented_compound_query(ds):
+    query = ds.match(
+        OR(
+            AND(ImageSampleField.width < 150, NOT(ImageSampleField.tags.contains("reviewed"))),
+            ImageSampleField.tags.contains("needs-labeling"),
+        )
+    )
+    query.order_by(OrderByField(ImageSampleField.width).desc())
+    assert names(query) == ["n7.png", "n4.png", "n3.png", "n1.png", "n0.png"]
+    query[1:3]
+    assert names(query) == ["n4.png", "n3.png"]
+    query.add_tag("needs-review")
+    assert ds.match(ImageSampleField.tags.contains("needs-review")).count() == 2
+
+
+def test_chained_style_and_second_match_ands(ds):
+    query = ds.match(ImageSampleField.width >= 120).match(ImageSampleField.width <= 150)
+    assert names(query.order_by(OrderByField(ImageSampleField.file_name).desc())[:2]) == [
+        "n5.png", "n4.png"]
+    assert len(query) == 2  # the slice is part of the query
+
+
+def test_a_later_slice_or_order_replaces_the_earlier_one(ds):
+    query = ds.query()
+    query[0:2]
+    query.slice(offset=8)
+    assert names(query) == ["n8.png", "n9.png"]
+    query.order_by(OrderByField(ImageSampleField.width).desc())
+    query.order_by(OrderByField(ImageSampleField.width).asc())
+    assert names(query) == ["n8.png", "n9.png"]
+
+
+def test_dataset_query_always_starts_fresh(ds):
+    ds.query().match(ImageSampleField.width > 1000)
+    assert ds.query().count() == 10
+
+
+def test_all_slice_forms(ds):
+    assert names(ds.query().slice(offset=2, limit=3)) == ["n2.png", "n3.png", "n4.png"]
+    assert names(ds.query()[2:5]) == ["n2.png", "n3.png", "n4.png"]
+    assert names(ds.query().slice(limit=2)) == ["n0.png", "n1.png"]
+    assert names(ds.query()[8:]) == ["n8.png", "n9.png"]
+    assert ds.query()[3].file_name == "n3.png"
+
+
+def test_string_datetime_and_operator_forms(ds):
+    assert names(ds.match(ImageSampleField.file_name == "n3.png")) == ["n3.png"]
+    assert ds.match(ImageSampleField.file_path_abs != "other").count() == 10
+    assert ds.match(ImageSampleField.file_name.contains("n1")).count() == 1
+    past = dt.datetime(2000, 1, 1)
+    assert ds.match(ImageSampleField.created_at > past).count() == 10
+    assert ds.match(ImageSampleField.height >= 10).count() == 10
+    expr = (ImageSampleField.width > 150) & ~ImageSampleField.tags.contains("even")
+    assert names(ds.match(expr)) == ["n7.png", "n9.png"]
+    assert ds.match(ImageSampleField.width.between(110, 130)).count() == 3
+
+
+def test_metadata_fields_compare_like_columns_and_missing_keys_never_match(ds):
+    samples = ds.query().to_list()
+    for s in samples[:6]:
+        i = int(s.file_name[1])
+        s.metadata["speed"] = i * 1.5
+        s.metadata["weather"] = "sunny" if i % 3 == 0 else "rain"
+        s.metadata["night"] = i > 3
+        s.metadata["when"] = dt.datetime(2024, 1, 1 + i)
+    speed = ImageSampleField.metadata["speed"]
+    assert names(ds.match(speed > 5)) == ["n4.png", "n5.png"]
+    assert ds.match(speed != 3.0).count() == 5  # n6..n9 have no speed: never match
+    assert ds.match(NOT(speed > 5)).count() == 8  # ...but NOT of a non-match is a match
+    assert names(ds.match(ImageSampleField.metadata["weather"] == "sunny")) == ["n0.png",
+                                                                                 "n3.png"]
+    assert ds.match(ImageSampleField.metadata["night"] == True).count() == 2  # noqa: E712
+    assert ds.match(ImageSampleField.metadata["when"] >= dt.datetime(2024, 1, 5)).count() == 2
+    ordered = ds.query().order_by(OrderByField(speed).desc())
+    assert names(ordered)[:3] == ["n5.png", "n4.png", "n3.png"]
+    assert names(ordered)[-1] in {"n6.png", "n7.png", "n8.png", "n9.png"}  # nulls last
+
+
+def test_user_values_are_parameters_not_sql(ds):
+    tricky = ["it's", "100%", "a_b", "ünï😀", "'; DROP TABLE sample; --"]
+    first = ds[0]
+    for value in tricky:
+        first.add_tag(value)
+        first.metadata[f"k{tricky.index(value)}"] = value
+    for i, value in enumerate(tricky):
+        assert ds.match(ImageSampleField.tags.contains(value)).count() == 1
+        assert ds.match(ImageSampleField.metadata[f"k{i}"] == value).count() == 1
+    assert ds.match(ImageSampleField.file_name.contains("%")).count() == 0
+    assert ds.match(ImageSampleField.file_name.contains("_")).count() == 0
+    assert len(ds) == 10
+
+
+def test_annotation_and_caption_predicates(ds):
+    from lightly_studio.core.annotation import CreateClassification, CreateObjectDetection
+
+    s0, s1, s2 = ds[0], ds[1], ds[2]
+    s0.add_annotations([
+        CreateObjectDetection(label="car", x=0, y=0, width=10, height=10),
+        CreateObjectDetection(label="car", x=5, y=5, width=30, height=30),
+        CreateObjectDetection(label="person", x=1, y=1, width=2, height=2),
+    ])
+    s1.add_annotation(CreateObjectDetection(label="car", confidence=0.4, x=0, y=0, width=5,
+                                            height=5))
+    s2.add_annotation(CreateClassification(label="night"))
+    s2.add_caption("A red car parked at night")
+    a = ImageSampleField.annotations
+    assert names(ds.match(a.contains_label("car"))) == ["n0.png", "n1.png"]
+    assert names(ds.match(a.count(label="car") > 1)) == ["n0.png"]
+    assert ds.match(a.count() == 0).count() == 7
+    assert names(ds.match(a.exists(min_confidence=0.3))) == ["n1.png"]
+    assert names(ds.match(a.exists(label="car", min_area=500))) == ["n0.png"]
+    assert names(ds.match(a.exists(annotation_type=ls.AnnotationType.CLASSIFICATION))) == [
+        "n2.png"]
+    assert names(ds.match(ImageSampleField.captions.contains("RED CAR"))) == ["n2.png"]
+    ordered = ds.query().order_by(OrderByField(a.count()).desc())[:2]
+    assert names(ordered) == ["n0.png", "n1.png"]
+
+
+def test_consumers(ds):
+    query = ds.match(ImageSampleField.tags.contains("even"))
+    assert len(query) == query.count() == 5
+    assert [s.file_name for s in query.to_list()] == names(query)
+    assert len(query.sample_ids()) == 5
+    query.add_tag("batch")
+    assert ds.match(ImageSampleField.tags.contains("batch")).count() == 5
+    query.remove_tag("batch")
+    assert ds.match(ImageSampleField.tags.contains("batch")).count() == 0
+
+
+def test_to_polars_has_columns_tags_and_metadata(ds):
+    ds[0].metadata["speed"] = 2.5
+    frame = ds.query()[:3].to_polars()
+    assert frame.height == 3
+    assert frame["file_name"].to_list() == ["n0.png", "n1.png", "n2.png"]
+    assert frame["tags"].to_list()[0] == ["even"]
+    assert frame["tags"].to_list()[1] == []
+    assert frame["speed"].to_list() == [2.5, None, None]
+    assert frame.schema["width"] == pl.Int32
+
+
+@pytest.mark.parametrize("build", [
+    lambda: ImageSampleField.width < "wide",
+    lambda: ImageSampleField.file_name < "a",
+    lambda: ImageSampleField.file_name == 3,
+    lambda: ImageSampleField.created_at > 5,
+    lambda: ImageSampleField.width == True,  # noqa: E712
+])
+def test_wrong_types_fail_when_the_expression_is_built(build):
+    with pytest.raises(QueryError):
+        build()
+
+
+def test_bad_queries_fail_at_build_time_with_clear_messages(ds):
+    ds[0].metadata["speed"] = 1.0
+    ds[0].metadata["weather"] = "sunny"
+    with pytest.raises(QueryError, match="Unknown metadata key 'nope'"):
+        ds.match(ImageSampleField.metadata["nope"] > 1)
+    with pytest.raises(QueryError, match="compared with a number"):
+        ds.match(ImageSampleField.metadata["speed"] > "fast")
+    with pytest.raises(QueryError, match="holds text"):
+        ds.match(ImageSampleField.metadata["weather"] > "a")
+    with pytest.raises(QueryError, match="step"):
+        ds.query()[0:10:2]
+    with pytest.raises(QueryError, match="negative"):
+        ds.query()[-5:]
+    with pytest.raises(QueryError, match="non-negative"):
+        ds.query().slice(offset=-1)
+    with pytest.raises(QueryError, match="truth value"):
+        ds.match(ImageSampleField.width > 1 and ImageSampleField.width < 5)
+    with pytest.raises(QueryError, match="ordered by their tags"):
+        OrderByField(ImageSampleField.tags)
