@@ -41,3 +41,7 @@ class EmbeddingError(LightlyStudioError):
 
 class SelectionError(LightlyStudioError, ValueError):
     """A selection cannot be run as configured."""
+
+
+class ServerError(LightlyStudioError):
+    """The app server cannot start (port in use, bad host) or a request cannot be served."""

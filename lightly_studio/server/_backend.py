@@ -1,0 +1,59 @@
+"""What the HTTP layer needs from the rest of the package, behind one small interface.
+
+The server calls ``api/`` and nothing else (DESIGN.md); tests give it a stub instead. All
+methods are blocking and run on the server's worker threads, each with its own DuckDB cursor.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Protocol
+
+
+class MethodNotFound(LookupError):
+    pass
+
+
+class Backend(Protocol):
+    def dispatch(self, method: str, params: dict[str, Any],
+                 buffers: list[bytes]) -> tuple[Any, list[bytes]]:
+        """Run one ``api/`` method; raise ``MethodNotFound`` for an unknown name."""
+
+    def sample_file(self, sample_id: str) -> str | None:
+        """The registered file (absolute path or fsspec URL) of a sample, or None."""
+
+    def thumbnail(self, sample_id: str) -> tuple[bytes, str] | None:
+        """(image bytes, content type) of a sample's thumbnail, or None for an unknown id."""
+
+    def data_version(self) -> Any:
+        """A value that changes whenever the data changes (polled to push live updates)."""
+
+
+class ApiBackend:
+    """The real backend: ``lightly_studio.api`` in this (DB-owning) process."""
+
+    def __init__(self) -> None:
+        # Imported here, not at module top: importing the server must stay cheap.
+        self._api = importlib.import_module("lightly_studio.api")
+
+    def dispatch(self, method: str, params: dict[str, Any],
+                 buffers: list[bytes]) -> tuple[Any, list[bytes]]:
+        methods = getattr(self._api, "METHODS", {})
+        if method not in methods:
+            raise MethodNotFound(method)
+        return self._api.dispatch(method, params, buffers)
+
+    def sample_file(self, sample_id: str) -> str | None:
+        from lightly_studio.server import _lookup
+
+        return _lookup.sample_file(sample_id)
+
+    def thumbnail(self, sample_id: str) -> tuple[bytes, str] | None:
+        from lightly_studio.server import _lookup
+
+        return _lookup.thumbnail(self._api, sample_id)
+
+    def data_version(self) -> Any:
+        from lightly_studio.server import _lookup
+
+        return _lookup.data_version()

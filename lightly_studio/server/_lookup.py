@@ -1,0 +1,63 @@
+"""The three reads the HTTP layer makes besides ``api.dispatch``.
+
+- ``sample_file``: which file a sample id stands for (the only way the server picks a file);
+- ``thumbnail``: one sample's cached thumbnail, for ``GET /thumbnail/<id>``;
+- ``data_version``: a fingerprint of the data, polled to tell open pages that something changed
+  (an edit from Python, or from another page). It is a handful of aggregates over the tables the
+  views show — count/xor-hash per table, milliseconds at 100k samples — so any insert, delete,
+  retag or label edit changes it, wherever it came from.
+
+They are SQL over the schema rather than ``api/`` methods because ``api/`` methods are scoped to a
+dataset and these are not (a URL carries only a sample id). Candidates to move into ``api/``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_VERSION_SQL = """
+SELECT
+  (SELECT count(*) FROM dataset),
+  (SELECT count(*) FROM sample),
+  (SELECT count(*) FROM tag),
+  (SELECT coalesce(bit_xor(hash(sample_id, tag_id)), 0) FROM sample_tag),
+  (SELECT count(*) FROM sample_tag),
+  (SELECT coalesce(bit_xor(hash(sample_id, key, v_int, v_float, v_str, v_bool)), 0) FROM metadata),
+  (SELECT count(*) FROM annotation),
+  (SELECT max(updated_at) FROM annotation),
+  (SELECT coalesce(bit_xor(hash(annotation_id, version)), 0) FROM annotation),
+  (SELECT count(*) FROM annotation_label),
+  (SELECT count(*) FROM caption),
+  (SELECT coalesce(bit_xor(hash(caption_id, text)), 0) FROM caption),
+  (SELECT count(*) FROM embedding),
+  (SELECT count(*) FROM projection)
+"""
+
+
+def sample_file(sample_id: str) -> str | None:
+    from lightly_studio.db import get_connection
+
+    row = get_connection().execute(
+        "SELECT file_path_abs FROM sample WHERE sample_id = ? LIMIT 1", [sample_id]).fetchone()
+    return row[0] if row else None
+
+
+def thumbnail(api: Any, sample_id: str) -> tuple[bytes, str] | None:
+    from lightly_studio.api.thumbnails import thumbnail_for
+    from lightly_studio.db import get_connection
+
+    row = get_connection().execute(
+        "SELECT file_path_abs, kind FROM sample WHERE sample_id = ? LIMIT 1", [sample_id]).fetchone()
+    if row is None:
+        return None
+    path, kind = row
+    return thumbnail_for(path, "video" if kind in ("video", "frame") else "image"), "image/jpeg"
+
+
+def data_version() -> Any:
+    from lightly_studio import db
+
+    counter = getattr(db, "data_version", None)
+    if counter is not None:  # a write counter kept by the db layer, when it has one
+        return counter()
+    return tuple(str(v) for v in db.get_connection().execute(_VERSION_SQL).fetchone())

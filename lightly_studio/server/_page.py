@@ -1,0 +1,54 @@
+"""The one HTML page of the full-page app (served by ``start_gui()`` and the Jupyter extension).
+
+All URLs in it are relative, so the same page works at ``http://localhost:8001/`` and under
+``/lightly-studio/`` in Jupyter. It holds no user data: everything the page shows comes from the
+API and is put into the DOM by the views as text (never innerHTML), and the CSP below forbids
+inline scripts, so a label like ``<img src=x onerror=…>`` can only ever be shown, not run.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+
+# 'unsafe-eval': regl (the WebGL scatter plot) compiles its draw commands with new Function.
+# No inline scripts; images from blob:/data: URLs (thumbnails arrive as binary buffers).
+CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self' ws: wss:; "
+       "object-src 'none'; base-uri 'self'")
+# No frame-ancestors / X-Frame-Options: the docs embed the app with IFrame(env.APP_URL) from a
+# notebook on another port (another origin).
+
+_TEMPLATE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>LightlyStudio</title>
+<base href="{base}">
+{css}
+<style>
+  html, body {{ margin: 0; height: 100%; font-family: system-ui, sans-serif; }}
+  #lightly-studio-app {{ height: 100%; }}
+  .ls-app-missing {{ padding: 2em; color: #555; }}
+</style>
+</head>
+<body>
+<div id="lightly-studio-app" data-base="{base}">
+{missing}
+</div>
+<script type="module" src="static/app.js"></script>
+</body>
+</html>
+"""
+
+
+def render(base: str, static_dir: str) -> str:
+    css = ""
+    if os.path.exists(os.path.join(static_dir, "app.css")):
+        css = '<link rel="stylesheet" href="static/app.css">'
+    missing = ""
+    if not os.path.exists(os.path.join(static_dir, "app.js")):
+        missing = ('<p class="ls-app-missing">The app bundle is missing: run '
+                   "<code>npm ci &amp;&amp; npm run build</code> in the repository.</p>")
+    return _TEMPLATE.format(base=html.escape(base, quote=True), css=css, missing=missing)

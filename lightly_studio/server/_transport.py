@@ -1,0 +1,131 @@
+"""The HTTP wire format of ``api/`` calls — the one place it is defined (mirror: js/src/app/wire.ts).
+
+``POST /api/<method>`` with a JSON object of params. The reply is
+
+- ``application/json`` — ``{"result": …}`` when the method returned no buffers (gzipped by the
+  server when the client accepts it), or ``{"error": {"type", "message"}}`` with a 4xx/5xx status;
+- ``application/vnd.lightly-studio.frames`` when it returned buffers (thumbnails, Float32 plot
+  coordinates): ``b"LSF1"``, a little-endian u32 header length, the UTF-8 JSON header
+  ``{"result": …, "buffers": [[offset, length], …]}`` and the buffers. Offsets count from the
+  start of the body and are multiples of 8, so the browser can view Float32/Float64 data in
+  place without copying.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import struct
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+JSON_TYPE = "application/json; charset=utf-8"
+FRAMES_TYPE = "application/vnd.lightly-studio.frames"
+MAGIC = b"LSF1"
+_ALIGN = 8
+
+
+def _default(value: Any) -> Any:
+    # api/ returns JSON-able values; these cover what slips through from DuckDB/numpy.
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value.isoformat()
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return value.tolist()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, bytes):
+        raise TypeError("bytes must be returned as buffers, not inside the JSON result")
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def dumps(value: Any) -> bytes:
+    try:
+        text = json.dumps(value, default=_default, allow_nan=False, separators=(",", ":"))
+    except ValueError:
+        # NaN/inf are not JSON; null is what the browser can handle.
+        text = json.dumps(_nan_to_none(value), default=_default, separators=(",", ":"))
+    return text.encode("utf-8")
+
+
+def _nan_to_none(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_nan_to_none(v) for v in value]
+    return value
+
+
+def _pad(n: int) -> int:
+    return (-n) % _ALIGN
+
+
+def encode_reply(result: Any, buffers: Sequence[bytes | bytearray | memoryview]) -> tuple[str, bytes]:
+    """(content type, body) for one method's result."""
+    if not buffers:
+        return JSON_TYPE, dumps({"result": result})
+    views = [memoryview(b).cast("B") for b in buffers]
+    # The header's length depends on the offsets, which depend on the header's length: lay the
+    # buffers out after a header sized with generous offsets, then pad the real header to it.
+    sizes = [v.nbytes for v in views]
+    guess = dumps({"result": result, "buffers": [[10**12, s] for s in sizes]})
+    start = len(MAGIC) + 4 + len(guess)
+    start += _pad(start)
+    spans, offset = [], start
+    for size in sizes:
+        spans.append([offset, size])
+        offset += size + _pad(size)
+    header = dumps({"result": result, "buffers": spans})
+    header += b" " * (start - len(MAGIC) - 4 - len(header))  # JSON allows trailing spaces
+    parts: list[bytes | memoryview] = [MAGIC, struct.pack("<I", len(header)), header]
+    for view, size in zip(views, sizes, strict=True):
+        parts.append(view)
+        if _pad(size):
+            parts.append(b"\0" * _pad(size))
+    return FRAMES_TYPE, b"".join(parts)
+
+
+def decode_reply(body: bytes) -> tuple[Any, list[bytes]]:
+    """The inverse of ``encode_reply`` for frame bodies (tests, the load benchmark)."""
+    if body[:4] != MAGIC:
+        return json.loads(body)["result"], []
+    (length,) = struct.unpack_from("<I", body, 4)
+    header = json.loads(body[8 : 8 + length])
+    return header["result"], [body[o : o + n] for o, n in header["buffers"]]
+
+
+def encode_error(kind: str, message: str) -> bytes:
+    return dumps({"error": {"type": kind, "message": message}})
+
+
+def decode_params(body: bytes) -> dict[str, Any]:
+    """The JSON object of params; an empty body means no params."""
+    if not body.strip():
+        return {}
+    params = json.loads(body)
+    if not isinstance(params, dict):
+        raise ValueError("the request body must be a JSON object of params")
+    return params
+
+
+def decode_request(body: bytes, content_type: str) -> tuple[dict[str, Any], list[bytes]]:
+    """Params and incoming buffers: a JSON body, or a frames body whose result is the params
+    (for methods that take binary input, e.g. a painted mask)."""
+    if content_type == FRAMES_TYPE:
+        if body[:4] != MAGIC or len(body) < 8:
+            raise ValueError("not a frames body")
+        (length,) = struct.unpack_from("<I", body, 4)
+        header = json.loads(body[8 : 8 + length])
+        params = header.get("result") or {}
+        spans = header.get("buffers") or []
+        if not isinstance(params, dict):
+            raise ValueError("the params must be a JSON object")
+        if any(o < 8 + length or o + n > len(body) for o, n in spans):
+            raise ValueError("a buffer lies outside the body")
+        return params, [body[o : o + n] for o, n in spans]
+    return decode_params(body), []
