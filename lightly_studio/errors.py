@@ -45,3 +45,7 @@ class SelectionError(LightlyStudioError, ValueError):
 
 class ServerError(LightlyStudioError):
     """The app server cannot start (port in use, bad host) or a request cannot be served."""
+
+
+class ExportError(LightlyStudioError):
+    """An export cannot be written as asked (root outside the images, cloud images, …)."""

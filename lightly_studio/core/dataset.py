@@ -155,7 +155,7 @@ class Dataset:
         row = cursor.fetchone()
         if row is None:
             raise KeyError(f"No sample {sample_id} in dataset {self.name!r}.")
-        record = dict(zip([d[0] for d in cursor.description], row))
+        record = dict(zip([d[0] for d in cursor.description], row, strict=True))
         return SAMPLE_CLASS_BY_KIND[record["kind"]](record)
 
     def sort_by_similarity(self, text: str | None = None, samples: list | None = None,

@@ -27,20 +27,26 @@ class ImageDataset(Dataset):
                                     allowed_extensions=allowed_extensions)
 
     def add_samples_from_yolo(self, data_yaml: str, input_split: str | None = None,
-                              embed: bool = True) -> Any:
-        """Index a YOLO dataset (Ultralytics layout) with its boxes or polygons."""
+                              embed: bool = True, annotation_source: str = "ground_truth") -> Any:
+        """Index a YOLO dataset (Ultralytics layout) with its boxes or polygons.
+
+        Each split (train/valid/test) becomes a tag; ``input_split`` limits the import to one.
+        """
         from lightly_studio.ingest.yolo import add_samples_from_yolo
 
-        return add_samples_from_yolo(self, data_yaml, input_split=input_split, embed=embed)
+        return add_samples_from_yolo(self, data_yaml, input_split=input_split, embed=embed,
+                                     annotation_source=annotation_source)
 
     def add_samples_from_coco(self, annotations_json: str, images_path: str,
-                              annotation_type: Any = None, embed: bool = True) -> Any:
+                              annotation_type: Any = None, embed: bool = True,
+                              annotation_source: str = "ground_truth") -> Any:
         """Index a COCO dataset: boxes, or instance masks with
         ``annotation_type=AnnotationType.INSTANCE_SEGMENTATION``."""
         from lightly_studio.ingest.coco import add_samples_from_coco
 
         kwargs = {} if annotation_type is None else {"annotation_type": annotation_type}
-        return add_samples_from_coco(self, annotations_json, images_path, embed=embed, **kwargs)
+        return add_samples_from_coco(self, annotations_json, images_path, embed=embed,
+                                     annotation_source=annotation_source, **kwargs)
 
     def add_samples_from_coco_caption(self, annotations_json: str, images_path: str,
                                       embed: bool = True) -> Any:

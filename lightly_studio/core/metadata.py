@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from lightly_studio.db._connection import query_frame
-
 from lightly_studio.core.tags import ids_subquery, shift_params
+from lightly_studio.db._connection import query_frame
 from lightly_studio.errors import MetadataTypeError
 
 if TYPE_CHECKING:

@@ -6,15 +6,13 @@ import datetime as dt
 import re
 import uuid
 from collections.abc import Iterable
-from typing import Union
 
 import polars as pl
 
 from lightly_studio.db._connection import query_frame
-
 from lightly_studio.errors import LightlyStudioError
 
-SampleIds = Union[tuple, list, pl.Series, Iterable]
+SampleIds = tuple | list | pl.Series | Iterable
 
 
 def validate_tag_name(name: str) -> str:

@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from lightly_studio.core.annotation import FRAME_SCHEMA, GROUND_TRUTH, AnnotationType
@@ -109,16 +110,27 @@ _ANN_SCHEMA = {**{k: v for k, v in FRAME_SCHEMA.items() if k != "sample_id"},
                "coco_image_id": pl.Int64, "coco_id": pl.Int64}
 
 
+def _ensure_objects(path: str, what: str, records: list) -> None:
+    bad = next((i for i, r in enumerate(records) if type(r) is not dict), None)
+    if bad is not None:
+        raise IngestError(f"{path}: {what} #{bad} is not a JSON object")
+
+
 def _column(path: str, what: str, records: list, key: str, dtype: pl.DataType,
             required: bool = True) -> pl.Series:
-    values = [r.get(key) if isinstance(r, dict) else None for r in records]
-    bad_type = next((i for i, r in enumerate(records) if not isinstance(r, dict)), None)
-    if bad_type is not None:
-        raise IngestError(f"{path}: {what} #{bad_type} is not a JSON object")
-    try:
-        series = pl.Series(key, values, dtype=dtype, strict=False)
-    except (TypeError, ValueError, pl.exceptions.PolarsError) as exc:
-        raise IngestError(f"{path}: {what}s have an invalid {key!r} ({exc})") from exc
+    """One field of every record as a typed Series; IngestError names the first bad record.
+
+    ``records`` must hold dicts only (see _ensure_objects).
+    """
+    values = [r.get(key) for r in records]
+    if dtype == pl.List(pl.Float64):
+        series = _float_lists(values)
+    else:
+        try:
+            series = pl.Series(key, values, dtype=dtype, strict=True)  # the fast path
+        except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):
+            # Mixed types: convert what converts; what doesn't becomes null, reported below.
+            series = pl.Series(key, values, dtype=dtype, strict=False)
     if required:
         invalid = series.is_null()
         if invalid.any():
@@ -127,11 +139,24 @@ def _column(path: str, what: str, records: list, key: str, dtype: pl.DataType,
             ident = f" (id {rec.get('id')})" if rec.get("id") is not None else ""
             problem = "has no" if rec.get(key) is None else "has an invalid"
             raise IngestError(f"{path}: {what} #{i}{ident} {problem} {key!r}: {rec.get(key)!r}")
-    return series
+    return series.alias(key)
+
+
+def _float_lists(values: list) -> pl.Series:
+    """List[f64] Series; numpy builds a rectangular one (all boxes of 4) ~40x faster."""
+    if values and all(v is not None for v in values):
+        try:
+            array = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            array = None
+        if array is not None and array.ndim == 2:
+            return pl.Series(array).cast(pl.List(pl.Float64))
+    return pl.Series(values, dtype=pl.List(pl.Float64), strict=False)
 
 
 def _parse_images(path: str, records: list, images_path, check_files: bool,
                   notes: list[str]) -> pl.DataFrame:
+    _ensure_objects(path, "image", records)
     ids = _column(path, "image", records, "id", pl.Int64)
     names = _column(path, "image", records, "file_name", pl.Utf8)
     widths = _column(path, "image", records, "width", pl.Int64)
@@ -180,6 +205,7 @@ def _join(root: str, name: str, remote: bool) -> str:
 
 
 def _parse_categories(path: str, records: list) -> dict[int, str]:
+    _ensure_objects(path, "category", records)
     ids = _column(path, "category", records, "id", pl.Int64)
     names = _column(path, "category", records, "name", pl.Utf8)
     categories: dict[int, str] = {}
@@ -194,6 +220,7 @@ def _parse_categories(path: str, records: list) -> dict[int, str]:
 
 def _parse_captions(path: str, records: list, known_images: set, notes: list[str]
                     ) -> pl.DataFrame:
+    _ensure_objects(path, "annotation", records)
     image_ids = _column(path, "annotation", records, "image_id", pl.Int64)
     texts = _column(path, "annotation", records, "caption", pl.Utf8)
     frame = pl.DataFrame([image_ids.alias("coco_image_id"), texts.alias("text")])
@@ -216,6 +243,7 @@ def _parse_annotations(path: str, records: list, images: pl.DataFrame,
     if not records:
         return pl.DataFrame(schema=_ANN_SCHEMA)
     with_masks = annotation_type != AnnotationType.OBJECT_DETECTION
+    _ensure_objects(path, "annotation", records)
     image_ids = _column(path, "annotation", records, "image_id", pl.Int64)
     category_ids = _column(path, "annotation", records, "category_id", pl.Int64)
     coco_ids = _column(path, "annotation", records, "id", pl.Int64, required=False)
@@ -355,7 +383,6 @@ def add_samples_from_coco_caption(dataset: Any, annotations_json: str | os.PathL
 
 
 def _store(dataset: Any, data: CocoData, embed: bool) -> ImportResult:
-    from lightly_studio.core.annotation import insert_annotation_frame
     from lightly_studio.core.caption import insert_caption_frame
     from lightly_studio.core.labels import get_or_create_label_ids
     from lightly_studio.core.samples_store import insert_samples
@@ -382,7 +409,7 @@ def _store(dataset: Any, data: CocoData, embed: bool) -> ImportResult:
             get_or_create_label_ids(con, dataset.dataset_id, data.category_names)
         anns = data.annotations.join(new_ids, on="coco_image_id", how="inner",
                                      maintain_order="left")
-        result.annotations_added = insert_annotation_frame(con, dataset.dataset_id, anns)
+        result.annotations_added = insert_ingested(con, dataset.dataset_id, anns)
         caps = data.captions.join(new_ids, on="coco_image_id", how="inner",
                                   maintain_order="left")
         result.captions_added = insert_caption_frame(con, caps.select("sample_id", "text"))
@@ -405,7 +432,6 @@ def add_annotations_from_coco(dataset: Any, annotations_json: str | os.PathLike,
     annotation_type = _annotation_type_arg(annotation_type)
     data = parse_coco(annotations_json, images_path, annotation_type, check_files=False,
                       annotation_source=annotation_source)
-    from lightly_studio.core.annotation import insert_annotation_frame
     from lightly_studio.core.labels import get_or_create_label_ids
     from lightly_studio.db import transaction
 
@@ -429,10 +455,21 @@ def add_annotations_from_coco(dataset: Any, annotations_json: str | os.PathLike,
                 f"{data.path}: image id {row['coco_image_id']} is {row['img_width']}x"
                 f"{row['img_height']} in the JSON but the matching sample is {row['s_width']}x"
                 f"{row['s_height']}")
-        result.annotations_added = insert_annotation_frame(
+        result.annotations_added = insert_ingested(
             con, dataset.dataset_id, anns.drop("s_width", "s_height"))
     _warn(result.warnings)
     return result
+
+
+def insert_ingested(con, dataset_id: Any, frame: pl.DataFrame) -> int:
+    """insert_annotation_frame for importers: an invalid value is an IngestError (its message
+    names file and annotation id / line), like every other problem with the input."""
+    from lightly_studio.core.annotation import insert_annotation_frame
+
+    try:
+        return insert_annotation_frame(con, dataset_id, frame)
+    except AnnotationError as exc:
+        raise IngestError(str(exc)) from exc
 
 
 def match_existing_samples(con, dataset_id: Any, images: pl.DataFrame, path: str

@@ -95,8 +95,8 @@ def _index(dataset: Dataset, listing, paths: list[str], tag_depth: int,
         for start in range(0, len(paths), BATCH_SIZE):
             batch = paths[start:start + BATCH_SIZE]
             sizes = list(mapper(size_of, batch))
-            good = [(p, s) for p, s in zip(batch, sizes) if isinstance(s, tuple)]
-            failed.extend((p, s) for p, s in zip(batch, sizes) if isinstance(s, str))
+            good = [(p, s) for p, s in zip(batch, sizes, strict=True) if isinstance(s, tuple)]
+            failed.extend((p, s) for p, s in zip(batch, sizes, strict=True) if isinstance(s, str))
             bar.update(len(batch))
             if not good:
                 continue
@@ -127,7 +127,7 @@ def _folder_tags(root: str, stored: pl.DataFrame, depth: int) -> dict[str, list]
     """Tag name -> sample ids: each image gets the names of its first ``depth`` folders."""
     tags: dict[str, list] = {}
     prefix = root.rstrip("/" + os.sep)
-    for path, sample_id in zip(stored["file_path_abs"], stored["sample_id"]):
+    for path, sample_id in zip(stored["file_path_abs"], stored["sample_id"], strict=True):
         relative = path[len(prefix):].lstrip("/" + os.sep)
         folders = relative.replace(os.sep, "/").split("/")[:-1][:depth]
         for folder in folders:

@@ -339,6 +339,47 @@ def iter_frames(path: str, timestamps_s: Sequence[float], *,
             i += 1
 
 
+def iter_frame_samples(frames: pl.DataFrame, *, max_size: int | None = None,
+                       workers: int = 2) -> Iterator[tuple[str, Image.Image | None]]:
+    """Images of frame samples, for embedding: ``(sample_id, RGB image or None)``.
+
+    ``frames`` needs sample_id, file_path_abs and timestamp_s (the stored frame columns).
+    Each video is decoded in one sequential pass; up to ``workers`` videos at once. A video
+    that cannot be decoded yields None for its frames, so the caller can count and skip them.
+    Order: grouped by video, in time order within a video.
+    """
+    import concurrent.futures
+
+    jobs = frames.group_by("file_path_abs", maintain_order=True).agg(
+        "sample_id", "timestamp_s")
+
+    def decode(path: str, ids: list, times: list[float]) -> list[tuple[str, Image.Image | None]]:
+        by_time: dict[float, list] = {}
+        for sample_id, t in zip(ids, times, strict=True):
+            by_time.setdefault(float(t), []).append(str(sample_id))
+        out: list[tuple[str, Image.Image | None]] = []
+        try:
+            for t, image in iter_frames(path, times, max_size=max_size):
+                out.extend((sample_id, image) for sample_id in by_time.pop(t))
+        except IngestError:
+            pass
+        out.extend((sample_id, None) for rest in by_time.values() for sample_id in rest)
+        return out
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        # A bounded window of videos in flight keeps memory flat on large datasets.
+        rows = list(jobs.iter_rows())
+        window = max(1, workers) * 2
+        futures = [pool.submit(decode, *row) for row in rows[:window]]
+        next_row = window
+        while futures:
+            done = futures.pop(0).result()
+            if next_row < len(rows):
+                futures.append(pool.submit(decode, *rows[next_row]))
+                next_row += 1
+            yield from done
+
+
 def decode_frame(path: str, timestamp_s: float = 0.0, *,
                  max_size: int | None = None) -> Image.Image:
     """The frame shown at ``timestamp_s`` (seconds from the video's first frame), as RGB.

@@ -342,12 +342,11 @@ def add_samples_from_yolo(dataset: Any, data_yaml: str | os.PathLike,
 
     Images already in the dataset get their split tag but not their labels a second time.
     """
-    from lightly_studio.core.annotation import insert_annotation_frame
     from lightly_studio.core.labels import get_or_create_label_ids
     from lightly_studio.core.samples_store import insert_samples
     from lightly_studio.core.tags import tag_sample_ids
     from lightly_studio.db import transaction
-    from lightly_studio.ingest.coco import ImportResult
+    from lightly_studio.ingest.coco import ImportResult, insert_ingested
 
     data = parse_yolo(data_yaml, input_split)
     result = ImportResult(warnings=list(data.warnings))
@@ -385,7 +384,7 @@ def add_samples_from_yolo(dataset: Any, data_yaml: str | os.PathLike,
             pl.col("height").alias("img_height"))
         frame, notes = yolo_annotation_frame(data, sized, annotation_source)
         result.warnings.extend(notes)
-        result.annotations_added = insert_annotation_frame(con, dataset.dataset_id, frame)
+        result.annotations_added = insert_ingested(con, dataset.dataset_id, frame)
     for note in result.warnings:
         warnings.warn(note, stacklevel=2)
     new_ids = images.filter(pl.col("is_new"))["sample_id"].to_list()
@@ -400,10 +399,9 @@ def add_annotations_from_yolo(dataset: Any, data_yaml: str | os.PathLike,
 
     Image sizes come from the dataset, so no image is opened. One transaction.
     """
-    from lightly_studio.core.annotation import insert_annotation_frame
     from lightly_studio.core.labels import get_or_create_label_ids
     from lightly_studio.db import transaction
-    from lightly_studio.ingest.coco import ImportResult
+    from lightly_studio.ingest.coco import ImportResult, insert_ingested
 
     data = parse_yolo(data_yaml, input_split)
     result = ImportResult(warnings=list(data.warnings))
@@ -427,7 +425,7 @@ def add_annotations_from_yolo(dataset: Any, data_yaml: str | os.PathLike,
             data, sized.select("img_idx", "sample_id", "img_width", "img_height"),
             annotation_source)
         result.warnings.extend(notes)
-        result.annotations_added = insert_annotation_frame(con, dataset.dataset_id, frame)
+        result.annotations_added = insert_ingested(con, dataset.dataset_id, frame)
     for note in result.warnings:
         warnings.warn(note, stacklevel=2)
     return result

@@ -190,7 +190,7 @@ def _annotation_filters(label, source, annotation_type, min_confidence, max_conf
     clauses, values = [], []
 
     def add(clause: str, value: Any) -> None:
-        clauses.append(clause.replace("?", "{p%d}" % len(values)))
+        clauses.append(clause.replace("?", f"{{p{len(values)}}}"))
         values.append(value)
 
     if label is not None:

@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from lightly_studio.db._connection import query_frame
-
 from lightly_studio.core.dataset_query.expressions import AND, MatchExpression, SqlContext
 from lightly_studio.core.dataset_query.fields import OrderByField
+from lightly_studio.db._connection import query_frame
 from lightly_studio.errors import QueryError
 
 if TYPE_CHECKING:

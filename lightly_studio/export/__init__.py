@@ -1,0 +1,107 @@
+"""Export a dataset or a query of it: COCO, YOLO, COCO captions, CSV classifications.
+
+``dataset.export(query=None)`` returns a :class:`DatasetExport`; each ``to_*`` method writes
+its files and returns the path written. Image file names are written relative to ``root``
+(default: the images' common folder), so ``images_path=root`` finds them again on import.
+``annotation_source`` picks one source ('ground_truth' or a model's name); None exports all.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+DEFAULT_COCO_FILENAME = "coco_export.json"
+DEFAULT_CAPTIONS_FILENAME = "coco_captions_export.json"
+DEFAULT_CSV_FILENAME = "classifications_export.csv"
+
+
+class DatasetExport:
+    """Exporter for the samples of ``query`` (all samples of ``dataset`` when None)."""
+
+    def __init__(self, dataset: Any, query: Any = None) -> None:
+        self.dataset = dataset
+        self.query = query if query is not None else dataset.query()
+
+    def _con(self):
+        from lightly_studio.db import get_connection
+
+        return get_connection()
+
+    def to_coco_object_detections(self, output_json: str | os.PathLike | None = None, *,
+                                  root: str | os.PathLike | None = None,
+                                  annotation_source: str | None = None) -> Path:
+        """Boxes of every boxed annotation (detections and segmentations) as COCO JSON.
+
+        Default file: ``coco_export.json`` in the working directory.
+        """
+        from lightly_studio.export._coco import write_coco
+
+        return write_coco(self._con(), self.dataset, self.query,
+                          output_json or DEFAULT_COCO_FILENAME, masks=False, root=root,
+                          annotation_source=annotation_source)
+
+    def to_coco_instance_segmentations(self, output_json: str | os.PathLike | None = None, *,
+                                       root: str | os.PathLike | None = None,
+                                       annotation_source: str | None = None) -> Path:
+        """Segmentations as COCO JSON: polygons as imported or drawn, other masks as RLE."""
+        from lightly_studio.export._coco import write_coco
+
+        return write_coco(self._con(), self.dataset, self.query,
+                          output_json or DEFAULT_COCO_FILENAME, masks=True, root=root,
+                          annotation_source=annotation_source)
+
+    # The reference product's name for the same export.
+    to_coco_segmentation_masks = to_coco_instance_segmentations
+
+    def to_coco_captions(self, output_json: str | os.PathLike | None = None, *,
+                         root: str | os.PathLike | None = None) -> Path:
+        """Captions as a COCO captions JSON (default file ``coco_captions_export.json``)."""
+        from lightly_studio.export._coco import write_coco_captions
+
+        return write_coco_captions(self._con(), self.dataset, self.query,
+                                   output_json or DEFAULT_CAPTIONS_FILENAME, root=root)
+
+    def to_yolo_object_detections(self, output_folder: str | os.PathLike, *,
+                                  root: str | os.PathLike | None = None,
+                                  images: str = "link",
+                                  annotation_source: str | None = None) -> Path:
+        """Boxes as a YOLO dataset in ``output_folder``; returns the path of its data.yaml.
+
+        Splits come from the tags train / val (valid) / test; untagged samples go to train.
+        ``images``: 'link' (default: hard link, else symlink, else copy), 'symlink', 'copy'
+        or 'none' (labels and data.yaml only).
+        """
+        from lightly_studio.export._yolo import write_yolo
+
+        return write_yolo(self._con(), self.dataset, self.query, output_folder, root=root,
+                          images=images, annotation_source=annotation_source)
+
+    def to_csv_classifications(self, output_csv: str | os.PathLike | None = None, *,
+                               root: str | os.PathLike | None = None,
+                               annotation_source: str | None = None) -> Path:
+        """One row per classification: file_name, label, confidence (empty when none)."""
+        import polars as pl
+
+        from lightly_studio.core.annotation import AnnotationType, annotations_frame
+        from lightly_studio.export._frames import relative_names, samples_frame
+
+        con = self._con()
+        samples = samples_frame(con, self.query)
+        _, rel = relative_names(samples["file_path_abs"].to_list(), root)
+        samples = samples.with_columns(pl.Series("file_name", rel, dtype=pl.Utf8))
+        anns = annotations_frame(con, self.dataset.dataset_id,
+                                 sample_ids_subquery=self.query.sample_ids_subquery(),
+                                 source=annotation_source,
+                                 types=[AnnotationType.CLASSIFICATION.value])
+        table = samples.select("sample_id", "file_name").join(
+            anns.select("sample_id", "label", "confidence"), on="sample_id", how="inner",
+            maintain_order="left").drop("sample_id")
+        path = Path(output_csv or DEFAULT_CSV_FILENAME).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table.write_csv(path)
+        return path.resolve()
+
+
+__all__ = ["DatasetExport"]
