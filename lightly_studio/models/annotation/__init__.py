@@ -1,0 +1,1 @@
+"""Annotation records for plugins: see ``annotation_base``."""

@@ -1,0 +1,18 @@
+"""Turn a GUI selection (sample ids) into a ``DatasetQuery`` operators can consume."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+
+def restrict_to_sample_ids(query: Any, sample_ids: Iterable[uuid.UUID]) -> Any:
+    """``query`` narrowed to ``sample_ids`` (ids not in the dataset are simply not matched)."""
+    from lightly_studio.core.dataset_query.expressions import RawCondition
+
+    ids = [str(s) for s in sample_ids]
+    # RawCondition always binds the dataset id, so the template has to use {dataset}.
+    return query.match(RawCondition(
+        "(s.dataset_id = {dataset} AND s.sample_id IN (SELECT unnest(CAST({p0} AS UUID[]))))",
+        ids))

@@ -1,0 +1,271 @@
+"""Built-in operators: listed in the GUI's plugins menu like any plugin, and examples of how
+to write one with the context object (dataset, scope, progress).
+
+- Compute typicality: ``dataset.compute_typicality_metadata`` over the whole dataset.
+- Compute similarity to a tag: ``dataset.compute_similarity_metadata``.
+- Select diverse samples: ``query.selection().diverse`` over the scope (selection or filter).
+- Find near-duplicates: ``dataset.find_duplicates``; tags every sample of a duplicate group.
+- Export: ``DatasetExport(dataset, query)`` of the scope, in a format its ``to_*`` methods offer,
+  or the list of file paths.
+
+Heavy modules (embeddings, selection, export) are imported inside ``execute`` only.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lightly_studio.plugins.base_operator import BaseOperator, OperatorResult
+from lightly_studio.plugins.parameter import (
+    BaseParameter,
+    EnumParameter,
+    FloatParameter,
+    IntParameter,
+    StringParameter,
+    TagParameter,
+)
+
+__all__ = [
+    "ComputeSimilarityOperator",
+    "ComputeTypicalityOperator",
+    "ExportOperator",
+    "FindNearDuplicatesOperator",
+    "SelectDiverseOperator",
+    "builtin_operators",
+]
+
+
+@dataclass
+class ComputeTypicalityOperator(BaseOperator):
+    name: str = "Compute typicality"
+    description: str = ("Store each sample's typicality (how similar it is to its nearest "
+                        "neighbours in embedding space) as a metadata field, to sort or filter "
+                        "by it.")
+    atomic = False  # embeddings may be computed by worker threads
+
+    @property
+    def parameters(self) -> list[BaseParameter]:
+        return [StringParameter(name="metadata_name", default="typicality",
+                                description="Metadata field to write the scores to.")]
+
+    def execute(self, *, session, collection_id, parameters, context=None) -> OperatorResult:
+        ctx = context or session.context
+        ctx.report_progress(0, 1, "Computing typicality…")
+        key = ctx.dataset.compute_typicality_metadata(metadata_name=parameters["metadata_name"])
+        ctx.report_progress(1, 1)
+        return OperatorResult(success=True, data_changed=True,
+                              message=f"Stored typicality as metadata {key or parameters['metadata_name']!r}.")
+
+
+@dataclass
+class ComputeSimilarityOperator(BaseOperator):
+    name: str = "Compute similarity to a tag"
+    description: str = ("Store each sample's highest similarity to the samples with a tag as a "
+                        "metadata field.")
+    atomic = False
+
+    @property
+    def parameters(self) -> list[BaseParameter]:
+        return [
+            TagParameter(name="query_tag", description="Samples to compare against."),
+            StringParameter(name="metadata_name", required=False,
+                            description="Metadata field to write (default: derived from the "
+                                        "tag)."),
+        ]
+
+    def execute(self, *, session, collection_id, parameters, context=None) -> OperatorResult:
+        ctx = context or session.context
+        ctx.report_progress(0, 1, "Computing similarity…")
+        key = ctx.dataset.compute_similarity_metadata(
+            query_tag_name=parameters["query_tag"],
+            metadata_name=parameters.get("metadata_name") or None)
+        ctx.report_progress(1, 1)
+        return OperatorResult(success=True, data_changed=True,
+                              message=f"Stored similarity to tag {parameters['query_tag']!r} as "
+                                      f"metadata {key!r}.")
+
+
+@dataclass
+class SelectDiverseOperator(BaseOperator):
+    name: str = "Select diverse samples"
+    description: str = ("Tag a diverse subset (far apart in embedding space) of the samples in "
+                        "view: the selection, the active filter, or the whole dataset.")
+    atomic = False
+
+    @property
+    def parameters(self) -> list[BaseParameter]:
+        return [
+            IntParameter(name="n_samples", default=10, min=1,
+                         description="How many samples to select."),
+            StringParameter(name="result_tag", default="diverse_selection",
+                            description="Tag given to the selected samples."),
+        ]
+
+    def execute(self, *, session, collection_id, parameters, context=None) -> OperatorResult:
+        ctx = context or session.context
+        ctx.report_progress(0, 1, f"Selecting from {ctx.scope.describe()}…")
+        ctx.query().selection().diverse(n_samples_to_select=parameters["n_samples"],
+                                        selection_result_tag_name=parameters["result_tag"])
+        ctx.report_progress(1, 1)
+        n = _tag_count(ctx.collection_id, parameters["result_tag"])
+        return OperatorResult(success=True, data_changed=True,
+                              message=f"Tagged {n} diverse samples {parameters['result_tag']!r}.")
+
+
+@dataclass
+class FindNearDuplicatesOperator(BaseOperator):
+    name: str = "Find near-duplicates"
+    description: str = ("Tag every sample that has a near-duplicate (embedding cosine distance "
+                        "below the threshold), to review or drop them.")
+    atomic = False
+
+    @property
+    def parameters(self) -> list[BaseParameter]:
+        return [
+            FloatParameter(name="threshold", default=0.05, min=0.0, max=2.0,
+                           description="Largest cosine distance counted as a duplicate."),
+            StringParameter(name="result_tag", default="near_duplicates",
+                            description="Tag given to the samples of each duplicate group."),
+        ]
+
+    def execute(self, *, session, collection_id, parameters, context=None) -> OperatorResult:
+        from lightly_studio.core.tags import tag_sample_ids
+        from lightly_studio.db import transaction
+
+        ctx = context or session.context
+        ctx.report_progress(0, 1, "Comparing embeddings…")
+        groups = _duplicate_groups(ctx.dataset.find_duplicates(parameters["threshold"]))
+        ids = [sid for group in groups for sid in group]
+        if ids:
+            with transaction() as con:
+                tag_sample_ids(con, ctx.collection_id, parameters["result_tag"], ids)
+        ctx.report_progress(1, 1)
+        return OperatorResult(success=True, data_changed=bool(ids),
+                              message=f"Found {len(groups)} groups of near-duplicates "
+                                      f"({len(ids)} samples), tagged {parameters['result_tag']!r}.")
+
+
+@dataclass
+class ExportOperator(BaseOperator):
+    name: str = "Export"
+    description: str = ("Write the samples in view (selection, filter or whole dataset) to a "
+                        "file: their labels in a standard format, or the list of file paths.")
+    atomic = False  # writes files, not the database
+
+    @property
+    def parameters(self) -> list[BaseParameter]:
+        return [
+            EnumParameter(name="format", choices=_export_formats(), default="file_list",
+                          description="What to write."),
+            StringParameter(name="output_path", default="export.txt",
+                            description="File (or folder, for YOLO) to write, on the machine "
+                                        "running lightly_studio."),
+        ]
+
+    def execute(self, *, session, collection_id, parameters, context=None) -> OperatorResult:
+        ctx = context or session.context
+        out = Path(parameters["output_path"]).expanduser().resolve()
+        fmt = parameters["format"]
+        query = ctx.query()
+        ctx.report_progress(0, 1, f"Exporting {ctx.scope.describe()}…")
+        if fmt == "file_list":
+            paths = _file_paths(ctx.sample_ids_subquery())
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text("".join(f"{p}\n" for p in paths), encoding="utf-8")
+            ctx.report_progress(1, 1)
+            return OperatorResult(success=True, data_changed=False,
+                                  message=f"Wrote {len(paths)} file paths to {out}.")
+        from lightly_studio.export import DatasetExport
+
+        method = getattr(DatasetExport(ctx.dataset, query), f"to_{fmt}", None)
+        if method is None:
+            return OperatorResult(success=False, message=f"Export format {fmt!r} is not "
+                                                         "available.")
+        result = method(str(out)) if _takes_argument(method) else method()
+        if result is not None and not out.exists():
+            # Methods that return the export instead of writing it: store what they returned.
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(result if isinstance(result, str) else json.dumps(result, default=str),
+                           encoding="utf-8")
+        ctx.report_progress(1, 1)
+        return OperatorResult(success=True, data_changed=False,
+                              message=f"Exported {ctx.scope.describe()} as {fmt} to {out}.")
+
+
+def builtin_operators() -> list[BaseOperator]:
+    return [ComputeTypicalityOperator(), ComputeSimilarityOperator(), SelectDiverseOperator(),
+            FindNearDuplicatesOperator(), ExportOperator()]
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _export_formats() -> list[str]:
+    """'file_list' plus every ``DatasetExport.to_<format>`` method, when export is available."""
+    formats = ["file_list"]
+    try:
+        from lightly_studio.export import DatasetExport
+    except ImportError:
+        return formats
+    for name, _member in inspect.getmembers(DatasetExport, callable):
+        if name.startswith("to_") and not name.startswith("to__"):
+            formats.append(name[3:])
+    return formats
+
+
+def _takes_argument(method: Any) -> bool:
+    try:
+        params = [p for p in inspect.signature(method).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return True
+    return bool(params)
+
+
+def _duplicate_groups(found: Any) -> list[list[uuid.UUID]]:
+    """Normalise what ``find_duplicates`` returns (groups of samples or ids, or a frame with a
+    ``sample_id`` and a group column) into lists of sample ids, one per group of 2 or more."""
+    import polars as pl
+
+    if isinstance(found, pl.DataFrame):
+        group_col = next((c for c in found.columns if c != "sample_id"), None)
+        if group_col is None:
+            return [[_as_uuid(s) for s in found["sample_id"].to_list()]] if found.height else []
+        groups = found.group_by(group_col, maintain_order=True).agg(pl.col("sample_id"))
+        return [[_as_uuid(s) for s in g] for g in groups["sample_id"].to_list() if len(g) > 1]
+    out = []
+    for group in found or []:
+        members = group.values() if isinstance(group, dict) else group
+        ids = [_as_uuid(getattr(m, "sample_id", m)) for m in members]
+        if len(ids) > 1:
+            out.append(ids)
+    return out
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _file_paths(subquery: tuple[str, list]) -> list[str]:
+    from lightly_studio.db import get_connection
+
+    sql, params = subquery
+    rows = get_connection().execute(
+        f"SELECT file_path_abs FROM sample WHERE sample_id IN (SELECT sample_id FROM ({sql})) "
+        "ORDER BY file_path_abs, frame_number NULLS FIRST", params).fetchall()
+    return [r[0] for r in rows]
+
+
+def _tag_count(dataset_id: uuid.UUID, tag: str) -> int:
+    from lightly_studio.db import get_connection
+
+    return get_connection().execute(
+        """SELECT count(DISTINCT st.sample_id) FROM sample_tag st
+           JOIN tag t ON t.tag_id = st.tag_id
+           WHERE t.dataset_id = $1 AND t.name = $2 AND t.kind = 'sample'""",
+        [str(dataset_id), tag]).fetchall()[0][0]
