@@ -179,6 +179,8 @@ def test_to_polars_has_columns_tags_and_metadata(ds):
     assert frame["tags"].to_list()[1] == []
     assert frame["speed"].to_list() == [2.5, None, None]
     assert frame.schema["width"] == pl.Int32
+    widest = ds.query().order_by(OrderByField(ImageSampleField.width).desc())[:3].to_polars()
+    assert widest["file_name"].to_list() == ["n9.png", "n8.png", "n7.png"]
 
 
 @pytest.mark.parametrize("build", [

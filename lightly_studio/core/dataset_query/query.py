@@ -154,6 +154,8 @@ class DatasetQuery:
         # Ties (and the default order) follow insertion order: ingest inserts in path order,
         # and an integer sort is far cheaper than a string one at a million rows.
         order_terms.append("s.rowid")
+        # "{order}" in columns: a window over the query's own order (positions for to_polars).
+        columns = columns.replace("{order}", ", ".join(order_terms))
         sql = f"SELECT {columns} FROM sample s{join} WHERE " + " AND ".join(where)
         if ordered:
             sql += " ORDER BY " + ", ".join(order_terms)
@@ -231,7 +233,7 @@ class DatasetQuery:
 
         con = self._con()
         keys = metadata_keys(con, self.dataset.dataset_id)
-        sql, params = self._sql("s.*, row_number() OVER () AS _position")
+        sql, params = self._sql("s.*, row_number() OVER (ORDER BY {order}) AS _position")
         n = len(params)
         meta_cols = ", ".join(
             f"max(m.{VALUE_COLUMN[t]}) FILTER (WHERE m.key = ${n + 1 + i}) AS \"{i}\""
