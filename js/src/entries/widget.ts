@@ -1,0 +1,33 @@
+// anywidget entry for every notebook view (Explorer, EmbeddingPlot). The view asks the
+// kernel "ready" first: messages Python sends before a view exists are lost, so Python only
+// ever answers.
+
+import { RpcClient } from "../transport/rpc";
+import { modelChannel, type ModelLike } from "../transport/model";
+import { mountExplorer, mountPlot, type ReadyInfo } from "../views/explorer";
+import { injectStyles } from "../views/styles";
+import { h } from "../lib/dom";
+
+export { RpcClient, modelChannel, mountExplorer, mountPlot };
+
+async function render({ model, el }: { model: ModelLike; el: HTMLElement }): Promise<() => void> {
+  injectStyles(el);
+  const rpc = new RpcClient(modelChannel(model));
+  const loading = h("div", { class: "ls-root", style: "padding:12px" }, "Loading LightlyStudio…");
+  el.append(loading);
+  let dispose: () => void = () => {};
+  try {
+    const { result } = await rpc.call<ReadyInfo>("ready", { view: model.get("_view") });
+    loading.remove();
+    dispose = model.get("_view") === "plot" ? mountPlot(el, model, rpc, result) : mountExplorer(el, model, rpc, result);
+  } catch (e) {
+    loading.textContent = `LightlyStudio view failed: ${(e as Error).message}`;
+    loading.classList.add("ls-error");
+  }
+  return () => {
+    dispose();
+    rpc.dispose();
+  };
+}
+
+export default { render };

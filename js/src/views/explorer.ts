@@ -1,0 +1,281 @@
+// The explorer: filters | grid (| plot), a toolbar, the sample detail and the export dialog,
+// all bound to one model (anywidget's in a notebook, the app's shim on the full page).
+
+import { h } from "../lib/dom";
+import type { ModelLike } from "../transport/model";
+import type { RpcClient } from "../transport/rpc";
+import { DetailView } from "./detail";
+import { openExportDialog } from "./export";
+import { FiltersView } from "./filters";
+import { GridView, type GridOverlays } from "./grid";
+import { PlotView } from "./plot";
+import { SampleSource, type Spec } from "./source";
+import { injectStyles } from "./styles";
+
+export interface ReadyInfo {
+  dataset_id: string;
+  dataset_name: string;
+  total: number;
+  has_embeddings: boolean;
+}
+
+const SORTS: [string, string][] = [
+  ["", "file path"], ["file_name", "file name"], ["width", "width"], ["height", "height"], ["created_at", "added"],
+];
+
+export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient, info: ReadyInfo): () => void {
+  injectStyles(el);
+  const datasetId = info.dataset_id;
+  const withDataset = (spec: Spec): Spec => ({ ...spec, dataset_id: (spec.dataset_id as string) ?? datasetId });
+  let spec: Spec = withDataset(model.get("spec") ?? {});
+  const source = new SampleSource(rpc, datasetId);
+  const overlays = (): GridOverlays => ({ boxes: true, masks: true, labels: false, captions: false, names: false, ...(model.get("overlays") ?? {}) });
+
+  const countEl = h("span", { class: "ls-count", "data-testid": "ls-count" }, "…");
+  const selEl = h("span", { class: "ls-count", "data-testid": "ls-selected-count" });
+  const progress = h("div", { class: "ls-progress", style: "width:0" });
+  const detailHost = h("div", { style: "display:contents" });
+  let detail: DetailView | null = null;
+  let detailIndex = -1;
+
+  const grid = new GridView({
+    source,
+    cellSize: model.get("cell_size") ?? 180,
+    overlays: overlays(),
+    onOpen: (index, row) => openDetail(index, row.sample_id),
+    onSelectionChange: (ids) => {
+      model.set("selected", ids);
+      model.save_changes();
+      renderSelected();
+    },
+  });
+  grid.setSelected(model.get("selected") ?? []);
+
+  const filters = new FiltersView(rpc, spec, (next) => applySpec(withDataset(next), true), () => info.has_embeddings);
+
+  function applySpec(next: Spec, fromView: boolean): void {
+    spec = next;
+    if (fromView) {
+      model.set("spec", spec);
+      model.save_changes();
+    } else {
+      filters.setSpec(spec);
+    }
+    grid.resetScroll();
+    void source.setSpec(spec);
+  }
+
+  function renderCount(): void {
+    const n = source.count;
+    countEl.textContent = n < 0 ? "Counting…" : `${n.toLocaleString("en-US")} of ${info.total.toLocaleString("en-US")} samples`;
+  }
+  function renderSelected(): void {
+    const n = grid.selection.length;
+    selEl.textContent = n ? `${n.toLocaleString("en-US")} selected` : "";
+    tagBtn.textContent = n ? `Tag ${n} selected` : "Tag all in filter";
+  }
+  source.onChange(renderCount);
+
+  // -- toolbar -------------------------------------------------------------------------------
+  const size = h("input", { type: "range", min: 80, max: 400, step: 10, value: model.get("cell_size") ?? 180, "aria-label": "cell size", "data-testid": "ls-cell-size", style: "width:90px" });
+  size.addEventListener("input", () => {
+    grid.setCellSize(Number(size.value));
+    model.set("cell_size", Number(size.value));
+    model.save_changes();
+  });
+  const overlayToggles = (["boxes", "masks", "labels", "captions", "names"] as const).map((k) =>
+    h("label", { class: "ls-check", title: `Show ${k}` },
+      h("input", { type: "checkbox", checked: overlays()[k], "data-overlay": k, onchange: (e: Event) => {
+        const next = { ...overlays(), [k]: (e.target as HTMLInputElement).checked };
+        model.set("overlays", next);
+        model.save_changes();
+        grid.setOverlays(next);
+      } }), k));
+  const sort = h("select", { "aria-label": "sort", "data-testid": "ls-sort" }, SORTS.map(([v, t]) => h("option", { value: v }, t)));
+  const desc = h("input", { type: "checkbox", title: "descending" });
+  const curSort = spec.sort as { field?: string; desc?: boolean } | undefined;
+  if (curSort) { sort.value = curSort.field ?? ""; desc.checked = !!curSort.desc; }
+  const onSort = () => {
+    const next = { ...spec };
+    if (sort.value) next.sort = { field: sort.value, desc: desc.checked }; else delete next.sort;
+    applySpec(next, true);
+  };
+  sort.addEventListener("change", onSort);
+  desc.addEventListener("change", onSort);
+  const tagInput = h("input", { type: "text", placeholder: "tag name", "data-testid": "ls-tag-input", style: "width:110px" });
+  const tagBtn = h("button", { "data-testid": "ls-tag-button" }, "Tag all in filter");
+  const doTag = async () => {
+    const tag = tagInput.value.trim();
+    if (!tag) { tagInput.focus(); return; }
+    const ids = grid.selection;
+    const params = ids.length ? { dataset_id: datasetId, sample_ids: ids, tag } : { spec, tag };
+    try {
+      const { result } = await rpc.call<{ changed: number }>("tag_samples", params);
+      flash(`Tagged ${result.changed} samples “${tag}”`);
+      tagInput.value = "";
+      source.refreshRows();
+      void filters.refresh();
+    } catch (e) { flash((e as Error).message, true); }
+  };
+  tagBtn.addEventListener("click", () => void doTag());
+  tagInput.addEventListener("keydown", (e) => { if (e.key === "Enter") void doTag(); });
+
+  const filtersToggle = h("button", { title: "Show or hide filters" }, "Filters");
+  filtersToggle.addEventListener("click", () => filters.el.classList.toggle("ls-collapsed"));
+  const plotToggle = h("button", { "data-testid": "ls-plot-toggle", title: "Embedding plot" }, "Plot");
+  const exportBtn = h("button", { "data-testid": "ls-export" }, "Export");
+  exportBtn.addEventListener("click", () => void openExportDialog(root, rpc, datasetId, spec, grid.selection).catch((e) => flash((e as Error).message, true)));
+
+  const toolbar = h("div", { class: "ls-toolbar" },
+    filtersToggle, h("span", { class: "ls-title" }, info.dataset_name), countEl, selEl,
+    h("span", { class: "ls-spacer" }),
+    overlayToggles, h("span", { class: "ls-muted" }, "size"), size, sort, h("label", { class: "ls-check", title: "descending" }, desc, "↓"),
+    tagInput, tagBtn, plotToggle, exportBtn);
+
+  const statusEl = h("div", { class: "ls-status", style: "display:none", role: "status" });
+  let flashTimer: ReturnType<typeof setTimeout> | null = null;
+  function flash(text: string, error = false): void {
+    statusEl.textContent = text;
+    statusEl.classList.toggle("ls-error", error);
+    statusEl.style.display = "";
+    if (flashTimer) clearTimeout(flashTimer);
+    flashTimer = setTimeout(() => (statusEl.style.display = "none"), error ? 8000 : 3000);
+  }
+
+  // -- plot side panel ---------------------------------------------------------------------
+  const body = h("div", { class: "ls-body" }, filters.el, grid.el);
+  let plot: PlotView | null = null;
+  let plotPanel: HTMLElement | null = null;
+  const setPlot = (show: boolean) => {
+    if (show && !plot) {
+      plot = new PlotView({
+        rpc, datasetId, colorBy: model.get("color_by") ?? "",
+        tags: async () => (await rpc.call<{ tags: { name: string }[] }>("facets", { spec: { dataset_id: datasetId } })).result.tags.map((t) => t.name),
+        onSelection: async (ids) => {
+          if (!ids.length) { const next = { ...spec }; delete next.ids; applySpec(next, true); return; }
+          const { result } = await rpc.call<{ ids: string }>("select_ids", { sample_ids: ids });
+          applySpec({ ...spec, ids: result.ids }, true);
+          filters.setSpec(spec);
+        },
+        onStatus: (t) => { flash(t); source.refreshRows(); void filters.refresh(); },
+      });
+      plotPanel = h("div", { class: "ls-side-plot" }, plot.el);
+      body.append(plotPanel);
+      void plot.load();
+    } else if (!show && plot) {
+      plot.dispose();
+      plotPanel?.remove();
+      plot = null;
+    }
+    plotToggle.classList.toggle("ls-primary", show);
+  };
+  plotToggle.addEventListener("click", () => {
+    const next = !model.get("show_plot");
+    model.set("show_plot", next);
+    model.save_changes();
+    setPlot(next);
+  });
+
+  const root = h("div", { class: "ls-root", "data-testid": "ls-explorer", style: `height:${model.get("height") ?? 640}px` },
+    progress, toolbar, body, statusEl, detailHost);
+  el.append(root);
+
+  // -- detail ------------------------------------------------------------------------------
+  function openDetail(index: number, sampleId: string): void {
+    detailIndex = index;
+    if (!detail) {
+      detail = new DetailView({
+        rpc, datasetId,
+        onClose: closeDetail,
+        onStep: (d) => {
+          const next = Math.max(0, Math.min(source.count - 1, detailIndex + d));
+          const row = source.row(next);
+          grid.setFocus(next);
+          if (row) openDetail(next, row.sample_id);
+        },
+        onTagsChanged: () => { source.refreshRows(); void filters.refresh(); },
+        onFindSimilar: info.has_embeddings ? (id) => { closeDetail(); applySpec({ ...spec, similar_to: id }, true); filters.setSpec(spec); } : undefined,
+        position: () => `Sample ${(detailIndex + 1).toLocaleString("en-US")} of ${Math.max(0, source.count).toLocaleString("en-US")}`,
+      });
+      detailHost.append(detail.el);
+    }
+    model.set("detail_id", sampleId);
+    model.save_changes();
+    void detail.show(sampleId);
+  }
+  function closeDetail(): void {
+    detail?.dispose();
+    detail?.el.remove();
+    detail = null;
+    model.set("detail_id", "");
+    model.save_changes();
+    grid.focus();
+  }
+
+  // -- Python -> view --------------------------------------------------------------------
+  const onSpec = () => {
+    const next = withDataset(model.get("spec") ?? {});
+    if (JSON.stringify(next) !== JSON.stringify(spec)) applySpec(next, false);
+  };
+  const onSelected = () => { grid.setSelected(model.get("selected") ?? []); renderSelected(); };
+  const onCell = () => { size.value = String(model.get("cell_size")); grid.setCellSize(model.get("cell_size")); };
+  const onOverlays = () => grid.setOverlays(overlays());
+  const onShowPlot = () => setPlot(!!model.get("show_plot"));
+  const onRefresh = () => { source.refreshRows(); void filters.refresh(); };
+  model.on("change:spec", onSpec);
+  model.on("change:selected", onSelected);
+  model.on("change:cell_size", onCell);
+  model.on("change:overlays", onOverlays);
+  model.on("change:show_plot", onShowPlot);
+  const offRefresh = rpc.on("data_changed", onRefresh);
+
+  void source.setSpec(spec);
+  void filters.refresh();
+  renderSelected();
+  if (model.get("show_plot")) setPlot(true);
+  (root as any).__lsGrid = grid; // for browser tests and benchmarks
+  (root as any).__lsSource = source;
+
+  return () => {
+    model.off("change:spec", onSpec);
+    model.off("change:selected", onSelected);
+    model.off("change:cell_size", onCell);
+    model.off("change:overlays", onOverlays);
+    model.off("change:show_plot", onShowPlot);
+    offRefresh();
+    grid.dispose();
+    plot?.dispose();
+    detail?.dispose();
+    source.dispose();
+    root.remove();
+  };
+}
+
+export function mountPlot(el: HTMLElement, model: ModelLike, rpc: RpcClient, info: ReadyInfo): () => void {
+  injectStyles(el);
+  const plot = new PlotView({
+    rpc, datasetId: info.dataset_id, colorBy: model.get("color_by") ?? "",
+    tags: async () => (await rpc.call<{ tags: { name: string }[] }>("facets", { spec: { dataset_id: info.dataset_id } })).result.tags.map((t) => t.name),
+    onSelection: (ids) => {
+      model.set("selected_ids", ids);
+      model.save_changes();
+    },
+  });
+  const root = h("div", { class: "ls-root", "data-testid": "ls-plot-root", style: `height:${model.get("height") ?? 480}px` }, plot.el);
+  el.append(root);
+  (root as any).__lsPlot = plot;
+  const onColor = () => void plot.setColorBy(model.get("color_by") ?? "");
+  const onHighlight = () => {
+    const spec = model.get("highlight_spec");
+    void plot.highlightSpec(spec && Object.keys(spec).length ? spec : null);
+  };
+  model.on("change:color_by", onColor);
+  model.on("change:highlight_spec", onHighlight);
+  void plot.load().then(onHighlight);
+  return () => {
+    model.off("change:color_by", onColor);
+    model.off("change:highlight_spec", onHighlight);
+    plot.dispose();
+    root.remove();
+  };
+}

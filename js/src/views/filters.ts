@@ -1,0 +1,186 @@
+// The filter panel: builds the JSON query spec (see lightly_studio/api/_spec.py) from checkboxes,
+// ranges and search boxes, and shows counts from the `facets` api method.
+
+import { h, clear, formatCount } from "../lib/dom";
+import { histogramBars } from "../lib/geometry";
+import { labelColor } from "../lib/colors";
+import type { RpcClient } from "../transport/rpc";
+import type { Spec } from "./source";
+
+interface Hist { min: number | null; max: number | null; counts: number[] }
+interface Facets {
+  count: number;
+  total: number;
+  tags: { name: string; count: number; total: number }[];
+  labels: { name: string; count: number; total: number }[];
+  sources: string[];
+  numeric: Record<string, Hist>;
+  metadata: ({ key: string; type: string; values?: { value: string; count: number }[] } & Partial<Hist>)[];
+}
+
+export class FiltersView {
+  readonly el: HTMLDivElement;
+  private facets: Facets | null = null;
+  private spec: Spec;
+  private debounce: ReturnType<typeof setTimeout> | null = null;
+  private requestId = 0;
+
+  constructor(
+    private readonly rpc: RpcClient,
+    spec: Spec,
+    private readonly onChange: (spec: Spec) => void,
+    private readonly hasEmbeddings: () => boolean,
+  ) {
+    this.spec = { ...spec };
+    this.el = h("div", { class: "ls-filters", "data-testid": "ls-filters" });
+  }
+
+  /** The spec changed elsewhere (Python, plot): re-render and refresh counts. */
+  setSpec(spec: Spec): void {
+    this.spec = { ...spec };
+    void this.refresh();
+  }
+
+  async refresh(): Promise<void> {
+    const id = ++this.requestId;
+    try {
+      const { result } = await this.rpc.call<Facets>("facets", { spec: this.spec });
+      if (id !== this.requestId) return;
+      this.facets = result;
+    } catch (e) {
+      if (id !== this.requestId) return;
+      clear(this.el);
+      this.el.append(h("div", { class: "ls-error" }, (e as Error).message));
+      return;
+    }
+    this.render();
+  }
+
+  private update(change: Spec, immediate = true): void {
+    const next: Spec = { ...this.spec, ...change };
+    for (const [k, v] of Object.entries(next)) {
+      if (v === null || v === undefined || v === "" || (Array.isArray(v) && v.length === 0) ||
+          (typeof v === "object" && !Array.isArray(v) && Object.keys(v as object).length === 0)) delete next[k];
+    }
+    this.spec = next;
+    if (this.debounce) clearTimeout(this.debounce);
+    const fire = () => {
+      this.onChange(this.spec);
+      void this.refresh();
+    };
+    if (immediate) fire();
+    else this.debounce = setTimeout(fire, 350);
+  }
+
+  private list(key: "tags" | "labels"): string[] {
+    return ((this.spec[key] as string[] | undefined) ?? []).slice();
+  }
+
+  private toggleIn(key: "tags" | "labels", name: string, on: boolean): void {
+    const cur = new Set(this.list(key));
+    if (on) cur.add(name);
+    else cur.delete(name);
+    this.update({ [key]: [...cur] });
+  }
+
+  private render(): void {
+    const f = this.facets;
+    if (!f) return;
+    const scrollTop = this.el.scrollTop;
+    clear(this.el);
+    const hasFilter = Object.keys(this.spec).some((k) => k !== "dataset_id" && k !== "base");
+    this.el.append(
+      h("div", { class: "ls-section" },
+        h("h4", {}, "Search",
+          hasFilter ? h("button", { onclick: () => this.update({ tags: [], labels: [], width: null, height: null, metadata: null, file_name: "", caption: "", text: "", similar_to: "", annotation_source: null, min_confidence: null, ids: null, sort: this.spec.sort as any }), "data-testid": "ls-clear-filters" }, "Clear") : null),
+        this.hasEmbeddings()
+          ? h("input", { type: "search", placeholder: "AI search: describe an image…", value: (this.spec.text as string) ?? "", "data-testid": "ls-text-search",
+              onchange: (e: Event) => this.update({ text: (e.target as HTMLInputElement).value.trim() }) })
+          : null,
+        h("input", { type: "search", placeholder: "File name contains…", value: (this.spec.file_name as string) ?? "", style: "margin-top:4px",
+          oninput: (e: Event) => this.update({ file_name: (e.target as HTMLInputElement).value }, false) }),
+        this.spec.similar_to ? h("div", { class: "ls-muted", style: "margin-top:4px" }, "Sorted by similarity to a sample ",
+          h("button", { onclick: () => this.update({ similar_to: "" }) }, "×")) : null,
+        this.spec.ids ? h("div", { class: "ls-muted", style: "margin-top:4px" }, "Restricted to a plot selection ",
+          h("button", { onclick: () => this.update({ ids: null }) }, "×")) : null,
+      ),
+    );
+    if (f.tags.length) {
+      const chosen = new Set(this.list("tags"));
+      this.el.append(h("div", { class: "ls-section", "data-testid": "ls-tag-filters" }, h("h4", {}, "Tags"),
+        f.tags.map((t) => this.checkRow(t.name, chosen.has(t.name), `${formatCount(t.count)}`, null,
+          (on) => this.toggleIn("tags", t.name, on)))));
+    }
+    if (f.labels.length) {
+      const chosen = new Set(this.list("labels"));
+      this.el.append(h("div", { class: "ls-section", "data-testid": "ls-label-filters" }, h("h4", {}, "Labels"),
+        f.labels.map((l) => this.checkRow(l.name, chosen.has(l.name), `${formatCount(l.count)} of ${formatCount(l.total)}`,
+          labelColor(l.name), (on) => this.toggleIn("labels", l.name, on)))));
+    }
+    if (f.sources.length > 1 || f.sources.some((s) => s !== "ground_truth")) {
+      const sel = h("select", { onchange: (e: Event) => this.update({ annotation_source: (e.target as HTMLSelectElement).value || null }) },
+        h("option", { value: "" }, "any source"),
+        f.sources.map((s) => h("option", { value: s, selected: this.spec.annotation_source === s }, s)));
+      const conf = (this.spec.min_confidence as number | undefined) ?? 0;
+      const label = h("span", { class: "ls-n" }, conf.toFixed(2));
+      this.el.append(h("div", { class: "ls-section" }, h("h4", {}, "Annotation source"), sel,
+        h("h4", {}, "Min confidence", label),
+        h("input", { type: "range", min: 0, max: 1, step: 0.01, value: conf, style: "width:100%",
+          oninput: (e: Event) => { label.textContent = Number((e.target as HTMLInputElement).value).toFixed(2); },
+          onchange: (e: Event) => { const v = Number((e.target as HTMLInputElement).value); this.update({ min_confidence: v > 0 ? v : null }); } })));
+    }
+    for (const dim of ["width", "height"] as const) {
+      const hist = f.numeric[dim];
+      if (hist && hist.min !== null) this.el.append(this.rangeSection(dim, hist, this.spec[dim] as any, (r) => this.update({ [dim]: r }, false)));
+    }
+    for (const m of f.metadata) {
+      const current = ((this.spec.metadata as Record<string, any>) ?? {})[m.key] ?? {};
+      const setMeta = (cond: Record<string, unknown> | null) => {
+        const md = { ...((this.spec.metadata as Record<string, any>) ?? {}) };
+        if (cond && Object.keys(cond).length) md[m.key] = cond;
+        else delete md[m.key];
+        this.update({ metadata: md }, false);
+      };
+      if ((m.type === "int" || m.type === "float") && m.min !== null && m.min !== undefined) {
+        this.el.append(this.rangeSection(m.key, m as Hist, current.range, (r) => setMeta(r ? { range: r } : null)));
+      } else if (m.type === "str" && m.values?.length) {
+        const chosen = new Set<string>(current.values ?? []);
+        this.el.append(h("div", { class: "ls-section" }, h("h4", {}, m.key),
+          m.values.map((v) => this.checkRow(String(v.value), chosen.has(v.value), formatCount(v.count), null, (on) => {
+            if (on) chosen.add(v.value); else chosen.delete(v.value);
+            setMeta(chosen.size ? { values: [...chosen] } : null);
+          }))));
+      }
+    }
+    this.el.scrollTop = scrollTop;
+  }
+
+  private checkRow(name: string, checked: boolean, count: string, color: string | null, on: (v: boolean) => void): HTMLElement {
+    return h("label", { class: "ls-check", "data-name": name },
+      h("input", { type: "checkbox", checked, onchange: (e: Event) => on((e.target as HTMLInputElement).checked) }),
+      color ? h("span", { class: "ls-dot", style: `background:${color}` }) : null,
+      h("span", { class: "ls-name", title: name }, name),
+      h("span", { class: "ls-n" }, count));
+  }
+
+  private rangeSection(name: string, hist: Hist, current: [number | null, number | null] | undefined,
+                       set: (r: [number | null, number | null] | null) => void): HTMLElement {
+    const lo = h("input", { type: "number", placeholder: String(round(hist.min!)), value: current?.[0] ?? "", "aria-label": `${name} min` });
+    const hi = h("input", { type: "number", placeholder: String(round(hist.max!)), value: current?.[1] ?? "", "aria-label": `${name} max` });
+    const fire = () => {
+      const a = lo.value === "" ? null : Number(lo.value);
+      const b = hi.value === "" ? null : Number(hi.value);
+      set(a === null && b === null ? null : [a, b]);
+    };
+    lo.addEventListener("input", fire);
+    hi.addEventListener("input", fire);
+    const bars = histogramBars(hist.counts, 24);
+    return h("div", { class: "ls-section" }, h("h4", {}, name),
+      h("div", { class: "ls-hist", "aria-hidden": "true" }, bars.map((b) => h("div", { style: `height:${b}px` }))),
+      h("div", { class: "ls-range" }, lo, h("span", { class: "ls-muted" }, "–"), hi));
+  }
+}
+
+function round(v: number): number {
+  return Math.abs(v) >= 100 ? Math.round(v) : Math.round(v * 1000) / 1000;
+}

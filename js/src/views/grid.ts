@@ -1,0 +1,319 @@
+// The virtualized image grid: only cells in (or near) the viewport exist in the DOM, so a
+// query of 1,000,000 samples scrolls like one of 100.
+
+import { cellPosition, computeLayout, contentOffset, navigate, revealOffset, scrollTopFor, visibleRange, type Layout } from "../lib/virtual";
+import { clear, h } from "../lib/dom";
+import { maskCanvas, overlaySvg } from "./overlays";
+import type { Row, SampleSource } from "./source";
+
+export interface GridOverlays {
+  boxes: boolean;
+  masks: boolean;
+  labels: boolean;
+  captions: boolean;
+  names: boolean;
+}
+
+export interface GridOptions {
+  source: SampleSource;
+  cellSize: number;
+  overlays: GridOverlays;
+  onOpen: (index: number, row: Row) => void;
+  onSelectionChange: (ids: string[]) => void;
+}
+
+interface CellState {
+  el: HTMLDivElement;
+  signature: string;
+}
+
+export class GridView {
+  readonly el: HTMLDivElement;
+  private readonly scroller: HTMLDivElement;
+  private readonly spacer: HTMLDivElement;
+  private readonly layer: HTMLDivElement;
+  private readonly empty: HTMLDivElement;
+  private layout: Layout;
+  private readonly cells = new Map<number, CellState>();
+  private selected = new Set<string>();
+  private anchor = -1;
+  private focusIndex = -1;
+  private frame = 0;
+  private readonly resize: ResizeObserver;
+  private readonly unlisten: () => void;
+
+  constructor(private readonly opts: GridOptions) {
+    this.spacer = h("div", { class: "ls-spacer-el" });
+    this.layer = h("div", { style: "position:absolute;left:0;top:0;right:0" });
+    this.empty = h("div", { class: "ls-empty" });
+    this.scroller = h("div", {
+      class: "ls-scroller",
+      tabindex: 0,
+      role: "grid",
+      "aria-label": "samples",
+      "data-testid": "ls-grid",
+    }, this.spacer, this.layer, this.empty);
+    this.el = h("div", { class: "ls-main" }, this.scroller);
+    this.layout = computeLayout(800, opts.cellSize, 0);
+    this.scroller.addEventListener("scroll", () => this.schedule(), { passive: true });
+    this.scroller.addEventListener("click", (e) => this.onClick(e));
+    this.scroller.addEventListener("keydown", (e) => this.onKey(e));
+    this.resize = new ResizeObserver(() => this.schedule());
+    this.resize.observe(this.scroller);
+    this.unlisten = opts.source.onChange(() => this.schedule());
+  }
+
+  setCellSize(px: number): void {
+    // Keep the first visible sample in view across the re-layout.
+    const first = visibleRange(this.layout, this.scroller.scrollTop, this.scroller.clientHeight, 0).start;
+    this.opts.cellSize = px;
+    this.relayout();
+    this.scrollToIndex(first, true);
+    this.invalidate();
+  }
+
+  setOverlays(o: GridOverlays): void {
+    this.opts.overlays = o;
+    this.invalidate();
+  }
+
+  setSelected(ids: string[]): void {
+    this.selected = new Set(ids);
+    this.invalidate();
+  }
+
+  get selection(): string[] {
+    return [...this.selected];
+  }
+
+  /** Forget every cell so the next render rebuilds from the data. */
+  invalidate(): void {
+    for (const c of this.cells.values()) c.signature = "";
+    this.schedule();
+  }
+
+  resetScroll(): void {
+    this.scroller.scrollTop = 0;
+    this.focusIndex = -1;
+    this.anchor = -1;
+  }
+
+  focus(): void {
+    this.scroller.focus();
+  }
+
+  scrollToIndex(index: number, top = false): void {
+    const vh = this.scroller.clientHeight;
+    const offset = contentOffset(this.layout, this.scroller.scrollTop, vh);
+    const target = top ? Math.floor(index / this.layout.columns) * this.layout.rowHeight : revealOffset(this.layout, index, offset, vh);
+    if (target !== null) this.scroller.scrollTop = scrollTopFor(this.layout, target, vh);
+  }
+
+  /** Number of cell elements in the DOM (tests assert virtualization with it). */
+  get domCells(): number {
+    return this.cells.size;
+  }
+
+  private relayout(): void {
+    const count = Math.max(0, this.opts.source.count);
+    this.layout = computeLayout(this.scroller.clientWidth || 800, this.opts.cellSize, count, 8);
+    this.spacer.style.height = `${this.layout.scrollHeight}px`;
+  }
+
+  private schedule(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.render();
+    });
+  }
+
+  private render(): void {
+    const src = this.opts.source;
+    this.relayout();
+    const vh = this.scroller.clientHeight || 600;
+    if (src.count === 0) {
+      this.empty.textContent = src.error ? `Error: ${src.error}` : "No samples match the filters.";
+      this.empty.classList.toggle("ls-error", !!src.error);
+      this.empty.style.display = "";
+    } else {
+      this.empty.style.display = "none";
+    }
+    const range = visibleRange(this.layout, this.scroller.scrollTop, vh, 2);
+    src.ensure(range.start, range.end);
+    for (const [i, c] of this.cells) {
+      if (i < range.start || i >= range.end) {
+        c.el.remove();
+        this.cells.delete(i);
+      }
+    }
+    const visibleIds = new Set<string>();
+    for (let i = range.start; i < range.end; i++) {
+      let c = this.cells.get(i);
+      if (!c) {
+        c = { el: h("div", { class: "ls-cell", role: "gridcell", "data-index": i }), signature: "" };
+        this.cells.set(i, c);
+        this.layer.append(c.el);
+      }
+      const pos = cellPosition(this.layout, i, this.scroller.scrollTop, vh);
+      const style = c.el.style;
+      style.transform = `translate(${pos.x}px, ${pos.y}px)`;
+      style.width = `${this.layout.cellWidth}px`;
+      style.height = `${this.layout.cellWidth}px`;
+      const row = src.row(i);
+      if (row) visibleIds.add(row.sample_id);
+      this.paintCell(c, i, row);
+    }
+    src.retainQueued(visibleIds);
+  }
+
+  private paintCell(c: CellState, index: number, row: Row | undefined): void {
+    const src = this.opts.source;
+    const o = this.opts.overlays;
+    const thumb = row ? src.thumbnail(row.sample_id) : undefined;
+    const selected = row ? this.selected.has(row.sample_id) : false;
+    const sig = row
+      ? `${row.sample_id}|${thumb === undefined ? "-" : thumb ? "t" : "x"}|${o.boxes}${o.masks}${o.labels}${o.captions}${o.names}|${row.tags.join(",")}|${this.layout.cellWidth}`
+      : "loading";
+    c.el.classList.toggle("ls-selected", selected);
+    c.el.classList.toggle("ls-focus", index === this.focusIndex);
+    c.el.setAttribute("aria-selected", String(selected));
+    if (sig === c.signature) return;
+    c.signature = sig;
+    clear(c.el);
+    if (!row) return;
+    c.el.dataset.sampleId = row.sample_id;
+    c.el.title = row.file_name;
+    if (thumb) {
+      c.el.append(h("img", { src: thumb, alt: row.file_name, draggable: "false", decoding: "async" }));
+    } else if (thumb === "") {
+      c.el.append(h("div", { class: "ls-broken" }, "Cannot read image"));
+      c.el.title = src.thumbnailError(row.sample_id) ?? row.file_name;
+    }
+    if (thumb) {
+      const opts = { ...o, displayWidth: this.layout.cellWidth, displayHeight: this.layout.cellWidth, maskResolution: 160 };
+      const mask = maskCanvas(row.width, row.height, row.annotations, opts);
+      if (mask) c.el.append(mask);
+      const svg = overlaySvg(row.width, row.height, row.annotations, opts);
+      if (svg) c.el.append(svg);
+    }
+    if (o.captions && row.captions.length) c.el.append(h("div", { class: "ls-caption" }, row.captions[0]));
+    c.el.append(h("div", { class: "ls-check-box", "data-role": "check", title: "Select" }));
+    if (row.tags.length) {
+      c.el.append(h("div", { class: "ls-chips" }, row.tags.slice(0, 4).map((t) => h("span", { class: "ls-chip" }, t))));
+    } else if (o.names) {
+      c.el.append(h("div", { class: "ls-name-bar" }, row.file_name));
+    }
+  }
+
+  private indexOf(target: EventTarget | null): number {
+    const cell = (target as HTMLElement | null)?.closest?.(".ls-cell") as HTMLElement | null;
+    return cell ? Number(cell.dataset.index) : -1;
+  }
+
+  private onClick(e: MouseEvent): void {
+    const index = this.indexOf(e.target);
+    if (index < 0) return;
+    const row = this.opts.source.row(index);
+    if (!row) return;
+    const onCheck = (e.target as HTMLElement).dataset.role === "check";
+    this.focusIndex = index;
+    if (e.shiftKey && this.anchor >= 0) {
+      this.selectRange(this.anchor, index, e.ctrlKey || e.metaKey);
+    } else if (e.ctrlKey || e.metaKey || onCheck) {
+      this.toggle(row.sample_id);
+      this.anchor = index;
+    } else {
+      this.anchor = index;
+      this.opts.onOpen(index, row);
+      this.schedule();
+      return;
+    }
+    this.commitSelection();
+  }
+
+  private toggle(id: string): void {
+    if (this.selected.has(id)) this.selected.delete(id);
+    else this.selected.add(id);
+  }
+
+  private selectRange(a: number, b: number, additive: boolean): void {
+    if (!additive) this.selected.clear();
+    const [lo, hi] = a < b ? [a, b] : [b, a];
+    for (let i = lo; i <= hi; i++) {
+      const row = this.opts.source.row(i);
+      if (row) this.selected.add(row.sample_id);
+    }
+  }
+
+  private commitSelection(): void {
+    this.opts.onSelectionChange([...this.selected]);
+    this.invalidate();
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const count = Math.max(0, this.opts.source.count);
+    if (!count) return;
+    const vh = this.scroller.clientHeight;
+    if (e.key === "Enter" && this.focusIndex >= 0) {
+      const row = this.opts.source.row(this.focusIndex);
+      if (row) this.opts.onOpen(this.focusIndex, row);
+      e.preventDefault();
+      return;
+    }
+    if (e.key === " " && this.focusIndex >= 0) {
+      const row = this.opts.source.row(this.focusIndex);
+      if (row) {
+        this.toggle(row.sample_id);
+        this.anchor = this.focusIndex;
+        this.commitSelection();
+      }
+      e.preventDefault();
+      return;
+    }
+    if (e.key === "Escape" && this.selected.size) {
+      this.selected.clear();
+      this.commitSelection();
+      return;
+    }
+    if ((e.key === "a" || e.key === "A") && (e.ctrlKey || e.metaKey)) {
+      // Select the loaded rows in view; selecting a whole query is the toolbar's job.
+      const r = visibleRange(this.layout, this.scroller.scrollTop, vh, 0);
+      this.selectRange(r.start, r.end - 1, true);
+      this.commitSelection();
+      e.preventDefault();
+      return;
+    }
+    const pageRows = Math.max(1, Math.floor(vh / this.layout.rowHeight));
+    const from = this.focusIndex < 0 ? 0 : this.focusIndex;
+    const next = this.focusIndex < 0 && e.key.startsWith("Arrow") ? 0 : navigate(from, e.key, this.layout.columns, count, pageRows);
+    if (next === from && this.focusIndex >= 0) return;
+    e.preventDefault();
+    if (e.shiftKey && this.anchor >= 0) {
+      this.selectRange(this.anchor, next, false);
+      this.commitSelection();
+    } else if (!e.shiftKey) {
+      this.anchor = next;
+    }
+    this.focusIndex = next;
+    this.scrollToIndex(next);
+    this.invalidate();
+  }
+
+  /** Step the focus (detail view prev/next uses the same order). */
+  get focused(): number {
+    return this.focusIndex;
+  }
+
+  setFocus(index: number): void {
+    this.focusIndex = index;
+    this.scrollToIndex(index);
+    this.invalidate();
+  }
+
+  dispose(): void {
+    cancelAnimationFrame(this.frame);
+    this.resize.disconnect();
+    this.unlisten();
+  }
+}

@@ -1,0 +1,230 @@
+// Embedding plot: regl-scatterplot (WebGL) fed once with the Float32 coordinates from
+// `plot_points`; lasso/click selection is mapped to sample ids by the server (indices go
+// as a Uint32 buffer), colour by tag / label / metadata, hover shows the thumbnail.
+
+import createScatterplot from "regl-scatterplot";
+import { clear, h } from "../lib/dom";
+import { paletteHex } from "../lib/colors";
+import type { RpcClient } from "../transport/rpc";
+
+export interface PlotOptions {
+  rpc: RpcClient;
+  datasetId: string;
+  colorBy: string;
+  tags: () => Promise<string[]>;
+  onSelection: (ids: string[]) => void;
+  onStatus?: (text: string) => void;
+}
+
+type Scatter = ReturnType<typeof createScatterplot>;
+
+export class PlotView {
+  readonly el: HTMLDivElement;
+  private readonly canvasBox: HTMLDivElement;
+  private readonly canvas: HTMLCanvasElement;
+  private readonly legend: HTMLDivElement;
+  private readonly tip: HTMLDivElement;
+  private readonly bar: HTMLDivElement;
+  private readonly status: HTMLSpanElement;
+  private scatter: Scatter | null = null;
+  private token = "";
+  private xs = new Float32Array(0);
+  private ys = new Float32Array(0);
+  private cats = new Float32Array(0);
+  private selectedIdx: number[] = [];
+  private selectedIds: string[] = [];
+  private readonly resize: ResizeObserver;
+  private hoverSeq = 0;
+  /** Time of the last lasso -> ids round trip, in ms (the benchmark reads it). */
+  lastSelectMs = 0;
+
+  constructor(private readonly o: PlotOptions) {
+    this.canvas = h("canvas", { "data-testid": "ls-plot-canvas" });
+    this.legend = h("div", { class: "ls-legend" });
+    this.tip = h("div", { class: "ls-plot-tip", style: "display:none" });
+    this.canvasBox = h("div", { class: "ls-plot" }, this.canvas, this.legend, this.tip);
+    this.status = h("span", { class: "ls-count", "data-testid": "ls-plot-status" }, "Loading plot…");
+    this.bar = h("div", { class: "ls-toolbar" });
+    this.el = h("div", { class: "ls-main", "data-testid": "ls-plot" }, this.bar, this.canvasBox);
+    this.resize = new ResizeObserver(() => this.fit());
+    this.resize.observe(this.canvasBox);
+    this.renderBar();
+  }
+
+  private renderBar(): void {
+    clear(this.bar);
+    const mode = h("select", { "aria-label": "mouse mode", "data-testid": "ls-plot-mode" },
+      h("option", { value: "lasso" }, "Lasso"), h("option", { value: "panZoom" }, "Pan / zoom"));
+    mode.addEventListener("change", () => this.scatter?.set({ mouseMode: mode.value as "lasso" | "panZoom" }));
+    const color = h("select", { "aria-label": "colour by", "data-testid": "ls-plot-color" },
+      h("option", { value: "" }, "no colour"), h("option", { value: "label" }, "colour by label"));
+    void this.o.tags().then((tags) => {
+      for (const t of tags) color.append(h("option", { value: `tag:${t}` }, `tag: ${t}`));
+      color.value = this.o.colorBy;
+    });
+    color.value = this.o.colorBy;
+    color.addEventListener("change", () => void this.setColorBy(color.value));
+    const tagInput = h("input", { type: "text", placeholder: "Tag selection…", "data-testid": "ls-plot-tag-input", style: "width:140px" });
+    tagInput.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") void this.tagSelection(tagInput.value).then(() => (tagInput.value = ""));
+    });
+    this.bar.append(this.status, h("span", { class: "ls-spacer" }), mode, color, tagInput,
+      h("button", { onclick: () => this.scatter?.deselect() }, "Clear"),
+      h("button", { onclick: () => this.scatter?.reset() }, "Reset view"));
+  }
+
+  async load(): Promise<void> {
+    try {
+      const { result, buffers } = await this.o.rpc.call<{ token: string; count: number }>(
+        "plot_points", { dataset_id: this.o.datasetId },
+        { onProgress: (p) => (this.status.textContent = p.message || "Computing…") });
+      this.token = result.token;
+      const xy = new Float32Array(buffers[0].slice().buffer);
+      const n = result.count;
+      this.xs = new Float32Array(n);
+      this.ys = new Float32Array(n);
+      let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
+      for (let i = 0; i < n; i++) {
+        const x = xy[2 * i], y = xy[2 * i + 1];
+        if (x < minX) minX = x; if (x > maxX) maxX = x;
+        if (y < minY) minY = y; if (y > maxY) maxY = y;
+      }
+      const sx = maxX > minX ? 1.9 / (maxX - minX) : 1, sy = maxY > minY ? 1.9 / (maxY - minY) : 1;
+      for (let i = 0; i < n; i++) {
+        this.xs[i] = maxX > minX ? (xy[2 * i] - minX) * sx - 0.95 : 0;
+        this.ys[i] = maxY > minY ? (xy[2 * i + 1] - minY) * sy - 0.95 : 0;
+      }
+      this.cats = new Float32Array(n);
+      this.status.textContent = `${n.toLocaleString("en-US")} points`;
+      this.create();
+      await this.draw();
+      if (this.o.colorBy) await this.setColorBy(this.o.colorBy);
+    } catch (e) {
+      this.status.textContent = `Plot unavailable: ${(e as Error).message}`;
+      this.status.classList.add("ls-error");
+    }
+  }
+
+  private create(): void {
+    const { width, height } = this.canvasBox.getBoundingClientRect();
+    const dark = getComputedStyle(this.el).getPropertyValue("--ls-bg").trim();
+    this.scatter = createScatterplot({
+      canvas: this.canvas,
+      width: Math.max(100, width),
+      height: Math.max(100, height),
+      pointSize: this.xs.length > 200_000 ? 2 : this.xs.length > 10_000 ? 3 : 5,
+      pointSizeSelected: 2,
+      mouseMode: "lasso",
+      lassoOnLongPress: false,
+      backgroundColor: isDark(dark) ? [0.05, 0.06, 0.07, 1] : [0.96, 0.97, 0.98, 1],
+      pointColor: "#3b82f6",
+      pointColorActive: "#f97316",
+      lassoColor: "#f97316",
+    } as any);
+    this.scatter.subscribe("select", ({ points }) => void this.onSelect(points));
+    this.scatter.subscribe("deselect", () => void this.onSelect([]));
+    this.scatter.subscribe("pointOver", (i) => void this.hover(i));
+    this.scatter.subscribe("pointOut", () => (this.tip.style.display = "none"));
+  }
+
+  private async draw(): Promise<void> {
+    await this.scatter?.draw({ x: this.xs, y: this.ys, valueA: this.cats } as any);
+  }
+
+  async setColorBy(by: string): Promise<void> {
+    this.o.colorBy = by;
+    if (!this.scatter || !this.token) return;
+    const { result, buffers } = await this.o.rpc.call<{ legend: string[] }>("plot_colors", { token: this.token, by });
+    const raw = buffers[0];
+    for (let i = 0; i < raw.length; i++) this.cats[i] = raw[i];
+    const n = Math.max(1, result.legend.length);
+    const colors = ["#8a94a0", ...paletteHex(Math.max(1, n - 1))];
+    this.scatter.set({ colorBy: by ? "valueA" : null, pointColor: by ? colors : "#3b82f6" } as any);
+    await this.draw();
+    clear(this.legend);
+    if (by) {
+      result.legend.forEach((name, i) => this.legend.append(h("div", {},
+        h("span", { class: "ls-dot", style: `display:inline-block;margin-right:4px;background:${colors[i] ?? "#888"}` }), name)));
+    }
+    this.legend.style.display = by ? "" : "none";
+    this.scatter.select(this.selectedIdx, { preventEvent: true });
+  }
+
+  private async onSelect(points: number[]): Promise<void> {
+    this.selectedIdx = points;
+    const t0 = performance.now();
+    if (!points.length) {
+      this.selectedIds = [];
+    } else {
+      const idx = Uint32Array.from(points);
+      const { result } = await this.o.rpc.call<{ sample_ids: string[] }>("plot_ids", { token: this.token }, { buffers: [idx.buffer] });
+      this.selectedIds = result.sample_ids;
+    }
+    this.lastSelectMs = performance.now() - t0;
+    this.status.textContent = `${this.xs.length.toLocaleString("en-US")} points · ${points.length.toLocaleString("en-US")} selected`;
+    this.o.onSelection(this.selectedIds);
+  }
+
+  /** Select the points of these ids (Python pushed a selection). */
+  async highlightSpec(spec: Record<string, unknown> | null): Promise<void> {
+    if (!this.scatter || !this.token) return;
+    if (!spec) {
+      this.scatter.deselect({ preventEvent: true });
+      return;
+    }
+    const { buffers } = await this.o.rpc.call("plot_indices", { token: this.token, spec });
+    const idx = new Uint32Array(buffers[0].slice().buffer);
+    this.selectedIdx = Array.from(idx);
+    this.scatter.select(this.selectedIdx, { preventEvent: true });
+  }
+
+  private async tagSelection(tag: string): Promise<void> {
+    if (!tag.trim() || !this.selectedIds.length) return;
+    const { result } = await this.o.rpc.call<{ changed: number }>("tag_samples", {
+      dataset_id: this.o.datasetId, sample_ids: this.selectedIds, tag: tag.trim() });
+    this.o.onStatus?.(`Tagged ${result.changed} samples "${tag.trim()}"`);
+    this.status.textContent = `Tagged ${result.changed} samples`;
+  }
+
+  private async hover(index: number): Promise<void> {
+    const seq = ++this.hoverSeq;
+    const { result } = await this.o.rpc.call<{ sample_ids: string[] }>("plot_ids", { token: this.token, indices: [index] });
+    if (seq !== this.hoverSeq) return;
+    const id = result.sample_ids[0];
+    const thumb = await this.o.rpc.call<{ mime: string }>("thumbnails", { dataset_id: this.o.datasetId, sample_ids: [id] });
+    if (seq !== this.hoverSeq) return;
+    const [px, py] = this.scatter!.getScreenPosition(index) ?? [0, 0];
+    clear(this.tip);
+    if (thumb.buffers[0]?.byteLength) {
+      const url = URL.createObjectURL(new Blob([thumb.buffers[0] as BlobPart], { type: thumb.result.mime }));
+      const img = h("img", { src: url, alt: "" });
+      img.onload = () => URL.revokeObjectURL(url);
+      this.tip.append(img);
+    }
+    this.tip.style.left = `${Math.min(px + 12, this.canvasBox.clientWidth - 150)}px`;
+    this.tip.style.top = `${Math.max(0, py - 70)}px`;
+    this.tip.style.display = "";
+  }
+
+  private fit(): void {
+    if (!this.scatter) return;
+    const { width, height } = this.canvasBox.getBoundingClientRect();
+    if (width > 0 && height > 0) this.scatter.set({ width, height });
+  }
+
+  get selection(): string[] {
+    return this.selectedIds;
+  }
+
+  dispose(): void {
+    this.resize.disconnect();
+    this.scatter?.destroy();
+  }
+}
+
+function isDark(color: string): boolean {
+  const m = color.match(/\d+/g);
+  if (!m || m.length < 3) return window.matchMedia?.("(prefers-color-scheme: dark)").matches ?? false;
+  const [r, g, b] = m.map(Number);
+  return 0.299 * r + 0.587 * g + 0.114 * b < 128;
+}

@@ -1,0 +1,232 @@
+// Where the grid's rows and thumbnails come from: pages of a query (by offset), thumbnails
+// in batches, both cached; requests for pages scrolled past are cancelled.
+
+import type { RpcClient } from "../transport/rpc";
+import { pagesFor } from "../lib/virtual";
+
+export interface Annotation {
+  annotation_id: string;
+  label: string;
+  type: string;
+  source: string;
+  confidence: number | null;
+  box?: [number, number, number, number];
+  rle?: number[];
+}
+
+export interface Row {
+  sample_id: string;
+  file_name: string;
+  width: number;
+  height: number;
+  kind: string;
+  tags: string[];
+  annotations: Annotation[];
+  captions: string[];
+  similarity?: number;
+}
+
+export type Spec = Record<string, unknown>;
+
+export const PAGE_SIZE = 120;
+const THUMB_BATCH = 48;
+const THUMB_CACHE = 4000;
+
+export class SampleSource {
+  count = -1;
+  error: string | null = null;
+  private spec: Spec = {};
+  private generation = 0;
+  private readonly pages = new Map<number, Row[]>();
+  private readonly loading = new Map<number, AbortController>();
+  private readonly thumbs = new Map<string, string>(); // id -> object URL ("" = failed)
+  private readonly thumbErrors = new Map<string, string>();
+  private readonly thumbQueue = new Set<string>();
+  private readonly thumbPending = new Set<string>();
+  private thumbTimer: ReturnType<typeof setTimeout> | null = null;
+  private thumbInFlight = 0;
+  private readonly listeners = new Set<() => void>();
+  firstThumbnailsAt: number | null = null;
+
+  constructor(private readonly rpc: RpcClient, readonly datasetId: string) {}
+
+  onChange(cb: () => void): () => void {
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
+  }
+
+  private emit(): void {
+    for (const cb of this.listeners) cb();
+  }
+
+  get currentSpec(): Spec {
+    return this.spec;
+  }
+
+  /** Switch to another query; rows are refetched, thumbnails stay cached (keyed by id). */
+  async setSpec(spec: Spec): Promise<void> {
+    this.spec = spec;
+    const gen = ++this.generation;
+    for (const ctl of this.loading.values()) ctl.abort();
+    this.loading.clear();
+    this.pages.clear();
+    this.count = -1;
+    this.error = null;
+    this.emit();
+    try {
+      const { result } = await this.rpc.call<{ count: number }>("count", { spec });
+      if (gen !== this.generation) return;
+      this.count = result.count;
+    } catch (e) {
+      if (gen !== this.generation) return;
+      this.error = (e as Error).message;
+      this.count = 0;
+    }
+    this.emit();
+  }
+
+  /** Reload rows (e.g. after tags changed) without forgetting the count. */
+  refreshRows(): void {
+    this.generation++;
+    for (const ctl of this.loading.values()) ctl.abort();
+    this.loading.clear();
+    this.pages.clear();
+    this.emit();
+  }
+
+  row(index: number): Row | undefined {
+    return this.pages.get(Math.floor(index / PAGE_SIZE))?.[index % PAGE_SIZE];
+  }
+
+  /** Make sure rows [start, end) are loaded or loading; cancel pages far outside. */
+  ensure(start: number, end: number): void {
+    if (this.count <= 0) return;
+    const wanted = new Set(pagesFor(start, Math.min(end, this.count), PAGE_SIZE));
+    for (const [page, ctl] of this.loading) {
+      if (!wanted.has(page)) {
+        ctl.abort();
+        this.loading.delete(page);
+      }
+    }
+    for (const page of wanted) {
+      if (this.pages.has(page) || this.loading.has(page)) continue;
+      this.loadPage(page);
+    }
+    // Keep memory bounded on long scrolls.
+    if (this.pages.size > 60) {
+      const keep = new Set(wanted);
+      for (const p of this.pages.keys()) if (!keep.has(p) && this.pages.size > 40) this.pages.delete(p);
+    }
+  }
+
+  private async loadPage(page: number): Promise<void> {
+    const ctl = new AbortController();
+    this.loading.set(page, ctl);
+    const gen = this.generation;
+    try {
+      const { result } = await this.rpc.call<{ rows: Row[] }>(
+        "samples_page",
+        { spec: this.spec, offset: page * PAGE_SIZE, limit: PAGE_SIZE },
+        { signal: ctl.signal },
+      );
+      if (gen !== this.generation) return;
+      this.pages.set(page, result.rows);
+      this.emit();
+    } catch (e) {
+      if ((e as Error).name === "AbortError" || gen !== this.generation) return;
+      this.error = (e as Error).message;
+      this.emit();
+    } finally {
+      if (this.loading.get(page) === ctl) this.loading.delete(page);
+    }
+  }
+
+  /** Object URL of a thumbnail; undefined while loading, "" when the file failed. */
+  thumbnail(id: string): string | undefined {
+    const url = this.thumbs.get(id);
+    if (url !== undefined) {
+      // LRU touch
+      this.thumbs.delete(id);
+      this.thumbs.set(id, url);
+      return url;
+    }
+    if (!this.thumbPending.has(id)) this.thumbQueue.add(id);
+    this.scheduleThumbs();
+    return undefined;
+  }
+
+  thumbnailError(id: string): string | undefined {
+    return this.thumbErrors.get(id);
+  }
+
+  /** Forget queued thumbnails no longer visible (the grid calls this with what is visible). */
+  retainQueued(visible: Set<string>): void {
+    for (const id of this.thumbQueue) if (!visible.has(id)) this.thumbQueue.delete(id);
+  }
+
+  private scheduleThumbs(): void {
+    if (this.thumbTimer !== null) return;
+    this.thumbTimer = setTimeout(() => {
+      this.thumbTimer = null;
+      this.flushThumbs();
+    }, 0);
+  }
+
+  private flushThumbs(): void {
+    // Two batches in flight keep the kernel busy without queueing work for cells scrolled away.
+    while (this.thumbQueue.size && this.thumbInFlight < 2) {
+      const ids = [...this.thumbQueue].slice(0, THUMB_BATCH);
+      for (const id of ids) {
+        this.thumbQueue.delete(id);
+        this.thumbPending.add(id);
+      }
+      this.thumbInFlight++;
+      this.rpc
+        .call<{ sample_ids: string[]; errors: (string | null)[]; mime: string }>("thumbnails", {
+          dataset_id: this.datasetId,
+          sample_ids: ids,
+        })
+        .then(({ result, buffers }) => {
+          result.sample_ids.forEach((id, i) => {
+            const buf = buffers[i];
+            const err = result.errors[i];
+            if (err || !buf || buf.byteLength === 0) {
+              this.thumbs.set(id, "");
+              this.thumbErrors.set(id, err ?? "empty thumbnail");
+            } else {
+              this.thumbs.set(id, URL.createObjectURL(new Blob([buf as BlobPart], { type: result.mime })));
+            }
+          });
+          if (this.firstThumbnailsAt === null) this.firstThumbnailsAt = performance.now();
+          this.evictThumbs();
+        })
+        .catch((e: Error) => {
+          for (const id of ids) {
+            this.thumbs.set(id, "");
+            this.thumbErrors.set(id, e.message);
+          }
+        })
+        .finally(() => {
+          for (const id of ids) this.thumbPending.delete(id);
+          this.thumbInFlight--;
+          this.emit();
+          this.flushThumbs();
+        });
+    }
+  }
+
+  private evictThumbs(): void {
+    while (this.thumbs.size > THUMB_CACHE) {
+      const [id, url] = this.thumbs.entries().next().value as [string, string];
+      if (url) URL.revokeObjectURL(url);
+      this.thumbs.delete(id);
+    }
+  }
+
+  dispose(): void {
+    for (const ctl of this.loading.values()) ctl.abort();
+    for (const url of this.thumbs.values()) if (url) URL.revokeObjectURL(url);
+    this.thumbs.clear();
+    this.listeners.clear();
+  }
+}

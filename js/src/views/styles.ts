@@ -1,0 +1,158 @@
+// One stylesheet for every view, scoped under .ls-root. Colours come from JupyterLab's theme
+// variables (so light and dark themes both read well), with fallbacks for the full-page app,
+// VS Code and Colab, which follow the OS colour scheme.
+
+export const CSS = `
+.ls-root {
+  --ls-bg: var(--jp-layout-color1, #ffffff);
+  --ls-bg2: var(--jp-layout-color2, #f1f3f5);
+  --ls-bg3: var(--jp-layout-color3, #dde1e5);
+  --ls-fg: var(--jp-ui-font-color0, #1b1f24);
+  --ls-fg2: var(--jp-ui-font-color2, #5c6570);
+  --ls-border: var(--jp-border-color1, #c9ced4);
+  --ls-accent: var(--jp-brand-color1, #1a73e8);
+  --ls-accent-fg: #ffffff;
+  --ls-cell-bg: var(--jp-layout-color3, #e4e7ea);
+  --ls-danger: var(--jp-error-color1, #d32f2f);
+  --ls-radius: 6px;
+  --ls-font: var(--jp-ui-font-family, system-ui, -apple-system, "Segoe UI", sans-serif);
+  font-family: var(--ls-font);
+  font-size: 13px;
+  color: var(--ls-fg);
+  background: var(--ls-bg);
+  border: 1px solid var(--ls-border);
+  border-radius: var(--ls-radius);
+  position: relative;
+  display: flex;
+  flex-direction: column;
+  overflow: hidden;
+  box-sizing: border-box;
+}
+@media (prefers-color-scheme: dark) {
+  .ls-root:not([data-ls-theme="light"]) {
+    --ls-bg: var(--jp-layout-color1, #15181c);
+    --ls-bg2: var(--jp-layout-color2, #1e2227);
+    --ls-bg3: var(--jp-layout-color3, #2a2f35);
+    --ls-fg: var(--jp-ui-font-color0, #e8eaed);
+    --ls-fg2: var(--jp-ui-font-color2, #9aa3ad);
+    --ls-border: var(--jp-border-color1, #39414a);
+    --ls-cell-bg: var(--jp-layout-color3, #0c0e10);
+  }
+}
+.ls-root *, .ls-root *::before, .ls-root *::after { box-sizing: border-box; }
+.ls-root button, .ls-root input, .ls-root select {
+  font: inherit; color: var(--ls-fg); background: var(--ls-bg2);
+  border: 1px solid var(--ls-border); border-radius: 4px; padding: 3px 8px;
+}
+.ls-root button { cursor: pointer; }
+.ls-root button:hover { border-color: var(--ls-accent); }
+.ls-root button.ls-primary { background: var(--ls-accent); color: var(--ls-accent-fg); border-color: var(--ls-accent); }
+.ls-root button:disabled { opacity: .5; cursor: default; }
+.ls-root input[type=checkbox] { accent-color: var(--ls-accent); margin: 0; }
+.ls-root input[type=range] { padding: 0; border: none; background: none; accent-color: var(--ls-accent); }
+.ls-root :focus-visible { outline: 2px solid var(--ls-accent); outline-offset: 1px; }
+
+.ls-toolbar { display: flex; align-items: center; gap: 10px; padding: 6px 10px;
+  border-bottom: 1px solid var(--ls-border); background: var(--ls-bg2); flex-wrap: wrap; min-height: 40px; }
+.ls-toolbar .ls-spacer { flex: 1; }
+.ls-title { font-weight: 600; font-size: 14px; }
+.ls-muted { color: var(--ls-fg2); }
+.ls-count { color: var(--ls-fg2); white-space: nowrap; }
+.ls-body { display: flex; flex: 1; min-height: 0; }
+
+.ls-filters { width: 240px; flex: none; overflow-y: auto; border-right: 1px solid var(--ls-border);
+  padding: 8px 10px 16px; background: var(--ls-bg); }
+.ls-filters.ls-collapsed { display: none; }
+.ls-section { margin-bottom: 12px; }
+.ls-section h4 { margin: 6px 0; font-size: 12px; text-transform: uppercase; letter-spacing: .04em;
+  color: var(--ls-fg2); display: flex; justify-content: space-between; align-items: center; }
+.ls-check { display: flex; align-items: center; gap: 6px; padding: 2px 0; cursor: pointer; }
+.ls-check .ls-name { flex: 1; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.ls-check .ls-n { color: var(--ls-fg2); font-variant-numeric: tabular-nums; font-size: 12px; }
+.ls-dot { width: 10px; height: 10px; border-radius: 2px; flex: none; }
+.ls-filters input[type=text], .ls-filters input[type=search], .ls-filters select { width: 100%; }
+.ls-range { display: flex; gap: 4px; align-items: center; }
+.ls-range input { width: 50%; min-width: 0; }
+.ls-hist { display: flex; align-items: flex-end; gap: 1px; height: 24px; margin: 4px 0 2px; }
+.ls-hist div { flex: 1; background: var(--ls-accent); opacity: .55; border-radius: 1px 1px 0 0; }
+
+.ls-main { flex: 1; position: relative; min-width: 0; display: flex; flex-direction: column; }
+.ls-scroller { flex: 1; overflow-y: auto; overflow-x: hidden; position: relative; outline: none; }
+.ls-spacer-el { width: 1px; }
+.ls-cell { position: absolute; border-radius: var(--ls-radius); background: var(--ls-cell-bg);
+  overflow: hidden; cursor: pointer; border: 2px solid transparent; }
+.ls-cell:hover { border-color: var(--ls-border); }
+.ls-cell.ls-selected { border-color: var(--ls-accent); box-shadow: 0 0 0 1px var(--ls-accent); }
+.ls-cell.ls-focus { outline: 2px dashed var(--ls-accent); outline-offset: 1px; }
+.ls-cell img, .ls-cell canvas, .ls-cell svg { position: absolute; inset: 0; width: 100%; height: 100%; }
+.ls-cell img { object-fit: contain; }
+.ls-cell .ls-check-box { position: absolute; top: 6px; right: 6px; width: 16px; height: 16px;
+  border: 1.5px solid rgba(255,255,255,.85); border-radius: 3px; background: rgba(0,0,0,.25); }
+.ls-cell.ls-selected .ls-check-box { background: var(--ls-accent); border-color: var(--ls-accent); }
+.ls-cell .ls-chips { position: absolute; left: 4px; bottom: 4px; right: 4px; display: flex; gap: 3px;
+  flex-wrap: wrap; pointer-events: none; }
+.ls-chip { font-size: 11px; padding: 0 6px; border-radius: 9px; background: rgba(20,24,28,.78);
+  color: #fff; max-width: 100%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; line-height: 17px; }
+.ls-cell .ls-caption { position: absolute; left: 0; right: 0; top: 0; padding: 3px 6px; font-size: 11px;
+  background: rgba(20,24,28,.72); color: #fff; max-height: 40%; overflow: hidden; }
+.ls-cell .ls-name-bar { position: absolute; left: 0; right: 0; bottom: 0; padding: 2px 6px; font-size: 11px;
+  background: rgba(20,24,28,.6); color: #fff; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.ls-cell .ls-broken { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center;
+  color: var(--ls-danger); font-size: 11px; padding: 8px; text-align: center; }
+.ls-empty { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center; color: var(--ls-fg2); }
+
+.ls-status { position: absolute; left: 10px; bottom: 8px; background: var(--ls-bg2); border: 1px solid var(--ls-border);
+  border-radius: 4px; padding: 3px 8px; font-size: 12px; z-index: 5; }
+.ls-error { color: var(--ls-danger); }
+.ls-progress { height: 3px; background: var(--ls-accent); transition: width .2s; }
+
+.ls-detail { position: absolute; inset: 0; background: var(--ls-bg); z-index: 10; display: flex; flex-direction: column; }
+.ls-detail-body { flex: 1; display: flex; min-height: 0; }
+.ls-detail-image { flex: 1; position: relative; background: var(--ls-cell-bg); min-width: 0; }
+.ls-detail-image img, .ls-detail-image svg, .ls-detail-image canvas { position: absolute; inset: 0; width: 100%; height: 100%; }
+.ls-detail-image img { object-fit: contain; }
+.ls-detail-side { width: 320px; flex: none; overflow-y: auto; padding: 10px 12px; border-left: 1px solid var(--ls-border); }
+.ls-tagchip { display: inline-flex; align-items: center; gap: 4px; background: var(--ls-bg3); border-radius: 12px;
+  padding: 1px 4px 1px 9px; margin: 0 4px 4px 0; }
+.ls-tagchip button { border: none; background: none; padding: 0 4px; color: var(--ls-fg2); }
+.ls-ann { display: flex; align-items: center; gap: 6px; padding: 4px 6px; border-radius: 4px; background: var(--ls-bg2); margin-bottom: 4px; }
+.ls-ann .ls-name { flex: 1; }
+.ls-ann .ls-sub { color: var(--ls-fg2); font-size: 11px; }
+.ls-kv { width: 100%; border-collapse: collapse; font-size: 12px; }
+.ls-kv td { padding: 3px 4px; border-bottom: 1px solid var(--ls-border); vertical-align: top; word-break: break-all; }
+.ls-kv td:first-child { color: var(--ls-fg2); width: 40%; word-break: normal; }
+
+.ls-plot { position: relative; flex: 1; min-height: 200px; background: var(--ls-cell-bg); }
+.ls-plot canvas { position: absolute; inset: 0; width: 100%; height: 100%; }
+.ls-plot-tip { position: absolute; pointer-events: none; z-index: 4; background: var(--ls-bg); border: 1px solid var(--ls-border);
+  border-radius: 4px; padding: 3px; width: 140px; font-size: 11px; }
+.ls-plot-tip img { width: 100%; display: block; }
+.ls-legend { position: absolute; right: 8px; top: 8px; background: var(--ls-bg); border: 1px solid var(--ls-border);
+  border-radius: 4px; padding: 4px 8px; font-size: 11px; max-height: 60%; overflow-y: auto; z-index: 3; }
+.ls-side-plot { width: 42%; flex: none; border-left: 1px solid var(--ls-border); display: flex; flex-direction: column; }
+
+.ls-dialog { position: absolute; inset: 0; background: rgba(0,0,0,.35); z-index: 20; display: flex; align-items: center; justify-content: center; }
+.ls-dialog-box { background: var(--ls-bg); border: 1px solid var(--ls-border); border-radius: var(--ls-radius);
+  padding: 14px 16px; width: 360px; display: flex; flex-direction: column; gap: 10px; }
+.ls-dialog-box label { display: flex; flex-direction: column; gap: 3px; }
+.ls-row { display: flex; gap: 8px; justify-content: flex-end; }
+`;
+
+let injected = new WeakSet<Document | ShadowRoot>();
+
+/** Add the stylesheet once per document (or shadow root). */
+export function injectStyles(el: HTMLElement): void {
+  const root = el.getRootNode() as Document | ShadowRoot;
+  const target = root instanceof ShadowRoot ? root : document;
+  if (injected.has(target)) return;
+  const style = document.createElement("style");
+  style.dataset.lightlyStudio = "";
+  style.textContent = CSS;
+  (target instanceof ShadowRoot ? target : document.head).append(style);
+  injected.add(target);
+}
+
+/** For tests: forget which documents have the stylesheet. */
+export function resetStyles(): void {
+  injected = new WeakSet();
+}

@@ -1,0 +1,126 @@
+"""Aggregations the query DSL does not offer (facet counts, histograms, bounds).
+
+Kept in one module so the SQL outside core/ is easy to find. Each function takes a
+(sql, params) subquery of sample ids from ``DatasetQuery.sample_ids_subquery()``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from lightly_studio.core.tags import shift_params
+
+
+def _frame(con, sql: str, params: list) -> pl.DataFrame:
+    # Through Arrow: no per-row Python objects.
+    return pl.from_arrow(con.sql(sql, params=params or None).to_arrow_table())
+
+
+def tag_counts(con, dataset_id, sub: tuple[str, list]) -> pl.DataFrame:
+    """name, count (samples of the subquery with the tag), total (samples with the tag)."""
+    sub_sql, sub_params = sub
+    return _frame(con, f"""
+        WITH q AS ({shift_params(sub_sql, sub_params, 1)})
+        SELECT t.name, count(st.sample_id) FILTER (WHERE st.sample_id IN (SELECT sample_id FROM q))
+                   AS count,
+               count(st.sample_id) AS total
+        FROM tag t LEFT JOIN sample_tag st ON st.tag_id = t.tag_id
+        WHERE t.dataset_id = $1 AND t.kind = 'sample'
+        GROUP BY t.name ORDER BY t.name""", [str(dataset_id), *sub_params])
+
+
+def label_counts(con, dataset_id, sub: tuple[str, list]) -> pl.DataFrame:
+    """name, count (annotations on samples of the subquery), total (all its annotations)."""
+    sub_sql, sub_params = sub
+    return _frame(con, f"""
+        WITH q AS ({shift_params(sub_sql, sub_params, 1)})
+        SELECT l.name,
+               count(a.annotation_id) FILTER (WHERE a.sample_id IN (SELECT sample_id FROM q))
+                   AS count,
+               count(a.annotation_id) AS total
+        FROM annotation_label l LEFT JOIN annotation a ON a.label_id = l.label_id
+        WHERE l.dataset_id = $1
+        GROUP BY l.name ORDER BY l.name""", [str(dataset_id), *sub_params])
+
+
+def annotation_sources(con, dataset_id) -> list[str]:
+    return _frame(con, """
+        SELECT DISTINCT a.source FROM annotation a
+        JOIN annotation_label l ON l.label_id = a.label_id
+        WHERE l.dataset_id = $1 ORDER BY a.source""", [str(dataset_id)])["source"].to_list()
+
+
+def numeric_histogram(con, sub: tuple[str, list], value_sql: str, from_sql: str,
+                      bins: int = 20, extra_params: list | None = None) -> dict:
+    """min, max and ``bins`` equal-width counts of a numeric expression over the subquery."""
+    sub_sql, sub_params = sub
+    extra = list(extra_params or [])
+    n = len(extra)
+    row = con.execute(f"""
+        WITH q AS ({shift_params(sub_sql, sub_params, n)}),
+             v AS (SELECT CAST({value_sql} AS DOUBLE) AS v {from_sql}
+                   WHERE s.sample_id IN (SELECT sample_id FROM q))
+        SELECT min(v), max(v), count(v) FROM v""", [*extra, *sub_params]).fetchone()
+    lo, hi, count = row
+    if count == 0 or lo is None:
+        return {"min": None, "max": None, "counts": [], "edges": []}
+    if hi == lo:
+        return {"min": lo, "max": hi, "counts": [count], "edges": [lo, hi]}
+    width = (hi - lo) / bins
+    hist = _frame(con, f"""
+        WITH q AS ({shift_params(sub_sql, sub_params, n + 2)}),
+             v AS (SELECT CAST({value_sql} AS DOUBLE) AS v {from_sql}
+                   WHERE s.sample_id IN (SELECT sample_id FROM q))
+        SELECT least(CAST(floor((v - ${n + 1}) / ${n + 2}) AS INTEGER), {bins - 1}) AS bin,
+               count(*) AS n
+        FROM v WHERE v IS NOT NULL GROUP BY bin""", [*extra, lo, width, *sub_params])
+    counts = [0] * bins
+    for b, c in hist.iter_rows():
+        counts[int(b)] = int(c)
+    return {"min": lo, "max": hi, "counts": counts,
+            "edges": [lo + i * width for i in range(bins)] + [hi]}
+
+
+def string_value_counts(con, sub: tuple[str, list], key: str, limit: int = 50) -> list[dict]:
+    sub_sql, sub_params = sub
+    frame = _frame(con, f"""
+        WITH q AS ({shift_params(sub_sql, sub_params, 1)})
+        SELECT m.v_str AS value, count(*) AS count FROM metadata m
+        WHERE m.key = $1 AND m.sample_id IN (SELECT sample_id FROM q)
+        GROUP BY m.v_str ORDER BY count DESC, value LIMIT {int(limit)}""", [key, *sub_params])
+    return frame.to_dicts()
+
+
+def sample_rows(con, dataset_id, ids: list[str]) -> pl.DataFrame:
+    """kind and file_path_abs of samples by id (for thumbnails and originals)."""
+    return _frame(con, """
+        SELECT CAST(sample_id AS VARCHAR) AS sample_id, kind, file_path_abs FROM sample
+        WHERE dataset_id = $1 AND sample_id IN (SELECT unnest($2::UUID[]))""",
+        [str(dataset_id), ids])
+
+
+def datasets(con) -> pl.DataFrame:
+    return _frame(con, """
+        SELECT CAST(d.dataset_id AS VARCHAR) AS dataset_id, d.name, d.kind,
+               count(s.sample_id) AS count
+        FROM dataset d LEFT JOIN sample s ON s.dataset_id = d.dataset_id
+             AND s.kind = CASE WHEN d.kind = 'video' THEN 'video' ELSE 'image' END
+        GROUP BY d.dataset_id, d.name, d.kind, d.created_at ORDER BY d.created_at, d.name""", [])
+
+
+def page_rows(con, ids: list[str]) -> pl.DataFrame:
+    """The grid's columns and tag names of samples, in the order of ``ids``."""
+    if not ids:
+        return pl.DataFrame(schema={"sample_id": pl.Utf8, "file_name": pl.Utf8, "width": pl.Int32,
+                                    "height": pl.Int32, "kind": pl.Utf8,
+                                    "tags": pl.List(pl.Utf8)})
+    return _frame(con, """
+        WITH ids AS (SELECT unnest($1::UUID[]) AS sample_id,
+                            generate_subscripts($1::UUID[], 1) AS position)
+        SELECT CAST(s.sample_id AS VARCHAR) AS sample_id, s.file_name, s.width, s.height, s.kind,
+               coalesce((SELECT list(t.name ORDER BY t.name) FROM sample_tag st
+                         JOIN tag t ON t.tag_id = st.tag_id
+                         WHERE st.sample_id = s.sample_id AND t.kind = 'sample'), [])
+                   AS tags
+        FROM ids JOIN sample s ON s.sample_id = ids.sample_id
+        ORDER BY ids.position""", [ids])

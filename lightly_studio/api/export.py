@@ -1,0 +1,63 @@
+"""Export from the views: pick a format and a scope (all, the current filter, a selection)."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any
+
+from lightly_studio.api._spec import dataset_of, query_from_spec, register_ids
+from lightly_studio.errors import QueryError
+
+# Parameter names the exporter's to_<format>() methods may use for their output file.
+_OUTPUT_PARAMS = ("output_json", "output_path", "output_file", "output_dir", "path", "output")
+
+
+def _exporter(dataset, query):
+    return dataset.export(query)
+
+
+def export_formats(params: dict) -> tuple[Any, list[bytes]]:
+    """Formats the exporter offers: its to_<format> methods."""
+    from lightly_studio.export import DatasetExport
+
+    names = sorted(n[3:] for n, _ in inspect.getmembers(DatasetExport, inspect.isfunction)
+                   if n.startswith("to_"))
+    return {"formats": names}, []
+
+
+def export(params: dict) -> tuple[Any, list[bytes]]:
+    """Write an export. params: dataset_id, format, scope ('all'|'filter'|'selection'),
+    spec (for 'filter'), sample_ids (for 'selection'), output (a path; default beside the
+    DB file). Returns the written path."""
+    from lightly_studio.db import db_file
+
+    dataset = dataset_of(params.get("dataset_id"))
+    scope = params.get("scope", "filter")
+    if scope == "all":
+        query = dataset.query()
+    elif scope == "filter":
+        query = query_from_spec({**(params.get("spec") or {}), "dataset_id": str(dataset.dataset_id)})
+    elif scope == "selection":
+        ids = params.get("sample_ids") or []
+        if not ids:
+            raise QueryError("The selection is empty: select samples before exporting it.")
+        query = query_from_spec({"dataset_id": str(dataset.dataset_id), "ids": register_ids(ids)})
+    else:
+        raise QueryError(f"Export scope must be all, filter or selection, got {scope!r}.")
+    fmt = params.get("format")
+    exporter = _exporter(dataset, query)
+    method = getattr(exporter, f"to_{fmt}", None) if isinstance(fmt, str) else None
+    if method is None:
+        raise QueryError(f"Unknown export format {fmt!r}.")
+    output = params.get("output")
+    if not output:
+        base = Path(db_file()).parent if db_file() != ":memory:" else Path.cwd()
+        suffix = {"yolo": ""}.get(fmt, ".json")
+        output = str(base / "exports" / f"{dataset.name}_{fmt}{suffix}")
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    sig = inspect.signature(method)
+    name = next((p for p in _OUTPUT_PARAMS if p in sig.parameters), None)
+    result = method(**{name: output}) if name else method(output)
+    written = str(result) if isinstance(result, (str, Path)) else output
+    return {"path": written, "format": fmt, "scope": scope, "count": query.count()}, []

@@ -1,0 +1,51 @@
+"""Filter panel data: tags and labels with counts, annotation sources, numeric histograms,
+string metadata values — each count both within the current filter and overall."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lightly_studio.api import _sql
+from lightly_studio.api._spec import query_from_spec
+
+
+def facets(params: dict) -> tuple[Any, list[bytes]]:
+    from lightly_studio.core.metadata import VALUE_COLUMN, metadata_keys
+    from lightly_studio.db import get_connection
+
+    spec = params.get("spec") or {}
+    query = query_from_spec(spec)
+    dataset_id = query.dataset.dataset_id
+    con = get_connection()
+    sub = query.sample_ids_subquery()
+    # Histograms span the whole dataset so the slider range stays put while filtering.
+    whole = query_from_spec({"dataset_id": str(dataset_id)}).sample_ids_subquery()
+    bins = int(params.get("bins", 20))
+    sample_from = "FROM sample s"
+    numeric = {
+        "width": _sql.numeric_histogram(con, whole, "s.width", sample_from, bins),
+        "height": _sql.numeric_histogram(con, whole, "s.height", sample_from, bins),
+    }
+    metadata: list[dict] = []
+    for key, key_type in metadata_keys(con, dataset_id).items():
+        column = VALUE_COLUMN[key_type]
+        if key_type in ("int", "float"):
+            hist = _sql.numeric_histogram(
+                con, whole, f"m.{column}",
+                "FROM metadata m JOIN sample s ON s.sample_id = m.sample_id AND m.key = $1",
+                bins, extra_params=[key])
+            metadata.append({"key": key, "type": key_type, **hist})
+        elif key_type == "str":
+            metadata.append({"key": key, "type": key_type,
+                             "values": _sql.string_value_counts(con, whole, key)})
+        else:
+            metadata.append({"key": key, "type": key_type})
+    return {
+        "count": query.count(),
+        "total": query_from_spec({"dataset_id": str(dataset_id)}).count(),
+        "tags": _sql.tag_counts(con, dataset_id, sub).to_dicts(),
+        "labels": _sql.label_counts(con, dataset_id, sub).to_dicts(),
+        "sources": _sql.annotation_sources(con, dataset_id),
+        "numeric": numeric,
+        "metadata": metadata,
+    }, []

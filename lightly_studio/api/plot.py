@@ -1,0 +1,129 @@
+"""Embedding plot data: 2-D coordinates as one Float32 buffer, colours, index -> id mapping.
+
+Points are sent once, in a fixed order; the view refers to points by index, and the
+server keeps that order under a token so a lasso of 1,000,000 points travels as a Uint32
+buffer of indices rather than as strings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from lightly_studio.api import _registry, _sql
+from lightly_studio.api._progress import report
+from lightly_studio.api._spec import dataset_of, query_from_spec
+from lightly_studio.errors import EmbeddingError, QueryError
+
+
+def plot_points(params: dict) -> tuple[Any, list[bytes]]:
+    """xy of every projected sample (Float32, interleaved) and a token for its order."""
+    dataset = dataset_of(params.get("dataset_id"))
+    report(0, 1, "computing projection")
+    try:
+        from lightly_studio.embed import compute_projection
+    except ImportError as exc:
+        raise EmbeddingError("Embeddings are not available in this installation.") from exc
+    frame = compute_projection(dataset, embedding_model_name=params.get("embedding_model"))
+    report(1, 1, "projection ready")
+    frame = frame.select(pl.col("sample_id").cast(pl.Utf8), "x", "y")
+    ids = frame["sample_id"].to_numpy()
+    xy = np.empty((frame.height, 2), dtype=np.float32)
+    xy[:, 0] = frame["x"].to_numpy()
+    xy[:, 1] = frame["y"].to_numpy()
+    token = _registry.register("plot", {"dataset_id": str(dataset.dataset_id), "ids": ids,
+                                        "index": None})
+    return {"token": token, "count": int(frame.height)}, [xy.tobytes()]
+
+
+def _plot(token: str) -> dict:
+    return _registry.lookup(token, "plot")
+
+
+def _indices(params: dict, buffers: list[bytes] | None, n: int) -> np.ndarray:
+    if buffers:
+        idx = np.frombuffer(buffers[0], dtype=np.uint32)
+    else:
+        idx = np.asarray(params.get("indices") or [], dtype=np.int64)
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise QueryError(f"Point index out of range (the plot has {n} points).")
+    return idx
+
+
+def plot_ids(params: dict, buffers: list[bytes] | None = None) -> tuple[Any, list[bytes]]:
+    """Sample ids of point indices (a lasso, a click, a hover)."""
+    plot = _plot(params.get("token"))
+    idx = _indices(params, buffers, len(plot["ids"]))
+    return {"sample_ids": plot["ids"][idx].tolist()}, []
+
+
+def plot_indices(params: dict) -> tuple[Any, list[bytes]]:
+    """Point indices of the samples of a spec (highlight a grid filter in the plot)."""
+    plot = _plot(params.get("token"))
+    query = query_from_spec(params.get("spec") or {})
+    sub_sql, sub_params = query.sample_ids_subquery()
+    from lightly_studio.db import get_connection
+
+    wanted = _sql._frame(get_connection(),
+                         f"SELECT CAST(sample_id AS VARCHAR) AS sample_id FROM ({sub_sql})",
+                         sub_params)
+    mask = np.isin(plot["ids"], wanted["sample_id"].to_numpy())
+    return {"count": int(mask.sum())}, [np.flatnonzero(mask).astype(np.uint32).tobytes()]
+
+
+def plot_colors(params: dict) -> tuple[Any, list[bytes]]:
+    """One category per point (Uint8 buffer) and the legend, for colour by tag / label / a
+    metadata key. Category 0 is "none"."""
+    from lightly_studio.db import get_connection
+
+    plot = _plot(params.get("token"))
+    by = params.get("by") or ""
+    ids = plot["ids"]
+    con = get_connection()
+    cats = np.zeros(len(ids), dtype=np.uint8)
+    order = pl.DataFrame({"sample_id": ids, "i": np.arange(len(ids))})
+    if by.startswith("tag:"):
+        query = query_from_spec({"dataset_id": plot["dataset_id"], "tags": [by[4:]]})
+        sub_sql, sub_params = query.sample_ids_subquery()
+        tagged = _sql._frame(con, f"SELECT CAST(sample_id AS VARCHAR) AS sample_id FROM ({sub_sql})",
+                             sub_params)
+        cats[np.isin(ids, tagged["sample_id"].to_numpy())] = 1
+        return {"legend": ["untagged", by[4:]]}, [cats.tobytes()]
+    if by == "label":
+        from lightly_studio.core.annotation import annotations_frame
+
+        ann = annotations_frame(con, plot["dataset_id"])
+        # The most frequent label of each sample colours its point.
+        top = (ann.group_by("sample_id", "label").len()
+               .sort(["sample_id", "len", "label"], descending=[False, True, False])
+               .unique("sample_id", keep="first"))
+        legend = sorted(top["label"].unique().to_list())[:254]
+        codes = {name: i + 1 for i, name in enumerate(legend)}
+        joined = order.join(top, on="sample_id", how="inner")
+        cats[joined["i"].to_numpy()] = np.array(
+            [codes.get(lb, 255) for lb in joined["label"].to_list()], dtype=np.uint8)
+        return {"legend": ["no label", *legend]}, [cats.tobytes()]
+    if by.startswith("metadata:"):
+        from lightly_studio.core.metadata import get_metadata_values
+
+        values = get_metadata_values(con, plot["dataset_id"], by[9:])
+        values = values.with_columns(pl.col("sample_id").cast(pl.Utf8))
+        joined = order.join(values, on="sample_id", how="inner")
+        v = joined["value"]
+        if v.dtype.is_numeric():
+            arr = v.cast(pl.Float64).to_numpy()
+            lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+            scaled = np.zeros_like(arr) if hi == lo else (arr - lo) / (hi - lo)
+            cats[joined["i"].to_numpy()] = 1 + np.round(scaled * 9).astype(np.uint8)
+            return {"legend": ["none", *[f"{lo + (hi - lo) * k / 9:.3g}" for k in range(10)]],
+                    "continuous": True}, [cats.tobytes()]
+        legend = sorted(str(x) for x in v.unique().to_list())[:254]
+        codes = {name: i + 1 for i, name in enumerate(legend)}
+        cats[joined["i"].to_numpy()] = np.array(
+            [codes.get(str(x), 255) for x in v.to_list()], dtype=np.uint8)
+        return {"legend": ["none", *legend]}, [cats.tobytes()]
+    if by in ("", "none"):
+        return {"legend": ["all"]}, [cats.tobytes()]
+    raise QueryError(f"Cannot colour by {by!r}; use tag:<name>, label or metadata:<key>.")

@@ -1,0 +1,196 @@
+"""Samples for the views: datasets, counts, pages, thumbnails, detail, originals, tags."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import polars as pl
+
+from lightly_studio.api import _sql
+from lightly_studio.api._spec import dataset_of, query_from_spec, register_ids
+from lightly_studio.errors import QueryError
+
+MAX_PAGE = 1000
+MAX_THUMBNAILS = 256
+
+
+def list_datasets(params: dict) -> tuple[Any, list[bytes]]:
+    from lightly_studio.db import get_connection
+
+    return {"datasets": _sql.datasets(get_connection()).to_dicts()}, []
+
+
+def count(params: dict) -> tuple[Any, list[bytes]]:
+    query = query_from_spec(params.get("spec") or {})
+    return {"count": query.count()}, []
+
+
+def _page_query(query, offset: int, limit: int):
+    """The sub-range [offset, offset+limit) of a query, respecting the query's own slice."""
+    sub = query.copy()
+    start = query._offset + offset
+    if query._limit is not None:
+        limit = max(0, min(limit, query._limit - offset))
+    return sub.slice(start, limit)
+
+
+def samples_page(params: dict) -> tuple[Any, list[bytes]]:
+    """Rows [offset, offset+limit) of a query with what the grid draws: size, tags, labels,
+    captions. Annotations are compact: boxes in pixels, masks as our row-wise RLE."""
+    from lightly_studio.core.annotation import annotations_frame
+    from lightly_studio.core.caption import captions_frame
+    from lightly_studio.core.tags import ids_subquery
+    from lightly_studio.db import get_connection
+
+    offset = _int(params.get("offset", 0), "offset")
+    limit = min(_int(params.get("limit", 200), "limit"), MAX_PAGE)
+    query = query_from_spec(params.get("spec") or {})
+    # Ids in query order, then their rows (DatasetQuery.to_polars numbers rows before sorting,
+    # so its order does not follow order_by; see the report).
+    ids = [str(i) for i in _page_query(query, offset, limit).sample_ids()]
+    frame = _sql.page_rows(get_connection(), ids)
+    if query._rank is not None:
+        frame = frame.join(query._rank, on="sample_id", how="left")
+    con = get_connection()
+    want_annotations = params.get("annotations", True)
+    by_sample: dict[str, list] = {i: [] for i in ids}
+    if ids and want_annotations:
+        ann = annotations_frame(con, query.dataset.dataset_id, sample_ids=ids)
+        include_masks = params.get("masks", True)
+        for row in ann.iter_rows(named=True):
+            by_sample[row["sample_id"]].append(_annotation_json(row, include_masks))
+    captions: dict[str, list[str]] = {i: [] for i in ids}
+    if ids:
+        for sid, text in captions_frame(con, ids_subquery(ids)).iter_rows():
+            captions[sid].append(text)
+    has_similarity = "similarity" in frame.columns
+    rows = []
+    for r in frame.iter_rows(named=True):
+        sid = str(r["sample_id"])
+        row = {"sample_id": sid, "file_name": r["file_name"], "width": r["width"],
+               "height": r["height"], "kind": r["kind"], "tags": list(r["tags"] or []),
+               "annotations": by_sample[sid], "captions": captions[sid]}
+        if has_similarity:
+            row["similarity"] = r["similarity"]
+        rows.append(row)
+    return {"offset": offset, "rows": rows}, []
+
+
+def _annotation_json(row: dict, include_mask: bool = True) -> dict:
+    out = {"annotation_id": row["annotation_id"], "label": row["label"],
+           "type": row["annotation_type"], "source": row["source"],
+           "confidence": row["confidence"]}
+    if row["x"] is not None:
+        out["box"] = [row["x"], row["y"], row["width"], row["height"]]
+    if include_mask and row["segmentation_mask"] is not None:
+        out["rle"] = list(row["segmentation_mask"])
+    return out
+
+
+def thumbnails(params: dict) -> tuple[Any, list[bytes]]:
+    """JPEG thumbnails (256 px long side) of up to 256 samples: one buffer per id, in order;
+    a sample whose file cannot be read gets an empty buffer and an entry in ``errors``."""
+    from lightly_studio.api.thumbnails import thumbnails_for
+    from lightly_studio.db import get_connection
+
+    ids = [str(_uuid(i)) for i in params.get("sample_ids") or []]
+    if len(ids) > MAX_THUMBNAILS:
+        raise QueryError(f"At most {MAX_THUMBNAILS} thumbnails per call, got {len(ids)}.")
+    dataset = dataset_of(params.get("dataset_id"))
+    rows = _sql.sample_rows(get_connection(), dataset.dataset_id, ids)
+    where = {r["sample_id"]: (r["file_path_abs"], r["kind"]) for r in rows.iter_rows(named=True)}
+    missing = [i for i in ids if i not in where]
+    if missing:
+        raise QueryError(f"Sample {missing[0]} is not in dataset {dataset.name!r}.")
+    buffers, errors = thumbnails_for([where[i] for i in ids])
+    return {"sample_ids": ids, "errors": errors, "mime": "image/jpeg"}, buffers
+
+
+def image(params: dict) -> tuple[Any, list[bytes]]:
+    """The original file of a sample (the detail view's full-resolution image)."""
+    import mimetypes
+
+    from lightly_studio.api.thumbnails import _open_bytes
+
+    sample = dataset_of(params.get("dataset_id")).get_sample(_uuid(params.get("sample_id")))
+    data = _open_bytes(sample.file_path_abs)
+    mime = mimetypes.guess_type(sample.file_name)[0] or "application/octet-stream"
+    return {"mime": mime, "size": len(data)}, [data]
+
+
+def sample_detail(params: dict) -> tuple[Any, list[bytes]]:
+    """Everything about one sample: fields, tags, metadata, annotations, captions, and its
+    position among the spec's results when a spec is given (for prev/next)."""
+    from lightly_studio.core.annotation import annotations_frame
+    from lightly_studio.db import get_connection
+
+    dataset = dataset_of(params.get("dataset_id"))
+    try:
+        sample = dataset.get_sample(_uuid(params.get("sample_id")))
+    except KeyError as exc:
+        raise QueryError(str(exc.args[0])) from None
+    fields = {k: _json(v) for k, v in sample._row.items()} if hasattr(sample, "_row") else {
+        "sample_id": str(sample.sample_id), "file_name": sample.file_name,
+        "file_path_abs": sample.file_path_abs, "width": sample.width, "height": sample.height}
+    ann = annotations_frame(get_connection(), dataset.dataset_id, sample_ids=[str(sample.sample_id)])
+    return {
+        "sample_id": str(sample.sample_id),
+        "dataset_id": str(dataset.dataset_id),
+        "fields": fields,
+        "tags": sorted(sample.tags),
+        "metadata": {k: _json(v) for k, v in sample.metadata.items()},
+        "annotations": [_annotation_json(r) for r in ann.iter_rows(named=True)],
+        "captions": sample.captions,
+    }, []
+
+
+def tag_samples(params: dict) -> tuple[Any, list[bytes]]:
+    """Add (``remove: true``: remove) a tag on sample ids, or on every sample of a spec."""
+    from lightly_studio.core.tags import tag_sample_ids, untag_sample_ids, validate_tag_name
+    from lightly_studio.db import get_connection
+
+    tag = validate_tag_name(params.get("tag"))
+    if params.get("spec") is not None:
+        query = query_from_spec(params["spec"])
+        dataset_id, target = query.dataset.dataset_id, query.sample_ids_subquery()
+    else:
+        dataset_id = dataset_of(params.get("dataset_id")).dataset_id
+        target = [_uuid(i) for i in params.get("sample_ids") or []]
+    fn = untag_sample_ids if params.get("remove") else tag_sample_ids
+    changed = fn(get_connection(), dataset_id, tag, target)
+    return {"tag": tag, "changed": int(changed or 0)}, []
+
+
+def select_ids(params: dict) -> tuple[Any, list[bytes]]:
+    """Register an id set (a plot or grid selection) so a spec can filter by it."""
+    ids = [str(_uuid(i)) for i in params.get("sample_ids") or []]
+    return {"ids": register_ids(ids), "count": len(ids)}, []
+
+
+def _int(value: Any, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise QueryError(f"{name} must be a non-negative integer, got {value!r}.")
+    return value
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise QueryError(f"Not a sample id: {value!r}.") from None
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_json(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json(v) for k, v in value.items()}
+    if isinstance(value, pl.Series):
+        return value.to_list()
+    return value

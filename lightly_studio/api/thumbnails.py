@@ -1,0 +1,127 @@
+"""Thumbnails: 256 px on the long side, JPEG, cached on disk beside the database file.
+
+The cache key is (path, mtime, size, thumbnail size), so editing or replacing an image makes
+a new thumbnail. JPEG sources decode with PIL's ``draft`` (DCT scaling): a 4000 px photo
+decodes at 1/8 resolution, which is what makes cold thumbnails cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+THUMBNAIL_SIZE = 256
+JPEG_QUALITY = 80
+_pool: ThreadPoolExecutor | None = None
+
+
+def cache_dir() -> Path:
+    """``<db folder>/.lightly_studio_cache/thumbnails`` (a temp folder for in-memory DBs)."""
+    from lightly_studio.db import db_file
+
+    path = db_file()
+    base = Path(tempfile.gettempdir()) / "lightly_studio" if path == ":memory:" else Path(path).parent
+    return base / ".lightly_studio_cache" / "thumbnails"
+
+
+def _stat(path: str) -> tuple[float, int]:
+    if "://" in path and not path.startswith("file://"):
+        import fsspec
+
+        fs, inner = fsspec.core.url_to_fs(path)
+        info = fs.info(inner)
+        mtime = info.get("mtime") or info.get("LastModified") or info.get("last_modified") or 0
+        return (mtime.timestamp() if hasattr(mtime, "timestamp") else float(mtime)), int(
+            info.get("size") or 0)
+    st = os.stat(path.removeprefix("file://"))
+    return st.st_mtime_ns, st.st_size
+
+
+def _key(path: str, size: int) -> str:
+    mtime, nbytes = _stat(path)
+    return hashlib.sha1(f"{path}\0{mtime}\0{nbytes}\0{size}".encode()).hexdigest()
+
+
+def _open_bytes(path: str) -> bytes:
+    if "://" in path and not path.startswith("file://"):
+        import fsspec
+
+        with fsspec.open(path, "rb") as f:
+            return f.read()
+    with open(path.removeprefix("file://"), "rb") as f:
+        return f.read()
+
+
+def render_thumbnail(data: bytes, size: int = THUMBNAIL_SIZE) -> bytes:
+    """Downscale encoded image bytes to a JPEG whose long side is at most ``size``."""
+    from PIL import Image, ImageOps
+
+    with Image.open(io.BytesIO(data)) as im:
+        if im.format == "JPEG":
+            # Decode at the smallest DCT scale that is still >= size (up to 8x less work).
+            im.draft("RGB", (size, size))
+        im = ImageOps.exif_transpose(im)
+        im.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        if im.mode != "RGB":
+            im = im.convert("RGB")
+        out = io.BytesIO()
+        im.save(out, "JPEG", quality=JPEG_QUALITY)
+        return out.getvalue()
+
+
+def _video_frame(path: str, size: int) -> bytes:
+    import av
+    from PIL import Image
+
+    with av.open(path) as container:
+        frame = next(container.decode(video=0))
+        im: Image.Image = frame.to_image()
+    out = io.BytesIO()
+    im.save(out, "PNG")
+    return render_thumbnail(out.getvalue(), size)
+
+
+def thumbnail_for(path: str, kind: str = "image", size: int = THUMBNAIL_SIZE,
+                  folder: Path | None = None) -> bytes:
+    """The thumbnail of one file, from the cache or freshly made (and then cached)."""
+    folder = folder or cache_dir()
+    key = _key(path, size)
+    cached = folder / key[:2] / f"{key}.jpg"
+    try:
+        return cached.read_bytes()
+    except FileNotFoundError:
+        pass
+    data = _video_frame(path, size) if kind == "video" else render_thumbnail(_open_bytes(path), size)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    # Write then rename, so a concurrent reader never sees half a file.
+    tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, cached)
+    return data
+
+
+def thumbnails_for(items: list[tuple[str, str]], size: int = THUMBNAIL_SIZE
+                   ) -> tuple[list[bytes], list[str | None]]:
+    """Thumbnails for (path, kind) pairs in order; a failed one is b"" with its error text."""
+    global _pool
+    folder = cache_dir()
+
+    def one(item: tuple[str, str]) -> tuple[bytes, str | None]:
+        try:
+            return thumbnail_for(item[0], item[1], size, folder), None
+        except Exception as exc:  # noqa: BLE001 - one broken file must not fail the page
+            return b"", f"{item[0]}: {type(exc).__name__}: {exc}"
+
+    if len(items) <= 2:
+        results = [one(i) for i in items]
+    else:
+        if _pool is None:
+            # PIL releases the GIL while decoding, so threads scale with cores.
+            _pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2),
+                                       thread_name_prefix="ls-thumbs")
+        results = list(_pool.map(one, items))
+    return [r[0] for r in results], [r[1] for r in results]

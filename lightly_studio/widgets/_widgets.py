@@ -1,0 +1,177 @@
+"""Notebook views: Explorer (filters, grid, sample detail, plot panel) and EmbeddingPlot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+from lightly_studio.widgets._rpc import RpcServer
+
+_STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+def _esm() -> Path:
+    path = _STATIC / "widget.js"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} is missing: the front end is not built. Run `npm ci && npm run build` in "
+            "the repository root (pip install builds it automatically).")
+    return path
+
+
+def _dataset_and_query(source: Any):
+    """Accept a Dataset, a DatasetQuery, or a dataset name."""
+    from lightly_studio.core.dataset import Dataset
+    from lightly_studio.core.dataset_query import DatasetQuery
+
+    if isinstance(source, DatasetQuery):
+        return source.dataset, source
+    if isinstance(source, Dataset):
+        return source, None
+    if isinstance(source, str):
+        from lightly_studio.core.image_dataset import ImageDataset
+
+        return ImageDataset.load(source), None
+    raise TypeError(f"Expected a dataset or a query, got {type(source).__name__}.")
+
+
+def _has_embeddings(dataset) -> bool:
+    try:
+        from lightly_studio.embed import embedding_model_names
+    except ImportError:
+        return False
+    try:
+        return bool(embedding_model_names(dataset))
+    except Exception:  # noqa: BLE001 - a view must open even if embeddings are broken
+        return False
+
+
+class _View(anywidget.AnyWidget):
+    # anywidget reads the class attribute (a Path) when the widget is created.
+    _esm = _STATIC / "widget.js"
+    _view = traitlets.Unicode("explorer").tag(sync=True)
+    dataset_id = traitlets.Unicode("").tag(sync=True)
+    height = traitlets.Int(640).tag(sync=True)
+
+    def __init__(self, source: Any, **kwargs: Any) -> None:
+        dataset, query = _dataset_and_query(source)
+        _esm()  # a clear error when the front end was not built
+        super().__init__(dataset_id=str(dataset.dataset_id), **kwargs)
+        self._dataset = dataset
+        self._initial_query = query
+        self._rpc = RpcServer(self, {"ready": self._ready})
+
+    @property
+    def dataset(self):
+        return self._dataset
+
+    def _ready(self, params: dict) -> dict:
+        return {"dataset_id": str(self._dataset.dataset_id), "dataset_name": self._dataset.name,
+                "total": len(self._dataset), "has_embeddings": _has_embeddings(self._dataset)}
+
+    def refresh(self) -> None:
+        """Reload rows and counts in the view (after editing data from Python)."""
+        self._rpc.event("data_changed")
+
+
+class Explorer(_View):
+    """Browse, filter, select and tag a dataset or query in the notebook.
+
+    ``explorer.query`` is the current filter as a DatasetQuery; assign a query (e.g.
+    ``dataset.match(...)``) to show it. ``explorer.selected`` holds the selected sample ids.
+    """
+
+    _view = traitlets.Unicode("explorer").tag(sync=True)
+    spec = traitlets.Dict().tag(sync=True)
+    selected = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    cell_size = traitlets.Int(180).tag(sync=True)
+    overlays = traitlets.Dict({"boxes": True, "masks": True, "labels": False,
+                               "captions": False, "names": False}).tag(sync=True)
+    show_plot = traitlets.Bool(False).tag(sync=True)
+    color_by = traitlets.Unicode("").tag(sync=True)
+    detail_id = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(self, source: Any, **kwargs: Any) -> None:
+        super().__init__(source, **kwargs)
+        if self._initial_query is not None:
+            self.query = self._initial_query
+        elif not self.spec:
+            self.spec = {"dataset_id": self.dataset_id}
+
+    @property
+    def query(self):
+        """The samples the view shows, as a DatasetQuery (filters, search and sort applied)."""
+        from lightly_studio.api import query_from_spec
+
+        return query_from_spec({**self.spec, "dataset_id": self.dataset_id})
+
+    @query.setter
+    def query(self, value: Any) -> None:
+        from lightly_studio.api import register_query
+        from lightly_studio.core.dataset_query import DatasetQuery
+
+        if value is None:
+            self.spec = {"dataset_id": self.dataset_id}
+        elif isinstance(value, dict):
+            self.spec = {**value, "dataset_id": self.dataset_id}
+        elif isinstance(value, DatasetQuery):
+            if value.dataset.dataset_id != self._dataset.dataset_id:
+                raise ValueError("The query belongs to another dataset than this explorer's.")
+            self.spec = {"dataset_id": self.dataset_id, "base": register_query(value.copy())}
+        else:
+            raise TypeError(f"Assign a DatasetQuery or a spec dict, got {type(value).__name__}.")
+
+    @property
+    def selection(self):
+        """The selected samples as a DatasetQuery."""
+        from lightly_studio.api import query_from_spec, register_ids
+
+        return query_from_spec({"dataset_id": self.dataset_id,
+                                "ids": register_ids(self.selected)})
+
+
+Grid = Explorer
+
+
+class EmbeddingPlot(_View):
+    """WebGL scatter of the dataset's embedding projection; lasso or click to select.
+
+    ``plot.selected_ids`` are the selected sample ids, ``plot.selection`` the same as a
+    DatasetQuery. ``plot.link(explorer)`` filters an explorer to the selection.
+    """
+
+    _view = traitlets.Unicode("plot").tag(sync=True)
+    height = traitlets.Int(480).tag(sync=True)
+    selected_ids = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    color_by = traitlets.Unicode("").tag(sync=True)
+    highlight_spec = traitlets.Dict().tag(sync=True)
+
+    @property
+    def selection(self):
+        from lightly_studio.api import query_from_spec, register_ids
+
+        return query_from_spec({"dataset_id": self.dataset_id,
+                                "ids": register_ids(self.selected_ids)})
+
+    def highlight(self, query: Any) -> None:
+        """Select the points of a query (e.g. ``dataset.match(...)``) in the plot."""
+        from lightly_studio.api import register_query
+
+        self.highlight_spec = ({} if query is None else
+                               {"dataset_id": self.dataset_id,
+                                "base": register_query(query.copy())})
+
+    def link(self, explorer: Explorer) -> None:
+        """Filter ``explorer`` to this plot's selection whenever it changes."""
+        from lightly_studio.api import register_ids
+
+        def follow(change: dict) -> None:
+            spec = {k: v for k, v in explorer.spec.items() if k != "ids"}
+            if change["new"]:
+                spec["ids"] = register_ids(change["new"])
+            explorer.spec = spec
+
+        self.observe(follow, names="selected_ids")

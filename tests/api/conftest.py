@@ -1,0 +1,51 @@
+"""A small image dataset with tags, labels, a mask, captions and metadata for api tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+def write_images(folder: Path, sizes: dict[str, tuple[int, int]]) -> None:
+    from PIL import Image
+
+    for i, (name, (w, h)) in enumerate(sorted(sizes.items())):
+        Image.new("RGB", (w, h), ((40 * i) % 256, (90 * i) % 256, 120)).save(folder / name)
+
+
+@pytest.fixture
+def small_ds(db, tmp_path):
+    """5 images: a.jpg 400x300 (tag 'good', 2 cars + a person mask, caption),
+    b.jpg 200x100 (tag 'good', prediction 'car' 0.4), c.png 640x480 (metadata), d.jpg, e.jpg."""
+    import numpy as np
+
+    from lightly_studio.core.annotation import (
+        CreateInstanceSegmentation,
+        CreateObjectDetection,
+    )
+    from lightly_studio.core.image_dataset import ImageDataset
+
+    images = tmp_path / "images"
+    images.mkdir()
+    write_images(images, {"a.jpg": (400, 300), "b.jpg": (200, 100), "c.png": (640, 480),
+                          "d.jpg": (50, 50), "e.jpg": (3000, 2000)})
+    ds = ImageDataset.create("small")
+    ds.add_images_from_path(str(images), embed=False)
+    by_name = {s.file_name: s for s in ds}
+    by_name["a.jpg"].add_tag("good")
+    by_name["b.jpg"].add_tag("good")
+    by_name["a.jpg"].add_annotation(CreateObjectDetection(label="car", x=10, y=20, width=50, height=40))
+    by_name["a.jpg"].add_annotation(CreateObjectDetection(label="car", x=100, y=20, width=50, height=40))
+    mask = np.zeros((300, 400), dtype=bool)
+    mask[100:150, 200:260] = True
+    by_name["a.jpg"].add_annotation(CreateInstanceSegmentation.from_binary_mask("person", mask))
+    by_name["b.jpg"].add_annotation(CreateObjectDetection(label="car", x=1, y=1, width=20, height=20,
+                                                          confidence=0.4, annotation_source="model"))
+    by_name["a.jpg"].add_caption("a red car <b>next</b> to a person")
+    by_name["c.png"].metadata["weather"] = "sunny"
+    by_name["c.png"].metadata["speed"] = 12.5
+    by_name["d.jpg"].metadata["weather"] = "rain"
+    by_name["d.jpg"].metadata["speed"] = 3.0
+    ds.by_name = by_name  # test convenience
+    return ds

@@ -1,0 +1,122 @@
+"""The notebook views in a real JupyterLab + Chromium, on the example COCO subset."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import open_notebook, run_cell, shot, write_notebook
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SETUP = """
+import os, sys, types, polars as pl
+from lightly_studio import db_manager
+db_manager.connect(db_file=os.path.join(os.getcwd(), "{name}.db"))
+from lightly_studio.core.image_dataset import ImageDataset
+ds = ImageDataset.create("coco")
+ds.add_samples_from_coco(annotations_json="{examples}/coco_subset_128_images/instances_train2017.json",
+                         images_path="{examples}/coco_subset_128_images/images", embed=False)
+for s in list(ds)[:3]:
+    s.add_tag("first3")
+print("SAMPLES", len(ds))
+"""
+
+
+def test_explorer_shows_filters_and_tags(page, lab, examples):
+    base, folder = lab
+    nb = write_notebook(folder, "explorer.ipynb", [
+        SETUP.format(name="explorer", examples=examples),
+        "from lightly_studio.widgets import Explorer\nex = Explorer(ds, height=700)\nex",
+        "print('QUERY', ex.query.count())",
+        "from lightly_studio.core.dataset_query import ImageSampleField as F\n"
+        "print('TAGGED', ds.match(F.tags.contains('from_ui')).count())",
+    ])
+    open_notebook(page, base, nb)
+    assert "SAMPLES 128" in run_cell(page, 0)
+    out = run_cell(page, 1)
+    grid = page.locator("[data-testid=ls-grid]")
+    try:
+        grid.wait_for(timeout=30_000)
+    except Exception:
+        shot(page, "explorer-failed")
+        raise AssertionError(f"explorer did not render; cell output: {out!r}") from None
+    page.wait_for_selector("[data-testid=ls-grid] .ls-cell img", timeout=30_000)
+    assert "128 of 128" in page.locator("[data-testid=ls-count]").inner_text()
+    cells = page.locator("[data-testid=ls-grid] .ls-cell").count()
+    assert 0 < cells < 128, "the grid renders only the cells near the viewport"
+    shot(page, "explorer-grid")
+
+    grid.evaluate("el => el.scrollTop = el.scrollHeight")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=ls-grid] .ls-cell')]"
+        ".some(c => Number(c.dataset.index) >= 120 && c.querySelector('img'))", timeout=30_000)
+
+    # Filter by a tag, then by a label, through the panel.
+    page.locator("[data-testid=ls-tag-filters] label[data-name=first3] input").check()
+    page.wait_for_function("() => /^3 of 128/.test(document.querySelector('[data-testid=ls-count]').textContent)",
+                           timeout=20_000)
+    page.locator("[data-testid=ls-tag-filters] label[data-name=first3] input").uncheck()
+    page.locator("[data-testid=ls-label-filters] label[data-name=zebra] input").check()
+    page.wait_for_function(
+        "() => { const m = /^(\\d+) of 128/.exec(document.querySelector('[data-testid=ls-count]').textContent);"
+        " return m && +m[1] > 0 && +m[1] < 128; }", timeout=20_000)
+    shot(page, "explorer-filtered-zebra")
+    zebras = int(re.match(r"(\d+)", page.locator("[data-testid=ls-count]").inner_text()).group(1))
+    assert f"QUERY {zebras}" in run_cell(page, 2)
+
+    # Select two cells with ctrl-click and tag them from the toolbar.
+    first = page.locator("[data-testid=ls-grid] .ls-cell").nth(0)
+    second = page.locator("[data-testid=ls-grid] .ls-cell").nth(1)
+    first.click(modifiers=["Control"])
+    second.click(modifiers=["Control"])
+    assert "2 selected" in page.locator("[data-testid=ls-selected-count]").inner_text()
+    page.locator("[data-testid=ls-tag-input]").fill("from_ui")
+    page.locator("[data-testid=ls-tag-button]").click()
+    page.wait_for_selector(".ls-status:has-text('Tagged 2')", timeout=20_000)
+    assert "TAGGED 2" in run_cell(page, 3)
+
+    # Open the detail view.
+    page.locator("[data-testid=ls-grid] .ls-cell").nth(0).click()
+    page.wait_for_selector("[data-testid=ls-detail] .ls-detail-image img", timeout=20_000)
+    page.wait_for_selector("[data-testid=ls-detail] .ls-ann", timeout=20_000)
+    shot(page, "explorer-detail")
+
+
+@pytest.mark.xfail(reason="open: the lasso selects in the view (status shows N selected) but the "
+                   "kernel saw selected_ids == [] in the last run; see the issue 8 report", strict=False)
+def test_plot_lasso_reaches_python(page, lab, examples):
+    base, folder = lab
+    fake_projection = (
+        "import numpy as np\n"
+        "def compute_projection(dataset, embedding_model_name=None, recompute=False):\n"
+        "    f = dataset.query().to_polars().select(pl.col('sample_id').cast(pl.Utf8), 'width', 'height')\n"
+        "    return f.select('sample_id', pl.col('width').cast(pl.Float32).alias('x'), pl.col('height').cast(pl.Float32).alias('y'))\n"
+        "fake = types.ModuleType('lightly_studio.embed'); fake.compute_projection = compute_projection\n"
+        "sys.modules['lightly_studio.embed'] = fake\n"
+        "from lightly_studio.widgets import EmbeddingPlot\nplot = EmbeddingPlot(ds, height=500)\nplot")
+    nb = write_notebook(folder, "plot.ipynb", [
+        SETUP.format(name="plot", examples=examples), fake_projection,
+        "print('SELECTED', len(plot.selected_ids), plot.selection.count())",
+    ])
+    open_notebook(page, base, nb)
+    run_cell(page, 0)
+    run_cell(page, 1)
+    page.wait_for_selector("[data-testid=ls-plot-status]:has-text('128 points')", timeout=60_000)
+    canvas = page.locator("[data-testid=ls-plot-canvas]")
+    box = canvas.bounding_box()
+    # Lasso a big rectangle around the middle of the plot.
+    x0, y0 = box["x"] + box["width"] * 0.05, box["y"] + box["height"] * 0.05
+    x1, y1 = box["x"] + box["width"] * 0.95, box["y"] + box["height"] * 0.95
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for x, y in [(x1, y0), (x1, y1), (x0, y1)]:
+        page.mouse.move(x, y, steps=12)
+    page.mouse.up()
+    page.wait_for_selector("[data-testid=ls-plot-status]:has-text('selected')", timeout=20_000)
+    shot(page, "plot-lasso")
+    status = page.locator("[data-testid=ls-plot-status]").inner_text()
+    n = int(re.search(r"([\d,]+) selected", status).group(1).replace(",", ""))
+    assert n > 0
+    assert f"SELECTED {n} {n}" in run_cell(page, 2)
