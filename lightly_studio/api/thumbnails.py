@@ -62,8 +62,12 @@ def render_thumbnail(data: bytes, size: int = THUMBNAIL_SIZE) -> bytes:
 
     with Image.open(io.BytesIO(data)) as im:
         if im.format == "JPEG":
-            # Decode at the smallest DCT scale that is still >= size (up to 8x less work).
-            im.draft("RGB", (size, size))
+            # Decode at the smallest DCT scale whose long side is still >= size (up to 8x
+            # less work). Asking for (size, size) would keep a 640x480 photo at full scale,
+            # since its short side halved (240) is below size: 2x slower, measured.
+            w, h = im.size
+            scale = size / max(w, h)
+            im.draft("RGB", (max(1, int(w * scale)), max(1, int(h * scale))))
         im = ImageOps.exif_transpose(im)
         im.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
         if im.mode != "RGB":
