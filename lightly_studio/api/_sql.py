@@ -92,9 +92,10 @@ def string_value_counts(con, sub: tuple[str, list], key: str, limit: int = 50) -
 
 
 def sample_rows(con, dataset_id, ids: list[str]) -> pl.DataFrame:
-    """kind and file_path_abs of samples by id (for thumbnails and originals)."""
+    """kind, file_path_abs and frame time of samples by id (for thumbnails and originals)."""
     return _frame(con, """
-        SELECT CAST(sample_id AS VARCHAR) AS sample_id, kind, file_path_abs FROM sample
+        SELECT CAST(sample_id AS VARCHAR) AS sample_id, kind, file_path_abs, timestamp_s
+        FROM sample
         WHERE dataset_id = $1 AND sample_id IN (SELECT unnest($2::UUID[]))""",
         [str(dataset_id), ids])
 

@@ -100,7 +100,8 @@ def thumbnails(params: dict) -> tuple[Any, list[bytes]]:
         raise QueryError(f"At most {MAX_THUMBNAILS} thumbnails per call, got {len(ids)}.")
     dataset = dataset_of(params.get("dataset_id"))
     rows = _sql.sample_rows(get_connection(), dataset.dataset_id, ids)
-    where = {r["sample_id"]: (r["file_path_abs"], r["kind"]) for r in rows.iter_rows(named=True)}
+    where = {r["sample_id"]: (r["file_path_abs"], r["kind"], r["timestamp_s"])
+             for r in rows.iter_rows(named=True)}
     missing = [i for i in ids if i not in where]
     if missing:
         raise QueryError(f"Sample {missing[0]} is not in dataset {dataset.name!r}.")

@@ -77,21 +77,17 @@ def render_thumbnail(data: bytes, size: int = THUMBNAIL_SIZE) -> bytes:
         return out.getvalue()
 
 
-def _video_frame(path: str, size: int) -> bytes:
-    import av
-    from PIL import Image
-
-    with av.open(path) as container:
-        frame = next(container.decode(video=0))
-        im: Image.Image = frame.to_image()
-    out = io.BytesIO()
-    im.save(out, "PNG")
-    return render_thumbnail(out.getvalue(), size)
-
-
 def thumbnail_for(path: str, kind: str = "image", size: int = THUMBNAIL_SIZE,
-                  folder: Path | None = None) -> bytes:
-    """The thumbnail of one file, from the cache or freshly made (and then cached)."""
+                  folder: Path | None = None, timestamp_s: float | None = None) -> bytes:
+    """The thumbnail of one file, from the cache or freshly made (and then cached).
+
+    Videos show their first frame (the poster), frames the frame at ``timestamp_s``; both
+    come from the video module's frame cache, which embedding fills as it goes.
+    """
+    if kind in ("video", "frame"):
+        from lightly_studio.ingest.video import frame_jpeg
+
+        return frame_jpeg(path, timestamp_s or 0.0, max_size=size)
     folder = folder or cache_dir()
     key = _key(path, size)
     cached = folder / key[:2] / f"{key}.jpg"
@@ -99,7 +95,7 @@ def thumbnail_for(path: str, kind: str = "image", size: int = THUMBNAIL_SIZE,
         return cached.read_bytes()
     except FileNotFoundError:
         pass
-    data = _video_frame(path, size) if kind == "video" else render_thumbnail(_open_bytes(path), size)
+    data = render_thumbnail(_open_bytes(path), size)
     cached.parent.mkdir(parents=True, exist_ok=True)
     # Write then rename, so a concurrent reader never sees half a file.
     tmp = cached.with_suffix(f".{os.getpid()}.tmp")
@@ -108,15 +104,17 @@ def thumbnail_for(path: str, kind: str = "image", size: int = THUMBNAIL_SIZE,
     return data
 
 
-def thumbnails_for(items: list[tuple[str, str]], size: int = THUMBNAIL_SIZE
+def thumbnails_for(items: list[tuple], size: int = THUMBNAIL_SIZE
                    ) -> tuple[list[bytes], list[str | None]]:
-    """Thumbnails for (path, kind) pairs in order; a failed one is b"" with its error text."""
+    """Thumbnails for (path, kind[, timestamp_s]) items in order; a failed one is b"" with
+    its error text."""
     global _pool
     folder = cache_dir()
 
-    def one(item: tuple[str, str]) -> tuple[bytes, str | None]:
+    def one(item: tuple) -> tuple[bytes, str | None]:
         try:
-            return thumbnail_for(item[0], item[1], size, folder), None
+            timestamp = item[2] if len(item) > 2 else None
+            return thumbnail_for(item[0], item[1], size, folder, timestamp), None
         except Exception as exc:  # noqa: BLE001 - one broken file must not fail the page
             return b"", f"{item[0]}: {type(exc).__name__}: {exc}"
 

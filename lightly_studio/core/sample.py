@@ -170,6 +170,11 @@ class FrameSample(Sample):
         return self._row["timestamp_s"]
 
     @property
+    def timestamp(self) -> float:
+        """Alias of ``timestamp_s``: seconds from the start of the video."""
+        return self.timestamp_s
+
+    @property
     def video_sample_id(self) -> uuid.UUID:
         return _as_uuid(self._row["parent_sample_id"])
 

@@ -21,7 +21,7 @@ import polars as pl
 
 from lightly_studio.core.dataset import Dataset
 from lightly_studio.db import query_frame
-from lightly_studio.errors import IngestError
+from lightly_studio.errors import IngestError, QueryError
 from lightly_studio.ingest.video import DEFAULT_TARGET_FPS
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ class VideoDataset(Dataset):
     sample_kind = "video"
 
     # -- indexing ---------------------------------------------------------------------------------
-    def add_videos_from_path(self, path: str, allowed_extensions: Sequence[str] | None = None,
+    def add_videos_from_path(self, path: str | os.PathLike, allowed_extensions: Sequence[str] | None = None,
                              target_fps: float | None = DEFAULT_TARGET_FPS,
                              embed: bool = True) -> int:
         """Index every video below ``path`` (a local folder or one file). Returns how many were new.
@@ -252,7 +252,8 @@ def compute_frame_embeddings(dataset: VideoDataset, sample_ids: Sequence | None 
     paths = dict(zip(todo["sample_id"], todo["file_path_abs"], strict=True))
     with tqdm(total=todo.height, unit="frame", desc="Embedding frames",
               disable=not progress or todo.height < 200) as bar:
-        for sample_id, image in iter_frame_samples(todo, max_size=2 * input_side):
+        for sample_id, image in iter_frame_samples(todo, max_size=2 * input_side,
+                                                   cache_thumbnails=True):
             bar.update(1)
             if image is None:
                 unreadable.append(paths[sample_id])
@@ -340,9 +341,10 @@ class VideoDatasetExport:
 
         con = get_connection()
         sub_sql, sub_params = self.query.sample_ids_subquery()
-        column = "parent_sample_id" if self.query.kind == "frame" else "sample_id"
         if self.query.kind not in ("frame", "video"):
-            raise IngestError(f"Cannot export frames of a query over {self.query.kind} samples.")
+            raise QueryError(f"Cannot export frames of a query over {self.query.kind} samples.")
+        # A frame query names the frames; a video query names videos whose frames to export.
+        column = "sample_id" if self.query.kind == "frame" else "parent_sample_id"
         n = len(sub_params)
         frames = query_frame(
             f"""SELECT CAST(f.sample_id AS VARCHAR) AS sample_id,
@@ -351,8 +353,7 @@ class VideoDatasetExport:
                        f.frame_number, f.timestamp_s
                 FROM sample f
                 WHERE f.dataset_id = ${n + 1} AND f.kind = 'frame'
-                  AND f.{'sample_id' if column == 'parent_sample_id' else 'parent_sample_id'}
-                      IN (SELECT sample_id FROM ({sub_sql}))
+                  AND f.{column} IN (SELECT sample_id FROM ({sub_sql}))
                 ORDER BY f.file_path_abs, f.frame_number""",
             [*sub_params, str(self.dataset.dataset_id)], con=con)
         if frames.is_empty():

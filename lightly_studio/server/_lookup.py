@@ -47,11 +47,12 @@ def thumbnail(api: Any, sample_id: str) -> tuple[bytes, str] | None:
     from lightly_studio.db import get_connection
 
     row = get_connection().execute(
-        "SELECT file_path_abs, kind FROM sample WHERE sample_id = ? LIMIT 1", [sample_id]).fetchone()
+        "SELECT file_path_abs, kind, timestamp_s FROM sample WHERE sample_id = ? LIMIT 1",
+        [sample_id]).fetchone()
     if row is None:
         return None
-    path, kind = row
-    return thumbnail_for(path, "video" if kind in ("video", "frame") else "image"), "image/jpeg"
+    path, kind, timestamp_s = row
+    return thumbnail_for(path, kind, timestamp_s=timestamp_s), "image/jpeg"
 
 
 def data_version() -> Any:
