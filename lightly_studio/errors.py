@@ -49,3 +49,7 @@ class ServerError(LightlyStudioError):
 
 class ExportError(LightlyStudioError):
     """An export cannot be written as asked (root outside the images, cloud images, …)."""
+
+
+class AnnotationConflictError(AnnotationError):
+    """The annotation changed (e.g. from Python) since the view loaded it; nothing was written."""

@@ -13,8 +13,10 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from lightly_studio.api import annotator as _annotator
 from lightly_studio.api import export as _export
 from lightly_studio.api import facets as _facets
+from lightly_studio.api import operators as _operators
 from lightly_studio.api import plot as _plot
 from lightly_studio.api import samples as _samples
 from lightly_studio.api._progress import report, reset_reporter, set_reporter
@@ -40,6 +42,9 @@ METHODS: dict[str, Callable[..., Result]] = {
     "export_formats": _export.export_formats,
     "export": _export.export,
 }
+# The annotator and the plugins menu keep their methods beside their code.
+METHODS.update(_annotator.METHODS)
+METHODS.update(_operators.METHODS)
 
 
 class UnknownMethodError(LightlyStudioError):

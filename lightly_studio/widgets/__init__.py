@@ -1,8 +1,9 @@
-"""Notebook views (anywidget): ``Explorer`` (alias ``Grid``) and ``EmbeddingPlot``.
+"""Notebook views (anywidget): ``Explorer`` (alias ``Grid``), ``EmbeddingPlot``, ``Annotator``.
 
 Importing this module loads anywidget/ipywidgets, so ``import lightly_studio`` does not.
 """
 
+from lightly_studio.widgets._annotator import Annotator
 from lightly_studio.widgets._widgets import EmbeddingPlot, Explorer, Grid
 
-__all__ = ["EmbeddingPlot", "Explorer", "Grid"]
+__all__ = ["Annotator", "EmbeddingPlot", "Explorer", "Grid"]

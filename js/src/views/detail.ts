@@ -24,6 +24,8 @@ export interface DetailOptions {
   onStep: (delta: number) => void;
   onTagsChanged: () => void;
   onFindSimilar?: (sampleId: string) => void;
+  /** Open the annotator on this sample. */
+  onEdit?: (sampleId: string) => void;
   position: () => string;
 }
 
@@ -92,6 +94,7 @@ export class DetailView {
       h("span", { class: "ls-muted" }, this.o.position()),
       h("span", { class: "ls-spacer" }),
       d && this.o.onFindSimilar ? h("button", { onclick: () => this.o.onFindSimilar!(d.sample_id) }, "Find similar") : null,
+      d && this.o.onEdit ? h("button", { onclick: () => this.o.onEdit!(d.sample_id), title: "Edit labels in the annotator", "data-testid": "ls-detail-edit" }, "Edit labels") : null,
     );
   }
 

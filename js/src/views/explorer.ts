@@ -4,6 +4,7 @@
 import { h } from "../lib/dom";
 import type { ModelLike } from "../transport/model";
 import type { RpcClient } from "../transport/rpc";
+import { openAnnotator } from "./annotator/embed";
 import { DetailView } from "./detail";
 import { openExportDialog } from "./export";
 import { FiltersView } from "./filters";
@@ -195,6 +196,12 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
         },
         onTagsChanged: () => { source.refreshRows(); void filters.refresh(); },
         onFindSimilar: info.has_embeddings ? (id) => { closeDetail(); applySpec({ ...spec, similar_to: id }, true); filters.setSpec(spec); } : undefined,
+        onEdit: (sampleId) => {
+          openAnnotator(root, rpc, {
+            datasetId, spec, sampleId,
+            onClose: () => { source.refreshRows(); void filters.refresh(); openDetail(detailIndex, sampleId); },
+          });
+        },
         position: () => `Sample ${(detailIndex + 1).toLocaleString("en-US")} of ${Math.max(0, source.count).toLocaleString("en-US")}`,
       });
       detailHost.append(detail.el);
