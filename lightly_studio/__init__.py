@@ -21,6 +21,8 @@ _LAZY = {
     "Explorer": "lightly_studio.widgets",
     "EmbeddingPlot": "lightly_studio.widgets",
     "Annotator": "lightly_studio.widgets",
+    "EmbeddingModel": "lightly_studio.embed.models",
+    "register_embedding_model": "lightly_studio.embed.models",
 }
 _SUBMODULES = {"db_manager", "utils", "widgets", "dataset", "core", "selection", "plugins",
                "errors", "embed", "export", "api", "server"}

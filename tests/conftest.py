@@ -11,7 +11,8 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 EXAMPLES = Path(os.environ.get("LIGHTLY_STUDIO_EXAMPLE_DATA", SHARED / "dataset_examples"))
 
 # Tests never download model weights; they use random ones unless a test says otherwise.
-os.environ.setdefault("LIGHTLY_STUDIO_EMBEDDING_MODEL", "open_clip:ViT-B-32:random")
+# ViT-S-32 builds and runs ~3x faster than ViT-B-32 on the CPU; weights are random anyway.
+os.environ.setdefault("LIGHTLY_STUDIO_EMBEDDING_MODEL", "open_clip:ViT-S-32:random")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 

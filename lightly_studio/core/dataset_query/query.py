@@ -111,7 +111,7 @@ class DatasetQuery:
         from lightly_studio.embed import similarity_scores
 
         scores = similarity_scores(self, text=text, samples=samples,
-                                   model_name=embedding_model_name)
+                                   model_name=embedding_model_name, k=k)
         return self._rank_by(scores, k)
 
     def _rank_by(self, frame: pl.DataFrame, k: int | None) -> DatasetQuery:

@@ -1,0 +1,473 @@
+"""The public embedding functions that Dataset, DatasetQuery and Sample delegate to."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from lightly_studio.embed import _store
+from lightly_studio.embed._spec import parse_spec, resolve_spec
+from lightly_studio.embed._vectors import as_float32_matrix, l2_normalise, max_scores, top_k
+from lightly_studio.embed.models import CUSTOM_PREFIX, register_embedding_model, registered_model
+from lightly_studio.errors import EmbeddingError, QueryError
+
+if TYPE_CHECKING:
+    from lightly_studio.core.dataset import Dataset
+    from lightly_studio.core.dataset_query import DatasetQuery
+
+log = logging.getLogger("lightly_studio")
+
+
+class EmbeddingsUnavailableWarning(UserWarning):
+    """Embeddings were not computed (weights unavailable); samples are indexed without them."""
+
+
+class UnreadableImagesWarning(UserWarning):
+    """Some images could not be decoded; their samples have no embedding."""
+
+
+def _con():
+    from lightly_studio.db import get_connection
+
+    return get_connection()
+
+
+def _ids_subquery(sample_ids: Any) -> tuple[str, list]:
+    from lightly_studio.core.tags import ids_subquery
+
+    if isinstance(sample_ids, tuple) and len(sample_ids) == 2 and isinstance(sample_ids[0], str):
+        return sample_ids
+    return ids_subquery([getattr(s, "sample_id", s) for s in sample_ids]
+                        if not isinstance(sample_ids, pl.Series) else sample_ids)
+
+
+def _shift(sql: str, params: list, offset: int) -> str:
+    from lightly_studio.core.tags import shift_params
+
+    return shift_params(sql, params, offset)
+
+
+# -- which model ------------------------------------------------------------------------------
+def _model_for_compute(embedding_model: Any) -> tuple[Any | None, str, str]:
+    """(loaded or custom model object or None, stored name, stored spec)."""
+    if embedding_model is not None and not isinstance(embedding_model, str):
+        name = register_embedding_model(embedding_model)
+        return embedding_model, name, CUSTOM_PREFIX + name
+    if isinstance(embedding_model, str):
+        custom = registered_model(embedding_model)
+        if custom is not None:
+            name = embedding_model.removeprefix(CUSTOM_PREFIX)
+            return custom, name, CUSTOM_PREFIX + name
+    spec = str(parse_spec(resolve_spec(embedding_model)))
+    return None, spec, spec
+
+
+def _resolve_model(dataset: Dataset, model_name: str | None) -> _store.ModelRow:
+    rows = _store.model_rows(_con(), dataset.dataset_id)
+    if not rows:
+        raise EmbeddingError(
+            f"Dataset {dataset.name!r} has no embeddings yet. Run dataset.compute_embeddings() "
+            "(needs model weights) or dataset.add_embeddings(name, sample_ids, vectors)."
+        )
+    if model_name is None:
+        if len(rows) == 1:
+            return rows[0]
+        try:
+            default = str(parse_spec(resolve_spec(None)))
+        except EmbeddingError:
+            default = None
+        by_name = {r.name: r for r in rows}
+        return by_name.get(default) or rows[-1]
+    for row in rows:
+        if row.name == model_name:
+            return row
+    if model_name.startswith("open_clip:"):
+        canonical = str(parse_spec(model_name))
+        for row in rows:
+            if row.name == canonical:
+                return row
+    names = ", ".join(repr(r.name) for r in rows)
+    raise EmbeddingError(
+        f"Dataset {dataset.name!r} has no embeddings of model {model_name!r} (it has: {names})."
+    )
+
+
+def embedding_model_names(dataset: Dataset) -> list[str]:
+    """Names of the models with vectors stored for ``dataset``, oldest first."""
+    return [r.name for r in _store.model_rows(_con(), dataset.dataset_id)]
+
+
+# -- computing and adding -----------------------------------------------------------------------
+def compute_embeddings(
+    dataset: Dataset,
+    sample_ids: Any = None,
+    embedding_model: Any = None,
+    *,
+    batch_size: int | None = None,
+    num_workers: int | None = None,
+    progress: bool = True,
+) -> int:
+    """Embed the dataset's image samples that have no vector of the model yet.
+
+    ``embedding_model``: a spec ``open_clip:<arch>:<tag | checkpoint path | local-dir:folder |
+    random>``, the name of a registered custom model, or a model object (see
+    ``lightly_studio.embed.models``); default ``$LIGHTLY_STUDIO_EMBEDDING_MODEL`` or
+    ``open_clip:ViT-B-32:laion2b_s34b_b79k``. ``sample_ids`` limits the work to those samples.
+    Every finished batch is committed, so an interrupted run resumes where it stopped.
+    When the weights cannot be obtained (offline), warns once and returns 0.
+    Returns the number of vectors stored.
+    """
+    from lightly_studio.db import transaction
+    from lightly_studio.embed._pipeline import Failures, embed_paths
+
+    model, name, spec = _model_for_compute(embedding_model)
+    con = _con()
+    existing = _store.find_model(con, dataset.dataset_id, name)
+    todo = _missing_samples(con, dataset, existing, sample_ids)
+    if todo.is_empty():
+        return 0
+    if model is None:
+        from lightly_studio.embed._open_clip import ModelUnavailableError, load_model
+
+        try:
+            model = load_model(spec)
+        except ModelUnavailableError as exc:
+            # One message, as a warning only (a log record too would print it twice).
+            warnings.warn(str(exc), EmbeddingsUnavailableWarning, stacklevel=2)
+            return 0
+    ids = todo["sample_id"].to_arrow()
+    paths = todo["file_path_abs"].to_list()
+    failures = Failures()
+    row = existing
+    stored = 0
+    for positions, vectors in embed_paths(model, paths, batch_size=batch_size,
+                                          num_workers=num_workers, progress=progress,
+                                          failures=failures):
+        with transaction() as tx:
+            if row is None:
+                row = _store.ensure_model(tx, dataset.dataset_id, name, spec, vectors.shape[1])
+            elif vectors.shape[1] != row.dim:
+                raise EmbeddingError(
+                    f"Model {name!r} returned {vectors.shape[1]}-d vectors; this dataset stores "
+                    f"{row.dim}-d vectors under that name."
+                )
+            _store.insert_vectors(tx, row.model_id, ids.take(positions), vectors)
+        stored += len(positions)
+    if failures.paths:
+        warnings.warn(failures.summary(), UnreadableImagesWarning, stacklevel=2)
+    return stored
+
+
+def _missing_samples(con, dataset: Dataset, model: _store.ModelRow | None, sample_ids: Any) -> pl.DataFrame:
+    from lightly_studio.db._connection import query_frame
+
+    params: list = [str(dataset.dataset_id)]
+    sql = ("SELECT CAST(s.sample_id AS VARCHAR) AS sample_id, s.file_path_abs FROM sample s "
+           "WHERE s.dataset_id = $1 AND s.kind = 'image'")
+    if model is not None:
+        params.append(model.model_id)
+        sql += (" AND NOT EXISTS (SELECT 1 FROM embedding e WHERE e.sample_id = s.sample_id "
+                "AND e.model_id = $2)")
+    if sample_ids is not None:
+        sub_sql, sub_params = _ids_subquery(sample_ids)
+        sql += f" AND s.sample_id IN ({_shift(sub_sql, sub_params, len(params))})"
+        params += sub_params
+    return query_frame(sql + " ORDER BY s.rowid", params, con)
+
+
+def add_embeddings(dataset: Dataset, name: str, sample_ids: Any, vectors: Any) -> int:
+    """Store your own vectors (numpy or torch, one row per sample id) under model ``name``.
+
+    Vectors are L2-normalised. A sample that already has a vector of ``name`` gets the new
+    one. Register an encoder with the same name to search these vectors by text.
+    """
+    from lightly_studio.db import transaction
+
+    if not isinstance(name, str) or not name:
+        raise EmbeddingError(f"An embedding model name must be a non-empty string, got {name!r}.")
+    ids = [str(getattr(s, "sample_id", s)) for s in sample_ids]
+    matrix = l2_normalise(as_float32_matrix(vectors))
+    if len(ids) != len(matrix):
+        raise EmbeddingError(
+            f"add_embeddings({name!r}): {len(ids)} sample ids but {len(matrix)} vectors.")
+    if len(set(ids)) != len(ids):
+        raise EmbeddingError(f"add_embeddings({name!r}): sample ids repeat.")
+    if not ids:
+        return 0
+    con = _con()
+    try:
+        known = _known_ids(con, dataset, ids)
+    except Exception as exc:  # a malformed id fails the UUID cast
+        raise EmbeddingError(f"add_embeddings({name!r}): invalid sample id ({exc}).") from exc
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise EmbeddingError(
+            f"add_embeddings({name!r}): {len(unknown)} sample id(s) are not in dataset "
+            f"{dataset.name!r}, e.g. {unknown[0]}."
+        )
+    existing = _store.find_model(con, dataset.dataset_id, name)
+    spec = existing.spec if existing else CUSTOM_PREFIX + name
+    with transaction() as tx:
+        row = _store.ensure_model(tx, dataset.dataset_id, name, spec, matrix.shape[1])
+        if existing is not None:
+            _store.delete_vectors(tx, row.model_id, ids)
+        _store.insert_vectors(tx, row.model_id, ids, matrix)
+    return len(ids)
+
+
+def _known_ids(con, dataset: Dataset, ids: list[str]) -> set[str]:
+    rows = con.execute(
+        """SELECT CAST(sample_id AS VARCHAR) FROM sample
+           WHERE dataset_id = $1 AND sample_id IN (SELECT unnest($2::UUID[]))""",
+        [str(dataset.dataset_id), ids],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+# -- reading ------------------------------------------------------------------------------------
+def get_embeddings(dataset: Dataset, sample_ids_subquery: Any = None,
+                   model_name: str | None = None) -> tuple[list[uuid.UUID], np.ndarray]:
+    """Ids and float32 vectors (L2-normalised) of the dataset's embedded samples.
+
+    ``sample_ids_subquery``: an (sql, params) subquery or a list of ids to restrict to.
+    Rows follow the stored order, not the subquery's order.
+    """
+    con = _con()
+    matrix = _store.load_matrix(con, dataset.dataset_id, _resolve_model(dataset, model_name))
+    if sample_ids_subquery is None:
+        rows = None
+    else:
+        rows = matrix.rows_of(con, _ids_subquery(sample_ids_subquery))
+    ids = matrix.ids if rows is None else matrix.ids.gather(rows)
+    vectors = matrix.vectors if rows is None else matrix.vectors[rows]
+    return [uuid.UUID(s) for s in ids.to_list()], vectors
+
+
+def _query_vectors(dataset: Dataset, model: _store.ModelRow, matrix: _store.Matrix,
+                   text: str | None, samples: Any) -> np.ndarray:
+    if text is not None:
+        return _embed_text(model, text)
+    ids = [str(getattr(s, "sample_id", s)) for s in samples]
+    if not ids:
+        raise QueryError("sort_by_similarity(samples=[]) needs at least one sample.")
+    rows, missing = matrix.rows_of_ids(ids)
+    if missing:
+        raise EmbeddingError(
+            f"Sample {missing[0]} has no embedding of model {model.name!r} in dataset "
+            f"{dataset.name!r}" + (f" ({len(missing)} samples lack one)" if len(missing) > 1 else "")
+            + "; run dataset.compute_embeddings() first."
+        )
+    return matrix.vectors[rows]
+
+
+def _embed_text(model: _store.ModelRow, text: str) -> np.ndarray:
+    if not isinstance(text, str) or not text.strip():
+        raise QueryError(f"sort_by_similarity(text=...) needs a non-empty string, got {text!r}.")
+    if model.spec.startswith(CUSTOM_PREFIX):
+        encoder = registered_model(model.spec)
+        if encoder is None or not callable(getattr(encoder, "embed_texts", None)):
+            raise EmbeddingError(
+                f"Embedding model {model.name!r} has no text encoder in this process: register "
+                "one with lightly_studio.embed.models.register_embedding_model(model, "
+                f"name={model.name!r}) (it needs embed_texts)."
+            )
+        vector = l2_normalise(as_float32_matrix(encoder.embed_texts([text])))
+    else:
+        from lightly_studio.embed._open_clip import load_model
+
+        vector = load_model(model.spec).embed_texts([text])
+    if vector.shape[1] != model.dim:
+        raise EmbeddingError(
+            f"The text encoder of {model.name!r} returns {vector.shape[1]}-d vectors; the "
+            f"stored image vectors are {model.dim}-d."
+        )
+    return vector
+
+
+def similarity_scores(query: DatasetQuery, text: str | None = None, samples: Any = None,
+                      model_name: str | None = None, *, k: int | None = None) -> pl.DataFrame:
+    """Cosine similarity of each embedded sample of ``query`` to a text or example samples.
+
+    With several example samples a sample's score is its highest similarity to any of them
+    (so the examples themselves score 1.0). Samples without a vector are left out.
+    Returns a frame (sample_id: str, similarity: f64), best first; ``k`` keeps the k best.
+    """
+    if (text is None) == (samples is None):
+        raise QueryError("sort_by_similarity() needs exactly one of text=... or samples=[...].")
+    dataset = query.dataset
+    con = _con()
+    model = _resolve_model(dataset, model_name)
+    matrix = _store.load_matrix(con, dataset.dataset_id, model)
+    queries = _query_vectors(dataset, model, matrix, text, samples)
+    subquery = query.sample_ids_subquery()
+    n = len(matrix)
+    if k is not None and 0 < k < n:
+        count = con.execute(f"SELECT count(*) FROM ({subquery[0]}) _q",
+                            subquery[1] or None).fetchone()[0]
+        if count * 4 >= n:  # a broad query: rank everything, then keep the best in the query
+            rows, scores = _best_rows_in_query(con, matrix, subquery, queries, k)
+            return _score_frame(matrix, rows, scores)
+    rows = matrix.rows_of(con, subquery)
+    if len(rows) == n:
+        scores = max_scores(matrix.vectors, queries)
+    elif len(rows) * 4 < n or len(queries) > 1:
+        scores = max_scores(matrix.vectors[rows], queries)
+    else:  # a matvec over everything beats copying most of the matrix
+        scores = max_scores(matrix.vectors, queries)[rows]
+    order = top_k(scores, k)
+    return _score_frame(matrix, rows[order], scores[order])
+
+
+def _score_frame(matrix: _store.Matrix, rows: np.ndarray, scores: np.ndarray) -> pl.DataFrame:
+    return pl.DataFrame({"sample_id": matrix.ids.gather(rows),
+                         "similarity": scores.astype(np.float64)})
+
+
+def _best_rows_in_query(con, matrix: _store.Matrix, subquery: tuple[str, list],
+                        queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k rows of the query without listing its (many) samples: take the best candidates
+    over all rows and ask DuckDB which of them the query holds, widening until k are found.
+    The query holds at least a quarter of the rows, so 4k candidates usually suffice."""
+    scores = max_scores(matrix.vectors, queries)
+    sql, params = subquery
+    shifted = _shift(sql, params, 1)
+    m = min(len(matrix), max(8 * k, 256))
+    while True:
+        candidates = top_k(scores, m)
+        ids = matrix.ids.gather(candidates).to_list()
+        inside = {r[0] for r in con.execute(
+            f"""SELECT CAST(sample_id AS VARCHAR) FROM ({shifted}) _q
+                WHERE sample_id IN (SELECT unnest($1::UUID[]))""",
+            [ids, *params]).fetchall()}
+        keep = np.fromiter((i in inside for i in ids), dtype=bool, count=len(ids))
+        if keep.sum() >= k or m == len(matrix):
+            rows = candidates[keep][:k]
+            return rows, scores[rows]
+        m = min(len(matrix), m * 8)
+
+
+# -- metadata -------------------------------------------------------------------------------------
+def compute_typicality_metadata(dataset: Dataset, metadata_name: str = "typicality",
+                                embedding_model_name: str | None = None, k: int = 20) -> str:
+    """Store each embedded sample's typicality: mean cosine similarity to its k nearest
+    neighbours (k=20 by default). Exact up to 20k samples; approximate (inverted-file search)
+    above, 100k in seconds. Returns the metadata key."""
+    from lightly_studio.core.metadata import set_metadata_values
+    from lightly_studio.embed._vectors import typicality
+
+    if not isinstance(k, int) or k < 1:
+        raise EmbeddingError(f"compute_typicality_metadata: k must be a positive integer, got {k!r}.")
+    con = _con()
+    matrix = _store.load_matrix(con, dataset.dataset_id, _resolve_model(dataset, embedding_model_name))
+    values = typicality(matrix.vectors, k=k)
+    set_metadata_values(con, dataset.dataset_id, metadata_name,
+                        pl.DataFrame({"sample_id": matrix.ids, "value": values.astype(np.float64)}))
+    return metadata_name
+
+
+def compute_similarity_metadata(dataset: Dataset, query_tag_name: str,
+                                metadata_name: str | None = None,
+                                embedding_model_name: str | None = None) -> str:
+    """Store each embedded sample's highest cosine similarity to the samples tagged
+    ``query_tag_name`` (tagged samples get 1.0). Default key:
+    ``similarity_<tag>_<UTC time to the second>``. Returns the key."""
+    from lightly_studio.core.metadata import set_metadata_values
+    from lightly_studio.core.tags import get_tag_id
+
+    con = _con()
+    tag_id = get_tag_id(con, dataset.dataset_id, query_tag_name)
+    if tag_id is None:
+        raise QueryError(f"Dataset {dataset.name!r} has no tag {query_tag_name!r}.")
+    model = _resolve_model(dataset, embedding_model_name)
+    matrix = _store.load_matrix(con, dataset.dataset_id, model)
+    rows = matrix.rows_of(con, ("SELECT sample_id FROM sample_tag WHERE tag_id = $1", [str(tag_id)]))
+    if len(rows) == 0:
+        raise EmbeddingError(
+            f"No sample tagged {query_tag_name!r} has an embedding of model {model.name!r}.")
+    if metadata_name is None:
+        stamp = dt.datetime.now(dt.timezone.utc).isoformat()[:19]
+        metadata_name = f"similarity_{query_tag_name}_{stamp}"
+    values = max_scores(matrix.vectors, matrix.vectors[rows])
+    set_metadata_values(con, dataset.dataset_id, metadata_name,
+                        pl.DataFrame({"sample_id": matrix.ids,
+                                      "value": np.clip(values, -1.0, 1.0).astype(np.float64)}))
+    return metadata_name
+
+
+# -- projection -------------------------------------------------------------------------------
+def compute_projection(dataset: Dataset, embedding_model_name: str | None = None,
+                       recompute: bool = False) -> pl.DataFrame:
+    """2-D coordinates (sample_id, x, y) of every embedded sample, for the embedding plot.
+
+    The first call fits PaCMAP (after PCA to 50 dims) and stores the result. Later calls
+    return the stored coordinates; samples embedded since are placed next to their nearest
+    fitted neighbours (stored with fitted=false) and removed ones dropped, until
+    ``recompute=True`` fits everything again.
+    """
+    from lightly_studio.db import transaction
+    from lightly_studio.db._connection import query_frame
+    from lightly_studio.embed._projection import place, project
+
+    con = _con()
+    model = _resolve_model(dataset, embedding_model_name)
+    matrix = _store.load_matrix(con, dataset.dataset_id, model)
+    stored = query_frame(
+        """SELECT CAST(sample_id AS VARCHAR) AS sample_id, x, y, fitted FROM projection
+           WHERE model_id = $1""",
+        [model.model_id], con,
+    )
+    index = matrix.index()
+    known = stored.join(index, on="sample_id", how="inner")
+    fitted = known.filter(pl.col("fitted"))
+    if recompute or fitted.is_empty():
+        xy, mask = project(matrix.vectors)
+        frame = pl.DataFrame({"sample_id": matrix.ids, "x": xy[:, 0], "y": xy[:, 1],
+                              "fitted": mask})
+        with transaction() as tx:
+            tx.execute("DELETE FROM projection WHERE model_id = $1", [model.model_id])
+            _insert_projection(tx, model.model_id, frame)
+        return frame.select("sample_id", "x", "y")
+    new = index.join(stored, on="sample_id", how="anti")
+    gone = stored.join(index, on="sample_id", how="anti")
+    if not new.is_empty() or not gone.is_empty():
+        fit_rows = fitted["row"].to_numpy()
+        placed = place(matrix.vectors[new["row"].to_numpy()], matrix.vectors[fit_rows],
+                       fitted.select("x", "y").to_numpy().astype(np.float32))
+        added = pl.DataFrame({"sample_id": new["sample_id"], "x": placed[:, 0],
+                              "y": placed[:, 1], "fitted": False})
+        with transaction() as tx:
+            if not gone.is_empty():
+                tx.register("_ls_projection_gone", gone.select("sample_id"))
+                try:
+                    tx.execute(
+                        """DELETE FROM projection WHERE model_id = $1 AND sample_id IN
+                           (SELECT CAST(sample_id AS UUID) FROM _ls_projection_gone)""",
+                        [model.model_id])
+                finally:
+                    tx.unregister("_ls_projection_gone")
+            _insert_projection(tx, model.model_id, added)
+        known = pl.concat([known.select("sample_id", "x", "y", "row"),
+                           added.select("sample_id", "x", "y").join(index, on="sample_id")])
+    return known.sort("row").select("sample_id", pl.col("x").cast(pl.Float32),
+                                    pl.col("y").cast(pl.Float32))
+
+
+def _insert_projection(con, model_id: str, frame: pl.DataFrame) -> None:
+    if frame.is_empty():
+        return
+    df = frame.select("sample_id", pl.col("x").cast(pl.Float32), pl.col("y").cast(pl.Float32),
+                      pl.col("fitted").cast(pl.Boolean))
+    con.register("_ls_projection_rows", df)
+    try:
+        con.execute(
+            """INSERT INTO projection (sample_id, model_id, x, y, fitted)
+               SELECT CAST(sample_id AS UUID), $1, x, y, fitted FROM _ls_projection_rows""",
+            [model_id])
+    finally:
+        con.unregister("_ls_projection_rows")
