@@ -61,8 +61,10 @@ def fit_image(
     resample = Image.BICUBIC if interpolation == "bicubic" else Image.BILINEAR
     if resize_mode == "shortest":
         s = max(out_w / w2, out_h / h2)
-        crop_w, crop_h = out_w / s, out_h / s
-        left, top = (w2 - crop_w) / 2, (h2 - crop_h) / 2
+        # Clamp: float rounding can put the crop a hair outside the image (e.g. 640x428 gives
+        # a crop height of 428.00000000000006), which PIL rejects.
+        crop_w, crop_h = min(out_w / s, w2), min(out_h / s, h2)
+        left, top = max(0.0, (w2 - crop_w) / 2), max(0.0, (h2 - crop_h) / 2)
         img = img.resize((out_w, out_h), resample, box=(left, top, left + crop_w, top + crop_h))
         return np.asarray(img, dtype=np.uint8)
     if resize_mode == "longest":

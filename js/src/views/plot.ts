@@ -35,6 +35,8 @@ export class PlotView {
   private selectedIds: string[] = [];
   private readonly resize: ResizeObserver;
   private hoverSeq = 0;
+  private pointerDownHere = false;
+  private readonly disposers: (() => void)[] = [];
   /** Time of the last lasso -> ids round trip, in ms (the benchmark reads it). */
   lastSelectMs = 0;
 
@@ -69,7 +71,7 @@ export class PlotView {
       if (e.key === "Enter") void this.tagSelection(tagInput.value).then(() => (tagInput.value = ""));
     });
     this.bar.append(this.status, h("span", { class: "ls-spacer" }), mode, color, tagInput,
-      h("button", { onclick: () => this.scatter?.deselect() }, "Clear"),
+      h("button", { onclick: () => { this.pointerDownHere = true; this.scatter?.deselect(); } }, "Clear"),
       h("button", { onclick: () => this.scatter?.reset() }, "Reset view"));
   }
 
@@ -122,7 +124,16 @@ export class PlotView {
       lassoColor: "#f97316",
     } as any);
     this.scatter.subscribe("select", ({ points }) => void this.onSelect(points));
-    this.scatter.subscribe("deselect", () => void this.onSelect([]));
+    // regl-scatterplot deselects on any click it sees, including clicks elsewhere on the
+    // page (another notebook cell): that must not drop the selection Python reads. Only a
+    // click that started on this canvas (or the Clear button) deselects.
+    const onPointerDown = (e: PointerEvent) => { this.pointerDownHere = this.canvas.contains(e.target as Node); };
+    window.addEventListener("pointerdown", onPointerDown, true);
+    this.disposers.push(() => window.removeEventListener("pointerdown", onPointerDown, true));
+    this.scatter.subscribe("deselect", () => {
+      if (this.pointerDownHere) void this.onSelect([]);
+      else if (this.selectedIdx.length) this.scatter?.select(this.selectedIdx, { preventEvent: true });
+    });
     this.scatter.subscribe("pointOver", (i) => void this.hover(i));
     this.scatter.subscribe("pointOut", () => (this.tip.style.display = "none"));
   }
@@ -217,6 +228,7 @@ export class PlotView {
   }
 
   dispose(): void {
+    for (const d of this.disposers) d();
     this.resize.disconnect();
     this.scatter?.destroy();
   }
