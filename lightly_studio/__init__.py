@@ -27,7 +27,20 @@ _LAZY = {
 _SUBMODULES = {"db_manager", "utils", "widgets", "dataset", "core", "selection", "plugins",
                "errors", "embed", "export", "api", "server"}
 
-__all__ = sorted(_LAZY) + ["db_manager", "utils"]
+__all__ = [
+    "AnnotationType",
+    "Annotator",
+    "EmbeddingModel",
+    "EmbeddingPlot",
+    "Explorer",
+    "ImageDataset",
+    "VideoDataset",
+    "db_manager",
+    "register_embedding_model",
+    "start_gui",
+    "stop_gui",
+    "utils",
+]
 
 if TYPE_CHECKING:
     from lightly_studio.core.annotation import AnnotationType

@@ -55,7 +55,6 @@ def register_ids(sample_ids: list[str]) -> str:
 def query_from_spec(spec: dict[str, Any]) -> DatasetQuery:
     """Build the query a spec describes. Unknown keys are rejected (typos must not filter)."""
     from lightly_studio.core.dataset_query import AND, OR, ImageSampleField, OrderByField
-    from lightly_studio.core.dataset_query.expressions import RawCondition
 
     if not isinstance(spec, dict):
         raise QueryError(f"A query spec is a JSON object, got {type(spec).__name__}.")
@@ -78,18 +77,17 @@ def query_from_spec(spec: dict[str, Any]) -> DatasetQuery:
     terms = []
     if spec.get("ids"):
         ids = _registry.lookup(spec["ids"], "ids")
-        # The DSL has no "id in list" field; a parametrised condition over the id column.
-        terms.append(_strict(RawCondition("list_contains({p0}::UUID[], s.sample_id)", ids)))
+        terms.append(F.sample_id.is_in(ids))
     if spec.get("tags"):
         terms.append(OR(*[F.tags.contains(_text(t, "tag")) for t in spec["tags"]]))
     source = spec.get("annotation_source")
     min_conf = spec.get("min_confidence")
     if spec.get("labels"):
-        terms.append(OR(*[_strict(F.annotations.exists(label=_text(lb, "label"), source=source,
-                                                       min_confidence=min_conf))
+        terms.append(OR(*[F.annotations.exists(label=_text(lb, "label"), source=source,
+                                                min_confidence=min_conf)
                           for lb in spec["labels"]]))
     elif source is not None or min_conf is not None:
-        terms.append(_strict(F.annotations.exists(source=source, min_confidence=min_conf)))
+        terms.append(F.annotations.exists(source=source, min_confidence=min_conf))
     for name in ("width", "height"):
         terms.extend(_range(getattr(F, name), spec.get(name), name))
     for key, cond in (spec.get("metadata") or {}).items():
@@ -102,9 +100,9 @@ def query_from_spec(spec: dict[str, Any]) -> DatasetQuery:
         if cond.get("values"):
             terms.append(OR(*[field == v for v in cond["values"]]))
     if spec.get("file_name"):
-        terms.append(_strict(F.file_name.contains(_text(spec["file_name"], "file_name"))))
+        terms.append(F.file_name.contains(_text(spec["file_name"], "file_name")))
     if spec.get("caption"):
-        terms.append(_strict(F.captions.contains(_text(spec["caption"], "caption"))))
+        terms.append(F.captions.contains(_text(spec["caption"], "caption")))
     if terms:
         query.match(AND(*terms))
 
@@ -130,22 +128,6 @@ def query_from_spec(spec: dict[str, Any]) -> DatasetQuery:
         scores = similarity_scores(query, text=spec.get("text") or None, samples=samples)
         query._rank_by(scores, None)
     return query
-
-
-def _strict(expr):
-    """Work around RawCondition adding a dataset parameter its template may not use (DuckDB
-    rejects unused parameters); reported to core. A no-op once core only adds used slots."""
-    from lightly_studio.core.dataset_query.expressions import MatchExpression, RawCondition
-
-    if not isinstance(expr, RawCondition) or "{dataset}" in expr.template:
-        return expr
-
-    class _Strict(MatchExpression):
-        def to_sql(self, ctx):
-            slots = {f"p{i}": ctx.param(v) for i, v in enumerate(expr.values)}
-            return expr.template.format(**slots)
-
-    return _Strict()
 
 
 def _text(value: Any, what: str) -> str:

@@ -9,10 +9,6 @@ from typing import Any
 
 def restrict_to_sample_ids(query: Any, sample_ids: Iterable[uuid.UUID]) -> Any:
     """``query`` narrowed to ``sample_ids`` (ids not in the dataset are simply not matched)."""
-    from lightly_studio.core.dataset_query.expressions import RawCondition
+    from lightly_studio.core.dataset_query import ImageSampleField
 
-    ids = [str(s) for s in sample_ids]
-    # RawCondition always binds the dataset id, so the template has to use {dataset}.
-    return query.match(RawCondition(
-        "(s.dataset_id = {dataset} AND s.sample_id IN (SELECT unnest(CAST({p0} AS UUID[]))))",
-        ids))
+    return query.match(ImageSampleField.sample_id.is_in(sample_ids))

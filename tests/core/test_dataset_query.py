@@ -159,6 +159,13 @@ def test_annotation_and_caption_predicates(ds):
     assert names(ordered) == ["n0.png", "n1.png"]
 
 
+def test_samples_by_id(ds):
+    first, second = ds[0], ds[3]
+    assert names(ds.match(ImageSampleField.sample_id.is_in([first.sample_id, second.sample_id]))
+                 ) == ["n0.png", "n3.png"]
+    assert names(ds.match(ImageSampleField.sample_id == second.sample_id)) == ["n3.png"]
+
+
 def test_consumers(ds):
     query = ds.match(ImageSampleField.tags.contains("even"))
     assert len(query) == query.count() == 5

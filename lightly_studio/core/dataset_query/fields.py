@@ -112,6 +112,24 @@ class StringField(ColumnMixin, Field):
         return RawCondition(f"list_contains({{p0}}, s.{self.column})", values)
 
 
+class SampleIdField(Field):
+    """``ImageSampleField.sample_id.is_in(ids)``: samples by id (a grid or plot selection)."""
+
+    name = "sample_id"
+
+    def is_in(self, sample_ids) -> MatchExpression:
+        ids = [str(i) for i in sample_ids]
+        return RawCondition("list_contains({p0}::UUID[], s.sample_id)", ids)
+
+    def __eq__(self, sample_id: Any) -> MatchExpression:  # type: ignore[override]
+        return RawCondition("s.sample_id = {p0}::UUID", str(sample_id))
+
+    __hash__ = Field.__hash__
+
+    def sql_value(self, ctx: SqlContext) -> str:
+        return "s.sample_id"
+
+
 class TagsField(Field):
     name = "tags"
 
@@ -276,6 +294,7 @@ class CaptionsField:
 class ImageSampleField:
     """Fields of image samples: ``ImageSampleField.width > 100``."""
 
+    sample_id = SampleIdField()
     file_name = StringField("file_name")
     file_path_abs = StringField("file_path_abs")
     width = NumberField("width")
