@@ -371,8 +371,13 @@ class EventHub:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        first = True
         while True:
-            await asyncio.sleep(self.config.poll_interval_s)
+            # The first fingerprint is taken at once: a page that loads and an edit made
+            # right after it, both within one poll interval, must still count as a change.
+            if not first:
+                await asyncio.sleep(self.config.poll_interval_s)
+            first = False
             if not self.clients and self.version is not None:
                 continue  # nobody listens: no need to touch the DB
             try:

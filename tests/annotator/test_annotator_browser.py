@@ -13,10 +13,7 @@ import pytest
 from tests.browser import conftest as _browser_suite
 from tests.browser.conftest import open_notebook, run_cell, shot, write_notebook
 
-# The browser suite's fixtures (one JupyterLab per session, Chromium, kernel clean-up), reused.
-browser = _browser_suite.browser
-lab = _browser_suite.lab
-page = _browser_suite.page
+# The browser suite's kernel clean-up; the browser and JupyterLab fixtures are session-wide.
 _no_stray_kernels = _browser_suite._no_stray_kernels
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -3,12 +3,8 @@ Chromium. See ../../../shared/BROWSER-TESTING.md for why each flag is here."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -24,66 +20,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory):
-    """A running JupyterLab: yields (base_url, notebook_dir)."""
-    if not (ROOT / "lightly_studio" / "static" / "widget.js").is_file():
-        pytest.fail("lightly_studio/static/widget.js is missing: run `npm ci && npm run build`.")
-    workdir = tmp_path_factory.mktemp("lab")
-    port = _free_port()
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(workdir / ".jupyter"),
-           "JUPYTER_RUNTIME_DIR": str(workdir / ".runtime"), "PYTHONPATH": str(ROOT)}
-    log = open(workdir / "lab.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip", "127.0.0.1", "--port",
-         str(port), f"--IdentityProvider.token={TOKEN}", "--allow-root",
-         f"--ServerApp.root_dir={workdir}", "--LabApp.news_url=", "--ServerApp.disable_check_xsrf=True"],
-        cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError((workdir / "lab.log").read_text()) from None
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError("JupyterLab did not start in 60 s")
-    yield base, workdir
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--use-gl=swiftshader", "--enable-unsafe-swiftshader"])
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
-    pg = ctx.new_page()
-    yield pg
-    ctx.close()
 
 
 def shot(page, name: str) -> Path:

@@ -25,8 +25,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 COCO = "coco_subset_128_images"
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 XSS = "<img src=x onerror=window.__xss=1>"
 
 pytestmark = [
@@ -35,16 +33,6 @@ pytestmark = [
     pytest.mark.skipif(not (REPO / "lightly_studio/static/app.js").exists(),
                        reason="JS bundle not built (npm run build)"),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -31,8 +31,6 @@ SOURCE = REPO / "labextension"
 TOKEN = browser_conftest.TOKEN
 
 # Shared with tests/browser: one headless Debian Chromium with the flags of BROWSER-TESTING.md.
-browser = browser_conftest.browser
-page = browser_conftest.page
 
 
 def _built_package() -> dict:

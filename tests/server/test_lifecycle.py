@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import socket
@@ -113,7 +114,10 @@ def test_in_a_running_event_loop_start_gui_returns_at_once(backend, runtime_dir)
     async def in_notebook():
         return _gui.start_gui(port=0, _backend=backend)  # block=None: auto
 
-    server = asyncio.run(asyncio.wait_for(in_notebook(), 5))
+    # The kernel's loop runs in a thread of its own here: a session-wide Playwright (browser
+    # tests) may already own this thread's loop, and asyncio.run refuses to nest.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        server = pool.submit(asyncio.run, asyncio.wait_for(in_notebook(), 5)).result()
     try:
         assert server.running
     finally:
