@@ -121,3 +121,46 @@ def test_plot_lasso_reaches_python(page, lab, examples):
     # Clicking into another cell (to run it) keeps the plot's selection.
     assert f"SELECTED {n} {n}" in run_cell(page, 2)
     assert f"{n} selected" in page.locator("[data-testid=ls-plot-status]").inner_text()
+
+
+GREETING = '''
+from dataclasses import dataclass
+from lightly_studio.plugins.base_operator import BaseOperator, OperatorResult
+from lightly_studio.plugins.parameter import StringParameter
+from lightly_studio.plugins.operator_registry import operator_registry
+
+@dataclass
+class GreetingOperator(BaseOperator):
+    name: str = "GreetingOperator"
+    description: str = "This operator greet you"
+
+    @property
+    def parameters(self):
+        return [StringParameter(name="name", required=True,
+                                default="beautiful and smart person", description="your name")]
+
+    def execute(self, *, session, collection_id, parameters):
+        return OperatorResult(success=True, message=f"Hello {parameters.get('name', '')}!")
+
+operator_registry.register(GreetingOperator())
+from lightly_studio.widgets import Explorer
+ex = Explorer(ds, height=700)
+ex
+'''
+
+
+def test_plugins_menu_runs_the_greeting_operator(page, lab, examples):
+    base, folder = lab
+    nb = write_notebook(folder, "plugins.ipynb", [SETUP.format(name="plugins", examples=examples),
+                                                  GREETING])
+    open_notebook(page, base, nb)
+    run_cell(page, 0)
+    run_cell(page, 1)
+    page.click("[data-testid=ls-operators-button]", timeout=60_000)
+    page.locator("[data-testid=ls-operator-item]", has_text="GreetingOperator").click()
+    field = page.locator("[data-testid=ls-op-input-name]")
+    field.fill("Ada")
+    page.click("[data-testid=ls-operator-run]")
+    page.wait_for_selector("[data-testid=ls-operator-status]:has-text('Hello Ada!')",
+                           timeout=30_000)
+    shot(page, "plugins-greeting")

@@ -7,6 +7,7 @@ import type { RpcClient } from "../transport/rpc";
 import { openAnnotator } from "./annotator/embed";
 import { DetailView } from "./detail";
 import { openExportDialog } from "./export";
+import { OperatorsView } from "./operators";
 import { FiltersView } from "./filters";
 import { GridView, type GridOverlays } from "./grid";
 import { PlotView } from "./plot";
@@ -127,11 +128,17 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   const exportBtn = h("button", { "data-testid": "ls-export" }, "Export");
   exportBtn.addEventListener("click", () => void openExportDialog(root, rpc, datasetId, spec, grid.selection).catch((e) => flash((e as Error).message, true)));
 
+  // Plugins act on the selection when there is one, else on the current filter.
+  const operators = new OperatorsView(
+    rpc, () => datasetId,
+    () => (grid.selection.length ? { kind: "selection", sample_ids: grid.selection } : { kind: "filter", spec }),
+    () => { source.refreshRows(); void filters.refresh(); },
+  );
   const toolbar = h("div", { class: "ls-toolbar" },
     filtersToggle, h("span", { class: "ls-title" }, info.dataset_name), countEl, selEl,
     h("span", { class: "ls-spacer" }),
     overlayToggles, h("span", { class: "ls-muted" }, "size"), size, sort, h("label", { class: "ls-check", title: "descending" }, desc, "↓"),
-    tagInput, tagBtn, plotToggle, exportBtn);
+    tagInput, tagBtn, plotToggle, exportBtn, operators.el);
 
   const statusEl = h("div", { class: "ls-status", style: "display:none", role: "status" });
   let flashTimer: ReturnType<typeof setTimeout> | null = null;

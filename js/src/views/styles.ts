@@ -2,6 +2,8 @@
 // variables (so light and dark themes both read well), with fallbacks for the full-page app,
 // VS Code and Colab, which follow the OS colour scheme.
 
+import { OPERATOR_STYLES } from "./operators";
+
 export const CSS = `
 .ls-root {
   --ls-bg: var(--jp-layout-color1, #ffffff);
@@ -147,7 +149,7 @@ export function injectStyles(el: HTMLElement): void {
   if (injected.has(target)) return;
   const style = document.createElement("style");
   style.dataset.lightlyStudio = "";
-  style.textContent = CSS;
+  style.textContent = CSS + OPERATOR_STYLES;
   (target instanceof ShadowRoot ? target : document.head).append(style);
   injected.add(target);
 }
