@@ -233,29 +233,33 @@ class DatasetQuery:
 
         con = self._con()
         keys = metadata_keys(con, self.dataset.dataset_id)
-        sql, params = self._sql("s.*, row_number() OVER (ORDER BY {order}) AS _position")
-        n = len(params)
-        meta_cols = ", ".join(
-            f"max(m.{VALUE_COLUMN[t]}) FILTER (WHERE m.key = ${n + 1 + i}) AS \"{i}\""
-            for i, t in enumerate(keys.values())
-        )
-        meta_join = ""
-        if keys:
-            meta_join = (f" LEFT JOIN (SELECT m.sample_id, {meta_cols} FROM metadata m "
-                         f"WHERE m.sample_id IN (SELECT sample_id FROM q) GROUP BY m.sample_id) md"
-                         f" ON md.sample_id = q.sample_id")
-        meta_select = "".join(f', md."{i}"' for i in range(len(keys)))
-        frame = query_frame(
-            f"""WITH q AS MATERIALIZED ({sql}),
-                tg AS (SELECT st.sample_id, list(t.name ORDER BY t.name) AS tags
-                       FROM sample_tag st JOIN tag t ON t.tag_id = st.tag_id
-                       WHERE st.sample_id IN (SELECT sample_id FROM q) GROUP BY st.sample_id)
-                SELECT q.* EXCLUDE (_position), coalesce(tg.tags, []) AS tags{meta_select}
-                FROM q LEFT JOIN tg ON tg.sample_id = q.sample_id{meta_join}
-                ORDER BY q._position""",
-            [*params, *keys], con=con,
-        )
-        frame = frame.rename({str(i): key for i, key in enumerate(keys)})
+        sql, params = self._sql()
+        # The ordered, sliced rows first (a top-N, not a sort of every match); tags and
+        # metadata of just those rows are then joined on in polars, which keeps the order.
+        rows = query_frame(sql, params, con)
+        if self._rank is not None:
+            rows = rows.drop("similarity", strict=False)
+        con.register("_to_polars_ids", rows.select("sample_id"))
+        try:
+            tags = query_frame(
+                """SELECT st.sample_id, list(t.name ORDER BY t.name) AS tags
+                   FROM sample_tag st JOIN tag t ON t.tag_id = st.tag_id
+                   WHERE st.sample_id IN (SELECT CAST(sample_id AS UUID) FROM _to_polars_ids)
+                   GROUP BY st.sample_id""", [], con)
+            frame = rows.join(tags, on="sample_id", how="left", maintain_order="left")
+            if keys:
+                columns = ", ".join(
+                    f'max(m.{VALUE_COLUMN[t]}) FILTER (WHERE m.key = ${i + 1}) AS "{i}"'
+                    for i, t in enumerate(keys.values()))
+                meta = query_frame(
+                    f"""SELECT m.sample_id, {columns} FROM metadata m
+                        WHERE m.sample_id IN (SELECT CAST(sample_id AS UUID) FROM _to_polars_ids)
+                        GROUP BY m.sample_id""", list(keys), con)
+                meta = meta.rename({str(i): key for i, key in enumerate(keys)})
+                frame = frame.join(meta, on="sample_id", how="left", maintain_order="left")
+        finally:
+            con.unregister("_to_polars_ids")
+        frame = frame.with_columns(pl.col("tags").fill_null([]))
         drop = [c for c in ("fps", "duration_s", "frame_count", "codec", "parent_sample_id",
                             "frame_number", "timestamp_s") if self.kind == "image" and c in frame.columns]
         return frame.drop(drop)
