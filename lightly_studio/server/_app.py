@@ -57,7 +57,8 @@ class Pools:
 
     def shutdown(self) -> None:
         for pool in (self.light, self.heavy):
-            pool.shutdown(wait=False, cancel_futures=True)
+            # Wait for calls already running (they hold DB cursors); drop queued ones.
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 @dataclass

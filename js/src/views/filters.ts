@@ -87,6 +87,12 @@ export class FiltersView {
     const f = this.facets;
     if (!f) return;
     const scrollTop = this.el.scrollTop;
+    // A refresh (e.g. data changed in Python) rebuilds the panel: keep text the user is typing
+    // but has not submitted yet, and the focus, in the rebuilt box.
+    const typing = document.activeElement instanceof HTMLInputElement && this.el.contains(document.activeElement)
+      ? { id: document.activeElement.dataset.testid, value: document.activeElement.value,
+          at: document.activeElement.selectionStart }
+      : null;
     clear(this.el);
     const hasFilter = Object.keys(this.spec).some((k) => k !== "dataset_id" && k !== "base");
     this.el.append(
@@ -97,7 +103,7 @@ export class FiltersView {
           ? h("input", { type: "search", placeholder: "AI search: describe an image…", value: (this.spec.text as string) ?? "", "data-testid": "ls-text-search",
               onchange: (e: Event) => this.update({ text: (e.target as HTMLInputElement).value.trim() }) })
           : null,
-        h("input", { type: "search", placeholder: "File name contains…", value: (this.spec.file_name as string) ?? "", style: "margin-top:4px",
+        h("input", { type: "search", placeholder: "File name contains…", value: (this.spec.file_name as string) ?? "", style: "margin-top:4px", "data-testid": "ls-file-name-search",
           oninput: (e: Event) => this.update({ file_name: (e.target as HTMLInputElement).value }, false) }),
         this.spec.similar_to ? h("div", { class: "ls-muted", style: "margin-top:4px" }, "Sorted by similarity to a sample ",
           h("button", { onclick: () => this.update({ similar_to: "" }) }, "×")) : null,
@@ -153,6 +159,14 @@ export class FiltersView {
       }
     }
     this.el.scrollTop = scrollTop;
+    if (typing?.id) {
+      const box = this.el.querySelector<HTMLInputElement>(`input[data-testid="${typing.id}"]`);
+      if (box) {
+        box.value = typing.value;
+        box.focus();
+        if (typing.at !== null) box.setSelectionRange(typing.at, typing.at);
+      }
+    }
   }
 
   private checkRow(name: string, checked: boolean, count: string, color: string | null, on: (v: boolean) => void): HTMLElement {
