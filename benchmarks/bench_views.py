@@ -1,18 +1,47 @@
-"""Thumbnails served cold and warm, and grid page latency, on the example COCO subset.
+"""Views benchmarks: thumbnails cold/warm and grid page latency on the example COCO subset;
+with ``--million``, the issue's 1,000,000-sample figures in a real (headless) browser.
 
-    .venv/bin/python benchmarks/bench_views.py
+    .venv/bin/python benchmarks/bench_views.py              # COCO-128: thumbnails, first page
+    .venv/bin/python benchmarks/bench_views.py --million    # + 1M samples: first thumbnails,
+                                                            #   plot render, lasso round trip
+
+``--million`` builds the dataset straight into the tables (SQL over ``range()``, like
+bench_query.py): 1,000,000 samples with unique paths, of which only the first grid page's
+files exist on disk (thumbnails are only requested for what is visible); one tiny 2-d
+embedding and one stored projection row per sample, so the plot has 1M points without
+running PaCMAP. The app runs in-process (``start_gui(port=0)``, loopback) and Debian's
+/usr/bin/chromium drives it headless; WebGL is software (SwiftShader).
 """
 
 from __future__ import annotations
 
+import argparse
+import shutil
 import tempfile
 import time
 from pathlib import Path
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "dataset_examples"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--use-gl=swiftshader", "--enable-unsafe-swiftshader"]
+IMG_W, IMG_H = 320, 240  # "synthetic small images"
+REAL_FILES = 400  # files that exist: the first page(s) the grid and the thumbnail run ask for
 
 
-def main() -> None:
+def _thumbnails_cold_warm(dataset_id: str, ids: list[str]) -> None:
+    from lightly_studio.api import dispatch
+
+    for label in ("cold", "warm"):
+        t0 = time.perf_counter()
+        for i in range(0, len(ids), 48):  # the grid's batch size
+            dispatch("thumbnails", {"dataset_id": dataset_id, "sample_ids": ids[i:i + 48]})
+        dt = time.perf_counter() - t0
+        print(f"  {label}: {len(ids)} thumbnails in {dt:.3f} s = {len(ids) / dt:.0f}/s")
+
+
+def coco() -> None:
     from lightly_studio import db_manager
     from lightly_studio.api import dispatch
     from lightly_studio.core.image_dataset import ImageDataset
@@ -28,14 +57,268 @@ def main() -> None:
         page, _ = dispatch("samples_page", {"spec": spec, "offset": 0, "limit": 120})
         t_page = time.perf_counter() - t0
         ids = [r["sample_id"] for r in page["rows"]][:100]
-        for label in ("cold", "warm"):
-            t0 = time.perf_counter()
-            for i in range(0, len(ids), 48):
-                dispatch("thumbnails", {"dataset_id": spec["dataset_id"], "sample_ids": ids[i:i + 48]})
-            dt = time.perf_counter() - t0
-            print(f"{label}: {len(ids)} thumbnails in {dt:.3f} s = {len(ids) / dt:.0f}/s")
-        print(f"first page (120 rows with annotations): {t_page * 1000:.0f} ms")
+        print("COCO-128 (640x480-ish photos):")
+        _thumbnails_cold_warm(spec["dataset_id"], ids)
+        print(f"  first page (120 rows with annotations): {t_page * 1000:.0f} ms")
         db_manager.close()
+
+
+# -- the million ----------------------------------------------------------------------------
+def build_million(n: int, folder: Path):
+    """n samples, a 2-d embedding and a stored projection per sample, all by SQL."""
+    import lightly_studio as ls
+    from lightly_studio.db import transaction
+
+    ds = ls.ImageDataset.create("million")
+    did = str(ds.dataset_id)
+    model_id = "00000000-0000-4000-8000-000000000001"
+    img = str(folder / "img_")
+    t = time.perf_counter()
+    with transaction() as con:
+        con.execute(f"""INSERT INTO sample (sample_id, dataset_id, kind, file_path_abs, file_name,
+                        width, height, created_at)
+                        SELECT uuid(), '{did}', 'image', '{img}' || lpad(i::VARCHAR, 7, '0')
+                               || '.jpg', 'img_' || lpad(i::VARCHAR, 7, '0') || '.jpg',
+                               {IMG_W}, {IMG_H}, TIMESTAMP '2024-01-01' + to_seconds(i)
+                        FROM range({n}) t(i)""")
+        con.execute("INSERT INTO embedding_model VALUES ($1, $2, 'synthetic-2d', 'synthetic', 2, now())",
+                    [model_id, did])
+        # Points in 24 gaussian-ish clusters (sum of uniforms); the embedding is the unit vector
+        # of the angle, so it is L2-normalised like real ones.
+        con.execute(f"""CREATE TEMP TABLE _pts AS
+            SELECT sample_id,
+                   (hash(sample_id, 1) % 24)::DOUBLE AS c,
+                   ((hash(sample_id, 2) % 1000)::BIGINT + (hash(sample_id, 3) % 1000)::BIGINT
+                    + (hash(sample_id, 4) % 1000)::BIGINT - 1500) / 1500.0 AS dx,
+                   ((hash(sample_id, 5) % 1000)::BIGINT + (hash(sample_id, 6) % 1000)::BIGINT
+                    + (hash(sample_id, 7) % 1000)::BIGINT - 1500) / 1500.0 AS dy
+            FROM sample WHERE dataset_id = '{did}'""")
+        con.execute(f"""INSERT INTO embedding (sample_id, model_id, vector)
+            SELECT sample_id, '{model_id}',
+                   [cos(c / 24 * 2 * pi() + dx * 0.1)::FLOAT, sin(c / 24 * 2 * pi() + dx * 0.1)::FLOAT]
+            FROM _pts""")
+        con.execute(f"""INSERT INTO projection (sample_id, model_id, x, y, fitted)
+            SELECT sample_id, '{model_id}',
+                   (10 * cos(c / 24 * 2 * pi()) * (1 + (c % 3)) + 2 * dx)::FLOAT,
+                   (10 * sin(c / 24 * 2 * pi()) * (1 + (c % 3)) + 2 * dy)::FLOAT, true
+            FROM _pts""")
+        con.execute("DROP TABLE _pts")
+    print(f"  built {n:,} samples + embeddings + projection in {time.perf_counter() - t:.1f} s")
+    return ds
+
+
+def write_first_files(dataset_id: str, folder: Path, count: int) -> list[str]:
+    """Real JPEGs for the first ``count`` rows of the grid's default order; their ids."""
+    import numpy as np
+    from PIL import Image
+
+    from lightly_studio.api import dispatch
+
+    page, _ = dispatch("samples_page", {"spec": {"dataset_id": dataset_id}, "offset": 0,
+                                        "limit": count, "annotations": False})
+    rows = page["rows"]
+    yy, xx = np.mgrid[0:IMG_H, 0:IMG_W]
+    t = time.perf_counter()
+    for k, row in enumerate(rows):
+        rgb = np.stack([(xx + 7 * k) % 256, (yy + 13 * k) % 256,
+                        ((xx ^ yy) + 29 * k) % 256], axis=-1).astype(np.uint8)
+        Image.fromarray(rgb).save(folder / row["file_name"], "JPEG", quality=90)
+    print(f"  wrote {len(rows)} real {IMG_W}x{IMG_H} JPEGs for the first page(s) "
+          f"in {time.perf_counter() - t:.1f} s")
+    return [r["sample_id"] for r in rows]
+
+
+# JS helpers, run in the page.
+_THUMBS_DONE = """(n) => {
+  const cells = [...document.querySelectorAll('[data-testid=ls-grid] .ls-cell[data-sample-id]')];
+  const loaded = [...document.querySelectorAll('[data-testid=ls-grid] img')]
+      .filter(i => i.complete && i.naturalWidth > 0).length;
+  if (n > 0) return loaded >= n ? {t: performance.now(), loaded, cells: cells.length} : false;
+  // n == 0: every cell in the DOM (the first screenful + overscan) has its thumbnail.
+  return cells.length > 0 && loaded >= cells.length
+      ? {t: performance.now(), loaded, cells: cells.length} : false;
+}"""
+
+_WATCH_STATUS = """() => {
+  const el = document.querySelector('[data-testid=ls-plot-status]');
+  window.__plotPoints = null; window.__plotFrame = null; window.__lassoDone = null;
+  const check = () => {
+    const text = el.textContent || '';
+    const now = performance.now();
+    if (/selected/.test(text)) { if (window.__lassoDone === null) window.__lassoDone = {t: now, text}; }
+    else if (/points$/.test(text) && window.__plotPoints === null) {
+      window.__plotPoints = {t: now, text};
+      // Two frames later the scatter (created and fed right after the status) has drawn.
+      requestAnimationFrame(() => requestAnimationFrame(() => { window.__plotFrame = performance.now(); }));
+    }
+  };
+  new MutationObserver(check).observe(el, {childList: true, characterData: true, subtree: true});
+  check();
+}"""
+
+# Time every plot_ids call (the lasso -> ids round trip, what PlotView.lastSelectMs holds; the
+# full-page app does not expose the PlotView, but it exposes its rpc client).
+_WRAP_RPC = """() => {
+  const rpc = window.__lightlyStudio.rpc;
+  const call = rpc.call.bind(rpc);
+  window.__rpcTimes = [];
+  rpc.call = async (method, ...rest) => {
+    const t0 = performance.now();
+    try { return await call(method, ...rest); }
+    finally { window.__rpcTimes.push({method, ms: performance.now() - t0}); }
+  };
+  window.__mouseUp = null;
+  window.addEventListener('mouseup', () => { window.__mouseUp = performance.now(); }, true);
+}"""
+
+
+def _lasso(page, box: dict, frac: tuple[float, float, float, float]) -> dict:
+    """Drag a lasso (a rectangle-ish polygon, fractions of the canvas) and time it."""
+    x0, y0, x1, y1 = (box["x"] + box["width"] * frac[0], box["y"] + box["height"] * frac[1],
+                      box["x"] + box["width"] * frac[2], box["y"] + box["height"] * frac[3])
+    page.evaluate("() => { window.__lassoDone = null; window.__mouseUp = null;"
+                  " window.__rpcTimes.length = 0; }")
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for x, y in ((x1, y0), (x1, y1), (x0, y1), (x0, y0 + 2)):
+        page.mouse.move(x, y, steps=8)
+        page.wait_for_timeout(30)  # regl-scatterplot samples the lasso at most every 10 ms
+    t_up = time.perf_counter()
+    page.mouse.up()
+    page.wait_for_function("() => window.__lassoDone !== null", timeout=20_000)
+    wall = time.perf_counter() - t_up
+    got = page.evaluate("() => ({done: window.__lassoDone, up: window.__mouseUp,"
+                        " rpc: window.__rpcTimes.filter(r => r.method === 'plot_ids')})")
+    return {"text": got["done"]["text"], "up_to_status_ms": got["done"]["t"] - got["up"],
+            "plot_ids_ms": [r["ms"] for r in got["rpc"]], "wall_s": wall}
+
+
+def million(n: int, bypass_csp: bool = False) -> None:
+    import os
+
+    from lightly_studio import db_manager
+    from lightly_studio.api.thumbnails import cache_dir
+
+    if not Path(CHROMIUM).exists():
+        print(f"  {CHROMIUM} missing: browser figures skipped")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        os.environ["LIGHTLY_STUDIO_RUNTIME_DIR"] = str(tmp_path / "rt")
+        (tmp_path / "img").mkdir()
+        db_manager.connect(db_file=tmp_path / "million.db")
+        print(f"{n:,} synthetic samples ({IMG_W}x{IMG_H} JPEGs, only the first "
+              f"{REAL_FILES} exist on disk):")
+        ds = build_million(n, tmp_path / "img")
+        did = str(ds.dataset_id)
+        ids = write_first_files(did, tmp_path / "img", REAL_FILES)
+        print("  thumbnails of the first page (100, server-side, batches of 48):")
+        _thumbnails_cold_warm(did, ids[:100])
+        shutil.rmtree(cache_dir(), ignore_errors=True)  # the browser's first paint is cold too
+        if Path(CHROMIUM).exists():
+            _browser(tmp_path, bypass_csp)
+        db_manager.close()
+
+
+def _browser(tmp_path: Path, bypass_csp: bool = False) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from lightly_studio.server import start_gui
+
+    server = start_gui(port=0, block=False)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            ctx = browser.new_context(viewport={"width": 1500, "height": 1000},
+                                      bypass_csp=bypass_csp)
+            if bypass_csp:
+                print("  NOTE: --bypass-csp: the page ignores the server's Content-Security-Policy")
+            page = ctx.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            # CSP violations (e.g. a blob: worker refused) only show on the console.
+            page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}")
+                    if m.type in ("error", "warning") else None)
+            gl = page.evaluate("""() => { const g = document.createElement('canvas').getContext('webgl');
+                const d = g && g.getExtension('WEBGL_debug_renderer_info');
+                return g ? (d ? g.getParameter(d.UNMASKED_RENDERER_WEBGL) : g.getParameter(g.RENDERER)) : 'none'; }""")
+            print(f"  browser: headless Chromium {browser.version}, WebGL renderer: {gl} "
+                  "(software), server in-process on loopback")
+
+            # -- time to first thumbnails (cold thumbnail cache) --------------------------------
+            t0 = time.perf_counter()
+            page.goto(server.url)
+            first = page.wait_for_function(_THUMBS_DONE, arg=1, timeout=60_000,
+                                           polling="raf").json_value()
+            wall_first = time.perf_counter() - t0
+            screen = page.wait_for_function(_THUMBS_DONE, arg=0, timeout=60_000,
+                                            polling="raf").json_value()
+            wall_screen = time.perf_counter() - t0
+            count = page.locator("[data-testid=ls-count]").first.inner_text()
+            print(f"  grid count shows: {count!r}")
+            print(f"  first thumbnail loaded: {first['t']:.0f} ms after navigation start "
+                  f"(wall {wall_first * 1000:.0f} ms)")
+            print(f"  whole first screenful ({screen['cells']} cells, {screen['loaded']} "
+                  f"thumbnails): {screen['t']:.0f} ms after navigation start "
+                  f"(wall {wall_screen * 1000:.0f} ms)   goal < 1000 ms")
+            page.screenshot(path=str(tmp_path / "grid.png"))
+
+            # -- plot with 1M points -----------------------------------------------------------
+            page.wait_for_function("() => window.__lightlyStudio !== undefined")
+            page.evaluate(_WRAP_RPC)
+            t_click = page.evaluate(
+                "() => { const t = performance.now();"
+                " document.querySelector('[data-testid=ls-plot-toggle]').click(); return t; }")
+            page.locator("[data-testid=ls-plot-status]").wait_for(timeout=10_000)
+            page.evaluate(_WATCH_STATUS)
+            page.wait_for_function("() => window.__plotFrame !== null", timeout=120_000)
+            got = page.evaluate("() => ({p: window.__plotPoints, f: window.__plotFrame,"
+                                " rpc: window.__rpcTimes.filter(r => r.method === 'plot_points')})")
+            print(f"  plot: status {got['p']['text']!r} {got['p']['t'] - t_click:.0f} ms after "
+                  f"the Plot click; first frame drawn {got['f'] - t_click:.0f} ms after it "
+                  f"(plot_points rpc {got['rpc'][0]['ms']:.0f} ms incl. 8 MB Float32 transfer)")
+            page.wait_for_timeout(500)
+            box = page.locator("[data-testid=ls-plot-canvas]").bounding_box()
+            page.screenshot(path=str(tmp_path / "plot-before.png"))
+            print(f"  plot canvas box: {box}")
+            for name, frac in (("small lasso", (0.44, 0.29, 0.56, 0.39)),
+                               ("large lasso", (0.2, 0.2, 0.8, 0.8))):
+                try:
+                    r = _lasso(page, box, frac)
+                except Exception as exc:  # noqa: BLE001 - report what the page shows instead
+                    status = page.locator("[data-testid=ls-plot-status]").inner_text()
+                    print(f"  {name}: no selection within 60 s ({type(exc).__name__}); "
+                          f"status {status!r}")
+                    continue
+                rpc = ", ".join(f"{ms:.0f}" for ms in r["plot_ids_ms"]) or "n/a"
+                print(f"  {name}: status {r['text']!r}; mouse-up -> status "
+                      f"{r['up_to_status_ms']:.0f} ms (lasso hit-test in the page + plot_ids); "
+                      f"plot_ids round trip {rpc} ms   goal < 500 ms")
+                page.wait_for_timeout(1500)  # let the linked grid refilter before the next
+            page.screenshot(path=str(tmp_path / "plot.png"))
+            shots = Path(__file__).resolve().parents[1] / "test-artifacts"
+            shots.mkdir(exist_ok=True)
+            for name in ("grid.png", "plot-before.png", "plot.png"):
+                shutil.copy(tmp_path / name, shots / f"bench-million-{name}")
+            print(f"  screenshots: {shots}/bench-million-{{grid,plot}}.png")
+            if errors:
+                print(f"  page errors: {errors}")
+            ctx.close()
+            browser.close()
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--million", action="store_true",
+                        help="also measure first thumbnails, plot and lasso at 1M samples")
+    parser.add_argument("--bypass-csp", action="store_true",
+                        help="diagnostic: let the page ignore the server's CSP (blob: workers)")
+    parser.add_argument("--samples", type=int, default=1_000_000, help="size for --million")
+    args = parser.parse_args()
+    coco()
+    if args.million:
+        million(args.samples, args.bypass_csp)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ import os
 # No inline scripts; images from blob:/data: URLs (thumbnails arrive as binary buffers).
 CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self' ws: wss:; "
-       "object-src 'none'; base-uri 'self'")
+       # regl-scatterplot builds its lasso index in a blob: worker from 1,000,000 points on.
+       "worker-src 'self' blob:; object-src 'none'; base-uri 'self'")
 # No frame-ancestors / X-Frame-Options: the docs embed the app with IFrame(env.APP_URL) from a
 # notebook on another port (another origin).
 
