@@ -21,7 +21,8 @@ import polars as pl
 
 from lightly_studio.core.dataset import Dataset
 from lightly_studio.db import query_frame
-from lightly_studio.errors import IngestError, QueryError
+from lightly_studio.errors import QueryError
+from lightly_studio.ingest.files import report_skipped
 from lightly_studio.ingest.video import DEFAULT_TARGET_FPS
 
 if TYPE_CHECKING:
@@ -31,7 +32,6 @@ logger = logging.getLogger("lightly_studio")
 
 #: Videos probed and stored per transaction: a crash keeps whole batches, a rerun adds the rest.
 BATCH_VIDEOS = 256
-_WARN_PATHS = 5
 
 
 class VideoDataset(Dataset):
@@ -71,8 +71,8 @@ class VideoDataset(Dataset):
         n_videos = len(video_ids)
         # Nothing indexed, now or before, from a path whose every file failed: an error.
         nothing = n_videos == 0 and len(new_paths) == len(listing.paths)
-        _report(failed, total=len(listing.paths) + len(listing.skipped), root=listing.root,
-                nothing_indexed=nothing)
+        report_skipped(failed, total=len(listing.paths) + len(listing.skipped),
+                       root=listing.root, kind="video", nothing_indexed=nothing)
         if not listing.paths and not listing.skipped:
             logger.warning("No videos with extensions %s found below %s.",
                            ", ".join(_extensions(allowed_extensions)), listing.root)
@@ -188,7 +188,7 @@ def compute_frame_embeddings(dataset: VideoDataset, sample_ids: Sequence | None 
     # resolution and vector store (same model name and spec, so search and plots see one model).
     from lightly_studio.db import get_connection, transaction
     from lightly_studio.embed import _store
-    from lightly_studio.embed._api import EmbeddingsUnavailableWarning, _model_for_compute
+    from lightly_studio.embed._api import _model_for_compute, load_or_warn
     from lightly_studio.embed._vectors import as_float32_matrix, l2_normalise
     from lightly_studio.errors import EmbeddingError
     from lightly_studio.ingest.video import iter_frame_samples
@@ -209,14 +209,9 @@ def compute_frame_embeddings(dataset: VideoDataset, sample_ids: Sequence | None 
     todo = query_frame(sql + " ORDER BY s.file_path_abs, s.frame_number", params, con=con)
     if todo.is_empty():
         return 0
+    model = load_or_warn(model, spec)
     if model is None:
-        from lightly_studio.embed._open_clip import ModelUnavailableError, load_model
-
-        try:
-            model = load_model(spec)
-        except ModelUnavailableError as exc:
-            warnings.warn(str(exc), EmbeddingsUnavailableWarning, stacklevel=2)
-            return 0
+        return 0
 
     fast = hasattr(model, "forward_uint8") and hasattr(model, "prepare")
     # Decode at about twice the model's input size: swscale downsizes while converting.
@@ -522,14 +517,3 @@ def _ids_of_kind(con, sample_ids: list, kind: str) -> list[str]:
     return found["sample_id"].to_list()
 
 
-def _report(failed: list[tuple[str, str]], total: int, root: str,
-            nothing_indexed: bool) -> None:
-    if not failed:
-        return
-    examples = "; ".join(f"{p} ({reason})" for p, reason in failed[:_WARN_PATHS])
-    more = f" and {len(failed) - _WARN_PATHS} more" if len(failed) > _WARN_PATHS else ""
-    message = (f"Skipped {len(failed)} of {total} video files below {root} that could not be "
-               f"read: {examples}{more}.")
-    if nothing_indexed:
-        raise IngestError(f"No video could be indexed. {message}")
-    warnings.warn(message, UserWarning, stacklevel=3)

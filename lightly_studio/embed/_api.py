@@ -54,6 +54,21 @@ def _shift(sql: str, params: list, offset: int) -> str:
 
 
 # -- which model ------------------------------------------------------------------------------
+def load_or_warn(model: Any, spec: str) -> Any:
+    """``model`` itself, or the open_clip model of ``spec`` loaded now; None after one
+    ``EmbeddingsUnavailableWarning`` when its weights cannot be had (offline)."""
+    if model is not None:
+        return model
+    from lightly_studio.embed._open_clip import ModelUnavailableError, load_model
+
+    try:
+        return load_model(spec)
+    except ModelUnavailableError as exc:
+        # One message, as a warning only (a log record too would print it twice).
+        warnings.warn(str(exc), EmbeddingsUnavailableWarning, stacklevel=3)
+        return None
+
+
 def _model_for_compute(embedding_model: Any) -> tuple[Any | None, str, str]:
     """(loaded or custom model object or None, stored name, stored spec)."""
     if embedding_model is not None and not isinstance(embedding_model, str):
@@ -132,15 +147,9 @@ def compute_embeddings(
     todo = _missing_samples(con, dataset, existing, sample_ids)
     if todo.is_empty():
         return 0
+    model = load_or_warn(model, spec)
     if model is None:
-        from lightly_studio.embed._open_clip import ModelUnavailableError, load_model
-
-        try:
-            model = load_model(spec)
-        except ModelUnavailableError as exc:
-            # One message, as a warning only (a log record too would print it twice).
-            warnings.warn(str(exc), EmbeddingsUnavailableWarning, stacklevel=2)
-            return 0
+        return 0
     ids = todo["sample_id"].to_arrow()
     paths = todo["file_path_abs"].to_list()
     failures = Failures()

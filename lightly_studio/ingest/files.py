@@ -191,3 +191,23 @@ def _header_size(f, Image) -> tuple[int, int]:
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         with Image.open(f) as img:
             return img.size
+
+
+_WARN_PATHS = 5
+
+
+def report_skipped(failed: list[tuple[str, str]], total: int, root: str, kind: str,
+                   nothing_indexed: bool) -> None:
+    """One warning listing the first few files that could not be indexed (and why); an
+    ``IngestError`` instead when nothing at all could be indexed."""
+    if not failed:
+        return
+    from lightly_studio.errors import IngestError
+
+    examples = "; ".join(f"{p} ({reason})" for p, reason in failed[:_WARN_PATHS])
+    more = f" and {len(failed) - _WARN_PATHS} more" if len(failed) > _WARN_PATHS else ""
+    message = (f"Skipped {len(failed)} of {total} {kind} files below {root} that could not be "
+               f"read: {examples}{more}.")
+    if nothing_indexed:
+        raise IngestError(f"No {kind} could be indexed. {message}")
+    warnings.warn(message, UserWarning, stacklevel=3)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -12,12 +11,12 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from lightly_studio.db._connection import query_frame
-from lightly_studio.errors import IngestError
 from lightly_studio.ingest.files import (
     IMAGE_EXTENSIONS,
     list_files,
     normalize_extensions,
     read_image_size,
+    report_skipped,
 )
 
 if TYPE_CHECKING:
@@ -26,7 +25,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("lightly_studio")
 
 BATCH_SIZE = 10_000
-_WARN_PATHS = 5
 
 
 def add_images_from_path(dataset: Dataset, path: str, tag_depth: int = 0, embed: bool = True,
@@ -43,8 +41,9 @@ def add_images_from_path(dataset: Dataset, path: str, tag_depth: int = 0, embed:
     new_ids: list = []
     if new_paths:
         new_ids = _index(dataset, listing, new_paths, tag_depth, failed)
-    _report(failed, total=len(listing.paths) + len(listing.skipped), root=listing.root,
-            indexed=len(new_ids), new=len(new_paths) + len(listing.skipped))
+    report_skipped(failed, total=len(listing.paths) + len(listing.skipped), root=listing.root,
+                   kind="image", nothing_indexed=not new_ids
+                   and len(failed) == len(new_paths) + len(listing.skipped))
     if not listing.paths and not listing.skipped:
         logger.warning("No images with extensions %s found below %s.", ", ".join(extensions),
                        listing.root)
@@ -133,16 +132,3 @@ def _folder_tags(root: str, stored: pl.DataFrame, depth: int) -> dict[str, list]
         for folder in folders:
             tags.setdefault(folder, []).append(sample_id)
     return tags
-
-
-def _report(failed: list[tuple[str, str]], total: int, root: str, indexed: int,
-            new: int) -> None:
-    if not failed:
-        return
-    examples = "; ".join(f"{p} ({reason})" for p, reason in failed[:_WARN_PATHS])
-    more = f" and {len(failed) - _WARN_PATHS} more" if len(failed) > _WARN_PATHS else ""
-    message = (f"Skipped {len(failed)} of {total} files below {root} that could not be read as "
-               f"images: {examples}{more}.")
-    if indexed == 0 and len(failed) == new:
-        raise IngestError(f"No image could be indexed. {message}")
-    warnings.warn(message, UserWarning, stacklevel=3)

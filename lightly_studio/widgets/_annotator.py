@@ -9,32 +9,13 @@ a reload at once.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import anywidget
 import traitlets
 
 from lightly_studio.widgets._rpc import RpcServer
-
-_STATIC = Path(__file__).resolve().parent.parent / "static"
-
-
-def _esm() -> Path:
-    path = _STATIC / "annotator.js"
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} is missing: the front end is not built. Run `npm ci && npm run build` in "
-            "the repository root (pip install builds it automatically).")
-    return path
-
-
-def _local_methods() -> dict:
-    # The annotator's methods answer JSON only (the image comes from api's "image" method),
-    # so they fit RpcServer's local handlers until api.dispatch lists them itself.
-    from lightly_studio.api.annotator import METHODS
-
-    return {name: (lambda params, fn=fn: fn(params)[0]) for name, fn in METHODS.items()}
+from lightly_studio.widgets._widgets import _STATIC, _esm
 
 
 class Annotator(anywidget.AnyWidget):
@@ -68,12 +49,12 @@ class Annotator(anywidget.AnyWidget):
             if query.dataset.dataset_id != dataset.dataset_id:
                 raise ValueError("The query belongs to another dataset.")
             spec["base"] = register_query(query.copy())
-        _esm()  # a clear error when the front end was not built
+        _esm("annotator.js")  # a clear error when the front end was not built
         super().__init__(dataset_id=str(dataset.dataset_id), spec=spec,
                          labels=[str(n) for n in labels or []],
                          sample_id=str(sample_id or ""), **kwargs)
         self._dataset = dataset
-        self._rpc = RpcServer(self, {"ready": self._ready, **_local_methods()})
+        self._rpc = RpcServer(self, {"ready": self._ready})
 
     @property
     def dataset(self):

@@ -13,8 +13,9 @@ from lightly_studio.widgets._rpc import RpcServer
 _STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
-def _esm() -> Path:
-    path = _STATIC / "widget.js"
+def _esm(bundle: str = "widget.js") -> Path:
+    """The built bundle, with a clear error when the front end was not built."""
+    path = _STATIC / bundle
     if not path.is_file():
         raise FileNotFoundError(
             f"{path} is missing: the front end is not built. Run `npm ci && npm run build` in "

@@ -64,17 +64,3 @@ def make_video() -> Callable[..., Path]:
 @pytest.fixture
 def frame_index() -> Callable[..., int]:
     return frame_index_of
-
-
-@pytest.fixture
-def has_encoder() -> Callable[[str], bool]:
-    def check(name: str) -> bool:
-        import av
-
-        try:
-            av.codec.Codec(name, "w")
-        except Exception:
-            return False
-        return True
-
-    return check
