@@ -28,19 +28,24 @@ def build(n: int, db_path: Path):
     t = time.perf_counter()
     with transaction() as con:
         con.execute(f"""INSERT INTO sample (sample_id, dataset_id, kind, file_path_abs, file_name,
-                        width, height, created_at)
+                        width, height, created_at, sample_idx)
                         SELECT uuid(), '{did}', 'image', '/data/img_' || lpad(i::VARCHAR, 7, '0')
                                || '.jpg', 'img_' || lpad(i::VARCHAR, 7, '0') || '.jpg',
                                200 + (hash(i) % 1000)::INT, 200 + (hash(i + 1) % 800)::INT,
-                               TIMESTAMP '2024-01-01' + to_seconds(i)
+                               TIMESTAMP '2024-01-01' + to_seconds(i), i
                         FROM range({n}) t(i)""")
         tags = ["reviewed", "needs-labeling", "night", "day", "rain", "city"]
         for name in tags:
-            con.execute(f"INSERT INTO tag VALUES (uuid(), '{did}', '{name}', 'sample', now())")
-        # Each sample gets each tag with probability 1/2 → 3 tags on average.
-        con.execute(f"""INSERT INTO sample_tag
-                        SELECT s.sample_id, t.tag_id FROM sample s, tag t
-                        WHERE s.dataset_id = '{did}' AND hash(s.sample_id, t.name) % 2 = 0""")
+            con.execute(f"INSERT INTO tag (tag_id, dataset_id, name, kind, created_at) "
+                        f"VALUES (uuid(), '{did}', '{name}', 'sample', now())")
+        # Each sample gets each tag with probability 1/2 → 3 tags on average. (Rows are
+        # rebuilt rather than updated: an UPDATE of a list column rewrites every row anyway.)
+        con.execute(f"""CREATE TEMP TABLE _tagged AS
+                        SELECT s.sample_id, list(t.tag_number) AS tag_numbers FROM sample s, tag t
+                        WHERE s.dataset_id = '{did}' AND hash(s.sample_id, t.name) % 2 = 0
+                        GROUP BY s.sample_id""")
+        con.execute("""UPDATE sample s SET tag_numbers = _tagged.tag_numbers FROM _tagged
+                       WHERE _tagged.sample_id = s.sample_id""")
         keys = {"speed": "float", "count": "int", "weather": "str", "night": "bool",
                 "score": "float"}
         for key, kind in keys.items():

@@ -21,10 +21,12 @@ def tag_counts(con, dataset_id, sub: tuple[str, list]) -> pl.DataFrame:
     sub_sql, sub_params = sub
     return _frame(con, f"""
         WITH q AS ({shift_params(sub_sql, sub_params, 1)})
+        , st AS (SELECT s.sample_id, unnest(s.tag_numbers) AS tag_number FROM sample s
+                 WHERE s.dataset_id = $1)
         SELECT t.name, count(st.sample_id) FILTER (WHERE st.sample_id IN (SELECT sample_id FROM q))
                    AS count,
                count(st.sample_id) AS total
-        FROM tag t LEFT JOIN sample_tag st ON st.tag_id = t.tag_id
+        FROM tag t LEFT JOIN st ON st.tag_number = t.tag_number
         WHERE t.dataset_id = $1 AND t.kind = 'sample'
         GROUP BY t.name ORDER BY t.name""", [str(dataset_id), *sub_params])
 
@@ -119,9 +121,8 @@ def page_rows(con, ids: list[str]) -> pl.DataFrame:
         WITH ids AS (SELECT unnest($1::UUID[]) AS sample_id,
                             generate_subscripts($1::UUID[], 1) AS position)
         SELECT CAST(s.sample_id AS VARCHAR) AS sample_id, s.file_name, s.width, s.height, s.kind,
-               coalesce((SELECT list(t.name ORDER BY t.name) FROM sample_tag st
-                         JOIN tag t ON t.tag_id = st.tag_id
-                         WHERE st.sample_id = s.sample_id AND t.kind = 'sample'), [])
+               coalesce((SELECT list(t.name ORDER BY t.name) FROM tag t
+                         WHERE list_contains(s.tag_numbers, t.tag_number)), [])
                    AS tags
         FROM ids JOIN sample s ON s.sample_id = ids.sample_id
         ORDER BY ids.position""", [ids])

@@ -59,8 +59,8 @@ class Sample:
     @property
     def tags(self) -> set[str]:
         rows = _con().execute(
-            """SELECT t.name FROM sample_tag st JOIN tag t ON t.tag_id = st.tag_id
-               WHERE st.sample_id = $1""",
+            """SELECT t.name FROM sample s JOIN tag t ON list_contains(s.tag_numbers, t.tag_number)
+               WHERE s.sample_id = $1 AND t.dataset_id = s.dataset_id""",
             [str(self.sample_id)],
         ).fetchall()
         return {r[0] for r in rows}

@@ -45,7 +45,8 @@ def insert_samples(con, dataset_id: uuid.UUID, frame: pl.DataFrame) -> pl.DataFr
     incoming = incoming.select(
         "file_path_abs", "file_name", pl.col("width").cast(pl.Int32),
         pl.col("height").cast(pl.Int32), "kind", *_OPTIONAL_COLUMNS,
-    ).unique(subset=["file_path_abs", "frame_number"], keep="first", maintain_order=True)
+    ).unique(subset=["file_path_abs", "frame_number"], keep="first", maintain_order=True
+    ).with_row_index("ordinal")
 
     key = ("s.file_path_abs = i.file_path_abs AND s.kind = i.kind "
            "AND coalesce(s.frame_number, -1) = coalesce(i.frame_number, -1)")
@@ -55,13 +56,15 @@ def insert_samples(con, dataset_id: uuid.UUID, frame: pl.DataFrame) -> pl.DataFr
     try:
         existing = query_frame(lookup, [str(dataset_id)], con)
         # uuid() in DuckDB: Python's uuid4 costs ~30 µs each here (an os.urandom call).
+        # sample_idx: the new samples follow all stored ones, in the order given.
         con.execute(
             f"""INSERT INTO sample (sample_id, dataset_id, kind, file_path_abs, file_name, width,
                    height, created_at, fps, duration_s, frame_count, codec, parent_sample_id,
-                   frame_number, timestamp_s)
+                   frame_number, timestamp_s, sample_idx)
                SELECT uuid(), $1, kind, file_path_abs, file_name, width, height,
                    $2, fps, duration_s, frame_count, codec, CAST(parent_sample_id AS UUID),
-                   frame_number, timestamp_s
+                   frame_number, timestamp_s,
+                   (SELECT coalesce(max(sample_idx) + 1, 0) FROM sample) + i.ordinal
                FROM _incoming_samples i
                WHERE NOT EXISTS (SELECT 1 FROM sample s WHERE s.dataset_id = $1 AND {key})""",
             [str(dataset_id), dt.datetime.now()],

@@ -7,7 +7,9 @@ import re
 import uuid
 from collections.abc import Iterable
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from lightly_studio.db._connection import query_frame
 from lightly_studio.errors import LightlyStudioError
@@ -57,19 +59,24 @@ def shift_params(sql: str, params: list, offset: int) -> str:
     return re.sub(r"\$(\d+)", lambda m: f"${int(m.group(1)) + offset}", sql)
 
 
+def tag_number(con, tag_id) -> int:
+    """The small integer that stands for the tag in ``sample.tag_numbers``."""
+    return con.execute("SELECT tag_number FROM tag WHERE tag_id = $1", [str(tag_id)]).fetchone()[0]
+
+
 def tag_sample_ids(con, dataset_id, tag_name: str, sample_ids: SampleIds) -> int:
     """Add tag ``tag_name`` to the given samples (idempotent). Returns how many were added."""
     from lightly_studio.db import transaction
 
     sub_sql, sub_params = ids_subquery(sample_ids)
     with transaction() as tx:
-        tag_id = get_or_create_tag_id(tx, dataset_id, tag_name)
-        sub_sql = shift_params(sub_sql, sub_params, 1)
+        number = tag_number(tx, get_or_create_tag_id(tx, dataset_id, tag_name))
+        sub_sql = shift_params(sub_sql, sub_params, 2)
         result = tx.execute(
-            f"""INSERT INTO sample_tag (sample_id, tag_id)
-                SELECT DISTINCT ids.sample_id, $1 FROM ({sub_sql}) ids
-                WHERE ids.sample_id NOT IN (SELECT sample_id FROM sample_tag WHERE tag_id = $1)""",
-            [str(tag_id), *sub_params],
+            f"""UPDATE sample SET tag_numbers = list_append(tag_numbers, $1)
+                WHERE dataset_id = $2 AND sample_id IN ({sub_sql})
+                  AND NOT list_contains(tag_numbers, $1)""",
+            [number, str(dataset_id), *sub_params],
         ).fetchone()
     return result[0] if result else 0
 
@@ -80,19 +87,70 @@ def untag_sample_ids(con, dataset_id, tag_name: str, sample_ids: SampleIds) -> i
     if tag_id is None:
         return 0
     sub_sql, sub_params = ids_subquery(sample_ids)
-    sub_sql = shift_params(sub_sql, sub_params, 1)
+    sub_sql = shift_params(sub_sql, sub_params, 2)
     result = con.execute(
-        f"DELETE FROM sample_tag WHERE tag_id = $1 AND sample_id IN ({sub_sql})",
-        [str(tag_id), *sub_params],
+        f"""UPDATE sample SET tag_numbers = list_filter(tag_numbers, lambda n: n <> $1)
+            WHERE dataset_id = $2 AND sample_id IN ({sub_sql})
+              AND list_contains(tag_numbers, $1)""",
+        [tag_number(con, tag_id), str(dataset_id), *sub_params],
     ).fetchone()
     return result[0] if result else 0
+
+
+def tagged_subquery(tag_id) -> tuple[str, list]:
+    """(sql, params) of a SELECT of the sample_ids that carry the tag."""
+    return ("""SELECT sample_id FROM sample
+               WHERE list_contains(tag_numbers, (SELECT tag_number FROM tag WHERE tag_id = $1))""",
+            [str(tag_id)])
+
+
+def clear_tag(con, tag_id) -> None:
+    """Take the tag off every sample that has it (the tag itself stays)."""
+    con.execute(
+        """UPDATE sample SET tag_numbers = list_filter(tag_numbers, lambda n: n <> $1)
+           WHERE list_contains(tag_numbers, $1)""",
+        [tag_number(con, tag_id)],
+    )
+
+
+def tag_names_frame(con, dataset_id) -> pl.DataFrame:
+    """tag_number → name of a dataset's sample tags."""
+    return query_frame(
+        """SELECT tag_number, name FROM tag
+           WHERE dataset_id = $1 AND kind = 'sample'""",
+        [str(dataset_id)], con=con,
+    )
+
+
+def tag_numbers_to_names(frame: pl.DataFrame, names: pl.DataFrame,
+                         column: str = "tag_numbers") -> pl.DataFrame:
+    """Replace the lists of tag numbers in ``column`` by sorted lists of names, as ``tags``."""
+    # Vectorised over the flat values and cut back into lists by counts: polars' per-list
+    # lookups and list.sort on strings take seconds at 100,000 rows.
+    lists = frame[column].to_arrow()
+    if isinstance(lists, pa.ChunkedArray):
+        lists = lists.combine_chunks()
+    numbers = lists.flatten().to_numpy(zero_copy_only=False)
+    rows = np.repeat(np.arange(len(frame)), lists.value_lengths().fill_null(0).to_numpy())
+    ranked = names.sort("name")
+    rank_of = np.full(int(ranked["tag_number"].max() or 0) + 1, -1)
+    rank_of[ranked["tag_number"].to_numpy()] = np.arange(len(ranked))
+    ranks = np.where(numbers < len(rank_of), rank_of[np.minimum(numbers, len(rank_of) - 1)], -1)
+    known = ranks >= 0  # a number whose tag is gone (or of another kind) is left out
+    rows, ranks = rows[known], ranks[known]
+    order = np.lexsort((ranks, rows))
+    values = ranked["name"].to_arrow().cast(pa.large_utf8()).take(ranks[order])
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(frame)))])
+    tags = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), values)
+    return frame.with_columns(pl.Series("tags", tags)).drop(column)
 
 
 def list_tags(con, dataset_id) -> pl.DataFrame:
     """Tag names of a dataset with their sample counts, by name."""
     return query_frame(
-        """SELECT t.name, count(st.sample_id) AS count FROM tag t
-           LEFT JOIN sample_tag st ON st.tag_id = t.tag_id
+        """SELECT t.name, count(st.tag_number) AS count FROM tag t
+           LEFT JOIN (SELECT unnest(tag_numbers) AS tag_number FROM sample WHERE dataset_id = $1)
+             st ON st.tag_number = t.tag_number
            WHERE t.dataset_id = $1 AND t.kind = 'sample'
            GROUP BY t.name ORDER BY t.name""",
         [str(dataset_id)], con=con,

@@ -187,7 +187,7 @@ def _missing_samples(con, dataset: Dataset, model: _store.ModelRow | None, sampl
         sub_sql, sub_params = _ids_subquery(sample_ids)
         sql += f" AND s.sample_id IN ({_shift(sub_sql, sub_params, len(params))})"
         params += sub_params
-    return query_frame(sql + " ORDER BY s.rowid", params, con)
+    return query_frame(sql + " ORDER BY s.sample_idx", params, con)
 
 
 def add_embeddings(dataset: Dataset, name: str, sample_ids: Any, vectors: Any) -> int:
@@ -387,7 +387,7 @@ def compute_similarity_metadata(dataset: Dataset, query_tag_name: str,
     ``query_tag_name`` (tagged samples get 1.0). Default key:
     ``similarity_<tag>_<UTC time to the second>``. Returns the key."""
     from lightly_studio.core.metadata import set_metadata_values
-    from lightly_studio.core.tags import get_tag_id
+    from lightly_studio.core.tags import get_tag_id, tagged_subquery
 
     con = _con()
     tag_id = get_tag_id(con, dataset.dataset_id, query_tag_name)
@@ -395,7 +395,7 @@ def compute_similarity_metadata(dataset: Dataset, query_tag_name: str,
         raise QueryError(f"Dataset {dataset.name!r} has no tag {query_tag_name!r}.")
     model = _resolve_model(dataset, embedding_model_name)
     matrix = _store.load_matrix(con, dataset.dataset_id, model)
-    rows = matrix.rows_of(con, ("SELECT sample_id FROM sample_tag WHERE tag_id = $1", [str(tag_id)]))
+    rows = matrix.rows_of(con, tagged_subquery(tag_id))
     if len(rows) == 0:
         raise EmbeddingError(
             f"No sample tagged {query_tag_name!r} has an embedding of model {model.name!r}.")

@@ -30,9 +30,9 @@ def samples_frame(con, query: Any, with_split: bool = False) -> pl.DataFrame:
         return frame
     tags = sql_frame(
         con,
-        f"""SELECT CAST(st.sample_id AS VARCHAR) AS sample_id, t.name FROM sample_tag st
-            JOIN tag t ON t.tag_id = st.tag_id
-            WHERE st.sample_id IN (SELECT sample_id FROM ({sub_sql}))
+        f"""SELECT CAST(s.sample_id AS VARCHAR) AS sample_id, t.name FROM sample s
+            JOIN tag t ON list_contains(s.tag_numbers, t.tag_number)
+            WHERE s.sample_id IN (SELECT sample_id FROM ({sub_sql}))
               AND list_contains($%d::VARCHAR[], t.name)""" % (len(params) + 1),
         [*params, list(SPLIT_TAGS)],
     )

@@ -265,7 +265,6 @@ def _tag_count(dataset_id: uuid.UUID, tag: str) -> int:
     from lightly_studio.db import get_connection
 
     return get_connection().execute(
-        """SELECT count(DISTINCT st.sample_id) FROM sample_tag st
-           JOIN tag t ON t.tag_id = st.tag_id
+        """SELECT count(*) FROM sample s JOIN tag t ON list_contains(s.tag_numbers, t.tag_number)
            WHERE t.dataset_id = $1 AND t.name = $2 AND t.kind = 'sample'""",
         [str(dataset_id), tag]).fetchall()[0][0]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from lightly_studio.core.tags import get_tag_id
+from lightly_studio.core.tags import clear_tag, get_tag_id, tagged_subquery
 from lightly_studio.db import get_connection, transaction
 from lightly_studio.db._connection import query_frame
 from lightly_studio.errors import SelectionError
@@ -53,7 +53,7 @@ def load_pool(query: DatasetQuery, seed: int | None) -> Pool:
     sub_sql, params = query.sample_ids_subquery()
     frame = query_frame(
         f"SELECT CAST(s.sample_id AS VARCHAR) AS sample_id FROM sample s "
-        f"WHERE s.sample_id IN ({sub_sql}) ORDER BY s.rowid", params, con=get_connection())
+        f"WHERE s.sample_id IN ({sub_sql}) ORDER BY s.sample_idx", params, con=get_connection())
     ids = frame["sample_id"].to_list()
     if seed is not None and len(ids) > 1:
         order = np.random.default_rng(seed).permutation(len(ids))
@@ -68,7 +68,7 @@ def tag_subquery(dataset: Dataset, tag_name: str, what: str) -> Subquery:
         known = ", ".join(repr(t) for t in dataset.tags) or "none"
         raise SelectionError(
             f"{what}: dataset {dataset.name!r} has no tag {tag_name!r} (tags: {known}).")
-    return ("SELECT sample_id FROM sample_tag WHERE tag_id = $1", [str(tag_id)])
+    return tagged_subquery(tag_id)
 
 
 def tagged_ids(subquery: Subquery) -> set[str]:
@@ -258,7 +258,7 @@ def write_result(dataset: Dataset, tag_name: str, sample_ids: list[str]) -> None
     with transaction() as con:
         tag_id = get_tag_id(con, dataset.dataset_id, tag_name)
         if tag_id is not None:
-            con.execute("DELETE FROM sample_tag WHERE tag_id = $1", [str(tag_id)])
+            clear_tag(con, tag_id)
         tag_sample_ids(con, dataset.dataset_id, tag_name, sample_ids)
 
 

@@ -39,7 +39,7 @@ def test_default_file_is_lightly_studio_db_in_the_working_directory(tmp_path, mo
 def test_schema_is_created_with_a_version(db):
     assert schema_version() >= 1
     tables = {r[0] for r in get_connection().execute("SHOW TABLES").fetchall()}
-    assert {"dataset", "sample", "tag", "sample_tag", "metadata", "annotation",
+    assert {"dataset", "sample", "tag", "metadata", "annotation",
             "annotation_label", "caption", "embedding", "embedding_model"} <= tables
 
 
@@ -55,7 +55,8 @@ def test_transaction_rolls_back_everything_on_error(db):
     ds = ls.ImageDataset.create("d")
     with pytest.raises(RuntimeError):
         with transaction() as con:
-            con.execute("INSERT INTO tag VALUES (uuid(), $1, 'x', 'sample', now())",
+            con.execute("INSERT INTO tag (tag_id, dataset_id, name, kind, created_at) "
+                        "VALUES (uuid(), $1, 'x', 'sample', now())",
                         [str(ds.dataset_id)])
             raise RuntimeError("boom")
     assert get_connection().execute("SELECT count(*) FROM tag").fetchone()[0] == 0
@@ -84,4 +85,50 @@ def test_a_file_held_by_another_process_gives_a_clear_error(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+        db_manager.close()
+
+
+def test_a_version_1_file_keeps_its_tags_and_order_when_migrated(tmp_path):
+    """Schema 2 moved tags from the sample_tag link table onto the sample row."""
+    import duckdb
+    from importlib import resources
+
+    path = tmp_path / "v1.db"
+    v1 = (resources.files("lightly_studio.db") / "migrations" / "0001_initial.sql").read_text()
+    con = duckdb.connect(str(path))
+    con.execute(v1)
+    con.execute("""CREATE TABLE schema_version (version INTEGER NOT NULL);
+                   INSERT INTO schema_version VALUES (1);
+                   INSERT INTO dataset VALUES ('00000000-0000-4000-8000-00000000000d', 'old',
+                                               'image', now());
+                   INSERT INTO tag VALUES
+                     ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-00000000000d',
+                      'keep', 'sample', now()),
+                     ('00000000-0000-4000-8000-0000000000a2', '00000000-0000-4000-8000-00000000000d',
+                      'later', 'sample', now());""")
+    for i, name in enumerate(["c.png", "a.png", "b.png"]):  # insertion order, not name order
+        con.execute("""INSERT INTO sample (sample_id, dataset_id, kind, file_path_abs, file_name,
+                         width, height, created_at)
+                       VALUES ($1, '00000000-0000-4000-8000-00000000000d', 'image', $2, $2, 4, 4,
+                               now())""", [f"00000000-0000-4000-8000-00000000001{i}", name])
+    con.execute("""INSERT INTO sample_tag VALUES
+                     ('00000000-0000-4000-8000-000000000010', '00000000-0000-4000-8000-0000000000a1'),
+                     ('00000000-0000-4000-8000-000000000012', '00000000-0000-4000-8000-0000000000a1'),
+                     ('00000000-0000-4000-8000-000000000012', '00000000-0000-4000-8000-0000000000a2')""")
+    con.close()
+
+    db_manager.connect(db_file=path)
+    try:
+        assert schema_version() >= 2
+        ds = ls.ImageDataset.load("old")
+        assert [(s.file_name, s.tags) for s in ds.query()] == [
+            ("c.png", {"keep"}), ("a.png", set()), ("b.png", {"keep", "later"})]
+        # Tagging rewrites a row (DuckDB updates list columns by delete + insert): the order
+        # of the dataset stays the insertion order all the same.
+        ds[1].add_tag("later")
+        assert [s.file_name for s in ds.query()] == ["c.png", "a.png", "b.png"]
+        from lightly_studio.core.dataset_query import ImageSampleField
+
+        assert ds.match(ImageSampleField.tags.contains("later")).count() == 2
+    finally:
         db_manager.close()

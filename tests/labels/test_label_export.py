@@ -30,8 +30,7 @@ def snapshot(ds) -> dict:
                list_sort(list(t.name) FILTER (WHERE t.name IS NOT NULL)) AS tags,
                (SELECT list(c.text ORDER BY c.created_at) FROM caption c
                 WHERE c.sample_id = s.sample_id) AS captions
-        FROM sample s LEFT JOIN sample_tag st ON st.sample_id = s.sample_id
-        LEFT JOIN tag t ON t.tag_id = st.tag_id
+        FROM sample s LEFT JOIN tag t ON list_contains(s.tag_numbers, t.tag_number)
         WHERE s.dataset_id = $1 GROUP BY ALL""", [str(ds.dataset_id)])
     anns = annotations_frame(con, ds.dataset_id)
     by_sample: dict[str, list] = {}

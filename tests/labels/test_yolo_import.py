@@ -15,7 +15,7 @@ from tests.conftest import make_images
 def _counts() -> tuple:
     con = get_connection()
     return tuple(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                 for t in ("sample", "annotation", "annotation_label", "sample_tag"))
+                 for t in ("sample", "annotation", "annotation_label", "tag"))
 
 
 @pytest.fixture

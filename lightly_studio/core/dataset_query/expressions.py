@@ -25,6 +25,19 @@ class SqlContext:
         self.params.append(value)
         return f"${len(self.params)}"
 
+    def tag_number(self, name: str) -> int | None:
+        """The tag's number in sample.tag_numbers, None when the dataset has no such tag.
+
+        Looked up each time the query compiles (that is, each time it runs), so a query
+        built before its tag existed still sees it; a constant scans faster than a subquery.
+        """
+        from lightly_studio.db import get_connection
+
+        row = get_connection().execute(
+            "SELECT tag_number FROM tag WHERE dataset_id = $1 AND kind = 'sample' AND name = $2",
+            [self.dataset_id, name]).fetchone()
+        return row[0] if row else None
+
     def metadata_type(self, key: str) -> str:
         if self._metadata_types is None:
             from lightly_studio.core.metadata import metadata_keys
@@ -74,7 +87,21 @@ class AND(MatchExpression):
         self.terms = [_check_expr(t, "AND") for t in terms]
 
     def to_sql(self, ctx: SqlContext) -> str:
-        return "(" + " AND ".join(t.to_sql(ctx) for t in self.terms) + ")"
+        # Terms that test the same row of a side table (e.g. both ends of a range on one
+        # metadata key) become one semi-join: one scan of the table instead of one per term.
+        parts: list[str] = []
+        same_row: dict[Any, list[RowCondition]] = {}
+        for term in self.terms:
+            if isinstance(term, RowCondition):
+                if term.row_key not in same_row:
+                    same_row[term.row_key] = []
+                    parts.append(term.row_key)
+                same_row[term.row_key].append(term)
+            else:
+                parts.append(term)
+        sql = [RowCondition.combined_sql(same_row[p], ctx) if p in same_row else p.to_sql(ctx)
+               for p in parts]
+        return "(" + " AND ".join(sql) + ")"
 
 
 class OR(MatchExpression):
@@ -98,6 +125,30 @@ class NOT(MatchExpression):
     def to_sql(self, ctx: SqlContext) -> str:
         # coalesce: a comparison with a missing (NULL) value is false, so its negation is true.
         return f"(NOT coalesce({self.term.to_sql(ctx)}, false))"
+
+
+class RowCondition(MatchExpression):
+    """A test on the one row a sample has in a side table (say, its value of a metadata key).
+
+    ``row_key`` names that row (same key → same row), ``semi_join(where)`` gives the SQL that
+    holds when the sample has such a row meeting ``where``, and ``condition`` the test on it.
+    """
+
+    row_key: Any
+
+    def semi_join(self, where: str, ctx: SqlContext) -> str:
+        raise NotImplementedError
+
+    def condition(self, ctx: SqlContext) -> str:
+        raise NotImplementedError
+
+    def to_sql(self, ctx: SqlContext) -> str:
+        return self.semi_join(self.condition(ctx), ctx)
+
+    @staticmethod
+    def combined_sql(terms: list[RowCondition], ctx: SqlContext) -> str:
+        where = " AND ".join(t.condition(ctx) for t in terms)
+        return terms[0].semi_join(where, ctx)
 
 
 class RawCondition(MatchExpression):

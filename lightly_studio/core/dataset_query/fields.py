@@ -8,6 +8,7 @@ from lightly_studio.core.dataset_query.expressions import (
     Comparison,
     MatchExpression,
     RawCondition,
+    RowCondition,
     SqlContext,
     check_value,
 )
@@ -136,15 +137,21 @@ class TagsField(Field):
     def contains(self, tag: str) -> MatchExpression:
         """Samples that carry the tag."""
         check_value(tag, "str", "tags.contains")
-        return RawCondition(
-            """s.sample_id IN (SELECT st.sample_id FROM sample_tag st
-               JOIN tag t ON t.tag_id = st.tag_id
-               WHERE t.dataset_id = {dataset} AND t.kind = 'sample' AND t.name = {p0})""",
-            tag,
-        )
+        return _HasTag(tag)
 
     def sql_value(self, ctx: SqlContext) -> str:
         raise QueryError("Samples cannot be ordered by their tags.")
+
+
+class _HasTag(MatchExpression):
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+
+    def to_sql(self, ctx: SqlContext) -> str:
+        number = ctx.tag_number(self.tag)
+        if number is None:
+            return "false"  # no such tag (yet): no sample has it
+        return f"list_contains(s.tag_numbers, {ctx.param(number)})"
 
 
 class MetadataField(OrdinalField):
@@ -179,11 +186,13 @@ class MetadataField(OrdinalField):
     __hash__ = Field.__hash__
 
 
-class _MetadataComparison(MatchExpression):
+class _MetadataComparison(RowCondition):
     def __init__(self, field: MetadataField, op: str, value: Any) -> None:
         self.field, self.op, self.value = field, op, value
+        # One metadata row per (sample, key), so comparisons on a key test the same row.
+        self.row_key = ("metadata", field.key)
 
-    def to_sql(self, ctx: SqlContext) -> str:
+    def condition(self, ctx: SqlContext) -> str:
         from lightly_studio.core.dataset_query.expressions import _OPS
 
         key_type, column = self.field._column(ctx)
@@ -193,9 +202,11 @@ class _MetadataComparison(MatchExpression):
             raise QueryError(f"{self.field.name} holds text: use == or !=.")
         value = check_value(self.value, {"int": "float"}.get(key_type, key_type),
                             self.field.name)
+        return f"m.{column} {_OPS[self.op]} {ctx.param(value)}"
+
+    def semi_join(self, where: str, ctx: SqlContext) -> str:
         return (f"s.sample_id IN (SELECT m.sample_id FROM metadata m WHERE "
-                f"m.key = {ctx.param(self.field.key)} AND m.{column} {_OPS[self.op]} "
-                f"{ctx.param(value)})")
+                f"m.key = {ctx.param(self.field.key)} AND {where})")
 
 
 class MetadataAccessor:
