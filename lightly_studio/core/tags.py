@@ -83,17 +83,20 @@ def tag_sample_ids(con, dataset_id, tag_name: str, sample_ids: SampleIds) -> int
 
 def untag_sample_ids(con, dataset_id, tag_name: str, sample_ids: SampleIds) -> int:
     """Remove tag ``tag_name`` from the given samples. Returns how many were removed."""
-    tag_id = get_tag_id(con, dataset_id, tag_name)
-    if tag_id is None:
-        return 0
+    from lightly_studio.db import transaction
+
     sub_sql, sub_params = ids_subquery(sample_ids)
     sub_sql = shift_params(sub_sql, sub_params, 2)
-    result = con.execute(
-        f"""UPDATE sample SET tag_numbers = list_filter(tag_numbers, lambda n: n <> $1)
-            WHERE dataset_id = $2 AND sample_id IN ({sub_sql})
-              AND list_contains(tag_numbers, $1)""",
-        [tag_number(con, tag_id), str(dataset_id), *sub_params],
-    ).fetchone()
+    with transaction() as tx:
+        tag_id = get_tag_id(tx, dataset_id, tag_name)
+        if tag_id is None:
+            return 0
+        result = tx.execute(
+            f"""UPDATE sample SET tag_numbers = list_filter(tag_numbers, lambda n: n <> $1)
+                WHERE dataset_id = $2 AND sample_id IN ({sub_sql})
+                  AND list_contains(tag_numbers, $1)""",
+            [tag_number(tx, tag_id), str(dataset_id), *sub_params],
+        ).fetchone()
     return result[0] if result else 0
 
 
@@ -106,11 +109,14 @@ def tagged_subquery(tag_id) -> tuple[str, list]:
 
 def clear_tag(con, tag_id) -> None:
     """Take the tag off every sample that has it (the tag itself stays)."""
-    con.execute(
-        """UPDATE sample SET tag_numbers = list_filter(tag_numbers, lambda n: n <> $1)
-           WHERE list_contains(tag_numbers, $1)""",
-        [tag_number(con, tag_id)],
-    )
+    from lightly_studio.db import transaction
+
+    with transaction() as tx:
+        tx.execute(
+            """UPDATE sample SET tag_numbers = list_filter(tag_numbers, lambda n: n <> $1)
+               WHERE list_contains(tag_numbers, $1)""",
+            [tag_number(tx, tag_id)],
+        )
 
 
 def tag_names_frame(con, dataset_id) -> pl.DataFrame:

@@ -26,6 +26,7 @@ DEFAULT_DB_FILE = "lightly_studio.db"
 _lock = threading.RLock()
 _state: dict = {"db_file": None, "connection": None, "generation": 0}
 _local = threading.local()
+_one_writer = threading.Lock()  # see transaction()
 
 
 def connect(db_file: str | os.PathLike | None = None, *, memory_limit: str | None = None,
@@ -117,7 +118,10 @@ class Cursor:
 def transaction() -> Iterator[duckdb.DuckDBPyConnection]:
     """Run a block in one transaction: all of it is stored, or none of it.
 
-    Nested use joins the outer transaction.
+    Nested use joins the outer transaction. One transaction at a time per process: DuckDB
+    aborts the second of two open transactions that write the same row ("Conflict on
+    tuple deletion"), and tagging rewrites sample rows, so a tag from the app's server
+    thread and one from the notebook at the same moment would otherwise fail.
     """
     con = get_connection()
     depth = getattr(_local, "tx_depth", 0)
@@ -128,16 +132,17 @@ def transaction() -> Iterator[duckdb.DuckDBPyConnection]:
         finally:
             _local.tx_depth = depth
         return
-    con.execute("BEGIN TRANSACTION")
-    _local.tx_depth = 1
-    try:
-        yield con
-    except BaseException:
+    with _one_writer:
+        con.execute("BEGIN TRANSACTION")
+        _local.tx_depth = 1
+        try:
+            yield con
+        except BaseException:
+            _local.tx_depth = 0
+            con.execute("ROLLBACK")
+            raise
         _local.tx_depth = 0
-        con.execute("ROLLBACK")
-        raise
-    _local.tx_depth = 0
-    con.execute("COMMIT")
+        con.execute("COMMIT")
 
 
 def _resolve(db_file: str | os.PathLike | None) -> str:

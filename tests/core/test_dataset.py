@@ -68,6 +68,31 @@ def test_tags_are_added_and_removed(db, image_folder):
     assert sample.tags == set()
 
 
+def test_tagging_from_two_threads_at_once_loses_nothing(db, image_folder):
+    """The app's server thread and the notebook may tag the same samples at the same time."""
+    import threading
+
+    ds = ls.ImageDataset.create()
+    ds.add_images_from_path(path=str(image_folder), embed=False)
+    errors: list[Exception] = []
+
+    def tag_all(tag: str) -> None:
+        try:
+            for _ in range(10):
+                ds.query().remove_tag(tag)
+                ds.query().add_tag(tag)
+        except Exception as e:  # noqa: BLE001 - collected for the assert below
+            errors.append(e)
+
+    threads = [threading.Thread(target=tag_all, args=(t,)) for t in ("left", "right")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert all(s.tags == {"left", "right"} for s in ds)
+
+
 def test_metadata_behaves_like_a_dict_and_is_typed(db, image_folder):
     ds = ls.ImageDataset.create()
     ds.add_images_from_path(path=str(image_folder), embed=False)

@@ -110,7 +110,8 @@ class StringField(ColumnMixin, Field):
 
     def is_in(self, values: list[str]) -> MatchExpression:
         values = [check_value(v, "str", self.name) for v in values]
-        return RawCondition(f"list_contains({{p0}}, s.{self.column})", values)
+        # A semi-join: list_contains(list, column) would scan the whole list for every sample.
+        return RawCondition(f"s.{self.column} IN (SELECT unnest({{p0}}::VARCHAR[]))", values)
 
 
 class SampleIdField(Field):
@@ -120,7 +121,7 @@ class SampleIdField(Field):
 
     def is_in(self, sample_ids) -> MatchExpression:
         ids = [str(i) for i in sample_ids]
-        return RawCondition("list_contains({p0}::UUID[], s.sample_id)", ids)
+        return RawCondition("s.sample_id IN (SELECT unnest({p0}::UUID[]))", ids)
 
     def __eq__(self, sample_id: Any) -> MatchExpression:  # type: ignore[override]
         return RawCondition("s.sample_id = {p0}::UUID", str(sample_id))
