@@ -37,6 +37,7 @@ METHODS: dict[str, Callable[..., Result]] = {
     "facets": _facets.facets,
     "plot_points": _plot.plot_points,
     "plot_ids": _plot.plot_ids,
+    "plot_select": _plot.plot_select,
     "plot_indices": _plot.plot_indices,
     "plot_colors": _plot.plot_colors,
     "export_formats": _export.export_formats,

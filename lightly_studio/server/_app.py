@@ -121,7 +121,7 @@ class _Base(tornado.web.RequestHandler):
 
 
 class PageHandler(_Base):
-    def get(self) -> None:
+    async def get(self) -> None:
         token = self.config.token
         if token is not None and self.get_query_argument("token", None):
             # Remember the token so the page's own requests (video src, WebSocket) carry it.
@@ -130,7 +130,18 @@ class PageHandler(_Base):
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
         self.set_header("Content-Security-Policy", _page.CSP)
-        self.finish(_page.render(base="./", static_dir=self.config.static_dir))
+        # The head (with the bundle's script tag) goes out first; the dataset list is queried
+        # while the browser fetches and parses the bundle, and follows as the page's tail.
+        self.write(_page.render_head(base="./", static_dir=self.config.static_dir))
+        await self.flush()
+        boot = None
+        try:
+            result, _ = await self.run_blocking(self.config.backend.dispatch, "list_datasets",
+                                                {}, [])
+            boot = {"list_datasets": result}
+        except Exception:  # the page asks again over the API, which reports the error
+            log.debug("list_datasets for the page failed", exc_info=True)
+        self.finish(_page.render_tail(boot))
 
 
 class StaticHandler(tornado.web.StaticFileHandler):

@@ -10,6 +10,7 @@ and a cancelled request still queued is skipped.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 from collections.abc import Callable
@@ -76,7 +77,10 @@ class RpcServer:
              "message": message}))
         try:
             if method in self.local:
-                result, out = self.local[method](params), []
+                fn = self.local[method]
+                # A local handler taking two arguments gets the request's buffers too.
+                takes_buffers = len(inspect.signature(fn).parameters) >= 2
+                result, out = (fn(params, buffers) if takes_buffers else fn(params)), []
             else:
                 result, out = api.dispatch(method, params, buffers)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an error reply

@@ -146,9 +146,27 @@ class EmbeddingPlot(_View):
 
     _view = traitlets.Unicode("plot").tag(sync=True)
     height = traitlets.Int(480).tag(sync=True)
-    selected_ids = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    # Not synced: a lasso over 1,000,000 points selects hundreds of thousands of ids, which
+    # must not travel to the view and back as JSON (18 MB for 468k ids, over the websocket
+    # limit). The view sends point indices as a Uint32 buffer (``plot_select``); this
+    # widget resolves them to ids with numpy and sets the trait, so observers still fire.
+    # List() without an item trait: validating 468k strings one by one costs ~0.5 s.
+    selected_ids = traitlets.List()
     color_by = traitlets.Unicode("").tag(sync=True)
     highlight_spec = traitlets.Dict().tag(sync=True)
+
+    def __init__(self, source: Any, **kwargs: Any) -> None:
+        super().__init__(source, **kwargs)
+        self._rpc.local["plot_select"] = self._plot_select
+
+    def _plot_select(self, params: dict, buffers: list[bytes]) -> dict:
+        from lightly_studio.api import dispatch
+        from lightly_studio.api.plot import selected_ids
+
+        result, _ = dispatch("plot_select", params, buffers)
+        # Set before the reply goes out: when the view shows "N selected", Python has them.
+        self.selected_ids = selected_ids(result["ids"])
+        return result
 
     @property
     def selection(self):

@@ -215,6 +215,50 @@ def test_plot_points_are_float32_pairs_and_indices_map_to_ids(fake_projection):
     assert found["count"] == 2 and sorted(xy[idx, 0].tolist()) == [200, 400]
 
 
+def test_a_lasso_of_indices_becomes_an_id_set_a_spec_can_use(fake_projection):
+    from lightly_studio.api.plot import selected_ids
+
+    ds = fake_projection
+    result, buffers = dispatch("plot_points", {"dataset_id": str(ds.dataset_id)})
+    xy = np.frombuffer(buffers[0], dtype=np.float32).reshape(-1, 2)
+    wide = np.flatnonzero(xy[:, 0] >= 640).astype(np.uint32)  # c.png and e.jpg
+    sel, out = dispatch("plot_select", {"token": result["token"]}, [wide.tobytes()])
+    assert sel["count"] == 2 and out == [] and "sample_ids" not in sel  # no id strings sent
+    want = sorted(str(ds.by_name[n].sample_id) for n in ("c.png", "e.jpg"))
+    assert sorted(selected_ids(sel["ids"])) == want
+    assert sorted(names(ds, ids=sel["ids"])) == ["c.png", "e.jpg"]
+    empty, _ = dispatch("plot_select", {"token": result["token"]}, [b""])
+    assert empty == {"ids": None, "count": 0} and selected_ids(None) == []
+    with pytest.raises(QueryError, match="out of range"):
+        dispatch("plot_select", {"token": result["token"]}, [np.array([5], np.uint32).tobytes()])
+
+
+def test_plot_points_are_cached_until_the_projection_changes(fake_projection, monkeypatch):
+    from lightly_studio.db import get_connection
+
+    ds = fake_projection
+    embed = sys.modules["lightly_studio.embed"]
+    calls = []
+    inner = embed.compute_projection
+    monkeypatch.setattr(embed, "compute_projection", lambda *a, **k: calls.append(1) or inner(*a, **k))
+    first, buf1 = dispatch("plot_points", {"dataset_id": str(ds.dataset_id)})
+    again, buf2 = dispatch("plot_points", {"dataset_id": str(ds.dataset_id)})
+    assert len(calls) == 1 and again["token"] == first["token"] and buf2 == buf1
+    # A (re)fitted projection for the dataset changes the fingerprint: computed again.
+    con = get_connection()
+    model = "00000000-0000-4000-8000-0000000000aa"
+    con.execute("INSERT INTO embedding_model VALUES ($1, $2, 'm', 'm', 2, now())",
+                [model, str(ds.dataset_id)])
+    sid = str(ds.by_name["a.jpg"].sample_id)
+    con.execute("INSERT INTO projection VALUES ($1, $2, 1.0, 2.0, true)", [sid, model])
+    dispatch("plot_points", {"dataset_id": str(ds.dataset_id)})
+    assert len(calls) == 2
+    con.execute("UPDATE projection SET x = 5.0 WHERE model_id = $1", [model])
+    dispatch("plot_points", {"dataset_id": str(ds.dataset_id)})
+    dispatch("plot_points", {"dataset_id": str(ds.dataset_id)})
+    assert len(calls) == 3
+
+
 def test_plot_colours_by_tag_label_and_metadata(fake_projection):
     ds = fake_projection
     token = dispatch("plot_points", {"dataset_id": str(ds.dataset_id)})[0]["token"]
@@ -246,5 +290,6 @@ def test_export_writes_the_chosen_scope(small_ds, tmp_path):
 
 def test_method_table_is_what_the_views_call():
     assert {"list_datasets", "count", "samples_page", "thumbnails", "image", "sample_detail",
-            "tag_samples", "select_ids", "facets", "plot_points", "plot_ids", "plot_indices",
+            "tag_samples", "select_ids", "facets", "plot_points", "plot_ids", "plot_select",
+            "plot_indices",
             "plot_colors", "export_formats", "export"} <= set(METHODS)

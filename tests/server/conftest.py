@@ -23,6 +23,7 @@ class StubBackend:
     files: dict[str, str] = field(default_factory=dict)
     version: int = 0
     calls: list[tuple[str, dict]] = field(default_factory=list)
+    datasets: list[dict] | None = None  # list_datasets answers when set (the page's boot list)
 
     def dispatch(self, method: str, params: dict[str, Any],
                  buffers: list[bytes] = ()) -> tuple[Any, list[bytes]]:
@@ -37,6 +38,8 @@ class StubBackend:
             raise DatasetNotFoundError("dataset 'x' is not in lightly_studio.db")
         if method == "crash":
             raise RuntimeError("secret internal detail")
+        if method == "list_datasets" and self.datasets is not None:
+            return {"datasets": self.datasets}, []
         if method == "big":
             return {"rows": [{"file_name": f"img_{i}.jpg", "width": 640} for i in range(2000)]}, []
         raise MethodNotFound(method)

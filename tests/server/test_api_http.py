@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import struct
+import uuid
 
 from lightly_studio.server import _transport
 
@@ -73,6 +74,26 @@ def test_the_page_loads_the_app_bundle(client):
     assert resp.status == 200
     assert b'src="static/app.js"' in resp.data
     assert "script-src 'self'" in resp.getheader("Content-Security-Policy")
+
+
+def test_the_page_carries_the_dataset_list_as_inert_escaped_json(client, backend):
+    evil = "</script><script>alert(1)</script> & <!--"
+    backend.datasets = [{"dataset_id": str(uuid.UUID(int=1)), "name": evil, "kind": "image",
+                         "count": 3}]
+    resp = client.request("GET", "/")
+    html = resp.data.decode()
+    assert resp.status == 200 and "<script>alert" not in html and "<!--" not in html
+    start = html.index('<script type="application/json" id="lightly-studio-boot">')
+    block = html[start:].split(">", 1)[1].split("</script>", 1)[0]
+    # After the bundle's tag (a module runs once the page is parsed, so it finds the block).
+    assert html.index('src="static/app.js"') < start
+    assert json.loads(block) == {"list_datasets": {"datasets": backend.datasets}}
+
+
+def test_the_page_renders_without_the_list_when_the_backend_cannot_list(client):
+    resp = client.request("GET", "/")  # the stub backend has no list_datasets by default
+    assert resp.status == 200 and b"lightly-studio-boot" not in resp.data
+    assert resp.data.rstrip().endswith(b"</html>")
 
 
 def test_binary_input_goes_in_as_frames(client):

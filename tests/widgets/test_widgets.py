@@ -88,6 +88,42 @@ def test_plot_selection_is_a_query_and_filters_a_linked_explorer(small_ds):
     assert ex.query.count() == 5
 
 
+def test_a_lasso_sends_indices_and_python_gets_the_ids(small_ds, monkeypatch):
+    """The view sends point indices as a Uint32 buffer; selected_ids is set (and observed)
+    in the kernel, without the ids travelling to the view."""
+    import sys
+    import types
+
+    import numpy as np
+    import polars as pl
+
+    def compute_projection(dataset, embedding_model_name=None, recompute=False):
+        frame = dataset.query().to_polars()
+        return frame.select(pl.col("sample_id").cast(pl.Utf8), pl.col("width").cast(pl.Float32).alias("x"),
+                            pl.col("height").cast(pl.Float32).alias("y"))
+
+    fake = types.ModuleType("lightly_studio.embed")
+    fake.compute_projection = compute_projection
+    monkeypatch.setitem(sys.modules, "lightly_studio.embed", fake)
+    plot = EmbeddingPlot(small_ds)
+    rec = Recorder(plot)
+    seen = []
+    plot.observe(lambda change: seen.append(len(change["new"])), names="selected_ids")
+    msg, bufs = rec.request("plot_points", {"dataset_id": plot.dataset_id})
+    token = msg["result"]["token"]
+    xy = np.frombuffer(bufs[0], dtype=np.float32).reshape(-1, 2)
+    wide = np.flatnonzero(xy[:, 0] >= 640).astype(np.uint32)
+    msg, _ = rec.request("plot_select", {"token": token}, id="2",
+                         buffers=[memoryview(wide.tobytes())])
+    assert msg["ok"] and msg["result"]["count"] == 2
+    assert sorted(s.file_name for s in plot.selection) == ["c.png", "e.jpg"]
+    assert sorted(plot.selected_ids) == sorted(str(small_ds.by_name[n].sample_id)
+                                               for n in ("c.png", "e.jpg"))
+    assert "selected_ids" not in plot.keys  # never synced to the view
+    rec.request("plot_select", {"token": token}, id="3", buffers=[b""])  # deselected
+    assert plot.selected_ids == [] and seen == [2, 0]
+
+
 def test_python_can_push_a_refresh_event(small_ds):
     ex = Explorer(small_ds)
     rec = Recorder(ex)

@@ -33,6 +33,18 @@ const PAGE_CSS = `
   }
 `;
 
+/** The dataset list the server appended to the page (lightly_studio/server/_page.py), so the
+ * first paint skips a round trip; null when absent (e.g. under Jupyter) or unreadable. */
+function bootListDatasets(): { datasets: DatasetRow[] } | null {
+  const el = document.getElementById("lightly-studio-boot");
+  try {
+    const boot = el ? JSON.parse(el.textContent ?? "") : null;
+    return Array.isArray(boot?.list_datasets?.datasets) ? boot.list_datasets : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Which dataset the URL asks for: #dataset=<id> (kept on reload and in shared links). */
 function datasetFromHash(): string | null {
   const m = /(?:^|[#&])dataset=([0-9a-fA-F-]{36})/.exec(location.hash);
@@ -69,8 +81,8 @@ export async function startApp(root: HTMLElement): Promise<void> {
     main.append(h("div", { class: `ls-app-message${error ? " ls-error" : ""}`, "data-testid": "ls-app-message" }, text));
   };
 
-  async function loadDatasets(): Promise<void> {
-    const { result } = await rpc.call<{ datasets: DatasetRow[] }>("list_datasets", {});
+  async function loadDatasets(preloaded: { datasets: DatasetRow[] } | null = null): Promise<void> {
+    const result = preloaded ?? (await rpc.call<{ datasets: DatasetRow[] }>("list_datasets", {})).result;
     datasets = result.datasets;
     picker.textContent = "";
     for (const d of datasets) {
@@ -118,7 +130,7 @@ export async function startApp(root: HTMLElement): Promise<void> {
   });
 
   try {
-    await loadDatasets();
+    await loadDatasets(bootListDatasets());
   } catch (e) {
     message(`Cannot load datasets: ${(e as Error).message}`, true);
     return;

@@ -1,6 +1,7 @@
 // Embedding plot: regl-scatterplot (WebGL) fed once with the Float32 coordinates from
-// `plot_points`; lasso/click selection is mapped to sample ids by the server (indices go
-// as a Uint32 buffer), colour by tag / label / metadata, hover shows the thumbnail.
+// `plot_points`; a lasso/click selection goes to the server as point indices (one Uint32
+// buffer) and comes back as a token naming the id set (`plot_select`), never as id strings;
+// colour by tag / label / metadata, hover shows the thumbnail.
 
 import createScatterplot from "regl-scatterplot";
 import { clear, h } from "../lib/dom";
@@ -12,8 +13,14 @@ export interface PlotOptions {
   datasetId: string;
   colorBy: string;
   tags: () => Promise<string[]>;
-  onSelection: (ids: string[]) => void;
+  /** ids: the token of the selected id set for a spec's "ids" (null: nothing selected). */
+  onSelection: (selection: PlotSelection) => void;
   onStatus?: (text: string) => void;
+}
+
+export interface PlotSelection {
+  ids: string | null;
+  count: number;
 }
 
 type Scatter = ReturnType<typeof createScatterplot>;
@@ -32,7 +39,10 @@ export class PlotView {
   private ys = new Float32Array(0);
   private cats = new Float32Array(0);
   private selectedIdx: number[] = [];
-  private selectedIds: string[] = [];
+  private selected: PlotSelection = { ids: null, count: 0 };
+  private selectSeq = 0;
+  private mode!: HTMLSelectElement;
+  private ready = false;
   private readonly resize: ResizeObserver;
   private hoverSeq = 0;
   private pointerDownHere = false;
@@ -57,7 +67,8 @@ export class PlotView {
     clear(this.bar);
     const mode = h("select", { "aria-label": "mouse mode", "data-testid": "ls-plot-mode" },
       h("option", { value: "lasso" }, "Lasso"), h("option", { value: "panZoom" }, "Pan / zoom"));
-    mode.addEventListener("change", () => this.scatter?.set({ mouseMode: mode.value as "lasso" | "panZoom" }));
+    this.mode = mode;
+    mode.addEventListener("change", () => { if (this.ready) this.scatter?.set({ mouseMode: mode.value as "lasso" | "panZoom" }); });
     const color = h("select", { "aria-label": "colour by", "data-testid": "ls-plot-color" },
       h("option", { value: "" }, "no colour"), h("option", { value: "label" }, "colour by label"));
     void this.o.tags().then((tags) => {
@@ -97,9 +108,15 @@ export class PlotView {
         this.ys[i] = maxY > minY ? (xy[2 * i + 1] - minY) * sy - 0.95 : 0;
       }
       this.cats = new Float32Array(n);
-      this.status.textContent = `${n.toLocaleString("en-US")} points`;
+      this.status.textContent = "Building the lasso index…"; // no "N points" before it is ready
       this.create();
+      // draw() resolves once regl-scatterplot has built its lasso's spatial index (from
+      // 1,000,000 points on in a worker, which takes seconds); a lasso before that selects
+      // nothing, so "N points" shows, and the lasso mode is switched on, only from then on.
       await this.draw();
+      this.ready = true;
+      this.scatter?.set({ mouseMode: this.mode.value as "lasso" | "panZoom" });
+      this.status.textContent = `${n.toLocaleString("en-US")} points`;
       if (this.o.colorBy) await this.setColorBy(this.o.colorBy);
     } catch (e) {
       this.status.textContent = `Plot unavailable: ${(e as Error).message}`;
@@ -116,7 +133,7 @@ export class PlotView {
       height: Math.max(100, height),
       pointSize: this.xs.length > 200_000 ? 2 : this.xs.length > 10_000 ? 3 : 5,
       pointSizeSelected: 2,
-      mouseMode: "lasso",
+      mouseMode: "panZoom", // "lasso" once the spatial index is built (see load())
       lassoOnLongPress: false,
       backgroundColor: isDark(dark) ? [0.05, 0.06, 0.07, 1] : [0.96, 0.97, 0.98, 1],
       pointColor: "#3b82f6",
@@ -163,17 +180,16 @@ export class PlotView {
 
   private async onSelect(points: number[]): Promise<void> {
     this.selectedIdx = points;
+    const seq = ++this.selectSeq;
     const t0 = performance.now();
-    if (!points.length) {
-      this.selectedIds = [];
-    } else {
-      const idx = Uint32Array.from(points);
-      const { result } = await this.o.rpc.call<{ sample_ids: string[] }>("plot_ids", { token: this.token }, { buffers: [idx.buffer] });
-      this.selectedIds = result.sample_ids;
-    }
+    const idx = Uint32Array.from(points);
+    // Sent even when empty: in a notebook the kernel clears plot.selected_ids on it.
+    const { result } = await this.o.rpc.call<PlotSelection>("plot_select", { token: this.token }, { buffers: [idx.buffer] });
+    if (seq !== this.selectSeq) return; // a newer lasso already went out
+    this.selected = result;
     this.lastSelectMs = performance.now() - t0;
-    this.status.textContent = `${this.xs.length.toLocaleString("en-US")} points · ${points.length.toLocaleString("en-US")} selected`;
-    this.o.onSelection(this.selectedIds);
+    this.status.textContent = `${this.xs.length.toLocaleString("en-US")} points · ${result.count.toLocaleString("en-US")} selected`;
+    this.o.onSelection(result);
   }
 
   /** Select the points of these ids (Python pushed a selection). */
@@ -190,9 +206,9 @@ export class PlotView {
   }
 
   private async tagSelection(tag: string): Promise<void> {
-    if (!tag.trim() || !this.selectedIds.length) return;
+    if (!tag.trim() || !this.selected.ids) return;
     const { result } = await this.o.rpc.call<{ changed: number }>("tag_samples", {
-      dataset_id: this.o.datasetId, sample_ids: this.selectedIds, tag: tag.trim() });
+      spec: { dataset_id: this.o.datasetId, ids: this.selected.ids }, tag: tag.trim() });
     this.o.onStatus?.(`Tagged ${result.changed} samples "${tag.trim()}"`);
     this.status.textContent = `Tagged ${result.changed} samples`;
   }
@@ -223,8 +239,8 @@ export class PlotView {
     if (width > 0 && height > 0) this.scatter.set({ width, height });
   }
 
-  get selection(): string[] {
-    return this.selectedIds;
+  get selection(): PlotSelection {
+    return this.selected;
   }
 
   dispose(): void {

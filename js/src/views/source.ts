@@ -30,6 +30,8 @@ export type Spec = Record<string, unknown>;
 
 export const PAGE_SIZE = 120;
 const THUMB_BATCH = 48;
+const THUMB_MIN_BATCH = 8;
+const THUMB_SLOTS = 2; // calls in flight: the server's thumbnail pool has two threads
 const THUMB_CACHE = 4000;
 
 export class SampleSource {
@@ -73,6 +75,9 @@ export class SampleSource {
     this.count = -1;
     this.error = null;
     this.emit();
+    // The first page does not need the count: ask for both at once, so first paint waits for
+    // the slower of the two rather than their sum.
+    this.loadPage(0);
     try {
       const { result } = await this.rpc.call<{ count: number }>("count", { spec });
       if (gen !== this.generation) return;
@@ -141,6 +146,11 @@ export class SampleSource {
     }
   }
 
+  /** Nothing is loading: no page, no thumbnail in flight or queued, and the count is known. */
+  get idle(): boolean {
+    return this.count >= 0 && this.loading.size === 0 && this.thumbInFlight === 0 && this.thumbQueue.size === 0;
+  }
+
   /** Object URL of a thumbnail; undefined while loading, "" when the file failed. */
   thumbnail(id: string): string | undefined {
     const url = this.thumbs.get(id);
@@ -173,9 +183,14 @@ export class SampleSource {
   }
 
   private flushThumbs(): void {
-    // Two batches in flight keep the kernel busy without queueing work for cells scrolled away.
-    while (this.thumbQueue.size && this.thumbInFlight < 2) {
-      const ids = [...this.thumbQueue].slice(0, THUMB_BATCH);
+    // Two calls in flight keep the kernel busy without queueing work for cells scrolled away.
+    while (this.thumbQueue.size && this.thumbInFlight < THUMB_SLOTS) {
+      // Split what is queued over the free slots: the server decodes each call on its own
+      // thread, so the first screen's ~40 thumbnails come back in two halves in parallel
+      // instead of one call decoding all of them in turn.
+      const free = THUMB_SLOTS - this.thumbInFlight;
+      const size = Math.min(THUMB_BATCH, Math.max(THUMB_MIN_BATCH, Math.ceil(this.thumbQueue.size / free)));
+      const ids = [...this.thumbQueue].slice(0, size);
       for (const id of ids) {
         this.thumbQueue.delete(id);
         this.thumbPending.add(id);

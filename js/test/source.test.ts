@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { SampleSource } from "../src/views/source";
+
+// A stand-in for RpcClient: records calls, answers when told to.
+function fakeRpc() {
+  const calls: { method: string; params: any; resolve: (v: any) => void }[] = [];
+  const rpc = {
+    call: (method: string, params: any) => new Promise((resolve) => calls.push({ method, params, resolve })),
+  };
+  return { rpc: rpc as any, calls };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+describe("sample source", () => {
+  it("asks for the count and the first page at once", async () => {
+    const f = fakeRpc();
+    const src = new SampleSource(f.rpc, "d");
+    void src.setSpec({ dataset_id: "d" });
+    expect(f.calls.map((c) => c.method).sort()).toEqual(["count", "samples_page"]);
+    expect(f.calls.find((c) => c.method === "samples_page")!.params).toMatchObject({ offset: 0, limit: 120 });
+    // The grid's ensure() once the count is in does not ask for page 0 again.
+    f.calls.find((c) => c.method === "count")!.resolve({ result: { count: 1000 }, buffers: [] });
+    await tick();
+    src.ensure(0, 40);
+    expect(f.calls.filter((c) => c.method === "samples_page")).toHaveLength(1);
+  });
+
+  it("splits the first screen's thumbnails over both slots", async () => {
+    const f = fakeRpc();
+    const src = new SampleSource(f.rpc, "d");
+    for (let i = 0; i < 42; i++) src.thumbnail(`id${i}`);
+    await tick();
+    const batches = f.calls.filter((c) => c.method === "thumbnails").map((c) => c.params.sample_ids.length);
+    expect(batches).toEqual([21, 21]);
+    expect(src.idle).toBe(false);
+  });
+
+  it("keeps big queues in batches of at most 48 and small ones whole", async () => {
+    const f = fakeRpc();
+    const src = new SampleSource(f.rpc, "d");
+    for (let i = 0; i < 200; i++) src.thumbnail(`id${i}`);
+    await tick();
+    expect(f.calls.map((c) => c.params.sample_ids.length)).toEqual([48, 48]);
+    const g = fakeRpc();
+    const small = new SampleSource(g.rpc, "d");
+    for (let i = 0; i < 5; i++) small.thumbnail(`id${i}`);
+    await tick();
+    expect(g.calls.map((c) => c.params.sample_ids.length)).toEqual([5]);
+  });
+});
