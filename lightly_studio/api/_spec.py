@@ -48,8 +48,14 @@ def register_query(query: DatasetQuery) -> str:
     return _registry.register("query", query)
 
 
-def register_ids(sample_ids: list[str]) -> str:
-    return _registry.register("ids", [str(i) for i in sample_ids])
+def register_ids(sample_ids) -> str:
+    """Token for a spec's ``"ids"``: the samples with these ids (a list or a polars Series).
+
+    The id set is kept as its compiled condition, so the grid's many requests over a large
+    lasso do not convert and check 468k ids each time."""
+    from lightly_studio.core.dataset_query.fields import SampleIdField
+
+    return _registry.register("ids", SampleIdField().is_in(sample_ids))
 
 
 def query_from_spec(spec: dict[str, Any]) -> DatasetQuery:
@@ -76,8 +82,7 @@ def query_from_spec(spec: dict[str, Any]) -> DatasetQuery:
     F = ImageSampleField
     terms = []
     if spec.get("ids"):
-        ids = _registry.lookup(spec["ids"], "ids")
-        terms.append(F.sample_id.is_in(ids))
+        terms.append(_registry.lookup(spec["ids"], "ids"))
     if spec.get("tags"):
         terms.append(OR(*[F.tags.contains(_text(t, "tag")) for t in spec["tags"]]))
     source = spec.get("annotation_source")

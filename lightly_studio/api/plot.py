@@ -20,7 +20,7 @@ import polars as pl
 
 from lightly_studio.api import _registry, _sql
 from lightly_studio.api._progress import report
-from lightly_studio.api._spec import dataset_of, query_from_spec
+from lightly_studio.api._spec import dataset_of, query_from_spec, register_ids
 from lightly_studio.errors import EmbeddingError, QueryError
 
 
@@ -65,7 +65,7 @@ def plot_points(params: dict) -> tuple[Any, list[bytes]]:
         # compute_projection may have stored coordinates (a first fit, new samples placed):
         # the fingerprint after it is the one later calls compare with.
         hit = {"fingerprint": _fingerprint(did), "ids": frame["sample_id"].to_numpy(),
-               "xy": xy.tobytes(), "token": None}
+               "id_series": frame["sample_id"], "xy": xy.tobytes(), "token": None}
         with _cache_lock:
             _cache.pop(key, None)
             while len(_cache) >= _CACHE_MAX:
@@ -75,7 +75,8 @@ def plot_points(params: dict) -> tuple[Any, list[bytes]]:
     try:
         _registry.lookup(token, "plot")
     except QueryError:  # new, or dropped from the registry by newer handles
-        token = hit["token"] = _registry.register("plot", {"dataset_id": did, "ids": hit["ids"]})
+        token = hit["token"] = _registry.register(
+            "plot", {"dataset_id": did, "ids": hit["ids"], "id_series": hit["id_series"]})
     return {"token": token, "count": len(hit["ids"])}, [hit["xy"]]
 
 
@@ -109,13 +110,12 @@ def plot_select(params: dict, buffers: list[bytes] | None = None) -> tuple[Any, 
     idx = _indices(params, buffers, len(plot["ids"]))
     if not idx.size:
         return {"ids": None, "count": 0}, []
-    ids = plot["ids"][idx].tolist()  # numpy gathers; one list of the existing str objects
-    return {"ids": _registry.register("ids", ids), "count": len(ids)}, []
+    return {"ids": register_ids(plot["id_series"].gather(idx)), "count": int(idx.size)}, []
 
 
 def selected_ids(token: str | None) -> list[str]:
     """The ids registered by ``plot_select`` (empty for no selection)."""
-    return [] if token is None else list(_registry.lookup(token, "ids"))
+    return [] if token is None else _registry.lookup(token, "ids").values.to_list()
 
 
 def plot_indices(params: dict) -> tuple[Any, list[bytes]]:

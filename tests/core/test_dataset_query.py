@@ -178,6 +178,19 @@ def test_samples_by_id(ds):
     assert names(ds.match(ImageSampleField.sample_id.is_in([first.sample_id, second.sample_id]))
                  ) == ["n0.png", "n3.png"]
     assert names(ds.match(ImageSampleField.sample_id == second.sample_id)) == ["n3.png"]
+    # A polars Series works too (a plot's lasso), and the same query runs in other threads.
+    import threading
+
+    by_series = ds.match(ImageSampleField.sample_id.is_in(
+        pl.Series([str(first.sample_id), str(second.sample_id)])))
+    seen: list = []
+    worker = threading.Thread(target=lambda: seen.append(names(by_series)))
+    worker.start()
+    worker.join()
+    assert seen == [["n0.png", "n3.png"]] and names(by_series) == ["n0.png", "n3.png"]
+    with pytest.raises(QueryError, match="'n0.png' is not one"):
+        ImageSampleField.sample_id.is_in(["n0.png"])
+    assert ds.match(ImageSampleField.file_name.is_in(["n1.png", "it's", "n9.png"])).count() == 2
 
 
 def test_consumers(ds):

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import polars as pl
+
 from lightly_studio.core.dataset_query.expressions import (
     Comparison,
+    FrameCondition,
     MatchExpression,
     RawCondition,
     RowCondition,
@@ -110,8 +113,17 @@ class StringField(ColumnMixin, Field):
 
     def is_in(self, values: list[str]) -> MatchExpression:
         values = [check_value(v, "str", self.name) for v in values]
-        # A semi-join: list_contains(list, column) would scan the whole list for every sample.
-        return RawCondition(f"s.{self.column} IN (SELECT unnest({{p0}}::VARCHAR[]))", values)
+        return FrameCondition(self.column, pl.DataFrame({"v": values}, schema={"v": pl.Utf8}),
+                              "VARCHAR")
+
+
+def _check_uuids(ids: pl.Series) -> None:
+    bad = ids.filter(~ids.str.contains(_UUID_RE) | ids.is_null())
+    if len(bad):
+        raise QueryError(f"sample_id.is_in() expects sample ids; {bad[0]!r} is not one.")
+
+
+_UUID_RE = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
 
 
 class SampleIdField(Field):
@@ -120,8 +132,13 @@ class SampleIdField(Field):
     name = "sample_id"
 
     def is_in(self, sample_ids) -> MatchExpression:
-        ids = [str(i) for i in sample_ids]
-        return RawCondition("s.sample_id IN (SELECT unnest({p0}::UUID[]))", ids)
+        """Samples whose id is in ``sample_ids`` (ids, strings, or a polars Series of them)."""
+        if isinstance(sample_ids, pl.Series):
+            ids = sample_ids.cast(pl.Utf8)
+        else:
+            ids = pl.Series([str(i) for i in sample_ids], dtype=pl.Utf8)
+        _check_uuids(ids)
+        return FrameCondition("sample_id", ids.alias("sample_id").to_frame(), "UUID")
 
     def __eq__(self, sample_id: Any) -> MatchExpression:  # type: ignore[override]
         return RawCondition("s.sample_id = {p0}::UUID", str(sample_id))
