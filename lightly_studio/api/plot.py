@@ -23,7 +23,6 @@ from lightly_studio.api._progress import report
 from lightly_studio.api._spec import dataset_of, query_from_spec, register_ids
 from lightly_studio.errors import EmbeddingError, QueryError
 
-
 _CACHE_MAX = 4  # plots kept (each ~100 MB of id strings at 1,000,000 points)
 _cache: dict[tuple, dict] = {}
 _cache_lock = threading.Lock()

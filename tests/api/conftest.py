@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 
@@ -49,3 +52,17 @@ def small_ds(db, tmp_path):
     by_name["d.jpg"].metadata["speed"] = 3.0
     ds.by_name = by_name  # test convenience
     return ds
+
+
+@pytest.fixture
+def fake_projection(small_ds, monkeypatch):
+    """A projection without embedding models: x = width, y = height."""
+    def compute_projection(dataset, embedding_model_name=None, recompute=False):
+        frame = dataset.query().to_polars()
+        return frame.select(pl.col("sample_id").cast(pl.Utf8), pl.col("width").cast(pl.Float32).alias("x"),
+                            pl.col("height").cast(pl.Float32).alias("y"))
+
+    fake = types.ModuleType("lightly_studio.embed")
+    fake.compute_projection = compute_projection
+    monkeypatch.setitem(sys.modules, "lightly_studio.embed", fake)
+    return small_ds

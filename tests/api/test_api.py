@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import io
 import sys
-import types
 
 import numpy as np
-import polars as pl
 import pytest
 from PIL import Image
 
@@ -183,19 +181,6 @@ def test_facets_count_within_the_filter_and_overall(small_ds):
     f2, _ = dispatch("facets", {"spec": spec(small_ds, labels=["person"])})
     assert {r["name"]: r["count"] for r in f2["labels"]} == {"car": 2, "person": 1}
 
-
-@pytest.fixture
-def fake_projection(small_ds, monkeypatch):
-    """A projection without embedding models: x = width, y = height."""
-    def compute_projection(dataset, embedding_model_name=None, recompute=False):
-        frame = dataset.query().to_polars()
-        return frame.select(pl.col("sample_id").cast(pl.Utf8), pl.col("width").cast(pl.Float32).alias("x"),
-                            pl.col("height").cast(pl.Float32).alias("y"))
-
-    fake = types.ModuleType("lightly_studio.embed")
-    fake.compute_projection = compute_projection
-    monkeypatch.setitem(sys.modules, "lightly_studio.embed", fake)
-    return small_ds
 
 
 def test_plot_points_are_float32_pairs_and_indices_map_to_ids(fake_projection):

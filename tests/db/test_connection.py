@@ -90,8 +90,9 @@ def test_a_file_held_by_another_process_gives_a_clear_error(tmp_path):
 
 def test_a_version_1_file_keeps_its_tags_and_order_when_migrated(tmp_path):
     """Schema 2 moved tags from the sample_tag link table onto the sample row."""
-    import duckdb
     from importlib import resources
+
+    import duckdb
 
     path = tmp_path / "v1.db"
     v1 = (resources.files("lightly_studio.db") / "migrations" / "0001_initial.sql").read_text()

@@ -88,23 +88,12 @@ def test_plot_selection_is_a_query_and_filters_a_linked_explorer(small_ds):
     assert ex.query.count() == 5
 
 
-def test_a_lasso_sends_indices_and_python_gets_the_ids(small_ds, monkeypatch):
+def test_a_lasso_sends_indices_and_python_gets_the_ids(fake_projection):
     """The view sends point indices as a Uint32 buffer; selected_ids is set (and observed)
     in the kernel, without the ids travelling to the view."""
-    import sys
-    import types
-
     import numpy as np
-    import polars as pl
 
-    def compute_projection(dataset, embedding_model_name=None, recompute=False):
-        frame = dataset.query().to_polars()
-        return frame.select(pl.col("sample_id").cast(pl.Utf8), pl.col("width").cast(pl.Float32).alias("x"),
-                            pl.col("height").cast(pl.Float32).alias("y"))
-
-    fake = types.ModuleType("lightly_studio.embed")
-    fake.compute_projection = compute_projection
-    monkeypatch.setitem(sys.modules, "lightly_studio.embed", fake)
+    small_ds = fake_projection
     plot = EmbeddingPlot(small_ds)
     rec = Recorder(plot)
     seen = []
