@@ -4,9 +4,19 @@ bare forward pass on pre-decoded tensors, plus text-query latency and peak memor
     .venv/bin/python benchmarks/bench_embed.py                      # default arch, random weights
     .venv/bin/python benchmarks/bench_embed.py --compare            # ViT-B-32 vs MobileCLIP2-S0
     .venv/bin/python benchmarks/bench_embed.py --images /path/to/jpgs --device cuda
+    .venv/bin/python benchmarks/bench_embed.py --precision int8      # the opt-in int8 path
+    .venv/bin/python benchmarks/bench_embed.py --quality /work/shared/dataset_examples
 
-Random weights cost exactly what trained ones cost, so no download is needed. Without
---images, 640x480 JPEGs (COCO's typical size) are generated once into a temp folder.
+--quality embeds the images of a folder with fp32 and with --precision (default int8) from
+the same weights and prints the cosine similarity of the two vectors of each image and how
+far the nearest-neighbour lists agree. ``--outliers F``
+first multiplies the LayerNorm scale of a few channels by F in every block, a stand-in for
+the outlier features of trained CLIP models that random weights lack.
+
+Random weights cost exactly what trained ones cost, so no download is needed; they are saved
+once as a .safetensors checkpoint in a temp folder and loaded from there, so that loading
+(and its memory) goes the way it goes for downloaded weights. Without --images, 640x480
+JPEGs (COCO's typical size) are generated once into a temp folder.
 """
 
 from __future__ import annotations
@@ -44,10 +54,37 @@ def make_jpegs(n: int) -> list[str]:
     return paths
 
 
-def list_images(folder: str, n: int) -> list[str]:
+def list_images(folder: str, n: int | None = None) -> list[str]:
+    """The images under ``folder``; repeated or cut to ``n`` when given."""
     exts = {".jpg", ".jpeg", ".png"}
     files = sorted(str(p) for p in Path(folder).rglob("*") if p.suffix.lower() in exts)
-    return (files * (n // max(1, len(files)) + 1))[:n]
+    return files if n is None else (files * (n // max(1, len(files)) + 1))[:n]
+
+
+def as_checkpoint(spec: str) -> str:
+    """``open_clip:<arch>:random`` -> the same random weights as a checkpoint file spec."""
+    from lightly_studio.embed._spec import parse_spec
+
+    parsed = parse_spec(spec)
+    if parsed.kind != "random":
+        return spec
+    path = Path(tempfile.gettempdir()) / f"ls_bench_{parsed.arch}_random.safetensors"
+    if not path.exists():
+        import subprocess
+
+        # In a child process, so that building the model does not count in this one's memory.
+        # As built for `random` (seed 0), before any inference-time rewrites of the model.
+        code = ("import sys, warnings, torch, open_clip; warnings.simplefilter('ignore'); "
+                "from safetensors.torch import save_file; torch.manual_seed(0); "
+                "m = open_clip.create_model(sys.argv[1], pretrained=None); "
+                "save_file({k: v.contiguous() for k, v in m.state_dict().items()}, sys.argv[2])")
+        subprocess.run([sys.executable, "-c", code, parsed.arch, str(path) + ".tmp"], check=True)
+        os.replace(str(path) + ".tmp", path)
+    return f"open_clip:{parsed.arch}:{path}"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def bench(spec: str, paths: list[str], batch: int, device: str | None, workers: int | None,
@@ -85,6 +122,7 @@ def bench(spec: str, paths: list[str], batch: int, device: str | None, workers: 
                                                 num_workers=workers, progress=False))
     sync()
     pipeline = count / (time.perf_counter() - t)
+    images_rss = peak_rss_mb()
 
     model.embed_texts(["warm up"])
     times = []
@@ -93,11 +131,66 @@ def bench(spec: str, paths: list[str], batch: int, device: str | None, workers: 
         model.embed_texts([f"a photo of a red car number {i}"])
         times.append((time.perf_counter() - t) * 1000)
     return {
-        "spec": spec, "device": model.device, "dtype": str(model.dtype).replace("torch.", ""),
+        "spec": spec, "device": model.device, "dtype": model.precision,
         "threads": torch.get_num_threads(), "load_s": load_s, "bare_img_s": bare,
         "pipeline_img_s": pipeline, "ratio": pipeline / bare, "text_ms_p50": statistics.median(times),
-        "images": count,
+        "images": count, "images_rss_mb": images_rss,
     }
+
+
+def quality(spec: str, paths: list[str], batch: int, outliers: float, fast: str | None) -> None:
+    import copy
+
+    import torch
+
+    from lightly_studio.embed._open_clip import PRECISION_ENV, load_model
+    from lightly_studio.embed._pipeline import embed_paths
+    from lightly_studio.embed._quantise import quantise_image_tower
+
+    fast = fast or "int8"
+    os.environ[PRECISION_ENV] = "fp32"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = load_model(spec, device="cpu")
+    del os.environ[PRECISION_ENV]
+    if outliers != 1.0:
+        rng = np.random.default_rng(0)
+        with torch.no_grad():
+            for mod in ref.model.visual.modules():
+                if isinstance(mod, torch.nn.LayerNorm):
+                    channels = torch.from_numpy(rng.choice(mod.weight.numel(), 4, replace=False))
+                    mod.weight[channels] *= outliers
+    test = copy.copy(ref)
+    test.model = copy.deepcopy(ref.model)
+    if fast == "int8":
+        assert quantise_image_tower(test.model), "no int8 image tower on this machine"
+    else:
+        test.model.to(dtype={"bf16": torch.bfloat16, "fp16": torch.float16}.get(fast, torch.float32))
+        test.dtype = next(test.model.parameters()).dtype
+
+    def embed(model) -> np.ndarray:
+        out = np.zeros((len(paths), ref.dim), np.float32)
+        for pos, vec in embed_paths(model, paths, batch_size=batch, progress=False):
+            out[pos] = vec
+        return out
+
+    a, b = embed(ref), embed(test)
+    cos = (a * b).sum(axis=1)
+    k = min(10, len(paths) - 1)
+
+    def neighbours(x: np.ndarray) -> np.ndarray:
+        s = x @ x.T
+        np.fill_diagonal(s, -np.inf)
+        return np.argsort(-s, axis=1)[:, :k]
+
+    na, nb = neighbours(a), neighbours(b)
+    overlap = np.mean([len(set(r) & set(t)) / k for r, t in zip(na, nb, strict=True)])
+    top1 = np.mean(na[:, 0] == nb[:, 0])
+    spread = (a @ a.T)[~np.eye(len(a), dtype=bool)].mean()
+    print(f"{spec} fp32 vs {fast}, {len(paths)} images (mean cosine between images {spread:.3f}), "
+          f"LayerNorm outlier factor {outliers:g}: "
+          f"cosine min {cos.min():.5f} mean {cos.mean():.5f}; nearest neighbour same "
+          f"{100 * top1:.1f} %, top-{k} overlap {100 * overlap:.1f} %")
 
 
 def main() -> None:
@@ -109,31 +202,46 @@ def main() -> None:
     ap.add_argument("--compare", action="store_true",
                     help="benchmark ViT-B-32 and MobileCLIP2-S0 (random weights)")
     ap.add_argument("--images", help="folder of images (default: generated 640x480 JPEGs)")
-    ap.add_argument("-n", type=int, default=256, help="images through the pipeline")
+    ap.add_argument("-n", type=int, help="images through the pipeline (default 256; with "
+                    "--quality: every image of the folder)")
     ap.add_argument("--batch", type=int, default=None)
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--device", default=None)
     ap.add_argument("--seconds", type=float, default=10.0, help="duration of the bare forward run")
+    ap.add_argument("--precision", choices=["fp32", "int8", "bf16", "fp16"],
+                    help="override the automatic choice (sets LIGHTLY_STUDIO_EMBEDDING_PRECISION)")
+    ap.add_argument("--random-init", action="store_true",
+                    help="build random weights in process instead of loading them from a file")
+    ap.add_argument("--quality", metavar="DIR", help="compare fp32 and the fast path on these images")
+    ap.add_argument("--outliers", type=float, default=1.0, help="see --quality")
     args = ap.parse_args()
+    if args.precision:
+        os.environ["LIGHTLY_STUDIO_EMBEDDING_PRECISION"] = args.precision
 
     from lightly_studio.embed._open_clip import cpu_has_bf16, pick_device
     from lightly_studio.embed._pipeline import default_batch_size
 
     device = pick_device(args.device)
     batch = args.batch or default_batch_size(device)
-    paths = list_images(args.images, args.n) if args.images else make_jpegs(args.n)
+    if args.quality:
+        quality(args.model, list_images(args.quality, args.n), batch,
+                args.outliers, args.precision)
+        return
+    n = args.n or 256
+    paths = list_images(args.images, n) if args.images else make_jpegs(n)
     specs = (["open_clip:ViT-B-32:random", "open_clip:MobileCLIP2-S0:random"]
              if args.compare else [args.model])
     print(f"cpus={os.cpu_count()} load_avg={os.getloadavg()[0]:.1f} cpu_bf16={cpu_has_bf16()} "
           f"device={device} batch={batch} images={len(paths)}", flush=True)
     for spec in specs:
-        r = bench(spec, paths, batch, args.device, args.workers, args.seconds)
-        print(f"{r['spec']:<36} {r['device']}/{r['dtype']} threads={r['threads']} "
+        r = bench(spec if args.random_init else as_checkpoint(spec), paths, batch, args.device, args.workers, args.seconds)
+        print(f"{r['spec'].rsplit(':', 1)[0] + ':…':<24} {r['device']}/{r['dtype']} threads={r['threads']} "
               f"load={r['load_s']:.1f}s  bare forward {r['bare_img_s']:.1f} img/s  "
               f"pipeline {r['pipeline_img_s']:.1f} img/s ({100 * r['ratio']:.0f}% of bare)  "
               f"text query p50 {r['text_ms_p50']:.0f} ms", flush=True)
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS {rss_mb:.0f} MB  load_avg_after={os.getloadavg()[0]:.1f}")
+        print(f"peak RSS while embedding images {r['images_rss_mb']:.0f} MB", flush=True)
+    print(f"peak RSS {peak_rss_mb():.0f} MB (after text queries too)  "
+          f"load_avg_after={os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_search.py search        # 1,000,000 x 512 top-k p50
     .venv/bin/python benchmarks/bench_search.py search --db   # ... through DuckDB + similarity_scores
+    .venv/bin/python benchmarks/bench_search.py search --dtypes  # ... and with 16-bit storage
     .venv/bin/python benchmarks/bench_search.py typicality    # 100k, with accuracy vs exact
     .venv/bin/python benchmarks/bench_search.py projection --points 10000 100000
 
@@ -42,7 +43,38 @@ def load() -> str:
     return f"load_avg={os.getloadavg()[0]:.1f}"
 
 
-def bench_search(n: int, k: int, repeats: int, use_db: bool) -> None:
+def bench_scan_dtypes(x: np.ndarray, queries: np.ndarray, k: int) -> None:
+    """The scan with the matrix stored in 16-bit floats (torch's matrix-vector product; the
+    float32 row is the shipped path, max_scores): half the bytes to read, but scores rounded.
+    How fast, and how far the top-k moves."""
+    import torch
+
+    from lightly_studio.embed._vectors import max_scores
+
+    xt = torch.from_numpy(x)
+    for dtype in (torch.float32, torch.bfloat16, torch.float16):
+        m = xt.to(dtype) if dtype != torch.float32 else None
+        times, errors, overlaps = [], [], []
+        for q in queries[:7]:
+            exact = torch.from_numpy(max_scores(x, q[None]))
+            t = time.perf_counter()
+            if m is None:
+                scores = torch.from_numpy(max_scores(x, q[None]))
+            else:
+                scores = (m @ torch.from_numpy(q).to(dtype)).float()
+            times.append((time.perf_counter() - t) * 1000)
+            errors.append(float((scores - exact).abs().max()))
+            top = set(torch.topk(scores, k).indices.tolist())
+            overlaps.append(len(top & set(torch.topk(exact, k).indices.tolist())) / k)
+        size = x.nbytes if m is None else m.element_size() * m.numel()
+        print(f"  scan as {str(dtype).replace('torch.', ''):<8}: p50 {statistics.median(times):.0f} ms, "
+              f"max score error {max(errors):.4f}, top-{k} overlap with float32 "
+              f"{100 * min(overlaps):.0f} % (worst query); {size / 2**30:.1f} GiB ({load()})",
+              flush=True)
+        del m
+
+
+def bench_search(n: int, k: int, repeats: int, use_db: bool, compare_dtypes: bool = False) -> None:
     from lightly_studio.embed._vectors import max_scores, top_k
 
     t = time.perf_counter()
@@ -57,6 +89,8 @@ def bench_search(n: int, k: int, repeats: int, use_db: bool) -> None:
     print(f"in-memory cosine top-{k} over {n} x 512: p50 {statistics.median(times):.0f} ms, "
           f"min {min(times):.0f} ms ({load()})", flush=True)
     assert len(order) == k
+    if compare_dtypes:
+        bench_scan_dtypes(x, queries, k)
     if use_db:
         bench_search_db(x, k, repeats)
 
@@ -144,6 +178,8 @@ def main() -> None:
     s.add_argument("-k", type=int, default=100)
     s.add_argument("--repeats", type=int, default=20)
     s.add_argument("--db", action="store_true", help="also through DuckDB and similarity_scores")
+    s.add_argument("--dtypes", action="store_true",
+                   help="also time the scan with the matrix in bfloat16 / float16")
     t = sub.add_parser("typicality")
     t.add_argument("-n", type=int, default=100_000)
     t.add_argument("-k", type=int, default=20)
@@ -154,7 +190,7 @@ def main() -> None:
     args = ap.parse_args()
     print(f"cpus={os.cpu_count()} {load()}", flush=True)
     if args.what == "search":
-        bench_search(args.n, args.k, args.repeats, args.db)
+        bench_search(args.n, args.k, args.repeats, args.db, args.dtypes)
     elif args.what == "typicality":
         bench_typicality(args.n, args.k, args.check, args.noise)
     else:

@@ -184,80 +184,37 @@ def compute_frame_embeddings(dataset: VideoDataset, sample_ids: Sequence | None 
     once and returns 0, like image datasets.
     """
     # lightly_studio.embed.compute_embeddings embeds kind='image' rows by reading their files;
-    # frames need the video decoded, so this mirrors it with the embed package's model
-    # resolution and vector store (same model name and spec, so search and plots see one model).
-    from lightly_studio.db import get_connection, transaction
-    from lightly_studio.embed import _store
-    from lightly_studio.embed._api import _model_for_compute, load_or_warn
-    from lightly_studio.embed._vectors import as_float32_matrix, l2_normalise
-    from lightly_studio.errors import EmbeddingError
+    # frames need the video decoded, so embed_decoded_images gets them from iter_frame_samples
+    # (same model resolution and vector store, so search and plots see one model).
+    from lightly_studio.db import get_connection
+    from lightly_studio.embed import embed_decoded_images
     from lightly_studio.ingest.video import iter_frame_samples
 
-    model, name, spec = _model_for_compute(embedding_model)
-    con = get_connection()
-    existing = _store.find_model(con, dataset.dataset_id, name)
     sql = ("SELECT CAST(s.sample_id AS VARCHAR) AS sample_id, s.file_path_abs, s.timestamp_s "
            "FROM sample s WHERE s.dataset_id = $1 AND s.kind = 'frame'")
     params: list[Any] = [str(dataset.dataset_id)]
-    if existing is not None:
-        params.append(existing.model_id)
-        sql += (f" AND NOT EXISTS (SELECT 1 FROM embedding e WHERE e.sample_id = s.sample_id "
-                f"AND e.model_id = ${len(params)})")
     if sample_ids is not None:
         params.append([str(i) for i in sample_ids])
         sql += f" AND s.sample_id IN (SELECT unnest(${len(params)}::UUID[]))"
-    todo = query_frame(sql + " ORDER BY s.file_path_abs, s.frame_number", params, con=con)
-    if todo.is_empty():
+    frames = query_frame(sql + " ORDER BY s.file_path_abs, s.frame_number", params,
+                         con=get_connection())
+    if frames.is_empty():
         return 0
-    model = load_or_warn(model, spec)
-    if model is None:
-        return 0
-
-    fast = hasattr(model, "forward_uint8") and hasattr(model, "prepare")
-    # Decode at about twice the model's input size: swscale downsizes while converting.
-    input_side = max(getattr(model, "image_size", (224, 224)))
-    row = existing
-    stored = 0
+    paths = dict(zip(frames["sample_id"], frames["file_path_abs"], strict=True))
     unreadable: list[str] = []
-    ids: list[str] = []
-    items: list = []
 
-    def flush() -> None:
-        nonlocal row, stored
-        if not items:
-            return
-        if fast:
-            vectors = model.forward_uint8(np.stack(items))
-        else:
-            vectors = l2_normalise(as_float32_matrix(model.embed_images(items)))
-        with transaction() as tx:
-            if row is None:
-                row = _store.ensure_model(tx, dataset.dataset_id, name, spec, vectors.shape[1])
-            elif vectors.shape[1] != row.dim:
-                raise EmbeddingError(
-                    f"Model {name!r} returned {vectors.shape[1]}-d vectors; this dataset "
-                    f"stores {row.dim}-d vectors under that name.")
-            _store.insert_vectors(tx, row.model_id, list(ids), vectors)
-        stored += len(ids)
-        ids.clear()
-        items.clear()
-
-    from tqdm.auto import tqdm
-
-    paths = dict(zip(todo["sample_id"], todo["file_path_abs"], strict=True))
-    with tqdm(total=todo.height, unit="frame", desc="Embedding frames",
-              disable=not progress or todo.height < 200) as bar:
-        for sample_id, image in iter_frame_samples(todo, max_size=2 * input_side,
+    def read_frames(todo: list[str], side: int):
+        # Decode at about twice the model's input size: swscale downsizes while converting.
+        wanted = frames.filter(pl.col("sample_id").is_in(todo))
+        for sample_id, image in iter_frame_samples(wanted, max_size=2 * side,
                                                    cache_thumbnails=True):
-            bar.update(1)
             if image is None:
                 unreadable.append(paths[sample_id])
-                continue
-            ids.append(sample_id)
-            items.append(model.prepare(image) if fast else image)
-            if len(ids) >= FRAME_BATCH:
-                flush()
-        flush()
+            yield sample_id, image
+
+    stored = embed_decoded_images(dataset, frames["sample_id"], read_frames, embedding_model,
+                                  batch_size=FRAME_BATCH,
+                                  progress=progress and frames.height >= 200)
     if unreadable:
         files = sorted(set(unreadable))
         warnings.warn(f"{len(unreadable)} frame(s) of {len(files)} video(s) could not be "

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import uuid
 import warnings
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -138,7 +139,6 @@ def compute_embeddings(
     When the weights cannot be obtained (offline), warns once and returns 0.
     Returns the number of vectors stored.
     """
-    from lightly_studio.db import transaction
     from lightly_studio.embed._pipeline import Failures, embed_paths
 
     model, name, spec = _model_for_compute(embedding_model)
@@ -158,19 +158,103 @@ def compute_embeddings(
     for positions, vectors in embed_paths(model, paths, batch_size=batch_size,
                                           num_workers=num_workers, progress=progress,
                                           failures=failures):
-        with transaction() as tx:
-            if row is None:
-                row = _store.ensure_model(tx, dataset.dataset_id, name, spec, vectors.shape[1])
-            elif vectors.shape[1] != row.dim:
-                raise EmbeddingError(
-                    f"Model {name!r} returned {vectors.shape[1]}-d vectors; this dataset stores "
-                    f"{row.dim}-d vectors under that name."
-                )
-            _store.insert_vectors(tx, row.model_id, ids.take(positions), vectors)
+        row = _store_batch(dataset, row, name, spec, ids.take(positions), vectors)
         stored += len(positions)
     if failures.paths:
         warnings.warn(failures.summary(), UnreadableImagesWarning, stacklevel=2)
     return stored
+
+
+def embed_decoded_images(
+    dataset: Dataset,
+    sample_ids: Any,
+    read_images: Callable[[list[str], int], Iterable[tuple[str, Any]]],
+    embedding_model: Any = None,
+    *,
+    batch_size: int = 64,
+    progress: bool = True,
+) -> int:
+    """Embed samples whose pixels the caller decodes (video frames, …) and store the vectors
+    as ``compute_embeddings`` does: same model names, one commit per batch (resumable).
+
+    ``sample_ids``: the samples to cover; those with a vector of the model already are
+    skipped. ``read_images(todo_ids, side)`` is called once with the rest and the model's
+    input side in pixels (decoding to about that size is enough); it yields
+    ``(sample_id, image)`` with a PIL image, a uint8 ``[h, w, 3]`` RGB array, or None for an
+    image that could not be read (it gets no vector). ``embedding_model`` as in
+    ``compute_embeddings``. Returns the number of vectors stored; without weights (offline)
+    warns once and returns 0.
+    """
+    from PIL import Image
+    from tqdm.auto import tqdm
+
+    model, name, spec = _model_for_compute(embedding_model)
+    con = _con()
+    row = _store.find_model(con, dataset.dataset_id, name)
+    todo = [str(getattr(s, "sample_id", s)) for s in sample_ids]
+    if row is not None and todo:
+        done = _embedded_ids(con, row.model_id, todo)
+        todo = [i for i in todo if i not in done]
+    if not todo:
+        return 0
+    model = load_or_warn(model, spec)
+    if model is None:
+        return 0
+    fast = hasattr(model, "forward_uint8") and hasattr(model, "prepare")
+    side = max(getattr(model, "image_size", (224, 224)))
+    ids: list[str] = []
+    items: list = []
+    stored = 0
+    with tqdm(total=len(todo), unit="img", desc="Embedding", disable=not progress) as bar:
+        for sample_id, image in read_images(todo, side):
+            bar.update(1)
+            if image is None:
+                continue
+            if isinstance(image, np.ndarray):
+                image = Image.fromarray(image)
+            ids.append(str(sample_id))
+            items.append(model.prepare(image) if fast else image)
+            if len(ids) < batch_size:
+                continue
+            row = _store_batch(dataset, row, name, spec, ids, _forward(model, items, fast))
+            stored += len(ids)
+            ids, items = [], []
+        if ids:
+            row = _store_batch(dataset, row, name, spec, ids, _forward(model, items, fast))
+            stored += len(ids)
+    return stored
+
+
+def _forward(model: Any, items: list, fast: bool) -> np.ndarray:
+    if fast:  # uint8 arrays at the model's input size
+        return model.forward_uint8(np.stack(items))
+    return l2_normalise(as_float32_matrix(model.embed_images(items)))
+
+
+def _store_batch(dataset: Dataset, row: _store.ModelRow | None, name: str, spec: str,
+                 ids: Any, vectors: np.ndarray) -> _store.ModelRow:
+    """Insert one batch in its own transaction; creates the model row on the first."""
+    from lightly_studio.db import transaction
+
+    with transaction() as tx:
+        if row is None:
+            row = _store.ensure_model(tx, dataset.dataset_id, name, spec, vectors.shape[1])
+        elif vectors.shape[1] != row.dim:
+            raise EmbeddingError(
+                f"Model {name!r} returned {vectors.shape[1]}-d vectors; this dataset stores "
+                f"{row.dim}-d vectors under that name."
+            )
+        _store.insert_vectors(tx, row.model_id, ids, vectors)
+    return row
+
+
+def _embedded_ids(con, model_id: str, ids: list[str]) -> set[str]:
+    rows = con.execute(
+        """SELECT CAST(sample_id AS VARCHAR) FROM embedding
+           WHERE model_id = $1 AND sample_id IN (SELECT unnest($2::UUID[]))""",
+        [model_id, ids],
+    ).fetchall()
+    return {r[0] for r in rows}
 
 
 def _missing_samples(con, dataset: Dataset, model: _store.ModelRow | None, sample_ids: Any) -> pl.DataFrame:

@@ -302,3 +302,42 @@ def test_top_k_of_a_broad_query_whose_best_samples_rank_low_overall(db):
     expected = worst[np.argsort(-truth[worst])[:5]]
     assert frame["sample_id"].to_list() == ids.gather(expected).to_list()
     np.testing.assert_allclose(frame["similarity"], truth[expected], atol=1e-5)
+
+
+class MeanColour:
+    name = "mean-colour-test"
+
+    def embed_images(self, images):
+        return np.stack([np.asarray(im.convert("RGB"), dtype=np.float32).mean(axis=(0, 1)) + 1.0
+                         for im in images])
+
+
+def test_embed_decoded_images_stores_given_pixels_and_skips_embedded_samples(db, tmp_path):
+    ds, ids = make_dataset(tmp_path / "imgs", 4)
+    colours = {str(ids[0]): (200, 10, 10), str(ids[1]): (10, 200, 10), str(ids[2]): (10, 10, 200)}
+    asked: list[list[str]] = []
+
+    def read(todo, side):
+        asked.append(list(todo))
+        for sample_id in todo:
+            rgb = colours.get(sample_id)
+            if rgb is None:
+                yield sample_id, None  # unreadable: no vector
+            elif sample_id == str(ids[0]):
+                yield sample_id, np.full((side, side, 3), rgb, dtype=np.uint8)  # an array
+            else:
+                yield sample_id, Image.new("RGB", (8, 8), rgb)  # or a PIL image
+
+    model = MeanColour()
+    assert embed.embed_decoded_images(ds, ids[:2], read, model, batch_size=1,
+                                      progress=False) == 2
+    assert embed.embed_decoded_images(ds, ids, read, model, progress=False) == 1
+
+    assert asked == [[str(i) for i in ids[:2]], [str(ids[2]), str(ids[3])]]
+    got_ids, vectors = embed.get_embeddings(ds, model_name="mean-colour-test")
+    by_id = {str(i): v for i, v in zip(got_ids, vectors, strict=True)}
+    assert set(by_id) == set(colours)
+    for sample_id, rgb in colours.items():
+        expected = np.array(rgb, dtype=np.float32) + 1.0
+        np.testing.assert_allclose(by_id[sample_id], expected / np.linalg.norm(expected), atol=1e-6)
+    unregister_embedding_model("mean-colour-test")
