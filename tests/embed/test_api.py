@@ -184,6 +184,16 @@ def test_projection_is_cached_and_new_samples_are_placed_by_their_neighbours(db,
 
     monkeypatch.setattr(_projection, "project", no_refit)
     assert ds.compute_projection().sort("sample_id").equals(first.sort("sample_id"))
+    # Nothing new and nothing gone: the stored points are the answer, no vector is read
+    # (at 1,000,000 x 512 that is 2 GB).
+    from lightly_studio.embed import _store
+
+    def no_vectors(*args, **kwargs):
+        raise AssertionError("the vectors must not be loaded")
+
+    with monkeypatch.context() as m:
+        m.setattr(_store, "load_matrix", no_vectors)
+        assert ds.compute_projection().sort("sample_id").equals(first.sort("sample_id"))
 
     # Sample 6 is a twin of sample 2: it lands on its twin. Both are placed, not fitted.
     embed.add_embeddings(ds, "m", ids[6:], np.stack([vectors[2], vectors[6]]))
