@@ -48,4 +48,36 @@ describe("sample source", () => {
     await tick();
     expect(g.calls.map((c) => c.params.sample_ids.length)).toEqual([5]);
   });
+
+  it("asks for the first screen's thumbnails with the first page and keeps them", async () => {
+    const f = fakeRpc();
+    const src = new SampleSource(f.rpc, "d");
+    src.firstScreen = () => 3;
+    void src.setSpec({ dataset_id: "d" });
+    const page = f.calls.find((c) => c.method === "samples_page")!;
+    expect(page.params).toMatchObject({ offset: 0, limit: 120, thumbnails: 3 });
+    const rows = ["a", "b", "c", "d"].map((id) => ({ sample_id: id, file_name: `${id}.jpg`, tags: [], annotations: [], captions: [] }));
+    const jpeg = new Uint8Array([0xff, 0xd8, 0xff]);
+    page.resolve({
+      result: { offset: 0, rows, thumbnail_errors: [null, "b.jpg: unreadable", null], mime: "image/jpeg" },
+      buffers: [jpeg, new Uint8Array(0), jpeg],
+    });
+    await tick();
+    expect(src.thumbnail("a")).toMatch(/^blob:/);
+    expect(src.thumbnail("b")).toBe("");
+    expect(src.thumbnailError("b")).toBe("b.jpg: unreadable");
+    expect(src.thumbnail("c")).toMatch(/^blob:/);
+    expect(src.firstThumbnailsAt).not.toBeNull();
+    // Only the row beyond the first screen needs a thumbnails call.
+    expect(src.thumbnail("d")).toBeUndefined();
+    await tick();
+    const asked = f.calls.filter((c) => c.method === "thumbnails").map((c) => c.params.sample_ids);
+    expect(asked).toEqual([["d"]]);
+  });
+
+  it("sends no thumbnails parameter while the grid has no size", () => {
+    const f = fakeRpc();
+    void new SampleSource(f.rpc, "d").setSpec({ dataset_id: "d" });
+    expect(f.calls.find((c) => c.method === "samples_page")!.params).not.toHaveProperty("thumbnails");
+  });
 });

@@ -103,26 +103,13 @@ def sample_rows(con, dataset_id, ids: list[str]) -> pl.DataFrame:
 
 
 def datasets(con) -> pl.DataFrame:
+    # Count per (dataset, kind) first, then join the few groups to the datasets: joining every
+    # sample row to its dataset before counting takes ~3x longer at 1,000,000 samples (35 vs
+    # 13 ms), and the page waits for this list.
     return _frame(con, """
+        WITH n AS (SELECT dataset_id, kind, count(*) AS count FROM sample GROUP BY ALL)
         SELECT CAST(d.dataset_id AS VARCHAR) AS dataset_id, d.name, d.kind,
-               count(s.sample_id) AS count
-        FROM dataset d LEFT JOIN sample s ON s.dataset_id = d.dataset_id
-             AND s.kind = CASE WHEN d.kind = 'video' THEN 'video' ELSE 'image' END
-        GROUP BY d.dataset_id, d.name, d.kind, d.created_at ORDER BY d.created_at, d.name""", [])
-
-
-def page_rows(con, ids: list[str]) -> pl.DataFrame:
-    """The grid's columns and tag names of samples, in the order of ``ids``."""
-    if not ids:
-        return pl.DataFrame(schema={"sample_id": pl.Utf8, "file_name": pl.Utf8, "width": pl.Int32,
-                                    "height": pl.Int32, "kind": pl.Utf8,
-                                    "tags": pl.List(pl.Utf8)})
-    return _frame(con, """
-        WITH ids AS (SELECT unnest($1::UUID[]) AS sample_id,
-                            generate_subscripts($1::UUID[], 1) AS position)
-        SELECT CAST(s.sample_id AS VARCHAR) AS sample_id, s.file_name, s.width, s.height, s.kind,
-               coalesce((SELECT list(t.name ORDER BY t.name) FROM tag t
-                         WHERE list_contains(s.tag_numbers, t.tag_number)), [])
-                   AS tags
-        FROM ids JOIN sample s ON s.sample_id = ids.sample_id
-        ORDER BY ids.position""", [ids])
+               coalesce(n.count, 0) AS count
+        FROM dataset d LEFT JOIN n ON n.dataset_id = d.dataset_id
+             AND n.kind = CASE WHEN d.kind = 'video' THEN 'video' ELSE 'image' END
+        ORDER BY d.created_at, d.name""", [])

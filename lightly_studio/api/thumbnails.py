@@ -11,7 +11,8 @@ import hashlib
 import io
 import os
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 THUMBNAIL_SIZE = 256
@@ -107,23 +108,45 @@ def thumbnail_for(path: str, kind: str = "image", size: int = THUMBNAIL_SIZE,
 def thumbnails_for(items: list[tuple], size: int = THUMBNAIL_SIZE
                    ) -> tuple[list[bytes], list[str | None]]:
     """Thumbnails for (path, kind[, timestamp_s]) items in order; a failed one is b"" with
-    its error text."""
-    global _pool
+    its error text. An item already being made for another call (e.g. the page's prefetch of
+    the first screen, see ``prefetch``) is waited for, not made twice."""
     folder = cache_dir()
+    results = [f.result() for f in [_submit(item, size, folder) for item in items]]
+    return [r[0] for r in results], [r[1] for r in results]
 
-    def one(item: tuple) -> tuple[bytes, str | None]:
-        try:
-            timestamp = item[2] if len(item) > 2 else None
-            return thumbnail_for(item[0], item[1], size, folder, timestamp), None
-        except Exception as exc:  # noqa: BLE001 - one broken file must not fail the page
-            return b"", f"{item[0]}: {type(exc).__name__}: {exc}"
 
-    if len(items) <= 2:
-        results = [one(i) for i in items]
-    else:
+_inflight: dict[tuple, Future] = {}
+_inflight_lock = threading.Lock()
+
+
+def _submit(item: tuple, size: int, folder: Path) -> Future:
+    """The future of one item's (bytes, error), shared with any call making it right now."""
+    global _pool
+    key = (*item, size, folder)
+    with _inflight_lock:
+        future = _inflight.get(key)
+        if future is not None:
+            return future
         if _pool is None:
             # PIL releases the GIL while decoding, so threads scale with cores.
             _pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2),
                                        thread_name_prefix="ls-thumbs")
-        results = list(_pool.map(one, items))
-    return [r[0] for r in results], [r[1] for r in results]
+        future = _pool.submit(_one, item, size, folder)
+        _inflight[key] = future
+    # Outside the lock: a future already done runs the callback right here.
+    future.add_done_callback(lambda f: _forget(key, f))
+    return future
+
+
+def _forget(key: tuple, future: Future) -> None:
+    with _inflight_lock:
+        if _inflight.get(key) is future:
+            del _inflight[key]
+
+
+def _one(item: tuple, size: int, folder: Path) -> tuple[bytes, str | None]:
+    try:
+        timestamp = item[2] if len(item) > 2 else None
+        return thumbnail_for(item[0], item[1], size, folder, timestamp), None
+    except Exception as exc:  # noqa: BLE001 - one broken file must not fail the page
+        return b"", f"{item[0]}: {type(exc).__name__}: {exc}"

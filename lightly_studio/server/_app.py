@@ -141,7 +141,22 @@ class PageHandler(_Base):
             boot = {"list_datasets": result}
         except Exception:  # the page asks again over the API, which reports the error
             log.debug("list_datasets for the page failed", exc_info=True)
+        datasets = (boot or {}).get("list_datasets", {}).get("datasets") or []
+        if datasets:
+            # The page opens the first dataset unless its URL names another (a #fragment the
+            # server never sees): start on that one's first thumbnails now, while the browser
+            # fetches and runs the bundle; cold, they are most of the time to first paint.
+            # Not awaited: the page does not wait for them, the grid's first call will.
+            done = self.pools.heavy.submit(self.config.backend.prefetch_thumbnails,
+                                           str(datasets[0]["dataset_id"]))
+            done.add_done_callback(_log_prefetch_failure)
         self.finish(_page.render_tail(boot))
+
+
+def _log_prefetch_failure(done) -> None:
+    if not done.cancelled() and done.exception() is not None:
+        # Only a head start: the grid's own calls report any real problem.
+        log.debug("thumbnail prefetch failed", exc_info=done.exception())
 
 
 class StaticHandler(tornado.web.StaticFileHandler):

@@ -122,6 +122,68 @@ def test_an_unreadable_file_gives_an_empty_buffer_and_an_error(small_ds):
     assert "b.jpg" in result["errors"][0]
 
 
+def test_a_page_can_bring_the_thumbnails_of_its_first_rows(small_ds):
+    sample = small_ds.by_name["b.jpg"]
+    with open(sample.file_path_abs, "wb") as f:
+        f.write(b"not an image")
+    page, buffers = dispatch("samples_page", {"spec": spec(small_ds), "offset": 0, "limit": 4,
+                                              "thumbnails": 3})
+    assert [r["file_name"] for r in page["rows"]] == ["a.jpg", "b.jpg", "c.png", "d.jpg"]
+    assert len(buffers) == 3 and page["mime"] == "image/jpeg"
+    assert Image.open(io.BytesIO(buffers[0])).size == (256, 192)  # a.jpg, 400x300
+    assert buffers[1] == b"" and "b.jpg" in page["thumbnail_errors"][1]  # unreadable
+    assert page["thumbnail_errors"][0] is None and page["thumbnail_errors"][2] is None
+    assert Image.open(io.BytesIO(buffers[2])).size == (256, 192)  # c.png, 640x480
+    # Without the parameter a page has no buffers, as before.
+    assert dispatch("samples_page", {"spec": spec(small_ds), "offset": 0, "limit": 4})[1] == []
+
+
+def test_prefetch_caches_the_first_thumbnails_of_the_default_order(small_ds, db):
+    from lightly_studio.api.samples import prefetch_thumbnails
+
+    assert prefetch_thumbnails(str(small_ds.dataset_id), count=2) == 2
+    cached = list((db.parent / ".lightly_studio_cache" / "thumbnails").rglob("*.jpg"))
+    assert len(cached) == 2
+    # They are a.jpg's and b.jpg's: asking for those makes no new file, c.png's does.
+    first = [str(small_ds.by_name[n].sample_id) for n in ("a.jpg", "b.jpg")]
+    dispatch("thumbnails", {"dataset_id": str(small_ds.dataset_id), "sample_ids": first})
+    assert len(list(cached[0].parents[1].rglob("*.jpg"))) == 2
+    dispatch("thumbnails", {"dataset_id": str(small_ds.dataset_id),
+                            "sample_ids": [str(small_ds.by_name["c.png"].sample_id)]})
+    assert len(list(cached[0].parents[1].rglob("*.jpg"))) == 3
+
+
+def test_concurrent_calls_for_one_thumbnail_make_it_once(small_ds, monkeypatch):
+    import threading
+
+    from lightly_studio.api import thumbnails as th
+
+    started, release, made = threading.Event(), threading.Event(), []
+    real = th.render_thumbnail
+
+    def slow_render(data, size=th.THUMBNAIL_SIZE):
+        made.append(1)
+        started.set()
+        release.wait(10)
+        return real(data, size)
+
+    monkeypatch.setattr(th, "render_thumbnail", slow_render)
+    item = (small_ds.by_name["d.jpg"].file_path_abs, "image", None)
+    results = []
+    first = threading.Thread(target=lambda: results.append(th.thumbnails_for([item])))
+    first.start()
+    assert started.wait(10)
+    second = threading.Thread(target=lambda: results.append(th.thumbnails_for([item])))
+    second.start()
+    second.join(0.2)
+    assert second.is_alive()  # waits for the first call's thumbnail instead of making one
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert len(made) == 1
+    assert results[0] == results[1] and results[0][0][0].startswith(b"\xff\xd8")
+
+
 def test_thumbnails_reject_ids_of_other_datasets(small_ds):
     with pytest.raises(QueryError, match="not in dataset 'small'"):
         dispatch("thumbnails", {"dataset_id": str(small_ds.dataset_id),

@@ -55,6 +55,9 @@ class StubBackend:
     def data_version(self) -> Any:
         return self.version
 
+    def prefetch_thumbnails(self, dataset_id: str) -> None:
+        self.calls.append(("prefetch_thumbnails", {"dataset_id": dataset_id}))
+
 
 @dataclass
 class Client:

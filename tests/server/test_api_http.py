@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import struct
+import time
 import uuid
 
 from lightly_studio.server import _transport
@@ -88,6 +89,26 @@ def test_the_page_carries_the_dataset_list_as_inert_escaped_json(client, backend
     # After the bundle's tag (a module runs once the page is parsed, so it finds the block).
     assert html.index('src="static/app.js"') < start
     assert json.loads(block) == {"list_datasets": {"datasets": backend.datasets}}
+
+
+def test_serving_the_page_starts_the_first_datasets_thumbnails(client, backend):
+    first, second = str(uuid.UUID(int=1)), str(uuid.UUID(int=2))
+    backend.datasets = [{"dataset_id": d, "name": d, "kind": "image", "count": 1}
+                        for d in (first, second)]
+    assert client.request("GET", "/").status == 200
+    # Fire and forget on the server's media threads: wait for it to have run.
+    deadline = time.monotonic() + 5
+    while ("prefetch_thumbnails", {"dataset_id": first}) not in backend.calls:
+        assert time.monotonic() < deadline, backend.calls
+        time.sleep(0.01)
+    assert ("prefetch_thumbnails", {"dataset_id": second}) not in backend.calls
+
+
+def test_no_prefetch_without_datasets(client, backend):
+    backend.datasets = []
+    assert client.request("GET", "/").status == 200
+    time.sleep(0.1)
+    assert not [c for c in backend.calls if c[0] == "prefetch_thumbnails"]
 
 
 def test_the_page_renders_without_the_list_when_the_backend_cannot_list(client):

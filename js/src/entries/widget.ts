@@ -4,7 +4,8 @@
 
 import { RpcClient } from "../transport/rpc";
 import { modelChannel, type ModelLike } from "../transport/model";
-import { mountExplorer, mountPlot, type ReadyInfo } from "../views/explorer";
+import { mountExplorer, type ReadyInfo } from "../views/explorer";
+import { mountPlot } from "../views/plot";
 import { injectStyles } from "../views/styles";
 import { h } from "../lib/dom";
 

@@ -1,16 +1,19 @@
 // The explorer: filters | grid (| plot), a toolbar, the sample detail and the export dialog,
 // all bound to one model (anywidget's in a notebook, the app's shim on the full page).
+//
+// The plot (regl: two thirds of the bundle) and the annotator are imported when first opened:
+// the full-page app's build splits them into chunks of their own, so the grid's first paint
+// does not download and parse them. The widget build inlines them (anywidget loads one file).
 
 import { h } from "../lib/dom";
 import type { ModelLike } from "../transport/model";
 import type { RpcClient } from "../transport/rpc";
-import { openAnnotator } from "./annotator/embed";
 import { DetailView } from "./detail";
 import { openExportDialog } from "./export";
 import { OperatorsView } from "./operators";
 import { FiltersView } from "./filters";
 import { GridView, type GridOverlays } from "./grid";
-import { PlotView } from "./plot";
+import type { PlotView } from "./plot";
 import { SampleSource, type Spec } from "./source";
 import { injectStyles } from "./styles";
 
@@ -52,6 +55,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     },
   });
   grid.setSelected(model.get("selected") ?? []);
+  source.firstScreen = () => grid.firstScreenCells();
 
   const filters = new FiltersView(rpc, spec, (next) => applySpec(withDataset(next), true), () => info.has_embeddings);
 
@@ -154,28 +158,33 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   const body = h("div", { class: "ls-body" }, filters.el, grid.el);
   let plot: PlotView | null = null;
   let plotPanel: HTMLElement | null = null;
+  let disposed = false;
   const setPlot = (show: boolean) => {
+    plotToggle.classList.toggle("ls-primary", show);
     if (show && !plot) {
-      plot = new PlotView({
-        rpc, datasetId, colorBy: model.get("color_by") ?? "",
-        tags: async () => (await rpc.call<{ tags: { name: string }[] }>("facets", { spec: { dataset_id: datasetId } })).result.tags.map((t) => t.name),
-        // The plot registered the selection server-side; the grid filters by its token.
-        onSelection: (sel) => {
-          if (!sel.ids) { const next = { ...spec }; delete next.ids; applySpec(next, true); return; }
-          applySpec({ ...spec, ids: sel.ids }, true);
-          filters.setSpec(spec);
-        },
-        onStatus: (t) => { flash(t); source.refreshRows(); void filters.refresh(); },
-      });
-      plotPanel = h("div", { class: "ls-side-plot" }, plot.el);
-      body.append(plotPanel);
-      void plot.load();
+      void import("./plot").then(({ PlotView }) => {
+        // Hidden again, or opened by an earlier click, while the module loaded.
+        if (disposed || plot || !model.get("show_plot")) return;
+        plot = new PlotView({
+          rpc, datasetId, colorBy: model.get("color_by") ?? "",
+          tags: async () => (await rpc.call<{ tags: { name: string }[] }>("facets", { spec: { dataset_id: datasetId } })).result.tags.map((t) => t.name),
+          // The plot registered the selection server-side; the grid filters by its token.
+          onSelection: (sel) => {
+            if (!sel.ids) { const next = { ...spec }; delete next.ids; applySpec(next, true); return; }
+            applySpec({ ...spec, ids: sel.ids }, true);
+            filters.setSpec(spec);
+          },
+          onStatus: (t) => { flash(t); source.refreshRows(); void filters.refresh(); },
+        });
+        plotPanel = h("div", { class: "ls-side-plot" }, plot.el);
+        body.append(plotPanel);
+        void plot.load();
+      }).catch((e) => flash(`Cannot load the plot: ${(e as Error).message}`, true));
     } else if (!show && plot) {
       plot.dispose();
       plotPanel?.remove();
       plot = null;
     }
-    plotToggle.classList.toggle("ls-primary", show);
   };
   plotToggle.addEventListener("click", () => {
     const next = !model.get("show_plot");
@@ -204,10 +213,13 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
         onTagsChanged: () => { source.refreshRows(); void filters.refresh(); },
         onFindSimilar: info.has_embeddings ? (id) => { closeDetail(); applySpec({ ...spec, similar_to: id }, true); filters.setSpec(spec); } : undefined,
         onEdit: (sampleId) => {
-          openAnnotator(root, rpc, {
-            datasetId, spec, sampleId,
-            onClose: () => { source.refreshRows(); void filters.refresh(); openDetail(detailIndex, sampleId); },
-          });
+          void import("./annotator/embed").then(({ openAnnotator }) => {
+            if (disposed) return;
+            openAnnotator(root, rpc, {
+              datasetId, spec, sampleId,
+              onClose: () => { source.refreshRows(); void filters.refresh(); openDetail(detailIndex, sampleId); },
+            });
+          }).catch((e) => flash(`Cannot load the annotator: ${(e as Error).message}`, true));
         },
         position: () => `Sample ${(detailIndex + 1).toLocaleString("en-US")} of ${Math.max(0, source.count).toLocaleString("en-US")}`,
       });
@@ -245,8 +257,10 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
 
   void source.setSpec(spec);
   // The facets aggregate the whole dataset (~0.6 s of both cores at 1,000,000 samples): ask
-  // for them once the first screen (rows and thumbnails) has loaded, so they do not compete
-  // with first paint. The timeout covers a grid that never settles (e.g. a broken server).
+  // for them once the first screen (rows and thumbnails) has loaded and its images are
+  // decoded, so they do not compete with first paint (started as soon as the thumbnails
+  // arrived, they delayed their decoding by ~0.4 s, measured). The timeout covers a grid that
+  // never settles (e.g. a broken server).
   let facetsStarted = false;
   const startFacets = () => {
     if (facetsStarted) return;
@@ -257,7 +271,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   };
   const offFirstPaint = source.onChange(() => {
     const painted = source.firstThumbnailsAt !== null || source.count === 0 || source.error !== null;
-    if (painted && source.idle) startFacets();
+    if (painted && source.idle) void grid.imagesShown().then(startFacets);
   });
   const facetsTimer = setTimeout(startFacets, 2000);
   renderSelected();
@@ -266,6 +280,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   (root as any).__lsSource = source;
 
   return () => {
+    disposed = true;
     model.off("change:spec", onSpec);
     model.off("change:selected", onSelected);
     model.off("change:cell_size", onCell);
@@ -278,33 +293,6 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     plot?.dispose();
     detail?.dispose();
     source.dispose();
-    root.remove();
-  };
-}
-
-export function mountPlot(el: HTMLElement, model: ModelLike, rpc: RpcClient, info: ReadyInfo): () => void {
-  injectStyles(el);
-  const plot = new PlotView({
-    rpc, datasetId: info.dataset_id, colorBy: model.get("color_by") ?? "",
-    tags: async () => (await rpc.call<{ tags: { name: string }[] }>("facets", { spec: { dataset_id: info.dataset_id } })).result.tags.map((t) => t.name),
-    // plot.selected_ids is set in the kernel by the widget's plot_select handler.
-    onSelection: () => undefined,
-  });
-  const root = h("div", { class: "ls-root", "data-testid": "ls-plot-root", style: `height:${model.get("height") ?? 480}px` }, plot.el);
-  el.append(root);
-  (root as any).__lsPlot = plot;
-  const onColor = () => void plot.setColorBy(model.get("color_by") ?? "");
-  const onHighlight = () => {
-    const spec = model.get("highlight_spec");
-    void plot.highlightSpec(spec && Object.keys(spec).length ? spec : null);
-  };
-  model.on("change:color_by", onColor);
-  model.on("change:highlight_spec", onHighlight);
-  void plot.load().then(onHighlight);
-  return () => {
-    model.off("change:color_by", onColor);
-    model.off("change:highlight_spec", onHighlight);
-    plot.dispose();
     root.remove();
   };
 }

@@ -6,7 +6,10 @@
 import createScatterplot from "regl-scatterplot";
 import { clear, h } from "../lib/dom";
 import { paletteHex } from "../lib/colors";
+import type { ModelLike } from "../transport/model";
 import type { RpcClient } from "../transport/rpc";
+import type { ReadyInfo } from "./explorer";
+import { injectStyles } from "./styles";
 
 export interface PlotOptions {
   rpc: RpcClient;
@@ -255,4 +258,32 @@ function isDark(color: string): boolean {
   if (!m || m.length < 3) return window.matchMedia?.("(prefers-color-scheme: dark)").matches ?? false;
   const [r, g, b] = m.map(Number);
   return 0.299 * r + 0.587 * g + 0.114 * b < 128;
+}
+
+/** The EmbeddingPlot widget: the plot on its own, bound to the widget's model. */
+export function mountPlot(el: HTMLElement, model: ModelLike, rpc: RpcClient, info: ReadyInfo): () => void {
+  injectStyles(el);
+  const plot = new PlotView({
+    rpc, datasetId: info.dataset_id, colorBy: model.get("color_by") ?? "",
+    tags: async () => (await rpc.call<{ tags: { name: string }[] }>("facets", { spec: { dataset_id: info.dataset_id } })).result.tags.map((t) => t.name),
+    // plot.selected_ids is set in the kernel by the widget's plot_select handler.
+    onSelection: () => undefined,
+  });
+  const root = h("div", { class: "ls-root", "data-testid": "ls-plot-root", style: `height:${model.get("height") ?? 480}px` }, plot.el);
+  el.append(root);
+  (root as any).__lsPlot = plot;
+  const onColor = () => void plot.setColorBy(model.get("color_by") ?? "");
+  const onHighlight = () => {
+    const spec = model.get("highlight_spec");
+    void plot.highlightSpec(spec && Object.keys(spec).length ? spec : null);
+  };
+  model.on("change:color_by", onColor);
+  model.on("change:highlight_spec", onHighlight);
+  void plot.load().then(onHighlight);
+  return () => {
+    model.off("change:color_by", onColor);
+    model.off("change:highlight_spec", onHighlight);
+    plot.dispose();
+    root.remove();
+  };
 }

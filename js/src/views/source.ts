@@ -28,6 +28,13 @@ export interface Row {
 
 export type Spec = Record<string, unknown>;
 
+interface PageReply {
+  rows: Row[];
+  /** With `thumbnails: n`: one entry per thumbnail sent, buffers[i] being rows[i]'s. */
+  thumbnail_errors?: (string | null)[];
+  mime?: string;
+}
+
 export const PAGE_SIZE = 120;
 const THUMB_BATCH = 48;
 const THUMB_MIN_BATCH = 8;
@@ -49,6 +56,10 @@ export class SampleSource {
   private thumbInFlight = 0;
   private readonly listeners = new Set<() => void>();
   firstThumbnailsAt: number | null = null;
+  /** How many cells the grid shows at the top (the explorer hands in the grid's answer): the
+   * first page of a new query brings their thumbnails along, so the first screen takes one
+   * call instead of a page and then thumbnail calls. */
+  firstScreen: () => number = () => 0;
 
   constructor(private readonly rpc: RpcClient, readonly datasetId: string) {}
 
@@ -77,7 +88,7 @@ export class SampleSource {
     this.emit();
     // The first page does not need the count: ask for both at once, so first paint waits for
     // the slower of the two rather than their sum.
-    this.loadPage(0);
+    this.loadPage(0, this.firstScreen());
     try {
       const { result } = await this.rpc.call<{ count: number }>("count", { spec });
       if (gen !== this.generation) return;
@@ -124,17 +135,22 @@ export class SampleSource {
     }
   }
 
-  private async loadPage(page: number): Promise<void> {
+  private async loadPage(page: number, thumbnails = 0): Promise<void> {
     const ctl = new AbortController();
     this.loading.set(page, ctl);
     const gen = this.generation;
     try {
-      const { result } = await this.rpc.call<{ rows: Row[] }>(
+      const { result, buffers } = await this.rpc.call<PageReply>(
         "samples_page",
-        { spec: this.spec, offset: page * PAGE_SIZE, limit: PAGE_SIZE },
+        { spec: this.spec, offset: page * PAGE_SIZE, limit: PAGE_SIZE, ...(thumbnails > 0 ? { thumbnails } : {}) },
         { signal: ctl.signal },
       );
       if (gen !== this.generation) return;
+      // Thumbnails first, so the grid's paint of these rows finds them and asks for no more.
+      if (result.thumbnail_errors) {
+        const ids = result.rows.slice(0, result.thumbnail_errors.length).map((r) => r.sample_id);
+        this.storeThumbs(ids, result.thumbnail_errors, buffers, result.mime ?? "image/jpeg");
+      }
       this.pages.set(page, result.rows);
       this.emit();
     } catch (e) {
@@ -201,20 +217,7 @@ export class SampleSource {
           dataset_id: this.datasetId,
           sample_ids: ids,
         })
-        .then(({ result, buffers }) => {
-          result.sample_ids.forEach((id, i) => {
-            const buf = buffers[i];
-            const err = result.errors[i];
-            if (err || !buf || buf.byteLength === 0) {
-              this.thumbs.set(id, "");
-              this.thumbErrors.set(id, err ?? "empty thumbnail");
-            } else {
-              this.thumbs.set(id, URL.createObjectURL(new Blob([buf as BlobPart], { type: result.mime })));
-            }
-          });
-          if (this.firstThumbnailsAt === null) this.firstThumbnailsAt = performance.now();
-          this.evictThumbs();
-        })
+        .then(({ result, buffers }) => this.storeThumbs(result.sample_ids, result.errors, buffers, result.mime))
         .catch((e: Error) => {
           for (const id of ids) {
             this.thumbs.set(id, "");
@@ -228,6 +231,23 @@ export class SampleSource {
           this.flushThumbs();
         });
     }
+  }
+
+  /** Keep thumbnails as object URLs (buffers[i] is ids[i]'s; failed ones as ""). */
+  private storeThumbs(ids: string[], errors: (string | null)[], buffers: Uint8Array[], mime: string): void {
+    ids.forEach((id, i) => {
+      const buf = buffers[i];
+      const err = errors[i];
+      if (this.thumbs.get(id)) return; // cells may show this URL: keep it
+      if (err || !buf || buf.byteLength === 0) {
+        this.thumbs.set(id, "");
+        this.thumbErrors.set(id, err ?? "empty thumbnail");
+      } else {
+        this.thumbs.set(id, URL.createObjectURL(new Blob([buf as BlobPart], { type: mime })));
+      }
+    });
+    if (this.firstThumbnailsAt === null && ids.length) this.firstThumbnailsAt = performance.now();
+    this.evictThumbs();
   }
 
   private evictThumbs(): void {
