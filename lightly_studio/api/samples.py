@@ -76,7 +76,7 @@ def samples_page(params: dict) -> tuple[Any, list[bytes]]:
             captions[sid].append(text)
     has_similarity = "similarity" in frame.columns
     rows = []
-    for sid, r in zip(ids, frame.iter_rows(named=True)):
+    for sid, r in zip(ids, frame.iter_rows(named=True), strict=True):
         row = {"sample_id": sid, "file_name": r["file_name"], "width": r["width"],
                "height": r["height"], "kind": r["kind"], "tags": list(r["tags"] or []),
                "annotations": by_sample[sid], "captions": captions[sid]}
