@@ -8,7 +8,7 @@
 //   the first paint downloads and parses only the grid. The page loads them from its own
 //   origin by relative URL, which the CSP's script-src 'self' allows.
 import * as esbuild from "esbuild";
-import { readdirSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -37,6 +37,7 @@ const builds = [
 ];
 
 function removeOldChunks() {
+  if (!existsSync(outdir)) return; // a fresh clone: nothing built yet
   for (const f of readdirSync(outdir)) if (/^app\..+\.js$/.test(f)) rmSync(join(outdir, f));
 }
 
