@@ -29,6 +29,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--use-gl=swiftshader", "--enable-unsafe-swiftshader"]
 IMG_W, IMG_H = 320, 240  # "synthetic small images"
+PROFILE_LASSO = False  # --profile-lasso
 REAL_FILES = 400  # files that exist: the first page(s) the grid and the thumbnail run ask for
 
 
@@ -267,6 +268,21 @@ def _lasso(page, box: dict, frac: tuple[float, float, float, float]) -> dict:
             "up_to_select_ms": [r["start"] - got["up"] for r in got["rpc"]], "wall_s": wall}
 
 
+def _top_self_time(profile: dict, top: int = 6) -> str:
+    """The functions with the most self time in a CDP CPU profile, as one line."""
+    nodes = {node["id"]: node for node in profile["nodes"]}
+    deltas = profile.get("timeDeltas") or []
+    spent: dict[str, float] = {}
+    for node_id, delta in zip(profile.get("samples") or [], deltas, strict=False):
+        frame = nodes[node_id]["callFrame"]
+        name = frame["functionName"] or "(anonymous)"
+        where = frame.get("url", "").rsplit("/", 1)[-1]
+        key = f"{name} [{where}:{frame.get('lineNumber', 0) + 1}]" if where else name
+        spent[key] = spent.get(key, 0.0) + delta / 1000
+    ranked = sorted(spent.items(), key=lambda kv: -kv[1])[:top]
+    return "; ".join(f"{name} {ms:.0f} ms" for name, ms in ranked)
+
+
 def million(n: int, first_paint_runs: int = 0) -> None:
     """The 1M figures; with ``first_paint_runs``, only that many repeated first paints."""
     import os
@@ -352,7 +368,16 @@ def _browser(tmp_path: Path) -> None:
             for name, frac in (("small lasso", (0.44, 0.29, 0.56, 0.39)),
                                ("large lasso", (0.2, 0.2, 0.8, 0.8))):
                 try:
+                    if PROFILE_LASSO:
+                        cdp = ctx.new_cdp_session(page)
+                        cdp.send("Profiler.enable")
+                        cdp.send("Profiler.setSamplingInterval", {"interval": 200})
+                        cdp.send("Profiler.start")
                     r = _lasso(page, box, frac)
+                    if PROFILE_LASSO:
+                        profile = cdp.send("Profiler.stop")["profile"]
+                        print(f"  {name}, page main thread by self time: "
+                              f"{_top_self_time(profile)}")
                 except Exception as exc:  # noqa: BLE001 - report what the page shows instead
                     status = page.locator("[data-testid=ls-plot-status]").inner_text()
                     print(f"  {name}: no selection within 20 s ({type(exc).__name__}); "
@@ -384,10 +409,15 @@ def main() -> None:
     parser.add_argument("--million", action="store_true",
                         help="also measure first thumbnails, plot and lasso at 1M samples")
     parser.add_argument("--samples", type=int, default=1_000_000, help="size for --million")
+    parser.add_argument("--profile-lasso", action="store_true",
+                        help="with --million: CPU-profile the page during each lasso and "
+                             "print where its main thread spent the time")
     parser.add_argument("--first-paint", type=int, default=0, metavar="N",
                         help="with --million: only time first paint, N times (median), "
                              "each on a fresh server and a cold thumbnail cache")
     args = parser.parse_args()
+    global PROFILE_LASSO
+    PROFILE_LASSO = args.profile_lasso
     if not args.first_paint:
         coco()
     if args.million:
