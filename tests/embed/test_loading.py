@@ -85,8 +85,6 @@ def test_precision_is_fp32_on_cpus_without_bf16_unless_asked(monkeypatch):
 def test_int8_image_tower_is_close_to_fp32_and_text_stays_exact(reference, monkeypatch):
     from lightly_studio.embed._quantise import int8_engine
 
-    if int8_engine() is None:
-        pytest.skip("no x86 int8 kernels in this torch build")
     x, images, texts = reference
     monkeypatch.setenv(PRECISION_ENV, "int8")
     unload_models()
@@ -94,6 +92,9 @@ def test_int8_image_tower_is_close_to_fp32_and_text_stays_exact(reference, monke
         warnings.simplefilter("ignore")
         model = load_model(RANDOM_SPEC)
     try:
+        if int8_engine() is None:  # a torch without x86 int8 kernels (an ARM build, say)
+            assert model.precision == "fp32"  # falls back: correct, only slower
+            return
         assert model.precision == "int8"
         from torch.ao.nn.quantized.dynamic import Linear as Int8Linear
 
