@@ -63,8 +63,8 @@ def plot_points(params: dict) -> tuple[Any, list[bytes]]:
         xy[:, 1] = frame["y"].to_numpy()
         # compute_projection may have stored coordinates (a first fit, new samples placed):
         # the fingerprint after it is the one later calls compare with.
-        hit = {"fingerprint": _fingerprint(did), "ids": frame["sample_id"].to_numpy(),
-               "id_series": frame["sample_id"], "xy": xy.tobytes(), "token": None}
+        hit = {"fingerprint": _fingerprint(did), "ids": frame["sample_id"], "xy": xy.tobytes(),
+               "token": None}
         with _cache_lock:
             _cache.pop(key, None)
             while len(_cache) >= _CACHE_MAX:
@@ -75,7 +75,7 @@ def plot_points(params: dict) -> tuple[Any, list[bytes]]:
         _registry.lookup(token, "plot")
     except QueryError:  # new, or dropped from the registry by newer handles
         token = hit["token"] = _registry.register(
-            "plot", {"dataset_id": did, "ids": hit["ids"], "id_series": hit["id_series"]})
+            "plot", {"dataset_id": did, "ids": hit["ids"]})
     return {"token": token, "count": len(hit["ids"])}, [hit["xy"]]
 
 
@@ -97,7 +97,7 @@ def plot_ids(params: dict, buffers: list[bytes] | None = None) -> tuple[Any, lis
     """Sample ids of point indices (a lasso, a click, a hover)."""
     plot = _plot(params.get("token"))
     idx = _indices(params, buffers, len(plot["ids"]))
-    return {"sample_ids": plot["ids"][idx].tolist()}, []
+    return {"sample_ids": plot["ids"].gather(idx).to_list()}, []
 
 
 def plot_select(params: dict, buffers: list[bytes] | None = None) -> tuple[Any, list[bytes]]:
@@ -109,7 +109,7 @@ def plot_select(params: dict, buffers: list[bytes] | None = None) -> tuple[Any, 
     idx = _indices(params, buffers, len(plot["ids"]))
     if not idx.size:
         return {"ids": None, "count": 0}, []
-    return {"ids": register_ids(plot["id_series"].gather(idx)), "count": int(idx.size)}, []
+    return {"ids": register_ids(plot["ids"].gather(idx)), "count": int(idx.size)}, []
 
 
 def selected_ids(token: str | None) -> list[str]:
@@ -127,7 +127,7 @@ def plot_indices(params: dict) -> tuple[Any, list[bytes]]:
     wanted = _sql._frame(get_connection(),
                          f"SELECT CAST(sample_id AS VARCHAR) AS sample_id FROM ({sub_sql})",
                          sub_params)
-    mask = np.isin(plot["ids"], wanted["sample_id"].to_numpy())
+    mask = plot["ids"].is_in(wanted["sample_id"]).to_numpy()
     return {"count": int(mask.sum())}, [np.flatnonzero(mask).astype(np.uint32).tobytes()]
 
 
@@ -147,7 +147,7 @@ def plot_colors(params: dict) -> tuple[Any, list[bytes]]:
         sub_sql, sub_params = query.sample_ids_subquery()
         tagged = _sql._frame(con, f"SELECT CAST(sample_id AS VARCHAR) AS sample_id FROM ({sub_sql})",
                              sub_params)
-        cats[np.isin(ids, tagged["sample_id"].to_numpy())] = 1
+        cats[ids.is_in(tagged["sample_id"]).to_numpy()] = 1
         return {"legend": ["untagged", by[4:]]}, [cats.tobytes()]
     if by == "label":
         from lightly_studio.core.annotation import annotations_frame
