@@ -48,8 +48,8 @@ def samples_page(params: dict) -> tuple[Any, list[bytes]]:
     view's first screen needs one call instead of a page and then thumbnail calls."""
     from lightly_studio.core.annotation import annotations_frame
     from lightly_studio.core.caption import captions_frame
-    from lightly_studio.core.tags import ids_subquery, tag_names_frame, tag_numbers_to_names
-    from lightly_studio.db import get_connection, query_frame
+    from lightly_studio.core.tags import ids_subquery
+    from lightly_studio.db import get_connection
 
     offset = _int(params.get("offset", 0), "offset")
     limit = min(_int(params.get("limit", 200), "limit"), MAX_PAGE)
@@ -59,9 +59,7 @@ def samples_page(params: dict) -> tuple[Any, list[bytes]]:
     # Whole rows of the page straight from the ordered query: DatasetQuery picks the page by
     # rowid first (late materialisation), ~7 ms at 1,000,000 samples, where looking the page's
     # ids up again scans every sample_id (no index on it), 30-70 ms.
-    sql, sql_params = _page_query(query, offset, limit)._sql()
-    frame = tag_numbers_to_names(query_frame(sql, sql_params, con=con),
-                                 tag_names_frame(con, query.dataset.dataset_id))
+    frame = _page_query(query, offset, limit).rows_frame()
     ids = [str(i) for i in frame["sample_id"]]
     want_annotations = params.get("annotations", True)
     by_sample: dict[str, list] = {i: [] for i in ids}
@@ -101,10 +99,8 @@ def prefetch_thumbnails(dataset_id: str, count: int = PREFETCH_THUMBNAILS) -> in
     ``samples_page`` finds them made (or being made). Not a view method: nothing is returned
     but how many there were."""
     from lightly_studio.api.thumbnails import thumbnails_for
-    from lightly_studio.db import get_connection, query_frame
 
-    sql, sql_params = _page_query(dataset_of(dataset_id).query(), 0, count)._sql()
-    rows = query_frame(sql, sql_params, con=get_connection())
+    rows = _page_query(dataset_of(dataset_id).query(), 0, count).rows_frame()
     buffers, _ = thumbnails_for(list(rows.select("file_path_abs", "kind", "timestamp_s").iter_rows()))
     return len(buffers)
 

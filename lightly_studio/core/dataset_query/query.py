@@ -258,22 +258,28 @@ class DatasetQuery:
         untag_sample_ids(self._con(), self.dataset.dataset_id, tag, self.sample_ids_subquery())
         return self
 
-    def to_polars(self) -> pl.DataFrame:
-        """One row per sample: its columns, ``tags`` as a list, one column per metadata key."""
-        from lightly_studio.core.metadata import VALUE_COLUMN, metadata_keys
+    def rows_frame(self) -> pl.DataFrame:
+        """The resulting samples' stored columns, one row each in order, with ``tags`` as a
+        sorted list of names (and ``similarity`` after ``sort_by_similarity``). One query:
+        the page is picked first, then only its rows are read."""
         from lightly_studio.core.tags import tag_names_frame, tag_numbers_to_names
 
         con = self._con()
-        keys = metadata_keys(con, self.dataset.dataset_id)
         sql, params = self._sql()
-        # The ordered, sliced rows first (a top-N, not a sort of every match); tags and
-        # metadata of just those rows are then joined on in polars, which keeps the order.
-        rows = query_frame(sql, params, con)
-        if self._rank is not None:
-            rows = rows.drop("similarity", strict=False)
-        frame = tag_numbers_to_names(rows, tag_names_frame(con, self.dataset.dataset_id))
+        return tag_numbers_to_names(query_frame(sql, params, con),
+                                    tag_names_frame(con, self.dataset.dataset_id))
+
+    def to_polars(self) -> pl.DataFrame:
+        """One row per sample: its columns, ``tags`` as a list, one column per metadata key."""
+        from lightly_studio.core.metadata import VALUE_COLUMN, metadata_keys
+
+        con = self._con()
+        keys = metadata_keys(con, self.dataset.dataset_id)
+        # The ordered, sliced rows first (a top-N, not a sort of every match); metadata of
+        # just those rows is then joined on in polars, which keeps the order.
+        frame = self.rows_frame().drop("similarity", strict=False)
         if keys:
-            con.register("_to_polars_ids", rows.select("sample_id"))
+            con.register("_to_polars_ids", frame.select("sample_id"))
             try:
                 columns = ", ".join(
                     f'max(m.{VALUE_COLUMN[t]}) FILTER (WHERE m.key = ${i + 1}) AS "{i}"'
