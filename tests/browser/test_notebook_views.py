@@ -7,6 +7,7 @@ import re
 import pytest
 
 from tests.browser.conftest import open_notebook, run_cell, shot, write_notebook
+from tests.plugins.conftest import GREETING_OPERATOR
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -123,30 +124,15 @@ def test_plot_lasso_reaches_python(page, lab, examples):
     assert f"{n} selected" in page.locator("[data-testid=ls-plot-status]").inner_text()
 
 
-GREETING = '''
-from dataclasses import dataclass
-from lightly_studio.plugins.base_operator import BaseOperator, OperatorResult
-from lightly_studio.plugins.parameter import StringParameter
+# The reference docs' operator (one definition, tests/plugins/conftest.py), registered in the
+# kernel, then the explorer whose plugins menu runs it.
+GREETING = GREETING_OPERATOR + """
 from lightly_studio.plugins.operator_registry import operator_registry
-
-@dataclass
-class GreetingOperator(BaseOperator):
-    name: str = "GreetingOperator"
-    description: str = "This operator greet you"
-
-    @property
-    def parameters(self):
-        return [StringParameter(name="name", required=True,
-                                default="beautiful and smart person", description="your name")]
-
-    def execute(self, *, session, collection_id, parameters):
-        return OperatorResult(success=True, message=f"Hello {parameters.get('name', '')}!")
-
 operator_registry.register(GreetingOperator())
 from lightly_studio.widgets import Explorer
 ex = Explorer(ds, height=700)
 ex
-'''
+"""
 
 
 def test_plugins_menu_runs_the_greeting_operator(page, lab, examples):
