@@ -127,7 +127,7 @@ def plot_indices(params: dict) -> tuple[Any, list[bytes]]:
     wanted = _sql._frame(get_connection(),
                          f"SELECT CAST(sample_id AS VARCHAR) AS sample_id FROM ({sub_sql})",
                          sub_params)
-    mask = plot["ids"].is_in(wanted["sample_id"]).to_numpy()
+    mask = plot["ids"].is_in(wanted["sample_id"].implode()).to_numpy()
     return {"count": int(mask.sum())}, [np.flatnonzero(mask).astype(np.uint32).tobytes()]
 
 
@@ -147,7 +147,7 @@ def plot_colors(params: dict) -> tuple[Any, list[bytes]]:
         sub_sql, sub_params = query.sample_ids_subquery()
         tagged = _sql._frame(con, f"SELECT CAST(sample_id AS VARCHAR) AS sample_id FROM ({sub_sql})",
                              sub_params)
-        cats[ids.is_in(tagged["sample_id"]).to_numpy()] = 1
+        cats[ids.is_in(tagged["sample_id"].implode()).to_numpy()] = 1
         return {"legend": ["untagged", by[4:]]}, [cats.tobytes()]
     if by == "label":
         from lightly_studio.core.annotation import annotations_frame
