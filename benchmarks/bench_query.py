@@ -15,9 +15,12 @@ from pathlib import Path
 
 
 def build(n: int, db_path: Path):
+    import polars as pl
+
     import lightly_studio as ls
     from lightly_studio import db_manager
-    from lightly_studio.db import transaction
+    from lightly_studio.core.metadata import set_metadata_values
+    from lightly_studio.db import query_frame, transaction
 
     for p in (db_path, Path(str(db_path) + ".wal")):
         if p.exists():
@@ -46,21 +49,18 @@ def build(n: int, db_path: Path):
                         GROUP BY s.sample_id""")
         con.execute("""UPDATE sample s SET tag_numbers = _tagged.tag_numbers FROM _tagged
                        WHERE _tagged.sample_id = s.sample_id""")
-        keys = {"speed": "float", "count": "int", "weather": "str", "night": "bool",
-                "score": "float"}
-        for key, kind in keys.items():
-            con.execute(f"INSERT INTO metadata_key VALUES ('{did}', '{key}', '{kind}')")
-        con.execute("""INSERT INTO metadata (sample_id, key, v_float)
-                       SELECT sample_id, 'speed', (hash(sample_id) % 10000) / 100.0 FROM sample""")
-        con.execute("""INSERT INTO metadata (sample_id, key, v_float)
-                       SELECT sample_id, 'score', (hash(sample_id, 7) % 1000) / 1000.0 FROM sample""")
-        con.execute("""INSERT INTO metadata (sample_id, key, v_int)
-                       SELECT sample_id, 'count', (hash(sample_id, 3) % 50)::BIGINT FROM sample""")
-        con.execute("""INSERT INTO metadata (sample_id, key, v_str)
-                       SELECT sample_id, 'weather', ['sunny','rain','fog'][(1 + hash(sample_id, 5) % 3)::BIGINT]
-                       FROM sample""")
-        con.execute("""INSERT INTO metadata (sample_id, key, v_bool)
-                       SELECT sample_id, 'night', hash(sample_id, 9) % 2 = 0 FROM sample""")
+        # Metadata through the bulk path users call (one typed column per key).
+        values = query_frame(
+            f"""SELECT CAST(sample_id AS VARCHAR) AS sample_id,
+                       (hash(sample_id) % 10000) / 100.0 AS speed,
+                       (hash(sample_id, 7) % 1000) / 1000.0 AS score,
+                       (hash(sample_id, 3) % 50)::BIGINT AS count,
+                       ['sunny','rain','fog'][(1 + hash(sample_id, 5) % 3)::BIGINT] AS weather,
+                       hash(sample_id, 9) % 2 = 0 AS night
+                FROM sample WHERE dataset_id = '{did}'""", con=con)
+        for key in ("speed", "score", "count", "weather", "night"):
+            set_metadata_values(con, ds.dataset_id, key,
+                                values.select("sample_id", pl.col(key).alias("value")))
         for name in ("car", "person", "bike"):
             con.execute(f"INSERT INTO annotation_label VALUES (uuid(), '{did}', '{name}', now())")
         con.execute("""INSERT INTO annotation (annotation_id, sample_id, label_id, annotation_type,

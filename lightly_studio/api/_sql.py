@@ -83,13 +83,14 @@ def numeric_histogram(con, sub: tuple[str, list], value_sql: str, from_sql: str,
             "edges": [lo + i * width for i in range(bins)] + [hi]}
 
 
-def string_value_counts(con, sub: tuple[str, list], key: str, limit: int = 50) -> list[dict]:
+def string_value_counts(con, sub: tuple[str, list], column: str, limit: int = 50) -> list[dict]:
+    """The most frequent values of a text metadata column (``metadata_key.column_name``)."""
     sub_sql, sub_params = sub
     frame = _frame(con, f"""
-        WITH q AS ({shift_params(sub_sql, sub_params, 1)})
-        SELECT m.v_str AS value, count(*) AS count FROM metadata m
-        WHERE m.key = $1 AND m.sample_id IN (SELECT sample_id FROM q)
-        GROUP BY m.v_str ORDER BY count DESC, value LIMIT {int(limit)}""", [key, *sub_params])
+        WITH q AS ({sub_sql})
+        SELECT s.{column} AS value, count(*) AS count FROM sample s
+        WHERE s.{column} IS NOT NULL AND s.sample_id IN (SELECT sample_id FROM q)
+        GROUP BY s.{column} ORDER BY count DESC, value LIMIT {int(limit)}""", sub_params)
     return frame.to_dicts()
 
 

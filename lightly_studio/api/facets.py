@@ -10,7 +10,7 @@ from lightly_studio.api._spec import query_from_spec
 
 
 def facets(params: dict) -> tuple[Any, list[bytes]]:
-    from lightly_studio.core.metadata import VALUE_COLUMN, metadata_keys
+    from lightly_studio.core.metadata import metadata_columns
     from lightly_studio.db import get_connection
 
     spec = params.get("spec") or {}
@@ -27,17 +27,13 @@ def facets(params: dict) -> tuple[Any, list[bytes]]:
         "height": _sql.numeric_histogram(con, whole, "s.height", sample_from, bins),
     }
     metadata: list[dict] = []
-    for key, key_type in metadata_keys(con, dataset_id).items():
-        column = VALUE_COLUMN[key_type]
+    for key, (key_type, column) in metadata_columns(con, dataset_id).items():
         if key_type in ("int", "float"):
-            hist = _sql.numeric_histogram(
-                con, whole, f"m.{column}",
-                "FROM metadata m JOIN sample s ON s.sample_id = m.sample_id AND m.key = $1",
-                bins, extra_params=[key])
+            hist = _sql.numeric_histogram(con, whole, f"s.{column}", sample_from, bins)
             metadata.append({"key": key, "type": key_type, **hist})
         elif key_type == "str":
             metadata.append({"key": key, "type": key_type,
-                             "values": _sql.string_value_counts(con, whole, key)})
+                             "values": _sql.string_value_counts(con, whole, column)})
         else:
             metadata.append({"key": key, "type": key_type})
     return {

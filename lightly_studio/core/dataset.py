@@ -147,9 +147,11 @@ class Dataset:
     def get_sample(self, sample_id: uuid.UUID | str) -> Sample:
         """The sample with this id; KeyError when the dataset has none."""
         from lightly_studio.core.sample import SAMPLE_CLASS_BY_KIND
+        from lightly_studio.core.samples_store import SAMPLE_COLUMNS
 
         cursor = get_connection().execute(
-            "SELECT * FROM sample WHERE sample_id = $1 AND dataset_id = $2",
+            f"SELECT {', '.join(SAMPLE_COLUMNS)} FROM sample WHERE sample_id = $1 "
+            f"AND dataset_id = $2",
             [str(sample_id), str(self.dataset_id)],
         )
         row = cursor.fetchone()

@@ -1,7 +1,10 @@
-"""Sample metadata: typed key/value pairs, one row per (sample, key).
+"""Sample metadata: typed values by key, stored as columns of the sample row.
 
 A key's value type is fixed per dataset by the first value stored under it, so queries can
 compare it like a column. An int key accepts ints; a float key accepts floats and ints.
+Each (dataset, key) has its own column of table `sample` (``meta_<n>``, recorded in
+``metadata_key.column_name``), added when the key first gets a value; NULL means the sample
+has no value of the key. Why columns: see migration 0003.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator, MutableMapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import polars as pl
 
@@ -20,14 +23,21 @@ from lightly_studio.errors import MetadataTypeError
 if TYPE_CHECKING:
     from lightly_studio.core.sample import Sample
 
-VALUE_COLUMN = {
-    "int": "v_int",
-    "float": "v_float",
-    "str": "v_str",
-    "bool": "v_bool",
-    "datetime": "v_datetime",
-    "json": "v_json",
+SQL_TYPE = {
+    "int": "BIGINT",
+    "float": "DOUBLE",
+    "str": "VARCHAR",
+    "bool": "BOOLEAN",
+    "datetime": "TIMESTAMP",
+    "json": "JSON",
 }
+
+
+class MetadataKey(NamedTuple):
+    """A dataset's metadata key: its value type and the sample column holding its values."""
+
+    value_type: str
+    column: str
 
 
 def value_type_of(value: Any) -> str:
@@ -72,49 +82,69 @@ def _from_db(value: Any, key_type: str) -> Any:
     return value
 
 
-def metadata_key_type(con, dataset_id, key: str) -> str | None:
+def metadata_key(con, dataset_id, key: str) -> MetadataKey | None:
     row = con.execute(
-        "SELECT value_type FROM metadata_key WHERE dataset_id = $1 AND key = $2",
+        "SELECT value_type, column_name FROM metadata_key WHERE dataset_id = $1 AND key = $2",
         [str(dataset_id), key],
     ).fetchone()
-    return row[0] if row else None
+    return MetadataKey(*row) if row else None
+
+
+def metadata_key_type(con, dataset_id, key: str) -> str | None:
+    found = metadata_key(con, dataset_id, key)
+    return found.value_type if found else None
+
+
+def metadata_columns(con, dataset_id) -> dict[str, MetadataKey]:
+    """All metadata keys of a dataset with their types and columns, by key name."""
+    rows = con.execute(
+        """SELECT key, value_type, column_name FROM metadata_key WHERE dataset_id = $1
+           ORDER BY key""",
+        [str(dataset_id)],
+    ).fetchall()
+    return {key: MetadataKey(value_type, column) for key, value_type, column in rows}
 
 
 def metadata_keys(con, dataset_id) -> dict[str, str]:
     """All metadata keys of a dataset with their value types, by key name."""
-    rows = con.execute(
-        "SELECT key, value_type FROM metadata_key WHERE dataset_id = $1 ORDER BY key",
-        [str(dataset_id)],
-    ).fetchall()
-    return dict(rows)
+    return {key: found.value_type for key, found in metadata_columns(con, dataset_id).items()}
 
 
-def _ensure_key(con, dataset_id, key: str, value_type: str, where: str) -> str:
+def all_metadata_column_names(con) -> list[str]:
+    """The metadata columns of every dataset (for fingerprints of the whole table)."""
+    return [r[0] for r in con.execute(
+        "SELECT column_name FROM metadata_key ORDER BY column_name").fetchall()]
+
+
+def _ensure_key(con, dataset_id, key: str, value_type: str, where: str) -> MetadataKey:
+    """The key's column, added (in the caller's transaction) when the key is new."""
     if not isinstance(key, str) or not key:
         raise MetadataTypeError(f"Metadata keys must be non-empty strings, got {key!r}.")
-    key_type = metadata_key_type(con, dataset_id, key)
-    if key_type is None:
-        con.execute("INSERT INTO metadata_key VALUES ($1, $2, $3)",
-                    [str(dataset_id), key, value_type])
-        return value_type
-    if not _accepts(key_type, value_type):
+    found = metadata_key(con, dataset_id, key)
+    if found is None:
+        number = con.execute("SELECT nextval('metadata_column_seq')").fetchone()[0]
+        found = MetadataKey(value_type, f"meta_{int(number)}")
+        con.execute(f"ALTER TABLE sample ADD COLUMN {found.column} {SQL_TYPE[value_type]}")
+        con.execute(
+            "INSERT INTO metadata_key (dataset_id, key, value_type, column_name) "
+            "VALUES ($1, $2, $3, $4)", [str(dataset_id), key, value_type, found.column])
+        return found
+    if not _accepts(found.value_type, value_type):
         raise MetadataTypeError(
-            f"Metadata key {key!r} holds {key_type} values in this dataset; "
+            f"Metadata key {key!r} holds {found.value_type} values in this dataset; "
             f"cannot store a {value_type} value ({where})."
         )
-    return key_type
+    return found
 
 
 def set_metadata_value(con, dataset_id, sample_id, key: str, value: Any) -> None:
     from lightly_studio.db import transaction
 
     with transaction() as tx:
-        key_type = _ensure_key(tx, dataset_id, key, value_type_of(value), f"sample {sample_id}")
-        tx.execute("DELETE FROM metadata WHERE sample_id = $1 AND key = $2",
-                   [str(sample_id), key])
+        found = _ensure_key(tx, dataset_id, key, value_type_of(value), f"sample {sample_id}")
         tx.execute(
-            f"INSERT INTO metadata (sample_id, key, {VALUE_COLUMN[key_type]}) VALUES ($1, $2, $3)",
-            [str(sample_id), key, _to_db(value, key_type)],
+            f"UPDATE sample SET {found.column} = $1 WHERE sample_id = $2 AND dataset_id = $3",
+            [_to_db(value, found.value_type), str(sample_id), str(dataset_id)],
         )
 
 
@@ -145,21 +175,17 @@ def set_metadata_values(con, dataset_id, key: str, frame: pl.DataFrame) -> int:
             value_type = "datetime"
         else:
             raise MetadataTypeError(f"Cannot store metadata of polars type {dtype} for {key!r}.")
-    rows = frame.select(pl.col("sample_id").cast(pl.Utf8), "value").drop_nulls("value")
+    # The last value given for a sample wins, as if they were set one after the other.
+    rows = (frame.select(pl.col("sample_id").cast(pl.Utf8), "value").drop_nulls("value")
+            .unique(subset="sample_id", keep="last", maintain_order=True))
     with transaction() as tx:
-        key_type = _ensure_key(tx, dataset_id, key, value_type, "bulk update")
-        column = VALUE_COLUMN[key_type]
+        found = _ensure_key(tx, dataset_id, key, value_type, "bulk update")
         tx.register("_metadata_values", rows)
         try:
             tx.execute(
-                """DELETE FROM metadata WHERE key = $1
-                   AND sample_id IN (SELECT CAST(sample_id AS UUID) FROM _metadata_values)""",
-                [key],
-            )
-            tx.execute(
-                f"""INSERT INTO metadata (sample_id, key, {column})
-                    SELECT CAST(sample_id AS UUID), $1, value FROM _metadata_values""",
-                [key],
+                f"""UPDATE sample s SET {found.column} = v.value FROM _metadata_values v
+                    WHERE s.sample_id = CAST(v.sample_id AS UUID) AND s.dataset_id = $1""",
+                [str(dataset_id)],
             )
         finally:
             tx.unregister("_metadata_values")
@@ -168,20 +194,18 @@ def set_metadata_values(con, dataset_id, key: str, frame: pl.DataFrame) -> int:
 
 def get_metadata_values(con, dataset_id, key: str, sample_ids_subquery=None) -> pl.DataFrame:
     """Values of ``key``: frame with sample_id (str) and value; samples without it are absent."""
-    key_type = metadata_key_type(con, dataset_id, key)
-    if key_type is None:
+    found = metadata_key(con, dataset_id, key)
+    if found is None:
         return pl.DataFrame(schema={"sample_id": pl.Utf8, "value": pl.Null})
-    column = VALUE_COLUMN[key_type]
-    sql = (f"SELECT CAST(m.sample_id AS VARCHAR) AS sample_id, m.{column} AS value "
-           f"FROM metadata m JOIN sample s ON s.sample_id = m.sample_id "
-           f"WHERE s.dataset_id = $1 AND m.key = $2")
-    params: list = [str(dataset_id), key]
+    sql = (f"SELECT CAST(s.sample_id AS VARCHAR) AS sample_id, s.{found.column} AS value "
+           f"FROM sample s WHERE s.dataset_id = $1 AND s.{found.column} IS NOT NULL")
+    params: list = [str(dataset_id)]
     if sample_ids_subquery is not None:
         sub_sql, sub_params = ids_subquery(sample_ids_subquery)
-        sql += f" AND m.sample_id IN ({shift_params(sub_sql, sub_params, 2)})"
+        sql += f" AND s.sample_id IN ({shift_params(sub_sql, sub_params, 1)})"
         params += sub_params
     frame = query_frame(sql, params, con=con)
-    if key_type == "json":
+    if found.value_type == "json":
         frame = frame.with_columns(pl.col("value").map_elements(json.loads,
                                                                 return_dtype=pl.Object))
     return frame
@@ -199,15 +223,20 @@ class SampleMetadata(MutableMapping):
         return get_connection()
 
     def _rows(self) -> dict[str, Any]:
-        rows = self._con().execute(
-            """SELECT m.key, k.value_type, m.v_int, m.v_float, m.v_str, m.v_bool, m.v_datetime,
-                      m.v_json
-               FROM metadata m JOIN metadata_key k ON k.key = m.key AND k.dataset_id = $2
-               WHERE m.sample_id = $1 ORDER BY m.key""",
-            [str(self._sample.sample_id), str(self._sample.dataset_id)],
-        ).fetchall()
-        columns = list(VALUE_COLUMN)
-        return {row[0]: _from_db(row[2 + columns.index(row[1])], row[1]) for row in rows}
+        con = self._con()
+        keys = metadata_columns(con, self._sample.dataset_id)
+        if not keys:
+            return {}
+        row = con.execute(
+            f"SELECT {', '.join(k.column for k in keys.values())} FROM sample "
+            f"WHERE sample_id = $1",
+            [str(self._sample.sample_id)],
+        ).fetchone()
+        if row is None:
+            return {}
+        return {key: _from_db(value, found.value_type)
+                for (key, found), value in zip(keys.items(), row, strict=True)
+                if value is not None}
 
     def __getitem__(self, key: str) -> Any:
         rows = self._rows()
@@ -225,13 +254,19 @@ class SampleMetadata(MutableMapping):
     def __delitem__(self, key: str) -> None:
         if key not in self:
             raise KeyError(key)
-        self._con().execute("DELETE FROM metadata WHERE sample_id = $1 AND key = $2",
-                            [str(self._sample.sample_id), key])
+        found = metadata_key(self._con(), self._sample.dataset_id, key)
+        self._con().execute(f"UPDATE sample SET {found.column} = NULL WHERE sample_id = $1",
+                            [str(self._sample.sample_id)])
 
     def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        found = metadata_key(self._con(), self._sample.dataset_id, key)
+        if found is None:
+            return False
         row = self._con().execute(
-            "SELECT 1 FROM metadata WHERE sample_id = $1 AND key = $2",
-            [str(self._sample.sample_id), key],
+            f"SELECT 1 FROM sample WHERE sample_id = $1 AND {found.column} IS NOT NULL",
+            [str(self._sample.sample_id)],
         ).fetchone()
         return row is not None
 

@@ -9,6 +9,14 @@ import polars as pl
 
 from lightly_studio.db._connection import query_frame
 
+# The stored columns of table `sample`, in table order. The table also has one column per
+# metadata key (core/metadata.py), which a sample row read does not include.
+SAMPLE_COLUMNS = (
+    "sample_id", "dataset_id", "kind", "file_path_abs", "file_name", "width", "height",
+    "created_at", "fps", "duration_s", "frame_count", "codec", "parent_sample_id",
+    "frame_number", "timestamp_s", "sample_idx", "tag_numbers",
+)
+
 # Columns of table `sample` that callers may provide, with their polars types.
 _OPTIONAL_COLUMNS: dict[str, pl.DataType] = {
     "fps": pl.Float64,

@@ -184,26 +184,40 @@ def _open(path: str, *, memory_limit: str | None = None, threads: int | None = N
     return con
 
 
-def _migrations() -> list[tuple[int, str]]:
+def _migrations() -> list[tuple[int, str, str]]:
+    """(version, file name, text) of each migration, oldest first.
+
+    A migration is SQL (``NNNN_name.sql``), or Python (``NNNN_name.py`` with a
+    ``migrate(con)`` function) when what it does depends on the stored data.
+    """
     folder = resources.files("lightly_studio.db") / "migrations"
     found = []
     for entry in folder.iterdir():
-        match = re.fullmatch(r"(\d{4})_.*\.sql", entry.name)
+        match = re.fullmatch(r"(\d{4})_.*\.(sql|py)", entry.name)
         if match:
-            found.append((int(match.group(1)), entry.read_text(encoding="utf-8")))
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
     return sorted(found)
+
+
+def _apply(con, name: str, text: str) -> None:
+    if name.endswith(".sql"):
+        con.execute(text)
+        return
+    namespace: dict = {"__name__": f"lightly_studio.db.migrations.{name[:-3]}"}
+    exec(compile(text, name, "exec"), namespace)  # noqa: S102 - our own packaged file
+    namespace["migrate"](con)
 
 
 def _migrate(con) -> None:
     con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
     row = con.execute("SELECT max(version) FROM schema_version").fetchone()
     current = row[0] or 0
-    for version, sql in _migrations():
+    for version, name, text in _migrations():
         if version <= current:
             continue
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(sql)
+            _apply(con, name, text)
             con.execute("INSERT INTO schema_version VALUES (?)", [version])
         except BaseException:
             con.execute("ROLLBACK")

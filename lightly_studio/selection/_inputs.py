@@ -265,11 +265,13 @@ def write_result(dataset: Dataset, tag_name: str, sample_ids: list[str]) -> None
 def load_samples(sample_ids: list[str]) -> list[Sample]:
     """Sample objects for the ids, in the given order (one query)."""
     from lightly_studio.core.sample import SAMPLE_CLASS_BY_KIND
+    from lightly_studio.core.samples_store import SAMPLE_COLUMNS
 
     if not sample_ids:
         return []
+    columns = ", ".join(f"s.{c}" for c in SAMPLE_COLUMNS)
     frame = query_frame(
-        """SELECT s.* FROM sample s JOIN (
+        f"""SELECT {columns} FROM sample s JOIN (
                SELECT unnest($1::UUID[]) AS _sid, unnest($2::BIGINT[]) AS _pos) p
            ON p._sid = s.sample_id ORDER BY p._pos""",
         [sample_ids, list(range(len(sample_ids)))])

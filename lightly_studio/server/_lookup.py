@@ -20,9 +20,8 @@ SELECT
   (SELECT count(*) FROM dataset),
   (SELECT count(*) FROM sample),
   (SELECT count(*) FROM tag),
-  (SELECT coalesce(bit_xor(hash(sample_id, tag_numbers)), 0) FROM sample),
+  (SELECT coalesce(bit_xor(hash(sample_id, tag_numbers{metadata_columns})), 0) FROM sample),
   (SELECT coalesce(sum(len(tag_numbers)), 0) FROM sample),
-  (SELECT coalesce(bit_xor(hash(sample_id, key, v_int, v_float, v_str, v_bool)), 0) FROM metadata),
   (SELECT count(*) FROM annotation),
   (SELECT max(updated_at) FROM annotation),
   (SELECT coalesce(bit_xor(hash(annotation_id, version)), 0) FROM annotation),
@@ -61,4 +60,10 @@ def data_version() -> Any:
     counter = getattr(db, "data_version", None)
     if counter is not None:  # a write counter kept by the db layer, when it has one
         return counter()
-    return tuple(str(v) for v in db.get_connection().execute(_VERSION_SQL).fetchone())
+    from lightly_studio.core.metadata import all_metadata_column_names
+
+    con = db.get_connection()
+    # Metadata values are columns of the sample row (one per dataset and key).
+    columns = "".join(f", {c}" for c in all_metadata_column_names(con))
+    sql = _VERSION_SQL.replace("{metadata_columns}", columns)
+    return tuple(str(v) for v in con.execute(sql).fetchone())

@@ -39,7 +39,7 @@ def test_default_file_is_lightly_studio_db_in_the_working_directory(tmp_path, mo
 def test_schema_is_created_with_a_version(db):
     assert schema_version() >= 1
     tables = {r[0] for r in get_connection().execute("SHOW TABLES").fetchall()}
-    assert {"dataset", "sample", "tag", "metadata", "annotation",
+    assert {"dataset", "sample", "tag", "metadata_key", "annotation",
             "annotation_label", "caption", "embedding", "embedding_model"} <= tables
 
 
@@ -131,5 +131,64 @@ def test_a_version_1_file_keeps_its_tags_and_order_when_migrated(tmp_path):
         from lightly_studio.core.dataset_query import ImageSampleField
 
         assert ds.match(ImageSampleField.tags.contains("later")).count() == 2
+    finally:
+        db_manager.close()
+
+
+def test_a_version_2_file_keeps_its_metadata_when_migrated(tmp_path):
+    """Schema 3 moved metadata from the key/value table onto the sample row (a column per
+    dataset and key)."""
+    from importlib import resources
+
+    import duckdb
+
+    path = tmp_path / "v2.db"
+    folder = resources.files("lightly_studio.db") / "migrations"
+    con = duckdb.connect(str(path))
+    for name in ("0001_initial.sql", "0002_tags_on_sample.sql"):
+        con.execute((folder / name).read_text())
+    con.execute("""CREATE TABLE schema_version (version INTEGER NOT NULL);
+                   INSERT INTO schema_version VALUES (1), (2);""")
+    datasets = {"a": "00000000-0000-4000-8000-00000000000a",
+                "b": "00000000-0000-4000-8000-00000000000b"}
+    for name, dataset_id in datasets.items():
+        con.execute("INSERT INTO dataset VALUES ($1, $2, 'image', now())", [dataset_id, name])
+        for i in range(3):
+            con.execute("""INSERT INTO sample (sample_id, dataset_id, kind, file_path_abs,
+                             file_name, width, height, created_at, sample_idx)
+                           VALUES ($1, $2, 'image', $3, $3, 4, 4, now(), $4)""",
+                        [f"00000000-0000-4000-8000-0000000{name}00{i}0", dataset_id,
+                         f"{name}{i}.png", i])
+    # The same key with a different type in each dataset, and a JSON key.
+    con.execute("""INSERT INTO metadata_key VALUES ($1, 'score', 'float'), ($1, 'info', 'json'),
+                                                   ($2, 'score', 'str')""",
+                [datasets["a"], datasets["b"]])
+    con.execute("""INSERT INTO metadata (sample_id, key, v_float) VALUES
+                     ('00000000-0000-4000-8000-0000000a0000', 'score', 0.5),
+                     ('00000000-0000-4000-8000-0000000a0020', 'score', 2.5)""")
+    con.execute("""INSERT INTO metadata (sample_id, key, v_json) VALUES
+                     ('00000000-0000-4000-8000-0000000a0010', 'info', '{"k": [1, 2]}')""")
+    con.execute("""INSERT INTO metadata (sample_id, key, v_str) VALUES
+                     ('00000000-0000-4000-8000-0000000b0010', 'score', 'high')""")
+    con.close()
+
+    db_manager.connect(db_file=path)
+    try:
+        assert schema_version() >= 3
+        tables = {r[0] for r in get_connection().execute("SHOW TABLES").fetchall()}
+        assert "metadata" not in tables
+        a, b = ls.ImageDataset.load("a"), ls.ImageDataset.load("b")
+        assert [dict(s.metadata) for s in a.query()] == [
+            {"score": 0.5}, {"info": {"k": [1, 2]}}, {"score": 2.5}]
+        assert [dict(s.metadata) for s in b.query()] == [{}, {"score": "high"}, {}]
+        from lightly_studio.core.dataset_query import ImageSampleField
+
+        assert a.match(ImageSampleField.metadata["score"] > 1.0).count() == 1
+        assert b.match(ImageSampleField.metadata["score"] == "high").count() == 1
+        # New keys after the migration get columns of their own.
+        a[1].metadata["score"] = 7
+        b[0].metadata["fresh"] = True
+        assert a.query().to_polars()["score"].to_list() == [0.5, 7.0, 2.5]
+        assert b.query().to_polars()["fresh"].to_list() == [True, None, None]
     finally:
         db_manager.close()

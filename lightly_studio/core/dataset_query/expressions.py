@@ -23,7 +23,7 @@ class SqlContext:
         #: Frames the SQL reads by name (id sets, similarity scores): registered on the
         #: connection before it runs. A 468k-id list bound as a parameter costs ~0.4 s.
         self.frames: dict[str, Any] = {}
-        self._metadata_types: dict[str, str] | None = None
+        self._metadata_keys: dict | None = None
 
     def param(self, value: Any) -> str:
         self.params.append(value)
@@ -42,16 +42,17 @@ class SqlContext:
             [self.dataset_id, name]).fetchone()
         return row[0] if row else None
 
-    def metadata_type(self, key: str) -> str:
-        if self._metadata_types is None:
-            from lightly_studio.core.metadata import metadata_keys
+    def metadata_key(self, key: str):
+        """The dataset's MetadataKey (value type, sample column) of ``key``."""
+        if self._metadata_keys is None:
+            from lightly_studio.core.metadata import metadata_columns
             from lightly_studio.db import get_connection
 
-            self._metadata_types = metadata_keys(get_connection(), self.dataset_id)
-        if key not in self._metadata_types:
-            known = ", ".join(sorted(self._metadata_types)) or "none"
+            self._metadata_keys = metadata_columns(get_connection(), self.dataset_id)
+        if key not in self._metadata_keys:
+            known = ", ".join(sorted(self._metadata_keys)) or "none"
             raise QueryError(f"Unknown metadata key {key!r} (keys in this dataset: {known}).")
-        return self._metadata_types[key]
+        return self._metadata_keys[key]
 
 
 class MatchExpression:
@@ -91,21 +92,7 @@ class AND(MatchExpression):
         self.terms = [_check_expr(t, "AND") for t in terms]
 
     def to_sql(self, ctx: SqlContext) -> str:
-        # Terms that test the same row of a side table (e.g. both ends of a range on one
-        # metadata key) become one semi-join: one scan of the table instead of one per term.
-        parts: list[str] = []
-        same_row: dict[Any, list[RowCondition]] = {}
-        for term in self.terms:
-            if isinstance(term, RowCondition):
-                if term.row_key not in same_row:
-                    same_row[term.row_key] = []
-                    parts.append(term.row_key)
-                same_row[term.row_key].append(term)
-            else:
-                parts.append(term)
-        sql = [RowCondition.combined_sql(same_row[p], ctx) if p in same_row else p.to_sql(ctx)
-               for p in parts]
-        return "(" + " AND ".join(sql) + ")"
+        return "(" + " AND ".join(t.to_sql(ctx) for t in self.terms) + ")"
 
 
 class OR(MatchExpression):
@@ -129,30 +116,6 @@ class NOT(MatchExpression):
     def to_sql(self, ctx: SqlContext) -> str:
         # coalesce: a comparison with a missing (NULL) value is false, so its negation is true.
         return f"(NOT coalesce({self.term.to_sql(ctx)}, false))"
-
-
-class RowCondition(MatchExpression):
-    """A test on the one row a sample has in a side table (say, its value of a metadata key).
-
-    ``row_key`` names that row (same key → same row), ``semi_join(where)`` gives the SQL that
-    holds when the sample has such a row meeting ``where``, and ``condition`` the test on it.
-    """
-
-    row_key: Any
-
-    def semi_join(self, where: str, ctx: SqlContext) -> str:
-        raise NotImplementedError
-
-    def condition(self, ctx: SqlContext) -> str:
-        raise NotImplementedError
-
-    def to_sql(self, ctx: SqlContext) -> str:
-        return self.semi_join(self.condition(ctx), ctx)
-
-    @staticmethod
-    def combined_sql(terms: list[RowCondition], ctx: SqlContext) -> str:
-        where = " AND ".join(t.condition(ctx) for t in terms)
-        return terms[0].semi_join(where, ctx)
 
 
 class FrameCondition(MatchExpression):

@@ -11,7 +11,6 @@ from lightly_studio.core.dataset_query.expressions import (
     FrameCondition,
     MatchExpression,
     RawCondition,
-    RowCondition,
     SqlContext,
     check_value,
 )
@@ -184,47 +183,38 @@ class MetadataField(OrdinalField):
         self.key = key
         self.name = f"metadata[{key!r}]"
 
-    def _column(self, ctx: SqlContext) -> tuple[str, str]:
-        from lightly_studio.core.metadata import VALUE_COLUMN
-
-        key_type = ctx.metadata_type(self.key)
-        if key_type == "json":
+    def _key(self, ctx: SqlContext):
+        found = ctx.metadata_key(self.key)
+        if found.value_type == "json":
             raise QueryError(f"Metadata key {self.key!r} holds lists/dicts, which cannot be "
                              f"compared or sorted.")
-        return key_type, VALUE_COLUMN[key_type]
+        return found
 
     def _compare(self, op: str, value: Any) -> MatchExpression:
         return _MetadataComparison(self, op, value)
 
     def sql_value(self, ctx: SqlContext) -> str:
-        _, column = self._column(ctx)
-        return (f"(SELECT m.{column} FROM metadata m WHERE m.sample_id = s.sample_id "
-                f"AND m.key = {ctx.param(self.key)})")
+        return f"s.{self._key(ctx).column}"
 
     __hash__ = Field.__hash__
 
 
-class _MetadataComparison(RowCondition):
+class _MetadataComparison(MatchExpression):
+    # The value's type is checked when the query compiles: the key's type lives in the DB.
     def __init__(self, field: MetadataField, op: str, value: Any) -> None:
         self.field, self.op, self.value = field, op, value
-        # One metadata row per (sample, key), so comparisons on a key test the same row.
-        self.row_key = ("metadata", field.key)
 
-    def condition(self, ctx: SqlContext) -> str:
+    def to_sql(self, ctx: SqlContext) -> str:
         from lightly_studio.core.dataset_query.expressions import _OPS
 
-        key_type, column = self.field._column(ctx)
-        if key_type == "bool" and self.op not in ("==", "!="):
+        found = self.field._key(ctx)
+        if found.value_type == "bool" and self.op not in ("==", "!="):
             raise QueryError(f"{self.field.name} holds booleans: use == or !=.")
-        if key_type == "str" and self.op not in ("==", "!="):
+        if found.value_type == "str" and self.op not in ("==", "!="):
             raise QueryError(f"{self.field.name} holds text: use == or !=.")
-        value = check_value(self.value, {"int": "float"}.get(key_type, key_type),
+        value = check_value(self.value, {"int": "float"}.get(found.value_type, found.value_type),
                             self.field.name)
-        return f"m.{column} {_OPS[self.op]} {ctx.param(value)}"
-
-    def semi_join(self, where: str, ctx: SqlContext) -> str:
-        return (f"s.sample_id IN (SELECT m.sample_id FROM metadata m WHERE "
-                f"m.key = {ctx.param(self.field.key)} AND {where})")
+        return f"(s.{found.column} {_OPS[self.op]} {ctx.param(value)})"
 
 
 class MetadataAccessor:
