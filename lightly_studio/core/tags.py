@@ -136,17 +136,28 @@ def tag_numbers_to_names(frame: pl.DataFrame, names: pl.DataFrame,
     lists = frame[column].to_arrow()
     if isinstance(lists, pa.ChunkedArray):
         lists = lists.combine_chunks()
+    lists = lists.fill_null([])
     numbers = lists.flatten().to_numpy(zero_copy_only=False)
-    rows = np.repeat(np.arange(len(frame)), lists.value_lengths().fill_null(0).to_numpy())
+    offsets = np.asarray(lists.offsets, np.int64)
+    offsets = offsets - offsets[0]
     ranked = names.sort("name")
-    rank_of = np.full(int(ranked["tag_number"].max() or 0) + 1, -1)
-    rank_of[ranked["tag_number"].to_numpy()] = np.arange(len(ranked))
+    n_names = max(len(ranked), 1)
+    # int32 throughout when it fits: numpy sorts int32 ~4x faster than int64 here.
+    index = np.int32 if len(frame) * n_names < 2**31 else np.int64
+    rows = np.repeat(np.arange(len(frame), dtype=index), np.diff(offsets))
+    rank_of = np.full(int(ranked["tag_number"].max() or 0) + 1, -1, index)
+    rank_of[ranked["tag_number"].to_numpy()] = np.arange(len(ranked), dtype=index)
     ranks = np.where(numbers < len(rank_of), rank_of[np.minimum(numbers, len(rank_of) - 1)], -1)
     known = ranks >= 0  # a number whose tag is gone (or of another kind) is left out
-    rows, ranks = rows[known], ranks[known]
-    order = np.lexsort((ranks, rows))
-    values = ranked["name"].to_arrow().cast(pa.large_utf8()).take(ranks[order])
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(frame)))])
+    if not known.all():
+        rows, ranks = rows[known], ranks[known]
+        offsets = np.zeros(len(frame) + 1, np.int64)
+        np.cumsum(np.bincount(rows, minlength=len(frame)), out=offsets[1:])
+    # One sort of row * n_names + rank: by row, then by name within a row.
+    ranks = np.sort(rows * index(n_names) + ranks.astype(index)) % index(n_names)
+    # Gathered by polars and handed over as Arrow string views: no copy of the strings
+    # (a pyarrow take into a large_utf8 array and its conversion back cost 3x more).
+    values = ranked["name"].gather(ranks).to_arrow(compat_level=pl.CompatLevel.newest())
     tags = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), values)
     return frame.with_columns(pl.Series("tags", tags)).drop(column)
 

@@ -162,6 +162,10 @@ def _open(path: str, *, memory_limit: str | None = None, threads: int | None = N
         # DuckDB's default lets one process grow to most of the machine's memory.
         "memory_limit": memory_limit or os.environ.get("LIGHTLY_STUDIO_DB_MEMORY_LIMIT", "4GB"),
         "threads": threads or min(os.cpu_count() or 2, 8),
+        # Text columns reach polars as Arrow string views, which it takes without a copy
+        # (about 5 ms of 80 for a 100,000-row page with paths).
+        "produce_arrow_string_view": True,
+        "arrow_output_version": "1.4",
     }
     try:
         con = duckdb.connect(path, config=config)
