@@ -127,7 +127,7 @@ def main() -> None:
     tag_times = [tag_100k() for _ in range(3)]
     print(f"{'tag 100,000 matches':55s} p50 {statistics.median(tag_times) * 1000:8.1f} ms")
     print(f"{'to_polars of 100,000 rows':55s} p50 "
-          f"{p50(lambda: ds.query()[:100_000].to_polars(), 3):8.1f} ms")
+          f"{p50(lambda: ds.query()[:100_000].to_polars(), args.repeats):8.1f} ms")
     rss = psutil.Process().memory_info().rss / 2**30
     print(f"process RSS after the run: {rss:.2f} GiB")
 

@@ -86,6 +86,22 @@ def test_all_slice_forms(ds):
     assert ds.query()[3].file_name == "n3.png"
 
 
+def test_pages_of_the_default_order_are_exact_slices_of_the_matches(ds):
+    """A default-order page is read as a range of the insertion ordinal; tagging rewrites rows
+    (they move in the table), filters skip samples, and a page is still exactly its slice."""
+    ds.match(ImageSampleField.width >= 150).add_tag("moved")  # n5..n9 now stored last
+    ds[1].add_tag("moved")
+    odd = ds.match(NOT(ImageSampleField.tags.contains("even")))
+    everything = names(odd.copy())
+    assert everything == ["n1.png", "n3.png", "n5.png", "n7.png", "n9.png"]
+    for start in range(6):
+        for stop in range(start, 7):
+            page = odd.copy()[start:stop]
+            assert names(page) == everything[start:stop]
+            assert page.to_polars()["file_name"].to_list() == everything[start:stop]
+            assert page.rows_frame()["file_name"].to_list() == everything[start:stop]
+
+
 def test_string_datetime_and_operator_forms(ds):
     assert names(ds.match(ImageSampleField.file_name == "n3.png")) == ["n3.png"]
     assert ds.match(ImageSampleField.file_path_abs != "other").count() == 10
