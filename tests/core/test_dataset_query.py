@@ -233,6 +233,28 @@ def test_to_polars_has_columns_tags_and_metadata(ds):
     assert widest["file_name"].to_list() == ["n9.png", "n8.png", "n7.png"]
 
 
+def test_to_polars_types_metadata_columns_and_keeps_the_query_order(ds):
+    first, second = ds[0], ds[1]
+    first.metadata.update({"count": 3, "night": True, "when": dt.datetime(2024, 5, 1),
+                           "box": {"x": [1, 2]}, "width": "wide"})
+    second.metadata["count"] = 7
+    first.add_tag("b-tag")
+    first.add_tag("a-tag")
+    frame = ds.query().order_by(OrderByField(ImageSampleField.metadata["count"]).desc()) \
+        .to_polars()
+    assert frame["file_name"].to_list()[:2] == ["n1.png", "n0.png"]  # then no count: last
+    assert frame.columns[:8] == ["sample_id", "dataset_id", "kind", "file_path_abs",
+                                 "file_name", "width", "height", "created_at"]
+    assert frame.schema["count"] == pl.Int64 and frame.schema["night"] == pl.Boolean
+    assert frame.schema["when"] == pl.Datetime("us")
+    assert frame["count"].to_list()[:3] == [7, 3, None]
+    # A key named like a sample column does not shadow it.
+    assert frame["width"].to_list()[1] == 100 and frame["metadata:width"].to_list()[1] == "wide"
+    assert frame["tags"].to_list()[1] == ["a-tag", "b-tag", "even"]  # by name
+    assert set(frame["dataset_id"]) == {str(ds.dataset_id)} and set(frame["kind"]) == {"image"}
+    assert "fps" not in frame.columns and "sample_idx" not in frame.columns
+
+
 @pytest.mark.parametrize("build", [
     lambda: ImageSampleField.width < "wide",
     lambda: ImageSampleField.file_name < "a",

@@ -279,14 +279,14 @@ class DatasetQuery:
         return [r[0] for r in self._con().execute(sql, params).fetchall()]
 
     def add_tag(self, tag: str) -> DatasetQuery:
-        """Tag every resulting sample (one INSERT … SELECT)."""
+        """Tag every resulting sample (one UPDATE of their rows)."""
         from lightly_studio.core.tags import tag_sample_ids
 
         tag_sample_ids(self._con(), self.dataset.dataset_id, tag, self.sample_ids_subquery())
         return self
 
     def remove_tag(self, tag: str) -> DatasetQuery:
-        """Remove a tag from every resulting sample (one DELETE)."""
+        """Remove a tag from every resulting sample (one UPDATE of their rows)."""
         from lightly_studio.core.tags import untag_sample_ids
 
         untag_sample_ids(self._con(), self.dataset.dataset_id, tag, self.sample_ids_subquery())
