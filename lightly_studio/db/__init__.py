@@ -7,7 +7,8 @@ from lightly_studio.db._connection import (
     get_connection,
     query_frame,
     schema_version,
+    snapshot,
     transaction,
 )
 
-__all__ = ["close", "connect", "db_file", "get_connection", "query_frame", "schema_version", "transaction"]
+__all__ = ["close", "connect", "db_file", "get_connection", "query_frame", "schema_version", "snapshot", "transaction"]

@@ -145,6 +145,24 @@ def transaction() -> Iterator[duckdb.DuckDBPyConnection]:
         con.execute("COMMIT")
 
 
+@contextlib.contextmanager
+def snapshot() -> Iterator[duckdb.DuckDBPyConnection]:
+    """Run several reads against one state of the data (a read-only transaction).
+
+    Inside ``transaction()`` the reads already share that transaction. Nothing may be written
+    in a snapshot: writes go through ``transaction()``, which takes the one writer lock.
+    """
+    con = get_connection()
+    if getattr(_local, "tx_depth", 0):
+        yield con
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    finally:
+        con.execute("COMMIT")
+
+
 def _resolve(db_file: str | os.PathLike | None) -> str:
     if db_file is None:
         db_file = os.environ.get("LIGHTLY_STUDIO_DB_FILE", DEFAULT_DB_FILE)

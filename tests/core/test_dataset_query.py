@@ -95,11 +95,33 @@ def test_pages_of_the_default_order_are_exact_slices_of_the_matches(ds):
     everything = names(odd.copy())
     assert everything == ["n1.png", "n3.png", "n5.png", "n7.png", "n9.png"]
     for start in range(6):
-        for stop in range(start, 7):
+        for stop in [*range(start, 7), None]:
             page = odd.copy()[start:stop]
             assert names(page) == everything[start:stop]
             assert page.to_polars()["file_name"].to_list() == everything[start:stop]
             assert page.rows_frame()["file_name"].to_list() == everything[start:stop]
+
+
+def test_large_and_deep_default_order_pages_are_found_by_selection(ds, monkeypatch):
+    """From _SELECT_FROM rows on, a default-order page's first and last ordinals are picked
+    by selection over the matches (not ORDER BY … LIMIT); the pages are the same."""
+    from lightly_studio.core.dataset_query import query as query_module
+
+    ds.match(ImageSampleField.width >= 150).add_tag("moved")
+    odd = ds.match(NOT(ImageSampleField.tags.contains("even")))
+    expected = {(start, stop): names(odd.copy()[start:stop])
+                for start in range(6) for stop in [*range(start, 7), None]}
+    monkeypatch.setattr(query_module, "_SELECT_FROM", 2)
+    chosen = []
+    real_bounds = query_module.DatasetQuery._page_bounds
+    monkeypatch.setattr(query_module.DatasetQuery, "_page_bounds",
+                        lambda self, *a: chosen.append(a) or real_bounds(self, *a))
+    for (start, stop), page_names in expected.items():
+        page = odd.copy()[start:stop]
+        assert names(page) == page_names
+        assert page.to_polars()["file_name"].to_list() == page_names
+    assert chosen  # the selection path ran
+    assert names(ds.query()[1:3]) == ["n1.png", "n2.png"]
 
 
 def test_string_datetime_and_operator_forms(ds):

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 
 from lightly_studio.core.dataset_query.expressions import AND, MatchExpression, SqlContext
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
     from lightly_studio.core.sample import Sample
 
 _PAGE = 10_000
+# From this many rows (offset + limit) a default-order page finds its bounds by selection
+# rather than ORDER BY … LIMIT (see DatasetQuery._page_bounds).
+_SELECT_FROM = 10_000
 _rank_names = itertools.count()
 
 
@@ -158,32 +162,54 @@ class DatasetQuery:
         return get_connection()
 
     # -- SQL ------------------------------------------------------------------------------------
-    def _sql(self, columns: str | None = None, *, offset: int | None = None,
-             limit: int | None = None, ordered: bool = True,
-             stored: tuple[str, ...] = SAMPLE_COLUMNS, extra: str = "",
-             order_keys: bool = False) -> tuple[str, list]:
-        """(sql, params) of the query.
+    def _window(self, offset: int | None, limit: int | None) -> tuple[int, int | None]:
+        """The rows [offset, offset + limit) of the result a read asks for (None: this query's
+        own slice), kept within that slice; limit None: to the end."""
+        offset = self._offset if offset is None else offset
+        limit = self._limit if limit is None else limit
+        if self._limit is not None and limit is not None:
+            limit = min(limit, self._offset + self._limit - offset)
+        return offset, None if limit is None else max(limit, 0)
 
-        ``columns`` None: the ``stored`` columns of each sample (plus ``similarity`` when ranked,
-        plus ``extra``); a page of them is read late (rows picked first, then read).
-        ``order_keys``: the sort keys come out as columns ``_order_0``… and the rows are not
-        sorted by the SQL; the caller sorts (``_sort_keys`` says how).
-        """
-        ctx = SqlContext(self.dataset.dataset_id)
+    def _default_order(self) -> bool:
+        """Ordered by insertion alone (``sample_idx``, unique: ingest assigns it under the
+        one writer lock), so a page is exactly the matches in a range of ``sample_idx``."""
+        return not self._order and self._rank is None
+
+    def _join_where(self, ctx: SqlContext) -> tuple[str, list[str]]:
+        """The JOIN (similarity ranking, as ``r``) and the WHERE terms of the matches."""
         where = [f"s.dataset_id = {ctx.param(ctx.dataset_id)}", f"s.kind = {ctx.param(self.kind)}"]
         if self.parent_sample_id is not None:
             where.append(f"s.parent_sample_id = {ctx.param(str(self.parent_sample_id))}")
         if self._match is not None:
             where.append(self._match.to_sql(ctx))
         join = ""
+        if self._rank is not None:
+            ctx.frames[self._rank_name] = self._rank
+            join = (f" JOIN (SELECT CAST(sample_id AS UUID) AS sample_id, similarity "
+                    f"FROM {self._rank_name}) r ON r.sample_id = s.sample_id")
+        return join, where
+
+    def _sql(self, columns: str | None = None, *, offset: int | None = None,
+             limit: int | None = None, ordered: bool = True,
+             stored: tuple[str, ...] = SAMPLE_COLUMNS, extra: str = "",
+             order_keys: bool = False, bounds: tuple[int, int] | None = None
+             ) -> tuple[str, list]:
+        """(sql, params) of the query.
+
+        ``columns`` None: the ``stored`` columns of each sample (plus ``similarity`` when ranked,
+        plus ``extra``); a page of them is read late (rows picked first, then read).
+        ``order_keys``: the sort keys come out as columns ``_order_0``… and the rows are not
+        sorted by the SQL; the caller sorts (``_sort_keys`` says how).
+        ``bounds``: the first and last ``sample_idx`` of a default-order page, when known.
+        """
+        ctx = SqlContext(self.dataset.dataset_id)
+        join, where = self._join_where(ctx)
         keys = [(o.field.sql_value(ctx), o.descending) for o in self._order]
         whole_rows = columns is None
         if whole_rows:
             columns = ", ".join(f"s.{c}" for c in stored) + extra
         if self._rank is not None:
-            ctx.frames[self._rank_name] = self._rank
-            join = (f" JOIN (SELECT CAST(sample_id AS UUID) AS sample_id, similarity "
-                    f"FROM {self._rank_name}) r ON r.sample_id = s.sample_id")
             columns = columns + ", r.similarity" if whole_rows else columns
             keys.insert(0, ("r.similarity", True))
         # Ties (and the default order) follow insertion order: ingest inserts in path order,
@@ -192,42 +218,76 @@ class DatasetQuery:
         order_by = ", ".join(f"{v} {'DESC' if d else 'ASC'} NULLS LAST" for v, d in keys)
         if order_keys:
             columns += "".join(f", {v} AS _order_{i}" for i, (v, _) in enumerate(keys))
-        offset = self._offset if offset is None else offset
-        limit = self._limit if limit is None else limit
-        if self._limit is not None and limit is not None:
-            limit = min(limit, self._offset + self._limit - offset)
-        page = ""
-        if ordered:
-            page += " ORDER BY " + order_by
-        if limit is not None:
-            page += f" LIMIT {ctx.param(max(limit, 0))}"
-        if offset:
-            page += f" OFFSET {ctx.param(offset)}"
+        offset, limit = self._window(offset, limit)
+
+        def page() -> str:
+            sql = " ORDER BY " + order_by if ordered else ""
+            if limit is not None:
+                sql += f" LIMIT {ctx.param(limit)}"
+            if offset:
+                sql += f" OFFSET {ctx.param(offset)}"
+            return sql
+
         matches = f"FROM sample s{join} WHERE " + " AND ".join(where)
-        if ordered and limit is not None and whole_rows and len(keys) == 1:
-            # The default order (sample_idx alone, unique: ingest assigns it under the one
-            # writer lock). The page is exactly the matches whose sample_idx lies between
-            # the page's first and last; a range filter is cheaper than the semi-join below
-            # (about 12 of 90 ms for 100,000 rows at 1M samples).
-            bounds = (f"(SELECT min(sample_idx) AS lo, max(sample_idx) AS hi "
-                      f"FROM (SELECT s.sample_idx {matches}{page})) b")
-            sql = (f"SELECT {columns} FROM sample s, {bounds} WHERE " + " AND ".join(where)
-                   + " AND s.sample_idx BETWEEN b.lo AND b.hi")
+        late = ordered and limit is not None and whole_rows
+        if late and self._default_order():
+            # A range of sample_idx instead of a semi-join on rowid (about 12 of 90 ms for
+            # 100,000 rows at 1M samples), bounded by the page's first and last sample_idx.
+            if bounds is not None:
+                sql = (f"SELECT {columns} {matches} AND s.sample_idx "
+                       f"BETWEEN {ctx.param(bounds[0])} AND {ctx.param(bounds[1])}")
+            else:
+                first_last = (f"(SELECT min(sample_idx) AS lo, max(sample_idx) AS hi "
+                              f"FROM (SELECT s.sample_idx {matches}{page()})) b")
+                sql = (f"SELECT {columns} FROM sample s, {first_last} WHERE "
+                       + " AND ".join(where) + " AND s.sample_idx BETWEEN b.lo AND b.hi")
             if not order_keys:
                 sql += " ORDER BY " + order_by
-        elif ordered and limit is not None and whole_rows:
+        elif late:
             # Late materialisation: pick the page's rows by the filter and order columns
             # alone, then read whole rows for just those (4-5x faster at 1M samples).
             sql = (f"SELECT {columns} FROM sample s{join} "
-                   f"WHERE s.rowid IN (SELECT s.rowid {matches}{page})")
+                   f"WHERE s.rowid IN (SELECT s.rowid {matches}{page()})")
             if not order_keys:
                 sql += " ORDER BY " + order_by
-        elif order_keys:
+        elif order_keys and not offset:  # all the matches: the caller sorts them
             sql = f"SELECT {columns} {matches}"
         else:
-            sql = f"SELECT {columns} {matches}{page}"
+            sql = f"SELECT {columns} {matches}{page()}"
         _register_frames(ctx.frames)
         return sql, ctx.params
+
+    def _page_bounds(self, con, offset: int, limit: int) -> tuple[int, int]:
+        """First and last sample_idx of a default-order page, by linear-time selection over
+        the sample_idx of every match (numpy). ``ORDER BY … LIMIT`` keeps a heap of
+        offset + limit rows instead: for 100,000 rows at 1M samples the page reads in
+        37 ms rather than 56, and 1,000 rows at offset 500,000 in 13 ms rather than 36."""
+        ctx = SqlContext(self.dataset.dataset_id)
+        _, where = self._join_where(ctx)  # the default order: no ranking to join
+        _register_frames(ctx.frames)
+        ordinals = con.sql("SELECT s.sample_idx FROM sample s WHERE " + " AND ".join(where),
+                           params=ctx.params).to_arrow_table().column(0).to_numpy()
+        last = min(offset + limit, len(ordinals)) - 1
+        if offset > last:
+            return 0, -1  # past the end: an empty range
+        ranks = sorted({offset, last})
+        picked = np.partition(ordinals, ranks)
+        return int(picked[offset]), int(picked[last])
+
+    def _read(self, *, offset: int | None = None, limit: int | None = None,
+              **sql: Any) -> pl.DataFrame:
+        """Whole rows of a page of the query (or of all of it) as a frame; see ``_sql``."""
+        from lightly_studio.db import snapshot
+
+        con = self._con()
+        offset, limit = self._window(offset, limit)
+        if limit is not None and self._default_order() and offset + limit >= _SELECT_FROM:
+            with snapshot():  # the bounds and the rows from the same state of the data
+                bounds = self._page_bounds(con, offset, limit)
+                query, params = self._sql(offset=offset, limit=limit, bounds=bounds, **sql)
+                return query_frame(query, params, con)
+        query, params = self._sql(offset=offset, limit=limit, **sql)
+        return query_frame(query, params, con)
 
     def _sort_keys(self) -> list[bool]:
         """Whether each ``_order_<i>`` column of ``_sql(order_keys=True)`` sorts descending."""
@@ -244,8 +304,7 @@ class DatasetQuery:
     def _fetch(self, offset: int | None = None, limit: int | None = None) -> list[Sample]:
         from lightly_studio.core.sample import SAMPLE_CLASS_BY_KIND
 
-        sql, params = self._sql(offset=offset, limit=limit)
-        frame = query_frame(sql, params, self._con())
+        frame = self._read(offset=offset, limit=limit)
         cls = SAMPLE_CLASS_BY_KIND[self.kind]
         return [cls(row) for row in frame.iter_rows(named=True)]
 
@@ -297,15 +356,14 @@ class DatasetQuery:
         """The resulting samples' ``stored`` columns, one row each in order, with ``tags`` as a
         sorted list of names (for ``tag_numbers``), ``similarity`` after
         ``sort_by_similarity``, and the values of ``metadata`` keys (name → MetadataKey) as
-        columns ``_meta_<i>``. One query: the page is picked first, then only its rows are read
-        (and sorted here: polars sorts the page's rows several times faster than DuckDB)."""
+        columns ``_meta_<i>``. The page's rows are picked first, then only they are read (and
+        sorted here: polars sorts the page's rows several times faster than DuckDB)."""
         from lightly_studio.core.tags import tag_names_frame, tag_numbers_to_names
 
         con = self._con()
         extra = "".join(f", s.{found.column} AS _meta_{i}"
                         for i, found in enumerate((metadata or {}).values()))
-        sql, params = self._sql(stored=stored, extra=extra, order_keys=True)
-        frame = query_frame(sql, params, con)
+        frame = self._read(stored=stored, extra=extra, order_keys=True)
         descending = self._sort_keys()
         order = [f"_order_{i}" for i in range(len(descending))]
         frame = frame.sort(order, descending=descending, nulls_last=True).drop(order)
