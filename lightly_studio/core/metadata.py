@@ -254,9 +254,12 @@ class SampleMetadata(MutableMapping):
     def __delitem__(self, key: str) -> None:
         if key not in self:
             raise KeyError(key)
+        from lightly_studio.db import transaction
+
         found = metadata_key(self._con(), self._sample.dataset_id, key)
-        self._con().execute(f"UPDATE sample SET {found.column} = NULL WHERE sample_id = $1",
-                            [str(self._sample.sample_id)])
+        with transaction() as tx:  # a write to the sample row: one writer at a time
+            tx.execute(f"UPDATE sample SET {found.column} = NULL WHERE sample_id = $1",
+                       [str(self._sample.sample_id)])
 
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):

@@ -93,6 +93,45 @@ def test_tagging_from_two_threads_at_once_loses_nothing(db, image_folder):
     assert all(s.tags == {"left", "right"} for s in ds)
 
 
+def test_a_metadata_write_waits_for_an_open_tag_write_and_is_not_lost(db, image_folder):
+    """Tags and metadata values are columns of the same sample row. DuckDB updates a tagged
+    row by delete + insert, so a write to the old row version beside an open tag transaction
+    would be silently lost when that transaction commits; metadata writes therefore take the
+    one writer lock too, and wait."""
+    import threading
+
+    from lightly_studio.core.tags import tag_sample_ids
+    from lightly_studio.db import transaction
+
+    ds = ls.ImageDataset.create()
+    ds.add_images_from_path(path=str(image_folder), embed=False)
+    sample = ds[0]
+    sample.metadata.update({"speed": 1.0, "lane": 1})
+    tagged, release = threading.Event(), threading.Event()
+
+    def tag_in_an_open_transaction() -> None:
+        with transaction() as tx:
+            tag_sample_ids(tx, ds.dataset_id, "t", [sample.sample_id])
+            tagged.set()
+            release.wait(10)
+
+    def write_metadata() -> None:
+        del sample.metadata["speed"]
+        sample.metadata["lane"] = 2
+
+    tagger = threading.Thread(target=tag_in_an_open_transaction)
+    tagger.start()
+    assert tagged.wait(10)
+    writer = threading.Thread(target=write_metadata)
+    writer.start()
+    writer.join(0.3)  # blocked on the lock while the tag transaction is open
+    release.set()
+    tagger.join()
+    writer.join()
+    stored = ds[0]
+    assert stored.tags == {"t"} and dict(stored.metadata) == {"lane": 2}
+
+
 def test_metadata_behaves_like_a_dict_and_is_typed(db, image_folder):
     ds = ls.ImageDataset.create()
     ds.add_images_from_path(path=str(image_folder), embed=False)
