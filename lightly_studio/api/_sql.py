@@ -52,30 +52,26 @@ def annotation_sources(con, dataset_id) -> list[str]:
         WHERE l.dataset_id = $1 ORDER BY a.source""", [str(dataset_id)])["source"].to_list()
 
 
-def numeric_histogram(con, sub: tuple[str, list], value_sql: str, from_sql: str,
-                      bins: int = 20, extra_params: list | None = None) -> dict:
-    """min, max and ``bins`` equal-width counts of a numeric expression over the subquery."""
+def numeric_histogram(con, sub: tuple[str, list], value_sql: str, bins: int = 20) -> dict:
+    """min, max and ``bins`` equal-width counts of a numeric expression on the sample row
+    (alias ``s``) over the subquery; NULLs (samples without the value) are left out."""
     sub_sql, sub_params = sub
-    extra = list(extra_params or [])
-    n = len(extra)
-    row = con.execute(f"""
-        WITH q AS ({shift_params(sub_sql, sub_params, n)}),
-             v AS (SELECT CAST({value_sql} AS DOUBLE) AS v {from_sql}
-                   WHERE s.sample_id IN (SELECT sample_id FROM q))
-        SELECT min(v), max(v), count(v) FROM v""", [*extra, *sub_params]).fetchone()
-    lo, hi, count = row
+
+    def values(sub_sql: str) -> str:
+        return f"""WITH q AS ({sub_sql}),
+             v AS (SELECT CAST({value_sql} AS DOUBLE) AS v FROM sample s
+                   WHERE s.sample_id IN (SELECT sample_id FROM q))"""
+
+    lo, hi, count = con.execute(values(sub_sql) + " SELECT min(v), max(v), count(v) FROM v",
+                                sub_params).fetchone()
     if count == 0 or lo is None:
         return {"min": None, "max": None, "counts": [], "edges": []}
     if hi == lo:
         return {"min": lo, "max": hi, "counts": [count], "edges": [lo, hi]}
     width = (hi - lo) / bins
-    hist = _frame(con, f"""
-        WITH q AS ({shift_params(sub_sql, sub_params, n + 2)}),
-             v AS (SELECT CAST({value_sql} AS DOUBLE) AS v {from_sql}
-                   WHERE s.sample_id IN (SELECT sample_id FROM q))
-        SELECT least(CAST(floor((v - ${n + 1}) / ${n + 2}) AS INTEGER), {bins - 1}) AS bin,
-               count(*) AS n
-        FROM v WHERE v IS NOT NULL GROUP BY bin""", [*extra, lo, width, *sub_params])
+    hist = _frame(con, values(shift_params(sub_sql, sub_params, 2)) + f"""
+        SELECT least(CAST(floor((v - $1) / $2) AS INTEGER), {bins - 1}) AS bin, count(*) AS n
+        FROM v WHERE v IS NOT NULL GROUP BY bin""", [lo, width, *sub_params])
     counts = [0] * bins
     for b, c in hist.iter_rows():
         counts[int(b)] = int(c)

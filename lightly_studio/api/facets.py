@@ -21,15 +21,14 @@ def facets(params: dict) -> tuple[Any, list[bytes]]:
     # Histograms span the whole dataset so the slider range stays put while filtering.
     whole = query_from_spec({"dataset_id": str(dataset_id)}).sample_ids_subquery()
     bins = int(params.get("bins", 20))
-    sample_from = "FROM sample s"
     numeric = {
-        "width": _sql.numeric_histogram(con, whole, "s.width", sample_from, bins),
-        "height": _sql.numeric_histogram(con, whole, "s.height", sample_from, bins),
+        "width": _sql.numeric_histogram(con, whole, "s.width", bins),
+        "height": _sql.numeric_histogram(con, whole, "s.height", bins),
     }
     metadata: list[dict] = []
     for key, (key_type, column) in metadata_columns(con, dataset_id).items():
         if key_type in ("int", "float"):
-            hist = _sql.numeric_histogram(con, whole, f"s.{column}", sample_from, bins)
+            hist = _sql.numeric_histogram(con, whole, f"s.{column}", bins)
             metadata.append({"key": key, "type": key_type, **hist})
         elif key_type == "str":
             metadata.append({"key": key, "type": key_type,
