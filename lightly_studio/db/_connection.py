@@ -159,8 +159,10 @@ def snapshot() -> Iterator[duckdb.DuckDBPyConnection]:
     con.execute("BEGIN TRANSACTION")
     try:
         yield con
-    finally:
-        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")  # a failed statement leaves the transaction aborted
+        raise
+    con.execute("COMMIT")
 
 
 def _resolve(db_file: str | os.PathLike | None) -> str:

@@ -192,3 +192,23 @@ def test_a_version_2_file_keeps_its_metadata_when_migrated(tmp_path):
         assert b.query().to_polars()["fresh"].to_list() == [True, None, None]
     finally:
         db_manager.close()
+
+
+def test_a_snapshot_reads_one_state_and_a_failed_read_leaves_no_open_transaction(db):
+    from lightly_studio.db import snapshot
+
+    ds = ls.ImageDataset.create("snap")
+    con = get_connection()
+    with snapshot():
+        before = con.execute("SELECT count(*) FROM dataset").fetchone()[0]
+        # Another thread's committed write is not seen inside the snapshot.
+        import threading
+
+        writer = threading.Thread(target=lambda: ls.ImageDataset.create("other"))
+        writer.start()
+        writer.join()
+        assert con.execute("SELECT count(*) FROM dataset").fetchone()[0] == before
+    assert con.execute("SELECT count(*) FROM dataset").fetchone()[0] == before + 1
+    with pytest.raises(Exception, match="Conversion Error"), snapshot():
+        con.execute("SELECT CAST(name AS INTEGER) FROM dataset").fetchall()
+    assert ds.query().count() == 0  # the connection is usable: no aborted transaction left
