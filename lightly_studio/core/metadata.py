@@ -90,11 +90,6 @@ def metadata_key(con, dataset_id, key: str) -> MetadataKey | None:
     return MetadataKey(*row) if row else None
 
 
-def metadata_key_type(con, dataset_id, key: str) -> str | None:
-    found = metadata_key(con, dataset_id, key)
-    return found.value_type if found else None
-
-
 def metadata_columns(con, dataset_id) -> dict[str, MetadataKey]:
     """All metadata keys of a dataset with their types and columns, by key name."""
     rows = con.execute(
@@ -252,14 +247,19 @@ class SampleMetadata(MutableMapping):
                            key, value)
 
     def __delitem__(self, key: str) -> None:
-        if key not in self:
-            raise KeyError(key)
         from lightly_studio.db import transaction
 
         found = metadata_key(self._con(), self._sample.dataset_id, key)
-        with transaction() as tx:  # a write to the sample row: one writer at a time
-            tx.execute(f"UPDATE sample SET {found.column} = NULL WHERE sample_id = $1",
-                       [str(self._sample.sample_id)])
+        cleared = 0
+        if found is not None:
+            with transaction() as tx:  # a write to the sample row: one writer at a time
+                cleared = tx.execute(
+                    f"UPDATE sample SET {found.column} = NULL "
+                    f"WHERE sample_id = $1 AND {found.column} IS NOT NULL",
+                    [str(self._sample.sample_id)],
+                ).fetchone()[0]
+        if not cleared:
+            raise KeyError(key)
 
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):

@@ -27,7 +27,8 @@ _OPTIONAL_COLUMNS: dict[str, pl.DataType] = {
     "frame_number": pl.Int32,
     "timestamp_s": pl.Float64,
 }
-
+# The columns only videos and their frames fill.
+VIDEO_COLUMNS = tuple(_OPTIONAL_COLUMNS)
 
 def insert_samples(con, dataset_id: uuid.UUID, frame: pl.DataFrame) -> pl.DataFrame:
     """Insert the rows of ``frame`` whose file is new to the dataset.

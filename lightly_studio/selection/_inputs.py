@@ -118,19 +118,19 @@ def embeddings_of(dataset: Dataset, subquery: Subquery, model_name: str | None,
 # -- metadata -----------------------------------------------------------------------------------
 def pool_metadata(pool: Pool, key: str) -> tuple[np.ndarray, np.ndarray]:
     """Float values of a numeric metadata key aligned with the pool (NaN where missing)."""
-    from lightly_studio.core.metadata import get_metadata_values, metadata_key_type, metadata_keys
+    from lightly_studio.core.metadata import get_metadata_values, metadata_key, metadata_keys
 
     con = get_connection()
     dataset = pool.dataset
-    key_type = metadata_key_type(con, dataset.dataset_id, key)
-    if key_type is None:
+    found = metadata_key(con, dataset.dataset_id, key)
+    if found is None:
         known = ", ".join(f"{k!r} ({t})" for k, t in metadata_keys(con, dataset.dataset_id).items())
         raise SelectionError(
             f"Metadata weighting: dataset {dataset.name!r} has no metadata key {key!r} "
             f"(keys: {known or 'none'}).")
-    if key_type not in ("int", "float"):
+    if found.value_type not in ("int", "float"):
         raise SelectionError(
-            f"Metadata weighting needs a numeric key: {key!r} holds {key_type} values in "
+            f"Metadata weighting needs a numeric key: {key!r} holds {found.value_type} values in "
             f"dataset {dataset.name!r}. Use an int or float metadata key.")
     frame = get_metadata_values(con, dataset.dataset_id, key, pool.subquery)
     values = np.full(len(pool), np.nan)

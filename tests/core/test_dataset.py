@@ -156,6 +156,11 @@ def test_metadata_behaves_like_a_dict_and_is_typed(db, image_folder):
         second.metadata["count"] = 2.5
     del first.metadata["boxes"]
     assert "boxes" not in first.metadata
+    with pytest.raises(KeyError):  # a key the dataset has, but not this sample any more
+        del first.metadata["boxes"]
+    with pytest.raises(KeyError):  # a key the dataset never had
+        del first.metadata["never"]
+    assert set(second.metadata) == {"speed"}  # deleting on one sample leaves the others
 
 
 def test_writes_through_a_sample_are_visible_to_a_new_process(db, image_folder):

@@ -14,7 +14,7 @@ import polars as pl
 
 from lightly_studio.core.dataset_query.expressions import AND, MatchExpression, SqlContext
 from lightly_studio.core.dataset_query.fields import OrderByField
-from lightly_studio.core.samples_store import SAMPLE_COLUMNS
+from lightly_studio.core.samples_store import SAMPLE_COLUMNS, VIDEO_COLUMNS
 from lightly_studio.db._connection import query_frame
 from lightly_studio.errors import QueryError
 
@@ -200,21 +200,19 @@ class DatasetQuery:
         ``columns`` None: the ``stored`` columns of each sample (plus ``similarity`` when ranked,
         plus ``extra``); a page of them is read late (rows picked first, then read).
         ``order_keys``: the sort keys come out as columns ``_order_0``… and the rows are not
-        sorted by the SQL; the caller sorts (``_sort_keys`` says how).
+        sorted by the SQL; the caller sorts (``_descending`` says how).
         ``bounds``: the first and last ``sample_idx`` of a default-order page, when known.
         """
         ctx = SqlContext(self.dataset.dataset_id)
         join, where = self._join_where(ctx)
-        keys = [(o.field.sql_value(ctx), o.descending) for o in self._order]
         whole_rows = columns is None
         if whole_rows:
             columns = ", ".join(f"s.{c}" for c in stored) + extra
-        if self._rank is not None:
-            columns = columns + ", r.similarity" if whole_rows else columns
-            keys.insert(0, ("r.similarity", True))
-        # Ties (and the default order) follow insertion order: ingest inserts in path order,
-        # and an integer sort is far cheaper than a string one at a million rows.
-        keys.append(("s.sample_idx", False))
+        if self._rank is not None and whole_rows:
+            columns += ", r.similarity"
+        values = ([] if self._rank is None else ["r.similarity"]) + \
+            [o.field.sql_value(ctx) for o in self._order] + ["s.sample_idx"]
+        keys = list(zip(values, self._descending(), strict=True))
         order_by = ", ".join(f"{v} {'DESC' if d else 'ASC'} NULLS LAST" for v, d in keys)
         if order_keys:
             columns += "".join(f", {v} AS _order_{i}" for i, (v, _) in enumerate(keys))
@@ -289,9 +287,12 @@ class DatasetQuery:
         query, params = self._sql(offset=offset, limit=limit, **sql)
         return query_frame(query, params, con)
 
-    def _sort_keys(self) -> list[bool]:
-        """Whether each ``_order_<i>`` column of ``_sql(order_keys=True)`` sorts descending."""
-        return ([True] if self._rank is not None else []) + \
+    def _descending(self) -> list[bool]:
+        """Whether each sort key sorts descending: the similarity (after
+        ``sort_by_similarity``), the ``order_by`` keys, then ``sample_idx``, which breaks ties
+        (and is the default order) by insertion: ingest inserts in path order, and an integer
+        sort is far cheaper than a string one at a million rows."""
+        return ([] if self._rank is None else [True]) + \
             [o.descending for o in self._order] + [False]
 
     def sample_ids_subquery(self) -> tuple[str, list]:
@@ -364,7 +365,7 @@ class DatasetQuery:
         extra = "".join(f", s.{found.column} AS _meta_{i}"
                         for i, found in enumerate((metadata or {}).values()))
         frame = self._read(stored=stored, extra=extra, order_keys=True)
-        descending = self._sort_keys()
+        descending = self._descending()
         order = [f"_order_{i}" for i in range(len(descending))]
         frame = frame.sort(order, descending=descending, nulls_last=True).drop(order)
         if "tag_numbers" in stored:
@@ -377,11 +378,9 @@ class DatasetQuery:
         from lightly_studio.core.metadata import metadata_columns
 
         keys = metadata_columns(self._con(), self.dataset.dataset_id)
-        video = ("fps", "duration_s", "frame_count", "codec", "parent_sample_id",
-                 "frame_number", "timestamp_s")
         # dataset_id and kind are the same on every row: filled in here, not read.
         shown = [c for c in SAMPLE_COLUMNS if c not in ("sample_idx", "tag_numbers")
-                 and (self.kind != "image" or c not in video)]
+                 and (self.kind != "image" or c not in VIDEO_COLUMNS)]
         read = tuple(c for c in shown if c not in ("dataset_id", "kind")) + ("tag_numbers",)
         frame = self.rows_frame(read, metadata=keys)
         frame = frame.with_columns(pl.lit(str(self.dataset.dataset_id)).alias("dataset_id"),

@@ -14,6 +14,7 @@ A data-dependent migration (one column per stored key), hence Python rather than
 inside the migration's transaction: all of it is applied, or none.
 """
 
+# Frozen copies, not imports: a migration must keep doing what it did when the code moves on.
 SQL_TYPE = {"int": "BIGINT", "float": "DOUBLE", "str": "VARCHAR", "bool": "BOOLEAN",
             "datetime": "TIMESTAMP", "json": "JSON"}
 VALUE_COLUMN = {"int": "v_int", "float": "v_float", "str": "v_str", "bool": "v_bool",
