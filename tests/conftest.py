@@ -14,6 +14,11 @@ EXAMPLES = Path(os.environ.get("LIGHTLY_STUDIO_EXAMPLE_DATA", SHARED / "dataset_
 # ViT-S-32 builds and runs ~3x faster than ViT-B-32 on the CPU; weights are random anyway.
 os.environ.setdefault("LIGHTLY_STUDIO_EMBEDDING_MODEL", "open_clip:ViT-S-32:random")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# fp32 on every CPU: the default is bf16 where the CPU has it natively (AVX512-BF16, AMX), and
+# tests compare vectors against exact fp32 references (int8's text tower must equal fp32's):
+# a bf16 reference differs by ~2e-3 and failed them on such CPUs only. Tests of the precision
+# choice itself set or clear this variable.
+os.environ.setdefault("LIGHTLY_STUDIO_EMBEDDING_PRECISION", "fp32")
 
 
 @pytest.fixture

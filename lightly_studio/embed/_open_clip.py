@@ -384,7 +384,7 @@ def _build(spec: ModelSpec, device: str) -> OpenClipModel:
     return OpenClipModel(spec, model, preprocess_cfg, device, precision)
 
 
-_LOADED: OrderedDict[tuple[str, str], OpenClipModel] = OrderedDict()
+_LOADED: OrderedDict[tuple[str, str, str], OpenClipModel] = OrderedDict()
 _LOADED_MAX = 1  # one model in memory at a time keeps peak RSS predictable
 _load_lock = threading.Lock()
 
@@ -393,7 +393,9 @@ def load_model(spec: str | ModelSpec, device: str | None = None) -> OpenClipMode
     """The loaded model for ``spec`` (kept in memory for the next call)."""
     spec = parse_spec(spec) if isinstance(spec, str) else spec
     device = pick_device(device)
-    key = (str(spec), device)
+    # The precision is part of the key: setting LIGHTLY_STUDIO_EMBEDDING_PRECISION after a
+    # model was loaded must give a model of that precision, not the cached one.
+    key = (str(spec), device, pick_precision(device))
     with _load_lock:
         if key in _LOADED:
             _LOADED.move_to_end(key)

@@ -109,3 +109,18 @@ def test_int8_image_tower_is_close_to_fp32_and_text_stays_exact(reference, monke
         np.testing.assert_allclose(model.embed_texts(["a red car", "a dog"]), texts, atol=1e-6)
     finally:
         unload_models()
+
+
+def test_a_changed_precision_setting_loads_a_model_of_that_precision(monkeypatch):
+    unload_models()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            monkeypatch.setenv(PRECISION_ENV, "fp32")
+            first = load_model(RANDOM_SPEC)
+            monkeypatch.setenv(PRECISION_ENV, "bf16")
+            second = load_model(RANDOM_SPEC)
+        assert (first.precision, second.precision) == ("fp32", "bf16")
+        assert next(second.model.parameters()).dtype == torch.bfloat16
+    finally:
+        unload_models()
