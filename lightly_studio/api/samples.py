@@ -137,14 +137,12 @@ def thumbnails(params: dict) -> tuple[Any, list[bytes]]:
 
 
 def image(params: dict) -> tuple[Any, list[bytes]]:
-    """The original file of a sample (the detail view's full-resolution image)."""
-    import mimetypes
-
-    from lightly_studio.api.thumbnails import _open_bytes
+    """The original file of a sample (the detail view's full-resolution image); a file that
+    is not a regular image or video file raises ``MediaRefused``."""
+    from lightly_studio._media_access import read_media
 
     sample = dataset_of(params.get("dataset_id")).get_sample(_uuid(params.get("sample_id")))
-    data = _open_bytes(sample.file_path_abs)
-    mime = mimetypes.guess_type(sample.file_name)[0] or "application/octet-stream"
+    data, mime = read_media(sample.file_path_abs)
     return {"mime": mime, "size": len(data)}, [data]
 
 

@@ -15,6 +15,8 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from lightly_studio.errors import LightlyStudioError
+
 THUMBNAIL_SIZE = 256
 JPEG_QUALITY = 80
 _pool: ThreadPoolExecutor | None = None
@@ -29,31 +31,32 @@ def cache_dir() -> Path:
     return base / ".lightly_studio_cache" / "thumbnails"
 
 
-def _stat(path: str) -> tuple[float, int]:
-    if "://" in path and not path.startswith("file://"):
-        import fsspec
+def _checked_source(path: str) -> tuple[tuple[float, int], object]:
+    """((mtime, size), what to read) of a sample file that passed the media checks."""
+    from lightly_studio import _media_access
 
-        fs, inner = fsspec.core.url_to_fs(path)
-        info = fs.info(inner)
-        mtime = info.get("mtime") or info.get("LastModified") or info.get("last_modified") or 0
-        return (mtime.timestamp() if hasattr(mtime, "timestamp") else float(mtime)), int(
-            info.get("size") or 0)
-    st = os.stat(path.removeprefix("file://"))
-    return st.st_mtime_ns, st.st_size
+    if not _media_access.is_remote(path):
+        info = _media_access.resolve_local(path)
+        return (info.mtime_ns, info.size), info
+    _media_access.check_remote(path)
+    import fsspec
+
+    fs, inner = fsspec.core.url_to_fs(path)
+    meta = fs.info(inner)
+    mtime = meta.get("mtime") or meta.get("LastModified") or meta.get("last_modified") or 0
+    mtime = mtime.timestamp() if hasattr(mtime, "timestamp") else float(mtime)
+    return (mtime, int(meta.get("size") or 0)), path
 
 
-def _key(path: str, size: int) -> str:
-    mtime, nbytes = _stat(path)
-    return hashlib.sha1(f"{path}\0{mtime}\0{nbytes}\0{size}".encode()).hexdigest()
+def _read(source: object) -> bytes:
+    from lightly_studio import _media_access
 
-
-def _open_bytes(path: str) -> bytes:
-    if "://" in path and not path.startswith("file://"):
-        import fsspec
-
-        with fsspec.open(path, "rb") as f:
+    if isinstance(source, _media_access.LocalFile):
+        with _media_access.open_local(source) as f:
             return f.read()
-    with open(path.removeprefix("file://"), "rb") as f:
+    import fsspec
+
+    with fsspec.open(source, "rb") as f:
         return f.read()
 
 
@@ -83,20 +86,25 @@ def thumbnail_for(path: str, kind: str = "image", size: int = THUMBNAIL_SIZE,
     """The thumbnail of one file, from the cache or freshly made (and then cached).
 
     Videos show their first frame (the poster), frames the frame at ``timestamp_s``; both
-    come from the video module's frame cache, which embedding fills as it goes.
+    come from the video module's frame cache, which embedding fills as it goes. A file that
+    may not be sent to the client (see ``lightly_studio._media_access``) raises
+    ``MediaRefused``.
     """
     if kind in ("video", "frame"):
         from lightly_studio.ingest.video import frame_jpeg
 
         return frame_jpeg(path, timestamp_s or 0.0, max_size=size)
     folder = folder or cache_dir()
-    key = _key(path, size)
+    # Checked before the cache is looked at: a file that may not be sent gets no thumbnail,
+    # not even one cached while it was still a plain image.
+    (mtime, nbytes), source = _checked_source(path)
+    key = hashlib.sha1(f"{path}\0{mtime}\0{nbytes}\0{size}".encode()).hexdigest()
     cached = folder / key[:2] / f"{key}.jpg"
     try:
         return cached.read_bytes()
     except FileNotFoundError:
         pass
-    data = render_thumbnail(_open_bytes(path), size)
+    data = render_thumbnail(_read(source), size)
     cached.parent.mkdir(parents=True, exist_ok=True)
     # Write then rename, so a concurrent reader never sees half a file.
     tmp = cached.with_suffix(f".{os.getpid()}.tmp")
@@ -148,5 +156,7 @@ def _one(item: tuple, size: int, folder: Path) -> tuple[bytes, str | None]:
     try:
         timestamp = item[2] if len(item) > 2 else None
         return thumbnail_for(item[0], item[1], size, folder, timestamp), None
+    except LightlyStudioError as exc:  # its message names the file already
+        return b"", f"{type(exc).__name__}: {exc}"
     except Exception as exc:  # noqa: BLE001 - one broken file must not fail the page
         return b"", f"{item[0]}: {type(exc).__name__}: {exc}"

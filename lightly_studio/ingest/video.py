@@ -483,13 +483,18 @@ def frame_jpeg(path: str, timestamp_s: float = 0.0, *, max_size: int = THUMBNAIL
     The cache key holds the file's size and modification time, so a replaced video is
     decoded again. Embedding frames fills this cache as a side effect (see
     ``iter_frame_samples``), so the grid of a freshly indexed dataset needs no seeking.
+    These bytes go to the client, so the file passes the same checks as ``/media`` first
+    (``MediaRefused`` when it is not a regular video or image file after following links).
     """
+    from lightly_studio._media_access import resolve_local
+
+    checked = resolve_local(path).path
     cached = _cache_file(path, timestamp_s, max_size, quality, cache_dir)
     try:
         return cached.read_bytes()
     except FileNotFoundError:
         pass
-    data = _jpeg(decode_frame(path, timestamp_s, max_size=max_size), max_size, quality)
+    data = _jpeg(decode_frame(checked, timestamp_s, max_size=max_size), max_size, quality)
     _write_atomic(cached, data)
     return data
 

@@ -228,7 +228,10 @@ class ThumbnailHandler(_Base):
         sid = _valid_sample_id(sample_id)
         if sid is None:
             self.fail(404, "NotFound", "no such sample")
-        found = await self.run_blocking(self.config.backend.thumbnail, sid, heavy=True)
+        try:
+            found = await self.run_blocking(self.config.backend.thumbnail, sid, heavy=True)
+        except _media.MediaRefused as exc:
+            self.fail(exc.status, "Refused", str(exc))
         if found is None:
             self.fail(404, "NotFound", "no such sample")
         data, ctype = found
@@ -265,11 +268,16 @@ class MediaHandler(_Base):
         if "://" in registered and not registered.startswith("file://"):
             await self._remote(registered, head)
             return
-        path = registered.removeprefix("file://")
         try:
-            info = await self.run_blocking(_media.resolve_local, path)
+            info = await self.run_blocking(_media.resolve_local, registered)
+            # Opened before any header is set, so a refusal is a clean error reply.
+            fh = await self.run_blocking(_media.open_local, info)
         except _media.MediaRefused as exc:
             self.fail(exc.status, "Refused", str(exc))
+        with fh:
+            await self._send_local(fh, info, head)
+
+    async def _send_local(self, fh, info: _media.LocalFile, head: bool) -> None:
         self.set_header("ETag", info.etag)
         self.set_header("Cache-Control", "private, no-cache")
         self.set_header("Accept-Ranges", "bytes")
@@ -292,21 +300,25 @@ class MediaHandler(_Base):
         if head or info.size == 0:
             self.finish()
             return
-        with open(info.path, "rb") as fh:
-            fh.seek(start)
-            left = end - start + 1
-            while left > 0:
-                chunk = fh.read(min(_CHUNK, left))
-                if not chunk:
-                    break
-                left -= len(chunk)
-                self.write(chunk)
-                await self.flush()  # streams; a seek in the video aborts this early
+        fh.seek(start)
+        left = end - start + 1
+        while left > 0:
+            chunk = fh.read(min(_CHUNK, left))
+            if not chunk:
+                break
+            left -= len(chunk)
+            self.write(chunk)
+            await self.flush()  # streams; a seek in the video aborts this early
         self.finish()
 
     async def _remote(self, url: str, head: bool) -> None:
         """fsspec files (s3://, gs://, …): read through fsspec, ranges honoured."""
         import fsspec
+
+        try:
+            content_type = _media.check_remote(url)
+        except _media.MediaRefused as exc:
+            self.fail(exc.status, "Refused", str(exc))
 
         def stat() -> int:
             fs, path = fsspec.core.url_to_fs(url)
@@ -327,7 +339,7 @@ class MediaHandler(_Base):
             self.set_status(206)
             self.set_header("Content-Range", f"bytes {start}-{end}/{size}")
         self.set_header("Accept-Ranges", "bytes")
-        self.set_header("Content-Type", _media.remote_type(url))
+        self.set_header("Content-Type", content_type)
         self.set_header("Cache-Control", "private, max-age=300")
         if head:
             self.finish()
