@@ -47,8 +47,17 @@ class ServerError(LightlyStudioError):
     """The app server cannot start (port in use, bad host) or a request cannot be served."""
 
 
+class InvalidTokenError(ServerError, ValueError):
+    """An empty or blank token was passed to ``start_gui()``: that would disable the check."""
+
+
 class ExportError(LightlyStudioError):
     """An export cannot be written as asked (root outside the images, cloud images, …)."""
+
+
+class ExportPathError(ExportError, ValueError):
+    """A view asked to write outside the export folder (absolute path, ``~``, ``..``, a
+    symlink); see ``lightly_studio.api._export_dir``."""
 
 
 class AnnotationConflictError(AnnotationError):
