@@ -20,6 +20,7 @@ Spec keys (all optional except dataset_id)::
 
 from __future__ import annotations
 
+import math
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -59,16 +60,18 @@ def register_ids(sample_ids) -> str:
 
 
 def query_from_spec(spec: dict[str, Any]) -> DatasetQuery:
-    """Build the query a spec describes. Unknown keys are rejected (typos must not filter)."""
+    """Build the query a spec describes. Unknown keys are rejected (typos must not filter).
+
+    Every value is checked here, before the DSL sees it, so a malformed spec from a view (or
+    anyone who can reach the API) is a ``QueryError`` naming the key (``spec.sort.field``…)
+    and what it should be — never a crash deeper down."""
     from lightly_studio.core.dataset_query import AND, OR, ImageSampleField, OrderByField
 
     if not isinstance(spec, dict):
         raise QueryError(f"A query spec is a JSON object, got {type(spec).__name__}.")
-    unknown = set(spec) - {"dataset_id", "base", "ids", "tags", "labels", "annotation_source",
-                           "min_confidence", "width", "height", "metadata", "file_name",
-                           "caption", "text", "similar_to", "sort"}
+    unknown = set(spec) - SPEC_KEYS
     if unknown:
-        raise QueryError(f"Unknown query spec keys: {', '.join(sorted(unknown))}.")
+        raise QueryError(f"Unknown query spec keys: {', '.join(sorted(map(str, unknown)))}.")
 
     if spec.get("base"):
         query = _registry.lookup(spec["base"], "query").copy()
@@ -84,60 +87,174 @@ def query_from_spec(spec: dict[str, Any]) -> DatasetQuery:
     if spec.get("ids"):
         terms.append(_registry.lookup(spec["ids"], "ids"))
     if spec.get("tags"):
-        terms.append(OR(*[F.tags.contains(_text(t, "tag")) for t in spec["tags"]]))
-    source = spec.get("annotation_source")
-    min_conf = spec.get("min_confidence")
+        terms.append(OR(*[F.tags.contains(t) for t in text_list(spec["tags"], "spec.tags")]))
+    source = optional_text(spec.get("annotation_source"), "spec.annotation_source")
+    min_conf = _confidence(spec.get("min_confidence"), "spec.min_confidence")
     if spec.get("labels"):
-        terms.append(OR(*[F.annotations.exists(label=_text(lb, "label"), source=source,
-                                                min_confidence=min_conf)
-                          for lb in spec["labels"]]))
+        terms.append(OR(*[F.annotations.exists(label=lb, source=source, min_confidence=min_conf)
+                          for lb in text_list(spec["labels"], "spec.labels")]))
     elif source is not None or min_conf is not None:
         terms.append(F.annotations.exists(source=source, min_confidence=min_conf))
     for name in ("width", "height"):
-        terms.extend(_range(getattr(F, name), spec.get(name), name))
-    for key, cond in (spec.get("metadata") or {}).items():
+        terms.extend(_range(getattr(F, name), spec.get(name), f"spec.{name}"))
+    metadata = spec.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise QueryError(f"spec.metadata must be an object {{key: filter}}, got {show(metadata)}.")
+    for key, cond in metadata.items():
+        where = f"spec.metadata[{key!r}]"
+        if not isinstance(cond, dict) or not set(cond) <= {"range", "values"}:
+            raise QueryError(f"{where} filter must be {{'range': [lo, hi]}} or "
+                             f"{{'values': [...]}}, got {show(cond)}.")
         field = F.metadata[key]
-        if not isinstance(cond, dict):
-            raise QueryError(f"metadata[{key!r}] filter must be {{'range': [lo, hi]}} or "
-                             f"{{'values': [...]}}, got {cond!r}.")
         if "range" in cond:
-            terms.extend(_range(field, cond["range"], f"metadata[{key!r}]"))
+            terms.extend(_range(field, cond["range"], where))
         if cond.get("values"):
-            terms.append(OR(*[field == v for v in cond["values"]]))
+            terms.append(OR(*[field == v for v in _scalar_list(cond["values"], f"{where}.values")]))
     if spec.get("file_name"):
-        terms.append(F.file_name.contains(_text(spec["file_name"], "file_name")))
+        terms.append(F.file_name.contains(_text(spec["file_name"], "spec.file_name")))
     if spec.get("caption"):
-        terms.append(F.captions.contains(_text(spec["caption"], "caption")))
+        terms.append(F.captions.contains(_text(spec["caption"], "spec.caption")))
     if terms:
         query.match(AND(*terms))
 
     sort = spec.get("sort")
     if sort:
+        if not isinstance(sort, dict) or not set(sort) <= {"field", "desc"}:
+            raise QueryError(f'spec.sort must be an object {{"field": "width", "desc": false}}, '
+                             f"got {show(sort)}.")
         field_name = sort.get("field", "file_path_abs")
+        if not isinstance(field_name, str):
+            raise QueryError(f"spec.sort.field must be a string (one of {', '.join(SORT_FIELDS)} "
+                             f"or metadata:<key>), got {show(field_name)}.")
         if field_name.startswith("metadata:"):
             field = F.metadata[field_name.split(":", 1)[1]]
         elif field_name in SORT_FIELDS:
             field = getattr(F, field_name)
         else:
-            raise QueryError(f"Cannot sort by {field_name!r}; use one of {', '.join(SORT_FIELDS)} "
-                             f"or metadata:<key>.")
+            raise QueryError(f"Cannot sort by {show(field_name)} (spec.sort.field); use one of "
+                             f"{', '.join(SORT_FIELDS)} or metadata:<key>.")
+        desc = sort.get("desc", False)
+        if not isinstance(desc, bool):
+            raise QueryError(f"spec.sort.desc must be true or false, got {show(desc)}.")
         order = OrderByField(field)
-        query.order_by(order.desc() if sort.get("desc") else order.asc())
+        query.order_by(order.desc() if desc else order.asc())
 
-    if spec.get("text") or spec.get("similar_to"):
+    text = optional_text(spec.get("text") or None, "spec.text")
+    similar_to = spec.get("similar_to")
+    if text or similar_to:
         from lightly_studio.embed import similarity_scores
 
         samples = None
-        if spec.get("similar_to"):
-            samples = [query.dataset.get_sample(spec["similar_to"])]
-        scores = similarity_scores(query, text=spec.get("text") or None, samples=samples)
+        if similar_to:
+            sample_id = uuid_param(similar_to, "sample", "spec.similar_to")
+            try:
+                samples = [query.dataset.get_sample(sample_id)]
+            except KeyError:
+                raise QueryError(f"spec.similar_to: no sample {sample_id} in dataset "
+                                 f"{query.dataset.name!r}.") from None
+        scores = similarity_scores(query, text=text, samples=samples)
         query._rank_by(scores, None)
     return query
 
 
-def _text(value: Any, what: str) -> str:
+SPEC_KEYS = frozenset({"dataset_id", "base", "ids", "tags", "labels", "annotation_source",
+                       "min_confidence", "width", "height", "metadata", "file_name", "caption",
+                       "text", "similar_to", "sort"})
+# One OR term per value: DuckDB refuses expressions nested deeper than 1000, and no view
+# sends more than a handful of tags or labels at once.
+MAX_FILTER_VALUES = 200
+
+
+# --- parameter checks shared by the api methods ------------------------------------------------
+# Each raises a QueryError naming the parameter and what it should be: params come from a view
+# or from anyone who can reach the API, and a wrong one must never become a crash deeper down.
+
+
+def show(value: Any, limit: int = 80) -> str:
+    """``repr`` of a bad value for an error message, cut short (it may be a 16 MB string)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def uuid_param(value: Any, what: str = "sample", name: str | None = None) -> uuid.UUID:
+    """A ``what`` id given as a UUID string (``name``: the parameter, for the message)."""
+    if isinstance(value, uuid.UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            pass
+    where = f"{name}: " if name else ""
+    raise QueryError(f"{where}Not a {what} id: {show(value)} (expected a UUID string).")
+
+
+def uuid_list(value: Any, what: str = "sample", name: str = "sample_ids") -> list[uuid.UUID]:
+    """A list of ids; null means none."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise QueryError(f"{name} must be a list of {what} ids, got {show(value)}.")
+    return [uuid_param(v, what, name) for v in value]
+
+
+def int_param(value: Any, name: str, minimum: int = 0, maximum: int | None = None) -> int:
+    """An integer in [minimum, maximum] (JSON has no int type of its own: 2.0 is refused too)."""
+    if (not isinstance(value, int) or isinstance(value, bool) or value < minimum
+            or (maximum is not None and value > maximum)):
+        bounds = f"between {minimum} and {maximum}" if maximum is not None else (
+            "a non-negative integer" if minimum == 0 else f"an integer >= {minimum}")
+        if maximum is not None:
+            bounds = f"an integer {bounds}"
+        raise QueryError(f"{name} must be {bounds}, got {show(value)}.")
+    return value
+
+
+def optional_text(value: Any, name: str) -> str | None:
+    """A string, or null for "not given"."""
+    if value is not None and not isinstance(value, str):
+        raise QueryError(f"{name} must be a string, got {show(value)}.")
+    return value
+
+
+def text_list(value: Any, name: str) -> list[str]:
+    """A list of non-empty strings (tags, labels), at most MAX_FILTER_VALUES."""
+    if not isinstance(value, (list, tuple)):
+        raise QueryError(f"{name} must be a list of strings, got {show(value)}.")
+    if len(value) > MAX_FILTER_VALUES:
+        raise QueryError(f"{name} may hold at most {MAX_FILTER_VALUES} values, got {len(value)}.")
+    return [_text(v, name) for v in value]
+
+
+def _scalar_list(value: Any, name: str) -> list[Any]:
+    if not isinstance(value, (list, tuple)):
+        raise QueryError(f"{name} must be a list of values, got {show(value)}.")
+    if len(value) > MAX_FILTER_VALUES:
+        raise QueryError(f"{name} may hold at most {MAX_FILTER_VALUES} values, got {len(value)}.")
+    for v in value:
+        if not isinstance(v, (str, int, float)) or (isinstance(v, float) and not math.isfinite(v)):
+            raise QueryError(f"{name} values must be strings, numbers or booleans, got {show(v)}.")
+    return value
+
+
+def _text(value: Any, name: str) -> str:
     if not isinstance(value, str) or not value:
-        raise QueryError(f"A {what} filter value must be a non-empty string, got {value!r}.")
+        raise QueryError(f"{name} values must be non-empty strings, got {show(value)}.")
+    return value
+
+
+def _number(value: Any, name: str) -> float | int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise QueryError(f"{name} must be a finite number or null, got {show(value)}.")
+    return value
+
+
+def _confidence(value: Any, name: str) -> float | None:
+    value = _number(value, name)
+    if value is not None and not 0 <= value <= 1:
+        raise QueryError(f"{name} must be between 0 and 1, got {show(value)}.")
     return value
 
 
@@ -145,8 +262,8 @@ def _range(field, bounds, name: str) -> list:
     if bounds is None:
         return []
     if not isinstance(bounds, (list, tuple)) or len(bounds) != 2:
-        raise QueryError(f"{name} range must be [min, max] (null for open), got {bounds!r}.")
-    lo, hi = bounds
+        raise QueryError(f"{name} range must be [min, max] (null for open), got {show(bounds)}.")
+    lo, hi = (_number(b, name) for b in bounds)
     out = []
     if lo is not None:
         out.append(field >= lo)
