@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import struct
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -36,6 +37,8 @@ def list_files(path: str, extensions: Sequence[str]) -> Listing:
     """Every file below ``path`` whose extension (case-insensitive) is in ``extensions``.
 
     Local folders are walked without following directory symlinks, so symlink loops end.
+    Only regular files are listed (a link to one is fine): a pipe, socket or device named
+    ``x.jpg`` would hang or mislead the reader, so it goes to ``skipped`` unopened.
     """
     path = str(path)
     if is_remote(path):
@@ -51,21 +54,62 @@ def list_files(path: str, extensions: Sequence[str]) -> Listing:
         return Listing(os.path.dirname(root), [root], None, [])
     found, skipped = [], []
     extensions = tuple(extensions)
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        dirs.sort()
-        for name in sorted(files):
-            if not name.lower().endswith(extensions):
+    for entry in _walk(root):
+        if not entry.name.lower().endswith(extensions):
+            continue
+        full = entry.path
+        if not full.isascii():
+            try:
+                full.encode("utf-8")
+            except UnicodeEncodeError:  # undecodable bytes in a name (surrogateescape)
+                skipped.append((full.encode("utf-8", "surrogateescape").decode(
+                    "utf-8", "replace"), "file name is not valid UTF-8"))
                 continue
-            full = os.path.join(folder, name)
-            if not full.isascii():
-                try:
-                    full.encode("utf-8")
-                except UnicodeEncodeError:  # undecodable bytes in a name (surrogateescape)
-                    skipped.append((full.encode("utf-8", "surrogateescape").decode(
-                        "utf-8", "replace"), "file name is not valid UTF-8"))
-                    continue
-            found.append(full)
+        # A plain regular file is known from the directory listing (no system call); links
+        # and anything else are stat-ed, following the link.
+        reason = None if entry.is_file(follow_symlinks=False) else _not_regular(full)
+        if reason:
+            skipped.append((full, reason))
+            continue
+        found.append(full)
     return Listing(root, found, None, skipped)
+
+
+def _walk(root: str) -> Iterator[os.DirEntry]:
+    """The entries below ``root`` that are not folders, in ``os.walk`` order (top-down, names
+    sorted). Linked folders are not entered, so symlink loops end; unreadable folders are
+    passed over, as ``os.walk`` does."""
+    stack = [root]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError:
+            continue
+        folders = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if not is_dir:
+                yield entry
+            elif not entry.is_symlink():
+                folders.append(entry.path)
+        stack.extend(reversed(folders))
+
+
+def _not_regular(path: str) -> str | None:
+    """Why ``path`` (links followed) cannot be indexed without opening it, or None."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "broken link: its target does not exist"
+    except OSError as exc:
+        return f"cannot read file: {exc.strerror or exc}"
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a folder, pipe, socket or device)"
+    return None
 
 
 def _list_remote(url: str, extensions: Sequence[str]) -> Listing:
@@ -81,7 +125,9 @@ def _list_remote(url: str, extensions: Sequence[str]) -> Listing:
                    fs, [])
 
 
-# JPEG and PNG files end with a marker; a file cut short has none in its last bytes.
+# JPEG and PNG files end with a marker; a file cut short has none in its last bytes. Some
+# whole files have no marker there either: phones' motion photos append a video after the
+# JPEG's end. So a missing marker only sends the file to a full decode, which decides.
 _END_MARKERS = {"jpeg": b"\xff\xd9", "png": b"IEND"}
 _TAIL = 1024
 _HEAD = 65536
@@ -101,10 +147,14 @@ def read_image_size(path: str, fs=None) -> tuple[int, int]:
     """
     try:
         if fs is None:
-            fd = os.open(path, os.O_RDONLY)
+            # O_NONBLOCK: should a pipe have replaced the listed file, opening it must not hang.
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
             try:
+                st = os.fstat(fd)
+                if not stat.S_ISREG(st.st_mode):
+                    raise ValueError("not a regular file (a folder, pipe, socket or device)")
                 head = os.read(fd, _HEAD)
-                total = os.fstat(fd).st_size
+                total = st.st_size
                 tail = head[-_TAIL:] if total <= _HEAD else os.pread(fd, _TAIL, total - _TAIL)
             finally:
                 os.close(fd)
@@ -118,12 +168,12 @@ def read_image_size(path: str, fs=None) -> tuple[int, int]:
     kind, size = _parse_header(head)
     if size is None:
         size = _pil_size(head, path, fs)
-    if kind is not None and tail is not None and _END_MARKERS[kind] not in tail:
-        raise ValueError("file is truncated (no end-of-image marker)")
     width, height = size
     if width <= 0 or height <= 0:
         raise ValueError(f"image header has an empty size {width}x{height}")
     _check_pixels(width, height)
+    if kind is not None and tail is not None and _END_MARKERS[kind] not in tail:
+        _check_decodes(path)
     return int(width), int(height)
 
 
@@ -152,6 +202,22 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
         else:
             i += 2 + struct.unpack_from(">H", data, i + 2)[0]
     return None
+
+
+def _check_decodes(path: str) -> None:
+    """Decode the whole image: a file cut short raises, one with data after its end does not.
+
+    Only for the rare file without an end marker in its last bytes (cost: one decode).
+    """
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                img.load()
+    except (OSError, SyntaxError, ValueError, struct.error) as exc:
+        raise ValueError(f"file is truncated or damaged (no end-of-image marker; {exc})") from None
 
 
 def _check_pixels(width: int, height: int) -> None:
