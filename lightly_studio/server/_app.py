@@ -202,6 +202,8 @@ class ApiHandler(_Base):
                                                       incoming, heavy=method in HEAVY_METHODS)
         except MethodNotFound:
             self.fail(404, "MethodNotFound", f"no api method {method!r}")
+        except _media.MediaRefused as exc:  # a sample's file: 403 refused, 404 missing
+            self.fail(exc.status, type(exc).__name__, str(exc))
         except LightlyStudioError as exc:
             self.fail(400, type(exc).__name__, str(exc))
         except (TypeError, ValueError, KeyError) as exc:
