@@ -125,13 +125,6 @@ def check_remote(url: str) -> str:
     return content_type
 
 
-def check_media(registered: str) -> str:
-    """Check a registered path or URL; return the content type it is sent with."""
-    if is_remote(registered):
-        return check_remote(registered)
-    return resolve_local(registered).content_type
-
-
 def read_media(registered: str) -> tuple[bytes, str]:
     """The whole file of a sample and its content type, after the checks above."""
     if is_remote(registered):
