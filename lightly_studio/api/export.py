@@ -1,4 +1,8 @@
-"""Export from the views: pick a format and a scope (all, the current filter, a selection)."""
+"""Export from the views: pick a format and a scope (all, the current filter, a selection).
+
+Files land in the export folder the Python user chose (``_export_dir``); the client only names
+a file inside it.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,13 @@ import inspect
 from pathlib import Path
 from typing import Any
 
+from lightly_studio.api import _export_dir
 from lightly_studio.api._spec import dataset_of, query_from_spec, register_ids
 from lightly_studio.errors import QueryError
 
 # Parameter names the exporter's to_<format>() methods may use for their output file.
-_OUTPUT_PARAMS = ("output_json", "output_path", "output_file", "output_dir", "path", "output")
+_OUTPUT_PARAMS = ("output_json", "output_csv", "output_folder", "output_path", "output_file",
+                  "output_dir", "path", "output")
 
 
 def _exporter(dataset, query):
@@ -18,20 +24,20 @@ def _exporter(dataset, query):
 
 
 def export_formats(params: dict) -> tuple[Any, list[bytes]]:
-    """Formats the exporter offers: its to_<format> methods."""
+    """Formats the exporter offers (its to_<format> methods) and the folder exports go to."""
     from lightly_studio.export import DatasetExport
 
     names = sorted(n[3:] for n, _ in inspect.getmembers(DatasetExport, inspect.isfunction)
                    if n.startswith("to_"))
-    return {"formats": names}, []
+    return {"formats": names, "export_dir": str(_export_dir.export_dir())}, []
 
 
 def export(params: dict) -> tuple[Any, list[bytes]]:
     """Write an export. params: dataset_id, format, scope ('all'|'filter'|'selection'),
-    spec (for 'filter'), sample_ids (for 'selection'), output (a path; default beside the
-    DB file). Returns the written path."""
-    from lightly_studio.db import db_file
+    spec (for 'filter'), sample_ids (for 'selection'), output (a file name inside the export
+    folder; default ``<dataset>_<format>.json``). Returns the written path.
 
+    Raises ExportPathError when ``output`` would leave the export folder."""
     dataset = dataset_of(params.get("dataset_id"))
     scope = params.get("scope", "filter")
     if scope == "all":
@@ -50,14 +56,11 @@ def export(params: dict) -> tuple[Any, list[bytes]]:
     method = getattr(exporter, f"to_{fmt}", None) if isinstance(fmt, str) else None
     if method is None:
         raise QueryError(f"Unknown export format {fmt!r}.")
-    output = params.get("output")
-    if not output:
-        base = Path(db_file()).parent if db_file() != ":memory:" else Path.cwd()
-        suffix = {"yolo": ""}.get(fmt, ".json")
-        output = str(base / "exports" / f"{dataset.name}_{fmt}{suffix}")
-    Path(output).parent.mkdir(parents=True, exist_ok=True)
     sig = inspect.signature(method)
     name = next((p for p in _OUTPUT_PARAMS if p in sig.parameters), None)
-    result = method(**{name: output}) if name else method(output)
-    written = str(result) if isinstance(result, (str, Path)) else output
+    with _export_dir.reserved_output(params.get("output"),
+                                     _export_dir.default_name(dataset.name, fmt),
+                                     suffix=_export_dir.suffix_for(fmt)) as output:
+        result = method(**{name: str(output)}) if name else method(str(output))
+    written = str(result) if isinstance(result, (str, Path)) else str(output)
     return {"path": written, "format": fmt, "scope": scope, "count": query.count()}, []

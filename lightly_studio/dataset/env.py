@@ -15,6 +15,10 @@ Environment variables:
 - ``LIGHTLY_STUDIO_PROTOCOL`` (default ``http``): only changes the URL printed, for setups where
   a TLS proxy sits in front.
 - ``LIGHTLY_STUDIO_TOKEN``: a fixed token instead of a random one (then required on any host).
+  Empty or blank counts as unset: a random token is made when one is needed.
+- ``LIGHTLY_STUDIO_EXPORT_DIR``: the only folder exports started from the views may write to
+  (default ``./lightly_studio_exports`` under the working directory at export time). Also set
+  by ``ls.start_gui(export_dir=...)``; see ``lightly_studio.api._export_dir``.
 
 ``APP_URL`` is computed on every read, so it follows assignments to the other attributes and
 carries the token of the running server.
@@ -33,6 +37,7 @@ LIGHTLY_STUDIO_HOST: str
 LIGHTLY_STUDIO_PORT: int
 LIGHTLY_STUDIO_PROTOCOL: str
 LIGHTLY_STUDIO_TOKEN: str | None
+LIGHTLY_STUDIO_EXPORT_DIR: str | None
 APP_URL: str
 
 # Hosts that only the local machine can reach: no token needed there.
@@ -48,6 +53,13 @@ def _port(value: object) -> int:
     if not 0 <= port <= 65535:
         raise ValueError(f"LIGHTLY_STUDIO_PORT must be in 0..65535, got {port}")
     return port
+
+
+def _blank_to_none(value: object) -> str | None:
+    if value is None:
+        return None
+    text = os.fspath(value) if isinstance(value, os.PathLike) else str(value)
+    return text if text.strip() else None
 
 
 def url_host(host: str) -> str:
@@ -73,6 +85,9 @@ class _EnvModule(types.ModuleType):
             value = _port(value)
         elif name == "LIGHTLY_STUDIO_HOST":
             value = str(value).strip()
+        elif name in ("LIGHTLY_STUDIO_TOKEN", "LIGHTLY_STUDIO_EXPORT_DIR"):
+            # An empty setting is no setting: an empty token would switch the check off.
+            value = _blank_to_none(value)
         elif name == "APP_URL":
             raise AttributeError(
                 "env.APP_URL is derived from LIGHTLY_STUDIO_HOST / LIGHTLY_STUDIO_PORT: set those"
@@ -95,7 +110,8 @@ def _read_environment(module: types.ModuleType) -> None:
     module.LIGHTLY_STUDIO_HOST = os.environ.get("LIGHTLY_STUDIO_HOST", DEFAULT_HOST)
     module.LIGHTLY_STUDIO_PORT = os.environ.get("LIGHTLY_STUDIO_PORT", DEFAULT_PORT)
     module.LIGHTLY_STUDIO_PROTOCOL = os.environ.get("LIGHTLY_STUDIO_PROTOCOL", "http")
-    module.LIGHTLY_STUDIO_TOKEN = os.environ.get("LIGHTLY_STUDIO_TOKEN") or None
+    module.LIGHTLY_STUDIO_TOKEN = os.environ.get("LIGHTLY_STUDIO_TOKEN")
+    module.LIGHTLY_STUDIO_EXPORT_DIR = os.environ.get("LIGHTLY_STUDIO_EXPORT_DIR")
 
 
 def reload_from_environment() -> None:

@@ -6,7 +6,8 @@ to write one with the context object (dataset, scope, progress).
 - Select diverse samples: ``query.selection().diverse`` over the scope (selection or filter).
 - Find near-duplicates: ``dataset.find_duplicates``; tags every sample of a duplicate group.
 - Export: ``DatasetExport(dataset, query)`` of the scope, in a format its ``to_*`` methods offer,
-  or the list of file paths.
+  or the list of file paths, written inside the export folder the Python user chose (see
+  ``lightly_studio.api._export_dir``): the form names a file there, never a path elsewhere.
 
 Heavy modules (embeddings, selection, export) are imported inside ``execute`` only.
 """
@@ -163,35 +164,45 @@ class ExportOperator(BaseOperator):
             EnumParameter(name="format", choices=_export_formats(), default="file_list",
                           description="What to write."),
             StringParameter(name="output_path", default="export.txt",
-                            description="File (or folder, for YOLO) to write, on the machine "
-                                        "running lightly_studio."),
+                            description="File name (or folder, for YOLO) inside the export "
+                                        "folder; the format's suffix is added when missing "
+                                        "and an existing file is never overwritten."),
         ]
 
     def execute(self, *, session, collection_id, parameters, context=None) -> OperatorResult:
+        from lightly_studio.api import _export_dir
+
         ctx = context or session.context
-        out = Path(parameters["output_path"]).expanduser().resolve()
         fmt = parameters["format"]
         query = ctx.query()
-        ctx.report_progress(0, 1, f"Exporting {ctx.scope.describe()}…")
-        if fmt == "file_list":
-            paths = _file_paths(ctx.sample_ids_subquery())
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text("".join(f"{p}\n" for p in paths), encoding="utf-8")
-            ctx.report_progress(1, 1)
-            return OperatorResult(success=True, data_changed=False,
-                                  message=f"Wrote {len(paths)} file paths to {out}.")
-        from lightly_studio.export import DatasetExport
+        method = None
+        if fmt != "file_list":
+            from lightly_studio.export import DatasetExport
 
-        method = getattr(DatasetExport(ctx.dataset, query), f"to_{fmt}", None)
-        if method is None:
-            return OperatorResult(success=False, message=f"Export format {fmt!r} is not "
-                                                         "available.")
-        result = method(str(out)) if _takes_argument(method) else method()
-        if result is not None and not out.exists():
-            # Methods that return the export instead of writing it: store what they returned.
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(result if isinstance(result, str) else json.dumps(result, default=str),
-                           encoding="utf-8")
+            method = getattr(DatasetExport(ctx.dataset, query), f"to_{fmt}", None)
+            if method is None:
+                return OperatorResult(success=False, message=f"Export format {fmt!r} is not "
+                                                             "available.")
+        ctx.report_progress(0, 1, f"Exporting {ctx.scope.describe()}…")
+        try:
+            reserved = _export_dir.reserved_output(
+                parameters["output_path"], _export_dir.default_name(ctx.dataset.name, fmt),
+                suffix=_export_dir.suffix_for(fmt))
+            with reserved as out:
+                if method is None:
+                    paths = _file_paths(ctx.sample_ids_subquery())
+                    out.write_text("".join(f"{p}\n" for p in paths), encoding="utf-8")
+                    ctx.report_progress(1, 1)
+                    return OperatorResult(success=True, data_changed=False,
+                                          message=f"Wrote {len(paths)} file paths to {out}.")
+                result = method(str(out)) if _takes_argument(method) else method()
+                if result is not None and not isinstance(result, Path) and out.is_file() \
+                        and out.stat().st_size == 0:
+                    # Methods that return the export instead of writing it: store it.
+                    out.write_text(result if isinstance(result, str)
+                                   else json.dumps(result, default=str), encoding="utf-8")
+        except _export_dir.ExportPathError as exc:
+            return OperatorResult(success=False, data_changed=False, message=str(exc))
         ctx.report_progress(1, 1)
         return OperatorResult(success=True, data_changed=False,
                               message=f"Exported {ctx.scope.describe()} as {fmt} to {out}.")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lightly_studio.dataset import env
-from lightly_studio.errors import ServerError
+from lightly_studio.errors import InvalidTokenError, ServerError
 from lightly_studio.server import _runtime, _security
 
 log = logging.getLogger("lightly_studio.server")
@@ -38,6 +38,7 @@ class GuiServer:
 
     def __init__(self, host: str, port: int, token: str | None, backend: Any,
                  protocol: str = "http", workers: int = 4, poll_interval_s: float = 1.0) -> None:
+        _check_token(token)
         self.host = host
         self.token = token
         self.protocol = protocol
@@ -223,9 +224,17 @@ def _in_colab() -> bool:
     return "google.colab" in sys.modules
 
 
+def _check_token(token: str | None) -> None:
+    # "" would switch the check off: a server with token "" accepts "?token=".
+    if token is not None and (not isinstance(token, str) or not token.strip()):
+        raise InvalidTokenError(
+            f"token={token!r} is not a token: pass a non-empty string, or leave token out "
+            "(None) to get a random one where a token is needed.")
+
+
 def start_gui(host: str | None = None, port: int | None = None, *, token: str | None = None,
               block: bool | None = None, open_browser: bool = False,
-              _backend: Any = None) -> GuiServer:
+              export_dir: str | Path | None = None, _backend: Any = None) -> GuiServer:
     """Serve the LightlyStudio app from this process (which owns the database).
 
     Args:
@@ -233,8 +242,12 @@ def start_gui(host: str | None = None, port: int | None = None, *, token: str | 
             non-loopback host makes the server require a random token, printed in the URL.
         port: default ``env.LIGHTLY_STUDIO_PORT`` (8001); 0 picks a free port.
         token: a fixed token (default ``env.LIGHTLY_STUDIO_TOKEN``, else random when needed).
+            An empty or blank token raises ``InvalidTokenError``.
         block: wait until Ctrl-C. Default: block in a script, return at once in a notebook.
         open_browser: also open the URL in the default browser.
+        export_dir: the only folder the app's Export may write to (default
+            ``env.LIGHTLY_STUDIO_EXPORT_DIR``, else ``./lightly_studio_exports``); the app only
+            names files inside it. Sets it for the whole process, notebook views included.
 
     Returns:
         The server handle: ``.url``, ``.stop()``. Calling ``start_gui()`` again with the same
@@ -243,6 +256,7 @@ def start_gui(host: str | None = None, port: int | None = None, *, token: str | 
     global _current
     host = (host if host is not None else env.LIGHTLY_STUDIO_HOST) or "127.0.0.1"
     port = env._port(port if port is not None else env.LIGHTLY_STUDIO_PORT)
+    _check_token(token)
     token = token if token is not None else env.LIGHTLY_STUDIO_TOKEN
     if token is None and not _security.is_loopback(host):
         if _in_colab():
@@ -251,6 +265,11 @@ def start_gui(host: str | None = None, port: int | None = None, *, token: str | 
             print("LightlyStudio: running in Colab, served through Colab's port proxy.")
         else:
             token = _security.new_token()
+
+    if export_dir is not None:
+        from lightly_studio.api._export_dir import set_export_dir
+
+        set_export_dir(export_dir)
 
     with _lock:
         running = current_server()

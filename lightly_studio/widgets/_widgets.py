@@ -57,9 +57,14 @@ class _View(anywidget.AnyWidget):
     dataset_id = traitlets.Unicode("").tag(sync=True)
     height = traitlets.Int(640).tag(sync=True)
 
-    def __init__(self, source: Any, **kwargs: Any) -> None:
+    def __init__(self, source: Any, *, export_dir: Any = None, **kwargs: Any) -> None:
         dataset, query = _dataset_and_query(source)
         _esm()  # a clear error when the front end was not built
+        if export_dir is not None:
+            # The only folder the view's Export may write to (one setting per process).
+            from lightly_studio.api._export_dir import set_export_dir
+
+            set_export_dir(export_dir)
         super().__init__(dataset_id=str(dataset.dataset_id), **kwargs)
         self._dataset = dataset
         self._initial_query = query

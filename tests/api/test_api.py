@@ -321,14 +321,18 @@ def test_plot_colours_by_tag_label_and_metadata(fake_projection):
         dispatch("plot_colors", {"token": token, "by": "weather"})
 
 
-def test_export_writes_the_chosen_scope(small_ds, tmp_path):
+def test_export_writes_the_chosen_scope(small_ds, tmp_path, monkeypatch):
+    from lightly_studio.dataset import env
+
+    # Views name a file inside the export folder only (tests/security/test_export_paths.py).
+    monkeypatch.setattr(env, "LIGHTLY_STUDIO_EXPORT_DIR", str(tmp_path / "out"))
     formats = dispatch("export_formats", {})[0]["formats"]
     assert formats, "the exporter offers no to_<format> methods"
     fmt = "coco_object_detections" if "coco_object_detections" in formats else formats[0]
     out = tmp_path / "out" / "export.json"
     result, _ = dispatch("export", {"dataset_id": str(small_ds.dataset_id), "format": fmt,
                                     "scope": "filter", "spec": spec(small_ds, tags=["good"]),
-                                    "output": str(out)})
+                                    "output": out.name})
     assert result["count"] == 2 and result["scope"] == "filter"
     assert (out.exists() or (tmp_path / "out").exists())
     with pytest.raises(QueryError, match="selection is empty"):

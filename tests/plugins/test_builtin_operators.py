@@ -20,10 +20,19 @@ def _ids(dataset):
     return {s.file_name: s.sample_id for s in dataset.query().to_list()}
 
 
-def test_export_writes_the_file_paths_of_the_selection(image_dataset, tmp_path):
+@pytest.fixture
+def export_dir(tmp_path, monkeypatch):
+    """The export folder; the operator names files inside it only (tests/security/)."""
+    from lightly_studio.dataset import env
+
+    monkeypatch.setattr(env, "LIGHTLY_STUDIO_EXPORT_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_export_writes_the_file_paths_of_the_selection(image_dataset, export_dir):
     ids = _ids(image_dataset)
-    out = tmp_path / "out" / "paths.txt"
-    reply = _run(image_dataset, "Export", output_path=str(out), format="file_list",
+    out = export_dir / "out" / "paths.txt"
+    reply = _run(image_dataset, "Export", output_path="out/paths.txt", format="file_list",
                  scope={"kind": "selection", "sample_ids": [str(ids["c.png"]),
                                                             str(ids["a.png"])]})
     assert reply["status"] == "succeeded", reply["message"]
@@ -39,9 +48,9 @@ def test_export_offers_the_formats_of_dataset_export(image_dataset):
     assert choices[0] == "file_list" and "coco_object_detections" in choices
 
 
-def test_export_to_coco_goes_through_dataset_export(image_dataset, tmp_path):
-    out = tmp_path / "coco.json"
-    reply = _run(image_dataset, "Export", output_path=str(out), format="coco_object_detections")
+def test_export_to_coco_goes_through_dataset_export(image_dataset, export_dir):
+    out = export_dir / "coco.json"
+    reply = _run(image_dataset, "Export", output_path="coco.json", format="coco_object_detections")
     assert reply["status"] == "succeeded", reply["message"]
     coco = json.loads(out.read_text())
     assert sorted(i["file_name"].rsplit("/", 1)[-1] for i in coco["images"]) == [

@@ -1,5 +1,5 @@
 // Export dialog: format and scope (all / current filter / selection); the server writes the
-// file and answers with its path.
+// file inside its export folder (chosen in Python) and answers with its path.
 
 import { h } from "../lib/dom";
 import type { RpcClient } from "../transport/rpc";
@@ -7,13 +7,15 @@ import type { Spec } from "./source";
 
 export async function openExportDialog(host: HTMLElement, rpc: RpcClient, datasetId: string,
                                        spec: Spec, selection: string[]): Promise<void> {
-  const { result } = await rpc.call<{ formats: string[] }>("export_formats", {});
+  const { result } = await rpc.call<{ formats: string[]; export_dir?: string }>("export_formats", {});
   const format = h("select", { "data-testid": "ls-export-format" }, result.formats.map((f) => h("option", { value: f }, f.replace(/_/g, " "))));
   const scope = h("select", { "data-testid": "ls-export-scope" },
     h("option", { value: "filter" }, "Current filter"),
     h("option", { value: "all" }, "Whole dataset"),
     selection.length ? h("option", { value: "selection" }, `Selection (${selection.length})`) : null);
-  const output = h("input", { type: "text", placeholder: "Output path (default: beside the database)" });
+  const folder = result.export_dir || "the export folder";
+  const output = h("input", { type: "text", title: `Saved in ${folder}; existing files are kept`,
+                              placeholder: `File name in ${folder} (optional)` });
   const message = h("div", { class: "ls-muted", "data-testid": "ls-export-message" });
   const go = h("button", { class: "ls-primary" }, "Export");
   const close = () => dialog.remove();
@@ -22,7 +24,7 @@ export async function openExportDialog(host: HTMLElement, rpc: RpcClient, datase
       h("div", { class: "ls-title" }, "Export"),
       h("label", {}, "Format", format),
       h("label", {}, "Samples", scope),
-      h("label", {}, "Output", output),
+      h("label", {}, "File name", output),
       message,
       h("div", { class: "ls-row" }, h("button", { onclick: close }, "Close"), go)));
   go.addEventListener("click", async () => {
