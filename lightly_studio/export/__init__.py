@@ -81,7 +81,15 @@ class DatasetExport:
     def to_csv_classifications(self, output_csv: str | os.PathLike | None = None, *,
                                root: str | os.PathLike | None = None,
                                annotation_source: str | None = None) -> Path:
-        """One row per classification: file_name, label, confidence (empty when none)."""
+        """One row per classification: file_name, label, confidence (empty when none).
+
+        Safe to open in a spreadsheet: every text cell is quoted, and one that starts with
+        ``= + - @``, a tab or a carriage return gets a leading ``'`` (OWASP's advice against
+        CSV formula injection), so a label like ``=cmd|...`` is shown, never run. Strip that
+        ``'`` when reading such a label back in code.
+        """
+        import csv
+
         import polars as pl
 
         from lightly_studio.core.annotation import AnnotationType, annotations_frame
@@ -100,8 +108,22 @@ class DatasetExport:
             maintain_order="left").drop("sample_id")
         path = Path(output_csv or DEFAULT_CSV_FILENAME).expanduser()
         path.parent.mkdir(parents=True, exist_ok=True)
-        table.write_csv(path)
+        with path.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f, quoting=csv.QUOTE_NONNUMERIC)  # numbers bare, text quoted
+            writer.writerow(["file_name", "label", "confidence"])
+            for file_name, label, confidence in table.iter_rows():
+                writer.writerow([_spreadsheet_safe(file_name), _spreadsheet_safe(label),
+                                 "" if confidence is None else confidence])
         return path.resolve()
+
+
+# Cell starts a spreadsheet reads as a formula (or that hide one after a tab / line break).
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_safe(text: str | None) -> str:
+    text = "" if text is None else str(text)
+    return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
 
 
 __all__ = ["DatasetExport"]
