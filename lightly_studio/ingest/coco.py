@@ -3,6 +3,13 @@
 The JSON is parsed into polars frames (images, annotations, captions) with vectorised checks;
 masks are rasterised by pycocotools and stored as our row-wise RLE, polygons are kept as
 given. The frames are then inserted in one transaction: a failed import stores nothing.
+
+Label files may be careless or hostile, so before anything is drawn or stored: ``file_name``
+must stay inside ``images_path``; declared sizes must be whole, positive, under the pixel cap
+of image headers and equal to the file's header size (missing or unreadable files are skipped
+and reported, like ``add_images_from_path`` does); polygon coordinates must be finite and RLE
+runs must cover exactly the image (see :mod:`lightly_studio.core.rle`). Masks are never larger
+than the real image.
 """
 
 from __future__ import annotations
@@ -10,7 +17,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import stat
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +88,14 @@ def load_json(path: str | os.PathLike) -> Any:
 def parse_coco(annotations_json: str | os.PathLike, images_path: str | os.PathLike | None,
                annotation_type: AnnotationType | str = AnnotationType.OBJECT_DETECTION,
                *, captions: bool = False, check_files: bool = True,
-               annotation_source: str = GROUND_TRUTH) -> CocoData:
-    """Parse a COCO instances (or captions) file into frames. Raises IngestError on bad input."""
+               annotation_source: str = GROUND_TRUTH,
+               restrict: Callable[[pl.DataFrame], pl.DataFrame] | None = None) -> CocoData:
+    """Parse a COCO instances (or captions) file into frames. Raises IngestError on bad input.
+
+    With ``check_files`` each image file's header is read: missing or unreadable files are
+    skipped (reported in ``warnings``), a size other than the declared one is an error.
+    ``restrict`` may narrow (or check) the images before their annotations are rasterised.
+    """
     path = str(annotations_json)
     data = load_json(path)
     if not isinstance(data, dict):
@@ -94,6 +109,8 @@ def parse_coco(annotations_json: str | os.PathLike, images_path: str | os.PathLi
             raise IngestError(f"{path}: {key!r} must be a list")
     notes: list[str] = []
     images = _parse_images(path, data["images"], images_path, check_files, notes)
+    if restrict is not None:
+        images = restrict(images)
     known_images = set(images["coco_image_id"].to_list())
     if captions:
         caption_frame = _parse_captions(path, data["annotations"], known_images, notes)
@@ -167,11 +184,7 @@ def _parse_images(path: str, records: list, images_path, check_files: bool,
     if dup.any():
         raise IngestError(f"{path}: image id {frame['coco_image_id'][int(dup.arg_true()[0])]} "
                           "appears more than once")
-    bad_size = (frame["width"] <= 0) | (frame["height"] <= 0)
-    if bad_size.any():
-        i = int(bad_size.arg_true()[0])
-        raise IngestError(f"{path}: image id {frame['coco_image_id'][i]} has a non-positive "
-                          f"width or height")
+    _check_declared_sizes(path, records, frame)
     if images_path is None:
         return frame.with_columns(pl.lit(None, dtype=pl.Utf8).alias("file_path_abs"))
     from lightly_studio.ingest.files import is_remote
@@ -181,27 +194,130 @@ def _parse_images(path: str, records: list, images_path, check_files: bool,
     if not remote:
         # Same normalisation as add_images_from_path, so both find the same samples.
         root = os.path.abspath(os.path.expanduser(root.removeprefix("file://")))
-    paths = [_join(root, n, remote) for n in frame["file_name"].to_list()]
+    paths = [_join(path, root, image_id, name, remote) for image_id, name in
+             zip(frame["coco_image_id"].to_list(), frame["file_name"].to_list(), strict=True)]
     frame = frame.with_columns(pl.Series("file_path_abs", paths, dtype=pl.Utf8))
-    if check_files and not remote and frame.height:
-        exists = pl.Series([os.path.isfile(p) for p in paths])
-        if not exists.any():
-            raise IngestError(
-                f"{path}: none of the {frame.height} images is under {root} (first expected "
-                f"file: {paths[0]}); check images_path")
-        if not exists.all():
-            missing = frame.filter(~exists)
-            notes.append(
-                f"{path}: {missing.height} image files are missing and were skipped with their "
-                f"annotations (first: {missing['file_path_abs'][0]})")
-            frame = frame.filter(exists)
+    if check_files and frame.height:
+        frame = _check_image_files(path, root, remote, frame, notes)
     return frame
 
 
-def _join(root: str, name: str, remote: bool) -> str:
+def _check_declared_sizes(path: str, records: list, frame: pl.DataFrame) -> None:
+    """Width and height must be whole, positive and below the pixel cap of image headers (a
+    declared 60000x60000 would make every mask of that image a 3.6 GB array)."""
+    from lightly_studio.ingest.files import _check_pixels
+
+    for key in ("width", "height"):
+        bad = next((i for i, r in enumerate(records) if not _whole(r.get(key))), None)
+        if bad is not None:
+            raise IngestError(f"{path}: image id {records[bad].get('id')} has an invalid {key!r} "
+                              f"{records[bad].get(key)!r} (a whole number of pixels)")
+    bad_size = (frame["width"] <= 0) | (frame["height"] <= 0)
+    if bad_size.any():
+        i = int(bad_size.arg_true()[0])
+        raise IngestError(f"{path}: image id {frame['coco_image_id'][i]} has a non-positive "
+                          f"width or height")
+    largest = frame.select((pl.col("width").cast(pl.Float64) * pl.col("height"))
+                           .arg_max()).item()
+    if largest is not None:
+        row = frame.row(largest, named=True)
+        try:
+            _check_pixels(row["width"], row["height"])
+        except ValueError as exc:
+            raise IngestError(f"{path}: image id {row['coco_image_id']} ({row['file_name']!r}) "
+                              f"declares a size of {row['width']}x{row['height']}: {exc}"
+                              ) from None
+
+
+def _whole(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+
+
+def _join(path: str, root: str, image_id: int, name: str, remote: bool) -> str:
+    """The image's path below ``root``; IngestError if ``name`` points outside it."""
     if remote:
-        return root.rstrip("/") + "/" + name.lstrip("/")
-    return os.path.normpath(os.path.join(root, name))
+        if ".." not in name.replace("\\", "/").split("/"):
+            return root.rstrip("/") + "/" + name.lstrip("/")
+    else:
+        full = os.path.normpath(os.path.join(root, name))
+        if full == root or full.startswith(root.rstrip(os.sep) + os.sep):
+            return full
+    raise IngestError(f"{path}: image id {image_id} has file_name {name!r}, which points "
+                      f"outside the images folder {root}; file names must be paths relative "
+                      "to images_path, inside it")
+
+
+def _check_image_files(path: str, root: str, remote: bool, frame: pl.DataFrame,
+                       notes: list[str]) -> pl.DataFrame:
+    """Read every image's size from its header: skip (and report) missing and unreadable
+    files, like add_images_from_path; a size other than the declared one is an error."""
+    fs = None
+    if remote:
+        import fsspec
+
+        fs = fsspec.core.url_to_fs(root)[0]
+    sizes = read_sizes(frame["file_path_abs"].to_list(), fs)
+    ok = pl.Series([isinstance(s, tuple) for s in sizes], dtype=pl.Boolean)
+    if not ok.any():
+        raise IngestError(
+            f"{path}: none of the {frame.height} images under {root} could be read (first: "
+            f"{frame['file_path_abs'][0]}: {sizes[0]}); check images_path")
+    if not ok.all():
+        failed = [(p, s) for p, s in zip(frame["file_path_abs"], sizes, strict=True)
+                  if isinstance(s, str)]
+        examples = "; ".join(f"{p} ({reason})" for p, reason in failed[:5])
+        more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
+        notes.append(f"{path}: {len(failed)} image files are missing or unreadable and were "
+                     f"skipped with their annotations (of {frame.height}): {examples}{more}")
+    frame = frame.with_columns(
+        pl.Series("real_width", [s[0] if isinstance(s, tuple) else None for s in sizes],
+                  dtype=pl.Int64),
+        pl.Series("real_height", [s[1] if isinstance(s, tuple) else None for s in sizes],
+                  dtype=pl.Int64),
+    ).filter(ok)
+    mismatch = frame.filter((pl.col("width") != pl.col("real_width"))
+                            | (pl.col("height") != pl.col("real_height")))
+    if mismatch.height:
+        row = mismatch.row(0, named=True)
+        more = f" ({mismatch.height - 1} more images differ)" if mismatch.height > 1 else ""
+        raise IngestError(
+            f"{path}: image id {row['coco_image_id']} ({row['file_name']!r}) is "
+            f"{row['width']}x{row['height']} in the JSON but the file {row['file_path_abs']} is "
+            f"{row['real_width']}x{row['real_height']}{more}; the annotations would not fit "
+            "the image: fix width/height in the JSON or point images_path at the right files")
+    return frame.drop("real_width", "real_height")
+
+
+def read_sizes(paths: list[str], fs=None) -> list[tuple[int, int] | str]:
+    """(width, height) from each file's header, or why it cannot be read (missing, empty, not
+    a regular file, not an image, truncated, too many pixels)."""
+    from lightly_studio.ingest.files import read_image_size
+
+    def size_of(p: str) -> tuple[int, int] | str:
+        if fs is None:
+            # A pipe or device named x.jpg would block the reader or feed it forever.
+            try:
+                if not stat.S_ISREG(os.stat(p).st_mode):
+                    return "not a regular file"
+            except FileNotFoundError:
+                return "file not found"
+            except (OSError, ValueError) as exc:
+                return f"cannot read file: {exc}"
+        try:
+            return read_image_size(p, fs)
+        except (ValueError, OSError) as exc:
+            return str(exc)
+
+    if fs is None:
+        # Local header reads are mostly Python work: threads only add GIL contention (see
+        # ingest/images.py). Remote reads wait on the network, so threads overlap them.
+        return [size_of(p) for p in paths]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        return list(pool.map(size_of, paths, chunksize=16))
 
 
 def _parse_categories(path: str, records: list) -> dict[int, str]:
@@ -222,6 +338,12 @@ def _parse_captions(path: str, records: list, known_images: set, notes: list[str
                     ) -> pl.DataFrame:
     _ensure_objects(path, "annotation", records)
     image_ids = _column(path, "annotation", records, "image_id", pl.Int64)
+    # polars would turn {"a": 1} into the string "{1}": only strings are captions.
+    bad = next((i for i, r in enumerate(records)
+                if "caption" in r and not isinstance(r["caption"], str | None)), None)
+    if bad is not None:
+        raise IngestError(f"{path}: annotation #{bad} (id {records[bad].get('id')}) has a "
+                          f"'caption' that is not a string: {records[bad]['caption']!r}")
     texts = _column(path, "annotation", records, "caption", pl.Utf8)
     frame = pl.DataFrame([image_ids.alias("coco_image_id"), texts.alias("text")])
     known = frame["coco_image_id"].is_in(list(known_images))
@@ -328,13 +450,18 @@ def _rasterise(path: str, records: list, frame: pl.DataFrame):
             boxes.append(bbox)
             continue
         try:
-            mask = rle.coco_segmentation_to_mask(seg, w, h)
+            # Rings reaching far outside the image are clipped (the mask is the same): the
+            # stored polygon then matches the mask and is safe to draw again.
+            rings = rle.coco_polygon_rings(seg, w, h) if isinstance(seg, list) else None
+            if rings == []:  # every ring lies outside the image
+                mask = np.zeros((h, w), dtype=bool)
+            else:
+                mask = rle.coco_segmentation_to_mask(seg if rings is None else rings, w, h)
         except (ValueError, TypeError, AnnotationError) as exc:
             raise IngestError(f"{path}: annotation id {cid} has an invalid 'segmentation': "
                               f"{exc}") from exc
         masks.append(rle.encode(mask))
-        polygons.append([[float(v) for v in ring] for ring in seg] if isinstance(seg, list)
-                        else None)
+        polygons.append(rings or None)
         if bbox is None:
             box = rle.bbox_from_mask(mask)
             bbox = [0.0, 0.0, 0.0, 0.0] if box is None else [float(v) for v in box]
@@ -430,33 +557,43 @@ def add_annotations_from_coco(dataset: Any, annotations_json: str | os.PathLike,
     predictions beside the ground truth. One transaction; unmatched images are reported.
     """
     annotation_type = _annotation_type_arg(annotation_type)
-    data = parse_coco(annotations_json, images_path, annotation_type, check_files=False,
-                      annotation_source=annotation_source)
     from lightly_studio.core.labels import get_or_create_label_ids
     from lightly_studio.db import transaction
 
-    result = ImportResult(warnings=list(data.warnings))
-    with transaction() as con:
-        matched = match_existing_samples(con, dataset.dataset_id, data.images, data.path)
-        unmatched = data.images.height - matched.height
+    path = str(annotations_json)
+    notes: list[str] = []
+    matched = pl.DataFrame()
+
+    def to_samples(images: pl.DataFrame) -> pl.DataFrame:
+        """Only images that are samples, and of their size: checked before any mask is drawn
+        (masks are image-sized arrays)."""
+        nonlocal matched
+        matched = match_existing_samples(con, dataset.dataset_id, images, path).join(
+            images.select("coco_image_id", "file_name", "width", "height"),
+            on="coco_image_id", how="inner")
+        unmatched = images.height - matched.height
         if unmatched:
-            first = data.images.join(matched, on="coco_image_id", how="anti")["file_name"][0]
-            result.warnings.append(
-                f"{data.path}: {unmatched} images are not in the dataset and their annotations "
-                f"were skipped (first: {first!r})")
-        get_or_create_label_ids(con, dataset.dataset_id, data.category_names)
-        anns = data.annotations.join(matched, on="coco_image_id", how="inner",
-                                     maintain_order="left")
-        mismatch = anns.filter((pl.col("img_width") != pl.col("s_width"))
-                               | (pl.col("img_height") != pl.col("s_height")))
+            first = images.join(matched, on="coco_image_id", how="anti")["file_name"][0]
+            notes.append(f"{path}: {unmatched} images are not in the dataset and their "
+                         f"annotations were skipped (first: {first!r})")
+        mismatch = matched.filter((pl.col("width") != pl.col("s_width"))
+                                  | (pl.col("height") != pl.col("s_height")))
         if mismatch.height:
             row = mismatch.row(0, named=True)
             raise IngestError(
-                f"{data.path}: image id {row['coco_image_id']} is {row['img_width']}x"
-                f"{row['img_height']} in the JSON but the matching sample is {row['s_width']}x"
-                f"{row['s_height']}")
-        result.annotations_added = insert_ingested(
-            con, dataset.dataset_id, anns.drop("s_width", "s_height"))
+                f"{path}: image id {row['coco_image_id']} ({row['file_name']!r}) is "
+                f"{row['width']}x{row['height']} in the JSON but the matching sample is "
+                f"{row['s_width']}x{row['s_height']}")
+        return images.join(matched.select("coco_image_id"), on="coco_image_id", how="semi")
+
+    with transaction() as con:
+        data = parse_coco(annotations_json, images_path, annotation_type, check_files=False,
+                          annotation_source=annotation_source, restrict=to_samples)
+        result = ImportResult(warnings=notes + data.warnings)
+        get_or_create_label_ids(con, dataset.dataset_id, data.category_names)
+        anns = data.annotations.join(matched.select("coco_image_id", "sample_id"),
+                                     on="coco_image_id", how="inner", maintain_order="left")
+        result.annotations_added = insert_ingested(con, dataset.dataset_id, anns)
     _warn(result.warnings)
     return result
 
