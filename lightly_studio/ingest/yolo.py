@@ -8,7 +8,8 @@ replacing the last ``/images/`` of its path with ``/labels/`` and the extension 
 A label line is ``class xc yc w h`` (normalised box), ``class xc yc w h conf`` (a prediction)
 or ``class x1 y1 x2 y2 … xn yn`` (a polygon of at least 3 points → instance mask). Lines are
 parsed in one polars pass; any malformed line raises IngestError naming file and line, and
-nothing is stored.
+nothing is stored. Boxes and polygons under the annotator's minimum size (see
+:mod:`lightly_studio.core.geometry`) are malformed lines too.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ import numpy as np
 import polars as pl
 
 from lightly_studio.core.annotation import GROUND_TRUTH, AnnotationType
+from lightly_studio.core.geometry import MIN_SIDE, clip_box, clip_polygon
 from lightly_studio.core.labels import sql_frame
-from lightly_studio.errors import IngestError
+from lightly_studio.errors import AnnotationError, IngestError
 
 SPLITS = ("train", "val", "test")
 _SPLIT_ALIASES = {"valid": "val", "validation": "val"}
@@ -92,7 +94,10 @@ def _names(yaml_path: Path, config: dict) -> dict[int, str]:
             raise IngestError(f"{yaml_path}: class {cid} has an empty or invalid name {name!r}")
     names = {cid: str(name) for cid, name in names.items()}
     nc = config.get("nc")
-    if nc is not None and int(nc) != len(names):
+    if nc is not None and (isinstance(nc, bool) or not isinstance(nc, int)):
+        raise IngestError(f"{yaml_path}: 'nc' must be the number of classes (an integer), "
+                          f"got {nc!r}")
+    if nc is not None and nc != len(names):
         raise IngestError(f"{yaml_path}: nc is {nc} but 'names' has {len(names)} entries")
     return names
 
@@ -283,15 +288,23 @@ def yolo_annotation_frame(data: YoloData, sized: pl.DataFrame, source: str
         (pl.col("x1") - pl.col("x0")).alias("width"), (pl.col("y1") - pl.col("y0")).alias("height"),
         pl.lit(AnnotationType.OBJECT_DETECTION.value).alias("annotation_type"),
     )
+    _refuse_degenerate_boxes(boxes)
     frames = [boxes]
     polys = lines.filter(pl.col("ncols") >= 7)
     if polys.height:
         masks, rings, bbs = [], [], []
-        for values, w, h in zip(polys["values"].to_list(), polys["img_width"].to_list(),
-                                polys["img_height"].to_list(), strict=True):
+        for values, w, h, where in zip(polys["values"].to_list(), polys["img_width"].to_list(),
+                                       polys["img_height"].to_list(), polys["where"].to_list(),
+                                       strict=True):
             pts = np.asarray(values, dtype=np.float64).reshape(-1, 2) * (w, h)
             ring = pts.ravel().tolist()
-            mask = rle.coco_segmentation_to_mask([ring], w, h)
+            try:
+                clip_polygon([ring], w, h, where)  # the annotator's rule: ≥ 3 points, ≥ 1 px²
+                mask = rle.coco_segmentation_to_mask([ring], w, h)
+            except AnnotationError as exc:
+                raise IngestError(str(exc)) from exc
+            except ValueError as exc:
+                raise IngestError(f"{where}{exc}") from exc
             masks.append(rle.encode(mask))
             rings.append([ring])
             x0, y0 = pts.min(axis=0)
@@ -317,22 +330,19 @@ def yolo_annotation_frame(data: YoloData, sized: pl.DataFrame, source: str
     return out, notes
 
 
-# --- into the database -------------------------------------------------------------------------
-
-
-def _read_sizes(paths: list[str]) -> list[tuple[int, int] | str]:
-    from concurrent.futures import ThreadPoolExecutor
-
-    from lightly_studio.ingest.files import read_image_size
-
-    def size_of(p: str):
+def _refuse_degenerate_boxes(boxes: pl.DataFrame) -> None:
+    """Boxes under the annotator's minimum size (after clipping) are malformed lines."""
+    small = boxes.filter((pl.col("width") < MIN_SIDE) | (pl.col("height") < MIN_SIDE))
+    for row in small.iter_rows(named=True):
         try:
-            return read_image_size(p)
-        except (ValueError, OSError) as exc:
-            return str(exc)
+            clip_box([row["x"], row["y"], row["width"], row["height"]], row["img_width"],
+                     row["img_height"], row["where"])
+        except AnnotationError as exc:
+            more = f" ({small.height - 1} more boxes are degenerate)" if small.height > 1 else ""
+            raise IngestError(f"{exc}{more}; remove the line or give the box a size") from exc
 
-    with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 2) * 2)) as pool:
-        return list(pool.map(size_of, paths, chunksize=64))
+
+# --- into the database -------------------------------------------------------------------------
 
 
 def add_samples_from_yolo(dataset: Any, data_yaml: str | os.PathLike,
@@ -346,11 +356,11 @@ def add_samples_from_yolo(dataset: Any, data_yaml: str | os.PathLike,
     from lightly_studio.core.samples_store import insert_samples
     from lightly_studio.core.tags import tag_sample_ids
     from lightly_studio.db import transaction
-    from lightly_studio.ingest.coco import ImportResult, insert_ingested
+    from lightly_studio.ingest.coco import ImportResult, insert_ingested, read_sizes
 
     data = parse_yolo(data_yaml, input_split)
     result = ImportResult(warnings=list(data.warnings))
-    sizes = _read_sizes(data.images["file_path_abs"].to_list())
+    sizes = read_sizes(data.images["file_path_abs"].to_list())
     ok = pl.Series([isinstance(s, tuple) for s in sizes], dtype=pl.Boolean)
     if data.images.height and not ok.any():
         raise IngestError(f"{data.yaml_path}: none of the {data.images.height} images could be "
