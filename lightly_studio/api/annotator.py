@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from lightly_studio.api._spec import show, uuid_param
 from lightly_studio.core.geometry import clip_box, clip_polygon
 from lightly_studio.core.geometry import finite as _finite
 from lightly_studio.errors import AnnotationConflictError, AnnotationError, QueryError
@@ -66,7 +67,7 @@ def annotator_sample(params: dict) -> tuple[Any, list[bytes]]:
         query = query_from_spec(spec)
         total = query.count()
     if params.get("sample_id"):
-        sample_id = str(_uuid(params["sample_id"], "sample"))
+        sample_id = str(uuid_param(params["sample_id"], "sample"))
         if query is not None and index is None:
             ids = [str(i) for i in query.sample_ids()]
             index = ids.index(sample_id) if sample_id in ids else None
@@ -107,7 +108,7 @@ def annotator_revision(params: dict) -> tuple[Any, list[bytes]]:
     edited or removed, from anywhere. Cheap enough for a view to poll."""
     from lightly_studio.db import get_connection
 
-    sample_id = str(_uuid(params.get("sample_id"), "sample"))
+    sample_id = str(uuid_param(params.get("sample_id"), "sample"))
     return {"sample_id": sample_id, "revision": _revision(get_connection(), sample_id)}, []
 
 
@@ -147,7 +148,7 @@ def annotation_create(params: dict) -> tuple[Any, list[bytes]]:
     """
     from lightly_studio.db import transaction
 
-    sample_id = str(_uuid(params.get("sample_id"), "sample"))
+    sample_id = str(uuid_param(params.get("sample_id"), "sample"))
     spec = params.get("annotation")
     if not isinstance(spec, dict):
         raise AnnotationError("annotation_create needs an 'annotation' object.")
@@ -175,7 +176,7 @@ def annotation_update(params: dict) -> tuple[Any, list[bytes]]:
     from lightly_studio.core.labels import get_or_create_label_ids
     from lightly_studio.db import transaction
 
-    annotation_id = str(_uuid(params.get("annotation_id"), "annotation"))
+    annotation_id = str(uuid_param(params.get("annotation_id"), "annotation"))
     changes = params.get("changes")
     if not isinstance(changes, dict) or not changes:
         raise AnnotationError(f"annotation {annotation_id}: nothing to change")
@@ -207,7 +208,7 @@ def annotation_delete(params: dict) -> tuple[Any, list[bytes]]:
     removed annotation, so a view can undo by creating it again."""
     from lightly_studio.db import transaction
 
-    annotation_id = str(_uuid(params.get("annotation_id"), "annotation"))
+    annotation_id = str(uuid_param(params.get("annotation_id"), "annotation"))
     with transaction() as con:
         current = _current(con, annotation_id, params.get("version"))
         removed = _annotations(con, current["sample_id"], annotation_id)[0]
@@ -220,7 +221,7 @@ def annotation_accept(params: dict) -> tuple[Any, list[bytes]]:
     prediction stays; the answer is the new ground-truth annotation."""
     from lightly_studio.db import transaction
 
-    annotation_id = str(_uuid(params.get("annotation_id"), "annotation"))
+    annotation_id = str(uuid_param(params.get("annotation_id"), "annotation"))
     with transaction() as con:
         current = _current(con, annotation_id, params.get("version"))
         if current["source"] == GROUND_TRUTH:
@@ -244,7 +245,7 @@ def classification_add(params: dict) -> tuple[Any, list[bytes]]:
     the sample has already returns the existing annotation (``created: false``)."""
     from lightly_studio.db import transaction
 
-    sample_id = str(_uuid(params.get("sample_id"), "sample"))
+    sample_id = str(uuid_param(params.get("sample_id"), "sample"))
     source = GROUND_TRUTH
     with transaction() as con:
         sample = _sample_row(con, sample_id)
@@ -269,16 +270,20 @@ def caption_add(params: dict) -> tuple[Any, list[bytes]]:
     """Add a caption ``{"sample_id", "text"}``; answers ``{"caption": {caption_id, text}}``."""
     from lightly_studio.db import transaction
 
-    sample_id = str(_uuid(params.get("sample_id"), "sample"))
+    sample_id = str(uuid_param(params.get("sample_id"), "sample"))
     with transaction() as con:
         sample = _sample_row(con, sample_id)
-        text = _text(params.get("text"), _where(sample))
-        caption_id = str(_uuid(params["caption_id"], "caption")) if params.get("caption_id") \
-            else str(uuid.uuid4())
+        where = _where(sample)
+        text = _text(params.get("text"), where)
+        created_at = _timestamp(params.get("created_at"), where)
+        caption_id = str(uuid_param(params["caption_id"], "caption", "caption_id")) \
+            if params.get("caption_id") else str(uuid.uuid4())
+        # An id is given only to put a deleted caption back (undo); never a second copy.
+        if con.execute("SELECT 1 FROM caption WHERE caption_id = $1", [caption_id]).fetchall():
+            raise AnnotationError(f"{where}caption {caption_id} exists already")
         con.execute("INSERT INTO caption (caption_id, sample_id, text, created_at) "
-                    "VALUES ($1, $2, $3, $4::TIMESTAMP)",
-                    [caption_id, sample_id, text, params.get("created_at") or dt.datetime.now()]
-                    ).fetchall()
+                    "VALUES ($1, $2, $3, $4)",
+                    [caption_id, sample_id, text, created_at or dt.datetime.now()]).fetchall()
         return {"caption": {"caption_id": caption_id, "text": text},
                 "revision": _revision(con, sample_id)}, []
 
@@ -287,7 +292,7 @@ def caption_update(params: dict) -> tuple[Any, list[bytes]]:
     """Replace a caption's text; answers the old text too (for undo)."""
     from lightly_studio.db import transaction
 
-    caption_id = str(_uuid(params.get("caption_id"), "caption"))
+    caption_id = str(uuid_param(params.get("caption_id"), "caption"))
     with transaction() as con:
         old = _caption(con, caption_id)
         text = _text(params.get("text"), f"caption {caption_id}: ")
@@ -301,7 +306,7 @@ def caption_delete(params: dict) -> tuple[Any, list[bytes]]:
     """Remove a caption; answers it (with ``created_at``) so undo can put it back in place."""
     from lightly_studio.db import transaction
 
-    caption_id = str(_uuid(params.get("caption_id"), "caption"))
+    caption_id = str(uuid_param(params.get("caption_id"), "caption"))
     with transaction() as con:
         old = _caption(con, caption_id)
         con.execute("DELETE FROM caption WHERE caption_id = $1", [caption_id]).fetchall()
@@ -522,13 +527,6 @@ def _where(sample: dict, annotation_id: str | None = None) -> str:
     return f"sample {sample['file_name']!r} ({sample['sample_id']}){ann}: "
 
 
-def _uuid(value: Any, what: str) -> uuid.UUID:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        raise QueryError(f"Not a {what} id: {value!r}.") from None
-
-
 def _label(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise AnnotationError(f"{where}the class name must be a non-empty string, got {value!r}")
@@ -539,6 +537,21 @@ def _source(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise AnnotationError(f"{where}the annotation source must be a non-empty string")
     return value
+
+
+def _timestamp(value: Any, where: str) -> dt.datetime | None:
+    """``created_at`` as the view sends it back on undo: an ISO 8601 string (or null: now)."""
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        stamp = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise AnnotationError(f"{where}created_at must be an ISO 8601 date-time such as "
+                              f"'2024-05-01T12:30:00', got {show(value)}") from None
+    # The column has no time zone: store local time, as every other write does.
+    return stamp.astimezone().replace(tzinfo=None) if stamp.tzinfo else stamp
 
 
 def _text(value: Any, where: str) -> str:

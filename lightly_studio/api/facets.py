@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from lightly_studio.api import _sql
-from lightly_studio.api._spec import query_from_spec
+from lightly_studio.api._spec import int_param, query_from_spec
 
 
 def facets(params: dict) -> tuple[Any, list[bytes]]:
@@ -20,7 +20,7 @@ def facets(params: dict) -> tuple[Any, list[bytes]]:
     sub = query.sample_ids_subquery()
     # Histograms span the whole dataset so the slider range stays put while filtering.
     whole = query_from_spec({"dataset_id": str(dataset_id)}).sample_ids_subquery()
-    bins = int(params.get("bins", 20))
+    bins = int_param(params.get("bins", 20), "bins", minimum=1, maximum=1000)
     numeric = {
         "width": _sql.numeric_histogram(con, whole, "s.width", bins),
         "height": _sql.numeric_histogram(con, whole, "s.height", bins),

@@ -20,7 +20,13 @@ import polars as pl
 
 from lightly_studio.api import _registry, _sql
 from lightly_studio.api._progress import report
-from lightly_studio.api._spec import dataset_of, query_from_spec, register_ids
+from lightly_studio.api._spec import (
+    dataset_of,
+    optional_text,
+    query_from_spec,
+    register_ids,
+    show,
+)
 from lightly_studio.errors import EmbeddingError, QueryError
 
 _CACHE_MAX = 4  # plots kept (each ~100 MB of id strings at 1,000,000 points)
@@ -45,7 +51,7 @@ def plot_points(params: dict) -> tuple[Any, list[bytes]]:
     """xy of every projected sample (Float32, interleaved) and a token for its order."""
     dataset = dataset_of(params.get("dataset_id"))
     did = str(dataset.dataset_id)
-    key = (did, params.get("embedding_model"))
+    key = (did, optional_text(params.get("embedding_model"), "embedding_model"))
     before = _fingerprint(did)
     with _cache_lock:
         hit = _cache.get(key)
@@ -55,7 +61,7 @@ def plot_points(params: dict) -> tuple[Any, list[bytes]]:
             from lightly_studio.embed import compute_projection
         except ImportError as exc:
             raise EmbeddingError("Embeddings are not available in this installation.") from exc
-        frame = compute_projection(dataset, embedding_model_name=params.get("embedding_model"))
+        frame = compute_projection(dataset, embedding_model_name=key[1])
         report(1, 1, "projection ready")
         frame = frame.select(pl.col("sample_id").cast(pl.Utf8), "x", "y")
         xy = np.empty((frame.height, 2), dtype=np.float32)
@@ -85,9 +91,18 @@ def _plot(token: str) -> dict:
 
 def _indices(params: dict, buffers: list[bytes] | None, n: int) -> np.ndarray:
     if buffers:
+        if len(buffers[0]) % 4:
+            raise QueryError(f"The indices buffer must hold Uint32 values, got "
+                             f"{len(buffers[0])} bytes.")
         idx = np.frombuffer(buffers[0], dtype=np.uint32)
     else:
-        idx = np.asarray(params.get("indices") or [], dtype=np.int64)
+        raw = params.get("indices") or []
+        if not isinstance(raw, list) or not all(
+                isinstance(i, int) and not isinstance(i, bool) for i in raw):
+            raise QueryError(f"indices must be a list of point indices, got {show(raw)}.")
+        if any(not 0 <= i < n for i in raw):  # before numpy: a huge int would overflow int64
+            raise QueryError(f"Point index out of range (the plot has {n} points).")
+        idx = np.asarray(raw, dtype=np.int64)
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         raise QueryError(f"Point index out of range (the plot has {n} points).")
     return idx
@@ -137,7 +152,7 @@ def plot_colors(params: dict) -> tuple[Any, list[bytes]]:
     from lightly_studio.db import get_connection
 
     plot = _plot(params.get("token"))
-    by = params.get("by") or ""
+    by = optional_text(params.get("by"), "by") or ""
     ids = plot["ids"]
     con = get_connection()
     cats = np.zeros(len(ids), dtype=np.uint8)

@@ -9,7 +9,14 @@ from typing import Any
 import polars as pl
 
 from lightly_studio.api import _sql
-from lightly_studio.api._spec import dataset_of, query_from_spec, register_ids
+from lightly_studio.api._spec import (
+    dataset_of,
+    int_param,
+    query_from_spec,
+    register_ids,
+    uuid_list,
+    uuid_param,
+)
 from lightly_studio.errors import QueryError
 
 MAX_PAGE = 1000
@@ -51,9 +58,9 @@ def samples_page(params: dict) -> tuple[Any, list[bytes]]:
     from lightly_studio.core.tags import ids_subquery
     from lightly_studio.db import get_connection
 
-    offset = _int(params.get("offset", 0), "offset")
-    limit = min(_int(params.get("limit", 200), "limit"), MAX_PAGE)
-    n_thumbs = min(_int(params.get("thumbnails", 0), "thumbnails"), MAX_THUMBNAILS, limit)
+    offset = int_param(params.get("offset", 0), "offset", maximum=2**62)
+    limit = min(int_param(params.get("limit", 200), "limit"), MAX_PAGE)
+    n_thumbs = min(int_param(params.get("thumbnails", 0), "thumbnails"), MAX_THUMBNAILS, limit)
     query = query_from_spec(params.get("spec") or {})
     con = get_connection()
     # Whole rows of the page straight from the ordered query: DatasetQuery picks the page by
@@ -122,7 +129,7 @@ def thumbnails(params: dict) -> tuple[Any, list[bytes]]:
     from lightly_studio.api.thumbnails import thumbnails_for
     from lightly_studio.db import get_connection
 
-    ids = [str(_uuid(i)) for i in params.get("sample_ids") or []]
+    ids = [str(i) for i in uuid_list(params.get("sample_ids"))]
     if len(ids) > MAX_THUMBNAILS:
         raise QueryError(f"At most {MAX_THUMBNAILS} thumbnails per call, got {len(ids)}.")
     dataset = dataset_of(params.get("dataset_id"))
@@ -141,7 +148,7 @@ def image(params: dict) -> tuple[Any, list[bytes]]:
     is not a regular image or video file raises ``MediaRefused``."""
     from lightly_studio._media_access import read_media
 
-    sample = dataset_of(params.get("dataset_id")).get_sample(_uuid(params.get("sample_id")))
+    sample = dataset_of(params.get("dataset_id")).get_sample(uuid_param(params.get("sample_id")))
     data, mime = read_media(sample.file_path_abs)
     return {"mime": mime, "size": len(data)}, [data]
 
@@ -154,7 +161,7 @@ def sample_detail(params: dict) -> tuple[Any, list[bytes]]:
 
     dataset = dataset_of(params.get("dataset_id"))
     try:
-        sample = dataset.get_sample(_uuid(params.get("sample_id")))
+        sample = dataset.get_sample(uuid_param(params.get("sample_id")))
     except KeyError as exc:
         raise QueryError(str(exc.args[0])) from None
     fields = {k: _json(v) for k, v in sample._row.items()} if hasattr(sample, "_row") else {
@@ -183,7 +190,7 @@ def tag_samples(params: dict) -> tuple[Any, list[bytes]]:
         dataset_id, target = query.dataset.dataset_id, query.sample_ids_subquery()
     else:
         dataset_id = dataset_of(params.get("dataset_id")).dataset_id
-        target = [_uuid(i) for i in params.get("sample_ids") or []]
+        target = uuid_list(params.get("sample_ids"))
     fn = untag_sample_ids if params.get("remove") else tag_sample_ids
     changed = fn(get_connection(), dataset_id, tag, target)
     return {"tag": tag, "changed": int(changed or 0)}, []
@@ -191,21 +198,8 @@ def tag_samples(params: dict) -> tuple[Any, list[bytes]]:
 
 def select_ids(params: dict) -> tuple[Any, list[bytes]]:
     """Register an id set (a plot or grid selection) so a spec can filter by it."""
-    ids = [str(_uuid(i)) for i in params.get("sample_ids") or []]
+    ids = [str(i) for i in uuid_list(params.get("sample_ids"))]
     return {"ids": register_ids(ids), "count": len(ids)}, []
-
-
-def _int(value: Any, name: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise QueryError(f"{name} must be a non-negative integer, got {value!r}.")
-    return value
-
-
-def _uuid(value: Any) -> uuid.UUID:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        raise QueryError(f"Not a sample id: {value!r}.") from None
 
 
 def _json(value: Any) -> Any:
