@@ -22,7 +22,7 @@ import asyncio
 import hashlib
 import logging
 import os
-import struct
+import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -40,6 +40,11 @@ log = logging.getLogger("lightly_studio.server")
 
 MAX_BODY_BYTES = 16 * 1024 * 1024  # params are small; 16 MB leaves room for pasted masks
 MAX_HEADER_BYTES = 64 * 1024
+# tornado's own caps, given to the HTTPServer. Past them tornado can only end the connection
+# (a bare 400 for a body, nothing at all for headers), so they sit above ours: a request
+# between the two gets a real 413 / 431 with a JSON reason from the handlers below.
+HARD_BODY_BYTES = 2 * MAX_BODY_BYTES
+HARD_HEADER_BYTES = 4 * MAX_HEADER_BYTES
 _CHUNK = 256 * 1024
 
 
@@ -88,6 +93,14 @@ class _Base(tornado.web.RequestHandler):
         self.check_access()
 
     def check_access(self) -> None:
+        # Every route (static files and the WebSocket too) comes through here: check the
+        # request's size first, before anything reads its headers.
+        header_bytes = len(self.request.method or "") + len(self.request.uri or "") + sum(
+            len(k) + len(v) + 4 for k, v in self.request.headers.get_all())
+        if header_bytes > MAX_HEADER_BYTES:
+            self.fail(431, "RequestHeaderFieldsTooLarge",
+                      f"the request's headers are {header_bytes} bytes; at most "
+                      f"{MAX_HEADER_BYTES} are accepted")
         host = self.request.headers.get("Host", "")
         token = self.config.token
         if token is None:
@@ -187,15 +200,48 @@ class HealthHandler(_Base):
                                       "version": __version__}))
 
 
+@tornado.web.stream_request_body
 class ApiHandler(_Base):
+    """Streams the body in, so an oversized one gets a 413 without being kept in memory
+    (a plain handler only runs once the whole body is in)."""
+
+    def prepare(self) -> None:
+        super().prepare()
+        self._chunks: list[bytes] = []
+        self._received = 0
+        declared = self.request.headers.get("Content-Length", "")
+        if not declared.isdigit() or int(declared) <= MAX_BODY_BYTES:
+            return
+        # Answering before the body is read makes tornado close the connection under a client
+        # that is still sending, which may then never see the 413. So that happens only for a
+        # client waiting for "100 Continue" (it sends nothing more) or a body past tornado's
+        # hard cap (refused anyway); any other oversized body is read, dropped, then answered.
+        waits = self.request.headers.get("Expect", "").lower() == "100-continue"
+        if waits or int(declared) > HARD_BODY_BYTES:
+            self._too_large(int(declared))
+
+    def data_received(self, chunk: bytes) -> None:
+        # A chunked body has no Content-Length: count it as it comes, keep none past the cap.
+        self._received += len(chunk)
+        if self._received <= MAX_BODY_BYTES:
+            self._chunks.append(chunk)
+        else:
+            self._chunks.clear()
+
+    def _too_large(self, size: int) -> None:
+        self.fail(413, "PayloadTooLarge", f"the request body is {size} bytes; at most "
+                  f"{MAX_BODY_BYTES} are accepted")
+
     async def post(self, method: str) -> None:
+        if self._received > MAX_BODY_BYTES:
+            self._too_large(self._received)
         ctype = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if ctype not in ("application/json", _transport.FRAMES_TYPE):
             # Also what stops cross-site "simple" form posts: they cannot send these types.
             self.fail(415, "UnsupportedMediaType", "send params as application/json")
         try:
-            params, incoming = _transport.decode_request(self.request.body, ctype)
-        except (ValueError, struct.error) as exc:
+            params, incoming = _transport.decode_request(b"".join(self._chunks), ctype)
+        except _transport.BadRequest as exc:
             self.fail(400, "BadRequest", f"invalid params: {exc}")
         try:
             result, buffers = await self.run_blocking(self.config.backend.dispatch, method, params,
@@ -234,6 +280,11 @@ class ThumbnailHandler(_Base):
             found = await self.run_blocking(self.config.backend.thumbnail, sid, heavy=True)
         except _media.MediaRefused as exc:
             self.fail(exc.status, "Refused", str(exc))
+        except Exception as exc:
+            failure = _unreadable_image(exc, sid)
+            if failure is None:
+                raise
+            self.fail(*failure)
         if found is None:
             self.fail(404, "NotFound", "no such sample")
         data, ctype = found
@@ -248,6 +299,22 @@ class ThumbnailHandler(_Base):
             return
         self.set_header("Content-Type", ctype)
         self.finish(data)
+
+
+def _unreadable_image(exc: BaseException, sample_id: str) -> tuple[int, str, str] | None:
+    """(status, type, message) when making a thumbnail failed on the file itself — it is the
+    user's file that is wrong, not the server, so a 4xx rather than a 500. None otherwise.
+
+    PIL raises OSError (unidentified, truncated), ValueError (odd modes) and
+    DecompressionBombError; PIL is not imported here (importing the server stays cheap)."""
+    pil = sys.modules.get("PIL.Image")
+    bomb = (pil.DecompressionBombError,) if pil is not None else ()
+    if isinstance(exc, FileNotFoundError):
+        return 404, "NotFound", f"the file of sample {sample_id} is gone"
+    if not isinstance(exc, (OSError, ValueError, *bomb)):
+        return None
+    log.debug("thumbnail of %s failed", sample_id, exc_info=exc)
+    return 422, "UnreadableImage", f"the file of sample {sample_id} cannot be read as an image"
 
 
 def _etags(header: str | None) -> set[str]:

@@ -169,8 +169,9 @@ class GuiServer:
                                    workers=self._workers, poll_interval_s=self._poll)
         self._hub = _app.EventHub(config, self._pools)
         app = _app.make_app(config, self._pools, self._hub)
-        self._http = HTTPServer(app, max_body_size=_app.MAX_BODY_BYTES,
-                                max_header_size=_app.MAX_HEADER_BYTES, xheaders=False)
+        # tornado's caps are the hard ones; the handlers answer 413/431 below them.
+        self._http = HTTPServer(app, max_body_size=_app.HARD_BODY_BYTES,
+                                max_header_size=_app.HARD_HEADER_BYTES, xheaders=False)
         self._http.add_sockets(sockets)
         self._hub.start()
 

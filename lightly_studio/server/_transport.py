@@ -103,29 +103,74 @@ def encode_error(kind: str, message: str) -> bytes:
     return dumps({"error": {"type": kind, "message": message}})
 
 
+# Params are a few levels deep (a spec's metadata filter: 4). Python's json parser recurses
+# once per level and only stops at the interpreter's recursion limit (RecursionError, a 500),
+# and every later walk over the value would recurse as deep again.
+MAX_DEPTH = 32
+
+
+class BadRequest(ValueError):
+    """The body is not params: not JSON, not an object, nested too deep, a broken frame."""
+
+
+def loads(data: bytes, what: str = "the request body") -> Any:
+    """JSON from a request, at most MAX_DEPTH levels deep; ``BadRequest`` otherwise."""
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise BadRequest(f"{what} is nested too deeply (at most {MAX_DEPTH} levels)") from None
+    except ValueError as exc:  # also UnicodeDecodeError
+        raise BadRequest(f"{what} is not valid JSON: {exc}") from None
+    _check_depth(value, what)
+    return value
+
+
+def _check_depth(value: Any, what: str) -> None:
+    level = [value]
+    for _ in range(MAX_DEPTH):
+        level = [v for c in level if isinstance(c, (list, dict))
+                 for v in (c.values() if isinstance(c, dict) else c)]
+        if not level:
+            return
+    raise BadRequest(f"{what} is nested too deeply (at most {MAX_DEPTH} levels)")
+
+
 def decode_params(body: bytes) -> dict[str, Any]:
     """The JSON object of params; an empty body means no params."""
     if not body.strip():
         return {}
-    params = json.loads(body)
+    params = loads(body)
     if not isinstance(params, dict):
-        raise ValueError("the request body must be a JSON object of params")
+        raise BadRequest("the request body must be a JSON object of params")
     return params
 
 
 def decode_request(body: bytes, content_type: str) -> tuple[dict[str, Any], list[bytes]]:
     """Params and incoming buffers: a JSON body, or a frames body whose result is the params
-    (for methods that take binary input, e.g. a painted mask)."""
-    if content_type == FRAMES_TYPE:
-        if body[:4] != MAGIC or len(body) < 8:
-            raise ValueError("not a frames body")
-        (length,) = struct.unpack_from("<I", body, 4)
-        header = json.loads(body[8 : 8 + length])
-        params = header.get("result") or {}
-        spans = header.get("buffers") or []
-        if not isinstance(params, dict):
-            raise ValueError("the params must be a JSON object")
-        if any(o < 8 + length or o + n > len(body) for o, n in spans):
-            raise ValueError("a buffer lies outside the body")
-        return params, [body[o : o + n] for o, n in spans]
-    return decode_params(body), []
+    (for methods that take binary input, e.g. a painted mask). Raises ``BadRequest``."""
+    if content_type != FRAMES_TYPE:
+        return decode_params(body), []
+    if body[:4] != MAGIC or len(body) < 8:
+        raise BadRequest("not a frames body: it must start with b'LSF1' and a u32 header length")
+    (length,) = struct.unpack_from("<I", body, 4)
+    if 8 + length > len(body):
+        raise BadRequest(f"the frames header length {length} runs past the body")
+    header = loads(body[8 : 8 + length], "the frames header")
+    if not isinstance(header, dict):
+        raise BadRequest('the frames header must be a JSON object {"result": params, '
+                         '"buffers": [[offset, length], ...]}')
+    params = header.get("result")
+    params = {} if params is None else params
+    spans = header.get("buffers")
+    spans = [] if spans is None else spans
+    if not isinstance(params, dict):
+        raise BadRequest("the frames header's result (the params) must be a JSON object")
+    if not isinstance(spans, list) or not all(
+            isinstance(span, list) and len(span) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in span)
+            for span in spans):
+        raise BadRequest("the frames header's buffers must be a list of [offset, length] "
+                         "pairs of non-negative integers")
+    if any(o < 8 + length or o + n > len(body) for o, n in spans):
+        raise BadRequest("a buffer lies outside the body")
+    return params, [body[o : o + n] for o, n in spans]
