@@ -14,7 +14,7 @@ import json
 from importlib import resources
 from typing import Any
 
-from lightly_studio.server import _page, _runtime
+from lightly_studio.server import _page, _runtime, _security
 
 PREFIX = "lightly-studio"
 _FORWARD_REQUEST_HEADERS = ("Range", "If-None-Match", "If-Modified-Since", "Accept-Encoding",
@@ -34,8 +34,26 @@ def _static_dir() -> str:
 
 
 def _target() -> dict[str, Any] | None:
-    servers = _runtime.find_servers()
+    """The newest live GUI server whose runtime file names a loopback http URL: the runtime
+    folder is the only say in where requests go (never anything from the client), and even a
+    file put there by someone else cannot send them, with the token, off this machine."""
+    servers = [s for s in _runtime.find_servers() if _loopback_url(s.get("internal_url"))]
     return servers[0] if servers else None
+
+
+def _loopback_url(url: Any) -> bool:
+    from urllib.parse import urlsplit
+
+    if not isinstance(url, str):
+        return False
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    return (parts.scheme == "http" and port is not None and parts.path == "/"
+            and not parts.query and not parts.username
+            and _security.is_loopback(parts.hostname or ""))
 
 
 def _handlers(base_url: str) -> list:
@@ -46,6 +64,8 @@ def _handlers(base_url: str) -> list:
     from jupyter_server.base.handlers import APIHandler, AuthenticatedFileHandler, JupyterHandler
     from jupyter_server.base.websocket import WebSocketMixin
     from jupyter_server.utils import url_path_join
+
+    from lightly_studio.server._app import MAX_BODY_BYTES
 
     class PageHandler(JupyterHandler):
         @tornado.web.authenticated
@@ -77,7 +97,7 @@ def _handlers(base_url: str) -> list:
                 resp = await client.fetch(url, method=method, body=body, headers=headers,
                                           raise_error=False, decompress_response=False,
                                           request_timeout=600, follow_redirects=False)
-            except OSError as exc:
+            except (OSError, tornado.httpclient.HTTPClientError) as exc:
                 self.set_status(502)
                 self.set_header("Content-Type", "application/json")
                 self.finish(json.dumps({"error": {"type": "ServerGone", "message":
@@ -103,6 +123,13 @@ def _handlers(base_url: str) -> list:
 
         @tornado.web.authenticated
         async def post(self, method: str) -> None:
+            if len(self.request.body) > MAX_BODY_BYTES:
+                # The owner would refuse it too; no need to copy it there first.
+                self.set_status(413)
+                self.finish({"error": {"type": "PayloadTooLarge", "message":
+                                       f"the request body is {len(self.request.body)} bytes; "
+                                       f"at most {MAX_BODY_BYTES} are accepted"}})
+                return
             await self.forward("POST", f"api/{method}", self.request.body)
 
         @tornado.web.authenticated
