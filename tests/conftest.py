@@ -21,6 +21,17 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("LIGHTLY_STUDIO_EMBEDDING_PRECISION", "fp32")
 
 
+@pytest.fixture(autouse=True)
+def export_folder(tmp_path, monkeypatch):
+    """Exports from the views land in the test's own folder, never in the repository; and a
+    test that moves the folder (start_gui(export_dir=...) sets it for the process) cannot move
+    it for the tests after it."""
+    from lightly_studio.dataset import env
+
+    monkeypatch.setattr(env, "LIGHTLY_STUDIO_EXPORT_DIR", str(tmp_path / "lightly_studio_exports"))
+    return tmp_path / "lightly_studio_exports"
+
+
 @pytest.fixture
 def db(tmp_path):
     """A fresh database file for one test; closed afterwards."""

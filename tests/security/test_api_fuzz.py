@@ -182,7 +182,11 @@ _repo = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("method", sorted(api.METHODS))
-def test_hostile_params_give_a_result_or_our_error(world, method):
+def test_hostile_params_give_a_result_or_our_error(world, method, monkeypatch):
+    from lightly_studio.dataset import env
+
+    # The one folder a view's export may write to: the one _allowed() accepts.
+    monkeypatch.setattr(env, "LIGHTLY_STUDIO_EXPORT_DIR", str(world["data"] / "exports"))
     fn = api.METHODS[method]
     repo_before = set(os.listdir(_repo)) - {".hypothesis"}
 
