@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,22 @@ def page(browser):
     pg = ctx.new_page()
     yield pg
     ctx.close()
+
+
+def finishes_within(seconds: float, fn, *args, **kwargs):
+    """Run ``fn`` in a thread; fail (instead of hanging the suite) if it does not return."""
+    box: dict = {}
+
+    def run() -> None:
+        try:
+            box["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - handed back to the test
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"{fn.__name__} still running after {seconds} s (it blocked)"
+    if "error" in box:
+        raise box["error"]
+    return box["value"]

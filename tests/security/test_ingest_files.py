@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import os
 import random
-import threading
 import time
 import warnings
 from pathlib import Path
@@ -21,26 +20,7 @@ from PIL import Image
 
 import lightly_studio as ls
 from lightly_studio.ingest.files import list_files, read_image_size
-from tests.conftest import make_images
-
-
-def _within(seconds: float, fn, *args, **kwargs):
-    """Run ``fn`` in a thread; fail (instead of hanging the suite) if it does not return."""
-    box: dict = {}
-
-    def run() -> None:
-        try:
-            box["value"] = fn(*args, **kwargs)
-        except BaseException as exc:  # noqa: BLE001 - handed back to the test
-            box["error"] = exc
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert not thread.is_alive(), f"{fn.__name__} still running after {seconds} s (it blocked)"
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
+from tests.conftest import finishes_within, make_images
 
 
 def _ingest(ds, path: Path) -> tuple[int, list[str]]:
@@ -66,7 +46,7 @@ def test_a_pipe_named_like_an_image_is_skipped_and_reported(db, tmp_path):
     ds = ls.ImageDataset.create()
 
     started = time.perf_counter()
-    added, messages = _within(30, _ingest, ds, root)
+    added, messages = finishes_within(30, _ingest, ds, root)
     assert time.perf_counter() - started < 30
 
     assert added == 3
@@ -82,7 +62,7 @@ def test_a_folder_of_only_pipes_is_an_error_not_a_hang(db, tmp_path):
     os.mkfifo(root / "x.jpg")
     ds = ls.ImageDataset.create()
     with pytest.raises(ls.errors.IngestError, match="not a regular file"):
-        _within(30, _ingest, ds, root)
+        finishes_within(30, _ingest, ds, root)
 
 
 def test_listing_skips_pipes_for_videos_too(tmp_path):
@@ -90,7 +70,7 @@ def test_listing_skips_pipes_for_videos_too(tmp_path):
 
     (tmp_path / "ok.mp4").write_bytes(b"\0" * 8)
     os.mkfifo(tmp_path / "clip.mp4")
-    listing = _within(10, list_video_files, tmp_path)
+    listing = finishes_within(10, list_video_files, tmp_path)
     assert listing.paths == [str(tmp_path / "ok.mp4")]
     assert [(Path(p).name, why.split(" (")[0]) for p, why in listing.skipped] == [
         ("clip.mp4", "not a regular file")]
@@ -101,7 +81,7 @@ def test_a_pipe_that_replaces_a_listed_file_does_not_block_the_reader(tmp_path):
     assert listing.paths == []
     os.mkfifo(tmp_path / "late.jpg")  # appears (or replaces a file) after the listing
     with pytest.raises(ValueError, match="not a regular file"):
-        _within(10, read_image_size, str(tmp_path / "late.jpg"))
+        finishes_within(10, read_image_size, str(tmp_path / "late.jpg"))
 
 
 def test_a_broken_link_is_reported_at_listing(tmp_path):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from pathlib import Path
 
 import pytest
@@ -20,29 +19,10 @@ import lightly_studio as ls
 from lightly_studio import _media_access
 from lightly_studio.api import dispatch
 from lightly_studio.errors import LightlyStudioError
-from tests.conftest import make_images
+from tests.conftest import finishes_within, make_images
 from tests.server.conftest import runtime_dir, start  # noqa: F401 - fixtures used below
 
 SECRET = b"TOP SECRET: -----BEGIN OPENSSH PRIVATE KEY-----"
-
-
-def _within(seconds: float, fn, *args, **kwargs):
-    """Run ``fn`` in a thread; fail (instead of hanging the suite) if it does not return."""
-    box: dict = {}
-
-    def run() -> None:
-        try:
-            box["value"] = fn(*args, **kwargs)
-        except BaseException as exc:  # noqa: BLE001 - handed back to the test
-            box["error"] = exc
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert not thread.is_alive(), f"{fn.__name__} still running after {seconds} s (it blocked)"
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
 
 
 def _make_bad(path: Path, kind: str, outside: Path) -> None:
@@ -101,19 +81,19 @@ def test_every_api_read_refuses_a_swapped_file(swapped, kind):
     swap(kind)
 
     with pytest.raises(_media_access.MediaRefused) as refused:
-        _within(10, dispatch, "image", _ids(ds, bad))
+        finishes_within(10, dispatch, "image", _ids(ds, bad))
     assert refused.value.status in (403, 404) and "bad.jpg" in str(refused.value)
     assert isinstance(refused.value, LightlyStudioError)  # an error of ours, not a crash
 
     with pytest.raises(_media_access.MediaRefused):
-        _within(10, dispatch, "annotator_sample", {**_ids(ds, bad), "image": True})
+        finishes_within(10, dispatch, "annotator_sample", {**_ids(ds, bad), "image": True})
 
-    result, buffers = _within(10, dispatch, "thumbnails", {
+    result, buffers = finishes_within(10, dispatch, "thumbnails", {
         "dataset_id": str(ds.dataset_id), "sample_ids": [str(good.sample_id), str(bad.sample_id)]})
     assert buffers[0][:2] == b"\xff\xd8" and result["errors"][0] is None
     assert buffers[1] == b"" and "MediaRefused" in result["errors"][1]
 
-    page, buffers = _within(10, dispatch, "samples_page", {
+    page, buffers = finishes_within(10, dispatch, "samples_page", {
         "spec": {"dataset_id": str(ds.dataset_id)}, "offset": 0, "limit": 2, "thumbnails": 2})
     by_name = dict(zip([r["file_name"] for r in page["rows"]], buffers, strict=True))
     assert by_name["bad.jpg"] == b"" and by_name["good.jpg"][:2] == b"\xff\xd8"
@@ -156,7 +136,7 @@ def test_video_frames_refuse_a_swapped_video(tmp_path, kind):
     clip.write_bytes(b"\0" * 16)
     _make_bad(clip, kind, tmp_path)
     with pytest.raises(_media_access.MediaRefused):
-        _within(10, frame_jpeg, str(clip), 0.0, cache_dir=tmp_path / "cache")
+        finishes_within(10, frame_jpeg, str(clip), 0.0, cache_dir=tmp_path / "cache")
 
 
 def test_remote_urls_are_limited_to_media_suffixes():
