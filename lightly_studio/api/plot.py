@@ -38,9 +38,7 @@ _cache_lock = threading.Lock()
 
 def _fingerprint(dataset_id: str) -> tuple:
     """Changes whenever the dataset's samples, embeddings or stored projections change."""
-    con = get_connection()
-    return (*embeddings.count_in_dataset(con, dataset_id),
-            projections.fingerprint(con, dataset_id))
+    return projections.fingerprint(get_connection(), dataset_id)
 
 
 def plot_points(params: dict) -> tuple[Any, list[bytes]]:

@@ -188,14 +188,6 @@ def subquery_ids_among(con, subquery: tuple[str, list], ids: list[str]) -> set[s
     return {r[0] for r in rows}
 
 
-def count_in_dataset(con, dataset_id) -> tuple[int, int]:
-    """(samples, vectors of any model) of the dataset: part of the plot's fingerprint."""
-    return con.execute(
-        """SELECT (SELECT count(*) FROM sample WHERE dataset_id = $1),
-                  (SELECT count(*) FROM embedding e JOIN embedding_model m USING (model_id)
-                   WHERE m.dataset_id = $1)""", [str(dataset_id)]).fetchone()
-
-
 # -- the matrix cache ---------------------------------------------------------------------------
 @dataclass
 class Matrix:

@@ -76,8 +76,12 @@ def insert_points(con, model_id: str, frame: pl.DataFrame) -> None:
 
 
 def fingerprint(con, dataset_id) -> tuple:
-    """A value that changes whenever the stored points of the dataset's models change."""
+    """Changes whenever the dataset's samples, embeddings or stored points change (one
+    statement: the plot checks it on every open)."""
     return con.execute(
-        """SELECT (count(*), sum(p.x), sum(p.y), bit_xor(hash(p.sample_id, p.fitted)))
-           FROM projection p JOIN embedding_model m USING (model_id)
-           WHERE m.dataset_id = $1""", [str(dataset_id)]).fetchone()
+        """SELECT (SELECT count(*) FROM sample WHERE dataset_id = $1),
+                  (SELECT count(*) FROM embedding e JOIN embedding_model m USING (model_id)
+                   WHERE m.dataset_id = $1),
+                  (SELECT (count(*), sum(p.x), sum(p.y), bit_xor(hash(p.sample_id, p.fitted)))
+                   FROM projection p JOIN embedding_model m USING (model_id)
+                   WHERE m.dataset_id = $1)""", [str(dataset_id)]).fetchone()
