@@ -6,8 +6,8 @@ buffer of indices rather than as strings. ``plot_select`` turns such a buffer in
 registered server-side: the 468k ids of a large lasso never cross the wire.
 
 ``plot_points`` is cached per dataset and model: ``compute_projection`` re-joins every stored
-coordinate with the embeddings (~1.5 s at 1,000,000 points), while a fingerprint of the
-projection and embedding tables (~40 ms) tells whether anything changed since.
+coordinate with the embeddings, while a cheap fingerprint of the projection and embedding
+tables tells whether anything changed since.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from lightly_studio.api import _registry, _sql
+from lightly_studio.api import _registry
 from lightly_studio.api._progress import report
 from lightly_studio.api._spec import (
     dataset_of,
@@ -27,7 +27,9 @@ from lightly_studio.api._spec import (
     register_ids,
     show,
 )
+from lightly_studio.db import get_connection
 from lightly_studio.errors import EmbeddingError, QueryError
+from lightly_studio.store import embeddings, projections
 
 _CACHE_MAX = 4  # plots kept (each ~100 MB of id strings at 1,000,000 points)
 _cache: dict[tuple, dict] = {}
@@ -36,15 +38,7 @@ _cache_lock = threading.Lock()
 
 def _fingerprint(dataset_id: str) -> tuple:
     """Changes whenever the dataset's samples, embeddings or stored projections change."""
-    from lightly_studio.db import get_connection
-
-    return get_connection().execute(
-        """SELECT (SELECT count(*) FROM sample WHERE dataset_id = $1),
-                  (SELECT count(*) FROM embedding e JOIN embedding_model m USING (model_id)
-                   WHERE m.dataset_id = $1),
-                  (SELECT (count(*), sum(p.x), sum(p.y), bit_xor(hash(p.sample_id, p.fitted)))
-                   FROM projection p JOIN embedding_model m USING (model_id)
-                   WHERE m.dataset_id = $1)""", [dataset_id]).fetchone()
+    return projections.fingerprint(get_connection(), dataset_id)
 
 
 def plot_points(params: dict) -> tuple[Any, list[bytes]]:
@@ -136,12 +130,7 @@ def plot_indices(params: dict) -> tuple[Any, list[bytes]]:
     """Point indices of the samples of a spec (highlight a grid filter in the plot)."""
     plot = _plot(params.get("token"))
     query = query_from_spec(params.get("spec") or {})
-    sub_sql, sub_params = query.sample_ids_subquery()
-    from lightly_studio.db import get_connection
-
-    wanted = _sql._frame(get_connection(),
-                         f"SELECT CAST(sample_id AS VARCHAR) AS sample_id FROM ({sub_sql})",
-                         sub_params)
+    wanted = embeddings.subquery_ids(get_connection(), query.sample_ids_subquery())
     mask = plot["ids"].is_in(wanted["sample_id"].implode()).to_numpy()
     return {"count": int(mask.sum())}, [np.flatnonzero(mask).astype(np.uint32).tobytes()]
 
@@ -149,8 +138,6 @@ def plot_indices(params: dict) -> tuple[Any, list[bytes]]:
 def plot_colors(params: dict) -> tuple[Any, list[bytes]]:
     """One category per point (Uint8 buffer) and the legend, for colour by tag / label / a
     metadata key. Category 0 is "none"."""
-    from lightly_studio.db import get_connection
-
     plot = _plot(params.get("token"))
     by = optional_text(params.get("by"), "by") or ""
     ids = plot["ids"]
@@ -159,9 +146,7 @@ def plot_colors(params: dict) -> tuple[Any, list[bytes]]:
     order = pl.DataFrame({"sample_id": ids, "i": np.arange(len(ids))})
     if by.startswith("tag:"):
         query = query_from_spec({"dataset_id": plot["dataset_id"], "tags": [by[4:]]})
-        sub_sql, sub_params = query.sample_ids_subquery()
-        tagged = _sql._frame(con, f"SELECT CAST(sample_id AS VARCHAR) AS sample_id FROM ({sub_sql})",
-                             sub_params)
+        tagged = embeddings.subquery_ids(con, query.sample_ids_subquery())
         cats[ids.is_in(tagged["sample_id"].implode()).to_numpy()] = 1
         return {"legend": ["untagged", by[4:]]}, [cats.tobytes()]
     if by == "label":

@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from lightly_studio.embed import _store
+from lightly_studio.db import get_connection, transaction
 from lightly_studio.embed._spec import parse_spec, resolve_spec
 from lightly_studio.embed._vectors import as_float32_matrix, l2_normalise, max_scores, top_k
 from lightly_studio.embed.models import CUSTOM_PREFIX, register_embedding_model, registered_model
 from lightly_studio.errors import EmbeddingError, QueryError
+from lightly_studio.store import embeddings as _store
+from lightly_studio.store import projections
 
 if TYPE_CHECKING:
     from lightly_studio.core.dataset import Dataset
@@ -34,24 +36,18 @@ class UnreadableImagesWarning(UserWarning):
 
 
 def _con():
-    from lightly_studio.db import get_connection
-
     return get_connection()
 
 
 def _ids_subquery(sample_ids: Any) -> tuple[str, list]:
-    from lightly_studio.core.tags import ids_subquery
-
+    """An (sql, params) subquery as is; ids (Sample objects, a Series) as one of them."""
     if isinstance(sample_ids, tuple) and len(sample_ids) == 2 and isinstance(sample_ids[0], str):
         return sample_ids
-    return ids_subquery([getattr(s, "sample_id", s) for s in sample_ids]
-                        if not isinstance(sample_ids, pl.Series) else sample_ids)
-
-
-def _shift(sql: str, params: list, offset: int) -> str:
-    from lightly_studio.core.tags import shift_params
-
-    return shift_params(sql, params, offset)
+    if isinstance(sample_ids, pl.Series):
+        ids = sample_ids.cast(pl.Utf8).to_list()
+    else:
+        ids = [str(getattr(s, "sample_id", s)) for s in sample_ids]
+    return "SELECT unnest($1::UUID[]) AS sample_id", [ids]
 
 
 # -- which model ------------------------------------------------------------------------------
@@ -193,7 +189,7 @@ def embed_decoded_images(
     row = _store.find_model(con, dataset.dataset_id, name)
     todo = [str(getattr(s, "sample_id", s)) for s in sample_ids]
     if row is not None and todo:
-        done = _embedded_ids(con, row.model_id, todo)
+        done = _store.embedded_ids(con, row.model_id, todo)
         todo = [i for i in todo if i not in done]
     if not todo:
         return 0
@@ -234,8 +230,6 @@ def _forward(model: Any, items: list, fast: bool) -> np.ndarray:
 def _store_batch(dataset: Dataset, row: _store.ModelRow | None, name: str, spec: str,
                  ids: Any, vectors: np.ndarray) -> _store.ModelRow:
     """Insert one batch in its own transaction; creates the model row on the first."""
-    from lightly_studio.db import transaction
-
     with transaction() as tx:
         if row is None:
             row = _store.ensure_model(tx, dataset.dataset_id, name, spec, vectors.shape[1])
@@ -248,30 +242,11 @@ def _store_batch(dataset: Dataset, row: _store.ModelRow | None, name: str, spec:
     return row
 
 
-def _embedded_ids(con, model_id: str, ids: list[str]) -> set[str]:
-    rows = con.execute(
-        """SELECT CAST(sample_id AS VARCHAR) FROM embedding
-           WHERE model_id = $1 AND sample_id IN (SELECT unnest($2::UUID[]))""",
-        [model_id, ids],
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
-def _missing_samples(con, dataset: Dataset, model: _store.ModelRow | None, sample_ids: Any) -> pl.DataFrame:
-    from lightly_studio.db._connection import query_frame
-
-    params: list = [str(dataset.dataset_id)]
-    sql = ("SELECT CAST(s.sample_id AS VARCHAR) AS sample_id, s.file_path_abs FROM sample s "
-           "WHERE s.dataset_id = $1 AND s.kind = 'image'")
-    if model is not None:
-        params.append(model.model_id)
-        sql += (" AND NOT EXISTS (SELECT 1 FROM embedding e WHERE e.sample_id = s.sample_id "
-                "AND e.model_id = $2)")
-    if sample_ids is not None:
-        sub_sql, sub_params = _ids_subquery(sample_ids)
-        sql += f" AND s.sample_id IN ({_shift(sub_sql, sub_params, len(params))})"
-        params += sub_params
-    return query_frame(sql + " ORDER BY s.sample_idx", params, con)
+def _missing_samples(con, dataset: Dataset, model: _store.ModelRow | None,
+                     sample_ids: Any) -> pl.DataFrame:
+    return _store.images_without_vector(
+        con, dataset.dataset_id, None if model is None else model.model_id,
+        None if sample_ids is None else _ids_subquery(sample_ids))
 
 
 def add_embeddings(dataset: Dataset, name: str, sample_ids: Any, vectors: Any) -> int:
@@ -280,8 +255,6 @@ def add_embeddings(dataset: Dataset, name: str, sample_ids: Any, vectors: Any) -
     Vectors are L2-normalised. A sample that already has a vector of ``name`` gets the new
     one. Register an encoder with the same name to search these vectors by text.
     """
-    from lightly_studio.db import transaction
-
     if not isinstance(name, str) or not name:
         raise EmbeddingError(f"An embedding model name must be a non-empty string, got {name!r}.")
     ids = [str(getattr(s, "sample_id", s)) for s in sample_ids]
@@ -295,7 +268,7 @@ def add_embeddings(dataset: Dataset, name: str, sample_ids: Any, vectors: Any) -
         return 0
     con = _con()
     try:
-        known = _known_ids(con, dataset, ids)
+        known = _store.known_sample_ids(con, dataset.dataset_id, ids)
     except Exception as exc:  # a malformed id fails the UUID cast
         raise EmbeddingError(f"add_embeddings({name!r}): invalid sample id ({exc}).") from exc
     unknown = [i for i in ids if i not in known]
@@ -312,15 +285,6 @@ def add_embeddings(dataset: Dataset, name: str, sample_ids: Any, vectors: Any) -
             _store.delete_vectors(tx, row.model_id, ids)
         _store.insert_vectors(tx, row.model_id, ids, matrix)
     return len(ids)
-
-
-def _known_ids(con, dataset: Dataset, ids: list[str]) -> set[str]:
-    rows = con.execute(
-        """SELECT CAST(sample_id AS VARCHAR) FROM sample
-           WHERE dataset_id = $1 AND sample_id IN (SELECT unnest($2::UUID[]))""",
-        [str(dataset.dataset_id), ids],
-    ).fetchall()
-    return {r[0] for r in rows}
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -401,8 +365,7 @@ def similarity_scores(query: DatasetQuery, text: str | None = None, samples: Any
     subquery = query.sample_ids_subquery()
     n = len(matrix)
     if k is not None and 0 < k < n:
-        count = con.execute(f"SELECT count(*) FROM ({subquery[0]}) _q",
-                            subquery[1] or None).fetchone()[0]
+        count = _store.subquery_count(con, subquery)
         if count * 4 >= n:  # a broad query: rank everything, then keep the best in the query
             rows, scores = _best_rows_in_query(con, matrix, subquery, queries, k)
             return _score_frame(matrix, rows, scores)
@@ -428,16 +391,11 @@ def _best_rows_in_query(con, matrix: _store.Matrix, subquery: tuple[str, list],
     over all rows and ask DuckDB which of them the query holds, widening until k are found.
     The query holds at least a quarter of the rows, so 4k candidates usually suffice."""
     scores = max_scores(matrix.vectors, queries)
-    sql, params = subquery
-    shifted = _shift(sql, params, 1)
     m = min(len(matrix), max(8 * k, 256))
     while True:
         candidates = top_k(scores, m)
         ids = matrix.ids.gather(candidates).to_list()
-        inside = {r[0] for r in con.execute(
-            f"""SELECT CAST(sample_id AS VARCHAR) FROM ({shifted}) _q
-                WHERE sample_id IN (SELECT unnest($1::UUID[]))""",
-            [ids, *params]).fetchall()}
+        inside = _store.subquery_ids_among(con, subquery, ids)
         keep = np.fromiter((i in inside for i in ids), dtype=bool, count=len(ids))
         if keep.sum() >= k or m == len(matrix):
             rows = candidates[keep][:k]
@@ -503,8 +461,6 @@ def compute_projection(dataset: Dataset, embedding_model_name: str | None = None
     fitted neighbours (stored with fitted=false) and removed ones dropped, until
     ``recompute=True`` fits everything again.
     """
-    from lightly_studio.db import transaction
-    from lightly_studio.db._connection import query_frame
     from lightly_studio.embed._projection import place, project
 
     con = _con()
@@ -513,25 +469,11 @@ def compute_projection(dataset: Dataset, embedding_model_name: str | None = None
         # The usual call (opening the plot): nothing new to place, nothing to drop. Answered
         # from the projection table alone: the vectors (2 GB at 1,000,000 x 512) are only
         # read when points must be fitted or placed.
-        fitted_count, new_count, gone_count = con.execute(
-            """SELECT (SELECT count(*) FROM projection WHERE model_id = $1 AND fitted),
-                      (SELECT count(*) FROM embedding e WHERE e.model_id = $1 AND NOT EXISTS
-                         (SELECT 1 FROM projection p WHERE p.model_id = $1
-                          AND p.sample_id = e.sample_id)),
-                      (SELECT count(*) FROM projection p WHERE p.model_id = $1 AND NOT EXISTS
-                         (SELECT 1 FROM embedding e WHERE e.model_id = $1
-                          AND e.sample_id = p.sample_id))""",
-            [model.model_id]).fetchone()
+        fitted_count, new_count, gone_count = projections.freshness(con, model.model_id)
         if fitted_count and not new_count and not gone_count:
-            return query_frame(
-                """SELECT CAST(sample_id AS VARCHAR) AS sample_id, x, y FROM projection
-                   WHERE model_id = $1 ORDER BY rowid""", [model.model_id], con)
+            return projections.points(con, model.model_id)
     matrix = _store.load_matrix(con, dataset.dataset_id, model)
-    stored = query_frame(
-        """SELECT CAST(sample_id AS VARCHAR) AS sample_id, x, y, fitted FROM projection
-           WHERE model_id = $1""",
-        [model.model_id], con,
-    )
+    stored = projections.points_with_fitted(con, model.model_id)
     index = matrix.index()
     known = stored.join(index, on="sample_id", how="inner")
     fitted = known.filter(pl.col("fitted"))
@@ -540,8 +482,8 @@ def compute_projection(dataset: Dataset, embedding_model_name: str | None = None
         frame = pl.DataFrame({"sample_id": matrix.ids, "x": xy[:, 0], "y": xy[:, 1],
                               "fitted": mask})
         with transaction() as tx:
-            tx.execute("DELETE FROM projection WHERE model_id = $1", [model.model_id])
-            _insert_projection(tx, model.model_id, frame)
+            projections.delete_all(tx, model.model_id)
+            projections.insert_points(tx, model.model_id, frame)
         return frame.select("sample_id", "x", "y")
     new = index.join(stored, on="sample_id", how="anti")
     gone = stored.join(index, on="sample_id", how="anti")
@@ -552,32 +494,10 @@ def compute_projection(dataset: Dataset, embedding_model_name: str | None = None
         added = pl.DataFrame({"sample_id": new["sample_id"], "x": placed[:, 0],
                               "y": placed[:, 1], "fitted": False})
         with transaction() as tx:
-            if not gone.is_empty():
-                tx.register("_ls_projection_gone", gone.select("sample_id"))
-                try:
-                    tx.execute(
-                        """DELETE FROM projection WHERE model_id = $1 AND sample_id IN
-                           (SELECT CAST(sample_id AS UUID) FROM _ls_projection_gone)""",
-                        [model.model_id])
-                finally:
-                    tx.unregister("_ls_projection_gone")
-            _insert_projection(tx, model.model_id, added)
+            projections.delete_points(tx, model.model_id, gone)
+            projections.insert_points(tx, model.model_id, added)
         known = pl.concat([known.select("sample_id", "x", "y", "row"),
                            added.select("sample_id", "x", "y").join(index, on="sample_id")])
     return known.sort("row").select("sample_id", pl.col("x").cast(pl.Float32),
                                     pl.col("y").cast(pl.Float32))
 
-
-def _insert_projection(con, model_id: str, frame: pl.DataFrame) -> None:
-    if frame.is_empty():
-        return
-    df = frame.select("sample_id", pl.col("x").cast(pl.Float32), pl.col("y").cast(pl.Float32),
-                      pl.col("fitted").cast(pl.Boolean))
-    con.register("_ls_projection_rows", df)
-    try:
-        con.execute(
-            """INSERT INTO projection (sample_id, model_id, x, y, fitted)
-               SELECT CAST(sample_id AS UUID), $1, x, y, fitted FROM _ls_projection_rows""",
-            [model_id])
-    finally:
-        con.unregister("_ls_projection_rows")

@@ -1,7 +1,7 @@
-"""Video files with PyAV: probing, frame sampling, and decoding frames to images.
+"""Video files with PyAV: probing, frame sampling, decoding frames to images, and indexing.
 
-Everything here works on paths and plain values; the dataset layer
-(``lightly_studio.core.video_dataset``) turns the results into sample rows.
+Probing, sampling and decoding work on paths and plain values; ``index_videos`` turns their
+results into video and frame sample rows (``VideoDataset.add_videos_from_path`` calls it).
 
 Why the metadata comes from demuxing every packet rather than from container headers: headers
 disagree between containers (WebM/MKV store no frame count, an MP4 with a variable frame rate
@@ -17,6 +17,7 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import io
+import logging
 import os
 import tempfile
 import threading
@@ -29,8 +30,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from lightly_studio.db import db_file, get_connection, transaction
 from lightly_studio.errors import IngestError
-from lightly_studio.ingest.files import Listing, is_remote, list_files, normalize_extensions
+from lightly_studio.ingest.files import (
+    Listing,
+    is_remote,
+    list_files,
+    normalize_extensions,
+    report_skipped,
+)
+from lightly_studio.store import videos as videos_store
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -39,6 +48,9 @@ DEFAULT_VIDEO_EXTENSIONS: tuple[str, ...] = (".mp4", ".mov", ".avi", ".mkv", ".w
 
 #: Frames per second sampled from each video when the caller does not say.
 DEFAULT_TARGET_FPS = 2.0
+
+#: Videos probed and stored per transaction: a crash keeps whole batches, a rerun adds the rest.
+BATCH_VIDEOS = 256
 
 #: Longest side of cached frame thumbnails and video posters, in pixels (the grid's size).
 THUMBNAIL_MAX_SIZE = 256
@@ -68,6 +80,91 @@ class VideoProbe:
     @property
     def timestamps_s(self) -> np.ndarray:
         return (self.frame_pts - self.start_pts).astype(np.float64) * float(self.time_base)
+
+
+logger = logging.getLogger("lightly_studio")
+
+
+# --------------------------------------------------------------------------------------------
+# Indexing: videos below a path become video and frame samples
+# --------------------------------------------------------------------------------------------
+
+def index_videos(dataset_id, path: str | os.PathLike,
+                 allowed_extensions: Sequence[str] | None = None,
+                 target_fps: float | None = DEFAULT_TARGET_FPS) -> tuple[list[str], list[str]]:
+    """Index every video below ``path`` not indexed yet: (new video ids, new frame ids).
+
+    See ``VideoDataset.add_videos_from_path``. Unreadable videos are skipped and listed in one
+    warning; an ``IngestError`` when nothing could be indexed, now or before.
+    """
+    if target_fps is not None and (isinstance(target_fps, bool) or not target_fps > 0):
+        raise ValueError(f"target_fps must be a positive number or None, got {target_fps!r}.")
+    listing = list_video_files(path, allowed_extensions)
+    new_paths = videos_store.unindexed_video_paths(get_connection(), dataset_id, listing.paths)
+    failed: list[tuple[str, str]] = list(listing.skipped)
+    video_ids: list[str] = []
+    frame_ids: list[str] = []
+    for start in range(0, len(new_paths), BATCH_VIDEOS):
+        videos, frames = _index_batch(dataset_id, new_paths[start:start + BATCH_VIDEOS],
+                                      target_fps, failed, progress=len(new_paths) > 1)
+        video_ids += videos
+        frame_ids += frames
+    # Nothing indexed, now or before, from a path whose every file failed: an error.
+    nothing = not video_ids and len(new_paths) == len(listing.paths)
+    report_skipped(failed, total=len(listing.paths) + len(listing.skipped),
+                   root=listing.root, kind="video", nothing_indexed=nothing)
+    if not listing.paths and not listing.skipped:
+        logger.warning("No videos with extensions %s found below %s.",
+                       ", ".join(normalize_extensions(allowed_extensions,
+                                                      DEFAULT_VIDEO_EXTENSIONS)),
+                       listing.root)
+    return video_ids, frame_ids
+
+
+def _index_batch(dataset_id, paths: list[str], target_fps: float | None,
+                 failed: list[tuple[str, str]], progress: bool) -> tuple[list[str], list[str]]:
+    """Probe, sample and store one batch of videos; (new video ids, new frame ids)."""
+    from lightly_studio.core.samples_store import insert_samples
+
+    probes, failures = probe_videos(paths, progress=progress)
+    failed.extend(failures)
+    if not probes:
+        return [], []
+    videos = pl.DataFrame({
+        "file_path_abs": [p.file_path_abs for p in probes],
+        "file_name": [os.path.basename(p.file_path_abs) for p in probes],
+        "width": [p.width for p in probes],
+        "height": [p.height for p in probes],
+        "fps": [p.fps for p in probes],
+        "duration_s": [p.duration_s for p in probes],
+        "frame_count": [p.frame_count for p in probes],
+        "codec": [p.codec for p in probes],
+    }, schema_overrides={"width": pl.Int32, "height": pl.Int32, "frame_count": pl.Int32})
+    sampled = pl.concat([
+        sample_frames(p, target_fps).with_columns(pl.lit(p.file_path_abs).alias("file_path_abs"))
+        for p in probes
+    ])
+    with transaction() as con:
+        stored_videos = insert_samples(con, dataset_id,
+                                       videos.with_columns(pl.lit("video").alias("kind")))
+        parents = stored_videos.filter(pl.col("is_new")).select(
+            "file_path_abs", pl.col("sample_id").alias("parent_sample_id"))
+        frames = (
+            sampled.join(parents, on="file_path_abs", how="inner")
+            .join(videos.select("file_path_abs", "file_name", "width", "height"),
+                  on="file_path_abs", how="left")
+            .with_columns(pl.lit("frame").alias("kind"))
+        )
+        stored_frames = insert_samples(con, dataset_id, frames)
+    return (parents["parent_sample_id"].to_list(),
+            stored_frames.filter(pl.col("is_new"))["sample_id"].to_list())
+
+
+def new_ids_by_kind(sample_ids: list) -> tuple[list[str], list[str]]:
+    """(video ids, frame ids) among ``sample_ids``."""
+    con = get_connection()
+    return (videos_store.ids_of_kind(con, sample_ids, "video"),
+            videos_store.ids_of_kind(con, sample_ids, "frame"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -440,8 +537,6 @@ def _to_image(frame, max_size: int | None) -> Image.Image:
 
 def thumbnail_cache_dir() -> Path:
     """``<folder of the DB file>/.lightly_studio_cache/video_frames`` (temp dir for :memory:)."""
-    from lightly_studio.db import db_file
-
     db = db_file()
     base = Path(tempfile.gettempdir()) if db == ":memory:" else Path(db).parent
     return base / ".lightly_studio_cache" / "video_frames"

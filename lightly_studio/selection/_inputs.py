@@ -20,6 +20,7 @@ from lightly_studio.core.tags import clear_tag, get_tag_id, tagged_subquery
 from lightly_studio.db import get_connection, transaction
 from lightly_studio.db._connection import query_frame
 from lightly_studio.errors import SelectionError
+from lightly_studio.store import embeddings
 
 if TYPE_CHECKING:
     from lightly_studio.core.dataset import Dataset
@@ -72,9 +73,7 @@ def tag_subquery(dataset: Dataset, tag_name: str, what: str) -> Subquery:
 
 
 def tagged_ids(subquery: Subquery) -> set[str]:
-    sql, params = subquery
-    frame = query_frame(f"SELECT CAST(sample_id AS VARCHAR) AS sample_id FROM ({sql})", params)
-    return set(frame["sample_id"].to_list())
+    return set(embeddings.subquery_ids(get_connection(), subquery)["sample_id"].to_list())
 
 
 # -- embeddings ---------------------------------------------------------------------------------

@@ -186,7 +186,7 @@ def test_projection_is_cached_and_new_samples_are_placed_by_their_neighbours(db,
     assert ds.compute_projection().sort("sample_id").equals(first.sort("sample_id"))
     # Nothing new and nothing gone: the stored points are the answer, no vector is read
     # (at 1,000,000 x 512 that is 2 GB).
-    from lightly_studio.embed import _store
+    from lightly_studio.store import embeddings as _store
 
     def no_vectors(*args, **kwargs):
         raise AssertionError("the vectors must not be loaded")

@@ -1,8 +1,9 @@
-"""Embedding tables: model rows, bulk vector inserts, and an in-memory matrix cache.
+"""Tables ``embedding_model`` and ``embedding``: model rows, bulk vector reads and writes, and
+an in-memory matrix cache.
 
 Search, typicality and the plot need all vectors of a model as one float32 matrix. Reading
-it from DuckDB costs ~0.4 s per 100k x 512, so it is cached per model and reused until the
-model's embedding count changes or this process writes embeddings (a version counter).
+it from DuckDB is the slow part of those calls, so it is cached per model and reused until
+the model's embedding count changes or this process writes embeddings (a version counter).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from lightly_studio.db import query_frame
 from lightly_studio.errors import EmbeddingError
 
 
@@ -122,14 +124,78 @@ def delete_vectors(con, model_id: str, sample_ids: Any) -> None:
     bump()
 
 
+# -- reads by sample -----------------------------------------------------------------------------
+def embedded_ids(con, model_id: str, ids: list[str]) -> set[str]:
+    """The ids among ``ids`` that have a vector of ``model_id``."""
+    rows = con.execute(
+        """SELECT CAST(sample_id AS VARCHAR) FROM embedding
+           WHERE model_id = $1 AND sample_id IN (SELECT unnest($2::UUID[]))""",
+        [model_id, ids],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def images_without_vector(con, dataset_id, model_id: str | None,
+                          subquery: tuple[str, list] | None = None) -> pl.DataFrame:
+    """sample_id (str), file_path_abs of the dataset's image samples with no vector of
+    ``model_id`` (all of them when None), restricted to an (sql, params) subquery of sample
+    ids when given; in insertion order."""
+    sub_sql, params = subquery if subquery is not None else ("", [])
+    params = list(params)
+    params.append(str(dataset_id))
+    sql = ("SELECT CAST(s.sample_id AS VARCHAR) AS sample_id, s.file_path_abs FROM sample s "
+           f"WHERE s.dataset_id = ${len(params)} AND s.kind = 'image'")
+    if model_id is not None:
+        params.append(model_id)
+        sql += (" AND NOT EXISTS (SELECT 1 FROM embedding e WHERE e.sample_id = s.sample_id "
+                f"AND e.model_id = ${len(params)})")
+    if subquery is not None:
+        sql += f" AND s.sample_id IN ({sub_sql})"
+    return query_frame(sql + " ORDER BY s.sample_idx", params, con)
+
+
+def known_sample_ids(con, dataset_id, ids: list[str]) -> set[str]:
+    """The ids among ``ids`` that are samples of the dataset (vectors may only go to those)."""
+    rows = con.execute(
+        """SELECT CAST(sample_id AS VARCHAR) FROM sample
+           WHERE dataset_id = $1 AND sample_id IN (SELECT unnest($2::UUID[]))""",
+        [str(dataset_id), ids],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+# -- sample-id subqueries (search, the plot, selection) ------------------------------------------
+def subquery_ids(con, subquery: tuple[str, list]) -> pl.DataFrame:
+    """Frame (sample_id: str) of the ids an (sql, params) subquery of sample ids selects."""
+    sql, params = subquery
+    return query_frame(f"SELECT CAST(sample_id AS VARCHAR) AS sample_id FROM ({sql})", params,
+                       con)
+
+
+def subquery_count(con, subquery: tuple[str, list]) -> int:
+    """How many rows an (sql, params) subquery of sample ids selects."""
+    sql, params = subquery
+    return con.execute(f"SELECT count(*) FROM ({sql}) _q", params or None).fetchone()[0]
+
+
+def subquery_ids_among(con, subquery: tuple[str, list], ids: list[str]) -> set[str]:
+    """The ids among ``ids`` that an (sql, params) subquery of sample ids selects."""
+    sql, params = subquery
+    rows = con.execute(
+        f"""SELECT CAST(sample_id AS VARCHAR) FROM ({sql}) _q
+            WHERE sample_id IN (SELECT unnest(${len(params) + 1}::UUID[]))""",
+        [*params, ids]).fetchall()
+    return {r[0] for r in rows}
+
+
 # -- the matrix cache ---------------------------------------------------------------------------
 @dataclass
 class Matrix:
     """All vectors of one model: ``ids[i]`` (uuid text) is the sample of ``vectors[i]``.
 
     Queries name their samples by a SQL subquery. Fetching a million UUIDs as text and
-    joining them costs ~0.3 s, so rows are found by DuckDB's 64-bit ``hash(sample_id)``
-    instead (~10 ms): ``hashes`` holds the hash of each row. That is exact because the cache
+    joining them is slow, so rows are found by DuckDB's 64-bit ``hash(sample_id)`` instead:
+    ``hashes`` holds the hash of each row. That is exact because the cache
     is only used while every sample id of the dataset has a distinct hash (checked when the
     cache is built, and the cache is rebuilt when the dataset gains samples); in the
     practically impossible case of a collision, ``hash_exact`` is False and text ids are used.
@@ -154,8 +220,6 @@ class Matrix:
         """Sorted row positions of the embedded samples that a (sql, params) subquery selects."""
         sql, params = subquery
         if not self.hash_exact:
-            from lightly_studio.db._connection import query_frame
-
             wanted = query_frame(
                 f"SELECT DISTINCT CAST(sample_id AS VARCHAR) AS sample_id FROM ({sql}) _q",
                 params, con)
@@ -167,7 +231,7 @@ class Matrix:
     def rows_of_hashes(self, hashes: np.ndarray) -> np.ndarray:
         if len(self._sorted) == 0 or len(hashes) == 0:
             return np.zeros(0, dtype=np.int64)
-        hashes = np.sort(hashes)  # sorted probes make searchsorted cache-friendly (5x here)
+        hashes = np.sort(hashes)  # sorted probes make searchsorted cache-friendly
         pos = np.minimum(np.searchsorted(self._sorted, hashes), len(self._sorted) - 1)
         hit = self._sorted[pos] == hashes
         return np.sort(self._order[pos[hit]])
