@@ -22,6 +22,7 @@ js: install
 	npm run build
 
 test-js: js
+	npm run typecheck
 	npm test
 
 test-python: js
