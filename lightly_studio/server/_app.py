@@ -32,9 +32,9 @@ from typing import Any
 import tornado.web
 import tornado.websocket
 
-from lightly_studio.errors import LightlyStudioError
+from lightly_studio.errors import LightlyStudioError, UnknownMethodError
 from lightly_studio.server import _media, _page, _security, _transport
-from lightly_studio.server._backend import Backend, MethodNotFound
+from lightly_studio.server._backend import Backend
 
 log = logging.getLogger("lightly_studio.server")
 
@@ -246,7 +246,7 @@ class ApiHandler(_Base):
         try:
             result, buffers = await self.run_blocking(self.config.backend.dispatch, method, params,
                                                       incoming, heavy=method in HEAVY_METHODS)
-        except MethodNotFound:
+        except UnknownMethodError:  # the wire keeps its name for it: clients check the type
             self.fail(404, "MethodNotFound", f"no api method {method!r}")
         except _media.MediaRefused as exc:  # a sample's file: 403 refused, 404 missing
             self.fail(exc.status, type(exc).__name__, str(exc))
