@@ -9,7 +9,7 @@ keys only some replies carry sit in a ``total=False`` base class. The view-side 
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any, TypedDict
 
 Spec = dict[str, Any]
 """A query spec (``api/_spec.py``): dataset_id, tags, labels, ranges, ids, base, …"""
@@ -210,10 +210,10 @@ class ExportFormatsResult(TypedDict):
 class ExportParams(TypedDict, total=False):
     dataset_id: str
     format: str
-    scope: Literal["all", "filter", "selection"]
+    scope: str  # all | filter | selection
     spec: Spec
     sample_ids: list[str]
-    output: str
+    output: str | None  # a file name inside the export folder; None: the default name
 
 
 class ExportResult(TypedDict):
