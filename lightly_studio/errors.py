@@ -62,3 +62,8 @@ class ExportPathError(ExportError, ValueError):
 
 class AnnotationConflictError(AnnotationError):
     """The annotation changed (e.g. from Python) since the view loaded it; nothing was written."""
+
+
+class UnknownMethodError(LightlyStudioError):
+    """A view called a method that is not in ``lightly_studio.api.METHODS`` (a client/server
+    version mismatch); the full-page app's server answers it with 404."""

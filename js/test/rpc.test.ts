@@ -16,8 +16,8 @@ describe("rpc client", () => {
   it("matches responses to requests by id", async () => {
     const f = fakeChannel();
     const rpc = new RpcClient(f.ch);
-    const a = rpc.call("count", { x: 1 });
-    const b = rpc.call("count", { x: 2 });
+    const a = rpc.call<number>("count", { x: 1 }); // not a real count call: any params
+    const b = rpc.call<number>("count", { x: 2 });
     const [ra, rb] = f.sent.map((s) => s.msg);
     expect(ra).toMatchObject({ type: "request", method: "count", params: { x: 1 } });
     f.deliver({ type: "response", id: rb.id, ok: true, result: 2 });

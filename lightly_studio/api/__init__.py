@@ -5,67 +5,38 @@ a JSON-able result and a list of binary buffers (thumbnails, Float32 coordinates
 user can cause raise a ``LightlyStudioError``; adapters (the notebook widgets' comm handler,
 the full-page app's HTTP server) turn any exception into an error reply with
 ``error_payload``. Methods report progress with ``lightly_studio.api.report``.
+
+``METHODS`` (name -> ``Method``) is built by the ``@method`` declarations in the modules
+imported below (``api/_methods.py``; the JSON shapes are in ``api/_contracts.py``).
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
 from typing import Any
 
-from lightly_studio.api import annotator as _annotator
-from lightly_studio.api import export as _export
-from lightly_studio.api import facets as _facets
-from lightly_studio.api import operators as _operators
-from lightly_studio.api import plot as _plot
-from lightly_studio.api import samples as _samples
+from lightly_studio.api import annotator as _annotator  # noqa: F401 - registers its methods
+from lightly_studio.api import export as _export  # noqa: F401
+from lightly_studio.api import facets as _facets  # noqa: F401
+from lightly_studio.api import operators as _operators  # noqa: F401
+from lightly_studio.api import plot as _plot  # noqa: F401
+from lightly_studio.api import samples as _samples  # noqa: F401
+from lightly_studio.api._methods import METHODS, Method, Result
 from lightly_studio.api._progress import report, reset_reporter, set_reporter
 from lightly_studio.api._spec import query_from_spec, register_ids, register_query
-from lightly_studio.errors import LightlyStudioError
-
-Result = tuple[Any, list[bytes]]
-
-METHODS: dict[str, Callable[..., Result]] = {
-    "list_datasets": _samples.list_datasets,
-    "count": _samples.count,
-    "samples_page": _samples.samples_page,
-    "thumbnails": _samples.thumbnails,
-    "image": _samples.image,
-    "sample_detail": _samples.sample_detail,
-    "tag_samples": _samples.tag_samples,
-    "select_ids": _samples.select_ids,
-    "facets": _facets.facets,
-    "plot_points": _plot.plot_points,
-    "plot_ids": _plot.plot_ids,
-    "plot_select": _plot.plot_select,
-    "plot_indices": _plot.plot_indices,
-    "plot_colors": _plot.plot_colors,
-    "export_formats": _export.export_formats,
-    "export": _export.export,
-}
-# The annotator and the plugins menu keep their methods beside their code.
-METHODS.update(_annotator.METHODS)
-METHODS.update(_operators.METHODS)
-
-
-class UnknownMethodError(LightlyStudioError):
-    """Raised for a method name that is not in METHODS (a client/server version mismatch)."""
-
-
-def _takes_buffers(fn: Callable) -> bool:
-    return len(inspect.signature(fn).parameters) >= 2
+from lightly_studio.errors import LightlyStudioError, UnknownMethodError
 
 
 def dispatch(method: str, params: dict | None = None, buffers: list[bytes] | None = None
              ) -> Result:
-    """Run ``method`` with ``params`` (and incoming binary ``buffers``, for methods taking them)."""
-    fn = METHODS.get(method)
-    if fn is None:
+    """Run ``method`` with ``params`` (and the incoming binary ``buffers``, for methods
+    declared ``buffers_in``)."""
+    entry = METHODS.get(method)
+    if entry is None:
         raise UnknownMethodError(f"Unknown api method {method!r}; known: {', '.join(sorted(METHODS))}.")
     params = params or {}
     if not isinstance(params, dict):
         raise UnknownMethodError(f"Params of {method!r} must be a JSON object.")
-    result, out = fn(params, buffers or []) if _takes_buffers(fn) else fn(params)
+    result, out = entry(params, buffers or [])
     return result, list(out)
 
 
@@ -78,5 +49,5 @@ def error_payload(exc: BaseException) -> dict[str, Any]:
             "expected": isinstance(exc, LightlyStudioError)}
 
 
-__all__ = ["METHODS", "LightlyStudioError", "dispatch", "error_payload", "query_from_spec", "register_ids",
-           "register_query", "report", "reset_reporter", "set_reporter"]
+__all__ = ["METHODS", "LightlyStudioError", "Method", "UnknownMethodError", "dispatch",
+           "error_payload", "query_from_spec", "register_ids", "register_query", "report", "reset_reporter", "set_reporter"]

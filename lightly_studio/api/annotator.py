@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from lightly_studio.api import _contracts as c
+from lightly_studio.api._methods import method
 from lightly_studio.api._spec import show, uuid_param
 from lightly_studio.core.geometry import clip_box, clip_polygon
 from lightly_studio.core.geometry import finite as _finite
@@ -46,6 +48,7 @@ _MASKED = ("instance_segmentation", "semantic_segmentation")
 # --- reads ---------------------------------------------------------------------------------------
 
 
+@method("annotator_sample", c.AnnotatorSampleParams, c.AnnotatorSampleResult, buffers_out=True)
 def annotator_sample(params: dict) -> tuple[Any, list[bytes]]:
     """One sample to annotate, with its annotations (incl. versions), captions, the dataset's
     labels and sources, its ``revision`` and — with ``image: true`` — the original file's
@@ -103,6 +106,7 @@ def annotator_sample(params: dict) -> tuple[Any, list[bytes]]:
     return result, buffers
 
 
+@method("annotator_revision", c.SampleIdParams, c.RevisionResult)
 def annotator_revision(params: dict) -> tuple[Any, list[bytes]]:
     """The sample's revision: changes whenever one of its annotations or captions is added,
     edited or removed, from anywhere. Cheap enough for a view to poll."""
@@ -112,6 +116,7 @@ def annotator_revision(params: dict) -> tuple[Any, list[bytes]]:
     return {"sample_id": sample_id, "revision": _revision(get_connection(), sample_id)}, []
 
 
+@method("labels_list", c.DatasetIdParams, c.LabelsResult)
 def labels_list(params: dict) -> tuple[Any, list[bytes]]:
     """The dataset's class names (creation order, with annotation counts) and sources."""
     from lightly_studio.api._spec import dataset_of
@@ -121,6 +126,7 @@ def labels_list(params: dict) -> tuple[Any, list[bytes]]:
     return _labels_and_sources(get_connection(), str(dataset.dataset_id)), []
 
 
+@method("label_create", c.LabelCreateParams, c.LabelCreateResult)
 def label_create(params: dict) -> tuple[Any, list[bytes]]:
     """Create a class name on the fly (idempotent)."""
     from lightly_studio.api._spec import dataset_of
@@ -138,6 +144,7 @@ def label_create(params: dict) -> tuple[Any, list[bytes]]:
 # --- annotation edits ----------------------------------------------------------------------------
 
 
+@method("annotation_create", c.AnnotationCreateParams, c.AnnotationResult)
 def annotation_create(params: dict) -> tuple[Any, list[bytes]]:
     """Store a new annotation on a sample: ``{"sample_id", "annotation": {type, label,
     source?, confidence?, box? | polygon? | rle?}}``.
@@ -168,6 +175,7 @@ def annotation_create(params: dict) -> tuple[Any, list[bytes]]:
         return _answer(con, sample_id, annotation_id), []
 
 
+@method("annotation_update", c.AnnotationUpdateParams, c.AnnotationResult)
 def annotation_update(params: dict) -> tuple[Any, list[bytes]]:
     """Change an annotation: ``{"annotation_id", "version", "changes": {label?, box?,
     polygon?, rle?, confidence?}}``; ``version`` is the one the view last saw (conflict
@@ -203,6 +211,7 @@ def annotation_update(params: dict) -> tuple[Any, list[bytes]]:
         return _answer(con, current["sample_id"], annotation_id), []
 
 
+@method("annotation_delete", c.AnnotationRef, c.AnnotationDeleteResult)
 def annotation_delete(params: dict) -> tuple[Any, list[bytes]]:
     """Remove an annotation (``version`` optional, checked when given). Answers with the
     removed annotation, so a view can undo by creating it again."""
@@ -216,6 +225,7 @@ def annotation_delete(params: dict) -> tuple[Any, list[bytes]]:
         return {"deleted": removed, "revision": _revision(con, current["sample_id"])}, []
 
 
+@method("annotation_accept", c.AnnotationRef, c.AnnotationResult)
 def annotation_accept(params: dict) -> tuple[Any, list[bytes]]:
     """Copy a prediction into ground truth (same class and geometry, no confidence). The
     prediction stays; the answer is the new ground-truth annotation."""
@@ -240,6 +250,7 @@ def annotation_accept(params: dict) -> tuple[Any, list[bytes]]:
         return _answer(con, current["sample_id"], new_id), []
 
 
+@method("classification_add", c.ClassificationAddParams, c.ClassificationAddResult)
 def classification_add(params: dict) -> tuple[Any, list[bytes]]:
     """Give the whole image a ground-truth class (``{"sample_id", "label"}``). Adding a class
     the sample has already returns the existing annotation (``created: false``)."""
@@ -266,6 +277,7 @@ def classification_add(params: dict) -> tuple[Any, list[bytes]]:
 # --- captions ------------------------------------------------------------------------------------
 
 
+@method("caption_add", c.CaptionAddParams, c.CaptionResult)
 def caption_add(params: dict) -> tuple[Any, list[bytes]]:
     """Add a caption ``{"sample_id", "text"}``; answers ``{"caption": {caption_id, text}}``."""
     from lightly_studio.db import transaction
@@ -288,6 +300,7 @@ def caption_add(params: dict) -> tuple[Any, list[bytes]]:
                 "revision": _revision(con, sample_id)}, []
 
 
+@method("caption_update", c.CaptionUpdateParams, c.CaptionUpdateResult)
 def caption_update(params: dict) -> tuple[Any, list[bytes]]:
     """Replace a caption's text; answers the old text too (for undo)."""
     from lightly_studio.db import transaction
@@ -302,6 +315,7 @@ def caption_update(params: dict) -> tuple[Any, list[bytes]]:
                 "revision": _revision(con, old["sample_id"])}, []
 
 
+@method("caption_delete", c.CaptionRef, c.CaptionDeleteResult)
 def caption_delete(params: dict) -> tuple[Any, list[bytes]]:
     """Remove a caption; answers it (with ``created_at``) so undo can put it back in place."""
     from lightly_studio.db import transaction
@@ -313,22 +327,6 @@ def caption_delete(params: dict) -> tuple[Any, list[bytes]]:
         return {"deleted": {"caption_id": caption_id, "text": old["text"],
                             "created_at": old["created_at"].isoformat()},
                 "revision": _revision(con, old["sample_id"])}, []
-
-
-METHODS = {
-    "annotator_sample": annotator_sample,
-    "annotator_revision": annotator_revision,
-    "labels_list": labels_list,
-    "label_create": label_create,
-    "annotation_create": annotation_create,
-    "annotation_update": annotation_update,
-    "annotation_delete": annotation_delete,
-    "annotation_accept": annotation_accept,
-    "classification_add": classification_add,
-    "caption_add": caption_add,
-    "caption_update": caption_update,
-    "caption_delete": caption_delete,
-}
 
 
 # --- geometry ------------------------------------------------------------------------------------

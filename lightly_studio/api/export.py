@@ -10,7 +10,9 @@ import inspect
 from pathlib import Path
 from typing import Any
 
+from lightly_studio.api import _contracts as c
 from lightly_studio.api import _export_dir
+from lightly_studio.api._methods import method
 from lightly_studio.api._spec import dataset_of, query_from_spec, register_ids
 from lightly_studio.errors import QueryError
 
@@ -23,6 +25,7 @@ def _exporter(dataset, query):
     return dataset.export(query)
 
 
+@method("export_formats", c.NoParams, c.ExportFormatsResult)
 def export_formats(params: dict) -> tuple[Any, list[bytes]]:
     """Formats the exporter offers (its to_<format> methods) and the folder exports go to."""
     from lightly_studio.export import DatasetExport
@@ -32,6 +35,7 @@ def export_formats(params: dict) -> tuple[Any, list[bytes]]:
     return {"formats": names, "export_dir": str(_export_dir.export_dir())}, []
 
 
+@method("export", c.ExportParams, c.ExportResult)
 def export(params: dict) -> tuple[Any, list[bytes]]:
     """Write an export. params: dataset_id, format, scope ('all'|'filter'|'selection'),
     spec (for 'filter'), sample_ids (for 'selection'), output (a file name inside the export

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from lightly_studio.api import _contracts as c
 from lightly_studio.api import _sql
+from lightly_studio.api._methods import method
 from lightly_studio.api._spec import int_param, query_from_spec
 
 
+@method("facets", c.FacetsParams, c.FacetsResult)
 def facets(params: dict) -> tuple[Any, list[bytes]]:
     from lightly_studio.core.metadata import metadata_columns
     from lightly_studio.db import get_connection

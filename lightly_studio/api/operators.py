@@ -23,11 +23,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from lightly_studio.api import _contracts as c
+from lightly_studio.api._methods import method
 from lightly_studio.errors import LightlyStudioError
 
-__all__ = ["METHODS", "operator_cancel", "operator_run", "operator_status", "operators_list"]
+__all__ = ["operator_cancel", "operator_run", "operator_status", "operators_list"]
 
 
+@method("operators_list", c.OperatorsListParams, c.OperatorsListResult)
 def operators_list(params: dict) -> tuple[Any, list[bytes]]:
     from lightly_studio.plugins.context import OperatorContext
     from lightly_studio.plugins.operator_registry import operator_registry
@@ -48,6 +51,7 @@ def operators_list(params: dict) -> tuple[Any, list[bytes]]:
             "entry_point_errors": list(operator_registry.entry_point_errors)}, []
 
 
+@method("operator_run", c.OperatorRunParams, c.RunStatus)
 def operator_run(params: dict) -> tuple[Any, list[bytes]]:
     from lightly_studio.plugins.operator_registry import operator_registry
     from lightly_studio.plugins.parameter import ParameterValidationError
@@ -73,23 +77,16 @@ def operator_run(params: dict) -> tuple[Any, list[bytes]]:
     return run.to_json(), []
 
 
+@method("operator_status", c.RunRef, c.RunStatus)
 def operator_status(params: dict) -> tuple[Any, list[bytes]]:
     return _run(params.get("run_id")).to_json(), []
 
 
+@method("operator_cancel", c.RunRef, c.RunStatus)
 def operator_cancel(params: dict) -> tuple[Any, list[bytes]]:
     run = _run(params.get("run_id"))
     run.cancel()
     return run.to_json(), []
-
-
-# The entries the views helper adds to the api METHODS table.
-METHODS = {
-    "operators_list": operators_list,
-    "operator_run": operator_run,
-    "operator_status": operator_status,
-    "operator_cancel": operator_cancel,
-}
 
 
 # -- helpers ------------------------------------------------------------------------------------

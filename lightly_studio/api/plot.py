@@ -18,7 +18,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from lightly_studio.api import _contracts as c
 from lightly_studio.api import _registry
+from lightly_studio.api._methods import method
 from lightly_studio.api._progress import report
 from lightly_studio.api._spec import (
     dataset_of,
@@ -41,6 +43,7 @@ def _fingerprint(dataset_id: str) -> tuple:
     return projections.fingerprint(get_connection(), dataset_id)
 
 
+@method("plot_points", c.PlotPointsParams, c.PlotPointsResult, buffers_out=True)
 def plot_points(params: dict) -> tuple[Any, list[bytes]]:
     """xy of every projected sample (Float32, interleaved) and a token for its order."""
     dataset = dataset_of(params.get("dataset_id"))
@@ -102,6 +105,7 @@ def _indices(params: dict, buffers: list[bytes] | None, n: int) -> np.ndarray:
     return idx
 
 
+@method("plot_ids", c.PlotIndicesIn, c.PlotIdsResult, buffers_in=True)
 def plot_ids(params: dict, buffers: list[bytes] | None = None) -> tuple[Any, list[bytes]]:
     """Sample ids of point indices (a lasso, a click, a hover)."""
     plot = _plot(params.get("token"))
@@ -109,6 +113,7 @@ def plot_ids(params: dict, buffers: list[bytes] | None = None) -> tuple[Any, lis
     return {"sample_ids": plot["ids"].gather(idx).to_list()}, []
 
 
+@method("plot_select", c.PlotIndicesIn, c.IdSetResult, buffers_in=True)
 def plot_select(params: dict, buffers: list[bytes] | None = None) -> tuple[Any, list[bytes]]:
     """Register the samples of point indices (a lasso: a Uint32 buffer) as an id set.
 
@@ -126,6 +131,7 @@ def selected_ids(token: str | None) -> list[str]:
     return [] if token is None else _registry.lookup(token, "ids").values.to_list()
 
 
+@method("plot_indices", c.PlotIndicesParams, c.PlotCountResult, buffers_out=True)
 def plot_indices(params: dict) -> tuple[Any, list[bytes]]:
     """Point indices of the samples of a spec (highlight a grid filter in the plot)."""
     plot = _plot(params.get("token"))
@@ -135,6 +141,7 @@ def plot_indices(params: dict) -> tuple[Any, list[bytes]]:
     return {"count": int(mask.sum())}, [np.flatnonzero(mask).astype(np.uint32).tobytes()]
 
 
+@method("plot_colors", c.PlotColorsParams, c.PlotColorsResult, buffers_out=True)
 def plot_colors(params: dict) -> tuple[Any, list[bytes]]:
     """One category per point (Uint8 buffer) and the legend, for colour by tag / label / a
     metadata key. Category 0 is "none"."""

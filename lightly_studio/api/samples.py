@@ -8,7 +8,9 @@ from typing import Any
 
 import polars as pl
 
+from lightly_studio.api import _contracts as c
 from lightly_studio.api import _sql
+from lightly_studio.api._methods import method
 from lightly_studio.api._spec import (
     dataset_of,
     int_param,
@@ -26,12 +28,14 @@ MAX_THUMBNAILS = 256
 PREFETCH_THUMBNAILS = 48
 
 
+@method("list_datasets", c.NoParams, c.ListDatasetsResult)
 def list_datasets(params: dict) -> tuple[Any, list[bytes]]:
     from lightly_studio.db import get_connection
 
     return {"datasets": _sql.datasets(get_connection()).to_dicts()}, []
 
 
+@method("count", c.CountParams, c.CountResult)
 def count(params: dict) -> tuple[Any, list[bytes]]:
     query = query_from_spec(params.get("spec") or {})
     return {"count": query.count()}, []
@@ -46,6 +50,7 @@ def _page_query(query, offset: int, limit: int):
     return sub.slice(start, limit)
 
 
+@method("samples_page", c.SamplesPageParams, c.SamplesPageResult, buffers_out=True)
 def samples_page(params: dict) -> tuple[Any, list[bytes]]:
     """Rows [offset, offset+limit) of a query with what the grid draws: size, tags, labels,
     captions. Annotations are compact: boxes in pixels, masks as our row-wise RLE.
@@ -123,6 +128,7 @@ def _annotation_json(row: dict, include_mask: bool = True) -> dict:
     return out
 
 
+@method("thumbnails", c.ThumbnailsParams, c.ThumbnailsResult, buffers_out=True)
 def thumbnails(params: dict) -> tuple[Any, list[bytes]]:
     """JPEG thumbnails (256 px long side) of up to 256 samples: one buffer per id, in order;
     a sample whose file cannot be read gets an empty buffer and an entry in ``errors``."""
@@ -143,6 +149,7 @@ def thumbnails(params: dict) -> tuple[Any, list[bytes]]:
     return {"sample_ids": ids, "errors": errors, "mime": "image/jpeg"}, buffers
 
 
+@method("image", c.SampleRef, c.ImageResult, buffers_out=True)
 def image(params: dict) -> tuple[Any, list[bytes]]:
     """The original file of a sample (the detail view's full-resolution image); a file that
     is not a regular image or video file raises ``MediaRefused``."""
@@ -153,6 +160,7 @@ def image(params: dict) -> tuple[Any, list[bytes]]:
     return {"mime": mime, "size": len(data)}, [data]
 
 
+@method("sample_detail", c.SampleRef, c.SampleDetailResult)
 def sample_detail(params: dict) -> tuple[Any, list[bytes]]:
     """Everything about one sample: fields, tags, metadata, annotations, captions, and its
     position among the spec's results when a spec is given (for prev/next)."""
@@ -179,6 +187,7 @@ def sample_detail(params: dict) -> tuple[Any, list[bytes]]:
     }, []
 
 
+@method("tag_samples", c.TagSamplesParams, c.TagSamplesResult)
 def tag_samples(params: dict) -> tuple[Any, list[bytes]]:
     """Add (``remove: true``: remove) a tag on sample ids, or on every sample of a spec."""
     from lightly_studio.core.tags import tag_sample_ids, untag_sample_ids, validate_tag_name
@@ -196,6 +205,7 @@ def tag_samples(params: dict) -> tuple[Any, list[bytes]]:
     return {"tag": tag, "changed": int(changed or 0)}, []
 
 
+@method("select_ids", c.SelectIdsParams, c.IdSetResult)
 def select_ids(params: dict) -> tuple[Any, list[bytes]]:
     """Register an id set (a plot or grid selection) so a spec can filter by it."""
     ids = [str(i) for i in uuid_list(params.get("sample_ids"))]

@@ -32,9 +32,10 @@ from typing import Any
 import tornado.web
 import tornado.websocket
 
-from lightly_studio.errors import LightlyStudioError
+from lightly_studio._wire import API_ROUTE, EVENTS_ROUTE, MEDIA_ROUTE, THUMBNAIL_ROUTE
+from lightly_studio.errors import LightlyStudioError, UnknownMethodError
 from lightly_studio.server import _media, _page, _security, _transport
-from lightly_studio.server._backend import Backend, MethodNotFound
+from lightly_studio.server._backend import Backend
 
 log = logging.getLogger("lightly_studio.server")
 
@@ -246,7 +247,7 @@ class ApiHandler(_Base):
         try:
             result, buffers = await self.run_blocking(self.config.backend.dispatch, method, params,
                                                       incoming, heavy=method in HEAVY_METHODS)
-        except MethodNotFound:
+        except UnknownMethodError:  # the wire keeps its name for it: clients check the type
             self.fail(404, "MethodNotFound", f"no api method {method!r}")
         except _media.MediaRefused as exc:  # a sample's file: 403 refused, 404 missing
             self.fail(exc.status, type(exc).__name__, str(exc))
@@ -506,10 +507,10 @@ def make_app(config: ServerConfig, pools: Pools, hub: EventHub) -> tornado.web.A
             (r"/", PageHandler, common),
             (r"/health", HealthHandler, common),
             (r"/favicon.ico", _NoContent, common),
-            (r"/api/([A-Za-z_][A-Za-z0-9_.]{0,80})", ApiHandler, common),
-            (r"/thumbnail/([^/]+)", ThumbnailHandler, common),
-            (r"/media/([^/]+)", MediaHandler, common),
-            (r"/ws", EventSocket, {"config": config, "hub": hub}),
+            (API_ROUTE + r"([A-Za-z_][A-Za-z0-9_.]{0,80})", ApiHandler, common),
+            (THUMBNAIL_ROUTE + r"([^/]+)", ThumbnailHandler, common),
+            (MEDIA_ROUTE + r"([^/]+)", MediaHandler, common),
+            (EVENTS_ROUTE, EventSocket, {"config": config, "hub": hub}),
             (r"/static/(.*)", StaticHandler, {"path": config.static_dir, "config": config}),
         ],
         compress_response=True,  # gzip for JSON/HTML/JS; images and frames are left alone

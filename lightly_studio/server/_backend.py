@@ -11,14 +11,10 @@ import threading
 from typing import Any, Protocol
 
 
-class MethodNotFound(LookupError):
-    pass
-
-
 class Backend(Protocol):
     def dispatch(self, method: str, params: dict[str, Any],
                  buffers: list[bytes]) -> tuple[Any, list[bytes]]:
-        """Run one ``api/`` method; raise ``MethodNotFound`` for an unknown name."""
+        """Run one ``api/`` method; an unknown name raises ``errors.UnknownMethodError``."""
 
     def sample_file(self, sample_id: str) -> str | None:
         """The registered file (absolute path or fsspec URL) of a sample, or None."""
@@ -48,9 +44,6 @@ class ApiBackend:
 
     def dispatch(self, method: str, params: dict[str, Any],
                  buffers: list[bytes]) -> tuple[Any, list[bytes]]:
-        methods = getattr(self._api, "METHODS", {})
-        if method not in methods:
-            raise MethodNotFound(method)
         return self._api.dispatch(method, params, buffers)
 
     def sample_file(self, sample_id: str) -> str | None:

@@ -21,9 +21,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from lightly_studio._wire import FRAMES_MAGIC, FRAMES_TYPE
+
 JSON_TYPE = "application/json; charset=utf-8"
-FRAMES_TYPE = "application/vnd.lightly-studio.frames"
-MAGIC = b"LSF1"
+MAGIC = FRAMES_MAGIC
 _ALIGN = 8
 
 

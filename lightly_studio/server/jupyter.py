@@ -14,6 +14,7 @@ import json
 from importlib import resources
 from typing import Any
 
+from lightly_studio._wire import API_ROUTE, EVENTS_ROUTE, MEDIA_ROUTE, THUMBNAIL_ROUTE
 from lightly_studio.server import _page, _runtime, _security
 
 PREFIX = "lightly-studio"
@@ -186,13 +187,14 @@ def _handlers(base_url: str) -> list:
     import tornado.ioloop
 
     root = url_path_join(base_url, PREFIX)
+    media, thumbnail = MEDIA_ROUTE.strip("/"), THUMBNAIL_ROUTE.strip("/")
     return [
         (root, tornado.web.RedirectHandler, {"url": root + "/"}),
         (root + "/", PageHandler),
         (root + "/health", ApiForward),
-        (root + r"/api/([A-Za-z_][A-Za-z0-9_.]{0,80})", ApiForward),
-        (root + r"/(media|thumbnail)/([0-9a-fA-F-]{32,36})", MediaForward),
-        (root + "/ws", EventsForward),
+        (root + API_ROUTE + r"([A-Za-z_][A-Za-z0-9_.]{0,80})", ApiForward),
+        (root + rf"/({media}|{thumbnail})/([0-9a-fA-F-]{{32,36}})", MediaForward),
+        (root + EVENTS_ROUTE, EventsForward),
         (root + "/static/(.*)", AuthenticatedFileHandler, {"path": _static_dir()}),
     ]
 

@@ -3,7 +3,9 @@ Mirrors js/src/transport/chunking.ts."""
 
 from __future__ import annotations
 
-CHUNK_BYTES = 8 * 1024 * 1024
+from lightly_studio._wire import CHUNK_BYTES
+
+__all__ = ["CHUNK_BYTES", "join_parts", "split_buffers"]
 
 
 def split_buffers(buffers: list[bytes], chunk_bytes: int = CHUNK_BYTES) -> list[bytes]:

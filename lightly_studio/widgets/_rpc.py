@@ -10,7 +10,6 @@ and a cancelled request still queued is skipped.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 from collections.abc import Callable
@@ -20,6 +19,10 @@ from typing import Any
 from lightly_studio.widgets._chunking import CHUNK_BYTES, split_buffers
 
 logger = logging.getLogger("lightly_studio")
+
+# Methods a widget answers itself (``RpcServer``'s local handlers), not ``lightly_studio.api``;
+# js/src/transport/methods.ts lists them as WidgetMethods (tests/api/test_contracts.py).
+WIDGET_METHODS = frozenset({"ready"})
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
@@ -34,7 +37,11 @@ def _pool() -> ThreadPoolExecutor:
 
 
 class RpcServer:
-    """Answers a widget's requests with ``lightly_studio.api.dispatch`` (or local handlers)."""
+    """Answers a widget's requests with ``lightly_studio.api.dispatch`` (or local handlers).
+
+    A local handler named like an api method stands in for it with that method's contract:
+    it gets ``(params, buffers)`` when the method is declared ``buffers_in``, else ``params``.
+    Its reply carries no buffers."""
 
     def __init__(self, widget: Any, local: dict[str, Callable[[dict], Any]] | None = None,
                  *, threaded: bool = True, chunk_bytes: int = CHUNK_BYTES) -> None:
@@ -78,8 +85,8 @@ class RpcServer:
         try:
             if method in self.local:
                 fn = self.local[method]
-                # A local handler taking two arguments gets the request's buffers too.
-                takes_buffers = len(inspect.signature(fn).parameters) >= 2
+                contract = api.METHODS.get(method)
+                takes_buffers = contract is not None and contract.buffers_in
                 result, out = (fn(params, buffers) if takes_buffers else fn(params)), []
             else:
                 result, out = api.dispatch(method, params, buffers)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import lightly_studio.api.annotator as api
+from lightly_studio.api import METHODS
 from lightly_studio.core import rle
 from lightly_studio.errors import AnnotationError, QueryError
 
@@ -284,9 +285,9 @@ def test_label_create_is_idempotent_and_validated(ann_ds):
 
 
 def test_every_method_is_in_the_table_and_returns_result_and_buffers(ann_ds):
-    assert set(api.METHODS) >= {"annotator_sample", "annotation_create", "annotation_update",
-                                "annotation_delete", "annotation_accept", "classification_add",
-                                "caption_add", "caption_update", "caption_delete",
-                                "labels_list", "label_create", "annotator_revision"}
-    result, buffers = api.METHODS["labels_list"]({"dataset_id": str(ann_ds.dataset_id)})
+    assert set(METHODS) >= {"annotator_sample", "annotation_create", "annotation_update",
+                            "annotation_delete", "annotation_accept", "classification_add",
+                            "caption_add", "caption_update", "caption_delete",
+                            "labels_list", "label_create", "annotator_revision"}
+    result, buffers = METHODS["labels_list"]({"dataset_id": str(ann_ds.dataset_id)})
     assert isinstance(buffers, list) and "labels" in result

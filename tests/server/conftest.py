@@ -13,9 +13,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from lightly_studio.errors import DatasetNotFoundError
+from lightly_studio.errors import DatasetNotFoundError, UnknownMethodError
 from lightly_studio.server import _gui
-from lightly_studio.server._backend import MethodNotFound
 
 
 @dataclass
@@ -42,7 +41,7 @@ class StubBackend:
             return {"datasets": self.datasets}, []
         if method == "big":
             return {"rows": [{"file_name": f"img_{i}.jpg", "width": 640} for i in range(2000)]}, []
-        raise MethodNotFound(method)
+        raise UnknownMethodError(method)
 
     def sample_file(self, sample_id: str) -> str | None:
         return self.files.get(sample_id)

@@ -14,6 +14,7 @@
 import type { ModelLike } from "../transport/model";
 import { encodeFrames, FRAMES_TYPE, readReply } from "./wire";
 import { toBytes } from "../transport/chunking";
+import { API_ROUTE, EVENTS_ROUTE } from "../transport/constants";
 
 type Handler = (...args: any[]) => void;
 
@@ -103,7 +104,7 @@ export class HttpModel implements ModelLike {
       const headers: Record<string, string> = { "Content-Type": binary ? FRAMES_TYPE : "application/json" };
       const xsrf = readCookie("_xsrf");
       if (xsrf) headers["X-XSRFToken"] = xsrf;
-      const resp = await this.fetchFn(this.url(`api/${encodeURIComponent(method)}`), {
+      const resp = await this.fetchFn(this.url(`${API_ROUTE}${encodeURIComponent(method)}`), {
         method: "POST",
         headers,
         body: binary ? (encodeFrames(params, buffers) as Uint8Array<ArrayBuffer>) : JSON.stringify(params),
@@ -132,7 +133,7 @@ export class HttpModel implements ModelLike {
 
   private connectEvents(WS: typeof WebSocket): void {
     if (this.closed) return;
-    const url = new URL("ws", this.base);
+    const url = new URL(EVENTS_ROUTE, this.base);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     const socket = new WS(url.toString());
     this.socket = socket;

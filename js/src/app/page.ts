@@ -3,18 +3,11 @@
 
 import { h } from "../lib/dom";
 import { RpcClient } from "../transport/rpc";
+import type { DatasetRow } from "../transport/methods";
 import { modelChannel } from "../transport/model";
 import { mountExplorer, type ReadyInfo } from "../views/explorer";
 import { injectStyles } from "../views/styles";
 import { HttpModel } from "./httpModel";
-
-interface DatasetRow {
-  dataset_id: string;
-  name: string;
-  kind: string;
-  count: number;
-  has_embeddings?: boolean;
-}
 
 const HEADER_PX = 44;
 
@@ -82,7 +75,7 @@ export async function startApp(root: HTMLElement): Promise<void> {
   };
 
   async function loadDatasets(preloaded: { datasets: DatasetRow[] } | null = null): Promise<void> {
-    const result = preloaded ?? (await rpc.call<{ datasets: DatasetRow[] }>("list_datasets", {})).result;
+    const result = preloaded ?? (await rpc.call("list_datasets", {})).result;
     datasets = result.datasets;
     picker.textContent = "";
     for (const d of datasets) {

@@ -5,8 +5,10 @@
 //   "LSF1" | u32 LE header length | JSON header {result, buffers: [[offset, length], ...]} | data
 // Offsets are from the start of the body and 8-byte aligned, so Float32 views need no copy.
 
-export const FRAMES_TYPE = "application/vnd.lightly-studio.frames";
-const MAGIC = [0x4c, 0x53, 0x46, 0x31]; // "LSF1"
+import { FRAMES_MAGIC, FRAMES_TYPE } from "../transport/constants";
+
+export { FRAMES_TYPE };
+const MAGIC = Array.from(FRAMES_MAGIC, (ch) => ch.charCodeAt(0)); // "LSF1"
 
 export interface WireReply {
   ok: boolean;

@@ -1,8 +1,9 @@
 // Splitting and joining binary payloads so no single comm message exceeds the websocket
 // limit (~10 MB in Jupyter's default config). Mirrors lightly_studio/widgets/_chunking.py.
 
-/** Bytes per message part; well below Jupyter's ~10 MB websocket message cap. */
-export const CHUNK_BYTES = 8 * 1024 * 1024;
+import { CHUNK_BYTES } from "./constants";
+
+export { CHUNK_BYTES };
 
 /** Concatenate buffers and cut the result into parts of at most `chunkBytes` bytes. */
 export function splitBuffers(buffers: Uint8Array[], chunkBytes = CHUNK_BYTES): Uint8Array[] {

@@ -5,6 +5,7 @@
 // report progress, and a call fails only when the other side says so (or the caller aborts).
 
 import { joinParts, toBytes } from "./chunking";
+import type { MethodName, Params, Result } from "./methods";
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -25,6 +26,13 @@ export interface CallOptions {
   onProgress?: (p: Progress) => void;
   signal?: AbortSignal;
   buffers?: ArrayBuffer[];
+}
+
+declare const resultTypeRequired: unique symbol;
+/** Params of the untyped `call` when no result type was given: nothing fits, so the call
+ * fails to type-check unless the method is in the `Methods` table (or a type is given). */
+interface ResultTypeRequired {
+  [resultTypeRequired]: "give the result type: call<T>(method, params)";
 }
 
 export interface Reply<T = any> {
@@ -65,17 +73,22 @@ export class RpcClient {
     this.unsubscribe = channel.onMessage((msg, buffers) => this.receive(msg, buffers));
   }
 
-  /** Call a method; resolves with the result and its binary buffers. */
-  call<T = any>(method: string, params: Record<string, unknown> = {}, opts: CallOptions = {}): Promise<Reply<T>> {
+  /** Call a method of the `Methods` table (./methods.ts); resolves with its typed result and
+   * its binary buffers. */
+  call<M extends MethodName>(method: M, params?: Params<M>, opts?: CallOptions): Promise<Reply<Result<M>>>;
+  /** The untyped form, for a method name only known at run time: say the result type
+   * (`call<T>(name, params)`); without one this form does not type-check. */
+  call<T = never>(method: string, params?: [T] extends [never] ? ResultTypeRequired : Record<string, unknown>, opts?: CallOptions): Promise<Reply<T>>;
+  call(method: string, params: Record<string, unknown> = {}, opts: CallOptions = {}): Promise<Reply> {
     const id = `${this.prefix}-${this.nextId++}`;
-    return new Promise<Reply<T>>((resolve, reject) => {
+    return new Promise<Reply>((resolve, reject) => {
       if (opts.signal?.aborted) {
         reject(new DOMException("aborted", "AbortError"));
         return;
       }
       this.pending.set(id, {
         method,
-        resolve: resolve as (r: Reply) => void,
+        resolve,
         reject,
         onProgress: opts.onProgress,
         parts: [],

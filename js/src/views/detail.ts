@@ -4,18 +4,8 @@
 import { appendAll, clear, formatValue, h } from "../lib/dom";
 import { labelColor } from "../lib/colors";
 import type { RpcClient } from "../transport/rpc";
-import type { Annotation } from "./source";
+import type { Detail } from "../transport/methods";
 import { maskCanvas, overlaySvg } from "./overlays";
-
-interface Detail {
-  sample_id: string;
-  dataset_id: string;
-  fields: Record<string, unknown>;
-  tags: string[];
-  metadata: Record<string, unknown>;
-  annotations: Annotation[];
-  captions: string[];
-}
 
 export interface DetailOptions {
   rpc: RpcClient;
@@ -66,8 +56,8 @@ export class DetailView {
     this.side.append(h("div", { class: "ls-muted" }, "Loading…"));
     try {
       const [{ result }, img] = await Promise.all([
-        this.o.rpc.call<Detail>("sample_detail", { dataset_id: this.o.datasetId, sample_id: sampleId }),
-        this.o.rpc.call<{ mime: string }>("image", { dataset_id: this.o.datasetId, sample_id: sampleId }),
+        this.o.rpc.call("sample_detail", { dataset_id: this.o.datasetId, sample_id: sampleId }),
+        this.o.rpc.call("image", { dataset_id: this.o.datasetId, sample_id: sampleId }),
       ]);
       if (sampleId !== this.current) return;
       this.detail = result;

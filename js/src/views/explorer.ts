@@ -116,7 +116,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     const ids = grid.selection;
     const params = ids.length ? { dataset_id: datasetId, sample_ids: ids, tag } : { spec, tag };
     try {
-      const { result } = await rpc.call<{ changed: number }>("tag_samples", params);
+      const { result } = await rpc.call("tag_samples", params);
       flash(`Tagged ${result.changed} samples “${tag}”`);
       tagInput.value = "";
       source.refreshRows();
@@ -167,7 +167,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
         if (disposed || plot || !model.get("show_plot")) return;
         plot = new PlotView({
           rpc, datasetId, colorBy: model.get("color_by") ?? "",
-          tags: async () => (await rpc.call<{ tags: { name: string }[] }>("facets", { spec: { dataset_id: datasetId } })).result.tags.map((t) => t.name),
+          tags: async () => (await rpc.call("facets", { spec: { dataset_id: datasetId } })).result.tags.map((t) => t.name),
           // The plot registered the selection server-side; the grid filters by its token.
           onSelection: (sel) => {
             if (!sel.ids) { const next = { ...spec }; delete next.ids; applySpec(next, true); return; }

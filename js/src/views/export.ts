@@ -7,7 +7,7 @@ import type { Spec } from "./source";
 
 export async function openExportDialog(host: HTMLElement, rpc: RpcClient, datasetId: string,
                                        spec: Spec, selection: string[]): Promise<void> {
-  const { result } = await rpc.call<{ formats: string[]; export_dir?: string }>("export_formats", {});
+  const { result } = await rpc.call("export_formats", {});
   const format = h("select", { "data-testid": "ls-export-format" }, result.formats.map((f) => h("option", { value: f }, f.replace(/_/g, " "))));
   const scope = h("select", { "data-testid": "ls-export-scope" },
     h("option", { value: "filter" }, "Current filter"),
@@ -32,7 +32,7 @@ export async function openExportDialog(host: HTMLElement, rpc: RpcClient, datase
     message.className = "ls-muted";
     message.textContent = "Exporting…";
     try {
-      const r = await rpc.call<{ path: string; count: number }>("export", {
+      const r = await rpc.call("export", {
         dataset_id: datasetId, format: format.value, scope: scope.value, spec,
         sample_ids: selection, output: output.value.trim() || null,
       }, { onProgress: (p) => (message.textContent = p.message || `Exporting… ${p.done}`) });

@@ -5,18 +5,7 @@ import { h, clear, formatCount } from "../lib/dom";
 import { histogramBars } from "../lib/geometry";
 import { labelColor } from "../lib/colors";
 import type { RpcClient } from "../transport/rpc";
-import type { Spec } from "./source";
-
-interface Hist { min: number | null; max: number | null; counts: number[] }
-interface Facets {
-  count: number;
-  total: number;
-  tags: { name: string; count: number; total: number }[];
-  labels: { name: string; count: number; total: number }[];
-  sources: string[];
-  numeric: Record<string, Hist>;
-  metadata: ({ key: string; type: string; values?: { value: string; count: number }[] } & Partial<Hist>)[];
-}
+import type { Facets, Hist, Spec } from "../transport/methods";
 
 export class FiltersView {
   readonly el: HTMLDivElement;
@@ -44,7 +33,7 @@ export class FiltersView {
   async refresh(): Promise<void> {
     const id = ++this.requestId;
     try {
-      const { result } = await this.rpc.call<Facets>("facets", { spec: this.spec });
+      const { result } = await this.rpc.call("facets", { spec: this.spec });
       if (id !== this.requestId) return;
       this.facets = result;
     } catch (e) {

@@ -5,45 +5,9 @@
 
 import { h, clear } from "../lib/dom";
 import type { RpcClient } from "../transport/rpc";
+import type { OperatorInfo, ParamSchema, RunStatus, Scope } from "../transport/methods";
 
-export interface ParamSchema {
-  name: string;
-  type: "string" | "integer" | "number" | "boolean";
-  param_type: string; // string | int | float | bool | enum | tag | label
-  widget: "text" | "number" | "checkbox" | "select" | "tag" | "label";
-  title: string;
-  description: string;
-  required: boolean;
-  default?: unknown;
-  enum?: unknown[];
-  minimum?: number;
-  maximum?: number;
-}
-
-export interface OperatorInfo {
-  name: string;
-  description: string;
-  parameters: ParamSchema[];
-  error?: string;
-}
-
-export interface RunStatus {
-  run_id?: string;
-  status: "pending" | "running" | "succeeded" | "failed" | "cancelled" | "invalid";
-  finished: boolean;
-  success: boolean | null;
-  message: string;
-  progress?: number | null;
-  progress_message?: string;
-  errors?: Record<string, string>;
-  result?: { success: boolean; message: string; data_changed: boolean | null } | null;
-}
-
-/** What the operator acts on: whole dataset, the selected samples, or the active filter. */
-export type Scope =
-  | { kind: "dataset" }
-  | { kind: "selection"; sample_ids: string[] }
-  | { kind: "filter"; spec: Record<string, unknown> };
+export type { OperatorInfo, ParamSchema, RunStatus, Scope } from "../transport/methods";
 
 const POLL_MS = 300;
 
@@ -81,7 +45,7 @@ export class OperatorsView {
     this.menu.append(h("div", { class: "ls-op-loading" }, "Loading…"));
     this.menu.hidden = false;
     try {
-      const { result } = await this.rpc.call<{ operators: OperatorInfo[] }>("operators_list", {
+      const { result } = await this.rpc.call("operators_list", {
         dataset_id: this.datasetId(),
       });
       this.operators = result.operators;
@@ -180,7 +144,7 @@ export class OperatorsView {
     ui.status.className = "ls-op-status";
     let reply: RunStatus;
     try {
-      ({ result: reply } = await this.rpc.call<RunStatus>("operator_run", {
+      ({ result: reply } = await this.rpc.call("operator_run", {
         dataset_id: this.datasetId(),
         operator: op.name,
         parameters,
@@ -206,7 +170,7 @@ export class OperatorsView {
       if (!this.runId) return;
       let st: RunStatus;
       try {
-        ({ result: st } = await this.rpc.call<RunStatus>("operator_status", { run_id: this.runId }));
+        ({ result: st } = await this.rpc.call("operator_status", { run_id: this.runId }));
       } catch (e) {
         this.showDone({ status: "failed", finished: true, success: false, message: (e as Error).message }, ui);
         return;

@@ -8,6 +8,7 @@ import { clear, h } from "../lib/dom";
 import { paletteHex } from "../lib/colors";
 import type { ModelLike } from "../transport/model";
 import type { RpcClient } from "../transport/rpc";
+import type { PlotSelection } from "../transport/methods";
 import type { ReadyInfo } from "./explorer";
 import { injectStyles } from "./styles";
 
@@ -21,10 +22,7 @@ export interface PlotOptions {
   onStatus?: (text: string) => void;
 }
 
-export interface PlotSelection {
-  ids: string | null;
-  count: number;
-}
+export type { PlotSelection } from "../transport/methods";
 
 type Scatter = ReturnType<typeof createScatterplot>;
 
@@ -91,7 +89,7 @@ export class PlotView {
 
   async load(): Promise<void> {
     try {
-      const { result, buffers } = await this.o.rpc.call<{ token: string; count: number }>(
+      const { result, buffers } = await this.o.rpc.call(
         "plot_points", { dataset_id: this.o.datasetId },
         { onProgress: (p) => (this.status.textContent = p.message || "Computing…") });
       this.token = result.token;
@@ -165,7 +163,7 @@ export class PlotView {
   async setColorBy(by: string): Promise<void> {
     this.o.colorBy = by;
     if (!this.scatter || !this.token) return;
-    const { result, buffers } = await this.o.rpc.call<{ legend: string[] }>("plot_colors", { token: this.token, by });
+    const { result, buffers } = await this.o.rpc.call("plot_colors", { token: this.token, by });
     const raw = buffers[0];
     for (let i = 0; i < raw.length; i++) this.cats[i] = raw[i];
     const n = Math.max(1, result.legend.length);
@@ -187,7 +185,7 @@ export class PlotView {
     const t0 = performance.now();
     const idx = Uint32Array.from(points);
     // Sent even when empty: in a notebook the kernel clears plot.selected_ids on it.
-    const { result } = await this.o.rpc.call<PlotSelection>("plot_select", { token: this.token }, { buffers: [idx.buffer] });
+    const { result } = await this.o.rpc.call("plot_select", { token: this.token }, { buffers: [idx.buffer] });
     if (seq !== this.selectSeq) return; // a newer lasso already went out
     this.selected = result;
     this.lastSelectMs = performance.now() - t0;
@@ -210,7 +208,7 @@ export class PlotView {
 
   private async tagSelection(tag: string): Promise<void> {
     if (!tag.trim() || !this.selected.ids) return;
-    const { result } = await this.o.rpc.call<{ changed: number }>("tag_samples", {
+    const { result } = await this.o.rpc.call("tag_samples", {
       spec: { dataset_id: this.o.datasetId, ids: this.selected.ids }, tag: tag.trim() });
     this.o.onStatus?.(`Tagged ${result.changed} samples "${tag.trim()}"`);
     this.status.textContent = `Tagged ${result.changed} samples`;
@@ -218,10 +216,10 @@ export class PlotView {
 
   private async hover(index: number): Promise<void> {
     const seq = ++this.hoverSeq;
-    const { result } = await this.o.rpc.call<{ sample_ids: string[] }>("plot_ids", { token: this.token, indices: [index] });
+    const { result } = await this.o.rpc.call("plot_ids", { token: this.token, indices: [index] });
     if (seq !== this.hoverSeq) return;
     const id = result.sample_ids[0];
-    const thumb = await this.o.rpc.call<{ mime: string }>("thumbnails", { dataset_id: this.o.datasetId, sample_ids: [id] });
+    const thumb = await this.o.rpc.call("thumbnails", { dataset_id: this.o.datasetId, sample_ids: [id] });
     if (seq !== this.hoverSeq) return;
     const [px, py] = this.scatter!.getScreenPosition(index) ?? [0, 0];
     clear(this.tip);
@@ -265,7 +263,7 @@ export function mountPlot(el: HTMLElement, model: ModelLike, rpc: RpcClient, inf
   injectStyles(el);
   const plot = new PlotView({
     rpc, datasetId: info.dataset_id, colorBy: model.get("color_by") ?? "",
-    tags: async () => (await rpc.call<{ tags: { name: string }[] }>("facets", { spec: { dataset_id: info.dataset_id } })).result.tags.map((t) => t.name),
+    tags: async () => (await rpc.call("facets", { spec: { dataset_id: info.dataset_id } })).result.tags.map((t) => t.name),
     // plot.selected_ids is set in the kernel by the widget's plot_select handler.
     onSelection: () => undefined,
   });

@@ -2,38 +2,10 @@
 // in batches, both cached; requests for pages scrolled past are cancelled.
 
 import type { RpcClient } from "../transport/rpc";
+import type { Row, Spec } from "../transport/methods";
 import { pagesFor } from "../lib/virtual";
 
-export interface Annotation {
-  annotation_id: string;
-  label: string;
-  type: string;
-  source: string;
-  confidence: number | null;
-  box?: [number, number, number, number];
-  rle?: number[];
-}
-
-export interface Row {
-  sample_id: string;
-  file_name: string;
-  width: number;
-  height: number;
-  kind: string;
-  tags: string[];
-  annotations: Annotation[];
-  captions: string[];
-  similarity?: number;
-}
-
-export type Spec = Record<string, unknown>;
-
-interface PageReply {
-  rows: Row[];
-  /** With `thumbnails: n`: one entry per thumbnail sent, buffers[i] being rows[i]'s. */
-  thumbnail_errors?: (string | null)[];
-  mime?: string;
-}
+export type { Annotation, Row, Spec } from "../transport/methods";
 
 export const PAGE_SIZE = 120;
 const THUMB_BATCH = 48;
@@ -90,7 +62,7 @@ export class SampleSource {
     // the slower of the two rather than their sum.
     this.loadPage(0, this.firstScreen());
     try {
-      const { result } = await this.rpc.call<{ count: number }>("count", { spec });
+      const { result } = await this.rpc.call("count", { spec });
       if (gen !== this.generation) return;
       this.count = result.count;
     } catch (e) {
@@ -140,7 +112,7 @@ export class SampleSource {
     this.loading.set(page, ctl);
     const gen = this.generation;
     try {
-      const { result, buffers } = await this.rpc.call<PageReply>(
+      const { result, buffers } = await this.rpc.call(
         "samples_page",
         { spec: this.spec, offset: page * PAGE_SIZE, limit: PAGE_SIZE, ...(thumbnails > 0 ? { thumbnails } : {}) },
         { signal: ctl.signal },
@@ -213,7 +185,7 @@ export class SampleSource {
       }
       this.thumbInFlight++;
       this.rpc
-        .call<{ sample_ids: string[]; errors: (string | null)[]; mime: string }>("thumbnails", {
+        .call("thumbnails", {
           dataset_id: this.datasetId,
           sample_ids: ids,
         })

@@ -1,0 +1,172 @@
+// What each method the views call takes and answers: the TypeScript side of
+// lightly_studio/api/_contracts.py (the TypedDicts each Python handler declares with @method).
+// RpcClient.call is typed over `Methods`, so a call site gets its params checked and its result
+// typed. tests/api/test_contracts.py reads this file: `ApiMethods` must list exactly the
+// Python api.METHODS, `WidgetMethods` exactly widgets/_rpc.py WIDGET_METHODS; keep one method
+// per line in the form `  name: { params: ...; result: ... };`.
+
+export type Spec = Record<string, unknown>;
+
+// --- shapes shared by several methods -------------------------------------------------------
+
+export interface Annotation {
+  annotation_id: string;
+  label: string;
+  type: string;
+  source: string;
+  confidence: number | null;
+  box?: [number, number, number, number];
+  rle?: number[];
+}
+
+export interface Row {
+  sample_id: string;
+  file_name: string;
+  width: number;
+  height: number;
+  kind: string;
+  tags: string[];
+  annotations: Annotation[];
+  captions: string[];
+  similarity?: number;
+}
+
+export interface DatasetRow {
+  dataset_id: string;
+  name: string;
+  kind: string;
+  count: number;
+  has_embeddings?: boolean;
+}
+
+export interface PageReply {
+  offset: number;
+  rows: Row[];
+  /** With `thumbnails: n`: one entry per thumbnail sent, buffers[i] being rows[i]'s. */
+  thumbnail_errors?: (string | null)[];
+  mime?: string;
+}
+
+export interface Detail {
+  sample_id: string;
+  dataset_id: string;
+  fields: Record<string, unknown>;
+  tags: string[];
+  metadata: Record<string, unknown>;
+  annotations: Annotation[];
+  captions: string[];
+}
+
+export interface Hist { min: number | null; max: number | null; counts: number[] }
+export interface Facets {
+  count: number;
+  total: number;
+  tags: { name: string; count: number; total: number }[];
+  labels: { name: string; count: number; total: number }[];
+  sources: string[];
+  numeric: Record<string, Hist>;
+  metadata: ({ key: string; type: string; values?: { value: string; count: number }[] } & Partial<Hist>)[];
+}
+
+export interface PlotSelection {
+  ids: string | null;
+  count: number;
+}
+
+export interface ParamSchema {
+  name: string;
+  type: "string" | "integer" | "number" | "boolean";
+  param_type: string; // string | int | float | bool | enum | tag | label
+  widget: "text" | "number" | "checkbox" | "select" | "tag" | "label";
+  title: string;
+  description: string;
+  required: boolean;
+  default?: unknown;
+  enum?: unknown[];
+  minimum?: number;
+  maximum?: number;
+}
+
+export interface OperatorInfo {
+  name: string;
+  description: string;
+  parameters: ParamSchema[];
+  error?: string;
+}
+
+export interface RunStatus {
+  run_id?: string;
+  status: "pending" | "running" | "succeeded" | "failed" | "cancelled" | "invalid";
+  finished: boolean;
+  success: boolean | null;
+  message: string;
+  progress?: number | null;
+  progress_message?: string;
+  errors?: Record<string, string>;
+  result?: { success: boolean; message: string; data_changed: boolean | null } | null;
+}
+
+/** What the operator acts on: whole dataset, the selected samples, or the active filter. */
+export type Scope =
+  | { kind: "dataset" }
+  | { kind: "selection"; sample_ids: string[] }
+  | { kind: "filter"; spec: Record<string, unknown> };
+
+// The annotator's replies are loose here: its view declares the shapes it reads (Loaded, Ann)
+// and calls with an explicit result type.
+type AnnotatorReply = Record<string, any>;
+
+interface SampleRef { dataset_id?: string; sample_id?: string }
+interface Labels { labels: { name: string; count: number }[]; sources: string[] }
+interface Tagged { tag: string; changed: number }
+interface Mime { mime: string }
+type Empty = Record<string, never>;
+
+// --- the method table -----------------------------------------------------------------------
+
+/** lightly_studio.api.METHODS: name -> params and result (binary buffers travel beside). */
+export interface ApiMethods {
+  list_datasets: { params: Empty; result: { datasets: DatasetRow[] } };
+  count: { params: { spec?: Spec }; result: { count: number } };
+  samples_page: { params: { spec?: Spec; offset?: number; limit?: number; thumbnails?: number; annotations?: boolean; masks?: boolean }; result: PageReply };
+  thumbnails: { params: { dataset_id?: string; sample_ids?: string[] }; result: { sample_ids: string[]; errors: (string | null)[]; mime: string } };
+  image: { params: SampleRef; result: Mime & { size: number } };
+  sample_detail: { params: SampleRef; result: Detail };
+  tag_samples: { params: { tag?: string; remove?: boolean; spec?: Spec; dataset_id?: string; sample_ids?: string[] }; result: Tagged };
+  select_ids: { params: { sample_ids?: string[] }; result: PlotSelection };
+  facets: { params: { spec?: Spec; bins?: number }; result: Facets };
+  plot_points: { params: { dataset_id?: string; embedding_model?: string | null }; result: { token: string; count: number } };
+  plot_ids: { params: { token?: string; indices?: number[] }; result: { sample_ids: string[] } };
+  plot_select: { params: { token?: string; indices?: number[] }; result: PlotSelection };
+  plot_indices: { params: { token?: string; spec?: Spec }; result: { count: number } };
+  plot_colors: { params: { token?: string; by?: string }; result: { legend: string[]; continuous?: boolean } };
+  export_formats: { params: Empty; result: { formats: string[]; export_dir?: string } };
+  export: { params: { dataset_id?: string; format?: string; scope?: string; spec?: Spec; sample_ids?: string[]; output?: string | null }; result: { path: string; format: string; scope: string; count: number } };
+  annotator_sample: { params: SampleRef & { spec?: Spec; index?: number; image?: boolean }; result: AnnotatorReply };
+  annotator_revision: { params: { sample_id?: string }; result: { sample_id: string; revision: string } };
+  labels_list: { params: { dataset_id?: string }; result: Labels };
+  label_create: { params: { dataset_id?: string; name?: string }; result: Labels & { label_id: string; name: string } };
+  annotation_create: { params: { sample_id?: string; annotation?: Record<string, unknown> }; result: AnnotatorReply };
+  annotation_update: { params: { annotation_id?: string; version?: number; changes?: Record<string, unknown> }; result: AnnotatorReply };
+  annotation_delete: { params: { annotation_id?: string; version?: number }; result: AnnotatorReply };
+  annotation_accept: { params: { annotation_id?: string; version?: number }; result: AnnotatorReply };
+  classification_add: { params: { sample_id?: string; label?: string }; result: AnnotatorReply };
+  caption_add: { params: { sample_id?: string; text?: string; caption_id?: string | null; created_at?: string | null }; result: AnnotatorReply };
+  caption_update: { params: { caption_id?: string; text?: string }; result: AnnotatorReply };
+  caption_delete: { params: { caption_id?: string }; result: AnnotatorReply };
+  operators_list: { params: { dataset_id?: string }; result: { operators: OperatorInfo[]; entry_point_errors: unknown[] } };
+  operator_run: { params: { dataset_id?: string; operator?: string; parameters?: Record<string, unknown>; scope?: Scope; wait?: boolean; timeout_s?: number | null }; result: RunStatus };
+  operator_status: { params: { run_id?: string }; result: RunStatus };
+  operator_cancel: { params: { run_id?: string }; result: RunStatus };
+}
+
+/** Methods a notebook widget answers itself (lightly_studio/widgets/_rpc.py WIDGET_METHODS). */
+export interface WidgetMethods {
+  ready: { params: { view?: string }; result: Record<string, unknown> };
+}
+
+export interface Methods extends ApiMethods, WidgetMethods {}
+
+export type MethodName = keyof Methods;
+export type Params<M extends MethodName> = Methods[M]["params"];
+export type Result<M extends MethodName> = Methods[M]["result"];
