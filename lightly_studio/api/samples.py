@@ -63,8 +63,8 @@ def samples_page(params: dict) -> tuple[Any, list[bytes]]:
     query = query_from_spec(params.get("spec") or {})
     con = get_connection()
     # Whole rows of the page straight from the ordered query: DatasetQuery picks the page by
-    # rowid first (late materialisation), ~7 ms at 1,000,000 samples, where looking the page's
-    # ids up again scans every sample_id (no index on it), 30-70 ms.
+    # rowid first (late materialisation), where looking the page's ids up again scans every
+    # sample_id (no index on it).
     frame = _page_query(query, offset, limit).rows_frame()
     ids = [str(i) for i in frame["sample_id"]]
     want_annotations = params.get("annotations", True)

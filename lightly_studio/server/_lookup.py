@@ -3,9 +3,9 @@
 - ``sample_file``: which file a sample id stands for (the only way the server picks a file);
 - ``thumbnail``: one sample's cached thumbnail, for ``GET /thumbnail/<id>``;
 - ``data_version``: a fingerprint of the data, polled to tell open pages that something changed
-  (an edit from Python, or from another page). It is a handful of aggregates over the tables the
-  views show — count/xor-hash per table, milliseconds at 100k samples — so any insert, delete,
-  retag or label edit changes it, wherever it came from.
+  (an edit from Python, or from another page): ``store.aggregates.data_fingerprint``, a count
+  and xor-hash per table the views show, so any insert, delete, retag or label edit changes it,
+  wherever it came from.
 
 They read through ``store/`` rather than ``api/`` methods because ``api/`` methods are scoped to a
 dataset and these are not (a URL carries only a sample id). Candidates to move into ``api/``.

@@ -119,7 +119,7 @@ def tag_numbers_to_names(frame: pl.DataFrame, names: pl.DataFrame,
                          column: str = "tag_numbers") -> pl.DataFrame:
     """Replace the lists of tag numbers in ``column`` by sorted lists of names, as ``tags``."""
     # Vectorised over the flat values and cut back into lists by counts: polars' per-list
-    # lookups and list.sort on strings take seconds at 100,000 rows.
+    # lookups and list.sort on strings are far too slow at 100,000 rows.
     lists = frame[column].to_arrow()
     if isinstance(lists, pa.ChunkedArray):
         lists = lists.combine_chunks()
@@ -129,7 +129,7 @@ def tag_numbers_to_names(frame: pl.DataFrame, names: pl.DataFrame,
     offsets = offsets - offsets[0]
     ranked = names.sort("name")
     n_names = max(len(ranked), 1)
-    # int32 throughout when it fits: numpy sorts int32 ~4x faster than int64 here.
+    # int32 throughout when it fits: numpy sorts int32 faster than int64 here.
     index = np.int32 if len(frame) * n_names < 2**31 else np.int64
     rows = np.repeat(np.arange(len(frame), dtype=index), np.diff(offsets))
     rank_of = np.full(int(ranked["tag_number"].max() or 0) + 1, -1, index)
@@ -143,7 +143,7 @@ def tag_numbers_to_names(frame: pl.DataFrame, names: pl.DataFrame,
     # One sort of row * n_names + rank: by row, then by name within a row.
     ranks = np.sort(rows * index(n_names) + ranks.astype(index)) % index(n_names)
     # Gathered by polars and handed over as Arrow string views: no copy of the strings
-    # (a pyarrow take into a large_utf8 array and its conversion back cost 3x more).
+    # (a pyarrow take into a large_utf8 array and its conversion back cost more).
     values = ranked["name"].gather(ranks).to_arrow(compat_level=pl.CompatLevel.newest())
     tags = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), values)
     return frame.with_columns(pl.Series("tags", tags)).drop(column)
