@@ -153,9 +153,7 @@ def sample_detail(params: dict) -> tuple[Any, list[bytes]]:
         sample = dataset.get_sample(uuid_param(params.get("sample_id")))
     except KeyError as exc:
         raise QueryError(str(exc.args[0])) from None
-    fields = {k: _json(v) for k, v in sample._row.items()} if hasattr(sample, "_row") else {
-        "sample_id": str(sample.sample_id), "file_name": sample.file_name,
-        "file_path_abs": sample.file_path_abs, "width": sample.width, "height": sample.height}
+    fields = {k: _json(v) for k, v in sample.fields.items()}
     ann = annotations_frame(get_connection(), dataset.dataset_id, sample_ids=[str(sample.sample_id)])
     return {
         "sample_id": str(sample.sample_id),

@@ -52,6 +52,11 @@ class Sample:
     def created_at(self) -> dt.datetime:
         return self._row["created_at"]
 
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The stored columns of the sample's row by name (a copy; metadata and tags aside)."""
+        return dict(self._row)
+
     # -- tags -----------------------------------------------------------------------------
     @property
     def tags(self) -> set[str]:
