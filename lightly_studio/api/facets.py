@@ -6,16 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from lightly_studio.api import _contracts as c
-from lightly_studio.api import _sql
 from lightly_studio.api._methods import method
 from lightly_studio.api._spec import int_param, query_from_spec
+from lightly_studio.db import get_connection
+from lightly_studio.store import aggregates
+from lightly_studio.store.metadata import metadata_columns
 
 
 @method("facets", c.FacetsParams, c.FacetsResult)
 def facets(params: dict) -> tuple[Any, list[bytes]]:
-    from lightly_studio.core.metadata import metadata_columns
-    from lightly_studio.db import get_connection
-
     spec = params.get("spec") or {}
     query = query_from_spec(spec)
     dataset_id = query.dataset.dataset_id
@@ -25,25 +24,25 @@ def facets(params: dict) -> tuple[Any, list[bytes]]:
     whole = query_from_spec({"dataset_id": str(dataset_id)}).sample_ids_subquery()
     bins = int_param(params.get("bins", 20), "bins", minimum=1, maximum=1000)
     numeric = {
-        "width": _sql.numeric_histogram(con, whole, "s.width", bins),
-        "height": _sql.numeric_histogram(con, whole, "s.height", bins),
+        "width": aggregates.numeric_histogram(con, whole, "s.width", bins),
+        "height": aggregates.numeric_histogram(con, whole, "s.height", bins),
     }
     metadata: list[dict] = []
     for key, (key_type, column) in metadata_columns(con, dataset_id).items():
         if key_type in ("int", "float"):
-            hist = _sql.numeric_histogram(con, whole, f"s.{column}", bins)
+            hist = aggregates.numeric_histogram(con, whole, f"s.{column}", bins)
             metadata.append({"key": key, "type": key_type, **hist})
         elif key_type == "str":
             metadata.append({"key": key, "type": key_type,
-                             "values": _sql.string_value_counts(con, whole, column)})
+                             "values": aggregates.string_value_counts(con, whole, column)})
         else:
             metadata.append({"key": key, "type": key_type})
     return {
         "count": query.count(),
         "total": query_from_spec({"dataset_id": str(dataset_id)}).count(),
-        "tags": _sql.tag_counts(con, dataset_id, sub).to_dicts(),
-        "labels": _sql.label_counts(con, dataset_id, sub).to_dicts(),
-        "sources": _sql.annotation_sources(con, dataset_id),
+        "tags": aggregates.tag_counts(con, dataset_id, sub).to_dicts(),
+        "labels": aggregates.label_counts(con, dataset_id, sub).to_dicts(),
+        "sources": aggregates.annotation_sources(con, dataset_id),
         "numeric": numeric,
         "metadata": metadata,
     }, []

@@ -9,7 +9,6 @@ from typing import Any
 import polars as pl
 
 from lightly_studio.api import _contracts as c
-from lightly_studio.api import _sql
 from lightly_studio.api._methods import method
 from lightly_studio.api._spec import (
     dataset_of,
@@ -19,7 +18,15 @@ from lightly_studio.api._spec import (
     uuid_list,
     uuid_param,
 )
+from lightly_studio.api.thumbnails import thumbnails_for
+from lightly_studio.core.annotation import annotations_frame
+from lightly_studio.core.caption import captions_frame
+from lightly_studio.db import get_connection
 from lightly_studio.errors import QueryError
+from lightly_studio.store import datasets as datasets_store
+from lightly_studio.store import samples as samples_store
+from lightly_studio.store._ids import ids_subquery
+from lightly_studio.store.tags import tag_sample_ids, untag_sample_ids, validate_tag_name
 
 MAX_PAGE = 1000
 MAX_THUMBNAILS = 256
@@ -30,9 +37,7 @@ PREFETCH_THUMBNAILS = 48
 
 @method("list_datasets", c.NoParams, c.ListDatasetsResult)
 def list_datasets(params: dict) -> tuple[Any, list[bytes]]:
-    from lightly_studio.db import get_connection
-
-    return {"datasets": _sql.datasets(get_connection()).to_dicts()}, []
+    return {"datasets": datasets_store.datasets_with_counts(get_connection()).to_dicts()}, []
 
 
 @method("count", c.CountParams, c.CountResult)
@@ -43,11 +48,10 @@ def count(params: dict) -> tuple[Any, list[bytes]]:
 
 def _page_query(query, offset: int, limit: int):
     """The sub-range [offset, offset+limit) of a query, respecting the query's own slice."""
-    sub = query.copy()
-    start = query._offset + offset
-    if query._limit is not None:
-        limit = max(0, min(limit, query._limit - offset))
-    return sub.slice(start, limit)
+    own_offset, own_limit = query.bounds
+    if own_limit is not None:
+        limit = max(0, min(limit, own_limit - offset))
+    return query.copy().slice(own_offset + offset, limit)
 
 
 @method("samples_page", c.SamplesPageParams, c.SamplesPageResult, buffers_out=True)
@@ -58,19 +62,14 @@ def samples_page(params: dict) -> tuple[Any, list[bytes]]:
     ``thumbnails: n`` also returns the thumbnails of the page's first ``n`` rows (as the
     ``thumbnails`` method does: one buffer per row, ``thumbnail_errors`` beside them), so a
     view's first screen needs one call instead of a page and then thumbnail calls."""
-    from lightly_studio.core.annotation import annotations_frame
-    from lightly_studio.core.caption import captions_frame
-    from lightly_studio.core.tags import ids_subquery
-    from lightly_studio.db import get_connection
-
     offset = int_param(params.get("offset", 0), "offset", maximum=2**62)
     limit = min(int_param(params.get("limit", 200), "limit"), MAX_PAGE)
     n_thumbs = min(int_param(params.get("thumbnails", 0), "thumbnails"), MAX_THUMBNAILS, limit)
     query = query_from_spec(params.get("spec") or {})
     con = get_connection()
     # Whole rows of the page straight from the ordered query: DatasetQuery picks the page by
-    # rowid first (late materialisation), ~7 ms at 1,000,000 samples, where looking the page's
-    # ids up again scans every sample_id (no index on it), 30-70 ms.
+    # rowid first (late materialisation), where looking the page's ids up again scans every
+    # sample_id (no index on it).
     frame = _page_query(query, offset, limit).rows_frame()
     ids = [str(i) for i in frame["sample_id"]]
     want_annotations = params.get("annotations", True)
@@ -96,8 +95,6 @@ def samples_page(params: dict) -> tuple[Any, list[bytes]]:
     result: dict[str, Any] = {"offset": offset, "rows": rows}
     if not n_thumbs:
         return result, []
-    from lightly_studio.api.thumbnails import thumbnails_for
-
     first = frame.head(n_thumbs).select("file_path_abs", "kind", "timestamp_s")
     buffers, errors = thumbnails_for(list(first.iter_rows()))
     result.update(thumbnail_errors=errors, mime="image/jpeg")
@@ -110,8 +107,6 @@ def prefetch_thumbnails(dataset_id: str, count: int = PREFETCH_THUMBNAILS) -> in
     page, so the decoding overlaps the browser loading the bundle and the grid's first
     ``samples_page`` finds them made (or being made). Not a view method: nothing is returned
     but how many there were."""
-    from lightly_studio.api.thumbnails import thumbnails_for
-
     rows = _page_query(dataset_of(dataset_id).query(), 0, count).rows_frame()
     buffers, _ = thumbnails_for(list(rows.select("file_path_abs", "kind", "timestamp_s").iter_rows()))
     return len(buffers)
@@ -132,14 +127,11 @@ def _annotation_json(row: dict, include_mask: bool = True) -> dict:
 def thumbnails(params: dict) -> tuple[Any, list[bytes]]:
     """JPEG thumbnails (256 px long side) of up to 256 samples: one buffer per id, in order;
     a sample whose file cannot be read gets an empty buffer and an entry in ``errors``."""
-    from lightly_studio.api.thumbnails import thumbnails_for
-    from lightly_studio.db import get_connection
-
     ids = [str(i) for i in uuid_list(params.get("sample_ids"))]
     if len(ids) > MAX_THUMBNAILS:
         raise QueryError(f"At most {MAX_THUMBNAILS} thumbnails per call, got {len(ids)}.")
     dataset = dataset_of(params.get("dataset_id"))
-    rows = _sql.sample_rows(get_connection(), dataset.dataset_id, ids)
+    rows = samples_store.sample_media(get_connection(), dataset.dataset_id, ids)
     where = {r["sample_id"]: (r["file_path_abs"], r["kind"], r["timestamp_s"])
              for r in rows.iter_rows(named=True)}
     missing = [i for i in ids if i not in where]
@@ -164,17 +156,12 @@ def image(params: dict) -> tuple[Any, list[bytes]]:
 def sample_detail(params: dict) -> tuple[Any, list[bytes]]:
     """Everything about one sample: fields, tags, metadata, annotations, captions, and its
     position among the spec's results when a spec is given (for prev/next)."""
-    from lightly_studio.core.annotation import annotations_frame
-    from lightly_studio.db import get_connection
-
     dataset = dataset_of(params.get("dataset_id"))
     try:
         sample = dataset.get_sample(uuid_param(params.get("sample_id")))
     except KeyError as exc:
         raise QueryError(str(exc.args[0])) from None
-    fields = {k: _json(v) for k, v in sample._row.items()} if hasattr(sample, "_row") else {
-        "sample_id": str(sample.sample_id), "file_name": sample.file_name,
-        "file_path_abs": sample.file_path_abs, "width": sample.width, "height": sample.height}
+    fields = {k: _json(v) for k, v in sample.fields.items()}
     ann = annotations_frame(get_connection(), dataset.dataset_id, sample_ids=[str(sample.sample_id)])
     return {
         "sample_id": str(sample.sample_id),
@@ -190,9 +177,6 @@ def sample_detail(params: dict) -> tuple[Any, list[bytes]]:
 @method("tag_samples", c.TagSamplesParams, c.TagSamplesResult)
 def tag_samples(params: dict) -> tuple[Any, list[bytes]]:
     """Add (``remove: true``: remove) a tag on sample ids, or on every sample of a spec."""
-    from lightly_studio.core.tags import tag_sample_ids, untag_sample_ids, validate_tag_name
-    from lightly_studio.db import get_connection
-
     tag = validate_tag_name(params.get("tag"))
     if params.get("spec") is not None:
         query = query_from_spec(params["spec"])

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from lightly_studio.db import get_connection, transaction
+from lightly_studio.core.sample import SAMPLE_CLASS_BY_KIND
+from lightly_studio.db import db_file, get_connection, transaction
 from lightly_studio.errors import DatasetExistsError, DatasetNotFoundError
+from lightly_studio.store import datasets as datasets_store
+from lightly_studio.store import metadata as metadata_store
+from lightly_studio.store import samples as samples_store
+from lightly_studio.store import tags as tags_store
+from lightly_studio.store._ids import as_uuid
 
 if TYPE_CHECKING:
     import numpy as np
@@ -30,8 +35,7 @@ class Dataset:
     sample_kind: ClassVar[str] = "image"  # kind of the samples a plain query returns
 
     def __init__(self, dataset_id: uuid.UUID, name: str) -> None:
-        self.dataset_id = dataset_id if isinstance(dataset_id, uuid.UUID) else uuid.UUID(
-            str(dataset_id))
+        self.dataset_id = as_uuid(dataset_id)
         self.name = name
 
     # -- creating and loading -------------------------------------------------------------------
@@ -42,15 +46,13 @@ class Dataset:
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"A dataset name must be a non-empty string, got {name!r}.")
         with transaction() as con:
-            if _find(con, name) is not None:
+            if datasets_store.find_by_name(con, name) is not None:
                 raise DatasetExistsError(
                     f"A dataset named {name!r} already exists in this database. Use "
                     f"{cls.__name__}.load({name!r}) or load_or_create() to reuse it, or pick "
                     "another name."
                 )
-            dataset_id = uuid.uuid4()
-            con.execute("INSERT INTO dataset VALUES ($1, $2, $3, $4)",
-                        [str(dataset_id), name, cls.kind, dt.datetime.now()])
+            dataset_id = datasets_store.insert_dataset(con, name, cls.kind)
         return cls(dataset_id, name)
 
     @classmethod
@@ -61,10 +63,9 @@ class Dataset:
         """
         con = get_connection()
         if name is None:
-            row = _find(con, DEFAULT_DATASET_NAME)
+            row = datasets_store.find_by_name(con, DEFAULT_DATASET_NAME)
             if row is None:
-                rows = con.execute("SELECT dataset_id, name, kind FROM dataset WHERE kind = $1",
-                                   [cls.kind]).fetchall()
+                rows = datasets_store.of_kind(con, cls.kind)
                 if len(rows) == 1:
                     row = rows[0]
                 else:
@@ -74,12 +75,9 @@ class Dataset:
                         f"(datasets: {names}). Pass a name."
                     )
         else:
-            row = _find(con, name)
+            row = datasets_store.find_by_name(con, name)
             if row is None:
-                names = ", ".join(repr(r[0]) for r in con.execute(
-                    "SELECT name FROM dataset ORDER BY name").fetchall()) or "none"
-                from lightly_studio.db import db_file
-
+                names = ", ".join(repr(n) for n in datasets_store.names(con)) or "none"
                 raise DatasetNotFoundError(
                     f"No dataset named {name!r} in {db_file()} (datasets: {names}). "
                     f"Create it with {cls.__name__}.create({name!r}) or load_or_create()."
@@ -98,16 +96,15 @@ class Dataset:
         try:
             return cls.load(name if name is not None else DEFAULT_DATASET_NAME)
         except DatasetNotFoundError:
-            if _find(get_connection(), name or DEFAULT_DATASET_NAME) is not None:
+            if datasets_store.find_by_name(get_connection(),
+                                           name or DEFAULT_DATASET_NAME) is not None:
                 raise
             return cls.create(name)
 
     @staticmethod
     def _from_id(dataset_id: uuid.UUID) -> Dataset:
         """The dataset with this id, as an instance of the class matching its kind."""
-        row = get_connection().execute(
-            "SELECT name, kind FROM dataset WHERE dataset_id = $1", [str(dataset_id)]
-        ).fetchone()
+        row = datasets_store.find_by_id(get_connection(), dataset_id)
         if row is None:
             raise DatasetNotFoundError(f"No dataset with id {dataset_id}.")
         if row[1] == "video":
@@ -121,8 +118,7 @@ class Dataset:
     @staticmethod
     def list_names() -> list[str]:
         """Names of all datasets in the database file."""
-        return [r[0] for r in get_connection().execute(
-            "SELECT name FROM dataset ORDER BY name").fetchall()]
+        return datasets_store.names(get_connection())
 
     # -- samples -----------------------------------------------------------------------------------
     def query(self) -> DatasetQuery:
@@ -146,18 +142,9 @@ class Dataset:
 
     def get_sample(self, sample_id: uuid.UUID | str) -> Sample:
         """The sample with this id; KeyError when the dataset has none."""
-        from lightly_studio.core.sample import SAMPLE_CLASS_BY_KIND
-        from lightly_studio.core.samples_store import SAMPLE_COLUMNS
-
-        cursor = get_connection().execute(
-            f"SELECT {', '.join(SAMPLE_COLUMNS)} FROM sample WHERE sample_id = $1 "
-            f"AND dataset_id = $2",
-            [str(sample_id), str(self.dataset_id)],
-        )
-        row = cursor.fetchone()
-        if row is None:
+        record = samples_store.sample_row(get_connection(), self.dataset_id, sample_id)
+        if record is None:
             raise KeyError(f"No sample {sample_id} in dataset {self.name!r}.")
-        record = dict(zip([d[0] for d in cursor.description], row, strict=True))
         return SAMPLE_CLASS_BY_KIND[record["kind"]](record)
 
     def sort_by_similarity(self, text: str | None = None, samples: list | None = None,
@@ -170,16 +157,12 @@ class Dataset:
     @property
     def tags(self) -> list[str]:
         """Names of the dataset's sample tags."""
-        from lightly_studio.core.tags import list_tags
-
-        return list_tags(get_connection(), self.dataset_id)["name"].to_list()
+        return tags_store.list_tags(get_connection(), self.dataset_id)["name"].to_list()
 
     @property
     def metadata_keys(self) -> dict[str, str]:
         """Metadata keys of the dataset and the value type each holds."""
-        from lightly_studio.core.metadata import metadata_keys
-
-        return metadata_keys(get_connection(), self.dataset_id)
+        return metadata_store.metadata_keys(get_connection(), self.dataset_id)
 
     # -- export ---------------------------------------------------------------------------------
     def export(self, query: DatasetQuery | None = None):
@@ -261,7 +244,3 @@ class Dataset:
             return
         compute_embeddings(self, sample_ids=new_sample_ids)
 
-
-def _find(con, name: str):
-    return con.execute("SELECT dataset_id, name, kind FROM dataset WHERE name = $1",
-                       [name]).fetchone()

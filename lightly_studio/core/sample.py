@@ -7,15 +7,12 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from lightly_studio.core.metadata import SampleMetadata
+from lightly_studio.db import get_connection as _con
+from lightly_studio.store import tags as tags_store
+from lightly_studio.store._ids import as_uuid as _as_uuid
 
 if TYPE_CHECKING:
     from lightly_studio.core.dataset_query import DatasetQuery
-
-
-def _con():
-    from lightly_studio.db import get_connection
-
-    return get_connection()
 
 
 class Sample:
@@ -55,25 +52,21 @@ class Sample:
     def created_at(self) -> dt.datetime:
         return self._row["created_at"]
 
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The stored columns of the sample's row by name (a copy; metadata and tags aside)."""
+        return dict(self._row)
+
     # -- tags -----------------------------------------------------------------------------
     @property
     def tags(self) -> set[str]:
-        rows = _con().execute(
-            """SELECT t.name FROM sample s JOIN tag t ON list_contains(s.tag_numbers, t.tag_number)
-               WHERE s.sample_id = $1 AND t.dataset_id = s.dataset_id""",
-            [str(self.sample_id)],
-        ).fetchall()
-        return {r[0] for r in rows}
+        return tags_store.sample_tag_names(_con(), self.sample_id)
 
     def add_tag(self, tag: str) -> None:
-        from lightly_studio.core.tags import tag_sample_ids
-
-        tag_sample_ids(_con(), self.dataset_id, tag, [self.sample_id])
+        tags_store.tag_sample_ids(_con(), self.dataset_id, tag, [self.sample_id])
 
     def remove_tag(self, tag: str) -> None:
-        from lightly_studio.core.tags import untag_sample_ids
-
-        untag_sample_ids(_con(), self.dataset_id, tag, [self.sample_id])
+        tags_store.untag_sample_ids(_con(), self.dataset_id, tag, [self.sample_id])
 
     # -- metadata -------------------------------------------------------------------------
     @property
@@ -181,6 +174,3 @@ class FrameSample(Sample):
 
 SAMPLE_CLASS_BY_KIND = {"image": Sample, "video": VideoSample, "frame": FrameSample}
 
-
-def _as_uuid(value) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))

@@ -140,7 +140,7 @@ _JPEG_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xC
 def read_image_size(path: str, fs=None) -> tuple[int, int]:
     """(width, height) from the image header without decoding pixels.
 
-    JPEG and PNG headers are parsed directly (PIL's open costs ~5x more per file, and
+    JPEG and PNG headers are parsed directly (PIL's open costs several times more per file, and
     indexing is bound by this); other formats go through PIL. Raises ValueError with a reason
     for files that cannot be indexed: empty, not an image, truncated, or a header claiming
     more pixels than PIL will ever decode.

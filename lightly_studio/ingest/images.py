@@ -6,11 +6,11 @@ import logging
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import Any
 
 import polars as pl
 
-from lightly_studio.db._connection import query_frame
+from lightly_studio.db import get_connection, transaction
 from lightly_studio.ingest.files import (
     IMAGE_EXTENSIONS,
     list_files,
@@ -18,25 +18,25 @@ from lightly_studio.ingest.files import (
     read_image_size,
     report_skipped,
 )
-
-if TYPE_CHECKING:
-    from lightly_studio.core.dataset import Dataset
+from lightly_studio.store import tags as tags_store
+from lightly_studio.store.samples import insert_samples, unindexed_paths
 
 logger = logging.getLogger("lightly_studio")
 
 BATCH_SIZE = 10_000
 
 
-def add_images_from_path(dataset: Dataset, path: str, tag_depth: int = 0, embed: bool = True,
+def add_images_from_path(dataset: Any, path: str, tag_depth: int = 0, embed: bool = True,
                          allowed_extensions: Sequence[str] | None = None) -> int:
-    """Index new images below ``path``; see ImageDataset.add_images_from_path."""
-    from lightly_studio.db import get_connection
+    """Index new images below ``path``; see ImageDataset.add_images_from_path.
 
+    ``dataset`` is the façade's Dataset; only its ``dataset_id`` and ``_after_ingest`` hook are
+    used, so this service imports nothing from core."""
     if not isinstance(tag_depth, int) or tag_depth < 0:
         raise ValueError(f"tag_depth must be a non-negative integer, got {tag_depth!r}.")
     extensions = normalize_extensions(allowed_extensions, IMAGE_EXTENSIONS)
     listing = list_files(path, extensions)
-    new_paths = _not_indexed(get_connection(), dataset, listing.paths)
+    new_paths = unindexed_paths(get_connection(), dataset.dataset_id, listing.paths)
     failed = list(listing.skipped)
     new_ids: list = []
     if new_paths:
@@ -51,30 +51,9 @@ def add_images_from_path(dataset: Dataset, path: str, tag_depth: int = 0, embed:
     return len(new_ids)
 
 
-def _not_indexed(con, dataset: Dataset, paths: list[str]) -> list[str]:
-    if not paths:
-        return []
-    listed = pl.DataFrame({"file_path_abs": paths})
-    con.register("_listed_paths", listed)
-    try:
-        missing = query_frame(
-            """SELECT l.file_path_abs FROM _listed_paths l
-               ANTI JOIN (SELECT file_path_abs FROM sample WHERE dataset_id = $1 AND kind = 'image') s
-               ON s.file_path_abs = l.file_path_abs""",
-            [str(dataset.dataset_id)], con,
-        )
-    finally:
-        con.unregister("_listed_paths")
-    return sorted(missing["file_path_abs"].to_list())
-
-
-def _index(dataset: Dataset, listing, paths: list[str], tag_depth: int,
+def _index(dataset: Any, listing, paths: list[str], tag_depth: int,
            failed: list[tuple[str, str]]) -> list:
     from tqdm.auto import tqdm
-
-    from lightly_studio.core.samples_store import insert_samples
-    from lightly_studio.core.tags import tag_sample_ids
-    from lightly_studio.db import transaction
 
     def size_of(p: str):
         try:
@@ -83,9 +62,9 @@ def _index(dataset: Dataset, listing, paths: list[str], tag_depth: int,
             return str(exc)
 
     new_ids: list = []
-    # Remote reads wait on the network, so threads overlap them. Local header reads cost
-    # ~50 µs of mostly Python work each: threads only add GIL contention there (measured:
-    # 3x slower with 2-8 threads on 2 cores), so they run in this thread.
+    # Remote reads wait on the network, so threads overlap them. Local header reads are
+    # short, mostly Python work: threads only add GIL contention there (slower with 2-8
+    # threads on 2 cores, see docs/performance.md), so they run in this thread.
     pool = ThreadPoolExecutor(max_workers=16) if listing.fs is not None else None
     mapper = (lambda f, items: pool.map(f, items, chunksize=16)) if pool else map
     with tqdm(
@@ -111,7 +90,7 @@ def _index(dataset: Dataset, listing, paths: list[str], tag_depth: int,
                 new = stored.filter(pl.col("is_new"))
                 if tag_depth:
                     for tag, ids in _folder_tags(listing.root, new, tag_depth).items():
-                        tag_sample_ids(con, dataset.dataset_id, tag, ids)
+                        tags_store.tag_sample_ids(con, dataset.dataset_id, tag, ids)
             new_ids.extend(new["sample_id"].to_list())
     if pool is not None:
         pool.shutdown()

@@ -6,9 +6,9 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from lightly_studio.core.dataset_query import ImageSampleField
+
 
 def restrict_to_sample_ids(query: Any, sample_ids: Iterable[uuid.UUID]) -> Any:
     """``query`` narrowed to ``sample_ids`` (ids not in the dataset are simply not matched)."""
-    from lightly_studio.core.dataset_query import ImageSampleField
-
     return query.match(ImageSampleField.sample_id.is_in(sample_ids))

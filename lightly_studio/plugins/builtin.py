@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lightly_studio.db import get_connection, transaction
 from lightly_studio.plugins.base_operator import BaseOperator, OperatorResult
 from lightly_studio.plugins.parameter import (
     BaseParameter,
@@ -30,6 +31,9 @@ from lightly_studio.plugins.parameter import (
     StringParameter,
     TagParameter,
 )
+from lightly_studio.store import samples as samples_store
+from lightly_studio.store import tags as tags_store
+from lightly_studio.store._ids import as_uuid as _as_uuid
 
 __all__ = [
     "ComputeSimilarityOperator",
@@ -113,7 +117,8 @@ class SelectDiverseOperator(BaseOperator):
         ctx.query().selection().diverse(n_samples_to_select=parameters["n_samples"],
                                         selection_result_tag_name=parameters["result_tag"])
         ctx.report_progress(1, 1)
-        n = _tag_count(ctx.collection_id, parameters["result_tag"])
+        n = tags_store.tagged_count(get_connection(), ctx.collection_id,
+                                    parameters["result_tag"])
         return OperatorResult(success=True, data_changed=True,
                               message=f"Tagged {n} diverse samples {parameters['result_tag']!r}.")
 
@@ -135,16 +140,13 @@ class FindNearDuplicatesOperator(BaseOperator):
         ]
 
     def execute(self, *, session, collection_id, parameters, context=None) -> OperatorResult:
-        from lightly_studio.core.tags import tag_sample_ids
-        from lightly_studio.db import transaction
-
         ctx = context or session.context
         ctx.report_progress(0, 1, "Comparing embeddings…")
         groups = _duplicate_groups(ctx.dataset.find_duplicates(parameters["threshold"]))
         ids = [sid for group in groups for sid in group]
         if ids:
             with transaction() as con:
-                tag_sample_ids(con, ctx.collection_id, parameters["result_tag"], ids)
+                tags_store.tag_sample_ids(con, ctx.collection_id, parameters["result_tag"], ids)
         ctx.report_progress(1, 1)
         return OperatorResult(success=True, data_changed=bool(ids),
                               message=f"Found {len(groups)} groups of near-duplicates "
@@ -190,7 +192,7 @@ class ExportOperator(BaseOperator):
                 suffix=_export_dir.suffix_for(fmt))
             with reserved as out:
                 if method is None:
-                    paths = _file_paths(ctx.sample_ids_subquery())
+                    paths = samples_store.file_paths(get_connection(), ctx.sample_ids_subquery())
                     out.write_text("".join(f"{p}\n" for p in paths), encoding="utf-8")
                     ctx.report_progress(1, 1)
                     return OperatorResult(success=True, data_changed=False,
@@ -257,25 +259,3 @@ def _duplicate_groups(found: Any) -> list[list[uuid.UUID]]:
             out.append(ids)
     return out
 
-
-def _as_uuid(value: Any) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-
-
-def _file_paths(subquery: tuple[str, list]) -> list[str]:
-    from lightly_studio.db import get_connection
-
-    sql, params = subquery
-    rows = get_connection().execute(
-        f"SELECT file_path_abs FROM sample WHERE sample_id IN (SELECT sample_id FROM ({sql})) "
-        "ORDER BY file_path_abs, frame_number NULLS FIRST", params).fetchall()
-    return [r[0] for r in rows]
-
-
-def _tag_count(dataset_id: uuid.UUID, tag: str) -> int:
-    from lightly_studio.db import get_connection
-
-    return get_connection().execute(
-        """SELECT count(*) FROM sample s JOIN tag t ON list_contains(s.tag_numbers, t.tag_number)
-           WHERE t.dataset_id = $1 AND t.name = $2 AND t.kind = 'sample'""",
-        [str(dataset_id), tag]).fetchall()[0][0]

@@ -22,7 +22,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from lightly_studio.db import get_connection
 from lightly_studio.errors import LightlyStudioError
+from lightly_studio.store import aggregates
+from lightly_studio.store import samples as samples_store
+from lightly_studio.store import tags as tags_store
+from lightly_studio.store._ids import as_uuid, ids_subquery
 
 if TYPE_CHECKING:
     import duckdb
@@ -53,8 +58,7 @@ class OperatorScope:
     @classmethod
     def from_sample_ids(cls, sample_ids: Iterable[uuid.UUID | str]) -> OperatorScope:
         return cls(kind="selection",
-                   sample_ids=tuple(s if isinstance(s, uuid.UUID) else uuid.UUID(str(s))
-                                    for s in sample_ids))
+                   sample_ids=tuple(as_uuid(s) for s in sample_ids))
 
     @classmethod
     def from_query(cls, query: Any) -> OperatorScope:
@@ -121,29 +125,22 @@ class OperatorContext:
     def sample_ids_subquery(self) -> tuple[str, list[Any]]:
         """SQL whose rows (column ``sample_id``) are the samples in scope, with its params."""
         if self.scope.kind == "selection":
-            return ("SELECT unnest($1::UUID[]) AS sample_id",
-                    [[str(s) for s in self.scope.sample_ids or ()]])
+            return ids_subquery(list(self.scope.sample_ids or ()))
         return self.query().sample_ids_subquery()
 
     def sample_ids(self) -> list[uuid.UUID]:
         """The ids of the samples in scope."""
         if self.scope.kind == "selection":
             return list(self.scope.sample_ids or ())
-        sql, params = self.sample_ids_subquery()
-        from lightly_studio.db import get_connection
-
-        rows = get_connection().execute(f"SELECT sample_id FROM ({sql})", params).fetchall()
-        return [r[0] for r in rows]
+        return samples_store.sample_ids_of(get_connection(), self.sample_ids_subquery())
 
     def tag_names(self) -> list[str]:
         """The sample tags of the dataset, sorted (choices of ``TagParameter``)."""
-        return _names("SELECT DISTINCT name FROM tag WHERE dataset_id = ? AND kind = 'sample' "
-                      "ORDER BY name", self.collection_id)
+        return tags_store.tag_names(get_connection(), self.collection_id)
 
     def label_names(self) -> list[str]:
         """The annotation labels of the dataset, sorted (choices of ``LabelParameter``)."""
-        return _names("SELECT DISTINCT name FROM annotation_label WHERE dataset_id = ? "
-                      "ORDER BY name", self.collection_id)
+        return aggregates.label_names(get_connection(), self.collection_id)
 
     # -- progress and cancellation -----------------------------------------------------------
     @property
@@ -200,8 +197,6 @@ class Session:
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
         """This thread's DuckDB cursor."""
-        from lightly_studio.db import get_connection
-
         return get_connection()
 
     def execute(self, sql: str, params: Any = None) -> duckdb.DuckDBPyConnection:
@@ -222,8 +217,3 @@ class Session:
     def __exit__(self, *exc: object) -> None:
         return None
 
-
-def _names(sql: str, dataset_id: uuid.UUID) -> list[str]:
-    from lightly_studio.db import get_connection
-
-    return [r[0] for r in get_connection().execute(sql, [str(dataset_id)]).fetchall()]

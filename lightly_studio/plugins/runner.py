@@ -20,6 +20,7 @@ import uuid
 from collections import OrderedDict
 from typing import Any
 
+from lightly_studio.db import transaction
 from lightly_studio.plugins.base_operator import BaseOperator, OperatorResult
 from lightly_studio.plugins.context import (
     OperatorCancelledError,
@@ -129,8 +130,6 @@ def _call_execute(op: BaseOperator, context: OperatorContext,
         kwargs["context"] = context
     if not op.atomic:
         return _checked(op, op.execute(**kwargs))
-    from lightly_studio.db import transaction
-
     outcome: list[OperatorResult] = []
     try:
         with transaction():

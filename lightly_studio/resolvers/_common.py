@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from lightly_studio.db import get_connection
 from lightly_studio.errors import DatasetNotFoundError
+from lightly_studio.store._ids import as_uuid
 
 
 def dataset_id_for(session: Any, dataset_id: uuid.UUID | str | None = None) -> uuid.UUID:
@@ -16,7 +18,7 @@ def dataset_id_for(session: Any, dataset_id: uuid.UUID | str | None = None) -> u
         raise DatasetNotFoundError(
             "No dataset given: pass dataset_id=..., or use the session an operator's execute() "
             "receives (it knows the dataset the GUI shows).")
-    return dataset_id if isinstance(dataset_id, uuid.UUID) else uuid.UUID(str(dataset_id))
+    return as_uuid(dataset_id)
 
 
 def connection(session: Any):
@@ -24,6 +26,4 @@ def connection(session: Any):
     con = getattr(session, "connection", None)
     if con is not None:
         return con
-    from lightly_studio.db import get_connection
-
     return get_connection()

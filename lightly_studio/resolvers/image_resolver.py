@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lightly_studio.resolvers._common import connection, dataset_id_for
+from lightly_studio.store import samples as samples_store
 
 __all__ = ["ImageRecord", "ImagesResult", "get_all_by_collection_id"]
 
@@ -37,20 +38,10 @@ def get_all_by_collection_id(*, session: Any, collection_id: uuid.UUID | str | N
                              offset: int = 0, limit: int | None = None) -> ImagesResult:
     """The images of the dataset ``collection_id`` in insertion order (``offset``/``limit``
     page through large datasets)."""
-    from lightly_studio.db import query_frame
-
-    ds = str(dataset_id_for(session, collection_id))
+    dataset_uuid = dataset_id_for(session, collection_id)
     con = connection(session)
-    total = con.execute("SELECT count(*) FROM sample WHERE dataset_id = $1 AND kind = 'image'",
-                        [ds]).fetchall()[0][0]
-    page = "" if limit is None else f"LIMIT {int(limit)}"
-    frame = query_frame(
-        f"""SELECT CAST(sample_id AS VARCHAR) AS sample_id, file_name, file_path_abs,
-                   width, height, created_at
-            FROM sample WHERE dataset_id = $1 AND kind = 'image'
-            ORDER BY created_at, file_path_abs {page} OFFSET {int(offset)}""",
-        [ds], con)
-    dataset_uuid = uuid.UUID(ds)
+    total = samples_store.image_count(con, dataset_uuid)
+    frame = samples_store.image_rows(con, dataset_uuid, offset=offset, limit=limit)
     samples = [ImageRecord(sample_id=uuid.UUID(r["sample_id"]), dataset_id=dataset_uuid,
                            file_name=r["file_name"], file_path_abs=r["file_path_abs"],
                            width=r["width"], height=r["height"], created_at=r["created_at"])

@@ -36,9 +36,9 @@ class ApiBackend:
     def __init__(self) -> None:
         # Imported here, not at module top: importing the server must stay cheap.
         self._api = importlib.import_module("lightly_studio.api")
-        # The first page load would otherwise pay for these lazily imported modules (0.1-0.4 s
-        # on 2 busy cores, measured): pyarrow.compute (tag names of a page), PIL's JPEG codec
-        # (thumbnails). Off the caller's thread: start_gui() returns at once.
+        # The first page load would otherwise pay for these lazily imported modules:
+        # pyarrow.compute (tag names of a page), PIL's JPEG codec (thumbnails). Off the
+        # caller's thread: start_gui() returns at once.
         threading.Thread(target=_import_first_page_modules, name="lightly-studio-warm",
                          daemon=True).start()
 

@@ -106,6 +106,11 @@ class DatasetQuery:
         self._offset, self._limit = offset or 0, limit
         return self
 
+    @property
+    def bounds(self) -> tuple[int, int | None]:
+        """(offset, limit) of the query's slice; limit None: no end."""
+        return self._offset, self._limit
+
     def __getitem__(self, key: slice | int) -> Any:
         if isinstance(key, int) and not isinstance(key, bool):
             if key < 0:

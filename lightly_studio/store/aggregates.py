@@ -1,0 +1,123 @@
+"""Aggregates over samples that the query DSL does not offer: the filter panel's facets (tag
+and label counts, annotation sources, numeric histograms, text value counts), the choices of
+plugin pickers, and the data fingerprint the server polls.
+
+Each facet function takes a (sql, params) subquery of sample ids from
+``DatasetQuery.sample_ids_subquery()``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from lightly_studio.db import query_frame
+from lightly_studio.store._ids import as_uuid_str, shift_params
+from lightly_studio.store.metadata import all_metadata_column_names
+
+
+def tag_counts(con, dataset_id, sub: tuple[str, list]) -> pl.DataFrame:
+    """name, count (samples of the subquery with the tag), total (samples with the tag)."""
+    sub_sql, sub_params = sub
+    return query_frame(f"""
+        WITH q AS ({shift_params(sub_sql, sub_params, 1)})
+        , st AS (SELECT s.sample_id, unnest(s.tag_numbers) AS tag_number FROM sample s
+                 WHERE s.dataset_id = $1)
+        SELECT t.name, count(st.sample_id) FILTER (WHERE st.sample_id IN (SELECT sample_id FROM q))
+                   AS count,
+               count(st.sample_id) AS total
+        FROM tag t LEFT JOIN st ON st.tag_number = t.tag_number
+        WHERE t.dataset_id = $1 AND t.kind = 'sample'
+        GROUP BY t.name ORDER BY t.name""", [as_uuid_str(dataset_id), *sub_params], con)
+
+
+def label_counts(con, dataset_id, sub: tuple[str, list]) -> pl.DataFrame:
+    """name, count (annotations on samples of the subquery), total (all its annotations)."""
+    sub_sql, sub_params = sub
+    return query_frame(f"""
+        WITH q AS ({shift_params(sub_sql, sub_params, 1)})
+        SELECT l.name,
+               count(a.annotation_id) FILTER (WHERE a.sample_id IN (SELECT sample_id FROM q))
+                   AS count,
+               count(a.annotation_id) AS total
+        FROM annotation_label l LEFT JOIN annotation a ON a.label_id = l.label_id
+        WHERE l.dataset_id = $1
+        GROUP BY l.name ORDER BY l.name""", [as_uuid_str(dataset_id), *sub_params], con)
+
+
+def annotation_sources(con, dataset_id) -> list[str]:
+    return query_frame("""
+        SELECT DISTINCT a.source FROM annotation a
+        JOIN annotation_label l ON l.label_id = a.label_id
+        WHERE l.dataset_id = $1 ORDER BY a.source""", [as_uuid_str(dataset_id)], con)["source"].to_list()
+
+
+def numeric_histogram(con, sub: tuple[str, list], value_sql: str, bins: int = 20) -> dict:
+    """min, max and ``bins`` equal-width counts of a numeric expression on the sample row
+    (alias ``s``) over the subquery; NULLs (samples without the value) are left out."""
+    sub_sql, sub_params = sub
+
+    def values(sub_sql: str) -> str:
+        return f"""WITH q AS ({sub_sql}),
+             v AS (SELECT CAST({value_sql} AS DOUBLE) AS v FROM sample s
+                   WHERE s.sample_id IN (SELECT sample_id FROM q))"""
+
+    lo, hi, count = con.execute(values(sub_sql) + " SELECT min(v), max(v), count(v) FROM v",
+                                sub_params).fetchone()
+    if count == 0 or lo is None:
+        return {"min": None, "max": None, "counts": [], "edges": []}
+    if hi == lo:
+        return {"min": lo, "max": hi, "counts": [count], "edges": [lo, hi]}
+    width = (hi - lo) / bins
+    hist = query_frame(values(shift_params(sub_sql, sub_params, 2)) + f"""
+        SELECT least(CAST(floor((v - $1) / $2) AS INTEGER), {bins - 1}) AS bin, count(*) AS n
+        FROM v WHERE v IS NOT NULL GROUP BY bin""", [lo, width, *sub_params], con)
+    counts = [0] * bins
+    for b, c in hist.iter_rows():
+        counts[int(b)] = int(c)
+    return {"min": lo, "max": hi, "counts": counts,
+            "edges": [lo + i * width for i in range(bins)] + [hi]}
+
+
+def string_value_counts(con, sub: tuple[str, list], column: str, limit: int = 50) -> list[dict]:
+    """The most frequent values of a text metadata column (``metadata_key.column_name``)."""
+    sub_sql, sub_params = sub
+    frame = query_frame(f"""
+        WITH q AS ({sub_sql})
+        SELECT s.{column} AS value, count(*) AS count FROM sample s
+        WHERE s.{column} IS NOT NULL AND s.sample_id IN (SELECT sample_id FROM q)
+        GROUP BY s.{column} ORDER BY count DESC, value LIMIT {int(limit)}""", sub_params, con)
+    return frame.to_dicts()
+
+
+def label_names(con, dataset_id) -> list[str]:
+    """The annotation label names of a dataset, sorted (choices of a label picker)."""
+    return [r[0] for r in con.execute(
+        "SELECT DISTINCT name FROM annotation_label WHERE dataset_id = $1 ORDER BY name",
+        [as_uuid_str(dataset_id)]).fetchall()]
+
+
+_VERSION_SQL = """
+SELECT
+  (SELECT count(*) FROM dataset),
+  (SELECT count(*) FROM sample),
+  (SELECT count(*) FROM tag),
+  (SELECT coalesce(bit_xor(hash(sample_id, tag_numbers{metadata_columns})), 0) FROM sample),
+  (SELECT coalesce(sum(len(tag_numbers)), 0) FROM sample),
+  (SELECT count(*) FROM annotation),
+  (SELECT max(updated_at) FROM annotation),
+  (SELECT coalesce(bit_xor(hash(annotation_id, version)), 0) FROM annotation),
+  (SELECT count(*) FROM annotation_label),
+  (SELECT count(*) FROM caption),
+  (SELECT coalesce(bit_xor(hash(caption_id, text)), 0) FROM caption),
+  (SELECT count(*) FROM embedding),
+  (SELECT count(*) FROM projection)
+"""
+
+
+def data_fingerprint(con) -> tuple[str, ...]:
+    """A fingerprint of every table the views show: counts and xor-hashes per table, so any
+    insert, delete, retag, metadata or label edit changes it, wherever it came from."""
+    # Metadata values are columns of the sample row (one per dataset and key).
+    columns = "".join(f", {c}" for c in all_metadata_column_names(con))
+    sql = _VERSION_SQL.replace("{metadata_columns}", columns)
+    return tuple(str(v) for v in con.execute(sql).fetchone())

@@ -1,0 +1,186 @@
+"""Sample tags: the ``tag`` rows of a dataset and the tag numbers on ``sample`` rows.
+
+A tag is stored once per dataset (``tag``); a sample carries the small ``tag_number`` of each of
+its tags in ``sample.tag_numbers``. Tagging and untagging are one UPDATE over the given ids or
+(sql, params) subquery of ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from lightly_studio.db import query_frame, transaction
+from lightly_studio.errors import LightlyStudioError
+from lightly_studio.store._ids import SampleIds, as_uuid_str, ids_subquery, shift_params
+
+
+def validate_tag_name(name: str) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise LightlyStudioError(f"A tag name must be a non-empty string, got {name!r}.")
+    return name
+
+
+def get_tag_id(con, dataset_id, name: str, kind: str = "sample") -> uuid.UUID | None:
+    row = con.execute(
+        "SELECT tag_id FROM tag WHERE dataset_id = $1 AND name = $2 AND kind = $3",
+        [as_uuid_str(dataset_id), name, kind],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def get_or_create_tag_id(con, dataset_id, name: str, kind: str = "sample") -> uuid.UUID:
+    validate_tag_name(name)
+    tag_id = get_tag_id(con, dataset_id, name, kind)
+    if tag_id is None:
+        tag_id = uuid.uuid4()
+        con.execute(
+            "INSERT INTO tag (tag_id, dataset_id, name, kind, created_at) VALUES ($1,$2,$3,$4,$5)",
+            [as_uuid_str(tag_id), as_uuid_str(dataset_id), name, kind, dt.datetime.now()],
+        )
+    return tag_id
+
+
+def tag_number(con, tag_id) -> int:
+    """The small integer that stands for the tag in ``sample.tag_numbers``."""
+    return con.execute("SELECT tag_number FROM tag WHERE tag_id = $1",
+                       [as_uuid_str(tag_id)]).fetchone()[0]
+
+
+def tag_sample_ids(con, dataset_id, tag_name: str, sample_ids: SampleIds) -> int:
+    """Add tag ``tag_name`` to the given samples (idempotent). Returns how many were added.
+
+    One atomic unit (creating the tag and tagging): runs in its own transaction, or joins the
+    caller's."""
+    sub_sql, sub_params = ids_subquery(sample_ids)
+    with transaction() as tx:
+        number = tag_number(tx, get_or_create_tag_id(tx, dataset_id, tag_name))
+        sub_sql = shift_params(sub_sql, sub_params, 2)
+        result = tx.execute(
+            f"""UPDATE sample SET tag_numbers = list_append(tag_numbers, $1)
+                WHERE dataset_id = $2 AND sample_id IN ({sub_sql})
+                  AND NOT list_contains(tag_numbers, $1)""",
+            [number, as_uuid_str(dataset_id), *sub_params],
+        ).fetchone()
+    return result[0] if result else 0
+
+
+def untag_sample_ids(con, dataset_id, tag_name: str, sample_ids: SampleIds) -> int:
+    """Remove tag ``tag_name`` from the given samples. Returns how many were removed.
+
+    Runs in its own transaction, or joins the caller's (a write to sample rows: one writer)."""
+    sub_sql, sub_params = ids_subquery(sample_ids)
+    sub_sql = shift_params(sub_sql, sub_params, 2)
+    with transaction() as tx:
+        tag_id = get_tag_id(tx, dataset_id, tag_name)
+        if tag_id is None:
+            return 0
+        result = tx.execute(
+            f"""UPDATE sample SET tag_numbers = list_filter(tag_numbers, lambda n: n <> $1)
+                WHERE dataset_id = $2 AND sample_id IN ({sub_sql})
+                  AND list_contains(tag_numbers, $1)""",
+            [tag_number(tx, tag_id), as_uuid_str(dataset_id), *sub_params],
+        ).fetchone()
+    return result[0] if result else 0
+
+
+def tagged_subquery(tag_id) -> tuple[str, list]:
+    """(sql, params) of a SELECT of the sample_ids that carry the tag."""
+    return ("""SELECT sample_id FROM sample
+               WHERE list_contains(tag_numbers, (SELECT tag_number FROM tag WHERE tag_id = $1))""",
+            [as_uuid_str(tag_id)])
+
+
+def clear_tag(con, tag_id) -> None:
+    """Take the tag off every sample that has it (the tag itself stays). Runs in its own
+    transaction, or joins the caller's."""
+    with transaction() as tx:
+        tx.execute(
+            """UPDATE sample SET tag_numbers = list_filter(tag_numbers, lambda n: n <> $1)
+               WHERE list_contains(tag_numbers, $1)""",
+            [tag_number(tx, tag_id)],
+        )
+
+
+def tag_names_frame(con, dataset_id) -> pl.DataFrame:
+    """tag_number → name of a dataset's sample tags."""
+    return query_frame(
+        """SELECT tag_number, name FROM tag
+           WHERE dataset_id = $1 AND kind = 'sample'""",
+        [as_uuid_str(dataset_id)], con=con,
+    )
+
+
+def tag_numbers_to_names(frame: pl.DataFrame, names: pl.DataFrame,
+                         column: str = "tag_numbers") -> pl.DataFrame:
+    """Replace the lists of tag numbers in ``column`` by sorted lists of names, as ``tags``."""
+    # Vectorised over the flat values and cut back into lists by counts: polars' per-list
+    # lookups and list.sort on strings are far too slow at 100,000 rows.
+    lists = frame[column].to_arrow()
+    if isinstance(lists, pa.ChunkedArray):
+        lists = lists.combine_chunks()
+    lists = lists.fill_null([])
+    numbers = lists.flatten().to_numpy(zero_copy_only=False)
+    offsets = np.asarray(lists.offsets, np.int64)
+    offsets = offsets - offsets[0]
+    ranked = names.sort("name")
+    n_names = max(len(ranked), 1)
+    # int32 throughout when it fits: numpy sorts int32 faster than int64 here.
+    index = np.int32 if len(frame) * n_names < 2**31 else np.int64
+    rows = np.repeat(np.arange(len(frame), dtype=index), np.diff(offsets))
+    rank_of = np.full(int(ranked["tag_number"].max() or 0) + 1, -1, index)
+    rank_of[ranked["tag_number"].to_numpy()] = np.arange(len(ranked), dtype=index)
+    ranks = np.where(numbers < len(rank_of), rank_of[np.minimum(numbers, len(rank_of) - 1)], -1)
+    known = ranks >= 0  # a number whose tag is gone (or of another kind) is left out
+    if not known.all():
+        rows, ranks = rows[known], ranks[known]
+        offsets = np.zeros(len(frame) + 1, np.int64)
+        np.cumsum(np.bincount(rows, minlength=len(frame)), out=offsets[1:])
+    # One sort of row * n_names + rank: by row, then by name within a row.
+    ranks = np.sort(rows * index(n_names) + ranks.astype(index)) % index(n_names)
+    # Gathered by polars and handed over as Arrow string views: no copy of the strings
+    # (a pyarrow take into a large_utf8 array and its conversion back cost more).
+    values = ranked["name"].gather(ranks).to_arrow(compat_level=pl.CompatLevel.newest())
+    tags = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), values)
+    return frame.with_columns(pl.Series("tags", tags)).drop(column)
+
+
+def list_tags(con, dataset_id) -> pl.DataFrame:
+    """Tag names of a dataset with their sample counts, by name."""
+    return query_frame(
+        """SELECT t.name, count(st.tag_number) AS count FROM tag t
+           LEFT JOIN (SELECT unnest(tag_numbers) AS tag_number FROM sample WHERE dataset_id = $1)
+             st ON st.tag_number = t.tag_number
+           WHERE t.dataset_id = $1 AND t.kind = 'sample'
+           GROUP BY t.name ORDER BY t.name""",
+        [as_uuid_str(dataset_id)], con=con,
+    )
+
+
+def tag_names(con, dataset_id) -> list[str]:
+    """The names of a dataset's sample tags, sorted."""
+    return [r[0] for r in con.execute(
+        "SELECT DISTINCT name FROM tag WHERE dataset_id = $1 AND kind = 'sample' ORDER BY name",
+        [as_uuid_str(dataset_id)]).fetchall()]
+
+
+def sample_tag_names(con, sample_id) -> set[str]:
+    """The names of one sample's tags."""
+    rows = con.execute(
+        """SELECT t.name FROM sample s JOIN tag t ON list_contains(s.tag_numbers, t.tag_number)
+           WHERE s.sample_id = $1 AND t.dataset_id = s.dataset_id""",
+        [as_uuid_str(sample_id)],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def tagged_count(con, dataset_id, tag: str) -> int:
+    """How many samples of the dataset carry the sample tag ``tag``."""
+    return con.execute(
+        """SELECT count(*) FROM sample s JOIN tag t ON list_contains(s.tag_numbers, t.tag_number)
+           WHERE t.dataset_id = $1 AND t.name = $2 AND t.kind = 'sample'""",
+        [as_uuid_str(dataset_id), tag]).fetchall()[0][0]
