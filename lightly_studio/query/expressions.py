@@ -26,9 +26,13 @@ class Catalog(Protocol):
 class SqlContext:
     """What expressions compile against: the dataset and its catalog (tags, metadata keys)."""
 
-    def __init__(self, dataset_id, catalog: Catalog | None = None) -> None:
+    def __init__(self, dataset_id, catalog: Catalog | None = None, *,
+                 checking: bool = False) -> None:
         self.dataset_id = str(dataset_id)
         self.catalog = catalog
+        #: Compiling only to check the expression (``match``): tag numbers are not looked up
+        #: (no tag name can fail), metadata keys are (an unknown key fails at once).
+        self.checking = checking
         self._metadata_keys: dict | None = None
 
     def _catalog(self) -> Catalog:
@@ -43,6 +47,8 @@ class SqlContext:
         Looked up each time the query compiles (that is, each time it runs), so a query
         built before its tag existed still sees it; a constant scans faster than a subquery.
         """
+        if self.checking:
+            return 0
         return self._catalog().tag_number(name)
 
     def metadata_key(self, key: str):

@@ -75,8 +75,8 @@ class SampleQuery:
         """Sample objects of the rows of ``frame`` (whole rows, in order)."""
         raise NotImplementedError
 
-    def _context(self) -> SqlContext:
-        return SqlContext(self.dataset.dataset_id, self)
+    def _context(self, *, checking: bool = False) -> SqlContext:
+        return SqlContext(self.dataset.dataset_id, self, checking=checking)
 
     @property
     def offset(self) -> int:
@@ -94,7 +94,7 @@ class SampleQuery:
         if not isinstance(expression, MatchExpression):
             raise QueryError(f"match() expects a query expression, got {expression!r}.")
         combined = expression if self._match is None else AND(self._match, expression)
-        combined.to_sql(self._context())  # fail now, not at consumption
+        combined.to_sql(self._context(checking=True))  # fail now, not at consumption
         self._match = combined
         return self
 
@@ -103,7 +103,7 @@ class SampleQuery:
         for order in orders:
             if not isinstance(order, OrderByField):
                 raise QueryError(f"order_by() expects OrderByField(...), got {order!r}.")
-            order.to_sql(self._context())
+            order.to_sql(self._context(checking=True))
         self._order = list(orders)
         return self
 
@@ -191,7 +191,8 @@ class SampleQuery:
     def _sql(self, columns: str | None = None, *, offset: int | None = None,
              limit: int | None = None, ordered: bool = True,
              stored: tuple[str, ...] | None = None, extra: str = "",
-             order_keys: bool = False, bounds: tuple[int, int] | None = None) -> Fragment:
+             order_keys: bool = False, bounds: tuple[int, int] | None = None,
+             ctx: SqlContext | None = None) -> Fragment:
         """The query as one SELECT.
 
         ``columns`` None: the ``stored`` columns of each sample (default: ``sample_columns``;
@@ -200,8 +201,10 @@ class SampleQuery:
         ``order_keys``: the sort keys come out as columns ``_order_0``… and the rows are not
         sorted by the SQL; the caller sorts (``_descending`` says how).
         ``bounds``: the first and last ``sample_idx`` of a default-order page, when known.
+        ``ctx``: the context to compile in (one per run of the query: tags and metadata keys
+        are looked up once).
         """
-        ctx = self._context()
+        ctx = ctx or self._context()
         join, where = self._join_where(ctx)
         whole_rows = columns is None
         if whole_rows:
@@ -253,11 +256,11 @@ class SampleQuery:
             query = select + " " + matches + page
         return query
 
-    def _page_bounds(self, con, offset: int, limit: int) -> tuple[int, int]:
+    def _page_bounds(self, con, offset: int, limit: int, ctx: SqlContext) -> tuple[int, int]:
         """First and last sample_idx of a default-order page, by linear-time selection over
         the sample_idx of every match (numpy): ``ORDER BY … LIMIT`` keeps a heap of
         offset + limit rows instead, which is slower for large pages and offsets."""
-        _, where = self._join_where(self._context())  # the default order: no ranking to join
+        _, where = self._join_where(ctx)  # the default order: no ranking to join
         ordinals = query_frame("SELECT s.sample_idx FROM sample s WHERE " + where,
                                con=con).to_series().to_numpy()
         last = min(offset + limit, len(ordinals)) - 1
@@ -274,9 +277,10 @@ class SampleQuery:
         offset, limit = self._window(offset, limit)
         if limit is not None and self._default_order() and offset + limit >= _SELECT_FROM:
             with snapshot():  # the bounds and the rows from the same state of the data
-                bounds = self._page_bounds(con, offset, limit)
+                ctx = self._context()
+                bounds = self._page_bounds(con, offset, limit, ctx)
                 return query_frame(self._sql(offset=offset, limit=limit, bounds=bounds,
-                                             **options), con=con)
+                                             ctx=ctx, **options), con=con)
         return query_frame(self._sql(offset=offset, limit=limit, **options), con=con)
 
     def _descending(self) -> list[bool]:
