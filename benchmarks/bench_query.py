@@ -1,9 +1,14 @@
 """Query DSL at a million samples: p50 latency of typical reads, bulk tagging, to_polars.
 
     .venv/bin/python benchmarks/bench_query.py [--samples 1000000] [--repeats 7]
+    .venv/bin/python benchmarks/bench_query.py --materialise-only [--repeats 15]
 
 The dataset is generated straight into the tables (no images): 3 tags per sample on
 average, 5 metadata keys, 3 boxes per sample.
+
+The materialisation figures (always on 10,000 samples: a width+tag query that builds about
+3,333 Sample objects, and the first 1,000 samples as a list) time the Sample objects built
+from one columnar read against the former one-dict-per-row build, interleaved in one run.
 """
 
 from __future__ import annotations
@@ -82,6 +87,46 @@ def p50(fn, repeats: int) -> float:
     return statistics.median(times) * 1000
 
 
+def materialisation(repeats: int, db_path: Path) -> None:
+    """Sample objects from one columnar read vs one dict per row (the former build), on
+    10,000 samples; the two are timed interleaved, medians of ``repeats`` runs each."""
+    from lightly_studio.core.dataset_query import AND, DatasetQuery, ImageSampleField
+    from lightly_studio.core.sample import SAMPLE_CLASS_BY_KIND
+
+    class PerRowDicts(DatasetQuery):
+        def samples_of(self, frame):
+            cls = SAMPLE_CLASS_BY_KIND[self.kind]
+            return [cls(row) for row in frame.iter_rows(named=True)]
+
+    ds = build(10_000, db_path)
+    f = ImageSampleField
+
+    def width_tag(query_class):
+        q = query_class(ds).match(AND(f.width < 867, f.tags.contains("night")))
+        return q.to_list()
+
+    def first_1000(query_class):
+        return query_class(ds)[:1000].to_list()
+
+    for name, fn in (("width+tag query as Sample objects", width_tag),
+                     ("first 1,000 samples as a list", first_1000)):
+        count = len(fn(DatasetQuery))
+        assert [s.sample_id for s in fn(DatasetQuery)] == \
+            [s.sample_id for s in fn(PerRowDicts)]
+        times: dict[type, list[float]] = {DatasetQuery: [], PerRowDicts: []}
+        for cls in (DatasetQuery, PerRowDicts):
+            fn(cls)  # warm
+        for _ in range(repeats):
+            for cls in (PerRowDicts, DatasetQuery):
+                t = time.perf_counter()
+                fn(cls)
+                times[cls].append(time.perf_counter() - t)
+        old = statistics.median(times[PerRowDicts]) * 1000
+        new = statistics.median(times[DatasetQuery]) * 1000
+        print(f"{name} ({count:,} samples): per-row dicts {old:6.2f} ms, "
+              f"columnar {new:6.2f} ms, new/old {new / old:.2f}")
+
+
 def main() -> None:
     import psutil
 
@@ -91,7 +136,12 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--db", type=Path, default=Path("/tmp/lightly_bench_query.db"))
+    parser.add_argument("--materialise-only", action="store_true",
+                        help="only the Sample materialisation figures (10,000 samples)")
     args = parser.parse_args()
+    if args.materialise_only:
+        materialisation(max(args.repeats, 15), args.db)
+        return
     ds = build(args.samples, args.db)
     f = ImageSampleField
 
@@ -130,6 +180,7 @@ def main() -> None:
           f"{p50(lambda: ds.query()[:100_000].to_polars(), args.repeats):8.1f} ms")
     rss = psutil.Process().memory_info().rss / 2**30
     print(f"process RSS after the run: {rss:.2f} GiB")
+    materialisation(max(args.repeats, 15), args.db)
 
 
 if __name__ == "__main__":

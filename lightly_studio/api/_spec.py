@@ -153,7 +153,7 @@ def query_from_spec(spec: dict[str, Any]) -> DatasetQuery:
                 raise QueryError(f"spec.similar_to: no sample {sample_id} in dataset "
                                  f"{query.dataset.name!r}.") from None
         scores = similarity_scores(query, text=text, samples=samples)
-        query._rank_by(scores, None)
+        query.rank_by(scores, None)
     return query
 
 

@@ -48,7 +48,7 @@ def count(params: dict) -> tuple[Any, list[bytes]]:
 
 def _page_query(query, offset: int, limit: int):
     """The sub-range [offset, offset+limit) of a query, respecting the query's own slice."""
-    own_offset, own_limit = query.bounds
+    own_offset, own_limit = query.offset, query.limit
     if own_limit is not None:
         limit = max(0, min(limit, own_limit - offset))
     return query.copy().slice(own_offset + offset, limit)

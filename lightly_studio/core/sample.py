@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from lightly_studio.core.metadata import SampleMetadata
@@ -12,16 +13,59 @@ from lightly_studio.store import tags as tags_store
 from lightly_studio.store._ids import as_uuid as _as_uuid
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from lightly_studio.core.dataset_query import DatasetQuery
+
+
+class _Columns(dict):
+    """The columns of a frame of sample rows as Python lists, each converted on first use
+    and then shared by every sample of the frame."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        super().__init__()
+        self.frame = frame
+
+    def __missing__(self, name: str) -> list:
+        if name not in self.frame.schema:
+            raise KeyError(name)
+        values = self[name] = self.frame.get_column(name).to_list()
+        return values
+
+
+class _RowView(Mapping):
+    """Row ``i`` of shared ``_Columns``: what a sample's ``_row`` is when read by a query."""
+
+    __slots__ = ("_columns", "_i")
+
+    def __init__(self, columns: _Columns, i: int) -> None:
+        self._columns = columns
+        self._i = i
+
+    def __getitem__(self, name: str) -> Any:
+        return self._columns[name][self._i]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns.frame.columns)
+
+    def __len__(self) -> int:
+        return self._columns.frame.width
 
 
 class Sample:
     """One image (or video, or video frame) of a dataset."""
 
-    def __init__(self, row: dict[str, Any]) -> None:
+    def __init__(self, row: Mapping[str, Any]) -> None:
         self._row = row
-        #: Cosine similarity to the query when the sample comes from ``sort_by_similarity``.
-        self.similarity: float | None = row.get("similarity")
+
+    @property
+    def similarity(self) -> float | None:
+        """Cosine similarity to the query when the sample comes from ``sort_by_similarity``."""
+        return self.__dict__.get("_similarity", self._row.get("similarity"))
+
+    @similarity.setter
+    def similarity(self, value: float | None) -> None:
+        self._similarity = value
 
     # -- stored fields -------------------------------------------------------------------
     @property
@@ -174,3 +218,21 @@ class FrameSample(Sample):
 
 SAMPLE_CLASS_BY_KIND = {"image": Sample, "video": VideoSample, "frame": FrameSample}
 
+
+def samples_from_frame(kind: str, frame: pl.DataFrame) -> list[Sample]:
+    """Samples of ``kind`` over the rows of ``frame`` (whole sample rows, in order).
+
+    No per-row work beyond the objects themselves: each column becomes a Python list once,
+    when a sample first reads it, and every sample reads its value by index."""
+    cls = SAMPLE_CLASS_BY_KIND[kind]
+    columns = _Columns(frame)
+    new_sample, new_view = object.__new__, _RowView.__new__
+
+    def sample_of(i: int) -> Sample:  # __init__ bypassed: plain slot writes
+        view = new_view(_RowView)
+        view._columns, view._i = columns, i
+        sample = new_sample(cls)
+        sample._row = view
+        return sample
+
+    return list(map(sample_of, range(frame.height)))

@@ -1,4 +1,4 @@
-"""Storage: one DuckDB file per process, schema migrations, transactions."""
+"""Storage: one DuckDB file per process, schema migrations, transactions, SQL fragments."""
 
 from lightly_studio.db._connection import (
     close,
@@ -10,5 +10,19 @@ from lightly_studio.db._connection import (
     snapshot,
     transaction,
 )
+from lightly_studio.db._sql import Fragment, param, register_frames, sql
 
-__all__ = ["close", "connect", "db_file", "get_connection", "query_frame", "schema_version", "snapshot", "transaction"]
+__all__ = [
+    "Fragment",
+    "close",
+    "connect",
+    "db_file",
+    "get_connection",
+    "param",
+    "query_frame",
+    "register_frames",
+    "schema_version",
+    "snapshot",
+    "sql",
+    "transaction",
+]

@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lightly_studio.db._sql import Fragment, register_frames
 from lightly_studio.errors import DatabaseLockedError
 
 if TYPE_CHECKING:
@@ -249,11 +250,18 @@ def _migrate(con) -> None:
         con.execute("COMMIT")
 
 
-def query_frame(sql: str, params: list | None = None, con=None):
-    """Run a SELECT and return its rows as a polars DataFrame (through Arrow, no Python rows)."""
+def query_frame(sql, params: list | dict | None = None, con=None):
+    """Run a SELECT and return its rows as a polars DataFrame (through Arrow, no Python rows).
+
+    ``sql``: text with ``params`` (positional list or named dict), or a ``db.Fragment``
+    (its named params, and the frames it reads, registered on the connection first).
+    """
     import polars as pl
 
     con = con or get_connection()
+    if isinstance(sql, Fragment):
+        register_frames(con, sql.frames)
+        sql, params = sql.sql, sql.params
     return pl.from_arrow(con.sql(sql, params=params or None).to_arrow_table())
 
 

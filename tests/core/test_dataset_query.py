@@ -106,12 +106,13 @@ def test_large_and_deep_default_order_pages_are_found_by_selection(ds, monkeypat
     """From _SELECT_FROM rows on, a default-order page's first and last ordinals are picked
     by selection over the matches (not ORDER BY … LIMIT); the pages are the same."""
     from lightly_studio.core.dataset_query import query as query_module
+    from lightly_studio.query import query as dsl_module
 
     ds.match(ImageSampleField.width >= 150).add_tag("moved")
     odd = ds.match(NOT(ImageSampleField.tags.contains("even")))
     expected = {(start, stop): names(odd.copy()[start:stop])
                 for start in range(6) for stop in [*range(start, 7), None]}
-    monkeypatch.setattr(query_module, "_SELECT_FROM", 2)
+    monkeypatch.setattr(dsl_module, "_SELECT_FROM", 2)
     chosen = []
     real_bounds = query_module.DatasetQuery._page_bounds
     monkeypatch.setattr(query_module.DatasetQuery, "_page_bounds",

@@ -1,13 +1,21 @@
-"""The query DSL: ``dataset.match(AND(ImageSampleField.width < 500, ...)).order_by(...)[a:b]``."""
+"""The query DSL: ``dataset.match(AND(ImageSampleField.width < 500, ...)).order_by(...)[a:b]``.
 
-from lightly_studio.core.dataset_query.expressions import AND, NOT, OR, MatchExpression
-from lightly_studio.core.dataset_query.fields import (
+The DSL lives in ``lightly_studio.query``; this package is its reference import path, and
+``DatasetQuery`` (the query with Sample objects, tags, similarity, selection, export) is
+core's subclass of ``lightly_studio.query.SampleQuery``.
+"""
+
+from lightly_studio.core.dataset_query.query import DatasetQuery
+from lightly_studio.query import (
+    AND,
+    NOT,
+    OR,
     FrameSampleField,
     ImageSampleField,
+    MatchExpression,
     OrderByField,
     VideoSampleField,
 )
-from lightly_studio.core.dataset_query.query import DatasetQuery
 
 __all__ = [
     "AND",

@@ -1,0 +1,28 @@
+"""The query DSL: fields, match expressions and ``SampleQuery``, compiled to SQL fragments.
+
+Below core in the layering: it imports only ``db`` and ``errors``. Users import the DSL from
+``lightly_studio.core.dataset_query`` (where ``DatasetQuery`` adds Sample objects and the
+rest of the façade).
+"""
+
+from lightly_studio.query.expressions import AND, NOT, OR, MatchExpression, SqlContext
+from lightly_studio.query.fields import (
+    FrameSampleField,
+    ImageSampleField,
+    OrderByField,
+    VideoSampleField,
+)
+from lightly_studio.query.query import SampleQuery
+
+__all__ = [
+    "AND",
+    "NOT",
+    "OR",
+    "FrameSampleField",
+    "ImageSampleField",
+    "MatchExpression",
+    "OrderByField",
+    "SampleQuery",
+    "SqlContext",
+    "VideoSampleField",
+]

@@ -1,0 +1,362 @@
+"""Fields of samples that queries can match and order on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from lightly_studio.db import Fragment, param, sql
+from lightly_studio.errors import QueryError
+from lightly_studio.query.expressions import (
+    _OPS,
+    Comparison,
+    FrameCondition,
+    MatchExpression,
+    RawCondition,
+    SqlContext,
+    check_value,
+)
+
+
+class Field:
+    """A value of a sample that can be ordered on."""
+
+    name: str = "field"
+
+    def sql_value(self, ctx: SqlContext) -> Fragment:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<field {self.name}>"
+
+
+class OrdinalField(Field):
+    """A field compared with <, <=, >, >=, ==, != (numbers, datetimes)."""
+
+    kind = "float"
+
+    def _compare(self, op: str, value: Any) -> MatchExpression:
+        return Comparison(None, op, check_value(value, self.kind, self.name), field=self)
+
+    def __lt__(self, value: Any) -> MatchExpression:
+        return self._compare("<", value)
+
+    def __le__(self, value: Any) -> MatchExpression:
+        return self._compare("<=", value)
+
+    def __gt__(self, value: Any) -> MatchExpression:
+        return self._compare(">", value)
+
+    def __ge__(self, value: Any) -> MatchExpression:
+        return self._compare(">=", value)
+
+    def __eq__(self, value: Any) -> MatchExpression:  # type: ignore[override]
+        return self._compare("==", value)
+
+    def __ne__(self, value: Any) -> MatchExpression:  # type: ignore[override]
+        return self._compare("!=", value)
+
+    def between(self, low: Any, high: Any) -> MatchExpression:
+        """low <= value <= high."""
+        return self._compare(">=", low) & self._compare("<=", high)
+
+    __hash__ = Field.__hash__
+
+
+class ColumnMixin:
+    column: str
+
+    def sql_value(self, ctx: SqlContext) -> Fragment:
+        return Fragment(f"s.{self.column}")
+
+
+class NumberField(ColumnMixin, OrdinalField):
+    def __init__(self, column: str, kind: str = "int") -> None:
+        self.column = self.name = column
+        self.kind = kind
+
+
+class DatetimeField(ColumnMixin, OrdinalField):
+    kind = "datetime"
+
+    def __init__(self, column: str) -> None:
+        self.column = self.name = column
+
+
+class StringField(ColumnMixin, Field):
+    """A text field: ==, !=, contains(), startswith(), is_in()."""
+
+    def __init__(self, column: str) -> None:
+        self.column = self.name = column
+
+    def __eq__(self, value: Any) -> MatchExpression:  # type: ignore[override]
+        return Comparison(None, "==", check_value(value, "str", self.name), field=self)
+
+    def __ne__(self, value: Any) -> MatchExpression:  # type: ignore[override]
+        return Comparison(None, "!=", check_value(value, "str", self.name), field=self)
+
+    def _ordinal(self, *_: Any) -> MatchExpression:
+        raise QueryError(f"{self.name} is a text field: use ==, !=, contains(), startswith() "
+                         f"or is_in().")
+
+    __lt__ = __le__ = __gt__ = __ge__ = _ordinal
+    __hash__ = Field.__hash__
+
+    def contains(self, text: str) -> MatchExpression:
+        """Case-sensitive substring match (no wildcards: % and _ are plain characters)."""
+        check_value(text, "str", self.name)
+        return RawCondition(f"contains(s.{self.column}, $p0)", text)
+
+    def startswith(self, prefix: str) -> MatchExpression:
+        check_value(prefix, "str", self.name)
+        return RawCondition(f"starts_with(s.{self.column}, $p0)", prefix)
+
+    def is_in(self, values: list[str]) -> MatchExpression:
+        values = [check_value(v, "str", self.name) for v in values]
+        return FrameCondition(self.column, pl.DataFrame({"v": values}, schema={"v": pl.Utf8}),
+                              "VARCHAR")
+
+
+def _check_uuids(ids: pl.Series) -> None:
+    bad = ids.filter(~ids.str.contains(_UUID_RE) | ids.is_null())
+    if len(bad):
+        raise QueryError(f"sample_id.is_in() expects sample ids; {bad[0]!r} is not one.")
+
+
+_UUID_RE = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+
+
+class SampleIdField(Field):
+    """``ImageSampleField.sample_id.is_in(ids)``: samples by id (a grid or plot selection)."""
+
+    name = "sample_id"
+
+    def is_in(self, sample_ids) -> MatchExpression:
+        """Samples whose id is in ``sample_ids`` (ids, strings, or a polars Series of them)."""
+        if isinstance(sample_ids, pl.Series):
+            ids = sample_ids.cast(pl.Utf8)
+        else:
+            ids = pl.Series([str(i) for i in sample_ids], dtype=pl.Utf8)
+        _check_uuids(ids)
+        return FrameCondition("sample_id", ids.alias("sample_id").to_frame(), "UUID")
+
+    def __eq__(self, sample_id: Any) -> MatchExpression:  # type: ignore[override]
+        return RawCondition("s.sample_id = $p0::UUID", str(sample_id))
+
+    __hash__ = Field.__hash__
+
+    def sql_value(self, ctx: SqlContext) -> Fragment:
+        return Fragment("s.sample_id")
+
+
+class TagsField(Field):
+    name = "tags"
+
+    def contains(self, tag: str) -> MatchExpression:
+        """Samples that carry the tag."""
+        check_value(tag, "str", "tags.contains")
+        return _HasTag(tag)
+
+    def sql_value(self, ctx: SqlContext) -> Fragment:
+        raise QueryError("Samples cannot be ordered by their tags.")
+
+
+class _HasTag(MatchExpression):
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+
+    def to_sql(self, ctx: SqlContext) -> Fragment:
+        number = ctx.tag_number(self.tag)
+        if number is None:
+            return Fragment("false")  # no such tag (yet): no sample has it
+        return sql("list_contains(s.tag_numbers, $tag)", tag=number)
+
+
+class MetadataField(OrdinalField):
+    """``ImageSampleField.metadata["key"]``: compared like a column of the key's type.
+
+    Samples without the key never match (not even with !=) and sort last.
+    """
+
+    def __init__(self, key: str) -> None:
+        if not isinstance(key, str) or not key:
+            raise QueryError(f"Metadata keys are non-empty strings, got {key!r}.")
+        self.key = key
+        self.name = f"metadata[{key!r}]"
+
+    def _key(self, ctx: SqlContext):
+        found = ctx.metadata_key(self.key)
+        if found.value_type == "json":
+            raise QueryError(f"Metadata key {self.key!r} holds lists/dicts, which cannot be "
+                             f"compared or sorted.")
+        return found
+
+    def _compare(self, op: str, value: Any) -> MatchExpression:
+        return _MetadataComparison(self, op, value)
+
+    def sql_value(self, ctx: SqlContext) -> Fragment:
+        return Fragment(f"s.{self._key(ctx).column}")
+
+    __hash__ = Field.__hash__
+
+
+class _MetadataComparison(MatchExpression):
+    # The value's type is checked when the query compiles: the key's type lives in the DB.
+    def __init__(self, field: MetadataField, op: str, value: Any) -> None:
+        self.field, self.op, self.value = field, op, value
+
+    def to_sql(self, ctx: SqlContext) -> Fragment:
+        found = self.field._key(ctx)
+        if found.value_type == "bool" and self.op not in ("==", "!="):
+            raise QueryError(f"{self.field.name} holds booleans: use == or !=.")
+        if found.value_type == "str" and self.op not in ("==", "!="):
+            raise QueryError(f"{self.field.name} holds text: use == or !=.")
+        value = check_value(self.value, {"int": "float"}.get(found.value_type, found.value_type),
+                            self.field.name)
+        return f"(s.{found.column} {_OPS[self.op]} " + param(value) + ")"
+
+
+class MetadataAccessor:
+    def __getitem__(self, key: str) -> MetadataField:
+        return MetadataField(key)
+
+
+def _annotation_filters(label, source, annotation_type, min_confidence, max_confidence,
+                        min_area, max_area) -> tuple[str, list]:
+    clauses, values = [], []
+
+    def add(clause: str, value: Any) -> None:
+        clauses.append(clause.replace("?", f"$p{len(values)}"))
+        values.append(value)
+
+    if label is not None:
+        add("l.name = ?", check_value(label, "str", "label"))
+    if source is not None:
+        add("a.source = ?", check_value(source, "str", "source"))
+    if annotation_type is not None:
+        add("a.annotation_type = ?", str(getattr(annotation_type, "value", annotation_type)))
+    if min_confidence is not None:
+        add("a.confidence >= ?", check_value(min_confidence, "float", "min_confidence"))
+    if max_confidence is not None:
+        add("a.confidence <= ?", check_value(max_confidence, "float", "max_confidence"))
+    if min_area is not None:
+        add("a.width * a.height >= ?", check_value(min_area, "float", "min_area"))
+    if max_area is not None:
+        add("a.width * a.height <= ?", check_value(max_area, "float", "max_area"))
+    return (" AND ".join(clauses) or "true"), values
+
+
+class AnnotationCount(OrdinalField):
+    """Number of a sample's annotations that pass the filters (0 when none)."""
+
+    kind = "int"
+
+    def __init__(self, where: str, values: list) -> None:
+        self.where, self.values = where, values
+        self.name = "annotations.count"
+
+    def sql_value(self, ctx: SqlContext) -> Fragment:
+        slots = {f"p{i}": v for i, v in enumerate(self.values)}
+        return sql("(SELECT count(*) FROM annotation a JOIN annotation_label l "
+                   "ON l.label_id = a.label_id WHERE a.sample_id = s.sample_id AND "
+                   + self.where + ")", **slots)
+
+    __hash__ = Field.__hash__
+
+
+class AnnotationsField:
+    """Predicates on a sample's annotations (labels, boxes, masks, classifications)."""
+
+    def exists(self, *, label: str | None = None, source: str | None = None,
+               annotation_type: Any = None, min_confidence: float | None = None,
+               max_confidence: float | None = None, min_area: float | None = None,
+               max_area: float | None = None) -> MatchExpression:
+        """Samples with at least one annotation passing every given filter.
+
+        Area is width × height of the box in pixels; confidence is NULL for ground truth, so
+        a confidence filter only matches predictions.
+        """
+        where, values = _annotation_filters(label, source, annotation_type, min_confidence,
+                                            max_confidence, min_area, max_area)
+        return RawCondition(
+            "s.sample_id IN (SELECT a.sample_id FROM annotation a JOIN annotation_label l "
+            "ON l.label_id = a.label_id WHERE " + where + ")",
+            *values,
+        )
+
+    def contains_label(self, label: str, *, source: str | None = None) -> MatchExpression:
+        """Samples with an annotation of class ``label``."""
+        return self.exists(label=label, source=source)
+
+    def count(self, *, label: str | None = None, source: str | None = None,
+              annotation_type: Any = None, min_confidence: float | None = None,
+              max_confidence: float | None = None, min_area: float | None = None,
+              max_area: float | None = None) -> AnnotationCount:
+        """``annotations.count(label="car") > 3``: compare the number of matching annotations."""
+        return AnnotationCount(*_annotation_filters(label, source, annotation_type,
+                                                    min_confidence, max_confidence,
+                                                    min_area, max_area))
+
+
+class CaptionsField:
+    def contains(self, text: str) -> MatchExpression:
+        """Samples with a caption containing ``text`` (case-insensitive)."""
+        check_value(text, "str", "captions.contains")
+        return RawCondition(
+            "s.sample_id IN (SELECT c.sample_id FROM caption c "
+            "WHERE contains(lower(c.text), lower($p0)))",
+            text,
+        )
+
+
+class ImageSampleField:
+    """Fields of image samples: ``ImageSampleField.width > 100``."""
+
+    sample_id = SampleIdField()
+    file_name = StringField("file_name")
+    file_path_abs = StringField("file_path_abs")
+    width = NumberField("width")
+    height = NumberField("height")
+    created_at = DatetimeField("created_at")
+    tags = TagsField()
+    metadata = MetadataAccessor()
+    annotations = AnnotationsField()
+    captions = CaptionsField()
+
+
+class VideoSampleField(ImageSampleField):
+    """Fields of video samples: adds fps, duration_s and frame_count."""
+
+    fps = NumberField("fps", "float")
+    duration_s = NumberField("duration_s", "float")
+    frame_count = NumberField("frame_count")
+
+
+class FrameSampleField(ImageSampleField):
+    """Fields of video frames: adds frame_number and timestamp_s."""
+
+    frame_number = NumberField("frame_number")
+    timestamp_s = NumberField("timestamp_s", "float")
+
+
+class OrderByField:
+    """Sort key: ``OrderByField(ImageSampleField.width).desc()``. Missing values sort last."""
+
+    def __init__(self, field: Field, descending: bool = False) -> None:
+        if not isinstance(field, (Field, AnnotationCount)):
+            raise QueryError(f"OrderByField expects a sample field, got {field!r}.")
+        if isinstance(field, TagsField):
+            raise QueryError("Samples cannot be ordered by their tags.")
+        self.field = field
+        self.descending = descending
+
+    def asc(self) -> OrderByField:
+        return OrderByField(self.field, descending=False)
+
+    def desc(self) -> OrderByField:
+        return OrderByField(self.field, descending=True)
+
+    def to_sql(self, ctx: SqlContext) -> Fragment:
+        direction = "DESC" if self.descending else "ASC"
+        return self.field.sql_value(ctx) + f" {direction} NULLS LAST"
