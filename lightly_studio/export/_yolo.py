@@ -14,14 +14,12 @@ from typing import Any, Literal
 
 import polars as pl
 
-from lightly_studio.core.annotation import AnnotationType, annotations_frame
 from lightly_studio.errors import ExportError
-from lightly_studio.export._frames import label_names, relative_names, samples_frame
+from lightly_studio.export._frames import relative_names, samples_frame
+from lightly_studio.store.annotations import BOXED, annotations_frame
+from lightly_studio.store.labels import label_names
 
 ImageMode = Literal["link", "symlink", "copy", "none"]
-
-_BOXED = [AnnotationType.OBJECT_DETECTION.value, AnnotationType.INSTANCE_SEGMENTATION.value,
-          AnnotationType.SEMANTIC_SEGMENTATION.value]
 
 
 def write_yolo(con, dataset: Any, query: Any, output_folder: str | os.PathLike, *,
@@ -67,7 +65,7 @@ def write_yolo(con, dataset: Any, query: Any, output_folder: str | os.PathLike, 
 
     anns = annotations_frame(con, dataset.dataset_id,
                              sample_ids_subquery=query.sample_ids_subquery(),
-                             source=annotation_source, types=_BOXED)
+                             source=annotation_source, types=BOXED)
     anns = anns.join(samples.select("sample_id", "width", "height").rename(
         {"width": "img_w", "height": "img_h"}), on="sample_id", how="inner",
         maintain_order="left")
