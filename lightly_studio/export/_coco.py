@@ -102,8 +102,8 @@ def _ndjson_rows(frame: pl.DataFrame) -> list[str]:
 
 
 def _json_list(frame: pl.DataFrame) -> str:
-    """A JSON array of the frame's rows, serialised by polars (Rust) rather than json.dumps:
-    ~10x faster for 50k annotations. Floats keep their shortest round-trip text."""
+    """A JSON array of the frame's rows, serialised by polars (Rust) rather than json.dumps,
+    which is much slower on large exports. Floats keep their shortest round-trip text."""
     if frame.is_empty():
         return "[]"
     return "[" + frame.write_ndjson().rstrip("\n").replace("\n", ",") + "]"

@@ -30,9 +30,9 @@ def write_yolo(con, dataset: Any, query: Any, output_folder: str | os.PathLike, 
     ``images``: 'link' (default) hard-links each image into ``<split>/images`` (falling back
     to a symlink, then a copy, where the filesystem refuses), 'symlink', 'copy', or 'none'
     (labels and data.yaml only). A hard link costs one directory entry and reads as a plain
-    file everywhere; a symlink with a long target costs a block write (10k links took 6-15 s
-    here against ~1 s of hard links). File names inside a split are relative to ``root``
-    (default: the common folder of that split's images).
+    file everywhere; a symlink with a long target costs a block write, so many symlinks are
+    much slower than hard links (docs/performance.md). File names inside a split are
+    relative to ``root`` (default: the common folder of that split's images).
     """
     import yaml
 
@@ -110,7 +110,7 @@ def write_yolo(con, dataset: Any, query: Any, output_folder: str | os.PathLike, 
 
 def _in_threads(fn, items: list, chunk: int = 256) -> None:
     """Run ``fn`` over chunks of ``items`` in threads: file creation is latency-bound (each
-    create is a metadata round trip), so overlapping them is ~10x faster than one by one."""
+    create is a metadata round trip), so overlapping them beats creating them one by one."""
     from concurrent.futures import ThreadPoolExecutor
 
     chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]

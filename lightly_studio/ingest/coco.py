@@ -170,7 +170,7 @@ def _column(path: str, what: str, records: list, key: str, dtype: pl.DataType,
 
 
 def _float_lists(values: list) -> pl.Series:
-    """List[f64] Series; numpy builds a rectangular one (all boxes of 4) ~40x faster."""
+    """List[f64] Series; numpy builds a rectangular one (all boxes of 4) much faster."""
     if values and all(v is not None for v in values):
         try:
             array = np.asarray(values, dtype=np.float64)
