@@ -1,6 +1,9 @@
-"""Row-wise RLE codec; it lives in :mod:`lightly_studio.shapes.rle` (services import it too)."""
+"""Row-wise RLE codec; it lives in :mod:`lightly_studio.shapes.rle` (services import it too).
 
-# moved to lightly_studio.shapes.rle; re-exported until callers move (#25)
+``lightly_studio.core.rle`` is the documented path (docs/annotations.md), so it stays.
+"""
+
+# moved to lightly_studio.shapes.rle (#25); re-exported for the documented public path
 from lightly_studio.shapes.rle import (  # noqa: F401
     MAX_OUTLINE_LAPS,
     MAX_OUTLINE_PX,
