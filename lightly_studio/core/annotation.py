@@ -3,74 +3,52 @@
 Every annotation has a ``label`` (class name), an optional ``confidence`` in [0, 1] and a
 ``source``: 'ground_truth' or the name of the model whose predictions it is. Boxes are in
 pixels with a top-left origin. Segmentations carry ``segmentation_mask``, the row-wise RLE of
-the whole image (see :mod:`lightly_studio.core.rle`), and for masks that came from polygons
+the whole image (see :mod:`lightly_studio.shapes.rle`), and for masks that came from polygons
 also ``polygon`` (rings of flat x, y pixel coordinates), kept for exact COCO round trips.
 
-All writes go through :func:`insert_annotation_frame`, which validates a whole polars frame
-with vectorised checks and inserts it with one ``INSERT … SELECT`` — so a batch is stored
-entirely or not at all.
+The classes here are the façade; the rows, their validation and every statement over them
+live in :mod:`lightly_studio.store.annotations` (one write path for this API, the annotator,
+plugins and importers).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import uuid
-from collections.abc import Iterable, Sequence
-from enum import Enum
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from lightly_studio.core import rle
-from lightly_studio.core.labels import sql_frame
-from lightly_studio.errors import AnnotationError
+from lightly_studio.db import get_connection, transaction
+from lightly_studio.errors import AnnotationError, QueryError
+from lightly_studio.shapes import rle
 
-GROUND_TRUTH = "ground_truth"
-
-# Floating-point slack when checking that a box lies inside the image: COCO boxes such as
-# x=153.54, width=326.46 sum to 480.00000000000006 on a 480 px wide image.
-_EPS = 1e-6
-
-
-class AnnotationType(str, Enum):
-    """The kind of an annotation; the value is what the database stores."""
-
-    CLASSIFICATION = "classification"
-    OBJECT_DETECTION = "object_detection"
-    INSTANCE_SEGMENTATION = "instance_segmentation"
-    SEMANTIC_SEGMENTATION = "semantic_segmentation"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-_BOXED = (AnnotationType.OBJECT_DETECTION.value, AnnotationType.INSTANCE_SEGMENTATION.value,
-          AnnotationType.SEMANTIC_SEGMENTATION.value)
-_MASKED = (AnnotationType.INSTANCE_SEGMENTATION.value,
-           AnnotationType.SEMANTIC_SEGMENTATION.value)
-
-# The frame every write path builds (ingest, Python API, GUI): one row per annotation.
-FRAME_SCHEMA: dict[str, pl.DataType] = {
-    "sample_id": pl.Utf8,
-    "label": pl.Utf8,
-    "annotation_type": pl.Utf8,
-    "source": pl.Utf8,
-    "confidence": pl.Float64,
-    "x": pl.Float64,
-    "y": pl.Float64,
-    "width": pl.Float64,
-    "height": pl.Float64,
-    "segmentation_mask": pl.List(pl.Int32),
-    "polygon": pl.List(pl.List(pl.Float64)),
-    "iscrowd": pl.Boolean,
-    # Only for validation and messages; not stored.
-    "img_width": pl.Int64,
-    "img_height": pl.Int64,
-    "where": pl.Utf8,
-}
-
+# The entity's constants, checks and frames live in lightly_studio.store.annotations; the
+# ones this public module always offered are re-exported (annotations_frame,
+# insert_annotation_frame, validate_annotation_frame, empty_frame: until callers move, #25).
+from lightly_studio.store.annotations import (  # noqa: F401
+    BOXED,
+    FRAME_SCHEMA,
+    GROUND_TRUTH,
+    MASKED,
+    AnnotationType,
+    annotated_sample,
+    annotations_frame,
+    check_box,
+    check_confidence,
+    check_label,
+    check_mask,
+    check_number,
+    empty_frame,
+    insert_annotation_frame,
+    sample_annotations,
+    update_annotation,
+    validate_annotation_frame,
+)
+from lightly_studio.store.annotations import delete_annotation as _delete_annotation
+from lightly_studio.store.labels import get_or_create_label_ids
 
 # --- creation requests -------------------------------------------------------------------------
 
@@ -185,12 +163,9 @@ class Annotation:
 
     @label.setter
     def label(self, value: str) -> None:
-        from lightly_studio.core.labels import get_or_create_label_ids
-        from lightly_studio.db import transaction
-
-        _check_label(value, self._where())
+        check_label(value, self._where())
         with transaction() as con:
-            dataset_id = self._dataset_id(con)
+            dataset_id = self._sample_facts(con)["dataset_id"]
             label_id = get_or_create_label_ids(con, dataset_id, [value])[value]
             self._update(con, {"label_id": str(label_id)})
         self._row["label"] = value
@@ -201,8 +176,7 @@ class Annotation:
 
     @confidence.setter
     def confidence(self, value: float | None) -> None:
-        _check_confidence(value, self._where())
-        self._write({"confidence": None if value is None else float(value)})
+        self._write({"confidence": check_confidence(value, self._where())})
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Annotation) and other.annotation_id == self.annotation_id
@@ -226,43 +200,26 @@ class Annotation:
     def _where(self) -> str:
         return f"annotation {self.annotation_id}: "
 
+    def _sample_facts(self, con) -> dict[str, Any]:
+        if self._sample is not None:
+            return {"dataset_id": str(self._sample.dataset_id),
+                    "width": int(self._sample.width), "height": int(self._sample.height)}
+        try:
+            return annotated_sample(con, self.sample_id)
+        except QueryError:
+            raise AnnotationError(f"{self._where()}its sample no longer exists") from None
+
     def _image_size(self) -> tuple[int, int]:
-        if self._sample is not None:
-            return int(self._sample.width), int(self._sample.height)
-        from lightly_studio.db import get_connection
-
-        row = get_connection().execute(
-            "SELECT width, height FROM sample WHERE sample_id = $1", [str(self.sample_id)]
-        ).fetchone()
-        if row is None:
-            raise AnnotationError(f"{self._where()}its sample no longer exists")
-        return int(row[0]), int(row[1])
-
-    def _dataset_id(self, con) -> str:
-        if self._sample is not None:
-            return str(self._sample.dataset_id)
-        row = con.execute("SELECT dataset_id FROM sample WHERE sample_id = $1",
-                          [str(self.sample_id)]).fetchone()
-        if row is None:
-            raise AnnotationError(f"{self._where()}its sample no longer exists")
-        return str(row[0])
+        facts = self._sample_facts(get_connection())
+        return int(facts["width"]), int(facts["height"])
 
     def _write(self, values: dict[str, Any]) -> None:
-        from lightly_studio.db import transaction
-
         with transaction() as con:
             self._update(con, values)
         self._row.update(values)
 
     def _update(self, con, values: dict[str, Any]) -> None:
-        sets = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(values))
-        result = con.execute(
-            f"""UPDATE annotation SET {sets}, updated_at = ${len(values) + 2},
-                   version = version + 1
-                WHERE annotation_id = $1""",
-            [str(self.annotation_id), *values.values(), dt.datetime.now()],
-        ).fetchone()
-        if not result or result[0] == 0:
+        if not update_annotation(con, self.annotation_id, values):
             raise AnnotationError(f"{self._where()}it was deleted")
 
 
@@ -315,7 +272,7 @@ class _BoxedAnnotation(Annotation):
         box = {k: self._row[k] for k in ("x", "y", "width", "height")}
         box.update({k: float(v) for k, v in changes.items()})
         img_w, img_h = self._image_size()
-        _check_box(box["x"], box["y"], box["width"], box["height"], img_w, img_h, self._where())
+        check_box(box["x"], box["y"], box["width"], box["height"], img_w, img_h, self._where())
         self._write({k: box[k] for k in changes})
 
     def _repr_fields(self) -> list[str]:
@@ -380,22 +337,12 @@ def annotation_from_row(row: dict[str, Any], sample: Any = None) -> Annotation:
 
 def load_annotations(sample: Any) -> list[Annotation]:
     """The annotations of one sample, in the order they were added."""
-    from lightly_studio.db import get_connection
-
-    # One sample's few rows: plain tuples beat an Arrow round trip, and `=` beats `IN`.
-    cursor = get_connection().execute(
-        f"{_SELECT} WHERE a.sample_id = $1 ORDER BY a.created_at, a.annotation_id",
-        [str(sample.sample_id)],
-    )
-    names = [d[0] for d in cursor.description]
-    return [annotation_from_row(dict(zip(names, row, strict=True)), sample)
-            for row in cursor.fetchall()]
+    return [annotation_from_row(row, sample)
+            for row in sample_annotations(get_connection(), sample.sample_id)]
 
 
 def add_annotations(sample: Any, creates: Iterable[AnnotationCreate]) -> list[Annotation]:
     """Validate and store ``creates`` on ``sample`` in one transaction (all or nothing)."""
-    from lightly_studio.db import transaction
-
     creates = list(creates)
     where = f"sample {getattr(sample, 'file_name', sample.sample_id)!r}"
     rows = [_create_to_row(c, sample, f"{where}, annotation {i}: ")
@@ -418,209 +365,17 @@ def add_annotation(sample: Any, create: AnnotationCreate) -> Annotation:
 
 def delete_annotation(sample: Any, annotation: Annotation | uuid.UUID | str) -> None:
     """Remove one annotation of ``sample``; AnnotationError if the sample has no such one."""
-    from lightly_studio.db import transaction
-
     annotation_id = annotation.annotation_id if isinstance(annotation, Annotation) else annotation
     with transaction() as con:
-        result = con.execute(
-            "DELETE FROM annotation WHERE annotation_id = $1 AND sample_id = $2",
-            [str(annotation_id), str(sample.sample_id)],
-        ).fetchone()
-    if not result or result[0] == 0:
+        removed = _delete_annotation(con, annotation_id, sample.sample_id)
+    if not removed:
         raise AnnotationError(
             f"Sample {getattr(sample, 'file_name', sample.sample_id)!r} has no annotation "
             f"{annotation_id}."
         )
 
 
-# --- bulk frames -------------------------------------------------------------------------------
-
-
-def empty_frame() -> pl.DataFrame:
-    return pl.DataFrame(schema=FRAME_SCHEMA)
-
-
-def insert_annotation_frame(con, dataset_id: uuid.UUID | str, frame: pl.DataFrame) -> int:
-    """Validate and insert annotation rows (columns of :data:`FRAME_SCHEMA`; missing optional
-    columns are filled with nulls). Labels are created as needed. Run it in a transaction.
-
-    Returns the number of rows inserted.
-    """
-    from lightly_studio.core.labels import get_or_create_label_ids
-
-    if frame.is_empty():
-        return 0
-    frame = _complete(frame)
-    validate_annotation_frame(frame)
-    label_ids = get_or_create_label_ids(con, dataset_id, frame["label"].unique(maintain_order=True))
-    now = dt.datetime.now()
-    if "annotation_id" not in frame.columns:
-        # DuckDB draws the ids (uuid() per row): 50k Python uuid4() calls cost ~1.5 s.
-        frame = frame.with_columns(pl.lit(None, dtype=pl.Utf8).alias("annotation_id"))
-    insert = frame.select(
-        "annotation_id", "sample_id",
-        pl.col("label").replace_strict({k: str(v) for k, v in label_ids.items()},
-                                       return_dtype=pl.Utf8).alias("label_id"),
-        "annotation_type", "source", "confidence", "x", "y", "width", "height",
-        "segmentation_mask", "polygon", pl.col("iscrowd").fill_null(False),
-        # Microsecond steps keep the insertion order readable back through created_at.
-        (pl.lit(now) + pl.duration(microseconds=pl.int_range(pl.len()))).alias("created_at"),
-    )
-    con.register("_new_annotations", insert)
-    try:
-        con.execute(
-            """INSERT INTO annotation (annotation_id, sample_id, label_id, annotation_type, source,
-                   confidence, x, y, width, height, segmentation_mask, polygon, iscrowd,
-                   created_at, updated_at, version)
-               SELECT coalesce(CAST(annotation_id AS UUID), uuid()), CAST(sample_id AS UUID),
-                   CAST(label_id AS UUID), annotation_type, source, confidence, x, y, width,
-                   height, segmentation_mask, polygon, iscrowd, created_at, created_at, 1
-               FROM _new_annotations"""
-        )
-    finally:
-        con.unregister("_new_annotations")
-    return frame.height
-
-
-def validate_annotation_frame(frame: pl.DataFrame) -> None:
-    """Raise AnnotationError naming the first invalid row (vectorised checks)."""
-    frame = _complete(frame)
-    w, h = pl.col("img_width"), pl.col("img_height")
-    x, y, bw, bh = pl.col("x"), pl.col("y"), pl.col("width"), pl.col("height")
-    boxed = pl.col("annotation_type").is_in(_BOXED)
-    masked = pl.col("annotation_type").is_in(_MASKED)
-    conf = pl.col("confidence")
-    box_cols = [x, y, bw, bh]
-    checks: list[tuple[pl.Expr, str]] = [
-        (~pl.col("annotation_type").is_in(list(_CLASSES)),
-         "annotation_type must be one of " + ", ".join(_CLASSES)),
-        (pl.col("label").is_null() | (pl.col("label").str.strip_chars() == ""),
-         "the label is empty"),
-        (pl.col("source").is_null() | (pl.col("source").str.strip_chars() == ""),
-         "the annotation source is empty"),
-        (conf.is_not_null() & (conf.is_nan() | (conf < 0) | (conf > 1)),
-         "confidence must be between 0 and 1"),
-        (boxed & pl.any_horizontal([c.is_null() | c.is_nan() | c.is_infinite()
-                                    for c in box_cols]),
-         "x, y, width and height must be finite numbers"),
-        (boxed & pl.any_horizontal([c < 0 for c in box_cols]),
-         "the box has a negative x, y, width or height"),
-        (boxed & ((x + bw > w + _EPS * w.clip(1)) | (y + bh > h + _EPS * h.clip(1))),
-         "the box reaches outside the image"),
-        (masked & pl.col("segmentation_mask").is_null(),
-         "a segmentation needs a segmentation_mask"),
-        (masked & (pl.col("segmentation_mask").list.min() < 0),
-         "the segmentation_mask has a negative run"),
-        (masked & (pl.col("segmentation_mask").list.eval(pl.element().cast(pl.Int64)).list.sum()
-                   != w * h),
-         "the segmentation_mask runs do not sum to width*height of the image (the RLE covers "
-         "the whole image, row by row, starting with background)"),
-    ]
-    bad = frame.select([expr.fill_null(False).alias(str(i)) for i, (expr, _) in
-                        enumerate(checks)])
-    for i, (_, message) in enumerate(checks):
-        hits = bad[str(i)]
-        if hits.any():
-            idx = int(hits.arg_true()[0])
-            row = frame.row(idx, named=True)
-            where = row.get("where") or f"row {idx}: "
-            detail = _detail(row)
-            more = int(hits.sum()) - 1
-            suffix = f" ({more} more rows have this problem)" if more else ""
-            raise AnnotationError(f"{where}{message}{detail}{suffix}")
-
-
-def annotations_frame(con, dataset_id: uuid.UUID | str,
-                      sample_ids: Sequence[uuid.UUID | str] | None = None,
-                      sample_ids_subquery: tuple[str, list] | None = None,
-                      source: str | None = None,
-                      types: Sequence[str] | None = None) -> pl.DataFrame:
-    """Annotations with their label names as one frame (ids as strings), in insertion order."""
-    params: list = [str(dataset_id)]
-    where = ["l.dataset_id = $1"]
-    if sample_ids is not None:
-        params.append([str(s) for s in sample_ids])
-        if len(sample_ids) <= 1000:  # a page of samples: a list lookup beats a semi-join
-            where.append(f"list_contains(${len(params)}::UUID[], a.sample_id)")
-        else:
-            where.append(f"a.sample_id IN (SELECT unnest(${len(params)}::UUID[]))")
-    if sample_ids_subquery is not None:
-        from lightly_studio.core.tags import shift_params
-
-        sub_sql, sub_params = sample_ids_subquery
-        where.append(f"a.sample_id IN (SELECT sample_id FROM "
-                     f"({shift_params(sub_sql, sub_params, len(params))}))")
-        params.extend(sub_params)
-    if source is not None:
-        params.append(source)
-        where.append(f"a.source = ${len(params)}")
-    if types is not None:
-        params.append([str(t) for t in types])
-        where.append(f"list_contains(${len(params)}::VARCHAR[], a.annotation_type)")
-    return sql_frame(con, f"""{_SELECT} WHERE {' AND '.join(where)}
-                              ORDER BY a.created_at, a.annotation_id""", params)
-
-
-_SELECT = """SELECT CAST(a.annotation_id AS VARCHAR) AS annotation_id,
-                    CAST(a.sample_id AS VARCHAR) AS sample_id, l.name AS label,
-                    a.annotation_type, a.source, a.confidence, a.x, a.y, a.width, a.height,
-                    a.segmentation_mask, a.polygon, a.iscrowd
-             FROM annotation a JOIN annotation_label l ON l.label_id = a.label_id"""
-
-
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def _complete(frame: pl.DataFrame) -> pl.DataFrame:
-    missing = [pl.lit(None, dtype=t).alias(c) for c, t in FRAME_SCHEMA.items()
-               if c not in frame.columns]
-    frame = frame.with_columns(missing) if missing else frame
-    if frame.schema["source"] == pl.Null or frame["source"].null_count() == frame.height:
-        frame = frame.with_columns(pl.lit(GROUND_TRUTH).alias("source"))
-    return frame
-
-
-def _detail(row: dict[str, Any]) -> str:
-    parts = [f"{k}={row[k]!r}" for k in ("label", "confidence", "x", "y", "width", "height")
-             if row.get(k) is not None]
-    if row.get("img_width") is not None:
-        parts.append(f"image {row['img_width']}x{row['img_height']}")
-    return f" ({', '.join(parts)})" if parts else ""
-
-
-def _check_label(value: Any, where: str) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise AnnotationError(f"{where}the label must be a non-empty string, got {value!r}")
-
-
-def _check_confidence(value: Any, where: str) -> None:
-    if value is None:
-        return
-    try:
-        ok = 0.0 <= float(value) <= 1.0
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise AnnotationError(f"{where}confidence must be between 0 and 1, got {value!r}")
-
-
-def _check_box(x: float, y: float, w: float, h: float, img_w: int, img_h: int,
-               where: str) -> None:
-    frame = pl.DataFrame([{"label": "_", "annotation_type": "object_detection",
-                           "source": GROUND_TRUTH, "x": x, "y": y, "width": w, "height": h,
-                           "img_width": img_w, "img_height": img_h, "where": where}],
-                         schema={k: FRAME_SCHEMA[k] for k in (
-                             "label", "annotation_type", "source", "x", "y", "width", "height",
-                             "img_width", "img_height", "where")})
-    validate_annotation_frame(frame)
-
-
-def _number(value: Any, name: str, where: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise AnnotationError(f"{where}{name} must be a number, got {value!r}")
-    return float(value)
 
 
 def _create_to_row(create: Any, sample: Any, where: str) -> dict[str, Any]:
@@ -629,25 +384,21 @@ def _create_to_row(create: Any, sample: Any, where: str) -> dict[str, Any]:
         raise AnnotationError(
             f"{where}expected CreateClassification, CreateObjectDetection, "
             f"CreateInstanceSegmentation or CreateSemanticSegmentation, got {create!r}")
-    _check_label(create.label, where)
-    _check_confidence(create.confidence, where)
+    check_label(create.label, where)
     row: dict[str, Any] = {
         "sample_id": str(sample.sample_id), "label": create.label,
         "annotation_type": AnnotationType(kind).value,
         "source": create.annotation_source,
-        "confidence": _number(create.confidence, "confidence", where),
+        "confidence": check_confidence(create.confidence, where),
         "img_width": int(sample.width), "img_height": int(sample.height), "where": where,
         "iscrowd": bool(getattr(create, "iscrowd", False)),
     }
-    if row["annotation_type"] in _BOXED:
+    if row["annotation_type"] in BOXED:
         for name in ("x", "y", "width", "height"):
-            row[name] = _number(getattr(create, name), name, where)
-    if row["annotation_type"] in _MASKED:
-        runs = rle.validate(create.segmentation_mask, int(sample.width), int(sample.height),
-                            where)
-        if runs.size and runs.max() > np.iinfo(np.int32).max:
-            raise AnnotationError(f"{where}a segmentation_mask run does not fit in 32 bits")
-        row["segmentation_mask"] = runs.astype(np.int32).tolist()
+            row[name] = check_number(getattr(create, name), name, where)
+    if row["annotation_type"] in MASKED:
+        row["segmentation_mask"] = check_mask(create.segmentation_mask, int(sample.width),
+                                              int(sample.height), where)
         if create.polygon is not None:
             row["polygon"] = [[float(v) for v in ring] for ring in create.polygon]
     return row

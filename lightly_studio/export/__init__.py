@@ -8,9 +8,18 @@ its files and returns the path written. Image file names are written relative to
 
 from __future__ import annotations
 
+import csv
 import os
 from pathlib import Path
 from typing import Any
+
+import polars as pl
+
+from lightly_studio.db import get_connection
+from lightly_studio.export._coco import write_coco, write_coco_captions
+from lightly_studio.export._frames import relative_names, samples_frame
+from lightly_studio.export._yolo import write_yolo
+from lightly_studio.store.annotations import AnnotationType, annotations_frame
 
 DEFAULT_COCO_FILENAME = "coco_export.json"
 DEFAULT_CAPTIONS_FILENAME = "coco_captions_export.json"
@@ -25,8 +34,6 @@ class DatasetExport:
         self.query = query if query is not None else dataset.query()
 
     def _con(self):
-        from lightly_studio.db import get_connection
-
         return get_connection()
 
     def to_coco_object_detections(self, output_json: str | os.PathLike | None = None, *,
@@ -36,8 +43,6 @@ class DatasetExport:
 
         Default file: ``coco_export.json`` in the working directory.
         """
-        from lightly_studio.export._coco import write_coco
-
         return write_coco(self._con(), self.dataset, self.query,
                           output_json or DEFAULT_COCO_FILENAME, masks=False, root=root,
                           annotation_source=annotation_source)
@@ -46,8 +51,6 @@ class DatasetExport:
                                        root: str | os.PathLike | None = None,
                                        annotation_source: str | None = None) -> Path:
         """Segmentations as COCO JSON: polygons as imported or drawn, other masks as RLE."""
-        from lightly_studio.export._coco import write_coco
-
         return write_coco(self._con(), self.dataset, self.query,
                           output_json or DEFAULT_COCO_FILENAME, masks=True, root=root,
                           annotation_source=annotation_source)
@@ -58,8 +61,6 @@ class DatasetExport:
     def to_coco_captions(self, output_json: str | os.PathLike | None = None, *,
                          root: str | os.PathLike | None = None) -> Path:
         """Captions as a COCO captions JSON (default file ``coco_captions_export.json``)."""
-        from lightly_studio.export._coco import write_coco_captions
-
         return write_coco_captions(self._con(), self.dataset, self.query,
                                    output_json or DEFAULT_CAPTIONS_FILENAME, root=root)
 
@@ -73,8 +74,6 @@ class DatasetExport:
         ``images``: 'link' (default: hard link, else symlink, else copy), 'symlink', 'copy'
         or 'none' (labels and data.yaml only).
         """
-        from lightly_studio.export._yolo import write_yolo
-
         return write_yolo(self._con(), self.dataset, self.query, output_folder, root=root,
                           images=images, annotation_source=annotation_source)
 
@@ -88,13 +87,6 @@ class DatasetExport:
         CSV formula injection), so a label like ``=cmd|...`` is shown, never run. Strip that
         ``'`` when reading such a label back in code.
         """
-        import csv
-
-        import polars as pl
-
-        from lightly_studio.core.annotation import AnnotationType, annotations_frame
-        from lightly_studio.export._frames import relative_names, samples_frame
-
         con = self._con()
         samples = samples_frame(con, self.query)
         _, rel = relative_names(samples["file_path_abs"].to_list(), root)

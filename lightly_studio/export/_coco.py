@@ -9,14 +9,11 @@ from typing import Any
 
 import polars as pl
 
-from lightly_studio.core import rle
-from lightly_studio.core.annotation import AnnotationType, annotations_frame
-from lightly_studio.export._frames import label_names, relative_names, samples_frame
-
-_BOXED = [AnnotationType.OBJECT_DETECTION.value, AnnotationType.INSTANCE_SEGMENTATION.value,
-          AnnotationType.SEMANTIC_SEGMENTATION.value]
-_MASKED = [AnnotationType.INSTANCE_SEGMENTATION.value,
-           AnnotationType.SEMANTIC_SEGMENTATION.value]
+from lightly_studio.export._frames import relative_names, samples_frame
+from lightly_studio.shapes import rle
+from lightly_studio.store.annotations import BOXED, MASKED, annotations_frame
+from lightly_studio.store.captions import captions_frame
+from lightly_studio.store.labels import label_names
 
 
 def _images(con, query: Any, root) -> tuple[pl.DataFrame, str]:
@@ -41,7 +38,7 @@ def write_coco(con, dataset: Any, query: Any, output_json: str | os.PathLike, *,
     category_id = {n: i + 1 for i, n in enumerate(names)}
     sub = query.sample_ids_subquery()
     anns = annotations_frame(con, dataset.dataset_id, sample_ids_subquery=sub,
-                             source=annotation_source, types=_MASKED if masks else _BOXED)
+                             source=annotation_source, types=MASKED if masks else BOXED)
     anns = anns.join(samples.select("sample_id", "image_id", "width", "height").rename(
         {"width": "img_width", "height": "img_height"}), on="sample_id", how="inner",
         maintain_order="left").sort("image_id", maintain_order=True)
@@ -84,8 +81,6 @@ def _segmentation(runs: list[int], poly: list | None, crowd: bool, w: int, h: in
 
 def write_coco_captions(con, dataset: Any, query: Any, output_json: str | os.PathLike, *,
                         root: str | os.PathLike | None = None) -> Path:
-    from lightly_studio.core.caption import captions_frame
-
     samples, images = _images(con, query, root)
     caps = captions_frame(con, query.sample_ids_subquery())
     caps = caps.join(samples.select("sample_id", "image_id"), on="sample_id", how="inner",
@@ -107,8 +102,8 @@ def _ndjson_rows(frame: pl.DataFrame) -> list[str]:
 
 
 def _json_list(frame: pl.DataFrame) -> str:
-    """A JSON array of the frame's rows, serialised by polars (Rust) rather than json.dumps:
-    ~10x faster for 50k annotations. Floats keep their shortest round-trip text."""
+    """A JSON array of the frame's rows, serialised by polars (Rust) rather than json.dumps,
+    which is much slower on large exports. Floats keep their shortest round-trip text."""
     if frame.is_empty():
         return "[]"
     return "[" + frame.write_ndjson().rstrip("\n").replace("\n", ",") + "]"

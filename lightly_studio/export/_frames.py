@@ -8,7 +8,7 @@ from typing import Any
 
 import polars as pl
 
-from lightly_studio.core.labels import sql_frame
+from lightly_studio.db import query_frame
 from lightly_studio.errors import ExportError
 
 # Tag names that mark a YOLO split, and the split each stands for.
@@ -19,22 +19,20 @@ SPLIT_TAGS = {"train": "train", "val": "val", "valid": "val", "validation": "val
 def samples_frame(con, query: Any, with_split: bool = False) -> pl.DataFrame:
     """sample_id (str), file_path_abs, width, height [, split] of the query, by path."""
     sub_sql, params = query.sample_ids_subquery()
-    frame = sql_frame(
-        con,
+    frame = query_frame(
         f"""SELECT CAST(s.sample_id AS VARCHAR) AS sample_id, s.file_path_abs, s.width, s.height
             FROM sample s WHERE s.sample_id IN (SELECT sample_id FROM ({sub_sql}))
             ORDER BY s.file_path_abs, s.frame_number NULLS FIRST, s.sample_id""",
-        params,
+        params, con,
     )
     if not with_split:
         return frame
-    tags = sql_frame(
-        con,
+    tags = query_frame(
         f"""SELECT CAST(s.sample_id AS VARCHAR) AS sample_id, t.name FROM sample s
             JOIN tag t ON list_contains(s.tag_numbers, t.tag_number)
             WHERE s.sample_id IN (SELECT sample_id FROM ({sub_sql}))
               AND list_contains($%d::VARCHAR[], t.name)""" % (len(params) + 1),
-        [*params, list(SPLIT_TAGS)],
+        [*params, list(SPLIT_TAGS)], con,
     )
     order = {"train": 0, "val": 1, "test": 2}
     split = (tags.with_columns(pl.col("name").replace_strict(SPLIT_TAGS).alias("split"))
@@ -75,12 +73,3 @@ def relative_names(paths: list[str], root: str | os.PathLike | None) -> tuple[st
     if sep != "/":
         rel = rel.str.replace_all(sep, "/", literal=True)
     return root_s, rel.to_list()
-
-
-def label_names(con, dataset_id: Any) -> list[str]:
-    """Every label of the dataset in creation order: the class order of exports."""
-    return sql_frame(
-        con,
-        "SELECT name FROM annotation_label WHERE dataset_id = $1 ORDER BY created_at, name",
-        [str(dataset_id)],
-    )["name"].to_list()

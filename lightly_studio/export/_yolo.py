@@ -14,14 +14,12 @@ from typing import Any, Literal
 
 import polars as pl
 
-from lightly_studio.core.annotation import AnnotationType, annotations_frame
 from lightly_studio.errors import ExportError
-from lightly_studio.export._frames import label_names, relative_names, samples_frame
+from lightly_studio.export._frames import relative_names, samples_frame
+from lightly_studio.store.annotations import BOXED, annotations_frame
+from lightly_studio.store.labels import label_names
 
 ImageMode = Literal["link", "symlink", "copy", "none"]
-
-_BOXED = [AnnotationType.OBJECT_DETECTION.value, AnnotationType.INSTANCE_SEGMENTATION.value,
-          AnnotationType.SEMANTIC_SEGMENTATION.value]
 
 
 def write_yolo(con, dataset: Any, query: Any, output_folder: str | os.PathLike, *,
@@ -32,9 +30,9 @@ def write_yolo(con, dataset: Any, query: Any, output_folder: str | os.PathLike, 
     ``images``: 'link' (default) hard-links each image into ``<split>/images`` (falling back
     to a symlink, then a copy, where the filesystem refuses), 'symlink', 'copy', or 'none'
     (labels and data.yaml only). A hard link costs one directory entry and reads as a plain
-    file everywhere; a symlink with a long target costs a block write (10k links took 6-15 s
-    here against ~1 s of hard links). File names inside a split are relative to ``root``
-    (default: the common folder of that split's images).
+    file everywhere; a symlink with a long target costs a block write, so many symlinks are
+    much slower than hard links (docs/performance.md). File names inside a split are
+    relative to ``root`` (default: the common folder of that split's images).
     """
     import yaml
 
@@ -67,7 +65,7 @@ def write_yolo(con, dataset: Any, query: Any, output_folder: str | os.PathLike, 
 
     anns = annotations_frame(con, dataset.dataset_id,
                              sample_ids_subquery=query.sample_ids_subquery(),
-                             source=annotation_source, types=_BOXED)
+                             source=annotation_source, types=BOXED)
     anns = anns.join(samples.select("sample_id", "width", "height").rename(
         {"width": "img_w", "height": "img_h"}), on="sample_id", how="inner",
         maintain_order="left")
@@ -112,7 +110,7 @@ def write_yolo(con, dataset: Any, query: Any, output_folder: str | os.PathLike, 
 
 def _in_threads(fn, items: list, chunk: int = 256) -> None:
     """Run ``fn`` over chunks of ``items`` in threads: file creation is latency-bound (each
-    create is a metadata round trip), so overlapping them is ~10x faster than one by one."""
+    create is a metadata round trip), so overlapping them beats creating them one by one."""
     from concurrent.futures import ThreadPoolExecutor
 
     chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]

@@ -8,7 +8,7 @@ Label files may be careless or hostile, so before anything is drawn or stored: `
 must stay inside ``images_path``; declared sizes must be whole, positive, under the pixel cap
 of image headers and equal to the file's header size (missing or unreadable files are skipped
 and reported, like ``add_images_from_path`` does); polygon coordinates must be finite and RLE
-runs must cover exactly the image (see :mod:`lightly_studio.core.rle`). Masks are never larger
+runs must cover exactly the image (see :mod:`lightly_studio.shapes.rle`). Masks are never larger
 than the real image.
 """
 
@@ -26,9 +26,19 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from lightly_studio.core.annotation import FRAME_SCHEMA, GROUND_TRUTH, AnnotationType
-from lightly_studio.core.labels import sql_frame
+from lightly_studio.db import transaction
 from lightly_studio.errors import AnnotationError, IngestError
+from lightly_studio.ingest.files import _check_pixels, is_remote, read_image_size
+from lightly_studio.shapes import rle
+from lightly_studio.store.annotations import (
+    FRAME_SCHEMA,
+    GROUND_TRUTH,
+    AnnotationType,
+    dataset_sample_sizes,
+    insert_annotation_frame,
+)
+from lightly_studio.store.captions import insert_caption_frame
+from lightly_studio.store.labels import get_or_create_label_ids
 
 
 @dataclasses.dataclass
@@ -160,7 +170,7 @@ def _column(path: str, what: str, records: list, key: str, dtype: pl.DataType,
 
 
 def _float_lists(values: list) -> pl.Series:
-    """List[f64] Series; numpy builds a rectangular one (all boxes of 4) ~40x faster."""
+    """List[f64] Series; numpy builds a rectangular one (all boxes of 4) much faster."""
     if values and all(v is not None for v in values):
         try:
             array = np.asarray(values, dtype=np.float64)
@@ -187,8 +197,6 @@ def _parse_images(path: str, records: list, images_path, check_files: bool,
     _check_declared_sizes(path, records, frame)
     if images_path is None:
         return frame.with_columns(pl.lit(None, dtype=pl.Utf8).alias("file_path_abs"))
-    from lightly_studio.ingest.files import is_remote
-
     root = str(images_path)
     remote = is_remote(root)
     if not remote:
@@ -205,8 +213,6 @@ def _parse_images(path: str, records: list, images_path, check_files: bool,
 def _check_declared_sizes(path: str, records: list, frame: pl.DataFrame) -> None:
     """Width and height must be whole, positive and below the pixel cap of image headers (a
     declared 60000x60000 would make every mask of that image a 3.6 GB array)."""
-    from lightly_studio.ingest.files import _check_pixels
-
     for key in ("width", "height"):
         bad = next((i for i, r in enumerate(records) if not _whole(r.get(key))), None)
         if bad is not None:
@@ -293,8 +299,6 @@ def _check_image_files(path: str, root: str, remote: bool, frame: pl.DataFrame,
 def read_sizes(paths: list[str], fs=None) -> list[tuple[int, int] | str]:
     """(width, height) from each file's header, or why it cannot be read (missing, empty, not
     a regular file, not an image, truncated, too many pixels)."""
-    from lightly_studio.ingest.files import read_image_size
-
     def size_of(p: str) -> tuple[int, int] | str:
         if fs is None:
             # A pipe or device named x.jpg would block the reader or feed it forever.
@@ -432,8 +436,6 @@ def _parse_annotations(path: str, records: list, images: pl.DataFrame,
 
 def _rasterise(path: str, records: list, frame: pl.DataFrame):
     """Our RLE and polygon rings for each annotation, plus a box where the file has none."""
-    from lightly_studio.core import rle
-
     masks: list[list[int] | None] = []
     polygons: list[list[list[float]] | None] = []
     boxes: list[list[float] | None] = []
@@ -510,10 +512,7 @@ def add_samples_from_coco_caption(dataset: Any, annotations_json: str | os.PathL
 
 
 def _store(dataset: Any, data: CocoData, embed: bool) -> ImportResult:
-    from lightly_studio.core.caption import insert_caption_frame
-    from lightly_studio.core.labels import get_or_create_label_ids
     from lightly_studio.core.samples_store import insert_samples
-    from lightly_studio.db import transaction
 
     result = ImportResult(warnings=list(data.warnings))
     frame = data.images.with_columns(
@@ -557,9 +556,6 @@ def add_annotations_from_coco(dataset: Any, annotations_json: str | os.PathLike,
     predictions beside the ground truth. One transaction; unmatched images are reported.
     """
     annotation_type = _annotation_type_arg(annotation_type)
-    from lightly_studio.core.labels import get_or_create_label_ids
-    from lightly_studio.db import transaction
-
     path = str(annotations_json)
     notes: list[str] = []
     matched = pl.DataFrame()
@@ -601,8 +597,6 @@ def add_annotations_from_coco(dataset: Any, annotations_json: str | os.PathLike,
 def insert_ingested(con, dataset_id: Any, frame: pl.DataFrame) -> int:
     """insert_annotation_frame for importers: an invalid value is an IngestError (its message
     names file and annotation id / line), like every other problem with the input."""
-    from lightly_studio.core.annotation import insert_annotation_frame
-
     try:
         return insert_annotation_frame(con, dataset_id, frame)
     except AnnotationError as exc:
@@ -616,11 +610,8 @@ def match_existing_samples(con, dataset_id: Any, images: pl.DataFrame, path: str
     With file_path_abs set: exact path match. Without: a sample matches when its path ends
     with '/' + file_name; a file_name matching several samples is an error.
     """
-    samples = sql_frame(con,
-        """SELECT CAST(sample_id AS VARCHAR) AS sample_id, file_path_abs, width AS s_width,
-                  height AS s_height
-           FROM sample WHERE dataset_id = $1 AND kind <> 'video'""",
-        [str(dataset_id)])
+    samples = dataset_sample_sizes(con, dataset_id, ("image", "frame")).rename(
+        {"width": "s_width", "height": "s_height"})
     if images["file_path_abs"].null_count() == 0:
         return images.select("coco_image_id", "file_path_abs").join(
             samples, on="file_path_abs", how="inner").select(

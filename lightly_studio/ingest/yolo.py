@@ -9,7 +9,7 @@ A label line is ``class xc yc w h`` (normalised box), ``class xc yc w h conf`` (
 or ``class x1 y1 x2 y2 … xn yn`` (a polygon of at least 3 points → instance mask). Lines are
 parsed in one polars pass; any malformed line raises IngestError naming file and line, and
 nothing is stored. Boxes and polygons under the annotator's minimum size (see
-:mod:`lightly_studio.core.geometry`) are malformed lines too.
+:mod:`lightly_studio.shapes.geometry`) are malformed lines too.
 """
 
 from __future__ import annotations
@@ -23,10 +23,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from lightly_studio.core.annotation import GROUND_TRUTH, AnnotationType
-from lightly_studio.core.geometry import MIN_SIDE, clip_box, clip_polygon
-from lightly_studio.core.labels import sql_frame
+from lightly_studio.db import transaction
 from lightly_studio.errors import AnnotationError, IngestError
+from lightly_studio.ingest.coco import ImportResult, insert_ingested, read_sizes
+from lightly_studio.ingest.files import IMAGE_EXTENSIONS, list_files
+from lightly_studio.shapes import rle
+from lightly_studio.shapes.geometry import MIN_SIDE, clip_box, clip_polygon
+from lightly_studio.store.annotations import GROUND_TRUTH, AnnotationType, dataset_sample_sizes
+from lightly_studio.store.labels import get_or_create_label_ids
 
 SPLITS = ("train", "val", "test")
 _SPLIT_ALIASES = {"valid": "val", "validation": "val"}
@@ -125,8 +129,6 @@ def label_path_for(image_path: str) -> str:
 
 
 def _split_images(entry: Path) -> list[str]:
-    from lightly_studio.ingest.files import IMAGE_EXTENSIONS, list_files
-
     if entry.is_dir():
         return list_files(str(entry), IMAGE_EXTENSIONS).paths
     # A .txt list of image paths, relative to the list's folder.
@@ -253,8 +255,6 @@ def yolo_annotation_frame(data: YoloData, sized: pl.DataFrame, source: str
     ``sized``: img_idx, sample_id, img_width, img_height. Boxes reaching outside the image are
     clipped to it (reported); polygons become instance masks through pycocotools.
     """
-    from lightly_studio.core import rle
-
     notes: list[str] = []
     lines = data.lines.join(sized, on="img_idx", how="inner", maintain_order="left")
     lines = lines.with_columns(
@@ -352,11 +352,8 @@ def add_samples_from_yolo(dataset: Any, data_yaml: str | os.PathLike,
 
     Images already in the dataset get their split tag but not their labels a second time.
     """
-    from lightly_studio.core.labels import get_or_create_label_ids
     from lightly_studio.core.samples_store import insert_samples
     from lightly_studio.core.tags import tag_sample_ids
-    from lightly_studio.db import transaction
-    from lightly_studio.ingest.coco import ImportResult, insert_ingested, read_sizes
 
     data = parse_yolo(data_yaml, input_split)
     result = ImportResult(warnings=list(data.warnings))
@@ -409,18 +406,11 @@ def add_annotations_from_yolo(dataset: Any, data_yaml: str | os.PathLike,
 
     Image sizes come from the dataset, so no image is opened. One transaction.
     """
-    from lightly_studio.core.labels import get_or_create_label_ids
-    from lightly_studio.db import transaction
-    from lightly_studio.ingest.coco import ImportResult, insert_ingested
-
     data = parse_yolo(data_yaml, input_split)
     result = ImportResult(warnings=list(data.warnings))
     with transaction() as con:
-        samples = sql_frame(con,
-            """SELECT CAST(sample_id AS VARCHAR) AS sample_id, file_path_abs,
-                      width AS img_width, height AS img_height
-               FROM sample WHERE dataset_id = $1 AND kind = 'image'""",
-            [str(dataset.dataset_id)])
+        samples = dataset_sample_sizes(con, dataset.dataset_id, ("image",)).rename(
+            {"width": "img_width", "height": "img_height"})
         sized = data.images.with_row_index("img_idx").join(
             samples.with_columns(pl.col("img_width").cast(pl.Int64),
                                  pl.col("img_height").cast(pl.Int64)),

@@ -9,45 +9,38 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from lightly_studio.db import transaction
 from lightly_studio.models.annotation_label import AnnotationLabel, AnnotationLabelCreate
 from lightly_studio.resolvers._common import connection, dataset_id_for
+from lightly_studio.store.labels import (
+    get_or_create_label_ids,
+    label_row_by_id,
+    label_row_by_name,
+    label_rows,
+)
 
 __all__ = ["create", "get_all", "get_by_id", "get_by_label_name"]
-
-_COLUMNS = "label_id, name, dataset_id, created_at"
 
 
 def get_by_label_name(*, session: Any, label_name: str,
                       dataset_id: uuid.UUID | str | None = None) -> AnnotationLabel | None:
     """The label ``label_name`` of the session's dataset (or ``dataset_id``), or None."""
     ds = dataset_id_for(session, dataset_id)
-    row = connection(session).execute(
-        f"SELECT {_COLUMNS} FROM annotation_label WHERE dataset_id = $1 AND name = $2 "
-        "ORDER BY created_at LIMIT 1", [str(ds), label_name]).fetchall()
-    return _record(row[0] if row else None)
+    return _record(label_row_by_name(connection(session), ds, label_name))
 
 
 def get_by_id(*, session: Any, label_id: uuid.UUID | str) -> AnnotationLabel | None:
-    row = connection(session).execute(
-        f"SELECT {_COLUMNS} FROM annotation_label WHERE label_id = $1",
-        [str(label_id)]).fetchall()
-    return _record(row[0] if row else None)
+    return _record(label_row_by_id(connection(session), label_id))
 
 
 def get_all(*, session: Any, dataset_id: uuid.UUID | str | None = None) -> list[AnnotationLabel]:
     """Every label of the dataset in creation order."""
     ds = dataset_id_for(session, dataset_id)
-    rows = connection(session).execute(
-        f"SELECT {_COLUMNS} FROM annotation_label WHERE dataset_id = $1 "
-        "ORDER BY created_at, name", [str(ds)]).fetchall()
-    return [_record(r) for r in rows]
+    return [_record(r) for r in label_rows(connection(session), ds)]
 
 
 def create(*, session: Any, label: AnnotationLabelCreate) -> AnnotationLabel:
     """Store ``label`` in its dataset (``label.dataset_id``, else the session's)."""
-    from lightly_studio.core.labels import get_or_create_label_ids
-    from lightly_studio.db import transaction
-
     ds = dataset_id_for(session, label.dataset_id)
     with transaction() as con:
         label_id = get_or_create_label_ids(con, ds, [label.annotation_label_name])[

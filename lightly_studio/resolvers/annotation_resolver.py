@@ -1,7 +1,7 @@
 """Bulk annotation writes for plugins: ``create_many(session=..., parent_collection_id=...,
 annotations=[AnnotationCreate(...), ...])``.
 
-All annotations go through ``lightly_studio.core.annotation.insert_annotation_frame``: one
+All annotations go through ``lightly_studio.store.annotations.insert_annotation_frame``: one
 vectorised validation (box inside the image, confidence in [0, 1], …) and one INSERT, so a
 batch is stored entirely or not at all.
 """
@@ -14,9 +14,12 @@ from typing import Any
 
 import polars as pl
 
+from lightly_studio.db import transaction
 from lightly_studio.errors import AnnotationError
 from lightly_studio.models.annotation.annotation_base import AnnotationCreate
 from lightly_studio.resolvers._common import dataset_id_for
+from lightly_studio.store.annotations import insert_annotation_frame, sample_sizes
+from lightly_studio.store.labels import labels_by_id
 
 __all__ = ["create_many"]
 
@@ -28,9 +31,6 @@ def create_many(*, session: Any, parent_collection_id: uuid.UUID | str | None = 
     Raises ``AnnotationError`` naming the first bad annotation (unknown sample or label id,
     box outside its image, …); nothing is stored then.
     """
-    from lightly_studio.core.annotation import insert_annotation_frame
-    from lightly_studio.db import transaction
-
     dataset_id = dataset_id_for(session, parent_collection_id)
     annotations = list(annotations)
     if not annotations:
@@ -67,19 +67,8 @@ def create_many(*, session: Any, parent_collection_id: uuid.UUID | str | None = 
 
 def _join_samples_and_labels(con, dataset_id: uuid.UUID, frame: pl.DataFrame) -> pl.DataFrame:
     """Add label names and image sizes; fail on ids that are not in the dataset."""
-    from lightly_studio.db import query_frame
-
-    samples = query_frame(
-        """SELECT CAST(sample_id AS VARCHAR) AS sample_id, file_name, width AS img_width,
-                  height AS img_height
-           FROM sample WHERE dataset_id = $1
-             AND sample_id IN (SELECT unnest($2::UUID[]))""",
-        [str(dataset_id), frame["sample_id"].unique().to_list()], con)
-    labels = query_frame(
-        """SELECT CAST(label_id AS VARCHAR) AS label_id, name AS label
-           FROM annotation_label WHERE dataset_id = $1
-             AND label_id IN (SELECT unnest($2::UUID[]))""",
-        [str(dataset_id), frame["label_id"].unique().to_list()], con)
+    samples = sample_sizes(con, dataset_id, frame["sample_id"].unique().to_list())
+    labels = labels_by_id(con, dataset_id, frame["label_id"].unique().to_list())
     out = (frame.with_row_index("_i")
            .join(samples, on="sample_id", how="left")
            .join(labels, on="label_id", how="left")

@@ -22,16 +22,16 @@ COCO = "coco_subset_128_images"
 def snapshot(ds) -> dict:
     """Everything a round trip must keep, per file name (read in bulk, not per sample)."""
     from lightly_studio.core.annotation import annotations_frame
-    from lightly_studio.core.labels import sql_frame
+    from lightly_studio.db import query_frame
 
     con = get_connection()
-    samples = sql_frame(con, """
+    samples = query_frame("""
         SELECT CAST(s.sample_id AS VARCHAR) AS sample_id, s.file_name, s.width, s.height,
                list_sort(list(t.name) FILTER (WHERE t.name IS NOT NULL)) AS tags,
                (SELECT list(c.text ORDER BY c.created_at) FROM caption c
                 WHERE c.sample_id = s.sample_id) AS captions
         FROM sample s LEFT JOIN tag t ON list_contains(s.tag_numbers, t.tag_number)
-        WHERE s.dataset_id = $1 GROUP BY ALL""", [str(ds.dataset_id)])
+        WHERE s.dataset_id = $1 GROUP BY ALL""", [str(ds.dataset_id)], con)
     anns = annotations_frame(con, ds.dataset_id)
     by_sample: dict[str, list] = {}
     for a in anns.iter_rows(named=True):

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 # One enum for the whole package: the same object as ``lightly_studio.AnnotationType``.
-from lightly_studio.core.annotation import GROUND_TRUTH, AnnotationType
+from lightly_studio.store.annotations import GROUND_TRUTH, AnnotationType
 
 __all__ = ["AnnotationCreate", "AnnotationType"]
 
