@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from lightly_studio.db import get_connection
 from lightly_studio.errors import LightlyStudioError
-from lightly_studio.store import aggregates
+from lightly_studio.store import labels as labels_store
 from lightly_studio.store import samples as samples_store
 from lightly_studio.store import tags as tags_store
 from lightly_studio.store._ids import as_uuid, ids_subquery
@@ -140,7 +140,7 @@ class OperatorContext:
 
     def label_names(self) -> list[str]:
         """The annotation labels of the dataset, sorted (choices of ``LabelParameter``)."""
-        return aggregates.label_names(get_connection(), self.collection_id)
+        return sorted(labels_store.label_names(get_connection(), self.collection_id))
 
     # -- progress and cancellation -----------------------------------------------------------
     @property

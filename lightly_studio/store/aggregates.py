@@ -89,13 +89,6 @@ def string_value_counts(con, sub: tuple[str, list], column: str, limit: int = 50
     return frame.to_dicts()
 
 
-def label_names(con, dataset_id) -> list[str]:
-    """The annotation label names of a dataset, sorted (choices of a label picker)."""
-    return [r[0] for r in con.execute(
-        "SELECT DISTINCT name FROM annotation_label WHERE dataset_id = $1 ORDER BY name",
-        [as_uuid_str(dataset_id)]).fetchall()]
-
-
 _VERSION_SQL = """
 SELECT
   (SELECT count(*) FROM dataset),
