@@ -1,6 +1,6 @@
 """What the HTTP layer needs from the rest of the package, behind one small interface.
 
-The server calls ``api/`` and nothing else (DESIGN.md); tests give it a stub instead. All
+The server calls ``api/`` and nothing else (docs/architecture.md); tests stub it instead. All
 methods are blocking and run on the server's worker threads, each with its own DuckDB cursor.
 """
 

@@ -4,7 +4,7 @@ The server always runs its event loop on a background thread, so the caller's th
 free: in a notebook/Colab (a running event loop, or an IPython kernel) ``start_gui()`` returns
 at once with a handle; in a script it then waits on that thread until Ctrl-C, which stops the
 server cleanly (sockets closed, runtime file removed) and returns. Running in this process is
-what lets Python and the app see the same data: there is one DuckDB connection (DESIGN.md).
+what lets Python and the app see the same data: one DuckDB connection (docs/architecture.md).
 """
 
 from __future__ import annotations
