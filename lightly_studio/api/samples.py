@@ -8,6 +8,7 @@ from typing import Any
 
 import polars as pl
 
+from lightly_studio._media_access import read_media
 from lightly_studio.api import _contracts as c
 from lightly_studio.api._methods import method
 from lightly_studio.api._spec import (
@@ -145,8 +146,6 @@ def thumbnails(params: dict) -> tuple[Any, list[bytes]]:
 def image(params: dict) -> tuple[Any, list[bytes]]:
     """The original file of a sample (the detail view's full-resolution image); a file that
     is not a regular image or video file raises ``MediaRefused``."""
-    from lightly_studio._media_access import read_media
-
     sample = dataset_of(params.get("dataset_id")).get_sample(uuid_param(params.get("sample_id")))
     data, mime = read_media(sample.file_path_abs)
     return {"mime": mime, "size": len(data)}, [data]

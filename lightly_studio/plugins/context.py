@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from lightly_studio.db import get_connection
 from lightly_studio.errors import LightlyStudioError
+from lightly_studio.plugins._scope_query import restrict_to_sample_ids
 from lightly_studio.store import aggregates
 from lightly_studio.store import samples as samples_store
 from lightly_studio.store import tags as tags_store
@@ -117,8 +118,6 @@ class OperatorContext:
             return self.scope.query
         query = self.dataset.query()
         if self.scope.kind == "selection":
-            from lightly_studio.plugins._scope_query import restrict_to_sample_ids
-
             query = restrict_to_sample_ids(query, self.scope.sample_ids or ())
         return query
 
