@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lightly_studio.dataset import env
+from lightly_studio.db import db_file
 from lightly_studio.errors import InvalidTokenError, ServerError
 from lightly_studio.server import _runtime, _security
 
@@ -161,7 +162,7 @@ class GuiServer:
     async def _setup(self, sockets: list) -> None:
         from tornado.httpserver import HTTPServer
 
-        from lightly_studio.server import _app
+        from lightly_studio.server import _app  # lazy: tornado loads when a server starts
 
         self._pools = _app.Pools(light=self._workers)
         config = _app.ServerConfig(backend=self._backend, token=self.token,
@@ -199,8 +200,6 @@ class GuiServer:
 
 def _db_file() -> str | None:
     try:
-        from lightly_studio.db import db_file
-
         return db_file()
     except Exception:
         return None
@@ -268,6 +267,7 @@ def start_gui(host: str | None = None, port: int | None = None, *, token: str | 
             token = _security.new_token()
 
     if export_dir is not None:
+        # lazy: importing the server stays cheap; the api (polars, DuckDB) loads when used
         from lightly_studio.api._export_dir import set_export_dir
 
         set_export_dir(export_dir)
@@ -283,7 +283,7 @@ def start_gui(host: str | None = None, port: int | None = None, *, token: str | 
         if running is None:
             backend = _backend
             if backend is None:
-                from lightly_studio.server._backend import ApiBackend
+                from lightly_studio.server._backend import ApiBackend  # lazy: as above
 
                 backend = ApiBackend()
                 backend.data_version()  # opens the DB now: a locked file fails here, clearly

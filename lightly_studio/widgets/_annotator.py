@@ -14,8 +14,9 @@ from typing import Any
 import anywidget
 import traitlets
 
+from lightly_studio.api import query_from_spec, register_query
 from lightly_studio.widgets._rpc import RpcServer
-from lightly_studio.widgets._widgets import _STATIC, _esm
+from lightly_studio.widgets._widgets import _STATIC, _dataset_and_query, _esm
 
 
 class Annotator(anywidget.AnyWidget):
@@ -40,9 +41,6 @@ class Annotator(anywidget.AnyWidget):
 
     def __init__(self, source: Any, labels: list[str] | None = None, *,
                  sample_id: str | None = None, **kwargs: Any) -> None:
-        from lightly_studio.api import register_query
-        from lightly_studio.widgets._widgets import _dataset_and_query
-
         dataset, query = _dataset_and_query(source)
         spec: dict[str, Any] = {"dataset_id": str(dataset.dataset_id)}
         if query is not None:
@@ -63,8 +61,6 @@ class Annotator(anywidget.AnyWidget):
     @property
     def query(self):
         """The samples the annotator steps through, as a DatasetQuery."""
-        from lightly_studio.api import query_from_spec
-
         return query_from_spec(self.spec)
 
     @property
