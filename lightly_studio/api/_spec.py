@@ -39,7 +39,7 @@ def dataset_of(dataset_id: Any) -> Dataset:
         parsed = uuid.UUID(str(dataset_id))
     except ValueError:
         raise DatasetNotFoundError(f"Not a dataset id: {dataset_id!r}.") from None
-    return Dataset._from_id(parsed)
+    return Dataset.from_id(parsed)
 
 
 def register_query(query: DatasetQuery) -> str:

@@ -106,7 +106,7 @@ class Dataset:
             return cls.create(name)
 
     @staticmethod
-    def _from_id(dataset_id: uuid.UUID) -> Dataset:
+    def from_id(dataset_id: uuid.UUID) -> Dataset:
         """The dataset with this id, as an instance of the class matching its kind."""
         row = datasets_store.find_by_id(get_connection(), dataset_id)
         if row is None:
@@ -119,6 +119,8 @@ class Dataset:
         from lightly_studio.core.image_dataset import ImageDataset
 
         return ImageDataset(dataset_id, row[0])
+
+    _from_id = from_id  # old name; re-exported until callers move (#25)
 
     @staticmethod
     def list_names() -> list[str]:

@@ -184,7 +184,7 @@ class VideoSample(Sample):
         from lightly_studio.core.dataset import Dataset
         from lightly_studio.core.dataset_query import DatasetQuery
 
-        dataset = Dataset._from_id(self.dataset_id)
+        dataset = Dataset.from_id(self.dataset_id)
         return DatasetQuery(dataset, kind="frame", parent_sample_id=self.sample_id)
 
 

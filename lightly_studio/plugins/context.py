@@ -199,6 +199,11 @@ class Session:
         return get_connection()
 
     def execute(self, sql: str, params: Any = None) -> duckdb.DuckDBPyConnection:
+        """Run a plugin's own SQL on this thread's cursor (``session.execute(...)``)."""
+        # The one place outside store/ that executes SQL: a documented plugin API that passes
+        # SQL written by the plugin's author straight through, as an ORM session's execute
+        # does. Nothing in lightly_studio itself calls it; our own reads and writes go
+        # through store/.
         return self.connection.execute(sql, params)
 
     def commit(self) -> None:

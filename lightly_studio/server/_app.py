@@ -524,8 +524,9 @@ def _log_request(handler: tornado.web.RequestHandler) -> None:
     # tornado logs every 4xx as a warning; in a notebook that is noise (a 304, a refused scan).
     status = handler.get_status()
     level = logging.WARNING if status >= 500 else logging.DEBUG
-    log.log(level, "%d %s %.1fms", status, handler._request_summary(),
-            1000 * handler.request.request_time())
+    request = handler.request
+    log.log(level, "%d %s %s (%s) %.1fms", status, request.method, request.uri,
+            request.remote_ip, 1000 * request.request_time())
 
 
 class _NoContent(_Base):

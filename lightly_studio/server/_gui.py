@@ -22,6 +22,7 @@ from lightly_studio.dataset import env
 from lightly_studio.db import db_file
 from lightly_studio.errors import InvalidTokenError, ServerError
 from lightly_studio.server import _runtime, _security
+from lightly_studio.server._backend import ApiBackend
 
 log = logging.getLogger("lightly_studio.server")
 
@@ -255,7 +256,7 @@ def start_gui(host: str | None = None, port: int | None = None, *, token: str | 
     """
     global _current
     host = (host if host is not None else env.LIGHTLY_STUDIO_HOST) or "127.0.0.1"
-    port = env._port(port if port is not None else env.LIGHTLY_STUDIO_PORT)
+    port = env.parse_port(port if port is not None else env.LIGHTLY_STUDIO_PORT)
     _check_token(token)
     token = token if token is not None else env.LIGHTLY_STUDIO_TOKEN
     if token is None and not _security.is_loopback(host):
@@ -283,8 +284,6 @@ def start_gui(host: str | None = None, port: int | None = None, *, token: str | 
         if running is None:
             backend = _backend
             if backend is None:
-                from lightly_studio.server._backend import ApiBackend  # lazy: as above
-
                 backend = ApiBackend()
                 backend.data_version()  # opens the DB now: a locked file fails here, clearly
             server = GuiServer(host, port, token, backend, protocol=env.LIGHTLY_STUDIO_PROTOCOL)

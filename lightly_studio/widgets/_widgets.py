@@ -17,12 +17,12 @@ from lightly_studio.core.dataset_query import DatasetQuery
 from lightly_studio.core.image_dataset import ImageDataset
 from lightly_studio.widgets._rpc import RpcServer
 
-_STATIC = Path(__file__).resolve().parent.parent / "static"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
-def _esm(bundle: str = "widget.js") -> Path:
+def bundle_path(bundle: str = "widget.js") -> Path:
     """The built bundle, with a clear error when the front end was not built."""
-    path = _STATIC / bundle
+    path = STATIC_DIR / bundle
     if not path.is_file():
         raise FileNotFoundError(
             f"{path} is missing: the front end is not built. Run `npm ci && npm run build` in "
@@ -30,7 +30,7 @@ def _esm(bundle: str = "widget.js") -> Path:
     return path
 
 
-def _dataset_and_query(source: Any):
+def dataset_and_query(source: Any):
     """Accept a Dataset, a DatasetQuery, or a dataset name."""
     if isinstance(source, DatasetQuery):
         return source.dataset, source
@@ -54,14 +54,14 @@ def _has_embeddings(dataset) -> bool:
 
 class _View(anywidget.AnyWidget):
     # anywidget reads the class attribute (a Path) when the widget is created.
-    _esm = _STATIC / "widget.js"
+    _esm = STATIC_DIR / "widget.js"
     _view = traitlets.Unicode("explorer").tag(sync=True)
     dataset_id = traitlets.Unicode("").tag(sync=True)
     height = traitlets.Int(640).tag(sync=True)
 
     def __init__(self, source: Any, *, export_dir: Any = None, **kwargs: Any) -> None:
-        dataset, query = _dataset_and_query(source)
-        _esm()  # a clear error when the front end was not built
+        dataset, query = dataset_and_query(source)
+        bundle_path()  # a clear error when the front end was not built
         if export_dir is not None:
             # The only folder the view's Export may write to (one setting per process).
             set_export_dir(export_dir)
