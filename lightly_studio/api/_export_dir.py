@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from lightly_studio.dataset import env
 from lightly_studio.errors import ExportPathError
 
 DEFAULT_DIR_NAME = "lightly_studio_exports"
@@ -37,8 +38,6 @@ __all__ = ["DEFAULT_DIR_NAME", "ExportPathError", "default_name", "export_dir",
 
 def export_dir() -> Path:
     """The export folder, absolute with symlinks resolved (it need not exist yet)."""
-    from lightly_studio.dataset import env
-
     configured = env.LIGHTLY_STUDIO_EXPORT_DIR
     folder = Path(configured).expanduser() if configured else Path.cwd() / DEFAULT_DIR_NAME
     return folder.resolve()
@@ -47,8 +46,6 @@ def export_dir() -> Path:
 def set_export_dir(folder: str | os.PathLike) -> Path:
     """Make ``folder`` the export folder of this process (resolved now, so a later ``chdir``
     does not move it); returns it."""
-    from lightly_studio.dataset import env
-
     if not str(folder).strip():
         raise ExportPathError("export_dir must name a folder, got an empty string.")
     resolved = Path(folder).expanduser().resolve()

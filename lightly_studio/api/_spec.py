@@ -22,26 +22,24 @@ from __future__ import annotations
 
 import math
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from lightly_studio import embed as _embed  # a lazy package: torch loads on first use
 from lightly_studio.api import _registry
+from lightly_studio.core.dataset import Dataset
+from lightly_studio.core.dataset_query import AND, OR, DatasetQuery, ImageSampleField, OrderByField
+from lightly_studio.core.dataset_query.fields import SampleIdField
 from lightly_studio.errors import DatasetNotFoundError, QueryError
-
-if TYPE_CHECKING:
-    from lightly_studio.core.dataset import Dataset
-    from lightly_studio.core.dataset_query import DatasetQuery
 
 SORT_FIELDS = ("file_name", "file_path_abs", "width", "height", "created_at")
 
 
 def dataset_of(dataset_id: Any) -> Dataset:
-    from lightly_studio.core.dataset import Dataset
-
     try:
         parsed = uuid.UUID(str(dataset_id))
     except ValueError:
         raise DatasetNotFoundError(f"Not a dataset id: {dataset_id!r}.") from None
-    return Dataset._from_id(parsed)
+    return Dataset.from_id(parsed)
 
 
 def register_query(query: DatasetQuery) -> str:
@@ -54,8 +52,6 @@ def register_ids(sample_ids) -> str:
 
     The id set is kept as its compiled condition, so the grid's many requests over a large
     lasso do not convert and check 468k ids each time."""
-    from lightly_studio.core.dataset_query.fields import SampleIdField
-
     return _registry.register("ids", SampleIdField().is_in(sample_ids))
 
 
@@ -65,8 +61,6 @@ def query_from_spec(spec: dict[str, Any]) -> DatasetQuery:
     Every value is checked here, before the DSL sees it, so a malformed spec from a view (or
     anyone who can reach the API) is a ``QueryError`` naming the key (``spec.sort.field``…)
     and what it should be — never a crash deeper down."""
-    from lightly_studio.core.dataset_query import AND, OR, ImageSampleField, OrderByField
-
     if not isinstance(spec, dict):
         raise QueryError(f"A query spec is a JSON object, got {type(spec).__name__}.")
     unknown = set(spec) - SPEC_KEYS
@@ -142,8 +136,6 @@ def query_from_spec(spec: dict[str, Any]) -> DatasetQuery:
     text = optional_text(spec.get("text") or None, "spec.text")
     similar_to = spec.get("similar_to")
     if text or similar_to:
-        from lightly_studio.embed import similarity_scores
-
         samples = None
         if similar_to:
             sample_id = uuid_param(similar_to, "sample", "spec.similar_to")
@@ -152,7 +144,7 @@ def query_from_spec(spec: dict[str, Any]) -> DatasetQuery:
             except KeyError:
                 raise QueryError(f"spec.similar_to: no sample {sample_id} in dataset "
                                  f"{query.dataset.name!r}.") from None
-        scores = similarity_scores(query, text=text, samples=samples)
+        scores = _embed.similarity_scores(query, text=text, samples=samples)
         query.rank_by(scores, None)
     return query
 

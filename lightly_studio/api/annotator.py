@@ -39,7 +39,7 @@ from lightly_studio._media_access import read_media
 from lightly_studio.api import _contracts as c
 from lightly_studio.api._methods import method
 from lightly_studio.api._spec import dataset_of, query_from_spec, show, uuid_param
-from lightly_studio.api.samples import _page_query
+from lightly_studio.api.samples import page_query
 from lightly_studio.db import get_connection, transaction
 from lightly_studio.errors import AnnotationConflictError, AnnotationError, QueryError  # noqa: F401
 from lightly_studio.store import annotations as store
@@ -89,7 +89,7 @@ def annotator_sample(params: dict) -> tuple[Any, list[bytes]]:
         if total == 0:
             return {"sample": None, "index": 0, "total": 0}, []
         index = min(index, total - 1)
-        sample_id = str(_page_query(query, index, 1).sample_ids()[0])
+        sample_id = str(page_query(query, index, 1).sample_ids()[0])
     else:
         raise QueryError("annotator_sample needs a sample_id or a spec and an index.")
     sample = store.annotated_sample(con, sample_id)

@@ -15,6 +15,7 @@ from lightly_studio.api import _export_dir
 from lightly_studio.api._methods import method
 from lightly_studio.api._spec import dataset_of, query_from_spec, register_ids
 from lightly_studio.errors import QueryError
+from lightly_studio.export import DatasetExport
 
 # Parameter names the exporter's to_<format>() methods may use for their output file.
 _OUTPUT_PARAMS = ("output_json", "output_csv", "output_folder", "output_path", "output_file",
@@ -28,8 +29,6 @@ def _exporter(dataset, query):
 @method("export_formats", c.NoParams, c.ExportFormatsResult)
 def export_formats(params: dict) -> tuple[Any, list[bytes]]:
     """Formats the exporter offers (its to_<format> methods) and the folder exports go to."""
-    from lightly_studio.export import DatasetExport
-
     names = sorted(n[3:] for n, _ in inspect.getmembers(DatasetExport, inspect.isfunction)
                    if n.startswith("to_"))
     return {"formats": names, "export_dir": str(_export_dir.export_dir())}, []

@@ -25,16 +25,18 @@ from typing import Any
 
 from lightly_studio.api import _contracts as c
 from lightly_studio.api._methods import method
+from lightly_studio.api._spec import dataset_of, query_from_spec
 from lightly_studio.errors import LightlyStudioError
+from lightly_studio.plugins.context import OperatorContext, OperatorScope
+from lightly_studio.plugins.operator_registry import operator_registry
+from lightly_studio.plugins.parameter import ParameterValidationError
+from lightly_studio.plugins.runner import get_run, start_run
 
 __all__ = ["operator_cancel", "operator_run", "operator_status", "operators_list"]
 
 
 @method("operators_list", c.OperatorsListParams, c.OperatorsListResult)
 def operators_list(params: dict) -> tuple[Any, list[bytes]]:
-    from lightly_studio.plugins.context import OperatorContext
-    from lightly_studio.plugins.operator_registry import operator_registry
-
     operator_registry.load_entry_points()
     context = None
     if params.get("dataset_id"):
@@ -53,10 +55,6 @@ def operators_list(params: dict) -> tuple[Any, list[bytes]]:
 
 @method("operator_run", c.OperatorRunParams, c.RunStatus)
 def operator_run(params: dict) -> tuple[Any, list[bytes]]:
-    from lightly_studio.plugins.operator_registry import operator_registry
-    from lightly_studio.plugins.parameter import ParameterValidationError
-    from lightly_studio.plugins.runner import start_run
-
     name = params.get("operator")
     if not isinstance(name, str):
         raise LightlyStudioError("operator_run needs the operator's name as 'operator'.")
@@ -93,8 +91,6 @@ def operator_cancel(params: dict) -> tuple[Any, list[bytes]]:
 
 
 def _run(run_id: Any):
-    from lightly_studio.plugins.runner import get_run
-
     run = get_run(str(run_id))
     if run is None:
         raise LightlyStudioError(f"No operator run {run_id!r} in this process (the last 200 "
@@ -103,15 +99,10 @@ def _run(run_id: Any):
 
 
 def _dataset(dataset_id: Any):
-    from lightly_studio.api._spec import dataset_of
-
     return dataset_of(dataset_id)
 
 
 def _scope(dataset: Any, scope: Any):
-    from lightly_studio.plugins.context import OperatorScope
-    from lightly_studio.plugins.parameter import ParameterValidationError
-
     if not scope or scope.get("kind", "dataset") == "dataset":
         return OperatorScope()
     kind = scope.get("kind")
@@ -122,8 +113,6 @@ def _scope(dataset: Any, scope: Any):
             raise ParameterValidationError("The selection holds an invalid sample id.",
                                            {"scope": "invalid sample id"}) from None
     if kind == "filter":
-        from lightly_studio.api._spec import query_from_spec
-
         spec = dict(scope.get("spec") or {})
         spec.setdefault("dataset_id", str(dataset.dataset_id))
         query = query_from_spec(spec)

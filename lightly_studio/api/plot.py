@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from lightly_studio import embed as _embed  # a lazy package: torch and pacmap load on first use
 from lightly_studio.api import _contracts as c
 from lightly_studio.api import _registry
 from lightly_studio.api._methods import method
@@ -32,6 +33,8 @@ from lightly_studio.api._spec import (
 from lightly_studio.db import get_connection
 from lightly_studio.errors import EmbeddingError, QueryError
 from lightly_studio.store import embeddings, projections
+from lightly_studio.store.annotations import annotations_frame
+from lightly_studio.store.metadata import get_metadata_values
 
 _CACHE_MAX = 4  # plots kept (each ~100 MB of id strings at 1,000,000 points)
 _cache: dict[tuple, dict] = {}
@@ -55,7 +58,7 @@ def plot_points(params: dict) -> tuple[Any, list[bytes]]:
     if hit is None or hit["fingerprint"] != before:
         report(0, 1, "computing projection")
         try:
-            from lightly_studio.embed import compute_projection
+            compute_projection = _embed.compute_projection
         except ImportError as exc:
             raise EmbeddingError("Embeddings are not available in this installation.") from exc
         frame = compute_projection(dataset, embedding_model_name=key[1])
@@ -157,8 +160,6 @@ def plot_colors(params: dict) -> tuple[Any, list[bytes]]:
         cats[ids.is_in(tagged["sample_id"].implode()).to_numpy()] = 1
         return {"legend": ["untagged", by[4:]]}, [cats.tobytes()]
     if by == "label":
-        from lightly_studio.core.annotation import annotations_frame
-
         ann = annotations_frame(con, plot["dataset_id"])
         # The most frequent label of each sample colours its point.
         top = (ann.group_by("sample_id", "label").len()
@@ -171,8 +172,6 @@ def plot_colors(params: dict) -> tuple[Any, list[bytes]]:
             [codes.get(lb, 255) for lb in joined["label"].to_list()], dtype=np.uint8)
         return {"legend": ["no label", *legend]}, [cats.tobytes()]
     if by.startswith("metadata:"):
-        from lightly_studio.core.metadata import get_metadata_values
-
         values = get_metadata_values(con, plot["dataset_id"], by[9:])
         values = values.with_columns(pl.col("sample_id").cast(pl.Utf8))
         joined = order.join(values, on="sample_id", how="inner")

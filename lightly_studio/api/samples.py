@@ -8,6 +8,7 @@ from typing import Any
 
 import polars as pl
 
+from lightly_studio._media_access import read_media
 from lightly_studio.api import _contracts as c
 from lightly_studio.api._methods import method
 from lightly_studio.api._spec import (
@@ -46,7 +47,7 @@ def count(params: dict) -> tuple[Any, list[bytes]]:
     return {"count": query.count()}, []
 
 
-def _page_query(query, offset: int, limit: int):
+def page_query(query, offset: int, limit: int):
     """The sub-range [offset, offset+limit) of a query, respecting the query's own slice."""
     own_offset, own_limit = query.offset, query.limit
     if own_limit is not None:
@@ -70,7 +71,7 @@ def samples_page(params: dict) -> tuple[Any, list[bytes]]:
     # Whole rows of the page straight from the ordered query: DatasetQuery picks the page by
     # rowid first (late materialisation), where looking the page's ids up again scans every
     # sample_id (no index on it).
-    frame = _page_query(query, offset, limit).rows_frame()
+    frame = page_query(query, offset, limit).rows_frame()
     ids = [str(i) for i in frame["sample_id"]]
     want_annotations = params.get("annotations", True)
     by_sample: dict[str, list] = {i: [] for i in ids}
@@ -107,7 +108,7 @@ def prefetch_thumbnails(dataset_id: str, count: int = PREFETCH_THUMBNAILS) -> in
     page, so the decoding overlaps the browser loading the bundle and the grid's first
     ``samples_page`` finds them made (or being made). Not a view method: nothing is returned
     but how many there were."""
-    rows = _page_query(dataset_of(dataset_id).query(), 0, count).rows_frame()
+    rows = page_query(dataset_of(dataset_id).query(), 0, count).rows_frame()
     buffers, _ = thumbnails_for(list(rows.select("file_path_abs", "kind", "timestamp_s").iter_rows()))
     return len(buffers)
 
@@ -145,8 +146,6 @@ def thumbnails(params: dict) -> tuple[Any, list[bytes]]:
 def image(params: dict) -> tuple[Any, list[bytes]]:
     """The original file of a sample (the detail view's full-resolution image); a file that
     is not a regular image or video file raises ``MediaRefused``."""
-    from lightly_studio._media_access import read_media
-
     sample = dataset_of(params.get("dataset_id")).get_sample(uuid_param(params.get("sample_id")))
     data, mime = read_media(sample.file_path_abs)
     return {"mime": mime, "size": len(data)}, [data]

@@ -15,7 +15,10 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from lightly_studio import _media_access
+from lightly_studio.db import db_file
 from lightly_studio.errors import LightlyStudioError
+from lightly_studio.ingest.video import frame_jpeg
 
 THUMBNAIL_SIZE = 256
 JPEG_QUALITY = 80
@@ -24,8 +27,6 @@ _pool: ThreadPoolExecutor | None = None
 
 def cache_dir() -> Path:
     """``<db folder>/.lightly_studio_cache/thumbnails`` (a temp folder for in-memory DBs)."""
-    from lightly_studio.db import db_file
-
     path = db_file()
     base = Path(tempfile.gettempdir()) / "lightly_studio" if path == ":memory:" else Path(path).parent
     return base / ".lightly_studio_cache" / "thumbnails"
@@ -33,8 +34,6 @@ def cache_dir() -> Path:
 
 def _checked_source(path: str) -> tuple[tuple[float, int], object]:
     """((mtime, size), what to read) of a sample file that passed the media checks."""
-    from lightly_studio import _media_access
-
     if not _media_access.is_remote(path):
         info = _media_access.resolve_local(path)
         return (info.mtime_ns, info.size), info
@@ -49,8 +48,6 @@ def _checked_source(path: str) -> tuple[tuple[float, int], object]:
 
 
 def _read(source: object) -> bytes:
-    from lightly_studio import _media_access
-
     if isinstance(source, _media_access.LocalFile):
         with _media_access.open_local(source) as f:
             return f.read()
@@ -91,8 +88,6 @@ def thumbnail_for(path: str, kind: str = "image", size: int = THUMBNAIL_SIZE,
     ``MediaRefused``.
     """
     if kind in ("video", "frame"):
-        from lightly_studio.ingest.video import frame_jpeg
-
         return frame_jpeg(path, timestamp_s or 0.0, max_size=size)
     folder = folder or cache_dir()
     # Checked before the cache is looked at: a file that may not be sent gets no thumbnail,

@@ -7,9 +7,13 @@ import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from lightly_studio import embed as _embed  # a lazy package: torch loads on first use
+from lightly_studio.core.dataset_query import DatasetQuery
 from lightly_studio.core.sample import SAMPLE_CLASS_BY_KIND
 from lightly_studio.db import db_file, get_connection, transaction
 from lightly_studio.errors import DatasetExistsError, DatasetNotFoundError
+from lightly_studio.export import DatasetExport
+from lightly_studio.selection.selection import find_duplicates
 from lightly_studio.store import datasets as datasets_store
 from lightly_studio.store import metadata as metadata_store
 from lightly_studio.store import samples as samples_store
@@ -20,7 +24,7 @@ if TYPE_CHECKING:
     import numpy as np
     import polars as pl
 
-    from lightly_studio.core.dataset_query import DatasetQuery, MatchExpression
+    from lightly_studio.core.dataset_query import MatchExpression
     from lightly_studio.core.sample import Sample
 
 logger = logging.getLogger("lightly_studio")
@@ -102,11 +106,12 @@ class Dataset:
             return cls.create(name)
 
     @staticmethod
-    def _from_id(dataset_id: uuid.UUID) -> Dataset:
+    def from_id(dataset_id: uuid.UUID) -> Dataset:
         """The dataset with this id, as an instance of the class matching its kind."""
         row = datasets_store.find_by_id(get_connection(), dataset_id)
         if row is None:
             raise DatasetNotFoundError(f"No dataset with id {dataset_id}.")
+        # lazy: cycle, the subclass modules import this one
         if row[1] == "video":
             from lightly_studio.core.video_dataset import VideoDataset
 
@@ -114,6 +119,8 @@ class Dataset:
         from lightly_studio.core.image_dataset import ImageDataset
 
         return ImageDataset(dataset_id, row[0])
+
+    _from_id = from_id  # old name; re-exported until callers move (#25)
 
     @staticmethod
     def list_names() -> list[str]:
@@ -123,8 +130,6 @@ class Dataset:
     # -- samples -----------------------------------------------------------------------------------
     def query(self) -> DatasetQuery:
         """A fresh query over all samples of the dataset."""
-        from lightly_studio.core.dataset_query import DatasetQuery
-
         return DatasetQuery(self)
 
     def match(self, expression: MatchExpression) -> DatasetQuery:
@@ -167,58 +172,44 @@ class Dataset:
     # -- export ---------------------------------------------------------------------------------
     def export(self, query: DatasetQuery | None = None):
         """Exporter for the whole dataset or a query of it: COCO, YOLO, captions, CSV."""
-        from lightly_studio.export import DatasetExport
-
         return DatasetExport(self, query if query is not None else self.query())
 
     # -- embeddings -----------------------------------------------------------------------------
     def compute_embeddings(self, embedding_model: str | None = None) -> int:
         """Embed every sample that has no embedding for the model yet. Returns how many."""
-        from lightly_studio.embed import compute_embeddings
-
-        return compute_embeddings(self, embedding_model=embedding_model)
+        return _embed.compute_embeddings(self, embedding_model=embedding_model)
 
     @property
     def embedding_models(self) -> list[str]:
         """Names of the embedding models with vectors in this dataset."""
-        from lightly_studio.embed import embedding_model_names
-
-        return embedding_model_names(self)
+        return _embed.embedding_model_names(self)
 
     def add_embeddings(self, name: str, sample_ids: list, vectors: np.ndarray | Any) -> None:
         """Store your own vectors (numpy or torch, one row per sample id) under ``name``."""
-        from lightly_studio.embed import add_embeddings
-
-        add_embeddings(self, name, sample_ids, vectors)
+        _embed.add_embeddings(self, name, sample_ids, vectors)
 
     def compute_typicality_metadata(self, metadata_name: str = "typicality",
                                     embedding_model_name: str | None = None, **kwargs) -> str:
         """Store each sample's typicality (mean similarity to its nearest neighbours)."""
-        from lightly_studio.embed import compute_typicality_metadata
-
-        return compute_typicality_metadata(self, metadata_name=metadata_name,
-                                           embedding_model_name=embedding_model_name, **kwargs)
+        return _embed.compute_typicality_metadata(self, metadata_name=metadata_name,
+                                                  embedding_model_name=embedding_model_name,
+                                                  **kwargs)
 
     def compute_similarity_metadata(self, query_tag_name: str, metadata_name: str | None = None,
                                     embedding_model_name: str | None = None) -> str:
         """Store each sample's max similarity to the samples tagged ``query_tag_name``."""
-        from lightly_studio.embed import compute_similarity_metadata
-
-        return compute_similarity_metadata(self, query_tag_name, metadata_name=metadata_name,
-                                           embedding_model_name=embedding_model_name)
+        return _embed.compute_similarity_metadata(self, query_tag_name,
+                                                  metadata_name=metadata_name,
+                                                  embedding_model_name=embedding_model_name)
 
     def compute_projection(self, embedding_model_name: str | None = None,
                            recompute: bool = False) -> pl.DataFrame:
         """2-D PaCMAP coordinates of the embedded samples (cached in the DB)."""
-        from lightly_studio.embed import compute_projection
-
-        return compute_projection(self, embedding_model_name=embedding_model_name,
-                                  recompute=recompute)
+        return _embed.compute_projection(self, embedding_model_name=embedding_model_name,
+                                         recompute=recompute)
 
     def find_duplicates(self, threshold: float, embedding_model_name: str | None = None):
         """Groups of near-duplicate samples (cosine distance below ``threshold``)."""
-        from lightly_studio.selection.selection import find_duplicates
-
         return find_duplicates(self, threshold, embedding_model_name=embedding_model_name)
 
     # -- notebook -------------------------------------------------------------------------------
@@ -238,7 +229,7 @@ class Dataset:
         if not embed or not new_sample_ids:
             return
         try:
-            from lightly_studio.embed import compute_embeddings
+            compute_embeddings = _embed.compute_embeddings  # loads embed._api on first use
         except ImportError:  # the embeddings package is optional at this layer
             logger.warning("Embeddings are not available; samples were indexed without them.")
             return

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lightly_studio.core.dataset import Dataset
+from lightly_studio.ingest import coco, images, yolo
 
 
 class ImageDataset(Dataset):
@@ -21,10 +22,8 @@ class ImageDataset(Dataset):
         Re-running adds only files not indexed yet. ``tag_depth=N`` tags each image with the
         names of the first N folders below ``path``.
         """
-        from lightly_studio.ingest.images import add_images_from_path
-
-        return add_images_from_path(self, path, tag_depth=tag_depth, embed=embed,
-                                    allowed_extensions=allowed_extensions)
+        return images.add_images_from_path(self, path, tag_depth=tag_depth, embed=embed,
+                                           allowed_extensions=allowed_extensions)
 
     def add_samples_from_yolo(self, data_yaml: str, input_split: str | None = None,
                               embed: bool = True, annotation_source: str = "ground_truth") -> Any:
@@ -32,43 +31,33 @@ class ImageDataset(Dataset):
 
         Each split (train/valid/test) becomes a tag; ``input_split`` limits the import to one.
         """
-        from lightly_studio.ingest.yolo import add_samples_from_yolo
-
-        return add_samples_from_yolo(self, data_yaml, input_split=input_split, embed=embed,
-                                     annotation_source=annotation_source)
+        return yolo.add_samples_from_yolo(self, data_yaml, input_split=input_split, embed=embed,
+                                          annotation_source=annotation_source)
 
     def add_samples_from_coco(self, annotations_json: str, images_path: str,
                               annotation_type: Any = None, embed: bool = True,
                               annotation_source: str = "ground_truth") -> Any:
         """Index a COCO dataset: boxes, or instance masks with
         ``annotation_type=AnnotationType.INSTANCE_SEGMENTATION``."""
-        from lightly_studio.ingest.coco import add_samples_from_coco
-
         kwargs = {} if annotation_type is None else {"annotation_type": annotation_type}
-        return add_samples_from_coco(self, annotations_json, images_path, embed=embed,
-                                     annotation_source=annotation_source, **kwargs)
+        return coco.add_samples_from_coco(self, annotations_json, images_path, embed=embed,
+                                          annotation_source=annotation_source, **kwargs)
 
     def add_samples_from_coco_caption(self, annotations_json: str, images_path: str,
                                       embed: bool = True) -> Any:
         """Index a COCO captions dataset."""
-        from lightly_studio.ingest.coco import add_samples_from_coco_caption
-
-        return add_samples_from_coco_caption(self, annotations_json, images_path, embed=embed)
+        return coco.add_samples_from_coco_caption(self, annotations_json, images_path, embed=embed)
 
     def add_annotations_from_coco(self, annotations_json: str, images_path: str | None = None,
                                   annotation_type: Any = None,
                                   annotation_source: str = "ground_truth") -> Any:
         """Attach COCO annotations (e.g. predictions) to images already in the dataset."""
-        from lightly_studio.ingest.coco import add_annotations_from_coco
-
         kwargs = {} if annotation_type is None else {"annotation_type": annotation_type}
-        return add_annotations_from_coco(self, annotations_json, images_path=images_path,
-                                         annotation_source=annotation_source, **kwargs)
+        return coco.add_annotations_from_coco(self, annotations_json, images_path=images_path,
+                                              annotation_source=annotation_source, **kwargs)
 
     def add_annotations_from_yolo(self, data_yaml: str, input_split: str | None = None,
                                   annotation_source: str = "ground_truth") -> Any:
         """Attach YOLO labels (e.g. predictions) to images already in the dataset."""
-        from lightly_studio.ingest.yolo import add_annotations_from_yolo
-
-        return add_annotations_from_yolo(self, data_yaml, input_split=input_split,
-                                         annotation_source=annotation_source)
+        return yolo.add_annotations_from_yolo(self, data_yaml, input_split=input_split,
+                                              annotation_source=annotation_source)

@@ -7,6 +7,8 @@ import uuid
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from lightly_studio.core import annotation as _annotation
+from lightly_studio.core import caption as _caption
 from lightly_studio.core.metadata import SampleMetadata
 from lightly_studio.db import get_connection as _con
 from lightly_studio.store import tags as tags_store
@@ -124,33 +126,23 @@ class Sample:
     # -- annotations and captions ---------------------------------------------------------
     @property
     def annotations(self) -> list:
-        from lightly_studio.core.annotation import load_annotations
-
-        return load_annotations(self)
+        return _annotation.load_annotations(self)
 
     def add_annotation(self, annotation) -> Any:
         return self.add_annotations([annotation])[0]
 
     def add_annotations(self, annotations: list) -> list:
-        from lightly_studio.core.annotation import add_annotations
-
-        return add_annotations(self, list(annotations))
+        return _annotation.add_annotations(self, list(annotations))
 
     def delete_annotation(self, annotation) -> None:
-        from lightly_studio.core.annotation import delete_annotation
-
-        delete_annotation(self, annotation)
+        _annotation.delete_annotation(self, annotation)
 
     @property
     def captions(self) -> list[str]:
-        from lightly_studio.core.caption import load_captions
-
-        return load_captions(self)
+        return _caption.load_captions(self)
 
     def add_caption(self, text: str) -> None:
-        from lightly_studio.core.caption import add_caption
-
-        add_caption(self, text)
+        _caption.add_caption(self, text)
 
     # -- misc -----------------------------------------------------------------------------
     def __eq__(self, other: object) -> bool:
@@ -188,10 +180,11 @@ class VideoSample(Sample):
 
     @property
     def frames(self) -> DatasetQuery:
+        # lazy: cycle, core.dataset and core.dataset_query import this module
         from lightly_studio.core.dataset import Dataset
         from lightly_studio.core.dataset_query import DatasetQuery
 
-        dataset = Dataset._from_id(self.dataset_id)
+        dataset = Dataset.from_id(self.dataset_id)
         return DatasetQuery(dataset, kind="frame", parent_sample_id=self.sample_id)
 
 

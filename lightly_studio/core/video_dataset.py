@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lightly_studio.core.dataset import Dataset
+from lightly_studio.core.dataset_query import DatasetQuery
 from lightly_studio.embed._video import compute_frame_embeddings, compute_video_embeddings
 from lightly_studio.export._video import VideoDatasetExport
 from lightly_studio.ingest.video import DEFAULT_TARGET_FPS, index_videos, new_ids_by_kind
-
-if TYPE_CHECKING:
-    from lightly_studio.core.dataset_query import DatasetQuery
 
 
 class VideoDataset(Dataset):
@@ -56,8 +54,6 @@ class VideoDataset(Dataset):
         Use ``FrameSampleField`` in expressions; each frame has ``frame_number``,
         ``timestamp_s`` and ``video_sample_id``.
         """
-        from lightly_studio.core.dataset_query import DatasetQuery
-
         return DatasetQuery(self, kind="frame")
 
     # -- embeddings -------------------------------------------------------------------------------

@@ -45,7 +45,8 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 _WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "[::]", ""})
 
 
-def _port(value: object) -> int:
+def parse_port(value: object) -> int:
+    """``value`` as a port number (0..65535); ValueError naming the setting otherwise."""
     try:
         port = int(str(value).strip())
     except ValueError:
@@ -82,7 +83,7 @@ class _EnvModule(types.ModuleType):
 
     def __setattr__(self, name: str, value: object) -> None:
         if name == "LIGHTLY_STUDIO_PORT":
-            value = _port(value)
+            value = parse_port(value)
         elif name == "LIGHTLY_STUDIO_HOST":
             value = str(value).strip()
         elif name in ("LIGHTLY_STUDIO_TOKEN", "LIGHTLY_STUDIO_EXPORT_DIR"):

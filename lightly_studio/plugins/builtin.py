@@ -9,7 +9,7 @@ to write one with the context object (dataset, scope, progress).
   or the list of file paths, written inside the export folder the Python user chose (see
   ``lightly_studio.api._export_dir``): the form names a file there, never a path elsewhere.
 
-Heavy modules (embeddings, selection, export) are imported inside ``execute`` only.
+Heavy parts (torch, open_clip, pacmap) load inside ``execute`` only, through the dataset's methods.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lightly_studio.api import _export_dir
 from lightly_studio.db import get_connection, transaction
+from lightly_studio.export import DatasetExport
 from lightly_studio.plugins.base_operator import BaseOperator, OperatorResult
 from lightly_studio.plugins.parameter import (
     BaseParameter,
@@ -172,15 +174,11 @@ class ExportOperator(BaseOperator):
         ]
 
     def execute(self, *, session, collection_id, parameters, context=None) -> OperatorResult:
-        from lightly_studio.api import _export_dir
-
         ctx = context or session.context
         fmt = parameters["format"]
         query = ctx.query()
         method = None
         if fmt != "file_list":
-            from lightly_studio.export import DatasetExport
-
             method = getattr(DatasetExport(ctx.dataset, query), f"to_{fmt}", None)
             if method is None:
                 return OperatorResult(success=False, message=f"Export format {fmt!r} is not "
@@ -219,12 +217,8 @@ def builtin_operators() -> list[BaseOperator]:
 
 
 def _export_formats() -> list[str]:
-    """'file_list' plus every ``DatasetExport.to_<format>`` method, when export is available."""
+    """'file_list' plus every ``DatasetExport.to_<format>`` method."""
     formats = ["file_list"]
-    try:
-        from lightly_studio.export import DatasetExport
-    except ImportError:
-        return formats
     for name, _member in inspect.getmembers(DatasetExport, callable):
         if name.startswith("to_") and not name.startswith("to__"):
             formats.append(name[3:])

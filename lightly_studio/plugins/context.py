@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from lightly_studio.db import get_connection
 from lightly_studio.errors import LightlyStudioError
+from lightly_studio.plugins._scope_query import restrict_to_sample_ids
 from lightly_studio.store import labels as labels_store
 from lightly_studio.store import samples as samples_store
 from lightly_studio.store import tags as tags_store
@@ -117,8 +118,6 @@ class OperatorContext:
             return self.scope.query
         query = self.dataset.query()
         if self.scope.kind == "selection":
-            from lightly_studio.plugins._scope_query import restrict_to_sample_ids
-
             query = restrict_to_sample_ids(query, self.scope.sample_ids or ())
         return query
 
@@ -200,6 +199,11 @@ class Session:
         return get_connection()
 
     def execute(self, sql: str, params: Any = None) -> duckdb.DuckDBPyConnection:
+        """Run a plugin's own SQL on this thread's cursor (``session.execute(...)``)."""
+        # The one place outside store/ that executes SQL: a documented plugin API that passes
+        # SQL written by the plugin's author straight through, as an ORM session's execute
+        # does. Nothing in lightly_studio itself calls it; our own reads and writes go
+        # through store/.
         return self.connection.execute(sql, params)
 
     def commit(self) -> None:

@@ -134,6 +134,7 @@ class OperatorRegistry:
             if self._builtins_loaded:
                 return
             self._builtins_loaded = True
+            # lazy: cycle, builtin imports api, whose operators module imports this registry
             from lightly_studio.plugins.builtin import builtin_operators
 
             user = dict(self._operators)

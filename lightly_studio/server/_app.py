@@ -32,7 +32,9 @@ from typing import Any
 import tornado.web
 import tornado.websocket
 
+from lightly_studio import __version__
 from lightly_studio._wire import API_ROUTE, EVENTS_ROUTE, MEDIA_ROUTE, THUMBNAIL_ROUTE
+from lightly_studio.db import db_file
 from lightly_studio.errors import LightlyStudioError, UnknownMethodError
 from lightly_studio.server import _media, _page, _security, _transport
 from lightly_studio.server._backend import Backend
@@ -192,9 +194,6 @@ class StaticHandler(tornado.web.StaticFileHandler):
 
 class HealthHandler(_Base):
     def get(self) -> None:
-        from lightly_studio import __version__
-        from lightly_studio.db import db_file
-
         self.set_header("Content-Type", _transport.JSON_TYPE)
         self.set_header("Cache-Control", "no-store")
         self.finish(_transport.dumps({"status": "ok", "pid": os.getpid(), "db_file": db_file(),
@@ -525,8 +524,9 @@ def _log_request(handler: tornado.web.RequestHandler) -> None:
     # tornado logs every 4xx as a warning; in a notebook that is noise (a 304, a refused scan).
     status = handler.get_status()
     level = logging.WARNING if status >= 500 else logging.DEBUG
-    log.log(level, "%d %s %.1fms", status, handler._request_summary(),
-            1000 * handler.request.request_time())
+    request = handler.request
+    log.log(level, "%d %s %s (%s) %.1fms", status, request.method, request.uri,
+            request.remote_ip, 1000 * request.request_time())
 
 
 class _NoContent(_Base):

@@ -34,8 +34,10 @@ class ApiBackend:
     """The real backend: ``lightly_studio.api`` in this (DB-owning) process."""
 
     def __init__(self) -> None:
-        # Imported here, not at module top: importing the server must stay cheap.
+        # lazy: imported here, not at module top: importing the server must stay cheap (the
+        # api and the store load polars and DuckDB); the tests' stub backends never load them.
         self._api = importlib.import_module("lightly_studio.api")
+        self._lookup = importlib.import_module("lightly_studio.server._lookup")
         # The first page load would otherwise pay for these lazily imported modules:
         # pyarrow.compute (tag names of a page), PIL's JPEG codec (thumbnails). Off the
         # caller's thread: start_gui() returns at once.
@@ -47,24 +49,16 @@ class ApiBackend:
         return self._api.dispatch(method, params, buffers)
 
     def sample_file(self, sample_id: str) -> str | None:
-        from lightly_studio.server import _lookup
-
-        return _lookup.sample_file(sample_id)
+        return self._lookup.sample_file(sample_id)
 
     def thumbnail(self, sample_id: str) -> tuple[bytes, str] | None:
-        from lightly_studio.server import _lookup
-
-        return _lookup.thumbnail(self._api, sample_id)
+        return self._lookup.thumbnail(self._api, sample_id)
 
     def data_version(self) -> Any:
-        from lightly_studio.server import _lookup
-
-        return _lookup.data_version()
+        return self._lookup.data_version()
 
     def prefetch_thumbnails(self, dataset_id: str) -> None:
-        from lightly_studio.api.samples import prefetch_thumbnails
-
-        prefetch_thumbnails(dataset_id)
+        self._api.samples.prefetch_thumbnails(dataset_id)
 
 
 def _import_first_page_modules() -> None:

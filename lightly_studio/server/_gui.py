@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from lightly_studio.dataset import env
+from lightly_studio.db import db_file
 from lightly_studio.errors import InvalidTokenError, ServerError
 from lightly_studio.server import _runtime, _security
+from lightly_studio.server._backend import ApiBackend
 
 log = logging.getLogger("lightly_studio.server")
 
@@ -161,7 +163,7 @@ class GuiServer:
     async def _setup(self, sockets: list) -> None:
         from tornado.httpserver import HTTPServer
 
-        from lightly_studio.server import _app
+        from lightly_studio.server import _app  # lazy: tornado loads when a server starts
 
         self._pools = _app.Pools(light=self._workers)
         config = _app.ServerConfig(backend=self._backend, token=self.token,
@@ -199,8 +201,6 @@ class GuiServer:
 
 def _db_file() -> str | None:
     try:
-        from lightly_studio.db import db_file
-
         return db_file()
     except Exception:
         return None
@@ -256,7 +256,7 @@ def start_gui(host: str | None = None, port: int | None = None, *, token: str | 
     """
     global _current
     host = (host if host is not None else env.LIGHTLY_STUDIO_HOST) or "127.0.0.1"
-    port = env._port(port if port is not None else env.LIGHTLY_STUDIO_PORT)
+    port = env.parse_port(port if port is not None else env.LIGHTLY_STUDIO_PORT)
     _check_token(token)
     token = token if token is not None else env.LIGHTLY_STUDIO_TOKEN
     if token is None and not _security.is_loopback(host):
@@ -268,6 +268,7 @@ def start_gui(host: str | None = None, port: int | None = None, *, token: str | 
             token = _security.new_token()
 
     if export_dir is not None:
+        # lazy: importing the server stays cheap; the api (polars, DuckDB) loads when used
         from lightly_studio.api._export_dir import set_export_dir
 
         set_export_dir(export_dir)
@@ -283,8 +284,6 @@ def start_gui(host: str | None = None, port: int | None = None, *, token: str | 
         if running is None:
             backend = _backend
             if backend is None:
-                from lightly_studio.server._backend import ApiBackend
-
                 backend = ApiBackend()
                 backend.data_version()  # opens the DB now: a locked file fails here, clearly
             server = GuiServer(host, port, token, backend, protocol=env.LIGHTLY_STUDIO_PROTOCOL)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from lightly_studio import db
+from lightly_studio.api.thumbnails import thumbnail_for
 from lightly_studio.store import aggregates
 from lightly_studio.store import samples as samples_store
 
@@ -25,8 +26,6 @@ def sample_file(sample_id: str) -> str | None:
 
 
 def thumbnail(api: Any, sample_id: str) -> tuple[bytes, str] | None:
-    from lightly_studio.api.thumbnails import thumbnail_for
-
     found = samples_store.media_of(db.get_connection(), sample_id)
     if found is None:
         return None

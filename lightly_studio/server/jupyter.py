@@ -66,7 +66,7 @@ def _handlers(base_url: str) -> list:
     from jupyter_server.base.websocket import WebSocketMixin
     from jupyter_server.utils import url_path_join
 
-    from lightly_studio.server._app import MAX_BODY_BYTES
+    from lightly_studio.server._app import MAX_BODY_BYTES  # lazy: tornado, as above
 
     class PageHandler(JupyterHandler):
         @tornado.web.authenticated

@@ -184,3 +184,11 @@ def tagged_count(con, dataset_id, tag: str) -> int:
         """SELECT count(*) FROM sample s JOIN tag t ON list_contains(s.tag_numbers, t.tag_number)
            WHERE t.dataset_id = $1 AND t.name = $2 AND t.kind = 'sample'""",
         [as_uuid_str(dataset_id), tag]).fetchall()[0][0]
+
+
+def sample_tag_number(con, dataset_id, name: str) -> int | None:
+    """The tag number of the dataset's sample tag ``name``; None when there is no such tag."""
+    row = con.execute(
+        "SELECT tag_number FROM tag WHERE dataset_id = $1 AND kind = 'sample' AND name = $2",
+        [as_uuid_str(dataset_id), name]).fetchone()
+    return row[0] if row else None

@@ -14,8 +14,9 @@ from typing import Any
 import anywidget
 import traitlets
 
+from lightly_studio.api import query_from_spec, register_query
 from lightly_studio.widgets._rpc import RpcServer
-from lightly_studio.widgets._widgets import _STATIC, _esm
+from lightly_studio.widgets._widgets import STATIC_DIR, bundle_path, dataset_and_query
 
 
 class Annotator(anywidget.AnyWidget):
@@ -28,7 +29,7 @@ class Annotator(anywidget.AnyWidget):
     """
 
     # anywidget reads the class attribute (a Path) when the widget is created.
-    _esm = _STATIC / "annotator.js"
+    _esm = STATIC_DIR / "annotator.js"
     _view = traitlets.Unicode("annotator").tag(sync=True)
     dataset_id = traitlets.Unicode("").tag(sync=True)
     spec = traitlets.Dict().tag(sync=True)
@@ -40,16 +41,13 @@ class Annotator(anywidget.AnyWidget):
 
     def __init__(self, source: Any, labels: list[str] | None = None, *,
                  sample_id: str | None = None, **kwargs: Any) -> None:
-        from lightly_studio.api import register_query
-        from lightly_studio.widgets._widgets import _dataset_and_query
-
-        dataset, query = _dataset_and_query(source)
+        dataset, query = dataset_and_query(source)
         spec: dict[str, Any] = {"dataset_id": str(dataset.dataset_id)}
         if query is not None:
             if query.dataset.dataset_id != dataset.dataset_id:
                 raise ValueError("The query belongs to another dataset.")
             spec["base"] = register_query(query.copy())
-        _esm("annotator.js")  # a clear error when the front end was not built
+        bundle_path("annotator.js")  # a clear error when the front end was not built
         super().__init__(dataset_id=str(dataset.dataset_id), spec=spec,
                          labels=[str(n) for n in labels or []],
                          sample_id=str(sample_id or ""), **kwargs)
@@ -63,8 +61,6 @@ class Annotator(anywidget.AnyWidget):
     @property
     def query(self):
         """The samples the annotator steps through, as a DatasetQuery."""
-        from lightly_studio.api import query_from_spec
-
         return query_from_spec(self.spec)
 
     @property

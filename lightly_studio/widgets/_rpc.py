@@ -16,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from lightly_studio import api
 from lightly_studio.widgets._chunking import CHUNK_BYTES, split_buffers
 
 logger = logging.getLogger("lightly_studio")
@@ -70,8 +71,6 @@ class RpcServer:
             self.handle(content, bufs)
 
     def handle(self, msg: dict, buffers: list[bytes]) -> None:
-        from lightly_studio import api
-
         call_id = str(msg.get("id"))
         with self._lock:
             if call_id in self._cancelled:

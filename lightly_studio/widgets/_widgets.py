@@ -8,14 +8,21 @@ from typing import Any
 import anywidget
 import traitlets
 
+from lightly_studio import embed as _embed  # a lazy package: torch loads on first use
+from lightly_studio.api import dispatch, query_from_spec, register_ids, register_query
+from lightly_studio.api._export_dir import set_export_dir
+from lightly_studio.api.plot import selected_ids
+from lightly_studio.core.dataset import Dataset
+from lightly_studio.core.dataset_query import DatasetQuery
+from lightly_studio.core.image_dataset import ImageDataset
 from lightly_studio.widgets._rpc import RpcServer
 
-_STATIC = Path(__file__).resolve().parent.parent / "static"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
-def _esm(bundle: str = "widget.js") -> Path:
+def bundle_path(bundle: str = "widget.js") -> Path:
     """The built bundle, with a clear error when the front end was not built."""
-    path = _STATIC / bundle
+    path = STATIC_DIR / bundle
     if not path.is_file():
         raise FileNotFoundError(
             f"{path} is missing: the front end is not built. Run `npm ci && npm run build` in "
@@ -23,25 +30,20 @@ def _esm(bundle: str = "widget.js") -> Path:
     return path
 
 
-def _dataset_and_query(source: Any):
+def dataset_and_query(source: Any):
     """Accept a Dataset, a DatasetQuery, or a dataset name."""
-    from lightly_studio.core.dataset import Dataset
-    from lightly_studio.core.dataset_query import DatasetQuery
-
     if isinstance(source, DatasetQuery):
         return source.dataset, source
     if isinstance(source, Dataset):
         return source, None
     if isinstance(source, str):
-        from lightly_studio.core.image_dataset import ImageDataset
-
         return ImageDataset.load(source), None
     raise TypeError(f"Expected a dataset or a query, got {type(source).__name__}.")
 
 
 def _has_embeddings(dataset) -> bool:
     try:
-        from lightly_studio.embed import embedding_model_names
+        embedding_model_names = _embed.embedding_model_names
     except ImportError:
         return False
     try:
@@ -52,18 +54,16 @@ def _has_embeddings(dataset) -> bool:
 
 class _View(anywidget.AnyWidget):
     # anywidget reads the class attribute (a Path) when the widget is created.
-    _esm = _STATIC / "widget.js"
+    _esm = STATIC_DIR / "widget.js"
     _view = traitlets.Unicode("explorer").tag(sync=True)
     dataset_id = traitlets.Unicode("").tag(sync=True)
     height = traitlets.Int(640).tag(sync=True)
 
     def __init__(self, source: Any, *, export_dir: Any = None, **kwargs: Any) -> None:
-        dataset, query = _dataset_and_query(source)
-        _esm()  # a clear error when the front end was not built
+        dataset, query = dataset_and_query(source)
+        bundle_path()  # a clear error when the front end was not built
         if export_dir is not None:
             # The only folder the view's Export may write to (one setting per process).
-            from lightly_studio.api._export_dir import set_export_dir
-
             set_export_dir(export_dir)
         super().__init__(dataset_id=str(dataset.dataset_id), **kwargs)
         self._dataset = dataset
@@ -110,15 +110,10 @@ class Explorer(_View):
     @property
     def query(self):
         """The samples the view shows, as a DatasetQuery (filters, search and sort applied)."""
-        from lightly_studio.api import query_from_spec
-
         return query_from_spec({**self.spec, "dataset_id": self.dataset_id})
 
     @query.setter
     def query(self, value: Any) -> None:
-        from lightly_studio.api import register_query
-        from lightly_studio.core.dataset_query import DatasetQuery
-
         if value is None:
             self.spec = {"dataset_id": self.dataset_id}
         elif isinstance(value, dict):
@@ -133,8 +128,6 @@ class Explorer(_View):
     @property
     def selection(self):
         """The selected samples as a DatasetQuery."""
-        from lightly_studio.api import query_from_spec, register_ids
-
         return query_from_spec({"dataset_id": self.dataset_id,
                                 "ids": register_ids(self.selected)})
 
@@ -165,9 +158,6 @@ class EmbeddingPlot(_View):
         self._rpc.local["plot_select"] = self._plot_select
 
     def _plot_select(self, params: dict, buffers: list[bytes]) -> dict:
-        from lightly_studio.api import dispatch
-        from lightly_studio.api.plot import selected_ids
-
         result, _ = dispatch("plot_select", params, buffers)
         # Set before the reply goes out: when the view shows "N selected", Python has them.
         self.selected_ids = selected_ids(result["ids"])
@@ -175,23 +165,17 @@ class EmbeddingPlot(_View):
 
     @property
     def selection(self):
-        from lightly_studio.api import query_from_spec, register_ids
-
         return query_from_spec({"dataset_id": self.dataset_id,
                                 "ids": register_ids(self.selected_ids)})
 
     def highlight(self, query: Any) -> None:
         """Select the points of a query (e.g. ``dataset.match(...)``) in the plot."""
-        from lightly_studio.api import register_query
-
         self.highlight_spec = ({} if query is None else
                                {"dataset_id": self.dataset_id,
                                 "base": register_query(query.copy())})
 
     def link(self, explorer: Explorer) -> None:
         """Filter ``explorer`` to this plot's selection whenever it changes."""
-        from lightly_studio.api import register_ids
-
         def follow(change: dict) -> None:
             spec = {k: v for k, v in explorer.spec.items() if k != "ids"}
             if change["new"]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from pathlib import Path
 
 import polars as pl
 import pytest
+
+from lightly_studio import embed
 
 
 def write_images(folder: Path, sizes: dict[str, tuple[int, int]]) -> None:
@@ -62,7 +62,5 @@ def fake_projection(small_ds, monkeypatch):
         return frame.select(pl.col("sample_id").cast(pl.Utf8), pl.col("width").cast(pl.Float32).alias("x"),
                             pl.col("height").cast(pl.Float32).alias("y"))
 
-    fake = types.ModuleType("lightly_studio.embed")
-    fake.compute_projection = compute_projection
-    monkeypatch.setitem(sys.modules, "lightly_studio.embed", fake)
+    monkeypatch.setattr(embed, "compute_projection", compute_projection)
     return small_ds

@@ -100,8 +100,7 @@ def test_near_duplicates_are_tagged(image_dataset, recorded):
 
 
 def test_select_diverse_runs_the_selection_on_the_scope(image_dataset, monkeypatch):
-    import sys
-    import types
+    from lightly_studio.core.dataset_query import query as query_module
 
     seen = {}
 
@@ -112,9 +111,7 @@ def test_select_diverse_runs_the_selection_on_the_scope(image_dataset, monkeypat
         def diverse(self, n_samples_to_select, selection_result_tag_name):
             seen["args"] = (n_samples_to_select, selection_result_tag_name)
 
-    module = types.ModuleType("lightly_studio.selection.selection")
-    module.Selection = FakeSelection
-    monkeypatch.setitem(sys.modules, "lightly_studio.selection.selection", module)
+    monkeypatch.setattr(query_module, "Selection", FakeSelection)
     ids = _ids(image_dataset)
     reply = _run(image_dataset, "Select diverse samples", n_samples=1, result_tag="div",
                  scope={"kind": "selection", "sample_ids": [str(ids["b.png"]),

@@ -11,16 +11,19 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from lightly_studio.core.metadata import metadata_columns
+from lightly_studio import embed as _embed  # a lazy package: torch loads on first use
 from lightly_studio.core.sample import samples_from_frame
-from lightly_studio.core.samples_store import SAMPLE_COLUMNS, VIDEO_COLUMNS
-from lightly_studio.core.tags import (
+from lightly_studio.query.query import SampleQuery
+from lightly_studio.selection.selection import Selection
+from lightly_studio.store.metadata import metadata_columns
+from lightly_studio.store.samples import SAMPLE_COLUMNS, VIDEO_COLUMNS
+from lightly_studio.store.tags import (
+    sample_tag_number,
     tag_names_frame,
     tag_numbers_to_names,
     tag_sample_ids,
     untag_sample_ids,
 )
-from lightly_studio.query.query import SampleQuery
 
 if TYPE_CHECKING:
     from lightly_studio.core.sample import Sample
@@ -38,10 +41,7 @@ class DatasetQuery(SampleQuery):
 
     # -- what the DSL needs from core -----------------------------------------------------------
     def tag_number(self, name: str) -> int | None:
-        row = self._con().execute(
-            "SELECT tag_number FROM tag WHERE dataset_id = $1 AND kind = 'sample' AND name = $2",
-            [str(self.dataset.dataset_id), name]).fetchone()
-        return row[0] if row else None
+        return sample_tag_number(self._con(), self.dataset.dataset_id, name)
 
     def metadata_keys(self) -> dict:
         return metadata_columns(self._con(), self.dataset.dataset_id)
@@ -57,10 +57,8 @@ class DatasetQuery(SampleQuery):
 
         Each resulting sample has ``sample.similarity``. ``k`` keeps the k best.
         """
-        from lightly_studio.embed import similarity_scores
-
-        scores = similarity_scores(self, text=text, samples=samples,
-                                   model_name=embedding_model_name, k=k)
+        scores = _embed.similarity_scores(self, text=text, samples=samples,
+                                          model_name=embedding_model_name, k=k)
         return self.rank_by(scores, k)
 
     # -- consuming ------------------------------------------------------------------------------
@@ -110,8 +108,6 @@ class DatasetQuery(SampleQuery):
 
     def selection(self):
         """Select a subset of this query's samples (diverse, metadata, balancing, …)."""
-        from lightly_studio.selection.selection import Selection
-
         return Selection(self)
 
     def export(self):
@@ -120,7 +116,7 @@ class DatasetQuery(SampleQuery):
 
     def show(self):
         """Display the samples in the notebook explorer."""
-        from lightly_studio.widgets import Explorer
+        from lightly_studio.widgets import Explorer  # lazy: anywidget/ipywidgets are heavy
 
         return Explorer(self)
 
