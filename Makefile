@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 EXAMPLE_DATA ?= $(abspath ../shared/dataset_examples)
 export LIGHTLY_STUDIO_EXAMPLE_DATA ?= $(if $(wildcard $(EXAMPLE_DATA)),$(EXAMPLE_DATA),)
 
-.PHONY: install js test test-python test-js demo lint clean
+.PHONY: install js test test-python test-js demo lint typecheck clean
 
 # torch first, pinned: open_clip needs torchvision, and an open range pulls a multi-GB build.
 $(STAMP): pyproject.toml package.json package-lock.json
@@ -25,7 +25,8 @@ test-js: js
 	npm run typecheck
 	npm test
 
-test-python: js
+# Type check and lint first (lint runs typecheck): seconds, where the suite takes minutes.
+test-python: js lint
 	$(PY) -m pytest
 
 test: test-js test-python
@@ -33,8 +34,12 @@ test: test-js test-python
 demo: js
 	$(PY) -m lightly_studio._demo
 
-lint: install
+# lint = mypy (settings: pyproject.toml [tool.mypy]) + ruff.
+lint: typecheck
 	$(PY) -m ruff check lightly_studio tests benchmarks
 
+typecheck: install
+	$(PY) -m mypy
+
 clean:
-	rm -rf $(VENV) node_modules lightly_studio/static/*.js
+	rm -rf $(VENV) node_modules lightly_studio/static/*.js .mypy_cache

@@ -29,7 +29,7 @@ def register(kind: str, value: Any) -> str:
         return token
 
 
-def lookup(token: str, kind: str) -> Any:
+def lookup(token: object, kind: str) -> Any:
     with _lock:
         if not isinstance(token, str) or not token.startswith(kind + "-") or token not in _items:
             raise QueryError(f"Unknown or expired {kind} reference {token!r}; re-run the cell "

@@ -226,7 +226,7 @@ def _scalar_list(value: Any, name: str) -> list[Any]:
     for v in value:
         if not isinstance(v, (str, int, float)) or (isinstance(v, float) and not math.isfinite(v)):
             raise QueryError(f"{name} values must be strings, numbers or booleans, got {show(v)}.")
-    return value
+    return list(value)
 
 
 def _text(value: Any, name: str) -> str:

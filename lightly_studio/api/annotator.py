@@ -84,6 +84,7 @@ def annotator_sample(params: dict) -> tuple[Any, list[bytes]]:
             ids = [str(i) for i in query.sample_ids()]
             index = ids.index(sample_id) if sample_id in ids else None
     elif query is not None:
+        assert total is not None  # counted with the query
         if not isinstance(index, int) or isinstance(index, bool) or index < 0:
             raise QueryError(f"index must be a non-negative integer, got {index!r}.")
         if total == 0:
@@ -329,7 +330,7 @@ def _answer(con, sample_id: str, annotation_id: str) -> dict:
 def _insert(con, sample: dict, label: str, values: dict) -> str:
     """Store one annotation through the one insert path (store.insert_annotation_frame)."""
     annotation_id = str(uuid.uuid4())
-    row = {k: None for k in FRAME_SCHEMA}
+    row: dict[str, Any] = {k: None for k in FRAME_SCHEMA}
     row.update(values, annotation_id=annotation_id, sample_id=sample["sample_id"], label=label,
                img_width=sample["width"], img_height=sample["height"], where=_where(sample))
     store.insert_annotation_frame(con, sample["dataset_id"], pl.DataFrame(

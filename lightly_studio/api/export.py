@@ -57,7 +57,7 @@ def export(params: dict) -> tuple[Any, list[bytes]]:
     fmt = params.get("format")
     exporter = _exporter(dataset, query)
     method = getattr(exporter, f"to_{fmt}", None) if isinstance(fmt, str) else None
-    if method is None:
+    if method is None or not isinstance(fmt, str):
         raise QueryError(f"Unknown export format {fmt!r}.")
     sig = inspect.signature(method)
     name = next((p for p in _OUTPUT_PARAMS if p in sig.parameters), None)

@@ -85,7 +85,7 @@ def plot_points(params: dict) -> tuple[Any, list[bytes]]:
     return {"token": token, "count": len(hit["ids"])}, [hit["xy"]]
 
 
-def _plot(token: str) -> dict:
+def _plot(token: object) -> dict:
     return _registry.lookup(token, "plot")
 
 

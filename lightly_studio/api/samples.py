@@ -177,6 +177,7 @@ def sample_detail(params: dict) -> tuple[Any, list[bytes]]:
 def tag_samples(params: dict) -> tuple[Any, list[bytes]]:
     """Add (``remove: true``: remove) a tag on sample ids, or on every sample of a spec."""
     tag = validate_tag_name(params.get("tag"))
+    target: tuple[str, list] | list[uuid.UUID]  # a subquery or the ids themselves
     if params.get("spec") is not None:
         query = query_from_spec(params["spec"])
         dataset_id, target = query.dataset.dataset_id, query.sample_ids_subquery()

@@ -380,7 +380,10 @@ def delete_annotation(sample: Any, annotation: Annotation | uuid.UUID | str) -> 
 
 def _create_to_row(create: Any, sample: Any, where: str) -> dict[str, Any]:
     kind = getattr(create, "annotation_type", None)
-    if kind is None or not dataclasses.is_dataclass(create):
+    # Checked apart from the `if` so `create` stays Any (any dataclass with the Create* fields
+    # will do) instead of being narrowed to a field-less DataclassInstance.
+    is_dataclass = dataclasses.is_dataclass(create)
+    if kind is None or not is_dataclass:
         raise AnnotationError(
             f"{where}expected CreateClassification, CreateObjectDetection, "
             f"CreateInstanceSegmentation or CreateSemanticSegmentation, got {create!r}")

@@ -23,6 +23,7 @@ from lightly_studio.store._ids import as_uuid
 if TYPE_CHECKING:
     import numpy as np
     import polars as pl
+    from typing_extensions import Self  # typing.Self from Python 3.11
 
     from lightly_studio.core.dataset_query import MatchExpression
     from lightly_studio.core.sample import Sample
@@ -44,7 +45,7 @@ class Dataset:
 
     # -- creating and loading -------------------------------------------------------------------
     @classmethod
-    def create(cls, name: str | None = None) -> Dataset:
+    def create(cls, name: str | None = None) -> Self:
         """Create a new, empty dataset. Raises if a dataset of that name exists."""
         name = DEFAULT_DATASET_NAME if name is None else name
         if not isinstance(name, str) or not name.strip():
@@ -60,7 +61,7 @@ class Dataset:
         return cls(dataset_id, name)
 
     @classmethod
-    def load(cls, name: str | None = None) -> Dataset:
+    def load(cls, name: str | None = None) -> Self:
         """Load an existing dataset by name.
 
         Without a name: the default dataset, or the only dataset of this kind in the file.
@@ -95,7 +96,7 @@ class Dataset:
         return cls(dataset_id, found_name)
 
     @classmethod
-    def load_or_create(cls, name: str | None = None) -> Dataset:
+    def load_or_create(cls, name: str | None = None) -> Self:
         """Load the dataset if it exists, else create it."""
         try:
             return cls.load(name if name is not None else DEFAULT_DATASET_NAME)

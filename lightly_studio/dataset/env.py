@@ -29,6 +29,7 @@ from __future__ import annotations
 import os
 import sys
 import types
+from typing import Any
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8001
@@ -107,7 +108,8 @@ class _EnvModule(types.ModuleType):
                        self.LIGHTLY_STUDIO_PROTOCOL, token)
 
 
-def _read_environment(module: types.ModuleType) -> None:
+def _read_environment(module: Any) -> None:
+    # Any: the attributes are set through _EnvModule.__setattr__, which converts the values.
     module.LIGHTLY_STUDIO_HOST = os.environ.get("LIGHTLY_STUDIO_HOST", DEFAULT_HOST)
     module.LIGHTLY_STUDIO_PORT = os.environ.get("LIGHTLY_STUDIO_PORT", DEFAULT_PORT)
     module.LIGHTLY_STUDIO_PROTOCOL = os.environ.get("LIGHTLY_STUDIO_PROTOCOL", "http")

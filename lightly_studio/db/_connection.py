@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from lightly_studio.db._sql import Fragment, register_frames
 from lightly_studio.errors import DatabaseLockedError
@@ -77,7 +77,8 @@ def get_connection() -> duckdb.DuckDBPyConnection:
     cur = Cursor(root.cursor())
     _local.cursor = cur
     _local.generation = gen
-    return cur
+    # A Cursor forwards every DuckDBPyConnection method: callers use it as one.
+    return cast("duckdb.DuckDBPyConnection", cur)
 
 
 # Calls that read or continue the current result; every other call first finishes it.
@@ -179,7 +180,7 @@ def _open(path: str, *, memory_limit: str | None = None, threads: int | None = N
 
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    config = {
+    config: dict[str, str | bool | int | float | list[str]] = {
         # DuckDB's default lets one process grow to most of the machine's memory.
         "memory_limit": memory_limit or os.environ.get("LIGHTLY_STUDIO_DB_MEMORY_LIMIT", "4GB"),
         "threads": threads or min(os.cpu_count() or 2, 8),
@@ -266,4 +267,6 @@ def query_frame(sql, params: list | dict | None = None, con=None):
 
 
 def schema_version() -> int:
-    return get_connection().execute("SELECT max(version) FROM schema_version").fetchone()[0]
+    row = get_connection().execute("SELECT max(version) FROM schema_version").fetchone()
+    assert row is not None  # an aggregate always answers one row
+    return row[0]

@@ -131,7 +131,7 @@ def register_frames(con, frames: Mapping[str, Any]) -> None:
     state = getattr(_registered, "state", None)
     if state is None or state[0] is not con:
         state = _registered.state = (con, collections.OrderedDict())
-    names = state[1]
+    names: collections.OrderedDict[str, bool] = state[1]
     for name, frame in frames.items():
         if name in names:
             names.move_to_end(name)

@@ -94,7 +94,7 @@ def _resolve_model(dataset: Dataset, model_name: str | None) -> _store.ModelRow:
             default = str(parse_spec(resolve_spec(None)))
         except EmbeddingError:
             default = None
-        by_name = {r.name: r for r in rows}
+        by_name: dict[str | None, _store.ModelRow] = {r.name: r for r in rows}
         return by_name.get(default) or rows[-1]
     for row in rows:
         if row.name == model_name:

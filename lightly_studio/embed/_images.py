@@ -58,7 +58,8 @@ def fit_image(
     if img.mode != "RGB":
         img = _to_rgb(img)
     w2, h2 = img.size
-    resample = Image.BICUBIC if interpolation == "bicubic" else Image.BILINEAR
+    resample = (Image.Resampling.BICUBIC if interpolation == "bicubic"
+                else Image.Resampling.BILINEAR)
     if resize_mode == "shortest":
         s = max(out_w / w2, out_h / h2)
         # Clamp: float rounding can put the crop a hair outside the image (e.g. 640x428 gives

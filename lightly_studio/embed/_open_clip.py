@@ -194,7 +194,7 @@ class OpenClipModel:
         # (x/255 - mean)/std as one multiply-add on the uint8 batch.
         self._scale = (1.0 / (255.0 * std)).view(1, 3, 1, 1).to(device)
         self._shift = (-mean / std).view(1, 3, 1, 1).to(device)
-        self._tokenizer = None
+        self._tokenizer: Any = None  # open_clip's tokenizer (untyped), loaded on first use
         self._lock = threading.Lock()
         with torch.inference_mode():
             probe = torch.zeros(1, 3, *self.image_size, device=device, dtype=dtype)

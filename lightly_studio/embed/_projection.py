@@ -53,7 +53,8 @@ def fit_2d(x: np.ndarray, seed: int = 0) -> np.ndarray:
     import pacmap
 
     previous = numba.get_num_threads()
-    numba.set_num_threads(min(_threads(), numba.config.NUMBA_NUM_THREADS))
+    # numba.config fills its settings in at import time, so they are invisible to mypy.
+    numba.set_num_threads(min(_threads(), numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
     # PaCMAP logs a warning for every fit with a seed or without its own PCA; both are ours.
     pm_log = logging.getLogger("pacmap")
     level = pm_log.level

@@ -48,7 +48,8 @@ class SdpaAttention(nn.Module):
         return (o if self.batch_first else o.transpose(0, 1)), None
 
 
-def _linear(weight: nn.Parameter, bias: nn.Parameter | None) -> nn.Linear:
+def _linear(weight: torch.Tensor, bias: nn.Parameter | None) -> nn.Linear:
+    # ``weight`` is a Parameter too (shared, not copied); torch types nn.Linear.weight as Tensor.
     out_features, in_features = weight.shape
     # On the meta device: no throw-away random initialisation before the real parameters.
     layer = nn.Linear(in_features, out_features, bias=bias is not None, device="meta")

@@ -101,7 +101,7 @@ def knn(
     Missing neighbours (fewer than k candidates) have similarity -inf and index -1.
     """
     self_mode = queries is None
-    q = base if self_mode else queries
+    q = base if queries is None else queries
     if len(q) == 0 or k <= 0:
         return np.zeros((len(q), max(k, 0)), np.float32), np.zeros((len(q), max(k, 0)), np.int64)
     if len(q) * len(base) <= exact_limit or len(base) < 64:

@@ -18,7 +18,7 @@ import polars as pl
 from lightly_studio.db import get_connection
 from lightly_studio.export._coco import write_coco, write_coco_captions
 from lightly_studio.export._frames import relative_names, samples_frame
-from lightly_studio.export._yolo import write_yolo
+from lightly_studio.export._yolo import ImageMode, write_yolo
 from lightly_studio.store.annotations import AnnotationType, annotations_frame
 
 DEFAULT_COCO_FILENAME = "coco_export.json"
@@ -66,7 +66,7 @@ class DatasetExport:
 
     def to_yolo_object_detections(self, output_folder: str | os.PathLike, *,
                                   root: str | os.PathLike | None = None,
-                                  images: str = "link",
+                                  images: ImageMode = "link",
                                   annotation_source: str | None = None) -> Path:
         """Boxes as a YOLO dataset in ``output_folder``; returns the path of its data.yaml.
 

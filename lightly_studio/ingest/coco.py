@@ -133,8 +133,9 @@ def parse_coco(annotations_json: str | os.PathLike, images_path: str | os.PathLi
                     pl.DataFrame(schema={"coco_image_id": pl.Int64, "text": pl.Utf8}), notes)
 
 
-_ANN_SCHEMA = {**{k: v for k, v in FRAME_SCHEMA.items() if k != "sample_id"},
-               "coco_image_id": pl.Int64, "coco_id": pl.Int64}
+_ANN_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
+    **{k: v for k, v in FRAME_SCHEMA.items() if k != "sample_id"},
+    "coco_image_id": pl.Int64, "coco_id": pl.Int64}
 
 
 def _ensure_objects(path: str, what: str, records: list) -> None:
@@ -143,8 +144,8 @@ def _ensure_objects(path: str, what: str, records: list) -> None:
         raise IngestError(f"{path}: {what} #{bad} is not a JSON object")
 
 
-def _column(path: str, what: str, records: list, key: str, dtype: pl.DataType,
-            required: bool = True) -> pl.Series:
+def _column(path: str, what: str, records: list, key: str,
+            dtype: pl.DataType | type[pl.DataType], required: bool = True) -> pl.Series:
     """One field of every record as a typed Series; IngestError names the first bad record.
 
     ``records`` must hold dicts only (see _ensure_objects).

@@ -296,7 +296,7 @@ def _codec_name(stream) -> str:
     try:
         import av
 
-        return av.codec.Codec(stream.codec_context.codec.name, "r").canonical_name  # type: ignore[attr-defined]
+        return av.codec.Codec(stream.codec_context.codec.name, "r").canonical_name
     except Exception:
         return str(stream.codec_context.name)
 

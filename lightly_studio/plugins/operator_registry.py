@@ -15,6 +15,7 @@ old one, so re-running a notebook cell does not list an operator twice.
 
 from __future__ import annotations
 
+import builtins
 import logging
 import threading
 from collections.abc import Iterable
@@ -76,7 +77,7 @@ class OperatorRegistry:
         with self._lock:
             return list(self._operators.values())
 
-    def names(self) -> list[str]:
+    def names(self) -> builtins.list[str]:  # in the class, `list` is the method
         return [op.name for op in self.list()]
 
     def get(self, name: str) -> BaseOperator:
@@ -103,7 +104,7 @@ class OperatorRegistry:
             self._operators.clear()
             self._builtins_loaded = False
 
-    def load_entry_points(self, *, force: bool = False) -> list[str]:
+    def load_entry_points(self, *, force: bool = False) -> builtins.list[str]:
         """Register the operators of installed packages (group ``lightly_studio.plugins``).
 
         Runs once per process unless ``force``. A plugin that fails to load is logged and

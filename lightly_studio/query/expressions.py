@@ -191,5 +191,9 @@ class Comparison(MatchExpression):
         self.field = field
 
     def to_sql(self, ctx: SqlContext) -> Fragment:
-        lhs = self.field.sql_value(ctx) if self.field is not None else Fragment(self.sql_value)
+        if self.field is not None:
+            lhs = self.field.sql_value(ctx)
+        else:
+            assert self.sql_value is not None  # one of the two is always given
+            lhs = Fragment(self.sql_value)
         return "(" + lhs + f" {_OPS[self.op]} " + param(self.value) + ")"

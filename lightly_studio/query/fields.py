@@ -224,7 +224,8 @@ class MetadataAccessor:
 
 def _annotation_filters(label, source, annotation_type, min_confidence, max_confidence,
                         min_area, max_area) -> tuple[str, list]:
-    clauses, values = [], []
+    clauses: list[str] = []
+    values: list[Any] = []
 
     def add(clause: str, value: Any) -> None:
         clauses.append(clause.replace("?", f"$p{len(values)}"))

@@ -8,10 +8,11 @@ subclasses this class and provides ``tag_number``, ``metadata_keys`` and ``sampl
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -28,6 +29,9 @@ from lightly_studio.db import (
 from lightly_studio.errors import QueryError
 from lightly_studio.query.expressions import AND, MatchExpression, SqlContext
 from lightly_studio.query.fields import OrderByField
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self from Python 3.11
 
 _PAGE = 10_000
 # From this many rows (offset + limit) a default-order page finds its bounds by selection
@@ -89,7 +93,7 @@ class SampleQuery:
         return self._limit
 
     # -- building ---------------------------------------------------------------------------
-    def match(self, expression: MatchExpression) -> SampleQuery:
+    def match(self, expression: MatchExpression) -> Self:
         """Keep only samples for which ``expression`` holds (ANDed with earlier matches)."""
         if not isinstance(expression, MatchExpression):
             raise QueryError(f"match() expects a query expression, got {expression!r}.")
@@ -98,7 +102,7 @@ class SampleQuery:
         self._match = combined
         return self
 
-    def order_by(self, *orders: OrderByField) -> SampleQuery:
+    def order_by(self, *orders: OrderByField) -> Self:
         """Sort by the given keys (first key first). Replaces an earlier order."""
         for order in orders:
             if not isinstance(order, OrderByField):
@@ -107,7 +111,7 @@ class SampleQuery:
         self._order = list(orders)
         return self
 
-    def slice(self, offset: int = 0, limit: int | None = None) -> SampleQuery:
+    def slice(self, offset: int = 0, limit: int | None = None) -> Self:
         """Skip ``offset`` samples and keep at most ``limit``. Replaces an earlier slice."""
         for name, value in (("offset", offset), ("limit", limit)):
             if value is not None and (not isinstance(value, int) or isinstance(value, bool)
@@ -116,7 +120,7 @@ class SampleQuery:
         self._offset, self._limit = offset or 0, limit
         return self
 
-    def __getitem__(self, key: slice | int) -> Any:
+    def __getitem__(self, key: builtins.slice | int) -> Any:  # not the method slice()
         if isinstance(key, int) and not isinstance(key, bool):
             if key < 0:
                 raise QueryError("Negative indices are not supported; use a non-negative index.")
@@ -134,7 +138,7 @@ class SampleQuery:
         limit = None if stop is None else max(stop - start, 0)
         return self.slice(start, limit)
 
-    def copy(self) -> SampleQuery:
+    def copy(self) -> Self:
         other = type(self)(self.dataset, kind=self.kind, parent_sample_id=self.parent_sample_id)
         other._match, other._order = self._match, list(self._order)
         other._offset, other._limit = self._offset, self._limit
@@ -143,7 +147,7 @@ class SampleQuery:
         return other
 
     # -- similarity ranking -------------------------------------------------------------------
-    def rank_by(self, frame: pl.DataFrame, k: int | None) -> SampleQuery:
+    def rank_by(self, frame: pl.DataFrame, k: int | None) -> Self:
         """Order by ``frame``'s ``similarity`` (desc) per ``sample_id``; samples without a
         score are dropped; ``k`` keeps the k best."""
         self._rank = frame.select(pl.col("sample_id").cast(pl.Utf8),
@@ -182,6 +186,7 @@ class SampleQuery:
             where.append(self._match.to_sql(ctx))
         join = Fragment()
         if self._rank is not None:
+            assert self._rank_name is not None  # set together with _rank
             join = Fragment(f" JOIN (SELECT CAST(sample_id AS UUID) AS sample_id, similarity "
                             f"FROM {self._rank_name}) r ON r.sample_id = s.sample_id",
                             frames={self._rank_name: self._rank})
@@ -208,8 +213,8 @@ class SampleQuery:
         whole_rows = columns is None
         if whole_rows:
             columns = ", ".join(f"s.{c}" for c in stored or self.sample_columns) + extra
-        if self._rank is not None and whole_rows:
-            columns += ", r.similarity"
+            if self._rank is not None:
+                columns += ", r.similarity"
         values = ([] if self._rank is None else [Fragment("r.similarity")]) + \
             [o.field.sql_value(ctx) for o in self._order] + [Fragment("s.sample_idx")]
         keys = list(zip(values, self._descending(), strict=True))

@@ -7,7 +7,7 @@ label when the name is taken, so labels stay unique per dataset).
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, overload
 
 from lightly_studio.db import transaction
 from lightly_studio.models.annotation_label import AnnotationLabel, AnnotationLabelCreate
@@ -50,7 +50,11 @@ def create(*, session: Any, label: AnnotationLabelCreate) -> AnnotationLabel:
     return found
 
 
-def _record(row: Any) -> AnnotationLabel | None:
+@overload
+def _record(row: None) -> None: ...
+@overload
+def _record(row: tuple[Any, ...]) -> AnnotationLabel: ...
+def _record(row: tuple[Any, ...] | None) -> AnnotationLabel | None:
     if row is None:
         return None
     label_id, name, dataset_id, created_at = row

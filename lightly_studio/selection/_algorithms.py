@@ -389,7 +389,7 @@ class DiversityTerm(Term):
                 self._tracker.add_vectors(as_unit_rows(self.preselected))
         return self._tracker
 
-    def first_values(self, available: np.ndarray) -> np.ndarray:
+    def first_values(self, available: np.ndarray | None) -> np.ndarray:
         """Cosine distance to the mean of the available candidates (before any centre)."""
         return 1 - _matmul(self.x, _candidate_mean(self.x, available)).astype(np.float64)
 

@@ -23,6 +23,8 @@ from lightly_studio.errors import SelectionError
 from lightly_studio.store import embeddings
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     from lightly_studio.core.dataset import Dataset
     from lightly_studio.core.dataset_query import DatasetQuery
     from lightly_studio.core.sample import Sample
@@ -282,7 +284,8 @@ def warn(message: str) -> None:
     import sys
 
     package = __file__.rsplit("/", 1)[0].rsplit("\\", 1)[0]
-    level, frame = 1, sys._getframe(0)
+    level = 1
+    frame: FrameType | None = sys._getframe(0)
     while frame is not None and frame.f_code.co_filename.startswith(package):
         frame = frame.f_back
         level += 1

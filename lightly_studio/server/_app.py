@@ -27,7 +27,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
+from typing import Any, NoReturn
 
 import tornado.web
 import tornado.websocket
@@ -121,7 +121,7 @@ class _Base(tornado.web.RequestHandler):
                 self.request.headers.get("Origin"), host):
             self.fail(403, "Forbidden", "cross-origin request")
 
-    def fail(self, status: int, kind: str, message: str) -> None:
+    def fail(self, status: int, kind: str, message: str) -> NoReturn:
         self.set_status(status)
         self.set_header("Content-Type", _transport.JSON_TYPE)
         self.finish(_transport.encode_error(kind, message))

@@ -8,6 +8,7 @@ the URL — so ``..``, ``%2e%2e`` and absolute paths in a URL cannot name a file
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from lightly_studio._media_access import (  # noqa: F401 - what the handlers use
     LocalFile,
@@ -20,7 +21,8 @@ from lightly_studio._media_access import (  # noqa: F401 - what the handlers use
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
-def parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
+def parse_range(header: str | None, size: int
+                ) -> tuple[int, int] | None | Literal["unsatisfiable"]:
     """``(start, end_inclusive)``, ``None`` for the whole file, or ``"unsatisfiable"``.
 
     One range only (what ``<video>`` seeking sends); multipart ranges get the whole file, which

@@ -51,7 +51,7 @@ MASKED = (AnnotationType.INSTANCE_SEGMENTATION.value,
           AnnotationType.SEMANTIC_SEGMENTATION.value)
 
 # The frame every write path builds (ingest, Python API, GUI): one row per annotation.
-FRAME_SCHEMA: dict[str, pl.DataType] = {
+FRAME_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "sample_id": pl.Utf8,
     "label": pl.Utf8,
     "annotation_type": pl.Utf8,

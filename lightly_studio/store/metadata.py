@@ -231,8 +231,9 @@ def clear_value(con, dataset_id, sample_id, key: str) -> bool:
             f"UPDATE sample SET {found.column} = NULL "
             f"WHERE sample_id = $1 AND {found.column} IS NOT NULL",
             [as_uuid_str(sample_id)],
-        ).fetchone()[0]
-    return bool(cleared)
+        ).fetchone()
+    assert cleared is not None  # an UPDATE always answers one row: its row count
+    return bool(cleared[0])
 
 
 def has_value(con, dataset_id, sample_id, key: str) -> bool:

@@ -21,7 +21,7 @@ SAMPLE_COLUMNS = (
 )
 
 # Columns of table `sample` that callers may provide, with their polars types.
-_OPTIONAL_COLUMNS: dict[str, pl.DataType] = {
+_OPTIONAL_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
     "fps": pl.Float64,
     "duration_s": pl.Float64,
     "frame_count": pl.Int32,

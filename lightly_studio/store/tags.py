@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -19,7 +20,7 @@ from lightly_studio.errors import LightlyStudioError
 from lightly_studio.store._ids import SampleIds, as_uuid_str, ids_subquery, shift_params
 
 
-def validate_tag_name(name: str) -> str:
+def validate_tag_name(name: object) -> str:
     if not isinstance(name, str) or not name.strip():
         raise LightlyStudioError(f"A tag name must be a non-empty string, got {name!r}.")
     return name
@@ -132,7 +133,8 @@ def tag_numbers_to_names(frame: pl.DataFrame, names: pl.DataFrame,
     # int32 throughout when it fits: numpy sorts int32 faster than int64 here.
     index = np.int32 if len(frame) * n_names < 2**31 else np.int64
     rows = np.repeat(np.arange(len(frame), dtype=index), np.diff(offsets))
-    rank_of = np.full(int(ranked["tag_number"].max() or 0) + 1, -1, index)
+    max_number = cast("int | None", ranked["tag_number"].max())  # an integer column
+    rank_of = np.full((max_number or 0) + 1, -1, index)
     rank_of[ranked["tag_number"].to_numpy()] = np.arange(len(ranked), dtype=index)
     ranks = np.where(numbers < len(rank_of), rank_of[np.minimum(numbers, len(rank_of) - 1)], -1)
     known = ranks >= 0  # a number whose tag is gone (or of another kind) is left out

@@ -44,7 +44,8 @@ class RpcServer:
     it gets ``(params, buffers)`` when the method is declared ``buffers_in``, else ``params``.
     Its reply carries no buffers."""
 
-    def __init__(self, widget: Any, local: dict[str, Callable[[dict], Any]] | None = None,
+    # A local handler takes (params) or, for a buffers_in method, (params, buffers).
+    def __init__(self, widget: Any, local: dict[str, Callable[..., Any]] | None = None,
                  *, threaded: bool = True, chunk_bytes: int = CHUNK_BYTES) -> None:
         self.widget = widget
         self.local = dict(local or {})
@@ -76,7 +77,7 @@ class RpcServer:
             if call_id in self._cancelled:
                 self._cancelled.discard(call_id)
                 return
-        method = msg.get("method")
+        method: Any = msg.get("method")  # from the wire: dispatch rejects what is unknown
         params = msg.get("params") or {}
         token = api.set_reporter(lambda done, total, message: self._send(
             {"type": "progress", "id": call_id, "done": done, "total": total,
@@ -86,7 +87,8 @@ class RpcServer:
                 fn = self.local[method]
                 contract = api.METHODS.get(method)
                 takes_buffers = contract is not None and contract.buffers_in
-                result, out = (fn(params, buffers) if takes_buffers else fn(params)), []
+                result = fn(params, buffers) if takes_buffers else fn(params)
+                out: list[bytes] = []
             else:
                 result, out = api.dispatch(method, params, buffers)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an error reply

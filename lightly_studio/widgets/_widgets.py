@@ -149,7 +149,7 @@ class EmbeddingPlot(_View):
     # limit). The view sends point indices as a Uint32 buffer (``plot_select``); this
     # widget resolves them to ids with numpy and sets the trait, so observers still fire.
     # List() without an item trait: validating 468k strings one by one costs ~0.5 s.
-    selected_ids = traitlets.List()
+    selected_ids: traitlets.List[str] = traitlets.List()
     color_by = traitlets.Unicode("").tag(sync=True)
     highlight_spec = traitlets.Dict().tag(sync=True)
 
