@@ -57,7 +57,7 @@ class ExportError(LightlyStudioError):
 
 class ExportPathError(ExportError, ValueError):
     """A view asked to write outside the export folder (absolute path, ``~``, ``..``, a
-    symlink); see ``lightly_studio.api._export_dir``."""
+    symlink); see ``lightly_studio.export.view_exports``."""
 
 
 class AnnotationConflictError(AnnotationError):

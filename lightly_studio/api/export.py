@@ -1,6 +1,6 @@
 """Export from the views: pick a format and a scope (all, the current filter, a selection).
 
-Files land in the export folder the Python user chose (``_export_dir``); the client only names
+Files land in the export folder the Python user chose (``export.view_exports``); the client only names
 a file inside it.
 """
 
@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from lightly_studio.api import _contracts as c
-from lightly_studio.api import _export_dir
 from lightly_studio.api._methods import method
 from lightly_studio.api._spec import dataset_of, query_from_spec, register_ids
 from lightly_studio.errors import QueryError
-from lightly_studio.export import DatasetExport
+from lightly_studio.export import DatasetExport, view_exports
 
 # Parameter names the exporter's to_<format>() methods may use for their output file.
 _OUTPUT_PARAMS = ("output_json", "output_csv", "output_folder", "output_path", "output_file",
@@ -31,7 +30,7 @@ def export_formats(params: dict) -> tuple[Any, list[bytes]]:
     """Formats the exporter offers (its to_<format> methods) and the folder exports go to."""
     names = sorted(n[3:] for n, _ in inspect.getmembers(DatasetExport, inspect.isfunction)
                    if n.startswith("to_"))
-    return {"formats": names, "export_dir": str(_export_dir.export_dir())}, []
+    return {"formats": names, "export_dir": str(view_exports.export_dir())}, []
 
 
 @method("export", c.ExportParams, c.ExportResult)
@@ -61,9 +60,9 @@ def export(params: dict) -> tuple[Any, list[bytes]]:
         raise QueryError(f"Unknown export format {fmt!r}.")
     sig = inspect.signature(method)
     name = next((p for p in _OUTPUT_PARAMS if p in sig.parameters), None)
-    with _export_dir.reserved_output(params.get("output"),
-                                     _export_dir.default_name(dataset.name, fmt),
-                                     suffix=_export_dir.suffix_for(fmt)) as output:
+    with view_exports.reserved_output(params.get("output"),
+                                     view_exports.default_name(dataset.name, fmt),
+                                     suffix=view_exports.suffix_for(fmt)) as output:
         result = method(**{name: str(output)}) if name else method(str(output))
     written = str(result) if isinstance(result, (str, Path)) else str(output)
     return {"path": written, "format": fmt, "scope": scope, "count": query.count()}, []

@@ -18,7 +18,7 @@ Environment variables:
   Empty or blank counts as unset: a random token is made when one is needed.
 - ``LIGHTLY_STUDIO_EXPORT_DIR``: the only folder exports started from the views may write to
   (default ``./lightly_studio_exports`` under the working directory at export time). Also set
-  by ``ls.start_gui(export_dir=...)``; see ``lightly_studio.api._export_dir``.
+  by ``ls.start_gui(export_dir=...)``; see ``lightly_studio.export.view_exports``.
 
 ``APP_URL`` is computed on every read, so it follows assignments to the other attributes and
 carries the token of the running server.

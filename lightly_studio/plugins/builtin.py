@@ -7,7 +7,7 @@ to write one with the context object (dataset, scope, progress).
 - Find near-duplicates: ``dataset.find_duplicates``; tags every sample of a duplicate group.
 - Export: ``DatasetExport(dataset, query)`` of the scope, in a format its ``to_*`` methods offer,
   or the list of file paths, written inside the export folder the Python user chose (see
-  ``lightly_studio.api._export_dir``): the form names a file there, never a path elsewhere.
+  ``lightly_studio.export.view_exports``): the form names a file there, never a path elsewhere.
 
 Heavy parts (torch, open_clip, pacmap) load inside ``execute`` only, through the dataset's methods.
 """
@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lightly_studio.api import _export_dir
 from lightly_studio.db import get_connection, transaction
-from lightly_studio.export import DatasetExport
+from lightly_studio.export import DatasetExport, view_exports
 from lightly_studio.plugins.base_operator import BaseOperator, OperatorResult
 from lightly_studio.plugins.parameter import (
     BaseParameter,
@@ -185,9 +184,9 @@ class ExportOperator(BaseOperator):
                                                              "available.")
         ctx.report_progress(0, 1, f"Exporting {ctx.scope.describe()}…")
         try:
-            reserved = _export_dir.reserved_output(
-                parameters["output_path"], _export_dir.default_name(ctx.dataset.name, fmt),
-                suffix=_export_dir.suffix_for(fmt))
+            reserved = view_exports.reserved_output(
+                parameters["output_path"], view_exports.default_name(ctx.dataset.name, fmt),
+                suffix=view_exports.suffix_for(fmt))
             with reserved as out:
                 if method is None:
                     paths = samples_store.file_paths(get_connection(), ctx.sample_ids_subquery())
@@ -201,7 +200,7 @@ class ExportOperator(BaseOperator):
                     # Methods that return the export instead of writing it: store it.
                     out.write_text(result if isinstance(result, str)
                                    else json.dumps(result, default=str), encoding="utf-8")
-        except _export_dir.ExportPathError as exc:
+        except view_exports.ExportPathError as exc:
             return OperatorResult(success=False, data_changed=False, message=str(exc))
         ctx.report_progress(1, 1)
         return OperatorResult(success=True, data_changed=False,

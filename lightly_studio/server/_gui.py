@@ -269,7 +269,7 @@ def start_gui(host: str | None = None, port: int | None = None, *, token: str | 
 
     if export_dir is not None:
         # lazy: importing the server stays cheap; the api (polars, DuckDB) loads when used
-        from lightly_studio.api._export_dir import set_export_dir
+        from lightly_studio.export.view_exports import set_export_dir
 
         set_export_dir(export_dir)
 

@@ -10,11 +10,11 @@ import traitlets
 
 from lightly_studio import embed as _embed  # a lazy package: torch loads on first use
 from lightly_studio.api import dispatch, query_from_spec, register_ids, register_query
-from lightly_studio.api._export_dir import set_export_dir
 from lightly_studio.api.plot import selected_ids
 from lightly_studio.core.dataset import Dataset
 from lightly_studio.core.dataset_query import DatasetQuery
 from lightly_studio.core.image_dataset import ImageDataset
+from lightly_studio.export.view_exports import set_export_dir
 from lightly_studio.widgets._rpc import RpcServer
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"

@@ -267,7 +267,7 @@ def test_the_export_dir_comes_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("LIGHTLY_STUDIO_EXPORT_DIR", str(tmp_path / "env_dir"))
     try:
         env.reload_from_environment()
-        from lightly_studio.api._export_dir import export_dir
+        from lightly_studio.export.view_exports import export_dir
 
         assert export_dir() == (tmp_path / "env_dir").resolve()
         monkeypatch.setenv("LIGHTLY_STUDIO_EXPORT_DIR", "  ")  # blank: the default
