@@ -121,7 +121,6 @@ class Dataset:
 
         return ImageDataset(dataset_id, row[0])
 
-    _from_id = from_id  # old name; re-exported until callers move (#25)
 
     @staticmethod
     def list_names() -> list[str]:
