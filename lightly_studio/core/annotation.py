@@ -34,7 +34,6 @@ from lightly_studio.store.annotations import (  # noqa: F401
     GROUND_TRUTH,
     MASKED,
     AnnotationType,
-    annotated_sample,
     annotations_frame,
     check_box,
     check_confidence,
@@ -49,6 +48,7 @@ from lightly_studio.store.annotations import (  # noqa: F401
 )
 from lightly_studio.store.annotations import delete_annotation as _delete_annotation
 from lightly_studio.store.labels import get_or_create_label_ids
+from lightly_studio.store.samples import annotated_sample
 
 # --- creation requests -------------------------------------------------------------------------
 

@@ -10,14 +10,14 @@ from typing import Any
 
 import polars as pl
 
-from lightly_studio.core.annotation import annotations_frame  # store/annotations at merge (#25)
 from lightly_studio.db import get_connection
 from lightly_studio.errors import QueryError
 from lightly_studio.export import DatasetExport
 from lightly_studio.export._coco import _json_list, _ndjson_rows
-from lightly_studio.export._frames import label_names
 from lightly_studio.ingest.video import iter_frames
 from lightly_studio.store import videos
+from lightly_studio.store.annotations import annotations_frame
+from lightly_studio.store.labels import label_names
 
 
 class VideoDatasetExport:
