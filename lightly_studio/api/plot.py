@@ -158,7 +158,7 @@ def plot_colors(params: dict) -> tuple[Any, list[bytes]]:
         cats[ids.is_in(tagged["sample_id"].implode()).to_numpy()] = 1
         return {"legend": ["untagged", by[4:]]}, [cats.tobytes()]
     if by == "label":
-        from lightly_studio.core.annotation import annotations_frame
+        from lightly_studio.store.annotations import annotations_frame
 
         ann = annotations_frame(con, plot["dataset_id"])
         # The most frequent label of each sample colours its point.
@@ -172,7 +172,7 @@ def plot_colors(params: dict) -> tuple[Any, list[bytes]]:
             [codes.get(lb, 255) for lb in joined["label"].to_list()], dtype=np.uint8)
         return {"legend": ["no label", *legend]}, [cats.tobytes()]
     if by.startswith("metadata:"):
-        from lightly_studio.core.metadata import get_metadata_values
+        from lightly_studio.store.metadata import get_metadata_values
 
         values = get_metadata_values(con, plot["dataset_id"], by[9:])
         values = values.with_columns(pl.col("sample_id").cast(pl.Utf8))

@@ -11,16 +11,16 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from lightly_studio.core.metadata import metadata_columns
 from lightly_studio.core.sample import samples_from_frame
-from lightly_studio.core.samples_store import SAMPLE_COLUMNS, VIDEO_COLUMNS
-from lightly_studio.core.tags import (
+from lightly_studio.query.query import SampleQuery
+from lightly_studio.store.metadata import metadata_columns
+from lightly_studio.store.samples import SAMPLE_COLUMNS, VIDEO_COLUMNS
+from lightly_studio.store.tags import (
     tag_names_frame,
     tag_numbers_to_names,
     tag_sample_ids,
     untag_sample_ids,
 )
-from lightly_studio.query.query import SampleQuery
 
 if TYPE_CHECKING:
     from lightly_studio.core.sample import Sample
