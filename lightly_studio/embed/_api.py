@@ -27,6 +27,7 @@ from lightly_studio.query import DatasetRef, SampleQuery
 from lightly_studio.store import embeddings as _store
 from lightly_studio.store import projections
 from lightly_studio.store import samples as sample_store
+from lightly_studio.store._ids import ids_subquery
 from lightly_studio.store.metadata import set_metadata_values
 from lightly_studio.store.tags import get_tag_id, tagged_subquery
 
@@ -47,13 +48,11 @@ def _con():
 
 def _ids_subquery(sample_ids: Any) -> tuple[str, list]:
     """An (sql, params) subquery as is; ids (Sample objects, a Series) as one of them."""
-    if isinstance(sample_ids, tuple) and len(sample_ids) == 2 and isinstance(sample_ids[0], str):
-        return sample_ids
-    if isinstance(sample_ids, pl.Series):
-        ids = sample_ids.cast(pl.Utf8).to_list()
-    else:
-        ids = [str(getattr(s, "sample_id", s)) for s in sample_ids]
-    return "SELECT unnest($1::UUID[]) AS sample_id", [ids]
+    if isinstance(sample_ids, pl.Series) or (
+            isinstance(sample_ids, tuple) and len(sample_ids) == 2
+            and isinstance(sample_ids[0], str)):
+        return ids_subquery(sample_ids)
+    return ids_subquery([getattr(s, "sample_id", s) for s in sample_ids])
 
 
 # -- which model ------------------------------------------------------------------------------
