@@ -24,8 +24,8 @@ def build(n: int, db_path: Path):
 
     import lightly_studio as ls
     from lightly_studio import db_manager
-    from lightly_studio.core.metadata import set_metadata_values
     from lightly_studio.db import query_frame, transaction
+    from lightly_studio.store.metadata import set_metadata_values
 
     for p in (db_path, Path(str(db_path) + ".wal")):
         if p.exists():

@@ -100,9 +100,9 @@ def bench_search_db(x: np.ndarray, k: int, repeats: int) -> None:
 
     from lightly_studio import db_manager
     from lightly_studio.core.image_dataset import ImageDataset
-    from lightly_studio.core.samples_store import insert_samples
     from lightly_studio.db import transaction
     from lightly_studio.embed import add_embeddings, similarity_scores
+    from lightly_studio.store.samples import insert_samples
 
     n = len(x)
     folder = tempfile.mkdtemp()

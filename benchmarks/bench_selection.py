@@ -123,8 +123,8 @@ def bench_db(n: int, k: int, dim: int) -> None:
 
     import lightly_studio as ls
     from lightly_studio import db_manager
-    from lightly_studio.core.samples_store import insert_samples
     from lightly_studio.db import transaction
+    from lightly_studio.store.samples import insert_samples
 
     with tempfile.TemporaryDirectory() as tmp:
         db_manager.connect(db_file=Path(tmp) / "bench.db")

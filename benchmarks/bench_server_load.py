@@ -47,9 +47,9 @@ def build_dataset(folder: Path, n: int, variants: int) -> str:
 
     import lightly_studio as ls
     from lightly_studio import db_manager
-    from lightly_studio.core.samples_store import insert_samples
-    from lightly_studio.core.tags import tag_sample_ids
     from lightly_studio.db import get_connection, transaction
+    from lightly_studio.store.samples import insert_samples
+    from lightly_studio.store.tags import tag_sample_ids
 
     images = folder / "images"
     images.mkdir(parents=True, exist_ok=True)

@@ -44,6 +44,7 @@ from lightly_studio.db import get_connection, transaction
 from lightly_studio.errors import AnnotationConflictError, AnnotationError, QueryError  # noqa: F401
 from lightly_studio.store import annotations as store
 from lightly_studio.store import captions as caption_store
+from lightly_studio.store import samples as sample_store
 from lightly_studio.store.annotations import (
     FRAME_SCHEMA,
     GROUND_TRUTH,
@@ -93,7 +94,7 @@ def annotator_sample(params: dict) -> tuple[Any, list[bytes]]:
         sample_id = str(page_query(query, index, 1).sample_ids()[0])
     else:
         raise QueryError("annotator_sample needs a sample_id or a spec and an index.")
-    sample = store.annotated_sample(con, sample_id)
+    sample = sample_store.annotated_sample(con, sample_id)
     if params.get("dataset_id") and str(params["dataset_id"]) != sample["dataset_id"]:
         raise QueryError(f"Sample {sample_id} is not in dataset {params['dataset_id']}.")
     result = {
@@ -157,7 +158,7 @@ def annotation_create(params: dict) -> tuple[Any, list[bytes]]:
     if not isinstance(spec, dict):
         raise AnnotationError("annotation_create needs an 'annotation' object.")
     with transaction() as con:
-        sample = store.annotated_sample(con, sample_id)
+        sample = sample_store.annotated_sample(con, sample_id)
         where = _where(sample)
         kind = spec.get("type")
         if kind not in TYPES:
@@ -189,7 +190,7 @@ def annotation_update(params: dict) -> tuple[Any, list[bytes]]:
                               f"{', '.join(sorted(unknown))}")
     with transaction() as con:
         current = store.current_annotation(con, annotation_id, params.get("version"))
-        sample = store.annotated_sample(con, current["sample_id"])
+        sample = sample_store.annotated_sample(con, current["sample_id"])
         where = _where(sample, annotation_id)
         values: dict[str, Any] = {}
         if "label" in changes:
@@ -230,7 +231,7 @@ def annotation_accept(params: dict) -> tuple[Any, list[bytes]]:
             raise AnnotationError(f"annotation {annotation_id} is ground truth already; only "
                                   "predictions can be accepted")
         [row] = store.sample_annotations(con, current["sample_id"], annotation_id)
-        sample = store.annotated_sample(con, current["sample_id"])
+        sample = sample_store.annotated_sample(con, current["sample_id"])
         values = {k: row[k] for k in ("annotation_type", "x", "y", "width", "height",
                                       "segmentation_mask", "polygon", "iscrowd")}
         new_id = _insert(con, sample, row["label"],
@@ -245,7 +246,7 @@ def classification_add(params: dict) -> tuple[Any, list[bytes]]:
     sample_id = str(uuid_param(params.get("sample_id"), "sample"))
     source = GROUND_TRUTH
     with transaction() as con:
-        sample = store.annotated_sample(con, sample_id)
+        sample = sample_store.annotated_sample(con, sample_id)
         label = _label(params.get("label"), _where(sample))
         existing = store.find_annotation_ids(con, sample_id, "classification", source, label)
         if existing:
@@ -264,7 +265,7 @@ def caption_add(params: dict) -> tuple[Any, list[bytes]]:
     """Add a caption ``{"sample_id", "text"}``; answers ``{"caption": {caption_id, text}}``."""
     sample_id = str(uuid_param(params.get("sample_id"), "sample"))
     with transaction() as con:
-        sample = store.annotated_sample(con, sample_id)
+        sample = sample_store.annotated_sample(con, sample_id)
         where = _where(sample)
         text = check_text(params.get("text"), where)
         created_at = _timestamp(params.get("created_at"), where)

@@ -32,7 +32,8 @@ from lightly_studio.api._spec import (
 )
 from lightly_studio.db import get_connection
 from lightly_studio.errors import EmbeddingError, QueryError
-from lightly_studio.store import embeddings, projections
+from lightly_studio.store import projections
+from lightly_studio.store import samples as sample_store
 from lightly_studio.store.annotations import annotations_frame
 from lightly_studio.store.metadata import get_metadata_values
 
@@ -139,7 +140,7 @@ def plot_indices(params: dict) -> tuple[Any, list[bytes]]:
     """Point indices of the samples of a spec (highlight a grid filter in the plot)."""
     plot = _plot(params.get("token"))
     query = query_from_spec(params.get("spec") or {})
-    wanted = embeddings.subquery_ids(get_connection(), query.sample_ids_subquery())
+    wanted = sample_store.subquery_ids(get_connection(), query.sample_ids_subquery())
     mask = plot["ids"].is_in(wanted["sample_id"].implode()).to_numpy()
     return {"count": int(mask.sum())}, [np.flatnonzero(mask).astype(np.uint32).tobytes()]
 
@@ -156,7 +157,7 @@ def plot_colors(params: dict) -> tuple[Any, list[bytes]]:
     order = pl.DataFrame({"sample_id": ids, "i": np.arange(len(ids))})
     if by.startswith("tag:"):
         query = query_from_spec({"dataset_id": plot["dataset_id"], "tags": [by[4:]]})
-        tagged = embeddings.subquery_ids(con, query.sample_ids_subquery())
+        tagged = sample_store.subquery_ids(con, query.sample_ids_subquery())
         cats[ids.is_in(tagged["sample_id"].implode()).to_numpy()] = 1
         return {"legend": ["untagged", by[4:]]}, [cats.tobytes()]
     if by == "label":

@@ -20,13 +20,13 @@ from lightly_studio.api._spec import (
     uuid_param,
 )
 from lightly_studio.api.thumbnails import thumbnails_for
-from lightly_studio.core.annotation import annotations_frame
-from lightly_studio.core.caption import captions_frame
 from lightly_studio.db import get_connection
 from lightly_studio.errors import QueryError
 from lightly_studio.store import datasets as datasets_store
 from lightly_studio.store import samples as samples_store
 from lightly_studio.store._ids import ids_subquery
+from lightly_studio.store.annotations import annotations_frame
+from lightly_studio.store.captions import captions_frame
 from lightly_studio.store.tags import tag_sample_ids, untag_sample_ids, validate_tag_name
 
 MAX_PAGE = 1000

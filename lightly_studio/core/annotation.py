@@ -26,29 +26,25 @@ from lightly_studio.errors import AnnotationError, QueryError
 from lightly_studio.shapes import rle
 
 # The entity's constants, checks and frames live in lightly_studio.store.annotations; the
-# ones this public module always offered are re-exported (annotations_frame,
-# insert_annotation_frame, validate_annotation_frame, empty_frame: until callers move, #25).
+# constants and checks this public module always offered are re-exported.
 from lightly_studio.store.annotations import (  # noqa: F401
     BOXED,
     FRAME_SCHEMA,
     GROUND_TRUTH,
     MASKED,
     AnnotationType,
-    annotated_sample,
-    annotations_frame,
     check_box,
     check_confidence,
     check_label,
     check_mask,
     check_number,
-    empty_frame,
     insert_annotation_frame,
     sample_annotations,
     update_annotation,
-    validate_annotation_frame,
 )
 from lightly_studio.store.annotations import delete_annotation as _delete_annotation
 from lightly_studio.store.labels import get_or_create_label_ids
+from lightly_studio.store.samples import annotated_sample
 
 # --- creation requests -------------------------------------------------------------------------
 

@@ -10,8 +10,7 @@ from typing import Any
 import polars as pl
 
 from lightly_studio.db import get_connection, transaction
-from lightly_studio.store.captions import (  # noqa: F401  (captions_frame: re-exported, #25)
-    captions_frame,
+from lightly_studio.store.captions import (
     check_text,
     delete_sample_captions,
     insert_caption_frame,

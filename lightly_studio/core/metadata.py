@@ -10,20 +10,6 @@ from lightly_studio.db import get_connection
 from lightly_studio.errors import MetadataTypeError
 from lightly_studio.store import metadata as _store
 
-# moved to lightly_studio.store.metadata; re-exported until callers move (#25)
-from lightly_studio.store.metadata import (  # noqa: F401
-    SQL_TYPE,
-    MetadataKey,
-    all_metadata_column_names,
-    get_metadata_values,
-    metadata_columns,
-    metadata_key,
-    metadata_keys,
-    set_metadata_value,
-    set_metadata_values,
-    value_type_of,
-)
-
 if TYPE_CHECKING:
     from lightly_studio.core.sample import Sample
 

@@ -7,22 +7,29 @@ import logging
 import uuid
 import warnings
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 from lightly_studio.db import get_connection, transaction
 from lightly_studio.embed._spec import parse_spec, resolve_spec
-from lightly_studio.embed._vectors import as_float32_matrix, l2_normalise, max_scores, top_k
+from lightly_studio.embed._vectors import (
+    as_float32_matrix,
+    l2_normalise,
+    max_scores,
+    top_k,
+    typicality,
+)
 from lightly_studio.embed.models import CUSTOM_PREFIX, register_embedding_model, registered_model
 from lightly_studio.errors import EmbeddingError, QueryError
+from lightly_studio.query import DatasetRef, SampleQuery
 from lightly_studio.store import embeddings as _store
 from lightly_studio.store import projections
-
-if TYPE_CHECKING:
-    from lightly_studio.core.dataset import Dataset
-    from lightly_studio.core.dataset_query import DatasetQuery
+from lightly_studio.store import samples as sample_store
+from lightly_studio.store._ids import ids_subquery
+from lightly_studio.store.metadata import set_metadata_values
+from lightly_studio.store.tags import get_tag_id, tagged_subquery
 
 log = logging.getLogger("lightly_studio")
 
@@ -41,13 +48,11 @@ def _con():
 
 def _ids_subquery(sample_ids: Any) -> tuple[str, list]:
     """An (sql, params) subquery as is; ids (Sample objects, a Series) as one of them."""
-    if isinstance(sample_ids, tuple) and len(sample_ids) == 2 and isinstance(sample_ids[0], str):
-        return sample_ids
-    if isinstance(sample_ids, pl.Series):
-        ids = sample_ids.cast(pl.Utf8).to_list()
-    else:
-        ids = [str(getattr(s, "sample_id", s)) for s in sample_ids]
-    return "SELECT unnest($1::UUID[]) AS sample_id", [ids]
+    if isinstance(sample_ids, pl.Series) or (
+            isinstance(sample_ids, tuple) and len(sample_ids) == 2
+            and isinstance(sample_ids[0], str)):
+        return ids_subquery(sample_ids)
+    return ids_subquery([getattr(s, "sample_id", s) for s in sample_ids])
 
 
 # -- which model ------------------------------------------------------------------------------
@@ -80,7 +85,7 @@ def _model_for_compute(embedding_model: Any) -> tuple[Any | None, str, str]:
     return None, spec, spec
 
 
-def _resolve_model(dataset: Dataset, model_name: str | None) -> _store.ModelRow:
+def _resolve_model(dataset: DatasetRef, model_name: str | None) -> _store.ModelRow:
     rows = _store.model_rows(_con(), dataset.dataset_id)
     if not rows:
         raise EmbeddingError(
@@ -110,14 +115,14 @@ def _resolve_model(dataset: Dataset, model_name: str | None) -> _store.ModelRow:
     )
 
 
-def embedding_model_names(dataset: Dataset) -> list[str]:
+def embedding_model_names(dataset: DatasetRef) -> list[str]:
     """Names of the models with vectors stored for ``dataset``, oldest first."""
     return [r.name for r in _store.model_rows(_con(), dataset.dataset_id)]
 
 
 # -- computing and adding -----------------------------------------------------------------------
 def compute_embeddings(
-    dataset: Dataset,
+    dataset: DatasetRef,
     sample_ids: Any = None,
     embedding_model: Any = None,
     *,
@@ -162,7 +167,7 @@ def compute_embeddings(
 
 
 def embed_decoded_images(
-    dataset: Dataset,
+    dataset: DatasetRef,
     sample_ids: Any,
     read_images: Callable[[list[str], int], Iterable[tuple[str, Any]]],
     embedding_model: Any = None,
@@ -227,7 +232,7 @@ def _forward(model: Any, items: list, fast: bool) -> np.ndarray:
     return l2_normalise(as_float32_matrix(model.embed_images(items)))
 
 
-def _store_batch(dataset: Dataset, row: _store.ModelRow | None, name: str, spec: str,
+def _store_batch(dataset: DatasetRef, row: _store.ModelRow | None, name: str, spec: str,
                  ids: Any, vectors: np.ndarray) -> _store.ModelRow:
     """Insert one batch in its own transaction; creates the model row on the first."""
     with transaction() as tx:
@@ -242,14 +247,14 @@ def _store_batch(dataset: Dataset, row: _store.ModelRow | None, name: str, spec:
     return row
 
 
-def _missing_samples(con, dataset: Dataset, model: _store.ModelRow | None,
+def _missing_samples(con, dataset: DatasetRef, model: _store.ModelRow | None,
                      sample_ids: Any) -> pl.DataFrame:
     return _store.images_without_vector(
         con, dataset.dataset_id, None if model is None else model.model_id,
         None if sample_ids is None else _ids_subquery(sample_ids))
 
 
-def add_embeddings(dataset: Dataset, name: str, sample_ids: Any, vectors: Any) -> int:
+def add_embeddings(dataset: DatasetRef, name: str, sample_ids: Any, vectors: Any) -> int:
     """Store your own vectors (numpy or torch, one row per sample id) under model ``name``.
 
     Vectors are L2-normalised. A sample that already has a vector of ``name`` gets the new
@@ -268,7 +273,7 @@ def add_embeddings(dataset: Dataset, name: str, sample_ids: Any, vectors: Any) -
         return 0
     con = _con()
     try:
-        known = _store.known_sample_ids(con, dataset.dataset_id, ids)
+        known = sample_store.known_sample_ids(con, dataset.dataset_id, ids)
     except Exception as exc:  # a malformed id fails the UUID cast
         raise EmbeddingError(f"add_embeddings({name!r}): invalid sample id ({exc}).") from exc
     unknown = [i for i in ids if i not in known]
@@ -288,7 +293,7 @@ def add_embeddings(dataset: Dataset, name: str, sample_ids: Any, vectors: Any) -
 
 
 # -- reading ------------------------------------------------------------------------------------
-def get_embeddings(dataset: Dataset, sample_ids_subquery: Any = None,
+def get_embeddings(dataset: DatasetRef, sample_ids_subquery: Any = None,
                    model_name: str | None = None) -> tuple[list[uuid.UUID], np.ndarray]:
     """Ids and float32 vectors (L2-normalised) of the dataset's embedded samples.
 
@@ -306,7 +311,7 @@ def get_embeddings(dataset: Dataset, sample_ids_subquery: Any = None,
     return [uuid.UUID(s) for s in ids.to_list()], vectors
 
 
-def _query_vectors(dataset: Dataset, model: _store.ModelRow, matrix: _store.Matrix,
+def _query_vectors(dataset: DatasetRef, model: _store.ModelRow, matrix: _store.Matrix,
                    text: str | None, samples: Any) -> np.ndarray:
     if text is not None:
         return _embed_text(model, text)
@@ -347,7 +352,7 @@ def _embed_text(model: _store.ModelRow, text: str) -> np.ndarray:
     return vector
 
 
-def similarity_scores(query: DatasetQuery, text: str | None = None, samples: Any = None,
+def similarity_scores(query: SampleQuery, text: str | None = None, samples: Any = None,
                       model_name: str | None = None, *, k: int | None = None) -> pl.DataFrame:
     """Cosine similarity of each embedded sample of ``query`` to a text or example samples.
 
@@ -365,7 +370,7 @@ def similarity_scores(query: DatasetQuery, text: str | None = None, samples: Any
     subquery = query.sample_ids_subquery()
     n = len(matrix)
     if k is not None and 0 < k < n:
-        count = _store.subquery_count(con, subquery)
+        count = sample_store.subquery_count(con, subquery)
         if count * 4 >= n:  # a broad query: rank everything, then keep the best in the query
             rows, scores = _best_rows_in_query(con, matrix, subquery, queries, k)
             return _score_frame(matrix, rows, scores)
@@ -395,7 +400,7 @@ def _best_rows_in_query(con, matrix: _store.Matrix, subquery: tuple[str, list],
     while True:
         candidates = top_k(scores, m)
         ids = matrix.ids.gather(candidates).to_list()
-        inside = _store.subquery_ids_among(con, subquery, ids)
+        inside = sample_store.subquery_ids_among(con, subquery, ids)
         keep = np.fromiter((i in inside for i in ids), dtype=bool, count=len(ids))
         if keep.sum() >= k or m == len(matrix):
             rows = candidates[keep][:k]
@@ -404,13 +409,11 @@ def _best_rows_in_query(con, matrix: _store.Matrix, subquery: tuple[str, list],
 
 
 # -- metadata -------------------------------------------------------------------------------------
-def compute_typicality_metadata(dataset: Dataset, metadata_name: str = "typicality",
+def compute_typicality_metadata(dataset: DatasetRef, metadata_name: str = "typicality",
                                 embedding_model_name: str | None = None, k: int = 20) -> str:
     """Store each embedded sample's typicality: mean cosine similarity to its k nearest
     neighbours (k=20 by default). Exact up to 20k samples; approximate (inverted-file search)
     above, 100k in seconds. Returns the metadata key."""
-    from lightly_studio.core.metadata import set_metadata_values
-    from lightly_studio.embed._vectors import typicality
 
     if not isinstance(k, int) or k < 1:
         raise EmbeddingError(f"compute_typicality_metadata: k must be a positive integer, got {k!r}.")
@@ -422,14 +425,12 @@ def compute_typicality_metadata(dataset: Dataset, metadata_name: str = "typicali
     return metadata_name
 
 
-def compute_similarity_metadata(dataset: Dataset, query_tag_name: str,
+def compute_similarity_metadata(dataset: DatasetRef, query_tag_name: str,
                                 metadata_name: str | None = None,
                                 embedding_model_name: str | None = None) -> str:
     """Store each embedded sample's highest cosine similarity to the samples tagged
     ``query_tag_name`` (tagged samples get 1.0). Default key:
     ``similarity_<tag>_<UTC time to the second>``. Returns the key."""
-    from lightly_studio.core.metadata import set_metadata_values
-    from lightly_studio.core.tags import get_tag_id, tagged_subquery
 
     con = _con()
     tag_id = get_tag_id(con, dataset.dataset_id, query_tag_name)
@@ -452,7 +453,7 @@ def compute_similarity_metadata(dataset: Dataset, query_tag_name: str,
 
 
 # -- projection -------------------------------------------------------------------------------
-def compute_projection(dataset: Dataset, embedding_model_name: str | None = None,
+def compute_projection(dataset: DatasetRef, embedding_model_name: str | None = None,
                        recompute: bool = False) -> pl.DataFrame:
     """2-D coordinates (sample_id, x, y) of every embedded sample, for the embedding plot.
 

@@ -17,9 +17,10 @@ import polars as pl
 
 from lightly_studio.db import get_connection
 from lightly_studio.export._coco import write_coco, write_coco_captions
-from lightly_studio.export._frames import relative_names, samples_frame
+from lightly_studio.export._frames import relative_names
 from lightly_studio.export._yolo import ImageMode, write_yolo
 from lightly_studio.store.annotations import AnnotationType, annotations_frame
+from lightly_studio.store.samples import export_rows
 
 DEFAULT_COCO_FILENAME = "coco_export.json"
 DEFAULT_CAPTIONS_FILENAME = "coco_captions_export.json"
@@ -88,7 +89,7 @@ class DatasetExport:
         ``'`` when reading such a label back in code.
         """
         con = self._con()
-        samples = samples_frame(con, self.query)
+        samples = export_rows(con, self.query.sample_ids_subquery())
         _, rel = relative_names(samples["file_path_abs"].to_list(), root)
         samples = samples.with_columns(pl.Series("file_name", rel, dtype=pl.Utf8))
         anns = annotations_frame(con, self.dataset.dataset_id,

@@ -9,16 +9,17 @@ from typing import Any
 
 import polars as pl
 
-from lightly_studio.export._frames import relative_names, samples_frame
+from lightly_studio.export._frames import relative_names
 from lightly_studio.shapes import rle
 from lightly_studio.store.annotations import BOXED, MASKED, annotations_frame
 from lightly_studio.store.captions import captions_frame
 from lightly_studio.store.labels import label_names
+from lightly_studio.store.samples import export_rows
 
 
 def _images(con, query: Any, root) -> tuple[pl.DataFrame, str]:
     """Samples with their COCO image_id, and the JSON text of the 'images' list."""
-    samples = samples_frame(con, query)
+    samples = export_rows(con, query.sample_ids_subquery())
     _, rel = relative_names(samples["file_path_abs"].to_list(), root)
     samples = samples.with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("image_id"),

@@ -1,46 +1,13 @@
-"""The frames every exporter starts from: the query's samples, labels, annotations."""
+"""File names as exports write them: relative to a root folder."""
 
 from __future__ import annotations
 
 import os
 import posixpath
-from typing import Any
 
 import polars as pl
 
-from lightly_studio.db import query_frame
 from lightly_studio.errors import ExportError
-
-# Tag names that mark a YOLO split, and the split each stands for.
-SPLIT_TAGS = {"train": "train", "val": "val", "valid": "val", "validation": "val",
-              "test": "test"}
-
-
-def samples_frame(con, query: Any, with_split: bool = False) -> pl.DataFrame:
-    """sample_id (str), file_path_abs, width, height [, split] of the query, by path."""
-    sub_sql, params = query.sample_ids_subquery()
-    frame = query_frame(
-        f"""SELECT CAST(s.sample_id AS VARCHAR) AS sample_id, s.file_path_abs, s.width, s.height
-            FROM sample s WHERE s.sample_id IN (SELECT sample_id FROM ({sub_sql}))
-            ORDER BY s.file_path_abs, s.frame_number NULLS FIRST, s.sample_id""",
-        params, con,
-    )
-    if not with_split:
-        return frame
-    tags = query_frame(
-        f"""SELECT CAST(s.sample_id AS VARCHAR) AS sample_id, t.name FROM sample s
-            JOIN tag t ON list_contains(s.tag_numbers, t.tag_number)
-            WHERE s.sample_id IN (SELECT sample_id FROM ({sub_sql}))
-              AND list_contains($%d::VARCHAR[], t.name)""" % (len(params) + 1),
-        [*params, list(SPLIT_TAGS)], con,
-    )
-    order = {"train": 0, "val": 1, "test": 2}
-    split = (tags.with_columns(pl.col("name").replace_strict(SPLIT_TAGS).alias("split"))
-             .with_columns(pl.col("split").replace_strict(order, return_dtype=pl.Int32)
-                           .alias("rank"))
-             .sort("rank").unique("sample_id", keep="first").select("sample_id", "split"))
-    return frame.join(split, on="sample_id", how="left", maintain_order="left").with_columns(
-        pl.col("split").fill_null("train"))
 
 
 def relative_names(paths: list[str], root: str | os.PathLike | None) -> tuple[str, list[str]]:

@@ -15,9 +15,10 @@ from typing import Any, Literal
 import polars as pl
 
 from lightly_studio.errors import ExportError
-from lightly_studio.export._frames import relative_names, samples_frame
+from lightly_studio.export._frames import relative_names
 from lightly_studio.store.annotations import BOXED, annotations_frame
 from lightly_studio.store.labels import label_names
+from lightly_studio.store.samples import export_rows
 
 ImageMode = Literal["link", "symlink", "copy", "none"]
 
@@ -40,7 +41,7 @@ def write_yolo(con, dataset: Any, query: Any, output_folder: str | os.PathLike, 
         raise ExportError(
             f"images must be 'link', 'symlink', 'copy' or 'none', got {images!r}")
     out = Path(output_folder).expanduser().resolve()
-    samples = samples_frame(con, query, with_split=True)
+    samples = export_rows(con, query.sample_ids_subquery(), with_split=True)
     if images != "none" and any("://" in p for p in samples["file_path_abs"].head(1)):
         raise ExportError("Images in cloud storage cannot be linked or copied into a "
                                  "YOLO export; pass images='none' to write labels only.")

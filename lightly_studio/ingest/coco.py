@@ -30,15 +30,16 @@ from lightly_studio.db import transaction
 from lightly_studio.errors import AnnotationError, IngestError
 from lightly_studio.ingest.files import _check_pixels, is_remote, read_image_size
 from lightly_studio.shapes import rle
+from lightly_studio.store._ids import as_uuid
 from lightly_studio.store.annotations import (
     FRAME_SCHEMA,
     GROUND_TRUTH,
     AnnotationType,
-    dataset_sample_sizes,
     insert_annotation_frame,
 )
 from lightly_studio.store.captions import insert_caption_frame
 from lightly_studio.store.labels import get_or_create_label_ids
+from lightly_studio.store.samples import dataset_sample_sizes, insert_samples
 
 
 @dataclasses.dataclass
@@ -513,8 +514,6 @@ def add_samples_from_coco_caption(dataset: Any, annotations_json: str | os.PathL
 
 
 def _store(dataset: Any, data: CocoData, embed: bool) -> ImportResult:
-    from lightly_studio.core.samples_store import insert_samples
-
     result = ImportResult(warnings=list(data.warnings))
     frame = data.images.with_columns(
         pl.col("file_name").str.replace_all("\\", "/", literal=True).str.split("/")
@@ -541,7 +540,7 @@ def _store(dataset: Any, data: CocoData, embed: bool) -> ImportResult:
                                   maintain_order="left")
         result.captions_added = insert_caption_frame(con, caps.select("sample_id", "text"))
     _warn(result.warnings)
-    dataset._after_ingest([_uuid(s) for s in new_ids["sample_id"].to_list()], embed)
+    dataset._after_ingest([as_uuid(s) for s in new_ids["sample_id"].to_list()], embed)
     return result
 
 
@@ -635,12 +634,6 @@ def match_existing_samples(con, dataset_id: Any, images: pl.DataFrame, path: str
         raise IngestError(f"{path}: file_name {row['rel']!r} matches several samples of the "
                           "dataset; pass images_path to match by full path")
     return pairs.select("coco_image_id", "sample_id", "s_width", "s_height")
-
-
-def _uuid(value: Any):
-    import uuid
-
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 __all__ = [

@@ -40,6 +40,7 @@ from lightly_studio.ingest.files import (
     report_skipped,
 )
 from lightly_studio.store import videos as videos_store
+from lightly_studio.store.samples import insert_samples
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -124,8 +125,6 @@ def index_videos(dataset_id, path: str | os.PathLike,
 def _index_batch(dataset_id, paths: list[str], target_fps: float | None,
                  failed: list[tuple[str, str]], progress: bool) -> tuple[list[str], list[str]]:
     """Probe, sample and store one batch of videos; (new video ids, new frame ids)."""
-    from lightly_studio.core.samples_store import insert_samples
-
     probes, failures = probe_videos(paths, progress=progress)
     failed.extend(failures)
     if not probes:

@@ -29,8 +29,11 @@ from lightly_studio.ingest.coco import ImportResult, insert_ingested, read_sizes
 from lightly_studio.ingest.files import IMAGE_EXTENSIONS, list_files
 from lightly_studio.shapes import rle
 from lightly_studio.shapes.geometry import MIN_SIDE, clip_box, clip_polygon
-from lightly_studio.store.annotations import GROUND_TRUTH, AnnotationType, dataset_sample_sizes
+from lightly_studio.store._ids import as_uuid
+from lightly_studio.store.annotations import GROUND_TRUTH, AnnotationType
 from lightly_studio.store.labels import get_or_create_label_ids
+from lightly_studio.store.samples import dataset_sample_sizes, insert_samples
+from lightly_studio.store.tags import tag_sample_ids
 
 SPLITS = ("train", "val", "test")
 _SPLIT_ALIASES = {"valid": "val", "validation": "val"}
@@ -352,9 +355,6 @@ def add_samples_from_yolo(dataset: Any, data_yaml: str | os.PathLike,
 
     Images already in the dataset get their split tag but not their labels a second time.
     """
-    from lightly_studio.core.samples_store import insert_samples
-    from lightly_studio.core.tags import tag_sample_ids
-
     data = parse_yolo(data_yaml, input_split)
     result = ImportResult(warnings=list(data.warnings))
     sizes = read_sizes(data.images["file_path_abs"].to_list())
@@ -395,7 +395,7 @@ def add_samples_from_yolo(dataset: Any, data_yaml: str | os.PathLike,
     for note in result.warnings:
         warnings.warn(note, stacklevel=2)
     new_ids = images.filter(pl.col("is_new"))["sample_id"].to_list()
-    dataset._after_ingest([_uuid(s) for s in new_ids], embed)
+    dataset._after_ingest([as_uuid(s) for s in new_ids], embed)
     return result
 
 
@@ -429,9 +429,3 @@ def add_annotations_from_yolo(dataset: Any, data_yaml: str | os.PathLike,
     for note in result.warnings:
         warnings.warn(note, stacklevel=2)
     return result
-
-
-def _uuid(value: Any):
-    import uuid
-
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))

@@ -12,10 +12,11 @@ from lightly_studio.query.fields import (
     OrderByField,
     VideoSampleField,
 )
-from lightly_studio.query.query import SampleQuery
+from lightly_studio.query.query import DatasetRef, SampleQuery
 
 __all__ = [
     "AND",
+    "DatasetRef",
     "NOT",
     "OR",
     "FrameSampleField",

@@ -12,7 +12,7 @@ import builtins
 import itertools
 import uuid
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import polars as pl
@@ -38,6 +38,16 @@ _PAGE = 10_000
 # rather than ORDER BY … LIMIT (see SampleQuery._page_bounds).
 _SELECT_FROM = 10_000
 _rank_names = itertools.count()
+
+
+class DatasetRef(Protocol):
+    """What the layers below core read of a dataset (the façade's Dataset is one)."""
+
+    @property
+    def dataset_id(self) -> uuid.UUID: ...
+
+    @property
+    def name(self) -> str: ...
 
 
 class SampleQuery:

@@ -12,6 +12,7 @@ from typing import Any, overload
 from lightly_studio.db import transaction
 from lightly_studio.models.annotation_label import AnnotationLabel, AnnotationLabelCreate
 from lightly_studio.resolvers._common import connection, dataset_id_for
+from lightly_studio.store._ids import as_uuid
 from lightly_studio.store.labels import (
     get_or_create_label_ids,
     label_row_by_id,
@@ -58,9 +59,5 @@ def _record(row: tuple[Any, ...] | None) -> AnnotationLabel | None:
     if row is None:
         return None
     label_id, name, dataset_id, created_at = row
-    return AnnotationLabel(annotation_label_id=_uuid(label_id), annotation_label_name=name,
-                           dataset_id=_uuid(dataset_id), created_at=created_at)
-
-
-def _uuid(value: Any) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    return AnnotationLabel(annotation_label_id=as_uuid(label_id), annotation_label_name=name,
+                           dataset_id=as_uuid(dataset_id), created_at=created_at)

@@ -18,8 +18,9 @@ from lightly_studio.db import transaction
 from lightly_studio.errors import AnnotationError
 from lightly_studio.models.annotation.annotation_base import AnnotationCreate
 from lightly_studio.resolvers._common import dataset_id_for
-from lightly_studio.store.annotations import insert_annotation_frame, sample_sizes
+from lightly_studio.store.annotations import insert_annotation_frame
 from lightly_studio.store.labels import labels_by_id
+from lightly_studio.store.samples import sample_sizes
 
 __all__ = ["create_many"]
 

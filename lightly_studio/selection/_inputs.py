@@ -8,7 +8,7 @@ strategy cannot score (no embedding, no metadata value) is never selected.
 
 from __future__ import annotations
 
-import uuid
+import sys
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -16,18 +16,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from lightly_studio.core.tags import clear_tag, get_tag_id, tagged_subquery
 from lightly_studio.db import get_connection, transaction
-from lightly_studio.db._connection import query_frame
+from lightly_studio.embed import get_embeddings
 from lightly_studio.errors import SelectionError
-from lightly_studio.store import embeddings
+from lightly_studio.query import DatasetRef, SampleQuery
+from lightly_studio.store import annotations as annotations_store
+from lightly_studio.store import labels as labels_store
+from lightly_studio.store import metadata as metadata_store
+from lightly_studio.store import samples as samples_store
+from lightly_studio.store import tags as tags_store
 
 if TYPE_CHECKING:
     from types import FrameType
-
-    from lightly_studio.core.dataset import Dataset
-    from lightly_studio.core.dataset_query import DatasetQuery
-    from lightly_studio.core.sample import Sample
 
 Subquery = tuple[str, list]
 
@@ -36,7 +36,7 @@ Subquery = tuple[str, list]
 class Pool:
     """The candidates of one selection run, in tie-break order."""
 
-    dataset: Dataset
+    dataset: DatasetRef
     sample_ids: list[str]  # pool position -> sample id
     subquery: Subquery  # SELECT of the pool's sample ids (unordered)
 
@@ -52,30 +52,28 @@ class Pool:
         return joined["_row"].to_numpy().astype(np.int64), joined["_pos"].to_numpy()
 
 
-def load_pool(query: DatasetQuery, seed: int | None) -> Pool:
-    sub_sql, params = query.sample_ids_subquery()
-    frame = query_frame(
-        f"SELECT CAST(s.sample_id AS VARCHAR) AS sample_id FROM sample s "
-        f"WHERE s.sample_id IN ({sub_sql}) ORDER BY s.sample_idx", params, con=get_connection())
-    ids = frame["sample_id"].to_list()
+def load_pool(query: SampleQuery, seed: int | None) -> Pool:
+    subquery = query.sample_ids_subquery()
+    ids = samples_store.ids_in_insertion_order(get_connection(), subquery)
     if seed is not None and len(ids) > 1:
         order = np.random.default_rng(seed).permutation(len(ids))
         ids = [ids[i] for i in order]
-    return Pool(query.dataset, ids, (sub_sql, params))
+    return Pool(query.dataset, ids, subquery)
 
 
-def tag_subquery(dataset: Dataset, tag_name: str, what: str) -> Subquery:
+def tag_subquery(dataset: DatasetRef, tag_name: str, what: str) -> Subquery:
     """SELECT of the ids of the dataset's samples tagged ``tag_name``; error if no such tag."""
-    tag_id = get_tag_id(get_connection(), dataset.dataset_id, tag_name)
+    con = get_connection()
+    tag_id = tags_store.get_tag_id(con, dataset.dataset_id, tag_name)
     if tag_id is None:
-        known = ", ".join(repr(t) for t in dataset.tags) or "none"
+        known = ", ".join(repr(t) for t in tags_store.tag_names(con, dataset.dataset_id)) or "none"
         raise SelectionError(
             f"{what}: dataset {dataset.name!r} has no tag {tag_name!r} (tags: {known}).")
-    return tagged_subquery(tag_id)
+    return tags_store.tagged_subquery(tag_id)
 
 
 def tagged_ids(subquery: Subquery) -> set[str]:
-    return set(embeddings.subquery_ids(get_connection(), subquery)["sample_id"].to_list())
+    return set(samples_store.subquery_ids(get_connection(), subquery)["sample_id"].to_list())
 
 
 # -- embeddings ---------------------------------------------------------------------------------
@@ -85,8 +83,6 @@ def _model_label(model_name: str | None) -> str:
 
 def pool_embeddings(pool: Pool, model_name: str | None) -> tuple[np.ndarray, np.ndarray]:
     """(N, d) float32 embeddings aligned with the pool (zero rows where missing), has-mask."""
-    from lightly_studio.embed import get_embeddings
-
     ids, vectors = get_embeddings(pool.dataset, pool.subquery, model_name)
     vectors = np.asarray(vectors, dtype=np.float32)
     has = np.zeros(len(pool), dtype=bool)
@@ -106,11 +102,9 @@ def pool_embeddings(pool: Pool, model_name: str | None) -> tuple[np.ndarray, np.
     return aligned, has
 
 
-def embeddings_of(dataset: Dataset, subquery: Subquery, model_name: str | None,
+def embeddings_of(dataset: DatasetRef, subquery: Subquery, model_name: str | None,
                   what: str) -> np.ndarray:
     """Embeddings of arbitrary samples (a preselected or query tag); may be empty."""
-    from lightly_studio.embed import get_embeddings
-
     ids, vectors = get_embeddings(dataset, subquery, model_name)
     vectors = np.asarray(vectors, dtype=np.float32)
     return vectors if len(ids) else np.zeros((0, max(vectors.shape[-1], 1)), np.float32)
@@ -119,13 +113,12 @@ def embeddings_of(dataset: Dataset, subquery: Subquery, model_name: str | None,
 # -- metadata -----------------------------------------------------------------------------------
 def pool_metadata(pool: Pool, key: str) -> tuple[np.ndarray, np.ndarray]:
     """Float values of a numeric metadata key aligned with the pool (NaN where missing)."""
-    from lightly_studio.core.metadata import get_metadata_values, metadata_key, metadata_keys
-
     con = get_connection()
     dataset = pool.dataset
-    found = metadata_key(con, dataset.dataset_id, key)
+    found = metadata_store.metadata_key(con, dataset.dataset_id, key)
     if found is None:
-        known = ", ".join(f"{k!r} ({t})" for k, t in metadata_keys(con, dataset.dataset_id).items())
+        known = ", ".join(f"{k!r} ({t})" for k, t
+                          in metadata_store.metadata_keys(con, dataset.dataset_id).items())
         raise SelectionError(
             f"Metadata weighting: dataset {dataset.name!r} has no metadata key {key!r} "
             f"(keys: {known or 'none'}).")
@@ -133,7 +126,7 @@ def pool_metadata(pool: Pool, key: str) -> tuple[np.ndarray, np.ndarray]:
         raise SelectionError(
             f"Metadata weighting needs a numeric key: {key!r} holds {found.value_type} values in "
             f"dataset {dataset.name!r}. Use an int or float metadata key.")
-    frame = get_metadata_values(con, dataset.dataset_id, key, pool.subquery)
+    frame = metadata_store.get_metadata_values(con, dataset.dataset_id, key, pool.subquery)
     values = np.full(len(pool), np.nan)
     rows, positions = pool.positions(frame)
     values[positions] = frame["value"].cast(pl.Float64).to_numpy()[rows]
@@ -141,29 +134,9 @@ def pool_metadata(pool: Pool, key: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 # -- annotations --------------------------------------------------------------------------------
-def class_counts(dataset: Dataset, subquery: Subquery,
-                 annotation_source: str | None) -> pl.DataFrame:
+def class_counts(subquery: Subquery, annotation_source: str | None) -> pl.DataFrame:
     """Annotation counts per (sample_id, label) for the samples of ``subquery``."""
-    sql, params = subquery
-    n = len(params)
-    source_filter = ""
-    extra: list = []
-    if annotation_source is not None:
-        source_filter = f" AND a.source = ${n + 1}"
-        extra = [annotation_source]
-    return query_frame(
-        f"""SELECT CAST(a.sample_id AS VARCHAR) AS sample_id, l.name AS label,
-                   count(*) AS n
-            FROM annotation a JOIN annotation_label l ON l.label_id = a.label_id
-            WHERE a.sample_id IN ({sql}){source_filter}
-            GROUP BY ALL""",
-        [*params, *extra])
-
-
-def label_names(dataset: Dataset) -> list[str]:
-    frame = query_frame("SELECT DISTINCT name FROM annotation_label WHERE dataset_id = $1 "
-                        "ORDER BY name", [str(dataset.dataset_id)])
-    return frame["name"].to_list()
+    return annotations_store.label_counts(get_connection(), subquery, annotation_source)
 
 
 @dataclass
@@ -180,11 +153,11 @@ OTHER = "<other>"
 def balance_inputs(pool: Pool, target_distribution: Any, annotation_source: str | None,
                    preselected: Subquery | None) -> BalanceInputs:
     dataset = pool.dataset
-    frame = class_counts(dataset, pool.subquery, annotation_source)
+    frame = class_counts(pool.subquery, annotation_source)
     pool_classes = sorted(set(frame["label"].to_list()))
     source = "" if annotation_source is None else f" from source {annotation_source!r}"
     if isinstance(target_distribution, dict):
-        known = set(label_names(dataset))
+        known = set(labels_store.label_names(get_connection(), dataset.dataset_id))
         unknown = [name for name in target_distribution if name not in known]
         if unknown:
             raise SelectionError(
@@ -213,7 +186,7 @@ def balance_inputs(pool: Pool, target_distribution: Any, annotation_source: str 
         shares = counts.sum(axis=0).tolist()
     initial = np.zeros(len(classes))
     if preselected is not None:
-        pre = class_counts(dataset, preselected, annotation_source)
+        pre = class_counts(preselected, annotation_source)
         for label, n in zip(pre["label"].to_list(), pre["n"].to_list(), strict=True):
             if label in mapping:
                 initial[mapping[label]] += n
@@ -237,7 +210,7 @@ def _count_matrix(pool: Pool, frame: pl.DataFrame, mapping: dict[str, int],
 
 
 # -- result -------------------------------------------------------------------------------------
-def check_result_tag(dataset: Dataset, tag_name: str, overwrite: bool,
+def check_result_tag(dataset: DatasetRef, tag_name: str, overwrite: bool,
                      preselected_tag_name: str | None = None) -> None:
     if not isinstance(tag_name, str) or not tag_name.strip():
         raise SelectionError(
@@ -246,43 +219,32 @@ def check_result_tag(dataset: Dataset, tag_name: str, overwrite: bool,
         raise SelectionError(
             f"The result tag {tag_name!r} cannot also be the preselected tag: pick another "
             f"selection_result_tag_name.")
-    if not overwrite and get_tag_id(get_connection(), dataset.dataset_id, tag_name) is not None:
+    if not overwrite and tags_store.get_tag_id(get_connection(), dataset.dataset_id,
+                                               tag_name) is not None:
         raise SelectionError(
             f"Tag {tag_name!r} already exists in dataset {dataset.name!r}. Choose another "
             f"selection_result_tag_name, or pass overwrite=True to replace its samples.")
 
 
-def write_result(dataset: Dataset, tag_name: str, sample_ids: list[str]) -> None:
+def write_result(dataset: DatasetRef, tag_name: str, sample_ids: list[str]) -> None:
     """Make ``tag_name`` hold exactly ``sample_ids`` (one transaction)."""
-    from lightly_studio.core.tags import tag_sample_ids
-
     with transaction() as con:
-        tag_id = get_tag_id(con, dataset.dataset_id, tag_name)
+        tag_id = tags_store.get_tag_id(con, dataset.dataset_id, tag_name)
         if tag_id is not None:
-            clear_tag(con, tag_id)
-        tag_sample_ids(con, dataset.dataset_id, tag_name, sample_ids)
+            tags_store.clear_tag(con, tag_id)
+        tags_store.tag_sample_ids(con, dataset.dataset_id, tag_name, sample_ids)
 
 
-def load_samples(sample_ids: list[str]) -> list[Sample]:
-    """Sample objects for the ids, in the given order (one query)."""
-    from lightly_studio.core.sample import SAMPLE_CLASS_BY_KIND
-    from lightly_studio.core.samples_store import SAMPLE_COLUMNS
-
+def load_samples(query: SampleQuery, sample_ids: list[str]) -> list:
+    """The query's Sample objects (built by the façade, ``query.samples_of``) for the ids, in
+    the given order (one query)."""
     if not sample_ids:
         return []
-    columns = ", ".join(f"s.{c}" for c in SAMPLE_COLUMNS)
-    frame = query_frame(
-        f"""SELECT {columns} FROM sample s JOIN (
-               SELECT unnest($1::UUID[]) AS _sid, unnest($2::BIGINT[]) AS _pos) p
-           ON p._sid = s.sample_id ORDER BY p._pos""",
-        [sample_ids, list(range(len(sample_ids)))])
-    return [SAMPLE_CLASS_BY_KIND[row["kind"]](row) for row in frame.iter_rows(named=True)]
+    return query.samples_of(samples_store.rows_by_ids(get_connection(), sample_ids))
 
 
 def warn(message: str) -> None:
     """A UserWarning attributed to the user's line (the first frame outside this package)."""
-    import sys
-
     package = __file__.rsplit("/", 1)[0].rsplit("\\", 1)[0]
     level = 1
     frame: FrameType | None = sys._getframe(0)
@@ -290,7 +252,3 @@ def warn(message: str) -> None:
         frame = frame.f_back
         level += 1
     warnings.warn(message, UserWarning, stacklevel=level)
-
-
-def as_uuid(value: str) -> uuid.UUID:
-    return uuid.UUID(value)

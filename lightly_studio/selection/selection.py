@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from lightly_studio.errors import SelectionError
+from lightly_studio.query import DatasetRef, SampleQuery
 from lightly_studio.selection import _inputs
 from lightly_studio.selection.selection_config import (
     AnnotationClassBalancingStrategy,
@@ -34,10 +35,9 @@ from lightly_studio.selection.selection_config import (
     TargetDistribution,
 )
 
-if TYPE_CHECKING:
-    from lightly_studio.core.dataset import Dataset
-    from lightly_studio.core.dataset_query import DatasetQuery
-    from lightly_studio.core.sample import Sample
+# The selected samples come back as the query's own Sample objects (``query.samples_of``):
+# this package reads ids and rows, the façade builds the objects.
+_Sample = Any
 
 
 def _check_count(n: Any) -> int:
@@ -49,9 +49,9 @@ def _check_count(n: Any) -> int:
 class Selection:
     """Selection strategies over the samples of one query (see the module docstring)."""
 
-    def __init__(self, query: DatasetQuery) -> None:
+    def __init__(self, query: SampleQuery) -> None:
         self.query = query
-        self.dataset: Dataset = query.dataset
+        self.dataset: DatasetRef = query.dataset
 
     # -- single strategies --------------------------------------------------------------------
     def diverse(
@@ -62,7 +62,7 @@ class Selection:
         preselected_tag_name: str | None = None,
         overwrite: bool = False,
         seed: int = 0,
-    ) -> list[Sample]:
+    ) -> list[_Sample]:
         """Select samples that cover the embedding space: greedy farthest-point (k-center).
 
         Each pick is the sample whose cosine distance to its nearest already-selected sample
@@ -84,7 +84,7 @@ class Selection:
         preselected_tag_name: str | None = None,
         overwrite: bool = False,
         seed: int = 0,
-    ) -> list[Sample]:
+    ) -> list[_Sample]:
         """Select the samples with the highest values of a numeric metadata key.
 
         ``strength < 0`` selects the lowest values instead. Samples without a value for the
@@ -105,7 +105,7 @@ class Selection:
         preselected_tag_name: str | None = None,
         overwrite: bool = False,
         seed: int = 0,
-    ) -> list[Sample]:
+    ) -> list[_Sample]:
         """Select the samples most similar to those tagged ``query_tag_name``.
 
         Similarity is a sample's largest cosine similarity to any tagged sample;
@@ -126,7 +126,7 @@ class Selection:
         preselected_tag_name: str | None = None,
         overwrite: bool = False,
         seed: int = 0,
-    ) -> list[Sample]:
+    ) -> list[_Sample]:
         """Select samples so that the selection's class histogram approaches a target.
 
         Objective: with ``c_k`` the number of annotations of class ``k`` in the selection
@@ -153,7 +153,7 @@ class Selection:
         preselected_tag_name: str | None = None,
         overwrite: bool = False,
         seed: int = 0,
-    ) -> list[Sample]:
+    ) -> list[_Sample]:
         """Select with several strategies at once, weighted by their ``strength``.
 
         Samples are picked one at a time; each pick maximises
@@ -206,7 +206,7 @@ class Selection:
         preselected_tag_name: str | None = None,
         overwrite: bool = False,
         seed: int = 0,
-    ) -> list[Sample]:
+    ) -> list[_Sample]:
         """Keep one sample per group of near-duplicates: diverse selection that stops early.
 
         Farthest-point selection (as in ``diverse``) runs until the next pick would be closer
@@ -248,6 +248,7 @@ class _Run:
     def __init__(self, selection: Selection, seed: int | None,
                  preselected_tag_name: str | None) -> None:
         self.dataset = selection.dataset
+        self.query = selection.query
         self.pool = _inputs.load_pool(selection.query, seed)
         self.pool_size = len(self.pool)
         self.available = np.ones(self.pool_size, dtype=bool)
@@ -312,7 +313,7 @@ class _Run:
                                                     initial=inputs.initial))
         raise SelectionError(f"Unknown selection strategy {strategy!r}.")
 
-    def finish(self, tag_name: str, picks: list[int], n: int) -> list[Sample]:
+    def finish(self, tag_name: str, picks: list[int], n: int) -> list[_Sample]:
         candidates = int(self.available.sum()) if self.pool_size else 0
         if n > len(picks) and len(picks) == candidates:
             _inputs.warn(
@@ -320,7 +321,7 @@ class _Run:
                 f"selected all of them.")
         ids = [self.pool.sample_ids[i] for i in picks]
         _inputs.write_result(self.dataset, tag_name, ids)
-        return _inputs.load_samples(ids)
+        return _inputs.load_samples(self.query, ids)
 
 
 def _combine(terms: list, run: _Run, n: int) -> list[int]:
@@ -340,8 +341,8 @@ def _combine(terms: list, run: _Run, n: int) -> list[int]:
     return alg.greedy_combined(terms, run.pool_size, n, available=run.available).tolist()
 
 
-def find_duplicates(dataset: Dataset, threshold: float,
-                    embedding_model_name: str | None = None) -> list[list[Sample]]:
+def find_duplicates(dataset: Any, threshold: float,
+                    embedding_model_name: str | None = None) -> list[list[_Sample]]:
     """Groups of near-duplicate samples of ``dataset``.
 
     Two samples are near-duplicates when the cosine distance of their embeddings is below
@@ -353,7 +354,8 @@ def find_duplicates(dataset: Dataset, threshold: float,
     from lightly_studio.selection import _algorithms as alg
 
     threshold = _check_distance(threshold, "threshold")
-    pool = _inputs.load_pool(dataset.query(), seed=None)
+    query = dataset.query()
+    pool = _inputs.load_pool(query, seed=None)
     if len(pool) == 0:
         return []
     vectors, has = _inputs.pool_embeddings(pool, embedding_model_name)
@@ -361,7 +363,7 @@ def find_duplicates(dataset: Dataset, threshold: float,
     pairs = alg.duplicate_pairs(vectors[rows] if len(rows) < len(pool) else vectors, threshold)
     groups = alg.connected_groups(len(rows), pairs)
     flat = [pool.sample_ids[rows[i]] for group in groups for i in group]
-    samples = _inputs.load_samples(flat)
+    samples = _inputs.load_samples(query, flat)
     out, start = [], 0
     for group in groups:
         out.append(samples[start:start + len(group)])

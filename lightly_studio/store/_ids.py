@@ -6,7 +6,6 @@ values that are already ids (``uuid.UUID``, their strings, DuckDB's UUID values)
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -38,7 +37,3 @@ def ids_subquery(sample_ids: SampleIds) -> tuple[str, list]:
         ids = [str(i) for i in sample_ids]
     return "SELECT unnest($1::UUID[]) AS sample_id", [ids]
 
-
-def shift_params(sql: str, params: list, offset: int) -> str:
-    """Renumber $n placeholders by ``offset`` so a subquery can follow other params."""
-    return re.sub(r"\$(\d+)", lambda m: f"${int(m.group(1)) + offset}", sql)

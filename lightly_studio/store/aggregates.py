@@ -11,37 +11,38 @@ from __future__ import annotations
 import polars as pl
 
 from lightly_studio.db import query_frame
-from lightly_studio.store._ids import as_uuid_str, shift_params
+from lightly_studio.store._ids import as_uuid_str
 from lightly_studio.store.metadata import all_metadata_column_names
 
 
 def tag_counts(con, dataset_id, sub: tuple[str, list]) -> pl.DataFrame:
     """name, count (samples of the subquery with the tag), total (samples with the tag)."""
     sub_sql, sub_params = sub
+    ds = f"${len(sub_params) + 1}"  # after the subquery's own $1…$n
     return query_frame(f"""
-        WITH q AS ({shift_params(sub_sql, sub_params, 1)})
+        WITH q AS ({sub_sql})
         , st AS (SELECT s.sample_id, unnest(s.tag_numbers) AS tag_number FROM sample s
-                 WHERE s.dataset_id = $1)
+                 WHERE s.dataset_id = {ds})
         SELECT t.name, count(st.sample_id) FILTER (WHERE st.sample_id IN (SELECT sample_id FROM q))
                    AS count,
                count(st.sample_id) AS total
         FROM tag t LEFT JOIN st ON st.tag_number = t.tag_number
-        WHERE t.dataset_id = $1 AND t.kind = 'sample'
-        GROUP BY t.name ORDER BY t.name""", [as_uuid_str(dataset_id), *sub_params], con)
+        WHERE t.dataset_id = {ds} AND t.kind = 'sample'
+        GROUP BY t.name ORDER BY t.name""", [*sub_params, as_uuid_str(dataset_id)], con)
 
 
 def label_counts(con, dataset_id, sub: tuple[str, list]) -> pl.DataFrame:
     """name, count (annotations on samples of the subquery), total (all its annotations)."""
     sub_sql, sub_params = sub
     return query_frame(f"""
-        WITH q AS ({shift_params(sub_sql, sub_params, 1)})
+        WITH q AS ({sub_sql})
         SELECT l.name,
                count(a.annotation_id) FILTER (WHERE a.sample_id IN (SELECT sample_id FROM q))
                    AS count,
                count(a.annotation_id) AS total
         FROM annotation_label l LEFT JOIN annotation a ON a.label_id = l.label_id
-        WHERE l.dataset_id = $1
-        GROUP BY l.name ORDER BY l.name""", [as_uuid_str(dataset_id), *sub_params], con)
+        WHERE l.dataset_id = ${len(sub_params) + 1}
+        GROUP BY l.name ORDER BY l.name""", [*sub_params, as_uuid_str(dataset_id)], con)
 
 
 def annotation_sources(con, dataset_id) -> list[str]:
@@ -68,9 +69,11 @@ def numeric_histogram(con, sub: tuple[str, list], value_sql: str, bins: int = 20
     if hi == lo:
         return {"min": lo, "max": hi, "counts": [count], "edges": [lo, hi]}
     width = (hi - lo) / bins
-    hist = query_frame(values(shift_params(sub_sql, sub_params, 2)) + f"""
-        SELECT least(CAST(floor((v - $1) / $2) AS INTEGER), {bins - 1}) AS bin, count(*) AS n
-        FROM v WHERE v IS NOT NULL GROUP BY bin""", [lo, width, *sub_params], con)
+    n = len(sub_params)
+    hist = query_frame(values(sub_sql) + f"""
+        SELECT least(CAST(floor((v - ${n + 1}) / ${n + 2}) AS INTEGER), {bins - 1}) AS bin,
+               count(*) AS n
+        FROM v WHERE v IS NOT NULL GROUP BY bin""", [*sub_params, lo, width], con)
     counts = [0] * bins
     for b, c in hist.iter_rows():
         counts[int(b)] = int(c)

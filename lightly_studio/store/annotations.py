@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from lightly_studio.db import query_frame
-from lightly_studio.errors import AnnotationConflictError, AnnotationError, QueryError
+from lightly_studio.errors import AnnotationConflictError, AnnotationError
 from lightly_studio.shapes import rle
 from lightly_studio.shapes.geometry import clip_box, clip_polygon
 from lightly_studio.store.labels import get_or_create_label_ids
@@ -418,40 +418,15 @@ def sample_revision(con, sample_id: uuid.UUID | str) -> str:
     return str(row[0][0])
 
 
-# --- the sample facts annotation writes check against ------------------------------------------
-# (reads of the sample table; they move to store/samples.py once that module has them)
-
-
-def annotated_sample(con, sample_id: uuid.UUID | str) -> dict[str, Any]:
-    """sample_id, dataset_id (str), file_name, file_path_abs, width, height of one sample;
-    QueryError when there is none."""
-    cur = con.execute(
-        """SELECT CAST(sample_id AS VARCHAR) AS sample_id, CAST(dataset_id AS VARCHAR)
-                  AS dataset_id, file_name, file_path_abs, width, height
-           FROM sample WHERE sample_id = $1""", [str(sample_id)])
-    rows = cur.fetchall()
-    if not rows:
-        raise QueryError(f"No sample with id {sample_id}.")
-    return dict(zip([d[0] for d in cur.description], rows[0], strict=True))
-
-
-def sample_sizes(con, dataset_id: uuid.UUID | str,
-                 sample_ids: Sequence[uuid.UUID | str]) -> pl.DataFrame:
-    """sample_id (str), file_name, img_width, img_height of those of ``sample_ids`` that are
-    the dataset's."""
+def label_counts(con, subquery: tuple[str, list], source: str | None = None) -> pl.DataFrame:
+    """sample_id (str), label, n: how many annotations (of ``source``; None: any) each sample
+    of an (sql, params) subquery has per label."""
+    sql, params = subquery
+    source_filter = "" if source is None else f" AND a.source = ${len(params) + 1}"
     return query_frame(
-        """SELECT CAST(sample_id AS VARCHAR) AS sample_id, file_name, width AS img_width,
-                  height AS img_height
-           FROM sample WHERE dataset_id = $1
-             AND sample_id IN (SELECT unnest($2::UUID[]))""",
-        [str(dataset_id), [str(s) for s in sample_ids]], con)
-
-
-def dataset_sample_sizes(con, dataset_id: uuid.UUID | str,
-                         kinds: Sequence[str]) -> pl.DataFrame:
-    """sample_id (str), file_path_abs, width, height of the dataset's samples of ``kinds``
-    ('image', 'frame', 'video'): what importers match label files against."""
-    return query_frame(
-        """SELECT CAST(sample_id AS VARCHAR) AS sample_id, file_path_abs, width, height
-           FROM sample WHERE dataset_id = $1 AND list_contains($2::VARCHAR[], kind)""",
-        [str(dataset_id), list(kinds)], con)
+        f"""SELECT CAST(a.sample_id AS VARCHAR) AS sample_id, l.name AS label,
+                   count(*) AS n
+            FROM annotation a JOIN annotation_label l ON l.label_id = a.label_id
+            WHERE a.sample_id IN ({sql}){source_filter}
+            GROUP BY ALL""",
+        [*params, *([] if source is None else [source])], con)

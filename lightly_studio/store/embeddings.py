@@ -154,40 +154,6 @@ def images_without_vector(con, dataset_id, model_id: str | None,
     return query_frame(sql + " ORDER BY s.sample_idx", params, con)
 
 
-def known_sample_ids(con, dataset_id, ids: list[str]) -> set[str]:
-    """The ids among ``ids`` that are samples of the dataset (vectors may only go to those)."""
-    rows = con.execute(
-        """SELECT CAST(sample_id AS VARCHAR) FROM sample
-           WHERE dataset_id = $1 AND sample_id IN (SELECT unnest($2::UUID[]))""",
-        [str(dataset_id), ids],
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
-# -- sample-id subqueries (search, the plot, selection) ------------------------------------------
-def subquery_ids(con, subquery: tuple[str, list]) -> pl.DataFrame:
-    """Frame (sample_id: str) of the ids an (sql, params) subquery of sample ids selects."""
-    sql, params = subquery
-    return query_frame(f"SELECT CAST(sample_id AS VARCHAR) AS sample_id FROM ({sql})", params,
-                       con)
-
-
-def subquery_count(con, subquery: tuple[str, list]) -> int:
-    """How many rows an (sql, params) subquery of sample ids selects."""
-    sql, params = subquery
-    return con.execute(f"SELECT count(*) FROM ({sql}) _q", params or None).fetchone()[0]
-
-
-def subquery_ids_among(con, subquery: tuple[str, list], ids: list[str]) -> set[str]:
-    """The ids among ``ids`` that an (sql, params) subquery of sample ids selects."""
-    sql, params = subquery
-    rows = con.execute(
-        f"""SELECT CAST(sample_id AS VARCHAR) FROM ({sql}) _q
-            WHERE sample_id IN (SELECT unnest(${len(params) + 1}::UUID[]))""",
-        [*params, ids]).fetchall()
-    return {r[0] for r in rows}
-
-
 # -- the matrix cache ---------------------------------------------------------------------------
 @dataclass
 class Matrix:

@@ -17,7 +17,7 @@ import polars as pl
 
 from lightly_studio.db import query_frame, transaction
 from lightly_studio.errors import MetadataTypeError
-from lightly_studio.store._ids import as_uuid_str, ids_subquery, shift_params
+from lightly_studio.store._ids import as_uuid_str, ids_subquery
 
 SQL_TYPE = {
     "int": "BIGINT",
@@ -186,13 +186,15 @@ def get_metadata_values(con, dataset_id, key: str, sample_ids_subquery=None) -> 
     found = metadata_key(con, dataset_id, key)
     if found is None:
         return pl.DataFrame(schema={"sample_id": pl.Utf8, "value": pl.Null})
+    # The subquery's own $1…$n come first; the dataset id follows them.
+    sub_sql, params = (ids_subquery(sample_ids_subquery) if sample_ids_subquery is not None
+                       else ("", []))
     sql = (f"SELECT CAST(s.sample_id AS VARCHAR) AS sample_id, s.{found.column} AS value "
-           f"FROM sample s WHERE s.dataset_id = $1 AND s.{found.column} IS NOT NULL")
-    params: list = [as_uuid_str(dataset_id)]
-    if sample_ids_subquery is not None:
-        sub_sql, sub_params = ids_subquery(sample_ids_subquery)
-        sql += f" AND s.sample_id IN ({shift_params(sub_sql, sub_params, 1)})"
-        params += sub_params
+           f"FROM sample s WHERE s.dataset_id = ${len(params) + 1} "
+           f"AND s.{found.column} IS NOT NULL")
+    if sub_sql:
+        sql += f" AND s.sample_id IN ({sub_sql})"
+    params = [*params, as_uuid_str(dataset_id)]
     frame = query_frame(sql, params, con=con)
     if found.value_type == "json":
         frame = frame.with_columns(pl.col("value").map_elements(json.loads,

@@ -1,15 +1,18 @@
 """Sample rows: the one bulk insert (INSERT … SELECT from a polars frame) and the reads of
-sample rows by id that the façade, the API and the server make."""
+sample rows (by id, by subquery of ids) that the façade, the API, the server and the services
+(ingest, embed, selection, export) make."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
 
 from lightly_studio.db import query_frame
+from lightly_studio.errors import QueryError
 from lightly_studio.store._ids import as_uuid_str
 
 # The stored columns of table `sample`, in table order. The table also has one column per
@@ -177,3 +180,127 @@ def image_rows(con, dataset_id, offset: int = 0, limit: int | None = None) -> pl
             FROM sample WHERE dataset_id = $1 AND kind = 'image'
             ORDER BY created_at, file_path_abs {page} OFFSET {int(offset)}""",
         [as_uuid_str(dataset_id)], con)
+
+
+def rows_by_ids(con, sample_ids: list[str]) -> pl.DataFrame:
+    """The stored columns (``SAMPLE_COLUMNS``) of the samples by id, in the order given (one
+    query; ids of no sample are left out)."""
+    columns = ", ".join(f"s.{c}" for c in SAMPLE_COLUMNS)
+    return query_frame(
+        f"""SELECT {columns} FROM sample s JOIN (
+               SELECT unnest($1::UUID[]) AS _sid, unnest($2::BIGINT[]) AS _pos) p
+           ON p._sid = s.sample_id ORDER BY p._pos""",
+        [sample_ids, list(range(len(sample_ids)))], con)
+
+
+def ids_in_insertion_order(con, subquery: tuple[str, list]) -> list[str]:
+    """The ids (str) an (sql, params) subquery of sample ids selects, in insertion order."""
+    sub_sql, params = subquery
+    frame = query_frame(
+        f"SELECT CAST(s.sample_id AS VARCHAR) AS sample_id FROM sample s "
+        f"WHERE s.sample_id IN ({sub_sql}) ORDER BY s.sample_idx", params, con)
+    return frame["sample_id"].to_list()
+
+
+# Tag names that mark a YOLO split, and the split each stands for.
+SPLIT_TAGS = {"train": "train", "val": "val", "valid": "val", "validation": "val",
+              "test": "test"}
+
+
+def export_rows(con, subquery: tuple[str, list], with_split: bool = False) -> pl.DataFrame:
+    """sample_id (str), file_path_abs, width, height [, split] of the samples of an (sql,
+    params) subquery, by path (frames in order). ``split``: from the samples' split tags
+    (``SPLIT_TAGS``; train before val before test), ``train`` where there is none."""
+    sub_sql, params = subquery
+    frame = query_frame(
+        f"""SELECT CAST(s.sample_id AS VARCHAR) AS sample_id, s.file_path_abs, s.width, s.height
+            FROM sample s WHERE s.sample_id IN (SELECT sample_id FROM ({sub_sql}))
+            ORDER BY s.file_path_abs, s.frame_number NULLS FIRST, s.sample_id""",
+        params, con,
+    )
+    if not with_split:
+        return frame
+    tags = query_frame(
+        f"""SELECT CAST(s.sample_id AS VARCHAR) AS sample_id, t.name FROM sample s
+            JOIN tag t ON list_contains(s.tag_numbers, t.tag_number)
+            WHERE s.sample_id IN (SELECT sample_id FROM ({sub_sql}))
+              AND list_contains(${len(params) + 1}::VARCHAR[], t.name)""",
+        [*params, list(SPLIT_TAGS)], con,
+    )
+    order = {"train": 0, "val": 1, "test": 2}
+    split = (tags.with_columns(pl.col("name").replace_strict(SPLIT_TAGS).alias("split"))
+             .with_columns(pl.col("split").replace_strict(order, return_dtype=pl.Int32)
+                           .alias("rank"))
+             .sort("rank").unique("sample_id", keep="first").select("sample_id", "split"))
+    return frame.join(split, on="sample_id", how="left", maintain_order="left").with_columns(
+        pl.col("split").fill_null("train"))
+
+
+# -- the sample facts annotation writes check against --------------------------------------------
+def annotated_sample(con, sample_id: uuid.UUID | str) -> dict[str, Any]:
+    """sample_id, dataset_id (str), file_name, file_path_abs, width, height of one sample;
+    QueryError when there is none."""
+    cur = con.execute(
+        """SELECT CAST(sample_id AS VARCHAR) AS sample_id, CAST(dataset_id AS VARCHAR)
+                  AS dataset_id, file_name, file_path_abs, width, height
+           FROM sample WHERE sample_id = $1""", [str(sample_id)])
+    rows = cur.fetchall()
+    if not rows:
+        raise QueryError(f"No sample with id {sample_id}.")
+    return dict(zip([d[0] for d in cur.description], rows[0], strict=True))
+
+
+def sample_sizes(con, dataset_id: uuid.UUID | str,
+                 sample_ids: Sequence[uuid.UUID | str]) -> pl.DataFrame:
+    """sample_id (str), file_name, img_width, img_height of those of ``sample_ids`` that are
+    the dataset's."""
+    return query_frame(
+        """SELECT CAST(sample_id AS VARCHAR) AS sample_id, file_name, width AS img_width,
+                  height AS img_height
+           FROM sample WHERE dataset_id = $1
+             AND sample_id IN (SELECT unnest($2::UUID[]))""",
+        [str(dataset_id), [str(s) for s in sample_ids]], con)
+
+
+def dataset_sample_sizes(con, dataset_id: uuid.UUID | str,
+                         kinds: Sequence[str]) -> pl.DataFrame:
+    """sample_id (str), file_path_abs, width, height of the dataset's samples of ``kinds``
+    ('image', 'frame', 'video'): what importers match label files against."""
+    return query_frame(
+        """SELECT CAST(sample_id AS VARCHAR) AS sample_id, file_path_abs, width, height
+           FROM sample WHERE dataset_id = $1 AND list_contains($2::VARCHAR[], kind)""",
+        [str(dataset_id), list(kinds)], con)
+
+
+def known_sample_ids(con, dataset_id, ids: list[str]) -> set[str]:
+    """The ids among ``ids`` that are samples of the dataset."""
+    rows = con.execute(
+        """SELECT CAST(sample_id AS VARCHAR) FROM sample
+           WHERE dataset_id = $1 AND sample_id IN (SELECT unnest($2::UUID[]))""",
+        [str(dataset_id), ids],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+# -- sample-id subqueries (search, the plot, selection) ------------------------------------------
+def subquery_ids(con, subquery: tuple[str, list]) -> pl.DataFrame:
+    """Frame (sample_id: str) of the ids an (sql, params) subquery of sample ids selects."""
+    sql, params = subquery
+    return query_frame(f"SELECT CAST(sample_id AS VARCHAR) AS sample_id FROM ({sql})", params,
+                       con)
+
+
+def subquery_count(con, subquery: tuple[str, list]) -> int:
+    """How many rows an (sql, params) subquery of sample ids selects."""
+    sql, params = subquery
+    return con.execute(f"SELECT count(*) FROM ({sql}) _q", params or None).fetchone()[0]
+
+
+def subquery_ids_among(con, subquery: tuple[str, list], ids: list[str]) -> set[str]:
+    """The ids among ``ids`` that an (sql, params) subquery of sample ids selects."""
+    sql, params = subquery
+    rows = con.execute(
+        f"""SELECT CAST(sample_id AS VARCHAR) FROM ({sql}) _q
+            WHERE sample_id IN (SELECT unnest(${len(params) + 1}::UUID[]))""",
+        [*params, ids]).fetchall()
+    return {r[0] for r in rows}

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from lightly_studio.db import query_frame, transaction
 from lightly_studio.errors import LightlyStudioError
-from lightly_studio.store._ids import SampleIds, as_uuid_str, ids_subquery, shift_params
+from lightly_studio.store._ids import SampleIds, as_uuid_str, ids_subquery
 
 
 def validate_tag_name(name: object) -> str:
@@ -60,12 +60,12 @@ def tag_sample_ids(con, dataset_id, tag_name: str, sample_ids: SampleIds) -> int
     sub_sql, sub_params = ids_subquery(sample_ids)
     with transaction() as tx:
         number = tag_number(tx, get_or_create_tag_id(tx, dataset_id, tag_name))
-        sub_sql = shift_params(sub_sql, sub_params, 2)
+        tag, ds = f"${len(sub_params) + 1}", f"${len(sub_params) + 2}"  # after the subquery's
         result = tx.execute(
-            f"""UPDATE sample SET tag_numbers = list_append(tag_numbers, $1)
-                WHERE dataset_id = $2 AND sample_id IN ({sub_sql})
-                  AND NOT list_contains(tag_numbers, $1)""",
-            [number, as_uuid_str(dataset_id), *sub_params],
+            f"""UPDATE sample SET tag_numbers = list_append(tag_numbers, {tag})
+                WHERE dataset_id = {ds} AND sample_id IN ({sub_sql})
+                  AND NOT list_contains(tag_numbers, {tag})""",
+            [*sub_params, number, as_uuid_str(dataset_id)],
         ).fetchone()
     return result[0] if result else 0
 
@@ -75,16 +75,16 @@ def untag_sample_ids(con, dataset_id, tag_name: str, sample_ids: SampleIds) -> i
 
     Runs in its own transaction, or joins the caller's (a write to sample rows: one writer)."""
     sub_sql, sub_params = ids_subquery(sample_ids)
-    sub_sql = shift_params(sub_sql, sub_params, 2)
+    tag, ds = f"${len(sub_params) + 1}", f"${len(sub_params) + 2}"  # after the subquery's
     with transaction() as tx:
         tag_id = get_tag_id(tx, dataset_id, tag_name)
         if tag_id is None:
             return 0
         result = tx.execute(
-            f"""UPDATE sample SET tag_numbers = list_filter(tag_numbers, lambda n: n <> $1)
-                WHERE dataset_id = $2 AND sample_id IN ({sub_sql})
-                  AND list_contains(tag_numbers, $1)""",
-            [tag_number(tx, tag_id), as_uuid_str(dataset_id), *sub_params],
+            f"""UPDATE sample SET tag_numbers = list_filter(tag_numbers, lambda n: n <> {tag})
+                WHERE dataset_id = {ds} AND sample_id IN ({sub_sql})
+                  AND list_contains(tag_numbers, {tag})""",
+            [*sub_params, tag_number(tx, tag_id), as_uuid_str(dataset_id)],
         ).fetchone()
     return result[0] if result else 0
 

@@ -100,8 +100,8 @@ def test_a_metadata_write_waits_for_an_open_tag_write_and_is_not_lost(db, image_
     one writer lock too, and wait."""
     import threading
 
-    from lightly_studio.core.tags import tag_sample_ids
     from lightly_studio.db import transaction
+    from lightly_studio.store.tags import tag_sample_ids
 
     ds = ls.ImageDataset.create()
     ds.add_images_from_path(path=str(image_folder), embed=False)

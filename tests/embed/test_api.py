@@ -288,8 +288,8 @@ def test_similarity_frames_have_string_ids_and_float_scores(circle):
 
 def test_top_k_of_a_broad_query_whose_best_samples_rank_low_overall(db):
     """The ranked candidates must widen until k samples of the query are found."""
-    from lightly_studio.core.samples_store import insert_samples
     from lightly_studio.db import transaction
+    from lightly_studio.store.samples import insert_samples
 
     n = 1200
     ds = ImageDataset.create("broad")
@@ -304,7 +304,7 @@ def test_top_k_of_a_broad_query_whose_best_samples_rank_low_overall(db):
     truth = unit @ unit[0]
     worst = np.argsort(truth)[:400]  # a third of the samples, all far from sample 0
     ds.query().add_tag("all")
-    from lightly_studio.core.tags import tag_sample_ids
+    from lightly_studio.store.tags import tag_sample_ids
 
     tag_sample_ids(get_connection(), ds.dataset_id, "far", ids.gather(worst))
     query = ds.match(ImageSampleField.tags.contains("far"))

@@ -16,9 +16,9 @@ from lightly_studio.core.annotation import (
     ObjectDetectionAnnotation,
     SemanticSegmentationAnnotation,
 )
-from lightly_studio.core.labels import list_labels
 from lightly_studio.db import get_connection
 from lightly_studio.errors import AnnotationError
+from lightly_studio.store.labels import list_labels
 from tests.labels.helpers import image_dataset_with
 
 

@@ -30,7 +30,7 @@ def test_example_instance_masks_all_900_pixel_exact(db, examples):
     from pycocotools.coco import COCO as PyCOCO
 
     from lightly_studio.core import rle
-    from lightly_studio.core.annotation import annotations_frame
+    from lightly_studio.store.annotations import annotations_frame
 
     json_path = examples / COCO / "instances_train2017.json"
     ds = ls.ImageDataset.create()

@@ -12,8 +12,8 @@ import yaml
 import lightly_studio as ls
 from lightly_studio.core.annotation import CreateClassification, CreateObjectDetection
 from lightly_studio.core.dataset_query import ImageSampleField
-from lightly_studio.core.labels import list_labels
 from lightly_studio.db import get_connection
+from lightly_studio.store.labels import list_labels
 from tests.conftest import make_images
 
 COCO = "coco_subset_128_images"
@@ -21,8 +21,8 @@ COCO = "coco_subset_128_images"
 
 def snapshot(ds) -> dict:
     """Everything a round trip must keep, per file name (read in bulk, not per sample)."""
-    from lightly_studio.core.annotation import annotations_frame
     from lightly_studio.db import query_frame
+    from lightly_studio.store.annotations import annotations_frame
 
     con = get_connection()
     samples = query_frame("""
@@ -93,7 +93,7 @@ def test_coco_instance_segmentation_round_trip_keeps_all_900_masks(db, examples,
                                 embed=False)
     assert_same(snapshot(original), snapshot(again))
     assert _label_names(original) == _label_names(again)  # all 80 categories, same order
-    from lightly_studio.core.annotation import annotations_frame
+    from lightly_studio.store.annotations import annotations_frame
 
     def polygons(ds):
         rows = annotations_frame(get_connection(), ds.dataset_id).select(

@@ -55,8 +55,8 @@ def image_dataset(db, tmp_path):
     from PIL import Image
 
     from lightly_studio.core.image_dataset import ImageDataset
-    from lightly_studio.core.samples_store import insert_samples
     from lightly_studio.db import transaction
+    from lightly_studio.store.samples import insert_samples
 
     folder = tmp_path / "images"
     folder.mkdir()

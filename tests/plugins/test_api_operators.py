@@ -132,7 +132,7 @@ class Slow(BaseOperator):
         return [IntParameter(name="steps", default=100, min=1)]
 
     def execute(self, *, session, collection_id, parameters, context):
-        from lightly_studio.core.tags import tag_sample_ids
+        from lightly_studio.store.tags import tag_sample_ids
 
         ids = context.sample_ids()
         tag_sample_ids(session.connection, collection_id, "touched", ids[:1])
@@ -181,8 +181,8 @@ class ScopeProbe(BaseOperator):
 
 
 def test_operators_see_the_selection_or_the_filter(image_dataset, clean_registry):
-    from lightly_studio.core.tags import tag_sample_ids
     from lightly_studio.db import transaction
+    from lightly_studio.store.tags import tag_sample_ids
 
     clean_registry.register(ScopeProbe())
     by_name = {s.file_name: s.sample_id for s in image_dataset.query().to_list()}
@@ -223,8 +223,8 @@ class NeedsTag(BaseOperator):
 
 
 def test_tag_parameters_offer_and_require_existing_tags(image_dataset, clean_registry):
-    from lightly_studio.core.tags import tag_sample_ids
     from lightly_studio.db import transaction
+    from lightly_studio.store.tags import tag_sample_ids
 
     clean_registry.register(NeedsTag())
     with transaction() as con:

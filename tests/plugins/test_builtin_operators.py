@@ -77,8 +77,8 @@ def recorded(monkeypatch, image_dataset):
 
 
 def test_typicality_and_similarity_call_the_dataset_methods(image_dataset, recorded):
-    from lightly_studio.core.tags import tag_sample_ids
     from lightly_studio.db import transaction
+    from lightly_studio.store.tags import tag_sample_ids
 
     assert _run(image_dataset, "Compute typicality")["message"] == (
         "Stored typicality as metadata 'typicality'.")

@@ -188,8 +188,8 @@ def _run(dataset, **parameters):
 
 
 def _boxes(dataset):
-    from lightly_studio.core.annotation import annotations_frame
     from lightly_studio.db import get_connection
+    from lightly_studio.store.annotations import annotations_frame
 
     frame = annotations_frame(get_connection(), dataset.dataset_id)
     names = {s.sample_id: s.file_name for s in dataset.query().to_list()}
@@ -218,8 +218,8 @@ def test_auto_labelling_stores_the_predicted_boxes(image_dataset, auto_label):
         ("c.png", "car", "object_detection", 1.0, 2.0, 10.0, 20.0, 0.9),
         ("c.png", "person", "object_detection", 0.0, 0.0, 100.0, 50.0, 0.5),
     ]
-    from lightly_studio.core.labels import list_labels
     from lightly_studio.db import get_connection
+    from lightly_studio.store.labels import list_labels
 
     labels = list_labels(get_connection(), image_dataset.dataset_id)
     assert labels["name"].to_list() == ["car", "person"]
@@ -229,8 +229,8 @@ def test_auto_labelling_stores_the_predicted_boxes(image_dataset, auto_label):
 def test_running_twice_reuses_the_labels(image_dataset, auto_label):
     assert _run(image_dataset, Threshold=0.1)["success"] is True
     assert _run(image_dataset, Threshold=0.8)["success"] is True
-    from lightly_studio.core.labels import list_labels
     from lightly_studio.db import get_connection
+    from lightly_studio.store.labels import list_labels
 
     labels = list_labels(get_connection(), image_dataset.dataset_id)
     assert labels["name"].to_list() == ["car", "person"]

@@ -14,9 +14,9 @@ import pytest
 
 import lightly_studio as ls
 from lightly_studio.core import rle
-from lightly_studio.core.annotation import annotations_frame
 from lightly_studio.db import get_connection
 from lightly_studio.errors import IngestError
+from lightly_studio.store.annotations import annotations_frame
 from tests.security.bad_inputs import (
     CASES,
     Case,

@@ -25,8 +25,8 @@ MODEL = "my_model_name"
 
 def make_dataset(angles: list[float], name: str = "sel", embed: bool = True):
     """Samples s00, s01, … (width = index + 1) with embeddings at the given angles."""
-    from lightly_studio.core.samples_store import insert_samples
     from lightly_studio.db import transaction
+    from lightly_studio.store.samples import insert_samples
 
     dataset = ls.ImageDataset.create(name)
     n = len(angles)
@@ -60,8 +60,8 @@ def tagged(dataset, tag: str) -> list[str]:
 
 
 def set_metadata(dataset, ids, key, values):
-    from lightly_studio.core.metadata import set_metadata_values
     from lightly_studio.db import get_connection
+    from lightly_studio.store.metadata import set_metadata_values
 
     frame = pl.DataFrame({"sample_id": [str(i) for i, v in zip(ids, values, strict=True) if v is not None],
                           "value": [v for v in values if v is not None]})

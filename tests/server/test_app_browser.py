@@ -192,8 +192,8 @@ def test_user_strings_are_shown_as_text_never_run(page, gui):
 
 
 def test_edits_from_python_appear_in_the_open_page_without_reload(page, gui, xss_dataset):
-    from lightly_studio.core.tags import tag_sample_ids
     from lightly_studio.db import get_connection
+    from lightly_studio.store.tags import tag_sample_ids
 
     page.goto(gui.url)
     _wait_for_thumbnails(page, 2)
