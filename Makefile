@@ -34,9 +34,12 @@ test: test-js test-python
 demo: js
 	$(PY) -m lightly_studio._demo
 
-# lint = mypy (settings: pyproject.toml [tool.mypy]) + ruff.
+# lint = mypy (pyproject.toml [tool.mypy]) + the layer contract (lint-imports,
+# [tool.importlinter]) + ruff's rules and its formatting.
 lint: typecheck
+	$(VENV)/bin/lint-imports
 	$(PY) -m ruff check lightly_studio tests benchmarks
+	$(PY) -m ruff format --check lightly_studio tests benchmarks
 
 typecheck: install
 	$(PY) -m mypy
