@@ -96,32 +96,32 @@ def lab(tmp_path_factory):
     port = _free_port()
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(workdir / ".jupyter"),
            "JUPYTER_RUNTIME_DIR": str(workdir / ".runtime"), "PYTHONPATH": str(ROOT)}
-    log = open(workdir / "lab.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip", "127.0.0.1", "--port",
-         str(port), f"--IdentityProvider.token={TOKEN}", "--allow-root",
-         f"--ServerApp.root_dir={workdir}", "--LabApp.news_url=", "--ServerApp.disable_check_xsrf=True"],
-        cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
+    # Open for the subprocess's whole lifetime: it writes there until terminated below.
+    with open(workdir / "lab.log", "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip", "127.0.0.1", "--port",
+             str(port), f"--IdentityProvider.token={TOKEN}", "--allow-root",
+             f"--ServerApp.root_dir={workdir}", "--LabApp.news_url=", "--ServerApp.disable_check_xsrf=True"],
+            cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError((workdir / "lab.log").read_text()) from None
+                time.sleep(0.3)
+        else:
+            proc.kill()
+            raise RuntimeError("JupyterLab did not start in 60 s")
+        yield base, workdir
+        proc.terminate()
         try:
-            urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError((workdir / "lab.log").read_text()) from None
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError("JupyterLab did not start in 60 s")
-    yield base, workdir
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 @pytest.fixture(scope="session")

@@ -61,92 +61,130 @@ def query_from_spec(spec: dict[str, Any]) -> DatasetQuery:
     Every value is checked here, before the DSL sees it, so a malformed spec from a view (or
     anyone who can reach the API) is a ``QueryError`` naming the key (``spec.sort.field``…)
     and what it should be — never a crash deeper down."""
+    _check_spec_keys(spec)
+    query = _base_query(spec)
+    terms = _filter_terms(spec)
+    if terms:
+        query.match(AND(*terms))
+    _apply_sort(query, spec.get("sort"))
+    _apply_similarity(query, spec)
+    return query
+
+
+def _check_spec_keys(spec: Any) -> None:
     if not isinstance(spec, dict):
         raise QueryError(f"A query spec is a JSON object, got {type(spec).__name__}.")
     unknown = set(spec) - SPEC_KEYS
     if unknown:
         raise QueryError(f"Unknown query spec keys: {', '.join(sorted(map(str, unknown)))}.")
 
+
+def _base_query(spec: dict[str, Any]) -> DatasetQuery:
+    """A copy of the registered ``base`` query, else the whole dataset's query."""
     if spec.get("base"):
         query = _registry.lookup(spec["base"], "query").copy()
         if "dataset_id" in spec and str(query.dataset.dataset_id) != str(spec["dataset_id"]):
             raise QueryError("The spec's base query belongs to another dataset.")
-    else:
-        if "dataset_id" not in spec:
-            raise QueryError("A query spec needs a dataset_id.")
-        query = dataset_of(spec["dataset_id"]).query()
+        return query
+    if "dataset_id" not in spec:
+        raise QueryError("A query spec needs a dataset_id.")
+    return dataset_of(spec["dataset_id"]).query()
 
+
+def _filter_terms(spec: dict[str, Any]) -> list:
+    """The spec's filters, one term each (ANDed by the caller)."""
     F = ImageSampleField
     terms = []
     if spec.get("ids"):
         terms.append(_registry.lookup(spec["ids"], "ids"))
     if spec.get("tags"):
         terms.append(OR(*[F.tags.contains(t) for t in text_list(spec["tags"], "spec.tags")]))
+    terms.extend(_annotation_terms(spec))
+    for name in ("width", "height"):
+        terms.extend(_range(getattr(F, name), spec.get(name), f"spec.{name}"))
+    terms.extend(_metadata_terms(spec.get("metadata") or {}))
+    if spec.get("file_name"):
+        terms.append(F.file_name.contains(_text(spec["file_name"], "spec.file_name")))
+    if spec.get("caption"):
+        terms.append(F.captions.contains(_text(spec["caption"], "spec.caption")))
+    return terms
+
+
+def _annotation_terms(spec: dict[str, Any]) -> list:
+    """``labels`` (any of them), narrowed by ``annotation_source`` / ``min_confidence``."""
+    F = ImageSampleField
     source = optional_text(spec.get("annotation_source"), "spec.annotation_source")
     min_conf = _confidence(spec.get("min_confidence"), "spec.min_confidence")
     if spec.get("labels"):
-        terms.append(OR(*[F.annotations.exists(label=lb, source=source, min_confidence=min_conf)
-                          for lb in text_list(spec["labels"], "spec.labels")]))
-    elif source is not None or min_conf is not None:
-        terms.append(F.annotations.exists(source=source, min_confidence=min_conf))
-    for name in ("width", "height"):
-        terms.extend(_range(getattr(F, name), spec.get(name), f"spec.{name}"))
-    metadata = spec.get("metadata") or {}
+        return [OR(*[F.annotations.exists(label=lb, source=source, min_confidence=min_conf)
+                     for lb in text_list(spec["labels"], "spec.labels")])]
+    if source is not None or min_conf is not None:
+        return [F.annotations.exists(source=source, min_confidence=min_conf)]
+    return []
+
+
+def _metadata_terms(metadata: Any) -> list:
+    """``{"key": {"range": [lo, hi]} | {"values": [...]}}``, checked key by key."""
     if not isinstance(metadata, dict):
         raise QueryError(f"spec.metadata must be an object {{key: filter}}, got {show(metadata)}.")
+    terms = []
     for key, cond in metadata.items():
         where = f"spec.metadata[{key!r}]"
         if not isinstance(cond, dict) or not set(cond) <= {"range", "values"}:
             raise QueryError(f"{where} filter must be {{'range': [lo, hi]}} or "
                              f"{{'values': [...]}}, got {show(cond)}.")
-        field = F.metadata[key]
+        field = ImageSampleField.metadata[key]
         if "range" in cond:
             terms.extend(_range(field, cond["range"], where))
         if cond.get("values"):
             terms.append(OR(*[field == v for v in _scalar_list(cond["values"], f"{where}.values")]))
-    if spec.get("file_name"):
-        terms.append(F.file_name.contains(_text(spec["file_name"], "spec.file_name")))
-    if spec.get("caption"):
-        terms.append(F.captions.contains(_text(spec["caption"], "spec.caption")))
-    if terms:
-        query.match(AND(*terms))
+    return terms
 
-    sort = spec.get("sort")
-    if sort:
-        if not isinstance(sort, dict) or not set(sort) <= {"field", "desc"}:
-            raise QueryError(f'spec.sort must be an object {{"field": "width", "desc": false}}, '
-                             f"got {show(sort)}.")
-        field_name = sort.get("field", "file_path_abs")
-        if not isinstance(field_name, str):
-            raise QueryError(f"spec.sort.field must be a string (one of {', '.join(SORT_FIELDS)} "
-                             f"or metadata:<key>), got {show(field_name)}.")
-        if field_name.startswith("metadata:"):
-            field = F.metadata[field_name.split(":", 1)[1]]
-        elif field_name in SORT_FIELDS:
-            field = getattr(F, field_name)
-        else:
-            raise QueryError(f"Cannot sort by {show(field_name)} (spec.sort.field); use one of "
-                             f"{', '.join(SORT_FIELDS)} or metadata:<key>.")
-        desc = sort.get("desc", False)
-        if not isinstance(desc, bool):
-            raise QueryError(f"spec.sort.desc must be true or false, got {show(desc)}.")
-        order = OrderByField(field)
-        query.order_by(order.desc() if desc else order.asc())
 
+def _apply_sort(query: DatasetQuery, sort: Any) -> None:
+    """Order ``query`` by ``spec.sort`` (nothing when the spec has none)."""
+    if not sort:
+        return
+    if not isinstance(sort, dict) or not set(sort) <= {"field", "desc"}:
+        raise QueryError(f'spec.sort must be an object {{"field": "width", "desc": false}}, '
+                         f"got {show(sort)}.")
+    field = _sort_field(sort.get("field", "file_path_abs"))
+    desc = sort.get("desc", False)
+    if not isinstance(desc, bool):
+        raise QueryError(f"spec.sort.desc must be true or false, got {show(desc)}.")
+    order = OrderByField(field)
+    query.order_by(order.desc() if desc else order.asc())
+
+
+def _sort_field(field_name: Any):
+    """The field ``spec.sort.field`` names: one of SORT_FIELDS or ``metadata:<key>``."""
+    if not isinstance(field_name, str):
+        raise QueryError(f"spec.sort.field must be a string (one of {', '.join(SORT_FIELDS)} "
+                         f"or metadata:<key>), got {show(field_name)}.")
+    if field_name.startswith("metadata:"):
+        return ImageSampleField.metadata[field_name.split(":", 1)[1]]
+    if field_name in SORT_FIELDS:
+        return getattr(ImageSampleField, field_name)
+    raise QueryError(f"Cannot sort by {show(field_name)} (spec.sort.field); use one of "
+                     f"{', '.join(SORT_FIELDS)} or metadata:<key>.")
+
+
+def _apply_similarity(query: DatasetQuery, spec: dict[str, Any]) -> None:
+    """Rank by similarity to ``spec.text`` and/or the sample ``spec.similar_to``."""
     text = optional_text(spec.get("text") or None, "spec.text")
     similar_to = spec.get("similar_to")
-    if text or similar_to:
-        samples = None
-        if similar_to:
-            sample_id = uuid_param(similar_to, "sample", "spec.similar_to")
-            try:
-                samples = [query.dataset.get_sample(sample_id)]
-            except KeyError:
-                raise QueryError(f"spec.similar_to: no sample {sample_id} in dataset "
-                                 f"{query.dataset.name!r}.") from None
-        scores = _embed.similarity_scores(query, text=text, samples=samples)
-        query.rank_by(scores, None)
-    return query
+    if not (text or similar_to):
+        return
+    samples = None
+    if similar_to:
+        sample_id = uuid_param(similar_to, "sample", "spec.similar_to")
+        try:
+            samples = [query.dataset.get_sample(sample_id)]
+        except KeyError:
+            raise QueryError(f"spec.similar_to: no sample {sample_id} in dataset "
+                             f"{query.dataset.name!r}.") from None
+    scores = _embed.similarity_scores(query, text=text, samples=samples)
+    query.rank_by(scores, None)
 
 
 SPEC_KEYS = frozenset({"dataset_id", "base", "ids", "tags", "labels", "annotation_source",

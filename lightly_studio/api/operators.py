@@ -45,7 +45,7 @@ def operators_list(params: dict) -> tuple[Any, list[bytes]]:
     for op in operator_registry.list():
         try:
             operators.append(op.to_json(context))
-        except Exception as exc:  # one broken plugin must not hide the others
+        except Exception as exc:  # noqa: BLE001 - one broken plugin must not hide the others
             operators.append({"name": op.name, "description": op.description,
                               "parameters": [], "schema": None,
                               "error": f"{type(exc).__name__}: {exc}"})

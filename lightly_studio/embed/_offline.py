@@ -37,7 +37,7 @@ def _target(url: str) -> tuple[str, int]:
         os.environ.get(f"{scheme.upper()}_PROXY")
         or os.environ.get(f"{scheme}_proxy")
         or os.environ.get("ALL_PROXY")
-        or os.environ.get("all_proxy")
+        or os.environ.get("all_proxy")  # noqa: SIM112 - curl honours the lowercase spelling too
     )
     no_proxy = os.environ.get("NO_PROXY") or os.environ.get("no_proxy") or ""
     host = parsed.hostname or ""

@@ -15,6 +15,7 @@ PyAV (``av``) is imported inside functions: importing ``lightly_studio`` must st
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import hashlib
 import io
 import logging
@@ -292,11 +293,12 @@ def _reason(exc: BaseException) -> str:
 
 def _codec_name(stream) -> str:
     # The canonical codec id name ('h264', 'vp9'), not the decoder's ('libdav1d').
-    try:
-        import av
+    import av
 
+    try:
         return av.codec.Codec(stream.codec_context.codec.name, "r").canonical_name
-    except Exception:
+    except (av.FFmpegError, ValueError, TypeError, AttributeError):
+        # An unknown codec id (UnknownCodecError is a ValueError) or no codec to name.
         return str(stream.codec_context.name)
 
 
@@ -319,7 +321,7 @@ def _duration_and_fps(stream, frame_pts: np.ndarray, end_max: int | None,
             last_len = Fraction(last - first, n - 1)
         else:
             last_len = Fraction(0)
-        end_max = int(round(last + last_len))
+        end_max = round(last + last_len)
     span = Fraction(end_max - first) * time_base
     duration_s = float(span)
     if duration_s <= 0:
@@ -397,7 +399,7 @@ def _start_pts(stream, default: int = 0) -> int:
 
 def _pts_of(stream, timestamp_s: float) -> int:
     time_base = stream.time_base or Fraction(1, 1_000_000)
-    return _start_pts(stream) + int(round(Fraction(timestamp_s) / time_base))
+    return _start_pts(stream) + round(Fraction(timestamp_s) / time_base)
 
 
 def iter_frames(path: str, timestamps_s: Sequence[float], *,
@@ -465,10 +467,9 @@ def iter_frame_samples(frames: pl.DataFrame, *, max_size: int | None = None,
             for t, image in iter_frames(path, times, max_size=max_size):
                 out.extend((sample_id, image) for sample_id in by_time.pop(t))
                 if cache_thumbnails:
-                    try:
+                    # A read-only cache folder only costs speed later.
+                    with contextlib.suppress(OSError):
                         cache_frame_jpeg(path, t, image)
-                    except OSError:  # a read-only cache folder only costs speed later
-                        pass
         except IngestError:
             pass
         out.extend((sample_id, None) for rest in by_time.values() for sample_id in rest)

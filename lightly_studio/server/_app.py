@@ -395,7 +395,9 @@ class MediaHandler(_Base):
 
         try:
             size = await self.run_blocking(stat)
-        except Exception:
+        # OSError: missing/unreadable (FileNotFoundError, PermissionError); ValueError: unknown
+        # protocol; ImportError: its fsspec backend not installed; TypeError: no size known.
+        except (OSError, ValueError, ImportError, TypeError):
             self.fail(404, "NotFound", "the sample's file cannot be read")
         span = _media.parse_range(self.request.headers.get("Range"), size)
         if span == "unsatisfiable":

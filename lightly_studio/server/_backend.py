@@ -6,6 +6,7 @@ methods are blocking and run on the server's worker threads, each with its own D
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import threading
 from typing import Any, Protocol
@@ -63,7 +64,6 @@ class ApiBackend:
 
 def _import_first_page_modules() -> None:
     for name in ("pyarrow.compute", "PIL.Image", "PIL.ImageOps", "PIL.JpegImagePlugin"):
-        try:
+        # Only a head start: the call that needs the module reports the error.
+        with contextlib.suppress(ImportError):
             importlib.import_module(name)
-        except ImportError:  # only a head start; the call that needs it reports the error
-            pass

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import logging
 import sys
 import threading
@@ -56,6 +57,7 @@ class GuiServer:
         self._http: Any = None
         self._hub: Any = None
         self._pools: Any = None
+        self._shutdown_task: asyncio.Task | None = None
 
     # -- public -------------------------------------------------------------------------------
     @property
@@ -132,7 +134,7 @@ class GuiServer:
             self._loop = loop
             try:
                 loop.run_until_complete(self._setup(sockets))
-            except BaseException as exc:  # reported to the caller below
+            except BaseException as exc:  # noqa: BLE001 - the server thread reports any failure to its caller below
                 failure.append(exc)
                 ready.set()
                 loop.close()
@@ -183,13 +185,13 @@ class GuiServer:
         async def shutdown() -> None:
             self._http.stop()
             self._hub.stop()
-            try:
+            with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._http.close_all_connections(), timeout=2)
-            except asyncio.TimeoutError:
-                pass
             loop.stop()
 
-        loop.create_task(shutdown())
+        # Kept on self: the loop holds only a weak reference, and the task must not be
+        # garbage-collected before it stops the loop.
+        self._shutdown_task = loop.create_task(shutdown())
 
     def _internal_url(self) -> str:
         # The Jupyter extension runs on this machine: loopback reaches any wildcard bind.
@@ -202,7 +204,7 @@ class GuiServer:
 def _db_file() -> str | None:
     try:
         return db_file()
-    except Exception:
+    except (OSError, RuntimeError):  # Path.expanduser()/resolve() of the configured file
         return None
 
 

@@ -57,9 +57,105 @@ def _loopback_url(url: Any) -> bool:
             and _security.is_loopback(parts.hostname or ""))
 
 
+def _send_json_error(handler: Any, status: int, kind: str, message: str) -> None:
+    handler.set_status(status)
+    handler.set_header("Content-Type", "application/json")
+    handler.finish(json.dumps({"error": {"type": kind, "message": message}}))
+
+
+def _upstream_headers(handler: Any, target: dict[str, Any]) -> dict[str, str]:
+    """The request headers passed on to the GUI server, plus its token when it has one."""
+    headers = {h: handler.request.headers[h] for h in _FORWARD_REQUEST_HEADERS
+               if h in handler.request.headers}
+    if target.get("token"):
+        headers["X-Lightly-Studio-Token"] = target["token"]
+    return headers
+
+
+def _relay_response(handler: Any, resp: Any) -> None:
+    """Status, the allowed headers and the body of the GUI server's answer, back to the client."""
+    handler.set_status(resp.code if resp.code != 599 else 502)
+    for name in _FORWARD_RESPONSE_HEADERS:
+        if name in resp.headers and name != "Content-Length":
+            handler.set_header(name, resp.headers[name])
+    extra = handler.finish_kwargs(resp.headers.get("Content-Type", "application/json"))
+    if resp.code == 304:  # tornado refuses any body (even b"") on a 304
+        handler.finish(**extra)
+    else:
+        handler.finish(resp.body or b"", **extra)
+
+
+async def _forward(handler: Any, method: str, path: str, body: bytes | None = None) -> None:
+    """Send the request on to the newest live GUI server and relay its answer."""
+    import tornado.httpclient
+
+    target = _target()
+    if target is None:
+        _send_json_error(handler, 503, "NoServer", _NO_SERVER)
+        return
+    headers = _upstream_headers(handler, target)
+    url = target["internal_url"] + path
+    client = tornado.httpclient.AsyncHTTPClient()
+    try:
+        resp = await client.fetch(url, method=method, body=body, headers=headers,
+                                  raise_error=False, decompress_response=False,
+                                  request_timeout=600, follow_redirects=False)
+    except (OSError, tornado.httpclient.HTTPClientError) as exc:
+        _send_json_error(handler, 502, "ServerGone", f"LightlyStudio server unreachable: {exc}")
+        return
+    _relay_response(handler, resp)
+
+
+async def _connect_events(handler: Any) -> None:
+    """Open the GUI server's events WebSocket for ``handler`` and start relaying it."""
+    import tornado.httpclient
+    import tornado.ioloop
+    import tornado.websocket
+
+    target = _target()
+    if target is None:
+        handler.close(1011, "no LightlyStudio server")
+        return
+    url = target["internal_url"].replace("http://", "ws://", 1) + "ws"
+    headers = {"X-Lightly-Studio-Token": target["token"]} if target.get("token") else {}
+    try:
+        handler.upstream = await tornado.websocket.websocket_connect(
+            tornado.httpclient.HTTPRequest(url, headers=headers))
+    except (OSError, tornado.httpclient.HTTPClientError, tornado.websocket.WebSocketError):
+        handler.close(1011, "LightlyStudio server unreachable")
+        return
+    tornado.ioloop.IOLoop.current().add_callback(_pump_events, handler)
+
+
+async def _pump_events(handler: Any) -> None:
+    """Relay the GUI server's event messages to the client until either side closes."""
+    import tornado.websocket
+
+    while handler.upstream is not None:
+        msg = await handler.upstream.read_message()
+        if msg is None:
+            handler.close()
+            return
+        try:
+            await handler.write_message(msg, binary=isinstance(msg, bytes))
+        except tornado.websocket.WebSocketClosedError:
+            return
+
+
+def _payload_too_large(handler: Any, max_body_bytes: int) -> bool:
+    """Answer 413 when the body is over the GUI server's limit (it would refuse it too)."""
+    size = len(handler.request.body)
+    if size <= max_body_bytes:
+        return False
+    handler.set_status(413)
+    handler.finish({"error": {"type": "PayloadTooLarge", "message":
+                              f"the request body is {size} bytes; "
+                              f"at most {max_body_bytes} are accepted"}})
+    return True
+
+
 def _handlers(base_url: str) -> list:
     # Imported here: this module is imported by anything that lists extensions.
-    import tornado.httpclient
     import tornado.web
     import tornado.websocket
     from jupyter_server.base.handlers import APIHandler, AuthenticatedFileHandler, JupyterHandler
@@ -82,37 +178,7 @@ def _handlers(base_url: str) -> list:
         """Shared by the API (JSON 403 when logged out) and the GET (login redirect) routes."""
 
         async def forward(self: Any, method: str, path: str, body: bytes | None = None) -> None:
-            target = _target()
-            if target is None:
-                self.set_status(503)
-                self.set_header("Content-Type", "application/json")
-                self.finish(json.dumps({"error": {"type": "NoServer", "message": _NO_SERVER}}))
-                return
-            headers = {h: self.request.headers[h] for h in _FORWARD_REQUEST_HEADERS
-                       if h in self.request.headers}
-            if target.get("token"):
-                headers["X-Lightly-Studio-Token"] = target["token"]
-            url = target["internal_url"] + path
-            client = tornado.httpclient.AsyncHTTPClient()
-            try:
-                resp = await client.fetch(url, method=method, body=body, headers=headers,
-                                          raise_error=False, decompress_response=False,
-                                          request_timeout=600, follow_redirects=False)
-            except (OSError, tornado.httpclient.HTTPClientError) as exc:
-                self.set_status(502)
-                self.set_header("Content-Type", "application/json")
-                self.finish(json.dumps({"error": {"type": "ServerGone", "message":
-                                                  f"LightlyStudio server unreachable: {exc}"}}))
-                return
-            self.set_status(resp.code if resp.code != 599 else 502)
-            for name in _FORWARD_RESPONSE_HEADERS:
-                if name in resp.headers and name != "Content-Length":
-                    self.set_header(name, resp.headers[name])
-            extra = self.finish_kwargs(resp.headers.get("Content-Type", "application/json"))
-            if resp.code == 304:  # tornado refuses any body (even b"") on a 304
-                self.finish(**extra)
-            else:
-                self.finish(resp.body or b"", **extra)
+            await _forward(self, method, path, body)
 
         def finish_kwargs(self, content_type: str) -> dict[str, Any]:
             return {}
@@ -124,14 +190,9 @@ def _handlers(base_url: str) -> list:
 
         @tornado.web.authenticated
         async def post(self, method: str) -> None:
-            if len(self.request.body) > MAX_BODY_BYTES:
-                # The owner would refuse it too; no need to copy it there first.
-                self.set_status(413)
-                self.finish({"error": {"type": "PayloadTooLarge", "message":
-                                       f"the request body is {len(self.request.body)} bytes; "
-                                       f"at most {MAX_BODY_BYTES} are accepted"}})
-                return
-            await self.forward("POST", f"api/{method}", self.request.body)
+            # The owner would refuse a body over its limit too; no need to copy it there first.
+            if not _payload_too_large(self, MAX_BODY_BYTES):
+                await self.forward("POST", f"api/{method}", self.request.body)
 
         @tornado.web.authenticated
         async def get(self) -> None:  # health
@@ -151,30 +212,7 @@ def _handlers(base_url: str) -> list:
             await super().get(*args, **kwargs)
 
         async def open(self, *args: Any) -> None:
-            target = _target()
-            if target is None:
-                self.close(1011, "no LightlyStudio server")
-                return
-            url = target["internal_url"].replace("http://", "ws://", 1) + "ws"
-            headers = {"X-Lightly-Studio-Token": target["token"]} if target.get("token") else {}
-            try:
-                self.upstream = await tornado.websocket.websocket_connect(
-                    tornado.httpclient.HTTPRequest(url, headers=headers))
-            except Exception:
-                self.close(1011, "LightlyStudio server unreachable")
-                return
-            tornado.ioloop.IOLoop.current().add_callback(self._pump)
-
-        async def _pump(self) -> None:
-            while self.upstream is not None:
-                msg = await self.upstream.read_message()
-                if msg is None:
-                    self.close()
-                    return
-                try:
-                    await self.write_message(msg, binary=isinstance(msg, bytes))
-                except tornado.websocket.WebSocketClosedError:
-                    return
+            await _connect_events(self)
 
         def on_message(self, message: str | bytes) -> None:
             pass
@@ -183,8 +221,6 @@ def _handlers(base_url: str) -> list:
             if self.upstream is not None:
                 self.upstream.close()
                 self.upstream = None
-
-    import tornado.ioloop
 
     root = url_path_join(base_url, PREFIX)
     media, thumbnail = MEDIA_ROUTE.strip("/"), THUMBNAIL_ROUTE.strip("/")

@@ -143,7 +143,7 @@ def test_annotate_with_mouse_and_keyboard(page, lab):
     root = page.locator("[data-testid=ls-annotator]")
     try:
         root.wait_for(timeout=30_000)
-    except Exception:
+    except Exception:  # noqa: BLE001 - screenshot whatever went wrong, then fail with the context
         shot(page, "annotator-failed")
         raise AssertionError(f"annotator did not render; output {out!r}; console {console[-10:]}") from None
     page.wait_for_function(

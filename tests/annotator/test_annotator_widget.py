@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lightly_studio.widgets._annotator import Annotator
@@ -44,7 +46,7 @@ def test_the_image_comes_from_the_shared_image_method(ann_ds):
     sample = ann_ds.by_name["a.png"]
     msg, bufs = rec.request("image", {"dataset_id": widget.dataset_id,
                                       "sample_id": str(sample.sample_id)})
-    assert msg["ok"] and bufs[0] == open(sample.file_path_abs, "rb").read()
+    assert msg["ok"] and bufs[0] == Path(sample.file_path_abs).read_bytes()
 
 
 def test_a_conflict_reaches_the_view_as_an_error_reply_naming_its_type(ann_ds):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -206,7 +207,7 @@ def test_image_returns_the_original_bytes(small_ds):
     sample = small_ds.by_name["c.png"]
     result, buffers = dispatch("image", {"dataset_id": str(small_ds.dataset_id), "sample_id": str(sample.sample_id)})
     assert result["mime"] == "image/png"
-    assert buffers[0] == open(sample.file_path_abs, "rb").read()
+    assert buffers[0] == Path(sample.file_path_abs).read_bytes()
 
 
 def test_tag_and_untag_ids_or_a_whole_filter(small_ds):

@@ -40,7 +40,7 @@ def test_explorer_shows_filters_and_tags(page, lab, examples):
     grid = page.locator("[data-testid=ls-grid]")
     try:
         grid.wait_for(timeout=30_000)
-    except Exception:
+    except Exception:  # noqa: BLE001 - screenshot whatever went wrong, then fail with the context
         shot(page, "explorer-failed")
         raise AssertionError(f"explorer did not render; cell output: {out!r}") from None
     page.wait_for_selector("[data-testid=ls-grid] .ls-cell img", timeout=30_000)

@@ -36,7 +36,7 @@ def test_create_on_an_existing_name_is_an_error(db):
 
 def test_load_of_a_missing_dataset_names_what_exists(db):
     ls.ImageDataset.create("cats")
-    with pytest.raises(DatasetNotFoundError, match="No dataset named 'dogs'.*'cats'"):
+    with pytest.raises(DatasetNotFoundError, match=r"No dataset named 'dogs'.*'cats'"):
         ls.ImageDataset.load("dogs")
 
 

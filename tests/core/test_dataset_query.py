@@ -227,7 +227,7 @@ def test_samples_by_id(ds):
     worker.start()
     worker.join()
     assert seen == [["n0.png", "n3.png"]] and names(by_series) == ["n0.png", "n3.png"]
-    with pytest.raises(QueryError, match="'n0.png' is not one"):
+    with pytest.raises(QueryError, match=r"'n0\.png' is not one"):
         ImageSampleField.sample_id.is_in(["n0.png"])
     assert ds.match(ImageSampleField.file_name.is_in(["n1.png", "it's", "n9.png"])).count() == 2
 

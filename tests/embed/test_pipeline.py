@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -63,7 +65,7 @@ class MeanColour:
     """A custom encoder: the mean RGB of an image; texts are colour names."""
 
     name = "mean-colour"
-    colours = {"red": [1, 0, 0], "green": [0, 1, 0], "blue": [0, 0, 1]}
+    colours: ClassVar[dict[str, list[int]]] = {"red": [1, 0, 0], "green": [0, 1, 0], "blue": [0, 0, 1]}
 
     def embed_images(self, images):
         return np.stack([np.asarray(img, dtype=np.float32).mean(axis=(0, 1)) for img in images])

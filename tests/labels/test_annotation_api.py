@@ -156,7 +156,7 @@ def test_invalid_values_raise_and_store_nothing(sample, create, message):
 def test_add_annotations_is_all_or_nothing(sample):
     good = CreateObjectDetection(label="car", x=0, y=0, width=5, height=5)
     bad = CreateObjectDetection(label="truck", x=0, y=0, width=500, height=5)
-    with pytest.raises(AnnotationError, match="annotation 1.*outside the image"):
+    with pytest.raises(AnnotationError, match=r"annotation 1.*outside the image"):
         sample.add_annotations([good, bad])
     assert sample.annotations == [] and _count("annotation_label") == 0
 

@@ -44,7 +44,7 @@ def test_bbox_of_a_run_wrapping_onto_the_next_row_spans_all_columns_it_touches()
 
 
 def test_runs_must_cover_the_whole_image():
-    with pytest.raises(AnnotationError, match="sum to 24.*5x5 = 25"):
+    with pytest.raises(AnnotationError, match=r"sum to 24.*5x5 = 25"):
         rle.validate([17, 2, 3, 1, 1], width=5, height=5)
     with pytest.raises(AnnotationError, match="negative"):
         rle.validate([30, -5], width=5, height=5)

@@ -66,7 +66,7 @@ def test_a_class_is_instantiated_on_register():
 def test_get_of_an_unknown_name_says_what_is_registered():
     reg = OperatorRegistry(builtins=False)
     reg.register(Echo())
-    with pytest.raises(OperatorNotFoundError, match="No operator named 'Missing'.*'Echo'"):
+    with pytest.raises(OperatorNotFoundError, match=r"No operator named 'Missing'.*'Echo'"):
         reg.get("Missing")
 
 

@@ -127,7 +127,7 @@ def test_preselected_tag_continues_an_earlier_selection(db):
     dataset.get_sample(ids[0]).add_tag("round1")
     picked = dataset.query().selection().diverse(
         2, "round2", embedding_model_name=MODEL, preselected_tag_name="round1")
-    assert names(picked) == ["s09.jpg"] + names(picked)[1:]
+    assert names(picked) == ["s09.jpg", *names(picked)[1:]]
     assert names(picked)[1] in ("s04.jpg", "s05.jpg")
     assert "s00.jpg" not in tagged(dataset, "round2")
 
@@ -201,7 +201,7 @@ def test_similarity_towards_and_away_from_a_tagged_query_set(db):
     dataset.get_sample(ids[2]).add_tag("query")  # 20 degrees
     near = dataset.match(~ImageSampleField.tags.contains("query")).selection().similarity(
         3, "near", query_tag_name="query", embedding_model_name=MODEL)
-    assert sorted(names(near)) == ["s01.jpg", "s03.jpg"] + [names(near)[2]]
+    assert sorted(names(near)) == ["s01.jpg", "s03.jpg", names(near)[2]]
     assert names(near)[2] in ("s00.jpg", "s04.jpg")
     far = dataset.query().selection().multi_strategies(
         2, "far", [EmbeddingSimilarityStrategy("query", strength=-1.0,
@@ -265,7 +265,7 @@ def test_input_distribution_keeps_the_pool_shares(skewed):
 
 
 def test_unknown_class_and_missing_annotations_are_clear_errors(skewed, tmp_path):
-    with pytest.raises(SelectionError, match="unknown class name.*'horse'.*'bird', 'cat', 'dog'"):
+    with pytest.raises(SelectionError, match=r"unknown class name.*'horse'.*'bird', 'cat', 'dog'"):
         skewed.query().selection().annotation_balancing(
             5, "x", target_distribution={"horse": 1.0})
     with pytest.raises(SelectionError, match="target_distribution must be"):

@@ -95,7 +95,7 @@ def test_rerun_adds_only_new_videos_and_warns_once_about_broken_ones(db, video_f
 def test_a_folder_of_only_broken_videos_is_an_error(db, tmp_path):
     (tmp_path / "bad.mp4").write_bytes(b"garbage" * 10)
 
-    with pytest.raises(IngestError, match="No video could be indexed.*bad.mp4"):
+    with pytest.raises(IngestError, match=r"No video could be indexed.*bad\.mp4"):
         VideoDataset.create().add_videos_from_path(tmp_path, embed=False)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lightly_studio.widgets import EmbeddingPlot, Explorer
@@ -51,7 +53,7 @@ def test_large_payloads_are_chunked_below_the_limit(small_ds):
     parts = [(m, b) for m, b in rec.sent if m["type"] == "part"]
     assert header["parts"] == len(parts) > 1 and all(len(b[0]) <= 1000 for _, b in parts)
     whole = join_parts([b[0] for _, b in parts], header["buffer_sizes"])[0]
-    assert whole == open(small_ds.by_name["c.png"].file_path_abs, "rb").read()
+    assert whole == Path(small_ds.by_name["c.png"].file_path_abs).read_bytes()
 
 
 def test_a_cancelled_request_is_not_answered(small_ds):
