@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_reference.py [--repeats 15]
         [--reference-python /tmp/refvenv/bin/python] [--images /tmp/lightly_bench_ref_images]
+        [--baseline /path/to/another/checkout]
 
 Both products index the same 10,000 small generated PNGs (``add_images_from_path``, no
 embeddings) and tag them the same way, each in its own process (ours with this checkout's
@@ -14,7 +15,9 @@ lightly-studio==1.2.0`` ran). The parent then times, interleaved, run after run:
 
 and prints the medians, the ratio ours/reference and the CPU's vector flags. Without the
 reference interpreter (or with one whose lightly_studio is not 1.2.0) it prints ours only and
-says so.
+says so. ``--baseline`` adds a third process: ours from another checkout (an earlier commit,
+say, from ``git archive``), timed in the same rounds, so a change is measured against the
+reference under the same load.
 """
 
 from __future__ import annotations
@@ -100,11 +103,12 @@ def worker(product: str, images: Path, db_path: Path) -> None:
 
 
 class Worker:
-    def __init__(self, product: str, python: str, images: Path, db_path: Path) -> None:
+    def __init__(self, product: str, python: str, images: Path, db_path: Path,
+                 checkout: Path = REPO) -> None:
         env = dict(os.environ, LIGHTLY_STUDIO_ANALYTICS_ENABLED="false")
         env.pop("PYTHONPATH", None)
         if product == "ours":
-            env["PYTHONPATH"] = str(REPO)
+            env["PYTHONPATH"] = str(checkout)
         # The script's own folder (benchmarks/) is sys.path[0], not the checkout: the
         # reference interpreter imports its installed lightly_studio.
         # Its log and progress bars go to a file, shown only when it fails.
@@ -162,6 +166,8 @@ def main() -> None:
     parser.add_argument("--reference-python", default="/tmp/refvenv/bin/python")
     parser.add_argument("--images", type=Path, default=Path("/tmp/lightly_bench_ref_images"))
     parser.add_argument("--db", type=Path, default=Path("/tmp/lightly_bench_ref.db"))
+    parser.add_argument("--baseline", type=Path,
+                        help="another checkout of ours to time alongside (e.g. an older commit)")
     parser.add_argument("--worker", choices=("ours", "reference"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -172,6 +178,10 @@ def main() -> None:
     why_not = reference_ready(args.reference_python)
     workers = {"ours": Worker("ours", sys.executable, args.images,
                               args.db.with_name("ours_" + args.db.name))}
+    if args.baseline:
+        workers["baseline"] = Worker("ours", sys.executable, args.images,
+                                     args.db.with_name("baseline_" + args.db.name),
+                                     args.baseline.resolve())
     if why_not is None:
         workers["reference"] = Worker("reference", args.reference_python, args.images,
                                       args.db.with_name("reference_" + args.db.name))
@@ -179,9 +189,8 @@ def main() -> None:
         print(f"reference not run ({why_not}): ours only")
     for name, w in workers.items():
         print(f"{name}: built {N_IMAGES:,} samples in {w.info['build_s']:.1f} s")
-    if why_not is None:
-        assert workers["ours"].info["counts"] == workers["reference"].info["counts"], \
-            {n: w.info["counts"] for n, w in workers.items()}
+    counts = {n: w.info["counts"] for n, w in workers.items()}
+    assert all(c == counts["ours"] for c in counts.values()), counts
 
     cases = {"a": "width+tag query as Sample objects", "b": "first 1,000 samples as a list"}
     times = {(p, c): [] for p in workers for c in cases}
@@ -199,9 +208,14 @@ def main() -> None:
         count = workers["ours"].info["counts"][case][0]
         ours = statistics.median(times["ours", case])
         line = f"{title} ({count:,} samples): ours {ours:7.2f} ms"
+        if args.baseline:
+            base = statistics.median(times["baseline", case])
+            line += f", baseline {base:7.2f} ms"
         if why_not is None:
             ref = statistics.median(times["reference", case])
             line += f", reference {ref:7.2f} ms, ours/reference {ours / ref:.3f}"
+            if args.baseline:
+                line += f", baseline/reference {base / ref:.3f}"
         print(line)
 
 

@@ -304,24 +304,32 @@ class SampleQuery:
         return fragment.positional()
 
     def _read_sorted(self, *, offset: int | None = None, limit: int | None = None,
-                     **options: Any) -> pl.DataFrame:
-        """``_read`` with the rows sorted here rather than by the SQL: polars sorts a page's
-        rows faster than DuckDB, which sorts every column it carries along."""
+                     columns: list | None = None, **options: Any) -> pl.DataFrame:
+        """``_read`` with the rows sorted here rather than by the SQL (DuckDB sorts every
+        column it carries along; polars sorts by the keys alone, and not at all when the rows
+        already came in order). ``columns``: what to keep (polars expressions or names;
+        default: every column read)."""
         frame = self._read(offset=offset, limit=limit, order_keys=True, **options)
         descending = self._descending()
         order = [f"_order_{i}" for i in range(len(descending))]
-        return frame.sort(order, descending=descending, nulls_last=True).drop(order)
+        if len(order) > 1 or not frame.get_column(order[0]).is_sorted(
+                descending=descending[0], nulls_last=True):
+            frame = frame.sort(order, descending=descending, nulls_last=True)
+        return frame.select(columns if columns is not None else
+                            [c for c in frame.columns if c not in order])
 
     def _read_rows(self, offset: int | None = None, limit: int | None = None) -> pl.DataFrame:
-        """Whole sample rows (``sample_columns``, in that order) of a page, or of all of it.
+        """Whole sample rows (``sample_columns``, in that order, then ``similarity`` when
+        ranked) of a page, or of all of it.
 
         ``dataset_id`` and ``kind`` are the same on every row: filled in here, not read."""
         constant = {"dataset_id": str(self.dataset.dataset_id), "kind": self.kind}
         stored = tuple(c for c in self.sample_columns if c not in constant)
-        frame = self._read_sorted(offset=offset, limit=limit, stored=stored)
-        names = [c for c in self.sample_columns if c in constant or c in stored]
-        return frame.with_columns(pl.lit(v).alias(c) for c, v in constant.items()
-                                  if c in names).select(*names, *frame.columns[len(stored):])
+        columns = [pl.lit(constant[c]).alias(c) if c in constant else c
+                   for c in self.sample_columns]
+        if self._rank is not None:
+            columns.append("similarity")
+        return self._read_sorted(offset=offset, limit=limit, stored=stored, columns=columns)
 
     # -- consuming ------------------------------------------------------------------------------
     def _fetch(self, offset: int | None = None, limit: int | None = None) -> list:
