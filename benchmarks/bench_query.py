@@ -9,6 +9,7 @@ average, 5 metadata keys, 3 boxes per sample.
 The materialisation figures (always on 10,000 samples: a width+tag query that builds about
 3,333 Sample objects, and the first 1,000 samples as a list) time the Sample objects built
 from one columnar read against the former one-dict-per-row build, interleaved in one run.
+The same two cases against the reference product: benchmarks/bench_reference.py.
 """
 
 from __future__ import annotations

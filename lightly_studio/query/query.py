@@ -318,9 +318,37 @@ class SampleQuery:
         register_frames(self._con(), fragment.frames)
         return fragment.positional()
 
+    def _read_sorted(self, *, offset: int | None = None, limit: int | None = None,
+                     columns: list | None = None, **options: Any) -> pl.DataFrame:
+        """``_read`` with the rows sorted here rather than by the SQL (DuckDB sorts every
+        column it carries along; polars sorts by the keys alone, and not at all when the rows
+        already came in order). ``columns``: what to keep (polars expressions or names;
+        default: every column read)."""
+        frame = self._read(offset=offset, limit=limit, order_keys=True, **options)
+        descending = self._descending()
+        order = [f"_order_{i}" for i in range(len(descending))]
+        if len(order) > 1 or not frame.get_column(order[0]).is_sorted(
+                descending=descending[0], nulls_last=True):
+            frame = frame.sort(order, descending=descending, nulls_last=True)
+        return frame.select(columns if columns is not None else
+                            [c for c in frame.columns if c not in order])
+
+    def _read_rows(self, offset: int | None = None, limit: int | None = None) -> pl.DataFrame:
+        """Whole sample rows (``sample_columns``, in that order, then ``similarity`` when
+        ranked) of a page, or of all of it.
+
+        ``dataset_id`` and ``kind`` are the same on every row: filled in here, not read."""
+        constant = {"dataset_id": str(self.dataset.dataset_id), "kind": self.kind}
+        stored = tuple(c for c in self.sample_columns if c not in constant)
+        columns = [pl.lit(constant[c]).alias(c) if c in constant else c
+                   for c in self.sample_columns]
+        if self._rank is not None:
+            columns.append("similarity")
+        return self._read_sorted(offset=offset, limit=limit, stored=stored, columns=columns)
+
     # -- consuming ------------------------------------------------------------------------------
     def _fetch(self, offset: int | None = None, limit: int | None = None) -> list:
-        return self.samples_of(self._read(offset=offset, limit=limit))
+        return self.samples_of(self._read_rows(offset=offset, limit=limit))
 
     def __iter__(self) -> Iterator:
         start = self._offset
@@ -334,9 +362,8 @@ class SampleQuery:
             start += size
 
     def to_list(self) -> list:
-        """All resulting samples, in order."""
-        # iter(): list(self) would first call __len__, a COUNT of the whole query.
-        return list(iter(self))
+        """All resulting samples, in order (one read: the list holds them all anyway)."""
+        return self._fetch()
 
     def count(self) -> int:
         """Number of resulting samples (one SQL COUNT, nothing loaded)."""

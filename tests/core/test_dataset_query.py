@@ -309,3 +309,33 @@ def test_bad_queries_fail_at_build_time_with_clear_messages(ds):
         ds.match(ImageSampleField.width > 1 and ImageSampleField.width < 5)
     with pytest.raises(QueryError, match="ordered by their tags"):
         OrderByField(ImageSampleField.tags)
+
+
+def test_to_list_reads_once_and_matches_paged_iteration(ds, monkeypatch):
+    """to_list() reads the whole window in one statement; iteration pages. Same samples, same
+    order (rows moved by tagging, a descending key with nulls, slices), same stored fields."""
+    from lightly_studio.query import query as dsl_module
+
+    ds.match(ImageSampleField.width >= 150).add_tag("moved")  # n5..n9 now stored last
+    ds[3].metadata["speed"] = 2.0
+    ds[6].metadata["speed"] = 9.0
+    speed = ImageSampleField.metadata["speed"]
+    monkeypatch.setattr(dsl_module, "_PAGE", 3)
+    queries = [ds.query(), ds.query()[2:9], ds.match(NOT(ImageSampleField.tags.contains("even"))),
+               ds.query().order_by(OrderByField(speed).desc()),
+               ds.query().order_by(OrderByField(ImageSampleField.width).desc())[1:]]
+    reads = []
+    real_query_frame = dsl_module.query_frame
+    monkeypatch.setattr(dsl_module, "query_frame",
+                        lambda *a, **k: reads.append(a) or real_query_frame(*a, **k))
+    for query in queries:
+        reads.clear()
+        listed = query.copy().to_list()
+        assert len(reads) == 1
+        assert [s.file_name for s in listed] == names(query.copy())
+    assert names(queries[3])[:2] == ["n6.png", "n3.png"]
+    for sample in ds.query().to_list():
+        stored = ds.get_sample(sample.sample_id).fields
+        assert list(sample.fields) == list(stored)
+        assert {k: str(v) for k, v in sample.fields.items()} == \
+            {k: str(v) for k, v in stored.items()}
