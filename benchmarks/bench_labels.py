@@ -85,7 +85,7 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_labels_", dir=args.tmp_dir))
     try:
-        json_path, gen_s = timed("generate data", lambda: generate(
+        json_path, _gen_s = timed("generate data", lambda: generate(
             tmp / "data", args.images, args.boxes_per_image))
         n_boxes = len(json.loads(json_path.read_text())["annotations"])
         print(f"data: {args.images} images, {n_boxes} boxes, "

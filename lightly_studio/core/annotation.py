@@ -27,7 +27,7 @@ from lightly_studio.shapes import rle
 
 # The entity's constants, checks and frames live in lightly_studio.store.annotations; the
 # constants and checks this public module always offered are re-exported.
-from lightly_studio.store.annotations import (  # noqa: F401
+from lightly_studio.store.annotations import (
     BOXED,
     FRAME_SCHEMA,
     GROUND_TRUTH,

@@ -97,7 +97,7 @@ class _EnvModule(types.ModuleType):
         super().__setattr__(name, value)
 
     @property
-    def APP_URL(self) -> str:  # noqa: N802 - the documented name
+    def APP_URL(self) -> str:  # upper case: the name the reference docs use
         # The running server knows its real port (port 0 = any) and its token.
         server_mod = sys.modules.get("lightly_studio.server._gui")
         running = server_mod.current_server() if server_mod is not None else None

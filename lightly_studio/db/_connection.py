@@ -230,7 +230,7 @@ def _apply(con, name: str, text: str) -> None:
         con.execute(text)
         return
     namespace: dict = {"__name__": f"lightly_studio.db.migrations.{name[:-3]}"}
-    exec(compile(text, name, "exec"), namespace)  # noqa: S102 - our own packaged file
+    exec(compile(text, name, "exec"), namespace)  # our own packaged migration file
     namespace["migrate"](con)
 
 

@@ -168,7 +168,7 @@ def _resolve_tag(spec: ModelSpec) -> tuple[str, dict]:
 
     try:
         return download_pretrained(cfg), cfg
-    except Exception as exc:  # noqa: BLE001 - any download failure means the same to the user
+    except Exception as exc:  # any download failure means the same to the user
         raise ModelUnavailableError(_offline_message(spec, f"the download failed ({exc})")) from exc
 
 

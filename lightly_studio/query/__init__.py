@@ -16,9 +16,9 @@ from lightly_studio.query.query import DatasetRef, SampleQuery
 
 __all__ = [
     "AND",
-    "DatasetRef",
     "NOT",
     "OR",
+    "DatasetRef",
     "FrameSampleField",
     "ImageSampleField",
     "MatchExpression",

@@ -22,7 +22,7 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 def parse_range(header: str | None, size: int
-                ) -> tuple[int, int] | None | Literal["unsatisfiable"]:
+                ) -> tuple[int, int] | Literal["unsatisfiable"] | None:
     """``(start, end_inclusive)``, ``None`` for the whole file, or ``"unsatisfiable"``.
 
     One range only (what ``<video>`` seeking sends); multipart ranges get the whole file, which

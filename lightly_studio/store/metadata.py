@@ -156,7 +156,7 @@ def set_metadata_values(con, dataset_id, key: str, frame: pl.DataFrame) -> int:
     dtype = frame.schema["value"]
     value_type = None
     for types, name in _POLARS_TYPE:
-        if isinstance(types, tuple) and any(dtype == t for t in types) or dtype == types:
+        if (isinstance(types, tuple) and any(dtype == t for t in types)) or dtype == types:
             value_type = name
             break
     if value_type is None:

@@ -91,7 +91,7 @@ class RpcServer:
                 out: list[bytes] = []
             else:
                 result, out = api.dispatch(method, params, buffers)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes an error reply
+        except Exception as exc:  # every failure becomes an error reply
             if not isinstance(exc, api.LightlyStudioError):
                 logger.exception("api method %s failed", method)
             self._send({"type": "response", "id": call_id, "ok": False,

@@ -187,7 +187,7 @@ def test_painted_mask_round_trips_exactly_through_the_db_and_coco_rle(ann_ds, tm
     ann = _create(ann_ds, "a.png", type="semantic_segmentation", label="road", rle=runs)
     assert ann["rle"] == runs and ann["polygon"] is None
     assert ann["box"] == [0.0, 0.0, 40.0, 30.0]
-    stored = [a for a in _fresh(ann_ds, "a.png").annotations if a.label == "road"][0]
+    stored = next(a for a in _fresh(ann_ds, "a.png").annotations if a.label == "road")
     assert stored.segmentation_mask == runs
     assert np.array_equal(stored.to_binary_mask(), mask)
 

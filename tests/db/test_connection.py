@@ -53,12 +53,11 @@ def test_reconnect_applies_no_migration_twice(db):
 
 def test_transaction_rolls_back_everything_on_error(db):
     ds = ls.ImageDataset.create("d")
-    with pytest.raises(RuntimeError):
-        with transaction() as con:
-            con.execute("INSERT INTO tag (tag_id, dataset_id, name, kind, created_at) "
-                        "VALUES (uuid(), $1, 'x', 'sample', now())",
-                        [str(ds.dataset_id)])
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), transaction() as con:
+        con.execute("INSERT INTO tag (tag_id, dataset_id, name, kind, created_at) "
+                    "VALUES (uuid(), $1, 'x', 'sample', now())",
+                    [str(ds.dataset_id)])
+        raise RuntimeError("boom")
     assert get_connection().execute("SELECT count(*) FROM tag").fetchone()[0] == 0
 
 

@@ -258,7 +258,7 @@ class Flaky:
 
 
 def test_interrupted_runs_keep_finished_batches_and_resume(db, tmp_path):
-    ds, ids = make_dataset(tmp_path / "r", 5)
+    ds, _ids = make_dataset(tmp_path / "r", 5)
     with pytest.raises(KeyboardInterrupt):
         embed.compute_embeddings(ds, embedding_model=Flaky(fail_on_call=2), batch_size=2,
                                  progress=False)

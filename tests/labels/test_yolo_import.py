@@ -52,7 +52,7 @@ def test_example_road_signs(db, examples):
              / "lampu-hijau--1-_jpg.rf.f6a53328ab8e23a9d272cf46a8e7c8b6.txt").read_text().split()
     sample = _by_file(dataset)["lampu-hijau--1-_jpg.rf.f6a53328ab8e23a9d272cf46a8e7c8b6.jpg"]
     (a,) = sample.annotations
-    xc, yc, w, h = (float(v) for v in lines[1:])
+    xc, _yc, w, h = (float(v) for v in lines[1:])
     assert a.label == "green_light" and sample.tags == {"train"}
     assert a.x == pytest.approx((xc - w / 2) * sample.width, rel=1e-9)
     assert a.height == pytest.approx(h * sample.height, rel=1e-9)

@@ -172,7 +172,7 @@ def test_without_a_name_the_export_goes_to_the_default_folder_under_the_cwd(ds, 
 def test_start_gui_export_dir_moves_the_folder(ds, sandbox, start, tmp_path):  # noqa: F811
     chosen = tmp_path / "chosen"
     _, client = start(export_dir=chosen)
-    assert env.LIGHTLY_STUDIO_EXPORT_DIR == str(chosen.resolve())
+    assert str(chosen.resolve()) == env.LIGHTLY_STUDIO_EXPORT_DIR
     resp = client.call("export_formats")
     assert resp.status == 200
     assert _transport.decode_reply(resp.data)[0]["export_dir"] == str(chosen.resolve())
@@ -260,7 +260,7 @@ def test_the_widget_takes_an_export_dir(ds, sandbox, tmp_path):
     if not (_widgets.STATIC_DIR / "widget.js").is_file():
         pytest.skip("the front end is not built")
     _widgets.Explorer(ds, export_dir=tmp_path / "from_widget")
-    assert env.LIGHTLY_STUDIO_EXPORT_DIR == str((tmp_path / "from_widget").resolve())
+    assert str((tmp_path / "from_widget").resolve()) == env.LIGHTLY_STUDIO_EXPORT_DIR
 
 
 def test_the_export_dir_comes_from_the_environment(monkeypatch, tmp_path):

@@ -110,7 +110,7 @@ def test_normal_samples_still_read(swapped):
 
 def test_a_link_to_another_regular_image_is_still_served(swapped, tmp_path):
     """Datasets built from links (e.g. a folder of symlinks into a photo library) keep working."""
-    ds, good, bad, _ = swapped
+    ds, _good, bad, _ = swapped
     elsewhere = tmp_path / "library" / "photo.jpg"
     make_images(elsewhere.parent, {"photo.jpg": (10, 10)})
     Path(bad.file_path_abs).unlink()

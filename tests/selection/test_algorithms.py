@@ -78,7 +78,7 @@ def test_lazy_updates_read_the_full_matrix_a_few_times_instead_of_once_per_pick(
 
 @pytest.mark.parametrize("strengths", [(1.0, 0.0), (2.0, 1.0), (1.0, 3.0), (0.5, -1.0)])
 def test_lazy_combined_objective_equals_exact_updates(strengths):
-    x, labels = clusters(n_clusters=10, per_cluster=60, dim=16, spread=0.5, seed=4)
+    x, _labels = clusters(n_clusters=10, per_cluster=60, dim=16, spread=0.5, seed=4)
     value = np.random.default_rng(0).random(len(x))
     w_div, w_meta = strengths
 

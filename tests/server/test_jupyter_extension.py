@@ -98,7 +98,7 @@ def test_without_jupyter_login_nothing_is_served_or_forwarded(via_jupyter, start
 
 
 def test_api_calls_reach_the_owning_process_with_its_token(via_jupyter, start, backend):
-    server, _ = start(host="0.0.0.0")  # token-protected: the extension passes the token on
+    _server, _ = start(host="0.0.0.0")  # token-protected: the extension passes the token on
     resp = via_jupyter.call("echo", {"x": 1}, headers=_auth())
     assert resp.status == 200
     assert json.loads(resp.data)["result"]["params"] == {"x": 1}

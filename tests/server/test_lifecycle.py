@@ -53,7 +53,7 @@ def test_env_reads_the_environment_and_follows_assignments(monkeypatch):
 
 def test_app_url_is_the_running_servers_url(start):
     server, _ = start(host="0.0.0.0")
-    assert env.APP_URL == server.url
+    assert server.url == env.APP_URL
     assert f":{server.port}/?token=" in env.APP_URL
 
 
@@ -90,7 +90,7 @@ def test_start_gui_twice_returns_the_running_server(start, backend):
 
 
 def test_stop_frees_the_port_and_is_idempotent(start):
-    server, client = start()
+    server, _client = start()
     port = server.port
     server.stop()
     server.stop()

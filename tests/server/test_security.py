@@ -63,7 +63,7 @@ def test_the_token_in_the_url_sets_a_cookie_the_page_then_uses(remote):
 
 
 def test_a_fixed_token_is_required_even_on_loopback(start):
-    server, client = start(token="s3cret-token-for-tests")
+    _server, client = start(token="s3cret-token-for-tests")
     assert client.request("GET", "/health", token=False).status == 401
     assert client.request("GET", "/health?token=s3cret-token-for-tests", token=False).status == 200
 

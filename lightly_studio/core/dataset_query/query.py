@@ -97,7 +97,7 @@ class DatasetQuery(SampleQuery):
         # dataset_id and kind are the same on every row: filled in here, not read.
         shown = [c for c in SAMPLE_COLUMNS if c not in ("sample_idx", "tag_numbers")
                  and (self.kind != "image" or c not in VIDEO_COLUMNS)]
-        read = tuple(c for c in shown if c not in ("dataset_id", "kind")) + ("tag_numbers",)
+        read = (*tuple(c for c in shown if c not in ("dataset_id", "kind")), "tag_numbers")
         frame = self.rows_frame(read, metadata=keys)
         frame = frame.with_columns(pl.lit(str(self.dataset.dataset_id)).alias("dataset_id"),
                                    pl.lit(self.kind).alias("kind"))
