@@ -74,10 +74,12 @@ def as_checkpoint(spec: str) -> str:
 
         # In a child process, so that building the model does not count in this one's memory.
         # As built for `random` (seed 0), before any inference-time rewrites of the model.
-        code = ("import sys, warnings, torch, open_clip; warnings.simplefilter('ignore'); "
-                "from safetensors.torch import save_file; torch.manual_seed(0); "
-                "m = open_clip.create_model(sys.argv[1], pretrained=None); "
-                "save_file({k: v.contiguous() for k, v in m.state_dict().items()}, sys.argv[2])")
+        code = (
+            "import sys, warnings, torch, open_clip; warnings.simplefilter('ignore'); "
+            "from safetensors.torch import save_file; torch.manual_seed(0); "
+            "m = open_clip.create_model(sys.argv[1], pretrained=None); "
+            "save_file({k: v.contiguous() for k, v in m.state_dict().items()}, sys.argv[2])"
+        )
         subprocess.run([sys.executable, "-c", code, parsed.arch, str(path) + ".tmp"], check=True)
         os.replace(str(path) + ".tmp", path)
     return f"open_clip:{parsed.arch}:{path}"
@@ -87,8 +89,9 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bench(spec: str, paths: list[str], batch: int, device: str | None, workers: int | None,
-          seconds: float) -> dict:
+def bench(
+    spec: str, paths: list[str], batch: int, device: str | None, workers: int | None, seconds: float
+) -> dict:
     import torch
 
     from lightly_studio.embed._open_clip import load_model, unload_models
@@ -118,8 +121,10 @@ def bench(spec: str, paths: list[str], batch: int, device: str | None, workers: 
 
     list(embed_paths(model, paths[:batch], batch_size=batch, num_workers=workers, progress=False))
     t = time.perf_counter()
-    count = sum(len(p) for p, _ in embed_paths(model, paths, batch_size=batch,
-                                                num_workers=workers, progress=False))
+    count = sum(
+        len(p)
+        for p, _ in embed_paths(model, paths, batch_size=batch, num_workers=workers, progress=False)
+    )
     sync()
     pipeline = count / (time.perf_counter() - t)
     images_rss = peak_rss_mb()
@@ -131,10 +136,17 @@ def bench(spec: str, paths: list[str], batch: int, device: str | None, workers: 
         model.embed_texts([f"a photo of a red car number {i}"])
         times.append((time.perf_counter() - t) * 1000)
     return {
-        "spec": spec, "device": model.device, "dtype": model.precision,
-        "threads": torch.get_num_threads(), "load_s": load_s, "bare_img_s": bare,
-        "pipeline_img_s": pipeline, "ratio": pipeline / bare, "text_ms_p50": statistics.median(times),
-        "images": count, "images_rss_mb": images_rss,
+        "spec": spec,
+        "device": model.device,
+        "dtype": model.precision,
+        "threads": torch.get_num_threads(),
+        "load_s": load_s,
+        "bare_img_s": bare,
+        "pipeline_img_s": pipeline,
+        "ratio": pipeline / bare,
+        "text_ms_p50": statistics.median(times),
+        "images": count,
+        "images_rss_mb": images_rss,
     }
 
 
@@ -165,7 +177,9 @@ def quality(spec: str, paths: list[str], batch: int, outliers: float, fast: str 
     if fast == "int8":
         assert quantise_image_tower(test.model), "no int8 image tower on this machine"
     else:
-        test.model.to(dtype={"bf16": torch.bfloat16, "fp16": torch.float16}.get(fast, torch.float32))
+        test.model.to(
+            dtype={"bf16": torch.bfloat16, "fp16": torch.float16}.get(fast, torch.float32)
+        )
         test.dtype = next(test.model.parameters()).dtype
 
     def embed(model) -> np.ndarray:
@@ -187,10 +201,12 @@ def quality(spec: str, paths: list[str], batch: int, outliers: float, fast: str 
     overlap = np.mean([len(set(r) & set(t)) / k for r, t in zip(na, nb, strict=True)])
     top1 = np.mean(na[:, 0] == nb[:, 0])
     spread = (a @ a.T)[~np.eye(len(a), dtype=bool)].mean()
-    print(f"{spec} fp32 vs {fast}, {len(paths)} images (mean cosine between images {spread:.3f}), "
-          f"LayerNorm outlier factor {outliers:g}: "
-          f"cosine min {cos.min():.5f} mean {cos.mean():.5f}; nearest neighbour same "
-          f"{100 * top1:.1f} %, top-{k} overlap {100 * overlap:.1f} %")
+    print(
+        f"{spec} fp32 vs {fast}, {len(paths)} images (mean cosine between images {spread:.3f}), "
+        f"LayerNorm outlier factor {outliers:g}: "
+        f"cosine min {cos.min():.5f} mean {cos.mean():.5f}; nearest neighbour same "
+        f"{100 * top1:.1f} %, top-{k} overlap {100 * overlap:.1f} %"
+    )
 
 
 def main() -> None:
@@ -199,20 +215,34 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     default_arch = parse_spec(DEFAULT_MODEL_SPEC).arch
     ap.add_argument("--model", default=f"open_clip:{default_arch}:random")
-    ap.add_argument("--compare", action="store_true",
-                    help="benchmark ViT-B-32 and MobileCLIP2-S0 (random weights)")
+    ap.add_argument(
+        "--compare",
+        action="store_true",
+        help="benchmark ViT-B-32 and MobileCLIP2-S0 (random weights)",
+    )
     ap.add_argument("--images", help="folder of images (default: generated 640x480 JPEGs)")
-    ap.add_argument("-n", type=int, help="images through the pipeline (default 256; with "
-                    "--quality: every image of the folder)")
+    ap.add_argument(
+        "-n",
+        type=int,
+        help="images through the pipeline (default 256; with --quality: every image of the folder)",
+    )
     ap.add_argument("--batch", type=int, default=None)
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--device", default=None)
     ap.add_argument("--seconds", type=float, default=10.0, help="duration of the bare forward run")
-    ap.add_argument("--precision", choices=["fp32", "int8", "bf16", "fp16"],
-                    help="override the automatic choice (sets LIGHTLY_STUDIO_EMBEDDING_PRECISION)")
-    ap.add_argument("--random-init", action="store_true",
-                    help="build random weights in process instead of loading them from a file")
-    ap.add_argument("--quality", metavar="DIR", help="compare fp32 and the fast path on these images")
+    ap.add_argument(
+        "--precision",
+        choices=["fp32", "int8", "bf16", "fp16"],
+        help="override the automatic choice (sets LIGHTLY_STUDIO_EMBEDDING_PRECISION)",
+    )
+    ap.add_argument(
+        "--random-init",
+        action="store_true",
+        help="build random weights in process instead of loading them from a file",
+    )
+    ap.add_argument(
+        "--quality", metavar="DIR", help="compare fp32 and the fast path on these images"
+    )
     ap.add_argument("--outliers", type=float, default=1.0, help="see --quality")
     args = ap.parse_args()
     if args.precision:
@@ -224,24 +254,41 @@ def main() -> None:
     device = pick_device(args.device)
     batch = args.batch or default_batch_size(device)
     if args.quality:
-        quality(args.model, list_images(args.quality, args.n), batch,
-                args.outliers, args.precision)
+        quality(args.model, list_images(args.quality, args.n), batch, args.outliers, args.precision)
         return
     n = args.n or 256
     paths = list_images(args.images, n) if args.images else make_jpegs(n)
-    specs = (["open_clip:ViT-B-32:random", "open_clip:MobileCLIP2-S0:random"]
-             if args.compare else [args.model])
-    print(f"cpus={os.cpu_count()} load_avg={os.getloadavg()[0]:.1f} cpu_bf16={cpu_has_bf16()} "
-          f"device={device} batch={batch} images={len(paths)}", flush=True)
+    specs = (
+        ["open_clip:ViT-B-32:random", "open_clip:MobileCLIP2-S0:random"]
+        if args.compare
+        else [args.model]
+    )
+    print(
+        f"cpus={os.cpu_count()} load_avg={os.getloadavg()[0]:.1f} cpu_bf16={cpu_has_bf16()} "
+        f"device={device} batch={batch} images={len(paths)}",
+        flush=True,
+    )
     for spec in specs:
-        r = bench(spec if args.random_init else as_checkpoint(spec), paths, batch, args.device, args.workers, args.seconds)
-        print(f"{r['spec'].rsplit(':', 1)[0] + ':…':<24} {r['device']}/{r['dtype']} threads={r['threads']} "
-              f"load={r['load_s']:.1f}s  bare forward {r['bare_img_s']:.1f} img/s  "
-              f"pipeline {r['pipeline_img_s']:.1f} img/s ({100 * r['ratio']:.0f}% of bare)  "
-              f"text query p50 {r['text_ms_p50']:.0f} ms", flush=True)
+        r = bench(
+            spec if args.random_init else as_checkpoint(spec),
+            paths,
+            batch,
+            args.device,
+            args.workers,
+            args.seconds,
+        )
+        print(
+            f"{r['spec'].rsplit(':', 1)[0] + ':…':<24} {r['device']}/{r['dtype']} threads={r['threads']} "
+            f"load={r['load_s']:.1f}s  bare forward {r['bare_img_s']:.1f} img/s  "
+            f"pipeline {r['pipeline_img_s']:.1f} img/s ({100 * r['ratio']:.0f}% of bare)  "
+            f"text query p50 {r['text_ms_p50']:.0f} ms",
+            flush=True,
+        )
         print(f"peak RSS while embedding images {r['images_rss_mb']:.0f} MB", flush=True)
-    print(f"peak RSS {peak_rss_mb():.0f} MB (after text queries too)  "
-          f"load_avg_after={os.getloadavg()[0]:.1f}")
+    print(
+        f"peak RSS {peak_rss_mb():.0f} MB (after text queries too)  "
+        f"load_avg_after={os.getloadavg()[0]:.1f}"
+    )
 
 
 if __name__ == "__main__":

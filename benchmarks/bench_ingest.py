@@ -57,8 +57,10 @@ def run(n: int, size: tuple[int, int], workdir: Path) -> None:
     again = ds.add_images_from_path(path=str(folder), embed=False)
     rescan = time.perf_counter() - t
     assert added == n and again == 0, (added, again)
-    print(f"{n:>7} images {size[0]}x{size[1]}: first index {first:6.2f} s = "
-          f"{n / first:8.0f} img/s; re-scan unchanged {rescan * 1000:7.1f} ms")
+    print(
+        f"{n:>7} images {size[0]}x{size[1]}: first index {first:6.2f} s = "
+        f"{n / first:8.0f} img/s; re-scan unchanged {rescan * 1000:7.1f} ms"
+    )
     db_manager.close()
 
 

@@ -45,8 +45,10 @@ def build(n: int, db_path: Path):
                         FROM range({n}) t(i)""")
         tags = ["reviewed", "needs-labeling", "night", "day", "rain", "city"]
         for name in tags:
-            con.execute(f"INSERT INTO tag (tag_id, dataset_id, name, kind, created_at) "
-                        f"VALUES (uuid(), '{did}', '{name}', 'sample', now())")
+            con.execute(
+                f"INSERT INTO tag (tag_id, dataset_id, name, kind, created_at) "
+                f"VALUES (uuid(), '{did}', '{name}', 'sample', now())"
+            )
         # Each sample gets each tag with probability 1/2 → 3 tags on average. (Rows are
         # rebuilt rather than updated: an UPDATE of a list column rewrites every row anyway.)
         con.execute(f"""CREATE TEMP TABLE _tagged AS
@@ -63,10 +65,13 @@ def build(n: int, db_path: Path):
                        (hash(sample_id, 3) % 50)::BIGINT AS count,
                        ['sunny','rain','fog'][(1 + hash(sample_id, 5) % 3)::BIGINT] AS weather,
                        hash(sample_id, 9) % 2 = 0 AS night
-                FROM sample WHERE dataset_id = '{did}'""", con=con)
+                FROM sample WHERE dataset_id = '{did}'""",
+            con=con,
+        )
         for key in ("speed", "score", "count", "weather", "night"):
-            set_metadata_values(con, ds.dataset_id, key,
-                                values.select("sample_id", pl.col(key).alias("value")))
+            set_metadata_values(
+                con, ds.dataset_id, key, values.select("sample_id", pl.col(key).alias("value"))
+            )
         for name in ("car", "person", "bike"):
             con.execute(f"INSERT INTO annotation_label VALUES (uuid(), '{did}', '{name}', now())")
         con.execute("""INSERT INTO annotation (annotation_id, sample_id, label_id, annotation_type,
@@ -109,11 +114,12 @@ def materialisation(repeats: int, db_path: Path) -> None:
     def first_1000(query_class):
         return query_class(ds)[:1000].to_list()
 
-    for name, fn in (("width+tag query as Sample objects", width_tag),
-                     ("first 1,000 samples as a list", first_1000)):
+    for name, fn in (
+        ("width+tag query as Sample objects", width_tag),
+        ("first 1,000 samples as a list", first_1000),
+    ):
         count = len(fn(DatasetQuery))
-        assert [s.sample_id for s in fn(DatasetQuery)] == \
-            [s.sample_id for s in fn(PerRowDicts)]
+        assert [s.sample_id for s in fn(DatasetQuery)] == [s.sample_id for s in fn(PerRowDicts)]
         times: dict[type, list[float]] = {DatasetQuery: [], PerRowDicts: []}
         for cls in (DatasetQuery, PerRowDicts):
             fn(cls)  # warm
@@ -124,8 +130,10 @@ def materialisation(repeats: int, db_path: Path) -> None:
                 times[cls].append(time.perf_counter() - t)
         old = statistics.median(times[PerRowDicts]) * 1000
         new = statistics.median(times[DatasetQuery]) * 1000
-        print(f"{name} ({count:,} samples): per-row dicts {old:6.2f} ms, "
-              f"columnar {new:6.2f} ms, new/old {new / old:.2f}")
+        print(
+            f"{name} ({count:,} samples): per-row dicts {old:6.2f} ms, "
+            f"columnar {new:6.2f} ms, new/old {new / old:.2f}"
+        )
 
 
 def main() -> None:
@@ -137,8 +145,11 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--db", type=Path, default=Path("/tmp/lightly_bench_query.db"))
-    parser.add_argument("--materialise-only", action="store_true",
-                        help="only the Sample materialisation figures (10,000 samples)")
+    parser.add_argument(
+        "--materialise-only",
+        action="store_true",
+        help="only the Sample materialisation figures (10,000 samples)",
+    )
     args = parser.parse_args()
     if args.materialise_only:
         materialisation(max(args.repeats, 15), args.db)
@@ -147,21 +158,29 @@ def main() -> None:
     f = ImageSampleField
 
     def compound():
-        q = ds.match(OR(AND(f.width < 500, NOT(f.tags.contains("reviewed"))),
-                        f.tags.contains("needs-labeling")))
+        q = ds.match(
+            OR(
+                AND(f.width < 500, NOT(f.tags.contains("reviewed"))),
+                f.tags.contains("needs-labeling"),
+            )
+        )
         q.order_by(OrderByField(f.width).desc())
         return q[1000:1100].to_list()
 
     rows = {
         "compound OR/AND/NOT + order_by + 100-row slice": compound,
         "count of a tag+width filter": lambda: ds.match(
-            AND(f.width > 600, f.tags.contains("night"))).count(),
+            AND(f.width > 600, f.tags.contains("night"))
+        ).count(),
         "metadata range filter, count": lambda: ds.match(
-            AND(f.metadata["speed"] >= 10.0, f.metadata["speed"] < 20.0)).count(),
-        "metadata range filter, first 100 samples": lambda: ds.match(
-            f.metadata["speed"] < 5.0)[:100].to_list(),
+            AND(f.metadata["speed"] >= 10.0, f.metadata["speed"] < 20.0)
+        ).count(),
+        "metadata range filter, first 100 samples": lambda: ds.match(f.metadata["speed"] < 5.0)[
+            :100
+        ].to_list(),
         "annotation count predicate, count": lambda: ds.match(
-            f.annotations.exists(label="car", min_area=1500)).count(),
+            f.annotations.exists(label="car", min_area=1500)
+        ).count(),
     }
     for name, fn in rows.items():
         print(f"{name:55s} p50 {p50(fn, args.repeats):8.1f} ms")
@@ -177,8 +196,10 @@ def main() -> None:
     tag_100k()
     tag_times = [tag_100k() for _ in range(3)]
     print(f"{'tag 100,000 matches':55s} p50 {statistics.median(tag_times) * 1000:8.1f} ms")
-    print(f"{'to_polars of 100,000 rows':55s} p50 "
-          f"{p50(lambda: ds.query()[:100_000].to_polars(), args.repeats):8.1f} ms")
+    print(
+        f"{'to_polars of 100,000 rows':55s} p50 "
+        f"{p50(lambda: ds.query()[:100_000].to_polars(), args.repeats):8.1f} ms"
+    )
     rss = psutil.Process().memory_info().rss / 2**30
     print(f"process RSS after the run: {rss:.2f} GiB")
     materialisation(max(args.repeats, 15), args.db)

@@ -75,8 +75,12 @@ def worker(product: str, images: Path, db_path: Path) -> None:
     ds.add_images_from_path(path=str(images), embed=False)
     f = ImageSampleField
     # ~2 tags per sample, set through the query API both products share.
-    for tag, expr in (("night", f.height < 100), ("day", f.height >= 100),
-                      ("reviewed", f.width < 100), ("city", f.width >= 120)):
+    for tag, expr in (
+        ("night", f.height < 100),
+        ("day", f.height >= 100),
+        ("reviewed", f.width < 100),
+        ("city", f.width >= 120),
+    ):
         ds.match(expr).add_tag(tag)
     build_s = time.perf_counter() - t
 
@@ -91,8 +95,11 @@ def worker(product: str, images: Path, db_path: Path) -> None:
     for name, fn in cases.items():
         found = fn()
         # Touch what a user reads, so lazy objects can't look cheaper than they are.
-        counts[name] = [len(found), sum(s.width for s in found[:50]),
-                        sorted(s.file_name for s in found)[:3]]
+        counts[name] = [
+            len(found),
+            sum(s.width for s in found[:50]),
+            sorted(s.file_name for s in found)[:3],
+        ]
         fn()  # warm
     print(json.dumps({"build_s": build_s, "counts": counts}), flush=True)
     for line in sys.stdin:
@@ -103,8 +110,9 @@ def worker(product: str, images: Path, db_path: Path) -> None:
 
 
 class Worker:
-    def __init__(self, product: str, python: str, images: Path, db_path: Path,
-                 checkout: Path = REPO) -> None:
+    def __init__(
+        self, product: str, python: str, images: Path, db_path: Path, checkout: Path = REPO
+    ) -> None:
         env = dict(os.environ, LIGHTLY_STUDIO_ANALYTICS_ENABLED="false")
         env.pop("PYTHONPATH", None)
         if product == "ours":
@@ -115,17 +123,31 @@ class Worker:
         self.log = db_path.with_suffix(".log")
         with open(self.log, "w") as log:
             self.proc = subprocess.Popen(
-                [python, __file__, "--worker", product, "--images", str(images),
-                 "--db", str(db_path)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
-                env=env, cwd="/tmp")
+                [
+                    python,
+                    __file__,
+                    "--worker",
+                    product,
+                    "--images",
+                    str(images),
+                    "--db",
+                    str(db_path),
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                env=env,
+                cwd="/tmp",
+            )
         self.info = self._answer()
 
     def _answer(self) -> dict:
         line = self.proc.stdout.readline()
         if not line:
-            raise RuntimeError(f"worker exited with {self.proc.wait()}:\n"
-                               + self.log.read_text()[-3000:])
+            raise RuntimeError(
+                f"worker exited with {self.proc.wait()}:\n" + self.log.read_text()[-3000:]
+            )
         return json.loads(line)
 
     def time(self, case: str) -> float:
@@ -144,11 +166,14 @@ def reference_ready(python: str) -> str | None:
         return f"no reference interpreter at {python}"
     found = subprocess.run(
         [python, "-c", "import importlib.metadata as m; print(m.version('lightly-studio'))"],
-        capture_output=True, text=True, cwd="/tmp", env={**os.environ, "PYTHONPATH": ""})
+        capture_output=True,
+        text=True,
+        cwd="/tmp",
+        env={**os.environ, "PYTHONPATH": ""},
+    )
     version = found.stdout.strip()
     if found.returncode or version != REFERENCE_VERSION:
-        return (f"{python} has lightly-studio {version or 'not installed'}, "
-                f"not {REFERENCE_VERSION}")
+        return f"{python} has lightly-studio {version or 'not installed'}, not {REFERENCE_VERSION}"
     return None
 
 
@@ -166,8 +191,11 @@ def main() -> None:
     parser.add_argument("--reference-python", default="/tmp/refvenv/bin/python")
     parser.add_argument("--images", type=Path, default=Path("/tmp/lightly_bench_ref_images"))
     parser.add_argument("--db", type=Path, default=Path("/tmp/lightly_bench_ref.db"))
-    parser.add_argument("--baseline", type=Path,
-                        help="another checkout of ours to time alongside (e.g. an older commit)")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout of ours to time alongside (e.g. an older commit)",
+    )
     parser.add_argument("--worker", choices=("ours", "reference"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -176,15 +204,26 @@ def main() -> None:
 
     make_images(args.images)
     why_not = reference_ready(args.reference_python)
-    workers = {"ours": Worker("ours", sys.executable, args.images,
-                              args.db.with_name("ours_" + args.db.name))}
+    workers = {
+        "ours": Worker(
+            "ours", sys.executable, args.images, args.db.with_name("ours_" + args.db.name)
+        )
+    }
     if args.baseline:
-        workers["baseline"] = Worker("ours", sys.executable, args.images,
-                                     args.db.with_name("baseline_" + args.db.name),
-                                     args.baseline.resolve())
+        workers["baseline"] = Worker(
+            "ours",
+            sys.executable,
+            args.images,
+            args.db.with_name("baseline_" + args.db.name),
+            args.baseline.resolve(),
+        )
     if why_not is None:
-        workers["reference"] = Worker("reference", args.reference_python, args.images,
-                                      args.db.with_name("reference_" + args.db.name))
+        workers["reference"] = Worker(
+            "reference",
+            args.reference_python,
+            args.images,
+            args.db.with_name("reference_" + args.db.name),
+        )
     else:
         print(f"reference not run ({why_not}): ours only")
     for name, w in workers.items():
@@ -202,8 +241,7 @@ def main() -> None:
         w.close()
 
     print(f"CPU flags: {cpu_flags()}")
-    print(f"medians of {max(args.repeats, 15)} interleaved runs, each product in its own "
-          f"process")
+    print(f"medians of {max(args.repeats, 15)} interleaved runs, each product in its own process")
     for case, title in cases.items():
         count = workers["ours"].info["counts"][case][0]
         ours = statistics.median(times["ours", case])

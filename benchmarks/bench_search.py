@@ -26,16 +26,19 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def clustered(n: int, dim: int = 512, clusters: int = 200, seed: int = 0,
-              noise: float = 0.8) -> np.ndarray:
+def clustered(
+    n: int, dim: int = 512, clusters: int = 200, seed: int = 0, noise: float = 0.8
+) -> np.ndarray:
     rng = np.random.default_rng(seed)
     centres = rng.normal(size=(clusters, dim)).astype(np.float32)
     out = np.empty((n, dim), dtype=np.float32)
     step = 100_000
     for start in range(0, n, step):
         m = min(step, n - start)
-        block = centres[rng.integers(0, clusters, m)] + rng.normal(scale=noise, size=(m, dim)).astype(np.float32)
-        out[start:start + m] = block / np.linalg.norm(block, axis=1, keepdims=True)
+        block = centres[rng.integers(0, clusters, m)] + rng.normal(
+            scale=noise, size=(m, dim)
+        ).astype(np.float32)
+        out[start : start + m] = block / np.linalg.norm(block, axis=1, keepdims=True)
     return out
 
 
@@ -67,10 +70,12 @@ def bench_scan_dtypes(x: np.ndarray, queries: np.ndarray, k: int) -> None:
             top = set(torch.topk(scores, k).indices.tolist())
             overlaps.append(len(top & set(torch.topk(exact, k).indices.tolist())) / k)
         size = x.nbytes if m is None else m.element_size() * m.numel()
-        print(f"  scan as {str(dtype).replace('torch.', ''):<8}: p50 {statistics.median(times):.0f} ms, "
-              f"max score error {max(errors):.4f}, top-{k} overlap with float32 "
-              f"{100 * min(overlaps):.0f} % (worst query); {size / 2**30:.1f} GiB ({load()})",
-              flush=True)
+        print(
+            f"  scan as {str(dtype).replace('torch.', ''):<8}: p50 {statistics.median(times):.0f} ms, "
+            f"max score error {max(errors):.4f}, top-{k} overlap with float32 "
+            f"{100 * min(overlaps):.0f} % (worst query); {size / 2**30:.1f} GiB ({load()})",
+            flush=True,
+        )
         del m
 
 
@@ -86,8 +91,11 @@ def bench_search(n: int, k: int, repeats: int, use_db: bool, compare_dtypes: boo
         t = time.perf_counter()
         order = top_k(max_scores(x, q[None]), k)
         times.append((time.perf_counter() - t) * 1000)
-    print(f"in-memory cosine top-{k} over {n} x 512: p50 {statistics.median(times):.0f} ms, "
-          f"min {min(times):.0f} ms ({load()})", flush=True)
+    print(
+        f"in-memory cosine top-{k} over {n} x 512: p50 {statistics.median(times):.0f} ms, "
+        f"min {min(times):.0f} ms ({load()})",
+        flush=True,
+    )
     assert len(order) == k
     if compare_dtypes:
         bench_scan_dtypes(x, queries, k)
@@ -109,9 +117,14 @@ def bench_search_db(x: np.ndarray, k: int, repeats: int) -> None:
     db_manager.connect(os.path.join(folder, "bench.db"))
     ds = ImageDataset.create("bench")
     t = time.perf_counter()
-    frame = pl.DataFrame({"file_path_abs": [f"/data/{i:07d}.jpg" for i in range(n)],
-                          "file_name": [f"{i:07d}.jpg" for i in range(n)],
-                          "width": 640, "height": 480})
+    frame = pl.DataFrame(
+        {
+            "file_path_abs": [f"/data/{i:07d}.jpg" for i in range(n)],
+            "file_name": [f"{i:07d}.jpg" for i in range(n)],
+            "width": 640,
+            "height": 480,
+        }
+    )
     with transaction() as con:
         stored = insert_samples(con, ds.dataset_id, frame)
     ids = stored.sort("file_path_abs")["sample_id"].to_list()
@@ -129,8 +142,11 @@ def bench_search_db(x: np.ndarray, k: int, repeats: int) -> None:
         out = similarity_scores(q, samples=[ids[i * 7919 % n]], k=k)
         times.append((time.perf_counter() - t) * 1000)
     assert out.height == k
-    print(f"similarity_scores(whole dataset of {n}, k={k}) p50 {statistics.median(times):.0f} ms "
-          f"({load()})", flush=True)
+    print(
+        f"similarity_scores(whole dataset of {n}, k={k}) p50 {statistics.median(times):.0f} ms "
+        f"({load()})",
+        flush=True,
+    )
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {rss_mb:.0f} MB")
 
@@ -139,8 +155,10 @@ def bench_typicality(n: int, k: int, check: int, noise: float) -> None:
     from lightly_studio.embed._vectors import EXACT_LIMIT, knn, typicality
 
     x = clustered(n, noise=noise)
-    print(f"data: 200 clusters, noise {noise} (mean cosine to own centre "
-          f"{1 / np.sqrt(1 + noise**2):.2f})")
+    print(
+        f"data: 200 clusters, noise {noise} (mean cosine to own centre "
+        f"{1 / np.sqrt(1 + noise**2):.2f})"
+    )
     t = time.perf_counter()
     values = typicality(x, k=k)
     took = time.perf_counter() - t
@@ -149,12 +167,18 @@ def bench_typicality(n: int, k: int, check: int, noise: float) -> None:
     # Accuracy on a random subset against exact neighbours.
     rows = np.random.default_rng(2).choice(n, check, replace=False)
     sims, idx = knn(x, k + 1, queries=x[rows], exact_limit=10**18)
-    exact = np.array([np.mean([s for s, j in zip(srow, irow, strict=True) if j != r][:k])
-                      for srow, irow, r in zip(sims, idx, rows, strict=True)])
+    exact = np.array(
+        [
+            np.mean([s for s, j in zip(srow, irow, strict=True) if j != r][:k])
+            for srow, irow, r in zip(sims, idx, rows, strict=True)
+        ]
+    )
     err = np.abs(values[rows] - exact)
     rank = np.corrcoef(np.argsort(np.argsort(values[rows])), np.argsort(np.argsort(exact)))[0, 1]
-    print(f"  vs exact on {check} samples: max abs error {err.max():.4f}, mean {err.mean():.4f}, "
-          f"rank correlation {rank:.4f}")
+    print(
+        f"  vs exact on {check} samples: max abs error {err.max():.4f}, mean {err.mean():.4f}, "
+        f"rank correlation {rank:.4f}"
+    )
 
 
 def bench_projection(points: list[int]) -> None:
@@ -165,8 +189,11 @@ def bench_projection(points: list[int]) -> None:
         x = clustered(n, clusters=50)
         t = time.perf_counter()
         xy, fitted = project(x)
-        print(f"projection of {n} points: {time.perf_counter() - t:.1f}s "
-              f"(fitted {int(fitted.sum())}, placed {int((~fitted).sum())}; {load()})", flush=True)
+        print(
+            f"projection of {n} points: {time.perf_counter() - t:.1f}s "
+            f"(fitted {int(fitted.sum())}, placed {int((~fitted).sum())}; {load()})",
+            flush=True,
+        )
         assert np.isfinite(xy).all()
 
 
@@ -178,8 +205,11 @@ def main() -> None:
     s.add_argument("-k", type=int, default=100)
     s.add_argument("--repeats", type=int, default=20)
     s.add_argument("--db", action="store_true", help="also through DuckDB and similarity_scores")
-    s.add_argument("--dtypes", action="store_true",
-                   help="also time the scan with the matrix in bfloat16 / float16")
+    s.add_argument(
+        "--dtypes",
+        action="store_true",
+        help="also time the scan with the matrix in bfloat16 / float16",
+    )
     t = sub.add_parser("typicality")
     t.add_argument("-n", type=int, default=100_000)
     t.add_argument("-k", type=int, default=20)

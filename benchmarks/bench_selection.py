@@ -27,7 +27,7 @@ def make_embeddings(n: int, dim: int, kind: str, seed: int = 0) -> np.ndarray:
     chunk = 65536
     if kind == "uniform":
         for s in range(0, n, chunk):
-            out[s:s + chunk] = rng.standard_normal((min(chunk, n - s), dim), dtype=np.float32)
+            out[s : s + chunk] = rng.standard_normal((min(chunk, n - s), dim), dtype=np.float32)
     else:
         n_clusters = 1000
         centres = rng.standard_normal((n_clusters, dim), dtype=np.float32)
@@ -38,7 +38,7 @@ def make_embeddings(n: int, dim: int, kind: str, seed: int = 0) -> np.ndarray:
             m = min(chunk, n - s)
             labels = rng.choice(n_clusters, size=m, p=weights / weights.sum())
             noise = rng.standard_normal((m, dim), dtype=np.float32)
-            out[s:s + m] = 0.8 * shared + centres[labels] + spread[labels, None] * noise
+            out[s : s + m] = 0.8 * shared + centres[labels] + spread[labels, None] * noise
     out /= np.linalg.norm(out, axis=1, keepdims=True)
     return out
 
@@ -66,14 +66,18 @@ def bench(n: int, k: int, dim: int, kind: str, multi: bool = True) -> None:
     gen_s = time.perf_counter() - t0
     pass_ms = full_pass_ms(x)
     naive_s = pass_ms * k / 1e3
-    print(f"\n{kind}: select {k:,} of {n:,} ({dim}-d)   [data generated in {gen_s:.1f} s; "
-          f"one full distance pass {pass_ms:.1f} ms -> textbook FPS ~{naive_s:.1f} s]")
+    print(
+        f"\n{kind}: select {k:,} of {n:,} ({dim}-d)   [data generated in {gen_s:.1f} s; "
+        f"one full distance pass {pass_ms:.1f} ms -> textbook FPS ~{naive_s:.1f} s]"
+    )
 
     t0 = time.perf_counter()
     result = alg.farthest_point_sampling(x, k)
     diverse_s = time.perf_counter() - t0
-    print(f"  diverse          {diverse_s:7.2f} s   {result.epochs} passes over the matrix "
-          f"(textbook: {k:,}); last pick at cosine distance {result.distances[-1]:.3f}")
+    print(
+        f"  diverse          {diverse_s:7.2f} s   {result.epochs} passes over the matrix "
+        f"(textbook: {k:,}); last pick at cosine distance {result.distances[-1]:.3f}"
+    )
 
     if not multi:
         return
@@ -81,22 +85,31 @@ def bench(n: int, k: int, dim: int, kind: str, multi: bool = True) -> None:
     metadata = rng.random(n)
     t0 = time.perf_counter()
     picks = alg.greedy_combined(
-        [(2.0, alg.DiversityTerm(x, k)), (1.0, alg.StaticTerm(metadata))], n, k)
+        [(2.0, alg.DiversityTerm(x, k)), (1.0, alg.StaticTerm(metadata))], n, k
+    )
     multi_s = time.perf_counter() - t0
-    print(f"  multi_strategies {multi_s:7.2f} s   (diversity 2.0 + metadata 1.0); mean metadata "
-          f"of picks {metadata[picks].mean():.3f} vs pool {metadata.mean():.3f}")
+    print(
+        f"  multi_strategies {multi_s:7.2f} s   (diversity 2.0 + metadata 1.0); mean metadata "
+        f"of picks {metadata[picks].mean():.3f} vs pool {metadata.mean():.3f}"
+    )
 
     counts = np.zeros((n, 20))
     counts[np.arange(n), rng.choice(20, size=n, p=np.r_[0.5, np.full(19, 0.5 / 19)])] = 1
     t0 = time.perf_counter()
     picks = alg.greedy_combined(
-        [(1.0, alg.DiversityTerm(x, k)), (1.0, alg.BalanceTerm(alg.ClassBalance(counts,
-                                                                               np.ones(20))))],
-        n, k)
+        [
+            (1.0, alg.DiversityTerm(x, k)),
+            (1.0, alg.BalanceTerm(alg.ClassBalance(counts, np.ones(20)))),
+        ],
+        n,
+        k,
+    )
     balance_s = time.perf_counter() - t0
     top_share = counts[picks, 0].sum() / k
-    print(f"  multi_strategies {balance_s:7.2f} s   (diversity 1.0 + uniform balancing 1.0 over "
-          f"20 classes); share of the 50% class in picks: {top_share:.1%}")
+    print(
+        f"  multi_strategies {balance_s:7.2f} s   (diversity 1.0 + uniform balancing 1.0 over "
+        f"20 classes); share of the 50% class in picks: {top_share:.1%}"
+    )
 
 
 def bench_duplicates(n: int, dim: int) -> None:
@@ -107,8 +120,10 @@ def bench_duplicates(n: int, dim: int) -> None:
     t0 = time.perf_counter()
     pairs = alg.duplicate_pairs(x, 0.001)
     groups = alg.connected_groups(n, pairs)
-    print(f"\nfind_duplicates over {n:,} ({dim}-d): {time.perf_counter() - t0:.2f} s, "
-          f"{len(groups):,} groups")
+    print(
+        f"\nfind_duplicates over {n:,} ({dim}-d): {time.perf_counter() - t0:.2f} s, "
+        f"{len(groups):,} groups"
+    )
     t0 = time.perf_counter()
     kept = alg.farthest_point_sampling(x, n, min_distance=0.001)
     print(f"deduplicate over {n:,}: {time.perf_counter() - t0:.2f} s, kept {len(kept.indices):,}")
@@ -129,21 +144,30 @@ def bench_db(n: int, k: int, dim: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db_manager.connect(db_file=Path(tmp) / "bench.db")
         dataset = ls.ImageDataset.create("bench")
-        frame = pl.DataFrame({
-            "file_path_abs": [f"/data/img_{i:07d}.jpg" for i in range(n)],
-            "file_name": [f"img_{i:07d}.jpg" for i in range(n)],
-            "width": [640] * n, "height": [480] * n})
+        frame = pl.DataFrame(
+            {
+                "file_path_abs": [f"/data/img_{i:07d}.jpg" for i in range(n)],
+                "file_name": [f"img_{i:07d}.jpg" for i in range(n)],
+                "width": [640] * n,
+                "height": [480] * n,
+            }
+        )
         with transaction() as con:
             stored = insert_samples(con, dataset.dataset_id, frame)
         t0 = time.perf_counter()
-        dataset.add_embeddings("bench", stored["sample_id"].to_list(),
-                               make_embeddings(n, dim, "clustered"))
-        print(f"\nend to end, {n:,} samples in the DB (vectors stored in "
-              f"{time.perf_counter() - t0:.1f} s)")
+        dataset.add_embeddings(
+            "bench", stored["sample_id"].to_list(), make_embeddings(n, dim, "clustered")
+        )
+        print(
+            f"\nend to end, {n:,} samples in the DB (vectors stored in "
+            f"{time.perf_counter() - t0:.1f} s)"
+        )
         t0 = time.perf_counter()
         picked = dataset.query().selection().diverse(k, "diverse", embedding_model_name="bench")
-        print(f"  dataset.query().selection().diverse({k:,}): "
-              f"{time.perf_counter() - t0:.2f} s, {len(picked):,} samples tagged")
+        print(
+            f"  dataset.query().selection().diverse({k:,}): "
+            f"{time.perf_counter() - t0:.2f} s, {len(picked):,} samples tagged"
+        )
         db_manager.close()
 
 
@@ -154,10 +178,15 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=512)
     parser.add_argument("--data", choices=["clustered", "uniform", "both"], default="both")
     parser.add_argument("--large", action="store_true", help="also 10,000 of 1,000,000")
-    parser.add_argument("--large-multi", action="store_true",
-                        help="also multi_strategies at 1,000,000 (slow)")
-    parser.add_argument("--duplicates", type=int, default=20_000,
-                        help="find_duplicates / deduplicate pool size (0: skip)")
+    parser.add_argument(
+        "--large-multi", action="store_true", help="also multi_strategies at 1,000,000 (slow)"
+    )
+    parser.add_argument(
+        "--duplicates",
+        type=int,
+        default=20_000,
+        help="find_duplicates / deduplicate pool size (0: skip)",
+    )
     parser.add_argument("--db", action="store_true", help="also run end to end through the DB")
     args = parser.parse_args()
 

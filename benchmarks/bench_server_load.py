@@ -80,8 +80,14 @@ def build_dataset(folder: Path, n: int, variants: int) -> str:
     db_manager.connect(db_file=db_path)
     t0 = time.perf_counter()
     dataset = ls.ImageDataset.create(name="load_test")
-    df = pl.DataFrame({"file_path_abs": paths, "file_name": [Path(p).name for p in paths],
-                       "width": [96] * n, "height": [72] * n})
+    df = pl.DataFrame(
+        {
+            "file_path_abs": paths,
+            "file_name": [Path(p).name for p in paths],
+            "width": [96] * n,
+            "height": [72] * n,
+        }
+    )
     with transaction() as con:
         ids = insert_samples(con, dataset.dataset_id, df)["sample_id"]
     tag_sample_ids(get_connection(), dataset.dataset_id, "every_tenth", ids.gather_every(10))
@@ -107,8 +113,7 @@ def free_port() -> int:
 
 
 class Worker(threading.Thread):
-    def __init__(self, port: int, dataset_id: str, total: int, deadline: float,
-                 seed: int) -> None:
+    def __init__(self, port: int, dataset_id: str, total: int, deadline: float, seed: int) -> None:
         super().__init__(daemon=True)
         self.port, self.dataset_id, self.total, self.deadline = port, dataset_id, total, deadline
         self.rng = random.Random(seed)
@@ -116,8 +121,14 @@ class Worker(threading.Thread):
         self.errors: dict[str, list[str]] = defaultdict(list)
         self.con = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
-    def _do(self, kind: str, method: str, path: str, body: bytes | None = None,
-            headers: dict | None = None) -> bytes | None:
+    def _do(
+        self,
+        kind: str,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict | None = None,
+    ) -> bytes | None:
         t0 = time.perf_counter()
         try:
             self.con.request(method, path, body=body, headers=headers or {})
@@ -135,8 +146,13 @@ class Worker(threading.Thread):
         return data
 
     def call(self, kind: str, method: str, params: dict) -> bytes | None:
-        return self._do(kind, "POST", f"/api/{method}", json.dumps(params).encode(),
-                        {"Content-Type": "application/json", "Accept-Encoding": "gzip"})
+        return self._do(
+            kind,
+            "POST",
+            f"/api/{method}",
+            json.dumps(params).encode(),
+            {"Content-Type": "application/json", "Accept-Encoding": "gzip"},
+        )
 
     def run(self) -> None:
         import gzip
@@ -148,8 +164,9 @@ class Worker(threading.Thread):
                 spec["tags"] = ["every_tenth"]
                 size = self.total // 10
             offset = self.rng.randrange(0, max(size - 120, 1))
-            body = self.call("samples_page", "samples_page",
-                             {"spec": spec, "offset": offset, "limit": 120})
+            body = self.call(
+                "samples_page", "samples_page", {"spec": spec, "offset": offset, "limit": 120}
+            )
             if body is None:
                 continue
             if body[:2] == b"\x1f\x8b":
@@ -159,8 +176,11 @@ class Worker(threading.Thread):
             if not ids:
                 self.errors["samples_page"].append(f"empty page at offset {offset}")
                 continue
-            self.call("thumbnails(48)", "thumbnails",
-                      {"dataset_id": self.dataset_id, "sample_ids": ids[:48]})
+            self.call(
+                "thumbnails(48)",
+                "thumbnails",
+                {"dataset_id": self.dataset_id, "sample_ids": ids[:48]},
+            )
             for sid in self.rng.sample(ids, min(4, len(ids))):
                 self._do("GET /thumbnail", "GET", f"/thumbnail/{sid}")
         self.con.close()
@@ -192,9 +212,13 @@ def main() -> int:
         dataset_id = build_dataset(folder, args.samples, args.variants)
         port = free_port()
         env = {**os.environ, "LIGHTLY_STUDIO_RUNTIME_DIR": str(folder / "runtime")}
-        server = subprocess.Popen([sys.executable, __file__, "--serve",
-                                   str(folder / "lightly_studio.db"), str(port)], env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        server = subprocess.Popen(
+            [sys.executable, __file__, "--serve", str(folder / "lightly_studio.db"), str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         try:
             line = server.stdout.readline()
             if "running at" not in line:
@@ -203,8 +227,10 @@ def main() -> int:
             print(line.strip(), flush=True)
             threading.Thread(target=server.stdout.read, daemon=True).start()  # drain
             deadline = time.perf_counter() + args.seconds
-            workers = [Worker(port, dataset_id, args.samples, deadline, seed=i)
-                       for i in range(args.clients)]
+            workers = [
+                Worker(port, dataset_id, args.samples, deadline, seed=i)
+                for i in range(args.clients)
+            ]
             t0 = time.perf_counter()
             for w in workers:
                 w.start()
@@ -222,17 +248,23 @@ def main() -> int:
             latency[k].extend(v)
         for k, v in w.errors.items():
             errors[k].extend(v)
-    print(f"\n{args.clients} clients, {elapsed:.1f} s, {args.samples} samples, "
-          f"{os.cpu_count()} CPUs (server and clients share them)")
-    print(f"{'request':<18}{'count':>8}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'req/s':>8}")
+    print(
+        f"\n{args.clients} clients, {elapsed:.1f} s, {args.samples} samples, "
+        f"{os.cpu_count()} CPUs (server and clients share them)"
+    )
+    print(
+        f"{'request':<18}{'count':>8}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'req/s':>8}"
+    )
     for kind in ("samples_page", "thumbnails(48)", "GET /thumbnail"):
         v = latency.get(kind, [])
         if not v:
             print(f"{kind:<18}{0:>8}{len(errors.get(kind, [])):>8}")
             continue
-        print(f"{kind:<18}{len(v):>8}{len(errors.get(kind, [])):>8}"
-              f"{1000 * statistics.median(v):>9.1f}{1000 * percentile(v, 0.99):>9.1f}"
-              f"{1000 * max(v):>9.1f}{len(v) / elapsed:>8.1f}")
+        print(
+            f"{kind:<18}{len(v):>8}{len(errors.get(kind, [])):>8}"
+            f"{1000 * statistics.median(v):>9.1f}{1000 * percentile(v, 0.99):>9.1f}"
+            f"{1000 * max(v):>9.1f}{len(v) / elapsed:>8.1f}"
+        )
     total_errors = sum(len(v) for v in errors.values())
     if total_errors:
         first = next(e for v in errors.values() for e in v)

@@ -25,8 +25,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def make_clip(path: Path, seconds: int, fps: int, width: int = 640, height: int = 360,
-              seed: int = 0) -> None:
+def make_clip(
+    path: Path, seconds: int, fps: int, width: int = 640, height: int = 360, seed: int = 0
+) -> None:
     """A moving gradient over a fixed grain texture, with a bouncing square: about 1 Mbit/s
     with x264 veryfast, in the range of ordinary 360p footage (fresh noise in every frame
     would give 7 Mbit/s and mostly measure the entropy decoder)."""
@@ -48,7 +49,7 @@ def make_clip(path: Path, seconds: int, fps: int, width: int = 640, height: int 
             frame += grain
             x = int((width - 80) * (0.5 + 0.5 * np.sin(i / 17)))
             y = int((height - 80) * (0.5 + 0.5 * np.cos(i / 23)))
-            frame[y:y + 80, x:x + 80] = (255, 255, 255)
+            frame[y : y + 80, x : x + 80] = (255, 255, 255)
             for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
                 container.mux(packet)
         for packet in stream.encode():
@@ -62,8 +63,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--fps", type=int, default=30)
     parser.add_argument("--target-fps", type=float, default=2.0)
-    parser.add_argument("--cache", default=str(Path(tempfile.gettempdir())
-                                               / "lightly_studio_bench_video"))
+    parser.add_argument(
+        "--cache", default=str(Path(tempfile.gettempdir()) / "lightly_studio_bench_video")
+    )
     args = parser.parse_args()
 
     import av
@@ -90,8 +92,10 @@ def main() -> None:
     if made:
         print(f"generated {made} clips in {time.perf_counter() - start:.1f} s -> {folder}")
     total_mb = sum(p.stat().st_size for p in paths) / 1e6
-    print(f"{len(paths)} clips, {args.seconds} s each, 640x360 @ {args.fps} fps, h264, "
-          f"{total_mb:.1f} MB; os.cpu_count()={os.cpu_count()}")
+    print(
+        f"{len(paths)} clips, {args.seconds} s each, 640x360 @ {args.fps} fps, h264, "
+        f"{total_mb:.1f} MB; os.cpu_count()={os.cpu_count()}"
+    )
 
     with tempfile.TemporaryDirectory() as work:
         # 1. Indexing: probe + sample + bulk insert (no embeddings).
@@ -101,8 +105,10 @@ def main() -> None:
         added = dataset.add_videos_from_path(folder, target_fps=args.target_fps, embed=False)
         t_index = time.perf_counter() - t0
         n_frames = dataset.frames().count()
-        print(f"index:  {added} videos in {t_index:.2f} s = {added / t_index:.1f} videos/s "
-              f"({n_frames} frame samples at target_fps={args.target_fps})")
+        print(
+            f"index:  {added} videos in {t_index:.2f} s = {added / t_index:.1f} videos/s "
+            f"({n_frames} frame samples at target_fps={args.target_fps})"
+        )
         t0 = time.perf_counter()
         again = dataset.add_videos_from_path(folder, target_fps=args.target_fps, embed=False)
         print(f"re-run: {again} new videos in {time.perf_counter() - t0:.3f} s")
@@ -111,8 +117,10 @@ def main() -> None:
         t0 = time.perf_counter()
         probe = probe_video(str(paths[0]))
         t_probe = time.perf_counter() - t0
-        print(f"probe:  one clip ({probe.frame_count} packets) in {t_probe * 1000:.0f} ms, "
-              f"single thread")
+        print(
+            f"probe:  one clip ({probe.frame_count} packets) in {t_probe * 1000:.0f} ms, "
+            f"single thread"
+        )
 
         # 2. Raw decode throughput, all frames, no pixel conversion.
         t0 = time.perf_counter()
@@ -124,8 +132,10 @@ def main() -> None:
                 for _ in container.decode(stream):
                     decoded += 1
         t_dec = time.perf_counter() - t0
-        print(f"decode: {decoded} frames in {t_dec:.2f} s = {decoded / t_dec:.0f} frames/s "
-              f"(all frames, decode only)")
+        print(
+            f"decode: {decoded} frames in {t_dec:.2f} s = {decoded / t_dec:.0f} frames/s "
+            f"(all frames, decode only)"
+        )
 
         # 3. Sampled frames to RGB, as embedding and export read them.
         t0 = time.perf_counter()
@@ -135,15 +145,19 @@ def main() -> None:
             for _ in iter_frames(str(path), times.to_list()):
                 sampled += 1
         t_iter = time.perf_counter() - t0
-        print(f"sample: {sampled} sampled frames (RGB) in {t_iter:.2f} s = "
-              f"{sampled / t_iter:.0f} sampled frames/s")
+        print(
+            f"sample: {sampled} sampled frames (RGB) in {t_iter:.2f} s = "
+            f"{sampled / t_iter:.0f} sampled frames/s"
+        )
 
         # 4. Export all sampled frames as JPEG files.
         t0 = time.perf_counter()
         written = dataset.to_image_files(Path(work) / "frames")
         t_exp = time.perf_counter() - t0
-        print(f"export: {len(written)} JPEG files in {t_exp:.2f} s = "
-              f"{len(written) / t_exp:.0f} frames/s")
+        print(
+            f"export: {len(written)} JPEG files in {t_exp:.2f} s = "
+            f"{len(written) / t_exp:.0f} frames/s"
+        )
 
         # 5. One frame for a thumbnail: seek + decode (cold), then from the disk cache.
         rng = np.random.default_rng(0)
@@ -159,9 +173,11 @@ def main() -> None:
             warm.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         decode_frame(str(paths[0]), args.seconds - 1.0)
-        print(f"thumb:  cold median {statistics.median(cold) * 1000:.0f} ms "
-              f"(max {max(cold) * 1000:.0f} ms), cached median "
-              f"{statistics.median(warm) * 1000:.2f} ms")
+        print(
+            f"thumb:  cold median {statistics.median(cold) * 1000:.0f} ms "
+            f"(max {max(cold) * 1000:.0f} ms), cached median "
+            f"{statistics.median(warm) * 1000:.2f} ms"
+        )
         db_manager.close()
 
 

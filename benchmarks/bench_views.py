@@ -25,9 +25,17 @@ from pathlib import Path
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "dataset_examples"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--use-gl=swiftshader", "--enable-unsafe-swiftshader"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-gl=swiftshader",
+    "--enable-unsafe-swiftshader",
+]
 IMG_W, IMG_H = 320, 240  # "synthetic small images"
 PROFILE_LASSO = False  # --profile-lasso
 REAL_FILES = 400  # files that exist: the first page(s) the grid and the thumbnail run ask for
@@ -39,7 +47,7 @@ def _thumbnails_cold_warm(dataset_id: str, ids: list[str]) -> None:
     for label in ("cold", "warm"):
         t0 = time.perf_counter()
         for i in range(0, len(ids), 48):  # the grid's batch size
-            dispatch("thumbnails", {"dataset_id": dataset_id, "sample_ids": ids[i:i + 48]})
+            dispatch("thumbnails", {"dataset_id": dataset_id, "sample_ids": ids[i : i + 48]})
         dt = time.perf_counter() - t0
         print(f"  {label}: {len(ids)} thumbnails in {dt:.3f} s = {len(ids) / dt:.0f}/s")
 
@@ -53,8 +61,11 @@ def coco() -> None:
         db_manager.connect(db_file=Path(tmp) / "bench.db")
         coco = EXAMPLES / "coco_subset_128_images"
         ds = ImageDataset.create("bench")
-        ds.add_samples_from_coco(annotations_json=str(coco / "instances_train2017.json"),
-                                 images_path=str(coco / "images"), embed=False)
+        ds.add_samples_from_coco(
+            annotations_json=str(coco / "instances_train2017.json"),
+            images_path=str(coco / "images"),
+            embed=False,
+        )
         spec = {"dataset_id": str(ds.dataset_id)}
         t0 = time.perf_counter()
         page, _ = dispatch("samples_page", {"spec": spec, "offset": 0, "limit": 120})
@@ -84,8 +95,10 @@ def build_million(n: int, folder: Path):
                                || '.jpg', 'img_' || lpad(i::VARCHAR, 7, '0') || '.jpg',
                                {IMG_W}, {IMG_H}, TIMESTAMP '2024-01-01' + to_seconds(i), i
                         FROM range({n}) t(i)""")
-        con.execute("INSERT INTO embedding_model VALUES ($1, $2, 'synthetic-2d', 'synthetic', 2, now())",
-                    [model_id, did])
+        con.execute(
+            "INSERT INTO embedding_model VALUES ($1, $2, 'synthetic-2d', 'synthetic', 2, now())",
+            [model_id, did],
+        )
         # Points in 24 gaussian-ish clusters (sum of uniforms); the embedding is the unit vector
         # of the angle, so it is L2-normalised like real ones.
         con.execute(f"""CREATE TEMP TABLE _pts AS
@@ -117,17 +130,22 @@ def write_first_files(dataset_id: str, folder: Path, count: int) -> list[str]:
 
     from lightly_studio.api import dispatch
 
-    page, _ = dispatch("samples_page", {"spec": {"dataset_id": dataset_id}, "offset": 0,
-                                        "limit": count, "annotations": False})
+    page, _ = dispatch(
+        "samples_page",
+        {"spec": {"dataset_id": dataset_id}, "offset": 0, "limit": count, "annotations": False},
+    )
     rows = page["rows"]
     yy, xx = np.mgrid[0:IMG_H, 0:IMG_W]
     t = time.perf_counter()
     for k, row in enumerate(rows):
-        rgb = np.stack([(xx + 7 * k) % 256, (yy + 13 * k) % 256,
-                        ((xx ^ yy) + 29 * k) % 256], axis=-1).astype(np.uint8)
+        rgb = np.stack(
+            [(xx + 7 * k) % 256, (yy + 13 * k) % 256, ((xx ^ yy) + 29 * k) % 256], axis=-1
+        ).astype(np.uint8)
         Image.fromarray(rgb).save(folder / row["file_name"], "JPEG", quality=90)
-    print(f"  wrote {len(rows)} real {IMG_W}x{IMG_H} JPEGs for the first page(s) "
-          f"in {time.perf_counter() - t:.1f} s")
+    print(
+        f"  wrote {len(rows)} real {IMG_W}x{IMG_H} JPEGs for the first page(s) "
+        f"in {time.perf_counter() - t:.1f} s"
+    )
     return [r["sample_id"] for r in rows]
 
 
@@ -205,11 +223,15 @@ def _first_paint(page, url: str, shot: Path | None = None, quiet: bool = False) 
     if not quiet:
         count = page.locator("[data-testid=ls-count]").first.inner_text()
         print(f"  grid count shows: {count!r}")
-        print(f"  first thumbnail loaded: {first['t']:.0f} ms after navigation start "
-              f"(wall {wall_first * 1000:.0f} ms)")
-        print(f"  whole first screenful ({screen['cells']} cells, {screen['loaded']} "
-              f"thumbnails): {screen['t']:.0f} ms after navigation start "
-              f"(wall {wall_screen * 1000:.0f} ms)   goal < 1000 ms")
+        print(
+            f"  first thumbnail loaded: {first['t']:.0f} ms after navigation start "
+            f"(wall {wall_first * 1000:.0f} ms)"
+        )
+        print(
+            f"  whole first screenful ({screen['cells']} cells, {screen['loaded']} "
+            f"thumbnails): {screen['t']:.0f} ms after navigation start "
+            f"(wall {wall_screen * 1000:.0f} ms)   goal < 1000 ms"
+        )
         _print_first_paint(page, screen["t"])
     if shot is not None:
         page.screenshot(path=str(shot))
@@ -239,19 +261,29 @@ def _repeat_first_paint(tmp_path: Path, runs: int) -> None:
                 server.stop()
             firsts.append(got["first"])
             screens.append(got["screen"])
-            print(f"  run {k + 1}: first thumbnail {got['first']:.0f} ms, first screenful "
-                  f"({got['cells']} cells) {got['screen']:.0f} ms")
+            print(
+                f"  run {k + 1}: first thumbnail {got['first']:.0f} ms, first screenful "
+                f"({got['cells']} cells) {got['screen']:.0f} ms"
+            )
         browser.close()
-    print(f"  median of {runs}: first thumbnail {statistics.median(firsts):.0f} ms, "
-          f"first screenful {statistics.median(screens):.0f} ms   goal < 1000 ms")
+    print(
+        f"  median of {runs}: first thumbnail {statistics.median(firsts):.0f} ms, "
+        f"first screenful {statistics.median(screens):.0f} ms   goal < 1000 ms"
+    )
 
 
 def _lasso(page, box: dict, frac: tuple[float, float, float, float]) -> dict:
     """Drag a lasso (a rectangle-ish polygon, fractions of the canvas) and time it."""
-    x0, y0, x1, y1 = (box["x"] + box["width"] * frac[0], box["y"] + box["height"] * frac[1],
-                      box["x"] + box["width"] * frac[2], box["y"] + box["height"] * frac[3])
-    page.evaluate("() => { window.__lassoDone = null; window.__mouseUp = null;"
-                  " window.__rpcTimes.length = 0; }")
+    x0, y0, x1, y1 = (
+        box["x"] + box["width"] * frac[0],
+        box["y"] + box["height"] * frac[1],
+        box["x"] + box["width"] * frac[2],
+        box["y"] + box["height"] * frac[3],
+    )
+    page.evaluate(
+        "() => { window.__lassoDone = null; window.__mouseUp = null;"
+        " window.__rpcTimes.length = 0; }"
+    )
     page.mouse.move(x0, y0)
     page.mouse.down()
     for x, y in ((x1, y0), (x1, y1), (x0, y1), (x0, y0 + 2)):
@@ -261,11 +293,17 @@ def _lasso(page, box: dict, frac: tuple[float, float, float, float]) -> dict:
     page.mouse.up()
     page.wait_for_function("() => window.__lassoDone !== null", timeout=20_000)
     wall = time.perf_counter() - t_up
-    got = page.evaluate("() => ({done: window.__lassoDone, up: window.__mouseUp,"
-                        " rpc: window.__rpcTimes.filter(r => r.method === 'plot_select')})")
-    return {"text": got["done"]["text"], "up_to_status_ms": got["done"]["t"] - got["up"],
-            "plot_select_ms": [r["ms"] for r in got["rpc"]],
-            "up_to_select_ms": [r["start"] - got["up"] for r in got["rpc"]], "wall_s": wall}
+    got = page.evaluate(
+        "() => ({done: window.__lassoDone, up: window.__mouseUp,"
+        " rpc: window.__rpcTimes.filter(r => r.method === 'plot_select')})"
+    )
+    return {
+        "text": got["done"]["text"],
+        "up_to_status_ms": got["done"]["t"] - got["up"],
+        "plot_select_ms": [r["ms"] for r in got["rpc"]],
+        "up_to_select_ms": [r["start"] - got["up"] for r in got["rpc"]],
+        "wall_s": wall,
+    }
 
 
 def _top_self_time(profile: dict, top: int = 6) -> str:
@@ -297,8 +335,10 @@ def million(n: int, first_paint_runs: int = 0) -> None:
         os.environ["LIGHTLY_STUDIO_RUNTIME_DIR"] = str(tmp_path / "rt")
         (tmp_path / "img").mkdir()
         db_manager.connect(db_file=tmp_path / "million.db")
-        print(f"{n:,} synthetic samples ({IMG_W}x{IMG_H} JPEGs, only the first "
-              f"{REAL_FILES} exist on disk):")
+        print(
+            f"{n:,} synthetic samples ({IMG_W}x{IMG_H} JPEGs, only the first "
+            f"{REAL_FILES} exist on disk):"
+        )
         ds = build_million(n, tmp_path / "img")
         did = str(ds.dataset_id)
         ids = write_first_files(did, tmp_path / "img", REAL_FILES)
@@ -326,13 +366,21 @@ def _browser(tmp_path: Path) -> None:
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             # CSP violations (e.g. a blob: worker refused) only show on the console.
-            page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}")
-                    if m.type in ("error", "warning") else None)
+            page.on(
+                "console",
+                lambda m: (
+                    errors.append(f"console.{m.type}: {m.text}")
+                    if m.type in ("error", "warning")
+                    else None
+                ),
+            )
             gl = page.evaluate("""() => { const g = document.createElement('canvas').getContext('webgl');
                 const d = g && g.getExtension('WEBGL_debug_renderer_info');
                 return g ? (d ? g.getParameter(d.UNMASKED_RENDERER_WEBGL) : g.getParameter(g.RENDERER)) : 'none'; }""")
-            print(f"  browser: headless Chromium {browser.version}, WebGL renderer: {gl} "
-                  "(software), server in-process on loopback")
+            print(
+                f"  browser: headless Chromium {browser.version}, WebGL renderer: {gl} "
+                "(software), server in-process on loopback"
+            )
 
             # -- time to first thumbnails (cold thumbnail cache) --------------------------------
             _first_paint(page, server.url, tmp_path / "grid.png")
@@ -342,20 +390,27 @@ def _browser(tmp_path: Path) -> None:
             page.evaluate(_WRAP_RPC)
             t_click = page.evaluate(
                 "() => { const t = performance.now();"
-                " document.querySelector('[data-testid=ls-plot-toggle]').click(); return t; }")
+                " document.querySelector('[data-testid=ls-plot-toggle]').click(); return t; }"
+            )
             page.locator("[data-testid=ls-plot-status]").wait_for(timeout=10_000)
             page.evaluate(_WATCH_STATUS)
             page.wait_for_function("() => window.__plotFrame !== null", timeout=120_000)
-            got = page.evaluate("() => ({p: window.__plotPoints, f: window.__plotFrame,"
-                                " rpc: window.__rpcTimes.filter(r => r.method === 'plot_points')})")
-            print(f"  plot: status {got['p']['text']!r} (drawn, lasso index built) "
-                  f"{got['p']['t'] - t_click:.0f} ms after the Plot click; two frames later "
-                  f"{got['f'] - t_click:.0f} ms (plot_points rpc {got['rpc'][0]['ms']:.0f} ms "
-                  "incl. 8 MB Float32 transfer)")
+            got = page.evaluate(
+                "() => ({p: window.__plotPoints, f: window.__plotFrame,"
+                " rpc: window.__rpcTimes.filter(r => r.method === 'plot_points')})"
+            )
+            print(
+                f"  plot: status {got['p']['text']!r} (drawn, lasso index built) "
+                f"{got['p']['t'] - t_click:.0f} ms after the Plot click; two frames later "
+                f"{got['f'] - t_click:.0f} ms (plot_points rpc {got['rpc'][0]['ms']:.0f} ms "
+                "incl. 8 MB Float32 transfer)"
+            )
             # Reopened: plot_points is cached server-side until the projection changes.
-            page.evaluate("() => { window.__rpcTimes.length = 0;"
-                          " const b = document.querySelector('[data-testid=ls-plot-toggle]');"
-                          " b.click(); b.click(); }")
+            page.evaluate(
+                "() => { window.__rpcTimes.length = 0;"
+                " const b = document.querySelector('[data-testid=ls-plot-toggle]');"
+                " b.click(); b.click(); }"
+            )
             page.locator("[data-testid=ls-plot-status]").wait_for(timeout=10_000)
             page.evaluate(_WATCH_STATUS)
             page.wait_for_function("() => window.__plotPoints !== null", timeout=120_000)
@@ -365,8 +420,10 @@ def _browser(tmp_path: Path) -> None:
             box = page.locator("[data-testid=ls-plot-canvas]").bounding_box()
             page.screenshot(path=str(tmp_path / "plot-before.png"))
             print(f"  plot canvas box: {box}")
-            for name, frac in (("small lasso", (0.44, 0.29, 0.56, 0.39)),
-                               ("large lasso", (0.2, 0.2, 0.8, 0.8))):
+            for name, frac in (
+                ("small lasso", (0.44, 0.29, 0.56, 0.39)),
+                ("large lasso", (0.2, 0.2, 0.8, 0.8)),
+            ):
                 try:
                     if PROFILE_LASSO:
                         cdp = ctx.new_cdp_session(page)
@@ -376,19 +433,22 @@ def _browser(tmp_path: Path) -> None:
                     r = _lasso(page, box, frac)
                     if PROFILE_LASSO:
                         profile = cdp.send("Profiler.stop")["profile"]
-                        print(f"  {name}, page main thread by self time: "
-                              f"{_top_self_time(profile)}")
+                        print(f"  {name}, page main thread by self time: {_top_self_time(profile)}")
                 except Exception as exc:  # noqa: BLE001 - report what the page shows instead
                     status = page.locator("[data-testid=ls-plot-status]").inner_text()
-                    print(f"  {name}: no selection within 20 s ({type(exc).__name__}); "
-                          f"status {status!r}")
+                    print(
+                        f"  {name}: no selection within 20 s ({type(exc).__name__}); "
+                        f"status {status!r}"
+                    )
                     continue
                 rpc = ", ".join(f"{ms:.0f}" for ms in r["plot_select_ms"]) or "n/a"
                 hit = ", ".join(f"{ms:.0f}" for ms in r["up_to_select_ms"]) or "n/a"
-                print(f"  {name}: status {r['text']!r}; mouse-up -> status "
-                      f"{r['up_to_status_ms']:.0f} ms, of which regl-scatterplot's lasso hit "
-                      f"test in the page (mouse-up -> plot_select sent) {hit} ms; plot_select "
-                      f"round trip (indices -> id set) {rpc} ms   goal < 500 ms")
+                print(
+                    f"  {name}: status {r['text']!r}; mouse-up -> status "
+                    f"{r['up_to_status_ms']:.0f} ms, of which regl-scatterplot's lasso hit "
+                    f"test in the page (mouse-up -> plot_select sent) {hit} ms; plot_select "
+                    f"round trip (indices -> id set) {rpc} ms   goal < 500 ms"
+                )
                 page.wait_for_timeout(1500)  # let the linked grid refilter before the next
             page.screenshot(path=str(tmp_path / "plot.png"))
             shots = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -406,15 +466,26 @@ def _browser(tmp_path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--million", action="store_true",
-                        help="also measure first thumbnails, plot and lasso at 1M samples")
+    parser.add_argument(
+        "--million",
+        action="store_true",
+        help="also measure first thumbnails, plot and lasso at 1M samples",
+    )
     parser.add_argument("--samples", type=int, default=1_000_000, help="size for --million")
-    parser.add_argument("--profile-lasso", action="store_true",
-                        help="with --million: CPU-profile the page during each lasso and "
-                             "print where its main thread spent the time")
-    parser.add_argument("--first-paint", type=int, default=0, metavar="N",
-                        help="with --million: only time first paint, N times (median), "
-                             "each on a fresh server and a cold thumbnail cache")
+    parser.add_argument(
+        "--profile-lasso",
+        action="store_true",
+        help="with --million: CPU-profile the page during each lasso and "
+        "print where its main thread spent the time",
+    )
+    parser.add_argument(
+        "--first-paint",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --million: only time first paint, N times (median), "
+        "each on a fresh server and a cold thumbnail cache",
+    )
     args = parser.parse_args()
     global PROFILE_LASSO
     PROFILE_LASSO = args.profile_lasso

@@ -24,8 +24,20 @@ _LAZY = {
     "EmbeddingModel": "lightly_studio.embed.models",
     "register_embedding_model": "lightly_studio.embed.models",
 }
-_SUBMODULES = {"db_manager", "utils", "widgets", "dataset", "core", "selection", "plugins",
-               "errors", "embed", "export", "api", "server"}
+_SUBMODULES = {
+    "db_manager",
+    "utils",
+    "widgets",
+    "dataset",
+    "core",
+    "selection",
+    "plugins",
+    "errors",
+    "embed",
+    "export",
+    "api",
+    "server",
+}
 
 __all__ = [
     "AnnotationType",

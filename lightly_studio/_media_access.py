@@ -25,15 +25,33 @@ from lightly_studio.errors import LightlyStudioError
 
 # Suffix -> content type of the files we send. Anything else is refused, whatever it contains.
 MEDIA_SUFFIXES = {
-    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
-    ".gif": "image/gif", ".bmp": "image/bmp", ".tif": "image/tiff", ".tiff": "image/tiff",
-    ".avif": "image/avif", ".jp2": "image/jp2", ".ppm": "image/x-portable-pixmap",
-    ".pgm": "image/x-portable-graymap", ".pbm": "image/x-portable-bitmap",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+    ".gif": "image/gif",
+    ".bmp": "image/bmp",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+    ".avif": "image/avif",
+    ".jp2": "image/jp2",
+    ".ppm": "image/x-portable-pixmap",
+    ".pgm": "image/x-portable-graymap",
+    ".pbm": "image/x-portable-bitmap",
     ".pnm": "image/x-portable-anymap",
-    ".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm",
-    ".mkv": "video/x-matroska", ".avi": "video/x-msvideo", ".mpg": "video/mpeg",
-    ".mpeg": "video/mpeg", ".m2ts": "video/mp2t", ".ogv": "video/ogg", ".3gp": "video/3gpp",
-    ".flv": "video/x-flv", ".wmv": "video/x-ms-wmv",
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".mov": "video/quicktime",
+    ".webm": "video/webm",
+    ".mkv": "video/x-matroska",
+    ".avi": "video/x-msvideo",
+    ".mpg": "video/mpeg",
+    ".mpeg": "video/mpeg",
+    ".m2ts": "video/mp2t",
+    ".ogv": "video/ogg",
+    ".3gp": "video/3gpp",
+    ".flv": "video/x-flv",
+    ".wmv": "video/x-ms-wmv",
 }
 
 
@@ -80,19 +98,26 @@ def resolve_local(registered: str) -> LocalFile:
     real = os.path.realpath(registered.removeprefix("file://"))
     content_type = media_type(real)
     if content_type is None:
-        raise MediaRefused(403, f"{registered}: refused: only image and video files are sent, "
-                                "and this file (after following links) is neither.")
+        raise MediaRefused(
+            403,
+            f"{registered}: refused: only image and video files are sent, "
+            "and this file (after following links) is neither.",
+        )
     try:
         st = os.stat(real)
     except FileNotFoundError:
-        raise MediaRefused(404, f"{registered}: the sample's file is missing; restore it or "
-                                "index its new location.") from None
+        raise MediaRefused(
+            404,
+            f"{registered}: the sample's file is missing; restore it or index its new location.",
+        ) from None
     except OSError as exc:
-        raise MediaRefused(403, f"{registered}: the sample's file cannot be read "
-                                f"({exc.strerror or exc}).") from None
+        raise MediaRefused(
+            403, f"{registered}: the sample's file cannot be read ({exc.strerror or exc})."
+        ) from None
     if not stat.S_ISREG(st.st_mode):
-        raise MediaRefused(403, f"{registered}: refused: not a regular file (a folder, pipe "
-                                "or device).")
+        raise MediaRefused(
+            403, f"{registered}: refused: not a regular file (a folder, pipe or device)."
+        )
     return LocalFile(real, st.st_size, st.st_mtime_ns, content_type, st.st_dev, st.st_ino)
 
 
@@ -108,8 +133,9 @@ def open_local(info: LocalFile) -> BinaryIO:
     except FileNotFoundError:
         raise MediaRefused(404, f"{info.path}: the sample's file is missing.") from None
     except OSError as exc:  # ELOOP: it became a link
-        raise MediaRefused(403, f"{info.path}: the sample's file cannot be read "
-                                f"({exc.strerror or exc}).") from None
+        raise MediaRefused(
+            403, f"{info.path}: the sample's file cannot be read ({exc.strerror or exc})."
+        ) from None
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino) != (info.device, info.inode):
         os.close(fd)

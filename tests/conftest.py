@@ -51,7 +51,9 @@ def examples() -> Path:
     return EXAMPLES
 
 
-def make_images(folder: Path, specs: dict[str, tuple[int, int]], fmt: str | None = None) -> list[Path]:
+def make_images(
+    folder: Path, specs: dict[str, tuple[int, int]], fmt: str | None = None
+) -> list[Path]:
     """Write small solid-colour images: {relative path: (width, height)}."""
     from PIL import Image
 
@@ -60,7 +62,8 @@ def make_images(folder: Path, specs: dict[str, tuple[int, int]], fmt: str | None
         path = folder / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         Image.new("RGB", (w, h), ((37 * i) % 256, (91 * i) % 256, (53 * i) % 256)).save(
-            path, format=fmt)
+            path, format=fmt
+        )
         paths.append(path)
     return paths
 
@@ -69,10 +72,16 @@ def make_images(folder: Path, specs: dict[str, tuple[int, int]], fmt: str | None
 def image_folder(tmp_path) -> Path:
     """cat/a.jpg, cat/b.png, dog/c.jpg, dog/puppy/d.jpg, e.jpg with known sizes."""
     root = tmp_path / "images"
-    make_images(root, {
-        "cat/a.jpg": (64, 48), "cat/b.png": (32, 32), "dog/c.jpg": (100, 50),
-        "dog/puppy/d.jpg": (20, 40), "e.jpg": (640, 480),
-    })
+    make_images(
+        root,
+        {
+            "cat/a.jpg": (64, 48),
+            "cat/b.png": (32, 32),
+            "dog/c.jpg": (100, 50),
+            "dog/puppy/d.jpg": (20, 40),
+            "e.jpg": (640, 480),
+        },
+    )
     return root
 
 
@@ -94,15 +103,35 @@ def lab(tmp_path_factory):
         pytest.fail("lightly_studio/static/widget.js is missing: run `npm ci && npm run build`.")
     workdir = tmp_path_factory.mktemp("lab")
     port = _free_port()
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(workdir / ".jupyter"),
-           "JUPYTER_RUNTIME_DIR": str(workdir / ".runtime"), "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(workdir / ".jupyter"),
+        "JUPYTER_RUNTIME_DIR": str(workdir / ".runtime"),
+        "PYTHONPATH": str(ROOT),
+    }
     # Open for the subprocess's whole lifetime: it writes there until terminated below.
     with open(workdir / "lab.log", "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip", "127.0.0.1", "--port",
-             str(port), f"--IdentityProvider.token={TOKEN}", "--allow-root",
-             f"--ServerApp.root_dir={workdir}", "--LabApp.news_url=", "--ServerApp.disable_check_xsrf=True"],
-            cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "jupyterlab",
+                "--no-browser",
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                f"--IdentityProvider.token={TOKEN}",
+                "--allow-root",
+                f"--ServerApp.root_dir={workdir}",
+                "--LabApp.news_url=",
+                "--ServerApp.disable_check_xsrf=True",
+            ],
+            cwd=workdir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         base = f"http://127.0.0.1:{port}"
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -131,10 +160,21 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--use-gl=swiftshader", "--enable-unsafe-swiftshader"])
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--use-gl=swiftshader",
+                "--enable-unsafe-swiftshader",
+            ],
+        )
         yield b
         b.close()
 

@@ -34,8 +34,10 @@ def test_doc_page_runs(page, tmp_path, monkeypatch, examples):
             try:
                 # dont_inherit: this file's `from __future__ import annotations` must not leak
                 # into the docs' code (it breaks dataclasses defined there).
-                exec(compile(code, f"{page.name} block {number}", "exec", dont_inherit=True),
-                     namespace)
+                exec(
+                    compile(code, f"{page.name} block {number}", "exec", dont_inherit=True),
+                    namespace,
+                )
             except Exception as error:
                 raise AssertionError(f"{page.name}, block {number} failed:\n{code}") from error
     finally:

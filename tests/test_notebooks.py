@@ -83,7 +83,9 @@ def _small_coco(source: Path, target: Path) -> None:
     data["annotations"] = [a for a in data["annotations"] if a["image_id"] in keep]
     (target / "images").mkdir(parents=True)
     for image in data["images"]:
-        shutil.copyfile(source / "images" / image["file_name"], target / "images" / image["file_name"])
+        shutil.copyfile(
+            source / "images" / image["file_name"], target / "images" / image["file_name"]
+        )
     (target / "instances_train2017.json").write_text(json.dumps(data))
 
 
@@ -95,7 +97,7 @@ def _small_yolo(source: Path, target: Path) -> None:
         (target / split / "labels").mkdir(parents=True)
         images = sorted((source / split / "images").iterdir())
         # Evenly spaced: file names group by class, so the first N would hold one class.
-        for image in images[::max(1, len(images) // SMALL_N)][:SMALL_N]:
+        for image in images[:: max(1, len(images) // SMALL_N)][:SMALL_N]:
             shutil.copyfile(image, target / split / "images" / image.name)
             label = source / split / "labels" / (image.stem + ".txt")
             if label.exists():
@@ -104,15 +106,25 @@ def _small_yolo(source: Path, target: Path) -> None:
 
 def test_there_are_notebooks():
     names = {p.stem for p in NOTEBOOKS}
-    assert {"quickstart_images", "quickstart_yolo", "quickstart_coco", "quickstart_video",
-            "selection", "plugins", "colab"} <= names
+    assert {
+        "quickstart_images",
+        "quickstart_yolo",
+        "quickstart_coco",
+        "quickstart_video",
+        "selection",
+        "plugins",
+        "colab",
+    } <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_committed_notebook_has_no_outputs(path):
     notebook = json.loads(path.read_text())
-    dirty = [i for i, cell in enumerate(notebook["cells"], start=1)
-             if cell["cell_type"] == "code" and (cell.get("outputs") or cell.get("execution_count"))]
+    dirty = [
+        i
+        for i, cell in enumerate(notebook["cells"], start=1)
+        if cell["cell_type"] == "code" and (cell.get("outputs") or cell.get("execution_count"))
+    ]
     assert not dirty, f"{path.name}: cells {dirty} have outputs; run `python {__file__} --strip`"
 
 
@@ -127,13 +139,17 @@ def test_notebook_runs(path, tmp_path, monkeypatch, notebook_examples):
     monkeypatch.setenv("LIGHTLY_STUDIO_EXAMPLE_DATA", str(notebook_examples))
     monkeypatch.setenv("LIGHTLY_STUDIO_EMBEDDING_MODEL", TEST_EMBEDDING_MODEL)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("LIGHTLY_STUDIO_PORT", "0")   # any free port: tests may run side by side
+    monkeypatch.setenv("LIGHTLY_STUDIO_PORT", "0")  # any free port: tests may run side by side
     monkeypatch.delenv("LIGHTLY_STUDIO_DB_FILE", raising=False)
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
 
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}})
+    client = NotebookClient(
+        notebook,
+        timeout=CELL_TIMEOUT_S,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
     try:
         client.execute()
     except CellExecutionError as error:

@@ -26,13 +26,14 @@ from lightly_studio.api._spec import query_from_spec, register_ids, register_que
 from lightly_studio.errors import LightlyStudioError, UnknownMethodError
 
 
-def dispatch(method: str, params: dict | None = None, buffers: list[bytes] | None = None
-             ) -> Result:
+def dispatch(method: str, params: dict | None = None, buffers: list[bytes] | None = None) -> Result:
     """Run ``method`` with ``params`` (and the incoming binary ``buffers``, for methods
     declared ``buffers_in``)."""
     entry = METHODS.get(method)
     if entry is None:
-        raise UnknownMethodError(f"Unknown api method {method!r}; known: {', '.join(sorted(METHODS))}.")
+        raise UnknownMethodError(
+            f"Unknown api method {method!r}; known: {', '.join(sorted(METHODS))}."
+        )
     params = params or {}
     if not isinstance(params, dict):
         raise UnknownMethodError(f"Params of {method!r} must be a JSON object.")
@@ -45,9 +46,24 @@ def error_payload(exc: BaseException) -> dict[str, Any]:
 
     Unexpected exceptions keep their type name so bugs stay diagnosable in the view.
     """
-    return {"type": type(exc).__name__, "message": str(exc) or type(exc).__name__,
-            "expected": isinstance(exc, LightlyStudioError)}
+    return {
+        "type": type(exc).__name__,
+        "message": str(exc) or type(exc).__name__,
+        "expected": isinstance(exc, LightlyStudioError),
+    }
 
 
-__all__ = ["METHODS", "LightlyStudioError", "Method", "UnknownMethodError", "dispatch",
-           "error_payload", "query_from_spec", "register_ids", "register_query", "report", "reset_reporter", "set_reporter"]
+__all__ = [
+    "METHODS",
+    "LightlyStudioError",
+    "Method",
+    "UnknownMethodError",
+    "dispatch",
+    "error_payload",
+    "query_from_spec",
+    "register_ids",
+    "register_query",
+    "report",
+    "reset_reporter",
+    "set_reporter",
+]

@@ -26,8 +26,16 @@ class Method:
     """A registered method: its name, handler and contract. Calling it runs the handler with
     the buffers when it takes them: ``entry(params)`` or ``entry(params, buffers)``."""
 
-    def __init__(self, name: str, fn: Callable[..., Result], params: type, result: type, *,
-                 buffers_in: bool, buffers_out: bool) -> None:
+    def __init__(
+        self,
+        name: str,
+        fn: Callable[..., Result],
+        params: type,
+        result: type,
+        *,
+        buffers_in: bool,
+        buffers_out: bool,
+    ) -> None:
         self.name = name
         self.fn = fn
         self.params = params
@@ -49,8 +57,9 @@ class Method:
 METHODS: dict[str, Method] = {}
 
 
-def method(name: str, params: type, result: type, *, buffers_in: bool = False,
-           buffers_out: bool = False) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
+def method(
+    name: str, params: type, result: type, *, buffers_in: bool = False, buffers_out: bool = False
+) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
     """Register the decorated handler as the api method ``name`` (the handler is returned
     unchanged, so modules and tests call it as before)."""
     for what, cls in (("params", params), ("result", result)):
@@ -59,10 +68,13 @@ def method(name: str, params: type, result: type, *, buffers_in: bool = False,
 
     def register(fn: Callable[..., Result]) -> Callable[..., Result]:
         if name in METHODS:
-            raise ValueError(f"api method {name!r} is registered twice "
-                             f"({METHODS[name].fn.__module__} and {fn.__module__})")
-        METHODS[name] = Method(name, fn, params, result, buffers_in=buffers_in,
-                               buffers_out=buffers_out)
+            raise ValueError(
+                f"api method {name!r} is registered twice "
+                f"({METHODS[name].fn.__module__} and {fn.__module__})"
+            )
+        METHODS[name] = Method(
+            name, fn, params, result, buffers_in=buffers_in, buffers_out=buffers_out
+        )
         return fn
 
     return register

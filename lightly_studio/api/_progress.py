@@ -11,7 +11,8 @@ from collections.abc import Callable
 
 Reporter = Callable[[int, "int | None", str], None]
 _reporter: contextvars.ContextVar[Reporter | None] = contextvars.ContextVar(
-    "lightly_studio_progress", default=None)
+    "lightly_studio_progress", default=None
+)
 
 
 def report(done: int, total: int | None = None, message: str = "") -> None:

@@ -32,7 +32,9 @@ def register(kind: str, value: Any) -> str:
 def lookup(token: object, kind: str) -> Any:
     with _lock:
         if not isinstance(token, str) or not token.startswith(kind + "-") or token not in _items:
-            raise QueryError(f"Unknown or expired {kind} reference {token!r}; re-run the cell "
-                             f"that created the view.")
+            raise QueryError(
+                f"Unknown or expired {kind} reference {token!r}; re-run the cell "
+                f"that created the view."
+            )
         _items.move_to_end(token)
         return _items[token]

@@ -116,8 +116,14 @@ def _annotation_terms(spec: dict[str, Any]) -> list:
     source = optional_text(spec.get("annotation_source"), "spec.annotation_source")
     min_conf = _confidence(spec.get("min_confidence"), "spec.min_confidence")
     if spec.get("labels"):
-        return [OR(*[F.annotations.exists(label=lb, source=source, min_confidence=min_conf)
-                     for lb in text_list(spec["labels"], "spec.labels")])]
+        return [
+            OR(
+                *[
+                    F.annotations.exists(label=lb, source=source, min_confidence=min_conf)
+                    for lb in text_list(spec["labels"], "spec.labels")
+                ]
+            )
+        ]
     if source is not None or min_conf is not None:
         return [F.annotations.exists(source=source, min_confidence=min_conf)]
     return []
@@ -131,8 +137,10 @@ def _metadata_terms(metadata: Any) -> list:
     for key, cond in metadata.items():
         where = f"spec.metadata[{key!r}]"
         if not isinstance(cond, dict) or not set(cond) <= {"range", "values"}:
-            raise QueryError(f"{where} filter must be {{'range': [lo, hi]}} or "
-                             f"{{'values': [...]}}, got {show(cond)}.")
+            raise QueryError(
+                f"{where} filter must be {{'range': [lo, hi]}} or "
+                f"{{'values': [...]}}, got {show(cond)}."
+            )
         field = ImageSampleField.metadata[key]
         if "range" in cond:
             terms.extend(_range(field, cond["range"], where))
@@ -146,8 +154,9 @@ def _apply_sort(query: DatasetQuery, sort: Any) -> None:
     if not sort:
         return
     if not isinstance(sort, dict) or not set(sort) <= {"field", "desc"}:
-        raise QueryError(f'spec.sort must be an object {{"field": "width", "desc": false}}, '
-                         f"got {show(sort)}.")
+        raise QueryError(
+            f'spec.sort must be an object {{"field": "width", "desc": false}}, got {show(sort)}.'
+        )
     field = _sort_field(sort.get("field", "file_path_abs"))
     desc = sort.get("desc", False)
     if not isinstance(desc, bool):
@@ -159,14 +168,18 @@ def _apply_sort(query: DatasetQuery, sort: Any) -> None:
 def _sort_field(field_name: Any):
     """The field ``spec.sort.field`` names: one of SORT_FIELDS or ``metadata:<key>``."""
     if not isinstance(field_name, str):
-        raise QueryError(f"spec.sort.field must be a string (one of {', '.join(SORT_FIELDS)} "
-                         f"or metadata:<key>), got {show(field_name)}.")
+        raise QueryError(
+            f"spec.sort.field must be a string (one of {', '.join(SORT_FIELDS)} "
+            f"or metadata:<key>), got {show(field_name)}."
+        )
     if field_name.startswith("metadata:"):
         return ImageSampleField.metadata[field_name.split(":", 1)[1]]
     if field_name in SORT_FIELDS:
         return getattr(ImageSampleField, field_name)
-    raise QueryError(f"Cannot sort by {show(field_name)} (spec.sort.field); use one of "
-                     f"{', '.join(SORT_FIELDS)} or metadata:<key>.")
+    raise QueryError(
+        f"Cannot sort by {show(field_name)} (spec.sort.field); use one of "
+        f"{', '.join(SORT_FIELDS)} or metadata:<key>."
+    )
 
 
 def _apply_similarity(query: DatasetQuery, spec: dict[str, Any]) -> None:
@@ -181,15 +194,32 @@ def _apply_similarity(query: DatasetQuery, spec: dict[str, Any]) -> None:
         try:
             samples = [query.dataset.get_sample(sample_id)]
         except KeyError:
-            raise QueryError(f"spec.similar_to: no sample {sample_id} in dataset "
-                             f"{query.dataset.name!r}.") from None
+            raise QueryError(
+                f"spec.similar_to: no sample {sample_id} in dataset {query.dataset.name!r}."
+            ) from None
     scores = _embed.similarity_scores(query, text=text, samples=samples)
     query.rank_by(scores, None)
 
 
-SPEC_KEYS = frozenset({"dataset_id", "base", "ids", "tags", "labels", "annotation_source",
-                       "min_confidence", "width", "height", "metadata", "file_name", "caption",
-                       "text", "similar_to", "sort"})
+SPEC_KEYS = frozenset(
+    {
+        "dataset_id",
+        "base",
+        "ids",
+        "tags",
+        "labels",
+        "annotation_source",
+        "min_confidence",
+        "width",
+        "height",
+        "metadata",
+        "file_name",
+        "caption",
+        "text",
+        "similar_to",
+        "sort",
+    }
+)
 # One OR term per value: DuckDB refuses expressions nested deeper than 1000, and no view
 # sends more than a handful of tags or labels at once.
 MAX_FILTER_VALUES = 200
@@ -230,10 +260,17 @@ def uuid_list(value: Any, what: str = "sample", name: str = "sample_ids") -> lis
 
 def int_param(value: Any, name: str, minimum: int = 0, maximum: int | None = None) -> int:
     """An integer in [minimum, maximum] (JSON has no int type of its own: 2.0 is refused too)."""
-    if (not isinstance(value, int) or isinstance(value, bool) or value < minimum
-            or (maximum is not None and value > maximum)):
-        bounds = f"between {minimum} and {maximum}" if maximum is not None else (
-            "a non-negative integer" if minimum == 0 else f"an integer >= {minimum}")
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or value < minimum
+        or (maximum is not None and value > maximum)
+    ):
+        bounds = (
+            f"between {minimum} and {maximum}"
+            if maximum is not None
+            else ("a non-negative integer" if minimum == 0 else f"an integer >= {minimum}")
+        )
         if maximum is not None:
             bounds = f"an integer {bounds}"
         raise QueryError(f"{name} must be {bounds}, got {show(value)}.")

@@ -98,12 +98,16 @@ def annotator_sample(params: dict) -> tuple[Any, list[bytes]]:
     if params.get("dataset_id") and str(params["dataset_id"]) != sample["dataset_id"]:
         raise QueryError(f"Sample {sample_id} is not in dataset {params['dataset_id']}.")
     result = {
-        "sample": {k: sample[k] for k in ("sample_id", "dataset_id", "file_name", "width",
-                                          "height")},
-        "index": index, "total": total,
+        "sample": {
+            k: sample[k] for k in ("sample_id", "dataset_id", "file_name", "width", "height")
+        },
+        "index": index,
+        "total": total,
         "annotations": _annotations(con, sample_id),
-        "captions": [{"caption_id": cid, "text": text}
-                     for cid, text in caption_store.sample_captions(con, sample_id)],
+        "captions": [
+            {"caption_id": cid, "text": text}
+            for cid, text in caption_store.sample_captions(con, sample_id)
+        ],
         **_labels_and_sources(con, sample["dataset_id"]),
         "revision": store.sample_revision(con, sample_id),
     }
@@ -119,8 +123,10 @@ def annotator_revision(params: dict) -> tuple[Any, list[bytes]]:
     """The sample's revision: changes whenever one of its annotations or captions is added,
     edited or removed, from anywhere. Cheap enough for a view to poll."""
     sample_id = str(uuid_param(params.get("sample_id"), "sample"))
-    return {"sample_id": sample_id,
-            "revision": store.sample_revision(get_connection(), sample_id)}, []
+    return {
+        "sample_id": sample_id,
+        "revision": store.sample_revision(get_connection(), sample_id),
+    }, []
 
 
 @method("labels_list", c.DatasetIdParams, c.LabelsResult)
@@ -163,12 +169,15 @@ def annotation_create(params: dict) -> tuple[Any, list[bytes]]:
         kind = spec.get("type")
         if kind not in TYPES:
             raise AnnotationError(f"{where}type must be one of {', '.join(TYPES)}, got {kind!r}")
-        values = {"annotation_type": kind,
-                  "source": check_source(spec.get("source", GROUND_TRUTH), where),
-                  "confidence": check_confidence(spec.get("confidence"), where),
-                  "iscrowd": bool(spec.get("iscrowd", False))}
-        values.update(shape_values(kind, spec, sample["width"], sample["height"], where,
-                                   partial=False))
+        values = {
+            "annotation_type": kind,
+            "source": check_source(spec.get("source", GROUND_TRUTH), where),
+            "confidence": check_confidence(spec.get("confidence"), where),
+            "iscrowd": bool(spec.get("iscrowd", False)),
+        }
+        values.update(
+            shape_values(kind, spec, sample["width"], sample["height"], where, partial=False)
+        )
         label = _label(spec.get("label"), where)
         annotation_id = _insert(con, sample, label, values)
         return _answer(con, sample_id, annotation_id), []
@@ -186,8 +195,9 @@ def annotation_update(params: dict) -> tuple[Any, list[bytes]]:
         raise AnnotationError(f"annotation {annotation_id}: nothing to change")
     unknown = set(changes) - {"label", "box", "polygon", "rle", "confidence"}
     if unknown:
-        raise AnnotationError(f"annotation {annotation_id}: cannot change "
-                              f"{', '.join(sorted(unknown))}")
+        raise AnnotationError(
+            f"annotation {annotation_id}: cannot change {', '.join(sorted(unknown))}"
+        )
     with transaction() as con:
         current = store.current_annotation(con, annotation_id, params.get("version"))
         sample = sample_store.annotated_sample(con, current["sample_id"])
@@ -195,14 +205,23 @@ def annotation_update(params: dict) -> tuple[Any, list[bytes]]:
         values: dict[str, Any] = {}
         if "label" in changes:
             name = _label(changes["label"], where)
-            values["label_id"] = str(get_or_create_label_ids(con, sample["dataset_id"],
-                                                             [name])[name])
+            values["label_id"] = str(
+                get_or_create_label_ids(con, sample["dataset_id"], [name])[name]
+            )
         if "confidence" in changes:
             values["confidence"] = check_confidence(changes["confidence"], where)
         geometry = {k: changes[k] for k in ("box", "polygon", "rle") if k in changes}
         if geometry:
-            values.update(shape_values(current["annotation_type"], geometry, sample["width"],
-                                       sample["height"], where, partial=True))
+            values.update(
+                shape_values(
+                    current["annotation_type"],
+                    geometry,
+                    sample["width"],
+                    sample["height"],
+                    where,
+                    partial=True,
+                )
+            )
         store.update_annotation(con, annotation_id, values)
         return _answer(con, current["sample_id"], annotation_id), []
 
@@ -216,8 +235,10 @@ def annotation_delete(params: dict) -> tuple[Any, list[bytes]]:
         current = store.current_annotation(con, annotation_id, params.get("version"))
         removed = _annotations(con, current["sample_id"], annotation_id)[0]
         store.delete_annotation(con, annotation_id)
-        return {"deleted": removed,
-                "revision": store.sample_revision(con, current["sample_id"])}, []
+        return {
+            "deleted": removed,
+            "revision": store.sample_revision(con, current["sample_id"]),
+        }, []
 
 
 @method("annotation_accept", c.AnnotationRef, c.AnnotationResult)
@@ -228,14 +249,28 @@ def annotation_accept(params: dict) -> tuple[Any, list[bytes]]:
     with transaction() as con:
         current = store.current_annotation(con, annotation_id, params.get("version"))
         if current["source"] == GROUND_TRUTH:
-            raise AnnotationError(f"annotation {annotation_id} is ground truth already; only "
-                                  "predictions can be accepted")
+            raise AnnotationError(
+                f"annotation {annotation_id} is ground truth already; only "
+                "predictions can be accepted"
+            )
         [row] = store.sample_annotations(con, current["sample_id"], annotation_id)
         sample = sample_store.annotated_sample(con, current["sample_id"])
-        values = {k: row[k] for k in ("annotation_type", "x", "y", "width", "height",
-                                      "segmentation_mask", "polygon", "iscrowd")}
-        new_id = _insert(con, sample, row["label"],
-                         {**values, "source": GROUND_TRUTH, "confidence": None})
+        values = {
+            k: row[k]
+            for k in (
+                "annotation_type",
+                "x",
+                "y",
+                "width",
+                "height",
+                "segmentation_mask",
+                "polygon",
+                "iscrowd",
+            )
+        }
+        new_id = _insert(
+            con, sample, row["label"], {**values, "source": GROUND_TRUTH, "confidence": None}
+        )
         return _answer(con, current["sample_id"], new_id), []
 
 
@@ -251,9 +286,17 @@ def classification_add(params: dict) -> tuple[Any, list[bytes]]:
         existing = store.find_annotation_ids(con, sample_id, "classification", source, label)
         if existing:
             return {**_answer(con, sample_id, existing[0]), "created": False}, []
-        annotation_id = _insert(con, sample, label, {
-            "annotation_type": "classification", "source": source, "confidence": None,
-            "iscrowd": False})
+        annotation_id = _insert(
+            con,
+            sample,
+            label,
+            {
+                "annotation_type": "classification",
+                "source": source,
+                "confidence": None,
+                "iscrowd": False,
+            },
+        )
         return {**_answer(con, sample_id, annotation_id), "created": True}, []
 
 
@@ -269,16 +312,30 @@ def caption_add(params: dict) -> tuple[Any, list[bytes]]:
         where = _where(sample)
         text = check_text(params.get("text"), where)
         created_at = _timestamp(params.get("created_at"), where)
-        caption_id = str(uuid_param(params["caption_id"], "caption", "caption_id")) \
-            if params.get("caption_id") else str(uuid.uuid4())
+        caption_id = (
+            str(uuid_param(params["caption_id"], "caption", "caption_id"))
+            if params.get("caption_id")
+            else str(uuid.uuid4())
+        )
         # An id is given only to put a deleted caption back (undo); never a second copy.
         if caption_store.get_caption(con, caption_id) is not None:
             raise AnnotationError(f"{where}caption {caption_id} exists already")
-        caption_store.insert_caption_frame(con, pl.DataFrame(
-            {"caption_id": [caption_id], "sample_id": [sample_id], "text": [text],
-             "created_at": [created_at]}, schema_overrides={"created_at": pl.Datetime("us")}))
-        return {"caption": {"caption_id": caption_id, "text": text},
-                "revision": store.sample_revision(con, sample_id)}, []
+        caption_store.insert_caption_frame(
+            con,
+            pl.DataFrame(
+                {
+                    "caption_id": [caption_id],
+                    "sample_id": [sample_id],
+                    "text": [text],
+                    "created_at": [created_at],
+                },
+                schema_overrides={"created_at": pl.Datetime("us")},
+            ),
+        )
+        return {
+            "caption": {"caption_id": caption_id, "text": text},
+            "revision": store.sample_revision(con, sample_id),
+        }, []
 
 
 @method("caption_update", c.CaptionUpdateParams, c.CaptionUpdateResult)
@@ -289,8 +346,11 @@ def caption_update(params: dict) -> tuple[Any, list[bytes]]:
         old = _caption(con, caption_id)
         text = check_text(params.get("text"), f"caption {caption_id}: ")
         caption_store.update_caption_text(con, caption_id, text)
-        return {"caption": {"caption_id": caption_id, "text": text}, "old_text": old["text"],
-                "revision": store.sample_revision(con, old["sample_id"])}, []
+        return {
+            "caption": {"caption_id": caption_id, "text": text},
+            "old_text": old["text"],
+            "revision": store.sample_revision(con, old["sample_id"]),
+        }, []
 
 
 @method("caption_delete", c.CaptionRef, c.CaptionDeleteResult)
@@ -300,42 +360,67 @@ def caption_delete(params: dict) -> tuple[Any, list[bytes]]:
     with transaction() as con:
         old = _caption(con, caption_id)
         caption_store.delete_caption(con, caption_id)
-        return {"deleted": {"caption_id": caption_id, "text": old["text"],
-                            "created_at": old["created_at"].isoformat()},
-                "revision": store.sample_revision(con, old["sample_id"])}, []
+        return {
+            "deleted": {
+                "caption_id": caption_id,
+                "text": old["text"],
+                "created_at": old["created_at"].isoformat(),
+            },
+            "revision": store.sample_revision(con, old["sample_id"]),
+        }, []
 
 
 # --- answers (the JSON the view reads) -----------------------------------------------------------
 
 
 def _annotations(con, sample_id: str, annotation_id: str | None = None) -> list[dict]:
-    return [_annotation_json(row)
-            for row in store.sample_annotations(con, sample_id, annotation_id)]
+    return [
+        _annotation_json(row) for row in store.sample_annotations(con, sample_id, annotation_id)
+    ]
 
 
 def _annotation_json(row: dict) -> dict:
     box = None if row["x"] is None else [row["x"], row["y"], row["width"], row["height"]]
-    return {"annotation_id": row["annotation_id"], "sample_id": row["sample_id"],
-            "label": row["label"], "type": row["annotation_type"], "source": row["source"],
-            "confidence": row["confidence"], "box": box,
-            "rle": None if row["segmentation_mask"] is None else list(row["segmentation_mask"]),
-            "polygon": None if row["polygon"] is None else [list(r) for r in row["polygon"]],
-            "iscrowd": bool(row["iscrowd"]), "version": row["version"]}
+    return {
+        "annotation_id": row["annotation_id"],
+        "sample_id": row["sample_id"],
+        "label": row["label"],
+        "type": row["annotation_type"],
+        "source": row["source"],
+        "confidence": row["confidence"],
+        "box": box,
+        "rle": None if row["segmentation_mask"] is None else list(row["segmentation_mask"]),
+        "polygon": None if row["polygon"] is None else [list(r) for r in row["polygon"]],
+        "iscrowd": bool(row["iscrowd"]),
+        "version": row["version"],
+    }
 
 
 def _answer(con, sample_id: str, annotation_id: str) -> dict:
-    return {"annotation": _annotations(con, sample_id, annotation_id)[0],
-            "revision": store.sample_revision(con, sample_id)}
+    return {
+        "annotation": _annotations(con, sample_id, annotation_id)[0],
+        "revision": store.sample_revision(con, sample_id),
+    }
 
 
 def _insert(con, sample: dict, label: str, values: dict) -> str:
     """Store one annotation through the one insert path (store.insert_annotation_frame)."""
     annotation_id = str(uuid.uuid4())
     row: dict[str, Any] = {k: None for k in FRAME_SCHEMA}
-    row.update(values, annotation_id=annotation_id, sample_id=sample["sample_id"], label=label,
-               img_width=sample["width"], img_height=sample["height"], where=_where(sample))
-    store.insert_annotation_frame(con, sample["dataset_id"], pl.DataFrame(
-        [row], schema={**FRAME_SCHEMA, "annotation_id": pl.Utf8}))
+    row.update(
+        values,
+        annotation_id=annotation_id,
+        sample_id=sample["sample_id"],
+        label=label,
+        img_width=sample["width"],
+        img_height=sample["height"],
+        where=_where(sample),
+    )
+    store.insert_annotation_frame(
+        con,
+        sample["dataset_id"],
+        pl.DataFrame([row], schema={**FRAME_SCHEMA, "annotation_id": pl.Utf8}),
+    )
     return annotation_id
 
 
@@ -350,9 +435,13 @@ def _labels_and_sources(con, dataset_id: str) -> dict:
     labels = list_labels(con, dataset_id)
     sources = store.annotation_sources(con, dataset_id)
     names = [GROUND_TRUTH] + [s for s in sources if s != GROUND_TRUTH]
-    return {"labels": [{"name": n, "count": int(c)} for n, c in
-                       zip(labels["name"].to_list(), labels["count"].to_list(), strict=True)],
-            "sources": names}
+    return {
+        "labels": [
+            {"name": n, "count": int(c)}
+            for n, c in zip(labels["name"].to_list(), labels["count"].to_list(), strict=True)
+        ],
+        "sources": names,
+    }
 
 
 # --- parameter checks ----------------------------------------------------------------------------
@@ -377,7 +466,9 @@ def _timestamp(value: Any, where: str) -> dt.datetime | None:
             raise ValueError
         stamp = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise AnnotationError(f"{where}created_at must be an ISO 8601 date-time such as "
-                              f"'2024-05-01T12:30:00', got {show(value)}") from None
+        raise AnnotationError(
+            f"{where}created_at must be an ISO 8601 date-time such as "
+            f"'2024-05-01T12:30:00', got {show(value)}"
+        ) from None
     # The column has no time zone: store local time, as every other write does.
     return stamp.astimezone().replace(tzinfo=None) if stamp.tzinfo else stamp

@@ -17,8 +17,16 @@ from lightly_studio.errors import QueryError
 from lightly_studio.export import DatasetExport, view_exports
 
 # Parameter names the exporter's to_<format>() methods may use for their output file.
-_OUTPUT_PARAMS = ("output_json", "output_csv", "output_folder", "output_path", "output_file",
-                  "output_dir", "path", "output")
+_OUTPUT_PARAMS = (
+    "output_json",
+    "output_csv",
+    "output_folder",
+    "output_path",
+    "output_file",
+    "output_dir",
+    "path",
+    "output",
+)
 
 
 def _exporter(dataset, query):
@@ -28,8 +36,11 @@ def _exporter(dataset, query):
 @method("export_formats", c.NoParams, c.ExportFormatsResult)
 def export_formats(params: dict) -> tuple[Any, list[bytes]]:
     """Formats the exporter offers (its to_<format> methods) and the folder exports go to."""
-    names = sorted(n[3:] for n, _ in inspect.getmembers(DatasetExport, inspect.isfunction)
-                   if n.startswith("to_"))
+    names = sorted(
+        n[3:]
+        for n, _ in inspect.getmembers(DatasetExport, inspect.isfunction)
+        if n.startswith("to_")
+    )
     return {"formats": names, "export_dir": str(view_exports.export_dir())}, []
 
 
@@ -45,7 +56,9 @@ def export(params: dict) -> tuple[Any, list[bytes]]:
     if scope == "all":
         query = dataset.query()
     elif scope == "filter":
-        query = query_from_spec({**(params.get("spec") or {}), "dataset_id": str(dataset.dataset_id)})
+        query = query_from_spec(
+            {**(params.get("spec") or {}), "dataset_id": str(dataset.dataset_id)}
+        )
     elif scope == "selection":
         ids = params.get("sample_ids") or []
         if not ids:
@@ -60,9 +73,11 @@ def export(params: dict) -> tuple[Any, list[bytes]]:
         raise QueryError(f"Unknown export format {fmt!r}.")
     sig = inspect.signature(method)
     name = next((p for p in _OUTPUT_PARAMS if p in sig.parameters), None)
-    with view_exports.reserved_output(params.get("output"),
-                                     view_exports.default_name(dataset.name, fmt),
-                                     suffix=view_exports.suffix_for(fmt)) as output:
+    with view_exports.reserved_output(
+        params.get("output"),
+        view_exports.default_name(dataset.name, fmt),
+        suffix=view_exports.suffix_for(fmt),
+    ) as output:
         result = method(**{name: str(output)}) if name else method(str(output))
     written = str(result) if isinstance(result, (str, Path)) else str(output)
     return {"path": written, "format": fmt, "scope": scope, "count": query.count()}, []

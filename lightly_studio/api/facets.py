@@ -33,8 +33,13 @@ def facets(params: dict) -> tuple[Any, list[bytes]]:
             hist = aggregates.numeric_histogram(con, whole, f"s.{column}", bins)
             metadata.append({"key": key, "type": key_type, **hist})
         elif key_type == "str":
-            metadata.append({"key": key, "type": key_type,
-                             "values": aggregates.string_value_counts(con, whole, column)})
+            metadata.append(
+                {
+                    "key": key,
+                    "type": key_type,
+                    "values": aggregates.string_value_counts(con, whole, column),
+                }
+            )
         else:
             metadata.append({"key": key, "type": key_type})
     return {

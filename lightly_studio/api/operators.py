@@ -46,11 +46,19 @@ def operators_list(params: dict) -> tuple[Any, list[bytes]]:
         try:
             operators.append(op.to_json(context))
         except Exception as exc:  # noqa: BLE001 - one broken plugin must not hide the others
-            operators.append({"name": op.name, "description": op.description,
-                              "parameters": [], "schema": None,
-                              "error": f"{type(exc).__name__}: {exc}"})
-    return {"operators": operators,
-            "entry_point_errors": list(operator_registry.entry_point_errors)}, []
+            operators.append(
+                {
+                    "name": op.name,
+                    "description": op.description,
+                    "parameters": [],
+                    "schema": None,
+                    "error": f"{type(exc).__name__}: {exc}",
+                }
+            )
+    return {
+        "operators": operators,
+        "entry_point_errors": list(operator_registry.entry_point_errors),
+    }, []
 
 
 @method("operator_run", c.OperatorRunParams, c.RunStatus)
@@ -68,8 +76,14 @@ def operator_run(params: dict) -> tuple[Any, list[bytes]]:
         scope = _scope(dataset, params.get("scope"))
         run = start_run(op, dataset, values, scope)
     except ParameterValidationError as exc:
-        return {"status": "invalid", "finished": True, "success": False, "operator": name,
-                "message": str(exc), "errors": exc.errors}, []
+        return {
+            "status": "invalid",
+            "finished": True,
+            "success": False,
+            "operator": name,
+            "message": str(exc),
+            "errors": exc.errors,
+        }, []
     if params.get("wait"):
         run.wait(params.get("timeout_s"))
     return run.to_json(), []
@@ -93,8 +107,9 @@ def operator_cancel(params: dict) -> tuple[Any, list[bytes]]:
 def _run(run_id: Any):
     run = get_run(str(run_id))
     if run is None:
-        raise LightlyStudioError(f"No operator run {run_id!r} in this process (the last 200 "
-                                 "runs are kept).")
+        raise LightlyStudioError(
+            f"No operator run {run_id!r} in this process (the last 200 runs are kept)."
+        )
     return run
 
 
@@ -110,15 +125,19 @@ def _scope(dataset: Any, scope: Any):
         try:
             return OperatorScope.from_sample_ids(scope.get("sample_ids") or [])
         except (ValueError, TypeError, AttributeError):
-            raise ParameterValidationError("The selection holds an invalid sample id.",
-                                           {"scope": "invalid sample id"}) from None
+            raise ParameterValidationError(
+                "The selection holds an invalid sample id.", {"scope": "invalid sample id"}
+            ) from None
     if kind == "filter":
         spec = dict(scope.get("spec") or {})
         spec.setdefault("dataset_id", str(dataset.dataset_id))
         query = query_from_spec(spec)
         if str(query.dataset.dataset_id) != str(dataset.dataset_id):
-            raise ParameterValidationError("The filter belongs to another dataset.",
-                                           {"scope": "filter of another dataset"})
+            raise ParameterValidationError(
+                "The filter belongs to another dataset.", {"scope": "filter of another dataset"}
+            )
         return OperatorScope.from_query(query)
-    raise ParameterValidationError(f"Unknown scope kind {kind!r} (dataset, selection, filter).",
-                                   {"scope": f"unknown kind {kind!r}"})
+    raise ParameterValidationError(
+        f"Unknown scope kind {kind!r} (dataset, selection, filter).",
+        {"scope": f"unknown kind {kind!r}"},
+    )

@@ -70,8 +70,12 @@ def plot_points(params: dict) -> tuple[Any, list[bytes]]:
         xy[:, 1] = frame["y"].to_numpy()
         # compute_projection may have stored coordinates (a first fit, new samples placed):
         # the fingerprint after it is the one later calls compare with.
-        hit = {"fingerprint": _fingerprint(did), "ids": frame["sample_id"], "xy": xy.tobytes(),
-               "token": None}
+        hit = {
+            "fingerprint": _fingerprint(did),
+            "ids": frame["sample_id"],
+            "xy": xy.tobytes(),
+            "token": None,
+        }
         with _cache_lock:
             _cache.pop(key, None)
             while len(_cache) >= _CACHE_MAX:
@@ -81,8 +85,7 @@ def plot_points(params: dict) -> tuple[Any, list[bytes]]:
     try:
         _registry.lookup(token, "plot")
     except QueryError:  # new, or dropped from the registry by newer handles
-        token = hit["token"] = _registry.register(
-            "plot", {"dataset_id": did, "ids": hit["ids"]})
+        token = hit["token"] = _registry.register("plot", {"dataset_id": did, "ids": hit["ids"]})
     return {"token": token, "count": len(hit["ids"])}, [hit["xy"]]
 
 
@@ -93,13 +96,15 @@ def _plot(token: object) -> dict:
 def _indices(params: dict, buffers: list[bytes] | None, n: int) -> np.ndarray:
     if buffers:
         if len(buffers[0]) % 4:
-            raise QueryError(f"The indices buffer must hold Uint32 values, got "
-                             f"{len(buffers[0])} bytes.")
+            raise QueryError(
+                f"The indices buffer must hold Uint32 values, got {len(buffers[0])} bytes."
+            )
         idx = np.frombuffer(buffers[0], dtype=np.uint32)
     else:
         raw = params.get("indices") or []
         if not isinstance(raw, list) or not all(
-                isinstance(i, int) and not isinstance(i, bool) for i in raw):
+            isinstance(i, int) and not isinstance(i, bool) for i in raw
+        ):
             raise QueryError(f"indices must be a list of point indices, got {show(raw)}.")
         if any(not 0 <= i < n for i in raw):  # before numpy: a huge int would overflow int64
             raise QueryError(f"Point index out of range (the plot has {n} points).")
@@ -163,14 +168,18 @@ def plot_colors(params: dict) -> tuple[Any, list[bytes]]:
     if by == "label":
         ann = annotations_frame(con, plot["dataset_id"])
         # The most frequent label of each sample colours its point.
-        top = (ann.group_by("sample_id", "label").len()
-               .sort(["sample_id", "len", "label"], descending=[False, True, False])
-               .unique("sample_id", keep="first"))
+        top = (
+            ann.group_by("sample_id", "label")
+            .len()
+            .sort(["sample_id", "len", "label"], descending=[False, True, False])
+            .unique("sample_id", keep="first")
+        )
         legend = sorted(top["label"].unique().to_list())[:254]
         codes = {name: i + 1 for i, name in enumerate(legend)}
         joined = order.join(top, on="sample_id", how="inner")
         cats[joined["i"].to_numpy()] = np.array(
-            [codes.get(lb, 255) for lb in joined["label"].to_list()], dtype=np.uint8)
+            [codes.get(lb, 255) for lb in joined["label"].to_list()], dtype=np.uint8
+        )
         return {"legend": ["no label", *legend]}, [cats.tobytes()]
     if by.startswith("metadata:"):
         values = get_metadata_values(con, plot["dataset_id"], by[9:])
@@ -182,12 +191,15 @@ def plot_colors(params: dict) -> tuple[Any, list[bytes]]:
             lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
             scaled = np.zeros_like(arr) if hi == lo else (arr - lo) / (hi - lo)
             cats[joined["i"].to_numpy()] = 1 + np.round(scaled * 9).astype(np.uint8)
-            return {"legend": ["none", *[f"{lo + (hi - lo) * k / 9:.3g}" for k in range(10)]],
-                    "continuous": True}, [cats.tobytes()]
+            return {
+                "legend": ["none", *[f"{lo + (hi - lo) * k / 9:.3g}" for k in range(10)]],
+                "continuous": True,
+            }, [cats.tobytes()]
         legend = sorted(str(x) for x in v.unique().to_list())[:254]
         codes = {name: i + 1 for i, name in enumerate(legend)}
         cats[joined["i"].to_numpy()] = np.array(
-            [codes.get(str(x), 255) for x in v.to_list()], dtype=np.uint8)
+            [codes.get(str(x), 255) for x in v.to_list()], dtype=np.uint8
+        )
         return {"legend": ["none", *legend]}, [cats.tobytes()]
     if by in ("", "none"):
         return {"legend": ["all"]}, [cats.tobytes()]

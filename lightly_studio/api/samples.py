@@ -87,9 +87,16 @@ def samples_page(params: dict) -> tuple[Any, list[bytes]]:
     has_similarity = "similarity" in frame.columns
     rows = []
     for sid, r in zip(ids, frame.iter_rows(named=True), strict=True):
-        row = {"sample_id": sid, "file_name": r["file_name"], "width": r["width"],
-               "height": r["height"], "kind": r["kind"], "tags": list(r["tags"] or []),
-               "annotations": by_sample[sid], "captions": captions[sid]}
+        row = {
+            "sample_id": sid,
+            "file_name": r["file_name"],
+            "width": r["width"],
+            "height": r["height"],
+            "kind": r["kind"],
+            "tags": list(r["tags"] or []),
+            "annotations": by_sample[sid],
+            "captions": captions[sid],
+        }
         if has_similarity:
             row["similarity"] = r["similarity"]
         rows.append(row)
@@ -109,14 +116,20 @@ def prefetch_thumbnails(dataset_id: str, count: int = PREFETCH_THUMBNAILS) -> in
     ``samples_page`` finds them made (or being made). Not a view method: nothing is returned
     but how many there were."""
     rows = page_query(dataset_of(dataset_id).query(), 0, count).rows_frame()
-    buffers, _ = thumbnails_for(list(rows.select("file_path_abs", "kind", "timestamp_s").iter_rows()))
+    buffers, _ = thumbnails_for(
+        list(rows.select("file_path_abs", "kind", "timestamp_s").iter_rows())
+    )
     return len(buffers)
 
 
 def _annotation_json(row: dict, include_mask: bool = True) -> dict:
-    out = {"annotation_id": row["annotation_id"], "label": row["label"],
-           "type": row["annotation_type"], "source": row["source"],
-           "confidence": row["confidence"]}
+    out = {
+        "annotation_id": row["annotation_id"],
+        "label": row["label"],
+        "type": row["annotation_type"],
+        "source": row["source"],
+        "confidence": row["confidence"],
+    }
     if row["x"] is not None:
         out["box"] = [row["x"], row["y"], row["width"], row["height"]]
     if include_mask and row["segmentation_mask"] is not None:
@@ -133,8 +146,10 @@ def thumbnails(params: dict) -> tuple[Any, list[bytes]]:
         raise QueryError(f"At most {MAX_THUMBNAILS} thumbnails per call, got {len(ids)}.")
     dataset = dataset_of(params.get("dataset_id"))
     rows = samples_store.sample_media(get_connection(), dataset.dataset_id, ids)
-    where = {r["sample_id"]: (r["file_path_abs"], r["kind"], r["timestamp_s"])
-             for r in rows.iter_rows(named=True)}
+    where = {
+        r["sample_id"]: (r["file_path_abs"], r["kind"], r["timestamp_s"])
+        for r in rows.iter_rows(named=True)
+    }
     missing = [i for i in ids if i not in where]
     if missing:
         raise QueryError(f"Sample {missing[0]} is not in dataset {dataset.name!r}.")
@@ -161,7 +176,9 @@ def sample_detail(params: dict) -> tuple[Any, list[bytes]]:
     except KeyError as exc:
         raise QueryError(str(exc.args[0])) from None
     fields = {k: _json(v) for k, v in sample.fields.items()}
-    ann = annotations_frame(get_connection(), dataset.dataset_id, sample_ids=[str(sample.sample_id)])
+    ann = annotations_frame(
+        get_connection(), dataset.dataset_id, sample_ids=[str(sample.sample_id)]
+    )
     return {
         "sample_id": str(sample.sample_id),
         "dataset_id": str(dataset.dataset_id),

@@ -28,7 +28,9 @@ _pool: ThreadPoolExecutor | None = None
 def cache_dir() -> Path:
     """``<db folder>/.lightly_studio_cache/thumbnails`` (a temp folder for in-memory DBs)."""
     path = db_file()
-    base = Path(tempfile.gettempdir()) / "lightly_studio" if path == ":memory:" else Path(path).parent
+    base = (
+        Path(tempfile.gettempdir()) / "lightly_studio" if path == ":memory:" else Path(path).parent
+    )
     return base / ".lightly_studio_cache" / "thumbnails"
 
 
@@ -78,8 +80,13 @@ def render_thumbnail(data: bytes, size: int = THUMBNAIL_SIZE) -> bytes:
         return out.getvalue()
 
 
-def thumbnail_for(path: str, kind: str = "image", size: int = THUMBNAIL_SIZE,
-                  folder: Path | None = None, timestamp_s: float | None = None) -> bytes:
+def thumbnail_for(
+    path: str,
+    kind: str = "image",
+    size: int = THUMBNAIL_SIZE,
+    folder: Path | None = None,
+    timestamp_s: float | None = None,
+) -> bytes:
     """The thumbnail of one file, from the cache or freshly made (and then cached).
 
     Videos show their first frame (the poster), frames the frame at ``timestamp_s``; both
@@ -108,8 +115,9 @@ def thumbnail_for(path: str, kind: str = "image", size: int = THUMBNAIL_SIZE,
     return data
 
 
-def thumbnails_for(items: list[tuple], size: int = THUMBNAIL_SIZE
-                   ) -> tuple[list[bytes], list[str | None]]:
+def thumbnails_for(
+    items: list[tuple], size: int = THUMBNAIL_SIZE
+) -> tuple[list[bytes], list[str | None]]:
     """Thumbnails for (path, kind[, timestamp_s]) items in order; a failed one is b"" with
     its error text. An item already being made for another call (e.g. the page's prefetch of
     the first screen, see ``prefetch``) is waited for, not made twice."""
@@ -132,8 +140,9 @@ def _submit(item: tuple, size: int, folder: Path) -> Future:
             return future
         if _pool is None:
             # PIL releases the GIL while decoding, so threads scale with cores.
-            _pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2),
-                                       thread_name_prefix="ls-thumbs")
+            _pool = ThreadPoolExecutor(
+                max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="ls-thumbs"
+            )
         future = _pool.submit(_one, item, size, folder)
         _inflight[key] = future
     # Outside the lock: a future already done runs the callback right here.

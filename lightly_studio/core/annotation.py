@@ -89,9 +89,13 @@ class _CreateSegmentation:
     iscrowd: bool = False
 
     @classmethod
-    def from_binary_mask(cls, label: str, binary_mask: np.ndarray,
-                         confidence: float | None = None,
-                         annotation_source: str = GROUND_TRUTH):
+    def from_binary_mask(
+        cls,
+        label: str,
+        binary_mask: np.ndarray,
+        confidence: float | None = None,
+        annotation_source: str = GROUND_TRUTH,
+    ):
         """Build the request from a 2-D mask of the whole image (non-zero = foreground).
 
         The box is the tight box around the foreground; the mask is stored as row-wise RLE.
@@ -100,9 +104,16 @@ class _CreateSegmentation:
         if box is None:
             raise AnnotationError(f"The binary mask for label {label!r} has no foreground pixel.")
         x, y, w, h = box
-        return cls(label=label, confidence=confidence, x=x, y=y, width=w, height=h,
-                   segmentation_mask=rle.encode(binary_mask),
-                   annotation_source=annotation_source)
+        return cls(
+            label=label,
+            confidence=confidence,
+            x=x,
+            y=y,
+            width=w,
+            height=h,
+            segmentation_mask=rle.encode(binary_mask),
+            annotation_source=annotation_source,
+        )
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -119,8 +130,12 @@ class CreateSemanticSegmentation(_CreateSegmentation):
     annotation_type = AnnotationType.SEMANTIC_SEGMENTATION
 
 
-AnnotationCreate = (CreateClassification | CreateObjectDetection | CreateInstanceSegmentation
-                    | CreateSemanticSegmentation)
+AnnotationCreate = (
+    CreateClassification
+    | CreateObjectDetection
+    | CreateInstanceSegmentation
+    | CreateSemanticSegmentation
+)
 
 
 # --- stored annotations ------------------------------------------------------------------------
@@ -198,8 +213,11 @@ class Annotation:
 
     def _sample_facts(self, con) -> dict[str, Any]:
         if self._sample is not None:
-            return {"dataset_id": str(self._sample.dataset_id),
-                    "width": int(self._sample.width), "height": int(self._sample.height)}
+            return {
+                "dataset_id": str(self._sample.dataset_id),
+                "width": int(self._sample.width),
+                "height": int(self._sample.height),
+            }
         try:
             return annotated_sample(con, self.sample_id)
         except QueryError:
@@ -333,16 +351,17 @@ def annotation_from_row(row: dict[str, Any], sample: Any = None) -> Annotation:
 
 def load_annotations(sample: Any) -> list[Annotation]:
     """The annotations of one sample, in the order they were added."""
-    return [annotation_from_row(row, sample)
-            for row in sample_annotations(get_connection(), sample.sample_id)]
+    return [
+        annotation_from_row(row, sample)
+        for row in sample_annotations(get_connection(), sample.sample_id)
+    ]
 
 
 def add_annotations(sample: Any, creates: Iterable[AnnotationCreate]) -> list[Annotation]:
     """Validate and store ``creates`` on ``sample`` in one transaction (all or nothing)."""
     creates = list(creates)
     where = f"sample {getattr(sample, 'file_name', sample.sample_id)!r}"
-    rows = [_create_to_row(c, sample, f"{where}, annotation {i}: ")
-            for i, c in enumerate(creates)]
+    rows = [_create_to_row(c, sample, f"{where}, annotation {i}: ") for i, c in enumerate(creates)]
     if not rows:
         return []
     frame = pl.DataFrame(rows, schema=FRAME_SCHEMA)
@@ -350,9 +369,12 @@ def add_annotations(sample: Any, creates: Iterable[AnnotationCreate]) -> list[An
     frame = frame.with_columns(pl.Series("annotation_id", ids, dtype=pl.Utf8))
     with transaction() as con:
         insert_annotation_frame(con, sample.dataset_id, frame)
-    return [annotation_from_row({**row, "annotation_id": aid}, sample)
-            for row, aid in zip(frame.drop("img_width", "img_height", "where")
-                                .iter_rows(named=True), ids, strict=True)]
+    return [
+        annotation_from_row({**row, "annotation_id": aid}, sample)
+        for row, aid in zip(
+            frame.drop("img_width", "img_height", "where").iter_rows(named=True), ids, strict=True
+        )
+    ]
 
 
 def add_annotation(sample: Any, create: AnnotationCreate) -> Annotation:
@@ -382,22 +404,27 @@ def _create_to_row(create: Any, sample: Any, where: str) -> dict[str, Any]:
     if kind is None or not is_dataclass:
         raise AnnotationError(
             f"{where}expected CreateClassification, CreateObjectDetection, "
-            f"CreateInstanceSegmentation or CreateSemanticSegmentation, got {create!r}")
+            f"CreateInstanceSegmentation or CreateSemanticSegmentation, got {create!r}"
+        )
     check_label(create.label, where)
     row: dict[str, Any] = {
-        "sample_id": str(sample.sample_id), "label": create.label,
+        "sample_id": str(sample.sample_id),
+        "label": create.label,
         "annotation_type": AnnotationType(kind).value,
         "source": create.annotation_source,
         "confidence": check_confidence(create.confidence, where),
-        "img_width": int(sample.width), "img_height": int(sample.height), "where": where,
+        "img_width": int(sample.width),
+        "img_height": int(sample.height),
+        "where": where,
         "iscrowd": bool(getattr(create, "iscrowd", False)),
     }
     if row["annotation_type"] in BOXED:
         for name in ("x", "y", "width", "height"):
             row[name] = check_number(getattr(create, name), name, where)
     if row["annotation_type"] in MASKED:
-        row["segmentation_mask"] = check_mask(create.segmentation_mask, int(sample.width),
-                                              int(sample.height), where)
+        row["segmentation_mask"] = check_mask(
+            create.segmentation_mask, int(sample.width), int(sample.height), where
+        )
         if create.polygon is not None:
             row["polygon"] = [[float(v) for v in ring] for ring in create.polygon]
     return row

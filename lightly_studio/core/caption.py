@@ -27,8 +27,9 @@ def add_caption(sample: Any, text: str) -> None:
     """Attach one caption to ``sample``."""
     check_text(text, f"Sample {getattr(sample, 'file_name', sample.sample_id)!r}: ")
     with transaction() as con:
-        insert_caption_frame(con, pl.DataFrame({"sample_id": [str(sample.sample_id)],
-                                                "text": [text]}))
+        insert_caption_frame(
+            con, pl.DataFrame({"sample_id": [str(sample.sample_id)], "text": [text]})
+        )
 
 
 def delete_captions(sample: Any) -> int:

@@ -101,8 +101,10 @@ class Dataset:
         try:
             return cls.load(name if name is not None else DEFAULT_DATASET_NAME)
         except DatasetNotFoundError:
-            if datasets_store.find_by_name(get_connection(),
-                                           name or DEFAULT_DATASET_NAME) is not None:
+            if (
+                datasets_store.find_by_name(get_connection(), name or DEFAULT_DATASET_NAME)
+                is not None
+            ):
                 raise
             return cls.create(name)
 
@@ -120,7 +122,6 @@ class Dataset:
         from lightly_studio.core.image_dataset import ImageDataset
 
         return ImageDataset(dataset_id, row[0])
-
 
     @staticmethod
     def list_names() -> list[str]:
@@ -152,12 +153,17 @@ class Dataset:
             raise KeyError(f"No sample {sample_id} in dataset {self.name!r}.")
         return SAMPLE_CLASS_BY_KIND[record["kind"]](record)
 
-    def sort_by_similarity(self, text: str | None = None, samples: list | None = None,
-                           k: int | None = None,
-                           embedding_model_name: str | None = None) -> DatasetQuery:
+    def sort_by_similarity(
+        self,
+        text: str | None = None,
+        samples: list | None = None,
+        k: int | None = None,
+        embedding_model_name: str | None = None,
+    ) -> DatasetQuery:
         """All samples ordered by similarity to a text or example samples (see DatasetQuery)."""
-        return self.query().sort_by_similarity(text=text, samples=samples, k=k,
-                                               embedding_model_name=embedding_model_name)
+        return self.query().sort_by_similarity(
+            text=text, samples=samples, k=k, embedding_model_name=embedding_model_name
+        )
 
     @property
     def tags(self) -> list[str]:
@@ -188,25 +194,35 @@ class Dataset:
         """Store your own vectors (numpy or torch, one row per sample id) under ``name``."""
         _embed.add_embeddings(self, name, sample_ids, vectors)
 
-    def compute_typicality_metadata(self, metadata_name: str = "typicality",
-                                    embedding_model_name: str | None = None, **kwargs) -> str:
+    def compute_typicality_metadata(
+        self, metadata_name: str = "typicality", embedding_model_name: str | None = None, **kwargs
+    ) -> str:
         """Store each sample's typicality (mean similarity to its nearest neighbours)."""
-        return _embed.compute_typicality_metadata(self, metadata_name=metadata_name,
-                                                  embedding_model_name=embedding_model_name,
-                                                  **kwargs)
+        return _embed.compute_typicality_metadata(
+            self, metadata_name=metadata_name, embedding_model_name=embedding_model_name, **kwargs
+        )
 
-    def compute_similarity_metadata(self, query_tag_name: str, metadata_name: str | None = None,
-                                    embedding_model_name: str | None = None) -> str:
+    def compute_similarity_metadata(
+        self,
+        query_tag_name: str,
+        metadata_name: str | None = None,
+        embedding_model_name: str | None = None,
+    ) -> str:
         """Store each sample's max similarity to the samples tagged ``query_tag_name``."""
-        return _embed.compute_similarity_metadata(self, query_tag_name,
-                                                  metadata_name=metadata_name,
-                                                  embedding_model_name=embedding_model_name)
+        return _embed.compute_similarity_metadata(
+            self,
+            query_tag_name,
+            metadata_name=metadata_name,
+            embedding_model_name=embedding_model_name,
+        )
 
-    def compute_projection(self, embedding_model_name: str | None = None,
-                           recompute: bool = False) -> pl.DataFrame:
+    def compute_projection(
+        self, embedding_model_name: str | None = None, recompute: bool = False
+    ) -> pl.DataFrame:
         """2-D PaCMAP coordinates of the embedded samples (cached in the DB)."""
-        return _embed.compute_projection(self, embedding_model_name=embedding_model_name,
-                                         recompute=recompute)
+        return _embed.compute_projection(
+            self, embedding_model_name=embedding_model_name, recompute=recompute
+        )
 
     def find_duplicates(self, threshold: float, embedding_model_name: str | None = None):
         """Groups of near-duplicate samples (cosine distance below ``threshold``)."""
@@ -234,4 +250,3 @@ class Dataset:
             logger.warning("Embeddings are not available; samples were indexed without them.")
             return
         compute_embeddings(self, sample_ids=new_sample_ids)
-

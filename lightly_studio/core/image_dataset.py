@@ -15,49 +15,91 @@ class ImageDataset(Dataset):
     kind = "image"
     sample_kind = "image"
 
-    def add_images_from_path(self, path: str, tag_depth: int = 0, embed: bool = True,
-                             allowed_extensions: Sequence[str] | None = None) -> int:
+    def add_images_from_path(
+        self,
+        path: str,
+        tag_depth: int = 0,
+        embed: bool = True,
+        allowed_extensions: Sequence[str] | None = None,
+    ) -> int:
         """Index every image below ``path`` (a folder or fsspec URL). Returns how many were new.
 
         Re-running adds only files not indexed yet. ``tag_depth=N`` tags each image with the
         names of the first N folders below ``path``.
         """
-        return images.add_images_from_path(self, path, tag_depth=tag_depth, embed=embed,
-                                           allowed_extensions=allowed_extensions)
+        return images.add_images_from_path(
+            self, path, tag_depth=tag_depth, embed=embed, allowed_extensions=allowed_extensions
+        )
 
-    def add_samples_from_yolo(self, data_yaml: str, input_split: str | None = None,
-                              embed: bool = True, annotation_source: str = "ground_truth") -> Any:
+    def add_samples_from_yolo(
+        self,
+        data_yaml: str,
+        input_split: str | None = None,
+        embed: bool = True,
+        annotation_source: str = "ground_truth",
+    ) -> Any:
         """Index a YOLO dataset (Ultralytics layout) with its boxes or polygons.
 
         Each split (train/valid/test) becomes a tag; ``input_split`` limits the import to one.
         """
-        return yolo.add_samples_from_yolo(self, data_yaml, input_split=input_split, embed=embed,
-                                          annotation_source=annotation_source)
+        return yolo.add_samples_from_yolo(
+            self,
+            data_yaml,
+            input_split=input_split,
+            embed=embed,
+            annotation_source=annotation_source,
+        )
 
-    def add_samples_from_coco(self, annotations_json: str, images_path: str,
-                              annotation_type: Any = None, embed: bool = True,
-                              annotation_source: str = "ground_truth") -> Any:
+    def add_samples_from_coco(
+        self,
+        annotations_json: str,
+        images_path: str,
+        annotation_type: Any = None,
+        embed: bool = True,
+        annotation_source: str = "ground_truth",
+    ) -> Any:
         """Index a COCO dataset: boxes, or instance masks with
         ``annotation_type=AnnotationType.INSTANCE_SEGMENTATION``."""
         kwargs = {} if annotation_type is None else {"annotation_type": annotation_type}
-        return coco.add_samples_from_coco(self, annotations_json, images_path, embed=embed,
-                                          annotation_source=annotation_source, **kwargs)
+        return coco.add_samples_from_coco(
+            self,
+            annotations_json,
+            images_path,
+            embed=embed,
+            annotation_source=annotation_source,
+            **kwargs,
+        )
 
-    def add_samples_from_coco_caption(self, annotations_json: str, images_path: str,
-                                      embed: bool = True) -> Any:
+    def add_samples_from_coco_caption(
+        self, annotations_json: str, images_path: str, embed: bool = True
+    ) -> Any:
         """Index a COCO captions dataset."""
         return coco.add_samples_from_coco_caption(self, annotations_json, images_path, embed=embed)
 
-    def add_annotations_from_coco(self, annotations_json: str, images_path: str | None = None,
-                                  annotation_type: Any = None,
-                                  annotation_source: str = "ground_truth") -> Any:
+    def add_annotations_from_coco(
+        self,
+        annotations_json: str,
+        images_path: str | None = None,
+        annotation_type: Any = None,
+        annotation_source: str = "ground_truth",
+    ) -> Any:
         """Attach COCO annotations (e.g. predictions) to images already in the dataset."""
         kwargs = {} if annotation_type is None else {"annotation_type": annotation_type}
-        return coco.add_annotations_from_coco(self, annotations_json, images_path=images_path,
-                                              annotation_source=annotation_source, **kwargs)
+        return coco.add_annotations_from_coco(
+            self,
+            annotations_json,
+            images_path=images_path,
+            annotation_source=annotation_source,
+            **kwargs,
+        )
 
-    def add_annotations_from_yolo(self, data_yaml: str, input_split: str | None = None,
-                                  annotation_source: str = "ground_truth") -> Any:
+    def add_annotations_from_yolo(
+        self,
+        data_yaml: str,
+        input_split: str | None = None,
+        annotation_source: str = "ground_truth",
+    ) -> Any:
         """Attach YOLO labels (e.g. predictions) to images already in the dataset."""
-        return yolo.add_annotations_from_yolo(self, data_yaml, input_split=input_split,
-                                              annotation_source=annotation_source)
+        return yolo.add_annotations_from_yolo(
+            self, data_yaml, input_split=input_split, annotation_source=annotation_source
+        )

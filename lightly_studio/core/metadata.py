@@ -21,8 +21,9 @@ class SampleMetadata(MutableMapping):
         self._sample = sample
 
     def _rows(self) -> dict[str, Any]:
-        return _store.sample_values(get_connection(), self._sample.dataset_id,
-                                    self._sample.sample_id)
+        return _store.sample_values(
+            get_connection(), self._sample.dataset_id, self._sample.sample_id
+        )
 
     def __getitem__(self, key: str) -> Any:
         rows = self._rows()
@@ -33,20 +34,24 @@ class SampleMetadata(MutableMapping):
     def __setitem__(self, key: str, value: Any) -> None:
         if value is None:
             raise MetadataTypeError(
-                f"Metadata value for {key!r} is None; use `del sample.metadata[{key!r}]`.")
-        _store.set_metadata_value(get_connection(), self._sample.dataset_id,
-                                  self._sample.sample_id, key, value)
+                f"Metadata value for {key!r} is None; use `del sample.metadata[{key!r}]`."
+            )
+        _store.set_metadata_value(
+            get_connection(), self._sample.dataset_id, self._sample.sample_id, key, value
+        )
 
     def __delitem__(self, key: str) -> None:
-        if not _store.clear_value(get_connection(), self._sample.dataset_id,
-                                  self._sample.sample_id, key):
+        if not _store.clear_value(
+            get_connection(), self._sample.dataset_id, self._sample.sample_id, key
+        ):
             raise KeyError(key)
 
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):
             return False
-        return _store.has_value(get_connection(), self._sample.dataset_id,
-                                self._sample.sample_id, key)
+        return _store.has_value(
+            get_connection(), self._sample.dataset_id, self._sample.sample_id, key
+        )
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._rows())

@@ -152,8 +152,10 @@ class Sample:
         return hash(self.sample_id)
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(file_name={self.file_name!r}, "
-                f"width={self.width}, height={self.height}, sample_id='{self.sample_id}')")
+        return (
+            f"{type(self).__name__}(file_name={self.file_name!r}, "
+            f"width={self.width}, height={self.height}, sample_id='{self.sample_id}')"
+        )
 
 
 ImageSample = Sample

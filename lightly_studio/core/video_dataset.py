@@ -30,10 +30,13 @@ class VideoDataset(Dataset):
     sample_kind = "video"
 
     # -- indexing ---------------------------------------------------------------------------------
-    def add_videos_from_path(self, path: str | os.PathLike,
-                             allowed_extensions: Sequence[str] | None = None,
-                             target_fps: float | None = DEFAULT_TARGET_FPS,
-                             embed: bool = True) -> int:
+    def add_videos_from_path(
+        self,
+        path: str | os.PathLike,
+        allowed_extensions: Sequence[str] | None = None,
+        target_fps: float | None = DEFAULT_TARGET_FPS,
+        embed: bool = True,
+    ) -> int:
         """Index every video below ``path`` (a local folder or one file). Returns how many were new.
 
         For each video, width, height, fps, duration, frame count and codec are read, and one
@@ -42,8 +45,7 @@ class VideoDataset(Dataset):
         Unreadable or corrupt videos are skipped and listed in one warning. With ``embed``,
         frames get image embeddings and each video the mean of its frames' embeddings.
         """
-        video_ids, frame_ids = index_videos(self.dataset_id, path, allowed_extensions,
-                                            target_fps)
+        video_ids, frame_ids = index_videos(self.dataset_id, path, allowed_extensions, target_fps)
         self._after_ingest(video_ids + frame_ids, embed=embed)
         return len(video_ids)
 
@@ -81,8 +83,8 @@ class VideoDataset(Dataset):
         ``query`` (a frame query, e.g. ``dataset.frames().match(...)``); default: all frames."""
         return VideoDatasetExport(self, query)
 
-    def to_image_files(self, output_dir: str | os.PathLike,
-                       query: DatasetQuery | None = None) -> list[str]:
+    def to_image_files(
+        self, output_dir: str | os.PathLike, query: DatasetQuery | None = None
+    ) -> list[str]:
         """Write the sampled frames as JPEG files; see VideoDatasetExport.to_image_files."""
         return self.export(query).to_image_files(output_dir)
-

@@ -104,8 +104,9 @@ class _EnvModule(types.ModuleType):
         if running is not None:
             return running.url
         token = self.LIGHTLY_STUDIO_TOKEN
-        return app_url(self.LIGHTLY_STUDIO_HOST, self.LIGHTLY_STUDIO_PORT,
-                       self.LIGHTLY_STUDIO_PROTOCOL, token)
+        return app_url(
+            self.LIGHTLY_STUDIO_HOST, self.LIGHTLY_STUDIO_PORT, self.LIGHTLY_STUDIO_PROTOCOL, token
+        )
 
 
 def _read_environment(module: Any) -> None:

@@ -30,8 +30,12 @@ _local = threading.local()
 _one_writer = threading.Lock()  # see transaction()
 
 
-def connect(db_file: str | os.PathLike | None = None, *, memory_limit: str | None = None,
-            threads: int | None = None) -> None:
+def connect(
+    db_file: str | os.PathLike | None = None,
+    *,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+) -> None:
     """Open (or switch to) the database file used by every dataset of this process.
 
     Call it before creating or loading a dataset to keep the DuckDB file somewhere other than
@@ -82,11 +86,26 @@ def get_connection() -> duckdb.DuckDBPyConnection:
 
 
 # Calls that read or continue the current result; every other call first finishes it.
-_RESULT_CALLS = frozenset({
-    "execute", "executemany", "fetchone", "fetchall", "fetchmany", "fetchnumpy", "fetchdf",
-    "fetch_df", "fetch_df_chunk", "df", "to_arrow_table", "to_arrow_reader", "description",
-    "rowcount", "complete", "abort",
-})
+_RESULT_CALLS = frozenset(
+    {
+        "execute",
+        "executemany",
+        "fetchone",
+        "fetchall",
+        "fetchmany",
+        "fetchnumpy",
+        "fetchdf",
+        "fetch_df",
+        "fetch_df_chunk",
+        "df",
+        "to_arrow_table",
+        "to_arrow_reader",
+        "description",
+        "rowcount",
+        "complete",
+        "abort",
+    }
+)
 
 
 class Cursor:

@@ -28,8 +28,12 @@ class Fragment:
 
     __slots__ = ("frames", "params", "sql")
 
-    def __init__(self, sql: str = "", params: Mapping[str, Any] | None = None,
-                 frames: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        sql: str = "",
+        params: Mapping[str, Any] | None = None,
+        frames: Mapping[str, Any] | None = None,
+    ) -> None:
         self.sql = sql
         self.params: dict[str, Any] = dict(params or {})
         self.frames: dict[str, Any] = dict(frames or {})
@@ -37,8 +41,11 @@ class Fragment:
     def __add__(self, other: Fragment | str) -> Fragment:
         if isinstance(other, str):
             return Fragment(self.sql + other, self.params, self.frames)
-        return Fragment(self.sql + other.sql, _merge(self.params, other.params),
-                        _merge(self.frames, other.frames))
+        return Fragment(
+            self.sql + other.sql,
+            _merge(self.params, other.params),
+            _merge(self.frames, other.frames),
+        )
 
     def __radd__(self, other: str) -> Fragment:
         return Fragment(other + self.sql, self.params, self.frames)
@@ -112,8 +119,9 @@ def sql(text: str, **values: Any) -> Fragment:
         new = renamed.get(match.group(1))
         return match.group(0) if new is None else f"${new}"
 
-    return Fragment(_NAME.sub(rename, text),
-                    {renamed[name]: value for name, value in values.items()})
+    return Fragment(
+        _NAME.sub(rename, text), {renamed[name]: value for name, value in values.items()}
+    )
 
 
 _registered = threading.local()

@@ -49,8 +49,8 @@ def _con():
 def _ids_subquery(sample_ids: Any) -> tuple[str, list]:
     """An (sql, params) subquery as is; ids (Sample objects, a Series) as one of them."""
     if isinstance(sample_ids, pl.Series) or (
-            isinstance(sample_ids, tuple) and len(sample_ids) == 2
-            and isinstance(sample_ids[0], str)):
+        isinstance(sample_ids, tuple) and len(sample_ids) == 2 and isinstance(sample_ids[0], str)
+    ):
         return ids_subquery(sample_ids)
     return ids_subquery([getattr(s, "sample_id", s) for s in sample_ids])
 
@@ -156,9 +156,14 @@ def compute_embeddings(
     failures = Failures()
     row = existing
     stored = 0
-    for positions, vectors in embed_paths(model, paths, batch_size=batch_size,
-                                          num_workers=num_workers, progress=progress,
-                                          failures=failures):
+    for positions, vectors in embed_paths(
+        model,
+        paths,
+        batch_size=batch_size,
+        num_workers=num_workers,
+        progress=progress,
+        failures=failures,
+    ):
         row = _store_batch(dataset, row, name, spec, ids.take(positions), vectors)
         stored += len(positions)
     if failures.paths:
@@ -232,8 +237,14 @@ def _forward(model: Any, items: list, fast: bool) -> np.ndarray:
     return l2_normalise(as_float32_matrix(model.embed_images(items)))
 
 
-def _store_batch(dataset: DatasetRef, row: _store.ModelRow | None, name: str, spec: str,
-                 ids: Any, vectors: np.ndarray) -> _store.ModelRow:
+def _store_batch(
+    dataset: DatasetRef,
+    row: _store.ModelRow | None,
+    name: str,
+    spec: str,
+    ids: Any,
+    vectors: np.ndarray,
+) -> _store.ModelRow:
     """Insert one batch in its own transaction; creates the model row on the first."""
     with transaction() as tx:
         if row is None:
@@ -247,11 +258,15 @@ def _store_batch(dataset: DatasetRef, row: _store.ModelRow | None, name: str, sp
     return row
 
 
-def _missing_samples(con, dataset: DatasetRef, model: _store.ModelRow | None,
-                     sample_ids: Any) -> pl.DataFrame:
+def _missing_samples(
+    con, dataset: DatasetRef, model: _store.ModelRow | None, sample_ids: Any
+) -> pl.DataFrame:
     return _store.images_without_vector(
-        con, dataset.dataset_id, None if model is None else model.model_id,
-        None if sample_ids is None else _ids_subquery(sample_ids))
+        con,
+        dataset.dataset_id,
+        None if model is None else model.model_id,
+        None if sample_ids is None else _ids_subquery(sample_ids),
+    )
 
 
 def add_embeddings(dataset: DatasetRef, name: str, sample_ids: Any, vectors: Any) -> int:
@@ -266,7 +281,8 @@ def add_embeddings(dataset: DatasetRef, name: str, sample_ids: Any, vectors: Any
     matrix = l2_normalise(as_float32_matrix(vectors))
     if len(ids) != len(matrix):
         raise EmbeddingError(
-            f"add_embeddings({name!r}): {len(ids)} sample ids but {len(matrix)} vectors.")
+            f"add_embeddings({name!r}): {len(ids)} sample ids but {len(matrix)} vectors."
+        )
     if len(set(ids)) != len(ids):
         raise EmbeddingError(f"add_embeddings({name!r}): sample ids repeat.")
     if not ids:
@@ -293,8 +309,9 @@ def add_embeddings(dataset: DatasetRef, name: str, sample_ids: Any, vectors: Any
 
 
 # -- reading ------------------------------------------------------------------------------------
-def get_embeddings(dataset: DatasetRef, sample_ids_subquery: Any = None,
-                   model_name: str | None = None) -> tuple[list[uuid.UUID], np.ndarray]:
+def get_embeddings(
+    dataset: DatasetRef, sample_ids_subquery: Any = None, model_name: str | None = None
+) -> tuple[list[uuid.UUID], np.ndarray]:
     """Ids and float32 vectors (L2-normalised) of the dataset's embedded samples.
 
     ``sample_ids_subquery``: an (sql, params) subquery or a list of ids to restrict to.
@@ -311,8 +328,13 @@ def get_embeddings(dataset: DatasetRef, sample_ids_subquery: Any = None,
     return [uuid.UUID(s) for s in ids.to_list()], vectors
 
 
-def _query_vectors(dataset: DatasetRef, model: _store.ModelRow, matrix: _store.Matrix,
-                   text: str | None, samples: Any) -> np.ndarray:
+def _query_vectors(
+    dataset: DatasetRef,
+    model: _store.ModelRow,
+    matrix: _store.Matrix,
+    text: str | None,
+    samples: Any,
+) -> np.ndarray:
     if text is not None:
         return _embed_text(model, text)
     ids = [str(getattr(s, "sample_id", s)) for s in samples]
@@ -322,7 +344,8 @@ def _query_vectors(dataset: DatasetRef, model: _store.ModelRow, matrix: _store.M
     if missing:
         raise EmbeddingError(
             f"Sample {missing[0]} has no embedding of model {model.name!r} in dataset "
-            f"{dataset.name!r}" + (f" ({len(missing)} samples lack one)" if len(missing) > 1 else "")
+            f"{dataset.name!r}"
+            + (f" ({len(missing)} samples lack one)" if len(missing) > 1 else "")
             + "; run dataset.compute_embeddings() first."
         )
     return matrix.vectors[rows]
@@ -352,8 +375,14 @@ def _embed_text(model: _store.ModelRow, text: str) -> np.ndarray:
     return vector
 
 
-def similarity_scores(query: SampleQuery, text: str | None = None, samples: Any = None,
-                      model_name: str | None = None, *, k: int | None = None) -> pl.DataFrame:
+def similarity_scores(
+    query: SampleQuery,
+    text: str | None = None,
+    samples: Any = None,
+    model_name: str | None = None,
+    *,
+    k: int | None = None,
+) -> pl.DataFrame:
     """Cosine similarity of each embedded sample of ``query`` to a text or example samples.
 
     With several example samples a sample's score is its highest similarity to any of them
@@ -386,12 +415,14 @@ def similarity_scores(query: SampleQuery, text: str | None = None, samples: Any 
 
 
 def _score_frame(matrix: _store.Matrix, rows: np.ndarray, scores: np.ndarray) -> pl.DataFrame:
-    return pl.DataFrame({"sample_id": matrix.ids.gather(rows),
-                         "similarity": scores.astype(np.float64)})
+    return pl.DataFrame(
+        {"sample_id": matrix.ids.gather(rows), "similarity": scores.astype(np.float64)}
+    )
 
 
-def _best_rows_in_query(con, matrix: _store.Matrix, subquery: tuple[str, list],
-                        queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _best_rows_in_query(
+    con, matrix: _store.Matrix, subquery: tuple[str, list], queries: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Top-k rows of the query without listing its (many) samples: take the best candidates
     over all rows and ask DuckDB which of them the query holds, widening until k are found.
     The query holds at least a quarter of the rows, so 4k candidates usually suffice."""
@@ -409,25 +440,40 @@ def _best_rows_in_query(con, matrix: _store.Matrix, subquery: tuple[str, list],
 
 
 # -- metadata -------------------------------------------------------------------------------------
-def compute_typicality_metadata(dataset: DatasetRef, metadata_name: str = "typicality",
-                                embedding_model_name: str | None = None, k: int = 20) -> str:
+def compute_typicality_metadata(
+    dataset: DatasetRef,
+    metadata_name: str = "typicality",
+    embedding_model_name: str | None = None,
+    k: int = 20,
+) -> str:
     """Store each embedded sample's typicality: mean cosine similarity to its k nearest
     neighbours (k=20 by default). Exact up to 20k samples; approximate (inverted-file search)
     above, 100k in seconds. Returns the metadata key."""
 
     if not isinstance(k, int) or k < 1:
-        raise EmbeddingError(f"compute_typicality_metadata: k must be a positive integer, got {k!r}.")
+        raise EmbeddingError(
+            f"compute_typicality_metadata: k must be a positive integer, got {k!r}."
+        )
     con = _con()
-    matrix = _store.load_matrix(con, dataset.dataset_id, _resolve_model(dataset, embedding_model_name))
+    matrix = _store.load_matrix(
+        con, dataset.dataset_id, _resolve_model(dataset, embedding_model_name)
+    )
     values = typicality(matrix.vectors, k=k)
-    set_metadata_values(con, dataset.dataset_id, metadata_name,
-                        pl.DataFrame({"sample_id": matrix.ids, "value": values.astype(np.float64)}))
+    set_metadata_values(
+        con,
+        dataset.dataset_id,
+        metadata_name,
+        pl.DataFrame({"sample_id": matrix.ids, "value": values.astype(np.float64)}),
+    )
     return metadata_name
 
 
-def compute_similarity_metadata(dataset: DatasetRef, query_tag_name: str,
-                                metadata_name: str | None = None,
-                                embedding_model_name: str | None = None) -> str:
+def compute_similarity_metadata(
+    dataset: DatasetRef,
+    query_tag_name: str,
+    metadata_name: str | None = None,
+    embedding_model_name: str | None = None,
+) -> str:
     """Store each embedded sample's highest cosine similarity to the samples tagged
     ``query_tag_name`` (tagged samples get 1.0). Default key:
     ``similarity_<tag>_<UTC time to the second>``. Returns the key."""
@@ -441,20 +487,27 @@ def compute_similarity_metadata(dataset: DatasetRef, query_tag_name: str,
     rows = matrix.rows_of(con, tagged_subquery(tag_id))
     if len(rows) == 0:
         raise EmbeddingError(
-            f"No sample tagged {query_tag_name!r} has an embedding of model {model.name!r}.")
+            f"No sample tagged {query_tag_name!r} has an embedding of model {model.name!r}."
+        )
     if metadata_name is None:
         stamp = dt.datetime.now(dt.timezone.utc).isoformat()[:19]
         metadata_name = f"similarity_{query_tag_name}_{stamp}"
     values = max_scores(matrix.vectors, matrix.vectors[rows])
-    set_metadata_values(con, dataset.dataset_id, metadata_name,
-                        pl.DataFrame({"sample_id": matrix.ids,
-                                      "value": np.clip(values, -1.0, 1.0).astype(np.float64)}))
+    set_metadata_values(
+        con,
+        dataset.dataset_id,
+        metadata_name,
+        pl.DataFrame(
+            {"sample_id": matrix.ids, "value": np.clip(values, -1.0, 1.0).astype(np.float64)}
+        ),
+    )
     return metadata_name
 
 
 # -- projection -------------------------------------------------------------------------------
-def compute_projection(dataset: DatasetRef, embedding_model_name: str | None = None,
-                       recompute: bool = False) -> pl.DataFrame:
+def compute_projection(
+    dataset: DatasetRef, embedding_model_name: str | None = None, recompute: bool = False
+) -> pl.DataFrame:
     """2-D coordinates (sample_id, x, y) of every embedded sample, for the embedding plot.
 
     The first call fits PaCMAP (after PCA to 50 dims) and stores the result. Later calls
@@ -480,8 +533,9 @@ def compute_projection(dataset: DatasetRef, embedding_model_name: str | None = N
     fitted = known.filter(pl.col("fitted"))
     if recompute or fitted.is_empty():
         xy, mask = project(matrix.vectors)
-        frame = pl.DataFrame({"sample_id": matrix.ids, "x": xy[:, 0], "y": xy[:, 1],
-                              "fitted": mask})
+        frame = pl.DataFrame(
+            {"sample_id": matrix.ids, "x": xy[:, 0], "y": xy[:, 1], "fitted": mask}
+        )
         with transaction() as tx:
             projections.delete_all(tx, model.model_id)
             projections.insert_points(tx, model.model_id, frame)
@@ -490,15 +544,23 @@ def compute_projection(dataset: DatasetRef, embedding_model_name: str | None = N
     gone = stored.join(index, on="sample_id", how="anti")
     if not new.is_empty() or not gone.is_empty():
         fit_rows = fitted["row"].to_numpy()
-        placed = place(matrix.vectors[new["row"].to_numpy()], matrix.vectors[fit_rows],
-                       fitted.select("x", "y").to_numpy().astype(np.float32))
-        added = pl.DataFrame({"sample_id": new["sample_id"], "x": placed[:, 0],
-                              "y": placed[:, 1], "fitted": False})
+        placed = place(
+            matrix.vectors[new["row"].to_numpy()],
+            matrix.vectors[fit_rows],
+            fitted.select("x", "y").to_numpy().astype(np.float32),
+        )
+        added = pl.DataFrame(
+            {"sample_id": new["sample_id"], "x": placed[:, 0], "y": placed[:, 1], "fitted": False}
+        )
         with transaction() as tx:
             projections.delete_points(tx, model.model_id, gone)
             projections.insert_points(tx, model.model_id, added)
-        known = pl.concat([known.select("sample_id", "x", "y", "row"),
-                           added.select("sample_id", "x", "y").join(index, on="sample_id")])
-    return known.sort("row").select("sample_id", pl.col("x").cast(pl.Float32),
-                                    pl.col("y").cast(pl.Float32))
-
+        known = pl.concat(
+            [
+                known.select("sample_id", "x", "y", "row"),
+                added.select("sample_id", "x", "y").join(index, on="sample_id"),
+            ]
+        )
+    return known.sort("row").select(
+        "sample_id", pl.col("x").cast(pl.Float32), pl.col("y").cast(pl.Float32)
+    )

@@ -23,7 +23,7 @@ def read_image(path: str) -> PILImage.Image:
             data = fh.read()
         return Image.open(io.BytesIO(data))
     if path.startswith("file://"):
-        path = path[len("file://"):]
+        path = path[len("file://") :]
     return Image.open(path)
 
 
@@ -58,8 +58,7 @@ def fit_image(
     if img.mode != "RGB":
         img = _to_rgb(img)
     w2, h2 = img.size
-    resample = (Image.Resampling.BICUBIC if interpolation == "bicubic"
-                else Image.Resampling.BILINEAR)
+    resample = Image.Resampling.BICUBIC if interpolation == "bicubic" else Image.Resampling.BILINEAR
     if resize_mode == "shortest":
         s = max(out_w / w2, out_h / h2)
         # Clamp: float rounding can put the crop a hair outside the image (e.g. 640x428 gives
@@ -74,7 +73,7 @@ def fit_image(
         img = img.resize((nw, nh), resample)
         canvas = np.zeros((out_h, out_w, 3), dtype=np.uint8)
         top, left = (out_h - nh) // 2, (out_w - nw) // 2
-        canvas[top:top + nh, left:left + nw] = np.asarray(img, dtype=np.uint8)
+        canvas[top : top + nh, left : left + nw] = np.asarray(img, dtype=np.uint8)
         return canvas
     img = img.resize((out_w, out_h), resample)
     return np.asarray(img, dtype=np.uint8)
@@ -97,7 +96,9 @@ def _to_rgb(img: PILImage.Image) -> PILImage.Image:
     return img.convert("RGB")
 
 
-def load_for_model(path: str, size: tuple[int, int], resize_mode: str, interpolation: str) -> np.ndarray:
+def load_for_model(
+    path: str, size: tuple[int, int], resize_mode: str, interpolation: str
+) -> np.ndarray:
     with read_image(path) as img:
         return fit_image(img, size, resize_mode, interpolation)
 

@@ -153,7 +153,9 @@ def _resolve_tag(spec: ModelSpec) -> tuple[str, dict]:
         return found, cfg
     if _offline.hub_offline():
         raise ModelUnavailableError(
-            _offline_message(spec, "HF_HUB_OFFLINE is set and the weights are not in the local cache")
+            _offline_message(
+                spec, "HF_HUB_OFFLINE is set and the weights are not in the local cache"
+            )
         )
     url = _offline.hub_endpoint() if cfg.get("hf_hub") else cfg.get("url", "")
     if not _offline.reachable(url):
@@ -175,8 +177,9 @@ def _resolve_tag(spec: ModelSpec) -> tuple[str, dict]:
 class OpenClipModel:
     """An open_clip model ready for inference, plus the image preprocessing it expects."""
 
-    def __init__(self, spec: ModelSpec, model: Any, preprocess_cfg: dict, device: str,
-                 precision: str):
+    def __init__(
+        self, spec: ModelSpec, model: Any, preprocess_cfg: dict, device: str, precision: str
+    ):
         import torch
 
         self.spec = spec
@@ -253,8 +256,9 @@ def _create_with_weights(arch: str, path: str, quick_gelu: bool) -> Any:
     if state is not None:
         try:
             with torch.device("meta"), _quiet_random_init_warning():
-                model = open_clip.create_model(arch, pretrained=None, device="meta",
-                                               force_quick_gelu=quick_gelu)
+                model = open_clip.create_model(
+                    arch, pretrained=None, device="meta", force_quick_gelu=quick_gelu
+                )
             model.load_state_dict(state, strict=True, assign=True)
         except Exception:  # noqa: BLE001 - other key layout, or an arch that cannot build on meta
             model = None
@@ -281,7 +285,7 @@ def _mapped_state_dict(path: str) -> dict | None:
     if not isinstance(state, dict) or not state:
         return None
     if all(key.startswith("module.") for key in state):  # saved from DistributedDataParallel
-        state = {key[len("module."):]: value for key, value in state.items()}
+        state = {key[len("module.") :]: value for key, value in state.items()}
     return state
 
 
@@ -338,9 +342,11 @@ def _build(spec: ModelSpec, device: str) -> OpenClipModel:
                 torch.manual_seed(0)  # deterministic random weights: tests can compare runs
                 model = open_clip.create_model(spec.arch, pretrained=None)
         elif kind == "local-dir":
-            folder = spec.weights[len("local-dir:"):]
+            folder = spec.weights[len("local-dir:") :]
             if not os.path.isdir(folder):
-                raise ModelUnavailableError(_offline_message(spec, f"folder {folder} does not exist"))
+                raise ModelUnavailableError(
+                    _offline_message(spec, f"folder {folder} does not exist")
+                )
             model = open_clip.create_model(spec.weights)
         elif kind == "file":
             if not os.path.isfile(spec.weights):

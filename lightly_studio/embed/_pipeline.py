@@ -27,7 +27,9 @@ class Failures:
         self.errors.append(f"{type(exc).__name__}: {exc}")
 
     def summary(self, limit: int = 3) -> str:
-        shown = "; ".join(f"{p} ({e})" for p, e in zip(self.paths[:limit], self.errors[:limit], strict=True))
+        shown = "; ".join(
+            f"{p} ({e})" for p, e in zip(self.paths[:limit], self.errors[:limit], strict=True)
+        )
         more = f" and {len(self.paths) - limit} more" if len(self.paths) > limit else ""
         return f"{len(self.paths)} image(s) could not be read and have no embedding: {shown}{more}"
 

@@ -95,8 +95,9 @@ def quantise_image_tower(model: nn.Module) -> bool:
             # torch >= 2.10 marks torch.ao quantisation deprecated in favour of torchao,
             # whose CPU int8 path (torch._int_mm) measured ~100x slower here.
             warnings.simplefilter("ignore")
-            quantize_dynamic(visual, {nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8,
-                             inplace=True)
+            quantize_dynamic(
+                visual, {nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8, inplace=True
+            )
     except Exception as exc:  # noqa: BLE001 - an optimisation only
         # Whatever was converted before the failure computes correctly (SdpaAttention is
         # exact), so the model stays usable; it is reported as fp32.

@@ -92,7 +92,7 @@ def parse_spec(spec: str) -> ModelSpec:
             "lightly_studio.embed.models.register_embedding_model()."
         )
     if weights.startswith(LOCAL_DIR):
-        folder = weights[len(LOCAL_DIR):]
+        folder = weights[len(LOCAL_DIR) :]
         weights = LOCAL_DIR + str(Path(folder).expanduser().resolve())
     elif weights != RANDOM and _looks_like_path(weights):
         weights = str(Path(weights).expanduser().resolve())

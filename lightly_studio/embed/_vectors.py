@@ -24,11 +24,15 @@ _CHUNK_BYTES = 64 * 2**20
 
 def as_float32_matrix(vectors: Any) -> np.ndarray:
     """numpy / torch / nested lists -> contiguous float32[n, d]."""
-    if hasattr(vectors, "detach") and hasattr(vectors, "cpu"):  # torch.Tensor, without importing torch
+    if hasattr(vectors, "detach") and hasattr(
+        vectors, "cpu"
+    ):  # torch.Tensor, without importing torch
         vectors = vectors.detach().float().cpu().numpy()
     arr = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32))
     if arr.ndim != 2:
-        raise EmbeddingError(f"Embedding vectors must be a 2-D array [n, dim]; got shape {arr.shape}.")
+        raise EmbeddingError(
+            f"Embedding vectors must be a 2-D array [n, dim]; got shape {arr.shape}."
+        )
     if arr.size and not np.isfinite(arr).all():
         row = int(np.where(~np.isfinite(arr).all(axis=1))[0][0])
         raise EmbeddingError(f"Embedding vector at row {row} contains NaN or infinity.")
@@ -70,7 +74,7 @@ def max_scores(matrix: np.ndarray, queries: np.ndarray) -> np.ndarray:
     out = torch.full((len(matrix),), -math.inf)
     step = max(1, _CHUNK_BYTES // (4 * max(1, len(matrix))))
     for start in range(0, len(queries), step):
-        out = torch.maximum(out, (m @ q[start:start + step].T).amax(dim=1))
+        out = torch.maximum(out, (m @ q[start : start + step].T).amax(dim=1))
     return out.numpy()
 
 
@@ -120,13 +124,13 @@ def _exact_knn(base, q, k, self_mode):
         return sims, idx
     step = max(1, _CHUNK_BYTES // (4 * len(base)))
     for start in range(0, len(q), step):
-        s = qt[start:start + step] @ b.T
+        s = qt[start : start + step] @ b.T
         if self_mode:
             rows = torch.arange(s.shape[0])
             s[rows, rows + start] = -math.inf
         v, i = torch.topk(s, kk, dim=1)
-        sims[start:start + step, :kk] = v.numpy()
-        idx[start:start + step, :kk] = i.numpy()
+        sims[start : start + step, :kk] = v.numpy()
+        idx[start : start + step, :kk] = i.numpy()
     return sims, idx
 
 
@@ -136,12 +140,13 @@ def _assign(x, centroids):
     out = torch.empty(len(x), dtype=torch.int64)
     step = max(1, _CHUNK_BYTES // (4 * len(centroids)))
     for start in range(0, len(x), step):
-        out[start:start + step] = (x[start:start + step] @ centroids.T).argmax(dim=1)
+        out[start : start + step] = (x[start : start + step] @ centroids.T).argmax(dim=1)
     return out
 
 
-def spherical_kmeans(x: np.ndarray, n_clusters: int, iters: int = 8, sample: int | None = None,
-                     seed: int = 0) -> np.ndarray:
+def spherical_kmeans(
+    x: np.ndarray, n_clusters: int, iters: int = 8, sample: int | None = None, seed: int = 0
+) -> np.ndarray:
     """Unit-norm centroids of ``x`` (fit on a random sample for speed)."""
     import torch
 
@@ -178,7 +183,7 @@ def _ivf_knn(base, q, k, self_mode, *, nprobe, seed):
 
     def members(bounds, order, c):
         lo = bounds[c - 1] if c else 0
-        return order[lo:bounds[c]]
+        return order[lo : bounds[c]]
 
     sims = torch.full((len(q), k), -math.inf)
     idx = torch.full((len(q), k), -1, dtype=torch.int64)

@@ -58,7 +58,7 @@ def unregister_embedding_model(name: str) -> None:
 
 def registered_model(name: str) -> Any | None:
     if name.startswith(CUSTOM_PREFIX):
-        name = name[len(CUSTOM_PREFIX):]
+        name = name[len(CUSTOM_PREFIX) :]
     return _REGISTRY.get(name)
 
 

@@ -37,50 +37,91 @@ class DatasetExport:
     def _con(self):
         return get_connection()
 
-    def to_coco_object_detections(self, output_json: str | os.PathLike | None = None, *,
-                                  root: str | os.PathLike | None = None,
-                                  annotation_source: str | None = None) -> Path:
+    def to_coco_object_detections(
+        self,
+        output_json: str | os.PathLike | None = None,
+        *,
+        root: str | os.PathLike | None = None,
+        annotation_source: str | None = None,
+    ) -> Path:
         """Boxes of every boxed annotation (detections and segmentations) as COCO JSON.
 
         Default file: ``coco_export.json`` in the working directory.
         """
-        return write_coco(self._con(), self.dataset, self.query,
-                          output_json or DEFAULT_COCO_FILENAME, masks=False, root=root,
-                          annotation_source=annotation_source)
+        return write_coco(
+            self._con(),
+            self.dataset,
+            self.query,
+            output_json or DEFAULT_COCO_FILENAME,
+            masks=False,
+            root=root,
+            annotation_source=annotation_source,
+        )
 
-    def to_coco_instance_segmentations(self, output_json: str | os.PathLike | None = None, *,
-                                       root: str | os.PathLike | None = None,
-                                       annotation_source: str | None = None) -> Path:
+    def to_coco_instance_segmentations(
+        self,
+        output_json: str | os.PathLike | None = None,
+        *,
+        root: str | os.PathLike | None = None,
+        annotation_source: str | None = None,
+    ) -> Path:
         """Segmentations as COCO JSON: polygons as imported or drawn, other masks as RLE."""
-        return write_coco(self._con(), self.dataset, self.query,
-                          output_json or DEFAULT_COCO_FILENAME, masks=True, root=root,
-                          annotation_source=annotation_source)
+        return write_coco(
+            self._con(),
+            self.dataset,
+            self.query,
+            output_json or DEFAULT_COCO_FILENAME,
+            masks=True,
+            root=root,
+            annotation_source=annotation_source,
+        )
 
     # The reference product's name for the same export.
     to_coco_segmentation_masks = to_coco_instance_segmentations
 
-    def to_coco_captions(self, output_json: str | os.PathLike | None = None, *,
-                         root: str | os.PathLike | None = None) -> Path:
+    def to_coco_captions(
+        self, output_json: str | os.PathLike | None = None, *, root: str | os.PathLike | None = None
+    ) -> Path:
         """Captions as a COCO captions JSON (default file ``coco_captions_export.json``)."""
-        return write_coco_captions(self._con(), self.dataset, self.query,
-                                   output_json or DEFAULT_CAPTIONS_FILENAME, root=root)
+        return write_coco_captions(
+            self._con(),
+            self.dataset,
+            self.query,
+            output_json or DEFAULT_CAPTIONS_FILENAME,
+            root=root,
+        )
 
-    def to_yolo_object_detections(self, output_folder: str | os.PathLike, *,
-                                  root: str | os.PathLike | None = None,
-                                  images: ImageMode = "link",
-                                  annotation_source: str | None = None) -> Path:
+    def to_yolo_object_detections(
+        self,
+        output_folder: str | os.PathLike,
+        *,
+        root: str | os.PathLike | None = None,
+        images: ImageMode = "link",
+        annotation_source: str | None = None,
+    ) -> Path:
         """Boxes as a YOLO dataset in ``output_folder``; returns the path of its data.yaml.
 
         Splits come from the tags train / val (valid) / test; untagged samples go to train.
         ``images``: 'link' (default: hard link, else symlink, else copy), 'symlink', 'copy'
         or 'none' (labels and data.yaml only).
         """
-        return write_yolo(self._con(), self.dataset, self.query, output_folder, root=root,
-                          images=images, annotation_source=annotation_source)
+        return write_yolo(
+            self._con(),
+            self.dataset,
+            self.query,
+            output_folder,
+            root=root,
+            images=images,
+            annotation_source=annotation_source,
+        )
 
-    def to_csv_classifications(self, output_csv: str | os.PathLike | None = None, *,
-                               root: str | os.PathLike | None = None,
-                               annotation_source: str | None = None) -> Path:
+    def to_csv_classifications(
+        self,
+        output_csv: str | os.PathLike | None = None,
+        *,
+        root: str | os.PathLike | None = None,
+        annotation_source: str | None = None,
+    ) -> Path:
         """One row per classification: file_name, label, confidence (empty when none).
 
         Safe to open in a spreadsheet: every text cell is quoted, and one that starts with
@@ -92,21 +133,36 @@ class DatasetExport:
         samples = export_rows(con, self.query.sample_ids_subquery())
         _, rel = relative_names(samples["file_path_abs"].to_list(), root)
         samples = samples.with_columns(pl.Series("file_name", rel, dtype=pl.Utf8))
-        anns = annotations_frame(con, self.dataset.dataset_id,
-                                 sample_ids_subquery=self.query.sample_ids_subquery(),
-                                 source=annotation_source,
-                                 types=[AnnotationType.CLASSIFICATION.value])
-        table = samples.select("sample_id", "file_name").join(
-            anns.select("sample_id", "label", "confidence"), on="sample_id", how="inner",
-            maintain_order="left").drop("sample_id")
+        anns = annotations_frame(
+            con,
+            self.dataset.dataset_id,
+            sample_ids_subquery=self.query.sample_ids_subquery(),
+            source=annotation_source,
+            types=[AnnotationType.CLASSIFICATION.value],
+        )
+        table = (
+            samples.select("sample_id", "file_name")
+            .join(
+                anns.select("sample_id", "label", "confidence"),
+                on="sample_id",
+                how="inner",
+                maintain_order="left",
+            )
+            .drop("sample_id")
+        )
         path = Path(output_csv or DEFAULT_CSV_FILENAME).expanduser()
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f, quoting=csv.QUOTE_NONNUMERIC)  # numbers bare, text quoted
             writer.writerow(["file_name", "label", "confidence"])
             for file_name, label, confidence in table.iter_rows():
-                writer.writerow([_spreadsheet_safe(file_name), _spreadsheet_safe(label),
-                                 "" if confidence is None else confidence])
+                writer.writerow(
+                    [
+                        _spreadsheet_safe(file_name),
+                        _spreadsheet_safe(label),
+                        "" if confidence is None else confidence,
+                    ]
+                )
         return path.resolve()
 
 

@@ -25,26 +25,47 @@ def _images(con, query: Any, root) -> tuple[pl.DataFrame, str]:
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("image_id"),
         pl.Series("file_name", rel, dtype=pl.Utf8),
     )
-    images = _json_list(samples.select(pl.col("image_id").alias("id"), "file_name", "width",
-                                       "height"))
+    images = _json_list(
+        samples.select(pl.col("image_id").alias("id"), "file_name", "width", "height")
+    )
     return samples, images
 
 
-def write_coco(con, dataset: Any, query: Any, output_json: str | os.PathLike, *,
-               masks: bool, root: str | os.PathLike | None = None,
-               annotation_source: str | None = None) -> Path:
+def write_coco(
+    con,
+    dataset: Any,
+    query: Any,
+    output_json: str | os.PathLike,
+    *,
+    masks: bool,
+    root: str | os.PathLike | None = None,
+    annotation_source: str | None = None,
+) -> Path:
     """Write a COCO instances file for the query; returns its path."""
     samples, images = _images(con, query, root)
     names = label_names(con, dataset.dataset_id)
     category_id = {n: i + 1 for i, n in enumerate(names)}
     sub = query.sample_ids_subquery()
-    anns = annotations_frame(con, dataset.dataset_id, sample_ids_subquery=sub,
-                             source=annotation_source, types=MASKED if masks else BOXED)
-    anns = anns.join(samples.select("sample_id", "image_id", "width", "height").rename(
-        {"width": "img_width", "height": "img_height"}), on="sample_id", how="inner",
-        maintain_order="left").sort("image_id", maintain_order=True)
-    area = (pl.col("segmentation_mask").list.gather_every(2, offset=1).list.sum()
-            .cast(pl.Float64) if masks else pl.col("width") * pl.col("height"))
+    anns = annotations_frame(
+        con,
+        dataset.dataset_id,
+        sample_ids_subquery=sub,
+        source=annotation_source,
+        types=MASKED if masks else BOXED,
+    )
+    anns = anns.join(
+        samples.select("sample_id", "image_id", "width", "height").rename(
+            {"width": "img_width", "height": "img_height"}
+        ),
+        on="sample_id",
+        how="inner",
+        maintain_order="left",
+    ).sort("image_id", maintain_order=True)
+    area = (
+        pl.col("segmentation_mask").list.gather_every(2, offset=1).list.sum().cast(pl.Float64)
+        if masks
+        else pl.col("width") * pl.col("height")
+    )
     columns = [
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("id"),
         "image_id",
@@ -57,18 +78,32 @@ def write_coco(con, dataset: Any, query: Any, output_json: str | os.PathLike, *,
         columns.append(pl.col("confidence").alias("score"))
     table = anns.select(columns)
     if masks:
-        segmentations = [_segmentation(runs, poly, crowd, w, h) for runs, poly, crowd, w, h in zip(
-            anns["segmentation_mask"].to_list(), anns["polygon"].to_list(),
-            anns["iscrowd"].to_list(), anns["img_width"].to_list(),
-            anns["img_height"].to_list(), strict=True)]
+        segmentations = [
+            _segmentation(runs, poly, crowd, w, h)
+            for runs, poly, crowd, w, h in zip(
+                anns["segmentation_mask"].to_list(),
+                anns["polygon"].to_list(),
+                anns["iscrowd"].to_list(),
+                anns["img_width"].to_list(),
+                anns["img_height"].to_list(),
+                strict=True,
+            )
+        ]
         rows = _ndjson_rows(table)
-        annotations = "[" + ",".join(
-            row[:-1] + ',"segmentation":' + seg + "}"
-            for row, seg in zip(rows, segmentations, strict=True)) + "]"
+        annotations = (
+            "["
+            + ",".join(
+                row[:-1] + ',"segmentation":' + seg + "}"
+                for row, seg in zip(rows, segmentations, strict=True)
+            )
+            + "]"
+        )
     else:
         annotations = _json_list(table)
-    categories = json.dumps([{"id": i, "name": n, "supercategory": ""}
-                             for n, i in category_id.items()], ensure_ascii=False)
+    categories = json.dumps(
+        [{"id": i, "name": n, "supercategory": ""} for n, i in category_id.items()],
+        ensure_ascii=False,
+    )
     return _write(output_json, _info(dataset), images, annotations, categories)
 
 
@@ -80,21 +115,34 @@ def _segmentation(runs: list[int], poly: list | None, crowd: bool, w: int, h: in
     return json.dumps(rle.rle_to_coco_rle(runs, w, h))
 
 
-def write_coco_captions(con, dataset: Any, query: Any, output_json: str | os.PathLike, *,
-                        root: str | os.PathLike | None = None) -> Path:
+def write_coco_captions(
+    con,
+    dataset: Any,
+    query: Any,
+    output_json: str | os.PathLike,
+    *,
+    root: str | os.PathLike | None = None,
+) -> Path:
     samples, images = _images(con, query, root)
     caps = captions_frame(con, query.sample_ids_subquery())
-    caps = caps.join(samples.select("sample_id", "image_id"), on="sample_id", how="inner",
-                     maintain_order="left").sort("image_id", maintain_order=True)
-    annotations = _json_list(caps.select(
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("id"), "image_id",
-        pl.col("text").alias("caption")))
+    caps = caps.join(
+        samples.select("sample_id", "image_id"), on="sample_id", how="inner", maintain_order="left"
+    ).sort("image_id", maintain_order=True)
+    annotations = _json_list(
+        caps.select(
+            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("id"),
+            "image_id",
+            pl.col("text").alias("caption"),
+        )
+    )
     return _write(output_json, _info(dataset), images, annotations, None)
 
 
 def _info(dataset: Any) -> str:
-    return json.dumps({"description": f"Exported from lightly_studio dataset {dataset.name!r}"},
-                      ensure_ascii=False)
+    return json.dumps(
+        {"description": f"Exported from lightly_studio dataset {dataset.name!r}"},
+        ensure_ascii=False,
+    )
 
 
 def _ndjson_rows(frame: pl.DataFrame) -> list[str]:
@@ -110,8 +158,9 @@ def _json_list(frame: pl.DataFrame) -> str:
     return "[" + frame.write_ndjson().rstrip("\n").replace("\n", ",") + "]"
 
 
-def _write(output_json: str | os.PathLike, info: str, images: str, annotations: str,
-           categories: str | None) -> Path:
+def _write(
+    output_json: str | os.PathLike, info: str, images: str, annotations: str, categories: str | None
+) -> Path:
     path = Path(output_json).expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
     parts = ['{"info":', info, ',"images":', images, ',"annotations":', annotations]

@@ -21,8 +21,7 @@ def relative_names(paths: list[str], root: str | os.PathLike | None) -> tuple[st
         folders = series.str.replace(r"[/\\][^/\\]*$", "").unique().to_list()
         if remote:
             scheme = paths[0].split("://", 1)[0]
-            root_s = f"{scheme}://" + posixpath.commonpath(
-                [f.split("://", 1)[1] for f in folders])
+            root_s = f"{scheme}://" + posixpath.commonpath([f.split("://", 1)[1] for f in folders])
         else:
             root_s = os.path.commonpath(folders)
     else:
@@ -35,7 +34,8 @@ def relative_names(paths: list[str], root: str | os.PathLike | None) -> tuple[st
         raise ExportError(
             f"Cannot write file names relative to {root_s}: {outside.len()} images are outside "
             f"it (first: {outside[0]}). Pass another root, or root=None for the images' common "
-            "folder.")
+            "folder."
+        )
     rel = series.str.slice(len(prefix))
     if sep != "/":
         rel = rel.str.replace_all(sep, "/", literal=True)

@@ -39,27 +39,46 @@ class VideoDatasetExport:
         if self.query.kind not in ("frame", "video"):
             raise QueryError(f"Cannot export frames of a query over {self.query.kind} samples.")
         # A frame query names the frames; a video query names videos whose frames to export.
-        frames = videos.frames_for_export(get_connection(), self.dataset.dataset_id,
-                                          self.query.sample_ids_subquery(),
-                                          of_videos=self.query.kind == "video")
+        frames = videos.frames_for_export(
+            get_connection(),
+            self.dataset.dataset_id,
+            self.query.sample_ids_subquery(),
+            of_videos=self.query.kind == "video",
+        )
         if frames.is_empty():
             return frames.with_columns(pl.lit("").alias("export_name"))
         # Folder per video, named by its file stem; stems shared by several videos get a
         # piece of the video id so names stay unique and stable across runs.
-        stems = frames.select("video_id", "file_name").unique(maintain_order=True).with_columns(
-            pl.col("file_name").map_elements(lambda n: Path(n).stem, return_dtype=pl.Utf8)
-            .alias("stem"))
+        stems = (
+            frames.select("video_id", "file_name")
+            .unique(maintain_order=True)
+            .with_columns(
+                pl.col("file_name")
+                .map_elements(lambda n: Path(n).stem, return_dtype=pl.Utf8)
+                .alias("stem")
+            )
+        )
         stems = stems.with_columns(
             pl.when(pl.col("stem").is_duplicated())
             .then(pl.col("stem") + "_" + pl.col("video_id").str.slice(0, 8))
-            .otherwise(pl.col("stem")).alias("folder"))
+            .otherwise(pl.col("stem"))
+            .alias("folder")
+        )
         frames = frames.join(stems.select("video_id", "folder"), on="video_id", how="left")
         return frames.with_columns(
-            (pl.col("folder") + "/" + pl.col("folder") + "_"
-             + pl.col("frame_number").cast(pl.Utf8).str.zfill(6) + ".jpg").alias("export_name"))
+            (
+                pl.col("folder")
+                + "/"
+                + pl.col("folder")
+                + "_"
+                + pl.col("frame_number").cast(pl.Utf8).str.zfill(6)
+                + ".jpg"
+            ).alias("export_name")
+        )
 
-    def to_image_files(self, output_dir: str | os.PathLike, *, quality: int = 95,
-                       max_size: int | None = None) -> list[str]:
+    def to_image_files(
+        self, output_dir: str | os.PathLike, *, quality: int = 95, max_size: int | None = None
+    ) -> list[str]:
         """Decode the frames and write ``<output_dir>/<video>/<video>_<frame:06d>.jpg``.
 
         Videos are decoded in parallel, each in one sequential pass. Returns the written
@@ -71,7 +90,8 @@ class VideoDatasetExport:
             return []
         out.mkdir(parents=True, exist_ok=True)
         jobs = frames.group_by("file_path_abs", maintain_order=True).agg(
-            "timestamp_s", "export_name")
+            "timestamp_s", "export_name"
+        )
 
         def write_video(path: str, timestamps: list[float], names: list[str]) -> None:
             by_time = dict(zip(timestamps, names, strict=True))
@@ -86,9 +106,13 @@ class VideoDatasetExport:
                 future.result()
         return [str(out / name) for name in frames["export_name"]]
 
-    def to_coco_object_detections(self, output_json: str | os.PathLike = "coco_export.json",
-                                  *, images_dir: str | os.PathLike | None = None,
-                                  annotation_source: str | None = "ground_truth") -> Path:
+    def to_coco_object_detections(
+        self,
+        output_json: str | os.PathLike = "coco_export.json",
+        *,
+        images_dir: str | os.PathLike | None = None,
+        annotation_source: str | None = "ground_truth",
+    ) -> Path:
         """Write the frames' boxes as COCO (with COCO-VID ``videos`` and per-image
         ``video_id``/``frame_id``), image file names as written by ``to_image_files``.
 
@@ -98,52 +122,96 @@ class VideoDatasetExport:
         frames = self._frames()
         if images_dir is not None:
             self.to_image_files(images_dir)
-        return write_video_coco(get_connection(), self.dataset, frames, output_json,
-                                annotation_source=annotation_source)
+        return write_video_coco(
+            get_connection(), self.dataset, frames, output_json, annotation_source=annotation_source
+        )
 
 
-def write_video_coco(con, dataset: Any, frames: pl.DataFrame, output_json: str | os.PathLike,
-                     *, annotation_source: str | None) -> Path:
+def write_video_coco(
+    con,
+    dataset: Any,
+    frames: pl.DataFrame,
+    output_json: str | os.PathLike,
+    *,
+    annotation_source: str | None,
+) -> Path:
     """COCO detections of ``frames`` (as ``VideoDatasetExport._frames`` gives them) plus the
     COCO-VID ``videos`` list; categories in name order. Returns the path written."""
-    category_id = {name: i for i, name in
-                   enumerate(sorted(label_names(con, dataset.dataset_id)), start=1)}
+    category_id = {
+        name: i for i, name in enumerate(sorted(label_names(con, dataset.dataset_id)), start=1)
+    }
     frames = frames.with_columns(pl.int_range(1, frames.height + 1).alias("image_id"))
-    video_rows = frames.select("video_id", "file_path_abs", "file_name").unique(
-        maintain_order=True).with_columns(pl.int_range(1, pl.len() + 1).alias("coco_video_id"))
-    frames = frames.join(video_rows.select("video_id", "coco_video_id"), on="video_id",
-                         how="left")
+    video_rows = (
+        frames.select("video_id", "file_path_abs", "file_name")
+        .unique(maintain_order=True)
+        .with_columns(pl.int_range(1, pl.len() + 1).alias("coco_video_id"))
+    )
+    frames = frames.join(video_rows.select("video_id", "coco_video_id"), on="video_id", how="left")
     annotations = "[]"
     if not frames.is_empty():
-        boxes = annotations_frame(con, dataset.dataset_id,
-                                  sample_ids=frames["sample_id"].to_list(),
-                                  source=annotation_source, types=["object_detection"])
-        boxes = (boxes.join(frames.select("sample_id", "image_id"), on="sample_id")
-                 .sort("image_id", maintain_order=True))
+        boxes = annotations_frame(
+            con,
+            dataset.dataset_id,
+            sample_ids=frames["sample_id"].to_list(),
+            source=annotation_source,
+            types=["object_detection"],
+        )
+        boxes = boxes.join(frames.select("sample_id", "image_id"), on="sample_id").sort(
+            "image_id", maintain_order=True
+        )
         table = boxes.select(
             pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("id"),
             "image_id",
-            pl.col("label").replace_strict(category_id, return_dtype=pl.Int64)
-            .alias("category_id"),
+            pl.col("label").replace_strict(category_id, return_dtype=pl.Int64).alias("category_id"),
             pl.concat_list("x", "y", "width", "height").alias("bbox"),
             (pl.col("width") * pl.col("height")).alias("area"),
-            pl.col("iscrowd").cast(pl.Int64))
+            pl.col("iscrowd").cast(pl.Int64),
+        )
         # Predictions carry a score, ground truth none (not a null one).
-        annotations = "[" + ",".join(
-            row if score is None else f'{row[:-1]},"score":{json.dumps(score)}}}'
-            for row, score in zip(_ndjson_rows(table), boxes["confidence"].to_list(),
-                                  strict=True)) + "]"
-    images = _json_list(frames.select(
-        pl.col("image_id").alias("id"), pl.col("export_name").alias("file_name"), "width",
-        "height", pl.col("coco_video_id").alias("video_id"),
-        pl.col("frame_number").alias("frame_id"), "timestamp_s"))
-    videos_json = _json_list(video_rows.select(pl.col("coco_video_id").alias("id"), "file_name",
-                                               "file_path_abs"))
+        annotations = (
+            "["
+            + ",".join(
+                row if score is None else f'{row[:-1]},"score":{json.dumps(score)}}}'
+                for row, score in zip(
+                    _ndjson_rows(table), boxes["confidence"].to_list(), strict=True
+                )
+            )
+            + "]"
+        )
+    images = _json_list(
+        frames.select(
+            pl.col("image_id").alias("id"),
+            pl.col("export_name").alias("file_name"),
+            "width",
+            "height",
+            pl.col("coco_video_id").alias("video_id"),
+            pl.col("frame_number").alias("frame_id"),
+            "timestamp_s",
+        )
+    )
+    videos_json = _json_list(
+        video_rows.select(pl.col("coco_video_id").alias("id"), "file_name", "file_path_abs")
+    )
     categories = json.dumps([{"id": i, "name": n} for n, i in category_id.items()])
     info = json.dumps({"description": f"Frames of video dataset {dataset.name!r}"})
     path = Path(output_json)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(['{"info":', info, ',"videos":', videos_json, ',"images":', images,
-                             ',"annotations":', annotations, ',"categories":', categories, "}"]),
-                    encoding="utf-8")
+    path.write_text(
+        "".join(
+            [
+                '{"info":',
+                info,
+                ',"videos":',
+                videos_json,
+                ',"images":',
+                images,
+                ',"annotations":',
+                annotations,
+                ',"categories":',
+                categories,
+                "}",
+            ]
+        ),
+        encoding="utf-8",
+    )
     return path

@@ -23,9 +23,16 @@ from lightly_studio.store.samples import export_rows
 ImageMode = Literal["link", "symlink", "copy", "none"]
 
 
-def write_yolo(con, dataset: Any, query: Any, output_folder: str | os.PathLike, *,
-               root: str | os.PathLike | None = None, images: ImageMode = "link",
-               annotation_source: str | None = None) -> Path:
+def write_yolo(
+    con,
+    dataset: Any,
+    query: Any,
+    output_folder: str | os.PathLike,
+    *,
+    root: str | os.PathLike | None = None,
+    images: ImageMode = "link",
+    annotation_source: str | None = None,
+) -> Path:
     """Write the query's boxes as a YOLO dataset; returns the path of its data.yaml.
 
     ``images``: 'link' (default) hard-links each image into ``<split>/images`` (falling back
@@ -38,13 +45,14 @@ def write_yolo(con, dataset: Any, query: Any, output_folder: str | os.PathLike, 
     import yaml
 
     if images not in ("link", "symlink", "copy", "none"):
-        raise ExportError(
-            f"images must be 'link', 'symlink', 'copy' or 'none', got {images!r}")
+        raise ExportError(f"images must be 'link', 'symlink', 'copy' or 'none', got {images!r}")
     out = Path(output_folder).expanduser().resolve()
     samples = export_rows(con, query.sample_ids_subquery(), with_split=True)
     if images != "none" and any("://" in p for p in samples["file_path_abs"].head(1)):
-        raise ExportError("Images in cloud storage cannot be linked or copied into a "
-                                 "YOLO export; pass images='none' to write labels only.")
+        raise ExportError(
+            "Images in cloud storage cannot be linked or copied into a "
+            "YOLO export; pass images='none' to write labels only."
+        )
     names = label_names(con, dataset.dataset_id)
     class_id = {n: i for i, n in enumerate(names)}
 
@@ -56,33 +64,57 @@ def write_yolo(con, dataset: Any, query: Any, output_folder: str | os.PathLike, 
             continue
         _, rel = relative_names(part["file_path_abs"].to_list(), root)
         parts.append(part.with_columns(pl.Series("rel", rel, dtype=pl.Utf8)))
-    samples = pl.concat(parts) if parts else samples.with_columns(
-        pl.lit(None, dtype=pl.Utf8).alias("rel"))
+    samples = (
+        pl.concat(parts)
+        if parts
+        else samples.with_columns(pl.lit(None, dtype=pl.Utf8).alias("rel"))
+    )
     samples = samples.with_columns(
         (pl.lit(str(out) + "/") + pl.col("split") + "/images/" + pl.col("rel")).alias("image_out"),
-        (pl.lit(str(out) + "/") + pl.col("split") + "/labels/"
-         + pl.col("rel").str.replace(r"\.[^./]*$", "") + ".txt").alias("label_out"),
+        (
+            pl.lit(str(out) + "/")
+            + pl.col("split")
+            + "/labels/"
+            + pl.col("rel").str.replace(r"\.[^./]*$", "")
+            + ".txt"
+        ).alias("label_out"),
     )
 
-    anns = annotations_frame(con, dataset.dataset_id,
-                             sample_ids_subquery=query.sample_ids_subquery(),
-                             source=annotation_source, types=BOXED)
-    anns = anns.join(samples.select("sample_id", "width", "height").rename(
-        {"width": "img_w", "height": "img_h"}), on="sample_id", how="inner",
-        maintain_order="left")
+    anns = annotations_frame(
+        con,
+        dataset.dataset_id,
+        sample_ids_subquery=query.sample_ids_subquery(),
+        source=annotation_source,
+        types=BOXED,
+    )
+    anns = anns.join(
+        samples.select("sample_id", "width", "height").rename(
+            {"width": "img_w", "height": "img_h"}
+        ),
+        on="sample_id",
+        how="inner",
+        maintain_order="left",
+    )
     w, h = pl.col("img_w").cast(pl.Float64), pl.col("img_h").cast(pl.Float64)
     # Shortest round-trip float text: re-importing gives the same pixel boxes.
-    line = pl.concat_str([
-        pl.col("label").replace_strict(class_id, return_dtype=pl.Int64).cast(pl.Utf8),
-        ((pl.col("x") + pl.col("width") / 2) / w).cast(pl.Utf8),
-        ((pl.col("y") + pl.col("height") / 2) / h).cast(pl.Utf8),
-        (pl.col("width") / w).cast(pl.Utf8),
-        (pl.col("height") / h).cast(pl.Utf8),
-    ], separator=" ")
-    line = pl.when(pl.col("confidence").is_not_null()).then(
-        pl.concat_str([line, pl.col("confidence").cast(pl.Utf8)], separator=" ")).otherwise(line)
+    line = pl.concat_str(
+        [
+            pl.col("label").replace_strict(class_id, return_dtype=pl.Int64).cast(pl.Utf8),
+            ((pl.col("x") + pl.col("width") / 2) / w).cast(pl.Utf8),
+            ((pl.col("y") + pl.col("height") / 2) / h).cast(pl.Utf8),
+            (pl.col("width") / w).cast(pl.Utf8),
+            (pl.col("height") / h).cast(pl.Utf8),
+        ],
+        separator=" ",
+    )
+    line = (
+        pl.when(pl.col("confidence").is_not_null())
+        .then(pl.concat_str([line, pl.col("confidence").cast(pl.Utf8)], separator=" "))
+        .otherwise(line)
+    )
     per_sample = anns.group_by("sample_id", maintain_order=True).agg(
-        line.str.join("\n").alias("text"))
+        line.str.join("\n").alias("text")
+    )
     files = samples.join(per_sample, on="sample_id", how="left", maintain_order="left")
 
     for folder in files["label_out"].str.replace(r"/[^/]*$", "").unique().to_list():
@@ -92,8 +124,9 @@ def write_yolo(con, dataset: Any, query: Any, output_folder: str | os.PathLike, 
     if images != "none":
         for folder in files["image_out"].str.replace(r"/[^/]*$", "").unique().to_list():
             os.makedirs(folder, exist_ok=True)
-        pairs = list(zip(files["file_path_abs"].to_list(), files["image_out"].to_list(),
-                         strict=True))
+        pairs = list(
+            zip(files["file_path_abs"].to_list(), files["image_out"].to_list(), strict=True)
+        )
         _in_threads(lambda chunk: _place_images(chunk, images), pairs)
 
     config: dict[str, Any] = {}
@@ -104,8 +137,9 @@ def write_yolo(con, dataset: Any, query: Any, output_folder: str | os.PathLike, 
     config["names"] = names
     yaml_path = out / "data.yaml"
     out.mkdir(parents=True, exist_ok=True)
-    yaml_path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True),
-                         encoding="utf-8")
+    yaml_path.write_text(
+        yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )
     return yaml_path
 
 
@@ -114,7 +148,7 @@ def _in_threads(fn, items: list, chunk: int = 256) -> None:
     create is a metadata round trip), so overlapping them beats creating them one by one."""
     from concurrent.futures import ThreadPoolExecutor
 
-    chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]
+    chunks = [items[i : i + chunk] for i in range(0, len(items), chunk)]
     if len(chunks) <= 1:
         for c in chunks:
             fn(c)

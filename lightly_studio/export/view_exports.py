@@ -32,8 +32,15 @@ from lightly_studio.errors import ExportPathError
 
 DEFAULT_DIR_NAME = "lightly_studio_exports"
 
-__all__ = ["DEFAULT_DIR_NAME", "ExportPathError", "default_name", "export_dir",
-           "reserved_output", "set_export_dir", "suffix_for"]
+__all__ = [
+    "DEFAULT_DIR_NAME",
+    "ExportPathError",
+    "default_name",
+    "export_dir",
+    "reserved_output",
+    "set_export_dir",
+    "suffix_for",
+]
 
 
 def export_dir() -> Path:
@@ -104,7 +111,8 @@ def _reserve(requested: object, default: str, suffix: str | None) -> Path:
             if n == 0:
                 raise ExportPathError(
                     f"{candidate} is a symbolic link: exports never write through links. "
-                    "Remove it or choose another name.")
+                    "Remove it or choose another name."
+                )
             continue
         try:
             if suffix is None:
@@ -123,14 +131,20 @@ def _checked_name(name: object) -> str:
     if not isinstance(name, str):
         raise ExportPathError(f"The export output must be a file name, got {type(name).__name__}.")
     where = f"Export output {name!r}"
-    hint = ("give a file name (or a relative path) inside the export folder; the Python user "
-            "chooses that folder with ls.start_gui(export_dir=...) or LIGHTLY_STUDIO_EXPORT_DIR.")
+    hint = (
+        "give a file name (or a relative path) inside the export folder; the Python user "
+        "chooses that folder with ls.start_gui(export_dir=...) or LIGHTLY_STUDIO_EXPORT_DIR."
+    )
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
         raise ExportPathError(f"{where} contains a control character (NUL, newline, …): {hint}")
     if name.startswith("~"):
         raise ExportPathError(f"{where} starts with '~' (a home folder): {hint}")
-    if (PurePosixPath(name).is_absolute() or PureWindowsPath(name).is_absolute()
-            or PureWindowsPath(name).drive or name.startswith(("/", "\\"))):
+    if (
+        PurePosixPath(name).is_absolute()
+        or PureWindowsPath(name).is_absolute()
+        or PureWindowsPath(name).drive
+        or name.startswith(("/", "\\"))
+    ):
         raise ExportPathError(f"{where} is an absolute path: {hint}")
     parts = [p for p in re.split(r"[/\\]", name) if p not in ("", ".")]
     if not parts:
@@ -145,7 +159,8 @@ def _inside(root: Path, path: Path, name: str) -> Path:
     if not resolved.is_relative_to(root):
         raise ExportPathError(
             f"Export output {name!r} resolves to {resolved}, outside the export folder {root} "
-            "(through a symbolic link): choose another name.")
+            "(through a symbolic link): choose another name."
+        )
     return resolved
 
 

@@ -91,16 +91,22 @@ def load_json(path: str | os.PathLike) -> Any:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
         raise IngestError(
-            f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+            f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from exc
     except UnicodeDecodeError as exc:
         raise IngestError(f"{path}: not UTF-8 text ({exc})") from exc
 
 
-def parse_coco(annotations_json: str | os.PathLike, images_path: str | os.PathLike | None,
-               annotation_type: AnnotationType | str = AnnotationType.OBJECT_DETECTION,
-               *, captions: bool = False, check_files: bool = True,
-               annotation_source: str = GROUND_TRUTH,
-               restrict: Callable[[pl.DataFrame], pl.DataFrame] | None = None) -> CocoData:
+def parse_coco(
+    annotations_json: str | os.PathLike,
+    images_path: str | os.PathLike | None,
+    annotation_type: AnnotationType | str = AnnotationType.OBJECT_DETECTION,
+    *,
+    captions: bool = False,
+    check_files: bool = True,
+    annotation_source: str = GROUND_TRUTH,
+    restrict: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+) -> CocoData:
     """Parse a COCO instances (or captions) file into frames. Raises IngestError on bad input.
 
     With ``check_files`` each image file's header is read: missing or unreadable files are
@@ -110,8 +116,10 @@ def parse_coco(annotations_json: str | os.PathLike, images_path: str | os.PathLi
     path = str(annotations_json)
     data = load_json(path)
     if not isinstance(data, dict):
-        raise IngestError(f"{path}: expected a JSON object with 'images' and 'annotations', "
-                          f"got a {type(data).__name__}")
+        raise IngestError(
+            f"{path}: expected a JSON object with 'images' and 'annotations', "
+            f"got a {type(data).__name__}"
+        )
     required = ("images", "annotations") if captions else ("images", "annotations", "categories")
     for key in required:
         if key not in data:
@@ -128,15 +136,24 @@ def parse_coco(annotations_json: str | os.PathLike, images_path: str | os.PathLi
         return CocoData(path, images, [], pl.DataFrame(schema=_ANN_SCHEMA), caption_frame, notes)
     categories = _parse_categories(path, data["categories"])
     annotation_type = AnnotationType(annotation_type)
-    annotations = _parse_annotations(path, data["annotations"], images, categories,
-                                     annotation_type, annotation_source, notes)
-    return CocoData(path, images, list(dict.fromkeys(categories.values())), annotations,
-                    pl.DataFrame(schema={"coco_image_id": pl.Int64, "text": pl.Utf8}), notes)
+    annotations = _parse_annotations(
+        path, data["annotations"], images, categories, annotation_type, annotation_source, notes
+    )
+    return CocoData(
+        path,
+        images,
+        list(dict.fromkeys(categories.values())),
+        annotations,
+        pl.DataFrame(schema={"coco_image_id": pl.Int64, "text": pl.Utf8}),
+        notes,
+    )
 
 
 _ANN_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     **{k: v for k, v in FRAME_SCHEMA.items() if k != "sample_id"},
-    "coco_image_id": pl.Int64, "coco_id": pl.Int64}
+    "coco_image_id": pl.Int64,
+    "coco_id": pl.Int64,
+}
 
 
 def _ensure_objects(path: str, what: str, records: list) -> None:
@@ -145,8 +162,14 @@ def _ensure_objects(path: str, what: str, records: list) -> None:
         raise IngestError(f"{path}: {what} #{bad} is not a JSON object")
 
 
-def _column(path: str, what: str, records: list, key: str,
-            dtype: pl.DataType | type[pl.DataType], required: bool = True) -> pl.Series:
+def _column(
+    path: str,
+    what: str,
+    records: list,
+    key: str,
+    dtype: pl.DataType | type[pl.DataType],
+    required: bool = True,
+) -> pl.Series:
     """One field of every record as a typed Series; IngestError names the first bad record.
 
     ``records`` must hold dicts only (see _ensure_objects).
@@ -183,19 +206,28 @@ def _float_lists(values: list) -> pl.Series:
     return pl.Series(values, dtype=pl.List(pl.Float64), strict=False)
 
 
-def _parse_images(path: str, records: list, images_path, check_files: bool,
-                  notes: list[str]) -> pl.DataFrame:
+def _parse_images(
+    path: str, records: list, images_path, check_files: bool, notes: list[str]
+) -> pl.DataFrame:
     _ensure_objects(path, "image", records)
     ids = _column(path, "image", records, "id", pl.Int64)
     names = _column(path, "image", records, "file_name", pl.Utf8)
     widths = _column(path, "image", records, "width", pl.Int64)
     heights = _column(path, "image", records, "height", pl.Int64)
-    frame = pl.DataFrame([ids.alias("coco_image_id"), names.alias("file_name"),
-                          widths.alias("width"), heights.alias("height")])
+    frame = pl.DataFrame(
+        [
+            ids.alias("coco_image_id"),
+            names.alias("file_name"),
+            widths.alias("width"),
+            heights.alias("height"),
+        ]
+    )
     dup = frame["coco_image_id"].is_duplicated()
     if dup.any():
-        raise IngestError(f"{path}: image id {frame['coco_image_id'][int(dup.arg_true()[0])]} "
-                          "appears more than once")
+        raise IngestError(
+            f"{path}: image id {frame['coco_image_id'][int(dup.arg_true()[0])]} "
+            "appears more than once"
+        )
     _check_declared_sizes(path, records, frame)
     if images_path is None:
         return frame.with_columns(pl.lit(None, dtype=pl.Utf8).alias("file_path_abs"))
@@ -204,8 +236,12 @@ def _parse_images(path: str, records: list, images_path, check_files: bool,
     if not remote:
         # Same normalisation as add_images_from_path, so both find the same samples.
         root = os.path.abspath(os.path.expanduser(root.removeprefix("file://")))
-    paths = [_join(path, root, image_id, name, remote) for image_id, name in
-             zip(frame["coco_image_id"].to_list(), frame["file_name"].to_list(), strict=True)]
+    paths = [
+        _join(path, root, image_id, name, remote)
+        for image_id, name in zip(
+            frame["coco_image_id"].to_list(), frame["file_name"].to_list(), strict=True
+        )
+    ]
     frame = frame.with_columns(pl.Series("file_path_abs", paths, dtype=pl.Utf8))
     if check_files and frame.height:
         frame = _check_image_files(path, root, remote, frame, notes)
@@ -218,23 +254,26 @@ def _check_declared_sizes(path: str, records: list, frame: pl.DataFrame) -> None
     for key in ("width", "height"):
         bad = next((i for i, r in enumerate(records) if not _whole(r.get(key))), None)
         if bad is not None:
-            raise IngestError(f"{path}: image id {records[bad].get('id')} has an invalid {key!r} "
-                              f"{records[bad].get(key)!r} (a whole number of pixels)")
+            raise IngestError(
+                f"{path}: image id {records[bad].get('id')} has an invalid {key!r} "
+                f"{records[bad].get(key)!r} (a whole number of pixels)"
+            )
     bad_size = (frame["width"] <= 0) | (frame["height"] <= 0)
     if bad_size.any():
         i = int(bad_size.arg_true()[0])
-        raise IngestError(f"{path}: image id {frame['coco_image_id'][i]} has a non-positive "
-                          f"width or height")
-    largest = frame.select((pl.col("width").cast(pl.Float64) * pl.col("height"))
-                           .arg_max()).item()
+        raise IngestError(
+            f"{path}: image id {frame['coco_image_id'][i]} has a non-positive width or height"
+        )
+    largest = frame.select((pl.col("width").cast(pl.Float64) * pl.col("height")).arg_max()).item()
     if largest is not None:
         row = frame.row(largest, named=True)
         try:
             _check_pixels(row["width"], row["height"])
         except ValueError as exc:
-            raise IngestError(f"{path}: image id {row['coco_image_id']} ({row['file_name']!r}) "
-                              f"declares a size of {row['width']}x{row['height']}: {exc}"
-                              ) from None
+            raise IngestError(
+                f"{path}: image id {row['coco_image_id']} ({row['file_name']!r}) "
+                f"declares a size of {row['width']}x{row['height']}: {exc}"
+            ) from None
 
 
 def _whole(value: Any) -> bool:
@@ -252,13 +291,16 @@ def _join(path: str, root: str, image_id: int, name: str, remote: bool) -> str:
         full = os.path.normpath(os.path.join(root, name))
         if full == root or full.startswith(root.rstrip(os.sep) + os.sep):
             return full
-    raise IngestError(f"{path}: image id {image_id} has file_name {name!r}, which points "
-                      f"outside the images folder {root}; file names must be paths relative "
-                      "to images_path, inside it")
+    raise IngestError(
+        f"{path}: image id {image_id} has file_name {name!r}, which points "
+        f"outside the images folder {root}; file names must be paths relative "
+        "to images_path, inside it"
+    )
 
 
-def _check_image_files(path: str, root: str, remote: bool, frame: pl.DataFrame,
-                       notes: list[str]) -> pl.DataFrame:
+def _check_image_files(
+    path: str, root: str, remote: bool, frame: pl.DataFrame, notes: list[str]
+) -> pl.DataFrame:
     """Read every image's size from its header: skip (and report) missing and unreadable
     files, like add_images_from_path; a size other than the declared one is an error."""
     fs = None
@@ -271,22 +313,29 @@ def _check_image_files(path: str, root: str, remote: bool, frame: pl.DataFrame,
     if not ok.any():
         raise IngestError(
             f"{path}: none of the {frame.height} images under {root} could be read (first: "
-            f"{frame['file_path_abs'][0]}: {sizes[0]}); check images_path")
+            f"{frame['file_path_abs'][0]}: {sizes[0]}); check images_path"
+        )
     if not ok.all():
-        failed = [(p, s) for p, s in zip(frame["file_path_abs"], sizes, strict=True)
-                  if isinstance(s, str)]
+        failed = [
+            (p, s) for p, s in zip(frame["file_path_abs"], sizes, strict=True) if isinstance(s, str)
+        ]
         examples = "; ".join(f"{p} ({reason})" for p, reason in failed[:5])
         more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
-        notes.append(f"{path}: {len(failed)} image files are missing or unreadable and were "
-                     f"skipped with their annotations (of {frame.height}): {examples}{more}")
+        notes.append(
+            f"{path}: {len(failed)} image files are missing or unreadable and were "
+            f"skipped with their annotations (of {frame.height}): {examples}{more}"
+        )
     frame = frame.with_columns(
-        pl.Series("real_width", [s[0] if isinstance(s, tuple) else None for s in sizes],
-                  dtype=pl.Int64),
-        pl.Series("real_height", [s[1] if isinstance(s, tuple) else None for s in sizes],
-                  dtype=pl.Int64),
+        pl.Series(
+            "real_width", [s[0] if isinstance(s, tuple) else None for s in sizes], dtype=pl.Int64
+        ),
+        pl.Series(
+            "real_height", [s[1] if isinstance(s, tuple) else None for s in sizes], dtype=pl.Int64
+        ),
     ).filter(ok)
-    mismatch = frame.filter((pl.col("width") != pl.col("real_width"))
-                            | (pl.col("height") != pl.col("real_height")))
+    mismatch = frame.filter(
+        (pl.col("width") != pl.col("real_width")) | (pl.col("height") != pl.col("real_height"))
+    )
     if mismatch.height:
         row = mismatch.row(0, named=True)
         more = f" ({mismatch.height - 1} more images differ)" if mismatch.height > 1 else ""
@@ -294,13 +343,15 @@ def _check_image_files(path: str, root: str, remote: bool, frame: pl.DataFrame,
             f"{path}: image id {row['coco_image_id']} ({row['file_name']!r}) is "
             f"{row['width']}x{row['height']} in the JSON but the file {row['file_path_abs']} is "
             f"{row['real_width']}x{row['real_height']}{more}; the annotations would not fit "
-            "the image: fix width/height in the JSON or point images_path at the right files")
+            "the image: fix width/height in the JSON or point images_path at the right files"
+        )
     return frame.drop("real_width", "real_height")
 
 
 def read_sizes(paths: list[str], fs=None) -> list[tuple[int, int] | str]:
     """(width, height) from each file's header, or why it cannot be read (missing, empty, not
     a regular file, not an image, truncated, too many pixels)."""
+
     def size_of(p: str) -> tuple[int, int] | str:
         if fs is None:
             # A pipe or device named x.jpg would block the reader or feed it forever.
@@ -340,34 +391,51 @@ def _parse_categories(path: str, records: list) -> dict[int, str]:
     return categories
 
 
-def _parse_captions(path: str, records: list, known_images: set, notes: list[str]
-                    ) -> pl.DataFrame:
+def _parse_captions(path: str, records: list, known_images: set, notes: list[str]) -> pl.DataFrame:
     _ensure_objects(path, "annotation", records)
     image_ids = _column(path, "annotation", records, "image_id", pl.Int64)
     # polars would turn {"a": 1} into the string "{1}": only strings are captions.
-    bad = next((i for i, r in enumerate(records)
-                if "caption" in r and not isinstance(r["caption"], str | None)), None)
+    bad = next(
+        (
+            i
+            for i, r in enumerate(records)
+            if "caption" in r and not isinstance(r["caption"], str | None)
+        ),
+        None,
+    )
     if bad is not None:
-        raise IngestError(f"{path}: annotation #{bad} (id {records[bad].get('id')}) has a "
-                          f"'caption' that is not a string: {records[bad]['caption']!r}")
+        raise IngestError(
+            f"{path}: annotation #{bad} (id {records[bad].get('id')}) has a "
+            f"'caption' that is not a string: {records[bad]['caption']!r}"
+        )
     texts = _column(path, "annotation", records, "caption", pl.Utf8)
     frame = pl.DataFrame([image_ids.alias("coco_image_id"), texts.alias("text")])
     known = frame["coco_image_id"].is_in(list(known_images))
     if not known.all():
         unknown = frame.filter(~known)["coco_image_id"].unique(maintain_order=True)
-        notes.append(f"{path}: {int((~known).sum())} captions point at images not imported "
-                     f"(unknown or missing image ids, e.g. {unknown.head(5).to_list()}) and "
-                     "were skipped")
+        notes.append(
+            f"{path}: {int((~known).sum())} captions point at images not imported "
+            f"(unknown or missing image ids, e.g. {unknown.head(5).to_list()}) and "
+            "were skipped"
+        )
         frame = frame.filter(known)
     return frame
 
 
-def _parse_annotations(path: str, records: list, images: pl.DataFrame,
-                       categories: dict[int, str], annotation_type: AnnotationType,
-                       source: str, notes: list[str]) -> pl.DataFrame:
+def _parse_annotations(
+    path: str,
+    records: list,
+    images: pl.DataFrame,
+    categories: dict[int, str],
+    annotation_type: AnnotationType,
+    source: str,
+    notes: list[str],
+) -> pl.DataFrame:
     if annotation_type == AnnotationType.CLASSIFICATION:
-        raise IngestError("COCO files hold boxes and masks: use OBJECT_DETECTION, "
-                          "INSTANCE_SEGMENTATION or SEMANTIC_SEGMENTATION")
+        raise IngestError(
+            "COCO files hold boxes and masks: use OBJECT_DETECTION, "
+            "INSTANCE_SEGMENTATION or SEMANTIC_SEGMENTATION"
+        )
     if not records:
         return pl.DataFrame(schema=_ANN_SCHEMA)
     with_masks = annotation_type != AnnotationType.OBJECT_DETECTION
@@ -377,39 +445,58 @@ def _parse_annotations(path: str, records: list, images: pl.DataFrame,
     coco_ids = _column(path, "annotation", records, "id", pl.Int64, required=False)
     if coco_ids.null_count():
         coco_ids = pl.Series("id", range(len(records)), dtype=pl.Int64)
-    bbox = _column(path, "annotation", records, "bbox", pl.List(pl.Float64),
-                   required=not with_masks)
+    bbox = _column(
+        path, "annotation", records, "bbox", pl.List(pl.Float64), required=not with_masks
+    )
     score = _column(path, "annotation", records, "score", pl.Float64, required=False)
     iscrowd = _column(path, "annotation", records, "iscrowd", pl.Int64, required=False)
-    frame = pl.DataFrame([
-        coco_ids.alias("coco_id"), image_ids.alias("coco_image_id"),
-        category_ids.alias("category_id"), bbox.alias("bbox"), score.alias("confidence"),
-        (iscrowd.fill_null(0) != 0).alias("iscrowd"),
-    ]).with_row_index("idx")
+    frame = pl.DataFrame(
+        [
+            coco_ids.alias("coco_id"),
+            image_ids.alias("coco_image_id"),
+            category_ids.alias("category_id"),
+            bbox.alias("bbox"),
+            score.alias("confidence"),
+            (iscrowd.fill_null(0) != 0).alias("iscrowd"),
+        ]
+    ).with_row_index("idx")
 
     bad_bbox = frame["bbox"].is_not_null() & (
         (frame["bbox"].list.len() != 4) | frame["bbox"].list.eval(pl.element().is_null()).list.any()
     )
     if bad_bbox.any():
         i = int(bad_bbox.arg_true()[0])
-        raise IngestError(f"{path}: annotation id {frame['coco_id'][i]} has an invalid 'bbox' "
-                          f"{records[i].get('bbox')!r} (expected [x, y, width, height])")
+        raise IngestError(
+            f"{path}: annotation id {frame['coco_id'][i]} has an invalid 'bbox' "
+            f"{records[i].get('bbox')!r} (expected [x, y, width, height])"
+        )
     unknown_cat = ~frame["category_id"].is_in(list(categories))
     if unknown_cat.any():
         i = int(unknown_cat.arg_true()[0])
-        raise IngestError(f"{path}: annotation id {frame['coco_id'][i]} has category_id "
-                          f"{frame['category_id'][i]}, which is not in 'categories' "
-                          f"({int(unknown_cat.sum())} annotations are affected)")
+        raise IngestError(
+            f"{path}: annotation id {frame['coco_id'][i]} has category_id "
+            f"{frame['category_id'][i]}, which is not in 'categories' "
+            f"({int(unknown_cat.sum())} annotations are affected)"
+        )
     # Join the image sizes; annotations of unknown or skipped images are dropped with a note.
-    frame = frame.join(images.select("coco_image_id", pl.col("width").alias("img_width"),
-                                     pl.col("height").alias("img_height")),
-                       on="coco_image_id", how="left", maintain_order="left")
+    frame = frame.join(
+        images.select(
+            "coco_image_id",
+            pl.col("width").alias("img_width"),
+            pl.col("height").alias("img_height"),
+        ),
+        on="coco_image_id",
+        how="left",
+        maintain_order="left",
+    )
     unknown_img = frame["img_width"].is_null()
     if unknown_img.any():
         ids = frame.filter(unknown_img)["coco_id"].head(5).to_list()
-        notes.append(f"{path}: {int(unknown_img.sum())} annotations point at images not imported "
-                     f"(unknown image_id or missing file) and were skipped (annotation ids "
-                     f"{ids}{', …' if unknown_img.sum() > 5 else ''})")
+        notes.append(
+            f"{path}: {int(unknown_img.sum())} annotations point at images not imported "
+            f"(unknown image_id or missing file) and were skipped (annotation ids "
+            f"{ids}{', …' if unknown_img.sum() > 5 else ''})"
+        )
         frame = frame.filter(~unknown_img)
 
     masks: list[list[int] | None] = [None] * frame.height
@@ -419,16 +506,23 @@ def _parse_annotations(path: str, records: list, images: pl.DataFrame,
         frame = frame.with_columns(pl.Series("bbox", boxes, dtype=pl.List(pl.Float64)))
         no_mask = sum(m is None for m in masks)
         if no_mask:
-            notes.append(f"{path}: {no_mask} annotations have no 'segmentation' and were "
-                         "imported as boxes (object_detection)")
-    kind = pl.when(pl.Series([m is not None for m in masks], dtype=pl.Boolean)).then(
-        pl.lit(annotation_type.value)).otherwise(pl.lit(AnnotationType.OBJECT_DETECTION.value))
+            notes.append(
+                f"{path}: {no_mask} annotations have no 'segmentation' and were "
+                "imported as boxes (object_detection)"
+            )
+    kind = (
+        pl.when(pl.Series([m is not None for m in masks], dtype=pl.Boolean))
+        .then(pl.lit(annotation_type.value))
+        .otherwise(pl.lit(AnnotationType.OBJECT_DETECTION.value))
+    )
     out = frame.with_columns(
         pl.col("category_id").replace_strict(categories, return_dtype=pl.Utf8).alias("label"),
         kind.alias("annotation_type"),
         pl.lit(source).alias("source"),
-        pl.col("bbox").list.get(0).alias("x"), pl.col("bbox").list.get(1).alias("y"),
-        pl.col("bbox").list.get(2).alias("width"), pl.col("bbox").list.get(3).alias("height"),
+        pl.col("bbox").list.get(0).alias("x"),
+        pl.col("bbox").list.get(1).alias("y"),
+        pl.col("bbox").list.get(2).alias("width"),
+        pl.col("bbox").list.get(3).alias("height"),
         pl.Series("segmentation_mask", masks, dtype=pl.List(pl.Int32)),
         pl.Series("polygon", polygons, dtype=pl.List(pl.List(pl.Float64))),
         pl.format("{}: annotation id {}: ", pl.lit(path), pl.col("coco_id")).alias("where"),
@@ -441,14 +535,20 @@ def _rasterise(path: str, records: list, frame: pl.DataFrame):
     masks: list[list[int] | None] = []
     polygons: list[list[list[float]] | None] = []
     boxes: list[list[float] | None] = []
-    for idx, bbox, w, h, cid in zip(frame["idx"].to_list(), frame["bbox"].to_list(),
-                                    frame["img_width"].to_list(), frame["img_height"].to_list(),
-                                    frame["coco_id"].to_list(), strict=True):
+    for idx, bbox, w, h, cid in zip(
+        frame["idx"].to_list(),
+        frame["bbox"].to_list(),
+        frame["img_width"].to_list(),
+        frame["img_height"].to_list(),
+        frame["coco_id"].to_list(),
+        strict=True,
+    ):
         seg = records[idx].get("segmentation")
         if seg is None or (isinstance(seg, list) and len(seg) == 0):
             if bbox is None:
-                raise IngestError(f"{path}: annotation id {cid} has neither 'segmentation' "
-                                  "nor 'bbox'")
+                raise IngestError(
+                    f"{path}: annotation id {cid} has neither 'segmentation' nor 'bbox'"
+                )
             masks.append(None)
             polygons.append(None)
             boxes.append(bbox)
@@ -462,8 +562,9 @@ def _rasterise(path: str, records: list, frame: pl.DataFrame):
             else:
                 mask = rle.coco_segmentation_to_mask(seg if rings is None else rings, w, h)
         except (ValueError, TypeError, AnnotationError) as exc:
-            raise IngestError(f"{path}: annotation id {cid} has an invalid 'segmentation': "
-                              f"{exc}") from exc
+            raise IngestError(
+                f"{path}: annotation id {cid} has an invalid 'segmentation': {exc}"
+            ) from exc
         masks.append(rle.encode(mask))
         polygons.append(rings or None)
         if bbox is None:
@@ -480,8 +581,10 @@ def _annotation_type_arg(annotation_type: Any) -> AnnotationType:
     try:
         return AnnotationType(annotation_type)
     except ValueError as exc:
-        raise IngestError(f"Unknown annotation_type {annotation_type!r}; use one of "
-                          f"{[t.value for t in AnnotationType]}") from exc
+        raise IngestError(
+            f"Unknown annotation_type {annotation_type!r}; use one of "
+            f"{[t.value for t in AnnotationType]}"
+        ) from exc
 
 
 def _warn(notes: list[str]) -> None:
@@ -489,25 +592,32 @@ def _warn(notes: list[str]) -> None:
         warnings.warn(note, stacklevel=3)
 
 
-def add_samples_from_coco(dataset: Any, annotations_json: str | os.PathLike,
-                          images_path: str | os.PathLike,
-                          annotation_type: AnnotationType | str = AnnotationType.OBJECT_DETECTION,
-                          embed: bool = True,
-                          annotation_source: str = GROUND_TRUTH) -> ImportResult:
+def add_samples_from_coco(
+    dataset: Any,
+    annotations_json: str | os.PathLike,
+    images_path: str | os.PathLike,
+    annotation_type: AnnotationType | str = AnnotationType.OBJECT_DETECTION,
+    embed: bool = True,
+    annotation_source: str = GROUND_TRUTH,
+) -> ImportResult:
     """Index the images of a COCO file with their boxes or masks (one transaction).
 
     Images already in the dataset are kept as they are: their annotations are not added a
     second time (use ``add_annotations_from_coco`` to attach another annotation source).
     """
     annotation_type = _annotation_type_arg(annotation_type)
-    data = parse_coco(annotations_json, images_path, annotation_type,
-                      annotation_source=annotation_source)
+    data = parse_coco(
+        annotations_json, images_path, annotation_type, annotation_source=annotation_source
+    )
     return _store(dataset, data, embed=embed)
 
 
-def add_samples_from_coco_caption(dataset: Any, annotations_json: str | os.PathLike,
-                                  images_path: str | os.PathLike,
-                                  embed: bool = True) -> ImportResult:
+def add_samples_from_coco_caption(
+    dataset: Any,
+    annotations_json: str | os.PathLike,
+    images_path: str | os.PathLike,
+    embed: bool = True,
+) -> ImportResult:
     """Index the images of a COCO captions file with their captions (one transaction)."""
     data = parse_coco(annotations_json, images_path, captions=True)
     return _store(dataset, data, embed=embed)
@@ -516,13 +626,23 @@ def add_samples_from_coco_caption(dataset: Any, annotations_json: str | os.PathL
 def _store(dataset: Any, data: CocoData, embed: bool) -> ImportResult:
     result = ImportResult(warnings=list(data.warnings))
     frame = data.images.with_columns(
-        pl.col("file_name").str.replace_all("\\", "/", literal=True).str.split("/")
-        .list.last().alias("base_name"))
+        pl.col("file_name")
+        .str.replace_all("\\", "/", literal=True)
+        .str.split("/")
+        .list.last()
+        .alias("base_name")
+    )
     with transaction() as con:
-        stored = insert_samples(con, dataset.dataset_id, frame.select(
-            "file_path_abs", pl.col("base_name").alias("file_name"), "width", "height"))
-        ids = frame.join(stored.select("file_path_abs", "sample_id", "is_new"),
-                         on="file_path_abs", how="inner")
+        stored = insert_samples(
+            con,
+            dataset.dataset_id,
+            frame.select(
+                "file_path_abs", pl.col("base_name").alias("file_name"), "width", "height"
+            ),
+        )
+        ids = frame.join(
+            stored.select("file_path_abs", "sample_id", "is_new"), on="file_path_abs", how="inner"
+        )
         result.samples_added = int(ids["is_new"].sum())
         result.samples_existing = ids.height - result.samples_added
         new_ids = ids.filter(pl.col("is_new")).select("coco_image_id", "sample_id")
@@ -530,25 +650,28 @@ def _store(dataset: Any, data: CocoData, embed: bool) -> ImportResult:
             result.warnings.append(
                 f"{data.path}: {result.samples_existing} images were already in the dataset; "
                 "their annotations were not added again (add_annotations_from_coco attaches "
-                "annotations to existing images)")
+                "annotations to existing images)"
+            )
         if data.category_names:
             get_or_create_label_ids(con, dataset.dataset_id, data.category_names)
-        anns = data.annotations.join(new_ids, on="coco_image_id", how="inner",
-                                     maintain_order="left")
+        anns = data.annotations.join(
+            new_ids, on="coco_image_id", how="inner", maintain_order="left"
+        )
         result.annotations_added = insert_ingested(con, dataset.dataset_id, anns)
-        caps = data.captions.join(new_ids, on="coco_image_id", how="inner",
-                                  maintain_order="left")
+        caps = data.captions.join(new_ids, on="coco_image_id", how="inner", maintain_order="left")
         result.captions_added = insert_caption_frame(con, caps.select("sample_id", "text"))
     _warn(result.warnings)
     dataset._after_ingest([as_uuid(s) for s in new_ids["sample_id"].to_list()], embed)
     return result
 
 
-def add_annotations_from_coco(dataset: Any, annotations_json: str | os.PathLike,
-                              images_path: str | os.PathLike | None = None,
-                              annotation_type: AnnotationType | str =
-                              AnnotationType.OBJECT_DETECTION,
-                              annotation_source: str = GROUND_TRUTH) -> ImportResult:
+def add_annotations_from_coco(
+    dataset: Any,
+    annotations_json: str | os.PathLike,
+    images_path: str | os.PathLike | None = None,
+    annotation_type: AnnotationType | str = AnnotationType.OBJECT_DETECTION,
+    annotation_source: str = GROUND_TRUTH,
+) -> ImportResult:
     """Attach the annotations of a COCO file to images already in the dataset.
 
     Images are matched by absolute path under ``images_path`` when given, else by their
@@ -566,29 +689,45 @@ def add_annotations_from_coco(dataset: Any, annotations_json: str | os.PathLike,
         nonlocal matched
         matched = match_existing_samples(con, dataset.dataset_id, images, path).join(
             images.select("coco_image_id", "file_name", "width", "height"),
-            on="coco_image_id", how="inner")
+            on="coco_image_id",
+            how="inner",
+        )
         unmatched = images.height - matched.height
         if unmatched:
             first = images.join(matched, on="coco_image_id", how="anti")["file_name"][0]
-            notes.append(f"{path}: {unmatched} images are not in the dataset and their "
-                         f"annotations were skipped (first: {first!r})")
-        mismatch = matched.filter((pl.col("width") != pl.col("s_width"))
-                                  | (pl.col("height") != pl.col("s_height")))
+            notes.append(
+                f"{path}: {unmatched} images are not in the dataset and their "
+                f"annotations were skipped (first: {first!r})"
+            )
+        mismatch = matched.filter(
+            (pl.col("width") != pl.col("s_width")) | (pl.col("height") != pl.col("s_height"))
+        )
         if mismatch.height:
             row = mismatch.row(0, named=True)
             raise IngestError(
                 f"{path}: image id {row['coco_image_id']} ({row['file_name']!r}) is "
                 f"{row['width']}x{row['height']} in the JSON but the matching sample is "
-                f"{row['s_width']}x{row['s_height']}")
+                f"{row['s_width']}x{row['s_height']}"
+            )
         return images.join(matched.select("coco_image_id"), on="coco_image_id", how="semi")
 
     with transaction() as con:
-        data = parse_coco(annotations_json, images_path, annotation_type, check_files=False,
-                          annotation_source=annotation_source, restrict=to_samples)
+        data = parse_coco(
+            annotations_json,
+            images_path,
+            annotation_type,
+            check_files=False,
+            annotation_source=annotation_source,
+            restrict=to_samples,
+        )
         result = ImportResult(warnings=notes + data.warnings)
         get_or_create_label_ids(con, dataset.dataset_id, data.category_names)
-        anns = data.annotations.join(matched.select("coco_image_id", "sample_id"),
-                                     on="coco_image_id", how="inner", maintain_order="left")
+        anns = data.annotations.join(
+            matched.select("coco_image_id", "sample_id"),
+            on="coco_image_id",
+            how="inner",
+            maintain_order="left",
+        )
         result.annotations_added = insert_ingested(con, dataset.dataset_id, anns)
     _warn(result.warnings)
     return result
@@ -603,36 +742,40 @@ def insert_ingested(con, dataset_id: Any, frame: pl.DataFrame) -> int:
         raise IngestError(str(exc)) from exc
 
 
-def match_existing_samples(con, dataset_id: Any, images: pl.DataFrame, path: str
-                           ) -> pl.DataFrame:
+def match_existing_samples(con, dataset_id: Any, images: pl.DataFrame, path: str) -> pl.DataFrame:
     """coco_image_id → sample_id, s_width, s_height of the dataset's samples for ``images``.
 
     With file_path_abs set: exact path match. Without: a sample matches when its path ends
     with '/' + file_name; a file_name matching several samples is an error.
     """
     samples = dataset_sample_sizes(con, dataset_id, ("image", "frame")).rename(
-        {"width": "s_width", "height": "s_height"})
+        {"width": "s_width", "height": "s_height"}
+    )
     if images["file_path_abs"].null_count() == 0:
-        return images.select("coco_image_id", "file_path_abs").join(
-            samples, on="file_path_abs", how="inner").select(
-            "coco_image_id", "sample_id", "s_width", "s_height")
+        return (
+            images.select("coco_image_id", "file_path_abs")
+            .join(samples, on="file_path_abs", how="inner")
+            .select("coco_image_id", "sample_id", "s_width", "s_height")
+        )
     # Match on the base name first (an equi-join), then keep path-suffix matches.
     wanted = images.select(
         "coco_image_id",
-        pl.col("file_name").str.replace_all(r"\\", "/").str.strip_chars_start("./")
-        .alias("rel"),
+        pl.col("file_name").str.replace_all(r"\\", "/").str.strip_chars_start("./").alias("rel"),
     ).with_columns(pl.col("rel").str.split("/").list.last().alias("base"))
     have = samples.with_columns(
         pl.col("file_path_abs").str.replace_all(r"\\", "/").alias("norm"),
     ).with_columns(pl.col("norm").str.split("/").list.last().alias("base"))
     pairs = wanted.join(have, on="base", how="inner").filter(
-        pl.col("norm").str.ends_with(pl.lit("/") + pl.col("rel")) | (pl.col("norm") == pl.col("rel"))
+        pl.col("norm").str.ends_with(pl.lit("/") + pl.col("rel"))
+        | (pl.col("norm") == pl.col("rel"))
     )
     dup = pairs["coco_image_id"].is_duplicated()
     if dup.any():
         row = pairs.filter(dup).row(0, named=True)
-        raise IngestError(f"{path}: file_name {row['rel']!r} matches several samples of the "
-                          "dataset; pass images_path to match by full path")
+        raise IngestError(
+            f"{path}: file_name {row['rel']!r} matches several samples of the "
+            "dataset; pass images_path to match by full path"
+        )
     return pairs.select("coco_image_id", "sample_id", "s_width", "s_height")
 
 

@@ -44,7 +44,7 @@ def list_files(path: str, extensions: Sequence[str]) -> Listing:
     if is_remote(path):
         return _list_remote(path, extensions)
     if path.startswith("file://"):
-        path = path[len("file://"):]
+        path = path[len("file://") :]
     root = os.path.abspath(os.path.expanduser(path))
     if not os.path.exists(root):
         from lightly_studio.errors import IngestError
@@ -62,8 +62,12 @@ def list_files(path: str, extensions: Sequence[str]) -> Listing:
             try:
                 full.encode("utf-8")
             except UnicodeEncodeError:  # undecodable bytes in a name (surrogateescape)
-                skipped.append((full.encode("utf-8", "surrogateescape").decode(
-                    "utf-8", "replace"), "file name is not valid UTF-8"))
+                skipped.append(
+                    (
+                        full.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
+                        "file name is not valid UTF-8",
+                    )
+                )
                 continue
         # A plain regular file is known from the directory listing (no system call); links
         # and anything else are stat-ed, following the link.
@@ -121,8 +125,9 @@ def _list_remote(url: str, extensions: Sequence[str]) -> Listing:
 
         raise IngestError(f"Path does not exist: {url}")
     paths = sorted(p for p in fs.find(root) if os.path.splitext(p)[1].lower() in extensions)
-    return Listing(fs.unstrip_protocol(root).rstrip("/"), [fs.unstrip_protocol(p) for p in paths],
-                   fs, [])
+    return Listing(
+        fs.unstrip_protocol(root).rstrip("/"), [fs.unstrip_protocol(p) for p in paths], fs, []
+    )
 
 
 # JPEG and PNG files end with a marker; a file cut short has none in its last bytes. Some
@@ -133,8 +138,9 @@ _TAIL = 1024
 _HEAD = 65536
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Start-of-frame markers, which carry the size (all but DHT C4, JPG C8, DAC CC).
-_JPEG_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD,
-                       0xCE, 0xCF})
+_JPEG_SOF = frozenset(
+    {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+)
 
 
 def read_image_size(path: str, fs=None) -> tuple[int, int]:
@@ -225,8 +231,10 @@ def _check_pixels(width: int, height: int) -> None:
 
     limit = Image.MAX_IMAGE_PIXELS
     if limit and width * height > 2 * limit:
-        raise ValueError(f"image header claims too many pixels ({width}x{height}), "
-                         f"more than twice PIL's limit of {limit}")
+        raise ValueError(
+            f"image header claims too many pixels ({width}x{height}), "
+            f"more than twice PIL's limit of {limit}"
+        )
 
 
 def _pil_size(head: bytes, path: str, fs) -> tuple[int, int]:
@@ -262,8 +270,9 @@ def _header_size(f, Image) -> tuple[int, int]:
 _WARN_PATHS = 5
 
 
-def report_skipped(failed: list[tuple[str, str]], total: int, root: str, kind: str,
-                   nothing_indexed: bool) -> None:
+def report_skipped(
+    failed: list[tuple[str, str]], total: int, root: str, kind: str, nothing_indexed: bool
+) -> None:
     """One warning listing the first few files that could not be indexed (and why); an
     ``IngestError`` instead when nothing at all could be indexed."""
     if not failed:
@@ -272,8 +281,10 @@ def report_skipped(failed: list[tuple[str, str]], total: int, root: str, kind: s
 
     examples = "; ".join(f"{p} ({reason})" for p, reason in failed[:_WARN_PATHS])
     more = f" and {len(failed) - _WARN_PATHS} more" if len(failed) > _WARN_PATHS else ""
-    message = (f"Skipped {len(failed)} of {total} {kind} files below {root} that could not be "
-               f"read: {examples}{more}.")
+    message = (
+        f"Skipped {len(failed)} of {total} {kind} files below {root} that could not be "
+        f"read: {examples}{more}."
+    )
     if nothing_indexed:
         raise IngestError(f"No {kind} could be indexed. {message}")
     warnings.warn(message, UserWarning, stacklevel=3)

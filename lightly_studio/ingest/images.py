@@ -26,8 +26,13 @@ logger = logging.getLogger("lightly_studio")
 BATCH_SIZE = 10_000
 
 
-def add_images_from_path(dataset: Any, path: str, tag_depth: int = 0, embed: bool = True,
-                         allowed_extensions: Sequence[str] | None = None) -> int:
+def add_images_from_path(
+    dataset: Any,
+    path: str,
+    tag_depth: int = 0,
+    embed: bool = True,
+    allowed_extensions: Sequence[str] | None = None,
+) -> int:
     """Index new images below ``path``; see ImageDataset.add_images_from_path.
 
     ``dataset`` is the façade's Dataset; only its ``dataset_id`` and ``_after_ingest`` hook are
@@ -41,18 +46,24 @@ def add_images_from_path(dataset: Any, path: str, tag_depth: int = 0, embed: boo
     new_ids: list = []
     if new_paths:
         new_ids = _index(dataset, listing, new_paths, tag_depth, failed)
-    report_skipped(failed, total=len(listing.paths) + len(listing.skipped), root=listing.root,
-                   kind="image", nothing_indexed=not new_ids
-                   and len(failed) == len(new_paths) + len(listing.skipped))
+    report_skipped(
+        failed,
+        total=len(listing.paths) + len(listing.skipped),
+        root=listing.root,
+        kind="image",
+        nothing_indexed=not new_ids and len(failed) == len(new_paths) + len(listing.skipped),
+    )
     if not listing.paths and not listing.skipped:
-        logger.warning("No images with extensions %s found below %s.", ", ".join(extensions),
-                       listing.root)
+        logger.warning(
+            "No images with extensions %s found below %s.", ", ".join(extensions), listing.root
+        )
     dataset._after_ingest(new_ids, embed=embed)
     return len(new_ids)
 
 
-def _index(dataset: Any, listing, paths: list[str], tag_depth: int,
-           failed: list[tuple[str, str]]) -> list:
+def _index(
+    dataset: Any, listing, paths: list[str], tag_depth: int, failed: list[tuple[str, str]]
+) -> list:
     from tqdm.auto import tqdm
 
     def size_of(p: str):
@@ -71,19 +82,21 @@ def _index(dataset: Any, listing, paths: list[str], tag_depth: int,
         total=len(paths), unit="img", desc="Indexing images", disable=len(paths) < 2000
     ) as bar:
         for start in range(0, len(paths), BATCH_SIZE):
-            batch = paths[start:start + BATCH_SIZE]
+            batch = paths[start : start + BATCH_SIZE]
             sizes = list(mapper(size_of, batch))
             good = [(p, s) for p, s in zip(batch, sizes, strict=True) if isinstance(s, tuple)]
             failed.extend((p, s) for p, s in zip(batch, sizes, strict=True) if isinstance(s, str))
             bar.update(len(batch))
             if not good:
                 continue
-            frame = pl.DataFrame({
-                "file_path_abs": [p for p, _ in good],
-                "file_name": [_file_name(p) for p, _ in good],
-                "width": [s[0] for _, s in good],
-                "height": [s[1] for _, s in good],
-            })
+            frame = pl.DataFrame(
+                {
+                    "file_path_abs": [p for p, _ in good],
+                    "file_name": [_file_name(p) for p, _ in good],
+                    "width": [s[0] for _, s in good],
+                    "height": [s[1] for _, s in good],
+                }
+            )
             # One transaction per batch: a crash keeps whole batches; a rerun adds the rest.
             with transaction() as con:
                 stored = insert_samples(con, dataset.dataset_id, frame)
@@ -106,7 +119,7 @@ def _folder_tags(root: str, stored: pl.DataFrame, depth: int) -> dict[str, list]
     tags: dict[str, list] = {}
     prefix = root.rstrip("/" + os.sep)
     for path, sample_id in zip(stored["file_path_abs"], stored["sample_id"], strict=True):
-        relative = path[len(prefix):].lstrip("/" + os.sep)
+        relative = path[len(prefix) :].lstrip("/" + os.sep)
         folders = relative.replace(os.sep, "/").split("/")[:-1][:depth]
         for folder in folders:
             tags.setdefault(folder, []).append(sample_id)

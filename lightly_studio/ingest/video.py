@@ -91,9 +91,13 @@ logger = logging.getLogger("lightly_studio")
 # Indexing: videos below a path become video and frame samples
 # --------------------------------------------------------------------------------------------
 
-def index_videos(dataset_id, path: str | os.PathLike,
-                 allowed_extensions: Sequence[str] | None = None,
-                 target_fps: float | None = DEFAULT_TARGET_FPS) -> tuple[list[str], list[str]]:
+
+def index_videos(
+    dataset_id,
+    path: str | os.PathLike,
+    allowed_extensions: Sequence[str] | None = None,
+    target_fps: float | None = DEFAULT_TARGET_FPS,
+) -> tuple[list[str], list[str]]:
     """Index every video below ``path`` not indexed yet: (new video ids, new frame ids).
 
     See ``VideoDataset.add_videos_from_path``. Unreadable videos are skipped and listed in one
@@ -107,72 +111,106 @@ def index_videos(dataset_id, path: str | os.PathLike,
     video_ids: list[str] = []
     frame_ids: list[str] = []
     for start in range(0, len(new_paths), BATCH_VIDEOS):
-        videos, frames = _index_batch(dataset_id, new_paths[start:start + BATCH_VIDEOS],
-                                      target_fps, failed, progress=len(new_paths) > 1)
+        videos, frames = _index_batch(
+            dataset_id,
+            new_paths[start : start + BATCH_VIDEOS],
+            target_fps,
+            failed,
+            progress=len(new_paths) > 1,
+        )
         video_ids += videos
         frame_ids += frames
     # Nothing indexed, now or before, from a path whose every file failed: an error.
     nothing = not video_ids and len(new_paths) == len(listing.paths)
-    report_skipped(failed, total=len(listing.paths) + len(listing.skipped),
-                   root=listing.root, kind="video", nothing_indexed=nothing)
+    report_skipped(
+        failed,
+        total=len(listing.paths) + len(listing.skipped),
+        root=listing.root,
+        kind="video",
+        nothing_indexed=nothing,
+    )
     if not listing.paths and not listing.skipped:
-        logger.warning("No videos with extensions %s found below %s.",
-                       ", ".join(normalize_extensions(allowed_extensions,
-                                                      DEFAULT_VIDEO_EXTENSIONS)),
-                       listing.root)
+        logger.warning(
+            "No videos with extensions %s found below %s.",
+            ", ".join(normalize_extensions(allowed_extensions, DEFAULT_VIDEO_EXTENSIONS)),
+            listing.root,
+        )
     return video_ids, frame_ids
 
 
-def _index_batch(dataset_id, paths: list[str], target_fps: float | None,
-                 failed: list[tuple[str, str]], progress: bool) -> tuple[list[str], list[str]]:
+def _index_batch(
+    dataset_id,
+    paths: list[str],
+    target_fps: float | None,
+    failed: list[tuple[str, str]],
+    progress: bool,
+) -> tuple[list[str], list[str]]:
     """Probe, sample and store one batch of videos; (new video ids, new frame ids)."""
     probes, failures = probe_videos(paths, progress=progress)
     failed.extend(failures)
     if not probes:
         return [], []
-    videos = pl.DataFrame({
-        "file_path_abs": [p.file_path_abs for p in probes],
-        "file_name": [os.path.basename(p.file_path_abs) for p in probes],
-        "width": [p.width for p in probes],
-        "height": [p.height for p in probes],
-        "fps": [p.fps for p in probes],
-        "duration_s": [p.duration_s for p in probes],
-        "frame_count": [p.frame_count for p in probes],
-        "codec": [p.codec for p in probes],
-    }, schema_overrides={"width": pl.Int32, "height": pl.Int32, "frame_count": pl.Int32})
-    sampled = pl.concat([
-        sample_frames(p, target_fps).with_columns(pl.lit(p.file_path_abs).alias("file_path_abs"))
-        for p in probes
-    ])
+    videos = pl.DataFrame(
+        {
+            "file_path_abs": [p.file_path_abs for p in probes],
+            "file_name": [os.path.basename(p.file_path_abs) for p in probes],
+            "width": [p.width for p in probes],
+            "height": [p.height for p in probes],
+            "fps": [p.fps for p in probes],
+            "duration_s": [p.duration_s for p in probes],
+            "frame_count": [p.frame_count for p in probes],
+            "codec": [p.codec for p in probes],
+        },
+        schema_overrides={"width": pl.Int32, "height": pl.Int32, "frame_count": pl.Int32},
+    )
+    sampled = pl.concat(
+        [
+            sample_frames(p, target_fps).with_columns(
+                pl.lit(p.file_path_abs).alias("file_path_abs")
+            )
+            for p in probes
+        ]
+    )
     with transaction() as con:
-        stored_videos = insert_samples(con, dataset_id,
-                                       videos.with_columns(pl.lit("video").alias("kind")))
+        stored_videos = insert_samples(
+            con, dataset_id, videos.with_columns(pl.lit("video").alias("kind"))
+        )
         parents = stored_videos.filter(pl.col("is_new")).select(
-            "file_path_abs", pl.col("sample_id").alias("parent_sample_id"))
+            "file_path_abs", pl.col("sample_id").alias("parent_sample_id")
+        )
         frames = (
             sampled.join(parents, on="file_path_abs", how="inner")
-            .join(videos.select("file_path_abs", "file_name", "width", "height"),
-                  on="file_path_abs", how="left")
+            .join(
+                videos.select("file_path_abs", "file_name", "width", "height"),
+                on="file_path_abs",
+                how="left",
+            )
             .with_columns(pl.lit("frame").alias("kind"))
         )
         stored_frames = insert_samples(con, dataset_id, frames)
-    return (parents["parent_sample_id"].to_list(),
-            stored_frames.filter(pl.col("is_new"))["sample_id"].to_list())
+    return (
+        parents["parent_sample_id"].to_list(),
+        stored_frames.filter(pl.col("is_new"))["sample_id"].to_list(),
+    )
 
 
 def new_ids_by_kind(sample_ids: list) -> tuple[list[str], list[str]]:
     """(video ids, frame ids) among ``sample_ids``."""
     con = get_connection()
-    return (videos_store.ids_of_kind(con, sample_ids, "video"),
-            videos_store.ids_of_kind(con, sample_ids, "frame"))
+    return (
+        videos_store.ids_of_kind(con, sample_ids, "video"),
+        videos_store.ids_of_kind(con, sample_ids, "frame"),
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # Listing and probing
 # --------------------------------------------------------------------------------------------
 
-def list_video_files(path: str | os.PathLike,
-                     allowed_extensions: Iterable[str] | None = None) -> Listing:
+
+def list_video_files(
+    path: str | os.PathLike, allowed_extensions: Iterable[str] | None = None
+) -> Listing:
     """The video files below a local folder (recursive, sorted), or the one file ``path``.
 
     Videos are read locally only: FFmpeg needs a seekable local file.
@@ -180,14 +218,17 @@ def list_video_files(path: str | os.PathLike,
     if is_remote(str(path)):
         raise IngestError(
             f"Videos can only be read from local folders, got {path!s}. Copy them to a local "
-            "folder first.")
+            "folder first."
+        )
     if isinstance(allowed_extensions, str):
         allowed_extensions = [allowed_extensions]
     extensions = normalize_extensions(
-        None if allowed_extensions is None else list(allowed_extensions),
-        DEFAULT_VIDEO_EXTENSIONS)
-    return list_files(str(Path(path).expanduser()) if not str(path).startswith("file://")
-                      else str(path), extensions)
+        None if allowed_extensions is None else list(allowed_extensions), DEFAULT_VIDEO_EXTENSIONS
+    )
+    return list_files(
+        str(Path(path).expanduser()) if not str(path).startswith("file://") else str(path),
+        extensions,
+    )
 
 
 def probe_video(path: str | os.PathLike) -> VideoProbe:
@@ -247,14 +288,22 @@ def probe_video(path: str | os.PathLike) -> VideoProbe:
     finally:
         container.close()
     return VideoProbe(
-        file_path_abs=path_abs, width=width, height=height, fps=fps, duration_s=duration_s,
-        frame_count=int(frame_pts.size), codec=codec, time_base=Fraction(time_base),
-        start_pts=start_pts, frame_pts=frame_pts,
+        file_path_abs=path_abs,
+        width=width,
+        height=height,
+        fps=fps,
+        duration_s=duration_s,
+        frame_count=int(frame_pts.size),
+        codec=codec,
+        time_base=Fraction(time_base),
+        start_pts=start_pts,
+        frame_pts=frame_pts,
     )
 
 
-def probe_videos(paths: Sequence[str], *, workers: int | None = None,
-                 progress: bool = False) -> tuple[list[VideoProbe], list[tuple[str, str]]]:
+def probe_videos(
+    paths: Sequence[str], *, workers: int | None = None, progress: bool = False
+) -> tuple[list[VideoProbe], list[tuple[str, str]]]:
     """Probe many videos; returns the probes in input order and ``(path, reason)`` for every
     unreadable file.
 
@@ -302,8 +351,9 @@ def _codec_name(stream) -> str:
         return str(stream.codec_context.name)
 
 
-def _duration_and_fps(stream, frame_pts: np.ndarray, end_max: int | None,
-                      time_base: Fraction) -> tuple[float, float]:
+def _duration_and_fps(
+    stream, frame_pts: np.ndarray, end_max: int | None, time_base: Fraction
+) -> tuple[float, float]:
     """Duration = span of the presented frames; fps = the nominal rate when the frames fit it.
 
     The span (first frame's start to last frame's end) is the one duration all containers
@@ -340,18 +390,19 @@ def _check_first_frame_decodes(container, stream, path_abs: str) -> None:
 
     try:
         container.seek(0, stream=stream) if stream.start_time is None else container.seek(
-            int(stream.start_time), stream=stream)
+            int(stream.start_time), stream=stream
+        )
         for _ in _decode(container, stream):
             return
     except av.FFmpegError as exc:
-        raise IngestError(f"{path_abs}: the first frame does not decode ({_reason(exc)})"
-                          ) from exc
+        raise IngestError(f"{path_abs}: the first frame does not decode ({_reason(exc)})") from exc
     raise IngestError(f"{path_abs}: no frame decodes (corrupt or truncated file)")
 
 
 # --------------------------------------------------------------------------------------------
 # Frame sampling
 # --------------------------------------------------------------------------------------------
+
 
 def sample_frames(probe: VideoProbe, target_fps: float | None = DEFAULT_TARGET_FPS) -> pl.DataFrame:
     """The frames kept for a video: one per ``1/target_fps`` seconds of presentation time.
@@ -371,15 +422,18 @@ def sample_frames(probe: VideoProbe, target_fps: float | None = DEFAULT_TARGET_F
         # A tiny slack keeps a frame at 0.49999999 s when the tick is 0.5 s (float rounding).
         keep = np.unique(np.searchsorted(ts, ticks - 1e-6, side="left"))
         keep = keep[keep < n]
-    return pl.DataFrame({
-        "frame_number": keep.astype(np.int32),
-        "timestamp_s": ts[keep],
-    })
+    return pl.DataFrame(
+        {
+            "frame_number": keep.astype(np.int32),
+            "timestamp_s": ts[keep],
+        }
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # Decoding
 # --------------------------------------------------------------------------------------------
+
 
 def _decode(container, stream) -> Iterator:
     """Decoded frames, skipping packets the decoder rejects (damaged data mid-file)."""
@@ -402,8 +456,9 @@ def _pts_of(stream, timestamp_s: float) -> int:
     return _start_pts(stream) + round(Fraction(timestamp_s) / time_base)
 
 
-def iter_frames(path: str, timestamps_s: Sequence[float], *,
-                max_size: int | None = None) -> Iterator[tuple[float, Image.Image]]:
+def iter_frames(
+    path: str, timestamps_s: Sequence[float], *, max_size: int | None = None
+) -> Iterator[tuple[float, Image.Image]]:
     """Decode the frames at these timestamps (as stored for frame samples), in time order.
 
     Yields ``(timestamp_s, RGB image)``. Decodes sequentially (one pass, multi-threaded
@@ -442,9 +497,13 @@ def iter_frames(path: str, timestamps_s: Sequence[float], *,
             i += 1
 
 
-def iter_frame_samples(frames: pl.DataFrame, *, max_size: int | None = None,
-                       workers: int = 2, cache_thumbnails: bool = False
-                       ) -> Iterator[tuple[str, Image.Image | None]]:
+def iter_frame_samples(
+    frames: pl.DataFrame,
+    *,
+    max_size: int | None = None,
+    workers: int = 2,
+    cache_thumbnails: bool = False,
+) -> Iterator[tuple[str, Image.Image | None]]:
     """Images of frame samples, for embedding: ``(sample_id, RGB image or None)``.
 
     ``frames`` needs sample_id, file_path_abs and timestamp_s (the stored frame columns).
@@ -455,8 +514,7 @@ def iter_frame_samples(frames: pl.DataFrame, *, max_size: int | None = None,
     """
     import concurrent.futures
 
-    jobs = frames.group_by("file_path_abs", maintain_order=True).agg(
-        "sample_id", "timestamp_s")
+    jobs = frames.group_by("file_path_abs", maintain_order=True).agg("sample_id", "timestamp_s")
 
     def decode(path: str, ids: list, times: list[float]) -> list[tuple[str, Image.Image | None]]:
         by_time: dict[float, list] = {}
@@ -489,8 +547,9 @@ def iter_frame_samples(frames: pl.DataFrame, *, max_size: int | None = None,
             yield from done
 
 
-def decode_frame(path: str, timestamp_s: float = 0.0, *,
-                 max_size: int | None = None) -> Image.Image:
+def decode_frame(
+    path: str, timestamp_s: float = 0.0, *, max_size: int | None = None
+) -> Image.Image:
     """The frame shown at ``timestamp_s`` (seconds from the video's first frame), as RGB.
 
     Seeks to the key frame before it, then decodes forward: cost grows with the key-frame
@@ -525,7 +584,8 @@ def _to_image(frame, max_size: int | None) -> Image.Image:
         scale = max_size / max(frame.width, frame.height)
         # Let swscale resize while converting: cheaper than converting then resizing.
         return frame.reformat(
-            width=max(1, round(frame.width * scale)), height=max(1, round(frame.height * scale)),
+            width=max(1, round(frame.width * scale)),
+            height=max(1, round(frame.height * scale)),
             format="rgb24",
         ).to_image()
     return frame.to_image()
@@ -535,6 +595,7 @@ def _to_image(frame, max_size: int | None) -> Image.Image:
 # Thumbnails and posters, cached on disk beside the database file
 # --------------------------------------------------------------------------------------------
 
+
 def thumbnail_cache_dir() -> Path:
     """``<folder of the DB file>/.lightly_studio_cache/video_frames`` (temp dir for :memory:)."""
     db = db_file()
@@ -542,8 +603,9 @@ def thumbnail_cache_dir() -> Path:
     return base / ".lightly_studio_cache" / "video_frames"
 
 
-def _cache_file(path: str, timestamp_s: float, max_size: int, quality: int,
-                cache_dir: str | os.PathLike | None) -> Path:
+def _cache_file(
+    path: str, timestamp_s: float, max_size: int, quality: int, cache_dir: str | os.PathLike | None
+) -> Path:
     folder = Path(cache_dir) if cache_dir is not None else thumbnail_cache_dir()
     stat = os.stat(path)
     key = hashlib.sha1(
@@ -570,9 +632,14 @@ def _jpeg(image: Image.Image, max_size: int, quality: int) -> bytes:
     return buffer.getvalue()
 
 
-def frame_jpeg(path: str, timestamp_s: float = 0.0, *, max_size: int = THUMBNAIL_MAX_SIZE,
-               quality: int = THUMBNAIL_QUALITY,
-               cache_dir: str | os.PathLike | None = None) -> bytes:
+def frame_jpeg(
+    path: str,
+    timestamp_s: float = 0.0,
+    *,
+    max_size: int = THUMBNAIL_MAX_SIZE,
+    quality: int = THUMBNAIL_QUALITY,
+    cache_dir: str | os.PathLike | None = None,
+) -> bytes:
     """JPEG bytes of the frame at ``timestamp_s``, decoded once and then read from the cache.
 
     The cache key holds the file's size and modification time, so a replaced video is
@@ -594,16 +661,23 @@ def frame_jpeg(path: str, timestamp_s: float = 0.0, *, max_size: int = THUMBNAIL
     return data
 
 
-def cache_frame_jpeg(path: str, timestamp_s: float, image: Image.Image, *,
-                     max_size: int = THUMBNAIL_MAX_SIZE, quality: int = THUMBNAIL_QUALITY,
-                     cache_dir: str | os.PathLike | None = None) -> None:
+def cache_frame_jpeg(
+    path: str,
+    timestamp_s: float,
+    image: Image.Image,
+    *,
+    max_size: int = THUMBNAIL_MAX_SIZE,
+    quality: int = THUMBNAIL_QUALITY,
+    cache_dir: str | os.PathLike | None = None,
+) -> None:
     """Store the thumbnail of an already decoded frame, unless it is cached already."""
     cached = _cache_file(path, timestamp_s, max_size, quality, cache_dir)
     if not cached.exists():
         _write_atomic(cached, _jpeg(image, max_size, quality))
 
 
-def poster_jpeg(path: str, *, max_size: int = THUMBNAIL_MAX_SIZE,
-                cache_dir: str | os.PathLike | None = None) -> bytes:
+def poster_jpeg(
+    path: str, *, max_size: int = THUMBNAIL_MAX_SIZE, cache_dir: str | os.PathLike | None = None
+) -> bytes:
     """The poster of a video: its first frame as cached JPEG bytes."""
     return frame_jpeg(path, 0.0, max_size=max_size, cache_dir=cache_dir)

@@ -102,8 +102,9 @@ def _names(yaml_path: Path, config: dict) -> dict[int, str]:
     names = {cid: str(name) for cid, name in names.items()}
     nc = config.get("nc")
     if nc is not None and (isinstance(nc, bool) or not isinstance(nc, int)):
-        raise IngestError(f"{yaml_path}: 'nc' must be the number of classes (an integer), "
-                          f"got {nc!r}")
+        raise IngestError(
+            f"{yaml_path}: 'nc' must be the number of classes (an integer), got {nc!r}"
+        )
     if nc is not None and nc != len(names):
         raise IngestError(f"{yaml_path}: nc is {nc} but 'names' has {len(names)} entries")
     return names
@@ -117,8 +118,9 @@ def _resolve_entry(yaml_path: Path, base: Path, split: str, entry: str) -> Path:
         # folder; Ultralytics falls back to the path without the '../', and so do we.
         candidate = base / entry[3:]
     if not candidate.exists():
-        raise IngestError(f"{yaml_path}: the {split} split {entry!r} does not exist "
-                          f"(looked for {candidate})")
+        raise IngestError(
+            f"{yaml_path}: the {split} split {entry!r} does not exist (looked for {candidate})"
+        )
     return Path(os.path.abspath(candidate))
 
 
@@ -151,8 +153,7 @@ def parse_yolo(data_yaml: str | os.PathLike, input_split: str | None = None) -> 
     if input_split is not None:
         wanted = _SPLIT_ALIASES.get(input_split, input_split)
         if wanted not in splits:
-            raise IngestError(f"{yaml_path}: no split {input_split!r} (it has "
-                              f"{', '.join(splits)})")
+            raise IngestError(f"{yaml_path}: no split {input_split!r} (it has {', '.join(splits)})")
         splits = {wanted: splits[wanted]}
     paths, split_of = [], []
     for split, entries in splits.items():
@@ -160,16 +161,22 @@ def parse_yolo(data_yaml: str | os.PathLike, input_split: str | None = None) -> 
             found = _split_images(entry)
             paths.extend(found)
             split_of.extend([split] * len(found))
-    images = pl.DataFrame({"file_path_abs": paths, "split": split_of}, schema={
-        "file_path_abs": pl.Utf8, "split": pl.Utf8}).unique("file_path_abs", keep="first",
-                                                            maintain_order=True)
+    images = pl.DataFrame(
+        {"file_path_abs": paths, "split": split_of},
+        schema={"file_path_abs": pl.Utf8, "split": pl.Utf8},
+    ).unique("file_path_abs", keep="first", maintain_order=True)
     images = images.with_columns(
-        pl.col("file_path_abs").map_batches(
+        pl.col("file_path_abs")
+        .map_batches(
             lambda s: pl.Series([os.path.basename(p) for p in s], dtype=pl.Utf8),
-            return_dtype=pl.Utf8).alias("file_name"),
-        pl.col("file_path_abs").map_batches(
-            lambda s: pl.Series([label_path_for(p) for p in s], dtype=pl.Utf8),
-            return_dtype=pl.Utf8).alias("label_path"),
+            return_dtype=pl.Utf8,
+        )
+        .alias("file_name"),
+        pl.col("file_path_abs")
+        .map_batches(
+            lambda s: pl.Series([label_path_for(p) for p in s], dtype=pl.Utf8), return_dtype=pl.Utf8
+        )
+        .alias("label_path"),
     )
     notes: list[str] = []
     texts = []
@@ -193,23 +200,33 @@ def _note_orphan_labels(images: pl.DataFrame, notes: list[str]) -> None:
     orphans = []
     for folder in sorted(folders):
         if os.path.isdir(folder):
-            orphans += [os.path.join(folder, n) for n in sorted(os.listdir(folder))
-                        if n.endswith(".txt") and os.path.join(folder, n) not in have]
+            orphans += [
+                os.path.join(folder, n)
+                for n in sorted(os.listdir(folder))
+                if n.endswith(".txt") and os.path.join(folder, n) not in have
+            ]
     if orphans:
-        notes.append(f"{len(orphans)} label files have no image and were skipped (the image "
-                     f"file is missing), e.g. {orphans[0]}")
+        notes.append(
+            f"{len(orphans)} label files have no image and were skipped (the image "
+            f"file is missing), e.g. {orphans[0]}"
+        )
 
 
-def _parse_lines(label_paths: pl.Series, texts: list[str], names: dict[int, str]
-                 ) -> pl.DataFrame:
-    frame = pl.DataFrame({"img_idx": pl.int_range(len(texts), eager=True, dtype=pl.UInt32),
-                          "text": pl.Series(texts, dtype=pl.Utf8)})
-    lines = (frame.with_columns(pl.col("text").str.split("\n").alias("line"))
-             .drop("text")
-             .with_columns(pl.int_ranges(1, pl.col("line").list.len() + 1).alias("line_no"))
-             .explode(["line", "line_no"])
-             .with_columns(pl.col("line").str.strip_chars())
-             .filter(pl.col("line").is_not_null() & (pl.col("line") != "")))
+def _parse_lines(label_paths: pl.Series, texts: list[str], names: dict[int, str]) -> pl.DataFrame:
+    frame = pl.DataFrame(
+        {
+            "img_idx": pl.int_range(len(texts), eager=True, dtype=pl.UInt32),
+            "text": pl.Series(texts, dtype=pl.Utf8),
+        }
+    )
+    lines = (
+        frame.with_columns(pl.col("text").str.split("\n").alias("line"))
+        .drop("text")
+        .with_columns(pl.int_ranges(1, pl.col("line").list.len() + 1).alias("line_no"))
+        .explode(["line", "line_no"])
+        .with_columns(pl.col("line").str.strip_chars())
+        .filter(pl.col("line").is_not_null() & (pl.col("line") != ""))
+    )
     tokens = pl.col("line").str.replace_all(r"\s+", " ").str.split(" ")
     lines = lines.with_columns(tokens.alias("tokens")).with_columns(
         pl.col("tokens").list.len().alias("ncols"),
@@ -222,24 +239,46 @@ def _parse_lines(label_paths: pl.Series, texts: list[str], names: dict[int, str]
 
     ncols = pl.col("ncols")
     bad_cols = ~((ncols == 5) | (ncols == 6) | ((ncols >= 7) & (ncols % 2 == 1)))
-    _raise_first(lines, bad_cols, where, lambda r: (
-        f"has {r['ncols']} values; expected 5 (class xc yc w h), 6 (… confidence) or an odd "
-        "number ≥ 7 (class and polygon points x y …)"))
-    _raise_first(lines, pl.col("nums").list.eval(pl.element().is_null() | pl.element().is_nan())
-                 .list.any(), where, lambda r: f"has a value that is not a number: {r['line']!r}")
+    _raise_first(
+        lines,
+        bad_cols,
+        where,
+        lambda r: (
+            f"has {r['ncols']} values; expected 5 (class xc yc w h), 6 (… confidence) or an odd "
+            "number ≥ 7 (class and polygon points x y …)"
+        ),
+    )
+    _raise_first(
+        lines,
+        pl.col("nums").list.eval(pl.element().is_null() | pl.element().is_nan()).list.any(),
+        where,
+        lambda r: f"has a value that is not a number: {r['line']!r}",
+    )
     cls = pl.col("nums").list.first()
-    _raise_first(lines, (cls != cls.round()) | ~cls.is_in([float(k) for k in names]), where,
-                 lambda r: f"has class id {r['tokens'][0]!r}, which is not in 'names' "
-                           f"(ids {min(names)}..{max(names)})" if names else
-                 "has a class id but 'names' is empty")
+    _raise_first(
+        lines,
+        (cls != cls.round()) | ~cls.is_in([float(k) for k in names]),
+        where,
+        lambda r: (
+            f"has class id {r['tokens'][0]!r}, which is not in 'names' "
+            f"(ids {min(names)}..{max(names)})"
+            if names
+            else "has a class id but 'names' is empty"
+        ),
+    )
     coords = pl.col("nums").list.slice(1)
     out_of_range = coords.list.eval((pl.element() < 0) | (pl.element() > 1)).list.any()
-    _raise_first(lines, out_of_range, where,
-                 lambda r: "has coordinates outside [0, 1] (YOLO coordinates are normalised): "
-                           f"{r['line']!r}")
+    _raise_first(
+        lines,
+        out_of_range,
+        where,
+        lambda r: (
+            f"has coordinates outside [0, 1] (YOLO coordinates are normalised): {r['line']!r}"
+        ),
+    )
     return lines.select(
-        "img_idx", "line_no", cls.cast(pl.Int64).alias("class_id"),
-        coords.alias("values"), "ncols")
+        "img_idx", "line_no", cls.cast(pl.Int64).alias("class_id"), coords.alias("values"), "ncols"
+    )
 
 
 def _raise_first(lines: pl.DataFrame, condition: pl.Expr, where, message) -> None:
@@ -251,8 +290,9 @@ def _raise_first(lines: pl.DataFrame, condition: pl.Expr, where, message) -> Non
         raise IngestError(f"{where(i)}: {message(lines.row(i, named=True))}{suffix}")
 
 
-def yolo_annotation_frame(data: YoloData, sized: pl.DataFrame, source: str
-                          ) -> tuple[pl.DataFrame, list[str]]:
+def yolo_annotation_frame(
+    data: YoloData, sized: pl.DataFrame, source: str
+) -> tuple[pl.DataFrame, list[str]]:
     """Annotation frame (FRAME_SCHEMA) for the images in ``sized``.
 
     ``sized``: img_idx, sample_id, img_width, img_height. Boxes reaching outside the image are
@@ -263,9 +303,13 @@ def yolo_annotation_frame(data: YoloData, sized: pl.DataFrame, source: str
     lines = lines.with_columns(
         pl.col("class_id").replace_strict(data.names, return_dtype=pl.Utf8).alias("label"),
         pl.lit(source).alias("source"),
-        pl.format("{}, line {}: ", pl.col("img_idx").map_batches(
-            lambda s: data.images["label_path"].gather(s), return_dtype=pl.Utf8),
-            pl.col("line_no")).alias("where"),
+        pl.format(
+            "{}, line {}: ",
+            pl.col("img_idx").map_batches(
+                lambda s: data.images["label_path"].gather(s), return_dtype=pl.Utf8
+            ),
+            pl.col("line_no"),
+        ).alias("where"),
     )
     W, H = pl.col("img_width").cast(pl.Float64), pl.col("img_height").cast(pl.Float64)
     v = pl.col("values")
@@ -277,18 +321,28 @@ def yolo_annotation_frame(data: YoloData, sized: pl.DataFrame, source: str
         pl.when(pl.col("ncols") == 6).then(v.list.get(4)).otherwise(None).alias("confidence"),
     )
     # Tolerate float noise (1e-9 px) silently; clip larger overshoots and say so.
-    overshoot = ((pl.col("x0") < -1e-9) | (pl.col("y0") < -1e-9)
-                 | (pl.col("x1") > W + 1e-9) | (pl.col("y1") > H + 1e-9))
+    overshoot = (
+        (pl.col("x0") < -1e-9)
+        | (pl.col("y0") < -1e-9)
+        | (pl.col("x1") > W + 1e-9)
+        | (pl.col("y1") > H + 1e-9)
+    )
     clipped = boxes.filter(overshoot)
     if clipped.height:
-        notes.append(f"{clipped.height} boxes reach outside their image and were clipped to it "
-                     f"(first: {clipped['where'][0].rstrip(': ')})")
+        notes.append(
+            f"{clipped.height} boxes reach outside their image and were clipped to it "
+            f"(first: {clipped['where'][0].rstrip(': ')})"
+        )
     boxes = boxes.with_columns(
-        pl.col("x0").clip(0, W), pl.col("y0").clip(0, H),
-        pl.col("x1").clip(0, W), pl.col("y1").clip(0, H),
+        pl.col("x0").clip(0, W),
+        pl.col("y0").clip(0, H),
+        pl.col("x1").clip(0, W),
+        pl.col("y1").clip(0, H),
     ).with_columns(
-        pl.col("x0").alias("x"), pl.col("y0").alias("y"),
-        (pl.col("x1") - pl.col("x0")).alias("width"), (pl.col("y1") - pl.col("y0")).alias("height"),
+        pl.col("x0").alias("x"),
+        pl.col("y0").alias("y"),
+        (pl.col("x1") - pl.col("x0")).alias("width"),
+        (pl.col("y1") - pl.col("y0")).alias("height"),
         pl.lit(AnnotationType.OBJECT_DETECTION.value).alias("annotation_type"),
     )
     _refuse_degenerate_boxes(boxes)
@@ -296,9 +350,13 @@ def yolo_annotation_frame(data: YoloData, sized: pl.DataFrame, source: str
     polys = lines.filter(pl.col("ncols") >= 7)
     if polys.height:
         masks, rings, bbs = [], [], []
-        for values, w, h, where in zip(polys["values"].to_list(), polys["img_width"].to_list(),
-                                       polys["img_height"].to_list(), polys["where"].to_list(),
-                                       strict=True):
+        for values, w, h, where in zip(
+            polys["values"].to_list(),
+            polys["img_width"].to_list(),
+            polys["img_height"].to_list(),
+            polys["where"].to_list(),
+            strict=True,
+        ):
             pts = np.asarray(values, dtype=np.float64).reshape(-1, 2) * (w, h)
             ring = pts.ravel().tolist()
             try:
@@ -314,20 +372,52 @@ def yolo_annotation_frame(data: YoloData, sized: pl.DataFrame, source: str
             x1, y1 = pts.max(axis=0)
             bbs.append((float(x0), float(y0), float(x1 - x0), float(y1 - y0)))
         bb = np.asarray(bbs, dtype=np.float64).reshape(-1, 4)
-        frames.append(polys.with_columns(
-            pl.Series("x", bb[:, 0]), pl.Series("y", bb[:, 1]),
-            pl.Series("width", bb[:, 2]), pl.Series("height", bb[:, 3]),
-            pl.lit(None, dtype=pl.Float64).alias("confidence"),
-            pl.lit(AnnotationType.INSTANCE_SEGMENTATION.value).alias("annotation_type"),
-            pl.Series("segmentation_mask", masks, dtype=pl.List(pl.Int32)),
-            pl.Series("polygon", rings, dtype=pl.List(pl.List(pl.Float64))),
-        ))
-    cols = ["img_idx", "line_no", "sample_id", "label", "annotation_type", "source", "confidence",
-            "x", "y", "width", "height", "segmentation_mask", "polygon", "img_width",
-            "img_height", "where"]
-    out = pl.concat([f.with_columns([pl.lit(None, dtype=t).alias(c) for c, t in (
-        ("segmentation_mask", pl.List(pl.Int32)), ("polygon", pl.List(pl.List(pl.Float64))))
-        if c not in f.columns]).select(cols) for f in frames], how="vertical_relaxed")
+        frames.append(
+            polys.with_columns(
+                pl.Series("x", bb[:, 0]),
+                pl.Series("y", bb[:, 1]),
+                pl.Series("width", bb[:, 2]),
+                pl.Series("height", bb[:, 3]),
+                pl.lit(None, dtype=pl.Float64).alias("confidence"),
+                pl.lit(AnnotationType.INSTANCE_SEGMENTATION.value).alias("annotation_type"),
+                pl.Series("segmentation_mask", masks, dtype=pl.List(pl.Int32)),
+                pl.Series("polygon", rings, dtype=pl.List(pl.List(pl.Float64))),
+            )
+        )
+    cols = [
+        "img_idx",
+        "line_no",
+        "sample_id",
+        "label",
+        "annotation_type",
+        "source",
+        "confidence",
+        "x",
+        "y",
+        "width",
+        "height",
+        "segmentation_mask",
+        "polygon",
+        "img_width",
+        "img_height",
+        "where",
+    ]
+    out = pl.concat(
+        [
+            f.with_columns(
+                [
+                    pl.lit(None, dtype=t).alias(c)
+                    for c, t in (
+                        ("segmentation_mask", pl.List(pl.Int32)),
+                        ("polygon", pl.List(pl.List(pl.Float64))),
+                    )
+                    if c not in f.columns
+                ]
+            ).select(cols)
+            for f in frames
+        ],
+        how="vertical_relaxed",
+    )
     # Keep file order: image, then line.
     out = out.sort("img_idx", "line_no").drop("img_idx", "line_no")
     return out, notes
@@ -338,8 +428,12 @@ def _refuse_degenerate_boxes(boxes: pl.DataFrame) -> None:
     small = boxes.filter((pl.col("width") < MIN_SIDE) | (pl.col("height") < MIN_SIDE))
     for row in small.iter_rows(named=True):
         try:
-            clip_box([row["x"], row["y"], row["width"], row["height"]], row["img_width"],
-                     row["img_height"], row["where"])
+            clip_box(
+                [row["x"], row["y"], row["width"], row["height"]],
+                row["img_width"],
+                row["img_height"],
+                row["where"],
+            )
         except AnnotationError as exc:
             more = f" ({small.height - 1} more boxes are degenerate)" if small.height > 1 else ""
             raise IngestError(f"{exc}{more}; remove the line or give the box a size") from exc
@@ -348,9 +442,13 @@ def _refuse_degenerate_boxes(boxes: pl.DataFrame) -> None:
 # --- into the database -------------------------------------------------------------------------
 
 
-def add_samples_from_yolo(dataset: Any, data_yaml: str | os.PathLike,
-                          input_split: str | None = None, embed: bool = True,
-                          annotation_source: str = GROUND_TRUTH):
+def add_samples_from_yolo(
+    dataset: Any,
+    data_yaml: str | os.PathLike,
+    input_split: str | None = None,
+    embed: bool = True,
+    annotation_source: str = GROUND_TRUTH,
+):
     """Index a YOLO dataset: images, their boxes/polygons, a tag per split (one transaction).
 
     Images already in the dataset get their split tag but not their labels a second time.
@@ -360,35 +458,57 @@ def add_samples_from_yolo(dataset: Any, data_yaml: str | os.PathLike,
     sizes = read_sizes(data.images["file_path_abs"].to_list())
     ok = pl.Series([isinstance(s, tuple) for s in sizes], dtype=pl.Boolean)
     if data.images.height and not ok.any():
-        raise IngestError(f"{data.yaml_path}: none of the {data.images.height} images could be "
-                          f"read (first: {data.images['file_path_abs'][0]}: {sizes[0]})")
+        raise IngestError(
+            f"{data.yaml_path}: none of the {data.images.height} images could be "
+            f"read (first: {data.images['file_path_abs'][0]}: {sizes[0]})"
+        )
     if not ok.all():
-        bad = [(p, s) for p, s in zip(data.images["file_path_abs"], sizes, strict=True) if isinstance(s, str)]
-        result.warnings.append(f"{len(bad)} images could not be read and were skipped with "
-                               f"their labels (first: {bad[0][0]}: {bad[0][1]})")
-    images = data.images.with_row_index("img_idx").with_columns(
-        pl.Series("width", [s[0] if isinstance(s, tuple) else 0 for s in sizes], pl.Int64),
-        pl.Series("height", [s[1] if isinstance(s, tuple) else 0 for s in sizes], pl.Int64),
-    ).filter(ok)
+        bad = [
+            (p, s)
+            for p, s in zip(data.images["file_path_abs"], sizes, strict=True)
+            if isinstance(s, str)
+        ]
+        result.warnings.append(
+            f"{len(bad)} images could not be read and were skipped with "
+            f"their labels (first: {bad[0][0]}: {bad[0][1]})"
+        )
+    images = (
+        data.images.with_row_index("img_idx")
+        .with_columns(
+            pl.Series("width", [s[0] if isinstance(s, tuple) else 0 for s in sizes], pl.Int64),
+            pl.Series("height", [s[1] if isinstance(s, tuple) else 0 for s in sizes], pl.Int64),
+        )
+        .filter(ok)
+    )
     with transaction() as con:
-        stored = insert_samples(con, dataset.dataset_id,
-                                images.select("file_path_abs", "file_name", "width", "height"))
-        images = images.join(stored.select("file_path_abs", "sample_id", "is_new"),
-                             on="file_path_abs", how="inner", maintain_order="left")
+        stored = insert_samples(
+            con, dataset.dataset_id, images.select("file_path_abs", "file_name", "width", "height")
+        )
+        images = images.join(
+            stored.select("file_path_abs", "sample_id", "is_new"),
+            on="file_path_abs",
+            how="inner",
+            maintain_order="left",
+        )
         result.samples_added = int(images["is_new"].sum())
         result.samples_existing = images.height - result.samples_added
         if result.samples_existing:
             result.warnings.append(
                 f"{data.yaml_path}: {result.samples_existing} images were already in the "
                 "dataset; their labels were not added again (add_annotations_from_yolo "
-                "attaches labels to existing images)")
+                "attaches labels to existing images)"
+            )
         for split, ids in images.group_by("split", maintain_order=True).agg("sample_id").rows():
             tag_sample_ids(con, dataset.dataset_id, split, ids)
-        get_or_create_label_ids(con, dataset.dataset_id,
-                                [data.names[k] for k in sorted(data.names)])
+        get_or_create_label_ids(
+            con, dataset.dataset_id, [data.names[k] for k in sorted(data.names)]
+        )
         sized = images.filter(pl.col("is_new")).select(
-            "img_idx", "sample_id", pl.col("width").alias("img_width"),
-            pl.col("height").alias("img_height"))
+            "img_idx",
+            "sample_id",
+            pl.col("width").alias("img_width"),
+            pl.col("height").alias("img_height"),
+        )
         frame, notes = yolo_annotation_frame(data, sized, annotation_source)
         result.warnings.extend(notes)
         result.annotations_added = insert_ingested(con, dataset.dataset_id, frame)
@@ -399,9 +519,12 @@ def add_samples_from_yolo(dataset: Any, data_yaml: str | os.PathLike,
     return result
 
 
-def add_annotations_from_yolo(dataset: Any, data_yaml: str | os.PathLike,
-                              input_split: str | None = None,
-                              annotation_source: str = GROUND_TRUTH):
+def add_annotations_from_yolo(
+    dataset: Any,
+    data_yaml: str | os.PathLike,
+    input_split: str | None = None,
+    annotation_source: str = GROUND_TRUTH,
+):
     """Attach YOLO labels to images already in the dataset (matched by absolute path).
 
     Image sizes come from the dataset, so no image is opened. One transaction.
@@ -410,20 +533,27 @@ def add_annotations_from_yolo(dataset: Any, data_yaml: str | os.PathLike,
     result = ImportResult(warnings=list(data.warnings))
     with transaction() as con:
         samples = dataset_sample_sizes(con, dataset.dataset_id, ("image",)).rename(
-            {"width": "img_width", "height": "img_height"})
+            {"width": "img_width", "height": "img_height"}
+        )
         sized = data.images.with_row_index("img_idx").join(
-            samples.with_columns(pl.col("img_width").cast(pl.Int64),
-                                 pl.col("img_height").cast(pl.Int64)),
-            on="file_path_abs", how="inner")
+            samples.with_columns(
+                pl.col("img_width").cast(pl.Int64), pl.col("img_height").cast(pl.Int64)
+            ),
+            on="file_path_abs",
+            how="inner",
+        )
         unmatched = data.images.height - sized.height
         if unmatched:
-            result.warnings.append(f"{data.yaml_path}: {unmatched} images are not in the dataset "
-                                   "and their labels were skipped")
-        get_or_create_label_ids(con, dataset.dataset_id,
-                                [data.names[k] for k in sorted(data.names)])
+            result.warnings.append(
+                f"{data.yaml_path}: {unmatched} images are not in the dataset "
+                "and their labels were skipped"
+            )
+        get_or_create_label_ids(
+            con, dataset.dataset_id, [data.names[k] for k in sorted(data.names)]
+        )
         frame, notes = yolo_annotation_frame(
-            data, sized.select("img_idx", "sample_id", "img_width", "img_height"),
-            annotation_source)
+            data, sized.select("img_idx", "sample_id", "img_width", "img_height"), annotation_source
+        )
         result.warnings.extend(notes)
         result.annotations_added = insert_ingested(con, dataset.dataset_id, frame)
     for note in result.warnings:

@@ -58,8 +58,11 @@ class OperatorResult:
     data_changed: bool | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"success": bool(self.success), "message": str(self.message),
-                "data_changed": self.data_changed}
+        return {
+            "success": bool(self.success),
+            "message": str(self.message),
+            "data_changed": self.data_changed,
+        }
 
 
 class BaseOperator(ABC):

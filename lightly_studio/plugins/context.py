@@ -58,8 +58,7 @@ class OperatorScope:
 
     @classmethod
     def from_sample_ids(cls, sample_ids: Iterable[uuid.UUID | str]) -> OperatorScope:
-        return cls(kind="selection",
-                   sample_ids=tuple(as_uuid(s) for s in sample_ids))
+        return cls(kind="selection", sample_ids=tuple(as_uuid(s) for s in sample_ids))
 
     @classmethod
     def from_query(cls, query: Any) -> OperatorScope:
@@ -98,8 +97,9 @@ class _Progress:
 class OperatorContext:
     """The dataset, the scope and the progress/cancel channel of one operator run."""
 
-    def __init__(self, dataset: Any, scope: OperatorScope | None = None,
-                 progress: _Progress | None = None) -> None:
+    def __init__(
+        self, dataset: Any, scope: OperatorScope | None = None, progress: _Progress | None = None
+    ) -> None:
         self.dataset = dataset
         self.scope = scope or OperatorScope()
         self._progress = progress or _Progress()
@@ -151,8 +151,9 @@ class OperatorContext:
         if self.cancelled:
             raise OperatorCancelledError("The operator run was cancelled.")
 
-    def report_progress(self, done: float | None = None, total: float | None = None,
-                        message: str | None = None) -> None:
+    def report_progress(
+        self, done: float | None = None, total: float | None = None, message: str | None = None
+    ) -> None:
         """Update the progress bar (``done`` of ``total`` units, optional status text).
 
         Raises ``OperatorCancelledError`` when the run was cancelled, so a loop that reports
@@ -166,8 +167,9 @@ class OperatorContext:
             self._progress.message = str(message)
         self.raise_if_cancelled()
 
-    def track(self, items: Iterable[Any], total: int | None = None,
-              message: str | None = None) -> Iterator[Any]:
+    def track(
+        self, items: Iterable[Any], total: int | None = None, message: str | None = None
+    ) -> Iterator[Any]:
         """Iterate ``items`` while reporting progress (and stopping on cancel)."""
         if total is None and isinstance(items, Sequence):
             total = len(items)
@@ -220,4 +222,3 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         return None
-

@@ -61,8 +61,9 @@ class OperatorRegistry:
         _check_operator(operator)
         with self._lock:
             if operator.name in self._operators and self._operators[operator.name] is not operator:
-                logger.info("Operator %r registered again: the new one replaces the old one.",
-                            operator.name)
+                logger.info(
+                    "Operator %r registered again: the new one replaces the old one.", operator.name
+                )
             self._operators[operator.name] = operator
         return operator
 
@@ -90,7 +91,8 @@ class OperatorRegistry:
             raise OperatorNotFoundError(
                 f"No operator named {name!r} is registered (registered: "
                 f"{', '.join(repr(n) for n in known) or 'none'}). Register it with "
-                "operator_registry.register(...) before starting the GUI.")
+                "operator_registry.register(...) before starting the GUI."
+            )
         return found
 
     def __contains__(self, name: object) -> bool:
@@ -162,18 +164,23 @@ def _operators_from(obj: Any) -> list[BaseOperator]:
 
 def _check_operator(operator: Any) -> None:
     if not isinstance(operator, BaseOperator):
-        raise TypeError(f"operator_registry.register expects a BaseOperator instance, got "
-                        f"{type(operator).__name__}")
+        raise TypeError(
+            f"operator_registry.register expects a BaseOperator instance, got "
+            f"{type(operator).__name__}"
+        )
     name = getattr(operator, "name", None)
     if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"{type(operator).__name__}: set a non-empty `name`; the GUI lists "
-                         "operators by name")
+        raise ValueError(
+            f"{type(operator).__name__}: set a non-empty `name`; the GUI lists operators by name"
+        )
     params = list(operator.parameters)
     seen: set[str] = set()
     for p in params:
         if not isinstance(p, BaseParameter):
-            raise TypeError(f"operator {name!r}: parameters must be Parameter objects "
-                            f"(StringParameter, FloatParameter, …), got {type(p).__name__}")
+            raise TypeError(
+                f"operator {name!r}: parameters must be Parameter objects "
+                f"(StringParameter, FloatParameter, …), got {type(p).__name__}"
+            )
         if p.name in seen:
             raise ValueError(f"operator {name!r}: two parameters are named {p.name!r}")
         seen.add(p.name)

@@ -72,15 +72,18 @@ class BaseParameter:
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
-            raise ValueError(f"{type(self).__name__}: name must be a non-empty string, "
-                             f"got {self.name!r}")
+            raise ValueError(
+                f"{type(self).__name__}: name must be a non-empty string, got {self.name!r}"
+            )
         if self.default is not None:
             # A bad default is a bug in the plugin: say so when it is declared, not when run.
             try:
                 self.default = self.convert(self.default)
             except _Invalid as exc:
-                raise ValueError(f"{type(self).__name__} {self.name!r}: default "
-                                 f"{self.default!r} is invalid: {exc}") from None
+                raise ValueError(
+                    f"{type(self).__name__} {self.name!r}: default "
+                    f"{self.default!r} is invalid: {exc}"
+                ) from None
 
     @property
     def param_type(self) -> str:
@@ -337,17 +340,21 @@ def validate_parameters(
             continue
         result[param.name] = converted
     for unknown in values:
-        errors[unknown] = (f"not a parameter of {operator_name!r} "
-                           f"(its parameters: {_short_list([p.name for p in declared])})")
+        errors[unknown] = (
+            f"not a parameter of {operator_name!r} "
+            f"(its parameters: {_short_list([p.name for p in declared])})"
+        )
     if errors:
         details = "; ".join(f"{name!r}: {why}" for name, why in errors.items())
-        raise ParameterValidationError(f"Invalid parameters for {operator_name!r}: {details}.",
-                                       errors)
+        raise ParameterValidationError(
+            f"Invalid parameters for {operator_name!r}: {details}.", errors
+        )
     return result
 
 
-def parameters_schema(parameters: Iterable[BaseParameter],
-                      context: OperatorContext | None = None) -> dict[str, Any]:
+def parameters_schema(
+    parameters: Iterable[BaseParameter], context: OperatorContext | None = None
+) -> dict[str, Any]:
     """A JSON Schema ``object`` for a whole form (properties in declaration order)."""
     props = {}
     required = []
@@ -356,8 +363,12 @@ def parameters_schema(parameters: Iterable[BaseParameter],
         props[param.name] = prop
         if param.required:
             required.append(param.name)
-    return {"type": "object", "properties": props, "required": required,
-            "additionalProperties": False}
+    return {
+        "type": "object",
+        "properties": props,
+        "required": required,
+        "additionalProperties": False,
+    }
 
 
 def _range_schema(param: Any) -> dict[str, Any]:

@@ -49,8 +49,9 @@ class OperatorRun:
     """One execution of an operator. ``status``: pending → running → succeeded | failed |
     cancelled."""
 
-    def __init__(self, operator: BaseOperator, dataset: Any, parameters: dict[str, Any],
-                 scope: OperatorScope) -> None:
+    def __init__(
+        self, operator: BaseOperator, dataset: Any, parameters: dict[str, Any], scope: OperatorScope
+    ) -> None:
         self.run_id = uuid.uuid4().hex
         self.operator = operator
         self.dataset = dataset
@@ -108,8 +109,7 @@ class OperatorRun:
             self.status = "succeeded" if result.success else "failed"
         except OperatorCancelledError:
             kept = "no changes were stored" if op.atomic else "changes made so far are kept"
-            self.result = OperatorResult(success=False,
-                                         message=f"{op.name} was cancelled; {kept}.")
+            self.result = OperatorResult(success=False, message=f"{op.name} was cancelled; {kept}.")
             self.status = "cancelled"
         except Exception as exc:
             logger.exception("Operator %r failed (dataset %s)", op.name, self.dataset.dataset_id)
@@ -121,11 +121,15 @@ class OperatorRun:
             self._done.set()
 
 
-def _call_execute(op: BaseOperator, context: OperatorContext,
-                  parameters: dict[str, Any]) -> OperatorResult:
+def _call_execute(
+    op: BaseOperator, context: OperatorContext, parameters: dict[str, Any]
+) -> OperatorResult:
     session = Session(context.dataset, context)
-    kwargs: dict[str, Any] = {"session": session, "collection_id": context.collection_id,
-                              "parameters": dict(parameters)}
+    kwargs: dict[str, Any] = {
+        "session": session,
+        "collection_id": context.collection_id,
+        "parameters": dict(parameters),
+    }
     if _accepts_context(op.execute):
         kwargs["context"] = context
     if not op.atomic:
@@ -155,12 +159,19 @@ def _accepts_context(fn: Any) -> bool:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
         return False
-    return "context" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD
-                                      for p in params.values())
+    return "context" in params or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()
+    )
 
 
-def start_run(operator: BaseOperator, dataset: Any, parameters: dict[str, Any] | None = None,
-              scope: OperatorScope | None = None, *, background: bool = True) -> OperatorRun:
+def start_run(
+    operator: BaseOperator,
+    dataset: Any,
+    parameters: dict[str, Any] | None = None,
+    scope: OperatorScope | None = None,
+    *,
+    background: bool = True,
+) -> OperatorRun:
     """Validate ``parameters`` and start ``operator`` on ``dataset``.
 
     Raises ``ParameterValidationError`` (nothing runs) when a value is wrong. With
@@ -168,8 +179,9 @@ def start_run(operator: BaseOperator, dataset: Any, parameters: dict[str, Any] |
     """
     scope = scope or OperatorScope()
     probe = OperatorContext(dataset, scope)
-    values = validate_parameters(operator.parameters, parameters, context=probe,
-                                 operator_name=operator.name)
+    values = validate_parameters(
+        operator.parameters, parameters, context=probe, operator_name=operator.name
+    )
     run = OperatorRun(operator, dataset, values, scope)
     with _runs_lock:
         _runs[run.run_id] = run
@@ -179,15 +191,18 @@ def start_run(operator: BaseOperator, dataset: Any, parameters: dict[str, Any] |
                 break
             _runs.pop(oldest)
     if background:
-        threading.Thread(target=run._execute, name=f"operator-{operator.name}",
-                         daemon=True).start()
+        threading.Thread(target=run._execute, name=f"operator-{operator.name}", daemon=True).start()
     else:
         run._execute()
     return run
 
 
-def run_operator(operator: BaseOperator, dataset: Any, parameters: dict[str, Any] | None = None,
-                 scope: OperatorScope | None = None) -> OperatorResult:
+def run_operator(
+    operator: BaseOperator,
+    dataset: Any,
+    parameters: dict[str, Any] | None = None,
+    scope: OperatorScope | None = None,
+) -> OperatorResult:
     """Validate and run ``operator`` on this thread; return its result."""
     run = start_run(operator, dataset, parameters, scope, background=False)
     assert run.result is not None

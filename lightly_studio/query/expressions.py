@@ -26,8 +26,9 @@ class Catalog(Protocol):
 class SqlContext:
     """What expressions compile against: the dataset and its catalog (tags, metadata keys)."""
 
-    def __init__(self, dataset_id, catalog: Catalog | None = None, *,
-                 checking: bool = False) -> None:
+    def __init__(
+        self, dataset_id, catalog: Catalog | None = None, *, checking: bool = False
+    ) -> None:
         self.dataset_id = str(dataset_id)
         self.catalog = catalog
         #: Compiling only to check the expression (``match``): tag numbers are not looked up
@@ -37,8 +38,10 @@ class SqlContext:
 
     def _catalog(self) -> Catalog:
         if self.catalog is None:
-            raise QueryError("This expression needs the dataset's tags or metadata keys: "
-                             "compile it through a dataset's query.")
+            raise QueryError(
+                "This expression needs the dataset's tags or metadata keys: "
+                "compile it through a dataset's query."
+            )
         return self.catalog
 
     def tag_number(self, name: str) -> int | None:
@@ -140,8 +143,10 @@ class FrameCondition(MatchExpression):
 
     def to_sql(self, ctx: SqlContext) -> Fragment:
         value = self.frame.columns[0]
-        return Fragment(f"s.{self.column} IN (SELECT CAST({value} AS {self.cast}) "
-                        f"FROM {self.name})", frames={self.name: self.frame})
+        return Fragment(
+            f"s.{self.column} IN (SELECT CAST({value} AS {self.cast}) FROM {self.name})",
+            frames={self.name: self.frame},
+        )
 
 
 class RawCondition(MatchExpression):
@@ -174,10 +179,16 @@ def check_value(value: Any, kind: str, field_name: str) -> Any:
         "bool": isinstance(value, bool),
     }.get(kind, False)
     if not ok:
-        expected = {"int": "a number", "float": "a number", "str": "a string",
-                    "datetime": "a datetime", "bool": "True or False"}.get(kind, kind)
-        raise QueryError(f"{field_name} is compared with {expected}, got {type(value).__name__} "
-                         f"{value!r}.")
+        expected = {
+            "int": "a number",
+            "float": "a number",
+            "str": "a string",
+            "datetime": "a datetime",
+            "bool": "True or False",
+        }.get(kind, kind)
+        raise QueryError(
+            f"{field_name} is compared with {expected}, got {type(value).__name__} {value!r}."
+        )
     if kind in ("int", "float"):
         return float(value) if isinstance(value, float) else value
     return value

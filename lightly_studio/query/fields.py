@@ -97,8 +97,9 @@ class StringField(ColumnMixin, Field):
         return Comparison(None, "!=", check_value(value, "str", self.name), field=self)
 
     def _ordinal(self, *_: Any) -> MatchExpression:
-        raise QueryError(f"{self.name} is a text field: use ==, !=, contains(), startswith() "
-                         f"or is_in().")
+        raise QueryError(
+            f"{self.name} is a text field: use ==, !=, contains(), startswith() or is_in()."
+        )
 
     __lt__ = __le__ = __gt__ = __ge__ = _ordinal
     __hash__ = Field.__hash__
@@ -114,8 +115,9 @@ class StringField(ColumnMixin, Field):
 
     def is_in(self, values: list[str]) -> MatchExpression:
         values = [check_value(v, "str", self.name) for v in values]
-        return FrameCondition(self.column, pl.DataFrame({"v": values}, schema={"v": pl.Utf8}),
-                              "VARCHAR")
+        return FrameCondition(
+            self.column, pl.DataFrame({"v": values}, schema={"v": pl.Utf8}), "VARCHAR"
+        )
 
 
 def _check_uuids(ids: pl.Series) -> None:
@@ -188,8 +190,9 @@ class MetadataField(OrdinalField):
     def _key(self, ctx: SqlContext):
         found = ctx.metadata_key(self.key)
         if found.value_type == "json":
-            raise QueryError(f"Metadata key {self.key!r} holds lists/dicts, which cannot be "
-                             f"compared or sorted.")
+            raise QueryError(
+                f"Metadata key {self.key!r} holds lists/dicts, which cannot be compared or sorted."
+            )
         return found
 
     def _compare(self, op: str, value: Any) -> MatchExpression:
@@ -212,8 +215,9 @@ class _MetadataComparison(MatchExpression):
             raise QueryError(f"{self.field.name} holds booleans: use == or !=.")
         if found.value_type == "str" and self.op not in ("==", "!="):
             raise QueryError(f"{self.field.name} holds text: use == or !=.")
-        value = check_value(self.value, {"int": "float"}.get(found.value_type, found.value_type),
-                            self.field.name)
+        value = check_value(
+            self.value, {"int": "float"}.get(found.value_type, found.value_type), self.field.name
+        )
         return f"(s.{found.column} {_OPS[self.op]} " + param(value) + ")"
 
 
@@ -222,8 +226,9 @@ class MetadataAccessor:
         return MetadataField(key)
 
 
-def _annotation_filters(label, source, annotation_type, min_confidence, max_confidence,
-                        min_area, max_area) -> tuple[str, list]:
+def _annotation_filters(
+    label, source, annotation_type, min_confidence, max_confidence, min_area, max_area
+) -> tuple[str, list]:
     clauses: list[str] = []
     values: list[Any] = []
 
@@ -259,9 +264,11 @@ class AnnotationCount(OrdinalField):
 
     def sql_value(self, ctx: SqlContext) -> Fragment:
         slots = {f"p{i}": v for i, v in enumerate(self.values)}
-        return sql("(SELECT count(*) FROM annotation a JOIN annotation_label l "
-                   "ON l.label_id = a.label_id WHERE a.sample_id = s.sample_id AND "
-                   + self.where + ")", **slots)
+        return sql(
+            "(SELECT count(*) FROM annotation a JOIN annotation_label l "
+            "ON l.label_id = a.label_id WHERE a.sample_id = s.sample_id AND " + self.where + ")",
+            **slots,
+        )
 
     __hash__ = Field.__hash__
 
@@ -269,17 +276,25 @@ class AnnotationCount(OrdinalField):
 class AnnotationsField:
     """Predicates on a sample's annotations (labels, boxes, masks, classifications)."""
 
-    def exists(self, *, label: str | None = None, source: str | None = None,
-               annotation_type: Any = None, min_confidence: float | None = None,
-               max_confidence: float | None = None, min_area: float | None = None,
-               max_area: float | None = None) -> MatchExpression:
+    def exists(
+        self,
+        *,
+        label: str | None = None,
+        source: str | None = None,
+        annotation_type: Any = None,
+        min_confidence: float | None = None,
+        max_confidence: float | None = None,
+        min_area: float | None = None,
+        max_area: float | None = None,
+    ) -> MatchExpression:
         """Samples with at least one annotation passing every given filter.
 
         Area is width × height of the box in pixels; confidence is NULL for ground truth, so
         a confidence filter only matches predictions.
         """
-        where, values = _annotation_filters(label, source, annotation_type, min_confidence,
-                                            max_confidence, min_area, max_area)
+        where, values = _annotation_filters(
+            label, source, annotation_type, min_confidence, max_confidence, min_area, max_area
+        )
         return RawCondition(
             "s.sample_id IN (SELECT a.sample_id FROM annotation a JOIN annotation_label l "
             "ON l.label_id = a.label_id WHERE " + where + ")",
@@ -290,14 +305,23 @@ class AnnotationsField:
         """Samples with an annotation of class ``label``."""
         return self.exists(label=label, source=source)
 
-    def count(self, *, label: str | None = None, source: str | None = None,
-              annotation_type: Any = None, min_confidence: float | None = None,
-              max_confidence: float | None = None, min_area: float | None = None,
-              max_area: float | None = None) -> AnnotationCount:
+    def count(
+        self,
+        *,
+        label: str | None = None,
+        source: str | None = None,
+        annotation_type: Any = None,
+        min_confidence: float | None = None,
+        max_confidence: float | None = None,
+        min_area: float | None = None,
+        max_area: float | None = None,
+    ) -> AnnotationCount:
         """``annotations.count(label="car") > 3``: compare the number of matching annotations."""
-        return AnnotationCount(*_annotation_filters(label, source, annotation_type,
-                                                    min_confidence, max_confidence,
-                                                    min_area, max_area))
+        return AnnotationCount(
+            *_annotation_filters(
+                label, source, annotation_type, min_confidence, max_confidence, min_area, max_area
+            )
+        )
 
 
 class CaptionsField:

@@ -64,8 +64,9 @@ class SampleQuery:
     #: The stored columns of table ``sample`` that make a whole row (set by the façade).
     sample_columns: tuple[str, ...] = ()
 
-    def __init__(self, dataset: Any, *, kind: str | None = None,
-                 parent_sample_id: uuid.UUID | None = None) -> None:
+    def __init__(
+        self, dataset: Any, *, kind: str | None = None, parent_sample_id: uuid.UUID | None = None
+    ) -> None:
         self.dataset = dataset
         self.kind = kind or dataset.sample_kind
         self.parent_sample_id = parent_sample_id
@@ -124,8 +125,9 @@ class SampleQuery:
     def slice(self, offset: int = 0, limit: int | None = None) -> Self:
         """Skip ``offset`` samples and keep at most ``limit``. Replaces an earlier slice."""
         for name, value in (("offset", offset), ("limit", limit)):
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool)
-                                      or value < 0):
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value < 0
+            ):
                 raise QueryError(f"slice {name} must be a non-negative integer, got {value!r}.")
         self._offset, self._limit = offset or 0, limit
         return self
@@ -160,13 +162,13 @@ class SampleQuery:
     def rank_by(self, frame: pl.DataFrame, k: int | None) -> Self:
         """Order by ``frame``'s ``similarity`` (desc) per ``sample_id``; samples without a
         score are dropped; ``k`` keeps the k best."""
-        self._rank = frame.select(pl.col("sample_id").cast(pl.Utf8),
-                                  pl.col("similarity").cast(pl.Float64))
+        self._rank = frame.select(
+            pl.col("sample_id").cast(pl.Utf8), pl.col("similarity").cast(pl.Float64)
+        )
         self._rank_name = f"_rank_{next(_rank_names)}"
         self._order = []
         self._offset, self._limit = 0, k
         return self
-
 
     def _con(self):
         return get_connection()
@@ -188,8 +190,11 @@ class SampleQuery:
 
     def _join_where(self, ctx: SqlContext) -> tuple[Fragment, Fragment]:
         """The JOIN (similarity ranking, as ``r``) and the WHERE condition of the matches."""
-        where = [sql("s.dataset_id = $dataset AND s.kind = $kind",
-                     dataset=ctx.dataset_id, kind=self.kind)]
+        where = [
+            sql(
+                "s.dataset_id = $dataset AND s.kind = $kind", dataset=ctx.dataset_id, kind=self.kind
+            )
+        ]
         if self.parent_sample_id is not None:
             where.append(sql("s.parent_sample_id = $parent", parent=str(self.parent_sample_id)))
         if self._match is not None:
@@ -197,16 +202,26 @@ class SampleQuery:
         join = Fragment()
         if self._rank is not None:
             assert self._rank_name is not None  # set together with _rank
-            join = Fragment(f" JOIN (SELECT CAST(sample_id AS UUID) AS sample_id, similarity "
-                            f"FROM {self._rank_name}) r ON r.sample_id = s.sample_id",
-                            frames={self._rank_name: self._rank})
+            join = Fragment(
+                f" JOIN (SELECT CAST(sample_id AS UUID) AS sample_id, similarity "
+                f"FROM {self._rank_name}) r ON r.sample_id = s.sample_id",
+                frames={self._rank_name: self._rank},
+            )
         return join, Fragment.join(" AND ", where)
 
-    def _sql(self, columns: str | None = None, *, offset: int | None = None,
-             limit: int | None = None, ordered: bool = True,
-             stored: tuple[str, ...] | None = None, extra: str = "",
-             order_keys: bool = False, bounds: tuple[int, int] | None = None,
-             ctx: SqlContext | None = None) -> Fragment:
+    def _sql(
+        self,
+        columns: str | None = None,
+        *,
+        offset: int | None = None,
+        limit: int | None = None,
+        ordered: bool = True,
+        stored: tuple[str, ...] | None = None,
+        extra: str = "",
+        order_keys: bool = False,
+        bounds: tuple[int, int] | None = None,
+        ctx: SqlContext | None = None,
+    ) -> Fragment:
         """The query as one SELECT.
 
         ``columns`` None: the ``stored`` columns of each sample (default: ``sample_columns``;
@@ -225,15 +240,20 @@ class SampleQuery:
             columns = ", ".join(f"s.{c}" for c in stored or self.sample_columns) + extra
             if self._rank is not None:
                 columns += ", r.similarity"
-        values = ([] if self._rank is None else [Fragment("r.similarity")]) + \
-            [o.field.sql_value(ctx) for o in self._order] + [Fragment("s.sample_idx")]
+        values = (
+            ([] if self._rank is None else [Fragment("r.similarity")])
+            + [o.field.sql_value(ctx) for o in self._order]
+            + [Fragment("s.sample_idx")]
+        )
         keys = list(zip(values, self._descending(), strict=True))
-        order_by = Fragment.join(", ", (v + f" {'DESC' if d else 'ASC'} NULLS LAST"
-                                        for v, d in keys))
+        order_by = Fragment.join(
+            ", ", (v + f" {'DESC' if d else 'ASC'} NULLS LAST" for v, d in keys)
+        )
         select = Fragment(f"SELECT {columns}")
         if order_keys:
             select = select + Fragment.join(
-                "", (", " + v + f" AS _order_{i}" for i, (v, _) in enumerate(keys)))
+                "", (", " + v + f" AS _order_{i}" for i, (v, _) in enumerate(keys))
+            )
         offset, limit = self._window(offset, limit)
 
         page = " ORDER BY " + order_by if ordered else Fragment()
@@ -248,20 +268,40 @@ class SampleQuery:
             # A range of sample_idx instead of a semi-join on rowid, bounded by the page's
             # first and last sample_idx.
             if bounds is not None:
-                query = (select + " " + matches + " AND s.sample_idx BETWEEN "
-                         + sql("$lo AND $hi", lo=bounds[0], hi=bounds[1]))
+                query = (
+                    select
+                    + " "
+                    + matches
+                    + " AND s.sample_idx BETWEEN "
+                    + sql("$lo AND $hi", lo=bounds[0], hi=bounds[1])
+                )
             else:
-                first_last = ("(SELECT min(sample_idx) AS lo, max(sample_idx) AS hi "
-                              "FROM (SELECT s.sample_idx " + matches + page + ")) b")
-                query = (select + " FROM sample s, " + first_last + " WHERE " + where
-                         + " AND s.sample_idx BETWEEN b.lo AND b.hi")
+                first_last = (
+                    "(SELECT min(sample_idx) AS lo, max(sample_idx) AS hi "
+                    "FROM (SELECT s.sample_idx " + matches + page + ")) b"
+                )
+                query = (
+                    select
+                    + " FROM sample s, "
+                    + first_last
+                    + " WHERE "
+                    + where
+                    + " AND s.sample_idx BETWEEN b.lo AND b.hi"
+                )
             if not order_keys:
                 query = query + " ORDER BY " + order_by
         elif late:
             # Late materialisation: pick the page's rows by the filter and order columns
             # alone, then read whole rows for just those.
-            query = (select + " FROM sample s" + join
-                     + " WHERE s.rowid IN (SELECT s.rowid " + matches + page + ")")
+            query = (
+                select
+                + " FROM sample s"
+                + join
+                + " WHERE s.rowid IN (SELECT s.rowid "
+                + matches
+                + page
+                + ")"
+            )
             if not order_keys:
                 query = query + " ORDER BY " + order_by
         elif order_keys and not offset:  # all the matches: the caller sorts them
@@ -275,8 +315,11 @@ class SampleQuery:
         the sample_idx of every match (numpy): ``ORDER BY … LIMIT`` keeps a heap of
         offset + limit rows instead, which is slower for large pages and offsets."""
         _, where = self._join_where(ctx)  # the default order: no ranking to join
-        ordinals = query_frame("SELECT s.sample_idx FROM sample s WHERE " + where,
-                               con=con).to_series().to_numpy()
+        ordinals = (
+            query_frame("SELECT s.sample_idx FROM sample s WHERE " + where, con=con)
+            .to_series()
+            .to_numpy()
+        )
         last = min(offset + limit, len(ordinals)) - 1
         if offset > last:
             return 0, -1  # past the end: an empty range
@@ -284,8 +327,9 @@ class SampleQuery:
         picked = np.partition(ordinals, ranks)
         return int(picked[offset]), int(picked[last])
 
-    def _read(self, *, offset: int | None = None, limit: int | None = None,
-              **options: Any) -> pl.DataFrame:
+    def _read(
+        self, *, offset: int | None = None, limit: int | None = None, **options: Any
+    ) -> pl.DataFrame:
         """Whole rows of a page of the query (or of all of it) as a frame; see ``_sql``."""
         con = self._con()
         offset, limit = self._window(offset, limit)
@@ -293,8 +337,10 @@ class SampleQuery:
             with snapshot():  # the bounds and the rows from the same state of the data
                 ctx = self._context()
                 bounds = self._page_bounds(con, offset, limit, ctx)
-                return query_frame(self._sql(offset=offset, limit=limit, bounds=bounds,
-                                             ctx=ctx, **options), con=con)
+                return query_frame(
+                    self._sql(offset=offset, limit=limit, bounds=bounds, ctx=ctx, **options),
+                    con=con,
+                )
         return query_frame(self._sql(offset=offset, limit=limit, **options), con=con)
 
     def _descending(self) -> list[bool]:
@@ -302,8 +348,9 @@ class SampleQuery:
         ``sort_by_similarity``), the ``order_by`` keys, then ``sample_idx``, which breaks ties
         (and is the default order) by insertion: ingest inserts in path order, and an integer
         sort is far cheaper than a string one at a million rows."""
-        return ([] if self._rank is None else [True]) + \
-            [o.descending for o in self._order] + [False]
+        return (
+            ([] if self._rank is None else [True]) + [o.descending for o in self._order] + [False]
+        )
 
     def sample_ids_fragment(self) -> Fragment:
         """A SELECT whose rows are this query's sample_ids (column sample_id)."""
@@ -318,8 +365,14 @@ class SampleQuery:
         register_frames(self._con(), fragment.frames)
         return fragment.positional()
 
-    def _read_sorted(self, *, offset: int | None = None, limit: int | None = None,
-                     columns: list | None = None, **options: Any) -> pl.DataFrame:
+    def _read_sorted(
+        self,
+        *,
+        offset: int | None = None,
+        limit: int | None = None,
+        columns: list | None = None,
+        **options: Any,
+    ) -> pl.DataFrame:
         """``_read`` with the rows sorted here rather than by the SQL (DuckDB sorts every
         column it carries along; polars sorts by the keys alone, and not at all when the rows
         already came in order). ``columns``: what to keep (polars expressions or names;
@@ -328,10 +381,12 @@ class SampleQuery:
         descending = self._descending()
         order = [f"_order_{i}" for i in range(len(descending))]
         if len(order) > 1 or not frame.get_column(order[0]).is_sorted(
-                descending=descending[0], nulls_last=True):
+            descending=descending[0], nulls_last=True
+        ):
             frame = frame.sort(order, descending=descending, nulls_last=True)
-        return frame.select(columns if columns is not None else
-                            [c for c in frame.columns if c not in order])
+        return frame.select(
+            columns if columns is not None else [c for c in frame.columns if c not in order]
+        )
 
     def _read_rows(self, offset: int | None = None, limit: int | None = None) -> pl.DataFrame:
         """Whole sample rows (``sample_columns``, in that order, then ``similarity`` when
@@ -340,8 +395,9 @@ class SampleQuery:
         ``dataset_id`` and ``kind`` are the same on every row: filled in here, not read."""
         constant = {"dataset_id": str(self.dataset.dataset_id), "kind": self.kind}
         stored = tuple(c for c in self.sample_columns if c not in constant)
-        columns = [pl.lit(constant[c]).alias(c) if c in constant else c
-                   for c in self.sample_columns]
+        columns = [
+            pl.lit(constant[c]).alias(c) if c in constant else c for c in self.sample_columns
+        ]
         if self._rank is not None:
             columns.append("similarity")
         return self._read_sorted(offset=offset, limit=limit, stored=stored, columns=columns)
@@ -367,8 +423,9 @@ class SampleQuery:
 
     def count(self) -> int:
         """Number of resulting samples (one SQL COUNT, nothing loaded)."""
-        counted = query_frame("SELECT count(*) AS n FROM (" + self.sample_ids_fragment() + ")",
-                              con=self._con())
+        counted = query_frame(
+            "SELECT count(*) AS n FROM (" + self.sample_ids_fragment() + ")", con=self._con()
+        )
         return int(counted["n"][0])
 
     def __len__(self) -> int:

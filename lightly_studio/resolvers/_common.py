@@ -17,7 +17,8 @@ def dataset_id_for(session: Any, dataset_id: uuid.UUID | str | None = None) -> u
     if dataset_id is None:
         raise DatasetNotFoundError(
             "No dataset given: pass dataset_id=..., or use the session an operator's execute() "
-            "receives (it knows the dataset the GUI shows).")
+            "receives (it knows the dataset the GUI shows)."
+        )
     return as_uuid(dataset_id)
 
 

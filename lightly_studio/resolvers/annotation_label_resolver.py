@@ -23,8 +23,9 @@ from lightly_studio.store.labels import (
 __all__ = ["create", "get_all", "get_by_id", "get_by_label_name"]
 
 
-def get_by_label_name(*, session: Any, label_name: str,
-                      dataset_id: uuid.UUID | str | None = None) -> AnnotationLabel | None:
+def get_by_label_name(
+    *, session: Any, label_name: str, dataset_id: uuid.UUID | str | None = None
+) -> AnnotationLabel | None:
     """The label ``label_name`` of the session's dataset (or ``dataset_id``), or None."""
     ds = dataset_id_for(session, dataset_id)
     return _record(label_row_by_name(connection(session), ds, label_name))
@@ -45,7 +46,8 @@ def create(*, session: Any, label: AnnotationLabelCreate) -> AnnotationLabel:
     ds = dataset_id_for(session, label.dataset_id)
     with transaction() as con:
         label_id = get_or_create_label_ids(con, ds, [label.annotation_label_name])[
-            label.annotation_label_name]
+            label.annotation_label_name
+        ]
     found = get_by_id(session=session, label_id=label_id)
     assert found is not None
     return found
@@ -59,5 +61,9 @@ def _record(row: tuple[Any, ...] | None) -> AnnotationLabel | None:
     if row is None:
         return None
     label_id, name, dataset_id, created_at = row
-    return AnnotationLabel(annotation_label_id=as_uuid(label_id), annotation_label_name=name,
-                           dataset_id=as_uuid(dataset_id), created_at=created_at)
+    return AnnotationLabel(
+        annotation_label_id=as_uuid(label_id),
+        annotation_label_name=name,
+        dataset_id=as_uuid(dataset_id),
+        created_at=created_at,
+    )

@@ -83,7 +83,7 @@ def max_similarity(x: np.ndarray, queries: np.ndarray) -> np.ndarray:
     """For each row of ``x``: the largest cosine similarity to any row of ``queries``."""
     best = np.full(len(x), -np.inf, dtype=np.float32)
     for c0 in range(0, len(queries), _BLOCK_COLS):
-        block_t = np.ascontiguousarray(queries[c0:c0 + _BLOCK_COLS].T)
+        block_t = np.ascontiguousarray(queries[c0 : c0 + _BLOCK_COLS].T)
         for r0 in range(0, len(x), _BLOCK_ROWS):
             rows = slice(r0, r0 + _BLOCK_ROWS)
             np.maximum(best[rows], _matmul(x[rows], block_t).max(axis=1), out=best[rows])
@@ -135,7 +135,7 @@ class NearestCentre:
         """Add centres that are not candidates (preselected), exactly, in blocked products."""
         self.flush()
         for c0 in range(0, len(vectors), _BLOCK_COLS):
-            self._apply(np.ascontiguousarray(vectors[c0:c0 + _BLOCK_COLS].T))
+            self._apply(np.ascontiguousarray(vectors[c0 : c0 + _BLOCK_COLS].T))
         self.n_centres += len(vectors)
 
     def _apply(self, centres_t: np.ndarray) -> None:
@@ -260,9 +260,12 @@ def farthest_point_sampling(
         picks.append(row)
         dists.append(euclidean_to_cosine(distance))
         tracker.add(row)
-    return FarthestPointResult(np.asarray(picks, dtype=np.int64),
-                               np.asarray(dists, dtype=np.float64), tracker.rows_updated,
-                               tracker.epochs)
+    return FarthestPointResult(
+        np.asarray(picks, dtype=np.int64),
+        np.asarray(dists, dtype=np.float64),
+        tracker.rows_updated,
+        tracker.epochs,
+    )
 
 
 def _candidate_mean(x: np.ndarray, available: np.ndarray | None) -> np.ndarray:
@@ -330,8 +333,11 @@ class ClassBalance:
         total = c_total + self.row_total
         empty = total <= 0
         safe = np.where(empty, 1.0, total)
-        new_loss = ((c_sq + 2 * self.a_dot_c + self.row_sq) / safe**2
-                    - 2 * (p_c + self.row_p) / safe + self.p_sq)
+        new_loss = (
+            (c_sq + 2 * self.a_dot_c + self.row_sq) / safe**2
+            - 2 * (p_c + self.row_p) / safe
+            + self.p_sq
+        )
         new_loss[empty] = self.p_sq
         return self.loss() - new_loss
 
@@ -372,8 +378,13 @@ class DiversityTerm(Term):
 
     dynamic = True
 
-    def __init__(self, embeddings: Any, capacity: int = 0, preselected: Any | None = None,
-                 active_size: int = _ACTIVE_SIZE) -> None:
+    def __init__(
+        self,
+        embeddings: Any,
+        capacity: int = 0,
+        preselected: Any | None = None,
+        active_size: int = _ACTIVE_SIZE,
+    ) -> None:
         self.x = as_unit_rows(embeddings)
         self.preselected = preselected
         self.active_size = active_size
@@ -459,8 +470,9 @@ def greedy_combined(
     pick is taken from the active set only when it beats all those bounds, so the picks equal
     those of exact updates after every pick.
     """
-    avail = (np.ones(n_candidates, dtype=bool) if available is None
-             else np.array(available, dtype=bool))
+    avail = (
+        np.ones(n_candidates, dtype=bool) if available is None else np.array(available, dtype=bool)
+    )
     static = np.zeros(n_candidates)
     others: list[tuple[float, Term]] = []
     diversity: list[tuple[float, DiversityTerm]] = []
@@ -498,8 +510,7 @@ def greedy_combined(
     return np.asarray(picks, dtype=np.int64)
 
 
-def _lazy_pick(base: np.ndarray, strength: float, tracker: NearestCentre,
-               avail: np.ndarray) -> int:
+def _lazy_pick(base: np.ndarray, strength: float, tracker: NearestCentre, avail: np.ndarray) -> int:
     """The best candidate for ``base + strength * cos_dist / max cos_dist`` (see above)."""
     if tracker.active is not None:
         _row, top = tracker.best_active()
@@ -523,8 +534,9 @@ def _lazy_pick(base: np.ndarray, strength: float, tracker: NearestCentre,
     return int(np.argmax(score))
 
 
-def top_k(values: Any, n: int, *, descending: bool = True,
-          available: Any | None = None) -> np.ndarray:
+def top_k(
+    values: Any, n: int, *, descending: bool = True, available: Any | None = None
+) -> np.ndarray:
     """Indices of the ``n`` largest (or smallest) values among available ones; NaN is never
     picked; ties go to the lowest index."""
     v = np.asarray(values, dtype=np.float64)
@@ -548,9 +560,9 @@ def duplicate_pairs(embeddings: Any, threshold: float) -> np.ndarray:
     min_cos = np.float32(1.0 - threshold)
     found = []
     for r0 in range(0, len(x), _BLOCK_ROWS):
-        rows = x[r0:r0 + _BLOCK_ROWS]
+        rows = x[r0 : r0 + _BLOCK_ROWS]
         for c0 in range(r0, len(x), _BLOCK_ROWS):
-            sims = _matmul(rows, np.ascontiguousarray(x[c0:c0 + _BLOCK_ROWS].T))
+            sims = _matmul(rows, np.ascontiguousarray(x[c0 : c0 + _BLOCK_ROWS].T))
             i, j = np.nonzero(sims > min_cos)
             if len(i) == 0:
                 continue

@@ -45,8 +45,9 @@ class Pool:
 
     def positions(self, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """For a frame with a ``sample_id`` column: (row in frame, position in pool) pairs."""
-        index = pl.DataFrame({"sample_id": self.sample_ids,
-                              "_pos": np.arange(len(self.sample_ids), dtype=np.int64)})
+        index = pl.DataFrame(
+            {"sample_id": self.sample_ids, "_pos": np.arange(len(self.sample_ids), dtype=np.int64)}
+        )
         rows = frame.select(pl.col("sample_id").cast(pl.Utf8)).with_row_index("_row")
         joined = rows.join(index, on="sample_id", how="inner")
         return joined["_row"].to_numpy().astype(np.int64), joined["_pos"].to_numpy()
@@ -68,7 +69,8 @@ def tag_subquery(dataset: DatasetRef, tag_name: str, what: str) -> Subquery:
     if tag_id is None:
         known = ", ".join(repr(t) for t in tags_store.tag_names(con, dataset.dataset_id)) or "none"
         raise SelectionError(
-            f"{what}: dataset {dataset.name!r} has no tag {tag_name!r} (tags: {known}).")
+            f"{what}: dataset {dataset.name!r} has no tag {tag_name!r} (tags: {known})."
+        )
     return tags_store.tagged_subquery(tag_id)
 
 
@@ -90,7 +92,8 @@ def pool_embeddings(pool: Pool, model_name: str | None) -> tuple[np.ndarray, np.
         raise SelectionError(
             f"None of the {len(pool)} samples of this query has an embedding for "
             f"{_model_label(model_name)} in dataset {pool.dataset.name!r}. Compute them with "
-            f"dataset.compute_embeddings() (or add your own with dataset.add_embeddings()).")
+            f"dataset.compute_embeddings() (or add your own with dataset.add_embeddings())."
+        )
     rows, positions = pool.positions(pl.DataFrame({"sample_id": [str(i) for i in ids]}))
     if len(positions) == len(pool) and np.array_equal(positions, np.arange(len(pool))):
         # Already in pool order: no copy of a possibly large matrix.
@@ -102,8 +105,9 @@ def pool_embeddings(pool: Pool, model_name: str | None) -> tuple[np.ndarray, np.
     return aligned, has
 
 
-def embeddings_of(dataset: DatasetRef, subquery: Subquery, model_name: str | None,
-                  what: str) -> np.ndarray:
+def embeddings_of(
+    dataset: DatasetRef, subquery: Subquery, model_name: str | None, what: str
+) -> np.ndarray:
     """Embeddings of arbitrary samples (a preselected or query tag); may be empty."""
     ids, vectors = get_embeddings(dataset, subquery, model_name)
     vectors = np.asarray(vectors, dtype=np.float32)
@@ -117,15 +121,18 @@ def pool_metadata(pool: Pool, key: str) -> tuple[np.ndarray, np.ndarray]:
     dataset = pool.dataset
     found = metadata_store.metadata_key(con, dataset.dataset_id, key)
     if found is None:
-        known = ", ".join(f"{k!r} ({t})" for k, t
-                          in metadata_store.metadata_keys(con, dataset.dataset_id).items())
+        known = ", ".join(
+            f"{k!r} ({t})" for k, t in metadata_store.metadata_keys(con, dataset.dataset_id).items()
+        )
         raise SelectionError(
             f"Metadata weighting: dataset {dataset.name!r} has no metadata key {key!r} "
-            f"(keys: {known or 'none'}).")
+            f"(keys: {known or 'none'})."
+        )
     if found.value_type not in ("int", "float"):
         raise SelectionError(
             f"Metadata weighting needs a numeric key: {key!r} holds {found.value_type} values in "
-            f"dataset {dataset.name!r}. Use an int or float metadata key.")
+            f"dataset {dataset.name!r}. Use an int or float metadata key."
+        )
     frame = metadata_store.get_metadata_values(con, dataset.dataset_id, key, pool.subquery)
     values = np.full(len(pool), np.nan)
     rows, positions = pool.positions(frame)
@@ -150,8 +157,12 @@ class BalanceInputs:
 OTHER = "<other>"
 
 
-def balance_inputs(pool: Pool, target_distribution: Any, annotation_source: str | None,
-                   preselected: Subquery | None) -> BalanceInputs:
+def balance_inputs(
+    pool: Pool,
+    target_distribution: Any,
+    annotation_source: str | None,
+    preselected: Subquery | None,
+) -> BalanceInputs:
     dataset = pool.dataset
     frame = class_counts(pool.subquery, annotation_source)
     pool_classes = sorted(set(frame["label"].to_list()))
@@ -163,7 +174,8 @@ def balance_inputs(pool: Pool, target_distribution: Any, annotation_source: str 
             raise SelectionError(
                 f"Annotation balancing: unknown class name(s) {', '.join(map(repr, unknown))} "
                 f"in target_distribution; dataset {dataset.name!r} has classes "
-                f"{', '.join(map(repr, sorted(known))) or 'none'}.")
+                f"{', '.join(map(repr, sorted(known))) or 'none'}."
+            )
         classes = list(target_distribution)
         shares = [float(v) for v in target_distribution.values()]
         others = [c for c in pool_classes if c not in target_distribution]
@@ -177,7 +189,8 @@ def balance_inputs(pool: Pool, target_distribution: Any, annotation_source: str 
             raise SelectionError(
                 f"Annotation balancing: the {len(pool)} samples of this query in dataset "
                 f"{dataset.name!r} have no annotations{source}. Load labels first (e.g. "
-                f"add_samples_from_coco / add_samples_from_yolo).")
+                f"add_samples_from_coco / add_samples_from_yolo)."
+            )
         classes = pool_classes
         mapping = {c: i for i, c in enumerate(classes)}
         shares = [1.0] * len(classes)  # "uniform"; "input" is set from the counts below
@@ -194,8 +207,9 @@ def balance_inputs(pool: Pool, target_distribution: Any, annotation_source: str 
     return BalanceInputs(counts, target / target.sum(), initial, classes)
 
 
-def _count_matrix(pool: Pool, frame: pl.DataFrame, mapping: dict[str, int],
-                  n_classes: int) -> np.ndarray:
+def _count_matrix(
+    pool: Pool, frame: pl.DataFrame, mapping: dict[str, int], n_classes: int
+) -> np.ndarray:
     counts = np.zeros((len(pool), n_classes))
     if frame.height == 0:
         return counts
@@ -210,20 +224,26 @@ def _count_matrix(pool: Pool, frame: pl.DataFrame, mapping: dict[str, int],
 
 
 # -- result -------------------------------------------------------------------------------------
-def check_result_tag(dataset: DatasetRef, tag_name: str, overwrite: bool,
-                     preselected_tag_name: str | None = None) -> None:
+def check_result_tag(
+    dataset: DatasetRef, tag_name: str, overwrite: bool, preselected_tag_name: str | None = None
+) -> None:
     if not isinstance(tag_name, str) or not tag_name.strip():
         raise SelectionError(
-            f"selection_result_tag_name must be a non-empty string, got {tag_name!r}.")
+            f"selection_result_tag_name must be a non-empty string, got {tag_name!r}."
+        )
     if preselected_tag_name is not None and preselected_tag_name == tag_name:
         raise SelectionError(
             f"The result tag {tag_name!r} cannot also be the preselected tag: pick another "
-            f"selection_result_tag_name.")
-    if not overwrite and tags_store.get_tag_id(get_connection(), dataset.dataset_id,
-                                               tag_name) is not None:
+            f"selection_result_tag_name."
+        )
+    if (
+        not overwrite
+        and tags_store.get_tag_id(get_connection(), dataset.dataset_id, tag_name) is not None
+    ):
         raise SelectionError(
             f"Tag {tag_name!r} already exists in dataset {dataset.name!r}. Choose another "
-            f"selection_result_tag_name, or pass overwrite=True to replace its samples.")
+            f"selection_result_tag_name, or pass overwrite=True to replace its samples."
+        )
 
 
 def write_result(dataset: DatasetRef, tag_name: str, sample_ids: list[str]) -> None:

@@ -71,9 +71,13 @@ class Selection:
         dataset's default embedding model.
         """
         return self.multi_strategies(
-            n_samples_to_select, selection_result_tag_name,
+            n_samples_to_select,
+            selection_result_tag_name,
             [EmbeddingDiversityStrategy(embedding_model_name=embedding_model_name)],
-            preselected_tag_name=preselected_tag_name, overwrite=overwrite, seed=seed)
+            preselected_tag_name=preselected_tag_name,
+            overwrite=overwrite,
+            seed=seed,
+        )
 
     def metadata_weighting(
         self,
@@ -91,9 +95,13 @@ class Selection:
         key are never selected; a key holding non-numeric values is an error.
         """
         return self.multi_strategies(
-            n_samples_to_select, selection_result_tag_name,
+            n_samples_to_select,
+            selection_result_tag_name,
             [MetadataWeightingStrategy(metadata_key=metadata_key, strength=strength)],
-            preselected_tag_name=preselected_tag_name, overwrite=overwrite, seed=seed)
+            preselected_tag_name=preselected_tag_name,
+            overwrite=overwrite,
+            seed=seed,
+        )
 
     def similarity(
         self,
@@ -112,10 +120,19 @@ class Selection:
         ``strength < 0`` selects the least similar samples instead.
         """
         return self.multi_strategies(
-            n_samples_to_select, selection_result_tag_name,
-            [EmbeddingSimilarityStrategy(query_tag_name=query_tag_name, strength=strength,
-                                         embedding_model_name=embedding_model_name)],
-            preselected_tag_name=preselected_tag_name, overwrite=overwrite, seed=seed)
+            n_samples_to_select,
+            selection_result_tag_name,
+            [
+                EmbeddingSimilarityStrategy(
+                    query_tag_name=query_tag_name,
+                    strength=strength,
+                    embedding_model_name=embedding_model_name,
+                )
+            ],
+            preselected_tag_name=preselected_tag_name,
+            overwrite=overwrite,
+            seed=seed,
+        )
 
     def annotation_balancing(
         self,
@@ -139,10 +156,17 @@ class Selection:
         annotations of that source (``None``: all).
         """
         return self.multi_strategies(
-            n_samples_to_select, selection_result_tag_name,
-            [AnnotationClassBalancingStrategy(target_distribution=target_distribution,
-                                              annotation_source=annotation_source)],
-            preselected_tag_name=preselected_tag_name, overwrite=overwrite, seed=seed)
+            n_samples_to_select,
+            selection_result_tag_name,
+            [
+                AnnotationClassBalancingStrategy(
+                    target_distribution=target_distribution, annotation_source=annotation_source
+                )
+            ],
+            preselected_tag_name=preselected_tag_name,
+            overwrite=overwrite,
+            seed=seed,
+        )
 
     # -- combined -----------------------------------------------------------------------------
     def multi_strategies(
@@ -186,9 +210,11 @@ class Selection:
             if not isinstance(strategy, SelectionStrategy):
                 raise SelectionError(
                     f"Unknown selection strategy {strategy!r}: use the classes of "
-                    f"lightly_studio.selection.selection_config.")
-        _inputs.check_result_tag(self.dataset, selection_result_tag_name, overwrite,
-                                 preselected_tag_name)
+                    f"lightly_studio.selection.selection_config."
+                )
+        _inputs.check_result_tag(
+            self.dataset, selection_result_tag_name, overwrite, preselected_tag_name
+        )
         run = _Run(self, seed, preselected_tag_name)
         if run.pool_size == 0:
             return run.finish(selection_result_tag_name, [], n)
@@ -215,11 +241,13 @@ class Selection:
         every sample left out is closer than that to a selected one. ``n_samples_to_select``
         optionally caps the number kept.
         """
-        threshold = _check_distance(stopping_condition_minimum_distance,
-                                    "stopping_condition_minimum_distance")
+        threshold = _check_distance(
+            stopping_condition_minimum_distance, "stopping_condition_minimum_distance"
+        )
         cap = None if n_samples_to_select is None else _check_count(n_samples_to_select)
-        _inputs.check_result_tag(self.dataset, selection_result_tag_name, overwrite,
-                                 preselected_tag_name)
+        _inputs.check_result_tag(
+            self.dataset, selection_result_tag_name, overwrite, preselected_tag_name
+        )
         from lightly_studio.selection import _algorithms as alg
 
         run = _Run(self, seed, preselected_tag_name)
@@ -228,25 +256,29 @@ class Selection:
         vectors, has = run.embeddings(embedding_model_name)
         pre = run.preselected_vectors(embedding_model_name)
         limit = run.pool_size if cap is None else cap
-        result = alg.farthest_point_sampling(vectors, limit, preselected=pre,
-                                             exclude=~(has & run.available),
-                                             min_distance=threshold)
+        result = alg.farthest_point_sampling(
+            vectors, limit, preselected=pre, exclude=~(has & run.available), min_distance=threshold
+        )
         return run.finish(selection_result_tag_name, result.indices.tolist(), cap or 0)
 
 
 def _check_distance(value: Any, name: str) -> float:
-    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
-            or not 0 <= value <= 2):
-        raise SelectionError(
-            f"{name} is a cosine distance between 0 and 2, got {value!r}.")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not 0 <= value <= 2
+    ):
+        raise SelectionError(f"{name} is a cosine distance between 0 and 2, got {value!r}.")
     return float(value)
 
 
 class _Run:
     """State of one selection run: the pool, which candidates remain, cached inputs."""
 
-    def __init__(self, selection: Selection, seed: int | None,
-                 preselected_tag_name: str | None) -> None:
+    def __init__(
+        self, selection: Selection, seed: int | None, preselected_tag_name: str | None
+    ) -> None:
         self.dataset = selection.dataset
         self.query = selection.query
         self.pool = _inputs.load_pool(selection.query, seed)
@@ -254,11 +286,13 @@ class _Run:
         self.available = np.ones(self.pool_size, dtype=bool)
         self.preselected: _inputs.Subquery | None = None
         if preselected_tag_name is not None:
-            self.preselected = _inputs.tag_subquery(self.dataset, preselected_tag_name,
-                                                    "preselected_tag_name")
+            self.preselected = _inputs.tag_subquery(
+                self.dataset, preselected_tag_name, "preselected_tag_name"
+            )
             taken = _inputs.tagged_ids(self.preselected)
-            self.available &= np.array([sid not in taken for sid in self.pool.sample_ids],
-                                       dtype=bool)
+            self.available &= np.array(
+                [sid not in taken for sid in self.pool.sample_ids], dtype=bool
+            )
         self._embeddings: dict[str | None, tuple[np.ndarray, np.ndarray]] = {}
 
     def embeddings(self, model_name: str | None) -> tuple[np.ndarray, np.ndarray]:
@@ -270,15 +304,17 @@ class _Run:
                 _inputs.warn(
                     f"{missing} of the {self.pool_size} samples have no embedding for {label} "
                     f"and are left out of the selection; dataset.compute_embeddings() fills "
-                    f"them in.")
+                    f"them in."
+                )
             self._embeddings[model_name] = (vectors, has)
         return self._embeddings[model_name]
 
     def preselected_vectors(self, model_name: str | None) -> np.ndarray | None:
         if self.preselected is None:
             return None
-        return _inputs.embeddings_of(self.dataset, self.preselected, model_name,
-                                     "preselected_tag_name")
+        return _inputs.embeddings_of(
+            self.dataset, self.preselected, model_name, "preselected_tag_name"
+        )
 
     def term(self, strategy: SelectionStrategy, n: int):
         from lightly_studio.selection import _algorithms as alg
@@ -287,8 +323,10 @@ class _Run:
             vectors, has = self.embeddings(strategy.embedding_model_name)
             self.available &= has
             return alg.DiversityTerm(
-                vectors, capacity=n + 1,
-                preselected=self.preselected_vectors(strategy.embedding_model_name))
+                vectors,
+                capacity=n + 1,
+                preselected=self.preselected_vectors(strategy.embedding_model_name),
+            )
         if isinstance(strategy, MetadataWeightingStrategy):
             values, has = _inputs.pool_metadata(self.pool, strategy.metadata_key)
             self.available &= has
@@ -296,21 +334,29 @@ class _Run:
         if isinstance(strategy, EmbeddingSimilarityStrategy):
             vectors, has = self.embeddings(strategy.embedding_model_name)
             self.available &= has
-            query_sub = _inputs.tag_subquery(self.dataset, strategy.query_tag_name,
-                                             "EmbeddingSimilarityStrategy.query_tag_name")
-            queries = _inputs.embeddings_of(self.dataset, query_sub,
-                                            strategy.embedding_model_name, "query tag")
+            query_sub = _inputs.tag_subquery(
+                self.dataset, strategy.query_tag_name, "EmbeddingSimilarityStrategy.query_tag_name"
+            )
+            queries = _inputs.embeddings_of(
+                self.dataset, query_sub, strategy.embedding_model_name, "query tag"
+            )
             if len(queries) == 0:
                 raise SelectionError(
                     f"Similarity selection: none of the samples tagged "
-                    f"{strategy.query_tag_name!r} has an embedding; compute embeddings first.")
+                    f"{strategy.query_tag_name!r} has an embedding; compute embeddings first."
+                )
             sims = alg.max_similarity(alg.as_unit_rows(vectors), alg.as_unit_rows(queries))
             return alg.StaticTerm(sims)
         if isinstance(strategy, AnnotationClassBalancingStrategy):
-            inputs = _inputs.balance_inputs(self.pool, strategy.target_distribution,
-                                            strategy.annotation_source, self.preselected)
-            return alg.BalanceTerm(alg.ClassBalance(inputs.counts, inputs.target,
-                                                    initial=inputs.initial))
+            inputs = _inputs.balance_inputs(
+                self.pool,
+                strategy.target_distribution,
+                strategy.annotation_source,
+                self.preselected,
+            )
+            return alg.BalanceTerm(
+                alg.ClassBalance(inputs.counts, inputs.target, initial=inputs.initial)
+            )
         raise SelectionError(f"Unknown selection strategy {strategy!r}.")
 
     def finish(self, tag_name: str, picks: list[int], n: int) -> list[_Sample]:
@@ -318,7 +364,8 @@ class _Run:
         if n > len(picks) and len(picks) == candidates:
             _inputs.warn(
                 f"n_samples_to_select={n} but only {candidates} samples can be selected; "
-                f"selected all of them.")
+                f"selected all of them."
+            )
         ids = [self.pool.sample_ids[i] for i in picks]
         _inputs.write_result(self.dataset, tag_name, ids)
         return _inputs.load_samples(self.query, ids)
@@ -332,17 +379,18 @@ def _combine(terms: list, run: _Run, n: int) -> list[int]:
         strength, term = terms[0]
         if isinstance(term, alg.StaticTerm):
             values = term.values(None)
-            return alg.top_k(values, n, descending=strength >= 0,
-                             available=run.available).tolist()
+            return alg.top_k(values, n, descending=strength >= 0, available=run.available).tolist()
         if isinstance(term, alg.DiversityTerm) and strength > 0:
-            result = alg.farthest_point_sampling(term.x, n, exclude=~run.available,
-                                                 preselected=term.preselected)
+            result = alg.farthest_point_sampling(
+                term.x, n, exclude=~run.available, preselected=term.preselected
+            )
             return result.indices.tolist()
     return alg.greedy_combined(terms, run.pool_size, n, available=run.available).tolist()
 
 
-def find_duplicates(dataset: Any, threshold: float,
-                    embedding_model_name: str | None = None) -> list[list[_Sample]]:
+def find_duplicates(
+    dataset: Any, threshold: float, embedding_model_name: str | None = None
+) -> list[list[_Sample]]:
     """Groups of near-duplicate samples of ``dataset``.
 
     Two samples are near-duplicates when the cosine distance of their embeddings is below
@@ -366,6 +414,6 @@ def find_duplicates(dataset: Any, threshold: float,
     samples = _inputs.load_samples(query, flat)
     out, start = [], 0
     for group in groups:
-        out.append(samples[start:start + len(group)])
+        out.append(samples[start : start + len(group)])
         start += len(group)
     return out

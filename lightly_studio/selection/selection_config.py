@@ -19,10 +19,14 @@ TargetDistribution = Literal["uniform", "input"] | dict[str, float]
 
 def _check_strength(strategy: SelectionStrategy) -> None:
     strength = strategy.strength
-    if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not math.isfinite(
-            strength):
+    if (
+        isinstance(strength, bool)
+        or not isinstance(strength, (int, float))
+        or not math.isfinite(strength)
+    ):
         raise SelectionError(
-            f"{type(strategy).__name__}: strength must be a finite number, got {strength!r}.")
+            f"{type(strategy).__name__}: strength must be a finite number, got {strength!r}."
+        )
 
 
 class SelectionStrategy:
@@ -60,7 +64,8 @@ class MetadataWeightingStrategy(SelectionStrategy):
         super().__post_init__()
         if not isinstance(self.metadata_key, str) or not self.metadata_key:
             raise SelectionError(
-                f"MetadataWeightingStrategy needs a metadata_key, got {self.metadata_key!r}.")
+                f"MetadataWeightingStrategy needs a metadata_key, got {self.metadata_key!r}."
+            )
 
 
 @dataclass
@@ -78,8 +83,8 @@ class EmbeddingSimilarityStrategy(SelectionStrategy):
         super().__post_init__()
         if not isinstance(self.query_tag_name, str) or not self.query_tag_name:
             raise SelectionError(
-                f"EmbeddingSimilarityStrategy needs a query_tag_name, got "
-                f"{self.query_tag_name!r}.")
+                f"EmbeddingSimilarityStrategy needs a query_tag_name, got {self.query_tag_name!r}."
+            )
 
 
 @dataclass
@@ -104,19 +109,26 @@ class AnnotationClassBalancingStrategy(SelectionStrategy):
             if target not in ("uniform", "input"):
                 raise SelectionError(
                     f"target_distribution must be 'uniform', 'input' or a dict of class "
-                    f"name -> share, got {target!r}.")
+                    f"name -> share, got {target!r}."
+                )
             return
         if not isinstance(target, dict) or not target:
             raise SelectionError(
                 f"target_distribution must be 'uniform', 'input' or a non-empty dict of class "
-                f"name -> share, got {target!r}.")
+                f"name -> share, got {target!r}."
+            )
         for name, share in target.items():
-            if (not isinstance(name, str) or isinstance(share, bool)
-                    or not isinstance(share, (int, float)) or not math.isfinite(share)
-                    or share < 0):
+            if (
+                not isinstance(name, str)
+                or isinstance(share, bool)
+                or not isinstance(share, (int, float))
+                or not math.isfinite(share)
+                or share < 0
+            ):
                 raise SelectionError(
                     f"target_distribution entries must be class name -> non-negative share, "
-                    f"got {name!r}: {share!r}.")
+                    f"got {name!r}: {share!r}."
+                )
         if sum(target.values()) <= 0:
             raise SelectionError("target_distribution shares are all zero.")
 

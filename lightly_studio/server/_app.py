@@ -76,7 +76,9 @@ class ServerConfig:
     cookie_name: str = "lightly_studio_token"
     workers: int = 4
     poll_interval_s: float = 1.0
-    static_dir: str = field(default_factory=lambda: str(resources.files("lightly_studio") / "static"))
+    static_dir: str = field(
+        default_factory=lambda: str(resources.files("lightly_studio") / "static")
+    )
 
 
 class _Base(tornado.web.RequestHandler):
@@ -98,12 +100,18 @@ class _Base(tornado.web.RequestHandler):
     def check_access(self) -> None:
         # Every route (static files and the WebSocket too) comes through here: check the
         # request's size first, before anything reads its headers.
-        header_bytes = len(self.request.method or "") + len(self.request.uri or "") + sum(
-            len(k) + len(v) + 4 for k, v in self.request.headers.get_all())
+        header_bytes = (
+            len(self.request.method or "")
+            + len(self.request.uri or "")
+            + sum(len(k) + len(v) + 4 for k, v in self.request.headers.get_all())
+        )
         if header_bytes > MAX_HEADER_BYTES:
-            self.fail(431, "RequestHeaderFieldsTooLarge",
-                      f"the request's headers are {header_bytes} bytes; at most "
-                      f"{MAX_HEADER_BYTES} are accepted")
+            self.fail(
+                431,
+                "RequestHeaderFieldsTooLarge",
+                f"the request's headers are {header_bytes} bytes; at most "
+                f"{MAX_HEADER_BYTES} are accepted",
+            )
         host = self.request.headers.get("Host", "")
         token = self.config.token
         if token is None:
@@ -111,14 +119,20 @@ class _Base(tornado.web.RequestHandler):
                 self.fail(403, "Forbidden", "Host header is not loopback")
         else:
             given = _security.token_from_request(
-                self.request.query_arguments, self.request.headers,
-                {k: v.value for k, v in self.request.cookies.items()}, self.config.cookie_name)
+                self.request.query_arguments,
+                self.request.headers,
+                {k: v.value for k, v in self.request.cookies.items()},
+                self.config.cookie_name,
+            )
             if given is None:
-                self.fail(401, "Unauthorized", "a token is required: open the URL printed by start_gui()")
+                self.fail(
+                    401, "Unauthorized", "a token is required: open the URL printed by start_gui()"
+                )
             if not _security.token_matches(given, token):
                 self.fail(403, "Forbidden", "wrong token")
         if self.request.method not in ("GET", "HEAD") and not _security.origin_allowed(
-                self.request.headers.get("Origin"), host):
+            self.request.headers.get("Origin"), host
+        ):
             self.fail(403, "Forbidden", "cross-origin request")
 
     def fail(self, status: int, kind: str, message: str) -> NoReturn:
@@ -141,8 +155,9 @@ class PageHandler(_Base):
         token = self.config.token
         if token is not None and self.get_query_argument("token", None):
             # Remember the token so the page's own requests (video src, WebSocket) carry it.
-            self.set_cookie(self.config.cookie_name, token, httponly=True, samesite="Strict",
-                            path="/")
+            self.set_cookie(
+                self.config.cookie_name, token, httponly=True, samesite="Strict", path="/"
+            )
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
         self.set_header("Content-Security-Policy", _page.CSP)
@@ -152,8 +167,9 @@ class PageHandler(_Base):
         await self.flush()
         boot = None
         try:
-            result, _ = await self.run_blocking(self.config.backend.dispatch, "list_datasets",
-                                                {}, [])
+            result, _ = await self.run_blocking(
+                self.config.backend.dispatch, "list_datasets", {}, []
+            )
             boot = {"list_datasets": result}
         except Exception:  # the page asks again over the API, which reports the error
             log.debug("list_datasets for the page failed", exc_info=True)
@@ -163,8 +179,9 @@ class PageHandler(_Base):
             # server never sees): start on that one's first thumbnails now, while the browser
             # fetches and runs the bundle; cold, they are most of the time to first paint.
             # Not awaited: the page does not wait for them, the grid's first call will.
-            done = self.pools.heavy.submit(self.config.backend.prefetch_thumbnails,
-                                           str(datasets[0]["dataset_id"]))
+            done = self.pools.heavy.submit(
+                self.config.backend.prefetch_thumbnails, str(datasets[0]["dataset_id"])
+            )
             done.add_done_callback(_log_prefetch_failure)
         self.finish(_page.render_tail(boot))
 
@@ -196,8 +213,11 @@ class HealthHandler(_Base):
     def get(self) -> None:
         self.set_header("Content-Type", _transport.JSON_TYPE)
         self.set_header("Cache-Control", "no-store")
-        self.finish(_transport.dumps({"status": "ok", "pid": os.getpid(), "db_file": db_file(),
-                                      "version": __version__}))
+        self.finish(
+            _transport.dumps(
+                {"status": "ok", "pid": os.getpid(), "db_file": db_file(), "version": __version__}
+            )
+        )
 
 
 @tornado.web.stream_request_body
@@ -229,8 +249,11 @@ class ApiHandler(_Base):
             self._chunks.clear()
 
     def _too_large(self, size: int) -> None:
-        self.fail(413, "PayloadTooLarge", f"the request body is {size} bytes; at most "
-                  f"{MAX_BODY_BYTES} are accepted")
+        self.fail(
+            413,
+            "PayloadTooLarge",
+            f"the request body is {size} bytes; at most {MAX_BODY_BYTES} are accepted",
+        )
 
     async def post(self, method: str) -> None:
         if self._received > MAX_BODY_BYTES:
@@ -244,8 +267,13 @@ class ApiHandler(_Base):
         except _transport.BadRequest as exc:
             self.fail(400, "BadRequest", f"invalid params: {exc}")
         try:
-            result, buffers = await self.run_blocking(self.config.backend.dispatch, method, params,
-                                                      incoming, heavy=method in HEAVY_METHODS)
+            result, buffers = await self.run_blocking(
+                self.config.backend.dispatch,
+                method,
+                params,
+                incoming,
+                heavy=method in HEAVY_METHODS,
+            )
         except UnknownMethodError:  # the wire keeps its name for it: clients check the type
             self.fail(404, "MethodNotFound", f"no api method {method!r}")
         except _media.MediaRefused as exc:  # a sample's file: 403 refused, 404 missing
@@ -442,8 +470,11 @@ class EventSocket(tornado.websocket.WebSocketHandler):
 
     def open(self) -> None:
         self.hub.clients.add(self)
-        self.write_message(_transport.dumps({"type": "event", "name": "hello",
-                                             "payload": {"version": str(self.hub.version)}}))
+        self.write_message(
+            _transport.dumps(
+                {"type": "event", "name": "hello", "payload": {"version": str(self.hub.version)}}
+            )
+        )
 
     def on_message(self, message: str | bytes) -> None:
         pass  # the page only listens
@@ -491,8 +522,9 @@ class EventHub:
             if not self.clients and self.version is not None:
                 continue  # nobody listens: no need to touch the DB
             try:
-                version = await loop.run_in_executor(self.pools.light,
-                                                     self.config.backend.data_version)
+                version = await loop.run_in_executor(
+                    self.pools.light, self.config.backend.data_version
+                )
             except Exception:  # a reconnecting DB, a dataset being replaced: try again
                 log.debug("data_version failed", exc_info=True)
                 continue
@@ -527,8 +559,15 @@ def _log_request(handler: tornado.web.RequestHandler) -> None:
     status = handler.get_status()
     level = logging.WARNING if status >= 500 else logging.DEBUG
     request = handler.request
-    log.log(level, "%d %s %s (%s) %.1fms", status, request.method, request.uri,
-            request.remote_ip, 1000 * request.request_time())
+    log.log(
+        level,
+        "%d %s %s (%s) %.1fms",
+        status,
+        request.method,
+        request.uri,
+        request.remote_ip,
+        1000 * request.request_time(),
+    )
 
 
 class _NoContent(_Base):

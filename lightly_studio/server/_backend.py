@@ -13,8 +13,9 @@ from typing import Any, Protocol
 
 
 class Backend(Protocol):
-    def dispatch(self, method: str, params: dict[str, Any],
-                 buffers: list[bytes]) -> tuple[Any, list[bytes]]:
+    def dispatch(
+        self, method: str, params: dict[str, Any], buffers: list[bytes]
+    ) -> tuple[Any, list[bytes]]:
         """Run one ``api/`` method; an unknown name raises ``errors.UnknownMethodError``."""
 
     def sample_file(self, sample_id: str) -> str | None:
@@ -42,11 +43,13 @@ class ApiBackend:
         # The first page load would otherwise pay for these lazily imported modules:
         # pyarrow.compute (tag names of a page), PIL's JPEG codec (thumbnails). Off the
         # caller's thread: start_gui() returns at once.
-        threading.Thread(target=_import_first_page_modules, name="lightly-studio-warm",
-                         daemon=True).start()
+        threading.Thread(
+            target=_import_first_page_modules, name="lightly-studio-warm", daemon=True
+        ).start()
 
-    def dispatch(self, method: str, params: dict[str, Any],
-                 buffers: list[bytes]) -> tuple[Any, list[bytes]]:
+    def dispatch(
+        self, method: str, params: dict[str, Any], buffers: list[bytes]
+    ) -> tuple[Any, list[bytes]]:
         return self._api.dispatch(method, params, buffers)
 
     def sample_file(self, sample_id: str) -> str | None:

@@ -39,8 +39,16 @@ def current_server() -> GuiServer | None:
 class GuiServer:
     """A running app server. ``.url`` to open it, ``.stop()`` to end it."""
 
-    def __init__(self, host: str, port: int, token: str | None, backend: Any,
-                 protocol: str = "http", workers: int = 4, poll_interval_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        token: str | None,
+        backend: Any,
+        protocol: str = "http",
+        workers: int = 4,
+        poll_interval_s: float = 1.0,
+    ) -> None:
         _check_token(token)
         self.host = host
         self.token = token
@@ -106,8 +114,7 @@ class GuiServer:
 
         url = html.escape(self.url, quote=True)
         state = "running" if self.running else "stopped"
-        return (f'LightlyStudio {state} at <a href="{url}" target="_blank" rel="noopener">'
-                f"{url}</a>")
+        return f'LightlyStudio {state} at <a href="{url}" target="_blank" rel="noopener">{url}</a>'
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -116,8 +123,9 @@ class GuiServer:
         # Bind here, on the caller's thread, so "port in use" raises from start_gui() itself.
         bind_host = "" if self.host in ("0.0.0.0", "") else self.host.strip("[]")
         try:
-            sockets = bind_sockets(self._requested_port, address=bind_host or None,
-                                   reuse_port=False)
+            sockets = bind_sockets(
+                self._requested_port, address=bind_host or None, reuse_port=False
+            )
         except OSError as exc:
             raise ServerError(
                 f"Cannot serve LightlyStudio on {self.host}:{self._requested_port}: {exc.strerror}. "
@@ -154,13 +162,15 @@ class GuiServer:
             for sock in sockets:
                 sock.close()
             raise failure[0]
-        self._runtime_file = _runtime.write({
-            "port": self.port,
-            "host": self.host,
-            "internal_url": self._internal_url(),
-            "token": self.token,
-            "db_file": _db_file(),
-        })
+        self._runtime_file = _runtime.write(
+            {
+                "port": self.port,
+                "host": self.host,
+                "internal_url": self._internal_url(),
+                "token": self.token,
+                "db_file": _db_file(),
+            }
+        )
 
     async def _setup(self, sockets: list) -> None:
         from tornado.httpserver import HTTPServer
@@ -168,14 +178,22 @@ class GuiServer:
         from lightly_studio.server import _app  # lazy: tornado loads when a server starts
 
         self._pools = _app.Pools(light=self._workers)
-        config = _app.ServerConfig(backend=self._backend, token=self.token,
-                                   cookie_name=f"lightly_studio_token_{self.port}",
-                                   workers=self._workers, poll_interval_s=self._poll)
+        config = _app.ServerConfig(
+            backend=self._backend,
+            token=self.token,
+            cookie_name=f"lightly_studio_token_{self.port}",
+            workers=self._workers,
+            poll_interval_s=self._poll,
+        )
         self._hub = _app.EventHub(config, self._pools)
         app = _app.make_app(config, self._pools, self._hub)
         # tornado's caps are the hard ones; the handlers answer 413/431 below them.
-        self._http = HTTPServer(app, max_body_size=_app.HARD_BODY_BYTES,
-                                max_header_size=_app.HARD_HEADER_BYTES, xheaders=False)
+        self._http = HTTPServer(
+            app,
+            max_body_size=_app.HARD_BODY_BYTES,
+            max_header_size=_app.HARD_HEADER_BYTES,
+            xheaders=False,
+        )
         self._http.add_sockets(sockets)
         self._hub.start()
 
@@ -232,12 +250,20 @@ def _check_token(token: str | None) -> None:
     if token is not None and (not isinstance(token, str) or not token.strip()):
         raise InvalidTokenError(
             f"token={token!r} is not a token: pass a non-empty string, or leave token out "
-            "(None) to get a random one where a token is needed.")
+            "(None) to get a random one where a token is needed."
+        )
 
 
-def start_gui(host: str | None = None, port: int | None = None, *, token: str | None = None,
-              block: bool | None = None, open_browser: bool = False,
-              export_dir: str | Path | None = None, _backend: Any = None) -> GuiServer:
+def start_gui(
+    host: str | None = None,
+    port: int | None = None,
+    *,
+    token: str | None = None,
+    block: bool | None = None,
+    open_browser: bool = False,
+    export_dir: str | Path | None = None,
+    _backend: Any = None,
+) -> GuiServer:
     """Serve the LightlyStudio app from this process (which owns the database).
 
     Args:

@@ -21,8 +21,7 @@ from lightly_studio._media_access import (  # noqa: F401 - what the handlers use
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
-def parse_range(header: str | None, size: int
-                ) -> tuple[int, int] | Literal["unsatisfiable"] | None:
+def parse_range(header: str | None, size: int) -> tuple[int, int] | Literal["unsatisfiable"] | None:
     """``(start, end_inclusive)``, ``None`` for the whole file, or ``"unsatisfiable"``.
 
     One range only (what ``<video>`` seeking sends); multipart ranges get the whole file, which

@@ -19,10 +19,12 @@ import os
 
 # 'unsafe-eval': regl (the WebGL scatter plot) compiles its draw commands with new Function.
 # No inline scripts; images from blob:/data: URLs (thumbnails arrive as binary buffers).
-CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self' ws: wss:; "
-       # regl-scatterplot builds its lasso index in a blob: worker from 1,000,000 points on.
-       "worker-src 'self' blob:; object-src 'none'; base-uri 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self' ws: wss:; "
+    # regl-scatterplot builds its lasso index in a blob: worker from 1,000,000 points on.
+    "worker-src 'self' blob:; object-src 'none'; base-uri 'self'"
+)
 # No frame-ancestors / X-Frame-Options: the docs embed the app with IFrame(env.APP_URL) from a
 # notebook on another port (another origin).
 
@@ -74,6 +76,8 @@ def render_head(base: str, static_dir: str) -> str:
         css = '<link rel="stylesheet" href="static/app.css">'
     missing = ""
     if not os.path.exists(os.path.join(static_dir, "app.js")):
-        missing = ('<p class="ls-app-missing">The app bundle is missing: run '
-                   "<code>npm ci &amp;&amp; npm run build</code> in the repository.</p>")
+        missing = (
+            '<p class="ls-app-missing">The app bundle is missing: run '
+            "<code>npm ci &amp;&amp; npm run build</code> in the repository.</p>"
+        )
     return _TEMPLATE.format(base=html.escape(base, quote=True), css=css, missing=missing)

@@ -49,8 +49,12 @@ def split_host_header(value: str) -> str:
     return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
 
 
-def token_from_request(query: Mapping[str, list[bytes]], headers: Mapping[str, str],
-                       cookies: Mapping[str, str], cookie_name: str) -> str | None:
+def token_from_request(
+    query: Mapping[str, list[bytes]],
+    headers: Mapping[str, str],
+    cookies: Mapping[str, str],
+    cookie_name: str,
+) -> str | None:
     if query.get("token"):
         return query["token"][0].decode("utf-8", "replace")
     if headers.get(TOKEN_HEADER):

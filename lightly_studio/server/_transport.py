@@ -66,7 +66,9 @@ def _pad(n: int) -> int:
     return (-n) % _ALIGN
 
 
-def encode_reply(result: Any, buffers: Sequence[bytes | bytearray | memoryview]) -> tuple[str, bytes]:
+def encode_reply(
+    result: Any, buffers: Sequence[bytes | bytearray | memoryview]
+) -> tuple[str, bytes]:
     """(content type, body) for one method's result."""
     if not buffers:
         return JSON_TYPE, dumps({"result": result})
@@ -129,8 +131,12 @@ def loads(data: bytes, what: str = "the request body") -> Any:
 def _check_depth(value: Any, what: str) -> None:
     level = [value]
     for _ in range(MAX_DEPTH):
-        level = [v for c in level if isinstance(c, (list, dict))
-                 for v in (c.values() if isinstance(c, dict) else c)]
+        level = [
+            v
+            for c in level
+            if isinstance(c, (list, dict))
+            for v in (c.values() if isinstance(c, dict) else c)
+        ]
         if not level:
             return
     raise BadRequest(f"{what} is nested too deeply (at most {MAX_DEPTH} levels)")
@@ -158,8 +164,10 @@ def decode_request(body: bytes, content_type: str) -> tuple[dict[str, Any], list
         raise BadRequest(f"the frames header length {length} runs past the body")
     header = loads(body[8 : 8 + length], "the frames header")
     if not isinstance(header, dict):
-        raise BadRequest('the frames header must be a JSON object {"result": params, '
-                         '"buffers": [[offset, length], ...]}')
+        raise BadRequest(
+            'the frames header must be a JSON object {"result": params, '
+            '"buffers": [[offset, length], ...]}'
+        )
     params = header.get("result")
     params = {} if params is None else params
     spans = header.get("buffers")
@@ -167,11 +175,15 @@ def decode_request(body: bytes, content_type: str) -> tuple[dict[str, Any], list
     if not isinstance(params, dict):
         raise BadRequest("the frames header's result (the params) must be a JSON object")
     if not isinstance(spans, list) or not all(
-            isinstance(span, list) and len(span) == 2
-            and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in span)
-            for span in spans):
-        raise BadRequest("the frames header's buffers must be a list of [offset, length] "
-                         "pairs of non-negative integers")
+        isinstance(span, list)
+        and len(span) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in span)
+        for span in spans
+    ):
+        raise BadRequest(
+            "the frames header's buffers must be a list of [offset, length] "
+            "pairs of non-negative integers"
+        )
     if any(o < 8 + length or o + n > len(body) for o, n in spans):
         raise BadRequest("a buffer lies outside the body")
     return params, [body[o : o + n] for o, n in spans]

@@ -18,12 +18,27 @@ from lightly_studio._wire import API_ROUTE, EVENTS_ROUTE, MEDIA_ROUTE, THUMBNAIL
 from lightly_studio.server import _page, _runtime, _security
 
 PREFIX = "lightly-studio"
-_FORWARD_REQUEST_HEADERS = ("Range", "If-None-Match", "If-Modified-Since", "Accept-Encoding",
-                            "Content-Type")
-_FORWARD_RESPONSE_HEADERS = ("Content-Type", "Content-Range", "Content-Length", "ETag",
-                             "Cache-Control", "Accept-Ranges", "Content-Encoding", "Last-Modified")
-_NO_SERVER = ("No LightlyStudio server is running. Start one in a notebook or script: "
-              "import lightly_studio as ls; ls.start_gui()")
+_FORWARD_REQUEST_HEADERS = (
+    "Range",
+    "If-None-Match",
+    "If-Modified-Since",
+    "Accept-Encoding",
+    "Content-Type",
+)
+_FORWARD_RESPONSE_HEADERS = (
+    "Content-Type",
+    "Content-Range",
+    "Content-Length",
+    "ETag",
+    "Cache-Control",
+    "Accept-Ranges",
+    "Content-Encoding",
+    "Last-Modified",
+)
+_NO_SERVER = (
+    "No LightlyStudio server is running. Start one in a notebook or script: "
+    "import lightly_studio as ls; ls.start_gui()"
+)
 
 
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
@@ -52,9 +67,14 @@ def _loopback_url(url: Any) -> bool:
         port = parts.port
     except ValueError:
         return False
-    return (parts.scheme == "http" and port is not None and parts.path == "/"
-            and not parts.query and not parts.username
-            and _security.is_loopback(parts.hostname or ""))
+    return (
+        parts.scheme == "http"
+        and port is not None
+        and parts.path == "/"
+        and not parts.query
+        and not parts.username
+        and _security.is_loopback(parts.hostname or "")
+    )
 
 
 def _send_json_error(handler: Any, status: int, kind: str, message: str) -> None:
@@ -65,8 +85,11 @@ def _send_json_error(handler: Any, status: int, kind: str, message: str) -> None
 
 def _upstream_headers(handler: Any, target: dict[str, Any]) -> dict[str, str]:
     """The request headers passed on to the GUI server, plus its token when it has one."""
-    headers = {h: handler.request.headers[h] for h in _FORWARD_REQUEST_HEADERS
-               if h in handler.request.headers}
+    headers = {
+        h: handler.request.headers[h]
+        for h in _FORWARD_REQUEST_HEADERS
+        if h in handler.request.headers
+    }
     if target.get("token"):
         headers["X-Lightly-Studio-Token"] = target["token"]
     return headers
@@ -97,9 +120,16 @@ async def _forward(handler: Any, method: str, path: str, body: bytes | None = No
     url = target["internal_url"] + path
     client = tornado.httpclient.AsyncHTTPClient()
     try:
-        resp = await client.fetch(url, method=method, body=body, headers=headers,
-                                  raise_error=False, decompress_response=False,
-                                  request_timeout=600, follow_redirects=False)
+        resp = await client.fetch(
+            url,
+            method=method,
+            body=body,
+            headers=headers,
+            raise_error=False,
+            decompress_response=False,
+            request_timeout=600,
+            follow_redirects=False,
+        )
     except (OSError, tornado.httpclient.HTTPClientError) as exc:
         _send_json_error(handler, 502, "ServerGone", f"LightlyStudio server unreachable: {exc}")
         return
@@ -120,7 +150,8 @@ async def _connect_events(handler: Any) -> None:
     headers = {"X-Lightly-Studio-Token": target["token"]} if target.get("token") else {}
     try:
         handler.upstream = await tornado.websocket.websocket_connect(
-            tornado.httpclient.HTTPRequest(url, headers=headers))
+            tornado.httpclient.HTTPRequest(url, headers=headers)
+        )
     except (OSError, tornado.httpclient.HTTPClientError, tornado.websocket.WebSocketError):
         handler.close(1011, "LightlyStudio server unreachable")
         return
@@ -148,9 +179,15 @@ def _payload_too_large(handler: Any, max_body_bytes: int) -> bool:
     if size <= max_body_bytes:
         return False
     handler.set_status(413)
-    handler.finish({"error": {"type": "PayloadTooLarge", "message":
-                              f"the request body is {size} bytes; "
-                              f"at most {max_body_bytes} are accepted"}})
+    handler.finish(
+        {
+            "error": {
+                "type": "PayloadTooLarge",
+                "message": f"the request body is {size} bytes; "
+                f"at most {max_body_bytes} are accepted",
+            }
+        }
+    )
     return True
 
 
@@ -171,8 +208,9 @@ def _handlers(base_url: str) -> list:
             self.set_header("Content-Type", "text/html; charset=utf-8")
             self.set_header("Cache-Control", "no-store")
             self.set_header("Content-Security-Policy", _page.CSP)
-            self.finish(_page.render(base=url_path_join(base_url, PREFIX) + "/",
-                                     static_dir=_static_dir()))
+            self.finish(
+                _page.render(base=url_path_join(base_url, PREFIX) + "/", static_dir=_static_dir())
+            )
 
     class _Forward:
         """Shared by the API (JSON 403 when logged out) and the GET (login redirect) routes."""

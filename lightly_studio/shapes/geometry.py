@@ -30,7 +30,8 @@ def clip_box(box: Any, width: int, height: int, where: str) -> tuple[float, floa
     if x1 - x0 < MIN_SIDE or y1 - y0 < MIN_SIDE:
         raise AnnotationError(
             f"{where}the box is degenerate: {x1 - x0:g}x{y1 - y0:g} px inside the "
-            f"{width}x{height} image (each side needs at least {MIN_SIDE:g} px)")
+            f"{width}x{height} image (each side needs at least {MIN_SIDE:g} px)"
+        )
     return x0, y0, x1 - x0, y1 - y0
 
 
@@ -46,8 +47,10 @@ def clip_polygon(rings: Any, width: int, height: int, where: str) -> list[list[f
         xs = [min(max(finite(v, "polygon", where), 0.0), float(width)) for v in ring[0::2]]
         ys = [min(max(finite(v, "polygon", where), 0.0), float(height)) for v in ring[1::2]]
         if len(xs) < 3:
-            raise AnnotationError(f"{where}the polygon is degenerate: a ring has {len(xs)} "
-                                  "points, it needs at least 3")
+            raise AnnotationError(
+                f"{where}the polygon is degenerate: a ring has {len(xs)} "
+                "points, it needs at least 3"
+            )
         area = 0.5 * abs(sum(xs[i] * ys[i - 1] - xs[i - 1] * ys[i] for i in range(len(xs))))
         if area < MIN_SIDE:
             raise AnnotationError(f"{where}the polygon is degenerate: its area is {area:g} px²")

@@ -33,7 +33,9 @@ def encode(mask: np.ndarray) -> list[int]:
     return runs.tolist()
 
 
-def validate(runs: Sequence[int] | np.ndarray, width: int, height: int, where: str = "") -> np.ndarray:
+def validate(
+    runs: Sequence[int] | np.ndarray, width: int, height: int, where: str = ""
+) -> np.ndarray:
     """Check ``runs`` is an RLE of a ``height x width`` mask; returns it as an int64 array."""
     try:
         arr = np.asarray(runs, dtype=np.int64)
@@ -123,8 +125,7 @@ def coco_segmentation_to_mask(segmentation: Any, width: int, height: int) -> np.
         if "counts" not in segmentation or "size" not in segmentation:
             raise ValueError("an RLE segmentation needs 'counts' and 'size'")
         size = segmentation["size"]
-        if (not isinstance(size, list) or len(size) != 2
-                or not all(type(v) is int for v in size)):
+        if not isinstance(size, list) or len(size) != 2 or not all(type(v) is int for v in size):
             raise ValueError(f"an RLE 'size' is [height, width] in pixels, got {size!r}")
         h, w = size
         if (h, w) != (height, width):
@@ -139,8 +140,10 @@ def coco_segmentation_to_mask(segmentation: Any, width: int, height: int) -> np.
                 raise ValueError("the compressed RLE string has non-ASCII characters") from None
             runs = _checked_runs(_coco_string_runs(raw, h * w), h, w)
         else:
-            raise ValueError("RLE 'counts' must be a list of run lengths or a compressed string, "
-                             f"got {type(counts).__name__}")
+            raise ValueError(
+                "RLE 'counts' must be a list of run lengths or a compressed string, "
+                f"got {type(counts).__name__}"
+            )
         # pycocotools decodes without bounds checks: it only ever sees runs checked here.
         rle = mask_utils.frPyObjects({"size": [h, w], "counts": runs.tolist()}, h, w)
     else:
@@ -184,12 +187,15 @@ def _polygon_ring(ring: Any, width: int, height: int) -> np.ndarray:
     return pts
 
 
-def _clip_ring(pts: np.ndarray, lo: tuple[float, float], hi: tuple[float, float]
-               ) -> np.ndarray:
+def _clip_ring(pts: np.ndarray, lo: tuple[float, float], hi: tuple[float, float]) -> np.ndarray:
     """Sutherland–Hodgman: the ring clipped to the rectangle lo..hi (same area inside it)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        for axis, bound, keep_above in ((0, lo[0], True), (0, hi[0], False),
-                                        (1, lo[1], True), (1, hi[1], False)):
+        for axis, bound, keep_above in (
+            (0, lo[0], True),
+            (0, hi[0], False),
+            (1, lo[1], True),
+            (1, hi[1], False),
+        ):
             if not len(pts):
                 break
             nxt = np.roll(pts, -1, axis=0)
@@ -208,14 +214,16 @@ def _clip_ring(pts: np.ndarray, lo: tuple[float, float], hi: tuple[float, float]
 
 
 def _check_outline(rings: list[np.ndarray], width: int, height: int) -> None:
-    length = sum(float(np.abs(np.roll(r, -1, axis=0) - r).max(axis=1).sum())
-                 for r in rings if len(r))
+    length = sum(
+        float(np.abs(np.roll(r, -1, axis=0) - r).max(axis=1).sum()) for r in rings if len(r)
+    )
     limit = min(MAX_OUTLINE_LAPS * 2 * (width + height), MAX_OUTLINE_PX)
     if length > limit:
         raise ValueError(
             f"the polygon's outline is {length:.3g} px long, more than {limit} px (at most "
             f"{MAX_OUTLINE_LAPS} times around the {width}x{height} image); it is not a drawing "
-            "of an object: fix or remove it")
+            "of an object: fix or remove it"
+        )
 
 
 def _checked_runs(counts: Any, h: int, w: int) -> np.ndarray:
@@ -231,8 +239,9 @@ def _checked_runs(counts: Any, h: int, w: int) -> np.ndarray:
         raise ValueError(f"RLE 'counts' has a negative run length ({arr.min()})")
     if arr.size > h * w + 1 or (arr.size and arr.max() > h * w) or int(arr.sum()) != h * w:
         total = sum(int(c) for c in counts) if arr.size <= h * w + 1 else "more than that"
-        raise ValueError(f"RLE 'counts' do not sum to {h}*{w} = {h * w} pixels "
-                         f"(they sum to {total})")
+        raise ValueError(
+            f"RLE 'counts' do not sum to {h}*{w} = {h * w} pixels (they sum to {total})"
+        )
     return arr
 
 

@@ -36,4 +36,3 @@ def ids_subquery(sample_ids: SampleIds) -> tuple[str, list]:
     else:
         ids = [str(i) for i in sample_ids]
     return "SELECT unnest($1::UUID[]) AS sample_id", [ids]
-

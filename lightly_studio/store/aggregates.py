@@ -19,7 +19,8 @@ def tag_counts(con, dataset_id, sub: tuple[str, list]) -> pl.DataFrame:
     """name, count (samples of the subquery with the tag), total (samples with the tag)."""
     sub_sql, sub_params = sub
     ds = f"${len(sub_params) + 1}"  # after the subquery's own $1…$n
-    return query_frame(f"""
+    return query_frame(
+        f"""
         WITH q AS ({sub_sql})
         , st AS (SELECT s.sample_id, unnest(s.tag_numbers) AS tag_number FROM sample s
                  WHERE s.dataset_id = {ds})
@@ -28,13 +29,17 @@ def tag_counts(con, dataset_id, sub: tuple[str, list]) -> pl.DataFrame:
                count(st.sample_id) AS total
         FROM tag t LEFT JOIN st ON st.tag_number = t.tag_number
         WHERE t.dataset_id = {ds} AND t.kind = 'sample'
-        GROUP BY t.name ORDER BY t.name""", [*sub_params, as_uuid_str(dataset_id)], con)
+        GROUP BY t.name ORDER BY t.name""",
+        [*sub_params, as_uuid_str(dataset_id)],
+        con,
+    )
 
 
 def label_counts(con, dataset_id, sub: tuple[str, list]) -> pl.DataFrame:
     """name, count (annotations on samples of the subquery), total (all its annotations)."""
     sub_sql, sub_params = sub
-    return query_frame(f"""
+    return query_frame(
+        f"""
         WITH q AS ({sub_sql})
         SELECT l.name,
                count(a.annotation_id) FILTER (WHERE a.sample_id IN (SELECT sample_id FROM q))
@@ -42,14 +47,21 @@ def label_counts(con, dataset_id, sub: tuple[str, list]) -> pl.DataFrame:
                count(a.annotation_id) AS total
         FROM annotation_label l LEFT JOIN annotation a ON a.label_id = l.label_id
         WHERE l.dataset_id = ${len(sub_params) + 1}
-        GROUP BY l.name ORDER BY l.name""", [*sub_params, as_uuid_str(dataset_id)], con)
+        GROUP BY l.name ORDER BY l.name""",
+        [*sub_params, as_uuid_str(dataset_id)],
+        con,
+    )
 
 
 def annotation_sources(con, dataset_id) -> list[str]:
-    return query_frame("""
+    return query_frame(
+        """
         SELECT DISTINCT a.source FROM annotation a
         JOIN annotation_label l ON l.label_id = a.label_id
-        WHERE l.dataset_id = $1 ORDER BY a.source""", [as_uuid_str(dataset_id)], con)["source"].to_list()
+        WHERE l.dataset_id = $1 ORDER BY a.source""",
+        [as_uuid_str(dataset_id)],
+        con,
+    )["source"].to_list()
 
 
 def numeric_histogram(con, sub: tuple[str, list], value_sql: str, bins: int = 20) -> dict:
@@ -62,33 +74,47 @@ def numeric_histogram(con, sub: tuple[str, list], value_sql: str, bins: int = 20
              v AS (SELECT CAST({value_sql} AS DOUBLE) AS v FROM sample s
                    WHERE s.sample_id IN (SELECT sample_id FROM q))"""
 
-    lo, hi, count = con.execute(values(sub_sql) + " SELECT min(v), max(v), count(v) FROM v",
-                                sub_params).fetchone()
+    lo, hi, count = con.execute(
+        values(sub_sql) + " SELECT min(v), max(v), count(v) FROM v", sub_params
+    ).fetchone()
     if count == 0 or lo is None:
         return {"min": None, "max": None, "counts": [], "edges": []}
     if hi == lo:
         return {"min": lo, "max": hi, "counts": [count], "edges": [lo, hi]}
     width = (hi - lo) / bins
     n = len(sub_params)
-    hist = query_frame(values(sub_sql) + f"""
+    hist = query_frame(
+        values(sub_sql)
+        + f"""
         SELECT least(CAST(floor((v - ${n + 1}) / ${n + 2}) AS INTEGER), {bins - 1}) AS bin,
                count(*) AS n
-        FROM v WHERE v IS NOT NULL GROUP BY bin""", [*sub_params, lo, width], con)
+        FROM v WHERE v IS NOT NULL GROUP BY bin""",
+        [*sub_params, lo, width],
+        con,
+    )
     counts = [0] * bins
     for b, c in hist.iter_rows():
         counts[int(b)] = int(c)
-    return {"min": lo, "max": hi, "counts": counts,
-            "edges": [lo + i * width for i in range(bins)] + [hi]}
+    return {
+        "min": lo,
+        "max": hi,
+        "counts": counts,
+        "edges": [lo + i * width for i in range(bins)] + [hi],
+    }
 
 
 def string_value_counts(con, sub: tuple[str, list], column: str, limit: int = 50) -> list[dict]:
     """The most frequent values of a text metadata column (``metadata_key.column_name``)."""
     sub_sql, sub_params = sub
-    frame = query_frame(f"""
+    frame = query_frame(
+        f"""
         WITH q AS ({sub_sql})
         SELECT s.{column} AS value, count(*) AS count FROM sample s
         WHERE s.{column} IS NOT NULL AND s.sample_id IN (SELECT sample_id FROM q)
-        GROUP BY s.{column} ORDER BY count DESC, value LIMIT {int(limit)}""", sub_params, con)
+        GROUP BY s.{column} ORDER BY count DESC, value LIMIT {int(limit)}""",
+        sub_params,
+        con,
+    )
     return frame.to_dicts()
 
 

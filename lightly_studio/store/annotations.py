@@ -45,10 +45,12 @@ class AnnotationType(str, Enum):
 
 
 TYPES = tuple(t.value for t in AnnotationType)
-BOXED = (AnnotationType.OBJECT_DETECTION.value, AnnotationType.INSTANCE_SEGMENTATION.value,
-         AnnotationType.SEMANTIC_SEGMENTATION.value)
-MASKED = (AnnotationType.INSTANCE_SEGMENTATION.value,
-          AnnotationType.SEMANTIC_SEGMENTATION.value)
+BOXED = (
+    AnnotationType.OBJECT_DETECTION.value,
+    AnnotationType.INSTANCE_SEGMENTATION.value,
+    AnnotationType.SEMANTIC_SEGMENTATION.value,
+)
+MASKED = (AnnotationType.INSTANCE_SEGMENTATION.value, AnnotationType.SEMANTIC_SEGMENTATION.value)
 
 # The frame every write path builds (ingest, Python API, GUI): one row per annotation.
 FRAME_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
@@ -77,7 +79,8 @@ FRAME_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
 def check_label(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise AnnotationError(
-            f"{where}the label (class name) must be a non-empty string, got {value!r}")
+            f"{where}the label (class name) must be a non-empty string, got {value!r}"
+        )
     return value
 
 
@@ -116,8 +119,9 @@ def polygon_to_rle(rings: list[list[float]], width: int, height: int) -> list[in
     return rle.encode(rle.coco_segmentation_to_mask(rings, width, height))
 
 
-def shape_values(kind: str, spec: dict, width: int, height: int, where: str,
-                 partial: bool) -> dict[str, Any]:
+def shape_values(
+    kind: str, spec: dict, width: int, height: int, where: str, partial: bool
+) -> dict[str, Any]:
     """The stored geometry columns for a shape as the annotator sends it (``box`` [x, y, w, h],
     ``polygon`` rings, ``rle`` runs). Boxes and polygons are clipped to the image; shapes under
     the minimum size, polygons with fewer than 3 points and empty masks are refused. A
@@ -155,8 +159,14 @@ def shape_values(kind: str, spec: dict, width: int, height: int, where: str,
     if max(runs) > np.iinfo(np.int32).max:
         raise AnnotationError(f"{where}a mask run does not fit in 32 bits")
     x, y, bw, bh = box
-    return {"x": float(x), "y": float(y), "width": float(bw), "height": float(bh),
-            "segmentation_mask": runs, "polygon": polygon}
+    return {
+        "x": float(x),
+        "y": float(y),
+        "width": float(bw),
+        "height": float(bh),
+        "segmentation_mask": runs,
+        "polygon": polygon,
+    }
 
 
 def validate_annotation_frame(frame: pl.DataFrame) -> None:
@@ -169,32 +179,54 @@ def validate_annotation_frame(frame: pl.DataFrame) -> None:
     conf = pl.col("confidence")
     box_cols = [x, y, bw, bh]
     checks: list[tuple[pl.Expr, str]] = [
-        (~pl.col("annotation_type").is_in(list(TYPES)),
-         "annotation_type must be one of " + ", ".join(TYPES)),
-        (pl.col("label").is_null() | (pl.col("label").str.strip_chars() == ""),
-         "the label is empty"),
-        (pl.col("source").is_null() | (pl.col("source").str.strip_chars() == ""),
-         "the annotation source is empty"),
-        (conf.is_not_null() & (conf.is_nan() | (conf < 0) | (conf > 1)),
-         "confidence must be between 0 and 1"),
-        (boxed & pl.any_horizontal([c.is_null() | c.is_nan() | c.is_infinite()
-                                    for c in box_cols]),
-         "x, y, width and height must be finite numbers"),
-        (boxed & pl.any_horizontal([c < 0 for c in box_cols]),
-         "the box has a negative x, y, width or height"),
-        (boxed & ((x + bw > w + _EPS * w.clip(1)) | (y + bh > h + _EPS * h.clip(1))),
-         "the box reaches outside the image"),
-        (masked & pl.col("segmentation_mask").is_null(),
-         "a segmentation needs a segmentation_mask"),
-        (masked & (pl.col("segmentation_mask").list.min() < 0),
-         "the segmentation_mask has a negative run"),
-        (masked & (pl.col("segmentation_mask").list.eval(pl.element().cast(pl.Int64)).list.sum()
-                   != w * h),
-         "the segmentation_mask runs do not sum to width*height of the image (the RLE covers "
-         "the whole image, row by row, starting with background)"),
+        (
+            ~pl.col("annotation_type").is_in(list(TYPES)),
+            "annotation_type must be one of " + ", ".join(TYPES),
+        ),
+        (
+            pl.col("label").is_null() | (pl.col("label").str.strip_chars() == ""),
+            "the label is empty",
+        ),
+        (
+            pl.col("source").is_null() | (pl.col("source").str.strip_chars() == ""),
+            "the annotation source is empty",
+        ),
+        (
+            conf.is_not_null() & (conf.is_nan() | (conf < 0) | (conf > 1)),
+            "confidence must be between 0 and 1",
+        ),
+        (
+            boxed
+            & pl.any_horizontal([c.is_null() | c.is_nan() | c.is_infinite() for c in box_cols]),
+            "x, y, width and height must be finite numbers",
+        ),
+        (
+            boxed & pl.any_horizontal([c < 0 for c in box_cols]),
+            "the box has a negative x, y, width or height",
+        ),
+        (
+            boxed & ((x + bw > w + _EPS * w.clip(1)) | (y + bh > h + _EPS * h.clip(1))),
+            "the box reaches outside the image",
+        ),
+        (
+            masked & pl.col("segmentation_mask").is_null(),
+            "a segmentation needs a segmentation_mask",
+        ),
+        (
+            masked & (pl.col("segmentation_mask").list.min() < 0),
+            "the segmentation_mask has a negative run",
+        ),
+        (
+            masked
+            & (
+                pl.col("segmentation_mask").list.eval(pl.element().cast(pl.Int64)).list.sum()
+                != w * h
+            ),
+            "the segmentation_mask runs do not sum to width*height of the image (the RLE covers "
+            "the whole image, row by row, starting with background)",
+        ),
     ]
-    bad = frame.select([expr.fill_null(False).alias(str(i)) for i, (expr, _) in
-                        enumerate(checks)])
+    bad = frame.select([expr.fill_null(False).alias(str(i)) for i, (expr, _) in enumerate(checks)])
     for i, (_, message) in enumerate(checks):
         hits = bad[str(i)]
         if hits.any():
@@ -207,23 +239,48 @@ def validate_annotation_frame(frame: pl.DataFrame) -> None:
             raise AnnotationError(f"{where}{message}{detail}{suffix}")
 
 
-def check_box(x: float, y: float, w: float, h: float, img_w: int, img_h: int,
-              where: str) -> None:
+def check_box(x: float, y: float, w: float, h: float, img_w: int, img_h: int, where: str) -> None:
     """A stored box (not clipped): finite, non-negative, inside the image."""
-    frame = pl.DataFrame([{"label": "_", "annotation_type": "object_detection",
-                           "source": GROUND_TRUTH, "x": x, "y": y, "width": w, "height": h,
-                           "img_width": img_w, "img_height": img_h, "where": where}],
-                         schema={k: FRAME_SCHEMA[k] for k in (
-                             "label", "annotation_type", "source", "x", "y", "width", "height",
-                             "img_width", "img_height", "where")})
+    frame = pl.DataFrame(
+        [
+            {
+                "label": "_",
+                "annotation_type": "object_detection",
+                "source": GROUND_TRUTH,
+                "x": x,
+                "y": y,
+                "width": w,
+                "height": h,
+                "img_width": img_w,
+                "img_height": img_h,
+                "where": where,
+            }
+        ],
+        schema={
+            k: FRAME_SCHEMA[k]
+            for k in (
+                "label",
+                "annotation_type",
+                "source",
+                "x",
+                "y",
+                "width",
+                "height",
+                "img_width",
+                "img_height",
+                "where",
+            )
+        },
+    )
     validate_annotation_frame(frame)
 
 
 def complete_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` with the missing columns of FRAME_SCHEMA as nulls, source ground truth if
     none is given."""
-    missing = [pl.lit(None, dtype=t).alias(c) for c, t in FRAME_SCHEMA.items()
-               if c not in frame.columns]
+    missing = [
+        pl.lit(None, dtype=t).alias(c) for c, t in FRAME_SCHEMA.items() if c not in frame.columns
+    ]
     frame = frame.with_columns(missing) if missing else frame
     if frame.schema["source"] == pl.Null or frame["source"].null_count() == frame.height:
         frame = frame.with_columns(pl.lit(GROUND_TRUTH).alias("source"))
@@ -235,8 +292,11 @@ def empty_frame() -> pl.DataFrame:
 
 
 def _detail(row: dict[str, Any]) -> str:
-    parts = [f"{k}={row[k]!r}" for k in ("label", "confidence", "x", "y", "width", "height")
-             if row.get(k) is not None]
+    parts = [
+        f"{k}={row[k]!r}"
+        for k in ("label", "confidence", "x", "y", "width", "height")
+        if row.get(k) is not None
+    ]
     if row.get("img_width") is not None:
         parts.append(f"image {row['img_width']}x{row['img_height']}")
     return f" ({', '.join(parts)})" if parts else ""
@@ -260,11 +320,21 @@ def insert_annotation_frame(con, dataset_id: uuid.UUID | str, frame: pl.DataFram
         # DuckDB draws the ids (uuid() per row): cheaper than a Python uuid4() per row.
         frame = frame.with_columns(pl.lit(None, dtype=pl.Utf8).alias("annotation_id"))
     insert = frame.select(
-        "annotation_id", "sample_id",
-        pl.col("label").replace_strict({k: str(v) for k, v in label_ids.items()},
-                                       return_dtype=pl.Utf8).alias("label_id"),
-        "annotation_type", "source", "confidence", "x", "y", "width", "height",
-        "segmentation_mask", "polygon", pl.col("iscrowd").fill_null(False),
+        "annotation_id",
+        "sample_id",
+        pl.col("label")
+        .replace_strict({k: str(v) for k, v in label_ids.items()}, return_dtype=pl.Utf8)
+        .alias("label_id"),
+        "annotation_type",
+        "source",
+        "confidence",
+        "x",
+        "y",
+        "width",
+        "height",
+        "segmentation_mask",
+        "polygon",
+        pl.col("iscrowd").fill_null(False),
         # Microsecond steps keep the insertion order readable back through created_at.
         (pl.lit(now) + pl.duration(microseconds=pl.int_range(pl.len()))).alias("created_at"),
     )
@@ -294,20 +364,21 @@ def update_annotation(con, annotation_id: uuid.UUID | str, values: dict[str, Any
     row = con.execute(
         f"UPDATE annotation SET {sets}updated_at = ${len(values) + 2}, version = version + 1 "
         "WHERE annotation_id = $1",
-        [str(annotation_id), *values.values(), dt.datetime.now()]).fetchone()
+        [str(annotation_id), *values.values(), dt.datetime.now()],
+    ).fetchone()
     return row[0] if row else 0
 
 
-def delete_annotation(con, annotation_id: uuid.UUID | str,
-                      sample_id: uuid.UUID | str | None = None) -> int:
+def delete_annotation(
+    con, annotation_id: uuid.UUID | str, sample_id: uuid.UUID | str | None = None
+) -> int:
     """Remove one annotation (of ``sample_id`` when given); returns the rows removed."""
     params = [str(annotation_id)]
     extra = ""
     if sample_id is not None:
         params.append(str(sample_id))
         extra = " AND sample_id = $2"
-    row = con.execute(f"DELETE FROM annotation WHERE annotation_id = $1{extra}",
-                      params).fetchone()
+    row = con.execute(f"DELETE FROM annotation WHERE annotation_id = $1{extra}", params).fetchone()
     return row[0] if row else 0
 
 
@@ -320,8 +391,9 @@ _COLUMNS = """CAST(a.annotation_id AS VARCHAR) AS annotation_id,
 _FROM = "FROM annotation a JOIN annotation_label l ON l.label_id = a.label_id"
 
 
-def sample_annotations(con, sample_id: uuid.UUID | str,
-                       annotation_id: uuid.UUID | str | None = None) -> list[dict[str, Any]]:
+def sample_annotations(
+    con, sample_id: uuid.UUID | str, annotation_id: uuid.UUID | str | None = None
+) -> list[dict[str, Any]]:
     """One sample's annotations (or the one ``annotation_id``) as dicts with label names and
     ``version``, in the order they were added."""
     params = [str(sample_id)]
@@ -330,17 +402,23 @@ def sample_annotations(con, sample_id: uuid.UUID | str,
         params.append(str(annotation_id))
         extra = " AND a.annotation_id = $2"
     # One sample's few rows: plain tuples beat an Arrow round trip, and `=` beats `IN`.
-    cursor = con.execute(f"SELECT {_COLUMNS}, a.version {_FROM} WHERE a.sample_id = $1{extra} "
-                         "ORDER BY a.created_at, a.annotation_id", params)
+    cursor = con.execute(
+        f"SELECT {_COLUMNS}, a.version {_FROM} WHERE a.sample_id = $1{extra} "
+        "ORDER BY a.created_at, a.annotation_id",
+        params,
+    )
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def annotations_frame(con, dataset_id: uuid.UUID | str,
-                      sample_ids: Sequence[uuid.UUID | str] | None = None,
-                      sample_ids_subquery: tuple[str, list] | None = None,
-                      source: str | None = None,
-                      types: Sequence[str] | None = None) -> pl.DataFrame:
+def annotations_frame(
+    con,
+    dataset_id: uuid.UUID | str,
+    sample_ids: Sequence[uuid.UUID | str] | None = None,
+    sample_ids_subquery: tuple[str, list] | None = None,
+    source: str | None = None,
+    types: Sequence[str] | None = None,
+) -> pl.DataFrame:
     """Annotations with their label names as one frame (ids as strings), in insertion order."""
     params: list = []
     where: list[str] = []
@@ -363,8 +441,12 @@ def annotations_frame(con, dataset_id: uuid.UUID | str,
     if types is not None:
         params.append([str(t) for t in types])
         where.append(f"list_contains(${len(params)}::VARCHAR[], a.annotation_type)")
-    return query_frame(f"""SELECT {_COLUMNS} {_FROM} WHERE {' AND '.join(where)}
-                           ORDER BY a.created_at, a.annotation_id""", params, con)
+    return query_frame(
+        f"""SELECT {_COLUMNS} {_FROM} WHERE {" AND ".join(where)}
+                           ORDER BY a.created_at, a.annotation_id""",
+        params,
+        con,
+    )
 
 
 def current_annotation(con, annotation_id: uuid.UUID | str, version: Any = None) -> dict:
@@ -373,27 +455,39 @@ def current_annotation(con, annotation_id: uuid.UUID | str, version: Any = None)
     when ``version`` (the one the editor last saw; None: unchecked) is no longer current."""
     row = con.execute(
         "SELECT CAST(sample_id AS VARCHAR), version, source, annotation_type FROM annotation "
-        "WHERE annotation_id = $1", [str(annotation_id)]).fetchall()
+        "WHERE annotation_id = $1",
+        [str(annotation_id)],
+    ).fetchall()
     if not row:
-        raise AnnotationError(f"annotation {annotation_id} was deleted (from Python or another "
-                              "view); reload the sample")
+        raise AnnotationError(
+            f"annotation {annotation_id} was deleted (from Python or another "
+            "view); reload the sample"
+        )
     sample_id, current_version, source, kind = row[0]
     if version is not None and version != current_version:
         raise AnnotationConflictError(
             f"annotation {annotation_id} on sample {sample_id} was changed elsewhere (version "
             f"{current_version}, this edit was made on version {version}); nothing was saved — "
-            "the sample is reloaded with the other change, redo yours on top of it")
-    return {"sample_id": sample_id, "version": current_version, "source": source,
-            "annotation_type": kind}
+            "the sample is reloaded with the other change, redo yours on top of it"
+        )
+    return {
+        "sample_id": sample_id,
+        "version": current_version,
+        "source": source,
+        "annotation_type": kind,
+    }
 
 
-def find_annotation_ids(con, sample_id: uuid.UUID | str, annotation_type: str, source: str,
-                        label: str) -> list[str]:
+def find_annotation_ids(
+    con, sample_id: uuid.UUID | str, annotation_type: str, source: str, label: str
+) -> list[str]:
     """Ids of the sample's annotations of that type, source and class name."""
     rows = con.execute(
         f"""SELECT CAST(a.annotation_id AS VARCHAR) {_FROM}
             WHERE a.sample_id = $1 AND a.annotation_type = $2 AND a.source = $3
-              AND l.name = $4""", [str(sample_id), annotation_type, source, label]).fetchall()
+              AND l.name = $4""",
+        [str(sample_id), annotation_type, source, label],
+    ).fetchall()
     return [r[0] for r in rows]
 
 
@@ -402,7 +496,9 @@ def annotation_sources(con, dataset_id: uuid.UUID | str) -> list[str]:
     rows = con.execute(
         """SELECT DISTINCT a.source FROM annotation a
            JOIN sample s ON s.sample_id = a.sample_id WHERE s.dataset_id = $1
-           ORDER BY a.source""", [str(dataset_id)]).fetchall()
+           ORDER BY a.source""",
+        [str(dataset_id)],
+    ).fetchall()
     return [s for (s,) in rows]
 
 
@@ -414,7 +510,9 @@ def sample_revision(con, sample_id: uuid.UUID | str) -> str:
                    FROM annotation WHERE sample_id = $1)
                   || '/' ||
                   (SELECT count(*) || ':' || coalesce(sum(hash(caption_id, text)), 0)
-                   FROM caption WHERE sample_id = $1)""", [str(sample_id)]).fetchall()
+                   FROM caption WHERE sample_id = $1)""",
+        [str(sample_id)],
+    ).fetchall()
     return str(row[0][0])
 
 
@@ -429,4 +527,6 @@ def label_counts(con, subquery: tuple[str, list], source: str | None = None) -> 
             FROM annotation a JOIN annotation_label l ON l.label_id = a.label_id
             WHERE a.sample_id IN ({sql}){source_filter}
             GROUP BY ALL""",
-        [*params, *([] if source is None else [source])], con)
+        [*params, *([] if source is None else [source])],
+        con,
+    )

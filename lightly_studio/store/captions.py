@@ -30,12 +30,22 @@ def insert_caption_frame(con, frame: pl.DataFrame) -> int:
     now = dt.datetime.now()
     # Microsecond steps keep the order readable back through created_at.
     steps = pl.lit(now) + pl.duration(microseconds=pl.int_range(pl.len()))
-    created = (pl.col("created_at").cast(pl.Datetime("us")).fill_null(steps)
-               if "created_at" in frame.columns else steps)
-    ids = (pl.col("caption_id").cast(pl.Utf8) if "caption_id" in frame.columns
-           else pl.lit(None, dtype=pl.Utf8))
-    rows = frame.select(ids.alias("caption_id"), pl.col("sample_id").cast(pl.Utf8),
-                        pl.col("text").cast(pl.Utf8), created.alias("created_at"))
+    created = (
+        pl.col("created_at").cast(pl.Datetime("us")).fill_null(steps)
+        if "created_at" in frame.columns
+        else steps
+    )
+    ids = (
+        pl.col("caption_id").cast(pl.Utf8)
+        if "caption_id" in frame.columns
+        else pl.lit(None, dtype=pl.Utf8)
+    )
+    rows = frame.select(
+        ids.alias("caption_id"),
+        pl.col("sample_id").cast(pl.Utf8),
+        pl.col("text").cast(pl.Utf8),
+        created.alias("created_at"),
+    )
     con.register("_new_captions", rows)
     try:
         con.execute(
@@ -52,21 +62,26 @@ def insert_caption_frame(con, frame: pl.DataFrame) -> int:
 def sample_captions(con, sample_id: uuid.UUID | str) -> list[tuple[str, str]]:
     """(caption_id, text) of one sample's captions, in the order they were added."""
     # One sample's few rows: plain tuples beat an Arrow round trip.
-    return con.execute("SELECT CAST(caption_id AS VARCHAR), text FROM caption "
-                       "WHERE sample_id = $1 ORDER BY created_at, caption_id",
-                       [str(sample_id)]).fetchall()
+    return con.execute(
+        "SELECT CAST(caption_id AS VARCHAR), text FROM caption "
+        "WHERE sample_id = $1 ORDER BY created_at, caption_id",
+        [str(sample_id)],
+    ).fetchall()
 
 
 def get_caption(con, caption_id: uuid.UUID | str) -> dict | None:
     """sample_id (str), text, created_at of one caption, or None."""
-    rows = con.execute("SELECT CAST(sample_id AS VARCHAR), text, created_at FROM caption "
-                       "WHERE caption_id = $1", [str(caption_id)]).fetchall()
+    rows = con.execute(
+        "SELECT CAST(sample_id AS VARCHAR), text, created_at FROM caption WHERE caption_id = $1",
+        [str(caption_id)],
+    ).fetchall()
     return dict(zip(("sample_id", "text", "created_at"), rows[0], strict=True)) if rows else None
 
 
 def update_caption_text(con, caption_id: uuid.UUID | str, text: str) -> None:
-    con.execute("UPDATE caption SET text = $2 WHERE caption_id = $1",
-                [str(caption_id), text]).fetchall()
+    con.execute(
+        "UPDATE caption SET text = $2 WHERE caption_id = $1", [str(caption_id), text]
+    ).fetchall()
 
 
 def delete_caption(con, caption_id: uuid.UUID | str) -> None:
@@ -86,4 +101,6 @@ def captions_frame(con, sample_ids_subquery: tuple[str, list]) -> pl.DataFrame:
         f"""SELECT CAST(c.sample_id AS VARCHAR) AS sample_id, c.text FROM caption c
             WHERE c.sample_id IN (SELECT sample_id FROM ({sub_sql}))
             ORDER BY c.created_at, c.caption_id""",
-        params, con)
+        params,
+        con,
+    )

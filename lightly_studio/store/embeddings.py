@@ -77,11 +77,15 @@ def bump() -> None:
 def _vector_table(sample_ids: Any, vectors: np.ndarray):
     import pyarrow as pa
 
-    ids = sample_ids if isinstance(sample_ids, pa.Array) else pa.array(
-        [str(s) for s in sample_ids], pa.string())
+    ids = (
+        sample_ids
+        if isinstance(sample_ids, pa.Array)
+        else pa.array([str(s) for s in sample_ids], pa.string())
+    )
     flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).ravel())
-    return pa.table({"sample_id": ids,
-                     "vector": pa.FixedSizeListArray.from_arrays(flat, vectors.shape[1])})
+    return pa.table(
+        {"sample_id": ids, "vector": pa.FixedSizeListArray.from_arrays(flat, vectors.shape[1])}
+    )
 
 
 _INSERT_ROWS = 50_000
@@ -94,8 +98,8 @@ def insert_vectors(con, model_id: str, sample_ids: Any, vectors: np.ndarray) -> 
     # Large bring-your-own sets go in slices so the Arrow copy stays ~100 MB.
     step = _INSERT_ROWS
     for start in range(0, len(vectors), step):
-        chunk_ids = sample_ids[start:start + step]
-        con.register("_ls_embedding_batch", _vector_table(chunk_ids, vectors[start:start + step]))
+        chunk_ids = sample_ids[start : start + step]
+        con.register("_ls_embedding_batch", _vector_table(chunk_ids, vectors[start : start + step]))
         try:
             con.execute(
                 """INSERT INTO embedding (sample_id, model_id, vector)
@@ -111,8 +115,10 @@ def insert_vectors(con, model_id: str, sample_ids: Any, vectors: np.ndarray) -> 
 def delete_vectors(con, model_id: str, sample_ids: Any) -> None:
     import pyarrow as pa
 
-    con.register("_ls_embedding_ids",
-                 pa.table({"sample_id": pa.array([str(s) for s in sample_ids], pa.string())}))
+    con.register(
+        "_ls_embedding_ids",
+        pa.table({"sample_id": pa.array([str(s) for s in sample_ids], pa.string())}),
+    )
     try:
         con.execute(
             """DELETE FROM embedding WHERE model_id = $1
@@ -135,20 +141,25 @@ def embedded_ids(con, model_id: str, ids: list[str]) -> set[str]:
     return {r[0] for r in rows}
 
 
-def images_without_vector(con, dataset_id, model_id: str | None,
-                          subquery: tuple[str, list] | None = None) -> pl.DataFrame:
+def images_without_vector(
+    con, dataset_id, model_id: str | None, subquery: tuple[str, list] | None = None
+) -> pl.DataFrame:
     """sample_id (str), file_path_abs of the dataset's image samples with no vector of
     ``model_id`` (all of them when None), restricted to an (sql, params) subquery of sample
     ids when given; in insertion order."""
     sub_sql, params = subquery if subquery is not None else ("", [])
     params = list(params)
     params.append(str(dataset_id))
-    sql = ("SELECT CAST(s.sample_id AS VARCHAR) AS sample_id, s.file_path_abs FROM sample s "
-           f"WHERE s.dataset_id = ${len(params)} AND s.kind = 'image'")
+    sql = (
+        "SELECT CAST(s.sample_id AS VARCHAR) AS sample_id, s.file_path_abs FROM sample s "
+        f"WHERE s.dataset_id = ${len(params)} AND s.kind = 'image'"
+    )
     if model_id is not None:
         params.append(model_id)
-        sql += (" AND NOT EXISTS (SELECT 1 FROM embedding e WHERE e.sample_id = s.sample_id "
-                f"AND e.model_id = ${len(params)})")
+        sql += (
+            " AND NOT EXISTS (SELECT 1 FROM embedding e WHERE e.sample_id = s.sample_id "
+            f"AND e.model_id = ${len(params)})"
+        )
     if subquery is not None:
         sql += f" AND s.sample_id IN ({sub_sql})"
     return query_frame(sql + " ORDER BY s.sample_idx", params, con)
@@ -188,10 +199,13 @@ class Matrix:
         if not self.hash_exact:
             wanted = query_frame(
                 f"SELECT DISTINCT CAST(sample_id AS VARCHAR) AS sample_id FROM ({sql}) _q",
-                params, con)
+                params,
+                con,
+            )
             return np.sort(self.index().join(wanted, on="sample_id", how="semi")["row"].to_numpy())
-        found = con.sql(f"SELECT DISTINCT hash(sample_id) AS h FROM ({sql}) _q",
-                        params=params or None).fetchnumpy()["h"]
+        found = con.sql(
+            f"SELECT DISTINCT hash(sample_id) AS h FROM ({sql}) _q", params=params or None
+        ).fetchnumpy()["h"]
         return self.rows_of_hashes(np.asarray(found, dtype=np.uint64))
 
     def rows_of_hashes(self, hashes: np.ndarray) -> np.ndarray:
@@ -206,7 +220,8 @@ class Matrix:
         """Frame (sample_id, row) for joins by id."""
         if self._index is None:
             self._index = pl.DataFrame(
-                {"sample_id": self.ids, "row": np.arange(len(self.ids), dtype=np.int64)})
+                {"sample_id": self.ids, "row": np.arange(len(self.ids), dtype=np.int64)}
+            )
         return self._index
 
     def rows_of_ids(self, sample_ids: list[str]) -> tuple[np.ndarray, list[str]]:
@@ -245,8 +260,11 @@ def load_matrix(con, dataset_id, model: ModelRow) -> Matrix:
         params=[model.model_id],
     ).to_arrow_table()
     vectors = _flatten(table.column("vector"), model.dim)
-    ids = pl.Series("sample_id", table.column("sample_id").combine_chunks(), dtype=pl.Utf8) \
-        if table.num_rows else pl.Series("sample_id", [], dtype=pl.Utf8)
+    ids = (
+        pl.Series("sample_id", table.column("sample_id").combine_chunks(), dtype=pl.Utf8)
+        if table.num_rows
+        else pl.Series("sample_id", [], dtype=pl.Utf8)
+    )
     hashes = np.asarray(table.column("h").to_numpy(), dtype=np.uint64)
     distinct = con.execute(
         "SELECT count(*) = count(DISTINCT hash(sample_id)) FROM sample WHERE dataset_id = $1",

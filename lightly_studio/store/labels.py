@@ -19,8 +19,9 @@ from lightly_studio.errors import AnnotationError
 _COLUMNS = "label_id, name, dataset_id, created_at"
 
 
-def get_or_create_label_ids(con, dataset_id: uuid.UUID | str,
-                            names: Iterable[str]) -> dict[str, uuid.UUID]:
+def get_or_create_label_ids(
+    con, dataset_id: uuid.UUID | str, names: Iterable[str]
+) -> dict[str, uuid.UUID]:
     """Ids of the labels ``names`` in the dataset, creating the missing ones in one INSERT.
 
     New labels get increasing ``created_at`` in the order given, so class order (YOLO
@@ -41,12 +42,14 @@ def get_or_create_label_ids(con, dataset_id: uuid.UUID | str,
     missing = [n for n in wanted if n not in found]
     if missing:
         now = dt.datetime.now()
-        new = pl.DataFrame({
-            "label_id": [str(uuid.uuid4()) for _ in missing],
-            "name": missing,
-            # Microsecond steps keep the given order when sorting by created_at.
-            "created_at": [now + dt.timedelta(microseconds=i) for i in range(len(missing))],
-        })
+        new = pl.DataFrame(
+            {
+                "label_id": [str(uuid.uuid4()) for _ in missing],
+                "name": missing,
+                # Microsecond steps keep the given order when sorting by created_at.
+                "created_at": [now + dt.timedelta(microseconds=i) for i in range(len(missing))],
+            }
+        )
         con.register("_new_labels", new)
         try:
             con.execute(
@@ -78,7 +81,9 @@ def list_labels(con, dataset_id: uuid.UUID | str, source: str | None = None) -> 
             WHERE l.dataset_id = $1
             GROUP BY l.label_id, l.name, l.created_at
             ORDER BY l.created_at, l.name""",
-        params, con)
+        params,
+        con,
+    )
 
 
 def label_frame(con, dataset_id: uuid.UUID | str) -> pl.DataFrame:
@@ -86,7 +91,9 @@ def label_frame(con, dataset_id: uuid.UUID | str) -> pl.DataFrame:
     return query_frame(
         """SELECT CAST(label_id AS VARCHAR) AS label_id, name FROM annotation_label
            WHERE dataset_id = $1 ORDER BY created_at, name""",
-        [str(dataset_id)], con)
+        [str(dataset_id)],
+        con,
+    )
 
 
 def label_names(con, dataset_id: uuid.UUID | str) -> list[str]:
@@ -94,33 +101,40 @@ def label_names(con, dataset_id: uuid.UUID | str) -> list[str]:
     return label_frame(con, dataset_id)["name"].to_list()
 
 
-def labels_by_id(con, dataset_id: uuid.UUID | str,
-                 label_ids: Sequence[uuid.UUID | str]) -> pl.DataFrame:
+def labels_by_id(
+    con, dataset_id: uuid.UUID | str, label_ids: Sequence[uuid.UUID | str]
+) -> pl.DataFrame:
     """label_id (str), label (its name) of those of ``label_ids`` that are the dataset's."""
     return query_frame(
         """SELECT CAST(label_id AS VARCHAR) AS label_id, name AS label
            FROM annotation_label WHERE dataset_id = $1
              AND label_id IN (SELECT unnest($2::UUID[]))""",
-        [str(dataset_id), [str(i) for i in label_ids]], con)
+        [str(dataset_id), [str(i) for i in label_ids]],
+        con,
+    )
 
 
 def label_row_by_name(con, dataset_id: uuid.UUID | str, name: str) -> tuple[Any, ...] | None:
     """(label_id, name, dataset_id, created_at) of the dataset's label ``name``, or None."""
     rows = con.execute(
         f"SELECT {_COLUMNS} FROM annotation_label WHERE dataset_id = $1 AND name = $2 "
-        "ORDER BY created_at LIMIT 1", [str(dataset_id), name]).fetchall()
+        "ORDER BY created_at LIMIT 1",
+        [str(dataset_id), name],
+    ).fetchall()
     return rows[0] if rows else None
 
 
 def label_row_by_id(con, label_id: uuid.UUID | str) -> tuple[Any, ...] | None:
     """(label_id, name, dataset_id, created_at) of one label, or None."""
-    rows = con.execute(f"SELECT {_COLUMNS} FROM annotation_label WHERE label_id = $1",
-                       [str(label_id)]).fetchall()
+    rows = con.execute(
+        f"SELECT {_COLUMNS} FROM annotation_label WHERE label_id = $1", [str(label_id)]
+    ).fetchall()
     return rows[0] if rows else None
 
 
 def label_rows(con, dataset_id: uuid.UUID | str) -> list[tuple[Any, ...]]:
     """(label_id, name, dataset_id, created_at) of every label of the dataset, creation order."""
     return con.execute(
-        f"SELECT {_COLUMNS} FROM annotation_label WHERE dataset_id = $1 "
-        "ORDER BY created_at, name", [str(dataset_id)]).fetchall()
+        f"SELECT {_COLUMNS} FROM annotation_label WHERE dataset_id = $1 ORDER BY created_at, name",
+        [str(dataset_id)],
+    ).fetchall()

@@ -103,8 +103,10 @@ def metadata_keys(con, dataset_id) -> dict[str, str]:
 
 def all_metadata_column_names(con) -> list[str]:
     """The metadata columns of every dataset (for fingerprints of the whole table)."""
-    return [r[0] for r in con.execute(
-        "SELECT column_name FROM metadata_key ORDER BY column_name").fetchall()]
+    return [
+        r[0]
+        for r in con.execute("SELECT column_name FROM metadata_key ORDER BY column_name").fetchall()
+    ]
 
 
 def _ensure_key(con, dataset_id, key: str, value_type: str, where: str) -> MetadataKey:
@@ -118,7 +120,9 @@ def _ensure_key(con, dataset_id, key: str, value_type: str, where: str) -> Metad
         con.execute(f"ALTER TABLE sample ADD COLUMN {found.column} {SQL_TYPE[value_type]}")
         con.execute(
             "INSERT INTO metadata_key (dataset_id, key, value_type, column_name) "
-            "VALUES ($1, $2, $3, $4)", [as_uuid_str(dataset_id), key, value_type, found.column])
+            "VALUES ($1, $2, $3, $4)",
+            [as_uuid_str(dataset_id), key, value_type, found.column],
+        )
         return found
     if not _accepts(found.value_type, value_type):
         raise MetadataTypeError(
@@ -165,8 +169,11 @@ def set_metadata_values(con, dataset_id, key: str, frame: pl.DataFrame) -> int:
         else:
             raise MetadataTypeError(f"Cannot store metadata of polars type {dtype} for {key!r}.")
     # The last value given for a sample wins, as if they were set one after the other.
-    rows = (frame.select(pl.col("sample_id").cast(pl.Utf8), "value").drop_nulls("value")
-            .unique(subset="sample_id", keep="last", maintain_order=True))
+    rows = (
+        frame.select(pl.col("sample_id").cast(pl.Utf8), "value")
+        .drop_nulls("value")
+        .unique(subset="sample_id", keep="last", maintain_order=True)
+    )
     with transaction() as tx:
         found = _ensure_key(tx, dataset_id, key, value_type, "bulk update")
         tx.register("_metadata_values", rows)
@@ -187,18 +194,20 @@ def get_metadata_values(con, dataset_id, key: str, sample_ids_subquery=None) -> 
     if found is None:
         return pl.DataFrame(schema={"sample_id": pl.Utf8, "value": pl.Null})
     # The subquery's own $1…$n come first; the dataset id follows them.
-    sub_sql, params = (ids_subquery(sample_ids_subquery) if sample_ids_subquery is not None
-                       else ("", []))
-    sql = (f"SELECT CAST(s.sample_id AS VARCHAR) AS sample_id, s.{found.column} AS value "
-           f"FROM sample s WHERE s.dataset_id = ${len(params) + 1} "
-           f"AND s.{found.column} IS NOT NULL")
+    sub_sql, params = (
+        ids_subquery(sample_ids_subquery) if sample_ids_subquery is not None else ("", [])
+    )
+    sql = (
+        f"SELECT CAST(s.sample_id AS VARCHAR) AS sample_id, s.{found.column} AS value "
+        f"FROM sample s WHERE s.dataset_id = ${len(params) + 1} "
+        f"AND s.{found.column} IS NOT NULL"
+    )
     if sub_sql:
         sql += f" AND s.sample_id IN ({sub_sql})"
     params = [*params, as_uuid_str(dataset_id)]
     frame = query_frame(sql, params, con=con)
     if found.value_type == "json":
-        frame = frame.with_columns(pl.col("value").map_elements(json.loads,
-                                                                return_dtype=pl.Object))
+        frame = frame.with_columns(pl.col("value").map_elements(json.loads, return_dtype=pl.Object))
     return frame
 
 
@@ -211,15 +220,16 @@ def sample_values(con, dataset_id, sample_id) -> dict[str, Any]:
     if not keys:
         return {}
     row = con.execute(
-        f"SELECT {', '.join(k.column for k in keys.values())} FROM sample "
-        f"WHERE sample_id = $1",
+        f"SELECT {', '.join(k.column for k in keys.values())} FROM sample WHERE sample_id = $1",
         [as_uuid_str(sample_id)],
     ).fetchone()
     if row is None:
         return {}
-    return {key: _from_db(value, found.value_type)
-            for (key, found), value in zip(keys.items(), row, strict=True)
-            if value is not None}
+    return {
+        key: _from_db(value, found.value_type)
+        for (key, found), value in zip(keys.items(), row, strict=True)
+        if value is not None
+    }
 
 
 def clear_value(con, dataset_id, sample_id, key: str) -> bool:

@@ -24,21 +24,28 @@ def freshness(con, model_id: str) -> tuple[int, int, int]:
                   (SELECT count(*) FROM projection p WHERE p.model_id = $1 AND NOT EXISTS
                      (SELECT 1 FROM embedding e WHERE e.model_id = $1
                       AND e.sample_id = p.sample_id))""",
-        [model_id]).fetchone()
+        [model_id],
+    ).fetchone()
 
 
 def points(con, model_id: str) -> pl.DataFrame:
     """sample_id (str), x, y of the model's stored points, in insertion order."""
     return query_frame(
         """SELECT CAST(sample_id AS VARCHAR) AS sample_id, x, y FROM projection
-           WHERE model_id = $1 ORDER BY rowid""", [model_id], con)
+           WHERE model_id = $1 ORDER BY rowid""",
+        [model_id],
+        con,
+    )
 
 
 def points_with_fitted(con, model_id: str) -> pl.DataFrame:
     """sample_id (str), x, y, fitted of the model's stored points (unordered)."""
     return query_frame(
         """SELECT CAST(sample_id AS VARCHAR) AS sample_id, x, y, fitted FROM projection
-           WHERE model_id = $1""", [model_id], con)
+           WHERE model_id = $1""",
+        [model_id],
+        con,
+    )
 
 
 def delete_all(con, model_id: str) -> None:
@@ -54,7 +61,8 @@ def delete_points(con, model_id: str, sample_ids: pl.DataFrame) -> None:
         con.execute(
             """DELETE FROM projection WHERE model_id = $1 AND sample_id IN
                (SELECT CAST(sample_id AS UUID) FROM _ls_projection_gone)""",
-            [model_id])
+            [model_id],
+        )
     finally:
         con.unregister("_ls_projection_gone")
 
@@ -63,14 +71,19 @@ def insert_points(con, model_id: str, frame: pl.DataFrame) -> None:
     """Insert a frame (sample_id, x, y, fitted) in one statement."""
     if frame.is_empty():
         return
-    df = frame.select("sample_id", pl.col("x").cast(pl.Float32), pl.col("y").cast(pl.Float32),
-                      pl.col("fitted").cast(pl.Boolean))
+    df = frame.select(
+        "sample_id",
+        pl.col("x").cast(pl.Float32),
+        pl.col("y").cast(pl.Float32),
+        pl.col("fitted").cast(pl.Boolean),
+    )
     con.register("_ls_projection_rows", df)
     try:
         con.execute(
             """INSERT INTO projection (sample_id, model_id, x, y, fitted)
                SELECT CAST(sample_id AS UUID), $1, x, y, fitted FROM _ls_projection_rows""",
-            [model_id])
+            [model_id],
+        )
     finally:
         con.unregister("_ls_projection_rows")
 
@@ -84,4 +97,6 @@ def fingerprint(con, dataset_id) -> tuple:
                    WHERE m.dataset_id = $1),
                   (SELECT (count(*), sum(p.x), sum(p.y), bit_xor(hash(p.sample_id, p.fitted)))
                    FROM projection p JOIN embedding_model m USING (model_id)
-                   WHERE m.dataset_id = $1)""", [str(dataset_id)]).fetchone()
+                   WHERE m.dataset_id = $1)""",
+        [str(dataset_id)],
+    ).fetchone()

@@ -18,9 +18,23 @@ from lightly_studio.store._ids import as_uuid_str
 # The stored columns of table `sample`, in table order. The table also has one column per
 # metadata key (core/metadata.py), which a sample row read does not include.
 SAMPLE_COLUMNS = (
-    "sample_id", "dataset_id", "kind", "file_path_abs", "file_name", "width", "height",
-    "created_at", "fps", "duration_s", "frame_count", "codec", "parent_sample_id",
-    "frame_number", "timestamp_s", "sample_idx", "tag_numbers",
+    "sample_id",
+    "dataset_id",
+    "kind",
+    "file_path_abs",
+    "file_name",
+    "width",
+    "height",
+    "created_at",
+    "fps",
+    "duration_s",
+    "frame_count",
+    "codec",
+    "parent_sample_id",
+    "frame_number",
+    "timestamp_s",
+    "sample_idx",
+    "tag_numbers",
 )
 
 # Columns of table `sample` that callers may provide, with their polars types.
@@ -47,8 +61,12 @@ def insert_samples(con, dataset_id: uuid.UUID, frame: pl.DataFrame) -> pl.DataFr
     """
     if frame.is_empty():
         return pl.DataFrame(
-            schema={"file_path_abs": pl.Utf8, "frame_number": pl.Int32,
-                    "sample_id": pl.Utf8, "is_new": pl.Boolean}
+            schema={
+                "file_path_abs": pl.Utf8,
+                "frame_number": pl.Int32,
+                "sample_id": pl.Utf8,
+                "is_new": pl.Boolean,
+            }
         )
     incoming = frame
     if "kind" not in incoming.columns:
@@ -58,14 +76,23 @@ def insert_samples(con, dataset_id: uuid.UUID, frame: pl.DataFrame) -> pl.DataFr
             incoming = incoming.with_columns(pl.lit(None, dtype=dtype).alias(name))
         else:
             incoming = incoming.with_columns(pl.col(name).cast(dtype))
-    incoming = incoming.select(
-        "file_path_abs", "file_name", pl.col("width").cast(pl.Int32),
-        pl.col("height").cast(pl.Int32), "kind", *_OPTIONAL_COLUMNS,
-    ).unique(subset=["file_path_abs", "frame_number"], keep="first", maintain_order=True
-    ).with_row_index("ordinal")
+    incoming = (
+        incoming.select(
+            "file_path_abs",
+            "file_name",
+            pl.col("width").cast(pl.Int32),
+            pl.col("height").cast(pl.Int32),
+            "kind",
+            *_OPTIONAL_COLUMNS,
+        )
+        .unique(subset=["file_path_abs", "frame_number"], keep="first", maintain_order=True)
+        .with_row_index("ordinal")
+    )
 
-    key = ("s.file_path_abs = i.file_path_abs AND s.kind = i.kind "
-           "AND coalesce(s.frame_number, -1) = coalesce(i.frame_number, -1)")
+    key = (
+        "s.file_path_abs = i.file_path_abs AND s.kind = i.kind "
+        "AND coalesce(s.frame_number, -1) = coalesce(i.frame_number, -1)"
+    )
     lookup = f"""SELECT i.file_path_abs, i.frame_number, CAST(s.sample_id AS VARCHAR) AS sample_id
                  FROM _incoming_samples i JOIN sample s ON s.dataset_id = $1 AND {key}"""
     con.register("_incoming_samples", incoming)
@@ -90,15 +117,16 @@ def insert_samples(con, dataset_id: uuid.UUID, frame: pl.DataFrame) -> pl.DataFr
         con.unregister("_incoming_samples")
     return stored.join(
         existing.select("file_path_abs", "frame_number", pl.lit(False).alias("is_new")),
-        on=["file_path_abs", "frame_number"], how="left", nulls_equal=True,
+        on=["file_path_abs", "frame_number"],
+        how="left",
+        nulls_equal=True,
     ).with_columns(pl.col("is_new").fill_null(True))
 
 
 def sample_row(con, dataset_id, sample_id) -> dict[str, Any] | None:
     """The stored columns (``SAMPLE_COLUMNS``) of one sample of the dataset, or None."""
     cursor = con.execute(
-        f"SELECT {', '.join(SAMPLE_COLUMNS)} FROM sample WHERE sample_id = $1 "
-        f"AND dataset_id = $2",
+        f"SELECT {', '.join(SAMPLE_COLUMNS)} FROM sample WHERE sample_id = $1 AND dataset_id = $2",
         [str(sample_id), as_uuid_str(dataset_id)],
     )
     row = cursor.fetchone()
@@ -109,25 +137,30 @@ def sample_row(con, dataset_id, sample_id) -> dict[str, Any] | None:
 
 def sample_media(con, dataset_id, ids: list[str]) -> pl.DataFrame:
     """sample_id, kind, file_path_abs and frame time of samples by id (thumbnails, originals)."""
-    return query_frame("""
+    return query_frame(
+        """
         SELECT CAST(sample_id AS VARCHAR) AS sample_id, kind, file_path_abs, timestamp_s
         FROM sample
         WHERE dataset_id = $1 AND sample_id IN (SELECT unnest($2::UUID[]))""",
-        [as_uuid_str(dataset_id), ids], con)
+        [as_uuid_str(dataset_id), ids],
+        con,
+    )
 
 
 def media_of(con, sample_id: str) -> tuple[str, str, float | None] | None:
     """(file_path_abs, kind, timestamp_s) of a sample of any dataset, or None."""
     row = con.execute(
         "SELECT file_path_abs, kind, timestamp_s FROM sample WHERE sample_id = ? LIMIT 1",
-        [sample_id]).fetchone()
+        [sample_id],
+    ).fetchone()
     return tuple(row) if row else None
 
 
 def file_of(con, sample_id: str) -> str | None:
     """The registered file of a sample of any dataset, or None."""
     row = con.execute(
-        "SELECT file_path_abs FROM sample WHERE sample_id = ? LIMIT 1", [sample_id]).fetchone()
+        "SELECT file_path_abs FROM sample WHERE sample_id = ? LIMIT 1", [sample_id]
+    ).fetchone()
     return row[0] if row else None
 
 
@@ -136,7 +169,9 @@ def file_paths(con, subquery: tuple[str, list]) -> list[str]:
     sql, params = subquery
     rows = con.execute(
         f"SELECT file_path_abs FROM sample WHERE sample_id IN (SELECT sample_id FROM ({sql})) "
-        "ORDER BY file_path_abs, frame_number NULLS FIRST", params).fetchall()
+        "ORDER BY file_path_abs, frame_number NULLS FIRST",
+        params,
+    ).fetchall()
     return [r[0] for r in rows]
 
 
@@ -157,7 +192,8 @@ def unindexed_paths(con, dataset_id, paths: list[str], kind: str = "image") -> l
             """SELECT l.file_path_abs FROM _listed_paths l
                ANTI JOIN (SELECT file_path_abs FROM sample WHERE dataset_id = $1 AND kind = $2) s
                ON s.file_path_abs = l.file_path_abs""",
-            [as_uuid_str(dataset_id), kind], con,
+            [as_uuid_str(dataset_id), kind],
+            con,
         )
     finally:
         con.unregister("_listed_paths")
@@ -166,8 +202,10 @@ def unindexed_paths(con, dataset_id, paths: list[str], kind: str = "image") -> l
 
 def image_count(con, dataset_id) -> int:
     """How many images the dataset holds."""
-    return con.execute("SELECT count(*) FROM sample WHERE dataset_id = $1 AND kind = 'image'",
-                       [as_uuid_str(dataset_id)]).fetchall()[0][0]
+    return con.execute(
+        "SELECT count(*) FROM sample WHERE dataset_id = $1 AND kind = 'image'",
+        [as_uuid_str(dataset_id)],
+    ).fetchall()[0][0]
 
 
 def image_rows(con, dataset_id, offset: int = 0, limit: int | None = None) -> pl.DataFrame:
@@ -179,7 +217,9 @@ def image_rows(con, dataset_id, offset: int = 0, limit: int | None = None) -> pl
                    width, height, created_at
             FROM sample WHERE dataset_id = $1 AND kind = 'image'
             ORDER BY created_at, file_path_abs {page} OFFSET {int(offset)}""",
-        [as_uuid_str(dataset_id)], con)
+        [as_uuid_str(dataset_id)],
+        con,
+    )
 
 
 def rows_by_ids(con, sample_ids: list[str]) -> pl.DataFrame:
@@ -190,7 +230,9 @@ def rows_by_ids(con, sample_ids: list[str]) -> pl.DataFrame:
         f"""SELECT {columns} FROM sample s JOIN (
                SELECT unnest($1::UUID[]) AS _sid, unnest($2::BIGINT[]) AS _pos) p
            ON p._sid = s.sample_id ORDER BY p._pos""",
-        [sample_ids, list(range(len(sample_ids)))], con)
+        [sample_ids, list(range(len(sample_ids)))],
+        con,
+    )
 
 
 def ids_in_insertion_order(con, subquery: tuple[str, list]) -> list[str]:
@@ -198,13 +240,15 @@ def ids_in_insertion_order(con, subquery: tuple[str, list]) -> list[str]:
     sub_sql, params = subquery
     frame = query_frame(
         f"SELECT CAST(s.sample_id AS VARCHAR) AS sample_id FROM sample s "
-        f"WHERE s.sample_id IN ({sub_sql}) ORDER BY s.sample_idx", params, con)
+        f"WHERE s.sample_id IN ({sub_sql}) ORDER BY s.sample_idx",
+        params,
+        con,
+    )
     return frame["sample_id"].to_list()
 
 
 # Tag names that mark a YOLO split, and the split each stands for.
-SPLIT_TAGS = {"train": "train", "val": "val", "valid": "val", "validation": "val",
-              "test": "test"}
+SPLIT_TAGS = {"train": "train", "val": "val", "valid": "val", "validation": "val", "test": "test"}
 
 
 def export_rows(con, subquery: tuple[str, list], with_split: bool = False) -> pl.DataFrame:
@@ -216,7 +260,8 @@ def export_rows(con, subquery: tuple[str, list], with_split: bool = False) -> pl
         f"""SELECT CAST(s.sample_id AS VARCHAR) AS sample_id, s.file_path_abs, s.width, s.height
             FROM sample s WHERE s.sample_id IN (SELECT sample_id FROM ({sub_sql}))
             ORDER BY s.file_path_abs, s.frame_number NULLS FIRST, s.sample_id""",
-        params, con,
+        params,
+        con,
     )
     if not with_split:
         return frame
@@ -225,15 +270,20 @@ def export_rows(con, subquery: tuple[str, list], with_split: bool = False) -> pl
             JOIN tag t ON list_contains(s.tag_numbers, t.tag_number)
             WHERE s.sample_id IN (SELECT sample_id FROM ({sub_sql}))
               AND list_contains(${len(params) + 1}::VARCHAR[], t.name)""",
-        [*params, list(SPLIT_TAGS)], con,
+        [*params, list(SPLIT_TAGS)],
+        con,
     )
     order = {"train": 0, "val": 1, "test": 2}
-    split = (tags.with_columns(pl.col("name").replace_strict(SPLIT_TAGS).alias("split"))
-             .with_columns(pl.col("split").replace_strict(order, return_dtype=pl.Int32)
-                           .alias("rank"))
-             .sort("rank").unique("sample_id", keep="first").select("sample_id", "split"))
+    split = (
+        tags.with_columns(pl.col("name").replace_strict(SPLIT_TAGS).alias("split"))
+        .with_columns(pl.col("split").replace_strict(order, return_dtype=pl.Int32).alias("rank"))
+        .sort("rank")
+        .unique("sample_id", keep="first")
+        .select("sample_id", "split")
+    )
     return frame.join(split, on="sample_id", how="left", maintain_order="left").with_columns(
-        pl.col("split").fill_null("train"))
+        pl.col("split").fill_null("train")
+    )
 
 
 # -- the sample facts annotation writes check against --------------------------------------------
@@ -243,15 +293,18 @@ def annotated_sample(con, sample_id: uuid.UUID | str) -> dict[str, Any]:
     cur = con.execute(
         """SELECT CAST(sample_id AS VARCHAR) AS sample_id, CAST(dataset_id AS VARCHAR)
                   AS dataset_id, file_name, file_path_abs, width, height
-           FROM sample WHERE sample_id = $1""", [str(sample_id)])
+           FROM sample WHERE sample_id = $1""",
+        [str(sample_id)],
+    )
     rows = cur.fetchall()
     if not rows:
         raise QueryError(f"No sample with id {sample_id}.")
     return dict(zip([d[0] for d in cur.description], rows[0], strict=True))
 
 
-def sample_sizes(con, dataset_id: uuid.UUID | str,
-                 sample_ids: Sequence[uuid.UUID | str]) -> pl.DataFrame:
+def sample_sizes(
+    con, dataset_id: uuid.UUID | str, sample_ids: Sequence[uuid.UUID | str]
+) -> pl.DataFrame:
     """sample_id (str), file_name, img_width, img_height of those of ``sample_ids`` that are
     the dataset's."""
     return query_frame(
@@ -259,17 +312,20 @@ def sample_sizes(con, dataset_id: uuid.UUID | str,
                   height AS img_height
            FROM sample WHERE dataset_id = $1
              AND sample_id IN (SELECT unnest($2::UUID[]))""",
-        [str(dataset_id), [str(s) for s in sample_ids]], con)
+        [str(dataset_id), [str(s) for s in sample_ids]],
+        con,
+    )
 
 
-def dataset_sample_sizes(con, dataset_id: uuid.UUID | str,
-                         kinds: Sequence[str]) -> pl.DataFrame:
+def dataset_sample_sizes(con, dataset_id: uuid.UUID | str, kinds: Sequence[str]) -> pl.DataFrame:
     """sample_id (str), file_path_abs, width, height of the dataset's samples of ``kinds``
     ('image', 'frame', 'video'): what importers match label files against."""
     return query_frame(
         """SELECT CAST(sample_id AS VARCHAR) AS sample_id, file_path_abs, width, height
            FROM sample WHERE dataset_id = $1 AND list_contains($2::VARCHAR[], kind)""",
-        [str(dataset_id), list(kinds)], con)
+        [str(dataset_id), list(kinds)],
+        con,
+    )
 
 
 def known_sample_ids(con, dataset_id, ids: list[str]) -> set[str]:
@@ -286,8 +342,7 @@ def known_sample_ids(con, dataset_id, ids: list[str]) -> set[str]:
 def subquery_ids(con, subquery: tuple[str, list]) -> pl.DataFrame:
     """Frame (sample_id: str) of the ids an (sql, params) subquery of sample ids selects."""
     sql, params = subquery
-    return query_frame(f"SELECT CAST(sample_id AS VARCHAR) AS sample_id FROM ({sql})", params,
-                       con)
+    return query_frame(f"SELECT CAST(sample_id AS VARCHAR) AS sample_id FROM ({sql})", params, con)
 
 
 def subquery_count(con, subquery: tuple[str, list]) -> int:
@@ -302,5 +357,6 @@ def subquery_ids_among(con, subquery: tuple[str, list], ids: list[str]) -> set[s
     rows = con.execute(
         f"""SELECT CAST(sample_id AS VARCHAR) FROM ({sql}) _q
             WHERE sample_id IN (SELECT unnest(${len(params) + 1}::UUID[]))""",
-        [*params, ids]).fetchall()
+        [*params, ids],
+    ).fetchall()
     return {r[0] for r in rows}

@@ -48,8 +48,9 @@ def get_or_create_tag_id(con, dataset_id, name: str, kind: str = "sample") -> uu
 
 def tag_number(con, tag_id) -> int:
     """The small integer that stands for the tag in ``sample.tag_numbers``."""
-    return con.execute("SELECT tag_number FROM tag WHERE tag_id = $1",
-                       [as_uuid_str(tag_id)]).fetchone()[0]
+    return con.execute(
+        "SELECT tag_number FROM tag WHERE tag_id = $1", [as_uuid_str(tag_id)]
+    ).fetchone()[0]
 
 
 def tag_sample_ids(con, dataset_id, tag_name: str, sample_ids: SampleIds) -> int:
@@ -91,9 +92,11 @@ def untag_sample_ids(con, dataset_id, tag_name: str, sample_ids: SampleIds) -> i
 
 def tagged_subquery(tag_id) -> tuple[str, list]:
     """(sql, params) of a SELECT of the sample_ids that carry the tag."""
-    return ("""SELECT sample_id FROM sample
+    return (
+        """SELECT sample_id FROM sample
                WHERE list_contains(tag_numbers, (SELECT tag_number FROM tag WHERE tag_id = $1))""",
-            [as_uuid_str(tag_id)])
+        [as_uuid_str(tag_id)],
+    )
 
 
 def clear_tag(con, tag_id) -> None:
@@ -112,12 +115,14 @@ def tag_names_frame(con, dataset_id) -> pl.DataFrame:
     return query_frame(
         """SELECT tag_number, name FROM tag
            WHERE dataset_id = $1 AND kind = 'sample'""",
-        [as_uuid_str(dataset_id)], con=con,
+        [as_uuid_str(dataset_id)],
+        con=con,
     )
 
 
-def tag_numbers_to_names(frame: pl.DataFrame, names: pl.DataFrame,
-                         column: str = "tag_numbers") -> pl.DataFrame:
+def tag_numbers_to_names(
+    frame: pl.DataFrame, names: pl.DataFrame, column: str = "tag_numbers"
+) -> pl.DataFrame:
     """Replace the lists of tag numbers in ``column`` by sorted lists of names, as ``tags``."""
     # Vectorised over the flat values and cut back into lists by counts: polars' per-list
     # lookups and list.sort on strings are far too slow at 100,000 rows.
@@ -159,15 +164,20 @@ def list_tags(con, dataset_id) -> pl.DataFrame:
              st ON st.tag_number = t.tag_number
            WHERE t.dataset_id = $1 AND t.kind = 'sample'
            GROUP BY t.name ORDER BY t.name""",
-        [as_uuid_str(dataset_id)], con=con,
+        [as_uuid_str(dataset_id)],
+        con=con,
     )
 
 
 def tag_names(con, dataset_id) -> list[str]:
     """The names of a dataset's sample tags, sorted."""
-    return [r[0] for r in con.execute(
-        "SELECT DISTINCT name FROM tag WHERE dataset_id = $1 AND kind = 'sample' ORDER BY name",
-        [as_uuid_str(dataset_id)]).fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT name FROM tag WHERE dataset_id = $1 AND kind = 'sample' ORDER BY name",
+            [as_uuid_str(dataset_id)],
+        ).fetchall()
+    ]
 
 
 def sample_tag_names(con, sample_id) -> set[str]:
@@ -185,12 +195,14 @@ def tagged_count(con, dataset_id, tag: str) -> int:
     return con.execute(
         """SELECT count(*) FROM sample s JOIN tag t ON list_contains(s.tag_numbers, t.tag_number)
            WHERE t.dataset_id = $1 AND t.name = $2 AND t.kind = 'sample'""",
-        [as_uuid_str(dataset_id), tag]).fetchall()[0][0]
+        [as_uuid_str(dataset_id), tag],
+    ).fetchall()[0][0]
 
 
 def sample_tag_number(con, dataset_id, name: str) -> int | None:
     """The tag number of the dataset's sample tag ``name``; None when there is no such tag."""
     row = con.execute(
         "SELECT tag_number FROM tag WHERE dataset_id = $1 AND kind = 'sample' AND name = $2",
-        [as_uuid_str(dataset_id), name]).fetchone()
+        [as_uuid_str(dataset_id), name],
+    ).fetchone()
     return row[0] if row else None

@@ -24,7 +24,9 @@ def unindexed_video_paths(con, dataset_id, paths: list[str]) -> list[str]:
                ANTI JOIN (SELECT file_path_abs FROM sample
                           WHERE dataset_id = $1 AND kind = 'video') s
                ON s.file_path_abs = l.file_path_abs""",
-            [str(dataset_id)], con=con)
+            [str(dataset_id)],
+            con=con,
+        )
     finally:
         con.unregister("_listed_videos")
     return sorted(missing["file_path_abs"].to_list())
@@ -36,16 +38,20 @@ def ids_of_kind(con, sample_ids: list, kind: str) -> list[str]:
         return []
     found = query_frame(
         "SELECT CAST(sample_id AS VARCHAR) AS sample_id FROM sample WHERE kind = $2 "
-        "AND sample_id IN (SELECT unnest($1::UUID[]))", [[str(i) for i in sample_ids], kind],
-        con=con)
+        "AND sample_id IN (SELECT unnest($1::UUID[]))",
+        [[str(i) for i in sample_ids], kind],
+        con=con,
+    )
     return found["sample_id"].to_list()
 
 
 def frames_to_decode(con, dataset_id, sample_ids: Sequence | None = None) -> pl.DataFrame:
     """sample_id (str), file_path_abs, timestamp_s of the dataset's frames (those of
     ``sample_ids`` when given), by video and frame number: one sequential pass per video."""
-    sql = ("SELECT CAST(s.sample_id AS VARCHAR) AS sample_id, s.file_path_abs, s.timestamp_s "
-           "FROM sample s WHERE s.dataset_id = $1 AND s.kind = 'frame'")
+    sql = (
+        "SELECT CAST(s.sample_id AS VARCHAR) AS sample_id, s.file_path_abs, s.timestamp_s "
+        "FROM sample s WHERE s.dataset_id = $1 AND s.kind = 'frame'"
+    )
     params: list[Any] = [str(dataset_id)]
     if sample_ids is not None:
         params.append([str(i) for i in sample_ids])
@@ -56,8 +62,7 @@ def frames_to_decode(con, dataset_id, sample_ids: Sequence | None = None) -> pl.
 def frames_of_videos_subquery(dataset_id, video_ids: Sequence | None) -> tuple[str, list]:
     """(sql, params) selecting sample_id, parent_sample_id of the dataset's frames (of
     ``video_ids`` when given)."""
-    sql = ("SELECT sample_id, parent_sample_id FROM sample "
-           "WHERE dataset_id = $1 AND kind = 'frame'")
+    sql = "SELECT sample_id, parent_sample_id FROM sample WHERE dataset_id = $1 AND kind = 'frame'"
     params: list[Any] = [str(dataset_id)]
     if video_ids is not None:
         sql += " AND parent_sample_id IN (SELECT unnest($2::UUID[]))"
@@ -70,11 +75,13 @@ def frame_videos(con, dataset_id, video_ids: Sequence | None) -> pl.DataFrame:
     sql, params = frames_of_videos_subquery(dataset_id, video_ids)
     return query_frame(
         f"SELECT CAST(sample_id AS VARCHAR) AS sample_id, "
-        f"CAST(parent_sample_id AS VARCHAR) AS video_id FROM ({sql})", params, con=con)
+        f"CAST(parent_sample_id AS VARCHAR) AS video_id FROM ({sql})",
+        params,
+        con=con,
+    )
 
 
-def frames_for_export(con, dataset_id, subquery: tuple[str, list], of_videos: bool
-                      ) -> pl.DataFrame:
+def frames_for_export(con, dataset_id, subquery: tuple[str, list], of_videos: bool) -> pl.DataFrame:
     """The dataset's frames that an (sql, params) subquery names (``of_videos``: the frames
     of the videos it names), in video/time order: sample_id, video_id (str), file_path_abs,
     file_name, width, height, frame_number, timestamp_s."""
@@ -90,4 +97,6 @@ def frames_for_export(con, dataset_id, subquery: tuple[str, list], of_videos: bo
             WHERE f.dataset_id = ${n + 1} AND f.kind = 'frame'
               AND f.{column} IN (SELECT sample_id FROM ({sub_sql}))
             ORDER BY f.file_path_abs, f.frame_number""",
-        [*sub_params, str(dataset_id)], con=con)
+        [*sub_params, str(dataset_id)],
+        con=con,
+    )

@@ -12,15 +12,14 @@ from pathlib import Path
 
 logger = logging.getLogger("lightly_studio")
 
-EXAMPLE_DATA_URL = (
-    "https://github.com/lightly-ai/dataset_examples/archive/refs/heads/main.zip"
-)
+EXAMPLE_DATA_URL = "https://github.com/lightly-ai/dataset_examples/archive/refs/heads/main.zip"
 ENV_LOCAL_COPY = "LIGHTLY_STUDIO_EXAMPLE_DATA"
 ENV_URL = "LIGHTLY_STUDIO_EXAMPLE_DATA_URL"
 
 
-def download_example_dataset(download_dir: str = "dataset_examples",
-                             force_redownload: bool = False) -> str:
+def download_example_dataset(
+    download_dir: str = "dataset_examples", force_redownload: bool = False
+) -> str:
     """Fetch the example datasets into ``download_dir`` and return its absolute path.
 
     Skipped when the folder already has content (unless ``force_redownload``). When the

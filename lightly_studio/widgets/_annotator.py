@@ -39,8 +39,14 @@ class Annotator(anywidget.AnyWidget):
     height = traitlets.Int(640).tag(sync=True)
     poll_ms = traitlets.Int(1500).tag(sync=True)
 
-    def __init__(self, source: Any, labels: list[str] | None = None, *,
-                 sample_id: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        source: Any,
+        labels: list[str] | None = None,
+        *,
+        sample_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         dataset, query = dataset_and_query(source)
         spec: dict[str, Any] = {"dataset_id": str(dataset.dataset_id)}
         if query is not None:
@@ -48,9 +54,13 @@ class Annotator(anywidget.AnyWidget):
                 raise ValueError("The query belongs to another dataset.")
             spec["base"] = register_query(query.copy())
         bundle_path("annotator.js")  # a clear error when the front end was not built
-        super().__init__(dataset_id=str(dataset.dataset_id), spec=spec,
-                         labels=[str(n) for n in labels or []],
-                         sample_id=str(sample_id or ""), **kwargs)
+        super().__init__(
+            dataset_id=str(dataset.dataset_id),
+            spec=spec,
+            labels=[str(n) for n in labels or []],
+            sample_id=str(sample_id or ""),
+            **kwargs,
+        )
         self._dataset = dataset
         self._rpc = RpcServer(self, {"ready": self._ready})
 

@@ -45,8 +45,14 @@ class RpcServer:
     Its reply carries no buffers."""
 
     # A local handler takes (params) or, for a buffers_in method, (params, buffers).
-    def __init__(self, widget: Any, local: dict[str, Callable[..., Any]] | None = None,
-                 *, threaded: bool = True, chunk_bytes: int = CHUNK_BYTES) -> None:
+    def __init__(
+        self,
+        widget: Any,
+        local: dict[str, Callable[..., Any]] | None = None,
+        *,
+        threaded: bool = True,
+        chunk_bytes: int = CHUNK_BYTES,
+    ) -> None:
         self.widget = widget
         self.local = dict(local or {})
         self.threaded = threaded
@@ -79,9 +85,17 @@ class RpcServer:
                 return
         method: Any = msg.get("method")  # from the wire: dispatch rejects what is unknown
         params = msg.get("params") or {}
-        token = api.set_reporter(lambda done, total, message: self._send(
-            {"type": "progress", "id": call_id, "done": done, "total": total,
-             "message": message}))
+        token = api.set_reporter(
+            lambda done, total, message: self._send(
+                {
+                    "type": "progress",
+                    "id": call_id,
+                    "done": done,
+                    "total": total,
+                    "message": message,
+                }
+            )
+        )
         try:
             if method in self.local:
                 fn = self.local[method]
@@ -94,8 +108,9 @@ class RpcServer:
         except Exception as exc:  # every failure becomes an error reply
             if not isinstance(exc, api.LightlyStudioError):
                 logger.exception("api method %s failed", method)
-            self._send({"type": "response", "id": call_id, "ok": False,
-                        "error": api.error_payload(exc)})
+            self._send(
+                {"type": "response", "id": call_id, "ok": False, "error": api.error_payload(exc)}
+            )
             return
         finally:
             api.reset_reporter(token)
@@ -104,12 +119,19 @@ class RpcServer:
     def reply(self, call_id: str, result: Any, buffers: list[bytes]) -> None:
         total = sum(len(b) for b in buffers)
         if total <= self.chunk_bytes:
-            self._send({"type": "response", "id": call_id, "ok": True, "result": result},
-                       buffers)
+            self._send({"type": "response", "id": call_id, "ok": True, "result": result}, buffers)
             return
         parts = split_buffers(buffers, self.chunk_bytes)
-        self._send({"type": "response", "id": call_id, "ok": True, "result": result,
-                    "buffer_sizes": [len(b) for b in buffers], "parts": len(parts)})
+        self._send(
+            {
+                "type": "response",
+                "id": call_id,
+                "ok": True,
+                "result": result,
+                "buffer_sizes": [len(b) for b in buffers],
+                "parts": len(parts),
+            }
+        )
         for index, part in enumerate(parts):
             self._send({"type": "part", "id": call_id, "index": index}, [part])
 

@@ -26,7 +26,8 @@ def bundle_path(bundle: str = "widget.js") -> Path:
     if not path.is_file():
         raise FileNotFoundError(
             f"{path} is missing: the front end is not built. Run `npm ci && npm run build` in "
-            "the repository root (pip install builds it automatically).")
+            "the repository root (pip install builds it automatically)."
+        )
     return path
 
 
@@ -75,8 +76,12 @@ class _View(anywidget.AnyWidget):
         return self._dataset
 
     def _ready(self, params: dict) -> dict:
-        return {"dataset_id": str(self._dataset.dataset_id), "dataset_name": self._dataset.name,
-                "total": len(self._dataset), "has_embeddings": _has_embeddings(self._dataset)}
+        return {
+            "dataset_id": str(self._dataset.dataset_id),
+            "dataset_name": self._dataset.name,
+            "total": len(self._dataset),
+            "has_embeddings": _has_embeddings(self._dataset),
+        }
 
     def refresh(self) -> None:
         """Reload rows and counts in the view (after editing data from Python)."""
@@ -94,8 +99,9 @@ class Explorer(_View):
     spec = traitlets.Dict().tag(sync=True)
     selected = traitlets.List(traitlets.Unicode()).tag(sync=True)
     cell_size = traitlets.Int(180).tag(sync=True)
-    overlays = traitlets.Dict({"boxes": True, "masks": True, "labels": False,
-                               "captions": False, "names": False}).tag(sync=True)
+    overlays = traitlets.Dict(
+        {"boxes": True, "masks": True, "labels": False, "captions": False, "names": False}
+    ).tag(sync=True)
     show_plot = traitlets.Bool(False).tag(sync=True)
     color_by = traitlets.Unicode("").tag(sync=True)
     detail_id = traitlets.Unicode("").tag(sync=True)
@@ -128,8 +134,7 @@ class Explorer(_View):
     @property
     def selection(self):
         """The selected samples as a DatasetQuery."""
-        return query_from_spec({"dataset_id": self.dataset_id,
-                                "ids": register_ids(self.selected)})
+        return query_from_spec({"dataset_id": self.dataset_id, "ids": register_ids(self.selected)})
 
 
 Grid = Explorer
@@ -165,17 +170,21 @@ class EmbeddingPlot(_View):
 
     @property
     def selection(self):
-        return query_from_spec({"dataset_id": self.dataset_id,
-                                "ids": register_ids(self.selected_ids)})
+        return query_from_spec(
+            {"dataset_id": self.dataset_id, "ids": register_ids(self.selected_ids)}
+        )
 
     def highlight(self, query: Any) -> None:
         """Select the points of a query (e.g. ``dataset.match(...)``) in the plot."""
-        self.highlight_spec = ({} if query is None else
-                               {"dataset_id": self.dataset_id,
-                                "base": register_query(query.copy())})
+        self.highlight_spec = (
+            {}
+            if query is None
+            else {"dataset_id": self.dataset_id, "base": register_query(query.copy())}
+        )
 
     def link(self, explorer: Explorer) -> None:
         """Filter ``explorer`` to this plot's selection whenever it changes."""
+
         def follow(change: dict) -> None:
             spec = {k: v for k, v in explorer.spec.items() if k != "ids"}
             if change["new"]:

@@ -21,9 +21,14 @@ def ann_ds(db, tmp_path):
     ds = ImageDataset.create("ann")
     ds.add_images_from_path(str(folder), embed=False)
     by_name = {s.file_name: s for s in ds}
-    by_name["a.png"].add_annotation(CreateObjectDetection(label="car", x=1, y=2, width=10, height=5))
+    by_name["a.png"].add_annotation(
+        CreateObjectDetection(label="car", x=1, y=2, width=10, height=5)
+    )
     by_name["a.png"].add_caption("a car")
-    by_name["b.png"].add_annotation(CreateObjectDetection(
-        label="dog", x=2, y=2, width=5, height=5, confidence=0.7, annotation_source="model"))
+    by_name["b.png"].add_annotation(
+        CreateObjectDetection(
+            label="dog", x=2, y=2, width=5, height=5, confidence=0.7, annotation_source="model"
+        )
+    )
     ds.by_name = by_name
     return ds

@@ -31,8 +31,9 @@ def _fresh(ds, name: str):
 
 def test_sample_by_id_has_image_bytes_annotations_versions_captions_labels(ann_ds):
     sample = ann_ds.by_name["a.png"]
-    result, buffers = api.annotator_sample({"dataset_id": str(ann_ds.dataset_id),
-                                            "sample_id": str(sample.sample_id), "image": True})
+    result, buffers = api.annotator_sample(
+        {"dataset_id": str(ann_ds.dataset_id), "sample_id": str(sample.sample_id), "image": True}
+    )
     with open(sample.file_path_abs, "rb") as f:
         assert buffers == [f.read()]
     assert result["mime"] == "image/png"
@@ -46,8 +47,9 @@ def test_sample_by_id_has_image_bytes_annotations_versions_captions_labels(ann_d
 
 def test_sample_by_spec_and_index_steps_through_a_query_and_clamps(ann_ds):
     spec = {"dataset_id": str(ann_ds.dataset_id), "sort": {"field": "file_name", "desc": True}}
-    names = [api.annotator_sample({"spec": spec, "index": i})[0]["sample"]["file_name"]
-             for i in range(3)]
+    names = [
+        api.annotator_sample({"spec": spec, "index": i})[0]["sample"]["file_name"] for i in range(3)
+    ]
     assert names == ["c.png", "b.png", "a.png"]
     last, _ = api.annotator_sample({"spec": spec, "index": 99})
     assert (last["index"], last["total"], last["sample"]["file_name"]) == (2, 3, "a.png")
@@ -72,12 +74,15 @@ def test_box_drawn_right_to_left_is_normalised(ann_ds):
     assert ann["box"] == [20, 15, 10, 5]
 
 
-@pytest.mark.parametrize("box, message", [
-    ([5, 5, 0.5, 3], "degenerate"),
-    ([50, 5, 10, 3], "degenerate"),          # entirely right of the 40 px image
-    ([1, 1, float("nan"), 3], "finite"),
-    ([1, 2, 3], r"\[x, y, width, height\]"),
-])
+@pytest.mark.parametrize(
+    "box, message",
+    [
+        ([5, 5, 0.5, 3], "degenerate"),
+        ([50, 5, 10, 3], "degenerate"),  # entirely right of the 40 px image
+        ([1, 1, float("nan"), 3], "finite"),
+        ([1, 2, 3], r"\[x, y, width, height\]"),
+    ],
+)
 def test_degenerate_or_malformed_boxes_are_rejected_with_the_sample_named(ann_ds, box, message):
     with pytest.raises(AnnotationError, match=message) as err:
         _create(ann_ds, "a.png", type="object_detection", label="car", box=box)
@@ -87,15 +92,23 @@ def test_degenerate_or_malformed_boxes_are_rejected_with_the_sample_named(ann_ds
 
 def test_move_resize_relabel_with_a_new_class_bumps_the_version(ann_ds):
     [box] = api.annotator_sample({"sample_id": _sid(ann_ds, "a.png")})[0]["annotations"]
-    moved, _ = api.annotation_update({"annotation_id": box["annotation_id"], "version": 1,
-                                      "changes": {"box": [5, 6, 30, 40]}})
+    moved, _ = api.annotation_update(
+        {"annotation_id": box["annotation_id"], "version": 1, "changes": {"box": [5, 6, 30, 40]}}
+    )
     assert moved["annotation"]["box"] == [5, 6, 30, 24]  # clipped at the bottom (height 30)
     assert moved["annotation"]["version"] == 2
-    relabelled, _ = api.annotation_update({"annotation_id": box["annotation_id"], "version": 2,
-                                           "changes": {"label": "truck"}})
+    relabelled, _ = api.annotation_update(
+        {"annotation_id": box["annotation_id"], "version": 2, "changes": {"label": "truck"}}
+    )
     assert relabelled["annotation"]["label"] == "truck"
     [stored] = _fresh(ann_ds, "a.png").annotations
-    assert (stored.label, stored.x, stored.y, stored.width, stored.height) == ("truck", 5, 6, 30, 24)
+    assert (stored.label, stored.x, stored.y, stored.width, stored.height) == (
+        "truck",
+        5,
+        6,
+        30,
+        24,
+    )
     labels, _ = api.labels_list({"dataset_id": str(ann_ds.dataset_id)})
     assert "truck" in [lb["name"] for lb in labels["labels"]]
 
@@ -105,8 +118,15 @@ def test_delete_answers_the_removed_annotation_and_recreating_it_restores_it(ann
     result, _ = api.annotation_delete({"annotation_id": box["annotation_id"], "version": 1})
     assert _fresh(ann_ds, "b.png").annotations == []
     gone = result["deleted"]
-    again = _create(ann_ds, "b.png", type=gone["type"], label=gone["label"], box=gone["box"],
-                    source=gone["source"], confidence=gone["confidence"])
+    again = _create(
+        ann_ds,
+        "b.png",
+        type=gone["type"],
+        label=gone["label"],
+        box=gone["box"],
+        source=gone["source"],
+        confidence=gone["confidence"],
+    )
     [stored] = _fresh(ann_ds, "b.png").annotations
     assert (stored.source, stored.confidence, stored.label) == ("model", 0.7, "dog")
     assert again["box"] == gone["box"]
@@ -120,16 +140,24 @@ def test_an_edit_on_a_version_python_changed_meanwhile_is_refused_and_python_win
     # Python edits while the view still shows version 1.
     [py_ann] = _fresh(ann_ds, "a.png").annotations
     py_ann.set_box(x=3, y=3, width=4, height=4)
-    with pytest.raises(api.AnnotationConflictError, match=r"changed elsewhere \(version 2.*version 1"):
-        api.annotation_update({"annotation_id": box["annotation_id"], "version": 1,
-                               "changes": {"box": [0, 0, 20, 20]}})
+    with pytest.raises(
+        api.AnnotationConflictError, match=r"changed elsewhere \(version 2.*version 1"
+    ):
+        api.annotation_update(
+            {
+                "annotation_id": box["annotation_id"],
+                "version": 1,
+                "changes": {"box": [0, 0, 20, 20]},
+            }
+        )
     with pytest.raises(api.AnnotationConflictError):
         api.annotation_delete({"annotation_id": box["annotation_id"], "version": 1})
     [stored] = _fresh(ann_ds, "a.png").annotations
     assert (stored.x, stored.y, stored.width, stored.height) == (3, 3, 4, 4)
     # Reloaded (version 2), the same edit goes through.
-    api.annotation_update({"annotation_id": box["annotation_id"], "version": 2,
-                           "changes": {"box": [0, 0, 20, 20]}})
+    api.annotation_update(
+        {"annotation_id": box["annotation_id"], "version": 2, "changes": {"box": [0, 0, 20, 20]}}
+    )
     assert _fresh(ann_ds, "a.png").annotations[0].width == 20
 
 
@@ -138,8 +166,9 @@ def test_editing_an_annotation_python_deleted_says_it_was_deleted(ann_ds):
     sample = _fresh(ann_ds, "a.png")
     sample.delete_annotation(sample.annotations[0])
     with pytest.raises(AnnotationError, match="was deleted"):
-        api.annotation_update({"annotation_id": box["annotation_id"], "version": 1,
-                               "changes": {"label": "x"}})
+        api.annotation_update(
+            {"annotation_id": box["annotation_id"], "version": 1, "changes": {"label": "x"}}
+        )
 
 
 def test_revision_changes_with_edits_from_python_and_from_the_api(ann_ds):
@@ -149,8 +178,9 @@ def test_revision_changes_with_edits_from_python_and_from_the_api(ann_ds):
     r1 = api.annotator_revision({"sample_id": sid})[0]["revision"]
     _fresh(ann_ds, "a.png").add_caption("second")
     r2 = api.annotator_revision({"sample_id": sid})[0]["revision"]
-    created = api.annotation_create({"sample_id": sid, "annotation": {
-        "type": "classification", "label": "street"}})[0]
+    created = api.annotation_create(
+        {"sample_id": sid, "annotation": {"type": "classification", "label": "street"}}
+    )[0]
     r3 = api.annotator_revision({"sample_id": sid})[0]["revision"]
     assert len({r0, r1, r2, r3}) == 4
     assert created["revision"] == r3  # a view recognises its own edit
@@ -180,9 +210,9 @@ def test_painted_mask_round_trips_exactly_through_the_db_and_coco_rle(ann_ds, tm
     from lightly_studio.export import DatasetExport
 
     mask = np.zeros((30, 40), dtype=bool)
-    mask[0, 0] = True              # foreground at the very first pixel: RLE starts with 0
+    mask[0, 0] = True  # foreground at the very first pixel: RLE starts with 0
     mask[10:20, 5:35] = True
-    mask[29, 39] = True            # and at the very last
+    mask[29, 39] = True  # and at the very last
     runs = rle.encode(mask)
     ann = _create(ann_ds, "a.png", type="semantic_segmentation", label="road", rle=runs)
     assert ann["rle"] == runs and ann["polygon"] is None
@@ -197,13 +227,19 @@ def test_painted_mask_round_trips_exactly_through_the_db_and_coco_rle(ann_ds, tm
 
 
 def test_painting_over_a_polygon_mask_drops_the_polygon_and_moves_the_box(ann_ds):
-    ann = _create(ann_ds, "a.png", type="instance_segmentation", label="blob",
-                  polygon=[[2, 2, 10, 2, 10, 10, 2, 10]])
+    ann = _create(
+        ann_ds,
+        "a.png",
+        type="instance_segmentation",
+        label="blob",
+        polygon=[[2, 2, 10, 2, 10, 10, 2, 10]],
+    )
     mask = rle.decode(ann["rle"], 40, 30).copy()
     mask[20:25, 30:35] = True  # brush
-    mask[2:4, 2:10] = False    # eraser
-    result, _ = api.annotation_update({"annotation_id": ann["annotation_id"], "version": 1,
-                                       "changes": {"rle": rle.encode(mask)}})
+    mask[2:4, 2:10] = False  # eraser
+    result, _ = api.annotation_update(
+        {"annotation_id": ann["annotation_id"], "version": 1, "changes": {"rle": rle.encode(mask)}}
+    )
     updated = result["annotation"]
     assert updated["polygon"] is None
     assert np.array_equal(rle.decode(updated["rle"], 40, 30), mask)
@@ -211,22 +247,33 @@ def test_painting_over_a_polygon_mask_drops_the_polygon_and_moves_the_box(ann_ds
 
 
 def test_editing_polygon_vertices_re_rasterises_the_mask(ann_ds):
-    ann = _create(ann_ds, "a.png", type="instance_segmentation", label="blob",
-                  polygon=[[2, 2, 10, 2, 10, 10, 2, 10]])
+    ann = _create(
+        ann_ds,
+        "a.png",
+        type="instance_segmentation",
+        label="blob",
+        polygon=[[2, 2, 10, 2, 10, 10, 2, 10]],
+    )
     ring = [2, 2, 20, 2, 20, 10, 2, 10]
-    result, _ = api.annotation_update({"annotation_id": ann["annotation_id"], "version": 1,
-                                       "changes": {"polygon": [ring]}})
-    assert np.array_equal(rle.decode(result["annotation"]["rle"], 40, 30),
-                          rle.coco_segmentation_to_mask([ring], 40, 30))
+    result, _ = api.annotation_update(
+        {"annotation_id": ann["annotation_id"], "version": 1, "changes": {"polygon": [ring]}}
+    )
+    assert np.array_equal(
+        rle.decode(result["annotation"]["rle"], 40, 30),
+        rle.coco_segmentation_to_mask([ring], 40, 30),
+    )
 
 
-@pytest.mark.parametrize("annotation, message", [
-    ({"polygon": [[1, 1, 5, 5]]}, "needs at least 3"),
-    ({"polygon": [[1, 1, 5, 5, 9, 9]]}, "area"),                # collinear
-    ({"rle": [1200]}, "no foreground"),                         # empty mask
-    ({"rle": [10, 5]}, "sum to"),                               # not the whole image
-    ({}, "polygon or a mask"),
-])
+@pytest.mark.parametrize(
+    "annotation, message",
+    [
+        ({"polygon": [[1, 1, 5, 5]]}, "needs at least 3"),
+        ({"polygon": [[1, 1, 5, 5, 9, 9]]}, "area"),  # collinear
+        ({"rle": [1200]}, "no foreground"),  # empty mask
+        ({"rle": [10, 5]}, "sum to"),  # not the whole image
+        ({}, "polygon or a mask"),
+    ],
+)
 def test_degenerate_masks_are_rejected(ann_ds, annotation, message):
     with pytest.raises(AnnotationError, match=message):
         _create(ann_ds, "a.png", type="instance_segmentation", label="blob", **annotation)
@@ -240,8 +287,15 @@ def test_accepting_a_prediction_copies_it_into_ground_truth(ann_ds):
     result, _ = api.annotation_accept({"annotation_id": pred["annotation_id"]})
     gt = result["annotation"]
     assert (gt["source"], gt["confidence"], gt["label"], gt["box"]) == (
-        "ground_truth", None, "dog", pred["box"])
-    assert sorted(a.source for a in _fresh(ann_ds, "b.png").annotations) == ["ground_truth", "model"]
+        "ground_truth",
+        None,
+        "dog",
+        pred["box"],
+    )
+    assert sorted(a.source for a in _fresh(ann_ds, "b.png").annotations) == [
+        "ground_truth",
+        "model",
+    ]
     with pytest.raises(AnnotationError, match="ground truth already"):
         api.annotation_accept({"annotation_id": gt["annotation_id"]})
 
@@ -285,9 +339,19 @@ def test_label_create_is_idempotent_and_validated(ann_ds):
 
 
 def test_every_method_is_in_the_table_and_returns_result_and_buffers(ann_ds):
-    assert set(METHODS) >= {"annotator_sample", "annotation_create", "annotation_update",
-                            "annotation_delete", "annotation_accept", "classification_add",
-                            "caption_add", "caption_update", "caption_delete",
-                            "labels_list", "label_create", "annotator_revision"}
+    assert set(METHODS) >= {
+        "annotator_sample",
+        "annotation_create",
+        "annotation_update",
+        "annotation_delete",
+        "annotation_accept",
+        "classification_add",
+        "caption_add",
+        "caption_update",
+        "caption_delete",
+        "labels_list",
+        "label_create",
+        "annotator_revision",
+    }
     result, buffers = METHODS["labels_list"]({"dataset_id": str(ann_ds.dataset_id)})
     assert isinstance(buffers, list) and "labels" in result

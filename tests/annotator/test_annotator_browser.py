@@ -70,7 +70,9 @@ def _run(page, index: int) -> str:
     page.wait_for_function(
         "([i, b]) => { const p = document.querySelectorAll('.jp-Notebook .jp-CodeCell')[i]"
         ".querySelector('.jp-InputPrompt').textContent; return /\\[\\d+\\]/.test(p) && p !== b; }",
-        arg=[index, before], timeout=60_000)
+        arg=[index, before],
+        timeout=60_000,
+    )
     return cell.locator(".jp-OutputArea").inner_text()
 
 
@@ -116,12 +118,14 @@ def _saved(page) -> None:
         "() => { const r = document.querySelector('[data-testid=ls-annotator]');"
         " return r && r.dataset.pending === '0' &&"
         " /Saved|Undid|Redid/.test(document.querySelector('[data-testid=ls-ann-status]').textContent); }",
-        timeout=20_000)
+        timeout=20_000,
+    )
 
 
 def _set_brush(page, size: int) -> None:
     page.locator("[data-testid=ls-ann-brush-size]").evaluate(
-        "(el, v) => { el.value = String(v); el.dispatchEvent(new Event('input')); }", size)
+        "(el, v) => { el.value = String(v); el.dispatchEvent(new Event('input')); }", size
+    )
 
 
 def _close(a, b, tol=1.0) -> bool:
@@ -130,11 +134,19 @@ def _close(a, b, tol=1.0) -> bool:
 
 def test_annotate_with_mouse_and_keyboard(page, lab):
     base, folder = lab
-    nb = write_notebook(folder, "annotator.ipynb", [SETUP, WIDGET, "dump()",
-                                                    "print('AT', an.index, an.sample.file_name)",
-                                                    "[a for a in ds.get_sample(first.sample_id).annotations"
-                                                    " if a.label == 'car' and a.source == 'ground_truth'][0]"
-                                                    ".set_box(x=10, y=10, width=30, height=30)\nprint('MOVED')"])
+    nb = write_notebook(
+        folder,
+        "annotator.ipynb",
+        [
+            SETUP,
+            WIDGET,
+            "dump()",
+            "print('AT', an.index, an.sample.file_name)",
+            "[a for a in ds.get_sample(first.sample_id).annotations"
+            " if a.label == 'car' and a.source == 'ground_truth'][0]"
+            ".set_box(x=10, y=10, width=30, height=30)\nprint('MOVED')",
+        ],
+    )
     open_notebook(page, base, nb)
     assert "READY 3" in run_cell(page, 0)
     console: list[str] = []
@@ -145,10 +157,14 @@ def test_annotate_with_mouse_and_keyboard(page, lab):
         root.wait_for(timeout=30_000)
     except Exception:  # noqa: BLE001 - screenshot whatever went wrong, then fail with the context
         shot(page, "annotator-failed")
-        raise AssertionError(f"annotator did not render; output {out!r}; console {console[-10:]}") from None
+        raise AssertionError(
+            f"annotator did not render; output {out!r}; console {console[-10:]}"
+        ) from None
     page.wait_for_function(
         "() => { const i = document.querySelector('[data-testid=ls-ann-world] img');"
-        " return i && i.complete && i.naturalWidth === 640; }", timeout=30_000)
+        " return i && i.complete && i.naturalWidth === 640; }",
+        timeout=30_000,
+    )
     assert "1 of 3" in page.locator("[data-testid=ls-ann-position]").inner_text()
     stage = Stage(page, 640, 480)
     scale = float(root.get_attribute("data-scale"))
@@ -198,7 +214,9 @@ def test_annotate_with_mouse_and_keyboard(page, lab):
     _set_brush(page, 10)
     stage.drag((200, 350), (200, 410), steps=10)
     _saved(page)
-    [mask] = [a for a in _anns(page, 2) if a["type"] == "instance_segmentation" and not a["polygon"]]
+    [mask] = [
+        a for a in _anns(page, 2) if a["type"] == "instance_segmentation" and not a["polygon"]
+    ]
     assert mask["area"] == int(root.get_attribute("data-last-mask-pixels"))
     assert abs((painted - mask["area"]) - 10 * 20) <= 30, (painted, mask["area"])
     shot(page, "annotator-masks")
@@ -216,7 +234,9 @@ def test_annotate_with_mouse_and_keyboard(page, lab):
     assert any(a["type"] == "classification" and a["label"] == "outdoor" for a in _anns(page, 2))
 
     # Accept the prediction into ground truth.
-    page.locator("[data-testid=ls-ann-list] .ls-ann-row[data-source=model] [data-testid=ls-ann-accept]").click()
+    page.locator(
+        "[data-testid=ls-ann-list] .ls-ann-row[data-source=model] [data-testid=ls-ann-accept]"
+    ).click()
     _saved(page)
     cars = [a for a in _anns(page, 2) if a["type"] == "object_detection"]
     assert sorted(a["source"] for a in cars) == ["ground_truth", "ground_truth", "model"]
@@ -224,7 +244,9 @@ def test_annotate_with_mouse_and_keyboard(page, lab):
 
     # An edit from Python while the view is open shows up without a reload.
     assert "MOVED" in _run(page, 4)
-    page.wait_for_selector("[data-testid=ls-ann-world] svg rect[x='10'][y='10'][width='30']", timeout=15_000)
+    page.wait_for_selector(
+        "[data-testid=ls-ann-world] svg rect[x='10'][y='10'][width='30']", timeout=15_000
+    )
 
     # Zoom in on the cursor-free centre with "+", back to fit with "0".
     fit = float(root.get_attribute("data-scale"))
@@ -235,11 +257,15 @@ def test_annotate_with_mouse_and_keyboard(page, lab):
 
     # Keyboard next / previous.
     _keys(page, "ArrowRight")
-    page.wait_for_function("() => document.querySelector('[data-testid=ls-annotator]').dataset.index === '1'",
-                           timeout=15_000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-annotator]').dataset.index === '1'",
+        timeout=15_000,
+    )
     assert "AT 1 img1.png" in _run(page, 3)
     _keys(page, "ArrowLeft")
-    page.wait_for_function("() => document.querySelector('[data-testid=ls-annotator]').dataset.index === '0'",
-                           timeout=15_000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-annotator]').dataset.index === '0'",
+        timeout=15_000,
+    )
     assert "AT 0 img0.png" in _run(page, 3)
     shot(page, "annotator-final")

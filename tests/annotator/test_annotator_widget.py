@@ -17,8 +17,9 @@ class Recorder:
         self.widget = widget
 
     def request(self, method, params=None, id="1"):
-        self.widget._rpc._on_msg(self.widget, {"type": "request", "id": id, "method": method,
-                                               "params": params or {}}, [])
+        self.widget._rpc._on_msg(
+            self.widget, {"type": "request", "id": id, "method": method, "params": params or {}}, []
+        )
         return self.sent[-1]
 
 
@@ -34,8 +35,14 @@ def test_view_gets_ready_then_steps_through_the_query_and_saves_edits(ann_ds):
     msg, _ = rec.request("annotator_sample", {"spec": widget.spec, "index": 0}, id="2")
     assert msg["ok"] and msg["result"]["total"] == 2
     sid = msg["result"]["sample"]["sample_id"]
-    msg, _ = rec.request("annotation_create", {"sample_id": sid, "annotation": {
-        "type": "object_detection", "label": "person", "box": [1, 1, 4, 4]}}, id="3")
+    msg, _ = rec.request(
+        "annotation_create",
+        {
+            "sample_id": sid,
+            "annotation": {"type": "object_detection", "label": "person", "box": [1, 1, 4, 4]},
+        },
+        id="3",
+    )
     assert msg["ok"], msg
     assert "person" in [a.label for a in ann_ds.get_sample(sid).annotations]
 
@@ -44,8 +51,9 @@ def test_the_image_comes_from_the_shared_image_method(ann_ds):
     widget = Annotator(ann_ds)
     rec = Recorder(widget)
     sample = ann_ds.by_name["a.png"]
-    msg, bufs = rec.request("image", {"dataset_id": widget.dataset_id,
-                                      "sample_id": str(sample.sample_id)})
+    msg, bufs = rec.request(
+        "image", {"dataset_id": widget.dataset_id, "sample_id": str(sample.sample_id)}
+    )
     assert msg["ok"] and bufs[0] == Path(sample.file_path_abs).read_bytes()
 
 
@@ -54,8 +62,10 @@ def test_a_conflict_reaches_the_view_as_an_error_reply_naming_its_type(ann_ds):
     rec = Recorder(widget)
     [ann] = ann_ds.by_name["a.png"].annotations
     ann.label = "bus"  # Python edits: version 2
-    msg, _ = rec.request("annotation_update", {"annotation_id": str(ann.annotation_id),
-                                               "version": 1, "changes": {"label": "van"}})
+    msg, _ = rec.request(
+        "annotation_update",
+        {"annotation_id": str(ann.annotation_id), "version": 1, "changes": {"label": "van"}},
+    )
     assert msg["ok"] is False
     assert msg["error"]["type"] == "AnnotationConflictError" and msg["error"]["expected"]
 

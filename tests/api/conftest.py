@@ -31,20 +31,35 @@ def small_ds(db, tmp_path):
 
     images = tmp_path / "images"
     images.mkdir()
-    write_images(images, {"a.jpg": (400, 300), "b.jpg": (200, 100), "c.png": (640, 480),
-                          "d.jpg": (50, 50), "e.jpg": (3000, 2000)})
+    write_images(
+        images,
+        {
+            "a.jpg": (400, 300),
+            "b.jpg": (200, 100),
+            "c.png": (640, 480),
+            "d.jpg": (50, 50),
+            "e.jpg": (3000, 2000),
+        },
+    )
     ds = ImageDataset.create("small")
     ds.add_images_from_path(str(images), embed=False)
     by_name = {s.file_name: s for s in ds}
     by_name["a.jpg"].add_tag("good")
     by_name["b.jpg"].add_tag("good")
-    by_name["a.jpg"].add_annotation(CreateObjectDetection(label="car", x=10, y=20, width=50, height=40))
-    by_name["a.jpg"].add_annotation(CreateObjectDetection(label="car", x=100, y=20, width=50, height=40))
+    by_name["a.jpg"].add_annotation(
+        CreateObjectDetection(label="car", x=10, y=20, width=50, height=40)
+    )
+    by_name["a.jpg"].add_annotation(
+        CreateObjectDetection(label="car", x=100, y=20, width=50, height=40)
+    )
     mask = np.zeros((300, 400), dtype=bool)
     mask[100:150, 200:260] = True
     by_name["a.jpg"].add_annotation(CreateInstanceSegmentation.from_binary_mask("person", mask))
-    by_name["b.jpg"].add_annotation(CreateObjectDetection(label="car", x=1, y=1, width=20, height=20,
-                                                          confidence=0.4, annotation_source="model"))
+    by_name["b.jpg"].add_annotation(
+        CreateObjectDetection(
+            label="car", x=1, y=1, width=20, height=20, confidence=0.4, annotation_source="model"
+        )
+    )
     by_name["a.jpg"].add_caption("a red car <b>next</b> to a person")
     by_name["c.png"].metadata["weather"] = "sunny"
     by_name["c.png"].metadata["speed"] = 12.5
@@ -57,10 +72,14 @@ def small_ds(db, tmp_path):
 @pytest.fixture
 def fake_projection(small_ds, monkeypatch):
     """A projection without embedding models: x = width, y = height."""
+
     def compute_projection(dataset, embedding_model_name=None, recompute=False):
         frame = dataset.query().to_polars()
-        return frame.select(pl.col("sample_id").cast(pl.Utf8), pl.col("width").cast(pl.Float32).alias("x"),
-                            pl.col("height").cast(pl.Float32).alias("y"))
+        return frame.select(
+            pl.col("sample_id").cast(pl.Utf8),
+            pl.col("width").cast(pl.Float32).alias("x"),
+            pl.col("height").cast(pl.Float32).alias("y"),
+        )
 
     monkeypatch.setattr(embed, "compute_projection", compute_projection)
     return small_ds

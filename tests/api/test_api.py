@@ -25,8 +25,9 @@ def names(ds, **kw):
 
 def test_list_datasets_counts_samples(small_ds):
     result, buffers = dispatch("list_datasets", {})
-    assert result["datasets"] == [{"dataset_id": str(small_ds.dataset_id), "name": "small",
-                                   "kind": "image", "count": 5}]
+    assert result["datasets"] == [
+        {"dataset_id": str(small_ds.dataset_id), "name": "small", "kind": "image", "count": 5}
+    ]
     assert buffers == []
 
 
@@ -43,7 +44,9 @@ def test_page_rows_carry_tags_annotations_masks_and_captions(small_ds):
     row = page["rows"][0]
     assert row["file_name"] == "a.jpg" and (row["width"], row["height"]) == (400, 300)
     assert row["tags"] == ["good"]
-    assert row["captions"] == ["a red car <b>next</b> to a person"]  # stored verbatim, escaped by the view
+    assert row["captions"] == [
+        "a red car <b>next</b> to a person"
+    ]  # stored verbatim, escaped by the view
     labels = sorted(a["label"] for a in row["annotations"])
     assert labels == ["car", "car", "person"]
     person = next(a for a in row["annotations"] if a["label"] == "person")
@@ -88,13 +91,17 @@ def test_a_python_query_can_be_the_base_of_a_spec(small_ds):
     assert names(small_ds, base=token) == ["a.jpg", "c.png", "e.jpg"]
     assert names(small_ds, base=token, tags=["good"]) == ["a.jpg"]
     sliced = register_query(small_ds.query()[1:3])
-    page, _ = dispatch("samples_page", {"spec": spec(small_ds, base=sliced), "offset": 1, "limit": 10})
+    page, _ = dispatch(
+        "samples_page", {"spec": spec(small_ds, base=sliced), "offset": 1, "limit": 10}
+    )
     assert [r["file_name"] for r in page["rows"]] == ["c.png"]
 
 
 def test_thumbnails_are_small_jpegs_in_order_and_cached_on_disk(small_ds, db):
     ids = [str(small_ds.by_name[n].sample_id) for n in ("e.jpg", "b.jpg")]
-    result, buffers = dispatch("thumbnails", {"dataset_id": str(small_ds.dataset_id), "sample_ids": ids})
+    result, buffers = dispatch(
+        "thumbnails", {"dataset_id": str(small_ds.dataset_id), "sample_ids": ids}
+    )
     assert result["sample_ids"] == ids and result["errors"] == [None, None]
     big = Image.open(io.BytesIO(buffers[0]))
     assert big.format == "JPEG" and big.size == (256, 171)  # 3000x2000 -> 256 long side
@@ -117,8 +124,10 @@ def test_an_unreadable_file_gives_an_empty_buffer_and_an_error(small_ds):
     sample = small_ds.by_name["b.jpg"]
     with open(sample.file_path_abs, "wb") as f:
         f.write(b"not an image")
-    result, buffers = dispatch("thumbnails", {"dataset_id": str(small_ds.dataset_id),
-                                              "sample_ids": [str(sample.sample_id)]})
+    result, buffers = dispatch(
+        "thumbnails",
+        {"dataset_id": str(small_ds.dataset_id), "sample_ids": [str(sample.sample_id)]},
+    )
     assert buffers == [b""]
     assert "b.jpg" in result["errors"][0]
 
@@ -127,8 +136,9 @@ def test_a_page_can_bring_the_thumbnails_of_its_first_rows(small_ds):
     sample = small_ds.by_name["b.jpg"]
     with open(sample.file_path_abs, "wb") as f:
         f.write(b"not an image")
-    page, buffers = dispatch("samples_page", {"spec": spec(small_ds), "offset": 0, "limit": 4,
-                                              "thumbnails": 3})
+    page, buffers = dispatch(
+        "samples_page", {"spec": spec(small_ds), "offset": 0, "limit": 4, "thumbnails": 3}
+    )
     assert [r["file_name"] for r in page["rows"]] == ["a.jpg", "b.jpg", "c.png", "d.jpg"]
     assert len(buffers) == 3 and page["mime"] == "image/jpeg"
     assert Image.open(io.BytesIO(buffers[0])).size == (256, 192)  # a.jpg, 400x300
@@ -149,8 +159,13 @@ def test_prefetch_caches_the_first_thumbnails_of_the_default_order(small_ds, db)
     first = [str(small_ds.by_name[n].sample_id) for n in ("a.jpg", "b.jpg")]
     dispatch("thumbnails", {"dataset_id": str(small_ds.dataset_id), "sample_ids": first})
     assert len(list(cached[0].parents[1].rglob("*.jpg"))) == 2
-    dispatch("thumbnails", {"dataset_id": str(small_ds.dataset_id),
-                            "sample_ids": [str(small_ds.by_name["c.png"].sample_id)]})
+    dispatch(
+        "thumbnails",
+        {
+            "dataset_id": str(small_ds.dataset_id),
+            "sample_ids": [str(small_ds.by_name["c.png"].sample_id)],
+        },
+    )
     assert len(list(cached[0].parents[1].rglob("*.jpg"))) == 3
 
 
@@ -187,25 +202,36 @@ def test_concurrent_calls_for_one_thumbnail_make_it_once(small_ds, monkeypatch):
 
 def test_thumbnails_reject_ids_of_other_datasets(small_ds):
     with pytest.raises(QueryError, match="not in dataset 'small'"):
-        dispatch("thumbnails", {"dataset_id": str(small_ds.dataset_id),
-                                "sample_ids": ["00000000-0000-0000-0000-000000000000"]})
+        dispatch(
+            "thumbnails",
+            {
+                "dataset_id": str(small_ds.dataset_id),
+                "sample_ids": ["00000000-0000-0000-0000-000000000000"],
+            },
+        )
 
 
 def test_sample_detail_has_fields_tags_metadata_annotations_captions(small_ds):
     sample = small_ds.by_name["c.png"]
-    detail, _ = dispatch("sample_detail", {"dataset_id": str(small_ds.dataset_id),
-                                           "sample_id": str(sample.sample_id)})
+    detail, _ = dispatch(
+        "sample_detail",
+        {"dataset_id": str(small_ds.dataset_id), "sample_id": str(sample.sample_id)},
+    )
     assert detail["fields"]["file_name"] == "c.png" and detail["fields"]["width"] == 640
     assert detail["metadata"] == {"weather": "sunny", "speed": 12.5}
     assert detail["tags"] == [] and detail["annotations"] == [] and detail["captions"] == []
     a = small_ds.by_name["a.jpg"]
-    detail, _ = dispatch("sample_detail", {"dataset_id": str(small_ds.dataset_id), "sample_id": str(a.sample_id)})
+    detail, _ = dispatch(
+        "sample_detail", {"dataset_id": str(small_ds.dataset_id), "sample_id": str(a.sample_id)}
+    )
     assert len(detail["annotations"]) == 3 and detail["tags"] == ["good"]
 
 
 def test_image_returns_the_original_bytes(small_ds):
     sample = small_ds.by_name["c.png"]
-    result, buffers = dispatch("image", {"dataset_id": str(small_ds.dataset_id), "sample_id": str(sample.sample_id)})
+    result, buffers = dispatch(
+        "image", {"dataset_id": str(small_ds.dataset_id), "sample_id": str(sample.sample_id)}
+    )
     assert result["mime"] == "image/png"
     assert buffers[0] == Path(sample.file_path_abs).read_bytes()
 
@@ -213,10 +239,22 @@ def test_image_returns_the_original_bytes(small_ds):
 def test_tag_and_untag_ids_or_a_whole_filter(small_ds):
     ids = [str(small_ds.by_name[n].sample_id) for n in ("c.png", "d.jpg")]
     ds_id = str(small_ds.dataset_id)
-    assert dispatch("tag_samples", {"dataset_id": ds_id, "sample_ids": ids, "tag": "review"})[0]["changed"] == 2
-    assert dispatch("tag_samples", {"dataset_id": ds_id, "sample_ids": ids, "tag": "review"})[0]["changed"] == 0
+    assert (
+        dispatch("tag_samples", {"dataset_id": ds_id, "sample_ids": ids, "tag": "review"})[0][
+            "changed"
+        ]
+        == 2
+    )
+    assert (
+        dispatch("tag_samples", {"dataset_id": ds_id, "sample_ids": ids, "tag": "review"})[0][
+            "changed"
+        ]
+        == 0
+    )
     assert names(small_ds, tags=["review"]) == ["c.png", "d.jpg"]
-    dispatch("tag_samples", {"dataset_id": ds_id, "sample_ids": ids[:1], "tag": "review", "remove": True})
+    dispatch(
+        "tag_samples", {"dataset_id": ds_id, "sample_ids": ids[:1], "tag": "review", "remove": True}
+    )
     assert names(small_ds, tags=["review"]) == ["d.jpg"]
     dispatch("tag_samples", {"spec": spec(small_ds, labels=["car"]), "tag": "has_car"})
     assert sorted(small_ds.by_name["b.jpg"].tags) == ["good", "has_car"]
@@ -234,16 +272,25 @@ def test_facets_count_within_the_filter_and_overall(small_ds):
     f, _ = dispatch("facets", {"spec": spec(small_ds, tags=["good"])})
     assert f["count"] == 2 and f["total"] == 5
     assert f["tags"] == [{"name": "good", "count": 2, "total": 2}]
-    assert {r["name"]: (r["count"], r["total"]) for r in f["labels"]} == {"car": (3, 3), "person": (1, 1)}
+    assert {r["name"]: (r["count"], r["total"]) for r in f["labels"]} == {
+        "car": (3, 3),
+        "person": (1, 1),
+    }
     assert f["sources"] == ["ground_truth", "model"]
     width = f["numeric"]["width"]
     assert (width["min"], width["max"], sum(width["counts"])) == (50, 3000, 5)
     meta = {m["key"]: m for m in f["metadata"]}
-    assert (meta["speed"]["min"], meta["speed"]["max"], sum(meta["speed"]["counts"])) == (3.0, 12.5, 2)
-    assert meta["weather"]["values"] == [{"value": "rain", "count": 1}, {"value": "sunny", "count": 1}]
+    assert (meta["speed"]["min"], meta["speed"]["max"], sum(meta["speed"]["counts"])) == (
+        3.0,
+        12.5,
+        2,
+    )
+    assert meta["weather"]["values"] == [
+        {"value": "rain", "count": 1},
+        {"value": "sunny", "count": 1},
+    ]
     f2, _ = dispatch("facets", {"spec": spec(small_ds, labels=["person"])})
     assert {r["name"]: r["count"] for r in f2["labels"]} == {"car": 2, "person": 1}
-
 
 
 def test_plot_points_are_float32_pairs_and_indices_map_to_ids(fake_projection):
@@ -255,7 +302,9 @@ def test_plot_points_are_float32_pairs_and_indices_map_to_ids(fake_projection):
     # A lasso sends indices as a Uint32 buffer; the server answers with ids.
     wide = np.flatnonzero(xy[:, 0] >= 640).astype(np.uint32)
     ids, _ = dispatch("plot_ids", {"token": token}, [wide.tobytes()])
-    assert sorted(ids["sample_ids"]) == sorted(str(ds.by_name[n].sample_id) for n in ("c.png", "e.jpg"))
+    assert sorted(ids["sample_ids"]) == sorted(
+        str(ds.by_name[n].sample_id) for n in ("c.png", "e.jpg")
+    )
     with pytest.raises(QueryError, match="out of range"):
         dispatch("plot_ids", {"token": token, "indices": [99]})
     found, buf = dispatch("plot_indices", {"token": token, "spec": spec(ds, tags=["good"])})
@@ -288,15 +337,19 @@ def test_plot_points_are_cached_until_the_projection_changes(fake_projection, mo
     embed = sys.modules["lightly_studio.embed"]
     calls = []
     inner = embed.compute_projection
-    monkeypatch.setattr(embed, "compute_projection", lambda *a, **k: calls.append(1) or inner(*a, **k))
+    monkeypatch.setattr(
+        embed, "compute_projection", lambda *a, **k: calls.append(1) or inner(*a, **k)
+    )
     first, buf1 = dispatch("plot_points", {"dataset_id": str(ds.dataset_id)})
     again, buf2 = dispatch("plot_points", {"dataset_id": str(ds.dataset_id)})
     assert len(calls) == 1 and again["token"] == first["token"] and buf2 == buf1
     # A (re)fitted projection for the dataset changes the fingerprint: computed again.
     con = get_connection()
     model = "00000000-0000-4000-8000-0000000000aa"
-    con.execute("INSERT INTO embedding_model VALUES ($1, $2, 'm', 'm', 2, now())",
-                [model, str(ds.dataset_id)])
+    con.execute(
+        "INSERT INTO embedding_model VALUES ($1, $2, 'm', 'm', 2, now())",
+        [model, str(ds.dataset_id)],
+    )
     sid = str(ds.by_name["a.jpg"].sample_id)
     con.execute("INSERT INTO projection VALUES ($1, $2, 1.0, 2.0, true)", [sid, model])
     dispatch("plot_points", {"dataset_id": str(ds.dataset_id)})
@@ -317,7 +370,13 @@ def test_plot_colours_by_tag_label_and_metadata(fake_projection):
     legend, buf = dispatch("plot_colors", {"token": token, "by": "metadata:weather"})
     assert legend["legend"] == ["none", "rain", "sunny"]
     legend, buf = dispatch("plot_colors", {"token": token, "by": "metadata:speed"})
-    assert legend["continuous"] and sorted(np.frombuffer(buf[0], np.uint8).tolist()) == [0, 0, 0, 1, 10]
+    assert legend["continuous"] and sorted(np.frombuffer(buf[0], np.uint8).tolist()) == [
+        0,
+        0,
+        0,
+        1,
+        10,
+    ]
     with pytest.raises(QueryError, match="Cannot colour by"):
         dispatch("plot_colors", {"token": token, "by": "weather"})
 
@@ -331,17 +390,40 @@ def test_export_writes_the_chosen_scope(small_ds, tmp_path, monkeypatch):
     assert formats, "the exporter offers no to_<format> methods"
     fmt = "coco_object_detections" if "coco_object_detections" in formats else formats[0]
     out = tmp_path / "out" / "export.json"
-    result, _ = dispatch("export", {"dataset_id": str(small_ds.dataset_id), "format": fmt,
-                                    "scope": "filter", "spec": spec(small_ds, tags=["good"]),
-                                    "output": out.name})
+    result, _ = dispatch(
+        "export",
+        {
+            "dataset_id": str(small_ds.dataset_id),
+            "format": fmt,
+            "scope": "filter",
+            "spec": spec(small_ds, tags=["good"]),
+            "output": out.name,
+        },
+    )
     assert result["count"] == 2 and result["scope"] == "filter"
-    assert (out.exists() or (tmp_path / "out").exists())
+    assert out.exists() or (tmp_path / "out").exists()
     with pytest.raises(QueryError, match="selection is empty"):
-        dispatch("export", {"dataset_id": str(small_ds.dataset_id), "format": fmt, "scope": "selection"})
+        dispatch(
+            "export", {"dataset_id": str(small_ds.dataset_id), "format": fmt, "scope": "selection"}
+        )
 
 
 def test_method_table_is_what_the_views_call():
-    assert {"list_datasets", "count", "samples_page", "thumbnails", "image", "sample_detail",
-            "tag_samples", "select_ids", "facets", "plot_points", "plot_ids", "plot_select",
-            "plot_indices",
-            "plot_colors", "export_formats", "export"} <= set(METHODS)
+    assert {
+        "list_datasets",
+        "count",
+        "samples_page",
+        "thumbnails",
+        "image",
+        "sample_detail",
+        "tag_samples",
+        "select_ids",
+        "facets",
+        "plot_points",
+        "plot_ids",
+        "plot_select",
+        "plot_indices",
+        "plot_colors",
+        "export_formats",
+        "export",
+    } <= set(METHODS)

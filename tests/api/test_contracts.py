@@ -26,7 +26,9 @@ def _ts_interface(name: str) -> set[str]:
     source = (JS / "methods.ts").read_text()
     body = re.search(rf"export interface {name} \{{\n(.*?)\n\}}", source, re.S)
     assert body, f"methods.ts has no interface {name}"
-    lines = [ln for ln in body.group(1).splitlines() if ln.strip() and not ln.strip().startswith("//")]
+    lines = [
+        ln for ln in body.group(1).splitlines() if ln.strip() and not ln.strip().startswith("//")
+    ]
     names = [re.match(r"  (\w+): \{ params: .*; result: .* \};$", ln) for ln in lines]
     assert all(names), f"unexpected line in {name}: {lines[names.index(None)]!r}"
     return {m.group(1) for m in names if m}
@@ -66,8 +68,14 @@ def test_every_method_declares_typed_dicts():
 def test_buffer_flags_are_declared_not_inferred():
     assert {n for n, e in api.METHODS.items() if e.buffers_in} == {"plot_ids", "plot_select"}
     assert {n for n, e in api.METHODS.items() if e.buffers_out} == {
-        "samples_page", "thumbnails", "image", "plot_points", "plot_indices", "plot_colors",
-        "annotator_sample"}
+        "samples_page",
+        "thumbnails",
+        "image",
+        "plot_points",
+        "plot_indices",
+        "plot_colors",
+        "annotator_sample",
+    }
 
 
 def test_a_method_is_registered_once_with_typed_dicts():
@@ -95,5 +103,12 @@ def test_shared_constants_match():
     # The view's routes are relative to the page's base URL; the server's are absolute.
     for name in ("API_ROUTE", "MEDIA_ROUTE", "THUMBNAIL_ROUTE", "EVENTS_ROUTE"):
         assert ts[name] == getattr(_wire, name).lstrip("/"), name
-    assert set(ts) == {"CHUNK_BYTES", "FRAMES_TYPE", "FRAMES_MAGIC", "API_ROUTE", "MEDIA_ROUTE",
-                       "THUMBNAIL_ROUTE", "EVENTS_ROUTE"}
+    assert set(ts) == {
+        "CHUNK_BYTES",
+        "FRAMES_TYPE",
+        "FRAMES_MAGIC",
+        "API_ROUTE",
+        "MEDIA_ROUTE",
+        "THUMBNAIL_ROUTE",
+        "EVENTS_ROUTE",
+    }

@@ -34,7 +34,11 @@ def write_notebook(folder: Path, name: str, cells: list[str]) -> str:
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, folder / name)
     return name
 
@@ -45,7 +49,8 @@ def open_notebook(page, base: str, name: str) -> None:
     page.wait_for_function(
         "() => [...document.querySelectorAll('.jp-StatusBar-TextItem, .jp-Notebook-ExecutionIndicator')]"
         ".some(e => /Idle/.test(e.textContent) || e.getAttribute('data-status') === 'idle')",
-        timeout=60_000)
+        timeout=60_000,
+    )
 
 
 def run_cell(page, index: int, timeout: float = 90_000) -> str:
@@ -59,7 +64,9 @@ def run_cell(page, index: int, timeout: float = 90_000) -> str:
             page.wait_for_function(
                 "(i) => { const c = document.querySelectorAll('.jp-Notebook .jp-CodeCell')[i];"
                 " const p = c && c.querySelector('.jp-InputPrompt'); return p && /\\[\\d+\\]/.test(p.textContent); }",
-                arg=index, timeout=timeout)
+                arg=index,
+                timeout=timeout,
+            )
             break
         except Exception:  # noqa: BLE001 - the first Shift+Enter is sometimes lost
             continue
@@ -75,7 +82,9 @@ def _no_stray_kernels(lab):
     try:
         kernels = json.load(urllib.request.urlopen(f"{base}/api/kernels?token={TOKEN}"))
         for k in kernels:
-            req = urllib.request.Request(f"{base}/api/kernels/{k['id']}?token={TOKEN}", method="DELETE")
+            req = urllib.request.Request(
+                f"{base}/api/kernels/{k['id']}?token={TOKEN}", method="DELETE"
+            )
             urllib.request.urlopen(req)
     except OSError:
         pass

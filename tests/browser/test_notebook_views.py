@@ -27,13 +27,17 @@ print("SAMPLES", len(ds))
 
 def test_explorer_shows_filters_and_tags(page, lab, examples):
     base, folder = lab
-    nb = write_notebook(folder, "explorer.ipynb", [
-        SETUP.format(name="explorer", examples=examples),
-        "from lightly_studio.widgets import Explorer\nex = Explorer(ds, height=700)\nex",
-        "print('QUERY', ex.query.count())",
-        "from lightly_studio.core.dataset_query import ImageSampleField as F\n"
-        "print('TAGGED', ds.match(F.tags.contains('from_ui')).count())",
-    ])
+    nb = write_notebook(
+        folder,
+        "explorer.ipynb",
+        [
+            SETUP.format(name="explorer", examples=examples),
+            "from lightly_studio.widgets import Explorer\nex = Explorer(ds, height=700)\nex",
+            "print('QUERY', ex.query.count())",
+            "from lightly_studio.core.dataset_query import ImageSampleField as F\n"
+            "print('TAGGED', ds.match(F.tags.contains('from_ui')).count())",
+        ],
+    )
     open_notebook(page, base, nb)
     assert "SAMPLES 128" in run_cell(page, 0)
     out = run_cell(page, 1)
@@ -52,17 +56,23 @@ def test_explorer_shows_filters_and_tags(page, lab, examples):
     grid.evaluate("el => el.scrollTop = el.scrollHeight")
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-testid=ls-grid] .ls-cell')]"
-        ".some(c => Number(c.dataset.index) >= 120 && c.querySelector('img'))", timeout=30_000)
+        ".some(c => Number(c.dataset.index) >= 120 && c.querySelector('img'))",
+        timeout=30_000,
+    )
 
     # Filter by a tag, then by a label, through the panel.
     page.locator("[data-testid=ls-tag-filters] label[data-name=first3] input").check()
-    page.wait_for_function("() => /^3 of 128/.test(document.querySelector('[data-testid=ls-count]').textContent)",
-                           timeout=20_000)
+    page.wait_for_function(
+        "() => /^3 of 128/.test(document.querySelector('[data-testid=ls-count]').textContent)",
+        timeout=20_000,
+    )
     page.locator("[data-testid=ls-tag-filters] label[data-name=first3] input").uncheck()
     page.locator("[data-testid=ls-label-filters] label[data-name=zebra] input").check()
     page.wait_for_function(
         "() => { const m = /^(\\d+) of 128/.exec(document.querySelector('[data-testid=ls-count]').textContent);"
-        " return m && +m[1] > 0 && +m[1] < 128; }", timeout=20_000)
+        " return m && +m[1] > 0 && +m[1] < 128; }",
+        timeout=20_000,
+    )
     shot(page, "explorer-filtered-zebra")
     zebras = int(re.match(r"(\d+)", page.locator("[data-testid=ls-count]").inner_text()).group(1))
     assert f"QUERY {zebras}" in run_cell(page, 2)
@@ -95,11 +105,17 @@ def test_plot_lasso_reaches_python(page, lab, examples):
         "centres = np.eye(16)[[0, 1]] * 5\n"
         "vectors = centres[np.arange(len(ids)) % 2] + rng.normal(size=(len(ids), 16))\n"
         "ds.add_embeddings('toy', ids, vectors.astype('float32'))\n"
-        "from lightly_studio.widgets import EmbeddingPlot\nplot = EmbeddingPlot(ds, height=500)\nplot")
-    nb = write_notebook(folder, "plot.ipynb", [
-        SETUP.format(name="plot", examples=examples), plot_cell,
-        "print('SELECTED', len(plot.selected_ids), plot.selection.count())",
-    ])
+        "from lightly_studio.widgets import EmbeddingPlot\nplot = EmbeddingPlot(ds, height=500)\nplot"
+    )
+    nb = write_notebook(
+        folder,
+        "plot.ipynb",
+        [
+            SETUP.format(name="plot", examples=examples),
+            plot_cell,
+            "print('SELECTED', len(plot.selected_ids), plot.selection.count())",
+        ],
+    )
     open_notebook(page, base, nb)
     run_cell(page, 0)
     run_cell(page, 1)
@@ -126,19 +142,23 @@ def test_plot_lasso_reaches_python(page, lab, examples):
 
 # The reference docs' operator (one definition, tests/plugins/conftest.py), registered in the
 # kernel, then the explorer whose plugins menu runs it.
-GREETING = GREETING_OPERATOR + """
+GREETING = (
+    GREETING_OPERATOR
+    + """
 from lightly_studio.plugins.operator_registry import operator_registry
 operator_registry.register(GreetingOperator())
 from lightly_studio.widgets import Explorer
 ex = Explorer(ds, height=700)
 ex
 """
+)
 
 
 def test_plugins_menu_runs_the_greeting_operator(page, lab, examples):
     base, folder = lab
-    nb = write_notebook(folder, "plugins.ipynb", [SETUP.format(name="plugins", examples=examples),
-                                                  GREETING])
+    nb = write_notebook(
+        folder, "plugins.ipynb", [SETUP.format(name="plugins", examples=examples), GREETING]
+    )
     open_notebook(page, base, nb)
     run_cell(page, 0)
     run_cell(page, 1)
@@ -147,6 +167,7 @@ def test_plugins_menu_runs_the_greeting_operator(page, lab, examples):
     field = page.locator("[data-testid=ls-op-input-name]")
     field.fill("Ada")
     page.click("[data-testid=ls-operator-run]")
-    page.wait_for_selector("[data-testid=ls-operator-status]:has-text('Hello Ada!')",
-                           timeout=30_000)
+    page.wait_for_selector(
+        "[data-testid=ls-operator-status]:has-text('Hello Ada!')", timeout=30_000
+    )
     shot(page, "plugins-greeting")

@@ -138,15 +138,23 @@ def test_metadata_behaves_like_a_dict_and_is_typed(db, image_folder):
     first, second = ds[0], ds[1]
     when = dt.datetime(2024, 5, 1, 12, 30)
     first.metadata["camera_id"] = "front_left"
-    first.metadata.update({"speed": 12.5, "count": 3, "ok": True, "when": when,
-                           "boxes": [1, 2], "extra": {"a": 1}})
+    first.metadata.update(
+        {"speed": 12.5, "count": 3, "ok": True, "when": when, "boxes": [1, 2], "extra": {"a": 1}}
+    )
     assert first.metadata["camera_id"] == "front_left"
     assert first.metadata["speed"] == 12.5 and first.metadata["count"] == 3
     assert first.metadata["ok"] is True and first.metadata["when"] == when
     assert first.metadata["boxes"] == [1, 2] and first.metadata["extra"] == {"a": 1}
     assert "speed" in first.metadata and "missing" not in first.metadata
-    assert set(first.metadata.keys()) == {"camera_id", "speed", "count", "ok", "when", "boxes",
-                                          "extra"}
+    assert set(first.metadata.keys()) == {
+        "camera_id",
+        "speed",
+        "count",
+        "ok",
+        "when",
+        "boxes",
+        "extra",
+    }
     assert first.metadata.get("missing", "default") == "default"
     second.metadata["speed"] = 3  # an int is fine for a float key
     assert second.metadata["speed"] == 3.0
@@ -173,15 +181,21 @@ def test_writes_through_a_sample_are_visible_to_a_new_process(db, image_folder):
 
     db_manager.close()  # one process per file: hand it over to the child
     out = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import lightly_studio as ls
             from lightly_studio import db_manager
             db_manager.connect(db_file={str(db)!r})
             ds = ls.ImageDataset.load("persist")
             s = [s for s in ds if s.file_name == "c.jpg"][0]
             print(sorted(s.tags), s.metadata["weather"], len(ds))
-        """)],
-        capture_output=True, text=True, check=True,
+        """),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert out.strip() == "['seen'] sunny 5"
 
@@ -197,7 +211,8 @@ def test_importing_the_package_is_cheap_and_touches_no_database(tmp_path):
                              "pacmap", "av") if m in sys.modules]
         print(elapsed, heavy)
     """)
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                         text=True, check=True).stdout.split(maxsplit=1)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout.split(maxsplit=1)
     assert out[1].strip() == "[]"
     assert not (tmp_path / "lightly_studio.db").exists()

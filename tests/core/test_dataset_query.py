@@ -59,7 +59,9 @@ def test_the_documented_compound_query(ds):
 def test_chained_style_and_second_match_ands(ds):
     query = ds.match(ImageSampleField.width >= 120).match(ImageSampleField.width <= 150)
     assert names(query.order_by(OrderByField(ImageSampleField.file_name).desc())[:2]) == [
-        "n5.png", "n4.png"]
+        "n5.png",
+        "n4.png",
+    ]
     assert len(query) == 2  # the slice is part of the query
 
 
@@ -110,13 +112,19 @@ def test_large_and_deep_default_order_pages_are_found_by_selection(ds, monkeypat
 
     ds.match(ImageSampleField.width >= 150).add_tag("moved")
     odd = ds.match(NOT(ImageSampleField.tags.contains("even")))
-    expected = {(start, stop): names(odd.copy()[start:stop])
-                for start in range(6) for stop in [*range(start, 7), None]}
+    expected = {
+        (start, stop): names(odd.copy()[start:stop])
+        for start in range(6)
+        for stop in [*range(start, 7), None]
+    }
     monkeypatch.setattr(dsl_module, "_SELECT_FROM", 2)
     chosen = []
     real_bounds = query_module.DatasetQuery._page_bounds
-    monkeypatch.setattr(query_module.DatasetQuery, "_page_bounds",
-                        lambda self, *a: chosen.append(a) or real_bounds(self, *a))
+    monkeypatch.setattr(
+        query_module.DatasetQuery,
+        "_page_bounds",
+        lambda self, *a: chosen.append(a) or real_bounds(self, *a),
+    )
     for (start, stop), page_names in expected.items():
         page = odd.copy()[start:stop]
         assert names(page) == page_names
@@ -149,8 +157,7 @@ def test_metadata_fields_compare_like_columns_and_missing_keys_never_match(ds):
     assert names(ds.match(speed > 5)) == ["n4.png", "n5.png"]
     assert ds.match(speed != 3.0).count() == 5  # n6..n9 have no speed: never match
     assert ds.match(NOT(speed > 5)).count() == 8  # ...but NOT of a non-match is a match
-    assert names(ds.match(ImageSampleField.metadata["weather"] == "sunny")) == ["n0.png",
-                                                                                 "n3.png"]
+    assert names(ds.match(ImageSampleField.metadata["weather"] == "sunny")) == ["n0.png", "n3.png"]
     assert ds.match(ImageSampleField.metadata["night"] == True).count() == 2  # noqa: E712
     assert ds.match(ImageSampleField.metadata["when"] >= dt.datetime(2024, 1, 5)).count() == 2
     ordered = ds.query().order_by(OrderByField(speed).desc())
@@ -190,13 +197,16 @@ def test_annotation_and_caption_predicates(ds):
     from lightly_studio.core.annotation import CreateClassification, CreateObjectDetection
 
     s0, s1, s2 = ds[0], ds[1], ds[2]
-    s0.add_annotations([
-        CreateObjectDetection(label="car", x=0, y=0, width=10, height=10),
-        CreateObjectDetection(label="car", x=5, y=5, width=30, height=30),
-        CreateObjectDetection(label="person", x=1, y=1, width=2, height=2),
-    ])
-    s1.add_annotation(CreateObjectDetection(label="car", confidence=0.4, x=0, y=0, width=5,
-                                            height=5))
+    s0.add_annotations(
+        [
+            CreateObjectDetection(label="car", x=0, y=0, width=10, height=10),
+            CreateObjectDetection(label="car", x=5, y=5, width=30, height=30),
+            CreateObjectDetection(label="person", x=1, y=1, width=2, height=2),
+        ]
+    )
+    s1.add_annotation(
+        CreateObjectDetection(label="car", confidence=0.4, x=0, y=0, width=5, height=5)
+    )
     s2.add_annotation(CreateClassification(label="night"))
     s2.add_caption("A red car parked at night")
     a = ImageSampleField.annotations
@@ -205,8 +215,7 @@ def test_annotation_and_caption_predicates(ds):
     assert ds.match(a.count() == 0).count() == 7
     assert names(ds.match(a.exists(min_confidence=0.3))) == ["n1.png"]
     assert names(ds.match(a.exists(label="car", min_area=500))) == ["n0.png"]
-    assert names(ds.match(a.exists(annotation_type=ls.AnnotationType.CLASSIFICATION))) == [
-        "n2.png"]
+    assert names(ds.match(a.exists(annotation_type=ls.AnnotationType.CLASSIFICATION))) == ["n2.png"]
     assert names(ds.match(ImageSampleField.captions.contains("RED CAR"))) == ["n2.png"]
     ordered = ds.query().order_by(OrderByField(a.count()).desc())[:2]
     assert names(ordered) == ["n0.png", "n1.png"]
@@ -214,14 +223,16 @@ def test_annotation_and_caption_predicates(ds):
 
 def test_samples_by_id(ds):
     first, second = ds[0], ds[3]
-    assert names(ds.match(ImageSampleField.sample_id.is_in([first.sample_id, second.sample_id]))
-                 ) == ["n0.png", "n3.png"]
+    assert names(
+        ds.match(ImageSampleField.sample_id.is_in([first.sample_id, second.sample_id]))
+    ) == ["n0.png", "n3.png"]
     assert names(ds.match(ImageSampleField.sample_id == second.sample_id)) == ["n3.png"]
     # A polars Series works too (a plot's lasso), and the same query runs in other threads.
     import threading
 
-    by_series = ds.match(ImageSampleField.sample_id.is_in(
-        pl.Series([str(first.sample_id), str(second.sample_id)])))
+    by_series = ds.match(
+        ImageSampleField.sample_id.is_in(pl.Series([str(first.sample_id), str(second.sample_id)]))
+    )
     seen: list = []
     worker = threading.Thread(target=lambda: seen.append(names(by_series)))
     worker.start()
@@ -258,16 +269,30 @@ def test_to_polars_has_columns_tags_and_metadata(ds):
 
 def test_to_polars_types_metadata_columns_and_keeps_the_query_order(ds):
     first, second = ds[0], ds[1]
-    first.metadata.update({"count": 3, "night": True, "when": dt.datetime(2024, 5, 1),
-                           "box": {"x": [1, 2]}, "width": "wide"})
+    first.metadata.update(
+        {
+            "count": 3,
+            "night": True,
+            "when": dt.datetime(2024, 5, 1),
+            "box": {"x": [1, 2]},
+            "width": "wide",
+        }
+    )
     second.metadata["count"] = 7
     first.add_tag("b-tag")
     first.add_tag("a-tag")
-    frame = ds.query().order_by(OrderByField(ImageSampleField.metadata["count"]).desc()) \
-        .to_polars()
+    frame = ds.query().order_by(OrderByField(ImageSampleField.metadata["count"]).desc()).to_polars()
     assert frame["file_name"].to_list()[:2] == ["n1.png", "n0.png"]  # then no count: last
-    assert frame.columns[:8] == ["sample_id", "dataset_id", "kind", "file_path_abs",
-                                 "file_name", "width", "height", "created_at"]
+    assert frame.columns[:8] == [
+        "sample_id",
+        "dataset_id",
+        "kind",
+        "file_path_abs",
+        "file_name",
+        "width",
+        "height",
+        "created_at",
+    ]
     assert frame.schema["count"] == pl.Int64 and frame.schema["night"] == pl.Boolean
     assert frame.schema["when"] == pl.Datetime("us")
     assert frame["count"].to_list()[:3] == [7, 3, None]
@@ -278,13 +303,16 @@ def test_to_polars_types_metadata_columns_and_keeps_the_query_order(ds):
     assert "fps" not in frame.columns and "sample_idx" not in frame.columns
 
 
-@pytest.mark.parametrize("build", [
-    lambda: ImageSampleField.width < "wide",
-    lambda: ImageSampleField.file_name < "a",
-    lambda: ImageSampleField.file_name == 3,
-    lambda: ImageSampleField.created_at > 5,
-    lambda: ImageSampleField.width == True,  # noqa: E712
-])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: ImageSampleField.width < "wide",
+        lambda: ImageSampleField.file_name < "a",
+        lambda: ImageSampleField.file_name == 3,
+        lambda: ImageSampleField.created_at > 5,
+        lambda: ImageSampleField.width == True,  # noqa: E712
+    ],
+)
 def test_wrong_types_fail_when_the_expression_is_built(build):
     with pytest.raises(QueryError):
         build()
@@ -321,13 +349,18 @@ def test_to_list_reads_once_and_matches_paged_iteration(ds, monkeypatch):
     ds[6].metadata["speed"] = 9.0
     speed = ImageSampleField.metadata["speed"]
     monkeypatch.setattr(dsl_module, "_PAGE", 3)
-    queries = [ds.query(), ds.query()[2:9], ds.match(NOT(ImageSampleField.tags.contains("even"))),
-               ds.query().order_by(OrderByField(speed).desc()),
-               ds.query().order_by(OrderByField(ImageSampleField.width).desc())[1:]]
+    queries = [
+        ds.query(),
+        ds.query()[2:9],
+        ds.match(NOT(ImageSampleField.tags.contains("even"))),
+        ds.query().order_by(OrderByField(speed).desc()),
+        ds.query().order_by(OrderByField(ImageSampleField.width).desc())[1:],
+    ]
     reads = []
     real_query_frame = dsl_module.query_frame
-    monkeypatch.setattr(dsl_module, "query_frame",
-                        lambda *a, **k: reads.append(a) or real_query_frame(*a, **k))
+    monkeypatch.setattr(
+        dsl_module, "query_frame", lambda *a, **k: reads.append(a) or real_query_frame(*a, **k)
+    )
     for query in queries:
         reads.clear()
         listed = query.copy().to_list()
@@ -337,5 +370,6 @@ def test_to_list_reads_once_and_matches_paged_iteration(ds, monkeypatch):
     for sample in ds.query().to_list():
         stored = ds.get_sample(sample.sample_id).fields
         assert list(sample.fields) == list(stored)
-        assert {k: str(v) for k, v in sample.fields.items()} == \
-            {k: str(v) for k, v in stored.items()}
+        assert {k: str(v) for k, v in sample.fields.items()} == {
+            k: str(v) for k, v in stored.items()
+        }

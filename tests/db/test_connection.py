@@ -39,8 +39,17 @@ def test_default_file_is_lightly_studio_db_in_the_working_directory(tmp_path, mo
 def test_schema_is_created_with_a_version(db):
     assert schema_version() >= 1
     tables = {r[0] for r in get_connection().execute("SHOW TABLES").fetchall()}
-    assert {"dataset", "sample", "tag", "metadata_key", "annotation",
-            "annotation_label", "caption", "embedding", "embedding_model"} <= tables
+    assert {
+        "dataset",
+        "sample",
+        "tag",
+        "metadata_key",
+        "annotation",
+        "annotation_label",
+        "caption",
+        "embedding",
+        "embedding_model",
+    } <= tables
 
 
 def test_reconnect_applies_no_migration_twice(db):
@@ -54,9 +63,11 @@ def test_reconnect_applies_no_migration_twice(db):
 def test_transaction_rolls_back_everything_on_error(db):
     ds = ls.ImageDataset.create("d")
     with pytest.raises(RuntimeError), transaction() as con:
-        con.execute("INSERT INTO tag (tag_id, dataset_id, name, kind, created_at) "
-                    "VALUES (uuid(), $1, 'x', 'sample', now())",
-                    [str(ds.dataset_id)])
+        con.execute(
+            "INSERT INTO tag (tag_id, dataset_id, name, kind, created_at) "
+            "VALUES (uuid(), $1, 'x', 'sample', now())",
+            [str(ds.dataset_id)],
+        )
         raise RuntimeError("boom")
     assert get_connection().execute("SELECT count(*) FROM tag").fetchone()[0] == 0
 
@@ -64,7 +75,10 @@ def test_transaction_rolls_back_everything_on_error(db):
 def test_a_file_held_by_another_process_gives_a_clear_error(tmp_path):
     path = tmp_path / "held.db"
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import sys, time
             from lightly_studio import db_manager
             import lightly_studio as ls
@@ -72,8 +86,10 @@ def test_a_file_held_by_another_process_gives_a_clear_error(tmp_path):
             ls.ImageDataset.create("x")
             print("ready", flush=True)
             time.sleep(60)
-        """)],
-        stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "ready"
@@ -107,10 +123,13 @@ def test_a_version_1_file_keeps_its_tags_and_order_when_migrated(tmp_path):
                      ('00000000-0000-4000-8000-0000000000a2', '00000000-0000-4000-8000-00000000000d',
                       'later', 'sample', now());""")
     for i, name in enumerate(["c.png", "a.png", "b.png"]):  # insertion order, not name order
-        con.execute("""INSERT INTO sample (sample_id, dataset_id, kind, file_path_abs, file_name,
+        con.execute(
+            """INSERT INTO sample (sample_id, dataset_id, kind, file_path_abs, file_name,
                          width, height, created_at)
                        VALUES ($1, '00000000-0000-4000-8000-00000000000d', 'image', $2, $2, 4, 4,
-                               now())""", [f"00000000-0000-4000-8000-00000000001{i}", name])
+                               now())""",
+            [f"00000000-0000-4000-8000-00000000001{i}", name],
+        )
     con.execute("""INSERT INTO sample_tag VALUES
                      ('00000000-0000-4000-8000-000000000010', '00000000-0000-4000-8000-0000000000a1'),
                      ('00000000-0000-4000-8000-000000000012', '00000000-0000-4000-8000-0000000000a1'),
@@ -122,7 +141,10 @@ def test_a_version_1_file_keeps_its_tags_and_order_when_migrated(tmp_path):
         assert schema_version() >= 2
         ds = ls.ImageDataset.load("old")
         assert [(s.file_name, s.tags) for s in ds.query()] == [
-            ("c.png", {"keep"}), ("a.png", set()), ("b.png", {"keep", "later"})]
+            ("c.png", {"keep"}),
+            ("a.png", set()),
+            ("b.png", {"keep", "later"}),
+        ]
         # Tagging rewrites a row (DuckDB updates list columns by delete + insert): the order
         # of the dataset stays the insertion order all the same.
         ds[1].add_tag("later")
@@ -148,20 +170,25 @@ def test_a_version_2_file_keeps_its_metadata_when_migrated(tmp_path):
         con.execute((folder / name).read_text())
     con.execute("""CREATE TABLE schema_version (version INTEGER NOT NULL);
                    INSERT INTO schema_version VALUES (1), (2);""")
-    datasets = {"a": "00000000-0000-4000-8000-00000000000a",
-                "b": "00000000-0000-4000-8000-00000000000b"}
+    datasets = {
+        "a": "00000000-0000-4000-8000-00000000000a",
+        "b": "00000000-0000-4000-8000-00000000000b",
+    }
     for name, dataset_id in datasets.items():
         con.execute("INSERT INTO dataset VALUES ($1, $2, 'image', now())", [dataset_id, name])
         for i in range(3):
-            con.execute("""INSERT INTO sample (sample_id, dataset_id, kind, file_path_abs,
+            con.execute(
+                """INSERT INTO sample (sample_id, dataset_id, kind, file_path_abs,
                              file_name, width, height, created_at, sample_idx)
                            VALUES ($1, $2, 'image', $3, $3, 4, 4, now(), $4)""",
-                        [f"00000000-0000-4000-8000-0000000{name}00{i}0", dataset_id,
-                         f"{name}{i}.png", i])
+                [f"00000000-0000-4000-8000-0000000{name}00{i}0", dataset_id, f"{name}{i}.png", i],
+            )
     # The same key with a different type in each dataset, and a JSON key.
-    con.execute("""INSERT INTO metadata_key VALUES ($1, 'score', 'float'), ($1, 'info', 'json'),
+    con.execute(
+        """INSERT INTO metadata_key VALUES ($1, 'score', 'float'), ($1, 'info', 'json'),
                                                    ($2, 'score', 'str')""",
-                [datasets["a"], datasets["b"]])
+        [datasets["a"], datasets["b"]],
+    )
     con.execute("""INSERT INTO metadata (sample_id, key, v_float) VALUES
                      ('00000000-0000-4000-8000-0000000a0000', 'score', 0.5),
                      ('00000000-0000-4000-8000-0000000a0020', 'score', 2.5)""")
@@ -178,7 +205,10 @@ def test_a_version_2_file_keeps_its_metadata_when_migrated(tmp_path):
         assert "metadata" not in tables
         a, b = ls.ImageDataset.load("a"), ls.ImageDataset.load("b")
         assert [dict(s.metadata) for s in a.query()] == [
-            {"score": 0.5}, {"info": {"k": [1, 2]}}, {"score": 2.5}]
+            {"score": 0.5},
+            {"info": {"k": [1, 2]}},
+            {"score": 2.5},
+        ]
         assert [dict(s.metadata) for s in b.query()] == [{}, {"score": "high"}, {}]
         from lightly_studio.core.dataset_query import ImageSampleField
 

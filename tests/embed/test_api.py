@@ -50,8 +50,9 @@ def test_added_vectors_are_listed_under_their_model_and_read_back(circle):
     got_ids, vectors = embed.get_embeddings(ds)
     by_id = dict(zip(got_ids, vectors, strict=True))
     np.testing.assert_allclose(by_id[ids[1]], on_circle(10)[0], atol=1e-6)
-    sub_ids, sub = embed.get_embeddings(ds, ds.match(ImageSampleField.file_name == "03.png")
-                                        .sample_ids_subquery())
+    sub_ids, sub = embed.get_embeddings(
+        ds, ds.match(ImageSampleField.file_name == "03.png").sample_ids_subquery()
+    )
     assert sub_ids == [ids[3]] and sub.shape == (1, 4)
 
 
@@ -72,8 +73,9 @@ def test_search_by_example_sample_ranks_by_cosine_similarity(circle):
     ds, ids = circle
     ranked = ds.query().sort_by_similarity(samples=[ids[0]]).to_list()
     assert [s.sample_id for s in ranked] == [ids[i] for i in (0, 1, 2, 3, 5, 4)]
-    np.testing.assert_allclose([s.similarity for s in ranked],
-                               [1, cos(10), cos(25), 0, cos(200), cos(170)], atol=1e-6)
+    np.testing.assert_allclose(
+        [s.similarity for s in ranked], [1, cos(10), cos(25), 0, cos(200), cos(170)], atol=1e-6
+    )
 
 
 def test_search_filters_first_then_ranks_and_k_keeps_the_best(circle):
@@ -168,8 +170,9 @@ def test_similarity_to_tagged_samples_is_stored_as_metadata(circle):
         ds.compute_similarity_metadata("nope")
 
 
-def test_projection_is_cached_and_new_samples_are_placed_by_their_neighbours(db, tmp_path,
-                                                                              monkeypatch):
+def test_projection_is_cached_and_new_samples_are_placed_by_their_neighbours(
+    db, tmp_path, monkeypatch
+):
     ds, ids = make_dataset(tmp_path / "p", 8)
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(8, 16)).astype(np.float32)
@@ -201,14 +204,19 @@ def test_projection_is_cached_and_new_samples_are_placed_by_their_neighbours(db,
     assert placed.height == 8
     xy = {r["sample_id"]: (r["x"], r["y"]) for r in placed.iter_rows(named=True)}
     assert xy[str(ids[6])] == pytest.approx(xy[str(ids[2])], abs=1e-3)
-    fitted = dict(get_connection().execute(
-        "SELECT CAST(sample_id AS VARCHAR), fitted FROM projection").fetchall())
+    fitted = dict(
+        get_connection()
+        .execute("SELECT CAST(sample_id AS VARCHAR), fitted FROM projection")
+        .fetchall()
+    )
     assert fitted[str(ids[6])] is False and fitted[str(ids[0])] is True
 
     monkeypatch.undo()
     ds.compute_projection(recompute=True)
-    assert get_connection().execute(
-        "SELECT count(*) FROM projection WHERE NOT fitted").fetchone()[0] == 0
+    assert (
+        get_connection().execute("SELECT count(*) FROM projection WHERE NOT fitted").fetchone()[0]
+        == 0
+    )
 
 
 def test_compute_embeddings_with_open_clip_fills_only_the_missing(db, tmp_path, random_model):
@@ -260,12 +268,12 @@ class Flaky:
 def test_interrupted_runs_keep_finished_batches_and_resume(db, tmp_path):
     ds, _ids = make_dataset(tmp_path / "r", 5)
     with pytest.raises(KeyboardInterrupt):
-        embed.compute_embeddings(ds, embedding_model=Flaky(fail_on_call=2), batch_size=2,
-                                 progress=False)
+        embed.compute_embeddings(
+            ds, embedding_model=Flaky(fail_on_call=2), batch_size=2, progress=False
+        )
     assert len(embed.get_embeddings(ds, model_name="flaky")[0]) == 2
     resumed = Flaky(fail_on_call=None)
-    assert embed.compute_embeddings(ds, embedding_model=resumed, batch_size=2,
-                                    progress=False) == 3
+    assert embed.compute_embeddings(ds, embedding_model=resumed, batch_size=2, progress=False) == 3
     assert resumed.calls == 2  # three images in batches of two; the first two were not redone
     assert ds.embedding_models == ["flaky"]
 
@@ -274,8 +282,10 @@ def test_importing_the_package_does_not_import_torch():
     import subprocess
     import sys
 
-    code = ("import sys, lightly_studio, lightly_studio.embed as e; e.compute_embeddings; "
-            "print(any(m in sys.modules for m in ('torch', 'open_clip', 'pacmap')))")
+    code = (
+        "import sys, lightly_studio, lightly_studio.embed as e; e.compute_embeddings; "
+        "print(any(m in sys.modules for m in ('torch', 'open_clip', 'pacmap')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -293,9 +303,14 @@ def test_top_k_of_a_broad_query_whose_best_samples_rank_low_overall(db):
 
     n = 1200
     ds = ImageDataset.create("broad")
-    frame = pl.DataFrame({"file_path_abs": [f"/x/{i:05d}.jpg" for i in range(n)],
-                          "file_name": [f"{i:05d}.jpg" for i in range(n)],
-                          "width": 8, "height": 8})
+    frame = pl.DataFrame(
+        {
+            "file_path_abs": [f"/x/{i:05d}.jpg" for i in range(n)],
+            "file_name": [f"{i:05d}.jpg" for i in range(n)],
+            "width": 8,
+            "height": 8,
+        }
+    )
     with transaction() as con:
         ids = insert_samples(con, ds.dataset_id, frame).sort("file_path_abs")["sample_id"]
     vectors = np.random.default_rng(0).normal(size=(n, 8)).astype(np.float32)
@@ -318,8 +333,12 @@ class MeanColour:
     name = "mean-colour-test"
 
     def embed_images(self, images):
-        return np.stack([np.asarray(im.convert("RGB"), dtype=np.float32).mean(axis=(0, 1)) + 1.0
-                         for im in images])
+        return np.stack(
+            [
+                np.asarray(im.convert("RGB"), dtype=np.float32).mean(axis=(0, 1)) + 1.0
+                for im in images
+            ]
+        )
 
 
 def test_embed_decoded_images_stores_given_pixels_and_skips_embedded_samples(db, tmp_path):
@@ -339,8 +358,7 @@ def test_embed_decoded_images_stores_given_pixels_and_skips_embedded_samples(db,
                 yield sample_id, Image.new("RGB", (8, 8), rgb)  # or a PIL image
 
     model = MeanColour()
-    assert embed.embed_decoded_images(ds, ids[:2], read, model, batch_size=1,
-                                      progress=False) == 2
+    assert embed.embed_decoded_images(ds, ids[:2], read, model, batch_size=1, progress=False) == 2
     assert embed.embed_decoded_images(ds, ids, read, model, progress=False) == 1
 
     assert asked == [[str(i) for i in ids[:2]], [str(ids[2]), str(ids[3])]]

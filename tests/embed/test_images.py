@@ -13,7 +13,7 @@ def striped(w: int, h: int) -> Image.Image:
     """Left half red, right half blue: crops and pads show up in the pixel values."""
     arr = np.zeros((h, w, 3), dtype=np.uint8)
     arr[:, : w // 2, 0] = 255
-    arr[:, w // 2:, 2] = 255
+    arr[:, w // 2 :, 2] = 255
     return Image.fromarray(arr)
 
 
@@ -47,8 +47,11 @@ def test_large_jpegs_are_decoded_at_reduced_scale_with_the_same_result(tmp_path)
 @pytest.mark.parametrize("mode", ["RGBA", "L", "P", "I;16", "CMYK"])
 def test_every_common_mode_becomes_rgb(tmp_path, mode):
     img = striped(40, 30)
-    img = img.convert(mode) if mode != "I;16" else Image.fromarray(
-        (np.arange(1200).reshape(30, 40) * 50).astype(np.uint16))
+    img = (
+        img.convert(mode)
+        if mode != "I;16"
+        else Image.fromarray((np.arange(1200).reshape(30, 40) * 50).astype(np.uint16))
+    )
     path = tmp_path / ("x.tiff" if mode in ("I;16", "CMYK") else "x.png")
     img.save(path)
     assert load_for_model(str(path), (16, 16), "shortest", "bicubic").shape == (16, 16, 3)
@@ -61,4 +64,8 @@ def test_images_are_read_through_fsspec_urls():
     buffer = fs.open("/bucket/a.png", "wb")
     striped(50, 50).save(buffer, format="PNG")
     buffer.close()
-    assert load_for_model("memory://bucket/a.png", (8, 8), "shortest", "bilinear").shape == (8, 8, 3)
+    assert load_for_model("memory://bucket/a.png", (8, 8), "shortest", "bilinear").shape == (
+        8,
+        8,
+        3,
+    )

@@ -43,14 +43,18 @@ def checkpoints(random_model, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["model.safetensors", "model.pt"])
-def test_checkpoints_are_mapped_not_copied_and_give_the_same_vectors(checkpoints, reference,
-                                                                     monkeypatch, name):
+def test_checkpoints_are_mapped_not_copied_and_give_the_same_vectors(
+    checkpoints, reference, monkeypatch, name
+):
     x, images, texts = reference
     # open_clip's own loader reads a second full copy of the weights; it must not be used.
     import open_clip.factory
 
-    monkeypatch.setattr(open_clip.factory, "load_checkpoint",
-                        lambda *a, **k: pytest.fail("open_clip's copying loader was used"))
+    monkeypatch.setattr(
+        open_clip.factory,
+        "load_checkpoint",
+        lambda *a, **k: pytest.fail("open_clip's copying loader was used"),
+    )
     model = load_model(f"open_clip:{ARCH}:{checkpoints / name}")
 
     np.testing.assert_allclose(model.forward_uint8(x), images, atol=1e-6)
@@ -100,7 +104,8 @@ def test_int8_image_tower_is_close_to_fp32_and_text_stays_exact(reference, monke
 
         modules = list(model.model.visual.modules())
         assert sum(isinstance(m, Int8Linear) for m in modules) >= 4 * len(
-            model.model.visual.transformer.resblocks)  # qkv, out, fc, proj of every block
+            model.model.visual.transformer.resblocks
+        )  # qkv, out, fc, proj of every block
         assert not any(type(m) in (torch.nn.Linear, torch.nn.MultiheadAttention) for m in modules)
         got = model.forward_uint8(x)
         cosine = (got * images).sum(axis=1)

@@ -26,7 +26,14 @@ def test_hf_hub_offline_fails_at_once_and_says_how_to_give_weights(monkeypatch, 
 def test_an_unreachable_hub_is_detected_within_the_connect_timeout(monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # discard port: refused at once
-    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+    for name in (
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ):
         monkeypatch.delenv(name, raising=False)
     start = time.perf_counter()
     with pytest.raises(ModelUnavailableError, match="no network connection"):

@@ -39,8 +39,9 @@ def test_pipeline_embeds_every_readable_image_in_batches(random_model, tmp_path)
     paths.insert(2, str(broken))
     failures = Failures()
     model = load_model(RANDOM_SPEC)
-    batches = list(embed_paths(model, paths, batch_size=2, num_workers=2, progress=False,
-                               failures=failures))
+    batches = list(
+        embed_paths(model, paths, batch_size=2, num_workers=2, progress=False, failures=failures)
+    )
     positions = np.concatenate([p for p, _ in batches])
     vectors = np.concatenate([v for _, v in batches])
     assert positions.tolist() == [0, 1, 3, 4, 5]
@@ -65,7 +66,11 @@ class MeanColour:
     """A custom encoder: the mean RGB of an image; texts are colour names."""
 
     name = "mean-colour"
-    colours: ClassVar[dict[str, list[int]]] = {"red": [1, 0, 0], "green": [0, 1, 0], "blue": [0, 0, 1]}
+    colours: ClassVar[dict[str, list[int]]] = {
+        "red": [1, 0, 0],
+        "green": [0, 1, 0],
+        "blue": [0, 0, 1],
+    }
 
     def embed_images(self, images):
         return np.stack([np.asarray(img, dtype=np.float32).mean(axis=(0, 1)) for img in images])

@@ -28,8 +28,9 @@ def test_random_weights_are_a_kind_of_their_own():
     assert parse_spec("open_clip:ViT-S-32:random").kind == "random"
 
 
-@pytest.mark.parametrize("bad", ["ViT-B-32", "open_clip:ViT-B-32", "open_clip::random",
-                                 "timm:resnet50:a1"])
+@pytest.mark.parametrize(
+    "bad", ["ViT-B-32", "open_clip:ViT-B-32", "open_clip::random", "timm:resnet50:a1"]
+)
 def test_malformed_specs_say_what_the_format_is(bad):
     with pytest.raises(EmbeddingError, match="open_clip"):
         parse_spec(bad)

@@ -54,8 +54,9 @@ def test_torch_tensors_are_accepted_as_vectors():
 def test_max_scores_takes_the_best_query_for_each_row():
     base = on_circle(0, 30, 90)
     np.testing.assert_allclose(max_scores(base, on_circle(0)), [1.0, cos(30), 0.0], atol=1e-6)
-    np.testing.assert_allclose(max_scores(base, on_circle(0, 80)), [1.0, cos(30), cos(10)],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        max_scores(base, on_circle(0, 80)), [1.0, cos(30), cos(10)], atol=1e-6
+    )
 
 
 def test_top_k_is_best_first_and_stable_on_ties():
@@ -79,8 +80,9 @@ def test_knn_pads_when_there_are_fewer_candidates_than_k():
 
 def test_typicality_is_the_mean_similarity_to_the_k_nearest_others():
     base = on_circle(0, 10, 20, 90)
-    np.testing.assert_allclose(typicality(base, k=1), [cos(10), cos(10), cos(10), cos(70)],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        typicality(base, k=1), [cos(10), cos(10), cos(10), cos(70)], atol=1e-6
+    )
     np.testing.assert_allclose(
         typicality(base, k=2),
         [(cos(10) + cos(20)) / 2, cos(10), (cos(10) + cos(20)) / 2, (cos(70) + cos(80)) / 2],
@@ -97,7 +99,9 @@ def test_inverted_file_search_finds_nearly_all_true_neighbours():
     x = clustered(3000)
     exact_sims, exact_idx = knn(x, k=10)
     approx_sims, approx_idx = knn(x, k=10, exact_limit=0)
-    recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx_idx, exact_idx, strict=True)])
+    recall = np.mean(
+        [len(set(a) & set(e)) / 10 for a, e in zip(approx_idx, exact_idx, strict=True)]
+    )
     assert recall > 0.95
     # What typicality sees: the mean of the top-10 similarities barely moves.
     assert np.abs(approx_sims.mean(axis=1) - exact_sims.mean(axis=1)).max() < 0.02

@@ -47,8 +47,10 @@ def test_images_in_s3_are_indexed_in_place(db, tmp_path, s3_server):
     ds = ls.ImageDataset.create("s3_dataset")
     assert ds.add_images_from_path(path="s3://bucket/images/", tag_depth=1, embed=False) == 2
     rows = sorted((s.file_path_abs, s.width, s.height, tuple(s.tags)) for s in ds)
-    assert rows == [("s3://bucket/images/a/one.jpg", 30, 20, ("a",)),
-                    ("s3://bucket/images/b/two.png", 7, 9, ("b",))]
+    assert rows == [
+        ("s3://bucket/images/a/one.jpg", 30, 20, ("a",)),
+        ("s3://bucket/images/b/two.png", 7, 9, ("b",)),
+    ]
     assert ds.add_images_from_path(path="s3://bucket/images/", embed=False) == 0
 
 
@@ -81,8 +83,9 @@ def test_example_data_is_downloaded_and_unpacked_from_a_zip(tmp_path, monkeypatc
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         monkeypatch.delenv("LIGHTLY_STUDIO_EXAMPLE_DATA", raising=False)
-        monkeypatch.setenv("LIGHTLY_STUDIO_EXAMPLE_DATA_URL",
-                           f"http://127.0.0.1:{server.server_port}/examples.zip")
+        monkeypatch.setenv(
+            "LIGHTLY_STUDIO_EXAMPLE_DATA_URL", f"http://127.0.0.1:{server.server_port}/examples.zip"
+        )
         target = tmp_path / "dl"
         path = download_example_dataset(download_dir=str(target))
         assert (target / "road_signs_yolo" / "data.yaml").read_text() == "names: [a]"

@@ -49,8 +49,13 @@ def test_tag_depth_tags_images_with_their_first_folders(db, image_folder):
     ds = ls.ImageDataset.create()
     ds.add_images_from_path(path=str(image_folder), tag_depth=1, embed=False)
     tags = {s.file_name: s.tags for s in ds}
-    assert tags == {"a.jpg": {"cat"}, "b.png": {"cat"}, "c.jpg": {"dog"}, "d.jpg": {"dog"},
-                    "e.jpg": set()}
+    assert tags == {
+        "a.jpg": {"cat"},
+        "b.png": {"cat"},
+        "c.jpg": {"dog"},
+        "d.jpg": {"dog"},
+        "e.jpg": set(),
+    }
     ds2 = ls.ImageDataset.create("deep")
     ds2.add_images_from_path(path=str(image_folder), tag_depth=2, embed=False)
     assert {s.file_name: s.tags for s in ds2}["d.jpg"] == {"dog", "puppy"}
@@ -141,12 +146,14 @@ def test_decompression_bomb_headers_are_skipped(db, tmp_path):
     import zlib
 
     def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(
-            ">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0)
-    (root / "bomb.png").write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-                                    + chunk(b"IEND", b""))
+    (root / "bomb.png").write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+    )
     ds = ls.ImageDataset.create()
     with pytest.warns(UserWarning, match="bomb.png.*too many pixels"):
         ds.add_images_from_path(path=str(root), embed=False)
@@ -209,8 +216,9 @@ def test_killed_mid_ingest_leaves_a_consistent_db_and_a_rerun_completes(tmp_path
         ds.add_images_from_path(path=str(root), tag_depth=1, embed=False)
         assert len(ds) == 3000
         con = ls.db.get_connection()
-        dupes = con.execute("SELECT count(*) - count(DISTINCT file_path_abs) FROM sample"
-                            ).fetchone()[0]
+        dupes = con.execute(
+            "SELECT count(*) - count(DISTINCT file_path_abs) FROM sample"
+        ).fetchone()[0]
         assert dupes == 0
         assert ds.match(ImageSampleField.tags.contains("3")).count() == 300
     finally:

@@ -18,8 +18,9 @@ def image_dataset_with(tmp_path: Path, sizes: dict[str, tuple[int, int]], name: 
     return ds, root
 
 
-def write_coco(path: Path, images: list[dict], annotations: list[dict],
-               categories: list[dict] | None = None) -> Path:
+def write_coco(
+    path: Path, images: list[dict], annotations: list[dict], categories: list[dict] | None = None
+) -> Path:
     data = {"images": images, "annotations": annotations}
     if categories is not None:
         data["categories"] = categories
@@ -34,5 +35,6 @@ def boxes_of(ds) -> dict[tuple[str, str], list[tuple]]:
         for a in sample.annotations:
             if hasattr(a, "x"):
                 out.setdefault((sample.file_name, a.label), []).append(
-                    (a.x, a.y, a.width, a.height))
+                    (a.x, a.y, a.width, a.height)
+                )
     return {k: sorted(v) for k, v in out.items()}

@@ -33,14 +33,16 @@ def sample(db, tmp_path):
 
 
 def test_docs_adding_an_object_detection(sample):
-    sample.add_annotation(CreateObjectDetection(
-        label="car",
-        confidence=0.9,  # optional
-        x=10,
-        y=20,
-        width=30,
-        height=40,
-    ))
+    sample.add_annotation(
+        CreateObjectDetection(
+            label="car",
+            confidence=0.9,  # optional
+            x=10,
+            y=20,
+            width=30,
+            height=40,
+        )
+    )
     (a,) = sample.annotations
     assert isinstance(a, ObjectDetectionAnnotation)
     assert (a.label, a.confidence, a.x, a.y, a.width, a.height) == ("car", 0.9, 10, 20, 30, 40)
@@ -50,12 +52,14 @@ def test_docs_adding_an_object_detection(sample):
 def test_docs_semantic_segmentation_from_binary_mask(db, tmp_path):
     ds, _ = image_dataset_with(tmp_path, {"tiny.png": (4, 4)})
     sample = next(iter(ds))
-    mask = np.array([
-        [0, 0, 0, 0],
-        [0, 1, 1, 0],
-        [0, 1, 1, 0],
-        [0, 0, 0, 0],
-    ])
+    mask = np.array(
+        [
+            [0, 0, 0, 0],
+            [0, 1, 1, 0],
+            [0, 1, 1, 0],
+            [0, 0, 0, 0],
+        ]
+    )
     sample.add_annotation(
         CreateSemanticSegmentation.from_binary_mask(
             label="car",
@@ -73,30 +77,41 @@ def test_docs_semantic_segmentation_from_binary_mask(db, tmp_path):
 def test_docs_segmentation_with_manual_box_and_rle(db, tmp_path):
     ds, _ = image_dataset_with(tmp_path, {"five.png": (5, 5)})
     sample = next(iter(ds))
-    sample.add_annotation(CreateSemanticSegmentation(
-        label="car",
-        confidence=0.85,
-        x=2,
-        y=3,
-        width=3,
-        height=2,
-        segmentation_mask=[17, 2, 3, 1, 2],
-    ))
+    sample.add_annotation(
+        CreateSemanticSegmentation(
+            label="car",
+            confidence=0.85,
+            x=2,
+            y=3,
+            width=3,
+            height=2,
+            segmentation_mask=[17, 2, 3, 1, 2],
+        )
+    )
     assert sample.annotations[0].segmentation_mask == [17, 2, 3, 1, 2]
 
 
 def test_docs_accessing_annotations_by_type(sample):
-    sample.add_annotations([
-        CreateClassification(label="daytime"),
-        CreateObjectDetection(label="car", x=1, y=2, width=3, height=4),
-        CreateInstanceSegmentation.from_binary_mask(
-            label="person", binary_mask=np.pad(np.ones((10, 20)), ((5, 65), (7, 73)))),
-    ])
+    sample.add_annotations(
+        [
+            CreateClassification(label="daytime"),
+            CreateObjectDetection(label="car", x=1, y=2, width=3, height=4),
+            CreateInstanceSegmentation.from_binary_mask(
+                label="person", binary_mask=np.pad(np.ones((10, 20)), ((5, 65), (7, 73)))
+            ),
+        ]
+    )
     kinds = [type(a) for a in sample.annotations]
-    assert kinds == [ClassificationAnnotation, ObjectDetectionAnnotation,
-                     InstanceSegmentationAnnotation]
-    boxes = [(a.x, a.y, a.width, a.height) for a in sample.annotations
-             if isinstance(a, ObjectDetectionAnnotation)]
+    assert kinds == [
+        ClassificationAnnotation,
+        ObjectDetectionAnnotation,
+        InstanceSegmentationAnnotation,
+    ]
+    boxes = [
+        (a.x, a.y, a.width, a.height)
+        for a in sample.annotations
+        if isinstance(a, ObjectDetectionAnnotation)
+    ]
     assert boxes == [(1, 2, 3, 4)]
     seg = sample.annotations[2]
     assert (seg.x, seg.y, seg.width, seg.height) == (7, 5, 20, 10)
@@ -127,25 +142,40 @@ def test_docs_indexing_with_predictions(db, tmp_path):
 
 def test_annotation_type_enum_is_public():
     assert {t.name for t in ls.AnnotationType} == {
-        "OBJECT_DETECTION", "INSTANCE_SEGMENTATION", "SEMANTIC_SEGMENTATION", "CLASSIFICATION"}
+        "OBJECT_DETECTION",
+        "INSTANCE_SEGMENTATION",
+        "SEMANTIC_SEGMENTATION",
+        "CLASSIFICATION",
+    }
 
 
-@pytest.mark.parametrize("create, message", [
-    (CreateObjectDetection(label="car", confidence=1.5, x=0, y=0, width=1, height=1),
-     "confidence must be between 0 and 1"),
-    (CreateObjectDetection(label="car", confidence=-0.1, x=0, y=0, width=1, height=1),
-     "confidence must be between 0 and 1"),
-    (CreateObjectDetection(label="car", x=-1, y=0, width=5, height=5), "negative"),
-    (CreateObjectDetection(label="car", x=0, y=0, width=-5, height=5), "negative"),
-    (CreateObjectDetection(label="car", x=90, y=0, width=20, height=5), "outside the image"),
-    (CreateObjectDetection(label="car", x=0, y=70, width=5, height=20), "outside the image"),
-    (CreateObjectDetection(label="", x=0, y=0, width=5, height=5), "label"),
-    (CreateObjectDetection(label="   ", x=0, y=0, width=5, height=5), "label"),
-    (CreateClassification(label=None), "label"),
-    (CreateInstanceSegmentation(label="car", x=0, y=0, width=1, height=1,
-                                segmentation_mask=[17, 2, 3, 1, 2]), "sum to 25"),
-    (CreateObjectDetection(label="car", x="1", y=0, width=5, height=5), "must be a number"),
-])
+@pytest.mark.parametrize(
+    "create, message",
+    [
+        (
+            CreateObjectDetection(label="car", confidence=1.5, x=0, y=0, width=1, height=1),
+            "confidence must be between 0 and 1",
+        ),
+        (
+            CreateObjectDetection(label="car", confidence=-0.1, x=0, y=0, width=1, height=1),
+            "confidence must be between 0 and 1",
+        ),
+        (CreateObjectDetection(label="car", x=-1, y=0, width=5, height=5), "negative"),
+        (CreateObjectDetection(label="car", x=0, y=0, width=-5, height=5), "negative"),
+        (CreateObjectDetection(label="car", x=90, y=0, width=20, height=5), "outside the image"),
+        (CreateObjectDetection(label="car", x=0, y=70, width=5, height=20), "outside the image"),
+        (CreateObjectDetection(label="", x=0, y=0, width=5, height=5), "label"),
+        (CreateObjectDetection(label="   ", x=0, y=0, width=5, height=5), "label"),
+        (CreateClassification(label=None), "label"),
+        (
+            CreateInstanceSegmentation(
+                label="car", x=0, y=0, width=1, height=1, segmentation_mask=[17, 2, 3, 1, 2]
+            ),
+            "sum to 25",
+        ),
+        (CreateObjectDetection(label="car", x="1", y=0, width=5, height=5), "must be a number"),
+    ],
+)
 def test_invalid_values_raise_and_store_nothing(sample, create, message):
     with pytest.raises(AnnotationError, match=message):
         sample.add_annotation(create)
@@ -170,8 +200,9 @@ def test_from_binary_mask_needs_foreground_and_a_2d_mask():
 
 def test_mask_of_another_size_than_the_image_is_rejected(sample):
     with pytest.raises(AnnotationError, match="100x80"):
-        sample.add_annotation(CreateInstanceSegmentation.from_binary_mask(
-            label="x", binary_mask=np.ones((4, 4))))
+        sample.add_annotation(
+            CreateInstanceSegmentation.from_binary_mask(label="x", binary_mask=np.ones((4, 4)))
+        )
 
 
 def test_setting_box_fields_persists_and_is_validated(sample):
@@ -192,10 +223,12 @@ def test_setting_box_fields_persists_and_is_validated(sample):
 
 
 def test_delete_annotation(sample):
-    a, b = sample.add_annotations([
-        CreateObjectDetection(label="car", x=0, y=0, width=1, height=1),
-        CreateClassification(label="day"),
-    ])
+    a, b = sample.add_annotations(
+        [
+            CreateObjectDetection(label="car", x=0, y=0, width=1, height=1),
+            CreateClassification(label="day"),
+        ]
+    )
     sample.delete_annotation(a)
     assert sample.annotations == [b]
     with pytest.raises(AnnotationError, match="has no annotation"):
@@ -203,14 +236,20 @@ def test_delete_annotation(sample):
 
 
 def test_predictions_sit_beside_ground_truth_and_labels_are_counted(sample):
-    sample.add_annotations([
-        CreateObjectDetection(label="car", x=0, y=0, width=1, height=1),
-        CreateObjectDetection(label="car", x=0, y=0, width=2, height=2, confidence=0.4,
-                              annotation_source="yolov8"),
-        CreateClassification(label="day"),
-    ])
+    sample.add_annotations(
+        [
+            CreateObjectDetection(label="car", x=0, y=0, width=1, height=1),
+            CreateObjectDetection(
+                label="car", x=0, y=0, width=2, height=2, confidence=0.4, annotation_source="yolov8"
+            ),
+            CreateClassification(label="day"),
+        ]
+    )
     assert sorted(a.source for a in sample.annotations) == [
-        "ground_truth", "ground_truth", "yolov8"]
+        "ground_truth",
+        "ground_truth",
+        "yolov8",
+    ]
     labels = list_labels(get_connection(), sample.dataset_id)
     assert dict(zip(labels["name"], labels["count"], strict=True)) == {"car": 2, "day": 1}
     gt = list_labels(get_connection(), sample.dataset_id, source="ground_truth")

@@ -21,8 +21,10 @@ COCO = "coco_subset_128_images"
 
 def _table_counts() -> tuple:
     con = get_connection()
-    return tuple(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                 for t in ("sample", "annotation", "annotation_label", "caption", "tag"))
+    return tuple(
+        con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        for t in ("sample", "annotation", "annotation_label", "caption", "tag")
+    )
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pycocotools under numpy 2
@@ -71,7 +73,9 @@ def test_example_as_object_detection_keeps_boxes_only(db, examples):
     ds = ls.ImageDataset.create()
     ds.add_samples_from_coco(
         annotations_json=str(examples / COCO / "instances_train2017.json"),
-        images_path=str(examples / COCO / "images"), embed=False)
+        images_path=str(examples / COCO / "images"),
+        embed=False,
+    )
     types = {type(a).__name__ for s in ds for a in s.annotations}
     assert types == {"ObjectDetectionAnnotation"}
     assert _table_counts()[:3] == (128, 900, 80)
@@ -82,22 +86,35 @@ def tiny(tmp_path):
     """Two images (40x30, 20x20) under images/ and a matching COCO dict."""
     make_images(tmp_path / "images", {"a.jpg": (40, 30), "sub/b.png": (20, 20)})
     coco = {
-        "images": [{"id": 1, "file_name": "a.jpg", "width": 40, "height": 30},
-                   {"id": 2, "file_name": "sub/b.png", "width": 20, "height": 20}],
+        "images": [
+            {"id": 1, "file_name": "a.jpg", "width": 40, "height": 30},
+            {"id": 2, "file_name": "sub/b.png", "width": 20, "height": 20},
+        ],
         "categories": [{"id": 5, "name": "cat"}, {"id": 9, "name": "dog"}],
         "annotations": [
-            {"id": 10, "image_id": 1, "category_id": 5, "bbox": [1.5, 2, 10, 8], "iscrowd": 0,
-             "segmentation": [[1.5, 2, 11.5, 2, 11.5, 10, 1.5, 10]]},
-            {"id": 11, "image_id": 2, "category_id": 9, "bbox": [0, 0, 4, 2], "iscrowd": 1,
-             "segmentation": {"size": [20, 20], "counts": [0, 2, 18, 2, 18, 2, 18, 2, 338]}},
+            {
+                "id": 10,
+                "image_id": 1,
+                "category_id": 5,
+                "bbox": [1.5, 2, 10, 8],
+                "iscrowd": 0,
+                "segmentation": [[1.5, 2, 11.5, 2, 11.5, 10, 1.5, 10]],
+            },
+            {
+                "id": 11,
+                "image_id": 2,
+                "category_id": 9,
+                "bbox": [0, 0, 4, 2],
+                "iscrowd": 1,
+                "segmentation": {"size": [20, 20], "counts": [0, 2, 18, 2, 18, 2, 18, 2, 338]},
+            },
         ],
     }
     return tmp_path, coco
 
 
 def _write(tmp_path, coco, name="ann.json"):
-    return write_coco(tmp_path / name, coco["images"], coco["annotations"],
-                      coco.get("categories"))
+    return write_coco(tmp_path / name, coco["images"], coco["annotations"], coco.get("categories"))
 
 
 def test_uncompressed_and_compressed_rle_and_scores(db, tiny):
@@ -107,11 +124,23 @@ def test_uncompressed_and_compressed_rle_and_scores(db, tiny):
     mask = np.zeros((20, 20), bool)
     mask[:2, :4] = True
     compressed = rle.mask_to_coco_rle(mask, compressed=True)
-    coco["annotations"].append({"id": 12, "image_id": 2, "category_id": 5, "bbox": [0, 0, 4, 2],
-                                "segmentation": compressed, "score": 0.75})
+    coco["annotations"].append(
+        {
+            "id": 12,
+            "image_id": 2,
+            "category_id": 5,
+            "bbox": [0, 0, 4, 2],
+            "segmentation": compressed,
+            "score": 0.75,
+        }
+    )
     ds = ls.ImageDataset.create()
-    ds.add_samples_from_coco(str(_write(tmp_path, coco)), str(tmp_path / "images"),
-                             annotation_type="instance_segmentation", embed=False)
+    ds.add_samples_from_coco(
+        str(_write(tmp_path, coco)),
+        str(tmp_path / "images"),
+        annotation_type="instance_segmentation",
+        embed=False,
+    )
     b = ds.get_sample(next(s.sample_id for s in ds if s.file_name == "b.png"))
     crowd, scored = b.annotations
     assert crowd.iscrowd and np.array_equal(crowd.to_binary_mask(), mask)
@@ -120,30 +149,50 @@ def test_uncompressed_and_compressed_rle_and_scores(db, tiny):
 
 def test_captions_import(db, tiny):
     tmp_path, coco = tiny
-    captions = {"images": coco["images"], "annotations": [
-        {"id": 1, "image_id": 1, "caption": "A cat."},
-        {"id": 2, "image_id": 1, "caption": "Sleeping."},
-        {"id": 3, "image_id": 2, "caption": "A dog."},
-    ]}
+    captions = {
+        "images": coco["images"],
+        "annotations": [
+            {"id": 1, "image_id": 1, "caption": "A cat."},
+            {"id": 2, "image_id": 1, "caption": "Sleeping."},
+            {"id": 3, "image_id": 2, "caption": "A dog."},
+        ],
+    }
     path = tmp_path / "captions.json"
     path.write_text(json.dumps(captions))
     ds = ls.ImageDataset.create()
-    ds.add_samples_from_coco_caption(annotations_json=str(path),
-                                     images_path=str(tmp_path / "images"), embed=False)
-    assert {s.file_name: s.captions for s in ds} == {"a.jpg": ["A cat.", "Sleeping."],
-                                                     "b.png": ["A dog."]}
+    ds.add_samples_from_coco_caption(
+        annotations_json=str(path), images_path=str(tmp_path / "images"), embed=False
+    )
+    assert {s.file_name: s.captions for s in ds} == {
+        "a.jpg": ["A cat.", "Sleeping."],
+        "b.png": ["A dog."],
+    }
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda c: c.pop("categories"), "missing top-level key 'categories'"),
-    (lambda c: c["annotations"][0].pop("image_id"), "annotation #0 \\(id 10\\) has no 'image_id'"),
-    (lambda c: c["annotations"][1].update(category_id=77), "annotation id 11 has category_id 77"),
-    (lambda c: c["annotations"][0].update(bbox=[1, 2, 3]), "annotation id 10 has an invalid 'bbox'"),
-    (lambda c: c["images"][1].pop("width"), "image #1 \\(id 2\\) has no 'width'"),
-    (lambda c: c["annotations"][0].update(bbox=[30, 2, 20, 8]),
-     "annotation id 10: the box reaches outside the image"),
-    (lambda c: c["annotations"][0].update(score=3), "annotation id 10: confidence"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda c: c.pop("categories"), "missing top-level key 'categories'"),
+        (
+            lambda c: c["annotations"][0].pop("image_id"),
+            "annotation #0 \\(id 10\\) has no 'image_id'",
+        ),
+        (
+            lambda c: c["annotations"][1].update(category_id=77),
+            "annotation id 11 has category_id 77",
+        ),
+        (
+            lambda c: c["annotations"][0].update(bbox=[1, 2, 3]),
+            "annotation id 10 has an invalid 'bbox'",
+        ),
+        (lambda c: c["images"][1].pop("width"), "image #1 \\(id 2\\) has no 'width'"),
+        (
+            lambda c: c["annotations"][0].update(bbox=[30, 2, 20, 8]),
+            "annotation id 10: the box reaches outside the image",
+        ),
+        (lambda c: c["annotations"][0].update(score=3), "annotation id 10: confidence"),
+    ],
+)
 def test_bad_input_is_a_clear_error_and_leaves_the_dataset_as_it_was(db, tiny, mutate, message):
     tmp_path, coco = tiny
     ds = ls.ImageDataset.create()
@@ -174,8 +223,9 @@ def test_missing_image_files_and_unknown_images_are_counted_warnings(db, tiny):
     coco["annotations"].append({"id": 14, "image_id": 99, "category_id": 5, "bbox": [0, 0, 1, 1]})
     ds = ls.ImageDataset.create()
     with pytest.warns(UserWarning) as record:
-        result = ds.add_samples_from_coco(str(_write(tmp_path, coco)),
-                                          str(tmp_path / "images"), embed=False)
+        result = ds.add_samples_from_coco(
+            str(_write(tmp_path, coco)), str(tmp_path / "images"), embed=False
+        )
     text = " ".join(str(w.message) for w in record)
     assert "1 image files are missing" in text and "gone.jpg" in text
     assert "2 annotations point at images not imported" in text and "[13, 14]" in text
@@ -186,7 +236,8 @@ def test_wrong_images_path_is_an_error(db, tiny):
     tmp_path, coco = tiny
     with pytest.raises(IngestError, match="none of the 2 images"):
         ls.ImageDataset.create().add_samples_from_coco(
-            str(_write(tmp_path, coco)), str(tmp_path / "nowhere"), embed=False)
+            str(_write(tmp_path, coco)), str(tmp_path / "nowhere"), embed=False
+        )
 
 
 def test_reimport_does_not_duplicate_annotations(db, tiny):
@@ -203,17 +254,22 @@ def test_predictions_attach_to_existing_images_by_file_name(db, tiny):
     tmp_path, coco = tiny
     ds = ls.ImageDataset.create()
     ds.add_images_from_path(path=str(tmp_path / "images"), embed=False)
-    preds = {**coco, "annotations": [
-        {"id": 1, "image_id": 2, "category_id": 9, "bbox": [1, 1, 5, 5], "score": 0.6}]}
-    ds.add_annotations_from_coco(str(_write(tmp_path, preds, "preds.json")),
-                                 annotation_source="detector-v1")
-    ds.add_annotations_from_coco(str(_write(tmp_path, coco)),
-                                 images_path=str(tmp_path / "images"))
-    got = sorted((s.file_name, a.source, a.label, a.confidence) for s in ds
-                 for a in s.annotations)
-    assert got == [("a.jpg", "ground_truth", "cat", None),
-                   ("b.png", "detector-v1", "dog", 0.6),
-                   ("b.png", "ground_truth", "dog", None)]
+    preds = {
+        **coco,
+        "annotations": [
+            {"id": 1, "image_id": 2, "category_id": 9, "bbox": [1, 1, 5, 5], "score": 0.6}
+        ],
+    }
+    ds.add_annotations_from_coco(
+        str(_write(tmp_path, preds, "preds.json")), annotation_source="detector-v1"
+    )
+    ds.add_annotations_from_coco(str(_write(tmp_path, coco)), images_path=str(tmp_path / "images"))
+    got = sorted((s.file_name, a.source, a.label, a.confidence) for s in ds for a in s.annotations)
+    assert got == [
+        ("a.jpg", "ground_truth", "cat", None),
+        ("b.png", "detector-v1", "dog", 0.6),
+        ("b.png", "ground_truth", "dog", None),
+    ]
 
 
 def test_embed_false_touches_no_model(tmp_path, tiny, examples):
@@ -227,18 +283,25 @@ def test_embed_false_touches_no_model(tmp_path, tiny, examples):
         import sys
         import lightly_studio as ls
         from lightly_studio import db_manager
-        db_manager.connect({str(tmp_path / 'x.db')!r})
+        db_manager.connect({str(tmp_path / "x.db")!r})
         ds = ls.ImageDataset.create()
-        ds.add_samples_from_coco({str(path)!r}, {str(tmp_path / 'images')!r}, embed=False)
-        ds.add_samples_from_yolo({str(examples / 'road_signs_yolo' / 'data.yaml')!r},
+        ds.add_samples_from_coco({str(path)!r}, {str(tmp_path / "images")!r}, embed=False)
+        ds.add_samples_from_yolo({str(examples / "road_signs_yolo" / "data.yaml")!r},
                                  input_split='test', embed=False)
         loaded = [m for m in ('torch', 'open_clip', 'torchvision') if m in sys.modules]
         print('LOADED', loaded, len(ds))
     """)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         cwd=str(tmp_path), env={"PYTHONPATH": str(__import__("pathlib").Path(
-                             __file__).resolve().parents[2]), "PATH": "/usr/bin:/bin"},
-                         timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=str(tmp_path),
+        env={
+            "PYTHONPATH": str(__import__("pathlib").Path(__file__).resolve().parents[2]),
+            "PATH": "/usr/bin:/bin",
+        },
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert "LOADED [] 130" in out.stdout
 
@@ -246,10 +309,19 @@ def test_embed_false_touches_no_model(tmp_path, tiny, examples):
 def test_annotation_type_enum_value_or_name_is_accepted(db, tiny):
     tmp_path, coco = tiny
     ds = ls.ImageDataset.create()
-    ds.add_samples_from_coco(str(_write(tmp_path, coco)), str(tmp_path / "images"),
-                             annotation_type=AnnotationType.SEMANTIC_SEGMENTATION, embed=False)
+    ds.add_samples_from_coco(
+        str(_write(tmp_path, coco)),
+        str(tmp_path / "images"),
+        annotation_type=AnnotationType.SEMANTIC_SEGMENTATION,
+        embed=False,
+    )
     assert {type(a).__name__ for s in ds for a in s.annotations} == {
-        "SemanticSegmentationAnnotation"}
+        "SemanticSegmentationAnnotation"
+    }
     with pytest.raises(IngestError, match="Unknown annotation_type"):
-        ds.add_samples_from_coco(str(_write(tmp_path, coco)), str(tmp_path / "images"),
-                                 annotation_type="boxes", embed=False)
+        ds.add_samples_from_coco(
+            str(_write(tmp_path, coco)),
+            str(tmp_path / "images"),
+            annotation_type="boxes",
+            embed=False,
+        )

@@ -14,8 +14,10 @@ from tests.conftest import make_images
 
 def _counts() -> tuple:
     con = get_connection()
-    return tuple(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                 for t in ("sample", "annotation", "annotation_label", "tag"))
+    return tuple(
+        con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        for t in ("sample", "annotation", "annotation_label", "tag")
+    )
 
 
 @pytest.fixture
@@ -30,8 +32,9 @@ def yolo(tmp_path):
     # b.png has no label file: a background image.
     (root / "valid" / "labels" / "c.txt").write_text("1 0.1 0.1 0.9 0.1 0.9 0.9 0.1 0.9")
     yaml_path = tmp_path / "data.yaml"
-    yaml_path.write_text("path: data\ntrain: train/images\nval: valid/images\n"
-                         "names:\n  0: car\n  1: person\n")
+    yaml_path.write_text(
+        "path: data\ntrain: train/images\nval: valid/images\nnames:\n  0: car\n  1: person\n"
+    )
     return yaml_path
 
 
@@ -48,8 +51,15 @@ def test_example_road_signs(db, examples):
     assert len(dataset) == 384
     assert sorted(dataset.tags) == ["test", "train", "val"]
     assert _counts()[1:3] == (466, 21)
-    lines = (examples / "road_signs_yolo/train/labels"
-             / "lampu-hijau--1-_jpg.rf.f6a53328ab8e23a9d272cf46a8e7c8b6.txt").read_text().split()
+    lines = (
+        (
+            examples
+            / "road_signs_yolo/train/labels"
+            / "lampu-hijau--1-_jpg.rf.f6a53328ab8e23a9d272cf46a8e7c8b6.txt"
+        )
+        .read_text()
+        .split()
+    )
     sample = _by_file(dataset)["lampu-hijau--1-_jpg.rf.f6a53328ab8e23a9d272cf46a8e7c8b6.jpg"]
     (a,) = sample.annotations
     xc, _yc, w, h = (float(v) for v in lines[1:])
@@ -63,8 +73,11 @@ def test_boxes_polygons_splits_and_background_images(db, yolo):
     result = ds.add_samples_from_yolo(data_yaml=str(yolo), embed=False)
     assert (result.samples_added, result.annotations_added) == (3, 3)
     files = _by_file(ds)
-    assert {n: s.tags for n, s in files.items()} == {"a.jpg": {"train"}, "b.png": {"train"},
-                                                     "c.jpg": {"val"}}
+    assert {n: s.tags for n, s in files.items()} == {
+        "a.jpg": {"train"},
+        "b.png": {"train"},
+        "c.jpg": {"val"},
+    }
     car, person = files["a.jpg"].annotations
     assert (car.label, car.x, car.y, car.width, car.height) == ("car", 40, 15, 20, 20)
     assert (person.x, person.y, person.width, person.height) == (0, 0, 50, 50)
@@ -78,8 +91,7 @@ def test_boxes_polygons_splits_and_background_images(db, yolo):
 
 
 def test_input_split_and_names_as_list(db, yolo):
-    yolo.write_text("path: data\ntrain: train/images\nval: valid/images\n"
-                    "names: [car, person]\n")
+    yolo.write_text("path: data\ntrain: train/images\nval: valid/images\nnames: [car, person]\n")
     ds = ls.ImageDataset.create()
     ds.add_samples_from_yolo(data_yaml=str(yolo), input_split="val", embed=False)
     assert [s.file_name for s in ds] == ["c.jpg"] and ds.tags == ["val"]
@@ -87,16 +99,22 @@ def test_input_split_and_names_as_list(db, yolo):
         ds.add_samples_from_yolo(data_yaml=str(yolo), input_split="test", embed=False)
 
 
-@pytest.mark.parametrize("content, message", [
-    ("0 0.5 0.5 0.2\n", r"a.txt, line 1: has 4 values"),
-    ("0 0.5 0.5 0.2 0.4\n0 0.5 0.5 0.2 0.4 0.3 0.1 0.2\n", r"a.txt, line 2: has 8 values"),
-    ("0 0.5 0.5 0.2 0.4\n\n5 0.5 0.5 0.2 0.4\n", r"a.txt, line 3: has class id '5', which is not"),
-    ("0 0.5 0.5 1.2 0.4\n", r"a.txt, line 1: has coordinates outside \[0, 1\]"),
-    ("0 0.5 -0.5 0.2 0.4\n", r"a.txt, line 1: has coordinates outside"),
-    ("zero 0.5 0.5 0.2 0.4\n", r"a.txt, line 1: has a value that is not a number"),
-    ("0.5 0.5 0.5 0.2 0.4\n", r"a.txt, line 1: has class id '0.5'"),
-    ("0 0.5 0.5 0.2 0.4 1.5\n", r"a.txt, line 1: has coordinates outside"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("0 0.5 0.5 0.2\n", r"a.txt, line 1: has 4 values"),
+        ("0 0.5 0.5 0.2 0.4\n0 0.5 0.5 0.2 0.4 0.3 0.1 0.2\n", r"a.txt, line 2: has 8 values"),
+        (
+            "0 0.5 0.5 0.2 0.4\n\n5 0.5 0.5 0.2 0.4\n",
+            r"a.txt, line 3: has class id '5', which is not",
+        ),
+        ("0 0.5 0.5 1.2 0.4\n", r"a.txt, line 1: has coordinates outside \[0, 1\]"),
+        ("0 0.5 -0.5 0.2 0.4\n", r"a.txt, line 1: has coordinates outside"),
+        ("zero 0.5 0.5 0.2 0.4\n", r"a.txt, line 1: has a value that is not a number"),
+        ("0.5 0.5 0.5 0.2 0.4\n", r"a.txt, line 1: has class id '0.5'"),
+        ("0 0.5 0.5 0.2 0.4 1.5\n", r"a.txt, line 1: has coordinates outside"),
+    ],
+)
 def test_bad_label_lines_name_file_and_line_and_store_nothing(db, yolo, content, message):
     ds = ls.ImageDataset.create()
     ds.add_images_from_path(path=str(yolo.parent / "data" / "valid"), embed=False)
@@ -142,8 +160,12 @@ def test_predictions_with_confidence_beside_ground_truth(db, yolo, tmp_path):
     (yolo.parent / "data" / "train" / "labels" / "a.txt").write_text("1 0.5 0.5 0.2 0.4 0.8\n")
     (yolo.parent / "data" / "valid" / "labels" / "c.txt").write_text("")
     ds.add_annotations_from_yolo(data_yaml=str(yolo), annotation_source="yolo11n")
-    preds = [(s.file_name, a.label, a.confidence) for s in ds for a in s.annotations
-             if a.source == "yolo11n"]
+    preds = [
+        (s.file_name, a.label, a.confidence)
+        for s in ds
+        for a in s.annotations
+        if a.source == "yolo11n"
+    ]
     assert preds == [("a.jpg", "person", 0.8)]
     assert _counts()[1] == 4
 

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 # The reference docs' "Hello World" operator, verbatim (greeting_operator.py).
-GREETING_OPERATOR = '''
+GREETING_OPERATOR = """
 from dataclasses import dataclass
 
 from lightly_studio.plugins.base_operator import BaseOperator, OperatorResult
@@ -37,7 +37,7 @@ class GreetingOperator(BaseOperator):
     def execute(self, *, session, collection_id, parameters):
         your_name = parameters.get("name", "")
         return OperatorResult(success=True, message=f"Hello {your_name}!")
-'''
+"""
 
 
 def import_from_source(tmp_path: Path, module_name: str, source: str):
@@ -64,12 +64,14 @@ def image_dataset(db, tmp_path):
     for i, (name, size) in enumerate(sizes.items()):
         Image.new("RGB", size, (40 * i, 80, 120)).save(folder / name)
     ds = ImageDataset.create("plugins-test")
-    frame = pl.DataFrame({
-        "file_path_abs": [str(folder / n) for n in sizes],
-        "file_name": list(sizes),
-        "width": [w for w, _ in sizes.values()],
-        "height": [h for _, h in sizes.values()],
-    })
+    frame = pl.DataFrame(
+        {
+            "file_path_abs": [str(folder / n) for n in sizes],
+            "file_name": list(sizes),
+            "width": [w for w, _ in sizes.values()],
+            "height": [h for _, h in sizes.values()],
+        }
+    )
     with transaction() as con:
         insert_samples(con, ds.dataset_id, frame)
     return ds

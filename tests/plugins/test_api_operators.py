@@ -43,17 +43,29 @@ def test_greeting_operator_is_listed_with_its_form(image_dataset, greeting):
     ops = {op["name"]: op for op in reply["operators"]}
     greeting_json = ops["GreetingOperator"]
     assert greeting_json["description"] == "This operator greet you"
-    assert greeting_json["parameters"] == [{
-        "name": "name", "type": "string", "param_type": "string", "widget": "text",
-        "title": "name", "description": "your name", "required": True,
-        "default": "beautiful and smart person"}]
+    assert greeting_json["parameters"] == [
+        {
+            "name": "name",
+            "type": "string",
+            "param_type": "string",
+            "widget": "text",
+            "title": "name",
+            "description": "your name",
+            "required": True,
+            "default": "beautiful and smart person",
+        }
+    ]
     assert greeting_json["schema"]["required"] == ["name"]
     assert "Export" in ops  # built-ins are listed alongside
 
 
 def test_greeting_operator_runs_and_is_polled_until_done(image_dataset, greeting):
-    started = _call(api.operator_run, dataset_id=str(image_dataset.dataset_id),
-                    operator="GreetingOperator", parameters={"name": "Ada"})
+    started = _call(
+        api.operator_run,
+        dataset_id=str(image_dataset.dataset_id),
+        operator="GreetingOperator",
+        parameters={"name": "Ada"},
+    )
     assert started["status"] in ("pending", "running", "succeeded")
     done = _wait_finished(started["run_id"])
     assert done["status"] == "succeeded" and done["success"] is True
@@ -62,14 +74,23 @@ def test_greeting_operator_runs_and_is_polled_until_done(image_dataset, greeting
 
 
 def test_greeting_operator_uses_the_default_name(image_dataset, greeting):
-    done = _call(api.operator_run, dataset_id=str(image_dataset.dataset_id),
-                 operator="GreetingOperator", parameters={}, wait=True)
+    done = _call(
+        api.operator_run,
+        dataset_id=str(image_dataset.dataset_id),
+        operator="GreetingOperator",
+        parameters={},
+        wait=True,
+    )
     assert done["message"] == "Hello beautiful and smart person!"
 
 
 def test_invalid_values_return_a_message_and_run_nothing(image_dataset, greeting):
-    reply = _call(api.operator_run, dataset_id=str(image_dataset.dataset_id),
-                  operator="GreetingOperator", parameters={"name": "", "age": 3})
+    reply = _call(
+        api.operator_run,
+        dataset_id=str(image_dataset.dataset_id),
+        operator="GreetingOperator",
+        parameters={"name": "", "age": 3},
+    )
     assert reply["status"] == "invalid" and reply["success"] is False
     assert set(reply["errors"]) == {"name", "age"}
     assert "Traceback" not in reply["message"]
@@ -84,11 +105,13 @@ class Raises(BaseOperator):
         raise RuntimeError("model file missing")
 
 
-def test_an_exception_in_execute_becomes_a_failed_run_and_is_logged(image_dataset,
-                                                                     clean_registry, caplog):
+def test_an_exception_in_execute_becomes_a_failed_run_and_is_logged(
+    image_dataset, clean_registry, caplog
+):
     clean_registry.register(Raises())
-    done = _call(api.operator_run, dataset_id=str(image_dataset.dataset_id),
-                 operator="Raises", wait=True)
+    done = _call(
+        api.operator_run, dataset_id=str(image_dataset.dataset_id), operator="Raises", wait=True
+    )
     assert done["status"] == "failed" and done["success"] is False
     assert done["message"] == "Raises failed: RuntimeError: model file missing"
     assert any("Raises" in r.getMessage() and r.exc_info for r in caplog.records)
@@ -103,7 +126,8 @@ class AddsLabelThenFails(BaseOperator):
         from lightly_studio.resolvers import annotation_label_resolver
 
         annotation_label_resolver.create(
-            session=session, label=AnnotationLabelCreate(annotation_label_name="ghost"))
+            session=session, label=AnnotationLabelCreate(annotation_label_name="ghost")
+        )
         return OperatorResult(success=False, message="changed my mind")
 
 
@@ -112,11 +136,19 @@ def test_a_failed_run_leaves_no_half_written_data(image_dataset, clean_registry)
     from lightly_studio.resolvers import annotation_label_resolver
 
     clean_registry.register(AddsLabelThenFails())
-    done = _call(api.operator_run, dataset_id=str(image_dataset.dataset_id),
-                 operator="AddsLabelThenFails", wait=True)
+    done = _call(
+        api.operator_run,
+        dataset_id=str(image_dataset.dataset_id),
+        operator="AddsLabelThenFails",
+        wait=True,
+    )
     assert done["status"] == "failed" and done["message"] == "changed my mind"
-    assert annotation_label_resolver.get_by_label_name(
-        session=Session(image_dataset), label_name="ghost") is None
+    assert (
+        annotation_label_resolver.get_by_label_name(
+            session=Session(image_dataset), label_name="ghost"
+        )
+        is None
+    )
 
 
 class Slow(BaseOperator):
@@ -144,8 +176,12 @@ class Slow(BaseOperator):
 
 def test_progress_is_reported_and_a_run_can_be_cancelled(image_dataset, clean_registry):
     op = clean_registry.register(Slow())
-    started = _call(api.operator_run, dataset_id=str(image_dataset.dataset_id),
-                    operator="Slow", parameters={"steps": 4})
+    started = _call(
+        api.operator_run,
+        dataset_id=str(image_dataset.dataset_id),
+        operator="Slow",
+        parameters={"steps": 4},
+    )
     run_id = started["run_id"]
     op.step.set()
     deadline = time.monotonic() + 5
@@ -164,8 +200,12 @@ def test_progress_is_reported_and_a_run_can_be_cancelled(image_dataset, clean_re
     assert done["message"] == "Slow was cancelled; no changes were stored."
     from lightly_studio.db import get_connection
 
-    assert get_connection().execute(
-        "SELECT count(*) FROM sample WHERE len(tag_numbers) > 0").fetchone()[0] == 0
+    assert (
+        get_connection()
+        .execute("SELECT count(*) FROM sample WHERE len(tag_numbers) > 0")
+        .fetchone()[0]
+        == 0
+    )
 
 
 @dataclass
@@ -176,8 +216,7 @@ class ScopeProbe(BaseOperator):
         names = sorted(s.file_name for s in context.query().to_list())
         assert session.context is context and session.dataset is context.dataset
         assert collection_id == context.dataset.dataset_id
-        return OperatorResult(success=True,
-                              message=f"{context.scope.kind}: {','.join(names)}")
+        return OperatorResult(success=True, message=f"{context.scope.kind}: {','.join(names)}")
 
 
 def test_operators_see_the_selection_or_the_filter(image_dataset, clean_registry):
@@ -191,22 +230,35 @@ def test_operators_see_the_selection_or_the_filter(image_dataset, clean_registry
     whole = _call(api.operator_run, dataset_id=ds_id, operator="ScopeProbe", wait=True)
     assert whole["message"] == "dataset: a.png,b.png,c.png"
 
-    selected = _call(api.operator_run, dataset_id=ds_id, operator="ScopeProbe", wait=True,
-                     scope={"kind": "selection",
-                            "sample_ids": [str(by_name["a.png"]), str(by_name["c.png"])]})
+    selected = _call(
+        api.operator_run,
+        dataset_id=ds_id,
+        operator="ScopeProbe",
+        wait=True,
+        scope={"kind": "selection", "sample_ids": [str(by_name["a.png"]), str(by_name["c.png"])]},
+    )
     assert selected["message"] == "selection: a.png,c.png"
 
     with transaction() as con:
         tag_sample_ids(con, image_dataset.dataset_id, "keep", [by_name["b.png"]])
-    filtered = _call(api.operator_run, dataset_id=ds_id, operator="ScopeProbe", wait=True,
-                     scope={"kind": "filter", "spec": {"tags": ["keep"]}})
+    filtered = _call(
+        api.operator_run,
+        dataset_id=ds_id,
+        operator="ScopeProbe",
+        wait=True,
+        scope={"kind": "filter", "spec": {"tags": ["keep"]}},
+    )
     assert filtered["message"] == "filter: b.png"
 
 
 def test_a_bad_scope_is_an_invalid_request(image_dataset, clean_registry):
     clean_registry.register(ScopeProbe())
-    reply = _call(api.operator_run, dataset_id=str(image_dataset.dataset_id),
-                  operator="ScopeProbe", scope={"kind": "selection", "sample_ids": ["nope"]})
+    reply = _call(
+        api.operator_run,
+        dataset_id=str(image_dataset.dataset_id),
+        operator="ScopeProbe",
+        scope={"kind": "selection", "sample_ids": ["nope"]},
+    )
     assert reply["status"] == "invalid" and "invalid sample id" in reply["message"]
 
 
@@ -228,16 +280,19 @@ def test_tag_parameters_offer_and_require_existing_tags(image_dataset, clean_reg
 
     clean_registry.register(NeedsTag())
     with transaction() as con:
-        tag_sample_ids(con, image_dataset.dataset_id, "val",
-                       image_dataset.query().sample_ids()[:1])
+        tag_sample_ids(con, image_dataset.dataset_id, "val", image_dataset.query().sample_ids()[:1])
     ds_id = str(image_dataset.dataset_id)
     listed = {o["name"]: o for o in _call(api.operators_list, dataset_id=ds_id)["operators"]}
     assert listed["NeedsTag"]["parameters"][0]["enum"] == ["val"]
-    bad = _call(api.operator_run, dataset_id=ds_id, operator="NeedsTag",
-                parameters={"tag": "test"})
+    bad = _call(api.operator_run, dataset_id=ds_id, operator="NeedsTag", parameters={"tag": "test"})
     assert bad["status"] == "invalid" and "no tag 'test'" in bad["errors"]["tag"]
-    ok = _call(api.operator_run, dataset_id=ds_id, operator="NeedsTag",
-               parameters={"tag": "val"}, wait=True)
+    ok = _call(
+        api.operator_run,
+        dataset_id=ds_id,
+        operator="NeedsTag",
+        parameters={"tag": "val"},
+        wait=True,
+    )
     assert ok["message"] == "val"
 
 

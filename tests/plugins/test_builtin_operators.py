@@ -11,8 +11,15 @@ from lightly_studio.api import operators as api
 
 
 def _run(dataset, operator, scope=None, **parameters):
-    reply, _ = api.operator_run({"dataset_id": str(dataset.dataset_id), "operator": operator,
-                                 "parameters": parameters, "scope": scope, "wait": True})
+    reply, _ = api.operator_run(
+        {
+            "dataset_id": str(dataset.dataset_id),
+            "operator": operator,
+            "parameters": parameters,
+            "scope": scope,
+            "wait": True,
+        }
+    )
     return reply
 
 
@@ -32,9 +39,13 @@ def export_dir(tmp_path, monkeypatch):
 def test_export_writes_the_file_paths_of_the_selection(image_dataset, export_dir):
     ids = _ids(image_dataset)
     out = export_dir / "out" / "paths.txt"
-    reply = _run(image_dataset, "Export", output_path="out/paths.txt", format="file_list",
-                 scope={"kind": "selection", "sample_ids": [str(ids["c.png"]),
-                                                            str(ids["a.png"])]})
+    reply = _run(
+        image_dataset,
+        "Export",
+        output_path="out/paths.txt",
+        format="file_list",
+        scope={"kind": "selection", "sample_ids": [str(ids["c.png"]), str(ids["a.png"])]},
+    )
     assert reply["status"] == "succeeded", reply["message"]
     assert reply["result"]["data_changed"] is False
     lines = out.read_text().splitlines()
@@ -54,7 +65,10 @@ def test_export_to_coco_goes_through_dataset_export(image_dataset, export_dir):
     assert reply["status"] == "succeeded", reply["message"]
     coco = json.loads(out.read_text())
     assert sorted(i["file_name"].rsplit("/", 1)[-1] for i in coco["images"]) == [
-        "a.png", "b.png", "c.png"]
+        "a.png",
+        "b.png",
+        "c.png",
+    ]
 
 
 @pytest.fixture
@@ -62,17 +76,28 @@ def recorded(monkeypatch, image_dataset):
     """Replace the embedding-based dataset methods by recorders (no model in unit tests)."""
     calls = []
     cls = type(image_dataset)
-    monkeypatch.setattr(cls, "compute_typicality_metadata",
-                        lambda self, metadata_name="typicality", **kw:
-                        calls.append(("typicality", metadata_name)) or metadata_name)
-    monkeypatch.setattr(cls, "compute_similarity_metadata",
-                        lambda self, query_tag_name, metadata_name=None, **kw:
-                        calls.append(("similarity", query_tag_name, metadata_name))
-                        or "similarity_to_q")
+    monkeypatch.setattr(
+        cls,
+        "compute_typicality_metadata",
+        lambda self, metadata_name="typicality", **kw: (
+            calls.append(("typicality", metadata_name)) or metadata_name
+        ),
+    )
+    monkeypatch.setattr(
+        cls,
+        "compute_similarity_metadata",
+        lambda self, query_tag_name, metadata_name=None, **kw: (
+            calls.append(("similarity", query_tag_name, metadata_name)) or "similarity_to_q"
+        ),
+    )
     ids = _ids(image_dataset)
-    monkeypatch.setattr(cls, "find_duplicates",
-                        lambda self, threshold, **kw: calls.append(("dup", threshold))
-                        or [[ids["a.png"], ids["b.png"]]])
+    monkeypatch.setattr(
+        cls,
+        "find_duplicates",
+        lambda self, threshold, **kw: (
+            calls.append(("dup", threshold)) or [[ids["a.png"], ids["b.png"]]]
+        ),
+    )
     return calls
 
 
@@ -81,7 +106,8 @@ def test_typicality_and_similarity_call_the_dataset_methods(image_dataset, recor
     from lightly_studio.store.tags import tag_sample_ids
 
     assert _run(image_dataset, "Compute typicality")["message"] == (
-        "Stored typicality as metadata 'typicality'.")
+        "Stored typicality as metadata 'typicality'."
+    )
     with transaction() as con:
         tag_sample_ids(con, image_dataset.dataset_id, "q", list(_ids(image_dataset).values())[:1])
     reply = _run(image_dataset, "Compute similarity to a tag", query_tag="q")
@@ -91,10 +117,12 @@ def test_typicality_and_similarity_call_the_dataset_methods(image_dataset, recor
 
 def test_near_duplicates_are_tagged(image_dataset, recorded):
     reply = _run(image_dataset, "Find near-duplicates", threshold=0.1)
-    assert reply["message"] == ("Found 1 groups of near-duplicates (2 samples), tagged "
-                                "'near_duplicates'.")
-    tagged = image_dataset.query().to_polars().filter(
-        pl.col("tags").list.contains("near_duplicates"))
+    assert reply["message"] == (
+        "Found 1 groups of near-duplicates (2 samples), tagged 'near_duplicates'."
+    )
+    tagged = (
+        image_dataset.query().to_polars().filter(pl.col("tags").list.contains("near_duplicates"))
+    )
     assert sorted(tagged["file_name"].to_list()) == ["a.png", "b.png"]
     assert recorded == [("dup", 0.1)]
 
@@ -113,9 +141,13 @@ def test_select_diverse_runs_the_selection_on_the_scope(image_dataset, monkeypat
 
     monkeypatch.setattr(query_module, "Selection", FakeSelection)
     ids = _ids(image_dataset)
-    reply = _run(image_dataset, "Select diverse samples", n_samples=1, result_tag="div",
-                 scope={"kind": "selection", "sample_ids": [str(ids["b.png"]),
-                                                            str(ids["c.png"])]})
+    reply = _run(
+        image_dataset,
+        "Select diverse samples",
+        n_samples=1,
+        result_tag="div",
+        scope={"kind": "selection", "sample_ids": [str(ids["b.png"]), str(ids["c.png"])]},
+    )
     assert reply["status"] == "succeeded", reply["message"]
     assert seen == {"files": ["b.png", "c.png"], "args": (1, "div")}
 

@@ -171,19 +171,28 @@ def auto_label(tmp_path, monkeypatch, clean_registry):
     (pkg / "_commands" / "__init__.py").write_text("")
     (pkg / "_commands" / "predict_task_helpers.py").write_text(textwrap.dedent(FAKE_HELPERS))
     monkeypatch.syspath_prepend(str(tmp_path))
-    for name in ("lightly_train", "lightly_train._commands",
-                 "lightly_train._commands.predict_task_helpers"):
+    for name in (
+        "lightly_train",
+        "lightly_train._commands",
+        "lightly_train._commands.predict_task_helpers",
+    ):
         monkeypatch.delitem(sys.modules, name, raising=False)
-    module = import_from_source(tmp_path, "lightly_train_auto_label_od_operator",
-                                AUTO_LABEL_OPERATOR)
+    module = import_from_source(
+        tmp_path, "lightly_train_auto_label_od_operator", AUTO_LABEL_OPERATOR
+    )
     yield clean_registry.register(module.LightlyTrainAutoLabelingODOperator())
     sys.modules.pop("lightly_train_auto_label_od_operator", None)
 
 
 def _run(dataset, **parameters):
-    reply, _ = api.operator_run({"dataset_id": str(dataset.dataset_id),
-                                 "operator": "LightlyTrain: OD auto-labeling",
-                                 "parameters": parameters, "wait": True})
+    reply, _ = api.operator_run(
+        {
+            "dataset_id": str(dataset.dataset_id),
+            "operator": "LightlyTrain: OD auto-labeling",
+            "parameters": parameters,
+            "wait": True,
+        }
+    )
     return reply
 
 
@@ -194,16 +203,27 @@ def _boxes(dataset):
     frame = annotations_frame(get_connection(), dataset.dataset_id)
     names = {s.sample_id: s.file_name for s in dataset.query().to_list()}
     return sorted(
-        (names[uuid.UUID(r["sample_id"])], r["label"], r["annotation_type"],
-         r["x"], r["y"], r["width"], r["height"], r["confidence"])
-        for r in frame.iter_rows(named=True))
+        (
+            names[uuid.UUID(r["sample_id"])],
+            r["label"],
+            r["annotation_type"],
+            r["x"],
+            r["y"],
+            r["width"],
+            r["height"],
+            r["confidence"],
+        )
+        for r in frame.iter_rows(named=True)
+    )
 
 
 def test_the_docs_example_is_listed_with_its_two_inputs(image_dataset, auto_label):
     reply, _ = api.operators_list({"dataset_id": str(image_dataset.dataset_id)})
     op = next(o for o in reply["operators"] if o["name"] == "LightlyTrain: OD auto-labeling")
     assert [(p["name"], p["type"], p["default"]) for p in op["parameters"]] == [
-        ("Model", "string", "dinov3/convnext-tiny-ltdetr-coco"), ("Threshold", "number", 0.4)]
+        ("Model", "string", "dinov3/convnext-tiny-ltdetr-coco"),
+        ("Threshold", "number", 0.4),
+    ]
 
 
 def test_auto_labelling_stores_the_predicted_boxes(image_dataset, auto_label):

@@ -24,8 +24,12 @@ def test_missing_values_take_their_defaults():
 
 
 def test_values_from_a_form_are_converted_to_the_declared_types():
-    params = [IntParameter(name="n"), FloatParameter(name="t"), BoolParameter(name="b"),
-              StringParameter(name="s")]
+    params = [
+        IntParameter(name="n"),
+        FloatParameter(name="t"),
+        BoolParameter(name="b"),
+        StringParameter(name="s"),
+    ]
     got = validate_parameters(params, {"n": "12", "t": "0.5", "b": "true", "s": 7})
     assert got == {"n": 12, "t": 0.5, "b": True, "s": "7"}
     assert type(got["n"]) is int and type(got["t"]) is float
@@ -77,8 +81,9 @@ def test_a_cleared_required_text_field_is_an_error_not_the_default():
     params = [StringParameter(name="name", required=True, default="you")]
     with pytest.raises(ParameterValidationError):
         validate_parameters(params, {"name": "  "})
-    assert validate_parameters([StringParameter(name="note", required=False)],
-                               {"note": ""}) == {"note": ""}
+    assert validate_parameters([StringParameter(name="note", required=False)], {"note": ""}) == {
+        "note": ""
+    }
 
 
 def test_an_empty_number_field_falls_back_to_the_default():
@@ -119,7 +124,9 @@ def test_tag_and_label_must_exist_in_the_dataset():
     params = [TagParameter(name="tag"), LabelParameter(name="label")]
     ctx = _FakeContext()
     assert validate_parameters(params, {"tag": "val", "label": "car"}, context=ctx) == {
-        "tag": "val", "label": "car"}
+        "tag": "val",
+        "label": "car",
+    }
     with pytest.raises(ParameterValidationError) as info:
         validate_parameters(params, {"tag": "test", "label": "dog"}, context=ctx)
     assert "no tag 'test'" in info.value.errors["tag"]
@@ -140,9 +147,16 @@ def test_json_schema_describes_the_form():
     props = schema["properties"]
     assert list(props) == ["name", "t", "k", "b", "fmt", "tag", "label"]
     assert schema["required"] == ["name", "k", "b", "fmt", "tag", "label"]
-    assert props["name"] == {"name": "name", "type": "string", "param_type": "string",
-                             "widget": "text", "title": "name", "description": "your name",
-                             "required": True, "default": "you"}
+    assert props["name"] == {
+        "name": "name",
+        "type": "string",
+        "param_type": "string",
+        "widget": "text",
+        "title": "name",
+        "description": "your name",
+        "required": True,
+        "default": "you",
+    }
     assert props["t"]["type"] == "number" and props["t"]["minimum"] == 0.0
     assert props["t"]["maximum"] == 1.0 and props["t"]["default"] == 0.4
     assert props["k"]["type"] == "integer" and "maximum" not in props["k"]
@@ -150,5 +164,12 @@ def test_json_schema_describes_the_form():
     assert props["fmt"]["enum"] == ["a", "b"] and props["fmt"]["widget"] == "select"
     assert props["tag"]["enum"] == ["train", "val"] and props["tag"]["widget"] == "tag"
     assert props["label"]["enum"] == ["car", "person"]
-    assert [p.param_type for p in params] == ["string", "float", "int", "bool", "enum", "tag",
-                                              "label"]
+    assert [p.param_type for p in params] == [
+        "string",
+        "float",
+        "int",
+        "bool",
+        "enum",
+        "tag",
+        "label",
+    ]

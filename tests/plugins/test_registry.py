@@ -16,8 +16,13 @@ from lightly_studio.plugins.operator_registry import (
 )
 from lightly_studio.plugins.parameter import IntParameter, StringParameter
 
-BUILTINS = ["Compute typicality", "Compute similarity to a tag", "Select diverse samples",
-            "Find near-duplicates", "Export"]
+BUILTINS = [
+    "Compute typicality",
+    "Compute similarity to a tag",
+    "Select diverse samples",
+    "Find near-duplicates",
+    "Export",
+]
 
 
 @dataclass
@@ -136,9 +141,11 @@ def _plugin_module(tmp_path, monkeypatch):
 
 def test_entry_points_register_instances_classes_and_factories(tmp_path, monkeypatch):
     _plugin_module(tmp_path, monkeypatch)
-    eps = [EntryPoint("cls", "my_ls_plugin:FromPlugin", "lightly_studio.plugins"),
-           EntryPoint("factory", "my_ls_plugin:many", "lightly_studio.plugins"),
-           EntryPoint("bad", "my_ls_plugin:broken", "lightly_studio.plugins")]
+    eps = [
+        EntryPoint("cls", "my_ls_plugin:FromPlugin", "lightly_studio.plugins"),
+        EntryPoint("factory", "my_ls_plugin:many", "lightly_studio.plugins"),
+        EntryPoint("bad", "my_ls_plugin:broken", "lightly_studio.plugins"),
+    ]
     seen_groups = []
 
     def fake_entry_points(*, group):

@@ -60,8 +60,9 @@ def world(tmp_path_factory):
             ds.add_images_from_path(str(data / "images"), embed=False)
             samples = sorted(ds, key=lambda s: s.file_name)
             samples[0].add_tag("good")
-            samples[0].add_annotation(CreateObjectDetection(label="car", x=1, y=1, width=9,
-                                                            height=9))
+            samples[0].add_annotation(
+                CreateObjectDetection(label="car", x=1, y=1, width=9, height=9)
+            )
             samples[0].add_caption("a car")
             samples[0].metadata["speed"] = 1.5
             samples[0].metadata["weather"] = "sunny"
@@ -72,13 +73,20 @@ def world(tmp_path_factory):
                 "dataset": str(ds.dataset_id),
                 "samples": [str(s.sample_id) for s in samples],
                 "annotation": str(ann.annotation_id),
-                "caption": api.dispatch("annotator_sample", {
-                    "sample_id": str(samples[0].sample_id)})[0]["captions"][0]["caption_id"],
+                "caption": api.dispatch(
+                    "annotator_sample", {"sample_id": str(samples[0].sample_id)}
+                )[0]["captions"][0]["caption_id"],
                 "query": api.register_query(ds.query()),
                 "ids": api.register_ids([str(samples[0].sample_id)]),
             }
-            yield {"root": root, "data": data, "home": home, "outside": outside, "cwd": cwd,
-                   "ids": ids}
+            yield {
+                "root": root,
+                "data": data,
+                "home": home,
+                "outside": outside,
+                "cwd": cwd,
+                "ids": ids,
+            }
         finally:
             db_manager.close()
 
@@ -86,42 +94,109 @@ def world(tmp_path_factory):
 def _keys_read_by(fn) -> set[str]:
     """The param names a method reads (``params.get("x")``, ``params["x"]``, helpers' keys)."""
     source = inspect.getsource(inspect.getmodule(fn))
-    return set(re.findall(r"""(?:params|scope|spec|changes|annotation)(?:\.get\(|\[)["'](\w+)["']""",
-                          source))
+    return set(
+        re.findall(
+            r"""(?:params|scope|spec|changes|annotation)(?:\.get\(|\[)["'](\w+)["']""", source
+        )
+    )
 
 
-HOSTILE_STRINGS = ["", " ", "../../etc/passwd", "~/.bashrc", "..", "/", "x" * 100_000,
-                   "\x00", "%s%n", "' OR 1=1 --", "query-1", "ids-1", "plot-1", "run-1",
-                   str(uuid.UUID(int=0)), str(uuid.uuid4()), "not-a-uuid", "metadata:speed",
-                   "file_name", "tag:good", "label", "coco", "file_list", "yolo"]
+HOSTILE_STRINGS = [
+    "",
+    " ",
+    "../../etc/passwd",
+    "~/.bashrc",
+    "..",
+    "/",
+    "x" * 100_000,
+    "\x00",
+    "%s%n",
+    "' OR 1=1 --",
+    "query-1",
+    "ids-1",
+    "plot-1",
+    "run-1",
+    str(uuid.UUID(int=0)),
+    str(uuid.uuid4()),
+    "not-a-uuid",
+    "metadata:speed",
+    "file_name",
+    "tag:good",
+    "label",
+    "coco",
+    "file_list",
+    "yolo",
+]
 
-scalars = (st.none() | st.booleans() | st.integers() | st.integers(min_value=2**63)
-           | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=30)
-           | st.sampled_from(HOSTILE_STRINGS))
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=2**63)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=30)
+    | st.sampled_from(HOSTILE_STRINGS)
+)
 json_values = st.recursive(
-    scalars, lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=12)
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 
 
 def _good_values(world) -> st.SearchStrategy:
     ids = world["ids"]
     outside = str(world["outside"] / "out.json")
-    return st.sampled_from([ids["dataset"], *ids["samples"], ids["annotation"], ids["caption"],
-                            ids["query"], ids["ids"], outside, str(world["home"]), 0, 1, 5, True,
-                            "car", "good", [ids["samples"][0]], ids["samples"],
-                            [0, 0, 5, 5], {"kind": "selection", "sample_ids": ids["samples"]},
-                            "Export", {"format": "file_list", "output_path": "../../escape.txt"},
-                            {"output_path": outside}, {"output_path": "~/x.txt"}])
+    return st.sampled_from(
+        [
+            ids["dataset"],
+            *ids["samples"],
+            ids["annotation"],
+            ids["caption"],
+            ids["query"],
+            ids["ids"],
+            outside,
+            str(world["home"]),
+            0,
+            1,
+            5,
+            True,
+            "car",
+            "good",
+            [ids["samples"][0]],
+            ids["samples"],
+            [0, 0, 5, 5],
+            {"kind": "selection", "sample_ids": ids["samples"]},
+            "Export",
+            {"format": "file_list", "output_path": "../../escape.txt"},
+            {"output_path": outside},
+            {"output_path": "~/x.txt"},
+        ]
+    )
 
 
 def _specs(world, values) -> st.SearchStrategy:
     ids = world["ids"]
     return st.fixed_dictionaries(
         {"dataset_id": st.sampled_from([ids["dataset"]]) | values},
-        optional={key: values | st.sampled_from([ids["query"], ids["ids"], ["good"], ["car"],
-                                                 [1, 2], {"field": "width", "desc": True},
-                                                 {"speed": {"range": [0, 2]}}])
-                  for key in sorted(SPEC_KEYS - {"dataset_id"})})
+        optional={
+            key: values
+            | st.sampled_from(
+                [
+                    ids["query"],
+                    ids["ids"],
+                    ["good"],
+                    ["car"],
+                    [1, 2],
+                    {"field": "width", "desc": True},
+                    {"speed": {"range": [0, 2]}},
+                ]
+            )
+            for key in sorted(SPEC_KEYS - {"dataset_id"})
+        },
+    )
 
 
 def _params(world, fn) -> st.SearchStrategy:
@@ -129,14 +204,36 @@ def _params(world, fn) -> st.SearchStrategy:
     keys = sorted(_keys_read_by(fn) | {"dataset_id", "sample_id"})
     optional = {k: values for k in keys}
     optional["spec"] = _specs(world, values) | values
-    optional["annotation"] = st.fixed_dictionaries({}, optional={
-        k: values | st.sampled_from(["object_detection", "classification",
-                                     "instance_segmentation", "ground_truth"])
-        for k in ("type", "label", "source", "confidence", "box", "polygon", "rle", "iscrowd")
-    }) | values
-    optional["changes"] = st.dictionaries(
-        st.sampled_from(["label", "box", "polygon", "rle", "confidence", "other"]), values,
-        max_size=3) | values
+    optional["annotation"] = (
+        st.fixed_dictionaries(
+            {},
+            optional={
+                k: values
+                | st.sampled_from(
+                    ["object_detection", "classification", "instance_segmentation", "ground_truth"]
+                )
+                for k in (
+                    "type",
+                    "label",
+                    "source",
+                    "confidence",
+                    "box",
+                    "polygon",
+                    "rle",
+                    "iscrowd",
+                )
+            },
+        )
+        | values
+    )
+    optional["changes"] = (
+        st.dictionaries(
+            st.sampled_from(["label", "box", "polygon", "rle", "confidence", "other"]),
+            values,
+            max_size=3,
+        )
+        | values
+    )
     return st.fixed_dictionaries({}, optional=optional)
 
 
@@ -144,13 +241,24 @@ def _one_bad_key(world, fn) -> st.SearchStrategy:
     """Valid params for every key the method reads, then one of them made hostile: reaches
     the checks behind the first one."""
     ids = world["ids"]
-    base = {"dataset_id": ids["dataset"], "sample_id": ids["samples"][0],
-            "annotation_id": ids["annotation"], "caption_id": ids["caption"],
-            "sample_ids": ids["samples"][:1], "spec": {"dataset_id": ids["dataset"]},
-            "text": "a caption", "label": "car", "name": "car", "tag": "good", "by": "label",
-            "format": "coco", "scope": "all", "operator": "nope", "annotation": {
-                "type": "object_detection", "label": "car", "box": [1, 1, 5, 5]},
-            "changes": {"label": "bus"}}
+    base = {
+        "dataset_id": ids["dataset"],
+        "sample_id": ids["samples"][0],
+        "annotation_id": ids["annotation"],
+        "caption_id": ids["caption"],
+        "sample_ids": ids["samples"][:1],
+        "spec": {"dataset_id": ids["dataset"]},
+        "text": "a caption",
+        "label": "car",
+        "name": "car",
+        "tag": "good",
+        "by": "label",
+        "format": "coco",
+        "scope": "all",
+        "operator": "nope",
+        "annotation": {"type": "object_detection", "label": "car", "box": [1, 1, 5, 5]},
+        "changes": {"label": "bus"},
+    }
     keys = sorted(_keys_read_by(fn) | set(base))
     spec_keys = sorted(SPEC_KEYS)
 
@@ -162,8 +270,9 @@ def _one_bad_key(world, fn) -> st.SearchStrategy:
             params[key] = value
         return params
 
-    return st.builds(build, st.sampled_from(keys), json_values,
-                     st.none() | st.sampled_from(spec_keys))
+    return st.builds(
+        build, st.sampled_from(keys), json_values, st.none() | st.sampled_from(spec_keys)
+    )
 
 
 def _tree(root: Path) -> set[Path]:
@@ -173,8 +282,10 @@ def _tree(root: Path) -> set[Path]:
 def _allowed(path: Path, data: Path) -> bool:
     """Writes the api may make: the DB's own files, the thumbnail cache, the exports folder."""
     rel = path.relative_to(data) if path.is_relative_to(data) else None
-    return rel is not None and (rel.parts[0] in ("exports", ".lightly_studio_cache")
-                                or rel.name.startswith("lightly_studio.db"))
+    return rel is not None and (
+        rel.parts[0] in ("exports", ".lightly_studio_cache")
+        or rel.name.startswith("lightly_studio.db")
+    )
 
 
 _pool = ThreadPoolExecutor(1, thread_name_prefix="fuzz-call")
@@ -190,9 +301,17 @@ def test_hostile_params_give_a_result_or_our_error(world, method, monkeypatch):
     fn = api.METHODS[method]
     repo_before = set(os.listdir(_repo)) - {".hypothesis"}
 
-    @settings(derandomize=True, max_examples=MAX_EXAMPLES, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
-    @given(params=_params(world, fn) | _one_bad_key(world, fn), buffers=st.lists(st.binary(max_size=64), max_size=2))
+    @settings(
+        derandomize=True,
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        params=_params(world, fn) | _one_bad_key(world, fn),
+        buffers=st.lists(st.binary(max_size=64), max_size=2),
+    )
     def check(params, buffers):
         before = _tree(world["root"])
         future = _pool.submit(api.dispatch, method, params, buffers)
@@ -206,4 +325,6 @@ def test_hostile_params_give_a_result_or_our_error(world, method, monkeypatch):
         assert not written, f"{method} wrote outside the exports folder: {sorted(written)}"
 
     check()
-    assert set(os.listdir(_repo)) - {".hypothesis"} == repo_before, f"{method} wrote into the repository"
+    assert set(os.listdir(_repo)) - {".hypothesis"} == repo_before, (
+        f"{method} wrote into the repository"
+    )

@@ -65,8 +65,10 @@ def _files(root: Path) -> set[Path]:
 
 
 def _export(dataset, output, fmt="csv_classifications"):
-    return dispatch("export", {"dataset_id": str(dataset.dataset_id), "format": fmt,
-                               "scope": "all", "output": output})[0]
+    return dispatch(
+        "export",
+        {"dataset_id": str(dataset.dataset_id), "format": fmt, "scope": "all", "output": output},
+    )[0]
 
 
 # -- the repro of the issue -------------------------------------------------------------------
@@ -88,12 +90,18 @@ def backend(db):
     return ApiBackend()
 
 
-def test_the_issue_repro_is_refused_over_http(ds, sandbox, start):  # noqa: F811
+def test_the_issue_repro_is_refused_over_http(ds, sandbox, start):
     _, client = start()
     before = _files(sandbox["root"])
-    resp = client.call("export", {"dataset_id": str(ds.dataset_id),
-                                  "format": "csv_classifications", "scope": "all",
-                                  "output": "~/.bashrc"})
+    resp = client.call(
+        "export",
+        {
+            "dataset_id": str(ds.dataset_id),
+            "format": "csv_classifications",
+            "scope": "all",
+            "output": "~/.bashrc",
+        },
+    )
     assert resp.status == 400
     error = json.loads(resp.data)["error"]
     assert error["type"] == "ExportPathError" and "export folder" in error["message"]
@@ -103,11 +111,24 @@ def test_the_issue_repro_is_refused_over_http(ds, sandbox, start):  # noqa: F811
 # -- what a client may and may not name -------------------------------------------------------
 
 
-@pytest.mark.parametrize("output", [
-    "../escape.json", "a/../../escape.json", "..", "~/x.json", "~root/x.json",
-    "/tmp/escape.json", "\\\\server\\share\\x.json", "C:\\x.json", "x\x00.json", "a\nb.json",
-    "/", ".", "",
-])
+@pytest.mark.parametrize(
+    "output",
+    [
+        "../escape.json",
+        "a/../../escape.json",
+        "..",
+        "~/x.json",
+        "~root/x.json",
+        "/tmp/escape.json",
+        "\\\\server\\share\\x.json",
+        "C:\\x.json",
+        "x\x00.json",
+        "a\nb.json",
+        "/",
+        ".",
+        "",
+    ],
+)
 def test_names_that_leave_the_export_folder_are_refused(ds, sandbox, output):
     before = _files(sandbox["root"])
     if output == "":
@@ -151,7 +172,8 @@ def test_a_plain_name_lands_in_the_export_folder_and_never_overwrites(ds, sandbo
     second = Path(_export(ds, "labels.csv")["path"])
     assert second.name == "labels (1).csv" and first.read_text() == "kept"
     assert Path(_export(ds, "sub/dir/labels")["path"]) == (
-        sandbox["exports"].resolve() / "sub" / "dir" / "labels.csv")  # suffix added
+        sandbox["exports"].resolve() / "sub" / "dir" / "labels.csv"
+    )  # suffix added
 
 
 def test_a_name_keeps_the_formats_suffix(ds, sandbox):
@@ -159,8 +181,9 @@ def test_a_name_keeps_the_formats_suffix(ds, sandbox):
     assert written.name == "evil.pth.json" and json.loads(written.read_text())["images"]
 
 
-def test_without_a_name_the_export_goes_to_the_default_folder_under_the_cwd(ds, sandbox,
-                                                                              monkeypatch):
+def test_without_a_name_the_export_goes_to_the_default_folder_under_the_cwd(
+    ds, sandbox, monkeypatch
+):
     monkeypatch.setattr(env, "LIGHTLY_STUDIO_EXPORT_DIR", None)
     result, _ = dispatch("export_formats", {})
     folder = sandbox["cwd"].resolve() / "lightly_studio_exports"
@@ -169,15 +192,22 @@ def test_without_a_name_the_export_goes_to_the_default_folder_under_the_cwd(ds, 
     assert written == folder / "small_csv_classifications.csv"
 
 
-def test_start_gui_export_dir_moves_the_folder(ds, sandbox, start, tmp_path):  # noqa: F811
+def test_start_gui_export_dir_moves_the_folder(ds, sandbox, start, tmp_path):
     chosen = tmp_path / "chosen"
     _, client = start(export_dir=chosen)
     assert str(chosen.resolve()) == env.LIGHTLY_STUDIO_EXPORT_DIR
     resp = client.call("export_formats")
     assert resp.status == 200
     assert _transport.decode_reply(resp.data)[0]["export_dir"] == str(chosen.resolve())
-    resp = client.call("export", {"dataset_id": str(ds.dataset_id), "scope": "all",
-                                  "format": "csv_classifications", "output": "x.csv"})
+    resp = client.call(
+        "export",
+        {
+            "dataset_id": str(ds.dataset_id),
+            "scope": "all",
+            "format": "csv_classifications",
+            "output": "x.csv",
+        },
+    )
     assert resp.status == 200, resp.data
     assert (chosen / "x.csv").is_file() and list(sandbox["exports"].iterdir()) == []
 
@@ -191,10 +221,15 @@ def test_python_calls_still_write_where_the_user_says(ds, sandbox, tmp_path):
 
 
 def _run_export_operator(dataset, output_path, fmt="file_list"):
-    reply, _ = dispatch("operator_run", {"dataset_id": str(dataset.dataset_id),
-                                         "operator": "Export", "wait": True,
-                                         "parameters": {"format": fmt,
-                                                        "output_path": output_path}})
+    reply, _ = dispatch(
+        "operator_run",
+        {
+            "dataset_id": str(dataset.dataset_id),
+            "operator": "Export",
+            "wait": True,
+            "parameters": {"format": fmt, "output_path": output_path},
+        },
+    )
     return reply
 
 
@@ -251,7 +286,12 @@ def test_cells_starting_with_a_tab_or_carriage_return_are_neutralised_too():
     from lightly_studio.export import _spreadsheet_safe
 
     assert [_spreadsheet_safe(t) for t in ("\tx", "\rx", "x=1", "", None)] == [
-        "'\tx", "'\rx", "x=1", "", ""]
+        "'\tx",
+        "'\rx",
+        "x=1",
+        "",
+        "",
+    ]
 
 
 def test_the_widget_takes_an_export_dir(ds, sandbox, tmp_path):

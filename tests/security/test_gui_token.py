@@ -25,6 +25,7 @@ pytestmark = pytest.mark.usefixtures("runtime_dir")
 @pytest.fixture
 def token_env(monkeypatch):
     """set(value): put LIGHTLY_STUDIO_TOKEN in the environment and re-read it."""
+
     def _set(value: str | None) -> None:
         if value is None:
             monkeypatch.delenv("LIGHTLY_STUDIO_TOKEN", raising=False)
@@ -68,8 +69,7 @@ def test_a_blank_environment_token_counts_as_unset(value, token_env):
 
 
 @pytest.mark.parametrize("value", [None, "", "  "])
-def test_every_interface_gets_a_random_token_in_the_printed_url(value, token_env, unbound,
-                                                                 capsys):
+def test_every_interface_gets_a_random_token_in_the_printed_url(value, token_env, unbound, capsys):
     token_env(value)
     server = _gui.start_gui(host="0.0.0.0", port=0, block=False, _backend=StubBackend())
     assert unbound == [server]

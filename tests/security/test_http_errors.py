@@ -17,7 +17,7 @@ from tests.server.conftest import runtime_dir, start  # noqa: F401 - fixtures
 
 
 @pytest.fixture
-def ds(small_ds):  # noqa: F811 - tests/api's dataset: 5 images, tags, labels, a caption
+def ds(small_ds):
     return small_ds
 
 
@@ -30,7 +30,7 @@ def backend(ds):
 
 
 @pytest.fixture
-def client(start):  # noqa: F811
+def client(start):
     return start()[1]
 
 
@@ -66,13 +66,16 @@ def test_similar_to_that_is_not_a_uuid_is_a_400_naming_spec_similar_to(client, d
 def test_caption_add_with_a_bad_created_at_is_a_400_and_stores_nothing(client, ds):
     sample = ds.by_name["d.jpg"]
     for bad in ("yesterday", 12, {"$date": 1}):
-        resp = client.call("caption_add", {"sample_id": str(sample.sample_id), "text": "hi",
-                                           "created_at": bad})
+        resp = client.call(
+            "caption_add", {"sample_id": str(sample.sample_id), "text": "hi", "created_at": bad}
+        )
         error = _error(resp, 400)
         assert error["type"] == "AnnotationError" and "created_at" in error["message"]
     assert sample.captions == []
-    ok = client.call("caption_add", {"sample_id": str(sample.sample_id), "text": "hi",
-                                     "created_at": "2024-05-01T12:30:00"})
+    ok = client.call(
+        "caption_add",
+        {"sample_id": str(sample.sample_id), "text": "hi", "created_at": "2024-05-01T12:30:00"},
+    )
     assert ok.status == 200
 
 
@@ -89,18 +92,20 @@ def _frames(header: bytes, tail: bytes = b"") -> bytes:
     return _transport.MAGIC + struct.pack("<I", len(header)) + header + tail
 
 
-@pytest.mark.parametrize(("body", "named"), [
-    (_frames(b"[1, 2]"), "frames header must be a JSON object"),
-    (_frames(b'{"result": {}, "buffers": {"a": 1}}'), "[offset, length]"),
-    (_frames(b'{"result": {}, "buffers": [[-8, 4]]}'), "[offset, length]"),
-    (_frames(b'{"result": {}, "buffers": [[16, 99]]}', b"\0" * 8), "outside the body"),
-    (_frames(b'{"result": []}'), "result (the params) must be a JSON object"),
-    (_transport.MAGIC + struct.pack("<I", 2**31), "runs past the body"),
-    (b"LSF", "not a frames body"),
-])
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        (_frames(b"[1, 2]"), "frames header must be a JSON object"),
+        (_frames(b'{"result": {}, "buffers": {"a": 1}}'), "[offset, length]"),
+        (_frames(b'{"result": {}, "buffers": [[-8, 4]]}'), "[offset, length]"),
+        (_frames(b'{"result": {}, "buffers": [[16, 99]]}', b"\0" * 8), "outside the body"),
+        (_frames(b'{"result": []}'), "result (the params) must be a JSON object"),
+        (_transport.MAGIC + struct.pack("<I", 2**31), "runs past the body"),
+        (b"LSF", "not a frames body"),
+    ],
+)
 def test_a_malformed_frames_body_is_a_400_saying_what_is_wrong(client, body, named):
-    resp = client.request("POST", "/api/select_ids", body,
-                          {"Content-Type": _transport.FRAMES_TYPE})
+    resp = client.request("POST", "/api/select_ids", body, {"Content-Type": _transport.FRAMES_TYPE})
     error = _error(resp, 400)
     assert error["type"] == "BadRequest" and named in error["message"]
 
@@ -113,8 +118,9 @@ def test_a_thumbnail_of_an_undecodable_file_is_a_client_error_not_a_500(client, 
     assert 400 <= resp.status < 500, resp.data[:300]  # 422 from the handler
     assert json.loads(resp.data)["error"]["message"]
     # The grid's batched call reports it beside the others and still answers.
-    resp = client.call("thumbnails", {"dataset_id": str(ds.dataset_id),
-                                      "sample_ids": [str(sample.sample_id)]})
+    resp = client.call(
+        "thumbnails", {"dataset_id": str(ds.dataset_id), "sample_ids": [str(sample.sample_id)]}
+    )
     assert resp.status == 200
 
 
@@ -127,21 +133,28 @@ def _raw(client, head: bytes, body: bytes = b"", read_timeout: float = 10) -> by
         try:
             while chunk := sock.recv(65536):
                 data += chunk
-                if b"\r\n\r\n" in data and data.split(b"\r\n\r\n", 1)[1].rstrip(b"\r\n").endswith(b"}"):
+                if b"\r\n\r\n" in data and data.split(b"\r\n\r\n", 1)[1].rstrip(b"\r\n").endswith(
+                    b"}"
+                ):
                     break
         except (ConnectionResetError, TimeoutError):
             pass
     return data
 
 
-@pytest.mark.parametrize(("size", "expect"), [
-    (_app.MAX_BODY_BYTES + 1, "Expect: 100-continue\r\n"),  # the client waits to be told
-    (_app.HARD_BODY_BYTES + 1, ""),  # past tornado's own cap
-])
+@pytest.mark.parametrize(
+    ("size", "expect"),
+    [
+        (_app.MAX_BODY_BYTES + 1, "Expect: 100-continue\r\n"),  # the client waits to be told
+        (_app.HARD_BODY_BYTES + 1, ""),  # past tornado's own cap
+    ],
+)
 def test_an_oversized_body_is_answered_413_before_it_is_sent(client, size, expect):
     # Only the headers go out: the 413 comes from the Content-Length alone.
-    head = (f"POST /api/count HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
-            f"\r\nContent-Length: {size}\r\n{expect}\r\n").encode()
+    head = (
+        f"POST /api/count HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
+        f"\r\nContent-Length: {size}\r\n{expect}\r\n"
+    ).encode()
     reply = _raw(client, head)
     assert reply.startswith(b"HTTP/1.1 413"), reply[:200]
     error = json.loads(reply.split(b"\r\n\r\n", 1)[1])["error"]
@@ -156,16 +169,25 @@ def test_an_oversized_body_sent_whole_gets_413_too(client):
 
 def test_an_oversized_chunked_body_gets_413(client):
     chunk = b" " * (1 << 20)
-    body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk)
-                    for _ in range(_app.MAX_BODY_BYTES // len(chunk) + 1)) + b"0\r\n\r\n"
-    head = (b"POST /api/count HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
-            b"\r\nTransfer-Encoding: chunked\r\n\r\n")
+    body = (
+        b"".join(
+            b"%x\r\n%s\r\n" % (len(chunk), chunk)
+            for _ in range(_app.MAX_BODY_BYTES // len(chunk) + 1)
+        )
+        + b"0\r\n\r\n"
+    )
+    head = (
+        b"POST /api/count HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
+        b"\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
     reply = _raw(client, head, body)
     assert reply.startswith(b"HTTP/1.1 413"), reply[:200]
 
 
 def test_oversized_headers_get_431_naming_the_limit(client):
-    resp = client.request("GET", "/health", headers={"X-Padding": "a" * (_app.MAX_HEADER_BYTES + 1)})
+    resp = client.request(
+        "GET", "/health", headers={"X-Padding": "a" * (_app.MAX_HEADER_BYTES + 1)}
+    )
     error = _error(resp, 431)
     assert error["type"] == "RequestHeaderFieldsTooLarge"
     assert str(_app.MAX_HEADER_BYTES) in error["message"]
@@ -176,8 +198,11 @@ def test_oversized_headers_get_431_naming_the_limit(client):
 def test_headers_past_tornados_hard_cap_drop_the_connection_and_the_server_lives_on(client):
     # The one case tornado answers by closing the connection: it stops reading headers at
     # HARD_HEADER_BYTES and gives the application no request to answer.
-    head = (b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: "
-            + b"a" * (_app.HARD_HEADER_BYTES + 10) + b"\r\n\r\n")
+    head = (
+        b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: "
+        + b"a" * (_app.HARD_HEADER_BYTES + 10)
+        + b"\r\n\r\n"
+    )
     reply = _raw(client, head)
     assert b" 200 " not in reply[:20]
     assert client.request("GET", "/health").status == 200

@@ -73,7 +73,8 @@ def test_listing_skips_pipes_for_videos_too(tmp_path):
     listing = finishes_within(10, list_video_files, tmp_path)
     assert listing.paths == [str(tmp_path / "ok.mp4")]
     assert [(Path(p).name, why.split(" (")[0]) for p, why in listing.skipped] == [
-        ("clip.mp4", "not a regular file")]
+        ("clip.mp4", "not a regular file")
+    ]
 
 
 def test_a_pipe_that_replaces_a_listed_file_does_not_block_the_reader(tmp_path):
@@ -94,8 +95,9 @@ def test_a_broken_link_is_reported_at_listing(tmp_path):
 def _photo(width: int = 320, height: int = 240, fmt: str = "JPEG") -> bytes:
     """A noisy image, so its compressed data is long (a cut lands in the pixel data)."""
     rng = random.Random(7)
-    img = Image.frombytes("RGB", (width, height), bytes(rng.getrandbits(8)
-                                                        for _ in range(width * height * 3)))
+    img = Image.frombytes(
+        "RGB", (width, height), bytes(rng.getrandbits(8) for _ in range(width * height * 3))
+    )
     out = io.BytesIO()
     img.save(out, fmt)
     return out.getvalue()
@@ -109,13 +111,12 @@ def _mp4_like(n: int, with_ff_d9_inside: bool) -> bytes:
     body += bytes(rng.getrandbits(8) for _ in range(n))
     body = body.replace(b"\xff\xd9", b"\xff\x00").replace(b"IEND", b"iEND")
     if with_ff_d9_inside:
-        body[len(body) // 3:len(body) // 3 + 2] = b"\xff\xd9"
+        body[len(body) // 3 : len(body) // 3 + 2] = b"\xff\xd9"
     return bytes(body)
 
 
 @pytest.mark.parametrize("with_ff_d9_inside", [False, True])
-def test_a_motion_photo_jpeg_with_a_video_after_its_end_is_indexed(db, tmp_path,
-                                                                   with_ff_d9_inside):
+def test_a_motion_photo_jpeg_with_a_video_after_its_end_is_indexed(db, tmp_path, with_ff_d9_inside):
     root = tmp_path / "phone"
     root.mkdir()
     (root / "motion.jpg").write_bytes(_photo() + _mp4_like(200_000, with_ff_d9_inside))
@@ -124,7 +125,9 @@ def test_a_motion_photo_jpeg_with_a_video_after_its_end_is_indexed(db, tmp_path,
     added, messages = _ingest(ds, root)
     assert added == 2 and not [m for m in messages if "Skipped" in m]
     assert sorted((s.file_name, s.width, s.height) for s in ds) == [
-        ("motion.jpg", 320, 240), ("small_tail.jpg", 64, 48)]
+        ("motion.jpg", 320, 240),
+        ("small_tail.jpg", 64, 48),
+    ]
 
 
 def test_a_png_with_data_after_iend_is_indexed(tmp_path):
@@ -133,8 +136,9 @@ def test_a_png_with_data_after_iend_is_indexed(tmp_path):
     assert read_image_size(str(path)) == (50, 40)
 
 
-@pytest.mark.parametrize(("name", "fmt"), [("cut.jpg", "JPEG"), ("cut.png", "PNG"),
-                                           ("cut_big.jpg", "JPEG")])
+@pytest.mark.parametrize(
+    ("name", "fmt"), [("cut.jpg", "JPEG"), ("cut.png", "PNG"), ("cut_big.jpg", "JPEG")]
+)
 def test_an_image_cut_short_is_still_reported_as_truncated(db, tmp_path, name, fmt):
     root = tmp_path / "cut"
     make_images(root, {"ok.jpg": (8, 8)})

@@ -49,8 +49,13 @@ def _make_bad(path: Path, kind: str, outside: Path) -> None:
         raise AssertionError(kind)
 
 
-BAD_KINDS = ["link_to_secret_txt", "link_to_secret_without_suffix", "folder", "fifo",
-             "link_to_fifo"]
+BAD_KINDS = [
+    "link_to_secret_txt",
+    "link_to_secret_without_suffix",
+    "folder",
+    "fifo",
+    "link_to_fifo",
+]
 
 
 @pytest.fixture
@@ -88,13 +93,21 @@ def test_every_api_read_refuses_a_swapped_file(swapped, kind):
     with pytest.raises(_media_access.MediaRefused):
         finishes_within(10, dispatch, "annotator_sample", {**_ids(ds, bad), "image": True})
 
-    result, buffers = finishes_within(10, dispatch, "thumbnails", {
-        "dataset_id": str(ds.dataset_id), "sample_ids": [str(good.sample_id), str(bad.sample_id)]})
+    result, buffers = finishes_within(
+        10,
+        dispatch,
+        "thumbnails",
+        {"dataset_id": str(ds.dataset_id), "sample_ids": [str(good.sample_id), str(bad.sample_id)]},
+    )
     assert buffers[0][:2] == b"\xff\xd8" and result["errors"][0] is None
     assert buffers[1] == b"" and "MediaRefused" in result["errors"][1]
 
-    page, buffers = finishes_within(10, dispatch, "samples_page", {
-        "spec": {"dataset_id": str(ds.dataset_id)}, "offset": 0, "limit": 2, "thumbnails": 2})
+    page, buffers = finishes_within(
+        10,
+        dispatch,
+        "samples_page",
+        {"spec": {"dataset_id": str(ds.dataset_id)}, "offset": 0, "limit": 2, "thumbnails": 2},
+    )
     by_name = dict(zip([r["file_name"] for r in page["rows"]], buffers, strict=True))
     assert by_name["bad.jpg"] == b"" and by_name["good.jpg"][:2] == b"\xff\xd8"
     assert all(SECRET not in b for b in buffers)
@@ -174,9 +187,8 @@ def backend(db):
     return ApiBackend()
 
 
-@pytest.mark.parametrize("kind", ["link_to_secret_txt", "link_to_secret_without_suffix",
-                                  "folder"])
-def test_every_http_route_refuses_a_swapped_file(swapped, start, kind):  # noqa: F811
+@pytest.mark.parametrize("kind", ["link_to_secret_txt", "link_to_secret_without_suffix", "folder"])
+def test_every_http_route_refuses_a_swapped_file(swapped, start, kind):
     ds, good, bad, swap = swapped
     swap(kind)
     _, client = start()
@@ -184,8 +196,9 @@ def test_every_http_route_refuses_a_swapped_file(swapped, start, kind):  # noqa:
     replies = {
         "media": client.request("GET", f"/media/{bad.sample_id}"),
         "media_head": client.request("HEAD", f"/media/{bad.sample_id}"),
-        "media_range": client.request("GET", f"/media/{bad.sample_id}",
-                                      headers={"Range": "bytes=0-9"}),
+        "media_range": client.request(
+            "GET", f"/media/{bad.sample_id}", headers={"Range": "bytes=0-9"}
+        ),
         "thumbnail": client.request("GET", f"/thumbnail/{bad.sample_id}"),
         "image": client.call("image", _ids(ds, bad)),
         "annotator_sample": client.call("annotator_sample", {**_ids(ds, bad), "image": True}),
@@ -196,13 +209,15 @@ def test_every_http_route_refuses_a_swapped_file(swapped, start, kind):  # noqa:
         if name != "media_head":
             assert json.loads(resp.data)["error"]["type"] in ("Refused", "MediaRefused"), name
 
-    thumbs = client.call("thumbnails", {"dataset_id": str(ds.dataset_id),
-                                        "sample_ids": [str(good.sample_id), str(bad.sample_id)]})
+    thumbs = client.call(
+        "thumbnails",
+        {"dataset_id": str(ds.dataset_id), "sample_ids": [str(good.sample_id), str(bad.sample_id)]},
+    )
     assert thumbs.status == 200 and b"TOP SECRET" not in thumbs.data
     assert b"MediaRefused" in thumbs.data
 
 
-def test_http_routes_still_serve_normal_samples(swapped, start):  # noqa: F811
+def test_http_routes_still_serve_normal_samples(swapped, start):
     ds, good, _, _ = swapped
     _, client = start()
     media = client.request("GET", f"/media/{good.sample_id}")

@@ -84,8 +84,13 @@ def test_lazy_combined_objective_equals_exact_updates(strengths):
 
     def run(active_size):
         return alg.greedy_combined(
-            [(w_div, alg.DiversityTerm(x, active_size=active_size)),
-             (w_meta, alg.StaticTerm(value))], len(x), 60).tolist()
+            [
+                (w_div, alg.DiversityTerm(x, active_size=active_size)),
+                (w_meta, alg.StaticTerm(value)),
+            ],
+            len(x),
+            60,
+        ).tolist()
 
     assert run(8) == run(32) == run(10_000)  # 10_000: every candidate updated every pick
 
@@ -113,8 +118,9 @@ def test_min_distance_stops_before_near_duplicates():
     x = arc([0, 0.5, 1, 45, 45.5, 90, 90.2, 90.4])
     result = alg.farthest_point_sampling(x, 100, min_distance=0.01)
     assert sorted(result.indices.tolist()) == [0, 3, 5] or len(result.indices) == 3
-    assert sorted(np.round(np.degrees(np.arctan2(x[result.indices, 1],
-                                                 x[result.indices, 0])) / 45).tolist()) == [0, 1, 2]
+    assert sorted(
+        np.round(np.degrees(np.arctan2(x[result.indices, 1], x[result.indices, 0])) / 45).tolist()
+    ) == [0, 1, 2]
     assert (result.distances[1:] >= 0.01).all()
 
 
@@ -131,21 +137,20 @@ def test_class_balance_gains_match_the_loss_definition():
     balance = alg.ClassBalance(counts, target, initial=[2, 0, 1, 0])
     gains = balance.gains()
     c = np.array([2, 0, 1, 0])
-    expected = [alg.balancing_loss(c, target) - alg.balancing_loss(c + a, target)
-                for a in counts]
+    expected = [alg.balancing_loss(c, target) - alg.balancing_loss(c + a, target) for a in counts]
     np.testing.assert_allclose(gains, expected, atol=1e-12)
     balance.add(5)
     c = c + counts[5]
-    expected = [alg.balancing_loss(c, target) - alg.balancing_loss(c + a, target)
-                for a in counts]
+    expected = [alg.balancing_loss(c, target) - alg.balancing_loss(c + a, target) for a in counts]
     np.testing.assert_allclose(balance.gains(), expected, atol=1e-12)
 
 
 def test_greedy_balancing_evens_out_a_skewed_pool():
     # 90 samples with one "cat", 10 with one "dog": a uniform selection of 20 takes every dog
     counts = np.array([[1, 0]] * 90 + [[0, 1]] * 10)
-    picks = alg.greedy_combined([(1.0, alg.BalanceTerm(alg.ClassBalance(counts, [1, 1])))],
-                                len(counts), 20)
+    picks = alg.greedy_combined(
+        [(1.0, alg.BalanceTerm(alg.ClassBalance(counts, [1, 1])))], len(counts), 20
+    )
     histogram = counts[picks].sum(axis=0)
     assert histogram.tolist() == [10, 10]
 
@@ -170,7 +175,9 @@ def test_metadata_strength_pulls_the_combined_selection_towards_high_values():
     def mean_value(metadata_strength: float) -> float:
         picks = alg.greedy_combined(
             [(1.0, alg.DiversityTerm(x, 20)), (metadata_strength, alg.StaticTerm(value))],
-            len(x), 20)
+            len(x),
+            20,
+        )
         return float(value[picks].mean())
 
     weak, equal, strong = mean_value(0.1), mean_value(1.0), mean_value(5.0)
@@ -188,7 +195,9 @@ def test_diversity_strength_spreads_the_combined_selection_over_more_clusters():
     def n_clusters_hit(diversity_strength: float) -> int:
         picks = alg.greedy_combined(
             [(diversity_strength, alg.DiversityTerm(x, 10)), (1.0, alg.StaticTerm(value))],
-            len(x), 10)
+            len(x),
+            10,
+        )
         return len(set(labels[picks].tolist()))
 
     assert n_clusters_hit(0.0) == 1

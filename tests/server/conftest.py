@@ -24,8 +24,9 @@ class StubBackend:
     calls: list[tuple[str, dict]] = field(default_factory=list)
     datasets: list[dict] | None = None  # list_datasets answers when set (the page's boot list)
 
-    def dispatch(self, method: str, params: dict[str, Any],
-                 buffers: list[bytes] = ()) -> tuple[Any, list[bytes]]:
+    def dispatch(
+        self, method: str, params: dict[str, Any], buffers: list[bytes] = ()
+    ) -> tuple[Any, list[bytes]]:
         self.calls.append((method, params))
         if method == "sizes":
             return {"sizes": [len(b) for b in buffers], "first": bytes(buffers[0][:4]).hex()}, []
@@ -64,9 +65,15 @@ class Client:
     token: str | None = None
     prefix: str = ""  # "/lightly-studio" when talking through Jupyter
 
-    def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict[str, str] | None = None, token: bool = True,
-                host: str | None = None) -> http.client.HTTPResponse:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        token: bool = True,
+        host: str | None = None,
+    ) -> http.client.HTTPResponse:
         parts = urlsplit(self.base)
         con = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
         headers = dict(headers or {})
@@ -88,8 +95,13 @@ class Client:
         return resp
 
     def call(self, method: str, params: dict | None = None, **kw: Any) -> http.client.HTTPResponse:
-        return self.request("POST", f"{self.prefix}/api/{method}", json.dumps(params or {}).encode(),
-                            {"Content-Type": "application/json", **kw.pop("headers", {})}, **kw)
+        return self.request(
+            "POST",
+            f"{self.prefix}/api/{method}",
+            json.dumps(params or {}).encode(),
+            {"Content-Type": "application/json", **kw.pop("headers", {})},
+            **kw,
+        )
 
 
 @pytest.fixture
@@ -108,11 +120,13 @@ def media(tmp_path: Path) -> dict[str, Path]:
 
 @pytest.fixture
 def backend(media: dict[str, Path]) -> StubBackend:
-    return StubBackend(files={
-        str(uuid.UUID(int=10)): str(media["image"]),
-        str(uuid.UUID(int=11)): str(media["link"]),
-        str(uuid.UUID(int=12)): str(media["image"].parent / "gone.jpg"),
-    })
+    return StubBackend(
+        files={
+            str(uuid.UUID(int=10)): str(media["image"]),
+            str(uuid.UUID(int=11)): str(media["link"]),
+            str(uuid.UUID(int=12)): str(media["image"].parent / "gone.jpg"),
+        }
+    )
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ def test_a_method_returns_its_result_as_json(client):
     assert resp.status == 200
     assert resp.getheader("Content-Type").startswith("application/json")
     assert json.loads(resp.data) == {
-        "result": {"params": {"a": 1, "label": "cat"}, "id": "00000000-0000-0000-0000-000000000001"}}
+        "result": {"params": {"a": 1, "label": "cat"}, "id": "00000000-0000-0000-0000-000000000001"}
+    }
 
 
 def test_buffers_come_back_as_aligned_frames(client):
@@ -48,7 +49,9 @@ def test_a_user_error_is_400_with_its_message(client):
     resp = client.call("missing_dataset")
     assert resp.status == 400
     assert json.loads(resp.data)["error"] == {
-        "type": "DatasetNotFoundError", "message": "dataset 'x' is not in lightly_studio.db"}
+        "type": "DatasetNotFoundError",
+        "message": "dataset 'x' is not in lightly_studio.db",
+    }
 
 
 def test_an_internal_error_is_500_without_details(client):
@@ -79,8 +82,9 @@ def test_the_page_loads_the_app_bundle(client):
 
 def test_the_page_carries_the_dataset_list_as_inert_escaped_json(client, backend):
     evil = "</script><script>alert(1)</script> & <!--"
-    backend.datasets = [{"dataset_id": str(uuid.UUID(int=1)), "name": evil, "kind": "image",
-                         "count": 3}]
+    backend.datasets = [
+        {"dataset_id": str(uuid.UUID(int=1)), "name": evil, "kind": "image", "count": 3}
+    ]
     resp = client.request("GET", "/")
     html = resp.data.decode()
     assert resp.status == 200 and "<script>alert" not in html and "<!--" not in html
@@ -93,8 +97,9 @@ def test_the_page_carries_the_dataset_list_as_inert_escaped_json(client, backend
 
 def test_serving_the_page_starts_the_first_datasets_thumbnails(client, backend):
     first, second = str(uuid.UUID(int=1)), str(uuid.UUID(int=2))
-    backend.datasets = [{"dataset_id": d, "name": d, "kind": "image", "count": 1}
-                        for d in (first, second)]
+    backend.datasets = [
+        {"dataset_id": d, "name": d, "kind": "image", "count": 1} for d in (first, second)
+    ]
     assert client.request("GET", "/").status == 200
     # Fire and forget on the server's media threads: wait for it to have run.
     deadline = time.monotonic() + 5

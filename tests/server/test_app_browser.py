@@ -30,10 +30,13 @@ CHROMIUM = "/usr/bin/chromium"
 XSS = "<img src=x onerror=window.__xss=1>"
 
 pytestmark = [
-    pytest.mark.browser, pytest.mark.slow,
+    pytest.mark.browser,
+    pytest.mark.slow,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium"),
-    pytest.mark.skipif(not (REPO / "lightly_studio/static/app.js").exists(),
-                       reason="JS bundle not built (npm run build)"),
+    pytest.mark.skipif(
+        not (REPO / "lightly_studio/static/app.js").exists(),
+        reason="JS bundle not built (npm run build)",
+    ),
 ]
 
 
@@ -51,7 +54,9 @@ def page(browser):
 def _wait_for_thumbnails(page, n: int = 3) -> None:
     page.wait_for_function(
         f"""() => [...document.querySelectorAll('[data-testid=ls-grid] img')]
-                 .filter(i => i.complete && i.naturalWidth > 0).length >= {n}""", timeout=30_000)
+                 .filter(i => i.complete && i.naturalWidth > 0).length >= {n}""",
+        timeout=30_000,
+    )
 
 
 def _count_text(page) -> str:
@@ -96,13 +101,25 @@ def _free_port() -> int:
 def test_the_app_started_from_a_script_loads_filters_and_opens_a_sample(page, examples, tmp_path):
     coco = examples / COCO
     script = tmp_path / "example.py"
-    script.write_text(SCRIPT.format(repo=str(REPO), db=str(tmp_path / "ls.db"),
-                                    ann=str(coco / "instances_train2017.json"),
-                                    images=str(coco / "images")))
+    script.write_text(
+        SCRIPT.format(
+            repo=str(REPO),
+            db=str(tmp_path / "ls.db"),
+            ann=str(coco / "instances_train2017.json"),
+            images=str(coco / "images"),
+        )
+    )
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "LIGHTLY_STUDIO_PORT": str(port),
-                                 "LIGHTLY_STUDIO_RUNTIME_DIR": str(tmp_path / "rt")})
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={
+            **os.environ,
+            "LIGHTLY_STUDIO_PORT": str(port),
+            "LIGHTLY_STUDIO_RUNTIME_DIR": str(tmp_path / "rt"),
+        },
+    )
     try:
         line = ""
         while "running at" not in line:
@@ -117,12 +134,14 @@ def test_the_app_started_from_a_script_loads_filters_and_opens_a_sample(page, ex
         docs.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(docs / "app.png"))  # the README's screenshot
         assert page.locator("[data-testid=ls-dataset-picker] option").all_inner_texts() == [
-            "coco (128 images)"]
+            "coco (128 images)"
+        ]
 
         _filter_by_label(page, "zebra")
         page.wait_for_function(
             "() => /^\\d+ of 128/.test(document.querySelector('[data-testid=ls-count]').textContent)"
-            " && !document.querySelector('[data-testid=ls-count]').textContent.startsWith('128')")
+            " && !document.querySelector('[data-testid=ls-count]').textContent.startsWith('128')"
+        )
         filtered = int(_count_text(page).split()[0])
         assert 0 < filtered < 128
         _wait_for_thumbnails(page, min(filtered, 2))
@@ -131,7 +150,9 @@ def test_the_app_started_from_a_script_loads_filters_and_opens_a_sample(page, ex
         detail = page.locator("[data-testid=ls-detail]")
         page.wait_for_function(
             "() => { const i = document.querySelector('[data-testid=ls-detail] img');"
-            " return i && i.complete && i.naturalWidth > 0; }", timeout=15_000)
+            " return i && i.complete && i.naturalWidth > 0; }",
+            timeout=15_000,
+        )
         assert "zebra" in detail.inner_text()
         artifacts = REPO / "test-artifacts"
         artifacts.mkdir(exist_ok=True)
@@ -151,17 +172,36 @@ def xss_dataset(db, tmp_path):
 
     images = tmp_path / "imgs"
     paths = make_images(images, {f"{XSS}.jpg": (80, 60), "plain.jpg": (60, 80)})
-    ann = {"images": [{"id": i + 1, "file_name": p.name, "width": w, "height": h}
-                      for i, (p, (w, h)) in enumerate(zip(paths, [(80, 60), (60, 80)], strict=True))],
-           "categories": [{"id": 1, "name": XSS}, {"id": 2, "name": "dog"}],
-           "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [5, 5, 30, 20],
-                            "area": 600, "iscrowd": 0},
-                           {"id": 2, "image_id": 2, "category_id": 2, "bbox": [1, 1, 10, 10],
-                            "area": 100, "iscrowd": 0}]}
+    ann = {
+        "images": [
+            {"id": i + 1, "file_name": p.name, "width": w, "height": h}
+            for i, (p, (w, h)) in enumerate(zip(paths, [(80, 60), (60, 80)], strict=True))
+        ],
+        "categories": [{"id": 1, "name": XSS}, {"id": 2, "name": "dog"}],
+        "annotations": [
+            {
+                "id": 1,
+                "image_id": 1,
+                "category_id": 1,
+                "bbox": [5, 5, 30, 20],
+                "area": 600,
+                "iscrowd": 0,
+            },
+            {
+                "id": 2,
+                "image_id": 2,
+                "category_id": 2,
+                "bbox": [1, 1, 10, 10],
+                "area": 100,
+                "iscrowd": 0,
+            },
+        ],
+    }
     (tmp_path / "ann.json").write_text(json.dumps(ann))
     dataset = ls.ImageDataset.create(name=f"xss {XSS}")
-    dataset.add_samples_from_coco(annotations_json=str(tmp_path / "ann.json"),
-                                  images_path=str(images), embed=False)
+    dataset.add_samples_from_coco(
+        annotations_json=str(tmp_path / "ann.json"), images_path=str(images), embed=False
+    )
     return dataset
 
 
@@ -181,7 +221,8 @@ def test_user_strings_are_shown_as_text_never_run(page, gui):
     _filter_by_label(page, XSS)
     page.wait_for_function(
         "() => document.querySelector('[data-testid=ls-count]').textContent.startsWith('1 of 2')"
-        " && document.querySelectorAll('[data-testid=ls-grid] .ls-cell[data-sample-id]').length == 1")
+        " && document.querySelectorAll('[data-testid=ls-grid] .ls-cell[data-sample-id]').length == 1"
+    )
     _open_first_cell(page)
     page.wait_for_timeout(500)
     assert XSS in page.locator("[data-testid=ls-detail]").inner_text()  # shown literally
@@ -202,7 +243,8 @@ def test_edits_from_python_appear_in_the_open_page_without_reload(page, gui, xss
     ids = [s.sample_id for s in xss_dataset]
     tag_sample_ids(get_connection(), xss_dataset.dataset_id, "from_python", ids[:1])
     page.locator("[data-testid=ls-tag-filters] label[data-name=from_python]").wait_for(
-        timeout=10_000)
+        timeout=10_000
+    )
     assert page.locator("[data-testid=ls-connection]").inner_text() == "live"
 
 
@@ -212,13 +254,25 @@ LAB_TOKEN = "lab-browser-token"
 @pytest.fixture
 def lab(tmp_path):
     port = _free_port()
-    env = {**os.environ, "LIGHTLY_STUDIO_RUNTIME_DIR": str(tmp_path / "rt"),
-           "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-           "JUPYTER_RUNTIME_DIR": str(tmp_path / "jrt")}
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip", "127.0.0.1",
-           f"--port={port}", f"--IdentityProvider.token={LAB_TOKEN}", "--allow-root",
-           "--ServerApp.jpserver_extensions={'lightly_studio.server.jupyter': True}",
-           f"--ServerApp.root_dir={tmp_path}"]
+    env = {
+        **os.environ,
+        "LIGHTLY_STUDIO_RUNTIME_DIR": str(tmp_path / "rt"),
+        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "jrt"),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ip",
+        "127.0.0.1",
+        f"--port={port}",
+        f"--IdentityProvider.token={LAB_TOKEN}",
+        "--allow-root",
+        "--ServerApp.jpserver_extensions={'lightly_studio.server.jupyter': True}",
+        f"--ServerApp.root_dir={tmp_path}",
+    ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -240,7 +294,8 @@ def test_the_app_through_jupyterlabs_lightly_studio_route(page, gui, lab):
     assert _count_text(page).startswith("2 of 2")
     _filter_by_label(page, "dog")
     page.wait_for_function(
-        "() => document.querySelector('[data-testid=ls-count]').textContent.startsWith('1 of 2')")
+        "() => document.querySelector('[data-testid=ls-count]').textContent.startsWith('1 of 2')"
+    )
     # A POST that edits: tagging from the page goes through Jupyter (login + XSRF) to the kernel.
     page.fill("[data-testid=ls-tag-input]", "via_lab")
     page.click("[data-testid=ls-tag-button]")
@@ -281,17 +336,34 @@ def small_dataset(db, tmp_path):
 
     images = tmp_path / "small"
     paths = make_images(images, SIZES)
-    ann = {"images": [{"id": i + 1, "file_name": p.name, "width": SIZES[p.name][0],
-                       "height": SIZES[p.name][1]} for i, p in enumerate(paths)],
-           "categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}],
-           "annotations": [{"id": i + 1, "image_id": i + 1,
-                            "category_id": 1 if LABELS[p.name] == "cat" else 2,
-                            "bbox": [10, 10, 40, 30], "area": 1200, "iscrowd": 0}
-                           for i, p in enumerate(paths)]}
+    ann = {
+        "images": [
+            {
+                "id": i + 1,
+                "file_name": p.name,
+                "width": SIZES[p.name][0],
+                "height": SIZES[p.name][1],
+            }
+            for i, p in enumerate(paths)
+        ],
+        "categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}],
+        "annotations": [
+            {
+                "id": i + 1,
+                "image_id": i + 1,
+                "category_id": 1 if LABELS[p.name] == "cat" else 2,
+                "bbox": [10, 10, 40, 30],
+                "area": 1200,
+                "iscrowd": 0,
+            }
+            for i, p in enumerate(paths)
+        ],
+    }
     (tmp_path / "small.json").write_text(json.dumps(ann))
     dataset = ls.ImageDataset.create(name="small")
-    dataset.add_samples_from_coco(annotations_json=str(tmp_path / "small.json"),
-                                  images_path=str(images), embed=False)
+    dataset.add_samples_from_coco(
+        annotations_json=str(tmp_path / "small.json"), images_path=str(images), embed=False
+    )
     return dataset
 
 
@@ -310,8 +382,9 @@ def small_gui(small_dataset, tmp_path, monkeypatch):
     # stop() does not wait for API calls still running on its worker threads; closing the DB
     # under one raises "connection is busy", so let them finish first.
     deadline = time.time() + 10
-    while time.time() < deadline and any(t.name.startswith("lightly-studio-")
-                                         for t in threading.enumerate()):
+    while time.time() < deadline and any(
+        t.name.startswith("lightly-studio-") for t in threading.enumerate()
+    ):
         time.sleep(0.05)
 
 
@@ -334,18 +407,24 @@ def _ids_by_name(dataset) -> dict[str, str]:
 
 
 def _grid_ids(page) -> list[str]:
-    return page.eval_on_selector_all("[data-testid=ls-grid] .ls-cell[data-sample-id]",
-                                     "cells => cells.map(c => c.dataset.sampleId)")
+    return page.eval_on_selector_all(
+        "[data-testid=ls-grid] .ls-cell[data-sample-id]",
+        "cells => cells.map(c => c.dataset.sampleId)",
+    )
 
 
 def _wait_first_cell(page, sample_id: str) -> None:
     page.wait_for_function(
         "id => { const c = document.querySelector('[data-testid=ls-grid] .ls-cell[data-sample-id]');"
-        " return c && c.dataset.sampleId === id; }", arg=sample_id, timeout=15_000)
+        " return c && c.dataset.sampleId === id; }",
+        arg=sample_id,
+        timeout=15_000,
+    )
 
 
-def test_ai_text_search_ranks_the_grid_by_the_registered_text_model(toy_embeddings, small_gui,
-                                                                    page):
+def test_ai_text_search_ranks_the_grid_by_the_registered_text_model(
+    toy_embeddings, small_gui, page
+):
     ids = toy_embeddings
     page.goto(small_gui.url)
     _wait_for_thumbnails(page, 3)
@@ -385,7 +464,9 @@ def test_a_box_drawn_in_the_full_page_annotator_lands_in_the_db(small_gui, small
     root.wait_for(timeout=15_000)
     page.wait_for_function(
         "() => { const i = document.querySelector('[data-testid=ls-ann-world] img');"
-        " return i && i.complete && i.naturalWidth === 640; }", timeout=15_000)
+        " return i && i.complete && i.naturalWidth === 640; }",
+        timeout=15_000,
+    )
     assert root.get_attribute("data-sample-id") == ids["a.jpg"]
     assert float(root.get_attribute("data-scale")) != 1.0  # the screen mapping really matters
 
@@ -400,11 +481,13 @@ def test_a_box_drawn_in_the_full_page_annotator_lands_in_the_db(small_gui, small
         "() => { const r = document.querySelector('[data-testid=ls-annotator]');"
         " return r && r.dataset.pending === '0' &&"
         " /Saved/.test(document.querySelector('[data-testid=ls-ann-status]').textContent); }",
-        timeout=15_000)
+        timeout=15_000,
+    )
 
     sample = small_dataset.get_sample(ids["a.jpg"])
-    boxes = sorted(((a.label, a.x, a.y, a.width, a.height) for a in sample.annotations),
-                   key=lambda b: b[1])
+    boxes = sorted(
+        ((a.label, a.x, a.y, a.width, a.height) for a in sample.annotations), key=lambda b: b[1]
+    )
     assert len(boxes) == 2 and boxes[0][:1] == ("cat",)  # the imported box is untouched
     label, *drawn = boxes[1]
     assert label == "dog"
@@ -420,7 +503,8 @@ def test_export_the_whole_dataset_as_coco_from_the_full_page(small_gui, small_da
     _wait_for_thumbnails(page, 3)
     _filter_by_label(page, "dog")  # "Whole dataset" must ignore the current filter
     page.wait_for_function(
-        "() => document.querySelector('[data-testid=ls-count]').textContent.startsWith('1 of 3')")
+        "() => document.querySelector('[data-testid=ls-count]').textContent.startsWith('1 of 3')"
+    )
 
     page.click("[data-testid=ls-export]")
     dialog = page.locator("[role=dialog][aria-label=Export]")
@@ -431,7 +515,9 @@ def test_export_the_whole_dataset_as_coco_from_the_full_page(small_gui, small_da
     message = page.locator("[data-testid=ls-export-message]")
     page.wait_for_function(
         "() => /^Wrote |error/i.test(document.querySelector('[data-testid=ls-export-message]')"
-        ".textContent)", timeout=30_000)
+        ".textContent)",
+        timeout=30_000,
+    )
     text = message.inner_text()
     assert text.startswith("Wrote 3 samples to "), text
 

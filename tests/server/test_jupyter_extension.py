@@ -34,15 +34,31 @@ def _free_port() -> int:
 def jupyter(tmp_path_factory):
     runtime = tmp_path_factory.mktemp("runtime")
     port = _free_port()
-    env = {**os.environ, "LIGHTLY_STUDIO_RUNTIME_DIR": str(runtime),
-           "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-           "JUPYTER_RUNTIME_DIR": str(runtime / "jupyter")}
+    env = {
+        **os.environ,
+        "LIGHTLY_STUDIO_RUNTIME_DIR": str(runtime),
+        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "JUPYTER_RUNTIME_DIR": str(runtime / "jupyter"),
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_server", "--no-browser", "--ip", "127.0.0.1",
-         f"--port={port}", f"--IdentityProvider.token={TOKEN}", "--allow-root",
-         "--ServerApp.jpserver_extensions={'lightly_studio.server.jupyter': True}",
-         f"--ServerApp.root_dir={runtime}"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            "--no-browser",
+            "--ip",
+            "127.0.0.1",
+            f"--port={port}",
+            f"--IdentityProvider.token={TOKEN}",
+            "--allow-root",
+            "--ServerApp.jpserver_extensions={'lightly_studio.server.jupyter': True}",
+            f"--ServerApp.root_dir={runtime}",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -93,7 +109,10 @@ def test_without_jupyter_login_nothing_is_served_or_forwarded(via_jupyter, start
     page = via_jupyter.request("GET", "/lightly-studio/")
     assert page.status in (302, 403) and b"<script" not in page.data
     assert via_jupyter.call("echo").status == 403
-    assert via_jupyter.request("GET", f"/lightly-studio/media/{uuid.UUID(int=10)}").status in (302, 403)
+    assert via_jupyter.request("GET", f"/lightly-studio/media/{uuid.UUID(int=10)}").status in (
+        302,
+        403,
+    )
     assert backend.calls == []
 
 
@@ -127,7 +146,8 @@ def test_events_websocket_is_forwarded(via_jupyter, start):
 
     start()
     ws = websocket.create_connection(
-        via_jupyter.base.replace("http", "ws") + "/lightly-studio/ws", header=_auth(), timeout=10)
+        via_jupyter.base.replace("http", "ws") + "/lightly-studio/ws", header=_auth(), timeout=10
+    )
     try:
         hello = json.loads(ws.recv())
         assert hello["type"] == "event" and hello["name"] == "hello"

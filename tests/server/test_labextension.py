@@ -57,7 +57,8 @@ def test_the_build_is_a_prebuilt_extension_that_the_wheel_installs_under_its_own
     shared = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["shared-data"]
     assert shared["lightly_studio/labextension"] == f"share/jupyter/labextensions/{pkg['name']}"
     assert shared["labextension/install.json"].startswith(
-        f"share/jupyter/labextensions/{pkg['name']}/")
+        f"share/jupyter/labextensions/{pkg['name']}/"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -71,25 +72,43 @@ def lab(tmp_path_factory):
     # No "get notified about Jupyter news?" toast over the screenshot.
     labconfig = work / ".jupyter" / "labconfig"
     labconfig.mkdir(parents=True)
-    (labconfig / "page_config.json").write_text(json.dumps(
-        {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
+    (labconfig / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
+    )
     port = browser_conftest._free_port()
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(work / ".jupyter"),
-           "JUPYTER_DATA_DIR": str(work / ".data"),
-           "JUPYTER_RUNTIME_DIR": str(work / ".runtime"),
-           # An empty runtime dir: no GUI server of another test or session is found.
-           "LIGHTLY_STUDIO_RUNTIME_DIR": str(work / ".ls-runtime"),
-           "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(work / ".jupyter"),
+        "JUPYTER_DATA_DIR": str(work / ".data"),
+        "JUPYTER_RUNTIME_DIR": str(work / ".runtime"),
+        # An empty runtime dir: no GUI server of another test or session is found.
+        "LIGHTLY_STUDIO_RUNTIME_DIR": str(work / ".ls-runtime"),
+        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
     log_path = work / "lab.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip", "127.0.0.1",
-             f"--port={port}", f"--IdentityProvider.token={TOKEN}", "--allow-root",
-             f"--ServerApp.root_dir={work}", "--LabApp.news_url=",
-             "--ServerApp.jpserver_extensions={'lightly_studio.server.jupyter': True}",
-             # A List trait on the command line: one value per flag, no brackets.
-             f"--LabApp.extra_labextensions_path={labextensions}"],
-            cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "jupyterlab",
+                "--no-browser",
+                "--ip",
+                "127.0.0.1",
+                f"--port={port}",
+                f"--IdentityProvider.token={TOKEN}",
+                "--allow-root",
+                f"--ServerApp.root_dir={work}",
+                "--LabApp.news_url=",
+                "--ServerApp.jpserver_extensions={'lightly_studio.server.jupyter': True}",
+                # A List trait on the command line: one value per flag, no brackets.
+                f"--LabApp.extra_labextensions_path={labextensions}",
+            ],
+            cwd=work,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while True:
@@ -131,7 +150,9 @@ def test_launcher_item_opens_the_app_in_a_main_area_tab(lab, page):
     page.keyboard.press("Escape")
 
     card.click()
-    tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current", has_text="LightlyStudio")
+    tab = page.locator(
+        ".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current", has_text="LightlyStudio"
+    )
     tab.wait_for(timeout=20_000)
     iframe = page.locator(".jp-MainAreaWidget.jp-LightlyStudio iframe")
     iframe.wait_for(state="attached", timeout=20_000)
@@ -158,7 +179,8 @@ def test_launcher_item_opens_the_app_in_a_main_area_tab(lab, page):
     page.wait_for_function(
         "() => { const w = document.querySelector('.jp-LightlyStudio iframe').contentWindow;"
         " return w && !w.__beforeReload && w.document.querySelector('[data-testid=ls-app-message]'); }",
-        timeout=30_000)
+        timeout=30_000,
+    )
 
     # Running the command again (palette) focuses the open tab instead of opening a second one.
     page.keyboard.press("Control+Shift+C")

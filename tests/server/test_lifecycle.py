@@ -75,8 +75,12 @@ def test_the_runtime_file_points_at_the_server_and_is_private(start, runtime_dir
 
 def test_runtime_files_of_dead_processes_are_ignored_and_removed(runtime_dir):
     runtime_dir.mkdir(parents=True)
-    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     dead = runtime_dir / "lightly-studio-1-8001.json"
     dead.write_text(json.dumps({"pid": int(proc.stdout), "port": 8001, "started": 1}))
     assert _runtime.find_servers() == []
@@ -140,8 +144,12 @@ def test_in_a_script_start_gui_blocks_until_ctrl_c_then_stops_cleanly(tmp_path, 
 
     script = tmp_path / "app.py"
     script.write_text(SCRIPT.format(repo=str(REPO)))
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "LIGHTLY_STUDIO_RUNTIME_DIR": str(runtime_dir)})
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "LIGHTLY_STUDIO_RUNTIME_DIR": str(runtime_dir)},
+    )
     line = proc.stdout.readline()
     assert "LightlyStudio is running at http://127.0.0.1:" in line
     url = line.split()[-1]

@@ -21,9 +21,15 @@ def test_the_whole_file_with_type_etag_and_accept_ranges(client):
     assert resp.getheader("ETag")
 
 
-@pytest.mark.parametrize(("header", "first", "last"), [
-    ("bytes=0-99", 0, 99), ("bytes=1000-", 1000, 10239), ("bytes=-16", 10224, 10239),
-    ("bytes=10000-99999", 10000, 10239)])
+@pytest.mark.parametrize(
+    ("header", "first", "last"),
+    [
+        ("bytes=0-99", 0, 99),
+        ("bytes=1000-", 1000, 10239),
+        ("bytes=-16", 10224, 10239),
+        ("bytes=10000-99999", 10000, 10239),
+    ],
+)
 def test_a_range_request_gets_206_and_exactly_those_bytes(client, header, first, last):
     resp = client.request("GET", f"/media/{IMAGE_ID}", headers={"Range": header})
     assert resp.status == 206
@@ -64,9 +70,19 @@ def test_thumbnails_are_cacheable_and_revalidate_with_304(client):
     assert client.request("GET", f"/thumbnail/{uuid.UUID(int=99)}").status == 404
 
 
-@pytest.mark.parametrize(("header", "expected"), [
-    (None, None), ("bytes=0-0", (0, 0)), ("bytes=5-", (5, 9)), ("bytes=-3", (7, 9)),
-    ("bytes=-0", "unsatisfiable"), ("bytes=10-", "unsatisfiable"), ("bytes=5-2", "unsatisfiable"),
-    ("items=0-1", None), ("bytes=0-1,3-4", None)])
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, None),
+        ("bytes=0-0", (0, 0)),
+        ("bytes=5-", (5, 9)),
+        ("bytes=-3", (7, 9)),
+        ("bytes=-0", "unsatisfiable"),
+        ("bytes=10-", "unsatisfiable"),
+        ("bytes=5-2", "unsatisfiable"),
+        ("items=0-1", None),
+        ("bytes=0-1,3-4", None),
+    ],
+)
 def test_parse_range(header, expected):
     assert parse_range(header, 10) == expected

@@ -34,8 +34,18 @@ def test_a_server_on_another_host_prints_a_random_token_in_its_url(remote, start
     assert server.url == f"http://localhost:{server.port}/?token={server.token}"
 
 
-@pytest.mark.parametrize("path", ["/", "/health", "/static/app.js", f"/media/{IMAGE_ID}",
-                                  f"/thumbnail/{IMAGE_ID}", "/ws", "/nope"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/health",
+        "/static/app.js",
+        f"/media/{IMAGE_ID}",
+        f"/thumbnail/{IMAGE_ID}",
+        "/ws",
+        "/nope",
+    ],
+)
 def test_every_route_without_the_token_is_401(remote, path):
     _, client = remote
     assert client.request("GET", path, token=False).status == 401
@@ -44,7 +54,9 @@ def test_every_route_without_the_token_is_401(remote, path):
 def test_api_without_token_is_401_and_with_a_wrong_one_403(remote, backend):
     _, client = remote
     assert client.call("echo", token=False).status == 401
-    assert client.call("echo", token=False, headers={"X-Lightly-Studio-Token": "guess"}).status == 403
+    assert (
+        client.call("echo", token=False, headers={"X-Lightly-Studio-Token": "guess"}).status == 403
+    )
     assert client.call("echo", token=False, headers={"Authorization": "token guess"}).status == 403
     assert backend.calls == []  # nothing ran
     assert client.call("echo").status == 200
@@ -57,7 +69,9 @@ def test_the_token_in_the_url_sets_a_cookie_the_page_then_uses(remote):
     cookie = page.getheader("Set-Cookie")
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
     name_value = cookie.split(";")[0]
-    assert client.request("GET", "/health", token=False, headers={"Cookie": name_value}).status == 200
+    assert (
+        client.request("GET", "/health", token=False, headers={"Cookie": name_value}).status == 200
+    )
     bad = name_value.split("=")[0] + "=wrong"
     assert client.request("GET", "/health", token=False, headers={"Cookie": bad}).status == 403
 
@@ -82,15 +96,19 @@ def test_cross_site_posts_are_refused(client, backend):
     evil = client.call("echo", headers={"Origin": "http://evil.example"})
     assert evil.status == 403
     # A form post ("simple" request, no preflight) cannot send application/json.
-    form = client.request("POST", "/api/echo", b"a=1",
-                          {"Content-Type": "application/x-www-form-urlencoded"})
+    form = client.request(
+        "POST", "/api/echo", b"a=1", {"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert form.status == 415
     assert [m for m, _ in backend.calls] == ["echo"]
 
 
 def test_no_cors_headers_are_ever_sent(client):
-    resp = client.request("OPTIONS", "/api/echo", headers={
-        "Origin": "http://evil.example", "Access-Control-Request-Method": "POST"})
+    resp = client.request(
+        "OPTIONS",
+        "/api/echo",
+        headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"},
+    )
     assert resp.status >= 400
     assert resp.getheader("Access-Control-Allow-Origin") is None
     resp = client.call("echo", headers={"Origin": "http://evil.example"})
@@ -107,19 +125,22 @@ def test_oversized_bodies_are_refused(client):
 
 
 # -- only registered sample files ----------------------------------------------------------------
-@pytest.mark.parametrize("path", [
-    "/media/../../etc/passwd",
-    "/media/..%2f..%2fetc%2fpasswd",
-    "/media/%2e%2e/%2e%2e/etc/passwd",
-    "/media/%2Fetc%2Fpasswd",
-    "/media//etc/passwd",
-    "/media/" + IMAGE_ID + "/../../secret.txt",
-    "/media/" + IMAGE_ID + "%2f..%2f..%2fsecret.txt",
-    "/static/../../../etc/passwd",
-    "/static/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
-    "/thumbnail/..%2f..%2fetc%2fpasswd",
-    "/media/" + str(uuid.UUID(int=99)),  # a well-formed id that is not a sample
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/media/../../etc/passwd",
+        "/media/..%2f..%2fetc%2fpasswd",
+        "/media/%2e%2e/%2e%2e/etc/passwd",
+        "/media/%2Fetc%2Fpasswd",
+        "/media//etc/passwd",
+        "/media/" + IMAGE_ID + "/../../secret.txt",
+        "/media/" + IMAGE_ID + "%2f..%2f..%2fsecret.txt",
+        "/static/../../../etc/passwd",
+        "/static/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "/thumbnail/..%2f..%2fetc%2fpasswd",
+        "/media/" + str(uuid.UUID(int=99)),  # a well-formed id that is not a sample
+    ],
+)
 def test_paths_from_the_url_never_reach_the_filesystem(client, path):
     resp = client.request("GET", path)
     assert resp.status in (403, 404)
@@ -143,8 +164,19 @@ def test_error_bodies_are_json_never_html(client):
 
 
 # -- helpers -----------------------------------------------------------------------------------
-@pytest.mark.parametrize(("host", "loopback"), [
-    ("127.0.0.1", True), ("localhost", True), ("::1", True), ("[::1]", True), ("127.1.2.3", True),
-    ("0.0.0.0", False), ("::", False), ("192.168.1.5", False), ("example.com", False)])
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("localhost", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("127.1.2.3", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.5", False),
+        ("example.com", False),
+    ],
+)
 def test_is_loopback(host, loopback):
     assert _security.is_loopback(host) is loopback

@@ -10,9 +10,17 @@ import numpy as np
 import pytest
 
 
-def write_video(path: Path, *, codec: str = "libx264", width: int = 64, height: int = 48,
-                frames: int = 30, fps: int | fractions.Fraction = 30,
-                pts_ms: Sequence[int] | None = None, pix_fmt: str = "yuv420p") -> Path:
+def write_video(
+    path: Path,
+    *,
+    codec: str = "libx264",
+    width: int = 64,
+    height: int = 48,
+    frames: int = 30,
+    fps: int | fractions.Fraction = 30,
+    pts_ms: Sequence[int] | None = None,
+    pix_fmt: str = "yuv420p",
+) -> Path:
     """Write a video whose frame i shows i in binary as 6 black/white stripes (see frame_index_of).
 
     ``pts_ms`` gives each frame's timestamp in milliseconds (variable frame rate).

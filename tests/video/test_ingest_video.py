@@ -35,8 +35,9 @@ def test_probe_mpeg4_avi_with_odd_size(tmp_path, make_video):
 
 def test_probe_vp9_webm_with_odd_size(tmp_path, make_video):
     # PyAV's wheels ship libvpx: VP9 WebM is a format users have, so this test always runs.
-    path = make_video(tmp_path / "c.webm", codec="libvpx-vp9", width=33, height=17, frames=20,
-                      fps=10)
+    path = make_video(
+        tmp_path / "c.webm", codec="libvpx-vp9", width=33, height=17, frames=20, fps=10
+    )
 
     probe = v.probe_video(path)
 
@@ -47,8 +48,15 @@ def test_probe_vp9_webm_with_odd_size(tmp_path, make_video):
 
 
 def test_probe_h264_mkv_duration_is_the_millisecond_span(tmp_path, make_video):
-    path = make_video(tmp_path / "d.mkv", codec="libx264", width=31, height=21, frames=24,
-                      fps=24, pix_fmt="yuv444p")
+    path = make_video(
+        tmp_path / "d.mkv",
+        codec="libx264",
+        width=31,
+        height=21,
+        frames=24,
+        fps=24,
+        pix_fmt="yuv444p",
+    )
 
     probe = v.probe_video(path)
 
@@ -118,9 +126,14 @@ def test_list_video_files_filters_extensions_recursively(tmp_path):
         (tmp_path / name).write_bytes(b"x")
 
     assert [p.rsplit("/", 1)[-1] for p in v.list_video_files(tmp_path).paths] == [
-        "a.mp4", "b.MOV", "c.webm"]
-    assert [p.rsplit("/", 1)[-1]
-            for p in v.list_video_files(tmp_path, ["mov", ".WEBM"]).paths] == ["b.MOV", "c.webm"]
+        "a.mp4",
+        "b.MOV",
+        "c.webm",
+    ]
+    assert [p.rsplit("/", 1)[-1] for p in v.list_video_files(tmp_path, ["mov", ".WEBM"]).paths] == [
+        "b.MOV",
+        "c.webm",
+    ]
     with pytest.raises(IngestError, match="does not exist"):
         v.list_video_files(tmp_path / "missing")
     with pytest.raises(IngestError, match="local folders"):
@@ -160,8 +173,9 @@ def test_iter_frames_decodes_the_requested_frames(tmp_path, make_video, frame_in
 
 
 @pytest.mark.parametrize("name,codec", [("a.mp4", "libx264"), ("b.avi", "mpeg4")])
-def test_decode_frame_seeks_to_the_frame_shown_at_a_time(tmp_path, make_video, frame_index, name,
-                                                         codec):
+def test_decode_frame_seeks_to_the_frame_shown_at_a_time(
+    tmp_path, make_video, frame_index, name, codec
+):
     path = make_video(tmp_path / name, codec=codec, frames=30, fps=10)
 
     assert frame_index(v.decode_frame(str(path), 0.0)) == 0
@@ -213,22 +227,28 @@ def test_truncated_streaming_container_keeps_its_readable_frames(tmp_path, make_
         assert sum(1 for _ in container.decode(video=0)) == probe.frame_count
 
 
-def test_iter_frame_samples_decodes_each_video_once_and_marks_failures(tmp_path, make_video,
-                                                                       frame_index):
+def test_iter_frame_samples_decodes_each_video_once_and_marks_failures(
+    tmp_path, make_video, frame_index
+):
     import polars as pl
 
     a = str(make_video(tmp_path / "a.mp4", frames=20, fps=10))
     b = str(make_video(tmp_path / "b.avi", codec="mpeg4", frames=20, fps=10))
-    frames = pl.DataFrame({
-        "sample_id": ["a0", "b5", "a15", "gone"],
-        "file_path_abs": [a, b, a, str(tmp_path / "missing.mp4")],
-        "timestamp_s": [0.0, 0.5, 1.5, 0.0],
-    })
+    frames = pl.DataFrame(
+        {
+            "sample_id": ["a0", "b5", "a15", "gone"],
+            "file_path_abs": [a, b, a, str(tmp_path / "missing.mp4")],
+            "timestamp_s": [0.0, 0.5, 1.5, 0.0],
+        }
+    )
 
     result = dict(v.iter_frame_samples(frames, max_size=32))
 
     assert set(result) == {"a0", "b5", "a15", "gone"}
     assert result["gone"] is None
     assert {k: frame_index(img) for k, img in result.items() if img is not None} == {
-        "a0": 0, "b5": 5, "a15": 15}
+        "a0": 0,
+        "b5": 5,
+        "a15": 15,
+    }
     assert result["a0"].size == (32, 24)

@@ -21,8 +21,15 @@ def video_folder(tmp_path, make_video):
     root = tmp_path / "videos"
     make_video(root / "a.mp4", codec="libx264", width=64, height=48, frames=60, fps=30)
     make_video(root / "b.avi", codec="mpeg4", width=31, height=21, frames=45, fps=25)
-    make_video(root / "sub" / "c.mkv", codec="libx264", width=33, height=17, frames=20, fps=10,
-               pix_fmt="yuv444p")
+    make_video(
+        root / "sub" / "c.mkv",
+        codec="libx264",
+        width=33,
+        height=17,
+        frames=20,
+        fps=10,
+        pix_fmt="yuv444p",
+    )
     (root / "notes.txt").write_text("not a video")
     return root
 
@@ -41,18 +48,35 @@ def test_add_videos_reads_metadata_and_samples_frames(db, video_folder):
     videos = _by_name(dataset)
     a, b, c = videos["a.mp4"], videos["b.avi"], videos["c.mkv"]
     assert (a.width, a.height, a.fps, a.duration_s, a.frame_count, a.codec) == (
-        64, 48, 30.0, 2.0, 60, "h264")
+        64,
+        48,
+        30.0,
+        2.0,
+        60,
+        "h264",
+    )
     assert (b.width, b.height, b.fps, b.duration_s, b.frame_count, b.codec) == (
-        31, 21, 25.0, 1.8, 45, "mpeg4")
+        31,
+        21,
+        25.0,
+        1.8,
+        45,
+        "mpeg4",
+    )
     assert (c.width, c.height, c.fps, c.duration_s, c.frame_count, c.codec) == (
-        33, 17, 10.0, 2.0, 20, "h264")
+        33,
+        17,
+        10.0,
+        2.0,
+        20,
+        "h264",
+    )
     assert c.file_path_abs == str(video_folder / "sub" / "c.mkv")
 
     frames = a.frames.to_list()
     assert [f.frame_number for f in frames] == [0, 15, 30, 45]
     assert [f.timestamp_s for f in frames] == [0.0, 0.5, 1.0, 1.5]
-    assert {(f.width, f.height, f.file_path_abs) for f in frames} == {
-        (64, 48, a.file_path_abs)}
+    assert {(f.width, f.height, f.file_path_abs) for f in frames} == {(64, 48, a.file_path_abs)}
     assert {f.video_sample_id for f in frames} == {a.sample_id}
     # b.avi at 25 fps: the first frame at or after each half second.
     assert [f.frame_number for f in b.frames] == [0, 13, 25, 38]
@@ -67,15 +91,13 @@ def test_target_fps_none_keeps_every_frame(db, video_folder):
     assert dataset.frames().count() == 60
 
 
-def test_rerun_adds_only_new_videos_and_warns_once_about_broken_ones(db, video_folder,
-                                                                    make_video):
+def test_rerun_adds_only_new_videos_and_warns_once_about_broken_ones(db, video_folder, make_video):
     dataset = VideoDataset.create()
     dataset.add_videos_from_path(path=str(video_folder), embed=False)  # as in the quickstart
     before = dataset.frames().count()
-    make_video(video_folder / "d.webm", codec="libvpx-vp9", width=32, height=32, frames=10,
-               fps=10)
+    make_video(video_folder / "d.webm", codec="libvpx-vp9", width=32, height=32, frames=10, fps=10)
     whole = make_video(video_folder / "e.mp4", frames=30)
-    (video_folder / "truncated.mp4").write_bytes(whole.read_bytes()[:whole.stat().st_size // 2])
+    (video_folder / "truncated.mp4").write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     (video_folder / "empty.mov").write_bytes(b"")
     whole.unlink()
 
@@ -102,8 +124,7 @@ def test_a_folder_of_only_broken_videos_is_an_error(db, tmp_path):
 def test_allowed_extensions_restricts_the_files(db, video_folder):
     dataset = VideoDataset.create()
 
-    assert dataset.add_videos_from_path(video_folder, allowed_extensions=["AVI"],
-                                        embed=False) == 1
+    assert dataset.add_videos_from_path(video_folder, allowed_extensions=["AVI"], embed=False) == 1
     assert [v.file_name for v in dataset] == ["b.avi"]
 
 
@@ -134,21 +155,18 @@ def test_reference_video_query_example(db, video_folder):
     # As in the reference docs.
     query = dataset.match(
         OR(
-            AND(
-                VideoSampleField.width < 500,
-                NOT(VideoSampleField.fps >= 30)
-            ),
-            VideoSampleField.tags.contains("needs-labeling")
+            AND(VideoSampleField.width < 500, NOT(VideoSampleField.fps >= 30)),
+            VideoSampleField.tags.contains("needs-labeling"),
         )
     )
-    query.order_by(
-        OrderByField(VideoSampleField.width).desc()
-    )
+    query.order_by(OrderByField(VideoSampleField.width).desc())
 
     assert [v.file_name for v in query] == ["a.mp4", "c.mkv", "b.avi"]
     assert [v.file_name for v in dataset.match(VideoSampleField.duration_s < 2.0)] == ["b.avi"]
     assert [v.file_name for v in dataset.match(VideoSampleField.frame_count > 40)] == [
-        "a.mp4", "b.avi"]
+        "a.mp4",
+        "b.avi",
+    ]
 
 
 def test_frames_are_queryable_taggable_and_separate_from_videos(db, video_folder):
@@ -180,25 +198,38 @@ def test_frames_carry_annotations_and_export_as_coco(db, video_folder, tmp_path)
     a = _by_name(dataset)["a.mp4"]
     frame = a.frames[1]
     frame.add_annotation(CreateObjectDetection(label="car", x=1, y=2, width=10, height=20))
-    frame.add_annotation(CreateObjectDetection(label="bus", x=0, y=0, width=5, height=5,
-                                               confidence=0.5, annotation_source="model"))
+    frame.add_annotation(
+        CreateObjectDetection(
+            label="bus", x=0, y=0, width=5, height=5, confidence=0.5, annotation_source="model"
+        )
+    )
 
     assert [ann.label for ann in frame.annotations] == ["car", "bus"]
     path = dataset.export(a.frames).to_coco_object_detections(tmp_path / "coco.json")
 
     coco = json.loads(path.read_text())
     assert [img["file_name"] for img in coco["images"]] == [
-        "a/a_000000.jpg", "a/a_000015.jpg", "a/a_000030.jpg", "a/a_000045.jpg"]
+        "a/a_000000.jpg",
+        "a/a_000015.jpg",
+        "a/a_000030.jpg",
+        "a/a_000045.jpg",
+    ]
     assert [(img["video_id"], img["frame_id"]) for img in coco["images"]] == [
-        (1, 0), (1, 15), (1, 30), (1, 45)]
-    assert coco["videos"] == [{"id": 1, "file_name": "a.mp4",
-                               "file_path_abs": a.file_path_abs}]
+        (1, 0),
+        (1, 15),
+        (1, 30),
+        (1, 45),
+    ]
+    assert coco["videos"] == [{"id": 1, "file_name": "a.mp4", "file_path_abs": a.file_path_abs}]
     categories = {c["id"]: c["name"] for c in coco["categories"]}
     (only,) = coco["annotations"]  # ground truth only by default
     assert only["image_id"] == 2 and categories[only["category_id"]] == "car"
     assert only["bbox"] == [1, 2, 10, 20] and only["area"] == 200
-    everything = json.loads(dataset.export(a.frames).to_coco_object_detections(
-        tmp_path / "all.json", annotation_source=None).read_text())
+    everything = json.loads(
+        dataset.export(a.frames)
+        .to_coco_object_detections(tmp_path / "all.json", annotation_source=None)
+        .read_text()
+    )
     assert sorted(ann.get("score", 1.0) for ann in everything["annotations"]) == [0.5, 1.0]
 
 
@@ -211,9 +242,11 @@ def test_to_image_files_writes_the_sampled_frames(db, video_folder, tmp_path, fr
     written = dataset.to_image_files(tmp_path / "out")
 
     assert len(written) == dataset.frames().count() == 12
-    expected = [f"{stem}/{stem}_{n:06d}.jpg" for stem, numbers in
-                [("a", [0, 15, 30, 45]), ("b", [0, 13, 25, 38]), ("c", [0, 5, 10, 15])]
-                for n in numbers]
+    expected = [
+        f"{stem}/{stem}_{n:06d}.jpg"
+        for stem, numbers in [("a", [0, 15, 30, 45]), ("b", [0, 13, 25, 38]), ("c", [0, 5, 10, 15])]
+        for n in numbers
+    ]
     assert [p.split("/out/", 1)[1] for p in written] == expected
     for path in written:
         with Image.open(path) as image:
@@ -232,7 +265,11 @@ def test_export_of_a_video_query_exports_its_frames(db, video_folder, tmp_path):
     written = dataset.export(videos).to_image_files(tmp_path / "out")
 
     assert [p.rsplit("/", 1)[1] for p in written] == [
-        "b_000000.jpg", "b_000013.jpg", "b_000025.jpg", "b_000038.jpg"]
+        "b_000000.jpg",
+        "b_000013.jpg",
+        "b_000025.jpg",
+        "b_000038.jpg",
+    ]
 
 
 def test_videos_with_the_same_stem_get_distinct_folders(db, tmp_path, make_video):
@@ -261,8 +298,10 @@ class StripeEncoder:
         import numpy as np
 
         self.calls += 1
-        return np.array([[self.frame_index(im), 64 - self.frame_index(im), 1.0]
-                         for im in images], dtype=np.float32)
+        return np.array(
+            [[self.frame_index(im), 64 - self.frame_index(im), 1.0] for im in images],
+            dtype=np.float32,
+        )
 
     def embed_texts(self, texts):
         import numpy as np
@@ -287,8 +326,9 @@ def test_frames_get_embeddings_and_videos_the_mean_of_theirs(db, video_folder, f
     frame_vectors = []
     for frame in a.frames:
         expected = np.array([frame.frame_number, 64 - frame.frame_number, 1.0])
-        assert np.allclose(by_id[str(frame.sample_id)], expected / np.linalg.norm(expected),
-                           atol=1e-6)
+        assert np.allclose(
+            by_id[str(frame.sample_id)], expected / np.linalg.norm(expected), atol=1e-6
+        )
         frame_vectors.append(by_id[str(frame.sample_id)])
     mean = np.mean(frame_vectors, axis=0)
     assert np.allclose(by_id[str(a.sample_id)], mean / np.linalg.norm(mean), atol=1e-6)
@@ -308,8 +348,11 @@ def test_similarity_search_ranks_videos_and_frames(db, video_folder, frame_index
     a = _by_name(dataset)["a.mp4"]
     last_frame = a.frames[3]  # frame 45
 
-    frames = dataset.frames().sort_by_similarity(samples=[last_frame],
-                                                 embedding_model_name="stripes").to_list()
+    frames = (
+        dataset.frames()
+        .sort_by_similarity(samples=[last_frame], embedding_model_name="stripes")
+        .to_list()
+    )
     videos = dataset.sort_by_similarity(samples=[a], embedding_model_name="stripes").to_list()
 
     assert frames[0] == last_frame and frames[0].similarity == pytest.approx(1.0)

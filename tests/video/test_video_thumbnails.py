@@ -10,8 +10,7 @@ from lightly_studio import api
 from lightly_studio.core.video_dataset import VideoDataset
 
 
-def test_api_thumbnails_show_the_poster_and_the_right_frame(db, tmp_path, make_video,
-                                                            frame_index):
+def test_api_thumbnails_show_the_poster_and_the_right_frame(db, tmp_path, make_video, frame_index):
     make_video(tmp_path / "videos" / "clip.mp4", frames=30, fps=10)
     dataset = VideoDataset.create("clips")
     dataset.add_videos_from_path(path=str(tmp_path / "videos"), target_fps=2, embed=False)
@@ -19,8 +18,9 @@ def test_api_thumbnails_show_the_poster_and_the_right_frame(db, tmp_path, make_v
     frames = dataset.frames().to_list()
     assert [f.frame_number for f in frames] == [0, 5, 10, 15, 20, 25]
     ids = [str(video.sample_id), str(frames[3].sample_id)]
-    result, buffers = api.dispatch("thumbnails", {"dataset_id": str(dataset.dataset_id),
-                                                  "sample_ids": ids})
+    result, buffers = api.dispatch(
+        "thumbnails", {"dataset_id": str(dataset.dataset_id), "sample_ids": ids}
+    )
     assert result["errors"] == [None, None]
     poster, frame = (Image.open(io.BytesIO(b)) for b in buffers)
     assert poster.format == frame.format == "JPEG"

@@ -18,8 +18,11 @@ class Recorder:
         self.widget = widget
 
     def request(self, method, params=None, id="1", buffers=None):
-        self.widget._rpc._on_msg(self.widget, {"type": "request", "id": id, "method": method,
-                                               "params": params or {}}, buffers or [])
+        self.widget._rpc._on_msg(
+            self.widget,
+            {"type": "request", "id": id, "method": method, "params": params or {}},
+            buffers or [],
+        )
         return self.sent[-1] if self.sent else None
 
 
@@ -27,9 +30,17 @@ def test_the_view_asks_ready_and_gets_the_dataset(small_ds):
     ex = Explorer(small_ds)
     rec = Recorder(ex)
     msg, _ = rec.request("ready")
-    assert msg == {"type": "response", "id": "1", "ok": True,
-                   "result": {"dataset_id": str(small_ds.dataset_id), "dataset_name": "small",
-                              "total": 5, "has_embeddings": False}}
+    assert msg == {
+        "type": "response",
+        "id": "1",
+        "ok": True,
+        "result": {
+            "dataset_id": str(small_ds.dataset_id),
+            "dataset_name": "small",
+            "total": 5,
+            "has_embeddings": False,
+        },
+    }
 
 
 def test_replies_carry_binary_buffers_and_errors_come_back_as_messages(small_ds):
@@ -104,12 +115,14 @@ def test_a_lasso_sends_indices_and_python_gets_the_ids(fake_projection):
     token = msg["result"]["token"]
     xy = np.frombuffer(bufs[0], dtype=np.float32).reshape(-1, 2)
     wide = np.flatnonzero(xy[:, 0] >= 640).astype(np.uint32)
-    msg, _ = rec.request("plot_select", {"token": token}, id="2",
-                         buffers=[memoryview(wide.tobytes())])
+    msg, _ = rec.request(
+        "plot_select", {"token": token}, id="2", buffers=[memoryview(wide.tobytes())]
+    )
     assert msg["ok"] and msg["result"]["count"] == 2
     assert sorted(s.file_name for s in plot.selection) == ["c.png", "e.jpg"]
-    assert sorted(plot.selected_ids) == sorted(str(small_ds.by_name[n].sample_id)
-                                               for n in ("c.png", "e.jpg"))
+    assert sorted(plot.selected_ids) == sorted(
+        str(small_ds.by_name[n].sample_id) for n in ("c.png", "e.jpg")
+    )
     assert "selected_ids" not in plot.keys  # never synced to the view
     rec.request("plot_select", {"token": token}, id="3", buffers=[b""])  # deselected
     assert plot.selected_ids == [] and seen == [2, 0]

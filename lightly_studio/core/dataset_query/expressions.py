@@ -12,5 +12,14 @@ from lightly_studio.query.expressions import (
     check_value,
 )
 
-__all__ = ["AND", "NOT", "OR", "Comparison", "FrameCondition", "MatchExpression",
-           "RawCondition", "SqlContext", "check_value"]
+__all__ = [
+    "AND",
+    "NOT",
+    "OR",
+    "Comparison",
+    "FrameCondition",
+    "MatchExpression",
+    "RawCondition",
+    "SqlContext",
+    "check_value",
+]

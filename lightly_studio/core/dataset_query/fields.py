@@ -19,7 +19,21 @@ from lightly_studio.query.fields import (
     VideoSampleField,
 )
 
-__all__ = ["AnnotationCount", "AnnotationsField", "CaptionsField", "DatetimeField", "Field",
-           "FrameSampleField", "ImageSampleField", "MetadataAccessor", "MetadataField",
-           "NumberField", "OrderByField", "OrdinalField", "SampleIdField", "StringField",
-           "TagsField", "VideoSampleField"]
+__all__ = [
+    "AnnotationCount",
+    "AnnotationsField",
+    "CaptionsField",
+    "DatetimeField",
+    "Field",
+    "FrameSampleField",
+    "ImageSampleField",
+    "MetadataAccessor",
+    "MetadataField",
+    "NumberField",
+    "OrderByField",
+    "OrdinalField",
+    "SampleIdField",
+    "StringField",
+    "TagsField",
+    "VideoSampleField",
+]

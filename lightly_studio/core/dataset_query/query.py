@@ -50,15 +50,20 @@ class DatasetQuery(SampleQuery):
         return samples_from_frame(self.kind, frame)
 
     # -- similarity ranking -----------------------------------------------------------------------
-    def sort_by_similarity(self, text: str | None = None, samples: list | None = None,
-                           k: int | None = None, embedding_model_name: str | None = None
-                           ) -> DatasetQuery:
+    def sort_by_similarity(
+        self,
+        text: str | None = None,
+        samples: list | None = None,
+        k: int | None = None,
+        embedding_model_name: str | None = None,
+    ) -> DatasetQuery:
         """Order the matching samples by cosine similarity to a text or to example samples.
 
         Each resulting sample has ``sample.similarity``. ``k`` keeps the k best.
         """
-        scores = _embed.similarity_scores(self, text=text, samples=samples,
-                                          model_name=embedding_model_name, k=k)
+        scores = _embed.similarity_scores(
+            self, text=text, samples=samples, model_name=embedding_model_name, k=k
+        )
         return self.rank_by(scores, k)
 
     # -- consuming ------------------------------------------------------------------------------
@@ -72,16 +77,18 @@ class DatasetQuery(SampleQuery):
         untag_sample_ids(self._con(), self.dataset.dataset_id, tag, self.sample_ids_subquery())
         return self
 
-    def rows_frame(self, stored: tuple[str, ...] = SAMPLE_COLUMNS,
-                   metadata: dict | None = None) -> pl.DataFrame:
+    def rows_frame(
+        self, stored: tuple[str, ...] = SAMPLE_COLUMNS, metadata: dict | None = None
+    ) -> pl.DataFrame:
         """The resulting samples' ``stored`` columns, one row each in order, with ``tags`` as a
         sorted list of names (for ``tag_numbers``), ``similarity`` after
         ``sort_by_similarity``, and the values of ``metadata`` keys (name → MetadataKey) as
         columns ``_meta_<i>``. The page's rows are picked first, then only they are read (and
         sorted here: polars sorts the page's rows several times faster than DuckDB)."""
         con = self._con()
-        extra = "".join(f", s.{found.column} AS _meta_{i}"
-                        for i, found in enumerate((metadata or {}).values()))
+        extra = "".join(
+            f", s.{found.column} AS _meta_{i}" for i, found in enumerate((metadata or {}).values())
+        )
         frame = self._read(stored=stored, extra=extra, order_keys=True)
         descending = self._descending()
         order = [f"_order_{i}" for i in range(len(descending))]
@@ -95,15 +102,22 @@ class DatasetQuery(SampleQuery):
         (named by the key; ``metadata:<key>`` where a key is also a column's name)."""
         keys = metadata_columns(self._con(), self.dataset.dataset_id)
         # dataset_id and kind are the same on every row: filled in here, not read.
-        shown = [c for c in SAMPLE_COLUMNS if c not in ("sample_idx", "tag_numbers")
-                 and (self.kind != "image" or c not in VIDEO_COLUMNS)]
+        shown = [
+            c
+            for c in SAMPLE_COLUMNS
+            if c not in ("sample_idx", "tag_numbers")
+            and (self.kind != "image" or c not in VIDEO_COLUMNS)
+        ]
         read = (*tuple(c for c in shown if c not in ("dataset_id", "kind")), "tag_numbers")
         frame = self.rows_frame(read, metadata=keys)
-        frame = frame.with_columns(pl.lit(str(self.dataset.dataset_id)).alias("dataset_id"),
-                                   pl.lit(self.kind).alias("kind"))
+        frame = frame.with_columns(
+            pl.lit(str(self.dataset.dataset_id)).alias("dataset_id"),
+            pl.lit(self.kind).alias("kind"),
+        )
         taken = {*shown, "tags"}
-        names = {f"_meta_{i}": f"metadata:{key}" if key in taken else key
-                 for i, key in enumerate(keys)}
+        names = {
+            f"_meta_{i}": f"metadata:{key}" if key in taken else key for i, key in enumerate(keys)
+        }
         return frame.rename(names).select(*shown, "tags", *names.values())
 
     def selection(self):

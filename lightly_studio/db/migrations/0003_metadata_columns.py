@@ -15,10 +15,22 @@ inside the migration's transaction: all of it is applied, or none.
 """
 
 # Frozen copies, not imports: a migration must keep doing what it did when the code moves on.
-SQL_TYPE = {"int": "BIGINT", "float": "DOUBLE", "str": "VARCHAR", "bool": "BOOLEAN",
-            "datetime": "TIMESTAMP", "json": "JSON"}
-VALUE_COLUMN = {"int": "v_int", "float": "v_float", "str": "v_str", "bool": "v_bool",
-                "datetime": "v_datetime", "json": "v_json"}
+SQL_TYPE = {
+    "int": "BIGINT",
+    "float": "DOUBLE",
+    "str": "VARCHAR",
+    "bool": "BOOLEAN",
+    "datetime": "TIMESTAMP",
+    "json": "JSON",
+}
+VALUE_COLUMN = {
+    "int": "v_int",
+    "float": "v_float",
+    "str": "v_str",
+    "bool": "v_bool",
+    "datetime": "v_datetime",
+    "json": "v_json",
+}
 
 
 def migrate(con) -> None:
@@ -34,7 +46,10 @@ def migrate(con) -> None:
         con.execute(
             f"""UPDATE sample s SET {column} = m.{VALUE_COLUMN[value_type]} FROM metadata m
                 WHERE m.sample_id = s.sample_id AND m.key = $1 AND s.dataset_id = $2""",
-            [key, dataset_id])
-        con.execute("UPDATE metadata_key SET column_name = $1 WHERE dataset_id = $2 AND key = $3",
-                    [column, dataset_id, key])
+            [key, dataset_id],
+        )
+        con.execute(
+            "UPDATE metadata_key SET column_name = $1 WHERE dataset_id = $2 AND key = $3",
+            [column, dataset_id, key],
+        )
     con.execute("DROP TABLE metadata")
