@@ -17,7 +17,9 @@ def test_hf_hub_offline_fails_at_once_and_says_how_to_give_weights(monkeypatch, 
     start = time.perf_counter()
     with pytest.raises(ModelUnavailableError) as info:
         load_model("open_clip:ViT-B-32:laion2b_s34b_b79k")
-    assert time.perf_counter() - start < 2
+    # The hang this guards against is a hub lookup of ~47 s; the bound leaves room for the
+    # first import of open_clip on a busy 2-core machine (seconds), not for a lookup.
+    assert time.perf_counter() - start < 20
     message = str(info.value)
     assert "HF_HUB_OFFLINE" in message
     assert "local-dir:" in message and "checkpoint" in message and "compute_embeddings" in message
@@ -49,7 +51,7 @@ def test_a_hanging_lookup_is_abandoned_after_the_timeout(monkeypatch):
     monkeypatch.setattr(_offline.socket, "create_connection", hang)
     start = time.perf_counter()
     assert _offline.reachable("https://huggingface.co", timeout=0.2) is False
-    assert time.perf_counter() - start < 1
+    assert time.perf_counter() - start < 3  # the lookup itself would take 5 s
 
 
 def test_missing_checkpoint_files_and_unknown_tags_are_reported(tmp_path):
