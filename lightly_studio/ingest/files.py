@@ -10,6 +10,8 @@ import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from lightly_studio.errors import IngestError
+
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
 
@@ -47,8 +49,6 @@ def list_files(path: str, extensions: Sequence[str]) -> Listing:
         path = path[len("file://") :]
     root = os.path.abspath(os.path.expanduser(path))
     if not os.path.exists(root):
-        from lightly_studio.errors import IngestError
-
         raise IngestError(f"Path does not exist: {root}")
     if os.path.isfile(root):
         return Listing(os.path.dirname(root), [root], None, [])
@@ -121,8 +121,6 @@ def _list_remote(url: str, extensions: Sequence[str]) -> Listing:
 
     fs, root = fsspec.core.url_to_fs(url)
     if not fs.exists(root):
-        from lightly_studio.errors import IngestError
-
         raise IngestError(f"Path does not exist: {url}")
     paths = sorted(p for p in fs.find(root) if os.path.splitext(p)[1].lower() in extensions)
     return Listing(
@@ -277,7 +275,6 @@ def report_skipped(
     ``IngestError`` instead when nothing at all could be indexed."""
     if not failed:
         return
-    from lightly_studio.errors import IngestError
 
     examples = "; ".join(f"{p} ({reason})" for p, reason in failed[:_WARN_PATHS])
     more = f" and {len(failed) - _WARN_PATHS} more" if len(failed) > _WARN_PATHS else ""

@@ -25,6 +25,7 @@ import numpy as np
 
 from lightly_studio.errors import SelectionError
 from lightly_studio.query import DatasetRef, SampleQuery
+from lightly_studio.selection import _algorithms as alg
 from lightly_studio.selection import _inputs
 from lightly_studio.selection.selection_config import (
     AnnotationClassBalancingStrategy,
@@ -248,7 +249,6 @@ class Selection:
         _inputs.check_result_tag(
             self.dataset, selection_result_tag_name, overwrite, preselected_tag_name
         )
-        from lightly_studio.selection import _algorithms as alg
 
         run = _Run(self, seed, preselected_tag_name)
         if run.pool_size == 0:
@@ -317,7 +317,6 @@ class _Run:
         )
 
     def term(self, strategy: SelectionStrategy, n: int):
-        from lightly_studio.selection import _algorithms as alg
 
         if isinstance(strategy, EmbeddingDiversityStrategy):
             vectors, has = self.embeddings(strategy.embedding_model_name)
@@ -373,7 +372,6 @@ class _Run:
 
 def _combine(terms: list, run: _Run, n: int) -> list[int]:
     """Run the combined greedy objective; a lone fixed term is a plain sort (same result)."""
-    from lightly_studio.selection import _algorithms as alg
 
     if len(terms) == 1:
         strength, term = terms[0]
@@ -399,7 +397,6 @@ def find_duplicates(
     lists its samples in insertion order. Samples without duplicates are not returned.
     Exact: all pairs are compared in blocked matrix products (O(N^2) work).
     """
-    from lightly_studio.selection import _algorithms as alg
 
     threshold = _check_distance(threshold, "threshold")
     query = dataset.query()
