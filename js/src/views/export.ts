@@ -15,7 +15,11 @@ export async function openExportDialog(host: HTMLElement, rpc: RpcClient, datase
     selection.length ? h("option", { value: "selection" }, `Selection (${selection.length})`) : null);
   const folder = result.export_dir || "the export folder";
   const output = h("input", { type: "text", title: `Saved in ${folder}; existing files are kept`,
-                              placeholder: `File name in ${folder} (optional)` });
+                              placeholder: "optional, e.g. labels.json" });
+  // The whole folder stays readable (a placeholder would cut a long path off mid-word).
+  const where = h("div", { class: "ls-muted", "data-testid": "ls-export-folder",
+                           style: "overflow-wrap: anywhere; font-size: 12px" },
+    `Saved in ${folder}. An existing file is never overwritten.`);
   const message = h("div", { class: "ls-muted", "data-testid": "ls-export-message" });
   const go = h("button", { class: "ls-primary" }, "Export");
   const close = () => dialog.remove();
@@ -25,6 +29,7 @@ export async function openExportDialog(host: HTMLElement, rpc: RpcClient, datase
       h("label", {}, "Format", format),
       h("label", {}, "Samples", scope),
       h("label", {}, "File name", output),
+      where,
       message,
       h("div", { class: "ls-row" }, h("button", { onclick: close }, "Close"), go)));
   go.addEventListener("click", async () => {
