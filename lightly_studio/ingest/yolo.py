@@ -30,7 +30,12 @@ from lightly_studio.ingest.files import IMAGE_EXTENSIONS, list_files
 from lightly_studio.shapes import rle
 from lightly_studio.shapes.geometry import MIN_SIDE, clip_box, clip_polygon
 from lightly_studio.store._ids import as_uuid
-from lightly_studio.store.annotations import GROUND_TRUTH, AnnotationType
+from lightly_studio.store.annotations import (
+    FRAME_SCHEMA,
+    GROUND_TRUTH,
+    AnnotationType,
+    complete_frame,
+)
 from lightly_studio.store.labels import get_or_create_label_ids
 from lightly_studio.store.samples import dataset_sample_sizes, insert_samples
 from lightly_studio.store.tags import tag_sample_ids
@@ -384,40 +389,8 @@ def yolo_annotation_frame(
                 pl.Series("polygon", rings, dtype=pl.List(pl.List(pl.Float64))),
             )
         )
-    cols = [
-        "img_idx",
-        "line_no",
-        "sample_id",
-        "label",
-        "annotation_type",
-        "source",
-        "confidence",
-        "x",
-        "y",
-        "width",
-        "height",
-        "segmentation_mask",
-        "polygon",
-        "img_width",
-        "img_height",
-        "where",
-    ]
-    out = pl.concat(
-        [
-            f.with_columns(
-                [
-                    pl.lit(None, dtype=t).alias(c)
-                    for c, t in (
-                        ("segmentation_mask", pl.List(pl.Int32)),
-                        ("polygon", pl.List(pl.List(pl.Float64))),
-                    )
-                    if c not in f.columns
-                ]
-            ).select(cols)
-            for f in frames
-        ],
-        how="vertical_relaxed",
-    )
+    cols = ["img_idx", "line_no", *FRAME_SCHEMA]
+    out = pl.concat([complete_frame(f).select(cols) for f in frames], how="vertical_relaxed")
     # Keep file order: image, then line.
     out = out.sort("img_idx", "line_no").drop("img_idx", "line_no")
     return out, notes
