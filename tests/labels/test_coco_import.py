@@ -14,7 +14,7 @@ from lightly_studio.core.annotation import AnnotationType, InstanceSegmentationA
 from lightly_studio.db import get_connection
 from lightly_studio.errors import IngestError
 from tests.conftest import make_images
-from tests.labels.helpers import write_coco
+from tests.labels.helpers import COCO_IMAGE_SIZES, coco_dict, write_coco
 
 COCO = "coco_subset_128_images"
 
@@ -84,33 +84,8 @@ def test_example_as_object_detection_keeps_boxes_only(db, examples):
 @pytest.fixture
 def tiny(tmp_path):
     """Two images (40x30, 20x20) under images/ and a matching COCO dict."""
-    make_images(tmp_path / "images", {"a.jpg": (40, 30), "sub/b.png": (20, 20)})
-    coco = {
-        "images": [
-            {"id": 1, "file_name": "a.jpg", "width": 40, "height": 30},
-            {"id": 2, "file_name": "sub/b.png", "width": 20, "height": 20},
-        ],
-        "categories": [{"id": 5, "name": "cat"}, {"id": 9, "name": "dog"}],
-        "annotations": [
-            {
-                "id": 10,
-                "image_id": 1,
-                "category_id": 5,
-                "bbox": [1.5, 2, 10, 8],
-                "iscrowd": 0,
-                "segmentation": [[1.5, 2, 11.5, 2, 11.5, 10, 1.5, 10]],
-            },
-            {
-                "id": 11,
-                "image_id": 2,
-                "category_id": 9,
-                "bbox": [0, 0, 4, 2],
-                "iscrowd": 1,
-                "segmentation": {"size": [20, 20], "counts": [0, 2, 18, 2, 18, 2, 18, 2, 338]},
-            },
-        ],
-    }
-    return tmp_path, coco
+    make_images(tmp_path / "images", COCO_IMAGE_SIZES)
+    return tmp_path, coco_dict()
 
 
 def _write(tmp_path, coco, name="ann.json"):

@@ -18,37 +18,9 @@ import numpy as np
 from lightly_studio.core import rle
 from lightly_studio.errors import IngestError
 from tests.conftest import make_images
+from tests.labels.helpers import COCO_IMAGE_SIZES, coco_dict
 
 # --- COCO ----------------------------------------------------------------------------------------
-
-
-def coco_dict() -> dict[str, Any]:
-    """Two images (a.jpg 40x30, sub/b.png 20x20): a polygon on a.jpg, an RLE mask on b.png."""
-    return {
-        "images": [
-            {"id": 1, "file_name": "a.jpg", "width": 40, "height": 30},
-            {"id": 2, "file_name": "sub/b.png", "width": 20, "height": 20},
-        ],
-        "categories": [{"id": 5, "name": "cat"}, {"id": 9, "name": "dog"}],
-        "annotations": [
-            {
-                "id": 10,
-                "image_id": 1,
-                "category_id": 5,
-                "bbox": [1, 2, 10, 8],
-                "iscrowd": 0,
-                "segmentation": [[1, 2, 11, 2, 11, 10, 1, 10]],
-            },
-            {
-                "id": 11,
-                "image_id": 2,
-                "category_id": 9,
-                "bbox": [0, 0, 4, 2],
-                "iscrowd": 1,
-                "segmentation": {"size": [20, 20], "counts": [0, 2, 18, 2, 18, 2, 18, 2, 338]},
-            },
-        ],
-    }
 
 
 def write_coco_dataset(
@@ -56,7 +28,7 @@ def write_coco_dataset(
 ) -> tuple[Path, Path]:
     """images/ and a COCO JSON under ``root``; ``mutate(coco, images_dir)`` breaks them."""
     images = root / "images"
-    make_images(images, {"a.jpg": (40, 30), "sub/b.png": (20, 20)})
+    make_images(images, COCO_IMAGE_SIZES)
     coco = coco_dict()
     if mutate is not None:
         mutate(coco, images)
@@ -78,7 +50,7 @@ def captions_dict() -> dict[str, Any]:
 
 def write_captions_dataset(root: Path, mutate: Callable[[dict, Path], None]) -> tuple[Path, Path]:
     images = root / "images"
-    make_images(images, {"a.jpg": (40, 30), "sub/b.png": (20, 20)})
+    make_images(images, COCO_IMAGE_SIZES)
     coco = captions_dict()
     mutate(coco, images)
     path = root / "captions.json"
