@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import stat
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +27,7 @@ import polars as pl
 
 from lightly_studio.db import transaction
 from lightly_studio.errors import AnnotationError, IngestError
-from lightly_studio.ingest.files import _check_pixels, is_remote, read_image_size
+from lightly_studio.ingest.files import _check_pixels, is_remote, read_sizes
 from lightly_studio.shapes import rle
 from lightly_studio.store._ids import as_uuid
 from lightly_studio.store.annotations import (
@@ -346,35 +345,6 @@ def _check_image_files(
             "the image: fix width/height in the JSON or point images_path at the right files"
         )
     return frame.drop("real_width", "real_height")
-
-
-def read_sizes(paths: list[str], fs=None) -> list[tuple[int, int] | str]:
-    """(width, height) from each file's header, or why it cannot be read (missing, empty, not
-    a regular file, not an image, truncated, too many pixels)."""
-
-    def size_of(p: str) -> tuple[int, int] | str:
-        if fs is None:
-            # A pipe or device named x.jpg would block the reader or feed it forever.
-            try:
-                if not stat.S_ISREG(os.stat(p).st_mode):
-                    return "not a regular file"
-            except FileNotFoundError:
-                return "file not found"
-            except (OSError, ValueError) as exc:
-                return f"cannot read file: {exc}"
-        try:
-            return read_image_size(p, fs)
-        except (ValueError, OSError) as exc:
-            return str(exc)
-
-    if fs is None:
-        # Local header reads are mostly Python work: threads only add GIL contention (see
-        # ingest/images.py). Remote reads wait on the network, so threads overlap them.
-        return [size_of(p) for p in paths]
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        return list(pool.map(size_of, paths, chunksize=16))
 
 
 def _parse_categories(path: str, records: list) -> dict[int, str]:

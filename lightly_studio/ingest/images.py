@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import polars as pl
@@ -15,7 +14,7 @@ from lightly_studio.ingest.files import (
     IMAGE_EXTENSIONS,
     list_files,
     normalize_extensions,
-    read_image_size,
+    read_sizes,
     report_skipped,
 )
 from lightly_studio.store import tags as tags_store
@@ -66,24 +65,13 @@ def _index(
 ) -> list:
     from tqdm.auto import tqdm
 
-    def size_of(p: str):
-        try:
-            return read_image_size(p, listing.fs)
-        except ValueError as exc:
-            return str(exc)
-
     new_ids: list = []
-    # Remote reads wait on the network, so threads overlap them. Local header reads are
-    # short, mostly Python work: threads only add GIL contention there (slower with 2-8
-    # threads on 2 cores, see docs/performance.md), so they run in this thread.
-    pool = ThreadPoolExecutor(max_workers=16) if listing.fs is not None else None
-    mapper = (lambda f, items: pool.map(f, items, chunksize=16)) if pool else map
     with tqdm(
         total=len(paths), unit="img", desc="Indexing images", disable=len(paths) < 2000
     ) as bar:
         for start in range(0, len(paths), BATCH_SIZE):
             batch = paths[start : start + BATCH_SIZE]
-            sizes = list(mapper(size_of, batch))
+            sizes = read_sizes(batch, listing.fs)
             good = [(p, s) for p, s in zip(batch, sizes, strict=True) if isinstance(s, tuple)]
             failed.extend((p, s) for p, s in zip(batch, sizes, strict=True) if isinstance(s, str))
             bar.update(len(batch))
@@ -105,8 +93,6 @@ def _index(
                     for tag, ids in _folder_tags(listing.root, new, tag_depth).items():
                         tags_store.tag_sample_ids(con, dataset.dataset_id, tag, ids)
             new_ids.extend(new["sample_id"].to_list())
-    if pool is not None:
-        pool.shutdown()
     return new_ids
 
 

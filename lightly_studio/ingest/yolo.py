@@ -25,8 +25,8 @@ import polars as pl
 
 from lightly_studio.db import transaction
 from lightly_studio.errors import AnnotationError, IngestError
-from lightly_studio.ingest.coco import ImportResult, insert_ingested, read_sizes
-from lightly_studio.ingest.files import IMAGE_EXTENSIONS, list_files
+from lightly_studio.ingest.coco import ImportResult, insert_ingested
+from lightly_studio.ingest.files import IMAGE_EXTENSIONS, list_files, read_sizes
 from lightly_studio.shapes import rle
 from lightly_studio.shapes.geometry import MIN_SIDE, clip_box, clip_polygon
 from lightly_studio.store._ids import as_uuid
