@@ -526,11 +526,12 @@ def _rasterise(path: str, records: list, frame: pl.DataFrame):
         try:
             # Rings reaching far outside the image are clipped (the mask is the same): the
             # stored polygon then matches the mask and is safe to draw again.
-            rings = rle.coco_polygon_rings(seg, w, h) if isinstance(seg, list) else None
-            if rings == []:  # every ring lies outside the image
-                mask = np.zeros((h, w), dtype=bool)
+            if isinstance(seg, list):
+                rings = rle.coco_polygon_rings(seg, w, h)
+                mask = rle.rings_to_mask(rings, w, h)
             else:
-                mask = rle.coco_segmentation_to_mask(seg if rings is None else rings, w, h)
+                rings = None
+                mask = rle.coco_segmentation_to_mask(seg, w, h)
         except (ValueError, TypeError, AnnotationError) as exc:
             raise IngestError(
                 f"{path}: annotation id {cid} has an invalid 'segmentation': {exc}"

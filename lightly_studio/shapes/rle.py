@@ -116,12 +116,8 @@ def coco_segmentation_to_mask(segmentation: Any, width: int, height: int) -> np.
     from pycocotools import mask as mask_utils
 
     if isinstance(segmentation, list):
-        rings = coco_polygon_rings(segmentation, width, height)
-        if not rings:  # every ring lies outside the image
-            return np.zeros((height, width), dtype=bool)
-        rles = mask_utils.frPyObjects(rings, height, width)
-        rle = mask_utils.merge(rles)
-    elif isinstance(segmentation, dict):
+        return rings_to_mask(coco_polygon_rings(segmentation, width, height), width, height)
+    if isinstance(segmentation, dict):
         if "counts" not in segmentation or "size" not in segmentation:
             raise ValueError("an RLE segmentation needs 'counts' and 'size'")
         size = segmentation["size"]
@@ -146,8 +142,23 @@ def coco_segmentation_to_mask(segmentation: Any, width: int, height: int) -> np.
             )
         # pycocotools decodes without bounds checks: it only ever sees runs checked here.
         rle = mask_utils.frPyObjects({"size": [h, w], "counts": runs.tolist()}, h, w)
-    else:
-        raise ValueError(f"unsupported segmentation of type {type(segmentation).__name__}")
+        return _decode_coco(rle)
+    raise ValueError(f"unsupported segmentation of type {type(segmentation).__name__}")
+
+
+def rings_to_mask(rings: list[list[float]], width: int, height: int) -> np.ndarray:
+    """Rasterise polygon rings as COCO does (pycocotools). ``rings`` come from
+    coco_polygon_rings (checked and clipped); an empty list is an empty mask."""
+    if not rings:  # every ring lies outside the image
+        return np.zeros((height, width), dtype=bool)
+    from pycocotools import mask as mask_utils
+
+    return _decode_coco(mask_utils.merge(mask_utils.frPyObjects(rings, height, width)))
+
+
+def _decode_coco(rle: Any) -> np.ndarray:
+    from pycocotools import mask as mask_utils
+
     with warnings.catch_warnings():
         # pycocotools 2.0.x under numpy 2 warns about __array__(copy=...) on every decode.
         warnings.simplefilter("ignore", DeprecationWarning)
