@@ -159,11 +159,21 @@ def _json_list(frame: pl.DataFrame) -> str:
 
 
 def _write(
-    output_json: str | os.PathLike, info: str, images: str, annotations: str, categories: str | None
+    output_json: str | os.PathLike,
+    info: str,
+    images: str,
+    annotations: str,
+    categories: str | None,
+    *,
+    videos: str | None = None,
 ) -> Path:
+    """Assemble the COCO file from its pre-serialised JSON parts; returns its resolved path."""
     path = Path(output_json).expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
-    parts = ['{"info":', info, ',"images":', images, ',"annotations":', annotations]
+    parts = ['{"info":', info]
+    if videos is not None:  # COCO-VID
+        parts += [',"videos":', videos]
+    parts += [',"images":', images, ',"annotations":', annotations]
     if categories is not None:
         parts += [',"categories":', categories]
     parts.append("}")

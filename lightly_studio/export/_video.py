@@ -13,7 +13,7 @@ import polars as pl
 from lightly_studio.db import get_connection
 from lightly_studio.errors import QueryError
 from lightly_studio.export import DatasetExport
-from lightly_studio.export._coco import _json_list, _ndjson_rows
+from lightly_studio.export._coco import _json_list, _ndjson_rows, _write
 from lightly_studio.ingest.video import iter_frames
 from lightly_studio.store import videos
 from lightly_studio.store.annotations import annotations_frame
@@ -84,7 +84,12 @@ class VideoDatasetExport:
         Videos are decoded in parallel, each in one sequential pass. Returns the written
         paths in video/time order.
         """
-        frames = self._frames()
+        return self._write_images(self._frames(), output_dir, quality, max_size)
+
+    @staticmethod
+    def _write_images(
+        frames: pl.DataFrame, output_dir: str | os.PathLike, quality: int, max_size: int | None
+    ) -> list[str]:
         out = Path(output_dir)
         if frames.is_empty():
             return []
@@ -121,7 +126,7 @@ class VideoDatasetExport:
         """
         frames = self._frames()
         if images_dir is not None:
-            self.to_image_files(images_dir)
+            self._write_images(frames, images_dir, quality=95, max_size=None)
         return write_video_coco(
             get_connection(), self.dataset, frames, output_json, annotation_source=annotation_source
         )
@@ -194,24 +199,4 @@ def write_video_coco(
     )
     categories = json.dumps([{"id": i, "name": n} for n, i in category_id.items()])
     info = json.dumps({"description": f"Frames of video dataset {dataset.name!r}"})
-    path = Path(output_json)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        "".join(
-            [
-                '{"info":',
-                info,
-                ',"videos":',
-                videos_json,
-                ',"images":',
-                images,
-                ',"annotations":',
-                annotations,
-                ',"categories":',
-                categories,
-                "}",
-            ]
-        ),
-        encoding="utf-8",
-    )
-    return path
+    return _write(output_json, info, images, annotations, categories, videos=videos_json)

@@ -205,9 +205,14 @@ def test_frames_carry_annotations_and_export_as_coco(db, video_folder, tmp_path)
     )
 
     assert [ann.label for ann in frame.annotations] == ["car", "bus"]
-    path = dataset.export(a.frames).to_coco_object_detections(tmp_path / "coco.json")
+    path = dataset.export(a.frames).to_coco_object_detections(
+        tmp_path / "coco.json", images_dir=tmp_path / "frames"
+    )
 
     coco = json.loads(path.read_text())
+    assert sorted(
+        p.relative_to(tmp_path / "frames").as_posix() for p in (tmp_path / "frames").rglob("*.jpg")
+    ) == [img["file_name"] for img in coco["images"]]
     assert [img["file_name"] for img in coco["images"]] == [
         "a/a_000000.jpg",
         "a/a_000015.jpg",
