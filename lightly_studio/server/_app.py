@@ -32,7 +32,8 @@ from typing import Any, NoReturn
 import tornado.web
 import tornado.websocket
 
-from lightly_studio import __version__
+from lightly_studio import __version__, _media_access
+from lightly_studio._media_access import LocalFile, MediaRefused
 from lightly_studio._wire import API_ROUTE, EVENTS_ROUTE, MEDIA_ROUTE, THUMBNAIL_ROUTE
 from lightly_studio.db import db_file
 from lightly_studio.errors import LightlyStudioError, UnknownMethodError
@@ -276,7 +277,7 @@ class ApiHandler(_Base):
             )
         except UnknownMethodError:  # the wire keeps its name for it: clients check the type
             self.fail(404, "MethodNotFound", f"no api method {method!r}")
-        except _media.MediaRefused as exc:  # a sample's file: 403 refused, 404 missing
+        except MediaRefused as exc:  # a sample's file: 403 refused, 404 missing
             self.fail(exc.status, type(exc).__name__, str(exc))
         except LightlyStudioError as exc:
             self.fail(400, type(exc).__name__, str(exc))
@@ -306,7 +307,7 @@ class ThumbnailHandler(_Base):
             self.fail(404, "NotFound", "no such sample")
         try:
             found = await self.run_blocking(self.config.backend.thumbnail, sid, heavy=True)
-        except _media.MediaRefused as exc:
+        except MediaRefused as exc:
             self.fail(exc.status, "Refused", str(exc))
         except Exception as exc:
             failure = _unreadable_image(exc, sid)
@@ -362,19 +363,36 @@ class MediaHandler(_Base):
         registered = await self.run_blocking(self.config.backend.sample_file, sid)
         if registered is None:
             self.fail(404, "NotFound", "no such sample")
-        if "://" in registered and not registered.startswith("file://"):
+        if _media_access.is_remote(registered):
             await self._remote(registered, head)
             return
         try:
-            info = await self.run_blocking(_media.resolve_local, registered)
+            info = await self.run_blocking(_media_access.resolve_local, registered)
             # Opened before any header is set, so a refusal is a clean error reply.
-            fh = await self.run_blocking(_media.open_local, info)
-        except _media.MediaRefused as exc:
+            fh = await self.run_blocking(_media_access.open_local, info)
+        except MediaRefused as exc:
             self.fail(exc.status, "Refused", str(exc))
         with fh:
             await self._send_local(fh, info, head)
 
-    async def _send_local(self, fh, info: _media.LocalFile, head: bool) -> None:
+    def _byte_range(self, size: int) -> tuple[int, int] | None:
+        """The (start, end inclusive) of a ``size``-byte file the request's Range asks for,
+        with the 206 status and Content-Range set; the whole file when it asks for none;
+        None once a range past the end has been answered with 416."""
+        span = _media.parse_range(self.request.headers.get("Range"), size)
+        if span == "unsatisfiable":
+            self.set_status(416)
+            self.set_header("Content-Range", f"bytes */{size}")
+            self.finish()
+            return None
+        if span is None:
+            return 0, size - 1
+        start, end = span
+        self.set_status(206)
+        self.set_header("Content-Range", f"bytes {start}-{end}/{size}")
+        return span
+
+    async def _send_local(self, fh, info: LocalFile, head: bool) -> None:
         self.set_header("ETag", info.etag)
         self.set_header("Cache-Control", "private, no-cache")
         self.set_header("Accept-Ranges", "bytes")
@@ -383,16 +401,10 @@ class MediaHandler(_Base):
             self.set_status(304)
             self.finish()
             return
-        span = _media.parse_range(self.request.headers.get("Range"), info.size)
-        if span == "unsatisfiable":
-            self.set_status(416)
-            self.set_header("Content-Range", f"bytes */{info.size}")
-            self.finish()
+        span = self._byte_range(info.size)
+        if span is None:
             return
-        start, end = span if span else (0, info.size - 1)
-        if span:
-            self.set_status(206)
-            self.set_header("Content-Range", f"bytes {start}-{end}/{info.size}")
+        start, end = span
         self.set_header("Content-Length", str(end - start + 1))
         if head or info.size == 0:
             self.finish()
@@ -413,8 +425,8 @@ class MediaHandler(_Base):
         import fsspec
 
         try:
-            content_type = _media.check_remote(url)
-        except _media.MediaRefused as exc:
+            content_type = _media_access.check_remote(url)
+        except MediaRefused as exc:
             self.fail(exc.status, "Refused", str(exc))
 
         def stat() -> int:
@@ -427,16 +439,10 @@ class MediaHandler(_Base):
         # protocol; ImportError: its fsspec backend not installed; TypeError: no size known.
         except (OSError, ValueError, ImportError, TypeError):
             self.fail(404, "NotFound", "the sample's file cannot be read")
-        span = _media.parse_range(self.request.headers.get("Range"), size)
-        if span == "unsatisfiable":
-            self.set_status(416)
-            self.set_header("Content-Range", f"bytes */{size}")
-            self.finish()
+        span = self._byte_range(size)
+        if span is None:
             return
-        start, end = span if span else (0, size - 1)
-        if span:
-            self.set_status(206)
-            self.set_header("Content-Range", f"bytes {start}-{end}/{size}")
+        start, end = span
         self.set_header("Accept-Ranges", "bytes")
         self.set_header("Content-Type", content_type)
         self.set_header("Cache-Control", "private, max-age=300")

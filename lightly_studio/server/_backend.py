@@ -56,7 +56,7 @@ class ApiBackend:
         return self._lookup.sample_file(sample_id)
 
     def thumbnail(self, sample_id: str) -> tuple[bytes, str] | None:
-        return self._lookup.thumbnail(self._api, sample_id)
+        return self._lookup.thumbnail(sample_id)
 
     def data_version(self) -> Any:
         return self._lookup.data_version()

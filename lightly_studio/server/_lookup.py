@@ -25,7 +25,7 @@ def sample_file(sample_id: str) -> str | None:
     return samples_store.file_of(db.get_connection(), sample_id)
 
 
-def thumbnail(api: Any, sample_id: str) -> tuple[bytes, str] | None:
+def thumbnail(sample_id: str) -> tuple[bytes, str] | None:
     found = samples_store.media_of(db.get_connection(), sample_id)
     if found is None:
         return None

@@ -10,14 +10,6 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from lightly_studio._media_access import (  # noqa: F401 - what the handlers use
-    LocalFile,
-    MediaRefused,
-    check_remote,
-    open_local,
-    resolve_local,
-)
-
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
