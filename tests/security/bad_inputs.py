@@ -205,7 +205,11 @@ CASES = [
         "outline",
     ),
     coco_case(
-        "coco-polygon-not-numbers", _polygon(1, 2, "3", 2, 11, 10), IngestError, "annotation id 10"
+        "coco-polygon-not-numbers",
+        _polygon(1, 2, "3", 2, 11, 10),
+        IngestError,
+        "annotation id 10",
+        "a flat list of numbers",
     ),
     coco_case(
         "coco-rle-negative-counts",
@@ -226,6 +230,7 @@ CASES = [
         _set("annotations", 1, segmentation={"size": [20, 20], "counts": [10**30]}),
         IngestError,
         "annotation id 11",
+        "a flat list of non-negative integers",
     ),
     coco_case(
         "coco-rle-compressed-beyond-image",
@@ -246,12 +251,14 @@ CASES = [
         _set("annotations", 1, segmentation={"size": [20, 20], "counts": "0o"}),
         IngestError,
         "annotation id 11",
+        "ends in the middle of a value",
     ),
     coco_case(
         "coco-rle-size-not-numbers",
         _set("annotations", 1, segmentation={"size": ["20", None], "counts": [400]}),
         IngestError,
         "annotation id 11",
+        "an RLE 'size' is [height, width]",
     ),
     # Declared image sizes.
     coco_case(
@@ -301,6 +308,7 @@ CASES = [
         _set("images", 1, file_name="../images2/b.png"),
         IngestError,
         "image id 2",
+        "'../images2/b.png'",
         "outside the images folder",
     ),
     # Missing and unreadable image files are skipped like add_images_from_path skips them.
