@@ -38,7 +38,7 @@ import polars as pl
 from lightly_studio._media_access import read_media
 from lightly_studio.api import _contracts as c
 from lightly_studio.api._methods import method
-from lightly_studio.api._spec import dataset_of, query_from_spec, show, uuid_param
+from lightly_studio.api._spec import dataset_of, int_param, query_from_spec, show, uuid_param
 from lightly_studio.api.samples import page_query
 from lightly_studio.db import get_connection, transaction
 from lightly_studio.errors import AnnotationConflictError, AnnotationError, QueryError  # noqa: F401
@@ -86,8 +86,7 @@ def annotator_sample(params: dict) -> tuple[Any, list[bytes]]:
             index = ids.index(sample_id) if sample_id in ids else None
     elif query is not None:
         assert total is not None  # counted with the query
-        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
-            raise QueryError(f"index must be a non-negative integer, got {index!r}.")
+        index = int_param(index, "index")
         if total == 0:
             return {"sample": None, "index": 0, "total": 0}, []
         index = min(index, total - 1)

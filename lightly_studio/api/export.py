@@ -12,7 +12,7 @@ from typing import Any
 
 from lightly_studio.api import _contracts as c
 from lightly_studio.api._methods import method
-from lightly_studio.api._spec import dataset_of, query_from_spec, register_ids
+from lightly_studio.api._spec import dataset_of, query_from_spec, register_ids, uuid_list
 from lightly_studio.errors import QueryError
 from lightly_studio.export import DatasetExport, view_exports
 
@@ -60,7 +60,7 @@ def export(params: dict) -> tuple[Any, list[bytes]]:
             {**(params.get("spec") or {}), "dataset_id": str(dataset.dataset_id)}
         )
     elif scope == "selection":
-        ids = params.get("sample_ids") or []
+        ids = [str(i) for i in uuid_list(params.get("sample_ids"))]
         if not ids:
             raise QueryError("The selection is empty: select samples before exporting it.")
         query = query_from_spec({"dataset_id": str(dataset.dataset_id), "ids": register_ids(ids)})

@@ -21,7 +21,8 @@ def facets(params: dict) -> tuple[Any, list[bytes]]:
     con = get_connection()
     sub = query.sample_ids_subquery()
     # Histograms span the whole dataset so the slider range stays put while filtering.
-    whole = query_from_spec({"dataset_id": str(dataset_id)}).sample_ids_subquery()
+    whole_query = query.dataset.query()
+    whole = whole_query.sample_ids_subquery()
     bins = int_param(params.get("bins", 20), "bins", minimum=1, maximum=1000)
     numeric = {
         "width": aggregates.numeric_histogram(con, whole, "s.width", bins),
@@ -44,7 +45,7 @@ def facets(params: dict) -> tuple[Any, list[bytes]]:
             metadata.append({"key": key, "type": key_type})
     return {
         "count": query.count(),
-        "total": query_from_spec({"dataset_id": str(dataset_id)}).count(),
+        "total": whole_query.count(),
         "tags": aggregates.tag_counts(con, dataset_id, sub).to_dicts(),
         "labels": aggregates.label_counts(con, dataset_id, sub).to_dicts(),
         "sources": aggregates.annotation_sources(con, dataset_id),
