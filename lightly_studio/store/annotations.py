@@ -287,10 +287,6 @@ def complete_frame(frame: pl.DataFrame) -> pl.DataFrame:
     return frame
 
 
-def empty_frame() -> pl.DataFrame:
-    return pl.DataFrame(schema=FRAME_SCHEMA)
-
-
 def _detail(row: dict[str, Any]) -> str:
     parts = [
         f"{k}={row[k]!r}"

@@ -285,8 +285,3 @@ def _flatten(column, dim: int) -> np.ndarray:
     parts = [chunk.flatten().to_numpy(zero_copy_only=False) for chunk in column.chunks]
     flat = np.concatenate(parts) if len(parts) > 1 else parts[0]
     return np.ascontiguousarray(flat.reshape(-1, dim), dtype=np.float32)
-
-
-def clear_cache() -> None:
-    with _cache_lock:
-        _cache.clear()
