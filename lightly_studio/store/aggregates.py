@@ -12,6 +12,9 @@ import polars as pl
 
 from lightly_studio.db import query_frame
 from lightly_studio.store._ids import as_uuid_str
+
+# The facet panel's annotation sources are the annotator's list: one query, in annotations.py.
+from lightly_studio.store.annotations import annotation_sources as annotation_sources
 from lightly_studio.store.metadata import all_metadata_column_names
 
 
@@ -51,17 +54,6 @@ def label_counts(con, dataset_id, sub: tuple[str, list]) -> pl.DataFrame:
         [*sub_params, as_uuid_str(dataset_id)],
         con,
     )
-
-
-def annotation_sources(con, dataset_id) -> list[str]:
-    return query_frame(
-        """
-        SELECT DISTINCT a.source FROM annotation a
-        JOIN annotation_label l ON l.label_id = a.label_id
-        WHERE l.dataset_id = $1 ORDER BY a.source""",
-        [as_uuid_str(dataset_id)],
-        con,
-    )["source"].to_list()
 
 
 def numeric_histogram(con, sub: tuple[str, list], value_sql: str, bins: int = 20) -> dict:
