@@ -89,10 +89,7 @@ class DatasetQuery(SampleQuery):
         extra = "".join(
             f", s.{found.column} AS _meta_{i}" for i, found in enumerate((metadata or {}).values())
         )
-        frame = self._read(stored=stored, extra=extra, order_keys=True)
-        descending = self._descending()
-        order = [f"_order_{i}" for i in range(len(descending))]
-        frame = frame.sort(order, descending=descending, nulls_last=True).drop(order)
+        frame = self._read_sorted(stored=stored, extra=extra)
         if "tag_numbers" in stored:
             frame = tag_numbers_to_names(frame, tag_names_frame(con, self.dataset.dataset_id))
         return frame
