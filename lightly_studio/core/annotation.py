@@ -377,10 +377,6 @@ def add_annotations(sample: Any, creates: Iterable[AnnotationCreate]) -> list[An
     ]
 
 
-def add_annotation(sample: Any, create: AnnotationCreate) -> Annotation:
-    return add_annotations(sample, [create])[0]
-
-
 def delete_annotation(sample: Any, annotation: Annotation | uuid.UUID | str) -> None:
     """Remove one annotation of ``sample``; AnnotationError if the sample has no such one."""
     annotation_id = annotation.annotation_id if isinstance(annotation, Annotation) else annotation
