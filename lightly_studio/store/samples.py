@@ -158,10 +158,8 @@ def media_of(con, sample_id: str) -> tuple[str, str, float | None] | None:
 
 def file_of(con, sample_id: str) -> str | None:
     """The registered file of a sample of any dataset, or None."""
-    row = con.execute(
-        "SELECT file_path_abs FROM sample WHERE sample_id = ? LIMIT 1", [sample_id]
-    ).fetchone()
-    return row[0] if row else None
+    found = media_of(con, sample_id)
+    return found[0] if found else None
 
 
 def file_paths(con, subquery: tuple[str, list]) -> list[str]:
