@@ -10,6 +10,7 @@ from lightly_studio.api._methods import method
 from lightly_studio.api._spec import int_param, query_from_spec
 from lightly_studio.db import get_connection
 from lightly_studio.store import aggregates
+from lightly_studio.store import annotations as annotations_store
 from lightly_studio.store.metadata import metadata_columns
 
 
@@ -48,7 +49,7 @@ def facets(params: dict) -> tuple[Any, list[bytes]]:
         "total": whole_query.count(),
         "tags": aggregates.tag_counts(con, dataset_id, sub).to_dicts(),
         "labels": aggregates.label_counts(con, dataset_id, sub).to_dicts(),
-        "sources": aggregates.annotation_sources(con, dataset_id),
+        "sources": annotations_store.annotation_sources(con, dataset_id),
         "numeric": numeric,
         "metadata": metadata,
     }, []

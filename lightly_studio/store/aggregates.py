@@ -14,7 +14,6 @@ from lightly_studio.db import query_frame
 from lightly_studio.store._ids import as_uuid_str
 
 # The facet panel's annotation sources are the annotator's list: one query, in annotations.py.
-from lightly_studio.store.annotations import annotation_sources as annotation_sources
 from lightly_studio.store.metadata import all_metadata_column_names
 
 
