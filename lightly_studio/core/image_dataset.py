@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lightly_studio.core.dataset import Dataset
-from lightly_studio.ingest import coco, images, yolo
+from lightly_studio.ingest import coco, cvat, image_folders, images, labelme, voc, yolo
 
 
 class ImageDataset(Dataset):
@@ -37,10 +37,13 @@ class ImageDataset(Dataset):
         input_split: str | None = None,
         embed: bool = True,
         annotation_source: str = "ground_truth",
+        task: str | None = None,
     ) -> Any:
         """Index a YOLO dataset (Ultralytics layout) with its boxes or polygons.
 
         Each split (train/valid/test) becomes a tag; ``input_split`` limits the import to one.
+        ``task``: None (each line as it is), 'segment' (polygons only) or 'detect'
+        (polygons become their boxes).
         """
         return yolo.add_samples_from_yolo(
             self,
@@ -48,6 +51,7 @@ class ImageDataset(Dataset):
             input_split=input_split,
             embed=embed,
             annotation_source=annotation_source,
+            task=task,
         )
 
     def add_samples_from_coco(
@@ -98,8 +102,120 @@ class ImageDataset(Dataset):
         data_yaml: str,
         input_split: str | None = None,
         annotation_source: str = "ground_truth",
+        task: str | None = None,
     ) -> Any:
         """Attach YOLO labels (e.g. predictions) to images already in the dataset."""
         return yolo.add_annotations_from_yolo(
-            self, data_yaml, input_split=input_split, annotation_source=annotation_source
+            self,
+            data_yaml,
+            input_split=input_split,
+            annotation_source=annotation_source,
+            task=task,
+        )
+
+    # -- more label formats (docs/formats.md) ---------------------------------------------------
+    def add_samples_from_pascal_voc(
+        self,
+        images_path: str,
+        annotations_path: str,
+        embed: bool = True,
+        annotation_source: str | None = None,
+    ) -> Any:
+        """Index a Pascal VOC detection dataset (one XML per image)."""
+        return voc.add_samples_from_pascal_voc(
+            self, images_path, annotations_path, embed=embed, annotation_source=annotation_source
+        )
+
+    def add_annotations_from_pascal_voc(
+        self, images_path: str, annotations_path: str, annotation_source: str | None = None
+    ) -> Any:
+        """Attach Pascal VOC boxes to images already in the dataset."""
+        return voc.add_annotations_from_pascal_voc(
+            self, images_path, annotations_path, annotation_source=annotation_source
+        )
+
+    def add_samples_from_pascal_voc_segmentations(
+        self,
+        images_path: str,
+        masks_path: str,
+        class_id_to_name: dict[int, str],
+        split: str | None = None,
+        embed: bool = True,
+        annotation_source: str | None = None,
+        limit: int | None = None,
+    ) -> Any:
+        """Index images with Pascal VOC class-id PNG masks (one semantic mask per class)."""
+        return voc.add_samples_from_pascal_voc_segmentations(
+            self,
+            images_path,
+            masks_path,
+            class_id_to_name,
+            split=split,
+            embed=embed,
+            annotation_source=annotation_source,
+            limit=limit,
+        )
+
+    def add_annotations_from_pascal_voc_segmentations(
+        self,
+        masks_path: str,
+        images_root: str,
+        class_id_to_name: dict[int, str],
+        annotation_source: str | None = None,
+    ) -> Any:
+        """Attach Pascal VOC masks to images already in the dataset."""
+        return voc.add_annotations_from_pascal_voc_segmentations(
+            self, masks_path, images_root, class_id_to_name, annotation_source=annotation_source
+        )
+
+    def add_samples_from_cvat(
+        self,
+        annotations_xml: str,
+        images_path: str,
+        embed: bool = True,
+        annotation_source: str | None = None,
+    ) -> Any:
+        """Index a CVAT for images 1.1 XML: boxes, polygons, masks, tags, attributes."""
+        return cvat.add_samples_from_cvat(
+            self, annotations_xml, images_path, embed=embed, annotation_source=annotation_source
+        )
+
+    def add_annotations_from_cvat(
+        self, annotations_xml: str, images_path: str, annotation_source: str | None = None
+    ) -> Any:
+        """Attach a CVAT XML (e.g. corrected in CVAT) as a further annotation source."""
+        return cvat.add_annotations_from_cvat(
+            self, annotations_xml, images_path, annotation_source=annotation_source
+        )
+
+    def add_samples_from_labelme(
+        self, folder: str, embed: bool = True, annotation_source: str | None = None
+    ) -> Any:
+        """Index a folder of LabelMe JSON files (rectangles, polygons, masks, flags)."""
+        return labelme.add_samples_from_labelme(
+            self, folder, embed=embed, annotation_source=annotation_source
+        )
+
+    def add_annotations_from_labelme(
+        self, folder: str, annotation_source: str | None = None
+    ) -> Any:
+        """Attach LabelMe shapes to images already in the dataset."""
+        return labelme.add_annotations_from_labelme(
+            self, folder, annotation_source=annotation_source
+        )
+
+    def add_samples_from_image_folders(
+        self, path: str, embed: bool = True, annotation_source: str | None = None
+    ) -> Any:
+        """Index a classification dataset: ``<class>/<image>`` or ``<split>/<class>/<image>``."""
+        return image_folders.add_samples_from_image_folders(
+            self, path, embed=embed, annotation_source=annotation_source
+        )
+
+    def add_annotations_from_image_folders(
+        self, path: str, annotation_source: str | None = None
+    ) -> Any:
+        """Attach folder classes to images already in the dataset."""
+        return image_folders.add_annotations_from_image_folders(
+            self, path, annotation_source=annotation_source
         )

@@ -1,4 +1,7 @@
-"""Export a dataset or a query of it: COCO, YOLO, COCO captions, CSV classifications.
+"""Export a dataset or a query of it: COCO, YOLO (detection, segmentation), COCO captions,
+CSV classifications, Pascal VOC (detection, segmentation), CVAT, LabelMe, image folders.
+
+Every format is listed in :mod:`lightly_studio.export.formats` (what the views offer).
 
 ``dataset.export(query=None)`` returns a :class:`DatasetExport`; each ``to_*`` method writes
 its files and returns the path written. Image file names are written relative to ``root``
@@ -17,7 +20,11 @@ import polars as pl
 
 from lightly_studio.db import get_connection
 from lightly_studio.export._coco import write_coco, write_coco_captions
+from lightly_studio.export._cvat import write_cvat
 from lightly_studio.export._frames import relative_names
+from lightly_studio.export._image_folders import write_image_folders
+from lightly_studio.export._labelme import write_labelme
+from lightly_studio.export._voc import write_voc_detections, write_voc_segmentations
 from lightly_studio.export._yolo import ImageMode, write_yolo
 from lightly_studio.store.annotations import AnnotationType, annotations_frame
 from lightly_studio.store.samples import export_rows
@@ -106,6 +113,125 @@ class DatasetExport:
         or 'none' (labels and data.yaml only).
         """
         return write_yolo(
+            self._con(),
+            self.dataset,
+            self.query,
+            output_folder,
+            root=root,
+            images=images,
+            annotation_source=annotation_source,
+        )
+
+    def to_yolo_instance_segmentations(
+        self,
+        output_folder: str | os.PathLike,
+        *,
+        root: str | os.PathLike | None = None,
+        images: ImageMode = "link",
+        annotation_source: str | None = None,
+    ) -> Path:
+        """Polygons as a YOLO segmentation dataset (Ultralytics ``task=segment``); returns
+        the path of its data.yaml. Masks without a polygon are left out (reported)."""
+        return write_yolo(
+            self._con(),
+            self.dataset,
+            self.query,
+            output_folder,
+            root=root,
+            images=images,
+            annotation_source=annotation_source,
+            task="segment",
+        )
+
+    def to_pascal_voc_object_detections(
+        self,
+        output_folder: str | os.PathLike,
+        *,
+        root: str | os.PathLike | None = None,
+        images: ImageMode = "link",
+        annotation_source: str | None = None,
+    ) -> Path:
+        """Boxes as Pascal VOC XML (``Annotations/``), images in ``JPEGImages/``, splits in
+        ``ImageSets/Main/``; returns the folder. Attributes (difficult, truncated, …) kept."""
+        return write_voc_detections(
+            self._con(),
+            self.dataset,
+            self.query,
+            output_folder,
+            root=root,
+            images=images,
+            annotation_source=annotation_source,
+        )
+
+    def to_pascal_voc_segmentations(
+        self,
+        output_folder: str | os.PathLike,
+        *,
+        class_id_to_name: dict[int, str] | None = None,
+        root: str | os.PathLike | None = None,
+        images: ImageMode = "link",
+        annotation_source: str | None = None,
+    ) -> Path:
+        """Masks as class-id PNGs (``SegmentationClass/``, VOC palette) with ``labelmap.txt``;
+        returns the folder. Default ids: the labels in order from 1 (0 = unlabelled)."""
+        return write_voc_segmentations(
+            self._con(),
+            self.dataset,
+            self.query,
+            output_folder,
+            class_id_to_name=class_id_to_name,
+            root=root,
+            images=images,
+            annotation_source=annotation_source,
+        )
+
+    def to_cvat(
+        self,
+        output_xml: str | os.PathLike,
+        *,
+        root: str | os.PathLike | None = None,
+        annotation_source: str | None = None,
+    ) -> Path:
+        """Everything as CVAT for images 1.1 XML (boxes, polygons, masks, tags, attributes)."""
+        return write_cvat(
+            self._con(),
+            self.dataset,
+            self.query,
+            output_xml,
+            root=root,
+            annotation_source=annotation_source,
+        )
+
+    def to_labelme(
+        self,
+        output_folder: str | os.PathLike,
+        *,
+        root: str | os.PathLike | None = None,
+        images: ImageMode = "link",
+        annotation_source: str | None = None,
+    ) -> Path:
+        """One LabelMe JSON per image next to the image (linked into ``output_folder``)."""
+        return write_labelme(
+            self._con(),
+            self.dataset,
+            self.query,
+            output_folder,
+            root=root,
+            images=images,
+            annotation_source=annotation_source,
+        )
+
+    def to_image_folders(
+        self,
+        output_folder: str | os.PathLike,
+        *,
+        root: str | os.PathLike | None = None,
+        images: ImageMode = "link",
+        annotation_source: str | None = None,
+    ) -> Path:
+        """Classifications as ``<split>/<class>/<image>`` folders (``<class>/<image>`` when
+        no sample has a split tag); returns the folder."""
+        return write_image_folders(
             self._con(),
             self.dataset,
             self.query,

@@ -16,7 +16,7 @@ import polars as pl
 
 from lightly_studio.errors import ExportError
 from lightly_studio.export._frames import relative_names
-from lightly_studio.store.annotations import BOXED, annotations_frame
+from lightly_studio.store.annotations import BOXED, MASKED, annotations_frame
 from lightly_studio.store.labels import label_names
 from lightly_studio.store.samples import export_rows
 
@@ -32,8 +32,13 @@ def write_yolo(
     root: str | os.PathLike | None = None,
     images: ImageMode = "link",
     annotation_source: str | None = None,
+    task: Literal["detect", "segment"] = "detect",
 ) -> Path:
     """Write the query's boxes as a YOLO dataset; returns the path of its data.yaml.
+
+    ``task='segment'``: polygons instead of boxes (Ultralytics segment labels), one line
+    per annotation; a polygon of several rings is written as one ring joining them with
+    zero-width bridges (as Ultralytics does), masks without a polygon are left out (reported).
 
     ``images``: 'link' (default) hard-links each image into ``<split>/images`` (falling back
     to a symlink, then a copy, where the filesystem refuses), 'symlink', 'copy', or 'none'
@@ -85,8 +90,10 @@ def write_yolo(
         dataset.dataset_id,
         sample_ids_subquery=query.sample_ids_subquery(),
         source=annotation_source,
-        types=BOXED,
+        types=MASKED if task == "segment" else BOXED,
     )
+    if task == "segment":
+        anns = _polygon_rows(anns)
     anns = anns.join(
         samples.select("sample_id", "width", "height").rename(
             {"width": "img_w", "height": "img_h"}
@@ -107,8 +114,17 @@ def write_yolo(
         ],
         separator=" ",
     )
+    if task == "segment":
+        anns = anns.with_columns(_normalised_points(anns))
+        line = pl.concat_str(
+            [
+                pl.col("label").replace_strict(class_id, return_dtype=pl.Int64).cast(pl.Utf8),
+                pl.col("points"),
+            ],
+            separator=" ",
+        )
     line = (
-        pl.when(pl.col("confidence").is_not_null())
+        pl.when(pl.col("confidence").is_not_null() & pl.lit(task != "segment"))
         .then(pl.concat_str([line, pl.col("confidence").cast(pl.Utf8)], separator=" "))
         .otherwise(line)
     )
@@ -141,6 +157,56 @@ def write_yolo(
         yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8"
     )
     return yaml_path
+
+
+def _polygon_rows(anns: pl.DataFrame) -> pl.DataFrame:
+    """Segmentations with a polygon, its rings joined into one (``flat``, pixels)."""
+    import warnings
+
+    has = anns["polygon"].is_not_null() & ~anns["iscrowd"].fill_null(False)
+    left_out = int((~has).sum())
+    if left_out:
+        warnings.warn(
+            f"{left_out} masks have no polygon (RLE, brush, crowd) and were left out of the "
+            "YOLO segmentation export",
+            stacklevel=4,
+        )
+    anns = anns.filter(has)
+    flat = [_join_rings(rings) for rings in anns["polygon"].to_list()]
+    return anns.with_columns(pl.Series("flat", flat, dtype=pl.List(pl.Float64)))
+
+
+def _join_rings(rings: list[list[float]]) -> list[float]:
+    """One ring for several: go to each next ring and come back the same way (zero-width
+    bridges), as Ultralytics' merge_multi_segment does."""
+    if len(rings) == 1:
+        return list(rings[0])
+    rings = [_counter_clockwise(r) for r in rings]  # so the rings' areas add up
+    out: list[float] = list(rings[0]) + list(rings[0][:2])
+    for ring in rings[1:]:
+        out += list(ring) + list(ring[:2]) + list(rings[0][:2])
+    return out
+
+
+def _counter_clockwise(ring: list[float]) -> list[float]:
+    xs, ys = ring[0::2], ring[1::2]
+    area2 = sum(xs[i - 1] * ys[i] - xs[i] * ys[i - 1] for i in range(len(xs)))
+    if area2 >= 0:
+        return list(ring)
+    return [v for i in range(len(xs) - 1, -1, -1) for v in (xs[i], ys[i])]
+
+
+def _normalised_points(anns: pl.DataFrame) -> pl.Series:
+    """'x0 y0 x1 y1 …' normalised by the image size, shortest round-trip float text."""
+    import numpy as np
+
+    texts = []
+    for flat, w, h in zip(
+        anns["flat"].to_list(), anns["img_w"].to_list(), anns["img_h"].to_list(), strict=True
+    ):
+        pts = np.asarray(flat, dtype=np.float64).reshape(-1, 2) / (float(w), float(h))
+        texts.append(" ".join(map(repr, pts.ravel().tolist())))
+    return pl.Series("points", texts, dtype=pl.Utf8)
 
 
 def _in_threads(fn, items: list, chunk: int = 256) -> None:

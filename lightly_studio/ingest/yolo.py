@@ -412,6 +412,52 @@ def _refuse_degenerate_boxes(boxes: pl.DataFrame) -> None:
             raise IngestError(f"{exc}{more}; remove the line or give the box a size") from exc
 
 
+TASKS = ("detect", "segment")
+
+
+def apply_task(data: YoloData, task: str | None) -> YoloData:
+    """``task='segment'``: every line must be a polygon; ``'detect'``: polygons become the
+    boxes around them (what Ultralytics trains a detector on); None: each line as it is."""
+    if task is None:
+        return data
+    if task not in TASKS:
+        raise IngestError(f"task must be 'detect', 'segment' or None, got {task!r}")
+    lines = data.lines
+    if task == "segment":
+        boxes = lines.filter(pl.col("ncols") <= 6)
+        if boxes.height:
+            row = boxes.row(0, named=True)
+            more = f" ({boxes.height - 1} more lines are boxes)" if boxes.height > 1 else ""
+            raise IngestError(
+                f"{data.images['label_path'][row['img_idx']]}, line {row['line_no']}: is a box "
+                f"(class xc yc w h) but task='segment' expects polygons (class x1 y1 x2 y2 …)"
+                f"{more}"
+            )
+        return data
+    xs = pl.col("values").list.gather_every(2)
+    ys = pl.col("values").list.gather_every(2, offset=1)
+    poly = pl.col("ncols") >= 7
+    boxed = lines.with_columns(
+        pl.when(poly)
+        .then(
+            pl.concat_list(
+                (xs.list.min() + xs.list.max()) / 2,
+                (ys.list.min() + ys.list.max()) / 2,
+                xs.list.max() - xs.list.min(),
+                ys.list.max() - ys.list.min(),
+            )
+        )
+        .otherwise(pl.col("values"))
+        .alias("values"),
+        pl.when(poly)
+        .then(pl.lit(5))
+        .otherwise(pl.col("ncols"))
+        .cast(lines.schema["ncols"])
+        .alias("ncols"),
+    )
+    return dataclasses.replace(data, lines=boxed)
+
+
 # --- into the database -------------------------------------------------------------------------
 
 
@@ -421,12 +467,14 @@ def add_samples_from_yolo(
     input_split: str | None = None,
     embed: bool = True,
     annotation_source: str = GROUND_TRUTH,
+    task: str | None = None,
 ):
     """Index a YOLO dataset: images, their boxes/polygons, a tag per split (one transaction).
 
     Images already in the dataset get their split tag but not their labels a second time.
+    ``task``: see :func:`apply_task`.
     """
-    data = parse_yolo(data_yaml, input_split)
+    data = apply_task(parse_yolo(data_yaml, input_split), task)
     result = ImportResult(warnings=list(data.warnings))
     sizes = read_sizes(data.images["file_path_abs"].to_list())
     ok = pl.Series([isinstance(s, tuple) for s in sizes], dtype=pl.Boolean)
@@ -497,12 +545,13 @@ def add_annotations_from_yolo(
     data_yaml: str | os.PathLike,
     input_split: str | None = None,
     annotation_source: str = GROUND_TRUTH,
+    task: str | None = None,
 ):
     """Attach YOLO labels to images already in the dataset (matched by absolute path).
 
     Image sizes come from the dataset, so no image is opened. One transaction.
     """
-    data = parse_yolo(data_yaml, input_split)
+    data = apply_task(parse_yolo(data_yaml, input_split), task)
     result = ImportResult(warnings=list(data.warnings))
     with transaction() as con:
         samples = dataset_sample_sizes(con, dataset.dataset_id, ("image",)).rename(

@@ -258,3 +258,23 @@ def has_value(con, dataset_id, sample_id, key: str) -> bool:
         [as_uuid_str(sample_id)],
     ).fetchone()
     return row is not None
+
+
+def set_metadata_json_values(con, dataset_id, key: str, frame: pl.DataFrame) -> int:
+    """Store JSON values of ``key`` for many samples at once: frame columns sample_id, value
+    (JSON text). Existing values on those samples are replaced. One transaction."""
+    rows = frame.select(pl.col("sample_id").cast(pl.Utf8), pl.col("value").cast(pl.Utf8))
+    rows = rows.drop_nulls("value").unique(subset="sample_id", keep="last", maintain_order=True)
+    with transaction() as tx:
+        found = _ensure_key(tx, dataset_id, key, "json", "bulk update")
+        tx.register("_metadata_json_values", rows)
+        try:
+            tx.execute(
+                f"""UPDATE sample s SET {found.column} = CAST(v.value AS JSON)
+                    FROM _metadata_json_values v
+                    WHERE s.sample_id = CAST(v.sample_id AS UUID) AND s.dataset_id = $1""",
+                [as_uuid_str(dataset_id)],
+            )
+        finally:
+            tx.unregister("_metadata_json_values")
+    return rows.height

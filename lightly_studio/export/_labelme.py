@@ -1,0 +1,116 @@
+"""LabelMe JSON writer: one JSON per image, next to the image (linked into the folder).
+
+Detections → ``rectangle``, single-ring polygons → ``polygon``, other masks → ``mask`` (a
+base64 PNG of the mask's box, LabelMe ≥ 5.3; pixel-exact). Shape attributes ``flags``,
+``group_id``, ``description`` and the image's flags are written back. Classifications have
+no LabelMe shape: they are written as image flags set to true.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from lightly_studio.export._labelset import (
+    check_image_mode,
+    export_data,
+    out_dir,
+    place_images,
+    stem,
+    write_texts,
+)
+from lightly_studio.shapes import rle
+from lightly_studio.store.annotations import AnnotationType
+
+LABELME_VERSION = "5.5.0"
+
+
+def _mask_png(runs: list[int], width: int, height: int) -> tuple[list[list[float]], str]:
+    from PIL import Image
+
+    mask = rle.decode(runs, width, height)
+    box = rle.bbox_from_mask(mask)
+    x, y, w, h = box if box is not None else (0, 0, 1, 1)
+    buf = io.BytesIO()
+    Image.fromarray(mask[y : y + h, x : x + w]).save(buf, format="PNG")
+    points = [[float(x), float(y)], [float(x + w - 1), float(y + h - 1)]]
+    return points, base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def write_labelme(
+    con,
+    dataset: Any,
+    query: Any,
+    output_folder: str | os.PathLike,
+    *,
+    root: str | os.PathLike | None = None,
+    images: str = "link",
+    annotation_source: str | None = None,
+) -> Path:
+    data = export_data(
+        con, dataset, query, root=root, annotation_source=annotation_source, types=None
+    )
+    check_image_mode(images, data.samples, "LabelMe")
+    out = out_dir(output_folder)
+    s = data.samples
+    sizes = dict(
+        zip(
+            s["sample_id"].to_list(),
+            zip(s["width"].to_list(), s["height"].to_list(), strict=True),
+            strict=True,
+        )
+    )
+    shapes: dict[str, list[dict]] = {}
+    classes: dict[str, dict] = {}
+    for row in data.annotations.iter_rows(named=True):
+        attrs = data.attributes_of(row["annotation_id"])
+        shape: dict[str, Any] = {"label": row["label"], "group_id": attrs.get("group_id")}
+        shape["description"] = attrs.get("description", "")
+        kind = row["annotation_type"]
+        if kind == AnnotationType.CLASSIFICATION.value:
+            classes.setdefault(row["sample_id"], {})[row["label"]] = True
+            continue
+        if kind == AnnotationType.OBJECT_DETECTION.value:
+            x, y, w, h = row["x"], row["y"], row["width"], row["height"]
+            shape.update(points=[[x, y], [x + w, y + h]], shape_type="rectangle")
+        elif row["polygon"] is not None and len(row["polygon"]) == 1 and not row["iscrowd"]:
+            ring = row["polygon"][0]
+            shape.update(
+                points=[[ring[i], ring[i + 1]] for i in range(0, len(ring), 2)],
+                shape_type="polygon",
+            )
+        else:
+            w, h = sizes[row["sample_id"]]
+            points, png = _mask_png(row["segmentation_mask"], w, h)
+            shape.update(points=points, shape_type="mask", mask=png)
+        shape["flags"] = attrs.get("flags", {})
+        shapes.setdefault(row["sample_id"], []).append(shape)
+    jobs, pairs = [], []
+    for sid, path, rel, width, height in zip(
+        s["sample_id"].to_list(),
+        s["file_path_abs"].to_list(),
+        s["rel"].to_list(),
+        s["width"].to_list(),
+        s["height"].to_list(),
+        strict=True,
+    ):
+        json_path = out / (stem(rel) + ".json")
+        target = str(out / rel) if images != "none" else path
+        doc = {
+            "version": LABELME_VERSION,
+            "flags": {**data.flags.get(sid, {}), **classes.get(sid, {})},
+            "shapes": shapes.get(sid, []),
+            "imagePath": os.path.relpath(target, json_path.parent),
+            "imageData": None,
+            "imageHeight": height,
+            "imageWidth": width,
+        }
+        jobs.append((str(json_path), json.dumps(doc, ensure_ascii=False)))
+        pairs.append((path, target))
+    write_texts(jobs)
+    place_images(pairs, images)
+    return out
