@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 
 from lightly_studio.export._labelset import export_data
-from lightly_studio.ingest.cvat import INT_ATTRIBUTES
+from lightly_studio.ingest.cvat import CROWD_ATTRIBUTE, INT_ATTRIBUTES
 from lightly_studio.shapes import rle
 from lightly_studio.store.annotations import AnnotationType
 
@@ -77,6 +77,8 @@ def write_cvat(
     a = data.annotations
     for row in a.iter_rows(named=True):
         attrs = data.attributes_of(row["annotation_id"])
+        if row["iscrowd"]:
+            attrs = {**attrs, CROWD_ATTRIBUTE: "true"}
         head, children = _attrs_xml(attrs)
         label = quoteattr(row["label"])
         kind = row["annotation_type"]

@@ -23,6 +23,7 @@ from lightly_studio.export._labelset import (
     stem,
     write_texts,
 )
+from lightly_studio.ingest.labelme import CROWD_FLAG
 from lightly_studio.shapes import rle
 from lightly_studio.store.annotations import AnnotationType
 
@@ -87,7 +88,9 @@ def write_labelme(
             w, h = sizes[row["sample_id"]]
             points, png = _mask_png(row["segmentation_mask"], w, h)
             shape.update(points=points, shape_type="mask", mask=png)
-        shape["flags"] = attrs.get("flags", {})
+        shape["flags"] = dict(attrs.get("flags", {}))
+        if row["iscrowd"]:
+            shape["flags"][CROWD_FLAG] = True
         shapes.setdefault(row["sample_id"], []).append(shape)
     jobs, pairs = [], []
     for sid, path, rel, width, height in zip(

@@ -23,6 +23,7 @@ from lightly_studio.shapes import rle
 
 SKIPPED_SHAPES = ("polyline", "points", "ellipse", "cuboid", "skeleton")
 INT_ATTRIBUTES = ("occluded", "z_order")
+CROWD_ATTRIBUTE = "is_crowd"
 
 
 def _inside(root: str, name: str, where: str) -> str:
@@ -130,16 +131,19 @@ def parse_cvat(annotations_xml: str | os.PathLike, images_path: str | os.PathLik
             if not label:
                 raise IngestError(f"{swhere}missing 'label'")
             attrs = _attributes(shape, swhere)
+            # CVAT's own COCO import keeps iscrowd as the attribute is_crowd.
+            crowd = str(attrs.pop(CROWD_ATTRIBUTE, "false")).lower() in ("true", "1")
+            extra = {"iscrowd": True} if crowd else {}
             if shape.tag == "box":
                 x0, y0 = attr_number(shape, "xtl", swhere), attr_number(shape, "ytl", swhere)
                 x1, y1 = attr_number(shape, "xbr", swhere), attr_number(shape, "ybr", swhere)
-                records.box(img, label, x0, y0, x1, y1, swhere, attributes=attrs)
+                records.box(img, label, x0, y0, x1, y1, swhere, attributes=attrs, **extra)
             elif shape.tag == "polygon":
                 ring = _points(shape.get("points"), swhere)
-                records.polygon(img, label, [ring], swhere, attributes=attrs)
+                records.polygon(img, label, [ring], swhere, attributes=attrs, **extra)
             elif shape.tag == "mask":
                 runs = cvat_mask_runs(shape, width, height, swhere)
-                records.mask(img, label, runs, (width, height), swhere, attributes=attrs)
+                records.mask(img, label, runs, (width, height), swhere, attributes=attrs, **extra)
             else:
                 records.classification(img, label, swhere, attributes=attrs)
     notes = []

@@ -27,6 +27,8 @@ from lightly_studio.shapes import rle
 SKIPPED_SHAPES = ("circle", "line", "linestrip", "point", "points")
 #: Shape keys kept as attributes (when not empty).
 ATTRIBUTE_KEYS = ("flags", "group_id", "description")
+#: The shape flag that marks a crowd (COCO iscrowd).
+CROWD_FLAG = "is_crowd"
 
 
 def _number_pairs(points: Any, where: str) -> list[float]:
@@ -114,21 +116,28 @@ def _shape(
         raise IngestError(f"{swhere}missing 'label'")
     pts = _number_pairs(shape.get("points"), swhere)
     attrs = {k: shape[k] for k in ATTRIBUTE_KEYS if shape.get(k) not in (None, {}, "")}
+    extra = {}
+    if isinstance(attrs.get("flags"), dict) and CROWD_FLAG in attrs["flags"]:
+        flags = dict(attrs["flags"])
+        extra["iscrowd"] = bool(flags.pop(CROWD_FLAG))
+        attrs = {k: v for k, v in attrs.items() if k != "flags"}
+        if flags:
+            attrs["flags"] = flags
     if kind == "rectangle":
         if len(pts) != 4:
             raise IngestError(f"{swhere}a rectangle has 2 points, got {len(pts) // 2}")
         x0, x1 = sorted((pts[0], pts[2]))
         y0, y1 = sorted((pts[1], pts[3]))
-        records.box(img, label, x0, y0, x1, y1, swhere, attributes=attrs)
+        records.box(img, label, x0, y0, x1, y1, swhere, attributes=attrs, **extra)
     elif kind == "polygon":
         if len(pts) < 6:
             raise IngestError(f"{swhere}a polygon needs at least 3 points, got {len(pts) // 2}")
-        records.polygon(img, label, [pts], swhere, attributes=attrs)
+        records.polygon(img, label, [pts], swhere, attributes=attrs, **extra)
     elif kind == "mask":
         if len(pts) != 4:
             raise IngestError(f"{swhere}a mask has 2 points (its box), got {len(pts) // 2}")
         runs = _decode_mask(shape.get("mask"), pts, width, height, swhere)
-        records.mask(img, label, runs, (width, height), swhere, attributes=attrs)
+        records.mask(img, label, runs, (width, height), swhere, attributes=attrs, **extra)
     else:
         raise IngestError(f"{swhere}unknown shape_type {kind!r}")
 

@@ -362,7 +362,9 @@ def yolo_annotation_frame(
             polys["where"].to_list(),
             strict=True,
         ):
-            pts = np.asarray(values, dtype=np.float64).reshape(-1, 2) * (w, h)
+            # Rounded to 1e-9 px: x / w * w is not always x again, and pycocotools rounds
+            # pixel coordinates at half steps, so that noise could move a mask's edge pixel.
+            pts = np.round(np.asarray(values, dtype=np.float64).reshape(-1, 2) * (w, h), 9)
             ring = pts.ravel().tolist()
             try:
                 clip_polygon([ring], w, h, where)  # the annotator's rule: ≥ 3 points, ≥ 1 px²
