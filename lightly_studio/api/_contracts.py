@@ -202,8 +202,17 @@ class PlotColorsResult(_PlotColorsContinuous):
 # --- export ----------------------------------------------------------------------------------
 
 
+class ExportFormatInfo(TypedDict):
+    name: str  # DatasetExport.to_<name>(); the `format` of the export method
+    label: str
+    writes: str  # file | folder
+    extension: str | None  # '.json', '.xml', '.csv' for files; None for folders
+    description: str
+
+
 class ExportFormatsResult(TypedDict):
     formats: list[str]
+    details: list[ExportFormatInfo]
     export_dir: str
 
 

@@ -15,11 +15,13 @@ from lightly_studio.api._methods import method
 from lightly_studio.api._spec import dataset_of, query_from_spec, register_ids, uuid_list
 from lightly_studio.errors import QueryError
 from lightly_studio.export import DatasetExport, view_exports
+from lightly_studio.export.formats import EXPORT_FORMATS
 
 # Parameter names the exporter's to_<format>() methods may use for their output file.
 _OUTPUT_PARAMS = (
     "output_json",
     "output_csv",
+    "output_xml",
     "output_folder",
     "output_path",
     "output_file",
@@ -35,13 +37,15 @@ def _exporter(dataset, query):
 
 @method("export_formats", c.NoParams, c.ExportFormatsResult)
 def export_formats(params: dict) -> tuple[Any, list[bytes]]:
-    """Formats the exporter offers (its to_<format> methods) and the folder exports go to."""
-    names = sorted(
-        n[3:]
-        for n, _ in inspect.getmembers(DatasetExport, inspect.isfunction)
-        if n.startswith("to_")
-    )
-    return {"formats": names, "export_dir": str(view_exports.export_dir())}, []
+    """The formats of the registry (export/formats.py) the exporter writes, in its order:
+    ``formats`` their names, ``details`` name/label/writes/extension/description each; and
+    the folder exports go to."""
+    offered = [f for f in EXPORT_FORMATS if callable(getattr(DatasetExport, f"to_{f.name}", None))]
+    return {
+        "formats": [f.name for f in offered],
+        "details": [f.as_dict() for f in offered],
+        "export_dir": str(view_exports.export_dir()),
+    }, []
 
 
 @method("export", c.ExportParams, c.ExportResult)

@@ -140,7 +140,7 @@ export interface ApiMethods {
   plot_select: { params: { token?: string; indices?: number[] }; result: PlotSelection };
   plot_indices: { params: { token?: string; spec?: Spec }; result: { count: number } };
   plot_colors: { params: { token?: string; by?: string }; result: { legend: string[]; continuous?: boolean } };
-  export_formats: { params: Empty; result: { formats: string[]; export_dir?: string } };
+  export_formats: { params: Empty; result: { formats: string[]; details?: { name: string; label: string; writes: "file" | "folder"; extension: string | null; description: string }[]; export_dir?: string } };
   export: { params: { dataset_id?: string; format?: string; scope?: string; spec?: Spec; sample_ids?: string[]; output?: string | null }; result: { path: string; format: string; scope: string; count: number } };
   annotator_sample: { params: SampleRef & { spec?: Spec; index?: number; image?: boolean }; result: AnnotatorReply };
   annotator_revision: { params: { sample_id?: string }; result: { sample_id: string; revision: string } };
