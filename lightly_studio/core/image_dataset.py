@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lightly_studio.core.dataset import Dataset
-from lightly_studio.ingest import coco, cvat, image_folders, images, labelme, voc, yolo
+from lightly_studio.ingest import coco, cvat, hf, image_folders, images, labelme, voc, yolo
 
 
 class ImageDataset(Dataset):
@@ -218,4 +218,31 @@ class ImageDataset(Dataset):
         """Attach folder classes to images already in the dataset."""
         return image_folders.add_annotations_from_image_folders(
             self, path, annotation_source=annotation_source
+        )
+
+    def add_samples_from_hf_dataset(
+        self,
+        dataset_or_path: Any,
+        image_column: str = "image",
+        *,
+        objects_column: str | None = "objects",
+        label_column: str | None = None,
+        bbox_format: str = "xywh",
+        images_cache_path: str | None = None,
+        embed: bool = True,
+        annotation_source: str | None = None,
+    ) -> Any:
+        """Index a Hugging Face dataset (Dataset, DatasetDict, save_to_disk folder or Parquet
+        files): images (written once to ``images_cache_path``), COCO-style ``objects`` boxes
+        and/or a class label column. Each split of a DatasetDict becomes a tag."""
+        return hf.add_samples_from_hf_dataset(
+            self,
+            dataset_or_path,
+            image_column,
+            objects_column=objects_column,
+            label_column=label_column,
+            bbox_format=bbox_format,
+            images_cache_path=images_cache_path,
+            embed=embed,
+            annotation_source=annotation_source,
         )

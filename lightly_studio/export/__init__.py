@@ -22,6 +22,7 @@ from lightly_studio.db import get_connection
 from lightly_studio.export._coco import write_coco, write_coco_captions
 from lightly_studio.export._cvat import write_cvat
 from lightly_studio.export._frames import relative_names
+from lightly_studio.export._hf import to_hf_dataset
 from lightly_studio.export._image_folders import write_image_folders
 from lightly_studio.export._labelme import write_labelme
 from lightly_studio.export._voc import write_voc_detections, write_voc_segmentations
@@ -240,6 +241,27 @@ class DatasetExport:
             images=images,
             annotation_source=annotation_source,
         )
+
+    def to_hf_dataset(
+        self,
+        output_folder: str | os.PathLike | None = None,
+        *,
+        root: str | os.PathLike | None = None,
+        annotation_source: str | None = None,
+    ) -> Any:
+        """A ``datasets.Dataset`` with the images (bytes), boxes (``objects``) and class
+        (``label``), ready for ``push_to_hub`` or ``save_to_disk``. With ``output_folder``
+        it is also saved there (``save_to_disk``) and that folder is returned."""
+        hf = to_hf_dataset(
+            self._con(), self.dataset, self.query, root=root, annotation_source=annotation_source
+        )
+        if output_folder is None:
+            return hf
+        out = Path(output_folder).expanduser().resolve()
+        if out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # save_to_disk refuses an existing folder
+        hf.save_to_disk(str(out))
+        return out
 
     def to_csv_classifications(
         self,

@@ -73,6 +73,13 @@ EXPORT_FORMATS: tuple[ExportFormat, ...] = (
     ),
     ExportFormat("labelme", "LabelMe", "folder", None, "rectangles, polygons, flags"),
     ExportFormat(
+        "hf_dataset",
+        "Hugging Face datasets (save_to_disk)",
+        "folder",
+        None,
+        "images, boxes (objects), class label",
+    ),
+    ExportFormat(
         "csv_classifications", "CSV classifications", "file", ".csv", "file, label, confidence"
     ),
 )

@@ -1,0 +1,233 @@
+"""Hugging Face ``datasets`` import: images with COCO-style objects or a class label column.
+
+Accepts a ``datasets.Dataset``, a ``DatasetDict`` (each split becomes a tag), the folder of
+``save_to_disk`` or Parquet files (a path, a glob or a list). Images live inside Arrow, so
+each is written once to ``images_cache_path`` (``<split>/<name>``; a file already there with
+the same bytes size is kept); an Image feature that points at an existing local file is used
+where it is, without a copy.
+
+Labels: ``objects_column`` (default ``objects``) holding ``bbox`` (``[x, y, w, h]`` pixels,
+or ``bbox_format='xyxy'``) and ``category`` (a ClassLabel id or a name), optionally ``iscrowd``, per object, the
+layout of the Hub's detection datasets; and/or ``label_column`` (default: the first
+ClassLabel column) → a classification.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+from typing import Any
+
+from lightly_studio.errors import IngestError
+from lightly_studio.ingest.labelset import LabelSet, Records, add_samples
+
+
+def _load(dataset_or_path: Any) -> dict[str | None, Any]:
+    """{split or None: datasets.Dataset}."""
+    import datasets
+
+    obj = dataset_or_path
+    if isinstance(obj, (str, os.PathLike, list)):
+        paths = [str(p) for p in obj] if isinstance(obj, list) else [str(obj)]
+        first = Path(paths[0]).expanduser()
+        if len(paths) == 1 and first.is_dir() and not any(first.glob("*.parquet")):
+            try:
+                obj = datasets.load_from_disk(str(first))
+            except FileNotFoundError as exc:
+                raise IngestError(f"{first}: not a folder written by save_to_disk ({exc})") from exc
+        else:
+            files: list[str] = []
+            for p in paths:
+                q = Path(p).expanduser()
+                files += (
+                    sorted(str(f) for f in q.glob("*.parquet"))
+                    if q.is_dir()
+                    else sorted(glob.glob(str(q)))
+                )
+            if not files:
+                raise IngestError(f"{paths[0]}: no Parquet files found")
+            obj = datasets.Dataset.from_parquet(files)
+    if isinstance(obj, datasets.DatasetDict):
+        return dict(obj.items())
+    if isinstance(obj, datasets.Dataset):
+        return {None: obj}
+    raise IngestError(
+        "dataset_or_path must be a datasets.Dataset, a DatasetDict, a save_to_disk folder or "
+        f"Parquet files, got {type(obj).__name__}"
+    )
+
+
+def _class_names(feature: Any) -> list[str] | None:
+    import datasets
+
+    if isinstance(feature, datasets.ClassLabel):
+        return list(feature.names)
+    return None
+
+
+def _object_features(features: Any, objects_column: str) -> tuple[Any, Any]:
+    """(bbox feature, category feature) of a COCO-style objects column."""
+    import datasets
+
+    feature = features[objects_column]
+    inner = feature.feature if isinstance(feature, (datasets.Sequence, datasets.List)) else feature
+    if not isinstance(inner, dict) or "bbox" not in inner or "category" not in inner:
+        raise IngestError(
+            f"column {objects_column!r} must hold 'bbox' and 'category' per object (the Hub's "
+            "COCO-style detection layout)"
+        )
+    category = inner["category"]
+    if isinstance(category, (datasets.Sequence, datasets.List)):
+        category = category.feature
+    return inner["bbox"], category
+
+
+def _image_file(value: dict, cache: Path | None, split: str | None, idx: int, where: str) -> str:
+    """A local file for an Image value {'bytes', 'path'}: the path itself when it exists,
+    else the bytes written once into the cache folder."""
+    data, path = value.get("bytes"), value.get("path")
+    if not data:
+        if path and os.path.isfile(path):
+            return os.path.abspath(path)
+        raise IngestError(f"{where}the image has no bytes and its path {path!r} does not exist")
+    if cache is None:
+        raise IngestError(
+            f"{where}the images are stored inside the dataset: pass images_cache_path, a "
+            "folder to write them to once"
+        )
+    name = (path or "").replace("\\", "/").lstrip("/")
+    if not name or ".." in name.split("/"):
+        name = f"{idx:08d}.{_extension(data)}"
+    target = cache / (split or "") / name
+    if not (target.is_file() and target.stat().st_size == len(data)):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return str(target)
+
+
+def _extension(data: bytes) -> str:
+    if data[:3] == b"\xff\xd8\xff":
+        return "jpg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return "img"
+
+
+def parse_hf_dataset(
+    dataset_or_path: Any,
+    image_column: str = "image",
+    *,
+    objects_column: str | None = "objects",
+    label_column: str | None = None,
+    bbox_format: str = "xywh",
+    images_cache_path: str | os.PathLike | None = None,
+) -> LabelSet:
+    import datasets
+
+    if bbox_format not in ("xywh", "xyxy"):
+        raise IngestError(f"bbox_format must be 'xywh' or 'xyxy', got {bbox_format!r}")
+    splits = _load(dataset_or_path)
+    cache = Path(images_cache_path).expanduser().resolve() if images_cache_path else None
+    records = Records()
+    names: list[str] = []
+    for split, ds in splits.items():
+        label = f"split {split!r}" if split else "dataset"
+        features = ds.features
+        if image_column not in features or not isinstance(features[image_column], datasets.Image):
+            raise IngestError(
+                f"{label}: no Image column {image_column!r} (columns: {list(features)})"
+            )
+        ds = ds.cast_column(image_column, datasets.Image(decode=False))
+        has_objects = objects_column is not None and objects_column in features
+        object_names = None
+        if has_objects:
+            _, category = _object_features(features, objects_column)  # type: ignore[arg-type]
+            object_names = _class_names(category)
+            names += object_names or []
+        class_column = label_column or next(
+            (c for c, f in features.items() if _class_names(f) is not None), None
+        )
+        if label_column is not None and label_column not in features:
+            raise IngestError(f"{label}: no column {label_column!r} (columns: {list(features)})")
+        class_names = _class_names(features[class_column]) if class_column else None
+        names += class_names or []
+        columns = [image_column] + ([objects_column] if has_objects else [])
+        columns += [class_column] if class_column else []
+        for idx, row in enumerate(ds.select_columns(columns)):
+            where = f"{label}, row {idx}: "
+            path = _image_file(row[image_column], cache, split, idx, where)
+            img = records.image(path, where, tags=[split] if split else None)
+            if has_objects:
+                _objects(records, img, row[objects_column], object_names, bbox_format, where)
+            if class_column is not None and row[class_column] is not None:
+                value = row[class_column]
+                if class_names is not None and isinstance(value, int) and value >= 0:
+                    records.classification(img, class_names[value], where)
+                elif isinstance(value, str) and value:
+                    records.classification(img, value, where)
+    return records.label_set("hf dataset", list(dict.fromkeys(names)), [])
+
+
+def _objects(
+    records: Records,
+    img: int,
+    objects: Any,
+    names: list[str] | None,
+    bbox_format: str,
+    where: str,
+) -> None:
+    if isinstance(objects, list):  # a list of {bbox, category} instead of columns of lists
+        objects = {
+            "bbox": [o.get("bbox") for o in objects],
+            "category": [o.get("category") for o in objects],
+            "iscrowd": [o.get("iscrowd") for o in objects],
+        }
+    boxes, categories = objects.get("bbox") or [], objects.get("category") or []
+    crowds = objects.get("iscrowd") or [None] * len(boxes)
+    if len(boxes) != len(categories):
+        raise IngestError(f"{where}{len(boxes)} boxes but {len(categories)} categories")
+    for k, (box, cat) in enumerate(zip(boxes, categories, strict=True)):
+        owhere = f"{where}object {k}: "
+        if not isinstance(box, (list, tuple)) or len(box) != 4:
+            raise IngestError(f"{owhere}a bbox has 4 numbers, got {box!r}")
+        if isinstance(cat, int) and not isinstance(cat, bool):
+            if names is None or not 0 <= cat < len(names):
+                known = f"0..{len(names) - 1}" if names else "none: the column has no ClassLabel"
+                raise IngestError(f"{owhere}unknown class id {cat} (known ids: {known})")
+            label = names[cat]
+        elif isinstance(cat, str) and cat:
+            label = cat
+        else:
+            raise IngestError(f"{owhere}invalid category {cat!r}")
+        x0, y0, a, b = (float(v) for v in box)
+        x1, y1 = (a, b) if bbox_format == "xyxy" else (x0 + a, y0 + b)
+        records.box(
+            img, label, x0, y0, x1, y1, owhere, iscrowd=bool(crowds[k]) if k < len(crowds) else None
+        )
+
+
+def add_samples_from_hf_dataset(
+    dataset: Any,
+    dataset_or_path: Any,
+    image_column: str = "image",
+    *,
+    objects_column: str | None = "objects",
+    label_column: str | None = None,
+    bbox_format: str = "xywh",
+    images_cache_path: str | os.PathLike | None = None,
+    embed: bool = True,
+    annotation_source: str | None = None,
+):
+    """Index a Hugging Face dataset's images with its boxes and/or class labels."""
+    labels = parse_hf_dataset(
+        dataset_or_path,
+        image_column,
+        objects_column=objects_column,
+        label_column=label_column,
+        bbox_format=bbox_format,
+        images_cache_path=images_cache_path,
+    )
+    return add_samples(dataset, labels, embed=embed, annotation_source=annotation_source)
