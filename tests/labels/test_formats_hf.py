@@ -24,7 +24,7 @@ def _png(w: int, h: int, colour: int) -> bytes:
     return buf.getvalue()
 
 
-def _hub_like() -> "datasets.DatasetDict":
+def _hub_like() -> datasets.DatasetDict:
     """Two splits in the Hub's detection layout, with a ClassLabel column too."""
     features = datasets.Features(
         {
