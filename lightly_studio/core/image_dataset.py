@@ -6,7 +6,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from lightly_studio.core.dataset import Dataset
-from lightly_studio.ingest import coco, cvat, hf, image_folders, images, labelme, voc, yolo
+from lightly_studio.ingest import (
+    coco,
+    cvat,
+    hf,
+    image_folders,
+    images,
+    labelformats,
+    labelme,
+    voc,
+    yolo,
+)
 
 
 class ImageDataset(Dataset):
@@ -243,6 +253,35 @@ class ImageDataset(Dataset):
             label_column=label_column,
             bbox_format=bbox_format,
             images_cache_path=images_cache_path,
+            embed=embed,
+            annotation_source=annotation_source,
+        )
+
+    def add_samples_from_labelformat(
+        self,
+        input_labels: Any,
+        images_path: str,
+        embed: bool = True,
+        annotation_source: str | None = None,
+    ) -> Any:
+        """Index images with the labels of a labelformat ``ObjectDetectionInput`` or
+        ``InstanceSegmentationInput`` (KITTI, Labelbox, YOLOv5-v26, RT-DETR, ...)."""
+        return labelformats.add_samples_from_labelformat(
+            self, input_labels, images_path, embed=embed, annotation_source=annotation_source
+        )
+
+    def add_samples_from_lightly(
+        self,
+        input_folder: str,
+        images_rel_path: str = "../images",
+        embed: bool = True,
+        annotation_source: str | None = None,
+    ) -> Any:
+        """Index a Lightly predictions folder (schema.json and one JSON per image)."""
+        return labelformats.add_samples_from_lightly(
+            self,
+            input_folder,
+            images_rel_path=images_rel_path,
             embed=embed,
             annotation_source=annotation_source,
         )

@@ -24,6 +24,7 @@ from lightly_studio.export._cvat import write_cvat
 from lightly_studio.export._frames import relative_names
 from lightly_studio.export._hf import to_hf_dataset
 from lightly_studio.export._image_folders import write_image_folders
+from lightly_studio.export._labelformat import write_labelformat
 from lightly_studio.export._labelme import write_labelme
 from lightly_studio.export._voc import write_voc_detections, write_voc_segmentations
 from lightly_studio.export._yolo import ImageMode, write_yolo
@@ -262,6 +263,25 @@ class DatasetExport:
             out.rmdir()  # save_to_disk refuses an existing folder
         hf.save_to_disk(str(out))
         return out
+
+    def to_labelformat(
+        self,
+        output: Any,
+        *,
+        root: str | os.PathLike | None = None,
+        annotation_source: str | None = None,
+    ) -> Any:
+        """Save through a labelformat output class, e.g.
+        ``to_labelformat(YOLOv8ObjectDetectionOutput(output_file=..., output_split="train"))``
+        or ``COCOInstanceSegmentationOutput(output_file=...)``. Returns ``output``."""
+        return write_labelformat(
+            self._con(),
+            self.dataset,
+            self.query,
+            output,
+            root=root,
+            annotation_source=annotation_source,
+        )
 
     def to_csv_classifications(
         self,

@@ -66,7 +66,9 @@ def snapshot(ds, *, tags: bool = True) -> dict:
     return out
 
 
-def assert_same(a: dict, b: dict, *, polygons: bool = True, mask_boxes: bool = True) -> None:
+def assert_same(
+    a: dict, b: dict, *, polygons: bool = True, mask_boxes: bool = True, iscrowd: bool = True
+) -> None:
     """Same samples, tags, flags and annotations: boxes to 1e-6 px, masks pixel-exact.
 
     ``mask_boxes=False``: a segmentation's box may differ (COCO stores its own box beside the
@@ -87,7 +89,7 @@ def assert_same(a: dict, b: dict, *, polygons: bool = True, mask_boxes: bool = T
                 assert len(p[6]) == len(q[6]), name
                 for r, s in zip(p[6], q[6], strict=True):
                     assert s == pytest.approx(r, abs=1e-6), name
-            assert p[7] == q[7], name
+            assert not iscrowd or p[7] == q[7], name
             assert p[8] == q[8], f"attributes of {name} differ"
 
 
