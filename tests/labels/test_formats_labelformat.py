@@ -86,7 +86,7 @@ def test_wrong_arguments(db, tmp_path):
     ds = ls.ImageDataset.create("x")
     with pytest.raises(IngestError, match="must be a labelformat ObjectDetectionInput"):
         ds.add_samples_from_labelformat(object(), str(tmp_path), embed=False)
-    with pytest.raises(IngestError, match="no schema.json"):
+    with pytest.raises(IngestError, match=r"no schema\.json"):
         ds.add_samples_from_lightly(str(tmp_path), embed=False)
     with pytest.raises(ExportError, match="must be a labelformat ObjectDetectionOutput"):
         ds.export().to_labelformat(tmp_path / "x.json")
