@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
-from lightly_studio.export._labelset import export_data
+from lightly_studio.export._labelset import ANNOTATION_COLUMNS, export_data, named_rows
 from lightly_studio.ingest.cvat import CROWD_ATTRIBUTE, INT_ATTRIBUTES
 from lightly_studio.shapes import rle
 from lightly_studio.store.annotations import AnnotationType
@@ -74,8 +74,8 @@ def write_cvat(
         )
     )
     shapes: dict[str, list[str]] = {}
-    a = data.annotations
-    for row in a.iter_rows(named=True):
+    for values in named_rows(data.annotations, ANNOTATION_COLUMNS):
+        row = dict(zip(ANNOTATION_COLUMNS, values, strict=True))
         attrs = data.attributes_of(row["annotation_id"])
         if row["iscrowd"]:
             attrs = {**attrs, CROWD_ATTRIBUTE: "true"}

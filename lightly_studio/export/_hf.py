@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import pyarrow as pa
+
 from lightly_studio.errors import ExportError
 from lightly_studio.export._labelset import export_data
 from lightly_studio.store.annotations import BOXED, AnnotationType
@@ -56,10 +58,8 @@ def to_hf_dataset(
             o["bbox"].append([x, y, w, h])
             o["category"].append(class_id[name])
             o["iscrowd"].append(bool(crowd))
-    images = []
-    for path, rel in zip(s["file_path_abs"].to_list(), s["rel"].to_list(), strict=True):
-        with open(path, "rb") as f:
-            images.append({"bytes": f.read(), "path": rel})
+    rels = s["rel"].to_list()
+    images = _read_files(s["file_path_abs"].to_list())
     ids = s["sample_id"].to_list()
     features = datasets.Features(
         {
@@ -75,14 +75,33 @@ def to_hf_dataset(
             "label": datasets.ClassLabel(names=names or ["_"]),
         }
     )
-    return datasets.Dataset.from_dict(
+    empty: dict[str, list] = {"bbox": [], "category": [], "iscrowd": []}
+    # Straight to Arrow: Dataset.from_dict would encode every example in Python.
+    table = pa.table(
         {
-            "image": images,
-            "file_name": s["rel"].to_list(),
-            "width": s["width"].to_list(),
-            "height": s["height"].to_list(),
-            "objects": [objects.get(i, {"bbox": [], "category": [], "iscrowd": []}) for i in ids],
-            "label": [label.get(i, -1) for i in ids],
-        },
-        features=features,
-    )
+            "image": pa.StructArray.from_arrays(
+                [pa.array(images, pa.binary()), pa.array(rels, pa.string())],
+                names=["bytes", "path"],
+            ),
+            "file_name": pa.array(rels, pa.string()),
+            "width": pa.array(s["width"].to_list(), pa.int32()),
+            "height": pa.array(s["height"].to_list(), pa.int32()),
+            "objects": pa.array([objects.get(i, empty) for i in ids]),
+            "label": pa.array([label.get(i, -1) for i in ids], pa.int64()),
+        }
+    ).cast(features.arrow_schema)
+    return datasets.Dataset(table, info=datasets.DatasetInfo(features=features))
+
+
+def _read_files(paths: list[str]) -> list[bytes]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def read(start: int) -> list[bytes]:
+        out = []
+        for path in paths[start : start + 256]:
+            with open(path, "rb") as f:
+                out.append(f.read())
+        return out
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return [b for part in pool.map(read, range(0, len(paths), 256)) for b in part]

@@ -9,7 +9,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from lightly_studio.errors import ExportError
-from lightly_studio.export._labelset import ExportData, export_data
+from lightly_studio.export._labelset import (
+    ANNOTATION_COLUMNS,
+    ExportData,
+    export_data,
+    named_rows,
+)
 from lightly_studio.store.annotations import BOXED, MASKED
 
 
@@ -74,7 +79,8 @@ def _input(data: ExportData, masks: bool) -> Any:
     ]
     index = {sid: i for i, sid in enumerate(s["sample_id"].to_list())}
     objects: list[list] = [[] for _ in images]
-    for row in data.annotations.iter_rows(named=True):
+    for values in named_rows(data.annotations, ANNOTATION_COLUMNS):
+        row = dict(zip(ANNOTATION_COLUMNS, values, strict=True))
         image = images[index[row["sample_id"]]]
         category = by_name[row["label"]]
         if not masks:

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from lightly_studio.export._labelset import (
+    ANNOTATION_COLUMNS,
+    named_rows,
     check_image_mode,
     export_data,
     out_dir,
@@ -40,6 +42,16 @@ def _mask_png(runs: list[int], width: int, height: int) -> tuple[list[list[float
     Image.fromarray(mask[y : y + h, x : x + w]).save(buf, format="PNG")
     points = [[float(x), float(y)], [float(x + w - 1), float(y + h - 1)]]
     return points, base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _relative(target: str, start: str, cache: dict[tuple[str, str], str]) -> str:
+    """os.path.relpath(target, start), computed once per pair of folders."""
+    folder, name = os.path.split(target)
+    key = (folder, start)
+    if key not in cache:
+        cache[key] = os.path.relpath(folder, start)
+    rel = cache[key]
+    return name if rel == "." else f"{rel}/{name}"
 
 
 def write_labelme(
@@ -67,7 +79,8 @@ def write_labelme(
     )
     shapes: dict[str, list[dict]] = {}
     classes: dict[str, dict] = {}
-    for row in data.annotations.iter_rows(named=True):
+    for values in named_rows(data.annotations, ANNOTATION_COLUMNS):
+        row = dict(zip(ANNOTATION_COLUMNS, values, strict=True))
         attrs = data.attributes_of(row["annotation_id"])
         shape: dict[str, Any] = {"label": row["label"], "group_id": attrs.get("group_id")}
         shape["description"] = attrs.get("description", "")
@@ -93,6 +106,7 @@ def write_labelme(
             shape["flags"][CROWD_FLAG] = True
         shapes.setdefault(row["sample_id"], []).append(shape)
     jobs, pairs = [], []
+    relative_dirs: dict[tuple[str, str], str] = {}
     for sid, path, rel, width, height in zip(
         s["sample_id"].to_list(),
         s["file_path_abs"].to_list(),
@@ -107,7 +121,7 @@ def write_labelme(
             "version": LABELME_VERSION,
             "flags": {**data.flags.get(sid, {}), **classes.get(sid, {})},
             "shapes": shapes.get(sid, []),
-            "imagePath": os.path.relpath(target, json_path.parent),
+            "imagePath": _relative(target, str(json_path.parent), relative_dirs),
             "imageData": None,
             "imageHeight": height,
             "imageWidth": width,

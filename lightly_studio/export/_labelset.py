@@ -130,6 +130,27 @@ def write_texts(jobs: list[tuple[str, str]]) -> None:
     _in_threads(write, jobs)
 
 
+def named_rows(frame: pl.DataFrame, columns: Sequence[str]):
+    """The frame's rows as tuples of ``columns`` (a zip of lists: faster than iter_rows)."""
+    return zip(*(frame[c].to_list() for c in columns), strict=True)
+
+
+ANNOTATION_COLUMNS = (
+    "annotation_id",
+    "sample_id",
+    "label",
+    "annotation_type",
+    "x",
+    "y",
+    "width",
+    "height",
+    "segmentation_mask",
+    "polygon",
+    "iscrowd",
+    "confidence",
+)
+
+
 def stem(rel: str) -> str:
     return os.path.splitext(rel)[0]
 

@@ -34,6 +34,14 @@ def _inside(root: str, name: str, where: str) -> str:
 
 
 def _attributes(element, where: str) -> dict[str, Any]:
+    get = element.get
+    if (
+        not len(element)
+        and get("occluded", "0") == "0"
+        and get("z_order", "0") == "0"
+        and get("rotation") is None
+    ):
+        return {}  # the common case, without a loop
     attrs: dict[str, Any] = {}
     for name in INT_ATTRIBUTES:
         value = element.get(name)
@@ -135,8 +143,13 @@ def parse_cvat(annotations_xml: str | os.PathLike, images_path: str | os.PathLik
             crowd = str(attrs.pop(CROWD_ATTRIBUTE, "false")).lower() in ("true", "1")
             extra = {"iscrowd": True} if crowd else {}
             if shape.tag == "box":
-                x0, y0 = attr_number(shape, "xtl", swhere), attr_number(shape, "ytl", swhere)
-                x1, y1 = attr_number(shape, "xbr", swhere), attr_number(shape, "ybr", swhere)
+                try:
+                    get = shape.get
+                    x0, y0 = float(get("xtl")), float(get("ytl"))  # type: ignore[arg-type]
+                    x1, y1 = float(get("xbr")), float(get("ybr"))  # type: ignore[arg-type]
+                except (TypeError, ValueError):  # say which one
+                    x0, y0 = attr_number(shape, "xtl", swhere), attr_number(shape, "ytl", swhere)
+                    x1, y1 = attr_number(shape, "xbr", swhere), attr_number(shape, "ybr", swhere)
                 records.box(img, label, x0, y0, x1, y1, swhere, attributes=attrs, **extra)
             elif shape.tag == "polygon":
                 ring = _points(shape.get("points"), swhere)

@@ -106,6 +106,21 @@ def _image_file(value: dict, cache: Path | None, split: str | None, idx: int, wh
     return str(target)
 
 
+def _image_files(values: list, cache: Path | None, split: str | None, label: str) -> list[str]:
+    """_image_file for every row; the writes overlap in threads (file creation is latency)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def chunk(start: int) -> list[str]:
+        end = min(start + 256, len(values))
+        return [
+            _image_file(values[i] or {}, cache, split, i, f"{label}, row {i}: ")
+            for i in range(start, end)
+        ]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return [p for part in pool.map(chunk, range(0, len(values), 256)) for p in part]
+
+
 def _extension(data: bytes) -> str:
     if data[:3] == b"\xff\xd8\xff":
         return "jpg"
@@ -156,14 +171,19 @@ def parse_hf_dataset(
         names += class_names or []
         columns = [image_column] + ([objects_column] if has_objects else [])
         columns += [class_column] if class_column else []
-        for idx, row in enumerate(ds.select_columns(columns)):
+        # Whole columns through Arrow: iterating a Dataset builds a Python dict per row.
+        table = ds.select_columns(columns).with_format("arrow")[:]
+        column = {c: table.column(c).to_pylist() for c in columns}
+        paths = _image_files(column[image_column], cache, split, label)
+        for idx, path in enumerate(paths):
             where = f"{label}, row {idx}: "
-            path = _image_file(row[image_column], cache, split, idx, where)
             img = records.image(path, where, tags=[split] if split else None)
             if has_objects:
-                _objects(records, img, row[objects_column], object_names, bbox_format, where)
-            if class_column is not None and row[class_column] is not None:
-                value = row[class_column]
+                _objects(
+                    records, img, column[objects_column][idx], object_names, bbox_format, where
+                )
+            value = column[class_column][idx] if class_column is not None else None
+            if value is not None:
                 if class_names is not None and isinstance(value, int) and value >= 0:
                     records.classification(img, class_names[value], where)
                 elif isinstance(value, str) and value:

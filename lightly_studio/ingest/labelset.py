@@ -89,12 +89,18 @@ class LabelSet:
 
 
 class Records:
-    """Collects image and annotation rows while a parser walks its files."""
+    """Collects image and annotation rows while a parser walks its files (column-wise: a
+    list per column, and the rarely set ones as {row: value}, so a box costs a few appends)."""
+
+    _DENSE = ("img_idx", "label", "annotation_type", "x", "y", "width", "height", "where")
 
     def __init__(self) -> None:
         self.images: list[dict] = []
-        self.annotations: list[dict] = []
         self._img_idx: dict[str, int] = {}
+        self._cols: dict[str, list] = {c: [] for c in self._DENSE}
+        self._sparse: dict[str, dict[int, Any]] = {
+            c: {} for c in ANNOTATION_SCHEMA if c not in self._DENSE
+        }
 
     def image(
         self,
@@ -128,21 +134,12 @@ class Records:
         return len(self.images) - 1
 
     def box(self, img_idx: int, label: str, x0, y0, x1, y1, where: str, **extra) -> None:
-        self._add(
-            img_idx,
-            label,
-            AnnotationType.OBJECT_DETECTION.value,
-            where,
-            x=x0,
-            y=y0,
-            width=x1 - x0,
-            height=y1 - y0,
-            **extra,
-        )
+        self._add(img_idx, label, _DETECTION, where, x0, y0, x1 - x0, y1 - y0, extra)
 
     def polygon(self, img_idx: int, label: str, rings: list[list[float]], where: str, **extra):
-        kind = extra.pop("annotation_type", AnnotationType.INSTANCE_SEGMENTATION.value)
-        self._add(img_idx, label, kind, where, polygon=rings, **extra)
+        kind = extra.pop("annotation_type", _INSTANCE)
+        extra["polygon"] = rings
+        self._add(img_idx, label, kind, where, None, None, None, None, extra)
 
     def mask(
         self,
@@ -153,38 +150,54 @@ class Records:
         where: str,
         **extra,
     ) -> None:
-        kind = extra.pop("annotation_type", AnnotationType.INSTANCE_SEGMENTATION.value)
-        self._add(
-            img_idx,
-            label,
-            kind,
-            where,
-            segmentation_mask=runs,
-            mask_width=size[0],
-            mask_height=size[1],
-            **extra,
-        )
+        kind = extra.pop("annotation_type", _INSTANCE)
+        extra.update(segmentation_mask=runs, mask_width=size[0], mask_height=size[1])
+        self._add(img_idx, label, kind, where, None, None, None, None, extra)
 
     def classification(self, img_idx: int, label: str, where: str, **extra) -> None:
-        self._add(img_idx, label, AnnotationType.CLASSIFICATION.value, where, **extra)
+        self._add(img_idx, label, _CLASSIFICATION, where, None, None, None, None, extra)
 
-    def _add(self, img_idx: int, label: str, kind: str, where: str, **values) -> None:
-        attributes = values.pop("attributes", None)
-        row = {"img_idx": img_idx, "label": label, "annotation_type": kind, "where": where}
-        row.update(values)
-        row["attributes"] = json.dumps(attributes, ensure_ascii=False) if attributes else None
-        self.annotations.append(row)
+    def _add(self, img_idx, label, kind, where, x, y, w, h, extra: dict) -> None:
+        c = self._cols
+        row = len(c["img_idx"])
+        c["img_idx"].append(img_idx)
+        c["label"].append(label)
+        c["annotation_type"].append(kind)
+        c["x"].append(x)
+        c["y"].append(y)
+        c["width"].append(w)
+        c["height"].append(h)
+        c["where"].append(where)
+        for key, value in extra.items():
+            if value is None:
+                continue
+            if key == "attributes":
+                if not value:
+                    continue
+                value = json.dumps(value, ensure_ascii=False)
+            self._sparse[key][row] = value
 
     def label_set(self, path: str, label_names: list[str], notes: list[str]) -> LabelSet:
         images = pl.DataFrame(self.images, schema=IMAGE_SCHEMA, orient="row")
-        anns = pl.DataFrame(
-            [{k: r.get(k) for k in ANNOTATION_SCHEMA} for r in self.annotations],
-            schema=ANNOTATION_SCHEMA,
-            orient="row",
-        )
+        n = len(self._cols["img_idx"])
+        columns: dict[str, Any] = {}
+        for name, dtype in ANNOTATION_SCHEMA.items():
+            if name in self._cols:
+                values = self._cols[name]
+            else:
+                values = [None] * n
+                for i, v in self._sparse[name].items():
+                    values[i] = v
+            columns[name] = pl.Series(name, values, dtype=dtype)
+        anns = pl.DataFrame(columns)
         used = anns["label"].unique(maintain_order=True).to_list()
         names = list(dict.fromkeys([*label_names, *used]))
         return LabelSet(path, images, names, anns, notes)
+
+
+_DETECTION = AnnotationType.OBJECT_DETECTION.value
+_INSTANCE = AnnotationType.INSTANCE_SEGMENTATION.value
+_CLASSIFICATION = AnnotationType.CLASSIFICATION.value
 
 
 # --- sizes and shapes --------------------------------------------------------------------------
