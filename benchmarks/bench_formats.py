@@ -24,7 +24,7 @@ import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_labels import generate  # noqa: E402
+from bench_labels import generate
 
 
 def cpu_flags() -> str:

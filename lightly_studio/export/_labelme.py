@@ -17,9 +17,9 @@ from typing import Any
 
 from lightly_studio.export._labelset import (
     ANNOTATION_COLUMNS,
-    named_rows,
     check_image_mode,
     export_data,
+    named_rows,
     out_dir,
     place_images,
     stem,
