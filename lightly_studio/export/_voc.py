@@ -95,7 +95,9 @@ def write_voc_detections(
         objects.setdefault(sid, []).append(
             _object_xml(label, x, y, w, h, data.attributes_of(ann_id))
         )
-    jobs, pairs, splits = [], [], {}
+    jobs: list[tuple[str, str]] = []
+    pairs: list[tuple[str, str]] = []
+    splits: dict[str, list[str]] = {}
     s = data.samples
     for sid, path, rel, width, height, split in zip(
         s["sample_id"].to_list(),
@@ -182,7 +184,8 @@ def write_voc_segmentations(
     ):
         masks_of.setdefault(sid, []).append((label, runs))
     palette = voc_colormap().ravel().tolist()
-    pairs, splits = [], {}
+    pairs: list[tuple[str, str]] = []
+    splits: dict[str, list[str]] = {}
     s = data.samples
     for sid, path, rel, width, height, split in zip(
         s["sample_id"].to_list(),

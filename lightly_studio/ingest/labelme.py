@@ -88,7 +88,8 @@ def parse_labelme(folder: str | os.PathLike) -> LabelSet:
         full = os.path.normpath(os.path.join(os.path.dirname(json_path), image_path))
         img = records.image(full, where, width=width, height=height, flags=flags or None)
         for n, shape in enumerate(doc["shapes"]):
-            _shape(records, img, shape, f"{json_path}, shapes[{n}]: ", width, height, skipped)
+            swhere = f"{json_path}, shapes[{n}]: "
+            _shape(records, img, shape, swhere, int(width), int(height), skipped)  # type: ignore[arg-type]
     notes = []
     if skipped:
         what = ", ".join(f"{v} {k}" for k, v in skipped.items())

@@ -217,8 +217,8 @@ def _read_image_sizes(labels: LabelSet) -> pl.DataFrame:
             f"({sizes[bad[0]]}){more}"
         )
     images = images.with_columns(
-        pl.Series("width", [s[0] for s in sizes], dtype=pl.Int64),  # type: ignore[index]
-        pl.Series("height", [s[1] for s in sizes], dtype=pl.Int64),  # type: ignore[index]
+        pl.Series("width", [s[0] for s in sizes], dtype=pl.Int64),
+        pl.Series("height", [s[1] for s in sizes], dtype=pl.Int64),
     )
     _check_declared(images)
     return images

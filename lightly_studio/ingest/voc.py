@@ -161,7 +161,7 @@ def parse_voc_segmentations(
     ids = {int(k): str(v) for k, v in class_id_to_name.items()}
     images_root = os.path.abspath(os.path.expanduser(str(images_path)))
     masks_root = os.path.abspath(os.path.expanduser(str(masks_path)))
-    by_stem = {}
+    by_stem: dict[str, str] = {}
     for p in list_files(images_root, IMAGE_EXTENSIONS).paths:
         by_stem.setdefault(os.path.splitext(os.path.relpath(p, images_root))[0], p)
     masks = sorted(list_files(masks_root, (".png",)).paths)
