@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from lightly_studio.dataset import env
 from lightly_studio.errors import ExportPathError
+from lightly_studio.export.formats import export_format
 
 DEFAULT_DIR_NAME = "lightly_studio_exports"
 
@@ -62,6 +63,9 @@ def set_export_dir(folder: str | os.PathLike) -> Path:
 
 def suffix_for(fmt: str) -> str | None:
     """The file suffix of an export format, or None for formats that write a folder (YOLO)."""
+    registered = export_format(fmt)
+    if registered is not None:
+        return registered.extension if registered.writes == "file" else None
     if "yolo" in fmt:
         return None
     if "csv" in fmt:

@@ -105,9 +105,8 @@ export async function startApp(root: HTMLElement): Promise<void> {
       dataset_id: row.dataset_id,
       dataset_name: row.name,
       total: row.count,
-      // Older servers do not say; the text box then shows, and the server explains if the
-      // dataset has no embeddings.
-      has_embeddings: row.has_embeddings ?? true,
+      // Without embeddings the AI search box and "Find similar" are not offered at all.
+      has_embeddings: row.has_embeddings === true,
     };
     dispose = mountExplorer(main, model, rpc, info);
   }

@@ -41,6 +41,16 @@ export const CSS = `
     --ls-cell-bg: var(--jp-layout-color3, #0c0e10);
   }
 }
+/* The full page chooses its theme itself (dark by default, like the reference app); the
+   notebook widgets follow JupyterLab's variables above (light, dark, high contrast). */
+[data-ls-theme="light"] .ls-root, .ls-app[data-ls-theme="light"] {
+  --ls-bg: #ffffff; --ls-bg2: #f3f4f6; --ls-bg3: #e2e5e9; --ls-fg: #1b1f24; --ls-fg2: #5c6570;
+  --ls-border: #d3d7dc; --ls-cell-bg: #e9ecef; --ls-accent: #1a73e8;
+}
+[data-ls-theme="dark"] .ls-root, .ls-app[data-ls-theme="dark"] {
+  --ls-bg: #121417; --ls-bg2: #1b1e23; --ls-bg3: #2a2f36; --ls-fg: #e8eaed; --ls-fg2: #9aa3ad;
+  --ls-border: #2f353d; --ls-cell-bg: #0b0c0e; --ls-accent: #4c8dff;
+}
 .ls-root *, .ls-root *::before, .ls-root *::after { box-sizing: border-box; }
 .ls-root button, .ls-root input, .ls-root select {
   font: inherit; color: var(--ls-fg); background: var(--ls-bg2);
@@ -54,10 +64,28 @@ export const CSS = `
 .ls-root input[type=range] { padding: 0; border: none; background: none; accent-color: var(--ls-accent); }
 .ls-root :focus-visible { outline: 2px solid var(--ls-accent); outline-offset: 1px; }
 
-.ls-toolbar { display: flex; align-items: center; gap: 10px; padding: 6px 10px;
-  border-bottom: 1px solid var(--ls-border); background: var(--ls-bg2); flex-wrap: wrap; min-height: 40px; }
-.ls-toolbar .ls-spacer { flex: 1; }
+.ls-toolbar { display: flex; align-items: center; gap: 8px; padding: 6px 10px;
+  border-bottom: 1px solid var(--ls-border); background: var(--ls-bg2); flex-wrap: nowrap; min-height: 42px; }
+.ls-toolbar > * { flex: none; }
+.ls-toolbar .ls-spacer { flex: 1 1 0; min-width: 0; }
+.ls-toolbar > .ls-title { flex: 0 1 auto; min-width: 40px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .ls-title { font-weight: 600; font-size: 14px; }
+.ls-icon { flex: none; display: block; }
+.ls-root .ls-icon-button { display: inline-flex; align-items: center; gap: 6px; white-space: nowrap; min-height: 28px; }
+.ls-narrow .ls-icon-button .ls-label { display: none; }
+.ls-narrow .ls-icon-button { padding: 3px 6px; }
+.ls-narrow .ls-tag-group input { width: 80px !important; }
+.ls-tag-group { display: flex; gap: 4px; align-items: center; }
+.ls-tag-group button { white-space: nowrap; }
+.ls-pop-anchor { position: relative; }
+.ls-popover { position: absolute; right: 0; top: calc(100% + 4px); z-index: 22; width: 240px; padding: 10px 12px;
+  background: var(--ls-bg); border: 1px solid var(--ls-border); border-radius: var(--ls-radius);
+  box-shadow: 0 6px 24px rgba(0,0,0,.25); display: flex; flex-direction: column; gap: 6px; }
+.ls-popover[hidden] { display: none; }
+.ls-pop-title { font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: var(--ls-fg2); margin-top: 4px; }
+.ls-pop-checks { display: grid; grid-template-columns: 1fr 1fr; gap: 2px 8px; }
+.ls-pop-row { display: flex; gap: 8px; align-items: center; }
+.ls-pop-row select { flex: 1; min-width: 0; }
 .ls-muted { color: var(--ls-fg2); }
 .ls-count { color: var(--ls-fg2); white-space: nowrap; }
 .ls-body { display: flex; flex: 1; min-height: 0; }
@@ -126,6 +154,11 @@ export const CSS = `
 
 .ls-plot { position: relative; flex: 1; min-height: 200px; background: var(--ls-cell-bg); }
 .ls-plot canvas { position: absolute; inset: 0; width: 100%; height: 100%; }
+.ls-plot-message { position: absolute; inset: 0; display: flex; flex-direction: column; justify-content: center;
+  padding: 24px; gap: 4px; overflow-wrap: anywhere; overflow-y: auto; background: var(--ls-bg); }
+.ls-plot-message p { margin: 4px 0; }
+.ls-root code { font-family: var(--jp-code-font-family, ui-monospace, SFMono-Regular, Menlo, monospace); font-size: 12px;
+  background: var(--ls-bg3); padding: 1px 4px; border-radius: 3px; }
 .ls-plot-tip { position: absolute; pointer-events: none; z-index: 4; background: var(--ls-bg); border: 1px solid var(--ls-border);
   border-radius: 4px; padding: 3px; width: 140px; font-size: 11px; }
 .ls-plot-tip img { width: 100%; display: block; }
@@ -135,7 +168,12 @@ export const CSS = `
 
 .ls-dialog { position: absolute; inset: 0; background: rgba(0,0,0,.35); z-index: 20; display: flex; align-items: center; justify-content: center; }
 .ls-dialog-box { background: var(--ls-bg); border: 1px solid var(--ls-border); border-radius: var(--ls-radius);
-  padding: 14px 16px; width: 360px; display: flex; flex-direction: column; gap: 10px; }
+  padding: 14px 16px; width: min(420px, calc(100% - 24px)); max-height: calc(100% - 24px); overflow-y: auto;
+  display: flex; flex-direction: column; gap: 10px; box-shadow: 0 12px 40px rgba(0,0,0,.35); }
+.ls-dialog-head { display: flex; align-items: center; justify-content: space-between; }
+.ls-root button.ls-icon-only { border: none; background: none; padding: 4px; color: var(--ls-fg2); display: inline-flex; }
+.ls-root button.ls-icon-only:hover { color: var(--ls-fg); }
+.ls-row button[hidden] { display: none; }
 .ls-dialog-box label { display: flex; flex-direction: column; gap: 3px; }
 .ls-row { display: flex; gap: 8px; justify-content: flex-end; }
 `;
