@@ -30,7 +30,13 @@ const SORTS: [string, string][] = [
   ["", "file path"], ["file_name", "file name"], ["width", "width"], ["height", "height"], ["created_at", "added"],
 ];
 
-export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient, info: ReadyInfo): () => void {
+export interface ExplorerHooks {
+  /** The number of samples the filter shows (-1 while counting), e.g. for the page's footer. */
+  onCount?: (shown: number, total: number) => void;
+}
+
+export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient, info: ReadyInfo,
+                              hooks: ExplorerHooks = {}): () => void {
   injectStyles(el);
   const datasetId = info.dataset_id;
   const withDataset = (spec: Spec): Spec => ({ ...spec, dataset_id: (spec.dataset_id as string) ?? datasetId });
@@ -76,6 +82,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   function renderCount(): void {
     const n = source.count;
     countEl.textContent = n < 0 ? "Counting…" : `${n.toLocaleString("en-US")} of ${info.total.toLocaleString("en-US")} samples`;
+    hooks.onCount?.(n, info.total);
   }
   function renderSelected(): void {
     const n = grid.selection.length;

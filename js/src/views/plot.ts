@@ -127,10 +127,13 @@ export class PlotView {
       this.scatter?.destroy();
       this.scatter = null;
       clear(this.canvasBox);
+      clear(this.bar);
+      this.bar.append(this.status); // lasso, colours and tagging mean nothing without points
+      const text = (e as Error).message;
       this.canvasBox.append(h("div", { class: "ls-plot-message", "data-testid": "ls-plot-message", role: "status" },
         h("div", { class: "ls-title" }, "No plot for this dataset yet"),
-        h("p", {}, (e as Error).message),
-        h("p", { class: "ls-muted" }, "The plot shows embeddings. In Python: ",
+        h("p", {}, text),
+        /compute_embeddings/.test(text) ? null : h("p", { class: "ls-muted" }, "The plot shows embeddings. In Python: ",
           h("code", {}, "dataset.compute_embeddings()"), ", then open the plot again.")));
     }
   }

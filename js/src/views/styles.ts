@@ -164,7 +164,9 @@ export const CSS = `
 .ls-plot-tip img { width: 100%; display: block; }
 .ls-legend { position: absolute; right: 8px; top: 8px; background: var(--ls-bg); border: 1px solid var(--ls-border);
   border-radius: 4px; padding: 4px 8px; font-size: 11px; max-height: 60%; overflow-y: auto; z-index: 3; }
-.ls-side-plot { width: 42%; flex: none; border-left: 1px solid var(--ls-border); display: flex; flex-direction: column; }
+.ls-side-plot { width: 42%; flex: none; border-left: 1px solid var(--ls-border); display: flex; flex-direction: column; min-width: 0; }
+.ls-side-plot .ls-toolbar > *, [data-testid=ls-plot-root] .ls-toolbar > * { flex: 0 1 auto; min-width: 0; }
+.ls-side-plot .ls-toolbar > .ls-count { flex: 0 1 auto; overflow: hidden; text-overflow: ellipsis; }
 
 .ls-dialog { position: absolute; inset: 0; background: rgba(0,0,0,.35); z-index: 20; display: flex; align-items: center; justify-content: center; }
 .ls-dialog-box { background: var(--ls-bg); border: 1px solid var(--ls-border); border-radius: var(--ls-radius);
