@@ -235,7 +235,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     detailIndex = index;
     if (!detail) {
       detail = new DetailView({
-        rpc, datasetId,
+        rpc, datasetId, datasetName: info.dataset_name,
         onClose: closeDetail,
         onStep: (d) => {
           const next = Math.max(0, Math.min(source.count - 1, detailIndex + d));

@@ -138,15 +138,42 @@ export const CSS = `
 
 .ls-detail { position: absolute; inset: 0; background: var(--ls-bg); z-index: 10; display: flex; flex-direction: column; }
 .ls-detail-body { flex: 1; display: flex; min-height: 0; }
-.ls-detail-image { flex: 1; position: relative; background: var(--ls-cell-bg); min-width: 0; }
-.ls-detail-image img, .ls-detail-image svg, .ls-detail-image canvas { position: absolute; inset: 0; width: 100%; height: 100%; }
-.ls-detail-image img { object-fit: contain; }
+.ls-detail-image { flex: 1; position: relative; background: var(--ls-cell-bg); min-width: 0; overflow: hidden;
+  cursor: grab; touch-action: none; user-select: none; }
+.ls-detail-image.ls-panning { cursor: grabbing; }
+.ls-detail-world { position: absolute; left: 0; top: 0; transform-origin: 0 0; }
+.ls-detail-world img, .ls-detail-world svg, .ls-detail-world canvas { position: absolute; inset: 0; width: 100%; height: 100%; }
+.ls-detail-world img { image-rendering: auto; }
+.ls-detail-arrow { position: absolute; top: 50%; transform: translateY(-50%); z-index: 3; width: 40px; height: 64px;
+  display: flex; align-items: center; justify-content: center; opacity: .55; }
+.ls-root button.ls-detail-arrow { background: rgba(10,12,14,.55); color: #fff; border: none; border-radius: 8px; padding: 0; }
+.ls-root button.ls-detail-arrow:hover { opacity: 1; }
+.ls-detail-arrow.ls-prev { left: 10px; }
+.ls-detail-arrow.ls-next { right: 10px; }
+.ls-detail-controls { position: absolute; left: 50%; bottom: 12px; transform: translateX(-50%); z-index: 3;
+  display: flex; align-items: center; gap: 6px; padding: 4px 10px; border-radius: 10px; white-space: nowrap;
+  background: color-mix(in srgb, var(--ls-bg) 88%, transparent); border: 1px solid var(--ls-border); cursor: default; }
+.ls-detail-controls .ls-count { min-width: 44px; text-align: center; font-variant-numeric: tabular-nums; }
+.ls-root button.ls-text-only { border: none; background: none; padding: 2px 6px; font-weight: 600; }
+.ls-sep { width: 1px; height: 18px; background: var(--ls-border); }
+.ls-adjust { display: flex; align-items: center; gap: 4px; font-size: 12px; color: var(--ls-fg2); }
+.ls-adjust input { width: 80px; }
+.ls-detail-note { position: absolute; top: 12px; left: 50%; transform: translateX(-50%); z-index: 4; padding: 4px 10px;
+  border-radius: 6px; background: var(--ls-bg); border: 1px solid var(--ls-border); }
+.ls-crumbs { display: flex; align-items: center; gap: 6px; min-width: 0; overflow: hidden; flex: 0 1 auto !important; }
+.ls-root button.ls-crumb { border: none; background: none; padding: 0; color: var(--ls-fg2); white-space: nowrap; }
+.ls-root button.ls-crumb:hover { color: var(--ls-accent); text-decoration: underline; }
+.ls-crumb-sep { color: var(--ls-fg2); }
+.ls-crumb-current { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
+.ls-root button.ls-link { border: none; background: none; padding: 0; color: var(--ls-accent); font-size: 11px; text-transform: none; letter-spacing: 0; }
+.ls-ann-hidden { opacity: .5; }
+.ls-ann .ls-ann-label { overflow-wrap: anywhere; }
 .ls-detail-side { width: 320px; flex: none; overflow-y: auto; padding: 10px 12px; border-left: 1px solid var(--ls-border); }
 .ls-tagchip { display: inline-flex; align-items: center; gap: 4px; background: var(--ls-bg3); border-radius: 12px;
   padding: 1px 4px 1px 9px; margin: 0 4px 4px 0; }
 .ls-tagchip button { border: none; background: none; padding: 0 4px; color: var(--ls-fg2); }
 .ls-ann { display: flex; align-items: center; gap: 6px; padding: 4px 6px; border-radius: 4px; background: var(--ls-bg2); margin-bottom: 4px; }
-.ls-ann .ls-name { flex: 1; }
+.ls-ann .ls-name { flex: 1; min-width: 0; }
 .ls-ann .ls-sub { color: var(--ls-fg2); font-size: 11px; }
 .ls-kv { width: 100%; border-collapse: collapse; font-size: 12px; }
 .ls-kv td { padding: 3px 4px; border-bottom: 1px solid var(--ls-border); vertical-align: top; word-break: break-all; }
