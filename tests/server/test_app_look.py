@@ -285,3 +285,69 @@ def test_dark_theme_by_default_light_on_request_and_a_footer(small_gui, page):
     footer = page.locator("[data-testid=ls-footer]").inner_text()
     assert "3 of 3" in footer and lightly_studio.__version__ in footer
     assert _count_text(page).startswith("3 of 3")
+
+
+LONG = "a rather long class name for a cat"
+
+
+@pytest.fixture
+def cat_and_dog(small_dataset):
+    """a.jpg gets a dog box beside its cat (before the server starts)."""
+    from lightly_studio.api import dispatch
+
+    ids = _ids_by_name(small_dataset)
+    dispatch(
+        "annotation_create",
+        {
+            "sample_id": ids["a.jpg"],
+            "annotation": {"type": "object_detection", "label": "dog", "box": [200, 200, 80, 60]},
+        },
+    )
+    return ids
+
+
+def test_the_full_page_annotator_relabels_deletes_and_colours_by_class(
+    cat_and_dog, small_gui, small_dataset, page
+):
+    ids = cat_and_dog
+    _open(page, small_gui)
+    _open_sample(page, ids["a.jpg"])
+    page.click("[data-testid=ls-detail-edit]")
+    rows = page.locator("[data-testid=ls-annotator] [data-testid=ls-ann-list] .ls-ann-row")
+    rows.nth(1).wait_for(timeout=15_000)
+
+    # Colour by class by default: a cat and a dog do not share a colour.
+    dots = rows.locator(".ls-dot").evaluate_all("ds => ds.map(d => d.style.background)")
+    assert len(set(dots)) == 2, dots
+
+    # Relabel: the user's own edit says "Saved", also after the server's data_changed event.
+    cat_row = page.locator("[data-testid=ls-ann-list] .ls-ann-row:has(input[value=cat])")
+    label = cat_row.locator("[data-testid=ls-ann-row-label]")
+    label.fill(LONG)
+    label.press("Enter")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-annotator]').dataset.pending === '0'"
+        " && /Saved/.test(document.querySelector('[data-testid=ls-ann-status]').textContent)",
+        timeout=15_000,
+    )
+    page.wait_for_timeout(1500)  # the event of our own edit arrives meanwhile
+    assert "Updated from Python" not in page.locator("[data-testid=ls-ann-status]").inner_text()
+    sample = small_dataset.get_sample(ids["a.jpg"])
+    assert sorted(a.label for a in sample.annotations) == sorted([LONG, "dog"])
+    # The whole name is readable in the list.
+    long_input = page.locator(f"[data-testid=ls-ann-list] input[value='{LONG}']")
+    assert long_input.evaluate("i => i.scrollWidth <= i.clientWidth + 1")
+
+    # Delete the dog with its row's ×.
+    dog_row = page.locator("[data-testid=ls-ann-list] .ls-ann-row:has(input[value=dog])")
+    dog_row.locator("button[title^=Delete]").click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=ls-ann-list] .ls-ann-row').length === 1",
+        timeout=15_000,
+    )
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-annotator]').dataset.pending === '0'"
+    )
+    sample = small_dataset.get_sample(ids["a.jpg"])
+    assert [a.label for a in sample.annotations] == [LONG]
+    assert page.errors == []
