@@ -67,9 +67,7 @@ def test_csv_under_a_json_name_gets_the_csv_suffix(ds, export_folder):
 def test_default_names_follow_the_format(ds, export_folder):
     assert _export(ds, "coco_object_detections")["download"] == "small_coco_object_detections.json"
     assert _export(ds, "file_list")["download"] == "small_file_list.txt"
-    assert _export(ds, "yolo_object_detections")["download"] == (
-        "small_yolo_object_detections"
-    )
+    assert _export(ds, "yolo_object_detections")["download"] == ("small_yolo_object_detections")
 
 
 def test_the_annotation_source_picks_one_source(ds, export_folder):

@@ -86,9 +86,7 @@ def test_without_embeddings_no_ai_search_and_a_refused_filter_can_be_cleared(
 
 
 @pytest.mark.parametrize("width", [1024, 1400, 2560])
-def test_the_toolbar_is_one_line_and_a_plugin_form_opens_inside_the_view(
-    small_gui, page, width
-):
+def test_the_toolbar_is_one_line_and_a_plugin_form_opens_inside_the_view(small_gui, page, width):
     _open(page, small_gui, width)
     toolbar = page.locator("[data-testid=ls-toolbar]")
     box = toolbar.bounding_box()
@@ -103,7 +101,7 @@ def test_the_toolbar_is_one_line_and_a_plugin_form_opens_inside_the_view(
     assert panel["x"] >= 0 and panel["x"] + panel["width"] <= width, panel
     for button in ("ls-operator-run", "ls-operator-close"):
         b = page.locator(f"[data-testid={button}]").bounding_box()
-        assert 0 <= b["x"] and b["x"] + b["width"] <= width and b["y"] + b["height"] <= 900
+        assert b["x"] >= 0 and b["x"] + b["width"] <= width and b["y"] + b["height"] <= 900
     page.click("[data-testid=ls-operator-close]")
     assert page.errors == []
 
@@ -161,9 +159,7 @@ def test_the_export_dialog_takes_focus_and_escape_closes_it(small_gui, page):
     dialog.wait_for(state="detached", timeout=5_000)
 
 
-def test_export_names_follow_the_format_and_results_download(
-    small_gui, page, export_folder
-):
+def test_export_names_follow_the_format_and_results_download(small_gui, page, export_folder):
     _open(page, small_gui)
     _export_dialog(page)
     output = page.locator("[data-testid=ls-export-output]")
