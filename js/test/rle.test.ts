@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeRle, maskBounds, paintMask, scaleMask } from "../src/lib/rle";
+import { decodeRle, maskBounds, paintMask, paintMaskOutlined, scaleMask } from "../src/lib/rle";
 
 describe("row-wise RLE", () => {
   it("decodes alternating runs starting with background, row-major", () => {
@@ -31,5 +31,21 @@ describe("row-wise RLE", () => {
     const rgba = new Uint8ClampedArray(2 * 4);
     paintMask(rgba, Uint8Array.from([0, 1]), [10, 20, 30], 99);
     expect(Array.from(rgba)).toEqual([0, 0, 0, 0, 10, 20, 30, 99]);
+  });
+});
+
+describe("paintMaskOutlined", () => {
+  it("draws a strong outline and a faint inside, never the pixels outside", () => {
+    // 5x5 image, a 3x3 square in the middle: 8 outline pixels, 1 inside pixel.
+    const mask = new Uint8Array(25);
+    for (let y = 1; y <= 3; y++) for (let x = 1; x <= 3; x++) mask[y * 5 + x] = 1;
+    const rgba = new Uint8ClampedArray(25 * 4);
+    paintMaskOutlined(rgba, mask, 5, 5, [10, 20, 30], 40, 220);
+    const alpha = (x: number, y: number) => rgba[(y * 5 + x) * 4 + 3];
+    expect(alpha(2, 2)).toBe(40);
+    for (const [x, y] of [[1, 1], [2, 1], [3, 1], [1, 2], [3, 2], [1, 3], [2, 3], [3, 3]]) expect(alpha(x, y)).toBe(220);
+    expect(alpha(0, 0)).toBe(0);
+    expect(alpha(4, 2)).toBe(0);
+    expect([...rgba.slice((2 * 5 + 2) * 4, (2 * 5 + 2) * 4 + 3)]).toEqual([10, 20, 30]);
   });
 });

@@ -29,6 +29,7 @@ class DatasetRow(TypedDict):
     name: str
     kind: str
     count: int
+    has_embeddings: bool  # the views offer AI search and "Find similar" only when True
 
 
 class ListDatasetsResult(TypedDict):
@@ -223,6 +224,7 @@ class ExportParams(TypedDict, total=False):
     spec: Spec
     sample_ids: list[str]
     output: str | None  # a file name inside the export folder; None: the default name
+    annotation_source: str | None  # one source ('ground_truth' or a model's); None: all
 
 
 class ExportResult(TypedDict):
@@ -230,6 +232,18 @@ class ExportResult(TypedDict):
     format: str
     scope: str
     count: int
+    download: str  # relative to the export folder: what export_download takes
+    writes: str  # file | folder
+
+
+class ExportDownloadParams(TypedDict):
+    path: str
+
+
+class ExportDownloadResult(TypedDict):
+    name: str  # the file name to save as (a folder arrives as <folder>.zip)
+    mime: str
+    size: int
 
 
 # --- annotator -------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ _TEMPLATE = """<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="lightly-studio-version" content="{version}">
+<meta name="color-scheme" content="dark light">
 <title>LightlyStudio</title>
 <base href="{base}">
 {css}
@@ -80,4 +82,15 @@ def render_head(base: str, static_dir: str) -> str:
             '<p class="ls-app-missing">The app bundle is missing: run '
             "<code>npm ci &amp;&amp; npm run build</code> in the repository.</p>"
         )
-    return _TEMPLATE.format(base=html.escape(base, quote=True), css=css, missing=missing)
+    return _TEMPLATE.format(
+        base=html.escape(base, quote=True),
+        css=css,
+        missing=missing,
+        version=html.escape(_version(), quote=True),
+    )
+
+
+def _version() -> str:
+    from lightly_studio import __version__
+
+    return __version__

@@ -48,8 +48,8 @@ def names(con) -> list[str]:
 
 
 def datasets_with_counts(con) -> pl.DataFrame:
-    """dataset_id (str), name, kind and sample count (videos for a video dataset) of every
-    dataset, oldest first."""
+    """dataset_id (str), name, kind, sample count (videos for a video dataset) and
+    has_embeddings (a model with stored vectors exists) of every dataset, oldest first."""
     # Count per (dataset, kind) first, then join the few groups to the datasets: joining every
     # sample row to its dataset before counting is several times slower at 1,000,000 samples,
     # and the page waits for this list.
@@ -57,7 +57,9 @@ def datasets_with_counts(con) -> pl.DataFrame:
         """
         WITH n AS (SELECT dataset_id, kind, count(*) AS count FROM sample GROUP BY ALL)
         SELECT CAST(d.dataset_id AS VARCHAR) AS dataset_id, d.name, d.kind,
-               coalesce(n.count, 0) AS count
+               coalesce(n.count, 0) AS count,
+               EXISTS (SELECT 1 FROM embedding_model m WHERE m.dataset_id = d.dataset_id)
+                   AS has_embeddings
         FROM dataset d LEFT JOIN n ON n.dataset_id = d.dataset_id
              AND n.kind = CASE WHEN d.kind = 'video' THEN 'video' ELSE 'image' END
         ORDER BY d.created_at, d.name""",

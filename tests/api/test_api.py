@@ -26,9 +26,22 @@ def names(ds, **kw):
 def test_list_datasets_counts_samples(small_ds):
     result, buffers = dispatch("list_datasets", {})
     assert result["datasets"] == [
-        {"dataset_id": str(small_ds.dataset_id), "name": "small", "kind": "image", "count": 5}
+        {
+            "dataset_id": str(small_ds.dataset_id),
+            "name": "small",
+            "kind": "image",
+            "count": 5,
+            "has_embeddings": False,
+        }
     ]
     assert buffers == []
+
+
+def test_list_datasets_says_which_datasets_have_embeddings(small_ds):
+    ids = [s.sample_id for s in small_ds]
+    small_ds.add_embeddings("toy", ids, [[1.0, 0.0]] * len(ids))
+    (row,) = dispatch("list_datasets", {})[0]["datasets"]
+    assert row["has_embeddings"] is True
 
 
 def test_count_and_pages_follow_the_query_order(small_ds):

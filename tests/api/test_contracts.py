@@ -75,6 +75,7 @@ def test_buffer_flags_are_declared_not_inferred():
         "plot_indices",
         "plot_colors",
         "annotator_sample",
+        "export_download",
     }
 
 

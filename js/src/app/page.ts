@@ -2,6 +2,7 @@
 // mounted on the HTTP/WebSocket model shim. No view code lives here — only the shell.
 
 import { h } from "../lib/dom";
+import { icon } from "../lib/icons";
 import { RpcClient } from "../transport/rpc";
 import type { DatasetRow } from "../transport/methods";
 import { modelChannel } from "../transport/model";
@@ -9,22 +10,50 @@ import { mountExplorer, type ReadyInfo } from "../views/explorer";
 import { injectStyles } from "../views/styles";
 import { HttpModel } from "./httpModel";
 
-const HEADER_PX = 44;
+const HEADER_PX = 48;
+const FOOTER_PX = 26;
+const THEME_KEY = "lightly-studio-theme";
 
+// The page shell in the views' own variables (styles.ts): dark by default like the reference
+// app, light on request (kept in localStorage). The explorer inside fills the rest.
 const PAGE_CSS = `
-  .ls-app-header { display:flex; align-items:center; gap:12px; height:${HEADER_PX}px; padding:0 12px;
-    box-sizing:border-box; border-bottom:1px solid #ddd; font:14px system-ui, sans-serif; }
-  .ls-app-header .ls-app-title { font-weight:600; }
-  .ls-app-header .ls-app-conn { margin-left:auto; font-size:12px; color:#888; }
-  .ls-app-header .ls-app-conn.ls-off { color:#c33; }
-  .ls-app-main { height: calc(100vh - ${HEADER_PX}px); }
+  html, body { background: var(--ls-bg); }
+  .ls-app { height: 100vh; display: flex; flex-direction: column; background: var(--ls-bg); color: var(--ls-fg);
+    font: 13px var(--ls-font, system-ui, sans-serif); }
+  .ls-app-header { display:flex; align-items:center; gap:12px; height:${HEADER_PX}px; padding:0 14px; flex: none;
+    box-sizing:border-box; border-bottom:1px solid var(--ls-border); background: var(--ls-bg2); }
+  .ls-app-brand { display:flex; align-items:center; gap:8px; font-weight:650; font-size:15px; letter-spacing:.01em; white-space:nowrap; }
+  .ls-app-logo { width:22px; height:22px; border-radius:6px; background: linear-gradient(135deg, var(--ls-accent), #7c4dff); flex:none; }
+  .ls-app-header select, .ls-app-header button { font: inherit; color: var(--ls-fg); background: var(--ls-bg);
+    border: 1px solid var(--ls-border); border-radius: 6px; padding: 4px 8px; min-height: 30px; }
+  .ls-app-header select { max-width: 40vw; }
+  .ls-app-header button { display:inline-flex; align-items:center; gap:6px; cursor:pointer; }
+  .ls-app-header button:hover { border-color: var(--ls-accent); }
+  .ls-app-spacer { flex: 1; }
+  .ls-app-conn { font-size:12px; color: var(--ls-fg2); display:flex; align-items:center; gap:6px; white-space:nowrap; }
+  .ls-app-conn::before { content:""; width:8px; height:8px; border-radius:50%; background:#34a853; }
+  .ls-app-conn.ls-off::before { background:#e8453c; }
+  .ls-app-conn.ls-off { color:#e8453c; }
+  .ls-app-main { flex: 1; min-height: 0; padding: 10px 12px 0; box-sizing: border-box; }
   .ls-app-main > .ls-root { height: 100% !important; }
-  .ls-app-message { padding: 2em; font: 14px system-ui, sans-serif; }
-  @media (prefers-color-scheme: dark) {
-    body { background:#1e1e1e; color:#ddd; }
-    .ls-app-header { border-color:#444; }
-  }
+  .ls-app-footer { height:${FOOTER_PX}px; flex:none; display:flex; align-items:center; gap:16px; padding:0 14px;
+    font-size:12px; color: var(--ls-fg2); white-space: nowrap; overflow: hidden; }
+  .ls-app-footer .ls-app-spacer { flex: 1; }
+  .ls-app-message { padding: 2em; }
 `;
+
+function savedTheme(): "dark" | "light" {
+  try {
+    return localStorage.getItem(THEME_KEY) === "light" ? "light" : "dark";
+  } catch {
+    return "dark";
+  }
+}
+
+/** The version the server wrote into the page (a meta tag; no user data). */
+function pageVersion(): string {
+  return document.querySelector<HTMLMetaElement>('meta[name="lightly-studio-version"]')?.content ?? "";
+}
 
 /** The dataset list the server appended to the page (lightly_studio/server/_page.py), so the
  * first paint skips a round trip; null when absent (e.g. under Jupyter) or unreadable. */
@@ -56,9 +85,31 @@ export async function startApp(root: HTMLElement): Promise<void> {
 
   const picker = h("select", { "aria-label": "dataset", "data-testid": "ls-dataset-picker" });
   const conn = h("span", { class: "ls-app-conn", "data-testid": "ls-connection" }, "connecting…");
-  const header = h("div", { class: "ls-app-header" }, h("span", { class: "ls-app-title" }, "LightlyStudio"), picker, conn);
+  let theme = savedTheme();
+  const themeBtn = h("button", { "data-testid": "ls-theme-toggle" });
+  const applyTheme = () => {
+    document.documentElement.dataset.lsTheme = theme;
+    shell.dataset.lsTheme = theme;
+    themeBtn.textContent = "";
+    themeBtn.append(icon(theme === "dark" ? "sun" : "moon"), theme === "dark" ? "Light" : "Dark");
+    themeBtn.title = `Switch to the ${theme === "dark" ? "light" : "dark"} theme`;
+  };
+  themeBtn.addEventListener("click", () => {
+    theme = theme === "dark" ? "light" : "dark";
+    try { localStorage.setItem(THEME_KEY, theme); } catch { /* private mode: not kept */ }
+    applyTheme();
+  });
+  const header = h("div", { class: "ls-app-header" },
+    h("span", { class: "ls-app-brand" }, h("span", { class: "ls-app-logo", "aria-hidden": "true" }), "LightlyStudio"),
+    picker, h("span", { class: "ls-app-spacer" }), conn, themeBtn);
   const main = h("div", { class: "ls-app-main", "data-testid": "ls-app-main" });
-  root.append(header, main);
+  const footCount = h("span", { "data-testid": "ls-footer-count" });
+  const version = pageVersion();
+  const footer = h("div", { class: "ls-app-footer", "data-testid": "ls-footer" }, footCount,
+    h("span", { class: "ls-app-spacer" }), h("span", { "data-testid": "ls-footer-version" }, version ? `LightlyStudio ${version}` : "LightlyStudio"));
+  const shell = h("div", { class: "ls-app" }, header, main, footer);
+  root.append(shell);
+  applyTheme();
 
   model.on("app:connection", (up: boolean) => {
     conn.textContent = up ? "live" : "reconnecting…";
@@ -105,11 +156,16 @@ export async function startApp(root: HTMLElement): Promise<void> {
       dataset_id: row.dataset_id,
       dataset_name: row.name,
       total: row.count,
-      // Older servers do not say; the text box then shows, and the server explains if the
-      // dataset has no embeddings.
-      has_embeddings: row.has_embeddings ?? true,
+      // Without embeddings the AI search box and "Find similar" are not offered at all.
+      has_embeddings: row.has_embeddings === true,
     };
-    dispose = mountExplorer(main, model, rpc, info);
+    footCount.textContent = `${row.name} · ${row.count.toLocaleString("en-US")} ${row.kind === "video" ? "videos" : "images"}`;
+    dispose = mountExplorer(main, model, rpc, info, {
+      onCount: (shown, total) => {
+        footCount.textContent = `${row.name} · ${shown < 0 ? "counting…" : `${shown.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} shown`}` +
+          (datasets.length > 1 ? ` · ${datasets.length} datasets` : "");
+      },
+    });
   }
 
   picker.addEventListener("change", () => open(picker.value));

@@ -62,3 +62,32 @@ export function paintMask(
     rgba[o + 3] = alpha;
   }
 }
+
+/** Paint a mask as a faint fill with a strong outline, so objects read as shapes and a large
+ * mask does not tint the whole picture (thumbnails). The outline is every mask pixel with a
+ * non-mask 4-neighbour (or on the image border). */
+export function paintMaskOutlined(
+  rgba: Uint8ClampedArray,
+  mask: Uint8Array,
+  width: number,
+  height: number,
+  rgb: [number, number, number],
+  fillAlpha = 50,
+  edgeAlpha = 230,
+): void {
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      if (!mask[i]) continue;
+      const edge = x === 0 || y === 0 || x === width - 1 || y === height - 1 ||
+        !mask[i - 1] || !mask[i + 1] || !mask[i - width] || !mask[i + width];
+      const o = i * 4;
+      const alpha = edge ? edgeAlpha : fillAlpha;
+      if (rgba[o + 3] > alpha) continue; // an outline already drawn there stays
+      rgba[o] = rgb[0];
+      rgba[o + 1] = rgb[1];
+      rgba[o + 2] = rgb[2];
+      rgba[o + 3] = alpha;
+    }
+  }
+}

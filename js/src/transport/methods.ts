@@ -36,7 +36,7 @@ export interface DatasetRow {
   name: string;
   kind: string;
   count: number;
-  has_embeddings?: boolean;
+  has_embeddings: boolean;
 }
 
 export interface PageReply {
@@ -125,6 +125,14 @@ type Empty = Record<string, never>;
 // --- the method table -----------------------------------------------------------------------
 
 /** lightly_studio.api.METHODS: name -> params and result (binary buffers travel beside). */
+export interface ExportFormatInfo {
+  name: string;
+  label: string;
+  writes: "file" | "folder";
+  extension: string | null;
+  description: string;
+}
+
 export interface ApiMethods {
   list_datasets: { params: Empty; result: { datasets: DatasetRow[] } };
   count: { params: { spec?: Spec }; result: { count: number } };
@@ -140,8 +148,9 @@ export interface ApiMethods {
   plot_select: { params: { token?: string; indices?: number[] }; result: PlotSelection };
   plot_indices: { params: { token?: string; spec?: Spec }; result: { count: number } };
   plot_colors: { params: { token?: string; by?: string }; result: { legend: string[]; continuous?: boolean } };
-  export_formats: { params: Empty; result: { formats: string[]; details?: { name: string; label: string; writes: "file" | "folder"; extension: string | null; description: string }[]; export_dir?: string } };
-  export: { params: { dataset_id?: string; format?: string; scope?: string; spec?: Spec; sample_ids?: string[]; output?: string | null }; result: { path: string; format: string; scope: string; count: number } };
+  export_formats: { params: Empty; result: { formats: string[]; details: ExportFormatInfo[]; export_dir: string } };
+  export: { params: { dataset_id?: string; format?: string; scope?: string; spec?: Spec; sample_ids?: string[]; output?: string | null; annotation_source?: string | null }; result: { path: string; format: string; scope: string; count: number; download: string; writes: string } };
+  export_download: { params: { path: string }; result: { name: string; mime: string; size: number } };
   annotator_sample: { params: SampleRef & { spec?: Spec; index?: number; image?: boolean }; result: AnnotatorReply };
   annotator_revision: { params: { sample_id?: string }; result: { sample_id: string; revision: string } };
   labels_list: { params: { dataset_id?: string }; result: Labels };

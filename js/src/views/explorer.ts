@@ -6,6 +6,8 @@
 // does not download and parse them. The widget build inlines them (anywidget loads one file).
 
 import { h } from "../lib/dom";
+import { iconButton } from "../lib/icons";
+import { keepInside } from "../lib/popover";
 import type { ModelLike } from "../transport/model";
 import type { RpcClient } from "../transport/rpc";
 import { DetailView } from "./detail";
@@ -28,7 +30,13 @@ const SORTS: [string, string][] = [
   ["", "file path"], ["file_name", "file name"], ["width", "width"], ["height", "height"], ["created_at", "added"],
 ];
 
-export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient, info: ReadyInfo): () => void {
+export interface ExplorerHooks {
+  /** The number of samples the filter shows (-1 while counting), e.g. for the page's footer. */
+  onCount?: (shown: number, total: number) => void;
+}
+
+export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient, info: ReadyInfo,
+                              hooks: ExplorerHooks = {}): () => void {
   injectStyles(el);
   const datasetId = info.dataset_id;
   const withDataset = (spec: Spec): Spec => ({ ...spec, dataset_id: (spec.dataset_id as string) ?? datasetId });
@@ -74,6 +82,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   function renderCount(): void {
     const n = source.count;
     countEl.textContent = n < 0 ? "Counting…" : `${n.toLocaleString("en-US")} of ${info.total.toLocaleString("en-US")} samples`;
+    hooks.onCount?.(n, info.total);
   }
   function renderSelected(): void {
     const n = grid.selection.length;
@@ -83,7 +92,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   source.onChange(renderCount);
 
   // -- toolbar -------------------------------------------------------------------------------
-  const size = h("input", { type: "range", min: 80, max: 400, step: 10, value: model.get("cell_size") ?? 180, "aria-label": "cell size", "data-testid": "ls-cell-size", style: "width:90px" });
+  const size = h("input", { type: "range", min: 80, max: 400, step: 10, value: model.get("cell_size") ?? 180, "aria-label": "cell size", "data-testid": "ls-cell-size", style: "width:100%" });
   size.addEventListener("input", () => {
     grid.setCellSize(Number(size.value));
     model.set("cell_size", Number(size.value));
@@ -126,11 +135,25 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   tagBtn.addEventListener("click", () => void doTag());
   tagInput.addEventListener("keydown", (e) => { if (e.key === "Enter") void doTag(); });
 
-  const filtersToggle = h("button", { title: "Show or hide filters" }, "Filters");
+  const filtersToggle = iconButton("filter", "Filters", { "data-testid": "ls-filters-toggle" });
   filtersToggle.addEventListener("click", () => filters.el.classList.toggle("ls-collapsed"));
-  const plotToggle = h("button", { "data-testid": "ls-plot-toggle", title: "Embedding plot" }, "Plot");
-  const exportBtn = h("button", { "data-testid": "ls-export" }, "Export");
-  exportBtn.addEventListener("click", () => void openExportDialog(root, rpc, datasetId, spec, grid.selection).catch((e) => flash((e as Error).message, true)));
+  const plotToggle = iconButton("plot", "Plot", { "data-testid": "ls-plot-toggle", title: "Embedding plot" });
+  const exportBtn = iconButton("export", "Export", { "data-testid": "ls-export" });
+  // Overlays, cell size and sort live in one popover, so the toolbar fits on one line from a
+  // 600 px notebook cell to a 2560 px screen.
+  const viewPanel = h("div", { class: "ls-popover", "data-testid": "ls-view-options", hidden: true },
+    h("div", { class: "ls-pop-title" }, "Show on thumbnails"),
+    h("div", { class: "ls-pop-checks" }, overlayToggles),
+    h("div", { class: "ls-pop-title" }, "Thumbnail size"), size,
+    h("div", { class: "ls-pop-title" }, "Sort by"),
+    h("div", { class: "ls-pop-row" }, sort, h("label", { class: "ls-check", title: "descending" }, desc, "descending")));
+  const viewBtn = iconButton("view", "View", { "data-testid": "ls-view-button", "aria-expanded": "false" });
+  viewBtn.addEventListener("click", () => {
+    viewPanel.hidden = !viewPanel.hidden;
+    viewBtn.setAttribute("aria-expanded", String(!viewPanel.hidden));
+    if (!viewPanel.hidden) keepInside(viewPanel);
+  });
+  exportBtn.addEventListener("click", () => void openExportDialog(root, rpc, datasetId, spec, grid.selection, info.dataset_name).catch((e) => flash((e as Error).message, true)));
 
   // Plugins act on the selection when there is one, else on the current filter.
   const operators = new OperatorsView(
@@ -138,11 +161,11 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     () => (grid.selection.length ? { kind: "selection", sample_ids: grid.selection } : { kind: "filter", spec }),
     () => { source.refreshRows(); void filters.refresh(); },
   );
-  const toolbar = h("div", { class: "ls-toolbar" },
-    filtersToggle, h("span", { class: "ls-title" }, info.dataset_name), countEl, selEl,
+  const toolbar = h("div", { class: "ls-toolbar", "data-testid": "ls-toolbar" },
+    filtersToggle, h("span", { class: "ls-title", title: info.dataset_name }, info.dataset_name), countEl, selEl,
     h("span", { class: "ls-spacer" }),
-    overlayToggles, h("span", { class: "ls-muted" }, "size"), size, sort, h("label", { class: "ls-check", title: "descending" }, desc, "↓"),
-    tagInput, tagBtn, plotToggle, exportBtn, operators.el);
+    h("div", { class: "ls-pop-anchor" }, viewBtn, viewPanel),
+    h("div", { class: "ls-tag-group" }, tagInput, tagBtn), plotToggle, exportBtn, operators.el);
 
   const statusEl = h("div", { class: "ls-status", style: "display:none", role: "status" });
   let flashTimer: ReturnType<typeof setTimeout> | null = null;
@@ -196,13 +219,23 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   const root = h("div", { class: "ls-root", "data-testid": "ls-explorer", style: `height:${model.get("height") ?? 640}px` },
     progress, toolbar, body, statusEl, detailHost);
   el.append(root);
+  // Narrow views (a notebook cell, a split screen) keep icons and drop button labels.
+  const narrow = new ResizeObserver(() => root.classList.toggle("ls-narrow", root.clientWidth < 1100));
+  narrow.observe(root);
+  const closePopovers = (e: Event) => {
+    if (!viewPanel.hidden && !viewPanel.parentElement!.contains(e.target as Node)) {
+      viewPanel.hidden = true;
+      viewBtn.setAttribute("aria-expanded", "false");
+    }
+  };
+  root.addEventListener("pointerdown", closePopovers);
 
   // -- detail ------------------------------------------------------------------------------
   function openDetail(index: number, sampleId: string): void {
     detailIndex = index;
     if (!detail) {
       detail = new DetailView({
-        rpc, datasetId,
+        rpc, datasetId, datasetName: info.dataset_name,
         onClose: closeDetail,
         onStep: (d) => {
           const next = Math.max(0, Math.min(source.count - 1, detailIndex + d));
@@ -289,6 +322,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     offRefresh();
     offFirstPaint();
     clearTimeout(facetsTimer);
+    narrow.disconnect();
     grid.dispose();
     plot?.dispose();
     detail?.dispose();

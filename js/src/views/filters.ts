@@ -38,11 +38,24 @@ export class FiltersView {
       this.facets = result;
     } catch (e) {
       if (id !== this.requestId) return;
-      clear(this.el);
-      this.el.append(h("div", { class: "ls-error" }, (e as Error).message));
+      this.renderError((e as Error).message);
       return;
     }
     this.render();
+  }
+
+  /** A filter the server refused (e.g. a search the dataset cannot answer): say why, and
+   * offer the way back instead of leaving the panel empty. */
+  private renderError(message: string): void {
+    clear(this.el);
+    this.el.append(h("div", { class: "ls-section", "data-testid": "ls-filters-error" },
+      h("div", { class: "ls-error", style: "margin-bottom:8px" }, message),
+      h("button", { "data-testid": "ls-clear-filters", onclick: () => this.update(this.cleared()) }, "Clear filters")));
+  }
+
+  /** The change that drops every filter but keeps the sort. */
+  private cleared(): Spec {
+    return { tags: [], labels: [], width: null, height: null, metadata: null, file_name: "", caption: "", text: "", similar_to: "", annotation_source: null, min_confidence: null, ids: null, sort: this.spec.sort as any };
   }
 
   private update(change: Spec, immediate = true): void {
@@ -87,7 +100,7 @@ export class FiltersView {
     this.el.append(
       h("div", { class: "ls-section" },
         h("h4", {}, "Search",
-          hasFilter ? h("button", { onclick: () => this.update({ tags: [], labels: [], width: null, height: null, metadata: null, file_name: "", caption: "", text: "", similar_to: "", annotation_source: null, min_confidence: null, ids: null, sort: this.spec.sort as any }), "data-testid": "ls-clear-filters" }, "Clear") : null),
+          hasFilter ? h("button", { onclick: () => this.update(this.cleared()), "data-testid": "ls-clear-filters" }, "Clear") : null),
         this.hasEmbeddings()
           ? h("input", { type: "search", placeholder: "AI search: describe an image…", value: (this.spec.text as string) ?? "", "data-testid": "ls-text-search",
               onchange: (e: Event) => this.update({ text: (e.target as HTMLInputElement).value.trim() }) })

@@ -4,6 +4,8 @@
 // result message. See lightly_studio/api/operators.py for the reply shapes.
 
 import { h, clear } from "../lib/dom";
+import { icon } from "../lib/icons";
+import { keepInside } from "../lib/popover";
 import type { RpcClient } from "../transport/rpc";
 import type { OperatorInfo, ParamSchema, RunStatus, Scope } from "../transport/methods";
 
@@ -30,8 +32,8 @@ export class OperatorsView {
     this.panel = h("div", { class: "ls-op-panel", "data-testid": "ls-operator-panel", hidden: true });
     const button = h(
       "button",
-      { class: "ls-op-button", "data-testid": "ls-operators-button", title: "Plugins", onclick: () => void this.toggleMenu() },
-      "Plugins ▾",
+      { class: "ls-op-button ls-icon-button", "data-testid": "ls-operators-button", title: "Plugins", "aria-label": "Plugins", onclick: () => void this.toggleMenu() },
+      icon("plugins"), h("span", { class: "ls-label" }, "Plugins ▾"),
     );
     this.el = h("div", { class: "ls-operators" }, button, this.menu, this.panel);
   }
@@ -44,6 +46,7 @@ export class OperatorsView {
     clear(this.menu);
     this.menu.append(h("div", { class: "ls-op-loading" }, "Loading…"));
     this.menu.hidden = false;
+    keepInside(this.menu);
     try {
       const { result } = await this.rpc.call("operators_list", {
         dataset_id: this.datasetId(),
@@ -56,6 +59,7 @@ export class OperatorsView {
     }
     clear(this.menu);
     if (!this.operators.length) this.menu.append(h("div", {}, "No plugins registered."));
+    queueMicrotask(() => keepInside(this.menu));
     for (const op of this.operators) {
       this.menu.append(
         h(
@@ -132,6 +136,7 @@ export class OperatorsView {
       bar,
       status,
     );
+    keepInside(this.panel);
   }
 
   private async start(

@@ -3,7 +3,7 @@
 // are painted into a small canvas of the image's aspect ratio.
 
 import { labelColor, labelRgb } from "../lib/colors";
-import { decodeRle, paintMask, scaleMask } from "../lib/rle";
+import { decodeRle, paintMaskOutlined, scaleMask } from "../lib/rle";
 import { s } from "../lib/dom";
 import type { Annotation } from "./source";
 
@@ -18,6 +18,8 @@ export interface OverlayOptions {
   displayHeight: number;
   /** Longest side of the mask canvas (thumbnails: ~256). */
   maskResolution?: number;
+  /** Opacity (0-255) of a mask's inside; its outline is always strong. */
+  maskFillAlpha?: number;
 }
 
 export function overlaySvg(width: number, height: number, anns: Annotation[], o: OverlayOptions): SVGElement | null {
@@ -72,7 +74,7 @@ export function maskCanvas(width: number, height: number, anns: Annotation[], o:
   for (const a of withMask) {
     const full = decodeRle(a.rle!, width, height);
     const small = k < 1 ? scaleMask(full, width, height, cw, ch) : full;
-    paintMask(img.data, small, labelRgb(a.label), 110);
+    paintMaskOutlined(img.data, small, cw, ch, labelRgb(a.label), o.maskFillAlpha ?? 50);
   }
   ctx.putImageData(img, 0, 0);
   return canvas;

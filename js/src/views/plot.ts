@@ -120,8 +120,21 @@ export class PlotView {
       this.status.textContent = `${n.toLocaleString("en-US")} points`;
       if (this.o.colorBy) await this.setColorBy(this.o.colorBy);
     } catch (e) {
-      this.status.textContent = `Plot unavailable: ${(e as Error).message}`;
+      // The reason goes where the plot would be, whole and wrapped (the server's message says
+      // what to run, e.g. dataset.compute_embeddings()); no empty canvas stays behind it.
+      this.status.textContent = "Plot unavailable";
       this.status.classList.add("ls-error");
+      this.scatter?.destroy();
+      this.scatter = null;
+      clear(this.canvasBox);
+      clear(this.bar);
+      this.bar.append(this.status); // lasso, colours and tagging mean nothing without points
+      const text = (e as Error).message;
+      this.canvasBox.append(h("div", { class: "ls-plot-message", "data-testid": "ls-plot-message", role: "status" },
+        h("div", { class: "ls-title" }, "No plot for this dataset yet"),
+        h("p", {}, text),
+        /compute_embeddings/.test(text) ? null : h("p", { class: "ls-muted" }, "The plot shows embeddings. In Python: ",
+          h("code", {}, "dataset.compute_embeddings()"), ", then open the plot again.")));
     }
   }
 

@@ -41,6 +41,16 @@ export const CSS = `
     --ls-cell-bg: var(--jp-layout-color3, #0c0e10);
   }
 }
+/* The full page chooses its theme itself (dark by default, like the reference app); the
+   notebook widgets follow JupyterLab's variables above (light, dark, high contrast). */
+[data-ls-theme="light"] .ls-root, .ls-app[data-ls-theme="light"] {
+  --ls-bg: #ffffff; --ls-bg2: #f3f4f6; --ls-bg3: #e2e5e9; --ls-fg: #1b1f24; --ls-fg2: #5c6570;
+  --ls-border: #d3d7dc; --ls-cell-bg: #e9ecef; --ls-accent: #1a73e8;
+}
+[data-ls-theme="dark"] .ls-root, .ls-app[data-ls-theme="dark"] {
+  --ls-bg: #121417; --ls-bg2: #1b1e23; --ls-bg3: #2a2f36; --ls-fg: #e8eaed; --ls-fg2: #9aa3ad;
+  --ls-border: #2f353d; --ls-cell-bg: #0b0c0e; --ls-accent: #4c8dff;
+}
 .ls-root *, .ls-root *::before, .ls-root *::after { box-sizing: border-box; }
 .ls-root button, .ls-root input, .ls-root select {
   font: inherit; color: var(--ls-fg); background: var(--ls-bg2);
@@ -54,10 +64,28 @@ export const CSS = `
 .ls-root input[type=range] { padding: 0; border: none; background: none; accent-color: var(--ls-accent); }
 .ls-root :focus-visible { outline: 2px solid var(--ls-accent); outline-offset: 1px; }
 
-.ls-toolbar { display: flex; align-items: center; gap: 10px; padding: 6px 10px;
-  border-bottom: 1px solid var(--ls-border); background: var(--ls-bg2); flex-wrap: wrap; min-height: 40px; }
-.ls-toolbar .ls-spacer { flex: 1; }
+.ls-toolbar { display: flex; align-items: center; gap: 8px; padding: 6px 10px;
+  border-bottom: 1px solid var(--ls-border); background: var(--ls-bg2); flex-wrap: nowrap; min-height: 42px; }
+.ls-toolbar > * { flex: none; }
+.ls-toolbar .ls-spacer { flex: 1 1 0; min-width: 0; }
+.ls-toolbar > .ls-title { flex: 0 1 auto; min-width: 40px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .ls-title { font-weight: 600; font-size: 14px; }
+.ls-icon { flex: none; display: block; }
+.ls-root .ls-icon-button { display: inline-flex; align-items: center; gap: 6px; white-space: nowrap; min-height: 28px; }
+.ls-narrow .ls-icon-button .ls-label { display: none; }
+.ls-narrow .ls-icon-button { padding: 3px 6px; }
+.ls-narrow .ls-tag-group input { width: 80px !important; }
+.ls-tag-group { display: flex; gap: 4px; align-items: center; }
+.ls-tag-group button { white-space: nowrap; }
+.ls-pop-anchor { position: relative; }
+.ls-popover { position: absolute; right: 0; top: calc(100% + 4px); z-index: 22; width: 240px; padding: 10px 12px;
+  background: var(--ls-bg); border: 1px solid var(--ls-border); border-radius: var(--ls-radius);
+  box-shadow: 0 6px 24px rgba(0,0,0,.25); display: flex; flex-direction: column; gap: 6px; }
+.ls-popover[hidden] { display: none; }
+.ls-pop-title { font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: var(--ls-fg2); margin-top: 4px; }
+.ls-pop-checks { display: grid; grid-template-columns: 1fr 1fr; gap: 2px 8px; }
+.ls-pop-row { display: flex; gap: 8px; align-items: center; }
+.ls-pop-row select { flex: 1; min-width: 0; }
 .ls-muted { color: var(--ls-fg2); }
 .ls-count { color: var(--ls-fg2); white-space: nowrap; }
 .ls-body { display: flex; flex: 1; min-height: 0; }
@@ -110,15 +138,42 @@ export const CSS = `
 
 .ls-detail { position: absolute; inset: 0; background: var(--ls-bg); z-index: 10; display: flex; flex-direction: column; }
 .ls-detail-body { flex: 1; display: flex; min-height: 0; }
-.ls-detail-image { flex: 1; position: relative; background: var(--ls-cell-bg); min-width: 0; }
-.ls-detail-image img, .ls-detail-image svg, .ls-detail-image canvas { position: absolute; inset: 0; width: 100%; height: 100%; }
-.ls-detail-image img { object-fit: contain; }
+.ls-detail-image { flex: 1; position: relative; background: var(--ls-cell-bg); min-width: 0; overflow: hidden;
+  cursor: grab; touch-action: none; user-select: none; }
+.ls-detail-image.ls-panning { cursor: grabbing; }
+.ls-detail-world { position: absolute; left: 0; top: 0; transform-origin: 0 0; }
+.ls-detail-world img, .ls-detail-world svg, .ls-detail-world canvas { position: absolute; inset: 0; width: 100%; height: 100%; }
+.ls-detail-world img { image-rendering: auto; }
+.ls-detail-arrow { position: absolute; top: 50%; transform: translateY(-50%); z-index: 3; width: 40px; height: 64px;
+  display: flex; align-items: center; justify-content: center; opacity: .55; }
+.ls-root button.ls-detail-arrow { background: rgba(10,12,14,.55); color: #fff; border: none; border-radius: 8px; padding: 0; }
+.ls-root button.ls-detail-arrow:hover { opacity: 1; }
+.ls-detail-arrow.ls-prev { left: 10px; }
+.ls-detail-arrow.ls-next { right: 10px; }
+.ls-detail-controls { position: absolute; left: 50%; bottom: 12px; transform: translateX(-50%); z-index: 3;
+  display: flex; align-items: center; gap: 6px; padding: 4px 10px; border-radius: 10px; white-space: nowrap;
+  background: color-mix(in srgb, var(--ls-bg) 88%, transparent); border: 1px solid var(--ls-border); cursor: default; }
+.ls-detail-controls .ls-count { min-width: 44px; text-align: center; font-variant-numeric: tabular-nums; }
+.ls-root button.ls-text-only { border: none; background: none; padding: 2px 6px; font-weight: 600; }
+.ls-sep { width: 1px; height: 18px; background: var(--ls-border); }
+.ls-adjust { display: flex; align-items: center; gap: 4px; font-size: 12px; color: var(--ls-fg2); }
+.ls-adjust input { width: 80px; }
+.ls-detail-note { position: absolute; top: 12px; left: 50%; transform: translateX(-50%); z-index: 4; padding: 4px 10px;
+  border-radius: 6px; background: var(--ls-bg); border: 1px solid var(--ls-border); }
+.ls-crumbs { display: flex; align-items: center; gap: 6px; min-width: 0; overflow: hidden; flex: 0 1 auto !important; }
+.ls-root button.ls-crumb { border: none; background: none; padding: 0; color: var(--ls-fg2); white-space: nowrap; }
+.ls-root button.ls-crumb:hover { color: var(--ls-accent); text-decoration: underline; }
+.ls-crumb-sep { color: var(--ls-fg2); }
+.ls-crumb-current { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
+.ls-root button.ls-link { border: none; background: none; padding: 0; color: var(--ls-accent); font-size: 11px; text-transform: none; letter-spacing: 0; }
+.ls-ann-hidden { opacity: .5; }
+.ls-ann .ls-ann-label { overflow-wrap: anywhere; }
 .ls-detail-side { width: 320px; flex: none; overflow-y: auto; padding: 10px 12px; border-left: 1px solid var(--ls-border); }
 .ls-tagchip { display: inline-flex; align-items: center; gap: 4px; background: var(--ls-bg3); border-radius: 12px;
   padding: 1px 4px 1px 9px; margin: 0 4px 4px 0; }
 .ls-tagchip button { border: none; background: none; padding: 0 4px; color: var(--ls-fg2); }
 .ls-ann { display: flex; align-items: center; gap: 6px; padding: 4px 6px; border-radius: 4px; background: var(--ls-bg2); margin-bottom: 4px; }
-.ls-ann .ls-name { flex: 1; }
+.ls-ann .ls-name { flex: 1; min-width: 0; }
 .ls-ann .ls-sub { color: var(--ls-fg2); font-size: 11px; }
 .ls-kv { width: 100%; border-collapse: collapse; font-size: 12px; }
 .ls-kv td { padding: 3px 4px; border-bottom: 1px solid var(--ls-border); vertical-align: top; word-break: break-all; }
@@ -126,16 +181,28 @@ export const CSS = `
 
 .ls-plot { position: relative; flex: 1; min-height: 200px; background: var(--ls-cell-bg); }
 .ls-plot canvas { position: absolute; inset: 0; width: 100%; height: 100%; }
+.ls-plot-message { position: absolute; inset: 0; display: flex; flex-direction: column; justify-content: center;
+  padding: 24px; gap: 4px; overflow-wrap: anywhere; overflow-y: auto; background: var(--ls-bg); }
+.ls-plot-message p { margin: 4px 0; }
+.ls-root code { font-family: var(--jp-code-font-family, ui-monospace, SFMono-Regular, Menlo, monospace); font-size: 12px;
+  background: var(--ls-bg3); padding: 1px 4px; border-radius: 3px; }
 .ls-plot-tip { position: absolute; pointer-events: none; z-index: 4; background: var(--ls-bg); border: 1px solid var(--ls-border);
   border-radius: 4px; padding: 3px; width: 140px; font-size: 11px; }
 .ls-plot-tip img { width: 100%; display: block; }
 .ls-legend { position: absolute; right: 8px; top: 8px; background: var(--ls-bg); border: 1px solid var(--ls-border);
   border-radius: 4px; padding: 4px 8px; font-size: 11px; max-height: 60%; overflow-y: auto; z-index: 3; }
-.ls-side-plot { width: 42%; flex: none; border-left: 1px solid var(--ls-border); display: flex; flex-direction: column; }
+.ls-side-plot { width: 42%; flex: none; border-left: 1px solid var(--ls-border); display: flex; flex-direction: column; min-width: 0; }
+.ls-side-plot .ls-toolbar > *, [data-testid=ls-plot-root] .ls-toolbar > * { flex: 0 1 auto; min-width: 0; }
+.ls-side-plot .ls-toolbar > .ls-count { flex: 0 1 auto; overflow: hidden; text-overflow: ellipsis; }
 
 .ls-dialog { position: absolute; inset: 0; background: rgba(0,0,0,.35); z-index: 20; display: flex; align-items: center; justify-content: center; }
 .ls-dialog-box { background: var(--ls-bg); border: 1px solid var(--ls-border); border-radius: var(--ls-radius);
-  padding: 14px 16px; width: 360px; display: flex; flex-direction: column; gap: 10px; }
+  padding: 14px 16px; width: min(420px, calc(100% - 24px)); max-height: calc(100% - 24px); overflow-y: auto;
+  display: flex; flex-direction: column; gap: 10px; box-shadow: 0 12px 40px rgba(0,0,0,.35); }
+.ls-dialog-head { display: flex; align-items: center; justify-content: space-between; }
+.ls-root button.ls-icon-only { border: none; background: none; padding: 4px; color: var(--ls-fg2); display: inline-flex; }
+.ls-root button.ls-icon-only:hover { color: var(--ls-fg); }
+.ls-row button[hidden] { display: none; }
 .ls-dialog-box label { display: flex; flex-direction: column; gap: 3px; }
 .ls-row { display: flex; gap: 8px; justify-content: flex-end; }
 `;

@@ -130,6 +130,24 @@ export class Loader {
     }
   }
 
+  /** The database changed somewhere (the full page's data_changed event, which our own edits
+   * also cause): reload only when the sample's revision is not the one our last edit got, so
+   * the user's own edit is never reported as "Updated from Python". */
+  async refreshIfChanged(): Promise<void> {
+    const st = this.st;
+    if (!st.data?.sample) return;
+    await this.hist.idle();
+    if (st.pending || st.drag) return; // that edit's answer brings the new revision
+    try {
+      const { result } = await this.rpc.call("annotator_revision", { sample_id: st.data.sample.sample_id });
+      if (st.data && result.revision !== st.data.revision && !st.pending && !st.drag) {
+        await this.reloadAnnotations("Updated from Python");
+      }
+    } catch {
+      // As for poll(): the next event or edit tries again.
+    }
+  }
+
   async step(delta: number): Promise<void> {
     const st = this.st;
     if (!st.data) return;

@@ -54,7 +54,8 @@ export function buildElements(model: ModelLike, act: ToolbarActions): Elements {
   const maskKindSelect = h("select", { title: "Masks from polygons and the brush are stored as (M)", "data-testid": "ls-ann-mask-kind" },
     h("option", { value: "instance_segmentation" }, "instance masks"),
     h("option", { value: "semantic_segmentation" }, "semantic masks"));
-  const colorSelect = h("select", { title: "Colour by (S)" }, h("option", { value: "source" }, "colour: source"), h("option", { value: "class" }, "colour: class"));
+  // By class by default: by source, every ground-truth object had the same colour.
+  const colorSelect = h("select", { title: "Colour by (S)", "data-testid": "ls-ann-color-by" }, h("option", { value: "class" }, "colour: class"), h("option", { value: "source" }, "colour: source"));
   const position = h("span", { class: "ls-count", "data-testid": "ls-ann-position" }, "–");
   const toolButtons = new Map<Tool, HTMLButtonElement>();
   const tools = h("div", { class: "ls-ann-tools" });
@@ -148,7 +149,7 @@ export class SidePanel {
     for (const a of shapes) {
       const row = h("div", { class: `ls-ann-row${a.annotation_id === st.selected ? " ls-selected" : ""}`, "data-ann": a.annotation_id, "data-type": a.type, "data-source": a.source });
       if (!st.visible(a)) row.style.opacity = "0.45";
-      const input = h("input", { type: "text", list: datalist.id, value: a.label, title: "Class (type a new name to create it)" });
+      const input = h("input", { type: "text", list: datalist.id, value: a.label, title: `${a.label}: type another class name to relabel (a new name creates it)`, "data-testid": "ls-ann-row-label" });
       input.addEventListener("change", () => {
         const v = input.value.trim();
         if (v && v !== a.label) void cmd.update(a.annotation_id, { label: a.label }, { label: v }, "class");

@@ -93,7 +93,7 @@ export class AnnotatorState {
   // What is shown and how new shapes are made.
   tool: Tool = "select";
   maskKind: MaskKind = "instance_segmentation";
-  colorBy: ColorBy = "source";
+  colorBy: ColorBy = "class";
   hiddenSources = new Set<string>();
   hiddenClasses = new Set<string>();
 

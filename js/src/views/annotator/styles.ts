@@ -6,7 +6,7 @@ const CSS = `
 .ls-annotator .ls-ann-tools button { padding: 3px 7px; }
 .ls-annotator button.ls-active { background: var(--ls-accent); color: var(--ls-accent-fg); border-color: var(--ls-accent); }
 .ls-annotator .ls-ann-body { display: flex; flex: 1; min-height: 0; }
-.ls-annotator .ls-ann-stage { flex: 1; position: relative; overflow: hidden; background: #1c1f23;
+.ls-annotator .ls-ann-stage { flex: 1; position: relative; overflow: hidden; background: var(--ls-cell-bg, #1c1f23);
   touch-action: none; user-select: none; }
 .ls-annotator .ls-ann-stage[data-cursor=crosshair] { cursor: crosshair; }
 .ls-annotator .ls-ann-stage[data-cursor=grab] { cursor: grab; }
@@ -16,14 +16,16 @@ const CSS = `
   position: absolute; left: 0; top: 0; display: block; }
 .ls-annotator .ls-ann-world.ls-pixelated img, .ls-annotator .ls-ann-world.ls-pixelated canvas { image-rendering: pixelated; }
 .ls-annotator .ls-ann-world svg { overflow: visible; }
-.ls-annotator .ls-ann-side { width: 290px; flex: none; overflow-y: auto; border-left: 1px solid var(--ls-border);
+.ls-annotator .ls-ann-side { width: 320px; flex: none; overflow-y: auto; border-left: 1px solid var(--ls-border);
   padding: 6px 10px 16px; }
-.ls-annotator .ls-ann-row { display: flex; align-items: center; gap: 5px; padding: 2px 3px; border-radius: 4px; cursor: pointer; }
+.ls-annotator .ls-ann-row { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 5px; padding: 2px 3px; border-radius: 4px; cursor: pointer; }
 .ls-annotator .ls-ann-row.ls-selected { background: var(--ls-bg3); }
-.ls-annotator .ls-ann-row input { width: 95px; padding: 1px 4px; }
+/* The class name takes the row; source, confidence and buttons wrap below a long one. */
+.ls-annotator .ls-ann-row input { flex: 1 1 160px; min-width: 0; width: 0; padding: 1px 4px; font-size: 12px; text-overflow: ellipsis; }
 .ls-annotator .ls-ann-row .ls-kind { width: 16px; color: var(--ls-fg2); font-size: 11px; }
 .ls-annotator .ls-ann-row .ls-conf { color: var(--ls-fg2); font-size: 11px; font-variant-numeric: tabular-nums; }
-.ls-annotator .ls-ann-row .ls-src { color: var(--ls-fg2); font-size: 11px; flex: 1; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.ls-annotator .ls-ann-row .ls-src { color: var(--ls-fg2); font-size: 11px; flex: 0 1 auto; max-width: 70px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.ls-annotator .ls-ann-row .ls-src:empty { display: none; }
 .ls-annotator .ls-x { padding: 0 5px; line-height: 16px; }
 .ls-annotator textarea { font: inherit; width: 100%; color: var(--ls-fg); background: var(--ls-bg2);
   border: 1px solid var(--ls-border); border-radius: 4px; resize: vertical; min-height: 34px; }

@@ -100,7 +100,7 @@ export class Annotator {
     let timer = 0;
     poll();
     this.disposers.push(() => window.clearTimeout(timer));
-    this.disposers.push(this.rpc.on("data_changed", () => void loader.reloadAnnotations("Updated from Python")));
+    this.disposers.push(this.rpc.on("data_changed", () => void loader.refreshIfChanged()));
     const onIndex = () => {
       const i = Number(model.get("index"));
       if (Number.isFinite(i) && i !== st.index) void loader.load({ index: i });
