@@ -228,3 +228,39 @@ def test_several_classifications_per_sample_are_refused(db, tmp_path):
     with pytest.raises(EvaluationError, match=f"Sample {sample.sample_id} has"):
         ds.evaluate().classification("cls", "ground_truth", "model")
     assert _row_counts() == (0, 0, 0)
+
+
+def test_semantic_segmentation_miou_over_classes_in_either_mask(db, tmp_path):
+    from lightly_studio.core.annotation import CreateSemanticSegmentation
+    from tests.labels.helpers import image_dataset_with
+
+    rng = np.random.default_rng(5)
+    ds, _ = image_dataset_with(tmp_path, {f"{i}.png": (12, 10) for i in range(6)})
+    expected_sample, inter, union = {}, {}, {}
+    for sample in ds:
+        gt_map = rng.integers(0, 3, size=(10, 12))  # classes 0 (sky), 1 (road), 2 (car)
+        pred_map = np.where(rng.random((10, 12)) < 0.8, gt_map, rng.integers(0, 4, (10, 12)))
+        ious = []
+        for c, name in enumerate(["sky", "road", "car", "tree"]):
+            g, p = gt_map == c, pred_map == c
+            for mask, source in ((g, "ground_truth"), (p, "model")):
+                if mask.any():
+                    sample.add_annotation(
+                        CreateSemanticSegmentation.from_binary_mask(
+                            name,
+                            mask,
+                            annotation_source=source,
+                            confidence=None if source == "ground_truth" else 0.9,
+                        )
+                    )
+            if g.any() or p.any():
+                ious.append((g & p).sum() / (g | p).sum())
+                inter[name] = inter.get(name, 0) + (g & p).sum()
+                union[name] = union.get(name, 0) + (g | p).sum()
+        expected_sample[str(sample.sample_id)] = np.mean(ious)
+    result = ds.evaluate().semantic_segmentation("sem", "ground_truth", "model")
+    rows = result.sample_metrics()
+    for sample_id, miou in rows.select("sample_id", "miou").iter_rows():
+        assert miou == pytest.approx(expected_sample[sample_id])
+    assert result.metrics["mIoU"] == pytest.approx(np.mean([inter[c] / union[c] for c in inter]))
+    assert result.metrics["per_class"]["tree"]["iou"] == 0.0  # predicted only
