@@ -11,6 +11,7 @@ A run is named per dataset; a name with no stored run matches no sample.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from lightly_studio.db import Fragment, sql
@@ -112,7 +113,7 @@ class AnnotationMetricQuery(MatchExpression):
         self,
         run_name: str,
         outcomes: tuple[str, ...] | None,
-        labels: dict[str, str | None],
+        labels: Mapping[str, str | None],
         conditions: tuple,
     ) -> None:
         self.run_name = _check_run(run_name)
