@@ -9,6 +9,7 @@ import { h } from "../lib/dom";
 import type { ModelLike } from "../transport/model";
 import type { RpcClient } from "../transport/rpc";
 import { DetailView } from "./detail";
+import { EvaluationPanel } from "./evaluation";
 import { openExportDialog } from "./export";
 import { OperatorsView } from "./operators";
 import { FiltersView } from "./filters";
@@ -129,6 +130,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   const filtersToggle = h("button", { title: "Show or hide filters" }, "Filters");
   filtersToggle.addEventListener("click", () => filters.el.classList.toggle("ls-collapsed"));
   const plotToggle = h("button", { "data-testid": "ls-plot-toggle", title: "Embedding plot" }, "Plot");
+  const evalToggle = h("button", { "data-testid": "ls-eval-toggle", title: "Model evaluation" }, "Eval");
   const exportBtn = h("button", { "data-testid": "ls-export" }, "Export");
   exportBtn.addEventListener("click", () => void openExportDialog(root, rpc, datasetId, spec, grid.selection).catch((e) => flash((e as Error).message, true)));
 
@@ -142,7 +144,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     filtersToggle, h("span", { class: "ls-title" }, info.dataset_name), countEl, selEl,
     h("span", { class: "ls-spacer" }),
     overlayToggles, h("span", { class: "ls-muted" }, "size"), size, sort, h("label", { class: "ls-check", title: "descending" }, desc, "↓"),
-    tagInput, tagBtn, plotToggle, exportBtn, operators.el);
+    tagInput, tagBtn, plotToggle, evalToggle, exportBtn, operators.el);
 
   const statusEl = h("div", { class: "ls-status", style: "display:none", role: "status" });
   let flashTimer: ReturnType<typeof setTimeout> | null = null;
@@ -191,6 +193,20 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     model.set("show_plot", next);
     model.save_changes();
     setPlot(next);
+  });
+
+  // -- evaluation side panel ---------------------------------------------------------------
+  let evalPanel: EvaluationPanel | null = null;
+  evalToggle.addEventListener("click", () => {
+    if (evalPanel) { evalPanel.el.remove(); evalPanel = null; evalToggle.classList.remove("ls-primary"); return; }
+    evalPanel = new EvaluationPanel({
+      rpc, datasetId,
+      onFilter: (f) => { const next = { ...spec }; if (f) next.evaluation = f; else delete next.evaluation; applySpec(next, true); },
+      onSort: (field, d) => applySpec({ ...spec, sort: { field, desc: d } }, true),
+    });
+    evalToggle.classList.add("ls-primary");
+    body.append(evalPanel.el);
+    void evalPanel.load().catch((e) => flash((e as Error).message, true));
   });
 
   const root = h("div", { class: "ls-root", "data-testid": "ls-explorer", style: `height:${model.get("height") ?? 640}px` },
