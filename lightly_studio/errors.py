@@ -67,3 +67,8 @@ class AnnotationConflictError(AnnotationError):
 class UnknownMethodError(LightlyStudioError):
     """A view called a method that is not in ``lightly_studio.api.METHODS`` (a client/server
     version mismatch); the full-page app's server answers it with 404."""
+
+
+class EvaluationError(LightlyStudioError, ValueError):
+    """A model evaluation cannot run as asked (unknown source, a run name taken by another
+    task, several classifications per sample, …); nothing was stored."""

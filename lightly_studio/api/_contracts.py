@@ -439,3 +439,72 @@ class RunStatus(TypedDict, total=False):
     message: str
     success: bool | None
     errors: dict[str, str]
+
+
+# --- evaluation ------------------------------------------------------------------------------
+
+
+class EvaluationRun(TypedDict):
+    run_id: str
+    name: str
+    task: str
+    gt_source: str
+    pred_source: str
+    sample_count: int
+    gt_annotation_count: int
+    pred_annotation_count: int
+    config: Json
+    summary: dict[str, Any]  # mAP, mAP50, precision, recall, f1, tp, fp, fn, accuracy, mIoU…
+
+
+class EvaluationRunsResult(TypedDict):
+    runs: list[EvaluationRun]
+
+
+class EvaluationRunParams(TypedDict, total=False):
+    dataset_id: str
+    name: str
+
+
+class EvaluationConfusion(TypedDict):
+    classes: list[str]  # most confused first
+    row_background: str
+    column_background: str
+    counts: list[list[int]]  # rows: classes + background (FP); columns: classes + (FN)
+
+
+class EvaluationCurve(TypedDict):
+    recall: list[float]
+    precision: list[float]
+    confidence: list[float]
+
+
+class _EvaluationDetailOptional(TypedDict, total=False):
+    pr_curve: EvaluationCurve  # not for semantic segmentation
+
+
+class EvaluationDetailResult(_EvaluationDetailOptional):
+    run: EvaluationRun
+    confusion: EvaluationConfusion
+    per_class: list[dict[str, Any]]
+
+
+class EvaluationPrCurveParams(TypedDict, total=False):
+    dataset_id: str
+    name: str
+    class_name: str | None
+
+
+class EvaluationPrCurveResult(EvaluationCurve):
+    pass
+
+
+class EvaluationSampleParams(TypedDict, total=False):
+    dataset_id: str
+    name: str
+    sample_id: str
+
+
+class EvaluationSampleResult(TypedDict):
+    outcomes: dict[str, str]  # annotation id -> tp | fp | fn | mismatch | ignored
+    matches: list[dict[str, Any]]

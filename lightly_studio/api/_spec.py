@@ -14,8 +14,10 @@ Spec keys (all optional except dataset_id)::
      "file_name": "substring", "caption": "substring",
      "text": "a photo of a dog",           # AI text search: rank by similarity
      "similar_to": "<sample id>",          # rank by similarity to a sample
-     "sort": {"field": "file_name" | "width" | "height" | "created_at" | "metadata:<key>",
-              "desc": false}}
+     "evaluation": {"run": "det", "gt": "person" | null, "pred": "dog" | null}
+                   | {"run": "det", "outcome": "tp" | "fp" | "fn"},  # a confusion cell / count
+     "sort": {"field": "file_name" | "width" | "height" | "created_at" | "metadata:<key>"
+                       | "evaluation:<run>:<metric>", "desc": false}}
 """
 
 from __future__ import annotations
@@ -27,7 +29,15 @@ from typing import Any
 from lightly_studio import embed as _embed  # a lazy package: torch loads on first use
 from lightly_studio.api import _registry
 from lightly_studio.core.dataset import Dataset
-from lightly_studio.core.dataset_query import AND, OR, DatasetQuery, ImageSampleField, OrderByField
+from lightly_studio.core.dataset_query import (
+    AND,
+    OR,
+    AnnotationMetricQuery,
+    DatasetQuery,
+    ImageSampleField,
+    OrderByEvaluationMetricField,
+    OrderByField,
+)
 from lightly_studio.core.dataset_query.fields import SampleIdField
 from lightly_studio.errors import DatasetNotFoundError, QueryError
 
@@ -107,7 +117,33 @@ def _filter_terms(spec: dict[str, Any]) -> list:
         terms.append(F.file_name.contains(_text(spec["file_name"], "spec.file_name")))
     if spec.get("caption"):
         terms.append(F.captions.contains(_text(spec["caption"], "spec.caption")))
+    if spec.get("evaluation"):
+        terms.append(_evaluation_term(spec["evaluation"]))
     return terms
+
+
+def _evaluation_term(value: Any):
+    """``spec.evaluation``: the samples of a confusion-matrix cell (``gt`` / ``pred`` class,
+    null for the background) or with a TP / FP / FN of the run (``outcome``)."""
+    if not isinstance(value, dict) or not set(value) <= {"run", "gt", "pred", "outcome"}:
+        raise QueryError(
+            'spec.evaluation must be {"run": name, "gt": class|null, "pred": class|null} or '
+            f'{{"run": name, "outcome": "tp"|"fp"|"fn"}}, got {show(value)}.'
+        )
+    run = _text(value.get("run"), "spec.evaluation.run")
+    if "outcome" in value:
+        outcome = value["outcome"]
+        builders = {
+            "tp": AnnotationMetricQuery.true_positive,
+            "fp": AnnotationMetricQuery.false_positive,
+            "fn": AnnotationMetricQuery.false_negative,
+        }
+        if outcome not in builders:
+            raise QueryError(f"spec.evaluation.outcome must be tp, fp or fn, got {show(outcome)}.")
+        return builders[outcome](run)
+    gt = optional_text(value.get("gt"), "spec.evaluation.gt")
+    pred = optional_text(value.get("pred"), "spec.evaluation.pred")
+    return AnnotationMetricQuery.confusion(run, gt, pred)
 
 
 def _annotation_terms(spec: dict[str, Any]) -> list:
@@ -157,11 +193,17 @@ def _apply_sort(query: DatasetQuery, sort: Any) -> None:
         raise QueryError(
             f'spec.sort must be an object {{"field": "width", "desc": false}}, got {show(sort)}.'
         )
-    field = _sort_field(sort.get("field", "file_path_abs"))
     desc = sort.get("desc", False)
     if not isinstance(desc, bool):
         raise QueryError(f"spec.sort.desc must be true or false, got {show(desc)}.")
-    order = OrderByField(field)
+    field_name = sort.get("field", "file_path_abs")
+    if isinstance(field_name, str) and field_name.startswith("evaluation:"):
+        # evaluation:<run>:<metric>; the run's name may itself hold colons
+        run, _, metric = field_name.split(":", 1)[1].rpartition(":")
+        by_metric = OrderByEvaluationMetricField(_text(run, "spec.sort.field run"), metric)
+        query.order_by(by_metric.desc() if desc else by_metric.asc())
+        return
+    order = OrderByField(_sort_field(field_name))
     query.order_by(order.desc() if desc else order.asc())
 
 
@@ -218,6 +260,7 @@ SPEC_KEYS = frozenset(
         "text",
         "similar_to",
         "sort",
+        "evaluation",
     }
 )
 # One OR term per value: DuckDB refuses expressions nested deeper than 1000, and no view

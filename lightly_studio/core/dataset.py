@@ -12,6 +12,10 @@ from lightly_studio.core.dataset_query import DatasetQuery
 from lightly_studio.core.sample import SAMPLE_CLASS_BY_KIND
 from lightly_studio.db import db_file, get_connection, transaction
 from lightly_studio.errors import DatasetExistsError, DatasetNotFoundError
+from lightly_studio.evaluation import Evaluation, EvaluationResult
+from lightly_studio.evaluation import delete_evaluation_run as _delete_evaluation_run
+from lightly_studio.evaluation import evaluation_run as _evaluation_run
+from lightly_studio.evaluation import evaluation_runs as _evaluation_runs
 from lightly_studio.export import DatasetExport
 from lightly_studio.selection.selection import find_duplicates
 from lightly_studio.store import datasets as datasets_store
@@ -227,6 +231,24 @@ class Dataset:
     def find_duplicates(self, threshold: float, embedding_model_name: str | None = None):
         """Groups of near-duplicate samples (cosine distance below ``threshold``)."""
         return find_duplicates(self, threshold, embedding_model_name=embedding_model_name)
+
+    # -- evaluation -----------------------------------------------------------------------------
+    def evaluate(self, query: DatasetQuery | None = None) -> Evaluation:
+        """Evaluate a model's annotations against ground truth, over the whole dataset or a
+        query of it: ``dataset.evaluate().object_detection("run", "ground_truth", "model")``."""
+        return Evaluation(query if query is not None else self.query())
+
+    def evaluation_runs(self) -> list[EvaluationResult]:
+        """The dataset's stored evaluation runs, newest first."""
+        return _evaluation_runs(self.dataset_id)
+
+    def evaluation_run(self, name: str) -> EvaluationResult:
+        """The stored evaluation run called ``name``."""
+        return _evaluation_run(self.dataset_id, name)
+
+    def delete_evaluation_run(self, name: str) -> bool:
+        """Delete a stored evaluation run and its rows. Returns whether there was one."""
+        return _delete_evaluation_run(self.dataset_id, name)
 
     # -- notebook -------------------------------------------------------------------------------
     def show(self):

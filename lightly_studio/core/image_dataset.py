@@ -96,14 +96,18 @@ class ImageDataset(Dataset):
         images_path: str | None = None,
         annotation_type: Any = None,
         annotation_source: str = "ground_truth",
+        images_json: str | None = None,
     ) -> Any:
-        """Attach COCO annotations (e.g. predictions) to images already in the dataset."""
+        """Attach COCO annotations (e.g. predictions, ``score`` as the confidence) to images
+        already in the dataset. A bare COCO results list needs ``images_json``, the COCO file
+        whose image and category ids it uses."""
         kwargs = {} if annotation_type is None else {"annotation_type": annotation_type}
         return coco.add_annotations_from_coco(
             self,
             annotations_json,
             images_path=images_path,
             annotation_source=annotation_source,
+            images_json=images_json,
             **kwargs,
         )
 

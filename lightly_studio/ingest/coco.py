@@ -105,6 +105,7 @@ def parse_coco(
     check_files: bool = True,
     annotation_source: str = GROUND_TRUTH,
     restrict: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+    images_json: str | os.PathLike | None = None,
 ) -> CocoData:
     """Parse a COCO instances (or captions) file into frames. Raises IngestError on bad input.
 
@@ -114,6 +115,8 @@ def parse_coco(
     """
     path = str(annotations_json)
     data = load_json(path)
+    if isinstance(data, list):
+        data = _results_with_images(path, data, images_json)
     if not isinstance(data, dict):
         raise IngestError(
             f"{path}: expected a JSON object with 'images' and 'annotations', "
@@ -145,6 +148,55 @@ def parse_coco(
         annotations,
         pl.DataFrame(schema={"coco_image_id": pl.Int64, "text": pl.Utf8}),
         notes,
+    )
+
+
+def _results_with_images(path: str, results: list, images_json: Any) -> dict:
+    """A COCO *results* file (a bare list of ``{image_id, category_id, bbox, score}``) with the
+    images and categories of the COCO file its ids refer to."""
+    if images_json is None:
+        raise IngestError(
+            f"{path}: a bare list of results (COCO results format) names images and categories "
+            "by id only; pass images_json= the COCO file those ids refer to (the ground truth)"
+        )
+    reference = load_json(str(images_json))
+    if not isinstance(reference, dict) or not isinstance(reference.get("images"), list):
+        raise IngestError(f"{images_json}: expected a COCO file with 'images' and 'categories'")
+    return {
+        "images": reference["images"],
+        "categories": reference.get("categories", []),
+        "annotations": results,
+    }
+
+
+def _clip_boxes(path: str, frame: pl.DataFrame, notes: list[str]) -> pl.DataFrame:
+    """Boxes reaching past their image clipped to it, with one note (models' boxes routinely
+    do; float noise below 1e-6 px is left alone, so exact files round-trip unchanged)."""
+    x, y = pl.col("bbox").list.get(0), pl.col("bbox").list.get(1)
+    w, h = pl.col("bbox").list.get(2), pl.col("bbox").list.get(3)
+    W, H = pl.col("img_width"), pl.col("img_height")
+    tolerance = 1e-6
+    over = (x < -tolerance) | (y < -tolerance) | (x + w > W + tolerance) | (y + h > H + tolerance)
+    flagged = frame.select(over.fill_null(False).alias("over"))["over"]
+    if not flagged.any():
+        return frame
+    first = frame.filter(flagged)["coco_id"][0]
+    notes.append(
+        f"{path}: {int(flagged.sum())} boxes reach outside their image and were clipped to it "
+        f"(first: annotation id {first})"
+    )
+    x0, y0 = x.clip(0, W), y.clip(0, H)
+    x1, y1 = (x + w).clip(0, W), (y + h).clip(0, H)
+    outside = frame.filter(flagged & frame.select(((x1 <= x0) | (y1 <= y0)).alias("o"))["o"])
+    if outside.height:
+        raise IngestError(
+            f"{path}: annotation id {outside['coco_id'][0]}: the box "
+            f"{outside['bbox'][0].to_list()} lies wholly outside its "
+            f"{outside['img_width'][0]}x{outside['img_height'][0]} image"
+        )
+    clipped = pl.concat_list(x0, y0, x1 - x0, y1 - y0)
+    return frame.with_columns(
+        pl.when(over.fill_null(False)).then(clipped).otherwise(pl.col("bbox")).alias("bbox")
     )
 
 
@@ -468,6 +520,7 @@ def _parse_annotations(
             f"{ids}{', …' if unknown_img.sum() > 5 else ''})"
         )
         frame = frame.filter(~unknown_img)
+    frame = _clip_boxes(path, frame, notes)
 
     masks: list[list[int] | None] = [None] * frame.height
     polygons: list[list[list[float]] | None] = [None] * frame.height
@@ -642,8 +695,13 @@ def add_annotations_from_coco(
     images_path: str | os.PathLike | None = None,
     annotation_type: AnnotationType | str = AnnotationType.OBJECT_DETECTION,
     annotation_source: str = GROUND_TRUTH,
+    images_json: str | os.PathLike | None = None,
 ) -> ImportResult:
     """Attach the annotations of a COCO file to images already in the dataset.
+
+    Predictions: a COCO file whose annotations carry ``score`` (stored as the confidence), or
+    a bare results list ``[{image_id, category_id, bbox, score}, …]`` with ``images_json``
+    the COCO file its ids refer to. Boxes reaching past the image are clipped (one warning).
 
     Images are matched by absolute path under ``images_path`` when given, else by their
     ``file_name`` as the tail of a sample's path. Use ``annotation_source="my_model"`` to keep
@@ -690,6 +748,7 @@ def add_annotations_from_coco(
             check_files=False,
             annotation_source=annotation_source,
             restrict=to_samples,
+            images_json=images_json,
         )
         result = ImportResult(warnings=notes + data.warnings)
         get_or_create_label_ids(con, dataset.dataset_id, data.category_names)

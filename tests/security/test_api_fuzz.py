@@ -84,6 +84,19 @@ def world(tmp_path_factory):
                 CreateObjectDetection(label="car", x=1, y=1, width=9, height=9)
             )
             samples[0].add_caption("a car")
+            # An evaluation run named like base["name"], for the evaluation_* methods.
+            samples[1].add_annotation(
+                CreateObjectDetection(
+                    label="car",
+                    x=2,
+                    y=2,
+                    width=8,
+                    height=8,
+                    confidence=0.9,
+                    annotation_source="model",
+                )
+            )
+            ds.evaluate().object_detection("car", "ground_truth", "model")
             samples[0].metadata["speed"] = 1.5
             samples[0].metadata["weather"] = "sunny"
             # A sample whose file no longer decodes (replaced after it was added).

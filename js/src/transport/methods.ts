@@ -112,6 +112,30 @@ export type Scope =
   | { kind: "selection"; sample_ids: string[] }
   | { kind: "filter"; spec: Record<string, unknown> };
 
+/** A stored evaluation run (lightly_studio/api/evaluation.py). */
+export interface EvaluationRun {
+  run_id: string;
+  name: string;
+  task: string;
+  gt_source: string;
+  pred_source: string;
+  sample_count: number;
+  gt_annotation_count: number;
+  pred_annotation_count: number;
+  config: Record<string, unknown>;
+  summary: Record<string, number | null>;
+}
+
+export interface EvaluationCurve { recall: number[]; precision: number[]; confidence: number[] }
+
+export interface EvaluationDetail {
+  run: EvaluationRun;
+  /** Classes most confused first; counts rows = classes + row_background, columns = classes + column_background. */
+  confusion: { classes: string[]; row_background: string; column_background: string; counts: number[][] };
+  per_class: ({ name: string } & Record<string, number | null | string>)[];
+  pr_curve?: EvaluationCurve;
+}
+
 // The annotator's replies are loose here: its view declares the shapes it reads (Loaded, Ann)
 // and calls with an explicit result type.
 type AnnotatorReply = Record<string, any>;
@@ -167,6 +191,10 @@ export interface ApiMethods {
   operator_run: { params: { dataset_id?: string; operator?: string; parameters?: Record<string, unknown>; scope?: Scope; wait?: boolean; timeout_s?: number | null }; result: RunStatus };
   operator_status: { params: { run_id?: string }; result: RunStatus };
   operator_cancel: { params: { run_id?: string }; result: RunStatus };
+  evaluation_runs: { params: { dataset_id?: string }; result: { runs: EvaluationRun[] } };
+  evaluation_detail: { params: { dataset_id?: string; name?: string }; result: EvaluationDetail };
+  evaluation_pr_curve: { params: { dataset_id?: string; name?: string; class_name?: string | null }; result: EvaluationCurve };
+  evaluation_sample_outcomes: { params: { dataset_id?: string; name?: string; sample_id?: string }; result: { outcomes: Record<string, string>; matches: Record<string, unknown>[] } };
 }
 
 /** Methods a notebook widget answers itself (lightly_studio/widgets/_rpc.py WIDGET_METHODS). */

@@ -11,6 +11,7 @@ import { keepInside } from "../lib/popover";
 import type { ModelLike } from "../transport/model";
 import type { RpcClient } from "../transport/rpc";
 import { DetailView } from "./detail";
+import { EvaluationPanel } from "./evaluation";
 import { openExportDialog } from "./export";
 import { OperatorsView } from "./operators";
 import { FiltersView } from "./filters";
@@ -138,6 +139,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   const filtersToggle = iconButton("filter", "Filters", { "data-testid": "ls-filters-toggle" });
   filtersToggle.addEventListener("click", () => filters.el.classList.toggle("ls-collapsed"));
   const plotToggle = iconButton("plot", "Plot", { "data-testid": "ls-plot-toggle", title: "Embedding plot" });
+  const evalToggle = iconButton("evaluation", "Eval", { "data-testid": "ls-eval-toggle", title: "Model evaluation" });
   const exportBtn = iconButton("export", "Export", { "data-testid": "ls-export" });
   // Overlays, cell size and sort live in one popover, so the toolbar fits on one line from a
   // 600 px notebook cell to a 2560 px screen.
@@ -165,7 +167,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     filtersToggle, h("span", { class: "ls-title", title: info.dataset_name }, info.dataset_name), countEl, selEl,
     h("span", { class: "ls-spacer" }),
     h("div", { class: "ls-pop-anchor" }, viewBtn, viewPanel),
-    h("div", { class: "ls-tag-group" }, tagInput, tagBtn), plotToggle, exportBtn, operators.el);
+    h("div", { class: "ls-tag-group" }, tagInput, tagBtn), plotToggle, evalToggle, exportBtn, operators.el);
 
   const statusEl = h("div", { class: "ls-status", style: "display:none", role: "status" });
   let flashTimer: ReturnType<typeof setTimeout> | null = null;
@@ -214,6 +216,20 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     model.set("show_plot", next);
     model.save_changes();
     setPlot(next);
+  });
+
+  // -- evaluation side panel ---------------------------------------------------------------
+  let evalPanel: EvaluationPanel | null = null;
+  evalToggle.addEventListener("click", () => {
+    if (evalPanel) { evalPanel.el.remove(); evalPanel = null; evalToggle.classList.remove("ls-primary"); return; }
+    evalPanel = new EvaluationPanel({
+      rpc, datasetId,
+      onFilter: (f) => { const next = { ...spec }; if (f) next.evaluation = f; else delete next.evaluation; applySpec(next, true); },
+      onSort: (field, d) => applySpec({ ...spec, sort: { field, desc: d } }, true),
+    });
+    evalToggle.classList.add("ls-primary");
+    body.append(evalPanel.el);
+    void evalPanel.load().catch((e) => flash((e as Error).message, true));
   });
 
   const root = h("div", { class: "ls-root", "data-testid": "ls-explorer", style: `height:${model.get("height") ?? 640}px` },

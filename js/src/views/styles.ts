@@ -194,6 +194,19 @@ export const CSS = `
 .ls-side-plot { width: 42%; flex: none; border-left: 1px solid var(--ls-border); display: flex; flex-direction: column; min-width: 0; }
 .ls-side-plot .ls-toolbar > *, [data-testid=ls-plot-root] .ls-toolbar > * { flex: 0 1 auto; min-width: 0; }
 .ls-side-plot .ls-toolbar > .ls-count { flex: 0 1 auto; overflow: hidden; text-overflow: ellipsis; }
+.ls-eval { width: 40%; flex: none; border-left: 1px solid var(--ls-border); overflow: auto; padding: 6px; display: flex; flex-direction: column; gap: 6px; }
+.ls-eval-head { display: flex; gap: 8px; align-items: center; }
+.ls-eval-metric { margin-right: 10px; }
+.ls-eval-count { margin: 2px 4px 2px 0; }
+.ls-eval-scroll { overflow: auto; max-height: 360px; }
+.ls-eval-grid { display: grid; font-size: 10px; }
+.ls-eval-cell { width: 18px; height: 18px; box-sizing: border-box; border: 1px solid rgba(128,128,128,.15); cursor: pointer; }
+.ls-eval-row { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; padding-right: 4px; text-align: right; line-height: 18px; }
+.ls-eval-col { writing-mode: vertical-rl; transform: rotate(180deg); max-height: 8em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.ls-eval-tip { min-height: 1.2em; font-size: 11px; }
+.ls-eval-table { border-collapse: collapse; font-size: 11px; }
+.ls-eval-table td, .ls-eval-table th { padding: 1px 6px; text-align: right; }
+.ls-eval-table td:first-child, .ls-eval-table th:first-child { text-align: left; }
 
 .ls-dialog { position: absolute; inset: 0; background: rgba(0,0,0,.35); z-index: 20; display: flex; align-items: center; justify-content: center; }
 .ls-dialog-box { background: var(--ls-bg); border: 1px solid var(--ls-border); border-radius: var(--ls-radius);

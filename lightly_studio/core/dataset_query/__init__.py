@@ -16,15 +16,27 @@ from lightly_studio.query import (
     OrderByField,
     VideoSampleField,
 )
+from lightly_studio.query.evaluation import (
+    AnnotationEvaluationMetricField,
+    AnnotationMetricQuery,
+    EvaluationMetricField,
+    OrderByEvaluationMetricField,
+    SampleEvaluationQuery,
+)
 
 __all__ = [
     "AND",
     "NOT",
     "OR",
+    "AnnotationEvaluationMetricField",
+    "AnnotationMetricQuery",
     "DatasetQuery",
+    "EvaluationMetricField",
     "FrameSampleField",
     "ImageSampleField",
     "MatchExpression",
+    "OrderByEvaluationMetricField",
     "OrderByField",
+    "SampleEvaluationQuery",
     "VideoSampleField",
 ]

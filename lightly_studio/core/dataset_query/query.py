@@ -13,8 +13,11 @@ import polars as pl
 
 from lightly_studio import embed as _embed  # a lazy package: torch loads on first use
 from lightly_studio.core.sample import samples_from_frame
+from lightly_studio.errors import QueryError
 from lightly_studio.query.query import SampleQuery
 from lightly_studio.selection.selection import Selection
+from lightly_studio.store.evaluations import SAMPLE_METRICS, find_run
+from lightly_studio.store.evaluations import sample_metrics as run_sample_metrics
 from lightly_studio.store.metadata import metadata_columns
 from lightly_studio.store.samples import SAMPLE_COLUMNS, VIDEO_COLUMNS
 from lightly_studio.store.tags import (
@@ -94,9 +97,27 @@ class DatasetQuery(SampleQuery):
             frame = tag_numbers_to_names(frame, tag_names_frame(con, self.dataset.dataset_id))
         return frame
 
-    def to_polars(self) -> pl.DataFrame:
+    def to_polars(self, evaluation_run: str | None = None) -> pl.DataFrame:
         """One row per sample: its columns, ``tags`` as a list, one column per metadata key
-        (named by the key; ``metadata:<key>`` where a key is also a column's name)."""
+        (named by the key; ``metadata:<key>`` where a key is also a column's name).
+
+        ``evaluation_run``: also the per-sample metrics of that stored run (``tp``, ``fp``,
+        ``fn``, ``precision``, ``recall``, ``miou``, ``disagreement``; ``evaluation:<name>``
+        where the name is taken), null for samples outside the run."""
+        frame = self._to_polars()
+        if evaluation_run is None:
+            return frame
+        run = find_run(self._con(), self.dataset.dataset_id, evaluation_run)
+        if run is None:
+            raise QueryError(f"No evaluation run {evaluation_run!r} in this dataset.")
+        metrics = run_sample_metrics(self._con(), run["run_id"]).rename(
+            {m: f"evaluation:{m}" if m in frame.columns else m for m in SAMPLE_METRICS}
+        )
+        return frame.with_columns(pl.col("sample_id").cast(pl.Utf8)).join(
+            metrics, on="sample_id", how="left", maintain_order="left"
+        )
+
+    def _to_polars(self) -> pl.DataFrame:
         keys = metadata_columns(self._con(), self.dataset.dataset_id)
         # dataset_id and kind are the same on every row: filled in here, not read.
         shown = [

@@ -1,0 +1,141 @@
+"""The Evaluation panel's data: stored runs, one run's summary, confusion matrix, per-class
+table and PR curve, and the outcome (TP / FP / FN) of each annotation of a sample.
+
+The grid filters by a cell or an outcome through the spec key ``evaluation`` and sorts by a
+per-sample metric with ``sort.field = "evaluation:<run>:<metric>"`` (``api/_spec.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from lightly_studio.api import _contracts as c
+from lightly_studio.api._methods import method
+from lightly_studio.api._spec import dataset_of, optional_text, show, uuid_param
+from lightly_studio.db import get_connection
+from lightly_studio.errors import QueryError
+from lightly_studio.evaluation import EvaluationResult
+from lightly_studio.evaluation.evaluate import BACKGROUND_COLUMN, BACKGROUND_ROW
+from lightly_studio.store import evaluations as evaluations_store
+
+SUMMARY_KEYS = (
+    "mAP",
+    "mAP50",
+    "mAP75",
+    "mAR100",
+    "precision",
+    "recall",
+    "f1",
+    "tp",
+    "fp",
+    "fn",
+    "iou_threshold",
+    "accuracy",
+    "macro_f1",
+    "micro_f1",
+    "mIoU",
+)
+PR_POINTS = 200  # a PR curve is sent with at most this many points
+
+
+def _run_summary(run: EvaluationResult) -> dict[str, Any]:
+    return {
+        "run_id": run.evaluation_run_id,
+        "name": run.name,
+        "task": run.task,
+        "gt_source": run.gt_annotation_source,
+        "pred_source": run.pred_annotation_source,
+        "sample_count": run.sample_count,
+        "gt_annotation_count": run.gt_annotation_count,
+        "pred_annotation_count": run.pred_annotation_count,
+        "config": run.config,
+        "summary": {k: run.metrics[k] for k in SUMMARY_KEYS if k in run.metrics},
+    }
+
+
+def _run(params: dict) -> EvaluationResult:
+    dataset = dataset_of(params.get("dataset_id"))
+    name = params.get("name")
+    if not isinstance(name, str) or not name:
+        raise QueryError(f"name must be the name of an evaluation run, got {show(name)}.")
+    return dataset.evaluation_run(name)
+
+
+@method("evaluation_runs", c.DatasetIdParams, c.EvaluationRunsResult)
+def evaluation_runs(params: dict) -> tuple[Any, list[bytes]]:
+    dataset = dataset_of(params.get("dataset_id"))
+    return {"runs": [_run_summary(r) for r in dataset.evaluation_runs()]}, []
+
+
+def confusion_payload(run: EvaluationResult) -> dict[str, Any]:
+    """The matrix as JSON: classes ordered by how often they are confused (off-diagonal, FP
+    and FN counts, most first), then by name; the background row and column last."""
+    matrix = run.confusion_matrix()
+    classes = [c for c in matrix.columns[1:-1]]
+    counts = matrix.select(pl.exclude("ground_truth")).to_numpy().astype(np.int64)
+    k = len(classes)
+    confused = counts[:k, :].sum(axis=1) + counts[:, :k].sum(axis=0) - 2 * np.diag(counts[:k, :k])
+    total = counts[:k, :].sum(axis=1) + counts[:, :k].sum(axis=0)
+    order = sorted(range(k), key=lambda i: (-int(confused[i]), -int(total[i]), classes[i]))
+    rows = [*order, k]
+    return {
+        "classes": [classes[i] for i in order],
+        "row_background": BACKGROUND_ROW,
+        "column_background": BACKGROUND_COLUMN,
+        "counts": counts[np.ix_(rows, rows)].tolist(),
+    }
+
+
+def _downsample(curve: pl.DataFrame) -> dict[str, list]:
+    if curve.height > PR_POINTS:
+        picks = np.unique(np.linspace(0, curve.height - 1, PR_POINTS).round().astype(int))
+        curve = curve[picks.tolist()]
+    return {
+        "recall": curve["recall"].to_list(),
+        "precision": curve["precision"].to_list(),
+        "confidence": curve["confidence"].to_list(),
+    }
+
+
+@method("evaluation_detail", c.EvaluationRunParams, c.EvaluationDetailResult)
+def evaluation_detail(params: dict) -> tuple[Any, list[bytes]]:
+    run = _run(params)
+    per_class = [
+        {"name": name, **values}
+        for name, values in sorted(run.metrics.get("per_class", {}).items())
+    ]
+    reply: dict[str, Any] = {
+        "run": _run_summary(run),
+        "confusion": confusion_payload(run),
+        "per_class": per_class,
+    }
+    if run.task != "semantic_segmentation":
+        reply["pr_curve"] = _downsample(run.pr_curve())
+    return reply, []
+
+
+@method("evaluation_pr_curve", c.EvaluationPrCurveParams, c.EvaluationPrCurveResult)
+def evaluation_pr_curve(params: dict) -> tuple[Any, list[bytes]]:
+    run = _run(params)
+    class_name = optional_text(params.get("class_name"), "class_name")
+    return _downsample(run.pr_curve(class_name)), []
+
+
+@method("evaluation_sample_outcomes", c.EvaluationSampleParams, c.EvaluationSampleResult)
+def evaluation_sample_outcomes(params: dict) -> tuple[Any, list[bytes]]:
+    """Each annotation of the sample that the run judged, with its outcome: ``tp``, ``fp``,
+    ``fn``, ``mismatch`` (matched to another class: an FP and an FN) or ``ignored``."""
+    run = _run(params)
+    sample_id = uuid_param(params.get("sample_id"), "sample", "sample_id")
+    rows = evaluations_store.match_rows(get_connection(), run.evaluation_run_id, str(sample_id))
+    outcomes: dict[str, str] = {}
+    for gt_id, pred_id, outcome in rows.select(
+        "gt_annotation_id", "pred_annotation_id", "outcome"
+    ).iter_rows():
+        for annotation_id in (gt_id, pred_id):
+            if annotation_id is not None:
+                outcomes[annotation_id] = outcome
+    return {"outcomes": outcomes, "matches": rows.drop("sample_id").to_dicts()}, []
