@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from lightly_studio.core.dataset_query import DatasetQuery
 
 from lightly_studio.core.dataset import Dataset
 from lightly_studio.ingest import coco, images, yolo
+from lightly_studio.quality import compute_image_issues
 
 
 class ImageDataset(Dataset):
@@ -103,3 +109,13 @@ class ImageDataset(Dataset):
         return yolo.add_annotations_from_yolo(
             self, data_yaml, input_split=input_split, annotation_source=annotation_source
         )
+
+    # -- data quality (docs/quality.md) ---------------------------------------------------------
+    def compute_image_issues(
+        self, checks: Sequence[str] | None = None, query: DatasetQuery | None = None, **kwargs
+    ) -> pl.DataFrame:
+        """Find blurry, dark, light, low-information, oddly shaped or sized, grayscale and
+        duplicate images (CleanVision's definitions). Stores ``<issue>_score`` and
+        ``is_<issue>_issue`` metadata per image; returns the flagged (sample_id, issue, score).
+        """
+        return compute_image_issues(self, checks=checks, query=query, **kwargs)

@@ -258,3 +258,17 @@ def has_value(con, dataset_id, sample_id, key: str) -> bool:
         [as_uuid_str(sample_id)],
     ).fetchone()
     return row is not None
+
+
+def clear_values(con, dataset_id, key: str, sample_ids: pl.Series) -> None:
+    """Remove the values of ``key`` of many samples (ids as text). Runs in its own
+    transaction, or joins the caller's."""
+    found = metadata_key(con, dataset_id, key)
+    if found is None or sample_ids.len() == 0:
+        return
+    with transaction() as tx:
+        tx.execute(
+            f"""UPDATE sample SET {found.column} = NULL
+                WHERE dataset_id = $1 AND sample_id IN (SELECT unnest($2::UUID[]))""",
+            [as_uuid_str(dataset_id), sample_ids.to_list()],
+        )

@@ -1,0 +1,20 @@
+"""Data quality: image checks (CleanVision's definitions), leaky splits and label issues
+(cleanlab), stored as sample metadata and annotation issue scores. See docs/quality.md."""
+
+from lightly_studio.quality._image_issues import (
+    CORRUPT,
+    IMAGE_ISSUES,
+    compute_image_issues,
+    flag_key,
+    score_key,
+    set_key,
+)
+
+__all__ = [
+    "CORRUPT",
+    "IMAGE_ISSUES",
+    "compute_image_issues",
+    "flag_key",
+    "score_key",
+    "set_key",
+]
