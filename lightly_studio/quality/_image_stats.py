@@ -85,7 +85,11 @@ def _one(path: str) -> tuple:
     )
     gray = small.convert("L")
     edges = gray.filter(ImageFilter.FIND_EDGES)
-    blurriness = math.sqrt(ImageStat.Stat(edges).var[0])
+    # PIL leaves a kernel filter's 1 px border unfiltered: CleanVision's statistic counts those
+    # raw grey values as edges, so a blurred image with a bright border scores as sharp. We
+    # leave the border out (the one change to CleanVision's definitions; see _image_issues).
+    inner = edges.crop((1, 1, edges.width - 1, edges.height - 1)) if min(edges.size) > 2 else edges
+    blurriness = math.sqrt(ImageStat.Stat(inner).var[0])
     gray_std = float(np.std(gray.histogram()))
     phash_in = np.asarray(
         img.convert("L").resize((PHASH_IMAGE, PHASH_IMAGE), Image.Resampling.LANCZOS)
