@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 from lightly_studio.core.dataset import Dataset
 from lightly_studio.ingest import coco, images, yolo
-from lightly_studio.quality import compute_image_issues
+from lightly_studio.quality import compute_image_issues, find_leaky_splits
 
 
 class ImageDataset(Dataset):
@@ -119,3 +119,8 @@ class ImageDataset(Dataset):
         ``is_<issue>_issue`` metadata per image; returns the flagged (sample_id, issue, score).
         """
         return compute_image_issues(self, checks=checks, query=query, **kwargs)
+
+    def find_leaky_splits(self, tag: str | None = None) -> pl.DataFrame:
+        """Exact or near duplicates whose images carry different split tags (train / val /
+        test), one row per pair; ``tag`` tags both images of every pair."""
+        return find_leaky_splits(self, tag=tag)

@@ -9,11 +9,13 @@ from lightly_studio.quality._image_issues import (
     score_key,
     set_key,
 )
+from lightly_studio.quality._splits import find_leaky_splits
 
 __all__ = [
     "CORRUPT",
     "IMAGE_ISSUES",
     "compute_image_issues",
+    "find_leaky_splits",
     "flag_key",
     "score_key",
     "set_key",

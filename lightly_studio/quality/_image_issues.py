@@ -32,6 +32,7 @@ Definitions (CleanVision 0.3.7, ``issue_managers/image_property.py``, default pa
 
 from __future__ import annotations
 
+import itertools
 import logging
 import warnings
 from dataclasses import dataclass
@@ -163,6 +164,11 @@ def _union_sets(n: int, pairs: np.ndarray) -> np.ndarray:
     return out
 
 
+def _popcount(values: np.ndarray) -> np.ndarray:
+    """Set bits of each uint64 (np.bitwise_count needs numpy 2)."""
+    return np.unpackbits(values.view(np.uint8).reshape(-1, 8), axis=1).sum(axis=1)
+
+
 def hash_pairs(hashes: np.ndarray, valid: np.ndarray, max_bits: int) -> np.ndarray:
     """Pairs (i < j) of valid 64-bit hashes that differ in at most ``max_bits`` bits.
 
@@ -175,14 +181,14 @@ def hash_pairs(hashes: np.ndarray, valid: np.ndarray, max_bits: int) -> np.ndarr
     parts = max_bits + 1
     bounds = np.linspace(0, 64, parts + 1).astype(int)
     candidates = []
-    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+    for lo, hi in itertools.pairwise(bounds):
         mask = np.uint64((1 << (hi - lo)) - 1)
         chunk = pl.DataFrame({"k": (values >> np.uint64(lo)) & mask, "i": np.arange(len(rows))})
         joined = chunk.join(chunk, on="k", suffix="_b").filter(pl.col("i") < pl.col("i_b"))
         candidates.append(joined.select("i", "i_b"))
     pairs = pl.concat(candidates).unique()
     i, j = pairs["i"].to_numpy(), pairs["i_b"].to_numpy()
-    close = np.bitwise_count(values[i] ^ values[j]) <= max_bits
+    close = _popcount(values[i] ^ values[j]) <= max_bits
     return np.stack([rows[i[close]], rows[j[close]]], axis=1).astype(np.int64).reshape(-1, 2)
 
 
@@ -321,9 +327,12 @@ def _drop_exact_sets(near: np.ndarray, exact: np.ndarray) -> np.ndarray:
     for number in np.unique(near[near >= 0]):
         members = near == number
         exact_numbers = np.unique(exact[members])
-        if len(exact_numbers) == 1 and exact_numbers[0] >= 0:
-            if np.array_equal(exact == exact_numbers[0], members):
-                out[members] = -1
+        if (
+            len(exact_numbers) == 1
+            and exact_numbers[0] >= 0
+            and np.array_equal(exact == exact_numbers[0], members)
+        ):
+            out[members] = -1
     return out
 
 

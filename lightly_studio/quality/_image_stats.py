@@ -111,7 +111,7 @@ def _one(path: str) -> tuple:
 def _safe(path: str) -> tuple:
     try:
         return _one(path)
-    except Exception as exc:  # a corrupt or unreadable image is a finding, not a failure
+    except Exception as exc:  # noqa: BLE001 - a corrupt or unreadable image is a finding, not a failure
         return (f"{type(exc).__name__}: {exc}",)
 
 
