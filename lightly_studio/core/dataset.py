@@ -17,6 +17,7 @@ from lightly_studio.evaluation import delete_evaluation_run as _delete_evaluatio
 from lightly_studio.evaluation import evaluation_run as _evaluation_run
 from lightly_studio.evaluation import evaluation_runs as _evaluation_runs
 from lightly_studio.export import DatasetExport
+from lightly_studio.quality import annotation_issues, compute_label_issues
 from lightly_studio.selection.selection import find_duplicates
 from lightly_studio.store import datasets as datasets_store
 from lightly_studio.store import metadata as metadata_store
@@ -249,6 +250,28 @@ class Dataset:
     def delete_evaluation_run(self, name: str) -> bool:
         """Delete a stored evaluation run and its rows. Returns whether there was one."""
         return _delete_evaluation_run(self.dataset_id, name)
+
+    # -- data quality (docs/quality.md) ---------------------------------------------------------
+    def compute_label_issues(
+        self,
+        annotation_source: str = "ground_truth",
+        pred_annotation_source: str | None = None,
+        embedding_model_name: str | None = None,
+    ) -> pl.DataFrame:
+        """Score the annotations of ``annotation_source`` for label issues (cleanlab, and
+        geometric box/mask checks); stores the scores per annotation and
+        ``label_issue_count`` per sample. Returns the scores, worst first."""
+        return compute_label_issues(
+            self,
+            annotation_source=annotation_source,
+            pred_annotation_source=pred_annotation_source,
+            embedding_model_name=embedding_model_name,
+        )
+
+    def annotation_issues(self, issue: str | None = None, flagged_only: bool = False):
+        """The stored label-issue scores of the annotations (one row per annotation and
+        issue), worst first."""
+        return annotation_issues(self, issue=issue, flagged_only=flagged_only)
 
     # -- notebook -------------------------------------------------------------------------------
     def show(self):

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from lightly_studio.core.dataset_query import DatasetQuery
 
 from lightly_studio.core.dataset import Dataset
 from lightly_studio.ingest import (
@@ -17,6 +22,7 @@ from lightly_studio.ingest import (
     voc,
     yolo,
 )
+from lightly_studio.quality import compute_image_issues, find_leaky_splits
 
 
 class ImageDataset(Dataset):
@@ -289,3 +295,18 @@ class ImageDataset(Dataset):
             embed=embed,
             annotation_source=annotation_source,
         )
+
+    # -- data quality (docs/quality.md) ---------------------------------------------------------
+    def compute_image_issues(
+        self, checks: Sequence[str] | None = None, query: DatasetQuery | None = None, **kwargs
+    ) -> pl.DataFrame:
+        """Find blurry, dark, light, low-information, oddly shaped or sized, grayscale and
+        duplicate images (CleanVision's definitions). Stores ``<issue>_score`` and
+        ``is_<issue>_issue`` metadata per image; returns the flagged (sample_id, issue, score).
+        """
+        return compute_image_issues(self, checks=checks, query=query, **kwargs)
+
+    def find_leaky_splits(self, tag: str | None = None) -> pl.DataFrame:
+        """Exact or near duplicates whose images carry different split tags (train / val /
+        test), one row per pair; ``tag`` tags both images of every pair."""
+        return find_leaky_splits(self, tag=tag)

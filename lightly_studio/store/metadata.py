@@ -278,3 +278,15 @@ def set_metadata_json_values(con, dataset_id, key: str, frame: pl.DataFrame) -> 
         finally:
             tx.unregister("_metadata_json_values")
     return rows.height
+def clear_values(con, dataset_id, key: str, sample_ids: pl.Series) -> None:
+    """Remove the values of ``key`` of many samples (ids as text). Runs in its own
+    transaction, or joins the caller's."""
+    found = metadata_key(con, dataset_id, key)
+    if found is None or sample_ids.len() == 0:
+        return
+    with transaction() as tx:
+        tx.execute(
+            f"""UPDATE sample SET {found.column} = NULL
+                WHERE dataset_id = $1 AND sample_id IN (SELECT unnest($2::UUID[]))""",
+            [as_uuid_str(dataset_id), sample_ids.to_list()],
+        )

@@ -1,0 +1,384 @@
+"""Label issues: cleanlab on class probabilities or detections, plus geometric box and mask
+checks that need no model. Scores land per annotation in ``annotation_issue_score`` (store/
+issues.py) and, summed per sample, as sample metadata ``label_issue_count``.
+
+Issues (score in [0, 1], lower is worse):
+
+- ``wrong_label`` (classification): cleanlab.rank.get_label_quality_scores (self-confidence)
+  of the given label; flagged by cleanlab.filter.find_label_issues. Class probabilities come
+  from the predictions of ``pred_annotation_source`` (its confidences, spread over the other
+  classes where a sample has fewer predictions than classes), or, without predictions, from
+  a logistic regression on the stored embeddings, cross-validated (5 folds) so every
+  probability is out of sample.
+- ``bad_location``, ``swapped_label`` (given boxes) and ``overlooked`` (predicted boxes that
+  no given box matches): cleanlab.object_detection.rank's per-box scores, flagged as its
+  find_label_issues does (score <= 0.8 x the class's average precision).
+- ``box_outside_image``, ``tiny_box`` (sqrt(area) < 4 px), ``duplicate_box`` (IoU >= 0.9
+  with a box of the same label on the same image): SQL over the stored boxes.
+- ``empty_mask`` (a mask with no foreground), ``mask_outside_box`` (share of the mask's
+  bounding box inside the annotation's box, grown by 1 px; flagged below 0.9).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from lightly_studio import embed
+from lightly_studio.db import get_connection, transaction
+from lightly_studio.errors import LightlyStudioError
+from lightly_studio.shapes import rle
+from lightly_studio.store import annotations as annotations_store
+from lightly_studio.store import embeddings as embeddings_store
+from lightly_studio.store import issues as issues_store
+from lightly_studio.store.metadata import set_metadata_values
+
+logger = logging.getLogger("lightly_studio")
+
+TINY_BOX_PX = 4.0
+DUPLICATE_BOX_IOU = 0.9
+MASK_INSIDE_BOX = 0.9
+CV_FOLDS = 5
+LABEL_ISSUE_COUNT = "label_issue_count"
+LABEL_QUALITY_SCORE = "label_quality_score"
+GEOMETRY_ISSUES = ["box_outside_image", "tiny_box", "duplicate_box"]
+MASK_ISSUES = ["empty_mask", "mask_outside_box"]
+DETECTION_ISSUES = ["bad_location", "swapped_label", "overlooked"]
+
+
+def _cleanlab() -> Any:
+    try:
+        import cleanlab  # heavy: loaded only when label issues run
+    except ImportError as exc:
+        raise LightlyStudioError(
+            "Label issues need cleanlab: pip install 'lightly-studio[quality]'."
+        ) from exc
+    return cleanlab
+
+
+def compute_label_issues(
+    dataset: Any,
+    annotation_source: str = "ground_truth",
+    pred_annotation_source: str | None = None,
+    embedding_model_name: str | None = None,
+) -> pl.DataFrame:
+    """Score the annotations of ``annotation_source`` for label issues and store the scores.
+
+    Returns every stored score of this run (annotation_id, sample_id, file_name, label,
+    annotation_type, source, issue, score, is_issue), worst first.
+    """
+    con = get_connection()
+    given = annotations_store.annotations_frame(con, dataset.dataset_id, source=annotation_source)
+    if given.height == 0:
+        raise LightlyStudioError(
+            f"Dataset {dataset.name!r} has no annotations of source {annotation_source!r}."
+        )
+    predicted = None
+    if pred_annotation_source is not None:
+        predicted = annotations_store.annotations_frame(
+            con, dataset.dataset_id, source=pred_annotation_source
+        )
+        if predicted.height == 0:
+            raise LightlyStudioError(
+                f"Dataset {dataset.name!r} has no annotations of source "
+                f"{pred_annotation_source!r} (the predictions)."
+            )
+    parts: list[pl.DataFrame] = []
+    per_sample: list[pl.DataFrame] = []
+    issues: list[str] = []
+    classified = given.filter(pl.col("annotation_type") == "classification")
+    if classified.height:
+        scores, quality = _classification_scores(
+            dataset, classified, predicted, embedding_model_name
+        )
+        parts.append(scores)
+        per_sample.append(quality)
+        issues.append("wrong_label")
+    boxed = given.filter(pl.col("annotation_type") != "classification")
+    if boxed.height:
+        parts.append(
+            issues_store.box_geometry_scores(
+                con, dataset.dataset_id, annotation_source, TINY_BOX_PX, DUPLICATE_BOX_IOU
+            )
+        )
+        issues += GEOMETRY_ISSUES
+        masked = boxed.filter(pl.col("segmentation_mask").is_not_null())
+        if masked.height:
+            parts.append(_mask_scores(con, dataset, masked))
+            issues += MASK_ISSUES
+        if predicted is not None:
+            pred_boxes = predicted.filter(pl.col("annotation_type") != "classification")
+            if pred_boxes.height:
+                scores, quality = _detection_scores(con, dataset, boxed, pred_boxes)
+                parts.append(scores)
+                per_sample.append(quality)
+                issues += DETECTION_ISSUES
+    frame = (
+        pl.concat([p.select(list(issues_store.ISSUE_SCORE_SCHEMA)) for p in parts])
+        if parts
+        else pl.DataFrame(schema=issues_store.ISSUE_SCORE_SCHEMA)
+    )
+    counts = (
+        frame.join(
+            pl.concat([given, predicted]) if predicted is not None else given,
+            on="annotation_id",
+        )
+        .group_by("sample_id")
+        .agg(pl.col("is_issue").sum().cast(pl.Int64).alias("value"))
+    )
+    annotated = given.select(pl.col("sample_id").unique())
+    counts = annotated.join(counts, on="sample_id", how="left").with_columns(
+        pl.col("value").fill_null(0)
+    )
+    with transaction() as tx:
+        issues_store.replace_annotation_issue_scores(tx, dataset.dataset_id, issues, frame)
+        set_metadata_values(tx, dataset.dataset_id, LABEL_ISSUE_COUNT, counts)
+        if per_sample:
+            quality = pl.concat(per_sample).group_by("sample_id").agg(pl.col("value").min())
+            set_metadata_values(tx, dataset.dataset_id, LABEL_QUALITY_SCORE, quality)
+    found = issues_store.annotation_issue_scores(con, dataset.dataset_id)
+    return found.filter(pl.col("issue").is_in(issues))
+
+
+# -- classification -----------------------------------------------------------------------------
+
+
+def _classification_scores(
+    dataset: Any,
+    classified: pl.DataFrame,
+    predicted: pl.DataFrame | None,
+    embedding_model_name: str | None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    _cleanlab()
+    from cleanlab.filter import find_label_issues
+    from cleanlab.rank import get_label_quality_scores
+
+    pred_cls = (
+        predicted.filter(pl.col("annotation_type") == "classification")
+        if predicted is not None
+        else None
+    )
+    names = set(classified["label"].to_list())
+    if pred_cls is not None and pred_cls.height:
+        names |= set(pred_cls["label"].to_list())
+    classes = sorted(names)
+    index = {name: i for i, name in enumerate(classes)}
+    labels = classified["label"].replace_strict(index, return_dtype=pl.Int64).to_numpy()
+    sample_ids = classified["sample_id"].to_list()
+    if pred_cls is not None and pred_cls.height:
+        probs = _probabilities_from_predictions(sample_ids, pred_cls, index)
+    else:
+        probs = _cross_validated_probabilities(
+            dataset, sample_ids, labels, len(classes), embedding_model_name
+        )
+    scores = get_label_quality_scores(labels, probs)
+    flagged = find_label_issues(labels, probs)
+    frame = pl.DataFrame(
+        {
+            "annotation_id": classified["annotation_id"],
+            "issue": "wrong_label",
+            "score": scores.astype(np.float64),
+            "is_issue": flagged.astype(bool),
+        }
+    )
+    quality = pl.DataFrame({"sample_id": sample_ids, "value": scores.astype(np.float64)})
+    return frame, quality
+
+
+def _probabilities_from_predictions(
+    sample_ids: list[str], predicted: pl.DataFrame, index: dict[str, int]
+) -> np.ndarray:
+    """Rows of class probabilities per sample from its prediction annotations: each
+    prediction's confidence (1 when it has none) in its class's column; what remains of 1 is
+    spread evenly over the classes the sample has no prediction of."""
+    k = len(index)
+    row_of = {sid: i for i, sid in enumerate(dict.fromkeys(sample_ids))}
+    probs = np.zeros((len(row_of), k))
+    known = predicted.filter(pl.col("sample_id").is_in(list(row_of)))
+    rows = np.array([row_of[s] for s in known["sample_id"].to_list()], dtype=np.int64)
+    cols = known["label"].replace_strict(index, return_dtype=pl.Int64).to_numpy()
+    conf = known["confidence"].fill_null(1.0).to_numpy()
+    np.maximum.at(probs, (rows, cols), conf)
+    total = probs.sum(axis=1, keepdims=True)
+    over = total[:, 0] > 1
+    probs[over] /= total[over]
+    rest = np.clip(1 - probs.sum(axis=1), 0, None)
+    empty = probs == 0
+    spread = np.where(empty.any(axis=1), rest / np.maximum(empty.sum(axis=1), 1), 0)
+    probs = np.where(empty, spread[:, None], probs)
+    probs /= probs.sum(axis=1, keepdims=True)
+    return probs[[row_of[s] for s in sample_ids]]
+
+
+def _cross_validated_probabilities(
+    dataset: Any, sample_ids: list[str], labels: np.ndarray, k: int, model_name: str | None
+) -> np.ndarray:
+    con = get_connection()
+    if not embeddings_store.model_rows(con, dataset.dataset_id):
+        raise LightlyStudioError(
+            "Label issues of classifications need class probabilities: pass "
+            "pred_annotation_source= (a source of predictions), or compute embeddings first "
+            "(dataset.compute_embeddings()) so a cross-validated classifier can provide them."
+        )
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    unique_ids = list(dict.fromkeys(sample_ids))
+    ids, vectors = embed.get_embeddings(dataset, unique_ids, model_name=model_name)
+    row_of = {str(s): i for i, s in enumerate(ids)}
+    missing = [s for s in sample_ids if s not in row_of]
+    if missing:
+        raise LightlyStudioError(
+            f"{len(missing)} classified samples have no embedding (e.g. {missing[0]}); run "
+            "dataset.compute_embeddings() first."
+        )
+    x = vectors[[row_of[s] for s in sample_ids]]
+    counts = np.bincount(labels)
+    folds = int(min(CV_FOLDS, max(2, counts[counts > 0].min())))
+    if (counts[counts > 0] < CV_FOLDS).any():
+        logger.warning(
+            "Some classes have fewer than %d labelled samples; their probabilities are rough.",
+            CV_FOLDS,
+        )
+    probs = np.zeros((len(labels), k))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    present = np.unique(labels)
+    fitted = cross_val_predict(
+        # Standardised (unit vectors have tiny coordinates), weakly regularised: cleanlab
+        # thresholds each class at its mean self-confidence, so soft probabilities hide
+        # label errors (planted swaps found: C=0.1 7/10, C=1 9/10, C=10 10/10; the
+        # probabilities are out of fold, so a sharper fit does not see its own labels).
+        make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, C=10.0)),
+        x,
+        labels,
+        cv=splitter,
+        method="predict_proba",
+    )
+    probs[:, present] = fitted
+    # Classes that only predictions know get a tiny share, so each row sums to 1.
+    probs = np.clip(probs, 1e-6, None)
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
+# -- detection ----------------------------------------------------------------------------------
+
+
+def _xyxy(frame: pl.DataFrame) -> np.ndarray:
+    x, y = frame["x"].to_numpy(), frame["y"].to_numpy()
+    return np.stack([x, y, x + frame["width"].to_numpy(), y + frame["height"].to_numpy()], 1)
+
+
+def _detection_scores(
+    con, dataset: Any, boxed: pl.DataFrame, predicted: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    _cleanlab()
+    from cleanlab.object_detection import filter as od_filter
+    from cleanlab.object_detection import rank as od_rank
+
+    classes = sorted(set(boxed["label"].to_list()) | set(predicted["label"].to_list()))
+    index = {name: i for i, name in enumerate(classes)}
+    samples = sorted(set(boxed["sample_id"].to_list()) | set(predicted["sample_id"].to_list()))
+    given_by = boxed.with_columns(
+        pl.col("label").replace_strict(index, return_dtype=pl.Int64).alias("class")
+    ).partition_by("sample_id", as_dict=True)
+    pred_by = predicted.with_columns(
+        pl.col("label").replace_strict(index, return_dtype=pl.Int64).alias("class"),
+        pl.col("confidence").fill_null(1.0),
+    ).partition_by("sample_id", as_dict=True)
+    labels: list[dict[str, Any]] = []
+    predictions: list[list[np.ndarray]] = []
+    given_ids: list[list[str]] = []
+    pred_ids: list[list[str]] = []
+    empty_given = boxed.clear()
+    empty_pred = predicted.clear().with_columns(pl.lit(0).alias("class"))
+    for sid in samples:
+        g = given_by.get((sid,), empty_given.with_columns(pl.lit(0).alias("class")))
+        p = pred_by.get((sid,), empty_pred)
+        labels.append(
+            {
+                "bboxes": _xyxy(g).reshape(-1, 4).astype(np.float32),
+                "labels": g["class"].to_numpy().astype(np.int64),
+            }
+        )
+        boxes = np.concatenate(
+            [_xyxy(p).reshape(-1, 4), p["confidence"].to_numpy().reshape(-1, 1)], 1
+        ).astype(np.float32)
+        cls = p["class"].to_numpy()
+        predictions.append([boxes[cls == c] for c in range(len(classes))])
+        given_ids.append(g["annotation_id"].to_list())
+        # cleanlab scores predicted boxes class by class: keep the ids in that order.
+        id_array = p["annotation_id"].to_numpy()
+        pred_ids.append([i for c in range(len(classes)) for i in id_array[cls == c].tolist()])
+    per_class_ap = od_filter._get_per_class_ap(labels, predictions)
+    rows: list[tuple] = []
+    subtype: dict[str, tuple[Any, list[list[str]], str]] = {
+        "bad_location": (od_rank.compute_badloc_box_scores, given_ids, "labels"),
+        "swapped_label": (od_rank.compute_swap_box_scores, given_ids, "labels"),
+        "overlooked": (od_rank.compute_overlooked_box_scores, pred_ids, "predictions"),
+    }
+    for issue, (compute, ids_per_image, side) in subtype.items():
+        per_image = compute(labels=labels, predictions=predictions)
+        for n, scores in enumerate(per_image):
+            ids = ids_per_image[n]
+            if len(ids) == 0 or len(scores) == 0:
+                continue
+            scores = np.nan_to_num(np.asarray(scores, dtype=np.float64), nan=1.0)
+            if side == "labels":
+                box_classes = labels[n]["labels"]
+            else:
+                box_classes = np.concatenate(
+                    [np.full(len(predictions[n][c]), c) for c in range(len(classes))]
+                )
+            if len(scores) != len(ids):
+                logger.warning(
+                    "cleanlab scored %d of %d boxes of one image; skipped.", len(scores), len(ids)
+                )
+                continue
+            # cleanlab's find_label_issues: a box is an issue at <= 0.8 x its class's AP.
+            threshold = np.array([per_class_ap.get(int(c), 0.0) for c in box_classes]) * 0.8
+            flags = scores <= threshold
+            rows.extend(zip(ids, [issue] * len(ids), scores.tolist(), flags.tolist(), strict=True))
+    frame = pl.DataFrame(rows, schema=issues_store.ISSUE_SCORE_SCHEMA, orient="row")
+    image_scores = od_rank.get_label_quality_scores(labels, predictions)
+    quality = pl.DataFrame({"sample_id": samples, "value": np.asarray(image_scores, np.float64)})
+    return frame, quality
+
+
+# -- masks --------------------------------------------------------------------------------------
+
+
+def _mask_scores(con, dataset: Any, masked: pl.DataFrame) -> pl.DataFrame:
+    from lightly_studio.store.samples import sample_sizes
+
+    sizes = sample_sizes(con, dataset.dataset_id, masked["sample_id"].unique().to_list())
+    widths = dict(zip(sizes["sample_id"], sizes["img_width"], strict=True))
+    rows = []
+    for ann_id, sid, runs, x, y, w, h in masked.select(
+        "annotation_id", "sample_id", "segmentation_mask", "x", "y", "width", "height"
+    ).iter_rows():
+        box = rle.bbox_from_rle(runs, widths[sid])
+        if box is None:
+            rows.append((ann_id, "empty_mask", 0.0, True))
+            rows.append((ann_id, "mask_outside_box", 1.0, False))
+            continue
+        rows.append((ann_id, "empty_mask", 1.0, False))
+        mx, my, mw, mh = box
+        if x is None:
+            continue
+        ix = max(0.0, min(mx + mw, x + w + 1) - max(mx, x - 1))
+        iy = max(0.0, min(my + mh, y + h + 1) - max(my, y - 1))
+        inside = ix * iy / (mw * mh)
+        rows.append((ann_id, "mask_outside_box", inside, inside < MASK_INSIDE_BOX))
+    return pl.DataFrame(rows, schema=issues_store.ISSUE_SCORE_SCHEMA, orient="row")
+
+
+def annotation_issues(dataset: Any, issue: str | None = None, flagged_only: bool = False):
+    """The stored label-issue scores of the dataset's annotations, worst first."""
+    return issues_store.annotation_issue_scores(
+        get_connection(), dataset.dataset_id, issue=issue, flagged_only=flagged_only
+    )
