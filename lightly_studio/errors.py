@@ -67,3 +67,7 @@ class AnnotationConflictError(AnnotationError):
 class UnknownMethodError(LightlyStudioError):
     """A view called a method that is not in ``lightly_studio.api.METHODS`` (a client/server
     version mismatch); the full-page app's server answers it with 404."""
+
+
+class ClassifierError(LightlyStudioError, ValueError):
+    """A few-shot classifier cannot do what was asked (no example of a class, another model)."""
