@@ -65,6 +65,8 @@ class FewShotClassifier:
         self._examples: dict[str, str] = {}  # sample id -> class
         self._coef: np.ndarray | None = None  # [k, d] (k = 1 for two classes)
         self._intercept: np.ndarray | None = None
+        # The views work on the classifiers Python made, and Python on the views' ones.
+        _open[(str(dataset.dataset_id), name)] = self
 
     # -- examples -------------------------------------------------------------------------------
     def add_examples(self, class_name: str, samples: Any) -> int:
@@ -245,6 +247,15 @@ class FewShotClassifier:
             f"FewShotClassifier(name={self.name!r}, classes={self.classes!r}, "
             f"examples={len(self._examples)}, {state})"
         )
+
+
+_open: dict[tuple[str, str], FewShotClassifier] = {}
+
+
+def open_classifiers(dataset_id: Any) -> list[FewShotClassifier]:
+    """The classifiers of the dataset made in this process (by Python or a view), by name;
+    a newer one of the same name replaces the older."""
+    return sorted((c for (d, _), c in _open.items() if d == str(dataset_id)), key=lambda c: c.name)
 
 
 def _probabilities(vectors: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:

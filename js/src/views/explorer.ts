@@ -8,6 +8,7 @@
 import { h } from "../lib/dom";
 import type { ModelLike } from "../transport/model";
 import type { RpcClient } from "../transport/rpc";
+import { ClassifierPanel } from "./classifier";
 import { DetailView } from "./detail";
 import { openExportDialog } from "./export";
 import { OperatorsView } from "./operators";
@@ -42,6 +43,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   const detailHost = h("div", { style: "display:contents" });
   let detail: DetailView | null = null;
   let detailIndex = -1;
+  let classifier: ClassifierPanel | null = null;
 
   const grid = new GridView({
     source,
@@ -69,6 +71,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     }
     grid.resetScroll();
     void source.setSpec(spec);
+    classifier?.selectionChanged();
   }
 
   function renderCount(): void {
@@ -79,6 +82,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     const n = grid.selection.length;
     selEl.textContent = n ? `${n.toLocaleString("en-US")} selected` : "";
     tagBtn.textContent = n ? `Tag ${n} selected` : "Tag all in filter";
+    classifier?.selectionChanged();
   }
   source.onChange(renderCount);
 
@@ -129,6 +133,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   const filtersToggle = h("button", { title: "Show or hide filters" }, "Filters");
   filtersToggle.addEventListener("click", () => filters.el.classList.toggle("ls-collapsed"));
   const plotToggle = h("button", { "data-testid": "ls-plot-toggle", title: "Embedding plot" }, "Plot");
+  const classifierToggle = h("button", { "data-testid": "ls-classifier-toggle", title: "Few-shot classifier" }, "Classifier");
   const exportBtn = h("button", { "data-testid": "ls-export" }, "Export");
   exportBtn.addEventListener("click", () => void openExportDialog(root, rpc, datasetId, spec, grid.selection).catch((e) => flash((e as Error).message, true)));
 
@@ -142,7 +147,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     filtersToggle, h("span", { class: "ls-title" }, info.dataset_name), countEl, selEl,
     h("span", { class: "ls-spacer" }),
     overlayToggles, h("span", { class: "ls-muted" }, "size"), size, sort, h("label", { class: "ls-check", title: "descending" }, desc, "↓"),
-    tagInput, tagBtn, plotToggle, exportBtn, operators.el);
+    tagInput, tagBtn, plotToggle, classifierToggle, exportBtn, operators.el);
 
   const statusEl = h("div", { class: "ls-status", style: "display:none", role: "status" });
   let flashTimer: ReturnType<typeof setTimeout> | null = null;
@@ -186,6 +191,25 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
       plot = null;
     }
   };
+  // -- few-shot classifier side panel (views/classifier.ts) ---------------------------------
+  classifierToggle.addEventListener("click", () => {
+    if (classifier) { classifier.dispose(); classifier = null; classifierToggle.classList.remove("ls-primary"); return; }
+    classifier = new ClassifierPanel({
+      rpc, datasetId,
+      selection: () => grid.selection,
+      spec: () => spec,
+      show: (ids) => {
+        const next = { ...spec };
+        if (ids) next.ids = ids; else delete next.ids;
+        applySpec(next, true);
+        filters.setSpec(spec);
+      },
+      changed: () => { source.refreshRows(); void filters.refresh(); },
+    });
+    classifierToggle.classList.add("ls-primary");
+    body.append(classifier.el);
+    void classifier.load();
+  });
   plotToggle.addEventListener("click", () => {
     const next = !model.get("show_plot");
     model.set("show_plot", next);
@@ -291,6 +315,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     clearTimeout(facetsTimer);
     grid.dispose();
     plot?.dispose();
+    classifier?.dispose();
     detail?.dispose();
     source.dispose();
     root.remove();
