@@ -1,17 +1,25 @@
-"""`make demo`: index the example datasets and open the app on them."""
+"""`make demo` and `lightly-studio quickstart`: index the example datasets, open the app on them."""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import lightly_studio as ls
+from lightly_studio.core.dataset import Dataset
 from lightly_studio.utils import download_example_dataset
 
+DOWNLOAD_DIR = "dataset_examples"
 
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    path = download_example_dataset(download_dir="dataset_examples")
-    ls.db_manager.connect(db_file="dataset_examples/lightly_studio.db")
+
+def index_examples(download_dir: str = DOWNLOAD_DIR) -> list[Dataset]:
+    """Fetch the example data into ``download_dir`` and index it in its own database there.
+
+    Re-running reuses the folder and the database and adds nothing twice. Returns the
+    datasets: the COCO subset (instance masks as ground truth) and the YOLO road signs.
+    """
+    path = download_example_dataset(download_dir=download_dir)
+    ls.db_manager.connect(db_file=Path(download_dir) / "lightly_studio.db")
 
     coco = ls.ImageDataset.load_or_create(name="coco_subset_128_images")
     coco.add_samples_from_coco(
@@ -21,8 +29,15 @@ def main() -> None:
     )
     yolo = ls.ImageDataset.load_or_create(name="road_signs_yolo")
     yolo.add_samples_from_yolo(data_yaml=f"{path}/road_signs_yolo/data.yaml")
+    # Hook for model evaluation (#18): the example data holds ground truth only. Once the
+    # evaluation service exists, add model predictions as a second annotation source here and
+    # run one evaluation of them against "ground_truth", so the app opens with a result.
+    return [coco, yolo]
 
-    for dataset in (coco, yolo):
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for dataset in index_examples():
         print(f"{dataset.name}: {len(dataset)} samples, tags {dataset.tags}")
     ls.start_gui()
 

@@ -72,3 +72,7 @@ class UnknownMethodError(LightlyStudioError):
 class EvaluationError(LightlyStudioError, ValueError):
     """A model evaluation cannot run as asked (unknown source, a run name taken by another
     task, several classifications per sample, …); nothing was stored."""
+
+
+class ClassifierError(LightlyStudioError, ValueError):
+    """A few-shot classifier cannot do what was asked (no example of a class, another model)."""

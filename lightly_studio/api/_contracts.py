@@ -508,3 +508,59 @@ class EvaluationSampleParams(TypedDict, total=False):
 class EvaluationSampleResult(TypedDict):
     outcomes: dict[str, str]  # annotation id -> tp | fp | fn | mismatch | ignored
     matches: list[dict[str, Any]]
+
+
+# --- few-shot classifiers (api/classifier.py) ----------------------------------------------------
+
+
+class ClassifierParams(TypedDict, total=False):
+    dataset_id: str
+    name: str
+
+
+class ClassifierCreateParams(TypedDict, total=False):
+    dataset_id: str
+    name: str
+    classes: list[str]
+
+
+class ClassifierExamplesParams(TypedDict, total=False):
+    dataset_id: str
+    name: str
+    class_name: str | None  # null: unmark
+    sample_ids: list[str] | None  # else the samples of spec
+    spec: Spec
+
+
+class ClassifierShowParams(TypedDict, total=False):
+    dataset_id: str
+    name: str
+    which: str  # "uncertain" | "class"
+    class_name: str
+    n: int
+
+
+class ClassifierState(TypedDict):
+    name: str
+    classes: list[str]
+    examples: dict[str, int]  # class -> examples marked
+    trained: bool
+    embedding_model: str
+
+
+class ClassifierListResult(TypedDict):
+    classifiers: list[ClassifierState]
+
+
+class ClassifierTrainResult(ClassifierState):
+    seconds: float
+
+
+class ClassifierShowResult(TypedDict):
+    ids: str | None  # a spec "ids" token; null when no sample
+    count: int
+
+
+class ClassifierApplyResult(TypedDict):
+    count: int
+    source: str

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from lightly_studio import embed as _embed  # a lazy package: torch loads on first use
+from lightly_studio.classifier import FewShotClassifier
 from lightly_studio.core.dataset_query import DatasetQuery
 from lightly_studio.core.sample import SAMPLE_CLASS_BY_KIND
 from lightly_studio.db import db_file, get_connection, transaction
@@ -272,6 +273,20 @@ class Dataset:
         """The stored label-issue scores of the annotations (one row per annotation and
         issue), worst first."""
         return annotation_issues(self, issue=issue, flagged_only=flagged_only)
+
+    # -- few-shot classifiers -------------------------------------------------------------------
+    def few_shot_classifier(
+        self, name: str, classes: list[str], embedding_model_name: str | None = None
+    ) -> FewShotClassifier:
+        """A new classifier of the samples into ``classes``, trained on the stored embeddings
+        of a few examples per class: ``add_examples()``, ``train()``, ``predict()``,
+        ``uncertain()``, ``apply()`` (writes annotations into a source named ``name``)."""
+        return FewShotClassifier(self, name, classes, embedding_model_name)
+
+    def load_few_shot_classifier(self, path: str) -> FewShotClassifier:
+        """A classifier saved with ``classifier.save(path)``; the dataset must have
+        embeddings of the model it was trained on."""
+        return FewShotClassifier.load(path, self)
 
     # -- notebook -------------------------------------------------------------------------------
     def show(self):

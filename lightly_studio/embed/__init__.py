@@ -18,6 +18,7 @@ __all__ = [
     "embed_decoded_images",
     "embedding_model_names",
     "get_embeddings",
+    "resolve_model_name",
     "similarity_scores",
 ]
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
         embed_decoded_images,
         embedding_model_names,
         get_embeddings,
+        resolve_model_name,
         similarity_scores,
     )
 

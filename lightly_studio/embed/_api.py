@@ -115,6 +115,11 @@ def _resolve_model(dataset: DatasetRef, model_name: str | None) -> _store.ModelR
     )
 
 
+def resolve_model_name(dataset: DatasetRef, model_name: str | None = None) -> str:
+    """The stored model that ``model_name`` names (None: the one reads use by default)."""
+    return _resolve_model(dataset, model_name).name
+
+
 def embedding_model_names(dataset: DatasetRef) -> list[str]:
     """Names of the models with vectors stored for ``dataset``, oldest first."""
     return [r.name for r in _store.model_rows(_con(), dataset.dataset_id)]

@@ -378,6 +378,21 @@ def delete_annotation(
     return row[0] if row else 0
 
 
+def delete_source_annotations(
+    con, source: str, annotation_type: str, subquery: tuple[str, list]
+) -> int:
+    """Remove the ``annotation_type`` annotations of ``source`` on the samples an (sql, params)
+    subquery selects (a classifier's earlier apply); returns the rows removed."""
+    sql, params = subquery
+    n = len(params)
+    row = con.execute(
+        f"""DELETE FROM annotation WHERE source = ${n + 1} AND annotation_type = ${n + 2}
+            AND sample_id IN (SELECT sample_id FROM ({sql}) _q)""",
+        [*params, source, annotation_type],
+    ).fetchone()
+    return row[0] if row else 0
+
+
 # --- reads -------------------------------------------------------------------------------------
 
 _COLUMNS = """CAST(a.annotation_id AS VARCHAR) AS annotation_id,

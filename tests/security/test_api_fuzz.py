@@ -38,12 +38,18 @@ CALL_TIMEOUT_S = 30
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 50))
 # Methods the fuzzed params never get past the checks, so the test cannot require an answer:
 # they need state the sandbox lacks (embeddings for a plot, a run of an operator) or a value
-# it does not guess (an annotation's current version, an export format's exact name).
+# it does not guess (an annotation's current version, an export format's exact name). The
+# classifier methods need embeddings, which the sandbox's dataset has not.
 NEVER_ANSWERS = frozenset(
     {
         "annotation_accept",
         "annotation_update",
         "caption_update",
+        "classifier_add_examples",
+        "classifier_apply",
+        "classifier_create",
+        "classifier_show",
+        "classifier_train",
         "export",
         "operator_cancel",
         "operator_run",

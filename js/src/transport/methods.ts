@@ -68,6 +68,15 @@ export interface Facets {
   metadata: ({ key: string; type: string; values?: { value: string; count: number }[] } & Partial<Hist>)[];
 }
 
+export interface ClassifierState {
+  name: string;
+  classes: string[];
+  /** class -> how many samples are marked as its examples */
+  examples: Record<string, number>;
+  trained: boolean;
+  embedding_model: string;
+}
+
 export interface PlotSelection {
   ids: string | null;
   count: number;
@@ -175,6 +184,12 @@ export interface ApiMethods {
   export_formats: { params: Empty; result: { formats: string[]; details: ExportFormatInfo[]; export_dir: string } };
   export: { params: { dataset_id?: string; format?: string; scope?: string; spec?: Spec; sample_ids?: string[]; output?: string | null; annotation_source?: string | null }; result: { path: string; format: string; scope: string; count: number; download: string; writes: string } };
   export_download: { params: { path: string }; result: { name: string; mime: string; size: number } };
+  classifier_list: { params: { dataset_id: string }; result: { classifiers: ClassifierState[] } };
+  classifier_create: { params: { dataset_id: string; name: string; classes: string[] }; result: ClassifierState };
+  classifier_add_examples: { params: { dataset_id: string; name: string; class_name: string | null; sample_ids?: string[] | null; spec?: Spec }; result: ClassifierState };
+  classifier_train: { params: { dataset_id: string; name: string }; result: ClassifierState & { seconds: number } };
+  classifier_show: { params: { dataset_id: string; name: string; which: "uncertain" | "class"; class_name?: string; n?: number }; result: { ids: string | null; count: number } };
+  classifier_apply: { params: { dataset_id: string; name: string }; result: { count: number; source: string } };
   annotator_sample: { params: SampleRef & { spec?: Spec; index?: number; image?: boolean }; result: AnnotatorReply };
   annotator_revision: { params: { sample_id?: string }; result: { sample_id: string; revision: string } };
   labels_list: { params: { dataset_id?: string }; result: Labels };

@@ -10,6 +10,7 @@ import { iconButton } from "../lib/icons";
 import { keepInside } from "../lib/popover";
 import type { ModelLike } from "../transport/model";
 import type { RpcClient } from "../transport/rpc";
+import { ClassifierPanel } from "./classifier";
 import { DetailView } from "./detail";
 import { EvaluationPanel } from "./evaluation";
 import { openExportDialog } from "./export";
@@ -51,6 +52,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   const detailHost = h("div", { style: "display:contents" });
   let detail: DetailView | null = null;
   let detailIndex = -1;
+  let classifier: ClassifierPanel | null = null;
 
   const grid = new GridView({
     source,
@@ -78,6 +80,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     }
     grid.resetScroll();
     void source.setSpec(spec);
+    classifier?.selectionChanged();
   }
 
   function renderCount(): void {
@@ -89,6 +92,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     const n = grid.selection.length;
     selEl.textContent = n ? `${n.toLocaleString("en-US")} selected` : "";
     tagBtn.textContent = n ? `Tag ${n} selected` : "Tag all in filter";
+    classifier?.selectionChanged();
   }
   source.onChange(renderCount);
 
@@ -140,6 +144,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   filtersToggle.addEventListener("click", () => filters.el.classList.toggle("ls-collapsed"));
   const plotToggle = iconButton("plot", "Plot", { "data-testid": "ls-plot-toggle", title: "Embedding plot" });
   const evalToggle = iconButton("evaluation", "Eval", { "data-testid": "ls-eval-toggle", title: "Model evaluation" });
+  const classifierToggle = iconButton("classifier", "Classifier", { "data-testid": "ls-classifier-toggle", title: "Few-shot classifier" });
   const exportBtn = iconButton("export", "Export", { "data-testid": "ls-export" });
   // Overlays, cell size and sort live in one popover, so the toolbar fits on one line from a
   // 600 px notebook cell to a 2560 px screen.
@@ -167,7 +172,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     filtersToggle, h("span", { class: "ls-title", title: info.dataset_name }, info.dataset_name), countEl, selEl,
     h("span", { class: "ls-spacer" }),
     h("div", { class: "ls-pop-anchor" }, viewBtn, viewPanel),
-    h("div", { class: "ls-tag-group" }, tagInput, tagBtn), plotToggle, evalToggle, exportBtn, operators.el);
+    h("div", { class: "ls-tag-group" }, tagInput, tagBtn), plotToggle, evalToggle, classifierToggle, exportBtn, operators.el);
 
   const statusEl = h("div", { class: "ls-status", style: "display:none", role: "status" });
   let flashTimer: ReturnType<typeof setTimeout> | null = null;
@@ -211,6 +216,25 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
       plot = null;
     }
   };
+  // -- few-shot classifier side panel (views/classifier.ts) ---------------------------------
+  classifierToggle.addEventListener("click", () => {
+    if (classifier) { classifier.dispose(); classifier = null; classifierToggle.classList.remove("ls-primary"); return; }
+    classifier = new ClassifierPanel({
+      rpc, datasetId,
+      selection: () => grid.selection,
+      spec: () => spec,
+      show: (ids) => {
+        const next = { ...spec };
+        if (ids) next.ids = ids; else delete next.ids;
+        applySpec(next, true);
+        filters.setSpec(spec);
+      },
+      changed: () => { source.refreshRows(); void filters.refresh(); },
+    });
+    classifierToggle.classList.add("ls-primary");
+    body.append(classifier.el);
+    void classifier.load();
+  });
   plotToggle.addEventListener("click", () => {
     const next = !model.get("show_plot");
     model.set("show_plot", next);
@@ -341,6 +365,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     narrow.disconnect();
     grid.dispose();
     plot?.dispose();
+    classifier?.dispose();
     detail?.dispose();
     source.dispose();
     root.remove();
