@@ -1,8 +1,16 @@
 // One stylesheet for every view, scoped under .ls-root. Colours come from JupyterLab's theme
 // variables (so light and dark themes both read well), with fallbacks for the full-page app,
-// VS Code and Colab, which follow the OS colour scheme.
+// marimo, VS Code and Colab, which follow the host page's scheme (data-ls-theme) or the OS.
 
 import { OPERATOR_STYLES } from "./operators";
+
+const DARK = `--ls-bg: var(--jp-layout-color1, #15181c);
+    --ls-bg2: var(--jp-layout-color2, #1e2227);
+    --ls-bg3: var(--jp-layout-color3, #2a2f35);
+    --ls-fg: var(--jp-ui-font-color0, #e8eaed);
+    --ls-fg2: var(--jp-ui-font-color2, #9aa3ad);
+    --ls-border: var(--jp-border-color1, #39414a);
+    --ls-cell-bg: var(--jp-layout-color3, #0c0e10);`;
 
 export const CSS = `
 .ls-root {
@@ -31,15 +39,14 @@ export const CSS = `
   box-sizing: border-box;
 }
 @media (prefers-color-scheme: dark) {
-  .ls-root:not([data-ls-theme="light"]) {
-    --ls-bg: var(--jp-layout-color1, #15181c);
-    --ls-bg2: var(--jp-layout-color2, #1e2227);
-    --ls-bg3: var(--jp-layout-color3, #2a2f35);
-    --ls-fg: var(--jp-ui-font-color0, #e8eaed);
-    --ls-fg2: var(--jp-ui-font-color2, #9aa3ad);
-    --ls-border: var(--jp-border-color1, #39414a);
-    --ls-cell-bg: var(--jp-layout-color3, #0c0e10);
+  .ls-root:not([data-ls-theme="light"]):not([data-ls-theme="light"] .ls-root) {
+    ${DARK}
   }
+}
+/* The host page's scheme (js/src/host/theme.ts sets data-ls-theme on the view's element)
+   wins over the OS setting: marimo, VS Code and Colab pages have their own. */
+[data-ls-theme="dark"] .ls-root, .ls-root[data-ls-theme="dark"] {
+  ${DARK}
 }
 .ls-root *, .ls-root *::before, .ls-root *::after { box-sizing: border-box; }
 .ls-root button, .ls-root input, .ls-root select {
