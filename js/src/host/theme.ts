@@ -24,7 +24,9 @@ function fromMarkers(doc: Document): Scheme | null {
   return null;
 }
 
-function luminance(color: string): number | null {
+/** Relative luminance (0 black … 1 white) of a computed CSS colour; null when (nearly)
+ * transparent or not an rgb() colour. */
+export function luminance(color: string): number | null {
   const m = color.match(/rgba?\(([\d.]+)[,\s]+([\d.]+)[,\s]+([\d.]+)(?:[,\s/]+([\d.]+))?/);
   if (!m) return null;
   if (m[4] !== undefined && Number(m[4]) < 0.5) return null; // (nearly) transparent
