@@ -60,3 +60,43 @@ def test_no_kernel_shows_the_reason_and_the_snapshot(page):
     # The loader asked the (absent) kernel for the view's code.
     assert page.evaluate("window.sent") == [{"type": "bundle", "name": "widget.js"}]
     shot(page, "kernelless-notice")
+
+
+@pytest.mark.parametrize(
+    ("html_attrs", "body_attrs", "os_scheme", "expected"),
+    [
+        ('style="--vscode-editor-background:#1e1e1e"', 'class="vscode-dark"', "light", "dark"),
+        ('style="--vscode-editor-background:#1e1e1e"', "", "light", "dark"),
+        ('style="--colab-primary-surface-color:#ffffff"', "", "dark", "light"),
+        ("", 'style="background:#181c1a"', "light", "dark"),  # no marker: the page's colour
+        ('class="dark"', "", "light", "dark"),  # marimo's class
+    ],
+)
+def test_the_view_follows_the_host_page_scheme(
+    browser, html_attrs, body_attrs, os_scheme, expected
+):
+    page_html = (
+        PAGE.replace("SNAPSHOT", "{}")
+        .replace("<html>", f"<html {html_attrs}>")
+        .replace("<body>", f"<body {body_attrs}>")
+    )
+    files = {
+        "index.html": ("text/html", page_html),
+        "loader.js": ("text/javascript", loader_esm("widget.js")),
+    }
+    context = browser.new_context(color_scheme=os_scheme)
+    try:
+        page = context.new_page()
+        page.route(
+            "http://kernelless.test/*",
+            lambda route: route.fulfill(
+                status=200,
+                content_type=files[route.request.url.rsplit("/", 1)[1]][0],
+                body=files[route.request.url.rsplit("/", 1)[1]][1],
+            ),
+        )
+        page.goto("http://kernelless.test/index.html")
+        page.wait_for_function("() => document.getElementById('out').dataset.lsTheme")
+        assert page.evaluate("document.getElementById('out').dataset.lsTheme") == expected
+    finally:
+        context.close()

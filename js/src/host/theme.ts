@@ -1,6 +1,6 @@
 // The host page's colour scheme, so a view matches the page around it and not only the OS
-// setting: JupyterLab's theme flag, marimo's and VS Code's theme classes, an inherited CSS
-// `color-scheme`, else the luminance of the first opaque background behind the view (Colab,
+// setting: JupyterLab's theme flag, marimo's and VS Code's theme classes, VS Code's and
+// Colab's surface colour variables, an inherited CSS `color-scheme`, else the luminance of the first opaque background behind the view (Colab,
 // any other host). null when nothing says (then the stylesheet follows the OS).
 
 export type Scheme = "light" | "dark";
@@ -34,12 +34,30 @@ export function luminance(color: string): number | null {
   return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
 }
 
+/** A CSS colour (#hex, name, rgb()) as the browser computes it: rgb(r, g, b). */
+function cssColor(doc: Document, value: string): string {
+  const probe = doc.createElement("span");
+  probe.style.color = value;
+  probe.style.display = "none";
+  doc.body.append(probe);
+  const computed = doc.defaultView?.getComputedStyle(probe).color ?? "";
+  probe.remove();
+  return computed;
+}
+
 /** The scheme of the page around `el`. */
 export function hostScheme(el: Element): Scheme | null {
   const marked = fromMarkers(el.ownerDocument);
   if (marked) return marked;
   const view = el.ownerDocument.defaultView;
   if (!view) return null;
+  // VS Code's webviews and Colab's pages define their surface colour as a variable.
+  const rootStyle = view.getComputedStyle(el.ownerDocument.documentElement);
+  for (const name of ["--vscode-editor-background", "--colab-primary-surface-color"]) {
+    const value = rootStyle.getPropertyValue(name).trim();
+    const lum = value ? luminance(cssColor(el.ownerDocument, value)) : null;
+    if (lum !== null) return lum < 0.5 ? "dark" : "light";
+  }
   const parent = el.parentElement;
   if (parent) {
     const scheme = view.getComputedStyle(parent).colorScheme?.trim();
