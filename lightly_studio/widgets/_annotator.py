@@ -15,9 +15,9 @@ import anywidget
 import traitlets
 
 from lightly_studio.api import query_from_spec, register_query
-from lightly_studio.widgets._rpc import RpcServer
 from lightly_studio.widgets._loader import loader_esm, serve_bundle
-from lightly_studio.widgets._snapshot import thumbnail_strip, with_snapshot
+from lightly_studio.widgets._rpc import RpcServer
+from lightly_studio.widgets._snapshot import Snapshot, thumbnail_strip, with_snapshot
 from lightly_studio.widgets._widgets import _consume_show_mark, dataset_and_query
 
 
@@ -113,7 +113,7 @@ class Annotator(anywidget.AnyWidget):
         if not ids and total:
             position = query.offset + min(self.index, total - 1)
             ids = [str(i) for i in query.copy().slice(position, 1).sample_ids()]
-        snapshot = {
+        snapshot: Snapshot = {
             "title": f"Annotator: {self._dataset.name}",
             "lines": [f"sample {min(self.index, max(total - 1, 0)) + 1} of {total}"],
             "thumbnails": thumbnail_strip(self.dataset_id, ids),

@@ -11,7 +11,7 @@ from tests.hosts.conftest import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-APP = '''
+APP = """
 import marimo
 
 app = marimo.App()
@@ -40,7 +40,7 @@ def _(explorer):
 def _(explorer, mo):
     mo.md(f"SELECTED {{len(explorer.value['selected'])}}")
     return
-'''
+"""
 
 ROOT_BACKGROUND = (
     "() => { const find = (root) => { for (const el of root.querySelectorAll('*')) {"
@@ -64,11 +64,13 @@ def test_explorer_in_marimo_follows_its_theme(browser, tmp_path, examples, theme
     args = ["marimo", "run", "app.py", "--headless", "--host", "127.0.0.1", "--port", "{port}",
             "--no-token"]  # fmt: skip
     try:
-        with serve(args, "/health", tmp_path, {"XDG_CONFIG_HOME": str(tmp_path / "config")}) as base:
+        with serve(
+            args, "/health", tmp_path, {"XDG_CONFIG_HOME": str(tmp_path / "config")}
+        ) as base:
             page.goto(base + "/", wait_until="domcontentloaded")
             try:
                 page.wait_for_selector("[data-testid=ls-grid] .ls-cell img", timeout=90_000)
-            except Exception:  # noqa: BLE001 - keep a picture of what showed instead
+            except Exception:
                 shot(page, f"marimo-{theme}-failed")
                 raise
             background = page.evaluate(ROOT_BACKGROUND)

@@ -44,9 +44,9 @@ def run_cell(page, base: str, index: int) -> None:
         page.keyboard.press("Escape")
         page.keyboard.press("Shift+Enter")
         try:
-            cell.locator(".jp-InputPrompt").filter(has_text="[").filter(
-                has_not_text="[ ]"
-            ).filter(has_not_text="[*]").wait_for(timeout=60_000)
+            cell.locator(".jp-InputPrompt").filter(has_text="[").filter(has_not_text="[ ]").filter(
+                has_not_text="[*]"
+            ).wait_for(timeout=60_000)
             return
         except Exception:  # noqa: BLE001 - retried; the third failure fails the wait below
             continue
@@ -64,7 +64,9 @@ def test_explorer_in_notebook7(page, tmp_path, examples):
     bundle_requests = []
     page.on(
         "response",
-        lambda r: bundle_requests.append(r.status) if "lightly-studio/static/widget.js" in r.url else None,
+        lambda r: (
+            bundle_requests.append(r.status) if "lightly-studio/static/widget.js" in r.url else None
+        ),
     )
     args = [
         "notebook", "--no-browser", "--ip", "127.0.0.1", "--port", "{port}", "--allow-root",
@@ -79,7 +81,7 @@ def test_explorer_in_notebook7(page, tmp_path, examples):
         run_cell(page, base, 1)
         try:
             page.wait_for_selector("[data-testid=ls-grid] .ls-cell img", timeout=60_000)
-        except Exception:  # noqa: BLE001 - keep a picture of what showed instead
+        except Exception:
             shot(page, "notebook7-failed")
             raise
         assert "128 of 128" in page.locator("[data-testid=ls-count]").inner_text()

@@ -23,7 +23,10 @@ def test_explorer_repr_names_dataset_filter_and_selection(small_ds):
 
 
 def test_annotator_repr_names_dataset_and_position(small_ds):
-    assert repr(Annotator(small_ds, labels=["car"])) == "Annotator(dataset='small', samples=5, index=0)"
+    assert (
+        repr(Annotator(small_ds, labels=["car"]))
+        == "Annotator(dataset='small', samples=5, index=0)"
+    )
 
 
 def test_a_dataset_or_query_as_cell_value_keeps_its_own_text(small_ds):
@@ -59,7 +62,10 @@ def test_snapshot_text_is_escaped(small_ds):
 
 
 def test_widget_state_carries_the_small_loader_not_the_bundle(small_ds):
-    for widget, bundle in ((Explorer(small_ds), "widget.js"), (Annotator(small_ds), "annotator.js")):
+    for widget, bundle in (
+        (Explorer(small_ds), "widget.js"),
+        (Annotator(small_ds), "annotator.js"),
+    ):
         data, sha256 = bundle_bytes(bundle)
         assert len(widget._esm) < 8_000 < len(data)
         assert json.dumps(sha256) in widget._esm
@@ -71,7 +77,7 @@ def test_the_kernel_sends_the_bundle_when_the_loader_asks(small_ds):
     sent = []
     explorer.send = lambda content, buffers=None: sent.append((content, buffers))
     explorer._handle_custom_msg({"type": "bundle", "name": "widget.js"}, [])
-    (content, buffers), = sent
+    ((content, buffers),) = sent
     data, sha256 = bundle_bytes("widget.js")
     assert content == {"type": "bundle", "name": "widget.js", "sha256": sha256}
     assert buffers == [data]

@@ -137,7 +137,11 @@ def test_nbconvert_html_with_widget_state_embeds_the_loader_not_the_bundle(execu
 if __name__ == "__main__":
     root = Path(sys.argv[1]) if sys.argv[1:] else Path(__file__).resolve().parents[2]
     images = (
-        Path(os.environ.get("LIGHTLY_STUDIO_EXAMPLE_DATA", root.parent / "shared" / "dataset_examples"))
+        Path(
+            os.environ.get(
+                "LIGHTLY_STUDIO_EXAMPLE_DATA", root.parent / "shared" / "dataset_examples"
+            )
+        )
         / "coco_subset_128_images"
         / "images"
     )
