@@ -290,11 +290,15 @@ class Dataset:
 
     # -- notebook -------------------------------------------------------------------------------
     def show(self):
-        """Display the dataset in the notebook explorer."""
+        """Display the dataset in the notebook explorer and return it (``explorer =
+        dataset.show()`` shows the view and keeps a handle on it; see docs/views.md)."""
         return self.query().show()
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return self.query()._repr_mimebundle_(include=include, exclude=exclude)
+        """A dataset as a cell's value shows the explorer, with the dataset's own text repr."""
+        bundle = self.query()._repr_mimebundle_(include=include, exclude=exclude)
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        return {**data, "text/plain": repr(self)}, metadata
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, samples={len(self)})"

@@ -4,6 +4,6 @@ Importing this module loads anywidget/ipywidgets, so ``import lightly_studio`` d
 """
 
 from lightly_studio.widgets._annotator import Annotator
-from lightly_studio.widgets._widgets import EmbeddingPlot, Explorer, Grid
+from lightly_studio.widgets._widgets import EmbeddingPlot, Explorer, Grid, show
 
-__all__ = ["Annotator", "EmbeddingPlot", "Explorer", "Grid"]
+__all__ = ["Annotator", "EmbeddingPlot", "Explorer", "Grid", "show"]

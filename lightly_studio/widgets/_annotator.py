@@ -15,8 +15,10 @@ import anywidget
 import traitlets
 
 from lightly_studio.api import query_from_spec, register_query
+from lightly_studio.widgets._loader import loader_esm, serve_bundle
 from lightly_studio.widgets._rpc import RpcServer
-from lightly_studio.widgets._widgets import STATIC_DIR, bundle_path, dataset_and_query
+from lightly_studio.widgets._snapshot import Snapshot, thumbnail_strip, with_snapshot
+from lightly_studio.widgets._widgets import _consume_show_mark, dataset_and_query
 
 
 class Annotator(anywidget.AnyWidget):
@@ -28,8 +30,9 @@ class Annotator(anywidget.AnyWidget):
     ``next()`` / ``previous()`` step. Every edit is saved at once, one transaction each.
     """
 
-    # anywidget reads the class attribute (a Path) when the widget is created.
-    _esm = STATIC_DIR / "annotator.js"
+    # The small loader, not the bundle: see _loader.py (the saved notebook's size).
+    _esm = traitlets.Unicode().tag(sync=True)
+    _snapshot = traitlets.Dict().tag(sync=True)
     _view = traitlets.Unicode("annotator").tag(sync=True)
     dataset_id = traitlets.Unicode("").tag(sync=True)
     spec = traitlets.Dict().tag(sync=True)
@@ -53,8 +56,9 @@ class Annotator(anywidget.AnyWidget):
             if query.dataset.dataset_id != dataset.dataset_id:
                 raise ValueError("The query belongs to another dataset.")
             spec["base"] = register_query(query.copy())
-        bundle_path("annotator.js")  # a clear error when the front end was not built
+        esm = loader_esm("annotator.js")  # a clear error when the front end was not built
         super().__init__(
+            _esm=esm,
             dataset_id=str(dataset.dataset_id),
             spec=spec,
             labels=[str(n) for n in labels or []],
@@ -63,6 +67,7 @@ class Annotator(anywidget.AnyWidget):
         )
         self._dataset = dataset
         self._rpc = RpcServer(self, {"ready": self._ready})
+        serve_bundle(self, "annotator.js")
 
     @property
     def dataset(self):
@@ -91,3 +96,27 @@ class Annotator(anywidget.AnyWidget):
 
     def _ready(self, params: dict) -> dict:
         return {"dataset_id": str(self._dataset.dataset_id), "dataset_name": self._dataset.name}
+
+    def __repr__(self) -> str:
+        return (
+            f"Annotator(dataset={self._dataset.name!r}, samples={len(self.query)}, "
+            f"index={self.index})"
+        )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        text = repr(self)
+        if _consume_show_mark(self):
+            return {"text/plain": text}
+        query = self.query
+        total = len(query)
+        ids = [self.sample_id] if self.sample_id else []
+        if not ids and total:
+            position = query.offset + min(self.index, total - 1)
+            ids = [str(i) for i in query.copy().slice(position, 1).sample_ids()]
+        snapshot: Snapshot = {
+            "title": f"Annotator: {self._dataset.name}",
+            "lines": [f"sample {min(self.index, max(total - 1, 0)) + 1} of {total}"],
+            "thumbnails": thumbnail_strip(self.dataset_id, ids),
+        }
+        self._snapshot = dict(snapshot)  # what the loader shows when no kernel answers
+        return with_snapshot(super()._repr_mimebundle_(**kwargs), snapshot, text)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import anywidget
@@ -15,20 +14,14 @@ from lightly_studio.core.dataset import Dataset
 from lightly_studio.core.dataset_query import DatasetQuery
 from lightly_studio.core.image_dataset import ImageDataset
 from lightly_studio.export.view_exports import set_export_dir
+from lightly_studio.widgets._loader import loader_esm, serve_bundle
 from lightly_studio.widgets._rpc import RpcServer
-
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-
-
-def bundle_path(bundle: str = "widget.js") -> Path:
-    """The built bundle, with a clear error when the front end was not built."""
-    path = STATIC_DIR / bundle
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} is missing: the front end is not built. Run `npm ci && npm run build` in "
-            "the repository root (pip install builds it automatically)."
-        )
-    return path
+from lightly_studio.widgets._snapshot import (
+    STRIP_THUMBNAILS,
+    Snapshot,
+    thumbnail_strip,
+    with_snapshot,
+)
 
 
 def dataset_and_query(source: Any):
@@ -54,22 +47,25 @@ def _has_embeddings(dataset) -> bool:
 
 
 class _View(anywidget.AnyWidget):
-    # anywidget reads the class attribute (a Path) when the widget is created.
-    _esm = STATIC_DIR / "widget.js"
+    # The small loader, not the bundle: see _loader.py (the saved notebook's size).
+    _esm = traitlets.Unicode().tag(sync=True)
+    _snapshot = traitlets.Dict().tag(sync=True)
     _view = traitlets.Unicode("explorer").tag(sync=True)
     dataset_id = traitlets.Unicode("").tag(sync=True)
     height = traitlets.Int(640).tag(sync=True)
 
     def __init__(self, source: Any, *, export_dir: Any = None, **kwargs: Any) -> None:
         dataset, query = dataset_and_query(source)
-        bundle_path()  # a clear error when the front end was not built
+        esm = loader_esm("widget.js")  # a clear error when the front end was not built
         if export_dir is not None:
             # The only folder the view's Export may write to (one setting per process).
             set_export_dir(export_dir)
-        super().__init__(dataset_id=str(dataset.dataset_id), **kwargs)
+        super().__init__(_esm=esm, dataset_id=str(dataset.dataset_id), **kwargs)
         self._dataset = dataset
         self._initial_query = query
         self._rpc = RpcServer(self, {"ready": self._ready})
+        serve_bundle(self, "widget.js")
+        self._shown_by_show: int | None = None
 
     @property
     def dataset(self):
@@ -86,6 +82,47 @@ class _View(anywidget.AnyWidget):
     def refresh(self) -> None:
         """Reload rows and counts in the view (after editing data from Python)."""
         self._rpc.event("data_changed")
+
+    def _shown(self):
+        """The query whose samples the view shows."""
+        return self._dataset.query()
+
+    def _selected_count(self) -> int:
+        return 0
+
+    def _repr_fields(self) -> str:
+        shown = len(self._shown())
+        return (
+            f"dataset={self._dataset.name!r}, samples={len(self._dataset)}, shown={shown}, "
+            f"selected={self._selected_count()}"
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._repr_fields()})"
+
+    def snapshot(self) -> Snapshot:
+        """The counts and first thumbnails, for hosts without a kernel (see _snapshot.py)."""
+        shown = self._shown()
+        lines = [f"{len(self._dataset)} samples", f"{len(shown)} shown"]
+        if self._selected_count():
+            lines.append(f"{self._selected_count()} selected")
+        # The first samples within the query's own slice (slice() replaces a slice).
+        first = min(STRIP_THUMBNAILS, STRIP_THUMBNAILS if shown.limit is None else shown.limit)
+        ids = [str(i) for i in shown.copy().slice(shown.offset, first).sample_ids()]
+        return {
+            "title": f"{type(self).__name__}: {self._dataset.name}",
+            "lines": lines,
+            "thumbnails": thumbnail_strip(self.dataset_id, ids),
+        }
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        text = repr(self)
+        if _consume_show_mark(self):
+            # show() displayed the view in this cell already: the cell's value adds its text.
+            return {"text/plain": text}
+        snapshot = self.snapshot()
+        self._snapshot = dict(snapshot)  # what the loader shows when no kernel answers
+        return with_snapshot(super()._repr_mimebundle_(**kwargs), snapshot, text)
 
 
 class Explorer(_View):
@@ -136,6 +173,12 @@ class Explorer(_View):
         """The selected samples as a DatasetQuery."""
         return query_from_spec({"dataset_id": self.dataset_id, "ids": register_ids(self.selected)})
 
+    def _shown(self):
+        return self.query
+
+    def _selected_count(self) -> int:
+        return len(self.selected)
+
 
 Grid = Explorer
 
@@ -174,6 +217,9 @@ class EmbeddingPlot(_View):
             {"dataset_id": self.dataset_id, "ids": register_ids(self.selected_ids)}
         )
 
+    def _selected_count(self) -> int:
+        return len(self.selected_ids)
+
     def highlight(self, query: Any) -> None:
         """Select the points of a query (e.g. ``dataset.match(...)``) in the plot."""
         self.highlight_spec = (
@@ -192,3 +238,36 @@ class EmbeddingPlot(_View):
             explorer.spec = spec
 
         self.observe(follow, names="selected_ids")
+
+
+def _execution_count() -> int | None:
+    """The running cell's number in IPython, else None (a script, marimo)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    return None if shell is None else shell.execution_count
+
+
+def show(widget: Any) -> Any:
+    """Display ``widget`` in the running notebook cell and return it, so that
+    ``explorer = dataset.show()`` shows the view and keeps a handle on it.
+
+    When the same call is also the cell's last expression, its value is not drawn a second
+    time: the cell adds only the widget's text repr. Outside IPython (a script; marimo, which
+    shows a cell's last value itself) nothing is displayed here."""
+    count = _execution_count()
+    if count is not None:
+        from IPython.display import display
+
+        display(widget)
+        widget._shown_by_show = count
+    return widget
+
+
+def _consume_show_mark(widget: Any) -> bool:
+    """Whether show() displayed ``widget`` in the running cell (asked once)."""
+    mark = getattr(widget, "_shown_by_show", None)
+    widget._shown_by_show = None
+    return mark is not None and mark == _execution_count()

@@ -22,6 +22,9 @@ export class FiltersView {
   ) {
     this.spec = { ...spec };
     this.el = h("div", { class: "ls-filters", "data-testid": "ls-filters" });
+    // The first facets take a few seconds on a large dataset: show the panel's shape at once
+    // (replaced by the first render).
+    this.el.append(skeleton());
   }
 
   /** The spec changed elsewhere (Python, plot): re-render and refresh counts. */
@@ -199,4 +202,13 @@ export class FiltersView {
 
 function round(v: number): number {
   return Math.abs(v) >= 100 ? Math.round(v) : Math.round(v * 1000) / 1000;
+}
+
+/** Grey placeholder sections in the panel's layout, shown until the first facets arrive. */
+function skeleton(): HTMLElement {
+  const bar = (width: string, height = 12) =>
+    h("div", { style: `width:${width};height:${height}px;margin:6px 0;border-radius:3px;background:var(--ls-bg3);opacity:.7` });
+  return h("div", { "data-testid": "ls-filters-skeleton", "aria-busy": "true", "aria-label": "Loading filters" },
+    ...["Search", "Tags", "Labels", "Dimensions"].map((title) =>
+      h("div", { class: "ls-section" }, h("h4", {}, title), bar("100%", 22), bar("80%"), bar("65%"), bar("72%"))));
 }

@@ -1,8 +1,16 @@
 // One stylesheet for every view, scoped under .ls-root. Colours come from JupyterLab's theme
 // variables (so light and dark themes both read well), with fallbacks for the full-page app,
-// VS Code and Colab, which follow the OS colour scheme.
+// marimo, VS Code and Colab, which follow the host page's scheme (data-ls-theme) or the OS.
 
 import { OPERATOR_STYLES } from "./operators";
+
+const DARK = `--ls-bg: var(--jp-layout-color1, #15181c);
+    --ls-bg2: var(--jp-layout-color2, #1e2227);
+    --ls-bg3: var(--jp-layout-color3, #2a2f35);
+    --ls-fg: var(--jp-ui-font-color0, #e8eaed);
+    --ls-fg2: var(--jp-ui-font-color2, #9aa3ad);
+    --ls-border: var(--jp-border-color1, #39414a);
+    --ls-cell-bg: var(--jp-layout-color3, #0c0e10);`;
 
 export const CSS = `
 .ls-root {
@@ -31,23 +39,22 @@ export const CSS = `
   box-sizing: border-box;
 }
 @media (prefers-color-scheme: dark) {
-  .ls-root:not([data-ls-theme="light"]) {
-    --ls-bg: var(--jp-layout-color1, #15181c);
-    --ls-bg2: var(--jp-layout-color2, #1e2227);
-    --ls-bg3: var(--jp-layout-color3, #2a2f35);
-    --ls-fg: var(--jp-ui-font-color0, #e8eaed);
-    --ls-fg2: var(--jp-ui-font-color2, #9aa3ad);
-    --ls-border: var(--jp-border-color1, #39414a);
-    --ls-cell-bg: var(--jp-layout-color3, #0c0e10);
+  .ls-root:not([data-ls-theme="light"]):not([data-ls-theme="light"] .ls-root) {
+    ${DARK}
   }
+}
+/* The host page's scheme (js/src/host/theme.ts sets data-ls-theme on the view's element)
+   wins over the OS setting: marimo, VS Code and Colab pages have their own. */
+[data-ls-theme="dark"] .ls-root, .ls-root[data-ls-theme="dark"] {
+  ${DARK}
 }
 /* The full page chooses its theme itself (dark by default, like the reference app); the
    notebook widgets follow JupyterLab's variables above (light, dark, high contrast). */
-[data-ls-theme="light"] .ls-root, .ls-app[data-ls-theme="light"] {
+.ls-app[data-ls-theme="light"] .ls-root, .ls-app[data-ls-theme="light"] {
   --ls-bg: #ffffff; --ls-bg2: #f3f4f6; --ls-bg3: #e2e5e9; --ls-fg: #1b1f24; --ls-fg2: #5c6570;
   --ls-border: #d3d7dc; --ls-cell-bg: #e9ecef; --ls-accent: #1a73e8;
 }
-[data-ls-theme="dark"] .ls-root, .ls-app[data-ls-theme="dark"] {
+.ls-app[data-ls-theme="dark"] .ls-root, .ls-app[data-ls-theme="dark"] {
   --ls-bg: #121417; --ls-bg2: #1b1e23; --ls-bg3: #2a2f36; --ls-fg: #e8eaed; --ls-fg2: #9aa3ad;
   --ls-border: #2f353d; --ls-cell-bg: #0b0c0e; --ls-accent: #4c8dff;
 }

@@ -147,13 +147,18 @@ class DatasetQuery(SampleQuery):
         return self.dataset.export(self)
 
     def show(self):
-        """Display the samples in the notebook explorer."""
-        from lightly_studio.widgets import Explorer  # lazy: anywidget/ipywidgets are heavy
+        """Display the samples in the notebook explorer and return it (``explorer =
+        query.show()`` shows the view and keeps a handle on it; see docs/views.md)."""
+        from lightly_studio.widgets import Explorer, show  # lazy: anywidget/ipywidgets are heavy
 
-        return Explorer(self)
+        return show(Explorer(self))
 
     def _repr_mimebundle_(self, include=None, exclude=None):
+        """A query as a cell's value shows the explorer, with the query's own text repr."""
         try:
-            return self.show()._repr_mimebundle_(include=include, exclude=exclude)
+            from lightly_studio.widgets import Explorer
+
+            data, metadata = Explorer(self)._repr_mimebundle_(include=include, exclude=exclude)
         except Exception:  # noqa: BLE001 - outside a notebook, fall back to the text repr
             return {"text/plain": repr(self)}
+        return {**data, "text/plain": repr(self)}, metadata
