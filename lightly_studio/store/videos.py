@@ -129,3 +129,26 @@ def tracked_video_paths(con, dataset_id, paths: list[str]) -> list[str]:
         con=con,
     )
     return sorted(found["file_path_abs"].to_list())
+
+
+def frames_of_video(con, video_id) -> pl.DataFrame:
+    """The frame samples of one video in frame order: sample_id (str), frame_number,
+    timestamp_s, has_tags, has_captions (what the player's timeline marks)."""
+    return query_frame(
+        """SELECT CAST(f.sample_id AS VARCHAR) AS sample_id, f.frame_number, f.timestamp_s,
+                  coalesce(len(f.tag_numbers), 0) > 0 AS has_tags,
+                  EXISTS (SELECT 1 FROM caption c WHERE c.sample_id = f.sample_id)
+                      AS has_captions
+           FROM sample f WHERE f.parent_sample_id = $1 AND f.kind = 'frame'
+           ORDER BY f.frame_number""",
+        [str(video_id)],
+        con=con,
+    )
+
+
+def frame_subquery(video_id) -> tuple[str, list]:
+    """(sql, params) selecting the sample_id of one video's frames."""
+    return (
+        "SELECT sample_id FROM sample WHERE parent_sample_id = $1 AND kind = 'frame'",
+        [str(video_id)],
+    )

@@ -6,6 +6,7 @@ import { labelColor } from "../lib/colors";
 import type { RpcClient } from "../transport/rpc";
 import type { Detail } from "../transport/methods";
 import { maskCanvas, overlaySvg } from "./overlays";
+import { VideoView } from "./video";
 
 export interface DetailOptions {
   rpc: RpcClient;
@@ -29,6 +30,7 @@ export class DetailView {
   private hidden = new Set<string>();
   private current = "";
   private readonly resize: ResizeObserver;
+  private video: VideoView | null = null;
 
   constructor(private readonly o: DetailOptions) {
     this.header = h("div", { class: "ls-toolbar" });
@@ -69,9 +71,14 @@ export class DetailView {
       return;
     }
     this.renderHeader(this.detail);
+    // A video plays in the player (views/video.ts), which takes the image's place and keys.
+    this.video?.dispose();
+    this.video = this.detail.fields.kind === "video" ? new VideoView({ rpc: this.o.rpc, datasetId: this.o.datasetId, sampleId,
+      onEditFrame: this.o.onEdit }) : null;
+    if (this.video) { clear(this.imageBox); this.imageBox.append(this.video.el); }
     this.paintImage();
     this.renderSide();
-    this.el.focus();
+    (this.video ?? this.el).focus();
   }
 
   private renderHeader(d: Detail | null): void {
@@ -90,6 +97,7 @@ export class DetailView {
 
   private paintImage(): void {
     const d = this.detail;
+    if (this.video) return;
     clear(this.imageBox);
     if (!d || !this.imageUrl) return;
     const w = Number(d.fields.width), hgt = Number(d.fields.height);
@@ -149,6 +157,7 @@ export class DetailView {
   }
 
   dispose(): void {
+    this.video?.dispose();
     this.resize.disconnect();
     if (this.imageUrl) URL.revokeObjectURL(this.imageUrl);
   }
