@@ -91,9 +91,7 @@ def video_gui(db, tmp_path, monkeypatch):
                     }
                 ],
                 "categories": [{"id": 1, "name": LABEL}],
-                "annotations": [
-                    {"id": TRACK, "video_id": 1, "category_id": 1, "bboxes": boxes}
-                ],
+                "annotations": [{"id": TRACK, "video_id": 1, "category_id": 1, "bboxes": boxes}],
             }
         )
     )
@@ -247,3 +245,62 @@ def test_timeline_click_seeks(page, video_gui):
     _settled(page, frame)
     _assert_box_on_square(_stage(page), frame)
     assert page.errors == []
+
+
+def test_a_box_drawn_on_a_frame_is_a_frame_annotation_read_from_python(page, video_gui):
+    from lightly_studio.core.dataset_query import FrameSampleField
+
+    server, dataset = video_gui
+    _open_player(page, server.url)
+    player = page.locator("[data-testid=ls-video]")
+    for _ in range(5):
+        player.press("ArrowRight")
+    _settled(page, 5)
+
+    page.click("[data-testid=ls-video-edit-frame]")
+    root = page.locator("[data-testid=ls-annotator-host] [data-testid=ls-annotator]")
+    root.wait_for(timeout=15_000)
+    # The annotator shows the frame itself, decoded on the server at full resolution.
+    page.wait_for_function(
+        "() => { const i = document.querySelector('[data-testid=ls-ann-world] img');"
+        f" return i && i.complete && i.naturalWidth === {W}; }}",
+        timeout=15_000,
+    )
+    frame_5 = dataset.frames().match(FrameSampleField.frame_number == 5).to_list()[0]
+    assert root.get_attribute("data-sample-id") == str(frame_5.sample_id)
+    page.fill("[data-testid=ls-ann-label-input]", "drawn")
+    page.click("[data-testid=ls-ann-tool-box]")
+    page.locator("[data-testid=ls-ann-stage]").scroll_into_view_if_needed()
+    rect = page.locator("[data-testid=ls-ann-world] img").bounding_box()
+
+    def to_screen(x: float, y: float) -> tuple[float, float]:
+        return rect["x"] + x * rect["width"] / W, rect["y"] + y * rect["height"] / H
+
+    page.mouse.move(*to_screen(20, 20))
+    page.mouse.down()
+    page.mouse.move(*to_screen(120, 90), steps=12)
+    page.mouse.up()
+    page.wait_for_function(
+        "() => { const r = document.querySelector('[data-testid=ls-annotator]');"
+        " return r && r.dataset.pending === '0' &&"
+        " /Saved/.test(document.querySelector('[data-testid=ls-ann-status]').textContent); }",
+        timeout=15_000,
+    )
+
+    drawn = [a for a in frame_5.annotations if a.label == "drawn"]
+    assert len(drawn) == 1
+    box = (drawn[0].x, drawn[0].y, drawn[0].width, drawn[0].height)
+    assert all(abs(v - e) <= 1.5 for v, e in zip(box, (20, 20, 100, 70), strict=True)), box
+    # Only frame 5 got it: it is a frame annotation, not one of the video.
+    assert dataset.frames().match(FrameSampleField.annotations.exists(label="drawn")).count() == 1
+    assert page.errors == []
+    # Back in the player, frame 5 shows the new box too.
+    page.click("[data-testid=ls-annotator-close]")
+    page.locator("[data-testid=ls-annotator-host]").wait_for(state="detached", timeout=5_000)
+    page.goto(server.url)
+    _open_player(page, server.url)
+    for _ in range(5):
+        page.locator("[data-testid=ls-video]").press("ArrowRight")
+    _settled(page, 5)
+    labels = page.locator("[data-testid=ls-video-overlay] text").all_inner_texts()
+    assert sorted(labels) == ["drawn", f"{LABEL} #{TRACK}"]
