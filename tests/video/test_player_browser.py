@@ -302,5 +302,8 @@ def test_a_box_drawn_on_a_frame_is_a_frame_annotation_read_from_python(page, vid
     for _ in range(5):
         page.locator("[data-testid=ls-video]").press("ArrowRight")
     _settled(page, 5)
-    labels = page.locator("[data-testid=ls-video-overlay] text").all_inner_texts()
+    labels = page.evaluate(
+        "() => [...document.querySelectorAll('[data-testid=ls-video-overlay] text')]"
+        ".map(t => t.textContent)"
+    )
     assert sorted(labels) == ["drawn", f"{LABEL} #{TRACK}"]
