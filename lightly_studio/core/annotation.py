@@ -32,6 +32,7 @@ from lightly_studio.store.annotations import (
     FRAME_SCHEMA,
     GROUND_TRUTH,
     MASKED,
+    VIDEO_COLUMNS,
     AnnotationType,
     check_box,
     check_confidence,
@@ -389,7 +390,7 @@ def add_annotations(sample: Any, creates: Iterable[AnnotationCreate]) -> list[An
     rows = [_create_to_row(c, sample, f"{where}, annotation {i}: ") for i, c in enumerate(creates)]
     if not rows:
         return []
-    frame = pl.DataFrame(rows, schema=FRAME_SCHEMA)
+    frame = pl.DataFrame(rows, schema={**FRAME_SCHEMA, **VIDEO_COLUMNS})
     ids = [str(uuid.uuid4()) for _ in rows]
     frame = frame.with_columns(pl.Series("annotation_id", ids, dtype=pl.Utf8))
     with transaction() as con:

@@ -66,10 +66,6 @@ FRAME_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "segmentation_mask": pl.List(pl.Int32),
     "polygon": pl.List(pl.List(pl.Float64)),
     "iscrowd": pl.Boolean,
-    # Video: the object track of a frame annotation, the time span of a video classification.
-    "track_id": pl.Int64,
-    "start_s": pl.Float64,
-    "end_s": pl.Float64,
     # Only for validation and messages; not stored.
     "img_width": pl.Int64,
     "img_height": pl.Int64,
@@ -295,11 +291,23 @@ def check_box(x: float, y: float, w: float, h: float, img_w: int, img_h: int, wh
     validate_annotation_frame(frame)
 
 
+# Optional columns of video annotations: the object track of a frame annotation, the time
+# span of a classification on a video. Apart from FRAME_SCHEMA so image importers need not
+# know them; filled with nulls like its missing columns.
+VIDEO_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
+    "track_id": pl.Int64,
+    "start_s": pl.Float64,
+    "end_s": pl.Float64,
+}
+
+
 def complete_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` with the missing columns of FRAME_SCHEMA as nulls, source ground truth if
-    none is given."""
+    """``frame`` with the missing columns of FRAME_SCHEMA and VIDEO_COLUMNS as nulls, source
+    ground truth if none is given."""
     missing = [
-        pl.lit(None, dtype=t).alias(c) for c, t in FRAME_SCHEMA.items() if c not in frame.columns
+        pl.lit(None, dtype=t).alias(c)
+        for c, t in {**FRAME_SCHEMA, **VIDEO_COLUMNS}.items()
+        if c not in frame.columns
     ]
     frame = frame.with_columns(missing) if missing else frame
     if frame.schema["source"] == pl.Null or frame["source"].null_count() == frame.height:
