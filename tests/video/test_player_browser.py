@@ -307,3 +307,44 @@ def test_a_box_drawn_on_a_frame_is_a_frame_annotation_read_from_python(page, vid
         ".map(t => t.textContent)"
     )
     assert sorted(labels) == ["drawn", f"{LABEL} #{TRACK}"]
+
+
+def test_the_frames_grid_filters_frames_by_label(page, video_gui):
+    from lightly_studio.core.annotation import CreateClassification
+    from lightly_studio.core.dataset_query import FrameSampleField
+
+    server, dataset = video_gui
+    for frame in dataset.frames():
+        if frame.frame_number in (3, 4):
+            frame.add_annotation(CreateClassification(label="other"))
+    page.goto(server.url)
+    page.locator("[data-testid=ls-grid] .ls-cell[data-sample-id]").first.wait_for(timeout=15_000)
+    assert page.locator("[data-testid=ls-count]").inner_text().startswith("1 of")
+
+    page.select_option("[data-testid=ls-collection]", "frame")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-count]').textContent.startsWith('30 of')",
+        timeout=15_000,
+    )
+    page.locator("[data-testid=ls-label-filters] label[data-name='other'] input").check()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-count]').textContent.startsWith('2 of')"
+        " && document.querySelectorAll('[data-testid=ls-grid] .ls-cell[data-sample-id]')"
+        ".length === 2",
+        timeout=15_000,
+    )
+    shown = set(
+        page.evaluate(
+            "() => [...document.querySelectorAll('[data-testid=ls-grid] .ls-cell[data-sample-id]')]"
+            ".map(c => c.dataset.sampleId)"
+        )
+    )
+    wanted = dataset.frames().match(FrameSampleField.annotations.exists(label="other"))
+    assert shown == {str(f.sample_id) for f in wanted}
+    # Frame thumbnails are decoded pictures of the frames.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=ls-grid] img')]"
+        ".filter(i => i.complete && i.naturalWidth > 0).length >= 2",
+        timeout=15_000,
+    )
+    assert page.errors == []

@@ -87,7 +87,7 @@ export class FiltersView {
     this.el.append(
       h("div", { class: "ls-section" },
         h("h4", {}, "Search",
-          hasFilter ? h("button", { onclick: () => this.update({ tags: [], labels: [], width: null, height: null, metadata: null, file_name: "", caption: "", text: "", similar_to: "", annotation_source: null, min_confidence: null, ids: null, sort: this.spec.sort as any }), "data-testid": "ls-clear-filters" }, "Clear") : null),
+          hasFilter ? h("button", { onclick: () => this.update({ tags: [], labels: [], width: null, height: null, fps: null, duration_s: null, metadata: null, file_name: "", caption: "", text: "", similar_to: "", annotation_source: null, min_confidence: null, ids: null, sort: this.spec.sort as any }), "data-testid": "ls-clear-filters" }, "Clear") : null),
         this.hasEmbeddings()
           ? h("input", { type: "search", placeholder: "AI search: describe an image…", value: (this.spec.text as string) ?? "", "data-testid": "ls-text-search",
               onchange: (e: Event) => this.update({ text: (e.target as HTMLInputElement).value.trim() }) })
@@ -124,7 +124,7 @@ export class FiltersView {
           oninput: (e: Event) => { label.textContent = Number((e.target as HTMLInputElement).value).toFixed(2); },
           onchange: (e: Event) => { const v = Number((e.target as HTMLInputElement).value); this.update({ min_confidence: v > 0 ? v : null }); } })));
     }
-    for (const dim of ["width", "height"] as const) {
+    for (const dim of ["width", "height", "fps", "duration_s"] as const) {
       const hist = f.numeric[dim];
       if (hist && hist.min !== null) this.el.append(this.rangeSection(dim, hist, this.spec[dim] as any, (r) => this.update({ [dim]: r }, false)));
     }
