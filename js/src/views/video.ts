@@ -188,7 +188,9 @@ export class VideoView {
     if (!v.requestVideoFrameCallback) return;
     const tick = (_now: number, meta: { mediaTime: number }) => {
       if (this.disposed) return;
-      this.showFrame(this.frameAt(meta.mediaTime));
+      const n = this.frameAt(meta.mediaTime);
+      this.showFrame(n);
+      this.el.dataset.presented = String(n); // the frame composited on screen (tests, benchmarks)
       this.callback = v.requestVideoFrameCallback!(tick);
     };
     this.callback = v.requestVideoFrameCallback(tick);
