@@ -61,6 +61,8 @@ class GridAnnotation(TypedDict, total=False):
     confidence: float | None
     box: list[float]  # x, y, w, h in pixels
     rle: list[int]
+    track_id: int  # video frames: the object track
+    span: list[float]  # videos: [start_s, end_s] of a time-span classification
 
 
 class PageRow(TypedDict, total=False):
@@ -564,3 +566,26 @@ class ClassifierShowResult(TypedDict):
 class ClassifierApplyResult(TypedDict):
     count: int
     source: str
+
+
+# --- video player (api/video.py) ---------------------------------------------------------------
+
+
+class VideoFrameAnnotation(GridAnnotation, total=False):
+    frame_number: int  # the frame sample it is on
+
+
+class VideoSpan(TypedDict):
+    annotation_id: str
+    label: str
+    source: str
+    confidence: float | None
+    start_s: float
+    end_s: float
+
+
+class VideoFramesResult(TypedDict):
+    video: dict[str, Json]  # sample_id, file_name, width, height, fps, duration_s, frame_count
+    frames: dict[str, list[Json]]  # columns: sample_id, frame_number, timestamp_s, tags, captions
+    annotations: list[VideoFrameAnnotation]
+    spans: list[VideoSpan]

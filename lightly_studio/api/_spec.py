@@ -38,8 +38,9 @@ from lightly_studio.core.dataset_query import (
     OrderByEvaluationMetricField,
     OrderByField,
 )
-from lightly_studio.core.dataset_query.fields import SampleIdField
+from lightly_studio.core.dataset_query.fields import SampleIdField, VideoSampleField
 from lightly_studio.errors import DatasetNotFoundError, QueryError
+from lightly_studio.query.expressions import RawCondition
 
 SORT_FIELDS = ("file_name", "file_path_abs", "width", "height", "created_at")
 
@@ -98,7 +99,16 @@ def _base_query(spec: dict[str, Any]) -> DatasetQuery:
         return query
     if "dataset_id" not in spec:
         raise QueryError("A query spec needs a dataset_id.")
-    return dataset_of(spec["dataset_id"]).query()
+    dataset = dataset_of(spec["dataset_id"])
+    kind = spec.get("kind")
+    if kind in (None, "", dataset.sample_kind):
+        return dataset.query()
+    if kind == "frame" and hasattr(dataset, "frames"):
+        return dataset.frames()
+    raise QueryError(
+        f"spec.kind {show(kind)}: dataset {dataset.name!r} holds {dataset.sample_kind} samples"
+        + (" and their frames ('frame')." if hasattr(dataset, "frames") else ".")
+    )
 
 
 def _filter_terms(spec: dict[str, Any]) -> list:
@@ -112,6 +122,7 @@ def _filter_terms(spec: dict[str, Any]) -> list:
     terms.extend(_annotation_terms(spec))
     for name in ("width", "height"):
         terms.extend(_range(getattr(F, name), spec.get(name), f"spec.{name}"))
+    terms.extend(_video_terms(spec))
     terms.extend(_metadata_terms(spec.get("metadata") or {}))
     if spec.get("file_name"):
         terms.append(F.file_name.contains(_text(spec["file_name"], "spec.file_name")))
@@ -144,6 +155,17 @@ def _evaluation_term(value: Any):
     gt = optional_text(value.get("gt"), "spec.evaluation.gt")
     pred = optional_text(value.get("pred"), "spec.evaluation.pred")
     return AnnotationMetricQuery.confusion(run, gt, pred)
+
+
+def _video_terms(spec: dict[str, Any]) -> list:
+    """Videos: fps and duration ranges; frames: those of one video (``video_id``)."""
+    terms = []
+    for name in ("fps", "duration_s"):
+        terms.extend(_range(getattr(VideoSampleField, name), spec.get(name), f"spec.{name}"))
+    if spec.get("video_id"):
+        video_id = str(uuid_param(spec["video_id"], "video", "spec.video_id"))
+        terms.append(RawCondition("s.parent_sample_id = CAST($p0 AS UUID)", video_id))
+    return terms
 
 
 def _annotation_terms(spec: dict[str, Any]) -> list:
@@ -261,6 +283,11 @@ SPEC_KEYS = frozenset(
         "similar_to",
         "sort",
         "evaluation",
+        # video datasets: the frames instead of the videos, frames of one video, ranges
+        "kind",
+        "video_id",
+        "fps",
+        "duration_s",
     }
 )
 # One OR term per value: DuckDB refuses expressions nested deeper than 1000, and no view

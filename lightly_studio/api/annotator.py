@@ -35,11 +35,11 @@ from typing import Any
 
 import polars as pl
 
-from lightly_studio._media_access import read_media
 from lightly_studio.api import _contracts as c
 from lightly_studio.api._methods import method
 from lightly_studio.api._spec import dataset_of, int_param, query_from_spec, show, uuid_param
 from lightly_studio.api.samples import page_query
+from lightly_studio.api.thumbnails import picture_of
 from lightly_studio.db import get_connection, transaction
 from lightly_studio.errors import AnnotationConflictError, AnnotationError, QueryError  # noqa: F401
 from lightly_studio.store import annotations as store
@@ -112,7 +112,9 @@ def annotator_sample(params: dict) -> tuple[Any, list[bytes]]:
     }
     buffers: list[bytes] = []
     if params.get("image"):
-        data, result["mime"] = read_media(sample["file_path_abs"])
+        data, result["mime"] = picture_of(
+            sample["file_path_abs"], sample["kind"], sample["timestamp_s"]
+        )
         buffers.append(data)
     return result, buffers
 

@@ -22,13 +22,17 @@ def facets(params: dict) -> tuple[Any, list[bytes]]:
     con = get_connection()
     sub = query.sample_ids_subquery()
     # Histograms span the whole dataset so the slider range stays put while filtering.
-    whole_query = query.dataset.query()
+    # (Of the same kind: a video dataset's frames are a collection of their own.)
+    whole_query = query_from_spec({"dataset_id": str(dataset_id), "kind": query.kind})
     whole = whole_query.sample_ids_subquery()
     bins = int_param(params.get("bins", 20), "bins", minimum=1, maximum=1000)
     numeric = {
         "width": aggregates.numeric_histogram(con, whole, "s.width", bins),
         "height": aggregates.numeric_histogram(con, whole, "s.height", bins),
     }
+    if query.kind == "video":
+        for name in ("fps", "duration_s"):
+            numeric[name] = aggregates.numeric_histogram(con, whole, f"s.{name}", bins)
     metadata: list[dict] = []
     for key, (key_type, column) in metadata_columns(con, dataset_id).items():
         if key_type in ("int", "float"):

@@ -8,7 +8,6 @@ from typing import Any
 
 import polars as pl
 
-from lightly_studio._media_access import read_media
 from lightly_studio.api import _contracts as c
 from lightly_studio.api._methods import method
 from lightly_studio.api._spec import (
@@ -19,7 +18,7 @@ from lightly_studio.api._spec import (
     uuid_list,
     uuid_param,
 )
-from lightly_studio.api.thumbnails import thumbnails_for
+from lightly_studio.api.thumbnails import picture_of, thumbnails_for
 from lightly_studio.db import get_connection
 from lightly_studio.errors import QueryError
 from lightly_studio.store import datasets as datasets_store
@@ -134,6 +133,10 @@ def _annotation_json(row: dict, include_mask: bool = True) -> dict:
         out["box"] = [row["x"], row["y"], row["width"], row["height"]]
     if include_mask and row["segmentation_mask"] is not None:
         out["rle"] = list(row["segmentation_mask"])
+    if row.get("track_id") is not None:
+        out["track_id"] = row["track_id"]
+    if row.get("start_s") is not None:
+        out["span"] = [row["start_s"], row["end_s"]]
     return out
 
 
@@ -159,10 +162,12 @@ def thumbnails(params: dict) -> tuple[Any, list[bytes]]:
 
 @method("image", c.SampleRef, c.ImageResult, buffers_out=True)
 def image(params: dict) -> tuple[Any, list[bytes]]:
-    """The original file of a sample (the detail view's full-resolution image); a file that
-    is not a regular image or video file raises ``MediaRefused``."""
+    """The full-resolution picture of a sample (the detail view's image): an image's file, a
+    video frame decoded server-side (a video: its first frame); a file that is not a regular
+    image or video file raises ``MediaRefused``."""
     sample = dataset_of(params.get("dataset_id")).get_sample(uuid_param(params.get("sample_id")))
-    data, mime = read_media(sample.file_path_abs)
+    fields = sample.fields
+    data, mime = picture_of(sample.file_path_abs, fields["kind"], fields.get("timestamp_s"))
     return {"mime": mime, "size": len(data)}, [data]
 
 

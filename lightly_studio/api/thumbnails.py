@@ -164,3 +164,20 @@ def _one(item: tuple, size: int, folder: Path) -> tuple[bytes, str | None]:
         return b"", f"{type(exc).__name__}: {exc}"
     except Exception as exc:  # noqa: BLE001 - one broken file must not fail the page
         return b"", f"{item[0]}: {type(exc).__name__}: {exc}"
+
+
+#: Longest side of a video frame shown at full resolution (larger than any video we index).
+FULL_FRAME_SIZE = 16384
+FULL_FRAME_QUALITY = 92
+
+
+def picture_of(path: str, kind: str, timestamp_s: float | None = None) -> tuple[bytes, str]:
+    """The full-resolution picture of a sample for the detail view and the annotator: an
+    image's own file; for a video frame its frame, for a video its first frame, decoded
+    server-side once and then read from the frame cache (JPEG) — never the video file."""
+    if kind in ("video", "frame"):
+        data = frame_jpeg(
+            path, timestamp_s or 0.0, max_size=FULL_FRAME_SIZE, quality=FULL_FRAME_QUALITY
+        )
+        return data, "image/jpeg"
+    return _media_access.read_media(path)

@@ -32,6 +32,7 @@ from lightly_studio.store.annotations import (
     FRAME_SCHEMA,
     GROUND_TRUTH,
     MASKED,
+    VIDEO_COLUMNS,
     AnnotationType,
     check_box,
     check_confidence,
@@ -56,6 +57,9 @@ class CreateClassification:
     label: str
     confidence: float | None = None
     annotation_source: str = GROUND_TRUTH
+    #: On a video: the time span in seconds (both or neither), e.g. an ActivityNet event.
+    start_s: float | None = None
+    end_s: float | None = None
 
     annotation_type = AnnotationType.CLASSIFICATION
 
@@ -71,6 +75,8 @@ class CreateObjectDetection:
     height: float
     confidence: float | None = None
     annotation_source: str = GROUND_TRUTH
+    #: On a video frame: the object track the box belongs to.
+    track_id: int | None = None
 
     annotation_type = AnnotationType.OBJECT_DETECTION
 
@@ -87,6 +93,8 @@ class _CreateSegmentation:
     annotation_source: str = GROUND_TRUTH
     polygon: list[list[float]] | None = None
     iscrowd: bool = False
+    #: On a video frame: the object track the mask belongs to.
+    track_id: int | None = None
 
     @classmethod
     def from_binary_mask(
@@ -189,6 +197,11 @@ class Annotation:
     def confidence(self, value: float | None) -> None:
         self._write({"confidence": check_confidence(value, self._where())})
 
+    @property
+    def track_id(self) -> int | None:
+        """The object track of an annotation on a video frame (YouTube-VIS instance id)."""
+        return self._row.get("track_id")
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Annotation) and other.annotation_id == self.annotation_id
 
@@ -238,9 +251,22 @@ class Annotation:
 
 
 class ClassificationAnnotation(Annotation):
-    """A whole-image class."""
+    """A whole-image class; on a video, optionally over a time span (start_s, end_s)."""
 
     annotation_type = AnnotationType.CLASSIFICATION
+
+    @property
+    def start_s(self) -> float | None:
+        return self._row.get("start_s")
+
+    @property
+    def end_s(self) -> float | None:
+        return self._row.get("end_s")
+
+    def _repr_fields(self) -> list[str]:
+        if self.start_s is None:
+            return []
+        return [f"start_s={self.start_s}", f"end_s={self.end_s}"]
 
 
 class _BoxedAnnotation(Annotation):
@@ -364,7 +390,7 @@ def add_annotations(sample: Any, creates: Iterable[AnnotationCreate]) -> list[An
     rows = [_create_to_row(c, sample, f"{where}, annotation {i}: ") for i, c in enumerate(creates)]
     if not rows:
         return []
-    frame = pl.DataFrame(rows, schema=FRAME_SCHEMA)
+    frame = pl.DataFrame(rows, schema={**FRAME_SCHEMA, **VIDEO_COLUMNS})
     ids = [str(uuid.uuid4()) for _ in rows]
     frame = frame.with_columns(pl.Series("annotation_id", ids, dtype=pl.Utf8))
     with transaction() as con:
@@ -413,6 +439,9 @@ def _create_to_row(create: Any, sample: Any, where: str) -> dict[str, Any]:
         "img_height": int(sample.height),
         "where": where,
         "iscrowd": bool(getattr(create, "iscrowd", False)),
+        "track_id": _check_track_id(getattr(create, "track_id", None), where),
+        "start_s": check_number(getattr(create, "start_s", None), "start_s", where),
+        "end_s": check_number(getattr(create, "end_s", None), "end_s", where),
     }
     if row["annotation_type"] in BOXED:
         for name in ("x", "y", "width", "height"):
@@ -424,3 +453,11 @@ def _create_to_row(create: Any, sample: Any, where: str) -> dict[str, Any]:
         if create.polygon is not None:
             row["polygon"] = [[float(v) for v in ring] for ring in create.polygon]
     return row
+
+
+def _check_track_id(value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise AnnotationError(f"{where}track_id must be an integer, got {value!r}")
+    return int(value)

@@ -20,6 +20,8 @@ from lightly_studio.core.dataset_query import DatasetQuery
 from lightly_studio.embed._video import compute_frame_embeddings, compute_video_embeddings
 from lightly_studio.export._video import VideoDatasetExport
 from lightly_studio.ingest.video import DEFAULT_TARGET_FPS, index_videos, new_ids_by_kind
+from lightly_studio.ingest.video_annotations import import_activitynet, import_youtube_vis
+from lightly_studio.store.annotations import AnnotationType
 
 
 class VideoDataset(Dataset):
@@ -48,6 +50,58 @@ class VideoDataset(Dataset):
         video_ids, frame_ids = index_videos(self.dataset_id, path, allowed_extensions, target_fps)
         self._after_ingest(video_ids + frame_ids, embed=embed)
         return len(video_ids)
+
+    def add_videos_from_youtube_vis(
+        self,
+        annotations_json: str | os.PathLike,
+        videos_path: str | os.PathLike,
+        allowed_extensions: Sequence[str] | None = None,
+        annotation_type: AnnotationType | str = AnnotationType.OBJECT_DETECTION,
+        embed: bool = True,
+        embed_frames: bool = True,
+        limit: int | None = None,
+    ) -> int:
+        """Index the videos of a YouTube-VIS file with their object tracks. Returns how many
+        videos were new.
+
+        Each video entry names its frames ``<video>/<n>.jpg``: the video is the file
+        ``<videos_path>/<video>`` with one of ``allowed_extensions`` (default: the video
+        extensions), and frame n of the list is frame n of the file. Every frame of these
+        videos becomes a frame sample; each track's box (``OBJECT_DETECTION``) or mask
+        (``INSTANCE_SEGMENTATION``) on a frame becomes an annotation of that frame whose
+        ``track_id`` is the track's ``id`` (query it with
+        ``FrameSampleField.annotations.exists(track_id=...)``). ``limit``: only the first
+        videos of the file. Missing or unreadable videos, boxes on frames the file lacks and
+        sizes that differ from the file's raise IngestError before anything is stored.
+        ``embed_frames``: embed the new frames; ``embed``: give each new video the mean of
+        its frames' vectors.
+        """
+        result = import_youtube_vis(
+            self.dataset_id,
+            annotations_json,
+            videos_path,
+            allowed_extensions,
+            annotation_type,
+            limit,
+        )
+        if embed_frames and result.frame_ids:
+            compute_frame_embeddings(self, result.frame_ids)
+        if embed and result.video_ids:
+            compute_video_embeddings(self, result.video_ids)
+        return len(result.video_ids)
+
+    def add_annotations_from_activitynet(
+        self, annotations_json: str | os.PathLike, annotation_source: str | None = None
+    ) -> list[str]:
+        """Add ActivityNet events (``segment`` [start, end] in seconds, ``label``) as
+        classifications of the indexed videos over that time span (``start_s``, ``end_s``).
+
+        A video id matches the video whose file stem is the id (with or without the ``v_``
+        prefix). ``annotation_source``: the source name (default ground truth; ``results``
+        files carry a score, stored as confidence). Returns the ids no video matched.
+        """
+        _, unmatched = import_activitynet(self.dataset_id, annotations_json, annotation_source)
+        return unmatched
 
     # -- frames -----------------------------------------------------------------------------------
     def frames(self) -> DatasetQuery:

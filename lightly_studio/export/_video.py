@@ -1,4 +1,5 @@
-"""Export of video datasets: sampled frames as image files, frame-level boxes as COCO-VID."""
+"""Export of video datasets: sampled frames as image files, frame-level boxes as COCO-VID,
+object tracks as YouTube-VIS."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from lightly_studio.errors import QueryError
 from lightly_studio.export import DatasetExport
 from lightly_studio.export._coco import _json_list, _ndjson_rows, _write
 from lightly_studio.ingest.video import iter_frames
+from lightly_studio.shapes import rle
 from lightly_studio.store import videos
 from lightly_studio.store.annotations import annotations_frame
 from lightly_studio.store.labels import label_names
@@ -111,6 +113,23 @@ class VideoDatasetExport:
                 future.result()
         return [str(out / name) for name in frames["export_name"]]
 
+    def to_youtube_vis(
+        self,
+        output_json: str | os.PathLike = "youtube_vis_export.json",
+        *,
+        annotation_source: str | None = "ground_truth",
+    ) -> Path:
+        """Write the object tracks on the frames as YouTube-VIS (see ``write_youtube_vis``):
+        boxes and masks with their track ids, readable again with
+        ``VideoDataset.add_videos_from_youtube_vis``."""
+        return write_youtube_vis(
+            get_connection(),
+            self.dataset,
+            self._frames(),
+            output_json,
+            annotation_source=annotation_source,
+        )
+
     def to_coco_object_detections(
         self,
         output_json: str | os.PathLike = "coco_export.json",
@@ -130,6 +149,122 @@ class VideoDatasetExport:
         return write_video_coco(
             get_connection(), self.dataset, frames, output_json, annotation_source=annotation_source
         )
+
+
+def write_youtube_vis(
+    con,
+    dataset: Any,
+    frames: pl.DataFrame,
+    output_json: str | os.PathLike,
+    *,
+    annotation_source: str | None,
+) -> Path:
+    """YouTube-VIS of ``frames`` (as ``VideoDatasetExport._frames`` gives them): one entry per
+    video listing all its frames (``<video>/<frame:05d>.jpg``, so list index = frame number),
+    and one annotation per object track with a box (and mask) per frame or null.
+
+    A track is the boxes of one video sharing a ``track_id`` and label; a box without a track
+    id is a track of its own. Track ids are kept where they are unique in the file.
+    """
+    category_id = {
+        name: i for i, name in enumerate(sorted(label_names(con, dataset.dataset_id)), start=1)
+    }
+    stored = videos.video_rows(con, dataset.dataset_id).rename({"sample_id": "video_id"})
+    chosen = (
+        frames.select("video_id", "folder")
+        .unique(maintain_order=True)
+        .join(stored, on="video_id", how="left")
+        .with_columns(pl.int_range(1, pl.len() + 1).alias("coco_video_id"))
+    )
+    videos_json = [
+        {
+            "id": row["coco_video_id"],
+            "file_names": [f"{row['folder']}/{n:05d}.jpg" for n in range(row["frame_count"])],
+            "width": row["width"],
+            "height": row["height"],
+            "length": row["frame_count"],
+        }
+        for row in chosen.iter_rows(named=True)
+    ]
+    tracks_json: list[dict[str, Any]] = []
+    if not frames.is_empty():
+        boxes = annotations_frame(
+            con,
+            dataset.dataset_id,
+            sample_ids=frames["sample_id"].to_list(),
+            source=annotation_source,
+            types=["object_detection", "instance_segmentation"],
+        ).join(frames.select("sample_id", "video_id", "frame_number"), on="sample_id")
+        # A box without a track is its own track: key it by its annotation id.
+        boxes = boxes.with_columns(
+            pl.coalesce(pl.col("track_id").cast(pl.Utf8), "annotation_id").alias("track_key")
+        )
+        grouped = boxes.group_by(["video_id", "track_key", "label"], maintain_order=True).agg(
+            pl.col("track_id").first(),
+            "frame_number",
+            "x",
+            "y",
+            "width",
+            "height",
+            "segmentation_mask",
+            pl.col("iscrowd").any(),
+            pl.col("confidence").mean(),
+        )
+        grouped = grouped.join(
+            chosen.select("video_id", "coco_video_id", "frame_count", "width", "height"),
+            on="video_id",
+            suffix="_video",
+        )
+        # Keep a stored track id unless another track in the file has it too.
+        ids = grouped["track_id"]
+        unique_ids = set(ids.filter(~ids.is_duplicated() & ids.is_not_null()).to_list())
+        next_id = (ids.max() or 0) + 1  # type: ignore[operator]
+        for row in grouped.iter_rows(named=True):
+            track_id = row["track_id"]
+            if track_id not in unique_ids:
+                track_id, next_id = next_id, next_id + 1
+            length, width, height = row["frame_count"], row["width_video"], row["height_video"]
+            bboxes: list[Any] = [None] * length
+            areas: list[Any] = [None] * length
+            masks: list[Any] = [None] * length
+            for n, x, y, w, h, runs in zip(
+                row["frame_number"],
+                row["x"],
+                row["y"],
+                row["width"],
+                row["height"],
+                row["segmentation_mask"],
+                strict=True,
+            ):
+                bboxes[n] = [x, y, w, h]
+                areas[n] = w * h if runs is None else rle.area(runs)
+                if runs is not None:
+                    masks[n] = rle.rle_to_coco_rle(runs, width, height, compressed=True)
+            track: dict[str, Any] = {
+                "id": track_id,
+                "video_id": row["coco_video_id"],
+                "category_id": category_id[row["label"]],
+                "bboxes": bboxes,
+                "areas": areas,
+                "segmentations": masks,
+                "iscrowd": int(row["iscrowd"]),
+                "width": width,
+                "height": height,
+                "length": length,
+            }
+            if row["confidence"] is not None:
+                track["score"] = row["confidence"]
+            tracks_json.append(track)
+    path = Path(output_json).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "info": {"description": f"Object tracks of video dataset {dataset.name!r}"},
+        "videos": videos_json,
+        "categories": [{"id": i, "name": n} for n, i in category_id.items()],
+        "annotations": tracks_json,
+    }
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path.resolve()
 
 
 def write_video_coco(
@@ -171,6 +306,8 @@ def write_video_coco(
             pl.concat_list("x", "y", "width", "height").alias("bbox"),
             (pl.col("width") * pl.col("height")).alias("area"),
             pl.col("iscrowd").cast(pl.Int64),
+            # COCO-VID's (mmtracking) name for the object track of a box.
+            pl.col("track_id").alias("instance_id"),
         )
         # Predictions carry a score, ground truth none (not a null one).
         annotations = (

@@ -148,8 +148,27 @@ def _index_batch(
     """Probe, sample and store one batch of videos; (new video ids, new frame ids)."""
     probes, failures = probe_videos(paths, progress=progress)
     failed.extend(failures)
+    video_ids, frame_ids, _ = store_probes(dataset_id, probes, target_fps)
+    return video_ids, frame_ids
+
+
+def store_probes(
+    dataset_id, probes: Sequence[VideoProbe], target_fps: float | None
+) -> tuple[list[str], list[str], pl.DataFrame]:
+    """Store probed videos and their sampled frames in one transaction (joining the caller's).
+
+    Returns (new video ids, new frame ids, every sampled frame as file_path_abs,
+    frame_number, sample_id). A video stored before keeps its row; its sampled frames not
+    stored yet are added (so an importer can ask for every frame of an indexed video).
+    """
     if not probes:
-        return [], []
+        return (
+            [],
+            [],
+            pl.DataFrame(
+                schema={"file_path_abs": pl.Utf8, "frame_number": pl.Int32, "sample_id": pl.Utf8}
+            ),
+        )
     videos = pl.DataFrame(
         {
             "file_path_abs": [p.file_path_abs for p in probes],
@@ -175,7 +194,7 @@ def _index_batch(
         stored_videos = insert_samples(
             con, dataset_id, videos.with_columns(pl.lit("video").alias("kind"))
         )
-        parents = stored_videos.filter(pl.col("is_new")).select(
+        parents = stored_videos.select(
             "file_path_abs", pl.col("sample_id").alias("parent_sample_id")
         )
         frames = (
@@ -189,8 +208,9 @@ def _index_batch(
         )
         stored_frames = insert_samples(con, dataset_id, frames)
     return (
-        parents["parent_sample_id"].to_list(),
+        stored_videos.filter(pl.col("is_new"))["sample_id"].to_list(),
         stored_frames.filter(pl.col("is_new"))["sample_id"].to_list(),
+        stored_frames.select("file_path_abs", "frame_number", "sample_id"),
     )
 
 

@@ -227,7 +227,14 @@ class MetadataAccessor:
 
 
 def _annotation_filters(
-    label, source, annotation_type, min_confidence, max_confidence, min_area, max_area
+    label,
+    source,
+    annotation_type,
+    min_confidence,
+    max_confidence,
+    min_area,
+    max_area,
+    track_id=None,
 ) -> tuple[str, list]:
     clauses: list[str] = []
     values: list[Any] = []
@@ -250,6 +257,8 @@ def _annotation_filters(
         add("a.width * a.height >= ?", check_value(min_area, "float", "min_area"))
     if max_area is not None:
         add("a.width * a.height <= ?", check_value(max_area, "float", "max_area"))
+    if track_id is not None:
+        add("a.track_id = ?", check_value(track_id, "int", "track_id"))
     return (" AND ".join(clauses) or "true"), values
 
 
@@ -286,14 +295,23 @@ class AnnotationsField:
         max_confidence: float | None = None,
         min_area: float | None = None,
         max_area: float | None = None,
+        track_id: int | None = None,
     ) -> MatchExpression:
         """Samples with at least one annotation passing every given filter.
 
         Area is width × height of the box in pixels; confidence is NULL for ground truth, so
-        a confidence filter only matches predictions.
+        a confidence filter only matches predictions. ``track_id``: video frames showing
+        that object track.
         """
         where, values = _annotation_filters(
-            label, source, annotation_type, min_confidence, max_confidence, min_area, max_area
+            label,
+            source,
+            annotation_type,
+            min_confidence,
+            max_confidence,
+            min_area,
+            max_area,
+            track_id,
         )
         return RawCondition(
             "s.sample_id IN (SELECT a.sample_id FROM annotation a JOIN annotation_label l "
@@ -315,11 +333,19 @@ class AnnotationsField:
         max_confidence: float | None = None,
         min_area: float | None = None,
         max_area: float | None = None,
+        track_id: int | None = None,
     ) -> AnnotationCount:
         """``annotations.count(label="car") > 3``: compare the number of matching annotations."""
         return AnnotationCount(
             *_annotation_filters(
-                label, source, annotation_type, min_confidence, max_confidence, min_area, max_area
+                label,
+                source,
+                annotation_type,
+                min_confidence,
+                max_confidence,
+                min_area,
+                max_area,
+                track_id,
             )
         )
 

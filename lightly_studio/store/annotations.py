@@ -225,6 +225,22 @@ def validate_annotation_frame(frame: pl.DataFrame) -> None:
             "the segmentation_mask runs do not sum to width*height of the image (the RLE covers "
             "the whole image, row by row, starting with background)",
         ),
+        (
+            pl.col("start_s").is_null() != pl.col("end_s").is_null(),
+            "a time span needs both start_s and end_s",
+        ),
+        (
+            pl.col("start_s").is_nan()
+            | pl.col("end_s").is_nan()
+            | (pl.col("start_s") < 0)
+            | (pl.col("end_s") < pl.col("start_s")),
+            "the time span must have 0 <= start_s <= end_s",
+        ),
+        (
+            pl.col("start_s").is_not_null()
+            & (pl.col("annotation_type") != AnnotationType.CLASSIFICATION.value),
+            "only a classification can have a time span",
+        ),
     ]
     bad = frame.select([expr.fill_null(False).alias(str(i)) for i, (expr, _) in enumerate(checks)])
     for i, (_, message) in enumerate(checks):
@@ -275,11 +291,23 @@ def check_box(x: float, y: float, w: float, h: float, img_w: int, img_h: int, wh
     validate_annotation_frame(frame)
 
 
+# Optional columns of video annotations: the object track of a frame annotation, the time
+# span of a classification on a video. Apart from FRAME_SCHEMA so image importers need not
+# know them; filled with nulls like its missing columns.
+VIDEO_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
+    "track_id": pl.Int64,
+    "start_s": pl.Float64,
+    "end_s": pl.Float64,
+}
+
+
 def complete_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` with the missing columns of FRAME_SCHEMA as nulls, source ground truth if
-    none is given."""
+    """``frame`` with the missing columns of FRAME_SCHEMA and VIDEO_COLUMNS as nulls, source
+    ground truth if none is given."""
     missing = [
-        pl.lit(None, dtype=t).alias(c) for c, t in FRAME_SCHEMA.items() if c not in frame.columns
+        pl.lit(None, dtype=t).alias(c)
+        for c, t in {**FRAME_SCHEMA, **VIDEO_COLUMNS}.items()
+        if c not in frame.columns
     ]
     frame = frame.with_columns(missing) if missing else frame
     if frame.schema["source"] == pl.Null or frame["source"].null_count() == frame.height:
@@ -331,6 +359,9 @@ def insert_annotation_frame(con, dataset_id: uuid.UUID | str, frame: pl.DataFram
         "segmentation_mask",
         "polygon",
         pl.col("iscrowd").fill_null(False),
+        "track_id",
+        "start_s",
+        "end_s",
         # Microsecond steps keep the insertion order readable back through created_at.
         (pl.lit(now) + pl.duration(microseconds=pl.int_range(pl.len()))).alias("created_at"),
     )
@@ -339,10 +370,11 @@ def insert_annotation_frame(con, dataset_id: uuid.UUID | str, frame: pl.DataFram
         con.execute(
             """INSERT INTO annotation (annotation_id, sample_id, label_id, annotation_type, source,
                    confidence, x, y, width, height, segmentation_mask, polygon, iscrowd,
-                   created_at, updated_at, version)
+                   track_id, start_s, end_s, created_at, updated_at, version)
                SELECT coalesce(CAST(annotation_id AS UUID), uuid()), CAST(sample_id AS UUID),
                    CAST(label_id AS UUID), annotation_type, source, confidence, x, y, width,
-                   height, segmentation_mask, polygon, iscrowd, created_at, created_at, 1
+                   height, segmentation_mask, polygon, iscrowd, track_id, start_s, end_s,
+                   created_at, created_at, 1
                FROM _new_annotations"""
         )
     finally:
@@ -398,7 +430,7 @@ def delete_source_annotations(
 _COLUMNS = """CAST(a.annotation_id AS VARCHAR) AS annotation_id,
               CAST(a.sample_id AS VARCHAR) AS sample_id, l.name AS label,
               a.annotation_type, a.source, a.confidence, a.x, a.y, a.width, a.height,
-              a.segmentation_mask, a.polygon, a.iscrowd"""
+              a.segmentation_mask, a.polygon, a.iscrowd, a.track_id, a.start_s, a.end_s"""
 _FROM = "FROM annotation a JOIN annotation_label l ON l.label_id = a.label_id"
 
 

@@ -286,11 +286,11 @@ def export_rows(con, subquery: tuple[str, list], with_split: bool = False) -> pl
 
 # -- the sample facts annotation writes check against --------------------------------------------
 def annotated_sample(con, sample_id: uuid.UUID | str) -> dict[str, Any]:
-    """sample_id, dataset_id (str), file_name, file_path_abs, width, height of one sample;
-    QueryError when there is none."""
+    """sample_id, dataset_id (str), file_name, file_path_abs, width, height, kind and
+    timestamp_s (of a video frame) of one sample; QueryError when there is none."""
     cur = con.execute(
         """SELECT CAST(sample_id AS VARCHAR) AS sample_id, CAST(dataset_id AS VARCHAR)
-                  AS dataset_id, file_name, file_path_abs, width, height
+                  AS dataset_id, file_name, file_path_abs, width, height, kind, timestamp_s
            FROM sample WHERE sample_id = $1""",
         [str(sample_id)],
     )

@@ -100,3 +100,55 @@ def frames_for_export(con, dataset_id, subquery: tuple[str, list], of_videos: bo
         [*sub_params, str(dataset_id)],
         con=con,
     )
+
+
+def video_rows(con, dataset_id) -> pl.DataFrame:
+    """sample_id (str), file_path_abs, file_name, width, height, fps, duration_s, frame_count
+    of the dataset's videos, in file order."""
+    return query_frame(
+        """SELECT CAST(sample_id AS VARCHAR) AS sample_id, file_path_abs, file_name, width,
+                  height, fps, duration_s, frame_count
+           FROM sample WHERE dataset_id = $1 AND kind = 'video' ORDER BY file_path_abs""",
+        [str(dataset_id)],
+        con=con,
+    )
+
+
+def tracked_video_paths(con, dataset_id, paths: list[str]) -> list[str]:
+    """The video files among ``paths`` whose frames already hold annotations with a track id
+    (an object-track import ran on them before)."""
+    if not paths:
+        return []
+    found = query_frame(
+        """SELECT DISTINCT f.file_path_abs FROM sample f
+           WHERE f.dataset_id = $1 AND f.kind = 'frame'
+             AND list_contains($2::VARCHAR[], f.file_path_abs)
+             AND EXISTS (SELECT 1 FROM annotation a
+                         WHERE a.sample_id = f.sample_id AND a.track_id IS NOT NULL)""",
+        [str(dataset_id), paths],
+        con=con,
+    )
+    return sorted(found["file_path_abs"].to_list())
+
+
+def frames_of_video(con, video_id) -> pl.DataFrame:
+    """The frame samples of one video in frame order: sample_id (str), frame_number,
+    timestamp_s, has_tags, has_captions (what the player's timeline marks)."""
+    return query_frame(
+        """SELECT CAST(f.sample_id AS VARCHAR) AS sample_id, f.frame_number, f.timestamp_s,
+                  coalesce(len(f.tag_numbers), 0) > 0 AS has_tags,
+                  EXISTS (SELECT 1 FROM caption c WHERE c.sample_id = f.sample_id)
+                      AS has_captions
+           FROM sample f WHERE f.parent_sample_id = $1 AND f.kind = 'frame'
+           ORDER BY f.frame_number""",
+        [str(video_id)],
+        con=con,
+    )
+
+
+def frame_subquery(video_id) -> tuple[str, list]:
+    """(sql, params) selecting the sample_id of one video's frames."""
+    return (
+        "SELECT sample_id FROM sample WHERE parent_sample_id = $1 AND kind = 'frame'",
+        [str(video_id)],
+    )

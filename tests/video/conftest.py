@@ -72,3 +72,39 @@ def make_video() -> Callable[..., Path]:
 @pytest.fixture
 def frame_index() -> Callable[..., int]:
     return frame_index_of
+
+
+#: The moving square of write_square_video: side, and its top-left corner on frame i.
+SQUARE = 8
+
+
+def square_at(i: int, width: int = 64, height: int = 48) -> tuple[int, int]:
+    """Top-left (x, y) of the square on frame i: 2 px right per frame, wrapping, fixed row."""
+    return (2 * i) % (width - SQUARE), height // 2 - SQUARE // 2
+
+
+def write_square_video(
+    path: Path, *, width: int = 64, height: int = 48, frames: int = 30, fps: int = 30
+) -> Path:
+    """A video of a pure red square (SQUARE px) moving over grey, at square_at(i) on frame i."""
+    import av
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for i in range(frames):
+            pixels = np.full((height, width, 3), 96, dtype=np.uint8)
+            x, y = square_at(i, width, height)
+            pixels[y : y + SQUARE, x : x + SQUARE] = (255, 0, 0)
+            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+@pytest.fixture
+def make_square_video() -> Callable[..., Path]:
+    return write_square_video

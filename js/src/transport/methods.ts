@@ -47,6 +47,14 @@ export interface PageReply {
   mime?: string;
 }
 
+/** The video player's data (api/video.py): frame samples as columns, their annotations. */
+export interface VideoFrames {
+  video: { sample_id: string; file_name: string; width: number; height: number; fps: number; duration_s: number; frame_count: number; codec: string | null };
+  frames: { sample_id: string[]; frame_number: number[]; timestamp_s: number[]; tags: boolean[]; captions: boolean[] };
+  annotations: (Annotation & { frame_number: number; track_id?: number })[];
+  spans: { annotation_id: string; label: string; source: string; confidence: number | null; start_s: number; end_s: number }[];
+}
+
 export interface Detail {
   sample_id: string;
   dataset_id: string;
@@ -210,6 +218,7 @@ export interface ApiMethods {
   evaluation_detail: { params: { dataset_id?: string; name?: string }; result: EvaluationDetail };
   evaluation_pr_curve: { params: { dataset_id?: string; name?: string; class_name?: string | null }; result: EvaluationCurve };
   evaluation_sample_outcomes: { params: { dataset_id?: string; name?: string; sample_id?: string }; result: { outcomes: Record<string, string>; matches: Record<string, unknown>[] } };
+  video_frames: { params: SampleRef; result: VideoFrames };
 }
 
 /** Methods a notebook widget answers itself (lightly_studio/widgets/_rpc.py WIDGET_METHODS). */

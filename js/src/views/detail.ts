@@ -8,6 +8,7 @@ import { icon, iconButton } from "../lib/icons";
 import type { RpcClient } from "../transport/rpc";
 import type { Detail } from "../transport/methods";
 import { maskCanvas, overlaySvg } from "./overlays";
+import { VideoView } from "./video";
 
 export interface DetailOptions {
   rpc: RpcClient;
@@ -99,6 +100,7 @@ export class DetailView {
   private brightness = 100;
   private contrast = 100;
   private readonly resize: ResizeObserver;
+  private video: VideoView | null = null;
 
   constructor(private readonly o: DetailOptions) {
     this.header = h("div", { class: "ls-toolbar ls-detail-head" });
@@ -147,9 +149,17 @@ export class DetailView {
       return;
     }
     this.renderHeader(this.detail);
+    // A video plays in the player (views/video.ts), which takes the image's place and keys.
+    // The image's own layers (zoom world, arrows, controls) stay, hidden, for the next image.
+    this.video?.el.remove();
+    this.video?.dispose();
+    this.video = this.detail.fields.kind === "video" ? new VideoView({ rpc: this.o.rpc, datasetId: this.o.datasetId, sampleId,
+      onEditFrame: this.o.onEdit }) : null;
+    for (const child of [...this.imageBox.children]) (child as HTMLElement).hidden = this.video !== null;
+    if (this.video) this.imageBox.append(this.video.el);
     this.paintImage();
     this.renderSide();
-    this.el.focus();
+    (this.video ?? this.el).focus();
   }
 
   // -- header: breadcrumbs, position, actions -----------------------------------------------
@@ -196,6 +206,7 @@ export class DetailView {
 
   private paintImage(): void {
     const d = this.detail;
+    if (this.video) return;
     clear(this.world);
     if (!d || !this.imageUrl) return;
     const w = Number(d.fields.width), hgt = Number(d.fields.height);
@@ -386,6 +397,7 @@ export class DetailView {
   }
 
   dispose(): void {
+    this.video?.dispose();
     this.resize.disconnect();
     if (this.overlayTimer) clearTimeout(this.overlayTimer);
     if (this.imageUrl) URL.revokeObjectURL(this.imageUrl);

@@ -20,6 +20,7 @@ import { GridView, type GridOverlays } from "./grid";
 import type { PlotView } from "./plot";
 import { SampleSource, type Spec } from "./source";
 import { injectStyles } from "./styles";
+import { videoCollectionControl } from "./videoCollection";
 
 export interface ReadyInfo {
   dataset_id: string;
@@ -168,8 +169,10 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     () => (grid.selection.length ? { kind: "selection", sample_ids: grid.selection } : { kind: "filter", spec }),
     () => { source.refreshRows(); void filters.refresh(); },
   );
+  // Video datasets: videos or frames in the grid (views/videoCollection.ts).
+  const collection = videoCollectionControl(rpc, datasetId, () => spec, (next) => { applySpec(withDataset(next), true); filters.setSpec(spec); });
   const toolbar = h("div", { class: "ls-toolbar", "data-testid": "ls-toolbar" },
-    filtersToggle, h("span", { class: "ls-title", title: info.dataset_name }, info.dataset_name), countEl, selEl,
+    filtersToggle, h("span", { class: "ls-title", title: info.dataset_name }, info.dataset_name), collection, countEl, selEl,
     h("span", { class: "ls-spacer" }),
     h("div", { class: "ls-pop-anchor" }, viewBtn, viewPanel),
     h("div", { class: "ls-tag-group" }, tagInput, tagBtn), plotToggle, evalToggle, classifierToggle, exportBtn, operators.el);

@@ -58,7 +58,7 @@ export class FiltersView {
 
   /** The change that drops every filter but keeps the sort. */
   private cleared(): Spec {
-    return { tags: [], labels: [], width: null, height: null, metadata: null, file_name: "", caption: "", text: "", similar_to: "", annotation_source: null, min_confidence: null, ids: null, sort: this.spec.sort as any };
+    return { tags: [], labels: [], width: null, height: null, fps: null, duration_s: null, metadata: null, evaluation: null, file_name: "", caption: "", text: "", similar_to: "", annotation_source: null, min_confidence: null, ids: null, sort: this.spec.sort as any };
   }
 
   private update(change: Spec, immediate = true): void {
@@ -140,7 +140,7 @@ export class FiltersView {
           oninput: (e: Event) => { label.textContent = Number((e.target as HTMLInputElement).value).toFixed(2); },
           onchange: (e: Event) => { const v = Number((e.target as HTMLInputElement).value); this.update({ min_confidence: v > 0 ? v : null }); } })));
     }
-    for (const dim of ["width", "height"] as const) {
+    for (const dim of ["width", "height", "fps", "duration_s"] as const) {
       const hist = f.numeric[dim];
       if (hist && hist.min !== null) this.el.append(this.rangeSection(dim, hist, this.spec[dim] as any, (r) => this.update({ [dim]: r }, false)));
     }

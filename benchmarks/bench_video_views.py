@@ -1,0 +1,267 @@
+"""Video views in a real (headless) browser: the player's seek and stepping, the frames grid.
+
+    .venv/bin/python benchmarks/bench_video_views.py [--seconds 10] [--frames 100000] [--seeks 20]
+
+1. Player on a generated 1080p H.264 clip (x264 veryfast, default GOP of 250, 30 fps) with a
+   YouTube-VIS box on every frame: time from a timeline click to the target frame composited
+   on screen with its overlay (requestVideoFrameCallback), for random frames; media bytes the
+   browser fetched (206 byte ranges) against the file size.
+2. Holding →: key-down events at 30 Hz (keyboard auto-repeat) for 3 s; frames composited per
+   second.
+3. Frames grid: a video dataset of 100 videos x 1,000 frame rows built by SQL (only the first
+   video's file exists, 320x240, which holds the first screen's frames); time from choosing
+   "Frames" to every first-screen cell showing its thumbnail (cold frame cache).
+
+Debian's /usr/bin/chromium, headless, software rendering; the app in-process on loopback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_video import make_clip
+from bench_views import _THUMBS_DONE, CHROMIUM, CHROMIUM_ARGS
+
+FPS = 30
+SQUARE = 80
+
+
+def square_at(i: int, width: int, height: int) -> tuple[int, int]:
+    """Where bench_video.make_clip draws its white square on frame i."""
+    import numpy as np
+
+    x = int((width - SQUARE) * (0.5 + 0.5 * np.sin(i / 17)))
+    y = int((height - SQUARE) * (0.5 + 0.5 * np.cos(i / 23)))
+    return x, y
+
+
+def _player_dataset(folder: Path, seconds: int):
+    from lightly_studio.core.video_dataset import VideoDataset
+
+    videos = folder / "videos"
+    videos.mkdir()
+    clip = videos / "clip1080.mp4"
+    t = time.perf_counter()
+    make_clip(clip, seconds, FPS, width=1920, height=1080)
+    n = seconds * FPS
+    print(
+        f"  generated {clip.name}: 1920x1080 H.264, {n} frames, "
+        f"{clip.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - t:.1f} s"
+    )
+    boxes = [[*square_at(i, 1920, 1080), SQUARE, SQUARE] for i in range(n)]
+    vis = folder / "vis.json"
+    vis.write_text(
+        json.dumps(
+            {
+                "videos": [{"id": 1, "file_names": [f"clip1080/{i}.jpg" for i in range(n)]}],
+                "categories": [{"id": 1, "name": "square"}],
+                "annotations": [{"id": 1, "video_id": 1, "category_id": 1, "bboxes": boxes}],
+            }
+        )
+    )
+    t = time.perf_counter()
+    dataset = VideoDataset.create("player")
+    dataset.add_videos_from_youtube_vis(vis, videos, embed=False, embed_frames=False)
+    print(f"  YouTube-VIS import ({n} frames, {n} boxes): {time.perf_counter() - t:.2f} s")
+    return dataset, clip, n
+
+
+_SEEK = """async ([x, target]) => {
+  const el = document.querySelector('[data-testid=ls-video]');
+  const tl = document.querySelector('[data-testid=ls-video-timeline]');
+  const r = tl.getBoundingClientRect();
+  const t0 = performance.now();
+  const opts = {bubbles: true, clientX: r.left + x, clientY: r.top + r.height / 2, pointerId: 1};
+  tl.dispatchEvent(new PointerEvent('pointerdown', opts));
+  tl.dispatchEvent(new PointerEvent('pointerup', opts));
+  while (!(el.dataset.presented === String(target)
+           && document.querySelector('[data-testid=ls-video-overlay] rect'))) {
+    await new Promise(r => requestAnimationFrame(r));
+    if (performance.now() - t0 > 10000) return -1;
+  }
+  return performance.now() - t0;
+}"""
+
+_HOLD = """async (ms) => {
+  const el = document.querySelector('[data-testid=ls-video]');
+  const seen = new Set();
+  const obs = new MutationObserver(() => seen.add(el.dataset.presented));
+  obs.observe(el, {attributes: true, attributeFilter: ['data-presented']});
+  const start = Number(el.dataset.presented);
+  const t0 = performance.now();
+  while (performance.now() - t0 < ms) {
+    el.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowRight', bubbles: true, repeat: true}));
+    await new Promise(r => setTimeout(r, 33));
+  }
+  await new Promise(r => setTimeout(r, 300));
+  obs.disconnect();
+  return {presented: seen.size, last: Number(el.dataset.frame), start};
+}"""
+
+
+def player(page, url: str, clip: Path, n: int, seeks: int) -> None:
+    fetched: list[int] = []
+    page.on(
+        "response",
+        lambda r: (
+            fetched.append(int(r.headers.get("content-length", "0") or 0))
+            if "/media/" in r.url
+            else None
+        ),
+    )
+    t = time.perf_counter()
+    page.goto(url)
+    page.locator("[data-testid=ls-grid] .ls-cell[data-sample-id]").first.click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-video]')?.dataset.presented === '0'",
+        timeout=60_000,
+    )
+    print(f"  player open, frame 0 on screen: {(time.perf_counter() - t) * 1000:.0f} ms wall")
+    width = page.locator("[data-testid=ls-video-timeline]").bounding_box()["width"]
+    rng = random.Random(0)
+    times = []
+    for _ in range(seeks):
+        target = rng.randrange(n)
+        x = target / (n - 1) * width
+        # The pixel column maps back to a frame; aim at its centre and wait for that frame.
+        frame = round(x / width * (n - 1))
+        ms = page.evaluate(_SEEK, [x, frame])
+        times.append(ms)
+    ok = [m for m in times if m >= 0]
+    print(
+        f"  seek to a random frame + its overlay on screen ({len(ok)}/{seeks} done): median "
+        f"{statistics.median(ok):.0f} ms, p90 {sorted(ok)[int(0.9 * (len(ok) - 1))]:.0f} ms, "
+        f"max {max(ok):.0f} ms   goal < 300 ms"
+    )
+    size = clip.stat().st_size
+    print(
+        f"  media responses: {len(fetched)}, {sum(fetched) / 1e6:.1f} MB announced "
+        f"(file {size / 1e6:.1f} MB; ranges asked by the browser, 206)"
+    )
+    page.locator("[data-testid=ls-video]").focus()
+    result = page.evaluate(_HOLD, 3000)
+    rate = result["presented"] / 3.0
+    print(
+        f"  holding → for 3 s (30 key events/s): {result['presented']} frames composited "
+        f"= {rate:.1f} frames/s, from frame {result['start']} to {result['last']}   goal >= 10"
+    )
+
+
+def build_frames(n_videos: int, per_video: int, folder: Path):
+    """A video dataset of n_videos x per_video frame rows by SQL; only video 0's file exists."""
+    from lightly_studio.core.video_dataset import VideoDataset
+    from lightly_studio.db import transaction
+
+    ds = VideoDataset.create("frames")
+    did = str(ds.dataset_id)
+    real = folder / "v_000.mp4"
+    make_clip(real, max(1, per_video // FPS + 1), FPS, width=320, height=240)
+    base = str(folder / "v_")
+    t = time.perf_counter()
+    with transaction() as con:
+        con.execute(f"""INSERT INTO sample (sample_id, dataset_id, kind, file_path_abs, file_name,
+                        width, height, created_at, fps, duration_s, frame_count, codec, sample_idx)
+                        SELECT uuid(), '{did}', 'video', '{base}' || lpad(v::VARCHAR, 3, '0')
+                               || '.mp4', 'v_' || lpad(v::VARCHAR, 3, '0') || '.mp4', 320, 240,
+                               TIMESTAMP '2024-01-01', {FPS}, {per_video / FPS}, {per_video},
+                               'h264', v
+                        FROM range({n_videos}) t(v)""")
+        con.execute(f"""INSERT INTO sample (sample_id, dataset_id, kind, file_path_abs, file_name,
+                        width, height, created_at, parent_sample_id, frame_number, timestamp_s,
+                        sample_idx)
+                        SELECT uuid(), '{did}', 'frame', v.file_path_abs, v.file_name, 320, 240,
+                               TIMESTAMP '2024-01-01', v.sample_id, f, f / {FPS},
+                               {n_videos} + v.sample_idx * {per_video} + f
+                        FROM sample v, range({per_video}) t(f)
+                        WHERE v.dataset_id = '{did}' AND v.kind = 'video'""")
+    print(
+        f"  built {n_videos} videos x {per_video} frames = {n_videos * per_video:,} frame rows "
+        f"in {time.perf_counter() - t:.1f} s"
+    )
+    return ds
+
+
+def frames_grid(page, url: str, total: int) -> None:
+    page.goto(url)
+    # The videos' posters mostly have no file here: wait for the cells, not their thumbnails.
+    page.locator("[data-testid=ls-grid] .ls-cell[data-sample-id]").first.wait_for(timeout=60_000)
+    t0 = page.evaluate("() => performance.now()")
+    page.select_option("[data-testid=ls-collection]", "frame")
+    page.wait_for_function(
+        "n => document.querySelector('[data-testid=ls-count]').textContent.startsWith(n + ' of')",
+        arg=f"{total:,}",
+        timeout=60_000,
+        polling="raf",
+    )
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=ls-grid] .ls-cell[data-sample-id]')]"
+        ".every(c => c.dataset.sampleId && c.querySelector('img'))",
+        timeout=60_000,
+        polling="raf",
+    )
+    screen = page.wait_for_function(_THUMBS_DONE, arg=0, timeout=60_000, polling="raf").json_value()
+    print(
+        f"  frames grid over {total:,} frames: first screenful ({screen['cells']} cells, "
+        f"{screen['loaded']} thumbnails, cold frame cache) {screen['t'] - t0:.0f} ms after "
+        f"choosing Frames   goal < 1000 ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--frames", type=int, default=100_000)
+    parser.add_argument("--seeks", type=int, default=20)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    from lightly_studio import db_manager
+    from lightly_studio.server import start_gui
+
+    with open("/proc/cpuinfo") as f:
+        flags = next((line.split(":")[1].split() for line in f if line.startswith("flags")), [])
+    print(
+        f"CPU: {os.cpu_count()} cores, "
+        f"{' '.join(x for x in ('avx2', 'avx512f', 'avx512bw') if x in flags) or 'no avx2'}"
+    )
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        folder = Path(tmp)
+        os.environ["LIGHTLY_STUDIO_RUNTIME_DIR"] = str(folder / "rt")
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+
+        print("Player (1080p H.264):")
+        db_manager.connect(db_file=str(folder / "player.db"))
+        _, clip, n = _player_dataset(folder, args.seconds)
+        server = start_gui(port=0, block=False)
+        try:
+            player(page, server.url, clip, n, args.seeks)
+        finally:
+            server.stop()
+
+        print("Frames grid:")
+        db_manager.connect(db_file=str(folder / "frames.db"))
+        (folder / "frames").mkdir()
+        build_frames(100, args.frames // 100, folder / "frames")
+        server = start_gui(port=0, block=False)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            frames_grid(page, server.url, 100 * (args.frames // 100))
+        finally:
+            server.stop()
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()

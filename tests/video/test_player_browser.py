@@ -1,0 +1,350 @@
+"""The video player of the full-page app in a real browser (Playwright + Debian's chromium).
+
+The video is generated: a red square moves 8 px right per frame over grey, and a YouTube-VIS
+file gives it one box per frame (track 7) exactly around the square. So a screenshot shows
+whether the overlay drawn for the frame number on screen sits on the picture of that frame:
+a box one frame off misses the square by 8 video pixels (~20 screen pixels here).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium"),
+    pytest.mark.skipif(
+        not (REPO / "lightly_studio/static/app.js").exists(),
+        reason="JS bundle not built (npm run build)",
+    ),
+]
+
+W, H, SIDE, STEP, FRAMES, FPS = 320, 240, 40, 8, 30, 10
+LABEL = "square"
+TRACK = 7
+
+
+def square_x(i: int) -> int:
+    return (STEP * i) % (W - SIDE)
+
+
+SQUARE_Y = H // 2 - SIDE // 2
+
+
+def _write_video(path: Path) -> None:
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=FPS)
+        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+        for i in range(FRAMES):
+            pixels = np.full((H, W, 3), 96, dtype=np.uint8)
+            pixels[SQUARE_Y : SQUARE_Y + SIDE, square_x(i) : square_x(i) + SIDE] = (255, 0, 0)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+def label_rgb(name: str) -> tuple[int, int, int]:
+    """js/src/lib/colors.ts labelRgb: FNV-1a of the name picks a palette colour."""
+    palette = [
+        (230, 25, 140), (31, 119, 230), (44, 182, 90), (245, 130, 32), (145, 70, 220),
+        (0, 180, 190), (220, 50, 50), (190, 170, 0), (120, 160, 255), (255, 105, 180),
+        (70, 200, 150), (160, 110, 60), (100, 110, 240), (250, 190, 60), (0, 130, 120),
+    ]  # fmt: skip
+    h = 2166136261
+    for ch in name:
+        h ^= ord(ch)
+        h = (h * 16777619) & 0xFFFFFFFF
+    return palette[h % len(palette)]
+
+
+@pytest.fixture
+def video_gui(db, tmp_path, monkeypatch):
+    from lightly_studio.core.video_dataset import VideoDataset
+    from lightly_studio.server import start_gui
+
+    root = tmp_path / "videos"
+    root.mkdir()
+    _write_video(root / "square.mp4")
+    boxes = [[square_x(i), SQUARE_Y, SIDE, SIDE] for i in range(FRAMES)]
+    (tmp_path / "vis.json").write_text(
+        json.dumps(
+            {
+                "videos": [
+                    {
+                        "id": 1,
+                        "width": W,
+                        "height": H,
+                        "file_names": [f"square/{i:05d}.jpg" for i in range(FRAMES)],
+                    }
+                ],
+                "categories": [{"id": 1, "name": LABEL}],
+                "annotations": [{"id": TRACK, "video_id": 1, "category_id": 1, "bboxes": boxes}],
+            }
+        )
+    )
+    dataset = VideoDataset.create("squares")
+    dataset.add_videos_from_youtube_vis(
+        tmp_path / "vis.json", root, embed=False, embed_frames=False
+    )
+    monkeypatch.setenv("LIGHTLY_STUDIO_RUNTIME_DIR", str(tmp_path / "rt"))
+    server = start_gui(port=0, block=False)
+    yield server, dataset
+    server.stop()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.errors = []  # type: ignore[attr-defined]
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    yield page
+    context.close()
+
+
+def _open_player(page, url: str) -> None:
+    page.goto(url)
+    page.locator("[data-testid=ls-grid] .ls-cell[data-sample-id]").first.click()
+    page.locator("[data-testid=ls-video]").wait_for(timeout=15_000)
+    page.wait_for_function(
+        "() => { const v = document.querySelector('[data-testid=ls-video-element]');"
+        " return v && v.readyState >= 2; }",
+        timeout=15_000,
+    )
+
+
+def _settled(page, frame: int) -> None:
+    """Frame ``frame`` is on screen: seek done and the player's frame number says so."""
+    page.wait_for_function(
+        "f => { const v = document.querySelector('[data-testid=ls-video-element]');"
+        " const el = document.querySelector('[data-testid=ls-video]');"
+        " return v && !v.seeking && v.readyState >= 2 && el.dataset.frame === String(f); }",
+        arg=frame,
+        timeout=10_000,
+    )
+    page.wait_for_timeout(150)  # one more composited frame for the screenshot
+
+
+def _stage(page) -> np.ndarray:
+    from PIL import Image
+
+    video = page.locator("[data-testid=ls-video-element]")
+    png = video.screenshot()
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def _assert_box_on_square(pixels: np.ndarray, frame: int) -> None:
+    """The overlay's stroke runs along the red square's left, right and bottom edges."""
+    red = (pixels[..., 0] > 200) & (pixels[..., 1] < 70) & (pixels[..., 2] < 70)
+    ys, xs = np.nonzero(red)
+    assert xs.size > 100, f"frame {frame}: no red square on screen"
+    left, right, top, bottom = xs.min(), xs.max(), ys.min(), ys.max()
+    colour = np.array(label_rgb(f"{LABEL} #{TRACK}"))
+    stroke = np.abs(pixels - colour).sum(axis=2) < 60
+    middle_row = np.nonzero(stroke[(top + bottom) // 2])[0]
+    assert middle_row.size >= 2, f"frame {frame}: no overlay stroke across the square's middle"
+    assert abs(middle_row.min() - left) <= 4 and abs(middle_row.max() - right) <= 4, (
+        f"frame {frame}: box edges at x {middle_row.min()}..{middle_row.max()}, "
+        f"square at {left}..{right}"
+    )
+    middle_column = np.nonzero(stroke[:, (left + right) // 2])[0]
+    assert abs(middle_column.max() - bottom) <= 4, (
+        f"frame {frame}: box bottom at y {middle_column.max()}, square bottom at {bottom}"
+    )
+    # The square on screen is the one of this frame: its place in the video matches.
+    scale = pixels.shape[1] / W  # the stage is wider than the 4:3 picture; height fits
+    scale = min(scale, pixels.shape[0] / H)
+    offset_x = (pixels.shape[1] - W * scale) / 2
+    assert abs((left - offset_x) / scale - square_x(frame)) <= 2, (frame, left, offset_x, scale)
+
+
+def test_stepping_frames_draws_the_box_on_the_moving_square(page, video_gui):
+    server, _ = video_gui
+    _open_player(page, server.url)
+    _settled(page, 0)
+    _assert_box_on_square(_stage(page), 0)
+
+    player = page.locator("[data-testid=ls-video]")
+    for _ in range(3):
+        player.press("ArrowRight")
+    _settled(page, 3)
+    assert page.locator("[data-testid=ls-video-frame]").inner_text().startswith("Frame 3 / 29")
+    assert "0.300 s" in page.locator("[data-testid=ls-video-frame]").inner_text()
+    _assert_box_on_square(_stage(page), 3)
+
+    player.press("Shift+ArrowRight")
+    _settled(page, 13)
+    _assert_box_on_square(_stage(page), 13)
+    player.press("ArrowLeft")
+    _settled(page, 12)
+    _assert_box_on_square(_stage(page), 12)
+    # The grid's ←/→ (previous/next sample) did not fire: the player kept the keys.
+    assert page.locator("[data-testid=ls-video]").count() == 1
+    assert page.errors == []
+
+
+def test_play_and_pause_keep_the_overlay_on_the_frame_shown(page, video_gui):
+    server, _ = video_gui
+    _open_player(page, server.url)
+    player = page.locator("[data-testid=ls-video]")
+    seen: set[int] = set()
+
+    player.press(" ")
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=ls-video-element]').paused", timeout=5_000
+    )
+    for _ in range(12):
+        # The overlay drawn and the frame number shown change together, in one callback.
+        frame, box_x = page.evaluate(
+            "() => [Number(document.querySelector('[data-testid=ls-video]').dataset.frame),"
+            " Number(document.querySelector('[data-testid=ls-video-overlay] rect')"
+            "?.getAttribute('x') ?? -1)]"
+        )
+        assert box_x == square_x(frame), (frame, box_x)
+        seen.add(frame)
+        page.wait_for_timeout(120)
+    player.press(" ")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-video-element]').paused", timeout=5_000
+    )
+    assert len(seen) >= 3, f"the frame number did not follow playback: {sorted(seen)}"
+    paused_at = int(player.get_attribute("data-frame"))
+    _settled(page, paused_at)
+    _assert_box_on_square(_stage(page), paused_at)
+    assert page.errors == []
+
+
+def test_timeline_click_seeks(page, video_gui):
+    server, _ = video_gui
+    _open_player(page, server.url)
+    timeline = page.locator("[data-testid=ls-video-timeline]")
+    box = timeline.bounding_box()
+
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)
+
+    # Half-way along 30 frames (0..29) is frame 14 or 15 depending on rounding of the pixel.
+    page.wait_for_function(
+        "() => ['14', '15'].includes(document.querySelector('[data-testid=ls-video]')"
+        ".dataset.frame)",
+        timeout=10_000,
+    )
+    frame = int(page.locator("[data-testid=ls-video]").get_attribute("data-frame"))
+    _settled(page, frame)
+    _assert_box_on_square(_stage(page), frame)
+    assert page.errors == []
+
+
+def test_a_box_drawn_on_a_frame_is_a_frame_annotation_read_from_python(page, video_gui):
+    from lightly_studio.core.dataset_query import FrameSampleField
+
+    server, dataset = video_gui
+    _open_player(page, server.url)
+    player = page.locator("[data-testid=ls-video]")
+    for _ in range(5):
+        player.press("ArrowRight")
+    _settled(page, 5)
+
+    page.click("[data-testid=ls-video-edit-frame]")
+    root = page.locator("[data-testid=ls-annotator-host] [data-testid=ls-annotator]")
+    root.wait_for(timeout=15_000)
+    # The annotator shows the frame itself, decoded on the server at full resolution.
+    page.wait_for_function(
+        "() => { const i = document.querySelector('[data-testid=ls-ann-world] img');"
+        f" return i && i.complete && i.naturalWidth === {W}; }}",
+        timeout=15_000,
+    )
+    frame_5 = dataset.frames().match(FrameSampleField.frame_number == 5).to_list()[0]
+    assert root.get_attribute("data-sample-id") == str(frame_5.sample_id)
+    page.fill("[data-testid=ls-ann-label-input]", "drawn")
+    page.click("[data-testid=ls-ann-tool-box]")
+    page.locator("[data-testid=ls-ann-stage]").scroll_into_view_if_needed()
+    rect = page.locator("[data-testid=ls-ann-world] img").bounding_box()
+
+    def to_screen(x: float, y: float) -> tuple[float, float]:
+        return rect["x"] + x * rect["width"] / W, rect["y"] + y * rect["height"] / H
+
+    page.mouse.move(*to_screen(20, 20))
+    page.mouse.down()
+    page.mouse.move(*to_screen(120, 90), steps=12)
+    page.mouse.up()
+    page.wait_for_function(
+        "() => { const r = document.querySelector('[data-testid=ls-annotator]');"
+        " return r && r.dataset.pending === '0' &&"
+        " /Saved/.test(document.querySelector('[data-testid=ls-ann-status]').textContent); }",
+        timeout=15_000,
+    )
+
+    drawn = [a for a in frame_5.annotations if a.label == "drawn"]
+    assert len(drawn) == 1
+    box = (drawn[0].x, drawn[0].y, drawn[0].width, drawn[0].height)
+    assert all(abs(v - e) <= 1.5 for v, e in zip(box, (20, 20, 100, 70), strict=True)), box
+    # Only frame 5 got it: it is a frame annotation, not one of the video.
+    assert dataset.frames().match(FrameSampleField.annotations.exists(label="drawn")).count() == 1
+    assert page.errors == []
+    # Back in the player, frame 5 shows the new box too.
+    page.click("[data-testid=ls-annotator-close]")
+    page.locator("[data-testid=ls-annotator-host]").wait_for(state="detached", timeout=5_000)
+    page.goto(server.url)
+    _open_player(page, server.url)
+    for _ in range(5):
+        page.locator("[data-testid=ls-video]").press("ArrowRight")
+    _settled(page, 5)
+    labels = page.evaluate(
+        "() => [...document.querySelectorAll('[data-testid=ls-video-overlay] text')]"
+        ".map(t => t.textContent)"
+    )
+    assert sorted(labels) == ["drawn", f"{LABEL} #{TRACK}"]
+
+
+def test_the_frames_grid_filters_frames_by_label(page, video_gui):
+    from lightly_studio.core.annotation import CreateClassification
+    from lightly_studio.core.dataset_query import FrameSampleField
+
+    server, dataset = video_gui
+    for frame in dataset.frames():
+        if frame.frame_number in (3, 4):
+            frame.add_annotation(CreateClassification(label="other"))
+    page.goto(server.url)
+    page.locator("[data-testid=ls-grid] .ls-cell[data-sample-id]").first.wait_for(timeout=15_000)
+    assert page.locator("[data-testid=ls-count]").inner_text().startswith("1 of")
+
+    page.select_option("[data-testid=ls-collection]", "frame")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-count]').textContent.startsWith('30 of')",
+        timeout=15_000,
+    )
+    page.locator("[data-testid=ls-label-filters] label[data-name='other'] input").check()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-count]').textContent.startsWith('2 of')"
+        " && document.querySelectorAll('[data-testid=ls-grid] .ls-cell[data-sample-id]')"
+        ".length === 2",
+        timeout=15_000,
+    )
+    shown = set(
+        page.evaluate(
+            "() => [...document.querySelectorAll('[data-testid=ls-grid] .ls-cell[data-sample-id]')]"
+            ".map(c => c.dataset.sampleId)"
+        )
+    )
+    wanted = dataset.frames().match(FrameSampleField.annotations.exists(label="other"))
+    assert shown == {str(f.sample_id) for f in wanted}
+    # Frame thumbnails are decoded pictures of the frames.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=ls-grid] img')]"
+        ".filter(i => i.complete && i.naturalWidth > 0).length >= 2",
+        timeout=15_000,
+    )
+    assert page.errors == []

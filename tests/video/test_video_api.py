@@ -1,0 +1,152 @@
+"""The api methods behind the video views: the player's frames and annotations, pictures of
+videos and frames (decoded, never the video file), and the frame collection in the grid with
+its filters (parent video, fps, duration, resolution)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from PIL import Image
+
+from lightly_studio.api import dispatch
+from lightly_studio.core.video_dataset import VideoDataset
+from lightly_studio.errors import QueryError
+
+from .conftest import SQUARE, square_at
+
+
+@pytest.fixture
+def tracked(db, tmp_path, make_square_video, make_video):
+    """a.mp4 (64x48, 30 frames @30, square boxes as track 4 on frames 0-9, a time span 0.2-0.5 s),
+    b.mp4 (64x48, 20 frames @10), c.mp4 (32x32, 60 frames @30); every frame indexed."""
+    root = tmp_path / "videos"
+    make_square_video(root / "a.mp4", frames=30)
+    make_square_video(root / "b.mp4", frames=20, fps=10)
+    make_video(root / "c.mp4", width=32, height=32, frames=60, fps=30)
+    vis = tmp_path / "vis.json"
+    vis.write_text(
+        json.dumps(
+            {
+                "videos": [{"id": 1, "file_names": [f"a/{i}.jpg" for i in range(30)]}],
+                "categories": [{"id": 1, "name": "square"}],
+                "annotations": [
+                    {
+                        "id": 4,
+                        "video_id": 1,
+                        "category_id": 1,
+                        "bboxes": [[*square_at(i), SQUARE, SQUARE] for i in range(10)],
+                    }
+                ],
+            }
+        )
+    )
+    dataset = VideoDataset.create("clips")
+    dataset.add_videos_from_youtube_vis(vis, root, embed=False, embed_frames=False)
+    dataset.add_videos_from_path(root, target_fps=None, embed=False)
+    spans = tmp_path / "spans.json"
+    spans.write_text(json.dumps({"results": {"a": [{"label": "moving", "segment": [0.2, 0.5]}]}}))
+    dataset.add_annotations_from_activitynet(spans)
+    return dataset
+
+
+def _video(dataset, name: str):
+    return next(v for v in dataset if v.file_name == name)
+
+
+def test_video_frames_gives_the_player_frames_tracks_and_spans(tracked):
+    a = _video(tracked, "a.mp4")
+    result, _ = dispatch(
+        "video_frames", {"dataset_id": str(tracked.dataset_id), "sample_id": str(a.sample_id)}
+    )
+
+    assert result["video"]["frame_count"] == 30 and result["video"]["fps"] == 30.0
+    assert result["frames"]["frame_number"] == list(range(30))
+    on_3 = [x for x in result["annotations"] if x["frame_number"] == 3]
+    assert [(x["label"], x["track_id"], x["box"]) for x in on_3] == [
+        ("square", 4, [*map(float, square_at(3)), SQUARE, SQUARE])
+    ]
+    assert len(result["annotations"]) == 10
+    assert [(s["label"], s["start_s"], s["end_s"]) for s in result["spans"]] == [
+        ("moving", 0.2, 0.5)
+    ]
+
+
+def test_video_frames_refuses_a_frame(tracked):
+    frame = tracked.frames().to_list()[0]
+    with pytest.raises(QueryError, match="is not a video"):
+        dispatch(
+            "video_frames",
+            {"dataset_id": str(tracked.dataset_id), "sample_id": str(frame.sample_id)},
+        )
+
+
+def test_the_picture_of_a_frame_is_that_frame_decoded_not_the_video_file(tracked, frame_index):
+    b = _video(tracked, "b.mp4")
+    frame_7 = next(f for f in b.frames if f.frame_number == 7)
+    ref = {"dataset_id": str(tracked.dataset_id), "sample_id": str(frame_7.sample_id)}
+
+    result, (data,) = dispatch("image", ref)
+    video_result, (poster,) = dispatch("image", {**ref, "sample_id": str(b.sample_id)})
+
+    assert result["mime"] == video_result["mime"] == "image/jpeg"
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    assert image.size == (64, 48)  # full resolution
+    x, y = square_at(7)
+    assert image.getpixel((x + SQUARE // 2, y + SQUARE // 2))[0] > 200  # the square of frame 7
+    first = Image.open(io.BytesIO(poster)).convert("RGB")
+    assert first.getpixel((square_at(0)[0] + SQUARE // 2, y + SQUARE // 2))[0] > 200
+
+
+def test_the_annotator_gets_the_decoded_frame(tracked):
+    frame = next(f for f in _video(tracked, "a.mp4").frames if f.frame_number == 2)
+
+    result, (data,) = dispatch(
+        "annotator_sample", {"sample_id": str(frame.sample_id), "image": True}
+    )
+
+    assert result["mime"] == "image/jpeg"
+    assert Image.open(io.BytesIO(data)).size == (64, 48)
+    assert [a["label"] for a in result["annotations"]] == ["square"]
+
+
+def _count(spec: dict) -> int:
+    return dispatch("count", {"spec": spec})[0]["count"]
+
+
+def test_the_grid_shows_frames_filtered_by_video_and_like_images(tracked):
+    ds = str(tracked.dataset_id)
+    a = _video(tracked, "a.mp4")
+
+    assert _count({"dataset_id": ds}) == 3
+    assert _count({"dataset_id": ds, "kind": "frame"}) == 30 + 20 + 60
+    assert _count({"dataset_id": ds, "kind": "frame", "video_id": str(a.sample_id)}) == 30
+    assert _count({"dataset_id": ds, "kind": "frame", "labels": ["square"]}) == 10
+    assert _count({"dataset_id": ds, "kind": "frame", "width": [None, 40]}) == 60
+    page, _ = dispatch(
+        "samples_page",
+        {"spec": {"dataset_id": ds, "kind": "frame", "video_id": str(a.sample_id)}, "limit": 2},
+    )
+    assert [r["kind"] for r in page["rows"]] == ["frame", "frame"]
+
+
+def test_videos_filter_by_fps_duration_and_resolution(tracked):
+    ds = str(tracked.dataset_id)
+
+    assert _count({"dataset_id": ds, "fps": [20, None]}) == 2  # a and c at 30 fps
+    assert _count({"dataset_id": ds, "duration_s": [1.5, None]}) == 2  # b 2 s, c 2 s
+    assert _count({"dataset_id": ds, "fps": [20, None], "duration_s": [1.5, None]}) == 1
+    assert _count({"dataset_id": ds, "height": [40, None]}) == 2
+    facets, _ = dispatch("facets", {"spec": {"dataset_id": ds}})
+    assert facets["numeric"]["fps"]["min"] == 10.0 and facets["numeric"]["fps"]["max"] == 30.0
+    assert facets["numeric"]["duration_s"]["max"] == 2.0
+    frames, _ = dispatch("facets", {"spec": {"dataset_id": ds, "kind": "frame"}})
+    assert frames["total"] == 110 and "fps" not in frames["numeric"]
+    counts = {lab["name"]: lab["count"] for lab in frames["labels"]}
+    assert counts["square"] == 10 and counts.get("moving", 0) == 0  # spans are on videos
+
+
+def test_a_bad_kind_is_refused(tracked):
+    with pytest.raises(QueryError, match=r"spec\.kind 'image'"):
+        _count({"dataset_id": str(tracked.dataset_id), "kind": "image"})
