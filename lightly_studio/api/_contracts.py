@@ -416,3 +416,43 @@ class RunStatus(TypedDict, total=False):
     message: str
     success: bool | None
     errors: dict[str, str]
+
+
+# --- text query (the query box) ----------------------------------------------------------------
+
+
+class QueryCheckParams(TypedDict, total=False):
+    dataset_id: str
+    text: str
+
+
+class QueryTextProblem(TypedDict):
+    message: str
+    offset: int
+    line: int
+    column: int
+
+
+class QueryCheckResult(TypedDict):
+    python: str | None  # the equivalent Python DSL expression, when the text is a query
+    error: QueryTextProblem | None
+    count: int | None  # samples the query matches over the whole dataset
+
+
+class QueryCompletionsParams(TypedDict, total=False):
+    dataset_id: str
+    text: str
+    offset: int
+
+
+class QueryCompletion(TypedDict):
+    label: str  # what the list shows
+    insert: str  # what replaces text[start:end]
+    kind: str  # field | function | keyword | operator | tag | class | source | metadata
+    detail: str
+
+
+class QueryCompletionsResult(TypedDict):
+    start: int
+    end: int
+    candidates: list[QueryCompletion]

@@ -12,6 +12,7 @@ Spec keys (all optional except dataset_id)::
      "width": [min, max], "height": [min, max],   # either bound may be null
      "metadata": {"key": {"range": [lo, hi]} | {"values": ["x", "y"]}},
      "file_name": "substring", "caption": "substring",
+     "query": 'width >= 640 OR "cat" IN tags',  # a text query (lightly_studio/query/text.py)
      "text": "a photo of a dog",           # AI text search: rank by similarity
      "similar_to": "<sample id>",          # rank by similarity to a sample
      "sort": {"field": "file_name" | "width" | "height" | "created_at" | "metadata:<key>",
@@ -66,6 +67,8 @@ def query_from_spec(spec: dict[str, Any]) -> DatasetQuery:
     terms = _filter_terms(spec)
     if terms:
         query.match(AND(*terms))
+    if spec.get("query"):
+        query.match_text(_text(spec["query"], "spec.query"))
     _apply_sort(query, spec.get("sort"))
     _apply_similarity(query, spec)
     return query
@@ -215,6 +218,7 @@ SPEC_KEYS = frozenset(
         "metadata",
         "file_name",
         "caption",
+        "query",
         "text",
         "similar_to",
         "sort",

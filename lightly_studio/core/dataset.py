@@ -137,6 +137,12 @@ class Dataset:
         """A query of the samples for which ``expression`` holds."""
         return self.query().match(expression)
 
+    def match_text(self, text: str) -> DatasetQuery:
+        """A query of the samples the text query ``text`` matches, e.g.
+        ``dataset.match_text('width >= 640 OR NOT "reviewed" IN tags')`` (see docs/queries.md).
+        Raises ``QueryTextError`` (line, column, offset) when ``text`` is not a query."""
+        return self.query().match_text(text)
+
     def __iter__(self) -> Iterator[Sample]:
         return iter(self.query())
 

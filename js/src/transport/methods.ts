@@ -68,6 +68,14 @@ export interface Facets {
   metadata: ({ key: string; type: string; values?: { value: string; count: number }[] } & Partial<Hist>)[];
 }
 
+export interface QueryCheck {
+  python: string | null;
+  error: { message: string; offset: number; line: number; column: number } | null;
+  count: number | null;
+}
+export interface QueryCompletion { label: string; insert: string; kind: string; detail: string }
+export interface QueryCompletions { start: number; end: number; candidates: QueryCompletion[] }
+
 export interface PlotSelection {
   ids: string | null;
   count: number;
@@ -135,6 +143,8 @@ export interface ApiMethods {
   tag_samples: { params: { tag?: string; remove?: boolean; spec?: Spec; dataset_id?: string; sample_ids?: string[] }; result: Tagged };
   select_ids: { params: { sample_ids?: string[] }; result: PlotSelection };
   facets: { params: { spec?: Spec; bins?: number }; result: Facets };
+  query_check: { params: { dataset_id: string; text: string }; result: QueryCheck };
+  query_completions: { params: { dataset_id: string; text: string; offset: number }; result: QueryCompletions };
   plot_points: { params: { dataset_id?: string; embedding_model?: string | null }; result: { token: string; count: number } };
   plot_ids: { params: { token?: string; indices?: number[] }; result: { sample_ids: string[] } };
   plot_select: { params: { token?: string; indices?: number[] }; result: PlotSelection };
