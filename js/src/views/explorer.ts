@@ -16,6 +16,8 @@ import { GridView, type GridOverlays } from "./grid";
 import type { PlotView } from "./plot";
 import { SampleSource, type Spec } from "./source";
 import { injectStyles } from "./styles";
+import { QueryBox } from "./queryBox";
+import { injectPanelStyles } from "./panelStyles";
 
 export interface ReadyInfo {
   dataset_id: string;
@@ -30,6 +32,7 @@ const SORTS: [string, string][] = [
 
 export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient, info: ReadyInfo): () => void {
   injectStyles(el);
+  injectPanelStyles(el);
   const datasetId = info.dataset_id;
   const withDataset = (spec: Spec): Spec => ({ ...spec, dataset_id: (spec.dataset_id as string) ?? datasetId });
   let spec: Spec = withDataset(model.get("spec") ?? {});
@@ -42,6 +45,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   const detailHost = h("div", { style: "display:contents" });
   let detail: DetailView | null = null;
   let detailIndex = -1;
+  let queryBox: QueryBox | null = null; // the text query side panel, when open
 
   const grid = new GridView({
     source,
@@ -61,6 +65,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
 
   function applySpec(next: Spec, fromView: boolean): void {
     spec = next;
+    queryBox?.setSpec(spec);
     if (fromView) {
       model.set("spec", spec);
       model.save_changes();
@@ -129,6 +134,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   const filtersToggle = h("button", { title: "Show or hide filters" }, "Filters");
   filtersToggle.addEventListener("click", () => filters.el.classList.toggle("ls-collapsed"));
   const plotToggle = h("button", { "data-testid": "ls-plot-toggle", title: "Embedding plot" }, "Plot");
+  const queryToggle = h("button", { "data-testid": "ls-query-toggle", title: "Text query" }, "Query");
   const exportBtn = h("button", { "data-testid": "ls-export" }, "Export");
   exportBtn.addEventListener("click", () => void openExportDialog(root, rpc, datasetId, spec, grid.selection).catch((e) => flash((e as Error).message, true)));
 
@@ -142,7 +148,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     filtersToggle, h("span", { class: "ls-title" }, info.dataset_name), countEl, selEl,
     h("span", { class: "ls-spacer" }),
     overlayToggles, h("span", { class: "ls-muted" }, "size"), size, sort, h("label", { class: "ls-check", title: "descending" }, desc, "↓"),
-    tagInput, tagBtn, plotToggle, exportBtn, operators.el);
+    tagInput, tagBtn, queryToggle, plotToggle, exportBtn, operators.el);
 
   const statusEl = h("div", { class: "ls-status", style: "display:none", role: "status" });
   let flashTimer: ReturnType<typeof setTimeout> | null = null;
@@ -186,6 +192,32 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
       plot = null;
     }
   };
+  // -- query box side panel (queryBox.ts): its text is the spec's `query` key ---------------
+  const setQueryBox = (show: boolean) => {
+    queryToggle.classList.toggle("ls-primary", show);
+    if (show && !queryBox) {
+      queryBox = new QueryBox({
+        rpc, datasetId,
+        onApply: (text) => {
+          const next = { ...spec };
+          if (text) next.query = text; else delete next.query;
+          applySpec(withDataset(next), true);
+          filters.setSpec(spec);
+        },
+        onClose: () => setQueryBox(false),
+      });
+      queryBox.setSpec(spec);
+      body.insertBefore(queryBox.el, plotPanel);
+      queryBox.focus();
+    } else if (!show && queryBox) {
+      queryBox.dispose();
+      queryBox.el.remove();
+      queryBox = null;
+    }
+  };
+  queryToggle.addEventListener("click", () => setQueryBox(!queryBox));
+  if (typeof spec.query === "string" && spec.query) setQueryBox(true);
+
   plotToggle.addEventListener("click", () => {
     const next = !model.get("show_plot");
     model.set("show_plot", next);
@@ -291,6 +323,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     clearTimeout(facetsTimer);
     grid.dispose();
     plot?.dispose();
+    queryBox?.dispose();
     detail?.dispose();
     source.dispose();
     root.remove();

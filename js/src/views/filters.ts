@@ -87,7 +87,7 @@ export class FiltersView {
     this.el.append(
       h("div", { class: "ls-section" },
         h("h4", {}, "Search",
-          hasFilter ? h("button", { onclick: () => this.update({ tags: [], labels: [], width: null, height: null, metadata: null, file_name: "", caption: "", text: "", similar_to: "", annotation_source: null, min_confidence: null, ids: null, sort: this.spec.sort as any }), "data-testid": "ls-clear-filters" }, "Clear") : null),
+          hasFilter ? h("button", { onclick: () => this.update({ tags: [], labels: [], width: null, height: null, metadata: null, file_name: "", caption: "", query: "", text: "", similar_to: "", annotation_source: null, min_confidence: null, ids: null, sort: this.spec.sort as any }), "data-testid": "ls-clear-filters" }, "Clear") : null),
         this.hasEmbeddings()
           ? h("input", { type: "search", placeholder: "AI search: describe an image…", value: (this.spec.text as string) ?? "", "data-testid": "ls-text-search",
               onchange: (e: Event) => this.update({ text: (e.target as HTMLInputElement).value.trim() }) })
@@ -96,6 +96,8 @@ export class FiltersView {
           oninput: (e: Event) => this.update({ file_name: (e.target as HTMLInputElement).value }, false) }),
         this.spec.similar_to ? h("div", { class: "ls-muted", style: "margin-top:4px" }, "Sorted by similarity to a sample ",
           h("button", { onclick: () => this.update({ similar_to: "" }) }, "×")) : null,
+        typeof this.spec.query === "string" && this.spec.query ? h("div", { class: "ls-qchip", "data-testid": "ls-query-chip", title: this.spec.query },
+          "Query ", h("code", {}, this.spec.query), h("button", { "aria-label": "remove the text query", onclick: () => this.update({ query: "" }) }, "×")) : null,
         this.spec.ids ? h("div", { class: "ls-muted", style: "margin-top:4px" }, "Restricted to a plot selection ",
           h("button", { onclick: () => this.update({ ids: null }) }, "×")) : null,
       ),
