@@ -21,6 +21,7 @@ from lightly_studio.api import operators as _operators  # noqa: F401
 from lightly_studio.api import plot as _plot  # noqa: F401
 from lightly_studio.api import query_text as _query_text  # noqa: F401
 from lightly_studio.api import samples as _samples  # noqa: F401
+from lightly_studio.api import tags as _tags  # noqa: F401
 from lightly_studio.api._methods import METHODS, Method, Result
 from lightly_studio.api._progress import report, reset_reporter, set_reporter
 from lightly_studio.api._spec import query_from_spec, register_ids, register_query

@@ -456,3 +456,35 @@ class QueryCompletionsResult(TypedDict):
     start: int
     end: int
     candidates: list[QueryCompletion]
+
+
+# --- tag management ----------------------------------------------------------------------------
+
+
+class TagCreateParams(TypedDict, total=False):
+    dataset_id: str
+    name: str
+
+
+class TagRenameParams(TypedDict, total=False):
+    dataset_id: str
+    old: str
+    new: str
+
+
+class TagDeleteParams(TypedDict, total=False):
+    dataset_id: str
+    name: str
+
+
+class TagChangeResult(TypedDict):
+    name: str
+    count: int  # samples that carry (for delete: carried) the tag
+
+
+class FilteredIdsParams(TypedDict, total=False):
+    spec: Spec
+
+
+class FilteredIdsResult(TypedDict):
+    sample_ids: list[str]

@@ -7,6 +7,8 @@ Spec keys (all optional except dataset_id)::
      "ids": "ids-7",                       # restrict to an id set (e.g. a plot lasso)
      "tags": ["a", "b"],                   # samples with any of these tags
      "labels": ["car"],                    # samples with an annotation of any of these labels
+     "exclude_tags": ["reviewed"],         # samples with none of these tags (an inverted filter)
+     "exclude_labels": ["cat"],            # samples with no annotation of these labels
      "annotation_source": "ground_truth",  # applies to labels / confidence
      "min_confidence": 0.5,
      "width": [min, max], "height": [min, max],   # either bound may be null
@@ -28,7 +30,14 @@ from typing import Any
 from lightly_studio import embed as _embed  # a lazy package: torch loads on first use
 from lightly_studio.api import _registry
 from lightly_studio.core.dataset import Dataset
-from lightly_studio.core.dataset_query import AND, OR, DatasetQuery, ImageSampleField, OrderByField
+from lightly_studio.core.dataset_query import (
+    AND,
+    NOT,
+    OR,
+    DatasetQuery,
+    ImageSampleField,
+    OrderByField,
+)
 from lightly_studio.core.dataset_query.fields import SampleIdField
 from lightly_studio.errors import DatasetNotFoundError, QueryError
 
@@ -102,6 +111,9 @@ def _filter_terms(spec: dict[str, Any]) -> list:
         terms.append(_registry.lookup(spec["ids"], "ids"))
     if spec.get("tags"):
         terms.append(OR(*[F.tags.contains(t) for t in text_list(spec["tags"], "spec.tags")]))
+    if spec.get("exclude_tags"):
+        excluded = text_list(spec["exclude_tags"], "spec.exclude_tags")
+        terms.append(NOT(OR(*[F.tags.contains(t) for t in excluded])))
     terms.extend(_annotation_terms(spec))
     for name in ("width", "height"):
         terms.extend(_range(getattr(F, name), spec.get(name), f"spec.{name}"))
@@ -114,12 +126,26 @@ def _filter_terms(spec: dict[str, Any]) -> list:
 
 
 def _annotation_terms(spec: dict[str, Any]) -> list:
-    """``labels`` (any of them), narrowed by ``annotation_source`` / ``min_confidence``."""
+    """``labels`` (any of them) and ``exclude_labels`` (none of them), narrowed by
+    ``annotation_source`` / ``min_confidence``."""
     F = ImageSampleField
     source = optional_text(spec.get("annotation_source"), "spec.annotation_source")
     min_conf = _confidence(spec.get("min_confidence"), "spec.min_confidence")
+    terms = []
+    if spec.get("exclude_labels"):
+        excluded = text_list(spec["exclude_labels"], "spec.exclude_labels")
+        terms.append(
+            NOT(
+                OR(
+                    *[
+                        F.annotations.exists(label=lb, source=source, min_confidence=min_conf)
+                        for lb in excluded
+                    ]
+                )
+            )
+        )
     if spec.get("labels"):
-        return [
+        return terms + [
             OR(
                 *[
                     F.annotations.exists(label=lb, source=source, min_confidence=min_conf)
@@ -128,8 +154,8 @@ def _annotation_terms(spec: dict[str, Any]) -> list:
             )
         ]
     if source is not None or min_conf is not None:
-        return [F.annotations.exists(source=source, min_confidence=min_conf)]
-    return []
+        return terms + [F.annotations.exists(source=source, min_confidence=min_conf)]
+    return terms
 
 
 def _metadata_terms(metadata: Any) -> list:
@@ -211,6 +237,8 @@ SPEC_KEYS = frozenset(
         "ids",
         "tags",
         "labels",
+        "exclude_tags",
+        "exclude_labels",
         "annotation_source",
         "min_confidence",
         "width",

@@ -176,6 +176,16 @@ class Dataset:
         """Names of the dataset's sample tags."""
         return tags_store.list_tags(get_connection(), self.dataset_id)["name"].to_list()
 
+    def rename_tag(self, old: str, new: str) -> int:
+        """Rename the sample tag ``old`` to ``new``; its samples keep it. Returns how many
+        samples carry it. Fails (changing nothing) when ``old`` is not a tag or ``new`` is one."""
+        return tags_store.rename_tag(get_connection(), self.dataset_id, old, new)
+
+    def delete_tag(self, name: str) -> int:
+        """Take the sample tag ``name`` off every sample and delete it (one transaction).
+        Returns how many samples carried it."""
+        return tags_store.delete_tag(get_connection(), self.dataset_id, name)
+
     @property
     def metadata_keys(self) -> dict[str, str]:
         """Metadata keys of the dataset and the value type each holds."""

@@ -279,3 +279,71 @@ def test_query_box_in_the_notebook_stays_in_sync_with_python(page, lab, examples
     shot(page, "query-box-notebook")
 
     _error_is_marked_where_it_occurs(page)
+
+
+# -- tag management, inverted filters, select all ----------------------------------------------
+
+
+def _tag_row(page, name: str):
+    return page.locator(f"[data-testid=ls-tag-filters] .ls-tag-row[data-name='{name}']")
+
+
+def _manage_tags(page, tags_of) -> None:
+    """Rename, NOT-filter, select all, assign, delete; ``tags_of()`` reads Python's view."""
+    _tag_row(page, "wide").locator("[data-testid=ls-tag-menu-button]").click()
+    page.locator("[data-testid=ls-tag-rename]").click()
+    page.locator("[data-testid=ls-tag-rename-input]").fill("broad")
+    page.locator("[data-testid=ls-tag-rename-ok]").click()
+    _tag_row(page, "broad").wait_for(timeout=10_000)
+    assert "broad" in tags_of() and "wide" not in tags_of()
+
+    # NOT "broad": the samples without it.
+    _tag_row(page, "broad").locator("[data-testid=ls-not]").click()
+    _wait_count(page, "2 of 4")
+    # Select all selects the filtered set; the assign box tags the selection.
+    page.locator("[data-testid=ls-select-all]").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-selected-count]').textContent"
+        ".startsWith('2 selected')",
+        timeout=10_000,
+    )
+    page.locator("[data-testid=ls-tag-assign-input]").fill("narrow")
+    page.locator("[data-testid=ls-tag-assign-input]").press("Enter")
+    _tag_row(page, "narrow").wait_for(timeout=10_000)
+    assert tags_of()["narrow"] == 2
+
+    # Delete asks first, saying how many samples carry the tag; the NOT filter goes with it.
+    _tag_row(page, "broad").locator("[data-testid=ls-tag-menu-button]").click()
+    page.locator("[data-testid=ls-tag-delete]").click()
+    question = page.locator("[data-testid=ls-tag-delete-question]").inner_text()
+    assert "Delete tag “broad”? It is taken off 2 samples." == question
+    page.locator("[data-testid=ls-tag-delete-ok]").click()
+    page.wait_for_timeout(1500)
+    _wait_count(page, "4 of 4")
+    page.wait_for_function(
+        "() => !document.querySelector(\"[data-testid=ls-tag-filters] .ls-tag-row[data-name='broad']\")",
+        timeout=10_000,
+    )
+    assert "broad" not in tags_of()
+
+
+def test_tags_and_inverted_filters_in_the_full_page(gui, app_page, small_dataset):
+    from lightly_studio.db import get_connection
+    from lightly_studio.store.tags import list_tags
+
+    def tags_of():
+        frame = list_tags(get_connection(), small_dataset.dataset_id)
+        return dict(zip(frame["name"], frame["count"], strict=True))
+
+    page = app_page
+    page.goto(gui.url)
+    _wait_count(page, "4 of 4")
+    _tag_row(page, "wide").wait_for(timeout=20_000)
+    _manage_tags(page, tags_of)
+    # Inverted label filter: no cat.
+    page.locator(
+        "[data-testid=ls-label-filters] .ls-tag-row[data-name=cat] [data-testid=ls-not]"
+    ).click()
+    _wait_count(page, "2 of 4")
+    shot(page, "tags-inverted-label")
+    assert page.errors == []

@@ -141,6 +141,10 @@ export interface ApiMethods {
   image: { params: SampleRef; result: Mime & { size: number } };
   sample_detail: { params: SampleRef; result: Detail };
   tag_samples: { params: { tag?: string; remove?: boolean; spec?: Spec; dataset_id?: string; sample_ids?: string[] }; result: Tagged };
+  tag_create: { params: { dataset_id: string; name: string }; result: { name: string; count: number } };
+  tag_rename: { params: { dataset_id: string; old: string; new: string }; result: { name: string; count: number } };
+  tag_delete: { params: { dataset_id: string; name: string }; result: { name: string; count: number } };
+  filtered_ids: { params: { spec?: Spec }; result: { sample_ids: string[] } };
   select_ids: { params: { sample_ids?: string[] }; result: PlotSelection };
   facets: { params: { spec?: Spec; bins?: number }; result: Facets };
   query_check: { params: { dataset_id: string; text: string }; result: QueryCheck };

@@ -131,6 +131,25 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   tagBtn.addEventListener("click", () => void doTag());
   tagInput.addEventListener("keydown", (e) => { if (e.key === "Enter") void doTag(); });
 
+  // Tag management in the filter panel (tags.ts) acts on the grid's selection.
+  filters.setTagActions({
+    rpc, datasetId,
+    selection: () => grid.selection,
+    onChanged: () => { source.refreshRows(); void filters.refresh(); },
+    onRenamed: (old, name) => filters.renameTag(old, name),
+    flash: (text, error) => flash(text, error),
+  });
+  const selectAllBtn = h("button", { "data-testid": "ls-select-all", title: "Select every sample of the current filter" }, "Select all");
+  selectAllBtn.addEventListener("click", async () => {
+    try {
+      const { result } = await rpc.call("filtered_ids", { spec });
+      grid.setSelected(result.sample_ids);
+      model.set("selected", result.sample_ids);
+      model.save_changes();
+      renderSelected();
+    } catch (e) { flash((e as Error).message, true); }
+  });
+
   const filtersToggle = h("button", { title: "Show or hide filters" }, "Filters");
   filtersToggle.addEventListener("click", () => filters.el.classList.toggle("ls-collapsed"));
   const plotToggle = h("button", { "data-testid": "ls-plot-toggle", title: "Embedding plot" }, "Plot");
@@ -145,7 +164,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     () => { source.refreshRows(); void filters.refresh(); },
   );
   const toolbar = h("div", { class: "ls-toolbar" },
-    filtersToggle, h("span", { class: "ls-title" }, info.dataset_name), countEl, selEl,
+    filtersToggle, h("span", { class: "ls-title" }, info.dataset_name), countEl, selEl, selectAllBtn,
     h("span", { class: "ls-spacer" }),
     overlayToggles, h("span", { class: "ls-muted" }, "size"), size, sort, h("label", { class: "ls-check", title: "descending" }, desc, "↓"),
     tagInput, tagBtn, queryToggle, plotToggle, exportBtn, operators.el);
