@@ -145,16 +145,17 @@ def _annotation_terms(spec: dict[str, Any]) -> list:
             )
         )
     if spec.get("labels"):
-        return terms + [
+        return [
+            *terms,
             OR(
                 *[
                     F.annotations.exists(label=lb, source=source, min_confidence=min_conf)
                     for lb in text_list(spec["labels"], "spec.labels")
                 ]
-            )
+            ),
         ]
     if source is not None or min_conf is not None:
-        return terms + [F.annotations.exists(source=source, min_confidence=min_conf)]
+        return [*terms, F.annotations.exists(source=source, min_confidence=min_conf)]
     return terms
 
 
