@@ -316,7 +316,7 @@ def _manage_tags(page, tags_of) -> None:
     _tag_row(page, "broad").locator("[data-testid=ls-tag-menu-button]").click()
     page.locator("[data-testid=ls-tag-delete]").click()
     question = page.locator("[data-testid=ls-tag-delete-question]").inner_text()
-    assert "Delete tag “broad”? It is taken off 2 samples." == question
+    assert question == "Delete tag “broad”? It is taken off 2 samples."
     page.locator("[data-testid=ls-tag-delete-ok]").click()
     page.wait_for_timeout(1500)
     _wait_count(page, "4 of 4")
