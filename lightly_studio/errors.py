@@ -31,6 +31,22 @@ class QueryError(LightlyStudioError, ValueError):
     """A query expression cannot be built (wrong type, bad slice, unknown key)."""
 
 
+class QueryTextError(QueryError):
+    """A text query (``dataset.match_text``) cannot be parsed or translated.
+
+    ``offset`` is the 0-based character offset of the problem in ``text``; ``line`` and
+    ``column`` are 1-based (what an editor shows). The message ends with them.
+    """
+
+    def __init__(self, message: str, text: str, offset: int) -> None:
+        self.text = text
+        self.offset = max(0, min(offset, len(text)))
+        self.line = text.count("\n", 0, self.offset) + 1
+        self.column = self.offset - (text.rfind("\n", 0, self.offset) + 1) + 1
+        self.reason = message
+        super().__init__(f"{message} (line {self.line}, column {self.column})")
+
+
 class AnnotationError(LightlyStudioError, ValueError):
     """An annotation value is invalid (box outside the image, confidence out of range, …)."""
 

@@ -589,3 +589,75 @@ class VideoFramesResult(TypedDict):
     frames: dict[str, list[Json]]  # columns: sample_id, frame_number, timestamp_s, tags, captions
     annotations: list[VideoFrameAnnotation]
     spans: list[VideoSpan]
+
+
+# --- text query (the query box) ----------------------------------------------------------------
+
+
+class QueryCheckParams(TypedDict, total=False):
+    dataset_id: str
+    text: str
+
+
+class QueryTextProblem(TypedDict):
+    message: str
+    offset: int
+    line: int
+    column: int
+
+
+class QueryCheckResult(TypedDict):
+    python: str | None  # the equivalent Python DSL expression, when the text is a query
+    error: QueryTextProblem | None
+    count: int | None  # samples the query matches over the whole dataset
+
+
+class QueryCompletionsParams(TypedDict, total=False):
+    dataset_id: str
+    text: str
+    offset: int
+
+
+class QueryCompletion(TypedDict):
+    label: str  # what the list shows
+    insert: str  # what replaces text[start:end]
+    kind: str  # field | function | keyword | operator | tag | class | source | metadata
+    detail: str
+
+
+class QueryCompletionsResult(TypedDict):
+    start: int
+    end: int
+    candidates: list[QueryCompletion]
+
+
+# --- tag management ----------------------------------------------------------------------------
+
+
+class TagCreateParams(TypedDict, total=False):
+    dataset_id: str
+    name: str
+
+
+class TagRenameParams(TypedDict, total=False):
+    dataset_id: str
+    old: str
+    new: str
+
+
+class TagDeleteParams(TypedDict, total=False):
+    dataset_id: str
+    name: str
+
+
+class TagChangeResult(TypedDict):
+    name: str
+    count: int  # samples that carry (for delete: carried) the tag
+
+
+class FilteredIdsParams(TypedDict, total=False):
+    spec: Spec
+
+
+class FilteredIdsResult(TypedDict):
+    sample_ids: list[str]

@@ -7,11 +7,14 @@ Spec keys (all optional except dataset_id)::
      "ids": "ids-7",                       # restrict to an id set (e.g. a plot lasso)
      "tags": ["a", "b"],                   # samples with any of these tags
      "labels": ["car"],                    # samples with an annotation of any of these labels
+     "exclude_tags": ["reviewed"],         # samples with none of these tags (an inverted filter)
+     "exclude_labels": ["cat"],            # samples with no annotation of these labels
      "annotation_source": "ground_truth",  # applies to labels / confidence
      "min_confidence": 0.5,
      "width": [min, max], "height": [min, max],   # either bound may be null
      "metadata": {"key": {"range": [lo, hi]} | {"values": ["x", "y"]}},
      "file_name": "substring", "caption": "substring",
+     "query": 'width >= 640 OR "cat" IN tags',  # a text query (lightly_studio/query/text.py)
      "text": "a photo of a dog",           # AI text search: rank by similarity
      "similar_to": "<sample id>",          # rank by similarity to a sample
      "evaluation": {"run": "det", "gt": "person" | null, "pred": "dog" | null}
@@ -31,6 +34,7 @@ from lightly_studio.api import _registry
 from lightly_studio.core.dataset import Dataset
 from lightly_studio.core.dataset_query import (
     AND,
+    NOT,
     OR,
     AnnotationMetricQuery,
     DatasetQuery,
@@ -77,6 +81,8 @@ def query_from_spec(spec: dict[str, Any]) -> DatasetQuery:
     terms = _filter_terms(spec)
     if terms:
         query.match(AND(*terms))
+    if spec.get("query"):
+        query.match_text(_text(spec["query"], "spec.query"))
     _apply_sort(query, spec.get("sort"))
     _apply_similarity(query, spec)
     return query
@@ -119,6 +125,9 @@ def _filter_terms(spec: dict[str, Any]) -> list:
         terms.append(_registry.lookup(spec["ids"], "ids"))
     if spec.get("tags"):
         terms.append(OR(*[F.tags.contains(t) for t in text_list(spec["tags"], "spec.tags")]))
+    if spec.get("exclude_tags"):
+        excluded = text_list(spec["exclude_tags"], "spec.exclude_tags")
+        terms.append(NOT(OR(*[F.tags.contains(t) for t in excluded])))
     terms.extend(_annotation_terms(spec))
     for name in ("width", "height"):
         terms.extend(_range(getattr(F, name), spec.get(name), f"spec.{name}"))
@@ -169,22 +178,37 @@ def _video_terms(spec: dict[str, Any]) -> list:
 
 
 def _annotation_terms(spec: dict[str, Any]) -> list:
-    """``labels`` (any of them), narrowed by ``annotation_source`` / ``min_confidence``."""
+    """``labels`` (any of them) and ``exclude_labels`` (none of them), narrowed by
+    ``annotation_source`` / ``min_confidence``."""
     F = ImageSampleField
     source = optional_text(spec.get("annotation_source"), "spec.annotation_source")
     min_conf = _confidence(spec.get("min_confidence"), "spec.min_confidence")
+    terms = []
+    if spec.get("exclude_labels"):
+        excluded = text_list(spec["exclude_labels"], "spec.exclude_labels")
+        terms.append(
+            NOT(
+                OR(
+                    *[
+                        F.annotations.exists(label=lb, source=source, min_confidence=min_conf)
+                        for lb in excluded
+                    ]
+                )
+            )
+        )
     if spec.get("labels"):
         return [
+            *terms,
             OR(
                 *[
                     F.annotations.exists(label=lb, source=source, min_confidence=min_conf)
                     for lb in text_list(spec["labels"], "spec.labels")
                 ]
-            )
+            ),
         ]
     if source is not None or min_conf is not None:
-        return [F.annotations.exists(source=source, min_confidence=min_conf)]
-    return []
+        return [*terms, F.annotations.exists(source=source, min_confidence=min_conf)]
+    return terms
 
 
 def _metadata_terms(metadata: Any) -> list:
@@ -272,6 +296,8 @@ SPEC_KEYS = frozenset(
         "ids",
         "tags",
         "labels",
+        "exclude_tags",
+        "exclude_labels",
         "annotation_source",
         "min_confidence",
         "width",
@@ -279,6 +305,7 @@ SPEC_KEYS = frozenset(
         "metadata",
         "file_name",
         "caption",
+        "query",
         "text",
         "similar_to",
         "sort",

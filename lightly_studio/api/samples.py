@@ -211,6 +211,25 @@ def tag_samples(params: dict) -> tuple[Any, list[bytes]]:
     return {"tag": tag, "changed": int(changed or 0)}, []
 
 
+#: "Select all" puts every id of the filter into the view's selection (a synced list): above
+#: this many the message would pass the notebook's ~10 MB limit, so "Tag all in filter" is the
+#: way to act on more.
+MAX_SELECT_ALL = 100_000
+
+
+@method("filtered_ids", c.FilteredIdsParams, c.FilteredIdsResult)
+def filtered_ids(params: dict) -> tuple[Any, list[bytes]]:
+    """The ids of every sample a spec matches, in its order ("Select all")."""
+    query = query_from_spec(params.get("spec") or {})
+    count = query.count()
+    if count > MAX_SELECT_ALL:
+        raise QueryError(
+            f"Select all takes at most {MAX_SELECT_ALL:,} samples and the filter matches "
+            f"{count:,}: narrow the filter, or tag them all with 'Tag all in filter'."
+        )
+    return {"sample_ids": [str(i) for i in query.sample_ids()]}, []
+
+
 @method("select_ids", c.SelectIdsParams, c.IdSetResult)
 def select_ids(params: dict) -> tuple[Any, list[bytes]]:
     """Register an id set (a plot or grid selection) so a spec can filter by it."""

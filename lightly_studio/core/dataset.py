@@ -143,6 +143,12 @@ class Dataset:
         """A query of the samples for which ``expression`` holds."""
         return self.query().match(expression)
 
+    def match_text(self, text: str) -> DatasetQuery:
+        """A query of the samples the text query ``text`` matches, e.g.
+        ``dataset.match_text('width >= 640 OR NOT "reviewed" IN tags')`` (see docs/queries.md).
+        Raises ``QueryTextError`` (line, column, offset) when ``text`` is not a query."""
+        return self.query().match_text(text)
+
     def __iter__(self) -> Iterator[Sample]:
         return iter(self.query())
 
@@ -175,6 +181,16 @@ class Dataset:
     def tags(self) -> list[str]:
         """Names of the dataset's sample tags."""
         return tags_store.list_tags(get_connection(), self.dataset_id)["name"].to_list()
+
+    def rename_tag(self, old: str, new: str) -> int:
+        """Rename the sample tag ``old`` to ``new``; its samples keep it. Returns how many
+        samples carry it. Fails (changing nothing) when ``old`` is not a tag or ``new`` is one."""
+        return tags_store.rename_tag(get_connection(), self.dataset_id, old, new)
+
+    def delete_tag(self, name: str) -> int:
+        """Take the sample tag ``name`` off every sample and delete it (one transaction).
+        Returns how many samples carried it."""
+        return tags_store.delete_tag(get_connection(), self.dataset_id, name)
 
     @property
     def metadata_keys(self) -> dict[str, str]:

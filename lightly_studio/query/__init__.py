@@ -7,6 +7,7 @@ rest of the façade).
 
 from lightly_studio.query.expressions import AND, NOT, OR, MatchExpression, SqlContext
 from lightly_studio.query.fields import (
+    AnnotationField,
     FrameSampleField,
     ImageSampleField,
     OrderByField,
@@ -18,6 +19,7 @@ __all__ = [
     "AND",
     "NOT",
     "OR",
+    "AnnotationField",
     "DatasetRef",
     "FrameSampleField",
     "ImageSampleField",

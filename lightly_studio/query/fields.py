@@ -319,6 +319,23 @@ class AnnotationsField:
             *values,
         )
 
+    def match(self, condition: MatchExpression, *, annotation_type: Any = None) -> MatchExpression:
+        """Samples with at least one annotation for which ``condition`` (on ``AnnotationField``
+        s, combined with AND/OR/NOT) holds; ``annotation_type`` (one or a list) narrows the
+        annotations looked at. The text query ``object_detection(class_name = "cat")`` is
+        ``match(AnnotationField.class_name == "cat", annotation_type="object_detection")``."""
+        if not isinstance(condition, MatchExpression):
+            raise QueryError(
+                f"annotations.match() expects an expression on AnnotationField, got {condition!r}."
+            )
+        if annotation_type is None:
+            types: list[str] = []
+        elif isinstance(annotation_type, (list, tuple)):
+            types = [str(getattr(t, "value", t)) for t in annotation_type]
+        else:
+            types = [str(getattr(annotation_type, "value", annotation_type))]
+        return _AnnotationMatch(condition, types)
+
     def contains_label(self, label: str, *, source: str | None = None) -> MatchExpression:
         """Samples with an annotation of class ``label``."""
         return self.exists(label=label, source=source)
@@ -347,6 +364,79 @@ class AnnotationsField:
                 max_area,
                 track_id,
             )
+        )
+
+
+class AnnotationColumn(Field):
+    """A column of one annotation (alias ``a``, its class's label alias ``l``), compared inside
+    ``ImageSampleField.annotations.match(...)``."""
+
+    def __init__(self, name: str, column: str, kind: str) -> None:
+        self.name, self.column, self.kind = name, column, kind
+
+    def sql_value(self, ctx: SqlContext) -> Fragment:
+        return Fragment(self.column)
+
+    def _compare(self, op: str, value: Any) -> MatchExpression:
+        if self.kind == "str" and op not in ("==", "!="):
+            raise QueryError(f"{self.name} is a text field: use == or !=.")
+        return Comparison(None, op, check_value(value, self.kind, self.name), field=self)
+
+    def __lt__(self, value: Any) -> MatchExpression:
+        return self._compare("<", value)
+
+    def __le__(self, value: Any) -> MatchExpression:
+        return self._compare("<=", value)
+
+    def __gt__(self, value: Any) -> MatchExpression:
+        return self._compare(">", value)
+
+    def __ge__(self, value: Any) -> MatchExpression:
+        return self._compare(">=", value)
+
+    def __eq__(self, value: Any) -> MatchExpression:  # type: ignore[override]
+        return self._compare("==", value)
+
+    def __ne__(self, value: Any) -> MatchExpression:  # type: ignore[override]
+        return self._compare("!=", value)
+
+    __hash__ = Field.__hash__
+
+
+class AnnotationField:
+    """Fields of one annotation: ``ImageSampleField.annotations.match(AND(
+    AnnotationField.class_name == "cat", AnnotationField.width >= 50))``.
+
+    Box fields are in pixels; confidence is NULL for ground truth (so it never matches there).
+    """
+
+    class_name = AnnotationColumn("class_name", "l.name", "str")
+    source = AnnotationColumn("source", "a.source", "str")
+    confidence = AnnotationColumn("confidence", "a.confidence", "float")
+    x = AnnotationColumn("x", "a.x", "float")
+    y = AnnotationColumn("y", "a.y", "float")
+    width = AnnotationColumn("width", "a.width", "float")
+    height = AnnotationColumn("height", "a.height", "float")
+
+
+class _AnnotationMatch(MatchExpression):
+    """Samples with at least one annotation (of the given types) for which ``condition`` holds."""
+
+    def __init__(self, condition: MatchExpression, annotation_types: list[str]) -> None:
+        self.condition, self.annotation_types = condition, annotation_types
+
+    def to_sql(self, ctx: SqlContext) -> Fragment:
+        where = self.condition.to_sql(ctx)
+        if self.annotation_types:
+            where = (
+                "a.annotation_type IN ("
+                + Fragment.join(", ", (param(t) for t in self.annotation_types))
+                + ") AND "
+                + where
+            )
+        return (
+            "s.sample_id IN (SELECT a.sample_id FROM annotation a JOIN annotation_label l "
+            "ON l.label_id = a.label_id WHERE " + where + ")"
         )
 
 

@@ -28,7 +28,13 @@ from lightly_studio.db import (
 )
 from lightly_studio.errors import QueryError
 from lightly_studio.query.expressions import AND, MatchExpression, SqlContext
-from lightly_studio.query.fields import OrderByField
+from lightly_studio.query.fields import (
+    FrameSampleField,
+    ImageSampleField,
+    OrderByField,
+    VideoSampleField,
+)
+from lightly_studio.query.text import ParsedQuery, parse
 
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self from Python 3.11
@@ -38,6 +44,14 @@ _PAGE = 10_000
 # rather than ORDER BY … LIMIT (see SampleQuery._page_bounds).
 _SELECT_FROM = 10_000
 _rank_names = itertools.count()
+
+
+FIELDS_OF_KIND = {"image": ImageSampleField, "video": VideoSampleField, "frame": FrameSampleField}
+
+
+def parse_text(text: str, kind: str, context: SqlContext | None = None) -> ParsedQuery:
+    """A text query over samples of ``kind`` as an expression (and its Python source)."""
+    return parse(text, fields=FIELDS_OF_KIND.get(kind, ImageSampleField), context=context)
 
 
 class DatasetRef(Protocol):
@@ -112,6 +126,13 @@ class SampleQuery:
         combined.to_sql(self._context(checking=True))  # fail now, not at consumption
         self._match = combined
         return self
+
+    def match_text(self, text: str) -> Self:
+        """``match`` with a text query: ``query.match_text('width >= 640 OR "cat" IN tags')``
+        is ``query.match(OR(ImageSampleField.width >= 640, ImageSampleField.tags.contains("cat")))``.
+        A text that is not a query raises ``QueryTextError`` with the line and column of the
+        problem. The language is described in ``lightly_studio.query.text``."""
+        return self.match(parse_text(text, self.kind, self._context(checking=True)).expression)
 
     def order_by(self, *orders: OrderByField) -> Self:
         """Sort by the given keys (first key first). Replaces an earlier order."""

@@ -206,3 +206,57 @@ def sample_tag_number(con, dataset_id, name: str) -> int | None:
         [as_uuid_str(dataset_id), name],
     ).fetchone()
     return row[0] if row else None
+
+
+def rename_tag(con, dataset_id, old: str, new: str) -> int:
+    """Rename the dataset's sample tag ``old`` to ``new`` (its samples keep it: they hold the
+    tag's number, not its name). Returns how many samples carry it. Runs in its own
+    transaction, or joins the caller's."""
+    validate_tag_name(new)
+    with transaction() as tx:
+        if get_tag_id(tx, dataset_id, old) is None:
+            raise LightlyStudioError(
+                f"No tag {old!r} in this dataset; tags: {_known(tx, dataset_id)}."
+            )
+        if old == new:
+            return tagged_count(tx, dataset_id, old)
+        if get_tag_id(tx, dataset_id, new) is not None:
+            raise LightlyStudioError(
+                f"Cannot rename tag {old!r} to {new!r}: a tag {new!r} exists already."
+            )
+        tx.execute(
+            "UPDATE tag SET name = $3 WHERE dataset_id = $1 AND name = $2 AND kind = 'sample'",
+            [as_uuid_str(dataset_id), old, new],
+        )
+        return tagged_count(tx, dataset_id, new)
+
+
+def delete_tag(con, dataset_id, name: str) -> int:
+    """Take the sample tag ``name`` off every sample and delete it, in one transaction (or the
+    caller's). Returns how many samples carried it."""
+    with transaction() as tx:
+        tag_id = get_tag_id(tx, dataset_id, name)
+        if tag_id is None:
+            raise LightlyStudioError(
+                f"No tag {name!r} in this dataset; tags: {_known(tx, dataset_id)}."
+            )
+        number = tag_number(tx, tag_id)
+        row = tx.execute(
+            """UPDATE sample SET tag_numbers = list_filter(tag_numbers, lambda n: n <> $2)
+               WHERE dataset_id = $1 AND list_contains(tag_numbers, $2)""",
+            [as_uuid_str(dataset_id), number],
+        ).fetchone()
+        tx.execute("DELETE FROM tag WHERE tag_id = $1", [as_uuid_str(tag_id)])
+    return int(row[0]) if row else 0
+
+
+def create_tag(con, dataset_id, name: str) -> bool:
+    """Create the sample tag ``name`` without tagging any sample; False when it existed."""
+    with transaction() as tx:
+        existed = get_tag_id(tx, dataset_id, name) is not None
+        get_or_create_tag_id(tx, dataset_id, name)
+    return not existed
+
+
+def _known(con, dataset_id) -> str:
+    return ", ".join(repr(n) for n in tag_names(con, dataset_id)) or "none"

@@ -129,7 +129,8 @@ class Explorer(_View):
     """Browse, filter, select and tag a dataset or query in the notebook.
 
     ``explorer.query`` is the current filter as a DatasetQuery; assign a query (e.g.
-    ``dataset.match(...)``) to show it. ``explorer.selected`` holds the selected sample ids.
+    ``dataset.match(...)``) to show it, or a text query (``explorer.query = 'width >= 640'``),
+    which the view's query box then shows. ``explorer.selected`` holds the selected sample ids.
     """
 
     _view = traitlets.Unicode("explorer").tag(sync=True)
@@ -161,12 +162,19 @@ class Explorer(_View):
             self.spec = {"dataset_id": self.dataset_id}
         elif isinstance(value, dict):
             self.spec = {**value, "dataset_id": self.dataset_id}
+        elif isinstance(value, str):
+            self._dataset.match_text(
+                value
+            )  # a text that is not a query fails here, not in the view
+            self.spec = {"dataset_id": self.dataset_id, "query": value}
         elif isinstance(value, DatasetQuery):
             if value.dataset.dataset_id != self._dataset.dataset_id:
                 raise ValueError("The query belongs to another dataset than this explorer's.")
             self.spec = {"dataset_id": self.dataset_id, "base": register_query(value.copy())}
         else:
-            raise TypeError(f"Assign a DatasetQuery or a spec dict, got {type(value).__name__}.")
+            raise TypeError(
+                f"Assign a DatasetQuery, a text query or a spec dict, got {type(value).__name__}."
+            )
 
     @property
     def selection(self):

@@ -84,6 +84,13 @@ export interface ClassifierState {
   trained: boolean;
   embedding_model: string;
 }
+export interface QueryCheck {
+  python: string | null;
+  error: { message: string; offset: number; line: number; column: number } | null;
+  count: number | null;
+}
+export interface QueryCompletion { label: string; insert: string; kind: string; detail: string }
+export interface QueryCompletions { start: number; end: number; candidates: QueryCompletion[] }
 
 export interface PlotSelection {
   ids: string | null;
@@ -182,8 +189,14 @@ export interface ApiMethods {
   image: { params: SampleRef; result: Mime & { size: number } };
   sample_detail: { params: SampleRef; result: Detail };
   tag_samples: { params: { tag?: string; remove?: boolean; spec?: Spec; dataset_id?: string; sample_ids?: string[] }; result: Tagged };
+  tag_create: { params: { dataset_id: string; name: string }; result: { name: string; count: number } };
+  tag_rename: { params: { dataset_id: string; old: string; new: string }; result: { name: string; count: number } };
+  tag_delete: { params: { dataset_id: string; name: string }; result: { name: string; count: number } };
+  filtered_ids: { params: { spec?: Spec }; result: { sample_ids: string[] } };
   select_ids: { params: { sample_ids?: string[] }; result: PlotSelection };
   facets: { params: { spec?: Spec; bins?: number }; result: Facets };
+  query_check: { params: { dataset_id: string; text: string }; result: QueryCheck };
+  query_completions: { params: { dataset_id: string; text: string; offset: number }; result: QueryCompletions };
   plot_points: { params: { dataset_id?: string; embedding_model?: string | null }; result: { token: string; count: number } };
   plot_ids: { params: { token?: string; indices?: number[] }; result: { sample_ids: string[] } };
   plot_select: { params: { token?: string; indices?: number[] }; result: PlotSelection };

@@ -21,6 +21,8 @@ import type { PlotView } from "./plot";
 import { SampleSource, type Spec } from "./source";
 import { injectStyles } from "./styles";
 import { videoCollectionControl } from "./videoCollection";
+import { QueryBox } from "./queryBox";
+import { injectPanelStyles } from "./panelStyles";
 
 export interface ReadyInfo {
   dataset_id: string;
@@ -41,6 +43,7 @@ export interface ExplorerHooks {
 export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient, info: ReadyInfo,
                               hooks: ExplorerHooks = {}): () => void {
   injectStyles(el);
+  injectPanelStyles(el);
   const datasetId = info.dataset_id;
   const withDataset = (spec: Spec): Spec => ({ ...spec, dataset_id: (spec.dataset_id as string) ?? datasetId });
   let spec: Spec = withDataset(model.get("spec") ?? {});
@@ -54,6 +57,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   let detail: DetailView | null = null;
   let detailIndex = -1;
   let classifier: ClassifierPanel | null = null;
+  let queryBox: QueryBox | null = null; // the text query side panel, when open
 
   const grid = new GridView({
     source,
@@ -73,6 +77,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
 
   function applySpec(next: Spec, fromView: boolean): void {
     spec = next;
+    queryBox?.setSpec(spec);
     if (fromView) {
       model.set("spec", spec);
       model.save_changes();
@@ -141,8 +146,28 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   tagBtn.addEventListener("click", () => void doTag());
   tagInput.addEventListener("keydown", (e) => { if (e.key === "Enter") void doTag(); });
 
+  // Tag management in the filter panel (tags.ts) acts on the grid's selection.
+  filters.setTagActions({
+    rpc, datasetId,
+    selection: () => grid.selection,
+    onChanged: () => { source.refreshRows(); void filters.refresh(); },
+    onRenamed: (old, name) => filters.renameTag(old, name),
+    flash: (text, error) => flash(text, error),
+  });
+  const selectAllBtn = h("button", { "data-testid": "ls-select-all", title: "Select every sample of the current filter" }, "Select all");
+  selectAllBtn.addEventListener("click", async () => {
+    try {
+      const { result } = await rpc.call("filtered_ids", { spec });
+      grid.setSelected(result.sample_ids);
+      model.set("selected", result.sample_ids);
+      model.save_changes();
+      renderSelected();
+    } catch (e) { flash((e as Error).message, true); }
+  });
+
   const filtersToggle = iconButton("filter", "Filters", { "data-testid": "ls-filters-toggle" });
   filtersToggle.addEventListener("click", () => filters.el.classList.toggle("ls-collapsed"));
+  const queryToggle = iconButton("query", "Query", { "data-testid": "ls-query-toggle", title: "Text query" });
   const plotToggle = iconButton("plot", "Plot", { "data-testid": "ls-plot-toggle", title: "Embedding plot" });
   const evalToggle = iconButton("evaluation", "Eval", { "data-testid": "ls-eval-toggle", title: "Model evaluation" });
   const classifierToggle = iconButton("classifier", "Classifier", { "data-testid": "ls-classifier-toggle", title: "Few-shot classifier" });
@@ -172,10 +197,10 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   // Video datasets: videos or frames in the grid (views/videoCollection.ts).
   const collection = videoCollectionControl(rpc, datasetId, () => spec, (next) => { applySpec(withDataset(next), true); filters.setSpec(spec); });
   const toolbar = h("div", { class: "ls-toolbar", "data-testid": "ls-toolbar" },
-    filtersToggle, h("span", { class: "ls-title", title: info.dataset_name }, info.dataset_name), collection, countEl, selEl,
+    filtersToggle, h("span", { class: "ls-title", title: info.dataset_name }, info.dataset_name), collection, countEl, selEl, selectAllBtn,
     h("span", { class: "ls-spacer" }),
     h("div", { class: "ls-pop-anchor" }, viewBtn, viewPanel),
-    h("div", { class: "ls-tag-group" }, tagInput, tagBtn), plotToggle, evalToggle, classifierToggle, exportBtn, operators.el);
+    h("div", { class: "ls-tag-group" }, tagInput, tagBtn), queryToggle, plotToggle, evalToggle, classifierToggle, exportBtn, operators.el);
 
   const statusEl = h("div", { class: "ls-status", style: "display:none", role: "status" });
   let flashTimer: ReturnType<typeof setTimeout> | null = null;
@@ -238,6 +263,33 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     body.append(classifier.el);
     void classifier.load();
   });
+
+  // -- query box side panel (queryBox.ts): its text is the spec's `query` key ---------------
+  const setQueryBox = (show: boolean) => {
+    queryToggle.classList.toggle("ls-primary", show);
+    if (show && !queryBox) {
+      queryBox = new QueryBox({
+        rpc, datasetId,
+        onApply: (text) => {
+          const next = { ...spec };
+          if (text) next.query = text; else delete next.query;
+          applySpec(withDataset(next), true);
+          filters.setSpec(spec);
+        },
+        onClose: () => setQueryBox(false),
+      });
+      queryBox.setSpec(spec);
+      body.insertBefore(queryBox.el, plotPanel);
+      queryBox.focus();
+    } else if (!show && queryBox) {
+      queryBox.dispose();
+      queryBox.el.remove();
+      queryBox = null;
+    }
+  };
+  queryToggle.addEventListener("click", () => setQueryBox(!queryBox));
+  if (typeof spec.query === "string" && spec.query) setQueryBox(true);
+
   plotToggle.addEventListener("click", () => {
     const next = !model.get("show_plot");
     model.set("show_plot", next);
@@ -369,6 +421,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     grid.dispose();
     plot?.dispose();
     classifier?.dispose();
+    queryBox?.dispose();
     detail?.dispose();
     source.dispose();
     root.remove();

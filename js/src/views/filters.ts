@@ -6,6 +6,7 @@ import { histogramBars } from "../lib/geometry";
 import { labelColor } from "../lib/colors";
 import type { RpcClient } from "../transport/rpc";
 import type { Facets, Hist, Spec } from "../transport/methods";
+import { reattachTagMenu, tagAssignBox, tagMenuButton, type TagActions } from "./tags";
 
 export class FiltersView {
   readonly el: HTMLDivElement;
@@ -13,6 +14,7 @@ export class FiltersView {
   private spec: Spec;
   private debounce: ReturnType<typeof setTimeout> | null = null;
   private requestId = 0;
+  private tagActions: TagActions | null = null;
 
   constructor(
     private readonly rpc: RpcClient,
@@ -31,6 +33,19 @@ export class FiltersView {
   setSpec(spec: Spec): void {
     this.spec = { ...spec };
     void this.refresh();
+  }
+
+  /** Enable tag management (tags.ts) in the tag section. */
+  setTagActions(actions: TagActions): void {
+    this.tagActions = actions;
+    this.render();
+  }
+
+  /** A tag was renamed (or deleted: null): the filter keeps (or drops) it. */
+  renameTag(old: string, name: string | null): void {
+    const swap = (key: "tags" | "exclude_tags") =>
+      this.list(key).flatMap((t) => (t === old ? (name === null ? [] : [name]) : [t]));
+    this.update({ tags: swap("tags"), exclude_tags: swap("exclude_tags") });
   }
 
   async refresh(): Promise<void> {
@@ -58,7 +73,7 @@ export class FiltersView {
 
   /** The change that drops every filter but keeps the sort. */
   private cleared(): Spec {
-    return { tags: [], labels: [], width: null, height: null, fps: null, duration_s: null, metadata: null, evaluation: null, file_name: "", caption: "", text: "", similar_to: "", annotation_source: null, min_confidence: null, ids: null, sort: this.spec.sort as any };
+    return { tags: [], labels: [], exclude_tags: [], exclude_labels: [], query: "", width: null, height: null, fps: null, duration_s: null, metadata: null, evaluation: null, file_name: "", caption: "", text: "", similar_to: "", annotation_source: null, min_confidence: null, ids: null, sort: this.spec.sort as any };
   }
 
   private update(change: Spec, immediate = true): void {
@@ -77,15 +92,29 @@ export class FiltersView {
     else this.debounce = setTimeout(fire, 350);
   }
 
-  private list(key: "tags" | "labels"): string[] {
+  private list(key: "tags" | "labels" | "exclude_tags" | "exclude_labels"): string[] {
     return ((this.spec[key] as string[] | undefined) ?? []).slice();
   }
 
-  private toggleIn(key: "tags" | "labels", name: string, on: boolean): void {
-    const cur = new Set(this.list(key));
-    if (on) cur.add(name);
-    else cur.delete(name);
-    this.update({ [key]: [...cur] });
+  /** Include (checkbox) or exclude (NOT button) a tag or label; one of the two at a time. */
+  private toggleIn(key: "tags" | "labels", name: string, on: boolean, exclude = false): void {
+    const include = new Set(this.list(key));
+    const excluded = new Set(this.list(`exclude_${key}`));
+    (exclude ? excluded : include)[on ? "add" : "delete"](name);
+    if (on) (exclude ? include : excluded).delete(name);
+    this.update({ [key]: [...include], [`exclude_${key}`]: [...excluded] });
+  }
+
+  private notButton(key: "tags" | "labels", name: string): HTMLElement {
+    const on = this.list(`exclude_${key}`).includes(name);
+    return h("button", { class: "ls-not-btn", "aria-pressed": on ? "true" : "false", "data-testid": "ls-not",
+      title: on ? `Showing samples without “${name}”: click to stop excluding` : `Exclude samples with “${name}” (NOT)`,
+      onclick: () => this.toggleIn(key, name, !on, true) }, "NOT");
+  }
+
+  private filterRow(key: "tags" | "labels", name: string, row: HTMLElement, menu: HTMLElement | null): HTMLElement {
+    const excluded = this.list(`exclude_${key}`).includes(name);
+    return h("div", { class: `ls-tag-row${excluded ? " ls-excluded" : ""}`, "data-name": name }, row, this.notButton(key, name), menu);
   }
 
   private render(): void {
@@ -112,21 +141,29 @@ export class FiltersView {
           oninput: (e: Event) => this.update({ file_name: (e.target as HTMLInputElement).value }, false) }),
         this.spec.similar_to ? h("div", { class: "ls-muted", style: "margin-top:4px" }, "Sorted by similarity to a sample ",
           h("button", { onclick: () => this.update({ similar_to: "" }) }, "×")) : null,
+        typeof this.spec.query === "string" && this.spec.query ? h("div", { class: "ls-qchip", "data-testid": "ls-query-chip", title: this.spec.query },
+          "Query ", h("code", {}, this.spec.query), h("button", { "aria-label": "remove the text query", onclick: () => this.update({ query: "" }) }, "×")) : null,
         this.spec.ids ? h("div", { class: "ls-muted", style: "margin-top:4px" }, "Restricted to a plot selection ",
           h("button", { onclick: () => this.update({ ids: null }) }, "×")) : null,
       ),
     );
-    if (f.tags.length) {
+    if (f.tags.length || this.tagActions) {
       const chosen = new Set(this.list("tags"));
+      const actions = this.tagActions;
       this.el.append(h("div", { class: "ls-section", "data-testid": "ls-tag-filters" }, h("h4", {}, "Tags"),
-        f.tags.map((t) => this.checkRow(t.name, chosen.has(t.name), `${formatCount(t.count)}`, null,
-          (on) => this.toggleIn("tags", t.name, on)))));
+        f.tags.map((t) => this.filterRow("tags", t.name,
+          this.checkRow(t.name, chosen.has(t.name), `${formatCount(t.count)}`, null, (on) => this.toggleIn("tags", t.name, on)),
+          actions ? tagMenuButton(actions, t.name, t.total) : null)),
+        actions ? tagAssignBox(actions) : null));
     }
-    if (f.labels.length) {
+    // Classes without annotations (e.g. from a COCO category list) are not offered.
+    const labels = f.labels.filter((l) => l.total > 0);
+    if (labels.length) {
       const chosen = new Set(this.list("labels"));
       this.el.append(h("div", { class: "ls-section", "data-testid": "ls-label-filters" }, h("h4", {}, "Labels"),
-        f.labels.map((l) => this.checkRow(l.name, chosen.has(l.name), `${formatCount(l.count)} of ${formatCount(l.total)}`,
-          labelColor(l.name), (on) => this.toggleIn("labels", l.name, on)))));
+        labels.map((l) => this.filterRow("labels", l.name,
+          this.checkRow(l.name, chosen.has(l.name), `${formatCount(l.count)} of ${formatCount(l.total)}`,
+            labelColor(l.name), (on) => this.toggleIn("labels", l.name, on)), null))));
     }
     if (f.sources.length > 1 || f.sources.some((s) => s !== "ground_truth")) {
       const sel = h("select", { onchange: (e: Event) => this.update({ annotation_source: (e.target as HTMLSelectElement).value || null }) },
@@ -163,6 +200,7 @@ export class FiltersView {
           }))));
       }
     }
+    if (this.tagActions) reattachTagMenu(this.el);
     this.el.scrollTop = scrollTop;
     if (typing?.id) {
       const box = this.el.querySelector<HTMLInputElement>(`input[data-testid="${typing.id}"]`);

@@ -18,6 +18,8 @@ export class SampleSource {
   error: string | null = null;
   private spec: Spec = {};
   private generation = 0;
+  // Counts are stale only when the spec changes (refreshRows keeps the count it is waiting for).
+  private specGeneration = 0;
   private readonly pages = new Map<number, Row[]>();
   private readonly loading = new Map<number, AbortController>();
   private readonly thumbs = new Map<string, string>(); // id -> object URL ("" = failed)
@@ -51,7 +53,8 @@ export class SampleSource {
   /** Switch to another query; rows are refetched, thumbnails stay cached (keyed by id). */
   async setSpec(spec: Spec): Promise<void> {
     this.spec = spec;
-    const gen = ++this.generation;
+    ++this.generation;
+    const gen = ++this.specGeneration;
     for (const ctl of this.loading.values()) ctl.abort();
     this.loading.clear();
     this.pages.clear();
@@ -63,10 +66,10 @@ export class SampleSource {
     this.loadPage(0, this.firstScreen());
     try {
       const { result } = await this.rpc.call("count", { spec });
-      if (gen !== this.generation) return;
+      if (gen !== this.specGeneration) return;
       this.count = result.count;
     } catch (e) {
-      if (gen !== this.generation) return;
+      if (gen !== this.specGeneration) return;
       this.error = (e as Error).message;
       this.count = 0;
     }

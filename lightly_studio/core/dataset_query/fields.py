@@ -1,7 +1,9 @@
 """Moved to ``lightly_studio.query.fields``; re-exported for the reference import path."""
 
 from lightly_studio.query.fields import (
+    AnnotationColumn,
     AnnotationCount,
+    AnnotationField,
     AnnotationsField,
     CaptionsField,
     DatetimeField,
@@ -20,7 +22,9 @@ from lightly_studio.query.fields import (
 )
 
 __all__ = [
+    "AnnotationColumn",
     "AnnotationCount",
+    "AnnotationField",
     "AnnotationsField",
     "CaptionsField",
     "DatetimeField",
