@@ -278,6 +278,8 @@ def set_metadata_json_values(con, dataset_id, key: str, frame: pl.DataFrame) -> 
         finally:
             tx.unregister("_metadata_json_values")
     return rows.height
+
+
 def clear_values(con, dataset_id, key: str, sample_ids: pl.Series) -> None:
     """Remove the values of ``key`` of many samples (ids as text). Runs in its own
     transaction, or joins the caller's."""
