@@ -31,6 +31,7 @@ from typing import Any, NoReturn
 
 import tornado.web
 import tornado.websocket
+from tornado.iostream import StreamClosedError
 
 from lightly_studio import __version__, _media_access
 from lightly_studio._media_access import LocalFile, MediaRefused
@@ -417,7 +418,10 @@ class MediaHandler(_Base):
                 break
             left -= len(chunk)
             self.write(chunk)
-            await self.flush()  # streams; a seek in the video aborts this early
+            try:
+                await self.flush()  # streams
+            except StreamClosedError:
+                return  # the browser dropped the range (a seek in the video): nothing to finish
         self.finish()
 
     async def _remote(self, url: str, head: bool) -> None:
