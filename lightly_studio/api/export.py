@@ -13,11 +13,9 @@ from typing import Any
 from lightly_studio.api import _contracts as c
 from lightly_studio.api._methods import method
 from lightly_studio.api._spec import dataset_of, query_from_spec, register_ids, uuid_list
-from lightly_studio.db import get_connection
 from lightly_studio.errors import QueryError
 from lightly_studio.export import DatasetExport, downloads, view_exports
 from lightly_studio.export.formats import EXPORT_FORMATS, ExportFormat, export_format
-from lightly_studio.store import samples as samples_store
 
 # Parameter names the exporter's to_<format>() methods may use for their output file.
 _OUTPUT_PARAMS = (
@@ -37,20 +35,9 @@ def _exporter(dataset, query):
     return dataset.export(query)
 
 
-# The list of file paths (the Export operator's default). TODO(coordinator): move into
-# export.formats and DatasetExport.to_file_list when the registries merge.
-FILE_LIST = ExportFormat("file_list", "File list", "file", ".txt", "one file path per line")
-
-
 def _offered() -> list[ExportFormat]:
-    """The registered formats this installation's exporter writes (a ``to_<name>`` method),
-    then the file list."""
-    known = [f for f in EXPORT_FORMATS if callable(getattr(DatasetExport, f"to_{f.name}", None))]
-    return [*known, FILE_LIST]
-
-
-def _format_info(fmt: str) -> ExportFormat | None:
-    return FILE_LIST if fmt == FILE_LIST.name else export_format(fmt)
+    """The registered formats this installation's exporter writes (a ``to_<name>`` method)."""
+    return [f for f in EXPORT_FORMATS if callable(getattr(DatasetExport, f"to_{f.name}", None))]
 
 
 @method("export_formats", c.NoParams, c.ExportFormatsResult)
@@ -106,8 +93,6 @@ def export(params: dict) -> tuple[Any, list[bytes]]:
     else:
         raise QueryError(f"Export scope must be all, filter or selection, got {scope!r}.")
     fmt = params.get("format")
-    if fmt == FILE_LIST.name:
-        return _write_file_list(dataset, query, params, scope)
     exporter = _exporter(dataset, query)
     method = getattr(exporter, f"to_{fmt}", None) if isinstance(fmt, str) else None
     if method is None or not isinstance(fmt, str):
@@ -133,7 +118,7 @@ def export(params: dict) -> tuple[Any, list[bytes]]:
         else:
             result = method(str(output), **kwargs)
     written = str(result) if isinstance(result, (str, Path)) else str(output)
-    registered = _format_info(fmt)
+    registered = export_format(fmt)
     return {
         "path": written,
         "format": fmt,
@@ -142,24 +127,6 @@ def export(params: dict) -> tuple[Any, list[bytes]]:
         # What the dialog's Download button asks for: the file, or the whole folder (zipped).
         "download": output.relative_to(view_exports.export_dir()).as_posix(),
         "writes": registered.writes if registered else ("file" if output.is_file() else "folder"),
-    }, []
-
-
-def _write_file_list(dataset, query, params: dict, scope: str) -> tuple[Any, list[bytes]]:
-    with view_exports.reserved_output(
-        _output_for_format(params.get("output"), FILE_LIST.name),
-        view_exports.default_name(dataset.name, FILE_LIST.name),
-        suffix=FILE_LIST.extension,
-    ) as output:
-        paths = samples_store.file_paths(get_connection(), query.sample_ids_subquery())
-        output.write_text("".join(f"{p}\n" for p in paths), encoding="utf-8")
-    return {
-        "path": str(output),
-        "format": FILE_LIST.name,
-        "scope": scope,
-        "count": len(paths),
-        "download": output.relative_to(view_exports.export_dir()).as_posix(),
-        "writes": "file",
     }, []
 
 

@@ -29,7 +29,7 @@ from lightly_studio.export._labelme import write_labelme
 from lightly_studio.export._voc import write_voc_detections, write_voc_segmentations
 from lightly_studio.export._yolo import ImageMode, write_yolo
 from lightly_studio.store.annotations import AnnotationType, annotations_frame
-from lightly_studio.store.samples import export_rows
+from lightly_studio.store.samples import export_rows, file_paths
 
 DEFAULT_COCO_FILENAME = "coco_export.json"
 DEFAULT_CAPTIONS_FILENAME = "coco_captions_export.json"
@@ -45,6 +45,13 @@ class DatasetExport:
 
     def _con(self):
         return get_connection()
+
+    def to_file_list(self, output_path: str | Path) -> Path:
+        """One absolute file path per line (frames in order): the list other tools read."""
+        paths = file_paths(self._con(), self.query.sample_ids_subquery())
+        out = Path(output_path)
+        out.write_text("".join(f"{p}\n" for p in paths), encoding="utf-8")
+        return out
 
     def to_coco_object_detections(
         self,

@@ -82,6 +82,7 @@ EXPORT_FORMATS: tuple[ExportFormat, ...] = (
     ExportFormat(
         "csv_classifications", "CSV classifications", "file", ".csv", "file, label, confidence"
     ),
+    ExportFormat("file_list", "File list", "file", ".txt", "one file path per line"),
 )
 
 _BY_NAME = {f.name: f for f in EXPORT_FORMATS}

@@ -32,7 +32,6 @@ from lightly_studio.plugins.parameter import (
     StringParameter,
     TagParameter,
 )
-from lightly_studio.store import samples as samples_store
 from lightly_studio.store import tags as tags_store
 from lightly_studio.store._ids import as_uuid as _as_uuid
 
@@ -224,13 +223,9 @@ class ExportOperator(BaseOperator):
         ctx = context or session.context
         fmt = parameters["format"]
         query = ctx.query()
-        method = None
-        if fmt != "file_list":
-            method = getattr(DatasetExport(ctx.dataset, query), f"to_{fmt}", None)
-            if method is None:
-                return OperatorResult(
-                    success=False, message=f"Export format {fmt!r} is not available."
-                )
+        method = getattr(DatasetExport(ctx.dataset, query), f"to_{fmt}", None)
+        if method is None:
+            return OperatorResult(success=False, message=f"Export format {fmt!r} is not available.")
         ctx.report_progress(0, 1, f"Exporting {ctx.scope.describe()}…")
         try:
             reserved = view_exports.reserved_output(
@@ -239,15 +234,6 @@ class ExportOperator(BaseOperator):
                 suffix=view_exports.suffix_for(fmt),
             )
             with reserved as out:
-                if method is None:
-                    paths = samples_store.file_paths(get_connection(), ctx.sample_ids_subquery())
-                    out.write_text("".join(f"{p}\n" for p in paths), encoding="utf-8")
-                    ctx.report_progress(1, 1)
-                    return OperatorResult(
-                        success=True,
-                        data_changed=False,
-                        message=f"Wrote {len(paths)} file paths to {out}.",
-                    )
                 result = method(str(out)) if _takes_argument(method) else method()
                 if (
                     result is not None
@@ -284,10 +270,10 @@ def builtin_operators() -> list[BaseOperator]:
 
 
 def _export_formats() -> list[str]:
-    """'file_list' plus every ``DatasetExport.to_<format>`` method."""
+    """'file_list' (the default) first, then every other ``DatasetExport.to_<format>`` method."""
     formats = ["file_list"]
     for name, _member in inspect.getmembers(DatasetExport, callable):
-        if name.startswith("to_") and not name.startswith("to__"):
+        if name.startswith("to_") and not name.startswith("to__") and name != "to_file_list":
             formats.append(name[3:])
     return formats
 
