@@ -164,8 +164,8 @@ def test_launcher_item_opens_the_app_in_a_main_area_tab(lab, page):
     # The app page loaded inside the tab: its title, its bundle ran (header), and its first API
     # call reached the server extension with Jupyter's cookie (503 "start one", not a 403).
     app = iframe.content_frame
-    app.locator(".ls-app-title").wait_for(timeout=30_000)
-    assert app.locator(".ls-app-title").inner_text() == "LightlyStudio"
+    app.locator(".ls-app-brand").wait_for(timeout=30_000)
+    assert app.locator(".ls-app-brand").inner_text() == "LightlyStudio"
     message = app.locator("[data-testid=ls-app-message]")
     message.wait_for(timeout=30_000)
     assert "start_gui()" in message.inner_text()

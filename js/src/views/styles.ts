@@ -89,6 +89,9 @@ export const CSS = `
   background: var(--ls-bg); border: 1px solid var(--ls-border); border-radius: var(--ls-radius);
   box-shadow: 0 6px 24px rgba(0,0,0,.25); display: flex; flex-direction: column; gap: 6px; }
 .ls-popover[hidden] { display: none; }
+/* A video in the detail view hides the image's layers (world, arrows, zoom bar), which set
+   their own display. */
+.ls-detail-image > [hidden] { display: none !important; }
 .ls-pop-title { font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: var(--ls-fg2); margin-top: 4px; }
 .ls-pop-checks { display: grid; grid-template-columns: 1fr 1fr; gap: 2px 8px; }
 .ls-pop-row { display: flex; gap: 8px; align-items: center; }
