@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import lightly_studio as ls
 from lightly_studio.core.dataset import Dataset
+from lightly_studio.errors import ExampleDataError
 from lightly_studio.utils import download_example_dataset
 
 DOWNLOAD_DIR = "dataset_examples"
@@ -37,7 +39,12 @@ def index_examples(download_dir: str = DOWNLOAD_DIR) -> list[Dataset]:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for dataset in index_examples():
+    try:
+        datasets = index_examples()
+    except ExampleDataError as exc:
+        # One line that says what to do, not a traceback of urllib's internals.
+        sys.exit(f"make demo: {exc}")
+    for dataset in datasets:
         print(f"{dataset.name}: {len(dataset)} samples, tags {dataset.tags}")
     ls.start_gui()
 

@@ -92,3 +92,8 @@ class EvaluationError(LightlyStudioError, ValueError):
 
 class ClassifierError(LightlyStudioError, ValueError):
     """A few-shot classifier cannot do what was asked (no example of a class, another model)."""
+
+
+class ExampleDataError(LightlyStudioError, OSError):
+    """The example datasets can be neither downloaded nor copied; the message says how to
+    point at a local copy."""

@@ -56,6 +56,10 @@ def _ids_subquery(sample_ids: Any) -> tuple[str, list]:
 
 
 # -- which model ------------------------------------------------------------------------------
+# Model specs whose missing weights this process has warned about.
+_WARNED_UNAVAILABLE: set[str] = set()
+
+
 def load_or_warn(model: Any, spec: str) -> Any:
     """``model`` itself, or the open_clip model of ``spec`` loaded now; None after one
     ``EmbeddingsUnavailableWarning`` when its weights cannot be had (offline)."""
@@ -66,8 +70,12 @@ def load_or_warn(model: Any, spec: str) -> Any:
     try:
         return load_model(spec)
     except ModelUnavailableError as exc:
-        # One message, as a warning only (a log record too would print it twice).
-        warnings.warn(str(exc), EmbeddingsUnavailableWarning, stacklevel=3)
+        # One message per process and model, as a warning only (a log record too would print
+        # it twice): `make demo` indexes two datasets, and Python's own once-per-location rule
+        # forgets what it showed whenever a library touches the warning filters.
+        if spec not in _WARNED_UNAVAILABLE:
+            _WARNED_UNAVAILABLE.add(spec)
+            warnings.warn(str(exc), EmbeddingsUnavailableWarning, stacklevel=3)
         return None
 
 

@@ -10,6 +10,8 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from lightly_studio.errors import ExampleDataError
+
 logger = logging.getLogger("lightly_studio")
 
 EXAMPLE_DATA_URL = "https://github.com/lightly-ai/dataset_examples/archive/refs/heads/main.zip"
@@ -36,12 +38,20 @@ def download_example_dataset(
     if local:
         source = Path(local).expanduser()
         if not source.is_dir():
-            raise FileNotFoundError(f"{ENV_LOCAL_COPY}={local} is not a folder.")
+            raise ExampleDataError(f"{ENV_LOCAL_COPY}={local} is not a folder.")
         # copyfile, not copy2: the source may be read-only and we want a writable copy.
         shutil.copytree(source, target, copy_function=shutil.copyfile)
         return str(target)
     url = os.environ.get(ENV_URL, EXAMPLE_DATA_URL)
-    _download_and_unpack(url, target)
+    try:
+        _download_and_unpack(url, target)
+    except (OSError, zipfile.BadZipFile) as exc:  # URLError and timeouts are OSErrors
+        reason = getattr(exc, "reason", None) or exc
+        raise ExampleDataError(
+            f"Could not download the example data from {url} ({reason}). Offline? Point "
+            f"{ENV_LOCAL_COPY} at a local copy of github.com/lightly-ai/dataset_examples, e.g. "
+            f"`{ENV_LOCAL_COPY}=/path/to/dataset_examples make demo`."
+        ) from None
     return str(target)
 
 

@@ -235,6 +235,8 @@ def test_offline_ingest_indexes_samples_and_warns_once(db, tmp_path, monkeypatch
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
     monkeypatch.setenv("LIGHTLY_STUDIO_EMBEDDING_MODEL", "open_clip:ViT-B-32:laion2b_s34b_b79k")
+    # A fresh process: nothing warned about yet (the warning is shown once per process).
+    monkeypatch.setattr("lightly_studio.embed._api._WARNED_UNAVAILABLE", set())
     folder = tmp_path / "o"
     folder.mkdir()
     for i in range(3):

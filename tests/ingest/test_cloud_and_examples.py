@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import http.server
+import os
+import subprocess
+import sys
 import threading
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -95,3 +99,54 @@ def test_example_data_is_downloaded_and_unpacked_from_a_zip(tmp_path, monkeypatc
         assert (target / "road_signs_yolo" / "data.yaml").read_text() == "names: [a]"
     finally:
         server.shutdown()
+
+
+def test_offline_demo_without_example_data_says_what_to_do_in_one_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "LIGHTLY_STUDIO_EXAMPLE_DATA"}
+    # Port 9 (discard) on the loopback: nothing listens, the download fails at once.
+    env["LIGHTLY_STUDIO_EXAMPLE_DATA_URL"] = "http://127.0.0.1:9/examples.zip"
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run(
+        [sys.executable, "-m", "lightly_studio._demo"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    # The "Downloading …" progress line, then one line that says what to do.
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert lines[:-1] == ["Downloading example data from http://127.0.0.1:9/examples.zip"]
+    assert lines[-1].startswith("make demo: Could not download the example data")
+    assert "LIGHTLY_STUDIO_EXAMPLE_DATA=/path/to/dataset_examples make demo" in lines[-1]
+
+
+def test_offline_indexing_of_two_datasets_warns_about_the_weights_once(tmp_path):
+    script = """
+import lightly_studio as ls
+from PIL import Image
+from pathlib import Path
+for name in ("a", "b"):
+    folder = Path(name); folder.mkdir()
+    Image.new("RGB", (8, 8)).save(folder / "0.png")
+    ls.ImageDataset.create(name).add_images_from_path(str(folder))
+"""
+    env = dict(os.environ)
+    env.update(
+        HF_HUB_OFFLINE="1",
+        HF_HUB_CACHE=str(tmp_path / "empty-cache"),
+        LIGHTLY_STUDIO_EMBEDDING_MODEL="open_clip:ViT-B-32:laion2b_s34b_b79k",
+        PYTHONPATH=str(Path(__file__).resolve().parents[2]),
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("Could not load the weights") == 1, done.stderr
