@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 EXAMPLE_DATA ?= $(abspath ../shared/dataset_examples)
 export LIGHTLY_STUDIO_EXAMPLE_DATA ?= $(if $(wildcard $(EXAMPLE_DATA)),$(EXAMPLE_DATA),)
 
-.PHONY: install js test test-python test-js demo lint typecheck clean
+.PHONY: install js test test-python test-js demo lint typecheck clean screenshots
 
 # torch first, pinned: open_clip needs torchvision, and an open range pulls a multi-GB build.
 $(STAMP): pyproject.toml package.json package-lock.json
@@ -33,6 +33,13 @@ test: test-js test-python
 
 demo: js
 	$(PY) -m lightly_studio._demo
+
+# The pictures of docs/views.md and the README, taken by the browser tests at the moment they
+# check what the picture shows (tests/conftest.py docs_shot).
+screenshots: js
+	LIGHTLY_STUDIO_DOCS_SCREENSHOTS=1 $(PY) -m pytest -q tests/server/test_app_browser.py \
+		tests/server/test_evaluation_browser.py tests/classifier/test_classifier_browser.py \
+		tests/video/test_player_browser.py tests/browser/test_query_box.py
 
 # lint = mypy (pyproject.toml [tool.mypy]) + the layer contract (lint-imports,
 # [tool.importlinter]) + ruff's rules and its formatting.

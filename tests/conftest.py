@@ -204,3 +204,23 @@ def finishes_within(seconds: float, fn, *args, **kwargs):
     if "error" in box:
         raise box["error"]
     return box["value"]
+
+
+# -- screenshots for the docs ------------------------------------------------------------------
+DOCS_IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
+ARTIFACT_IMAGES = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+def docs_shot(page_or_locator, name: str) -> Path:
+    """Screenshot a page (or one element) at a point a browser test has just checked.
+
+    ``make screenshots`` (LIGHTLY_STUDIO_DOCS_SCREENSHOTS=1) writes it to docs/images/, the
+    pictures docs/views.md and the README show, so they never drift from the product; other
+    runs write to test-artifacts/ and leave the docs alone."""
+    folder = (
+        DOCS_IMAGES if os.environ.get("LIGHTLY_STUDIO_DOCS_SCREENSHOTS") == "1" else ARTIFACT_IMAGES
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    page_or_locator.screenshot(path=str(path))
+    return path

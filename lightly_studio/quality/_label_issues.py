@@ -21,7 +21,10 @@ Issues (score in [0, 1], lower is worse):
 
 from __future__ import annotations
 
+import itertools
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -175,7 +178,10 @@ def _classification_scores(
             dataset, sample_ids, labels, len(classes), embedding_model_name
         )
     scores = get_label_quality_scores(labels, probs)
-    flagged = find_label_issues(labels, probs)
+    # n_jobs=1: cleanlab's default forks a multiprocessing pool. A fork of this process copies
+    # its DuckDB connection, server threads and open pipes, and a worker left behind keeps
+    # those pipes open (it hung our test run at exit, holding the browser driver's stdin).
+    flagged = find_label_issues(labels, probs, n_jobs=1)
     frame = pl.DataFrame(
         {
             "annotation_id": classified["annotation_id"],
@@ -314,7 +320,8 @@ def _detection_scores(
         # cleanlab scores predicted boxes class by class: keep the ids in that order.
         id_array = p["annotation_id"].to_numpy()
         pred_ids.append([i for c in range(len(classes)) for i in id_array[cls == c].tolist()])
-    per_class_ap = od_filter._get_per_class_ap(labels, predictions)
+    with _serial_pool(od_filter):
+        per_class_ap = od_filter._get_per_class_ap(labels, predictions)
     rows: list[tuple] = []
     subtype: dict[str, tuple[Any, list[list[str]], str]] = {
         "bad_location": (od_rank.compute_badloc_box_scores, given_ids, "labels"),
@@ -382,3 +389,32 @@ def annotation_issues(dataset: Any, issue: str | None = None, flagged_only: bool
     return issues_store.annotation_issue_scores(
         get_connection(), dataset.dataset_id, issue=issue, flagged_only=flagged_only
     )
+
+
+class _SerialPool:
+    """Stands in for ``multiprocessing.Pool`` in cleanlab's per-class AP, which opens a process
+    pool per IoU threshold and never closes it. Forked copies of this process (its DuckDB
+    connection, server threads, open pipes) can hang on a lock at exit, and they keep the
+    parent's pipes open: one hung our test run at its end. The work is a few numpy calls."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def starmap(self, fn: Any, iterable: Any) -> list:
+        return list(itertools.starmap(fn, iterable))
+
+    def close(self) -> None:
+        pass
+
+    def join(self) -> None:
+        pass
+
+
+@contextmanager
+def _serial_pool(module: Any) -> Iterator[None]:
+    original = module.Pool
+    module.Pool = _SerialPool
+    try:
+        yield
+    finally:
+        module.Pool = original

@@ -17,6 +17,7 @@ import time
 import pytest
 
 from tests.browser.conftest import CHROMIUM, open_notebook, run_cell, shot, write_notebook
+from tests.conftest import docs_shot
 
 pytestmark = [
     pytest.mark.browser,
@@ -181,6 +182,7 @@ def test_query_box_in_the_full_page(gui, app_page):
     chip = page.locator("[data-testid=ls-query-chip]")
     chip.wait_for(timeout=10_000)
     assert 'object_detection(class_name = "dog" )' in chip.inner_text()
+    docs_shot(page, "query-box")
     shot(page, "query-box-applied")
 
     _error_is_marked_where_it_occurs(page)

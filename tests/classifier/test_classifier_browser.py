@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import make_images
+from tests.conftest import docs_shot, make_images
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -149,8 +149,7 @@ def test_mark_train_refine_and_apply_from_the_panel(app, colours, page):
 
     page.locator("[data-testid=ls-clf-apply]").click()
     _status(page, "Wrote 12 classifications into the source “colour”")
-    (REPO / "test-artifacts").mkdir(exist_ok=True)
-    page.screenshot(path=str(REPO / "test-artifacts" / "classifier-panel.png"))
+    docs_shot(page, "classifier-panel")
     stored = annotations_frame(get_connection(), dataset.dataset_id, source="colour")
     by_id = dict(stored.select("sample_id", "label").rows())
     assert by_id == {sid: name.split("_")[0] for name, sid in ids.items()}

@@ -1,7 +1,7 @@
 """The full-page app in a real browser (Playwright + Debian's /usr/bin/chromium, headless).
 
 - from a script: ``start_gui()`` on the example COCO subset; load, filter by a label, open a
-  sample; the screenshot becomes docs/images/app.png (the README's);
+  sample; ``make screenshots`` writes its pictures to docs/images/ (app.png is the README's);
 - live: a tag added from Python shows in the open page without a reload;
 - XSS: labels and file names like ``<img src=x onerror=…>`` are shown as text, never run;
 - through JupyterLab: the same page under ``/lightly-studio/``, calls forwarded to this process.
@@ -23,6 +23,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import docs_shot
 
 REPO = Path(__file__).resolve().parents[2]
 COCO = "coco_subset_128_images"
@@ -130,9 +132,7 @@ def test_the_app_started_from_a_script_loads_filters_and_opens_a_sample(page, ex
         page.goto(f"http://127.0.0.1:{port}/")
         _wait_for_thumbnails(page, 18)  # every cell in the first screenful
         assert _count_text(page).startswith("128 of 128")
-        docs = REPO / "docs" / "images"
-        docs.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(docs / "app.png"))  # the README's screenshot
+        docs_shot(page, "app")  # the README's screenshot
         assert page.locator("[data-testid=ls-dataset-picker] option").all_inner_texts() == [
             "coco (128 images)"
         ]
@@ -154,9 +154,7 @@ def test_the_app_started_from_a_script_loads_filters_and_opens_a_sample(page, ex
             timeout=15_000,
         )
         assert "zebra" in detail.inner_text()
-        artifacts = REPO / "test-artifacts"
-        artifacts.mkdir(exist_ok=True)
-        page.screenshot(path=str(artifacts / "app-detail.png"))
+        docs_shot(page, "app-detail")
         assert page.errors == []
     finally:
         proc.send_signal(2)  # Ctrl-C

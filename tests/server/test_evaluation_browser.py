@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from tests.conftest import docs_shot
 from tests.evaluation.helpers import coco_dataset, perturbed_predictions
 
 REPO = Path(__file__).resolve().parents[2]
@@ -93,4 +94,5 @@ def test_panel_matrix_cell_and_counts_filter_the_grid(page, evaluated_gui):
     page.click("[data-testid=ls-eval-fp]")
     _count_is(page, int((result.sample_metrics()["fp"] > 0).sum()))
     assert page.locator("[data-testid=ls-eval-pr] polyline").count() == 1
+    docs_shot(page, "evaluation-panel")
     assert page.errors == []

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import docs_shot
+
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 
@@ -184,6 +186,7 @@ def test_stepping_frames_draws_the_box_on_the_moving_square(page, video_gui):
     assert page.locator("[data-testid=ls-video-frame]").inner_text().startswith("Frame 3 / 29")
     assert "0.300 s" in page.locator("[data-testid=ls-video-frame]").inner_text()
     _assert_box_on_square(_stage(page), 3)
+    docs_shot(page, "video-player")
 
     player.press("Shift+ArrowRight")
     _settled(page, 13)
