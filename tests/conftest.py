@@ -222,5 +222,11 @@ def docs_shot(page_or_locator, name: str) -> Path:
     )
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
+    page = getattr(page_or_locator, "page", page_or_locator)
+    if hasattr(page, "wait_for_function"):
+        # The filter panel answers a moment after the grid: picture it filled, not loading.
+        page.wait_for_function(
+            "() => !document.querySelector('[data-testid=ls-filters-skeleton]')", timeout=15_000
+        )
     page_or_locator.screenshot(path=str(path))
     return path
