@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from lightly_studio.db import get_connection, transaction
+from lightly_studio.db import db_file, get_connection, transaction
+from lightly_studio.embed import _ann
 from lightly_studio.embed._spec import parse_spec, resolve_spec
 from lightly_studio.embed._vectors import (
     as_float32_matrix,
@@ -414,6 +415,11 @@ def similarity_scores(
     if k is not None and 0 < k < n:
         count = sample_store.subquery_count(con, subquery)
         if count * 4 >= n:  # a broad query: rank everything, then keep the best in the query
+            ann = _ann_index(matrix)
+            if ann is not None:
+                found = _best_rows_in_query_ann(con, matrix, ann, subquery, queries, k)
+                if found is not None:
+                    return _score_frame(matrix, *found)
             rows, scores = _best_rows_in_query(con, matrix, subquery, queries, k)
             return _score_frame(matrix, rows, scores)
     rows = matrix.rows_of(con, subquery)
@@ -450,6 +456,41 @@ def _best_rows_in_query(
             rows = candidates[keep][:k]
             return rows, scores[rows]
         m = min(len(matrix), m * 8)
+
+
+def _ann_index(matrix: _store.Matrix) -> _ann.AnnIndex | None:
+    """The approximate index of the matrix's model; None when exact search is used."""
+    if len(matrix) < _ann.ANN_MIN_VECTORS or not matrix.hash_exact:
+        return None
+    return _ann.index_for(
+        db_file(), matrix.model.model_id, matrix.key, matrix.vectors, matrix.hashes
+    )
+
+
+# Past this many candidates per query an approximate search buys nothing over the exact scan.
+_ANN_MAX_CANDIDATES = 8192
+
+
+def _best_rows_in_query_ann(
+    con, matrix: _store.Matrix, ann: _ann.AnnIndex, subquery, queries: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Top-k rows of a broad query from the approximate index: candidates per query from the
+    index, rescored exactly (the shown scores are exact cosine similarities), filtered to
+    the query by DuckDB, widened until k are found; None to fall back to the exact scan."""
+    m = max(4 * k, 256)
+    while m <= _ANN_MAX_CANDIDATES:
+        _, hashes = ann.search(queries, m)
+        rows = matrix.rows_of_hashes(np.unique(hashes.ravel()))
+        scores = max_scores(matrix.vectors[rows], queries)
+        order = top_k(scores, None)
+        rows, scores = rows[order], scores[order]
+        ids = matrix.ids.gather(rows).to_list()
+        inside = sample_store.subquery_ids_among(con, subquery, ids)
+        keep = np.fromiter((i in inside for i in ids), dtype=bool, count=len(ids))
+        if keep.sum() >= k:
+            return rows[keep][:k], scores[keep][:k]
+        m *= 4
+    return None
 
 
 # -- metadata -------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ import numpy as np
 import polars as pl
 
 from lightly_studio.db import get_connection, transaction
+from lightly_studio.embed import _ann
 from lightly_studio.errors import LightlyStudioError
 from lightly_studio.quality._image_stats import image_stats, perceptual_hashes
 from lightly_studio.store import embeddings as embeddings_store
@@ -193,10 +194,14 @@ def hash_pairs(hashes: np.ndarray, valid: np.ndarray, max_bits: int) -> np.ndarr
 
 
 def embedding_pairs(vectors: np.ndarray, max_distance: float, block: int = 4096) -> np.ndarray:
-    """Pairs (i < j) of L2-normalised rows with cosine distance <= max_distance (exact, in
-    blocked matrix products)."""
-    out = []
+    """Pairs (i < j) of L2-normalised rows with cosine distance <= max_distance: exact, in
+    blocked matrix products, up to the approximate-search size; a range search on a faiss
+    index above it (n^2 products stop being affordable there)."""
     n = len(vectors)
+    if n >= _ann.ANN_MIN_VECTORS:
+        index = _ann.build(vectors, np.arange(n, dtype=np.uint64))
+        return index.range_pairs(vectors, 1 - max_distance)
+    out = []
     for start in range(0, n, block):
         sims = vectors[start : start + block] @ vectors.T
         i, j = np.nonzero(sims >= 1 - max_distance)
