@@ -23,6 +23,7 @@ _LAZY = {
     "Annotator": "lightly_studio.widgets",
     "EmbeddingModel": "lightly_studio.embed.models",
     "register_embedding_model": "lightly_studio.embed.models",
+    "open_published": "lightly_studio.core.published",
 }
 _SUBMODULES = {
     "db_manager",
@@ -48,6 +49,7 @@ __all__ = [
     "ImageDataset",
     "VideoDataset",
     "db_manager",
+    "open_published",
     "register_embedding_model",
     "start_gui",
     "stop_gui",
@@ -57,6 +59,7 @@ __all__ = [
 if TYPE_CHECKING:
     from lightly_studio.core.annotation import AnnotationType
     from lightly_studio.core.image_dataset import ImageDataset
+    from lightly_studio.core.published import open_published
     from lightly_studio.core.video_dataset import VideoDataset
     from lightly_studio.server import start_gui, stop_gui
 

@@ -97,3 +97,11 @@ class ClassifierError(LightlyStudioError, ValueError):
 class ExampleDataError(LightlyStudioError, OSError):
     """The example datasets can be neither downloaded nor copied; the message says how to
     point at a local copy."""
+
+
+class ReadOnlyDatabaseError(LightlyStudioError):
+    """A write was attempted on a published dataset, which is opened read-only."""
+
+
+class PublishedDatasetError(LightlyStudioError):
+    """A published dataset cannot be written or opened (missing manifest, newer version, ...)."""

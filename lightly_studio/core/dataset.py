@@ -198,6 +198,13 @@ class Dataset:
         return metadata_store.metadata_keys(get_connection(), self.dataset_id)
 
     # -- export ---------------------------------------------------------------------------------
+    def publish(self, url: str, storage_options: dict | None = None) -> str:
+        """Write this dataset (rows, annotations, embeddings) as Parquet plus a manifest to any
+        fsspec URL, for ``lightly_studio.open_published(url)`` to open read-only anywhere."""
+        from lightly_studio.core.published import publish
+
+        return publish(self, url, storage_options)
+
     def export(self, query: DatasetQuery | None = None):
         """Exporter for the whole dataset or a query of it: COCO, YOLO, captions, CSV."""
         return DatasetExport(self, query if query is not None else self.query())

@@ -11,13 +11,13 @@ import contextlib
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from lightly_studio.db._sql import Fragment, register_frames
-from lightly_studio.errors import DatabaseLockedError
+from lightly_studio.errors import DatabaseLockedError, ReadOnlyDatabaseError
 
 if TYPE_CHECKING:
     import duckdb
@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 DEFAULT_DB_FILE = "lightly_studio.db"
 
 _lock = threading.RLock()
-_state: dict = {"db_file": None, "connection": None, "generation": 0}
+# read_only: the URL of a published dataset opened with open_views(), else None.
+_state: dict = {"db_file": None, "connection": None, "generation": 0, "read_only": None}
 _local = threading.local()
 _one_writer = threading.Lock()  # see transaction()
 
@@ -49,12 +50,45 @@ def connect(
         _state["generation"] += 1
 
 
+def open_views(
+    source: str, create_views: Callable[[duckdb.DuckDBPyConnection], None], filesystem=None
+) -> None:
+    """Switch to a read-only database of views (a published dataset at ``source``).
+
+    An in-memory DuckDB whose tables are views that ``create_views`` defines (over Parquet
+    files, read through the fsspec ``filesystem`` when given); nothing is migrated and every
+    ``transaction()`` is refused, so no write can happen by accident.
+    """
+    import duckdb
+
+    with _lock:
+        close()
+        con = duckdb.connect(":memory:", config=_config(None, None))
+        try:
+            if filesystem is not None:
+                con.register_filesystem(filesystem)
+            create_views(con)
+        except BaseException:
+            con.close()
+            raise
+        _state["connection"] = con
+        _state["db_file"] = ":memory:"
+        _state["read_only"] = source
+        _state["generation"] += 1
+
+
+def read_only_source() -> str | None:
+    """The published dataset's URL when the connection is read-only, else None."""
+    return _state["read_only"]
+
+
 def close() -> None:
     """Close the connection; the next use opens the default file (or connect()'s new one)."""
     with _lock:
         con = _state["connection"]
         _state["connection"] = None
         _state["db_file"] = None
+        _state["read_only"] = None
         _state["generation"] += 1
         if con is not None:
             con.close()
@@ -144,6 +178,11 @@ def transaction() -> Iterator[duckdb.DuckDBPyConnection]:
     tuple deletion"), and tagging rewrites sample rows, so a tag from the app's server
     thread and one from the notebook at the same moment would otherwise fail.
     """
+    if _state["read_only"] is not None:
+        raise ReadOnlyDatabaseError(
+            f"The dataset published at {_state['read_only']} is open read-only; change the "
+            "database it was published from, then publish again."
+        )
     con = get_connection()
     depth = getattr(_local, "tx_depth", 0)
     if depth:
@@ -199,17 +238,8 @@ def _open(path: str, *, memory_limit: str | None = None, threads: int | None = N
 
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    config: dict[str, str | bool | int | float | list[str]] = {
-        # DuckDB's default lets one process grow to most of the machine's memory.
-        "memory_limit": memory_limit or os.environ.get("LIGHTLY_STUDIO_DB_MEMORY_LIMIT", "4GB"),
-        "threads": threads or min(os.cpu_count() or 2, 8),
-        # Text columns reach polars as Arrow string views, which it takes without a copy
-        # (about 5 ms of 80 for a 100,000-row page with paths).
-        "produce_arrow_string_view": True,
-        "arrow_output_version": "1.4",
-    }
     try:
-        con = duckdb.connect(path, config=config)
+        con = duckdb.connect(path, config=_config(memory_limit, threads))
     except duckdb.IOException as exc:
         message = str(exc)
         if "lock" in message.lower():
@@ -227,6 +257,19 @@ def _open(path: str, *, memory_limit: str | None = None, threads: int | None = N
         con.close()
         raise
     return con
+
+
+def _config(memory_limit: str | None, threads: int | None) -> dict:
+    config: dict[str, str | bool | int | float | list[str]] = {
+        # DuckDB's default lets one process grow to most of the machine's memory.
+        "memory_limit": memory_limit or os.environ.get("LIGHTLY_STUDIO_DB_MEMORY_LIMIT", "4GB"),
+        "threads": threads or min(os.cpu_count() or 2, 8),
+        # Text columns reach polars as Arrow string views, which it takes without a copy
+        # (about 5 ms of 80 for a 100,000-row page with paths).
+        "produce_arrow_string_view": True,
+        "arrow_output_version": "1.4",
+    }
+    return config
 
 
 def _migrations() -> list[tuple[int, str, str]]:
@@ -289,3 +332,8 @@ def schema_version() -> int:
     row = get_connection().execute("SELECT max(version) FROM schema_version").fetchone()
     assert row is not None  # an aggregate always answers one row
     return row[0]
+
+
+def code_schema_version() -> int:
+    """The newest schema this code knows (its last migration), whatever the open file holds."""
+    return _migrations()[-1][0]

@@ -32,7 +32,9 @@ def exact_top(x: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
 
 
 def recall(found: np.ndarray, exact: np.ndarray) -> float:
-    return float(np.mean([len(set(f) & set(e)) / len(e) for f, e in zip(found, exact, strict=True)]))
+    return float(
+        np.mean([len(set(f) & set(e)) / len(e) for f, e in zip(found, exact, strict=True)])
+    )
 
 
 def test_index_calibrates_its_probes_to_the_recall_target():
