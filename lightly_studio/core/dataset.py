@@ -210,9 +210,31 @@ class Dataset:
         return DatasetExport(self, query if query is not None else self.query())
 
     # -- embeddings -----------------------------------------------------------------------------
-    def compute_embeddings(self, embedding_model: str | None = None) -> int:
-        """Embed every sample that has no embedding for the model yet. Returns how many."""
-        return _embed.compute_embeddings(self, embedding_model=embedding_model)
+    def compute_embeddings(
+        self,
+        embedding_model: str | None = None,
+        *,
+        engine: str = "local",
+        ray_address: str | None = None,
+        num_workers: int | None = None,
+        num_gpus_per_worker: float = 0.0,
+        batch_size: int | None = None,
+        shard_dir: str | None = None,
+    ) -> int:
+        """Embed every sample that has no embedding for the model yet. Returns how many.
+
+        ``engine="ray"`` spreads the work over a Ray cluster (``ray_address``, or a local
+        one; docs/scaling.md); the vectors are the local path's."""
+        return _embed.compute_embeddings(
+            self,
+            embedding_model=embedding_model,
+            engine=engine,
+            ray_address=ray_address,
+            num_workers=num_workers,
+            num_gpus_per_worker=num_gpus_per_worker,
+            batch_size=batch_size,
+            shard_dir=shard_dir,
+        )
 
     @property
     def embedding_models(self) -> list[str]:

@@ -18,6 +18,7 @@ from typing import Any
 from lightly_studio.core.dataset import Dataset
 from lightly_studio.core.dataset_query import DatasetQuery
 from lightly_studio.embed._video import compute_frame_embeddings, compute_video_embeddings
+from lightly_studio.errors import EmbeddingError
 from lightly_studio.export._video import VideoDatasetExport
 from lightly_studio.ingest.video import DEFAULT_TARGET_FPS, index_videos, new_ids_by_kind
 from lightly_studio.ingest.video_annotations import import_activitynet, import_youtube_vis
@@ -113,9 +114,18 @@ class VideoDataset(Dataset):
         return DatasetQuery(self, kind="frame")
 
     # -- embeddings -------------------------------------------------------------------------------
-    def compute_embeddings(self, embedding_model: Any = None) -> int:
+    def compute_embeddings(
+        self, embedding_model: Any = None, *, engine: str = "local", **_: Any
+    ) -> int:
         """Embed every frame without a vector of the model, then set each video's vector to
-        the mean of its frames'. Returns how many frames were embedded."""
+        the mean of its frames'. Returns how many frames were embedded.
+
+        Frames are decoded by this process, so only ``engine="local"`` is offered."""
+        if engine != "local":
+            raise EmbeddingError(
+                f"engine={engine!r} embeds image files; video frames are decoded by this "
+                "process, so VideoDataset.compute_embeddings runs locally."
+            )
         count = compute_frame_embeddings(self, embedding_model=embedding_model)
         compute_video_embeddings(self)
         return count

@@ -143,6 +143,10 @@ def compute_embeddings(
     batch_size: int | None = None,
     num_workers: int | None = None,
     progress: bool = True,
+    engine: str = "local",
+    ray_address: str | None = None,
+    num_gpus_per_worker: float = 0.0,
+    shard_dir: str | None = None,
 ) -> int:
     """Embed the dataset's image samples that have no vector of the model yet.
 
@@ -153,15 +157,34 @@ def compute_embeddings(
     Every finished batch is committed, so an interrupted run resumes where it stopped.
     When the weights cannot be obtained (offline), warns once and returns 0.
     Returns the number of vectors stored.
+
+    ``engine="ray"`` runs the same model on a Ray cluster (``ray_address``, or a local one):
+    ``num_workers`` actors with ``num_gpus_per_worker`` GPUs each write Parquet shards to
+    ``shard_dir`` (default beside the database; give shared storage for a remote cluster),
+    which this process then stores in one step; see ``embed/_ray.py``.
     """
     from lightly_studio.embed._pipeline import Failures, embed_paths
 
+    if engine not in ("local", "ray"):
+        raise EmbeddingError(f"engine must be 'local' or 'ray', not {engine!r}.")
     model, name, spec = _model_for_compute(embedding_model)
     con = _con()
     existing = _store.find_model(con, dataset.dataset_id, name)
     todo = _missing_samples(con, dataset, existing, sample_ids)
     if todo.is_empty():
         return 0
+    if engine == "ray":
+        if model is not None or not spec.startswith("open_clip:"):
+            raise EmbeddingError(
+                "engine='ray' runs open_clip specs (workers load the model from its spec); "
+                f"{name!r} is a model object or a registered custom model."
+            )
+        return _compute_on_ray(
+            dataset, existing, name, spec, todo,
+            shard_dir=shard_dir, ray_address=ray_address,
+            num_workers=num_workers or 2, num_gpus_per_worker=num_gpus_per_worker,
+            batch_size=batch_size or 32, progress=progress,
+        )  # fmt: skip
     model = load_or_warn(model, spec)
     if model is None:
         return 0
@@ -182,6 +205,48 @@ def compute_embeddings(
         stored += len(positions)
     if failures.paths:
         warnings.warn(failures.summary(), UnreadableImagesWarning, stacklevel=2)
+    return stored
+
+
+def _compute_on_ray(
+    dataset: DatasetRef,
+    existing: _store.ModelRow | None,
+    name: str,
+    spec: str,
+    todo: pl.DataFrame,
+    *,
+    shard_dir: str | None,
+    **options: Any,
+) -> int:
+    import shutil
+
+    from lightly_studio.embed import _ray
+
+    if shard_dir is None:
+        folder = uuid.uuid5(uuid.NAMESPACE_URL, f"{dataset.dataset_id}/{name}")
+        shard_dir = f"{db_file()}.shards/{folder}"
+    ids = [str(i) for i in todo["sample_id"].to_list()]
+    outcome = _ray.run(ids, todo["file_path_abs"].to_list(), spec, shard_dir, **options)
+    if outcome.failed:
+        warnings.warn(
+            f"{len(outcome.failed)} image(s) could not be read and have no embedding: "
+            + "; ".join(outcome.failed[:3]),
+            UnreadableImagesWarning,
+            stacklevel=3,
+        )
+    shard_ids, vectors = _ray.read_shards(shard_dir)
+    wanted = set(ids)
+    keep = [i for i, s in enumerate(shard_ids) if s in wanted]
+    stored = 0
+    if keep:
+        _store_batch(dataset, existing, name, spec, [shard_ids[i] for i in keep], vectors[keep])
+        stored = len(keep)
+    if shard_dir.startswith(db_file()):  # our own folder: the vectors are stored now
+        shutil.rmtree(shard_dir, ignore_errors=True)
+    log.info(
+        "Ray: %d vectors computed, %d taken from an earlier run's shards, %d stored",
+        outcome.computed, outcome.from_shards, stored,
+    )  # fmt: skip
     return stored
 
 
