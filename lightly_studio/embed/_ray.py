@@ -220,3 +220,50 @@ def run(
     computed = int(sum(int(r["computed"]) for r in result))
     failed = [p for r in result for p in str(r["failed"]).split("\n") if p]
     return RayRun(computed, from_shards, failed)
+
+
+def map_paths(
+    fn: Any,
+    paths: list[str],
+    *,
+    ray_address: str | None,
+    num_workers: int = 2,
+    batch_size: int = 64,
+) -> list[Any]:
+    """``[fn(p) for p in paths]`` computed by Ray tasks, in the order of ``paths``.
+
+    For per-image work whose results are small (the image checks' statistics): the results
+    travel back to this process, which stores them. A task whose worker dies is retried by
+    Ray; ``fn`` must be deterministic across processes for that to be harmless.
+    """
+    import pickle
+
+    import pyarrow as pa
+
+    if not paths:
+        return []
+    ray = connect(ray_address)
+    blocks = [
+        pa.table(
+            {
+                "i": list(range(s, min(s + batch_size, len(paths)))),
+                "path": paths[s : s + batch_size],
+            }
+        )
+        for s in range(0, len(paths), batch_size)
+    ]
+
+    def run_batch(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        rows = [pickle.dumps(fn(str(p))) for p in batch["path"]]
+        return {"i": batch["i"], "row": np.array(rows, dtype=object)}
+
+    out: list[Any] = [None] * len(paths)
+    for row in (
+        ray.data.from_arrow(blocks)
+        .map_batches(
+            run_batch, batch_size=batch_size, batch_format="numpy", concurrency=num_workers
+        )
+        .iter_rows()
+    ):
+        out[int(row["i"])] = pickle.loads(row["row"])
+    return out

@@ -250,11 +250,13 @@ def compute_image_issues(
     near_duplicate_distance: float = NEAR_DUPLICATE_DISTANCE,
     near_duplicate_hamming: int = NEAR_DUPLICATE_HAMMING,
     workers: int | None = None,
+    engine: str = "local",
+    ray_address: str | None = None,
 ) -> pl.DataFrame:
     """Run the image checks on the dataset's images (or those of ``query``), store each
     check's score and flag as metadata, and return what was flagged: a frame with columns
     sample_id, issue, score (one row per flagged image and issue; ``corrupt`` for images that
-    could not be decoded)."""
+    could not be decoded). ``engine="ray"`` reads the images on a Ray cluster (docs/scaling.md)."""
     names = _check_names(checks)
     con = get_connection()
     if query is None:
@@ -271,7 +273,9 @@ def compute_image_issues(
     results: dict[str, _Result] = {}
     error: list[str | None] = [None] * n
     if need_pixels:
-        stats = image_stats(rows["file_path_abs"].to_list(), workers=workers)
+        stats = image_stats(
+            rows["file_path_abs"].to_list(), workers=workers, engine=engine, ray_address=ray_address
+        )
         error = stats.error
         decoded = np.array([e is None for e in error])
         if "dark" in names:

@@ -122,3 +122,40 @@ def test_an_unreachable_cluster_and_a_custom_model_are_clear_errors(db, tmp_path
     ds, _ = make_dataset(tmp_path / "imgs", 2)
     with pytest.raises(EmbeddingError, match="engine must be"):
         ds.compute_embeddings(RANDOM_SPEC, engine="spark")
+
+
+def test_image_checks_on_ray_find_what_the_local_run_finds(db, tmp_path, cluster):
+    from PIL import Image, ImageFilter
+
+    from lightly_studio.quality._image_stats import image_stats
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    sharp = Image.fromarray(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8))
+    sharp.save(folder / "sharp.png")
+    sharp.save(folder / "copy.png")  # an exact duplicate, found across workers
+    sharp.filter(ImageFilter.GaussianBlur(6)).save(folder / "blurry.png")
+    Image.new("RGB", (160, 120), (3, 3, 3)).save(folder / "dark.png")
+    (folder / "broken.jpg").write_bytes(b"not a jpeg")
+    paths = sorted(str(p) for p in folder.iterdir())
+
+    local = image_stats(paths)
+    distributed = image_stats(paths, engine="ray", workers=2)
+    assert distributed.error == local.error and distributed.error.count(None) == 4
+    np.testing.assert_array_equal(distributed.pixel_hash, local.pixel_hash)
+    for field in ("brightness_perc_99", "entropy", "blurriness"):
+        np.testing.assert_allclose(getattr(distributed, field), getattr(local, field))
+
+    ds = ImageDataset.create("checks")
+    ds.add_images_from_path(str(folder), embed=False)
+    found = ds.compute_image_issues(
+        checks=["dark", "blurry", "exact_duplicates"], engine="ray", workers=2
+    )
+    names = {str(s.sample_id): s.file_name for s in ds.query().to_list()}
+    flagged = {(names[i], issue) for i, issue in found.select("sample_id", "issue").iter_rows()}
+    assert {
+        ("dark.png", "dark"),
+        ("copy.png", "exact_duplicates"),
+        ("sharp.png", "exact_duplicates"),
+    } <= flagged
