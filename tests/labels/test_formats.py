@@ -12,6 +12,7 @@ from PIL import Image
 
 import lightly_studio as ls
 from lightly_studio.core.dataset_query import ImageSampleField
+from lightly_studio.errors import IngestError
 from tests.conftest import make_images
 from tests.labels.formats_helpers import assert_same, label_names, snapshot
 
@@ -463,3 +464,71 @@ def _rle(mask):
     from lightly_studio.shapes import rle
 
     return rle.encode(mask)
+
+
+def test_voc_segmentation_object_pngs_become_instances_and_round_trip(db, tmp_path):
+    """SegmentationObject/ (instance ids) read with SegmentationClass/ (class ids): each
+    instance is an instance mask of its pixels' class; class pixels no instance covers stay
+    semantic. The export writes both PNGs and reads back pixel for pixel."""
+    images = tmp_path / "JPEGImages"
+    make_images(images, {"a.jpg": (8, 6)})
+    classes, objects = np.zeros((6, 8), np.uint8), np.zeros((6, 8), np.uint8)
+    classes[0:2, 0:3], objects[0:2, 0:3] = 1, 1  # cat #1
+    classes[3:5, 4:8], objects[3:5, 4:8] = 1, 2  # cat #2
+    classes[5, 0:2], objects[5, 0:2] = 2, 3  # dog
+    classes[2, 5] = objects[2, 5] = 255  # void border
+    classes[0, 7] = 2  # dog pixel in no instance: semantic
+    for folder, arr in (("SegmentationClass", classes), ("SegmentationObject", objects)):
+        (tmp_path / folder).mkdir()
+        Image.fromarray(arr, mode="L").save(tmp_path / folder / "a.png")
+    ids = {1: "cat", 2: "dog"}
+    first = ls.ImageDataset.create("first")
+    first.add_samples_from_pascal_voc_segmentations(
+        str(images),
+        str(tmp_path / "SegmentationClass"),
+        ids,
+        instances_path=str(tmp_path / "SegmentationObject"),
+        embed=False,
+    )
+    snap = snapshot(first)
+    got = sorted((a[0], a[1], a[5]) for a in snap["a.jpg"]["annotations"])
+    assert got == sorted(
+        [
+            ("cat", "instance_segmentation", tuple(_rle(objects == 1))),
+            ("cat", "instance_segmentation", tuple(_rle(objects == 2))),
+            ("dog", "instance_segmentation", tuple(_rle(objects == 3))),
+            ("dog", "semantic_segmentation", tuple(_rle((classes == 2) & (objects == 0)))),
+        ]
+    )
+    out = first.export().to_pascal_voc_segmentations(tmp_path / "out", class_id_to_name=ids)
+    written = np.asarray(Image.open(out / "SegmentationObject" / "a.png"))
+    assert sorted(np.unique(written).tolist()) == [0, 1, 2, 3]
+    again = ls.ImageDataset.create("again")
+    again.add_samples_from_pascal_voc_segmentations(
+        str(out / "JPEGImages"),
+        str(out / "SegmentationClass"),
+        ids,
+        instances_path=str(out / "SegmentationObject"),
+        embed=False,
+    )
+    assert_same(snap, snapshot(again))
+
+
+def test_voc_instance_over_two_classes_is_an_error(db, tmp_path):
+    images = tmp_path / "JPEGImages"
+    make_images(images, {"a.jpg": (4, 4)})
+    classes, objects = np.zeros((4, 4), np.uint8), np.zeros((4, 4), np.uint8)
+    classes[0, 0:2], classes[1, 0:2], objects[0:2, 0:2] = 1, 2, 1
+    for folder, arr in (("cls", classes), ("obj", objects)):
+        (tmp_path / folder).mkdir()
+        Image.fromarray(arr, mode="L").save(tmp_path / folder / "a.png")
+    ds = ls.ImageDataset.create("ds")
+    with pytest.raises(IngestError, match=r"obj/a.png: instance id 1: .*several classes"):
+        ds.add_samples_from_pascal_voc_segmentations(
+            str(images),
+            str(tmp_path / "cls"),
+            {1: "cat", 2: "dog"},
+            instances_path=str(tmp_path / "obj"),
+            embed=False,
+        )
+    assert ds.query().count() == 0
