@@ -261,9 +261,11 @@ class ImageDataset(Dataset):
         images_cache_path: str | None = None,
         embed: bool = True,
         annotation_source: str | None = None,
+        semantic_mask_column: str | None = "semantic_mask",
     ) -> Any:
         """Index a Hugging Face dataset (Dataset, DatasetDict, save_to_disk folder or Parquet
         files): images (written once to ``images_cache_path``), COCO-style ``objects`` boxes
+        (with instance masks in ``objects.mask``), a semantic mask column of class ids + 1
         and/or a class label column. Each split of a DatasetDict becomes a tag."""
         return hf.add_samples_from_hf_dataset(
             self,
@@ -275,6 +277,7 @@ class ImageDataset(Dataset):
             images_cache_path=images_cache_path,
             embed=embed,
             annotation_source=annotation_source,
+            semantic_mask_column=semantic_mask_column,
         )
 
     def add_samples_from_labelformat(

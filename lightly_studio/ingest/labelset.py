@@ -148,11 +148,15 @@ class Records:
         runs: list[int],
         size: tuple[int, int],
         where: str,
+        box: tuple[float, float, float, float] | None = None,
         **extra,
     ) -> None:
+        """A mask (row-wise RLE over ``size``) with its box (x, y, width, height), or without
+        one: then the box around its pixels."""
         kind = extra.pop("annotation_type", _INSTANCE)
         extra.update(segmentation_mask=runs, mask_width=size[0], mask_height=size[1])
-        self._add(img_idx, label, kind, where, None, None, None, None, extra)
+        x, y, w, h = box if box is not None else (None, None, None, None)
+        self._add(img_idx, label, kind, where, x, y, w, h, extra)
 
     def classification(self, img_idx: int, label: str, where: str, **extra) -> None:
         self._add(img_idx, label, _CLASSIFICATION, where, None, None, None, None, extra)
