@@ -136,6 +136,29 @@ class Records:
     def box(self, img_idx: int, label: str, x0, y0, x1, y1, where: str, **extra) -> None:
         self._add(img_idx, label, _DETECTION, where, x0, y0, x1 - x0, y1 - y0, extra)
 
+    def boxes(
+        self,
+        img_idx: list[int],
+        labels: list[str],
+        xywh: tuple[list[float], list[float], list[float], list[float]],
+        where: list[str],
+        confidence: list[float | None] | None = None,
+    ) -> None:
+        """Many boxes (x, y, width, height columns) at once: a few list extends instead of a
+        call per box, for parsers that hold their labels column-wise already."""
+        c = self._cols
+        start = len(c["img_idx"])
+        c["img_idx"].extend(img_idx)
+        c["label"].extend(labels)
+        c["annotation_type"].extend([_DETECTION] * len(img_idx))
+        for name, values in zip(("x", "y", "width", "height"), xywh, strict=True):
+            c[name].extend(values)
+        c["where"].extend(where)
+        if confidence is not None:
+            self._sparse["confidence"].update(
+                (start + i, v) for i, v in enumerate(confidence) if v is not None
+            )
+
     def polygon(self, img_idx: int, label: str, rings: list[list[float]], where: str, **extra):
         kind = extra.pop("annotation_type", _INSTANCE)
         extra["polygon"] = rings
