@@ -102,9 +102,9 @@ def _coco_boxes(records: Records, data: dict, root: str, source: str) -> None:
         raise IngestError(
             f"{source}: cannot read the labels ({type(exc).__name__}: {exc})"
         ) from exc
-    where = [f"{source}, annotations[{k}]: " for k in range(len(anns))]
+    wheres = [f"{source}, annotations[{k}]: " for k in range(len(anns))]
     confidence = [None if v is None else float(v) for v in scores]
-    records.boxes(img_idx, labels, xywh, where, confidence)  # type: ignore[arg-type]
+    records.boxes(img_idx, labels, xywh, wheres, confidence)  # type: ignore[arg-type]
 
 
 def add_samples_from_labelformat(
