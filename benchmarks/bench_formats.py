@@ -129,12 +129,12 @@ def main() -> None:
         print()
         print(
             f"{'format':<40s} {'export s':>9s} {'import s':>9s} {'import boxes/s':>15s} "
-            f"{'vs COCO in':>10s}"
+            f"{'out vs COCO':>11s} {'in vs COCO':>10s}"
         )
         for name, out_s, in_s in rows:
             print(
                 f"{name:<40s} {out_s:9.2f} {in_s:9.2f} {n_boxes / in_s:15,.0f} "
-                f"{in_s / coco_in:9.1f}x"
+                f"{out_s / coco_out:10.1f}x {in_s / coco_in:9.1f}x"
             )
     finally:
         db_manager.close()

@@ -1,8 +1,9 @@
 """Few-shot classifiers from the views: create, mark examples, train, show the least sure
 samples or a class's predicted members in the grid, apply as an annotation source.
 
-The classifiers are the ones of ``lightly_studio.classifier`` (``open_classifiers``): one made
-in Python shows in the views and the other way round.
+The classifiers are the ones of ``lightly_studio.classifier`` (``dataset_classifiers``): one
+made in Python shows in the views and the other way round, and those stored in the database by
+an earlier session show too.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from lightly_studio.api._spec import (
     text_list,
     uuid_list,
 )
-from lightly_studio.classifier import FewShotClassifier, open_classifiers
+from lightly_studio.classifier import FewShotClassifier, dataset_classifiers, find_classifier
 from lightly_studio.errors import ClassifierError, QueryError
 
 MAX_SHOWN = 10_000  # the most samples "show least sure" puts in the grid
@@ -47,11 +48,7 @@ def _state(classifier: FewShotClassifier) -> dict[str, Any]:
 
 def _classifier(params: dict) -> FewShotClassifier:
     dataset = dataset_of(params.get("dataset_id"))
-    name = _text(params.get("name"), "name")
-    for classifier in open_classifiers(dataset.dataset_id):
-        if classifier.name == name:
-            return classifier
-    raise ClassifierError(f"No classifier named {name!r} for dataset {dataset.name!r}.")
+    return find_classifier(dataset, _text(params.get("name"), "name"))
 
 
 def _scope(dataset: Any, params: dict) -> Any:
@@ -63,9 +60,9 @@ def _scope(dataset: Any, params: dict) -> Any:
 
 @method("classifier_list", c.DatasetIdParams, c.ClassifierListResult)
 def classifier_list(params: dict) -> tuple[Any, list[bytes]]:
-    """The dataset's classifiers in this process."""
+    """The dataset's classifiers: made in this process or stored by an earlier one."""
     dataset = dataset_of(params.get("dataset_id"))
-    return {"classifiers": [_state(x) for x in open_classifiers(dataset.dataset_id)]}, []
+    return {"classifiers": [_state(x) for x in dataset_classifiers(dataset)]}, []
 
 
 @method("classifier_create", c.ClassifierCreateParams, c.ClassifierState)

@@ -2,7 +2,9 @@
 
 Training reads the vectors the dataset already has (no image is opened), so it takes
 milliseconds; a classifier is bound to the embedding model it was trained on, and loading it
-into a dataset without that model's vectors is refused. Logistic regression (scikit-learn)
+into a dataset without that model's vectors is refused. Every change (creation, examples,
+training) is stored in the database (store/classifiers.py), so
+``dataset.few_shot_classifier(name)`` finds it again after a restart. Logistic regression (scikit-learn)
 over a torch linear probe or a nearest centroid: benchmarks/bench_classifier.py compares them
 on a held-out split.
 """
@@ -19,11 +21,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from lightly_studio.db import get_connection, transaction
+from lightly_studio.db import get_connection, read_only_source, transaction
 from lightly_studio.embed import embedding_model_names, get_embeddings, resolve_model_name
 from lightly_studio.errors import ClassifierError
 from lightly_studio.store.annotations import AnnotationType, insert_annotation_frame
 from lightly_studio.store.annotations import delete_source_annotations as _delete_source
+from lightly_studio.store.classifiers import classifier_names, load_classifier, save_classifier
 from lightly_studio.store.samples import ids_in_insertion_order, known_sample_ids
 
 FILE_FORMAT = "lightly_studio.few_shot_classifier"
@@ -47,6 +50,8 @@ class FewShotClassifier:
         name: str,
         classes: Sequence[str],
         embedding_model_name: str | None = None,
+        *,
+        _store: bool = True,
     ) -> None:
         if not isinstance(name, str) or not name.strip():
             raise ClassifierError(f"A classifier name must be a non-empty string, got {name!r}.")
@@ -67,6 +72,24 @@ class FewShotClassifier:
         self._intercept: np.ndarray | None = None
         # The views work on the classifiers Python made, and Python on the views' ones.
         _open[(str(dataset.dataset_id), name)] = self
+        if _store:
+            self._store()
+
+    def _store(self) -> None:
+        """Write the current state to the database (not where the database is a read-only
+        published dataset: there the classifier lives in this process only)."""
+        if read_only_source() is not None:
+            return
+        save_classifier(
+            get_connection(),
+            self.dataset.dataset_id,
+            name=self.name,
+            classes=self.classes,
+            embedding_model=self.embedding_model_name,
+            examples=self._examples,
+            coef=self._coef,
+            intercept=self._intercept,
+        )
 
     # -- examples -------------------------------------------------------------------------------
     def add_examples(self, class_name: str, samples: Any) -> int:
@@ -82,13 +105,16 @@ class FewShotClassifier:
         ids = _sample_ids(self.dataset, samples)
         for sample_id in ids:
             self._examples[sample_id] = class_name
+        self._store()
         return len(ids)
 
     def remove_examples(self, samples: Any) -> int:
         """Unmark ``samples``; returns how many were examples."""
-        return sum(
+        removed = sum(
             self._examples.pop(i, None) is not None for i in _sample_ids(self.dataset, samples)
         )
+        self._store()
+        return removed
 
     @property
     def examples(self) -> pl.DataFrame:
@@ -122,6 +148,7 @@ class FewShotClassifier:
         model.fit(vectors, y)
         self._coef = np.asarray(model.coef_, dtype=np.float64)
         self._intercept = np.asarray(model.intercept_, dtype=np.float64)
+        self._store()
         return self
 
     def predict(self, query: Any = None) -> pl.DataFrame:
@@ -220,25 +247,53 @@ class FewShotClassifier:
                 f"{path}: classifier file version {content.get('version')!r} is not supported "
                 f"(this version reads {FILE_VERSION})"
             )
-        model = content["embedding_model"]
+        try:
+            state = {
+                "name": str(content["name"]),
+                "classes": [str(c) for c in content["classes"]],
+                "embedding_model": str(content["embedding_model"]),
+                "examples": {str(k): str(v) for k, v in content["examples"].items()},
+                "coef": np.asarray(content["coef"], dtype=np.float64),
+                "intercept": np.asarray(content["intercept"], dtype=np.float64),
+            }
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ClassifierError(f"{path}: not a saved classifier ({exc!r})") from None
+        classifier = cls._restore(dataset, state, f"{path}: ")
+        classifier._store()  # a loaded classifier is the dataset's from now on
+        return classifier
+
+    @classmethod
+    def stored(cls, dataset: Any, name: str) -> FewShotClassifier | None:
+        """The classifier ``name`` as stored in the database for ``dataset``, or None."""
+        state = load_classifier(get_connection(), dataset.dataset_id, name)
+        if state is None:
+            return None
+        return cls._restore(dataset, state, f"stored classifier {name!r}: ")
+
+    @classmethod
+    def _restore(cls, dataset: Any, state: dict[str, Any], where: str) -> FewShotClassifier:
+        """A classifier from its state (a file's or the database's), checked against the
+        dataset's embeddings: the model must be there, with the weights' dimension."""
+        model = state["embedding_model"]
         if model not in embedding_model_names(dataset):
             raise ClassifierError(
-                f"{path}: classifier {content['name']!r} was trained on embeddings of {model!r}, "
+                f"{where}classifier {state['name']!r} was trained on embeddings of {model!r}, "
                 f"which dataset {dataset.name!r} does not have (it has: "
                 f"{', '.join(map(repr, embedding_model_names(dataset))) or 'none'}). Compute "
                 "them with dataset.compute_embeddings(embedding_model=...) first."
             )
-        classifier = cls(dataset, content["name"], content["classes"], model)
-        coef = np.asarray(content["coef"], dtype=np.float64)
-        dim = get_embeddings(dataset, [], model_name=model)[1].shape[1]
-        if coef.ndim != 2 or coef.shape[1] != dim:
-            raise ClassifierError(
-                f"{path}: the weights have shape {coef.shape}, the dataset's {model!r} "
-                f"vectors have {dim} dimensions: it is another model under the same name."
-            )
-        classifier._examples = {str(k): str(v) for k, v in content["examples"].items()}
+        classifier = cls(dataset, state["name"], state["classes"], model, _store=False)
+        coef = state["coef"]
+        if coef is not None:
+            dim = get_embeddings(dataset, [], model_name=model)[1].shape[1]
+            if coef.ndim != 2 or coef.shape[1] != dim:
+                raise ClassifierError(
+                    f"{where}the weights have shape {coef.shape}, the dataset's {model!r} "
+                    f"vectors have {dim} dimensions: it is another model under the same name."
+                )
+        classifier._examples = dict(state["examples"])
         classifier._coef = coef
-        classifier._intercept = np.asarray(content["intercept"], dtype=np.float64)
+        classifier._intercept = state["intercept"]
         return classifier
 
     def __repr__(self) -> str:
@@ -256,6 +311,32 @@ def open_classifiers(dataset_id: Any) -> list[FewShotClassifier]:
     """The classifiers of the dataset made in this process (by Python or a view), by name;
     a newer one of the same name replaces the older."""
     return sorted((c for (d, _), c in _open.items() if d == str(dataset_id)), key=lambda c: c.name)
+
+
+def dataset_classifiers(dataset: Any) -> list[FewShotClassifier]:
+    """The dataset's classifiers, by name: those open in this process and those stored in the
+    database (loaded on first use; one whose embeddings the dataset no longer has is left
+    out)."""
+    open_names = {c.name for c in open_classifiers(dataset.dataset_id)}
+    for name in classifier_names(get_connection(), dataset.dataset_id):
+        if name not in open_names:
+            try:
+                FewShotClassifier.stored(dataset, name)
+            except ClassifierError:
+                continue
+    return open_classifiers(dataset.dataset_id)
+
+
+def find_classifier(dataset: Any, name: str) -> FewShotClassifier:
+    """The classifier ``name`` of the dataset: the one open in this process, else the stored
+    one; ClassifierError when there is none."""
+    found = _open.get((str(dataset.dataset_id), name)) or FewShotClassifier.stored(dataset, name)
+    if found is None:
+        raise ClassifierError(
+            f"No classifier named {name!r} for dataset {dataset.name!r} (pass classes= to "
+            "create one)."
+        )
+    return found
 
 
 def _probabilities(vectors: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:

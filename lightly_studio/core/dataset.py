@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from lightly_studio import embed as _embed  # a lazy package: torch loads on first use
-from lightly_studio.classifier import FewShotClassifier
+from lightly_studio.classifier import FewShotClassifier, find_classifier
 from lightly_studio.core.dataset_query import DatasetQuery
 from lightly_studio.core.sample import SAMPLE_CLASS_BY_KIND
 from lightly_studio.db import db_file, get_connection, transaction
@@ -321,11 +321,18 @@ class Dataset:
 
     # -- few-shot classifiers -------------------------------------------------------------------
     def few_shot_classifier(
-        self, name: str, classes: list[str], embedding_model_name: str | None = None
+        self,
+        name: str,
+        classes: list[str] | None = None,
+        embedding_model_name: str | None = None,
     ) -> FewShotClassifier:
-        """A new classifier of the samples into ``classes``, trained on the stored embeddings
-        of a few examples per class: ``add_examples()``, ``train()``, ``predict()``,
-        ``uncertain()``, ``apply()`` (writes annotations into a source named ``name``)."""
+        """With ``classes``: a new classifier of the samples into them (replacing one of the
+        same name), trained on the stored embeddings of a few examples per class:
+        ``add_examples()``, ``train()``, ``predict()``, ``uncertain()``, ``apply()`` (writes
+        annotations into a source named ``name``). Without: the classifier ``name`` made
+        before, also in an earlier session (classifiers are stored in the database)."""
+        if classes is None:
+            return find_classifier(self, name)
         return FewShotClassifier(self, name, classes, embedding_model_name)
 
     def load_few_shot_classifier(self, path: str) -> FewShotClassifier:

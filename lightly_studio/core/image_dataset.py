@@ -163,8 +163,10 @@ class ImageDataset(Dataset):
         embed: bool = True,
         annotation_source: str | None = None,
         limit: int | None = None,
+        instances_path: str | None = None,
     ) -> Any:
-        """Index images with Pascal VOC class-id PNG masks (one semantic mask per class)."""
+        """Index images with Pascal VOC class-id PNG masks (one semantic mask per class), and
+        with ``instances_path`` (``SegmentationObject/``) one instance mask per object."""
         return voc.add_samples_from_pascal_voc_segmentations(
             self,
             images_path,
@@ -174,6 +176,7 @@ class ImageDataset(Dataset):
             embed=embed,
             annotation_source=annotation_source,
             limit=limit,
+            instances_path=instances_path,
         )
 
     def add_annotations_from_pascal_voc_segmentations(
@@ -182,10 +185,17 @@ class ImageDataset(Dataset):
         images_root: str,
         class_id_to_name: dict[int, str],
         annotation_source: str | None = None,
+        instances_path: str | None = None,
     ) -> Any:
-        """Attach Pascal VOC masks to images already in the dataset."""
+        """Attach Pascal VOC masks (and instance masks from ``instances_path``) to images
+        already in the dataset."""
         return voc.add_annotations_from_pascal_voc_segmentations(
-            self, masks_path, images_root, class_id_to_name, annotation_source=annotation_source
+            self,
+            masks_path,
+            images_root,
+            class_id_to_name,
+            annotation_source=annotation_source,
+            instances_path=instances_path,
         )
 
     def add_samples_from_cvat(
@@ -251,9 +261,11 @@ class ImageDataset(Dataset):
         images_cache_path: str | None = None,
         embed: bool = True,
         annotation_source: str | None = None,
+        semantic_mask_column: str | None = "semantic_mask",
     ) -> Any:
         """Index a Hugging Face dataset (Dataset, DatasetDict, save_to_disk folder or Parquet
         files): images (written once to ``images_cache_path``), COCO-style ``objects`` boxes
+        (with instance masks in ``objects.mask``), a semantic mask column of class ids + 1
         and/or a class label column. Each split of a DatasetDict becomes a tag."""
         return hf.add_samples_from_hf_dataset(
             self,
@@ -265,6 +277,7 @@ class ImageDataset(Dataset):
             images_cache_path=images_cache_path,
             embed=embed,
             annotation_source=annotation_source,
+            semantic_mask_column=semantic_mask_column,
         )
 
     def add_samples_from_labelformat(

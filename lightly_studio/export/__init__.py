@@ -257,8 +257,8 @@ class DatasetExport:
         root: str | os.PathLike | None = None,
         annotation_source: str | None = None,
     ) -> Any:
-        """A ``datasets.Dataset`` with the images (bytes), boxes (``objects``) and class
-        (``label``), ready for ``push_to_hub`` or ``save_to_disk``. With ``output_folder``
+        """A ``datasets.Dataset`` with the images (bytes), boxes and instance masks
+        (``objects``), semantic masks (``semantic_mask``) and class (``label``), ready for ``push_to_hub`` or ``save_to_disk``. With ``output_folder``
         it is also saved there (``save_to_disk``) and that folder is returned."""
         hf = to_hf_dataset(
             self._con(), self.dataset, self.query, root=root, annotation_source=annotation_source

@@ -99,7 +99,9 @@ def write_coco(
             + "]"
         )
     else:
-        annotations = _json_list(table)
+        # A box without a score has no "score" key (COCO readers take a present score as a
+        # number); score is the last column, so its null is the row's last field.
+        annotations = _json_list(table).replace(',"score":null}', "}")
     categories = json.dumps(
         [{"id": i, "name": n, "supercategory": ""} for n, i in category_id.items()],
         ensure_ascii=False,

@@ -1,7 +1,9 @@
 """CVAT for images 1.1 XML writer: boxes, polygons, masks (CVAT RLE), tags, attributes.
 
-Detections become ``<box>``, single-ring polygons ``<polygon>``, other masks (multi-ring
-polygons, RLE masks, crowds) ``<mask>`` (pixel-exact), classifications ``<tag>``. A sample's
+Detections become ``<box>``, polygons ``<polygon>`` (a multi-ring one as one ``<polygon>``
+per ring sharing a ``group_id``), other masks (RLE masks, crowds) ``<mask>`` (pixel-exact),
+classifications ``<tag>``. Semantic masks carry the attribute ``semantic_segmentation`` =
+``true``. A sample's
 split tag becomes its image's ``subset``. Import the file back (after correcting it in CVAT)
 with ``add_annotations_from_cvat(..., annotation_source="cvat")``.
 """
@@ -16,7 +18,7 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 
 from lightly_studio.export._labelset import ANNOTATION_COLUMNS, export_data, named_rows
-from lightly_studio.ingest.cvat import CROWD_ATTRIBUTE, INT_ATTRIBUTES
+from lightly_studio.ingest.cvat import CROWD_ATTRIBUTE, INT_ATTRIBUTES, SEMANTIC_ATTRIBUTE
 from lightly_studio.shapes import rle
 from lightly_studio.store.annotations import AnnotationType
 
@@ -36,6 +38,10 @@ def _attrs_xml(attrs: dict) -> tuple[str, str]:
         if k not in INT_ATTRIBUTES and k != "rotation"
     )
     return head, children
+
+
+def _points(ring: list[float]) -> str:
+    return ";".join(f"{_num(ring[i])},{_num(ring[i + 1])}" for i in range(0, len(ring), 2))
 
 
 def _mask_xml(runs: list[int], width: int, height: int) -> str:
@@ -74,11 +80,14 @@ def write_cvat(
         )
     )
     shapes: dict[str, list[str]] = {}
+    groups: dict[str, int] = {}  # sample_id → group ids given out
     for values in named_rows(data.annotations, ANNOTATION_COLUMNS):
         row = dict(zip(ANNOTATION_COLUMNS, values, strict=True))
         attrs = data.attributes_of(row["annotation_id"])
         if row["iscrowd"]:
             attrs = {**attrs, CROWD_ATTRIBUTE: "true"}
+        if row["annotation_type"] == AnnotationType.SEMANTIC_SEGMENTATION.value:
+            attrs = {**attrs, SEMANTIC_ATTRIBUTE: "true"}
         head, children = _attrs_xml(attrs)
         label = quoteattr(row["label"])
         kind = row["annotation_type"]
@@ -90,12 +99,16 @@ def write_cvat(
                 f'<box label={label} source="manual"{head} xtl="{_num(x)}" ytl="{_num(y)}" '
                 f'xbr="{_num(x + w)}" ybr="{_num(y + h)}">{children}</box>'
             )
-        elif row["polygon"] is not None and len(row["polygon"]) == 1 and not row["iscrowd"]:
-            ring = row["polygon"][0]
-            points = ";".join(
-                f"{_num(ring[i])},{_num(ring[i + 1])}" for i in range(0, len(ring), 2)
+        elif row["polygon"] and not row["iscrowd"]:
+            group = ""
+            if len(row["polygon"]) > 1:
+                groups[row["sample_id"]] = groups.get(row["sample_id"], 0) + 1
+                group = f' group_id="{groups[row["sample_id"]]}"'
+            xml = "".join(
+                f'<polygon label={label} source="manual"{head}{group} points="{_points(ring)}">'
+                f"{children}</polygon>"
+                for ring in row["polygon"]
             )
-            xml = f'<polygon label={label} source="manual"{head} points="{points}">{children}</polygon>'
         else:
             w, h = sizes[row["sample_id"]]
             xml = (

@@ -2,20 +2,27 @@
 
 Columns: ``image`` (Image feature holding the file's bytes, its path the file name relative
 to ``root``), ``file_name``, ``width``, ``height``, ``objects`` ({``bbox``: [x, y, w, h] pixels,
-``category``: ClassLabel id, ``iscrowd``} per box, the Hub's COCO-style layout) and ``label`` (ClassLabel
-of the sample's first classification, -1 when none). ``add_samples_from_hf_dataset`` reads it
-back; ``push_to_hub`` / ``save_to_disk`` take it as it is.
+``category``: ClassLabel id, ``iscrowd``, ``mask``} per box or instance mask, the Hub's
+COCO-style layout; ``mask`` is a 1-bit PNG of the whole image for an instance mask, None for a
+box), ``semantic_mask`` (a PNG of class ids over the image: the ClassLabel id + 1 per pixel, 0
+where no semantic mask is; None when the sample has none) and ``label`` (ClassLabel of the
+sample's first classification, -1 when none). ``add_samples_from_hf_dataset`` reads it back
+(masks pixel-exact; polygons are not kept, their masks are); ``push_to_hub`` /
+``save_to_disk`` take it as it is.
 """
 
 from __future__ import annotations
 
+import io
 import os
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from lightly_studio.errors import ExportError
 from lightly_studio.export._labelset import export_data
+from lightly_studio.shapes import rle
 from lightly_studio.store.annotations import BOXED, AnnotationType
 
 
@@ -39,8 +46,12 @@ def to_hf_dataset(
     class_id = {n: i for i, n in enumerate(names)}
     objects: dict[str, dict[str, list]] = {}
     label: dict[str, int] = {}
+    semantic: dict[str, list[tuple[int, list[int]]]] = {}
+    size = dict(
+        zip(s["sample_id"].to_list(), zip(s["width"], s["height"], strict=True), strict=True)
+    )
     a = data.annotations
-    for sid, kind, name, x, y, w, h, crowd in zip(
+    for sid, kind, name, x, y, w, h, crowd, runs in zip(
         a["sample_id"].to_list(),
         a["annotation_type"].to_list(),
         a["label"].to_list(),
@@ -49,15 +60,19 @@ def to_hf_dataset(
         a["width"].to_list(),
         a["height"].to_list(),
         a["iscrowd"].to_list(),
+        a["segmentation_mask"].to_list(),
         strict=True,
     ):
         if kind == AnnotationType.CLASSIFICATION.value:
             label.setdefault(sid, class_id[name])
+        elif kind == AnnotationType.SEMANTIC_SEGMENTATION.value:
+            semantic.setdefault(sid, []).append((class_id[name] + 1, runs))
         elif kind in BOXED:
-            o = objects.setdefault(sid, {"bbox": [], "category": [], "iscrowd": []})
+            o = objects.setdefault(sid, {"bbox": [], "category": [], "iscrowd": [], "mask": []})
             o["bbox"].append([x, y, w, h])
             o["category"].append(class_id[name])
             o["iscrowd"].append(bool(crowd))
+            o["mask"].append(None if runs is None else _mask_png(runs, *size[sid]))
     rels = s["rel"].to_list()
     images = _read_files(s["file_path_abs"].to_list())
     ids = s["sample_id"].to_list()
@@ -71,11 +86,16 @@ def to_hf_dataset(
                 "bbox": datasets.List(datasets.List(datasets.Value("float64"), length=4)),
                 "category": datasets.List(datasets.ClassLabel(names=names or ["_"])),
                 "iscrowd": datasets.List(datasets.Value("bool")),
+                "mask": datasets.List(datasets.Image()),
             },
+            "semantic_mask": datasets.Image(),
             "label": datasets.ClassLabel(names=names or ["_"]),
         }
     )
-    empty: dict[str, list] = {"bbox": [], "category": [], "iscrowd": []}
+    if len(names) > 65534:
+        raise ExportError("semantic_mask holds class ids in a 16-bit PNG: at most 65534 labels")
+    empty: dict[str, list] = {"bbox": [], "category": [], "iscrowd": [], "mask": []}
+    schema = features.arrow_schema
     # Straight to Arrow: Dataset.from_dict would encode every example in Python.
     table = pa.table(
         {
@@ -86,11 +106,37 @@ def to_hf_dataset(
             "file_name": pa.array(rels, pa.string()),
             "width": pa.array(s["width"].to_list(), pa.int32()),
             "height": pa.array(s["height"].to_list(), pa.int32()),
-            "objects": pa.array([objects.get(i, empty) for i in ids]),
+            "objects": pa.array([objects.get(i, empty) for i in ids], schema.field("objects").type),
+            "semantic_mask": pa.array(
+                [_class_png(semantic[i], *size[i]) if i in semantic else None for i in ids],
+                schema.field("semantic_mask").type,
+            ),
             "label": pa.array([label.get(i, -1) for i in ids], pa.int64()),
         }
-    ).cast(features.arrow_schema)
+    ).cast(schema)
     return datasets.Dataset(table, info=datasets.DatasetInfo(features=features))
+
+
+def _png(array: Any) -> dict[str, Any]:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format="PNG")
+    return {"bytes": buf.getvalue(), "path": None}
+
+
+def _mask_png(runs: list[int], width: int, height: int) -> dict[str, Any]:
+    """A 1-bit PNG of the whole image (an Image feature value)."""
+    return _png(rle.decode(runs, width, height))
+
+
+def _class_png(masks: list[tuple[int, list[int]]], width: int, height: int) -> dict[str, Any]:
+    """Class ids (ClassLabel id + 1; 0 = none) per pixel, 8-bit or 16-bit as they need."""
+    dtype = np.uint8 if max(v for v, _ in masks) < 256 else np.uint16
+    canvas = np.zeros((height, width), dtype=dtype)
+    for value, runs in masks:
+        canvas[rle.decode(runs, width, height)] = value
+    return _png(canvas)
 
 
 def _read_files(paths: list[str]) -> list[bytes]:

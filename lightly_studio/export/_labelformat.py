@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from lightly_studio.errors import ExportError
+from lightly_studio.export._coco import write_coco
 from lightly_studio.export._labelset import (
     ANNOTATION_COLUMNS,
     ExportData,
@@ -27,6 +28,7 @@ def write_labelformat(
     root: str | os.PathLike | None = None,
     annotation_source: str | None = None,
 ) -> Any:
+    from labelformat.formats.coco import COCOObjectDetectionOutput
     from labelformat.model.instance_segmentation import InstanceSegmentationOutput
     from labelformat.model.object_detection import ObjectDetectionOutput
 
@@ -39,6 +41,20 @@ def write_labelformat(
             "output must be a labelformat ObjectDetectionOutput or InstanceSegmentationOutput, "
             f"got {type(output).__name__}"
         )
+    if type(output) is COCOObjectDetectionOutput:
+        # The file labelformat would write (images, categories, annotations with image_id,
+        # category_id, bbox and score where known), written by our COCO writer: labelformat
+        # builds an object per box and saves through json.dump(indent=2), ~10x slower.
+        write_coco(
+            con,
+            dataset,
+            query,
+            output.output_file,
+            masks=False,
+            root=root,
+            annotation_source=annotation_source,
+        )
+        return output
     data = export_data(
         con,
         dataset,
@@ -79,19 +95,18 @@ def _input(data: ExportData, masks: bool) -> Any:
     ]
     index = {sid: i for i, sid in enumerate(s["sample_id"].to_list())}
     objects: list[list] = [[] for _ in images]
-    for values in named_rows(data.annotations, ANNOTATION_COLUMNS):
+    a = data.annotations
+    if not masks:  # column-wise: no dict per row
+        for sid, name, x, y, w, h, conf in named_rows(
+            a, ("sample_id", "label", "x", "y", "width", "height", "confidence")
+        ):
+            box = BoundingBox(xmin=x, ymin=y, xmax=x + w, ymax=y + h)
+            objects[index[sid]].append(SingleObjectDetection(by_name[name], box, conf))
+    for values in named_rows(a, ANNOTATION_COLUMNS) if masks else ():
         row = dict(zip(ANNOTATION_COLUMNS, values, strict=True))
         image = images[index[row["sample_id"]]]
         category = by_name[row["label"]]
-        if not masks:
-            box = BoundingBox(
-                xmin=row["x"],
-                ymin=row["y"],
-                xmax=row["x"] + row["width"],
-                ymax=row["y"] + row["height"],
-            )
-            objects[image.id].append(SingleObjectDetection(category, box, row["confidence"]))
-        elif row["polygon"] is not None and not row["iscrowd"]:
+        if row["polygon"] is not None and not row["iscrowd"]:
             rings = [[(r[i], r[i + 1]) for i in range(0, len(r), 2)] for r in row["polygon"]]
             objects[image.id].append(SingleInstanceSegmentation(category, MultiPolygon(rings)))
         else:

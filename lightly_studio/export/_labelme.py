@@ -1,9 +1,11 @@
 """LabelMe JSON writer: one JSON per image, next to the image (linked into the folder).
 
-Detections → ``rectangle``, single-ring polygons → ``polygon``, other masks → ``mask`` (a
-base64 PNG of the mask's box, LabelMe ≥ 5.3; pixel-exact). Shape attributes ``flags``,
-``group_id``, ``description`` and the image's flags are written back. Classifications have
-no LabelMe shape: they are written as image flags set to true.
+Detections → ``rectangle``, polygons → ``polygon`` (a multi-ring one as one ``polygon`` per
+ring sharing a fresh ``group_id``), other masks → ``mask`` (a base64 PNG of the mask's box,
+LabelMe ≥ 5.3; pixel-exact). Semantic masks carry the shape flag ``semantic_segmentation``.
+Shape attributes ``flags``, ``group_id``, ``description`` and the image's flags are written
+back. Classifications have no LabelMe shape: they are image flags set to true and listed in
+the top-level ``classifications``, which the importer reads back as classifications.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from lightly_studio.export._labelset import (
     stem,
     write_texts,
 )
-from lightly_studio.ingest.labelme import CROWD_FLAG
+from lightly_studio.ingest.labelme import CLASSIFICATIONS_KEY, CROWD_FLAG, SEMANTIC_FLAG
 from lightly_studio.shapes import rle
 from lightly_studio.store.annotations import AnnotationType
 
@@ -42,6 +44,14 @@ def _mask_png(runs: list[int], width: int, height: int) -> tuple[list[list[float
     Image.fromarray(mask[y : y + h, x : x + w]).save(buf, format="PNG")
     points = [[float(x), float(y)], [float(x + w - 1), float(y + h - 1)]]
     return points, base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _add_flags(shape: dict, attrs: dict, row: dict) -> None:
+    shape["flags"] = dict(attrs.get("flags", {}))
+    if row["iscrowd"]:
+        shape["flags"][CROWD_FLAG] = True
+    if row["annotation_type"] == AnnotationType.SEMANTIC_SEGMENTATION.value:
+        shape["flags"][SEMANTIC_FLAG] = True
 
 
 def _relative(target: str, start: str, cache: dict[tuple[str, str], str]) -> str:
@@ -79,6 +89,16 @@ def write_labelme(
     )
     shapes: dict[str, list[dict]] = {}
     classes: dict[str, dict] = {}
+    # The group ids a multi-ring polygon may take: above those the sample's shapes have.
+    next_group: dict[str, int] = {}
+    for sid, ann_id in zip(
+        data.annotations["sample_id"].to_list(),
+        data.annotations["annotation_id"].to_list(),
+        strict=True,
+    ):
+        group = data.attributes_of(ann_id).get("group_id")
+        if isinstance(group, int) and not isinstance(group, bool):
+            next_group[sid] = max(next_group.get(sid, 1), group + 1)
     for values in named_rows(data.annotations, ANNOTATION_COLUMNS):
         row = dict(zip(ANNOTATION_COLUMNS, values, strict=True))
         attrs = data.attributes_of(row["annotation_id"])
@@ -91,19 +111,26 @@ def write_labelme(
         if kind == AnnotationType.OBJECT_DETECTION.value:
             x, y, w, h = row["x"], row["y"], row["width"], row["height"]
             shape.update(points=[[x, y], [x + w, y + h]], shape_type="rectangle")
-        elif row["polygon"] is not None and len(row["polygon"]) == 1 and not row["iscrowd"]:
-            ring = row["polygon"][0]
-            shape.update(
-                points=[[ring[i], ring[i + 1]] for i in range(0, len(ring), 2)],
-                shape_type="polygon",
-            )
+        elif row["polygon"] and not row["iscrowd"]:
+            if len(row["polygon"]) > 1:
+                sid = row["sample_id"]
+                shape["group_id"] = next_group.get(sid, 1)
+                next_group[sid] = shape["group_id"] + 1
+            _add_flags(shape, attrs, row)
+            for ring in row["polygon"]:
+                part = {
+                    **shape,
+                    "points": [[ring[i], ring[i + 1]] for i in range(0, len(ring), 2)],
+                    "shape_type": "polygon",
+                    "flags": dict(shape["flags"]),
+                }
+                shapes.setdefault(row["sample_id"], []).append(part)
+            continue
         else:
             w, h = sizes[row["sample_id"]]
             points, png = _mask_png(row["segmentation_mask"], w, h)
             shape.update(points=points, shape_type="mask", mask=png)
-        shape["flags"] = dict(attrs.get("flags", {}))
-        if row["iscrowd"]:
-            shape["flags"][CROWD_FLAG] = True
+        _add_flags(shape, attrs, row)
         shapes.setdefault(row["sample_id"], []).append(shape)
     jobs, pairs = [], []
     relative_dirs: dict[tuple[str, str], str] = {}
@@ -120,6 +147,7 @@ def write_labelme(
         doc = {
             "version": LABELME_VERSION,
             "flags": {**data.flags.get(sid, {}), **classes.get(sid, {})},
+            CLASSIFICATIONS_KEY: list(classes.get(sid, {})),
             "shapes": shapes.get(sid, []),
             "imagePath": _relative(target, str(json_path.parent), relative_dirs),
             "imageData": None,

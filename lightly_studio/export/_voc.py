@@ -6,6 +6,8 @@ Layout (what ``add_samples_from_pascal_voc*`` reads back)::
       JPEGImages/<rel>                 the images (linked; images='none' skips them)
       Annotations/<rel stem>.xml       detections
       SegmentationClass/<rel stem>.png class ids per pixel (palette PNG, VOC colours)
+      SegmentationObject/<rel stem>.png instance ids 1.. per pixel (when the export has
+                                       instance masks; their order is the annotations')
       ImageSets/Main/<split>.txt       (detections) / ImageSets/Segmentation/<split>.txt
       labelmap.txt                     (segmentations) one 'name:r,g,b::' line per class id
 
@@ -33,7 +35,7 @@ from lightly_studio.export._labelset import (
 )
 from lightly_studio.ingest.voc import INT_FIELDS, TEXT_FIELDS
 from lightly_studio.shapes import rle
-from lightly_studio.store.annotations import BOXED, MASKED
+from lightly_studio.store.annotations import BOXED, MASKED, AnnotationType
 
 
 def _num(v: float) -> str:
@@ -149,6 +151,15 @@ def default_class_ids(names: list[str]) -> dict[int, str]:
     return {0: "background", **ids} if "background" in names else ids
 
 
+def _save_palette_png(ids: np.ndarray, palette: list[int], target: Path) -> None:
+    from PIL import Image
+
+    image = Image.fromarray(ids, mode="P")
+    image.putpalette(palette)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    image.save(target)
+
+
 def write_voc_segmentations(
     con,
     dataset: Any,
@@ -160,8 +171,6 @@ def write_voc_segmentations(
     images: str = "link",
     annotation_source: str | None = None,
 ) -> Path:
-    from PIL import Image
-
     data = export_data(
         con, dataset, query, root=root, annotation_source=annotation_source, types=MASKED
     )
@@ -174,15 +183,18 @@ def write_voc_segmentations(
     if missing:
         raise ExportError(f"class_id_to_name has no id for the labels {missing}")
     out = out_dir(output_folder)
-    masks_of: dict[str, list[tuple[str, list[int]]]] = {}
+    masks_of: dict[str, list[tuple[str, list[int], bool]]] = {}
     a = data.annotations
-    for sid, label, runs in zip(
+    instance = AnnotationType.INSTANCE_SEGMENTATION.value
+    for sid, label, runs, kind in zip(
         a["sample_id"].to_list(),
         a["label"].to_list(),
         a["segmentation_mask"].to_list(),
+        a["annotation_type"].to_list(),
         strict=True,
     ):
-        masks_of.setdefault(sid, []).append((label, runs))
+        masks_of.setdefault(sid, []).append((label, runs, kind == instance))
+    with_instances = instance in set(a["annotation_type"].to_list())
     palette = voc_colormap().ravel().tolist()
     pairs: list[tuple[str, str]] = []
     splits: dict[str, list[str]] = {}
@@ -197,13 +209,19 @@ def write_voc_segmentations(
         strict=True,
     ):
         canvas = np.zeros((height, width), dtype=np.uint8)
-        for label, runs in masks_of.get(sid, ()):
-            canvas[rle.decode(runs, width, height)] = id_of[label]
-        image = Image.fromarray(canvas, mode="P")
-        image.putpalette(palette)
-        target = out / "SegmentationClass" / (stem(rel) + ".png")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        image.save(target)
+        objects = np.zeros((height, width), dtype=np.uint8)
+        n_objects = 0
+        for label, runs, is_instance in masks_of.get(sid, ()):
+            pixels = rle.decode(runs, width, height)
+            canvas[pixels] = id_of[label]
+            if is_instance:
+                n_objects += 1
+                if n_objects > 254:  # 0 is background, 255 VOC's void
+                    raise ExportError(f"{rel}: more than 254 instances do not fit a VOC PNG")
+                objects[pixels] = n_objects
+        _save_palette_png(canvas, palette, out / "SegmentationClass" / (stem(rel) + ".png"))
+        if with_instances:
+            _save_palette_png(objects, palette, out / "SegmentationObject" / (stem(rel) + ".png"))
         pairs.append((path, str(out / "JPEGImages" / rel)))
         if sid in data.split_tagged:
             splits.setdefault(split, []).append(stem(rel))

@@ -7,6 +7,11 @@ foreground over the ``width x height`` crop, row by row, starting with backgroun
 children are kept as text attributes; ``occluded`` and ``z_order`` (ints) are kept when not
 0. A ``subset`` becomes a tag. Polylines, points, ellipses, cuboids and skeletons have no
 counterpart here: they are skipped and reported.
+
+Two conventions of ours, which the writer follows: ``<polygon>``s of one image that share a
+``group_id`` and a label are the rings of ONE annotation (a multi-part object); and the
+attribute ``semantic_segmentation`` = ``true`` on a polygon or mask marks a semantic mask
+(without it, polygons and masks are instance masks).
 """
 
 from __future__ import annotations
@@ -20,10 +25,12 @@ from lightly_studio.errors import IngestError
 from lightly_studio.ingest.labelset import LabelSet, Records, add_annotations, add_samples
 from lightly_studio.ingest.xmlfiles import attr_number, read_xml
 from lightly_studio.shapes import rle
+from lightly_studio.store.annotations import AnnotationType
 
 SKIPPED_SHAPES = ("polyline", "points", "ellipse", "cuboid", "skeleton")
 INT_ATTRIBUTES = ("occluded", "z_order")
 CROWD_ATTRIBUTE = "is_crowd"
+SEMANTIC_ATTRIBUTE = "semantic_segmentation"
 
 
 def _inside(root: str, name: str, where: str) -> str:
@@ -100,6 +107,47 @@ def cvat_mask_runs(element, width: int, height: int, where: str) -> list[int]:
     return rle.encode(full)
 
 
+#: (group_id, label) → [(ring, attributes, extra, where)]: the rings of one annotation
+Groups = dict[tuple[str, str], list[tuple[list[float], dict, dict, str]]]
+
+
+def _shape(
+    records: Records, img: int, shape, swhere: str, size: tuple[int, int], groups: Groups
+) -> None:
+    label = shape.get("label")
+    if shape.tag not in ("box", "polygon", "mask", "tag"):
+        raise IngestError(f"{swhere}unknown element <{shape.tag}>")
+    if not label:
+        raise IngestError(f"{swhere}missing 'label'")
+    attrs = _attributes(shape, swhere)
+    # CVAT's own COCO import keeps iscrowd as the attribute is_crowd.
+    crowd = str(attrs.pop(CROWD_ATTRIBUTE, "false")).lower() in ("true", "1")
+    extra: dict[str, Any] = {"iscrowd": True} if crowd else {}
+    if str(attrs.pop(SEMANTIC_ATTRIBUTE, "false")).lower() in ("true", "1"):
+        extra["annotation_type"] = AnnotationType.SEMANTIC_SEGMENTATION.value
+    if shape.tag == "box":
+        try:
+            get = shape.get
+            x0, y0 = float(get("xtl")), float(get("ytl"))
+            x1, y1 = float(get("xbr")), float(get("ybr"))
+        except (TypeError, ValueError):  # say which one
+            x0, y0 = attr_number(shape, "xtl", swhere), attr_number(shape, "ytl", swhere)
+            x1, y1 = attr_number(shape, "xbr", swhere), attr_number(shape, "ybr", swhere)
+        records.box(img, label, x0, y0, x1, y1, swhere, attributes=attrs, **extra)
+    elif shape.tag == "polygon":
+        ring = _points(shape.get("points"), swhere)
+        group = shape.get("group_id")
+        if group and group != "0":
+            groups.setdefault((group, label), []).append((ring, attrs, extra, swhere))
+        else:
+            records.polygon(img, label, [ring], swhere, attributes=attrs, **extra)
+    elif shape.tag == "mask":
+        runs = cvat_mask_runs(shape, size[0], size[1], swhere)
+        records.mask(img, label, runs, size, swhere, attributes=attrs, **extra)
+    else:
+        records.classification(img, label, swhere, attributes=attrs)
+
+
 def parse_cvat(annotations_xml: str | os.PathLike, images_path: str | os.PathLike) -> LabelSet:
     path = str(annotations_xml)
     root = read_xml(path)
@@ -128,37 +176,17 @@ def parse_cvat(annotations_xml: str | os.PathLike, images_path: str | os.PathLik
             height=height,
             tags=[subset] if subset else None,
         )
+        groups: Groups = {}
         for k, shape in enumerate(image, start=1):
             swhere = f"{path}, <image> #{n} (name={name!r}), <{shape.tag}> #{k}: "
-            label = shape.get("label")
             if shape.tag in SKIPPED_SHAPES:
                 skipped[shape.tag] = skipped.get(shape.tag, 0) + 1
                 continue
-            if shape.tag not in ("box", "polygon", "mask", "tag"):
-                raise IngestError(f"{swhere}unknown element <{shape.tag}>")
-            if not label:
-                raise IngestError(f"{swhere}missing 'label'")
-            attrs = _attributes(shape, swhere)
-            # CVAT's own COCO import keeps iscrowd as the attribute is_crowd.
-            crowd = str(attrs.pop(CROWD_ATTRIBUTE, "false")).lower() in ("true", "1")
-            extra = {"iscrowd": True} if crowd else {}
-            if shape.tag == "box":
-                try:
-                    get = shape.get
-                    x0, y0 = float(get("xtl")), float(get("ytl"))  # type: ignore[arg-type]
-                    x1, y1 = float(get("xbr")), float(get("ybr"))  # type: ignore[arg-type]
-                except (TypeError, ValueError):  # say which one
-                    x0, y0 = attr_number(shape, "xtl", swhere), attr_number(shape, "ytl", swhere)
-                    x1, y1 = attr_number(shape, "xbr", swhere), attr_number(shape, "ybr", swhere)
-                records.box(img, label, x0, y0, x1, y1, swhere, attributes=attrs, **extra)
-            elif shape.tag == "polygon":
-                ring = _points(shape.get("points"), swhere)
-                records.polygon(img, label, [ring], swhere, attributes=attrs, **extra)
-            elif shape.tag == "mask":
-                runs = cvat_mask_runs(shape, width, height, swhere)
-                records.mask(img, label, runs, (width, height), swhere, attributes=attrs, **extra)
-            else:
-                records.classification(img, label, swhere, attributes=attrs)
+            _shape(records, img, shape, swhere, (width, height), groups)
+        for (_, label), parts in groups.items():
+            _, attrs, extra, swhere = parts[0]
+            rings = [ring for ring, *_ in parts]
+            records.polygon(img, label, rings, swhere, attributes=attrs, **extra)
     notes = []
     if skipped:
         what = ", ".join(f"{v} <{k}>" for k, v in skipped.items())

@@ -8,19 +8,28 @@ where it is, without a copy.
 
 Labels: ``objects_column`` (default ``objects``) holding ``bbox`` (``[x, y, w, h]`` pixels,
 or ``bbox_format='xyxy'``) and ``category`` (a ClassLabel id or a name), optionally ``iscrowd``, per object, the
-layout of the Hub's detection datasets; and/or ``label_column`` (default: the first
-ClassLabel column) → a classification.
+layout of the Hub's detection datasets, and optionally ``mask`` (an image of the whole
+picture, non-zero = the object: an instance mask with that box; what ``to_hf_dataset``
+writes); ``semantic_mask_column`` (default ``semantic_mask``, when present): an image of class
+ids + 1 per pixel (0 = none), each id → a semantic mask of the objects' / label column's
+ClassLabel name; and/or ``label_column`` (default: the first ClassLabel column) → a
+classification.
 """
 
 from __future__ import annotations
 
 import glob
+import io
 import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from lightly_studio.errors import IngestError
 from lightly_studio.ingest.labelset import LabelSet, Records, add_samples
+from lightly_studio.shapes import rle
+from lightly_studio.store.annotations import AnnotationType
 
 
 def _load(dataset_or_path: Any) -> dict[str | None, Any]:
@@ -139,6 +148,7 @@ def parse_hf_dataset(
     label_column: str | None = None,
     bbox_format: str = "xywh",
     images_cache_path: str | os.PathLike | None = None,
+    semantic_mask_column: str | None = "semantic_mask",
 ) -> LabelSet:
     import datasets
 
@@ -171,6 +181,16 @@ def parse_hf_dataset(
         names += class_names or []
         columns = [image_column] + ([objects_column] if has_objects else [])
         columns += [class_column] if class_column else []
+        semantic_names: list[str] = []
+        has_semantic = semantic_mask_column is not None and semantic_mask_column in features
+        if semantic_mask_column is not None and has_semantic:
+            columns.append(semantic_mask_column)
+            semantic_names = object_names or class_names or []
+            if not semantic_names:
+                raise IngestError(
+                    f"{label}: column {semantic_mask_column!r} holds class ids, but neither the "
+                    "objects' category nor a label column is a ClassLabel to name them"
+                )
         # Whole columns through Arrow: iterating a Dataset builds a Python dict per row.
         table = ds.select_columns(columns).with_format("arrow")[:]
         column = {c: table.column(c).to_pylist() for c in columns}
@@ -182,6 +202,8 @@ def parse_hf_dataset(
                 _objects(
                     records, img, column[objects_column][idx], object_names, bbox_format, where
                 )
+            if has_semantic and column[semantic_mask_column][idx] is not None:
+                _semantic(records, img, column[semantic_mask_column][idx], semantic_names, where)
             value = column[class_column][idx] if class_column is not None else None
             if value is not None:
                 if class_names is not None and isinstance(value, int) and value >= 0:
@@ -204,9 +226,11 @@ def _objects(
             "bbox": [o.get("bbox") for o in objects],
             "category": [o.get("category") for o in objects],
             "iscrowd": [o.get("iscrowd") for o in objects],
+            "mask": [o.get("mask") for o in objects],
         }
     boxes, categories = objects.get("bbox") or [], objects.get("category") or []
     crowds = objects.get("iscrowd") or [None] * len(boxes)
+    masks = objects.get("mask") or [None] * len(boxes)
     if len(boxes) != len(categories):
         raise IngestError(f"{where}{len(boxes)} boxes but {len(categories)} categories")
     for k, (box, cat) in enumerate(zip(boxes, categories, strict=True)):
@@ -224,8 +248,51 @@ def _objects(
             raise IngestError(f"{owhere}invalid category {cat!r}")
         x0, y0, a, b = (float(v) for v in box)
         x1, y1 = (a, b) if bbox_format == "xyxy" else (x0 + a, y0 + b)
-        records.box(
-            img, label, x0, y0, x1, y1, owhere, iscrowd=bool(crowds[k]) if k < len(crowds) else None
+        crowd = bool(crowds[k]) if k < len(crowds) else None
+        mask = masks[k] if k < len(masks) else None
+        if mask is None:
+            records.box(img, label, x0, y0, x1, y1, owhere, iscrowd=crowd)
+        else:
+            pixels = _decode_png(mask, owhere + "mask: ")
+            h, w = pixels.shape[:2]
+            box4 = (x0, y0, x1 - x0, y1 - y0)
+            records.mask(img, label, rle.encode(pixels > 0), (w, h), owhere, box4, iscrowd=crowd)
+
+
+def _decode_png(value: Any, where: str) -> np.ndarray:
+    """The pixels of an Image value ({'bytes', 'path'}) as a 2-D array."""
+    from PIL import Image
+
+    data, path = (
+        (value.get("bytes"), value.get("path")) if isinstance(value, dict) else (None, None)
+    )
+    try:
+        with Image.open(io.BytesIO(data) if data else path) as im:  # type: ignore[arg-type]
+            pixels = np.asarray(im)
+    except Exception as exc:  # PIL raises many types for broken data
+        raise IngestError(f"{where}cannot read the mask image ({exc})") from exc
+    if pixels.ndim != 2:
+        raise IngestError(f"{where}a mask image has one channel, got shape {pixels.shape}")
+    return pixels
+
+
+def _semantic(records: Records, img: int, value: Any, names: list[str], where: str) -> None:
+    """One semantic mask per class id (ClassLabel id + 1; 0 = none) in the image."""
+    swhere = f"{where}semantic_mask: "
+    ids = _decode_png(value, swhere)
+    h, w = ids.shape
+    for v in np.unique(ids):
+        if v == 0:
+            continue
+        if not 1 <= int(v) <= len(names):
+            raise IngestError(f"{swhere}class id {int(v) - 1} is not one of the {len(names)} names")
+        records.mask(
+            img,
+            names[int(v) - 1],
+            rle.encode(ids == v),
+            (w, h),
+            f"{swhere}class {names[int(v) - 1]!r}: ",
+            annotation_type=AnnotationType.SEMANTIC_SEGMENTATION.value,
         )
 
 
@@ -240,8 +307,9 @@ def add_samples_from_hf_dataset(
     images_cache_path: str | os.PathLike | None = None,
     embed: bool = True,
     annotation_source: str | None = None,
+    semantic_mask_column: str | None = "semantic_mask",
 ):
-    """Index a Hugging Face dataset's images with its boxes and/or class labels."""
+    """Index a Hugging Face dataset's images with its boxes, masks and/or class labels."""
     labels = parse_hf_dataset(
         dataset_or_path,
         image_column,
@@ -249,5 +317,6 @@ def add_samples_from_hf_dataset(
         label_column=label_column,
         bbox_format=bbox_format,
         images_cache_path=images_cache_path,
+        semantic_mask_column=semantic_mask_column,
     )
     return add_samples(dataset, labels, embed=embed, annotation_source=annotation_source)

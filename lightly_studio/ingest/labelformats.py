@@ -27,14 +27,20 @@ def parse_labelformat(input_labels: Any, images_path: str | os.PathLike) -> Labe
         )
     root = os.path.abspath(os.path.expanduser(str(images_path)))
     source = type(input_labels).__name__
-    names = [c.name for c in input_labels.get_categories()]
     records = Records()
     try:
-        labels = list(input_labels.get_labels())
+        names = [c.name for c in input_labels.get_categories()]
+        # labelformat's COCO input builds an object per box; its parsed JSON is read
+        # column-wise instead (the same boxes, ~2x faster in all).
+        plain_coco = _is_plain_coco_boxes(input_labels)
+        labels = [] if plain_coco else list(input_labels.get_labels())
     except (ValueError, KeyError, OSError) as exc:  # labelformat's own parse errors
         raise IngestError(
             f"{source}: cannot read the labels ({type(exc).__name__}: {exc})"
         ) from exc
+    if plain_coco:
+        _coco_boxes(records, input_labels._data, root, source)
+        return records.label_set(source, names, [])
     for label in labels:
         image = label.image
         where = f"{source}, image {image.filename!r}: "
@@ -60,6 +66,45 @@ def parse_labelformat(input_labels: Any, images_path: str | os.PathLike) -> Labe
             else:
                 raise IngestError(f"{owhere}unsupported object {type(obj).__name__}")
     return records.label_set(source, names, [])
+
+
+def _is_plain_coco_boxes(input_labels: Any) -> bool:
+    """labelformat's own COCOObjectDetectionInput (not a subclass that may change it), with
+    the parsed JSON where that class keeps it."""
+    from labelformat.formats.coco import COCOObjectDetectionInput
+
+    return type(input_labels) is COCOObjectDetectionInput and isinstance(
+        getattr(input_labels, "_data", None), dict
+    )
+
+
+def _coco_boxes(records: Records, data: dict, root: str, source: str) -> None:
+    """The boxes of a parsed COCO file, as labelformat's COCO input reads them (bbox x, y, w,
+    h; score as confidence), into ``records`` column-wise."""
+    index: dict[Any, int] = {}
+    try:
+        for image in data["images"]:
+            where = f"{source}, image {image['file_name']!r}: "
+            path = os.path.normpath(os.path.join(root, image["file_name"]))
+            if not path.startswith(root.rstrip(os.sep) + os.sep):
+                raise IngestError(f"{where}the file name points outside the images folder {root}")
+            index[image["id"]] = records.image(
+                path, where, width=int(image["width"]), height=int(image["height"])
+            )
+        names = {c["id"]: c["name"] for c in data["categories"]}
+        anns = data["annotations"]
+        img_idx = [index[a["image_id"]] for a in anns]
+        labels = [names[a["category_id"]] for a in anns]
+        bbox = [a["bbox"] for a in anns]
+        xywh = tuple([float(b[i]) for b in bbox] for i in range(4))
+        scores = [a.get("score") for a in anns]
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise IngestError(
+            f"{source}: cannot read the labels ({type(exc).__name__}: {exc})"
+        ) from exc
+    wheres = [f"{source}, annotations[{k}]: " for k in range(len(anns))]
+    confidence = [None if v is None else float(v) for v in scores]
+    records.boxes(img_idx, labels, xywh, wheres, confidence)  # type: ignore[arg-type]
 
 
 def add_samples_from_labelformat(

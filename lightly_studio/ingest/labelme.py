@@ -7,6 +7,13 @@ the box of its two points, LabelMe ≥ 5.3) → an instance mask. A shape's ``fl
 ``group_id`` and ``description`` are kept as annotation attributes; the image's ``flags`` in
 the sample metadata ``image_flags``. Circles, lines, line strips and points are skipped and
 reported.
+
+Conventions of ours, which the writer follows: ``polygon`` shapes of one file that share a
+``group_id`` and a label are the rings of ONE annotation (LabelMe's own meaning of a group:
+parts of one object; the group id is then not kept as an attribute); the shape flag
+``semantic_segmentation`` marks a semantic mask; and the image flags named in the top-level
+list ``classifications`` (LabelMe keeps unknown top-level keys) are classifications of the
+image, not flags (one the user unticked in LabelMe is dropped).
 """
 
 from __future__ import annotations
@@ -23,12 +30,17 @@ from lightly_studio.ingest.coco import load_json
 from lightly_studio.ingest.files import list_files
 from lightly_studio.ingest.labelset import LabelSet, Records, add_annotations, add_samples
 from lightly_studio.shapes import rle
+from lightly_studio.store.annotations import AnnotationType
 
 SKIPPED_SHAPES = ("circle", "line", "linestrip", "point", "points")
 #: Shape keys kept as attributes (when not empty).
 ATTRIBUTE_KEYS = ("flags", "group_id", "description")
 #: The shape flag that marks a crowd (COCO iscrowd).
 CROWD_FLAG = "is_crowd"
+#: The shape flag that marks a semantic (not an instance) mask.
+SEMANTIC_FLAG = "semantic_segmentation"
+#: The top-level key listing the image flags that are classifications.
+CLASSIFICATIONS_KEY = "classifications"
 
 
 def _number_pairs(points: Any, where: str) -> list[float]:
@@ -85,11 +97,25 @@ def parse_labelme(folder: str | os.PathLike) -> LabelSet:
         flags = doc.get("flags")
         if flags is not None and not isinstance(flags, dict):
             raise IngestError(f"{where}'flags' must be an object")
+        classes = doc.get(CLASSIFICATIONS_KEY) or []
+        if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+            raise IngestError(f"{where}'{CLASSIFICATIONS_KEY}' must be a list of class names")
+        flags = dict(flags or {})
+        ticked = [c for c in classes if flags.pop(c, True)]
         full = os.path.normpath(os.path.join(os.path.dirname(json_path), image_path))
         img = records.image(full, where, width=width, height=height, flags=flags or None)
+        for name in ticked:
+            records.classification(img, name, f"{where}{CLASSIFICATIONS_KEY} {name!r}: ")
+        groups: dict[tuple[Any, str], list[tuple[list[float], dict, dict, str]]] = {}
         for n, shape in enumerate(doc["shapes"]):
             swhere = f"{json_path}, shapes[{n}]: "
-            _shape(records, img, shape, swhere, int(width), int(height), skipped)  # type: ignore[arg-type]
+            _shape(records, img, shape, swhere, int(width), int(height), skipped, groups)  # type: ignore[arg-type]
+        for (_, label), parts in groups.items():
+            _, attrs, extra, swhere = parts[0]
+            if len(parts) > 1:  # the group is the annotation: its id is not an attribute
+                attrs = {k: v for k, v in attrs.items() if k != "group_id"}
+            rings = [p for p, *_ in parts]
+            records.polygon(img, label, rings, swhere, attributes=attrs, **extra)
     notes = []
     if skipped:
         what = ", ".join(f"{v} {k}" for k, v in skipped.items())
@@ -105,6 +131,7 @@ def _shape(
     width: int,
     height: int,
     skipped: dict[str, int],
+    groups: dict[tuple[Any, str], list[tuple[list[float], dict, dict, str]]],
 ) -> None:
     if not isinstance(shape, dict):
         raise IngestError(f"{swhere}a shape is a JSON object")
@@ -117,10 +144,15 @@ def _shape(
         raise IngestError(f"{swhere}missing 'label'")
     pts = _number_pairs(shape.get("points"), swhere)
     attrs = {k: shape[k] for k in ATTRIBUTE_KEYS if shape.get(k) not in (None, {}, "")}
-    extra = {}
-    if isinstance(attrs.get("flags"), dict) and CROWD_FLAG in attrs["flags"]:
+    extra: dict[str, Any] = {}
+    if isinstance(attrs.get("flags"), dict) and (
+        CROWD_FLAG in attrs["flags"] or SEMANTIC_FLAG in attrs["flags"]
+    ):
         flags = dict(attrs["flags"])
-        extra["iscrowd"] = bool(flags.pop(CROWD_FLAG))
+        if CROWD_FLAG in flags:
+            extra["iscrowd"] = bool(flags.pop(CROWD_FLAG))
+        if flags.pop(SEMANTIC_FLAG, False):
+            extra["annotation_type"] = AnnotationType.SEMANTIC_SEGMENTATION.value
         attrs = {k: v for k, v in attrs.items() if k != "flags"}
         if flags:
             attrs["flags"] = flags
@@ -133,7 +165,10 @@ def _shape(
     elif kind == "polygon":
         if len(pts) < 6:
             raise IngestError(f"{swhere}a polygon needs at least 3 points, got {len(pts) // 2}")
-        records.polygon(img, label, [pts], swhere, attributes=attrs, **extra)
+        if shape.get("group_id") is not None:
+            groups.setdefault((shape["group_id"], label), []).append((pts, attrs, extra, swhere))
+        else:
+            records.polygon(img, label, [pts], swhere, attributes=attrs, **extra)
     elif kind == "mask":
         if len(pts) != 4:
             raise IngestError(f"{swhere}a mask has 2 points (its box), got {len(pts) // 2}")

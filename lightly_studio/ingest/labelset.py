@@ -136,6 +136,29 @@ class Records:
     def box(self, img_idx: int, label: str, x0, y0, x1, y1, where: str, **extra) -> None:
         self._add(img_idx, label, _DETECTION, where, x0, y0, x1 - x0, y1 - y0, extra)
 
+    def boxes(
+        self,
+        img_idx: list[int],
+        labels: list[str],
+        xywh: tuple[list[float], list[float], list[float], list[float]],
+        where: list[str],
+        confidence: list[float | None] | None = None,
+    ) -> None:
+        """Many boxes (x, y, width, height columns) at once: a few list extends instead of a
+        call per box, for parsers that hold their labels column-wise already."""
+        c = self._cols
+        start = len(c["img_idx"])
+        c["img_idx"].extend(img_idx)
+        c["label"].extend(labels)
+        c["annotation_type"].extend([_DETECTION] * len(img_idx))
+        for name, values in zip(("x", "y", "width", "height"), xywh, strict=True):
+            c[name].extend(values)
+        c["where"].extend(where)
+        if confidence is not None:
+            self._sparse["confidence"].update(
+                (start + i, v) for i, v in enumerate(confidence) if v is not None
+            )
+
     def polygon(self, img_idx: int, label: str, rings: list[list[float]], where: str, **extra):
         kind = extra.pop("annotation_type", _INSTANCE)
         extra["polygon"] = rings
@@ -148,11 +171,15 @@ class Records:
         runs: list[int],
         size: tuple[int, int],
         where: str,
+        box: tuple[float, float, float, float] | None = None,
         **extra,
     ) -> None:
+        """A mask (row-wise RLE over ``size``) with its box (x, y, width, height), or without
+        one: then the box around its pixels."""
         kind = extra.pop("annotation_type", _INSTANCE)
         extra.update(segmentation_mask=runs, mask_width=size[0], mask_height=size[1])
-        self._add(img_idx, label, kind, where, None, None, None, None, extra)
+        x, y, w, h = box if box is not None else (None, None, None, None)
+        self._add(img_idx, label, kind, where, x, y, w, h, extra)
 
     def classification(self, img_idx: int, label: str, where: str, **extra) -> None:
         self._add(img_idx, label, _CLASSIFICATION, where, None, None, None, None, extra)
@@ -430,6 +457,57 @@ def merge_json_metadata(con, dataset_id: Any, key: str, groups: pl.DataFrame, bu
     )
 
 
+def store_images(
+    con, dataset: Any, images: pl.DataFrame, result: ImportResult, path: str, hint: str
+) -> pl.DataFrame:
+    """Insert the images (file_path_abs, file_name, width, height, tags: list) as samples and
+    tag them; returns ``images`` with ``sample_id`` and ``is_new``. Images already in the
+    dataset are counted and reported in ``result`` (``hint`` names the method that attaches
+    labels to existing images): their labels are not to be added again. Every importer that
+    creates samples (the label formats here, YOLO) goes through this."""
+    stored = insert_samples(
+        con, dataset.dataset_id, images.select("file_path_abs", "file_name", "width", "height")
+    )
+    images = images.join(
+        stored.select("file_path_abs", "sample_id", "is_new"),
+        on="file_path_abs",
+        how="inner",
+        maintain_order="left",
+    )
+    result.samples_added = int(images["is_new"].sum())
+    result.samples_existing = images.height - result.samples_added
+    if result.samples_existing:
+        result.warnings.append(
+            f"{path}: {result.samples_existing} images were already in the dataset; "
+            f"their labels were not added again ({hint} attaches labels to existing images)"
+        )
+    tagged = images.select("sample_id", "tags").explode("tags").drop_nulls("tags")
+    for tag, ids in tagged.group_by("tags", maintain_order=True).agg("sample_id").rows():
+        tag_sample_ids(con, dataset.dataset_id, tag, ids)
+    return images
+
+
+def new_image_sizes(images: pl.DataFrame) -> pl.DataFrame:
+    """img_idx, sample_id, img_width, img_height of the images stored just now."""
+    return images.filter(pl.col("is_new")).select(
+        "img_idx",
+        "sample_id",
+        pl.col("width").alias("img_width"),
+        pl.col("height").alias("img_height"),
+    )
+
+
+def finish_import(
+    dataset: Any, result: ImportResult, images: pl.DataFrame, embed: bool, stacklevel: int = 3
+) -> ImportResult:
+    """After the transaction: warn the notes, embed (etc.) the new samples."""
+    for note in result.warnings:
+        warnings.warn(note, stacklevel=stacklevel)
+    new_ids = images.filter(pl.col("is_new"))["sample_id"].to_list()
+    dataset._after_ingest([as_uuid(s) for s in new_ids], embed)
+    return result
+
+
 def add_samples(
     dataset: Any, labels: LabelSet, embed: bool = True, annotation_source: str | None = None
 ) -> ImportResult:
@@ -445,45 +523,18 @@ def add_samples(
         .with_columns(pl.col("img_idx").cast(pl.Int64))
     )
     with transaction() as con:
-        stored = insert_samples(
-            con, dataset.dataset_id, images.select("file_path_abs", "file_name", "width", "height")
+        images = store_images(
+            con, dataset, images, result, labels.path, "the add_annotations_from_* methods"
         )
-        images = images.join(
-            stored.select("file_path_abs", "sample_id", "is_new"),
-            on="file_path_abs",
-            how="inner",
-            maintain_order="left",
-        )
-        result.samples_added = int(images["is_new"].sum())
-        result.samples_existing = images.height - result.samples_added
-        if result.samples_existing:
-            result.warnings.append(
-                f"{labels.path}: {result.samples_existing} images were already in the dataset; "
-                "their labels were not added again (the add_annotations_from_* methods attach "
-                "labels to existing images)"
-            )
-        tagged = images.select("sample_id", "tags").explode("tags").drop_nulls("tags")
-        for tag, ids in tagged.group_by("tags", maintain_order=True).agg("sample_id").rows():
-            tag_sample_ids(con, dataset.dataset_id, tag, ids)
         if labels.label_names:
             get_or_create_label_ids(con, dataset.dataset_id, labels.label_names)
-        new = images.filter(pl.col("is_new"))
-        sized = new.select(
-            "img_idx",
-            "sample_id",
-            pl.col("width").alias("img_width"),
-            pl.col("height").alias("img_height"),
-        )
-        frame, notes = annotation_frame(labels, sized, source)
+        frame, notes = annotation_frame(labels, new_image_sizes(images), source)
         result.warnings.extend(notes)
         result.annotations_added = _insert(con, dataset, frame)
+        new = images.filter(pl.col("is_new"))
         flagged = new.filter(pl.col("flags").is_not_null()).select("sample_id", "flags")
         merge_json_metadata(con, dataset.dataset_id, IMAGE_FLAGS_KEY, flagged, json.loads)
-    for note in result.warnings:
-        warnings.warn(note, stacklevel=3)
-    new_ids = images.filter(pl.col("is_new"))["sample_id"].to_list()
-    dataset._after_ingest([as_uuid(s) for s in new_ids], embed)
-    return result
+    return finish_import(dataset, result, images, embed, stacklevel=4)
 
 
 def add_annotations(
@@ -539,4 +590,7 @@ __all__ = [
     "add_annotations",
     "add_samples",
     "annotation_frame",
+    "finish_import",
+    "new_image_sizes",
+    "store_images",
 ]

@@ -11,7 +11,10 @@ annotations folder become split tags.
 Segmentation: one PNG of class ids per image (palette or grayscale), named like the image.
 Each class present becomes one semantic-segmentation annotation. Ids missing from
 ``class_id_to_name`` are an error, except 0 (background) and 255 (VOC's "void" border),
-which are skipped unless mapped.
+which are skipped unless mapped. With ``instances_path`` (VOC's ``SegmentationObject/``: one
+PNG of instance ids per image, same names), each instance becomes an instance-segmentation
+annotation whose class is the one its pixels have in the class PNG (an instance over several
+classes is an error); class pixels that no instance covers stay a semantic annotation.
 """
 
 from __future__ import annotations
@@ -152,15 +155,20 @@ def parse_voc_segmentations(
     class_id_to_name: dict[int, str],
     split: str | None = None,
     limit: int | None = None,
+    instances_path: str | os.PathLike | None = None,
 ) -> LabelSet:
-    """One semantic-segmentation annotation per class present in each mask PNG."""
-    from PIL import Image
-
+    """One semantic-segmentation annotation per class present in each mask PNG; with
+    ``instances_path`` one instance-segmentation annotation per instance id."""
     if not class_id_to_name:
         raise IngestError("class_id_to_name must map the mask values to class names")
     ids = {int(k): str(v) for k, v in class_id_to_name.items()}
     images_root = os.path.abspath(os.path.expanduser(str(images_path)))
     masks_root = os.path.abspath(os.path.expanduser(str(masks_path)))
+    instances_root = (
+        os.path.abspath(os.path.expanduser(str(instances_path))) if instances_path else None
+    )
+    if instances_root is not None and not os.path.isdir(instances_root):
+        raise IngestError(f"{instances_root}: the instances folder does not exist")
     by_stem: dict[str, str] = {}
     for p in list_files(images_root, IMAGE_EXTENSIONS).paths:
         by_stem.setdefault(os.path.splitext(os.path.relpath(p, images_root))[0], p)
@@ -176,18 +184,7 @@ def parse_voc_segmentations(
         image = by_stem.get(stem)
         if image is None:
             raise IngestError(f"{where}no image named {stem}.* in {images_root}")
-        try:
-            with Image.open(mask_path) as im:
-                if im.mode not in ("P", "L", "I", "I;16"):
-                    raise IngestError(
-                        f"{where}a mask is a palette or grayscale PNG of class ids, got mode "
-                        f"{im.mode!r}"
-                    )
-                arr = np.asarray(im)
-        except IngestError:
-            raise
-        except Exception as exc:  # PIL raises many types for broken files
-            raise IngestError(f"{where}cannot read the mask ({exc})") from exc
+        arr = _read_id_png(mask_path, where, "class ids")
         h, w = arr.shape[:2]
         img = records.image(image, where, tags=[split] if split else None)
         values = np.unique(arr)
@@ -196,18 +193,76 @@ def parse_voc_segmentations(
             raise IngestError(
                 f"{where}has class ids {unknown} that are not in class_id_to_name ({sorted(ids)})"
             )
+        covered = np.zeros((h, w), dtype=bool)
+        instance_png = _instance_png(instances_root, stem)
+        if instance_png is not None:
+            covered = _add_instances(records, img, arr, instance_png, ids)
         for v in values:
             name = ids.get(int(v))
-            if name is not None:
+            pixels = (arr == v) & ~covered
+            if name is not None and pixels.any():
                 records.mask(
                     img,
                     name,
-                    rle.encode(arr == v),
+                    rle.encode(pixels),
                     (w, h),
                     f"{where}class id {int(v)}: ",
                     annotation_type=AnnotationType.SEMANTIC_SEGMENTATION.value,
                 )
     return records.label_set(masks_root, [ids[k] for k in sorted(ids)], [])
+
+
+def _read_id_png(path: str, where: str, what: str) -> np.ndarray:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            if im.mode not in ("P", "L", "I", "I;16"):
+                raise IngestError(
+                    f"{where}a mask is a palette or grayscale PNG of {what}, got mode {im.mode!r}"
+                )
+            return np.asarray(im)
+    except IngestError:
+        raise
+    except Exception as exc:  # PIL raises many types for broken files
+        raise IngestError(f"{where}cannot read the mask ({exc})") from exc
+
+
+def _instance_png(instances_root: str | None, stem: str) -> str | None:
+    if instances_root is None:
+        return None
+    path = os.path.join(instances_root, stem + ".png")
+    return path if os.path.isfile(path) else None
+
+
+def _add_instances(
+    records: Records, img: int, classes: np.ndarray, path: str, ids: dict[int, str]
+) -> np.ndarray:
+    """One instance mask per instance id of the PNG at ``path`` (0 and 255 are background
+    and void), its class read from ``classes``; returns the pixels the instances cover."""
+    where = f"{path}: "
+    instances = _read_id_png(path, where, "instance ids")
+    if instances.shape != classes.shape:
+        raise IngestError(
+            f"{where}the instance PNG is {instances.shape[1]}x{instances.shape[0]} but its class "
+            f"PNG is {classes.shape[1]}x{classes.shape[0]}"
+        )
+    h, w = classes.shape
+    covered = np.zeros((h, w), dtype=bool)
+    for v in np.unique(instances):
+        if int(v) in (0, 255):
+            continue
+        pixels = instances == v
+        found = [int(c) for c in np.unique(classes[pixels]) if int(c) in ids]
+        iwhere = f"{where}instance id {int(v)}: "
+        if len(found) != 1:
+            raise IngestError(
+                f"{iwhere}its pixels have {'no' if not found else 'several'} classes in the "
+                f"class PNG ({found}); an instance has exactly one"
+            )
+        records.mask(img, ids[found[0]], rle.encode(pixels), (w, h), iwhere)
+        covered |= pixels
+    return covered
 
 
 def add_samples_from_pascal_voc_segmentations(
@@ -219,9 +274,13 @@ def add_samples_from_pascal_voc_segmentations(
     embed: bool = True,
     annotation_source: str | None = None,
     limit: int | None = None,
+    instances_path: str | os.PathLike | None = None,
 ):
-    """Index the images that have a mask in ``masks_path``, with their class masks."""
-    labels = parse_voc_segmentations(images_path, masks_path, class_id_to_name, split, limit)
+    """Index the images that have a mask in ``masks_path``, with their class masks (and
+    instance masks from ``instances_path``, VOC's SegmentationObject folder)."""
+    labels = parse_voc_segmentations(
+        images_path, masks_path, class_id_to_name, split, limit, instances_path
+    )
     return add_samples(dataset, labels, embed=embed, annotation_source=annotation_source)
 
 
@@ -231,7 +290,10 @@ def add_annotations_from_pascal_voc_segmentations(
     images_root: str | os.PathLike,
     class_id_to_name: dict[int, str],
     annotation_source: str | None = None,
+    instances_path: str | os.PathLike | None = None,
 ):
     """Attach VOC segmentation masks to images already in the dataset (matched by path)."""
-    labels = parse_voc_segmentations(images_root, masks_path, class_id_to_name)
+    labels = parse_voc_segmentations(
+        images_root, masks_path, class_id_to_name, instances_path=instances_path
+    )
     return add_annotations(dataset, labels, annotation_source=annotation_source)

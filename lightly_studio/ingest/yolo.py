@@ -27,9 +27,9 @@ from lightly_studio.db import transaction
 from lightly_studio.errors import AnnotationError, IngestError
 from lightly_studio.ingest.coco import ImportResult, insert_ingested
 from lightly_studio.ingest.files import IMAGE_EXTENSIONS, list_files, read_sizes
+from lightly_studio.ingest.labelset import finish_import, new_image_sizes, store_images
 from lightly_studio.shapes import rle
 from lightly_studio.shapes.geometry import MIN_SIDE, clip_box, clip_polygon
-from lightly_studio.store._ids import as_uuid
 from lightly_studio.store.annotations import (
     FRAME_SCHEMA,
     GROUND_TRUTH,
@@ -37,8 +37,7 @@ from lightly_studio.store.annotations import (
     complete_frame,
 )
 from lightly_studio.store.labels import get_or_create_label_ids
-from lightly_studio.store.samples import dataset_sample_sizes, insert_samples
-from lightly_studio.store.tags import tag_sample_ids
+from lightly_studio.store.samples import dataset_sample_sizes
 
 SPLITS = ("train", "val", "test")
 _SPLIT_ALIASES = {"valid": "val", "validation": "val"}
@@ -504,42 +503,21 @@ def add_samples_from_yolo(
         .filter(ok)
     )
     with transaction() as con:
-        stored = insert_samples(
-            con, dataset.dataset_id, images.select("file_path_abs", "file_name", "width", "height")
+        images = store_images(
+            con,
+            dataset,
+            images.with_columns(pl.concat_list("split").alias("tags")),
+            result,
+            data.yaml_path,
+            "add_annotations_from_yolo",
         )
-        images = images.join(
-            stored.select("file_path_abs", "sample_id", "is_new"),
-            on="file_path_abs",
-            how="inner",
-            maintain_order="left",
-        )
-        result.samples_added = int(images["is_new"].sum())
-        result.samples_existing = images.height - result.samples_added
-        if result.samples_existing:
-            result.warnings.append(
-                f"{data.yaml_path}: {result.samples_existing} images were already in the "
-                "dataset; their labels were not added again (add_annotations_from_yolo "
-                "attaches labels to existing images)"
-            )
-        for split, ids in images.group_by("split", maintain_order=True).agg("sample_id").rows():
-            tag_sample_ids(con, dataset.dataset_id, split, ids)
         get_or_create_label_ids(
             con, dataset.dataset_id, [data.names[k] for k in sorted(data.names)]
         )
-        sized = images.filter(pl.col("is_new")).select(
-            "img_idx",
-            "sample_id",
-            pl.col("width").alias("img_width"),
-            pl.col("height").alias("img_height"),
-        )
-        frame, notes = yolo_annotation_frame(data, sized, annotation_source)
+        frame, notes = yolo_annotation_frame(data, new_image_sizes(images), annotation_source)
         result.warnings.extend(notes)
         result.annotations_added = insert_ingested(con, dataset.dataset_id, frame)
-    for note in result.warnings:
-        warnings.warn(note, stacklevel=2)
-    new_ids = images.filter(pl.col("is_new"))["sample_id"].to_list()
-    dataset._after_ingest([as_uuid(s) for s in new_ids], embed)
-    return result
+    return finish_import(dataset, result, images, embed)
 
 
 def add_annotations_from_yolo(

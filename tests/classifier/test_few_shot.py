@@ -237,3 +237,105 @@ def test_load_refuses_a_dataset_without_the_model(planted, tmp_path):
     (tmp_path / "bad.json").write_text("{}")
     with pytest.raises(ClassifierError, match="not a saved classifier"):
         dataset.load_few_shot_classifier(str(tmp_path / "bad.json"))
+
+
+# -- stored in the database -----------------------------------------------------------------------
+def _restart(db_file: Path) -> None:
+    """What a new process sees: the same database file, no classifier in memory."""
+    from lightly_studio import db_manager
+    from lightly_studio.classifier import _few_shot
+
+    db_manager.close()
+    _few_shot._open.clear()
+    db_manager.connect(db_file=db_file)
+
+
+def test_a_classifier_is_found_again_after_a_restart(planted, db):
+    import lightly_studio as ls
+
+    dataset, ids = planted
+    classifier = dataset.few_shot_classifier("xy", ["x", "y"])
+    classifier.add_examples("x", ids[:3])
+    classifier.add_examples("y", ids[5:8])
+    classifier.remove_examples(ids[2])
+    before = classifier.train().predict()
+    untrained = dataset.few_shot_classifier("later", ["a", "b"])
+    untrained.add_examples("a", ids[:1])
+
+    _restart(db)
+    dataset = ls.ImageDataset.load("planted")
+    again = dataset.few_shot_classifier("xy")
+    assert again.classes == ["x", "y"] and again.embedding_model_name == "toy"
+    assert again.examples.rows() == [(i, "x") for i in ids[:2]] + [(i, "y") for i in ids[5:8]]
+    after = again.predict()
+    assert after["prediction"].to_list() == before["prediction"].to_list()
+    assert np.allclose(after["p_y"].to_numpy(), before["p_y"].to_numpy())
+    later = dataset.few_shot_classifier("later")
+    assert not later.is_trained and later.examples.height == 1
+    with pytest.raises(ClassifierError, match="No classifier named 'nope'"):
+        dataset.few_shot_classifier("nope")
+
+
+def test_the_panel_lists_the_stored_classifiers(planted, db):
+    import lightly_studio as ls
+    from lightly_studio.api.classifier import classifier_list
+
+    dataset, ids = planted
+    dataset.few_shot_classifier("b_first", ["x", "y"]).add_examples("x", ids[:1])
+    dataset.few_shot_classifier("a_second", ["x", "y"])
+    _restart(db)
+    dataset = ls.ImageDataset.load("planted")
+    listed, _ = classifier_list({"dataset_id": str(dataset.dataset_id)})
+    assert [(c["name"], c["examples"]) for c in listed["classifiers"]] == [
+        ("a_second", {"x": 0, "y": 0}),
+        ("b_first", {"x": 1, "y": 0}),
+    ]
+
+
+def test_a_new_classifier_of_the_same_name_replaces_the_stored_one(planted, db):
+    import lightly_studio as ls
+
+    dataset, ids = planted
+    dataset.few_shot_classifier("xy", ["x", "y"]).add_examples("x", ids[:3])
+    dataset.few_shot_classifier("xy", ["p", "q", "r"])
+    _restart(db)
+    again = ls.ImageDataset.load("planted").few_shot_classifier("xy")
+    assert again.classes == ["p", "q", "r"] and again.examples.height == 0
+
+
+def test_a_loaded_file_is_stored_too(planted, db, tmp_path):
+    import lightly_studio as ls
+
+    dataset, ids = planted
+    classifier = dataset.few_shot_classifier("xy", ["x", "y"])
+    classifier.add_examples("x", ids[:2])
+    classifier.add_examples("y", ids[5:7])
+    path = classifier.train().save(tmp_path / "xy.json")
+    from lightly_studio.db import get_connection
+    from lightly_studio.store.classifiers import delete_classifier
+
+    assert delete_classifier(get_connection(), dataset.dataset_id, "xy")
+    dataset.load_few_shot_classifier(str(path))
+    _restart(db)
+    again = ls.ImageDataset.load("planted").few_shot_classifier("xy")
+    assert again.is_trained
+    assert again.predict()["prediction"].to_list() == classifier.predict()["prediction"].to_list()
+
+
+def test_a_published_dataset_carries_its_classifiers(planted, tmp_path):
+    import lightly_studio as ls
+    from lightly_studio.classifier import _few_shot
+
+    dataset, ids = planted
+    classifier = dataset.few_shot_classifier("xy", ["x", "y"])
+    classifier.add_examples("x", ids[:2])
+    classifier.add_examples("y", ids[5:7])
+    before = classifier.train().predict()
+    url = str(tmp_path / "shared" / "planted")
+    dataset.publish(url)
+    _few_shot._open.clear()
+    opened = ls.open_published(url)
+    again = opened.few_shot_classifier("xy")
+    assert again.predict()["prediction"].to_list() == before["prediction"].to_list()
+    again.add_examples("x", ids[2:3])  # kept in memory: the published database is read-only
+    assert opened.few_shot_classifier("xy").examples.height == 5

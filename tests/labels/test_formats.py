@@ -12,6 +12,7 @@ from PIL import Image
 
 import lightly_studio as ls
 from lightly_studio.core.dataset_query import ImageSampleField
+from lightly_studio.errors import IngestError
 from tests.conftest import make_images
 from tests.labels.formats_helpers import assert_same, label_names, snapshot
 
@@ -47,8 +48,9 @@ def test_cvat_round_trip_of_the_coco_example(coco_masks, tmp_path):
     coco.export().to_cvat(tmp_path / "a.xml")
     first = ls.ImageDataset.create("first")
     first.add_samples_from_cvat(str(tmp_path / "a.xml"), str(images), embed=False)
-    # Every mask survives the trip pixel for pixel (polygons or CVAT RLE).
-    assert_same(snapshot(coco), snapshot(first), polygons=False, mask_boxes=False)
+    # Every mask survives the trip pixel for pixel, and every polygon ring (multi-ring ones
+    # as grouped <polygon>s); crowds go as CVAT RLE.
+    assert_same(snapshot(coco), snapshot(first), mask_boxes=False)
     first.export().to_cvat(tmp_path / "b.xml")
     again = ls.ImageDataset.create("again")
     again.add_samples_from_cvat(str(tmp_path / "b.xml"), str(images), embed=False)
@@ -98,7 +100,7 @@ def test_labelme_round_trip_of_the_coco_example(coco_masks, tmp_path):
     coco.export().to_labelme(tmp_path / "lm1")
     first = ls.ImageDataset.create("first")
     first.add_samples_from_labelme(str(tmp_path / "lm1"), embed=False)
-    assert_same(snapshot(coco), snapshot(first), polygons=False, mask_boxes=False)
+    assert_same(snapshot(coco), snapshot(first), mask_boxes=False)
     first.export().to_labelme(tmp_path / "lm2")
     again = ls.ImageDataset.create("again")
     again.add_samples_from_labelme(str(tmp_path / "lm2"), embed=False)
@@ -463,3 +465,205 @@ def _rle(mask):
     from lightly_studio.shapes import rle
 
     return rle.encode(mask)
+
+
+def test_voc_segmentation_object_pngs_become_instances_and_round_trip(db, tmp_path):
+    """SegmentationObject/ (instance ids) read with SegmentationClass/ (class ids): each
+    instance is an instance mask of its pixels' class; class pixels no instance covers stay
+    semantic. The export writes both PNGs and reads back pixel for pixel."""
+    images = tmp_path / "JPEGImages"
+    make_images(images, {"a.jpg": (8, 6)})
+    classes, objects = np.zeros((6, 8), np.uint8), np.zeros((6, 8), np.uint8)
+    classes[0:2, 0:3], objects[0:2, 0:3] = 1, 1  # cat #1
+    classes[3:5, 4:8], objects[3:5, 4:8] = 1, 2  # cat #2
+    classes[5, 0:2], objects[5, 0:2] = 2, 3  # dog
+    classes[2, 5] = objects[2, 5] = 255  # void border
+    classes[0, 7] = 2  # dog pixel in no instance: semantic
+    for folder, arr in (("SegmentationClass", classes), ("SegmentationObject", objects)):
+        (tmp_path / folder).mkdir()
+        Image.fromarray(arr, mode="L").save(tmp_path / folder / "a.png")
+    ids = {1: "cat", 2: "dog"}
+    first = ls.ImageDataset.create("first")
+    first.add_samples_from_pascal_voc_segmentations(
+        str(images),
+        str(tmp_path / "SegmentationClass"),
+        ids,
+        instances_path=str(tmp_path / "SegmentationObject"),
+        embed=False,
+    )
+    snap = snapshot(first)
+    got = sorted((a[0], a[1], a[5]) for a in snap["a.jpg"]["annotations"])
+    assert got == sorted(
+        [
+            ("cat", "instance_segmentation", tuple(_rle(objects == 1))),
+            ("cat", "instance_segmentation", tuple(_rle(objects == 2))),
+            ("dog", "instance_segmentation", tuple(_rle(objects == 3))),
+            ("dog", "semantic_segmentation", tuple(_rle((classes == 2) & (objects == 0)))),
+        ]
+    )
+    out = first.export().to_pascal_voc_segmentations(tmp_path / "out", class_id_to_name=ids)
+    written = np.asarray(Image.open(out / "SegmentationObject" / "a.png"))
+    assert sorted(np.unique(written).tolist()) == [0, 1, 2, 3]
+    again = ls.ImageDataset.create("again")
+    again.add_samples_from_pascal_voc_segmentations(
+        str(out / "JPEGImages"),
+        str(out / "SegmentationClass"),
+        ids,
+        instances_path=str(out / "SegmentationObject"),
+        embed=False,
+    )
+    assert_same(snap, snapshot(again))
+
+
+def test_voc_instance_over_two_classes_is_an_error(db, tmp_path):
+    images = tmp_path / "JPEGImages"
+    make_images(images, {"a.jpg": (4, 4)})
+    classes, objects = np.zeros((4, 4), np.uint8), np.zeros((4, 4), np.uint8)
+    classes[0, 0:2], classes[1, 0:2], objects[0:2, 0:2] = 1, 2, 1
+    for folder, arr in (("cls", classes), ("obj", objects)):
+        (tmp_path / folder).mkdir()
+        Image.fromarray(arr, mode="L").save(tmp_path / folder / "a.png")
+    ds = ls.ImageDataset.create("ds")
+    with pytest.raises(IngestError, match=r"obj/a.png: instance id 1: .*several classes"):
+        ds.add_samples_from_pascal_voc_segmentations(
+            str(images),
+            str(tmp_path / "cls"),
+            {1: "cat", 2: "dog"},
+            instances_path=str(tmp_path / "obj"),
+            embed=False,
+        )
+    assert ds.query().count() == 0
+
+
+# --- semantic masks, multi-ring polygons and classifications through CVAT and LabelMe -----------
+
+
+@pytest.fixture
+def mixed_shapes(db, tmp_path):
+    """A semantic mask (no polygon), a semantic polygon, a two-ring instance polygon and a
+    classification on one image."""
+    from lightly_studio.core.annotation import (
+        CreateClassification,
+        CreateInstanceSegmentation,
+        CreateSemanticSegmentation,
+    )
+
+    images = tmp_path / "imgs"
+    make_images(images, {"a.jpg": (40, 30)})
+    ds = ls.ImageDataset.create("mixed")
+    ds.add_images_from_path(path=str(images), embed=False)
+    road = np.zeros((30, 40), dtype=bool)
+    road[20:30, :] = True
+    road[18, 5:9] = True
+    from lightly_studio.store.annotations import polygon_to_rle
+
+    sky = [[0, 0, 40, 0, 40, 6, 0, 6]]
+    car = [[2, 8, 10, 8, 10, 14, 2, 14], [20.5, 8, 30, 8, 30, 15.25, 20.5, 15.25]]
+    sample = next(iter(ds))
+    sample.add_annotations(
+        [
+            CreateSemanticSegmentation.from_binary_mask("road", road),
+            CreateSemanticSegmentation(
+                label="sky",
+                x=0,
+                y=0,
+                width=40,
+                height=6,
+                polygon=sky,
+                segmentation_mask=polygon_to_rle(sky, 40, 30),
+            ),
+            CreateInstanceSegmentation(
+                label="car",
+                x=2,
+                y=8,
+                width=28,
+                height=7.25,
+                polygon=car,
+                segmentation_mask=polygon_to_rle(car, 40, 30),
+            ),
+            CreateClassification(label="street"),
+        ]
+    )
+    return ds, images
+
+
+def _kinds(snap) -> list[tuple]:
+    return sorted((a[0], a[1], len(a[6] or ())) for a in snap["a.jpg"]["annotations"])
+
+
+EXPECTED_KINDS = [
+    ("car", "instance_segmentation", 2),
+    ("road", "semantic_segmentation", 0),
+    ("sky", "semantic_segmentation", 1),
+    ("street", "classification", 0),
+]
+
+
+def test_cvat_keeps_semantic_masks_multi_ring_polygons_and_tags(mixed_shapes, tmp_path):
+    ds, images = mixed_shapes
+    before = snapshot(ds)
+    assert _kinds(before) == EXPECTED_KINDS
+    ds.export().to_cvat(tmp_path / "a.xml")
+    xml = (tmp_path / "a.xml").read_text()
+    assert xml.count('group_id="1"') == 2  # the car's two rings, as polygons
+    assert xml.count('<attribute name="semantic_segmentation">true</attribute>') == 2
+    again = ls.ImageDataset.create("again")
+    again.add_samples_from_cvat(str(tmp_path / "a.xml"), str(images), embed=False)
+    assert_same(before, snapshot(again), mask_boxes=False)
+
+
+def test_labelme_keeps_semantic_masks_multi_ring_polygons_and_classifications(
+    mixed_shapes, tmp_path
+):
+    ds, _ = mixed_shapes
+    before = snapshot(ds)
+    out = ds.export().to_labelme(tmp_path / "lm")
+    doc = json.loads((out / "a.json").read_text())
+    cars = [s for s in doc["shapes"] if s["label"] == "car"]
+    assert [s["shape_type"] for s in cars] == ["polygon", "polygon"]
+    assert cars[0]["group_id"] == cars[1]["group_id"] == 1
+    assert doc["flags"] == {"street": True} and doc["classifications"] == ["street"]
+    again = ls.ImageDataset.create("again")
+    again.add_samples_from_labelme(str(out), embed=False)
+    after = snapshot(again)
+    assert after["a.jpg"]["flags"] == {}  # the class is a classification, not a flag
+    assert_same(before, after, mask_boxes=False)
+
+
+def test_labelme_unticked_classification_is_dropped_and_plain_flags_stay_flags(db, tmp_path):
+    make_images(tmp_path, {"a.jpg": (10, 10)})
+    doc = {
+        "shapes": [],
+        "imagePath": "a.jpg",
+        "imageWidth": 10,
+        "imageHeight": 10,
+        "flags": {"street": False, "indoor": True, "night": True},
+        "classifications": ["street", "indoor"],
+    }
+    (tmp_path / "a.json").write_text(json.dumps(doc))
+    ds = ls.ImageDataset.create("ds")
+    ds.add_samples_from_labelme(str(tmp_path), embed=False)
+    snap = snapshot(ds)["a.jpg"]
+    assert snap["flags"] == {"night": True}
+    assert [a[:2] for a in snap["annotations"]] == [("indoor", "classification")]
+
+
+def test_labelme_polygons_of_one_group_are_one_annotation(db, tmp_path):
+    make_images(tmp_path, {"a.jpg": (20, 20)})
+    ring = lambda x: [[x, 1], [x + 4, 1], [x + 4, 5], [x, 5]]  # noqa: E731
+    shapes = [
+        {"label": "car", "points": ring(1), "group_id": 7, "shape_type": "polygon"},
+        {"label": "car", "points": ring(10), "group_id": 7, "shape_type": "polygon"},
+        {"label": "car", "points": ring(1), "group_id": 8, "shape_type": "polygon"},
+        {"label": "car", "points": [[1, 8], [5, 12]], "group_id": 7, "shape_type": "rectangle"},
+    ]
+    doc = {"shapes": shapes, "imagePath": "a.jpg", "imageWidth": 20, "imageHeight": 20}
+    (tmp_path / "a.json").write_text(json.dumps(doc))
+    ds = ls.ImageDataset.create("ds")
+    ds.add_samples_from_labelme(str(tmp_path), embed=False)
+    got = sorted((a[1], len(a[6] or ()), a[8]) for a in snapshot(ds)["a.jpg"]["annotations"])
+    assert got == [
+        ("instance_segmentation", 1, '{"group_id": 8}'),
+        ("instance_segmentation", 2, "{}"),  # group 7's two rings
+        ("object_detection", 0, '{"group_id": 7}'),
+    ]

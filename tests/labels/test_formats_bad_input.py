@@ -219,3 +219,63 @@ def test_yolo_segment_task_refuses_box_lines(ds, tmp_path):
     with pytest.raises(IngestError, match=r"a\.txt, line 2: is a box .* task='segment'"):
         ds.add_samples_from_yolo(str(tmp_path / "y/data.yaml"), task="segment", embed=False)
     _assert_nothing_stored(ds)
+
+
+def test_voc_instance_png_of_another_size_names_the_file(ds, images, tmp_path):
+    for folder, size in (("cls", (40, 30)), ("obj", (20, 20))):
+        (tmp_path / folder).mkdir()
+        Image.fromarray(np.ones(size[::-1], np.uint8), mode="L").save(tmp_path / folder / "a.png")
+    with pytest.raises(IngestError, match=r"obj/a.png: the instance PNG is 20x20 but its class"):
+        ds.add_samples_from_pascal_voc_segmentations(
+            str(images),
+            str(tmp_path / "cls"),
+            {1: "cat"},
+            instances_path=str(tmp_path / "obj"),
+            embed=False,
+        )
+    _assert_nothing_stored(ds)
+
+
+def test_labelme_classifications_must_be_a_list_of_names(ds, images, tmp_path):
+    doc = {"shapes": [], "imagePath": "../images/a.jpg", "imageWidth": 40, "imageHeight": 30}
+    (tmp_path / "lm").mkdir()
+    (tmp_path / "lm" / "a.json").write_text(json.dumps({**doc, "classifications": "cat"}))
+    with pytest.raises(IngestError, match=r"a.json: 'classifications' must be a list"):
+        ds.add_samples_from_labelme(str(tmp_path / "lm"), embed=False)
+    _assert_nothing_stored(ds)
+
+
+def test_hf_instance_mask_of_another_size_names_row_and_object(ds, tmp_path):
+    import io
+
+    datasets = pytest.importorskip("datasets")
+
+    def png(array) -> dict:
+        buf = io.BytesIO()
+        Image.fromarray(array).save(buf, format="PNG")
+        return {"bytes": buf.getvalue(), "path": None}
+
+    features = datasets.Features(
+        {
+            "image": datasets.Image(),
+            "objects": {
+                "bbox": datasets.List(datasets.List(datasets.Value("float64"), length=4)),
+                "category": datasets.List(datasets.ClassLabel(names=["cat"])),
+                "mask": datasets.List(datasets.Image()),
+            },
+        }
+    )
+    hf = datasets.Dataset.from_dict(
+        {
+            "image": [png(np.zeros((30, 40, 3), np.uint8))],
+            "objects": [
+                {"bbox": [[1, 1, 4, 4]], "category": [0], "mask": [png(np.ones((8, 8), bool))]}
+            ],
+        },
+        features=features,
+    )
+    with pytest.raises(
+        IngestError, match=r"row 0: object 0: the mask is 8x8 but the image is 40x30"
+    ):
+        ds.add_samples_from_hf_dataset(hf, images_cache_path=str(tmp_path / "c"), embed=False)
+    _assert_nothing_stored(ds)

@@ -144,3 +144,39 @@ def test_export_of_a_query_and_one_source(coco_boxes):
     query = coco_boxes.match(ImageSampleField.width > 600)
     hf = coco_boxes.export(query).to_hf_dataset(annotation_source="nobody")
     assert hf.num_rows == query.count() and all(not o["bbox"] for o in hf["objects"])
+
+
+def test_instance_and_semantic_masks_round_trip_pixel_exact(db, examples, tmp_path):
+    """Instance masks go out per object (objects.mask), semantic masks as one class-id image
+    (semantic_mask); both come back pixel for pixel, instance boxes to the bit."""
+    coco = ls.ImageDataset.create("coco")
+    coco.add_samples_from_coco(
+        str(examples / COCO / "instances_train2017.json"),
+        str(examples / COCO / "images"),
+        annotation_type=ls.AnnotationType.INSTANCE_SEGMENTATION,
+        embed=False,
+    )
+    hf = coco.export().to_hf_dataset()
+    assert sum(m is not None for o in hf["objects"] for m in o["mask"]) == 900
+    first = ls.ImageDataset.create("first")
+    first.add_samples_from_hf_dataset(hf, images_cache_path=str(tmp_path / "c1"), embed=False)
+    # Masks pixel-exact, boxes as stored; polygons are not an HF column (their masks are).
+    assert_same(snapshot(coco), snapshot(first), polygons=False)
+
+    names = label_names(coco)
+    coco.export().to_pascal_voc_segmentations(tmp_path / "seg", images="none")
+    semantic = ls.ImageDataset.create("semantic")
+    semantic.add_samples_from_pascal_voc_segmentations(
+        str(examples / COCO / "images"),
+        str(tmp_path / "seg/SegmentationClass"),
+        {i + 1: n for i, n in enumerate(names)},
+        embed=False,
+    )
+    folder = semantic.export().to_hf_dataset(tmp_path / "disk")
+    again = ls.ImageDataset.create("again")
+    again.add_samples_from_hf_dataset(
+        str(folder), images_cache_path=str(tmp_path / "c2"), embed=False
+    )
+    before, after = snapshot(semantic), snapshot(again)
+    assert sum(len(s["annotations"]) for s in after.values()) > 128
+    assert_same(before, after)

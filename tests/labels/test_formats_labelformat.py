@@ -90,3 +90,49 @@ def test_wrong_arguments(db, tmp_path):
         ds.add_samples_from_lightly(str(tmp_path), embed=False)
     with pytest.raises(ExportError, match="must be a labelformat ObjectDetectionOutput"):
         ds.export().to_labelformat(tmp_path / "x.json")
+
+
+def test_coco_boxes_read_column_wise_equal_labelformats_own_objects(db, examples):
+    """labelformat's COCO input is read from its parsed JSON (the fast path); a subclass goes
+    through labelformat's get_labels. Both give the same samples and boxes."""
+
+    class ThroughGetLabels(COCOObjectDetectionInput):
+        pass
+
+    path = examples / COCO / "instances_train2017.json"
+    fast, slow = ls.ImageDataset.create("fast"), ls.ImageDataset.create("slow")
+    fast.add_samples_from_labelformat(
+        COCOObjectDetectionInput(path), str(examples / COCO / "images"), embed=False
+    )
+    slow.add_samples_from_labelformat(
+        ThroughGetLabels(path), str(examples / COCO / "images"), embed=False
+    )
+    assert_same(snapshot(slow), snapshot(fast))
+
+
+def test_coco_boxes_out_through_our_writer_read_back_by_labelformat(coco, tmp_path):
+    """to_labelformat(COCOObjectDetectionOutput) is written by our COCO writer: labelformat's
+    own input reads it, scores only where a box has one."""
+    from labelformat.formats.coco import COCOObjectDetectionOutput
+
+    from lightly_studio.core.annotation import CreateObjectDetection
+
+    ds, images = coco
+    sample = next(iter(ds))
+    sample.add_annotations(
+        [CreateObjectDetection(label="cat", x=1, y=2, width=30, height=40, confidence=0.25)]
+    )
+    out = tmp_path / "lf.json"
+    ds.export().to_labelformat(COCOObjectDetectionOutput(output_file=out))
+    labels = list(COCOObjectDetectionInput(out).get_labels())
+    confidences = [o.confidence for lab in labels for o in lab.objects]
+    assert len(confidences) == 901 and sorted(c for c in confidences if c is not None) == [0.25]
+    again = ls.ImageDataset.create("again")
+    again.add_samples_from_labelformat(COCOObjectDetectionInput(out), str(images), embed=False)
+    before = {
+        n: sorted((a[0], a[3], a[4]) for a in s["annotations"]) for n, s in snapshot(ds).items()
+    }
+    after = {
+        n: sorted((a[0], a[3], a[4]) for a in s["annotations"]) for n, s in snapshot(again).items()
+    }
+    assert after == before
