@@ -52,7 +52,7 @@ def evaluated_gui(db, tmp_path, examples, monkeypatch):
     )
     monkeypatch.setenv("LIGHTLY_STUDIO_RUNTIME_DIR", str(tmp_path / "rt"))
     server = start_gui(port=0, block=False)
-    yield server, result
+    yield server, result, ds
     server.stop()
 
 
@@ -65,7 +65,7 @@ def _count_is(page, n: int) -> None:
 
 
 def test_panel_matrix_cell_and_counts_filter_the_grid(page, evaluated_gui):
-    server, result = evaluated_gui
+    server, result, _ = evaluated_gui
     page.goto(server.url)
     _count_is(page, 128)
     page.click("[data-testid=ls-eval-toggle]")
@@ -95,4 +95,145 @@ def test_panel_matrix_cell_and_counts_filter_the_grid(page, evaluated_gui):
     _count_is(page, int((result.sample_metrics()["fp"] > 0).sum()))
     assert page.locator("[data-testid=ls-eval-pr] polyline").count() == 1
     docs_shot(page, "evaluation-panel")
+    assert page.errors == []
+
+
+OUTCOME_COLORS = {"tp": "#16a34a", "fp": "#dc2626", "fn": "#f59e0b"}  # js/src/views/evalColors.ts
+
+
+def _known_outcomes(result, sample_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """One (sample id, annotation id) per outcome, among ``sample_ids``: a matched prediction
+    (TP), an unmatched prediction (FP) and a missed ground truth (FN)."""
+    m = result.matches().filter(pl.col("sample_id").is_in(sample_ids))
+    picks = {
+        "tp": m.filter(pl.col("outcome") == "tp").select("sample_id", "pred_annotation_id"),
+        "fp": m.filter(pl.col("outcome") == "fp").select("sample_id", "pred_annotation_id"),
+        "fn": m.filter(pl.col("outcome") == "fn").select("sample_id", "gt_annotation_id"),
+    }
+    return {k: tuple(v.row(0)) for k, v in picks.items()}  # type: ignore[misc]
+
+
+def _stroke(page, scope: str, annotation_id: str) -> str:
+    selector = f"{scope} [data-annotation-id='{annotation_id}']"
+    page.wait_for_selector(selector, timeout=20_000)
+    return page.locator(selector).first.get_attribute("stroke") or ""
+
+
+def _wait_stroke(page, scope: str, annotation_id: str, color: str) -> None:
+    page.wait_for_function(
+        "([sel, color]) => document.querySelector(sel)?.getAttribute('stroke') === color",
+        arg=[f"{scope} [data-annotation-id='{annotation_id}']", color],
+        timeout=20_000,
+    )
+
+
+def test_boxes_are_coloured_tp_fp_fn_in_grid_detail_and_annotator(page, evaluated_gui):
+    from lightly_studio import api
+
+    server, result, ds = evaluated_gui
+    # The grid's first samples (its order is the api's): a known TP, FP and FN among them.
+    first, _ = api.dispatch(
+        "samples_page", {"spec": {"dataset_id": str(ds.dataset_id)}, "limit": 8}
+    )
+    known = _known_outcomes(result, [r["sample_id"] for r in first["rows"]])
+    page.goto(server.url)
+    _count_is(page, 128)
+    page.click("[data-testid=ls-eval-toggle]")
+    page.wait_for_selector("[data-testid=ls-eval-matrix] .ls-eval-cell", timeout=20_000)
+    assert page.locator("[data-testid=ls-eval-panel] [data-testid=ls-outcome-legend]").is_visible()
+    for outcome, (sample_id, annotation_id) in known.items():
+        tile = f".ls-cell[data-sample-id='{sample_id}']"
+        _wait_stroke(page, tile, annotation_id, OUTCOME_COLORS[outcome])
+        box = page.locator(f"{tile} [data-annotation-id='{annotation_id}']")
+        assert box.get_attribute("data-outcome") == outcome
+    docs_shot(page, "evaluation-outcome-colours")
+    # Colour by class again: the same boxes lose the outcome colours.
+    page.select_option("[data-testid=ls-eval-color-by]", "class")
+    sample_id, annotation_id = known["fp"]
+    page.wait_for_function(
+        "sel => !['#16a34a', '#dc2626', '#f59e0b'].includes("
+        "document.querySelector(sel)?.getAttribute('stroke'))",
+        arg=f".ls-cell[data-sample-id='{sample_id}'] [data-annotation-id='{annotation_id}']",
+        timeout=20_000,
+    )
+    page.select_option("[data-testid=ls-eval-color-by]", "outcome")
+    # The detail view: boxes and the annotation list carry the outcome.
+    sample_id, _ = known["tp"]
+    page.click(f".ls-cell[data-sample-id='{sample_id}']")
+    page.wait_for_selector("[data-testid=ls-detail]", timeout=20_000)
+    for outcome, (sid, annotation_id) in known.items():
+        if sid != sample_id:
+            continue
+        _wait_stroke(page, "[data-testid=ls-detail-world]", annotation_id, OUTCOME_COLORS[outcome])
+        row = page.locator(f".ls-ann[data-annotation-id='{annotation_id}']")
+        assert row.get_attribute("data-outcome") == outcome
+        assert outcome.upper() in row.inner_text()
+    assert page.locator("[data-testid=ls-detail] [data-testid=ls-outcome-legend]").count() == 1
+    # The annotator opens colouring by the same run.
+    page.click("[data-testid=ls-detail-edit]")
+    page.wait_for_selector("[data-testid=ls-ann-world] [data-ann]", timeout=20_000)
+    assert page.locator("[data-testid=ls-ann-color-by]").input_value() == "outcome"
+    _, tp_annotation = known["tp"]
+    page.wait_for_function(
+        "([id, color]) => document.querySelector(`[data-testid=ls-ann-world] [data-ann='${id}']`)"
+        "?.getAttribute('stroke') === color",
+        arg=[tp_annotation, OUTCOME_COLORS["tp"]],
+        timeout=20_000,
+    )
+    assert page.locator("[data-testid=ls-annotator] [data-testid=ls-outcome-legend]").is_visible()
+    assert page.errors == []
+
+
+def test_a_matrix_cell_highlights_its_objects_and_dims_the_others(page, evaluated_gui):
+    server, result, _ = evaluated_gui
+    matches = result.matches()
+
+    def cell(row):  # the matrix leaves out pairs with a crowd region ("ignored")
+        return matches.filter(
+            (pl.col("gt_label") == row["gt_label"])
+            & (pl.col("pred_label") == row["pred_label"])
+            & (pl.col("outcome") != "ignored")
+        )
+
+    def others(row) -> int:  # objects of the cell's images outside the cell
+        return (
+            matches.filter(pl.col("sample_id").is_in(cell(row)["sample_id"])).height
+            - cell(row).height
+        )
+
+    # An off-diagonal cell whose images hold other objects too (those are to be dimmed).
+    off = max(matches.filter(pl.col("outcome") == "mismatch").iter_rows(named=True), key=others)
+    in_cell = cell(off)
+    cell_ids = set(in_cell["gt_annotation_id"].drop_nulls()) | set(
+        in_cell["pred_annotation_id"].drop_nulls()
+    )
+    page.goto(server.url)
+    _count_is(page, 128)
+    page.click("[data-testid=ls-eval-toggle]")
+    page.wait_for_selector("[data-testid=ls-eval-matrix] .ls-eval-cell", timeout=20_000)
+    page.locator(
+        f".ls-eval-cell[data-gt={json.dumps(off['gt_label'])}]"
+        f"[data-pred={json.dumps(off['pred_label'])}]"
+    ).click()
+    _count_is(page, in_cell["sample_id"].n_unique())
+    # Every box in the filtered grid: bright when it is an object of the cell, dimmed if not.
+    page.wait_for_function(
+        "() => document.querySelector('.ls-cell [data-dim=false]')", timeout=20_000
+    )
+    boxes = page.eval_on_selector_all(
+        ".ls-cell rect[data-annotation-id]",
+        "els => els.map(e => [e.dataset.annotationId, e.dataset.dim])",
+    )
+    assert boxes, "the filtered grid draws boxes"
+    assert all((dim == "false") == (aid in cell_ids) for aid, dim in boxes), boxes
+    assert any(dim == "true" for _, dim in boxes), (boxes, cell_ids)  # others: dimmed
+    # The detail view highlights the same objects.
+    page.locator(".ls-cell[data-sample-id]").first.click()
+    page.wait_for_selector("[data-testid=ls-detail-world] rect[data-dim]", timeout=20_000)
+    detail = page.eval_on_selector_all(
+        "[data-testid=ls-detail-world] rect[data-annotation-id]",
+        "els => els.map(e => [e.dataset.annotationId, e.dataset.dim])",
+    )
+    assert any(dim == "false" for _, dim in detail)
+    assert all((dim == "false") == (aid in cell_ids) for aid, dim in detail), detail
     assert page.errors == []

@@ -217,6 +217,16 @@ export const CSS = `
 .ls-eval-table { border-collapse: collapse; font-size: 11px; }
 .ls-eval-table td, .ls-eval-table th { padding: 1px 6px; text-align: right; }
 .ls-eval-table td:first-child, .ls-eval-table th:first-child { text-align: left; }
+.ls-eval-cell-on { outline: 2px solid var(--ls-accent, #2563eb); outline-offset: -1px; position: relative; z-index: 1; }
+.ls-eval-colors { display: flex; flex-wrap: wrap; gap: 4px 10px; align-items: center; }
+.ls-outcome-legend { display: flex; flex-wrap: wrap; gap: 2px 10px; font-size: 11px; align-items: center; }
+.ls-outcome-legend[hidden] { display: none; }
+.ls-outcome-key { display: inline-flex; align-items: center; gap: 4px; white-space: nowrap; }
+.ls-outcome-swatch { width: 12px; height: 12px; border-radius: 2px; display: inline-block; }
+.ls-outcome-tag { color: #fff; font-size: 10px; font-weight: 600; border-radius: 3px; padding: 0 4px; margin-left: 6px; }
+.ls-ann-dim { opacity: .45; }
+.ls-eval-new-row { display: grid; grid-template-columns: 9em 1fr; gap: 6px; align-items: center; }
+.ls-eval-new-row > select, .ls-eval-new-row > input[type=text], .ls-eval-new-row > input[type=number] { min-width: 0; }
 
 .ls-dialog { position: absolute; inset: 0; background: rgba(0,0,0,.35); z-index: 20; display: flex; align-items: center; justify-content: center; }
 .ls-dialog-box { background: var(--ls-bg); border: 1px solid var(--ls-border); border-radius: var(--ls-radius);
