@@ -237,3 +237,63 @@ def test_a_matrix_cell_highlights_its_objects_and_dims_the_others(page, evaluate
     assert any(dim == "false" for _, dim in detail)
     assert all((dim == "false") == (aid in cell_ids) for aid, dim in detail), detail
     assert page.errors == []
+
+
+def test_new_evaluation_dialog_runs_a_stored_evaluation_and_shows_errors(page, evaluated_gui):
+    from lightly_studio.core.annotation import CreateClassification
+
+    server, _, ds = evaluated_gui
+    # Two samples get an image class from both sources: classification is offered too.
+    for sample, (truth, guess) in zip(ds, [("day", "day"), ("night", "day")], strict=False):
+        sample.add_annotation(CreateClassification(label=truth))
+        sample.add_annotation(
+            CreateClassification(label=guess, confidence=0.8, annotation_source="model")
+        )
+    page.goto(server.url)
+    _count_is(page, 128)
+    page.click("[data-testid=ls-eval-toggle]")
+    page.wait_for_selector("[data-testid=ls-eval-matrix] .ls-eval-cell", timeout=20_000)
+    page.click("[data-testid=ls-eval-new]")
+    dialog = page.locator("[data-testid=ls-eval-new-dialog]")
+    dialog.wait_for(timeout=20_000)
+    # Only tasks whose annotation type both sources have (no masks, no semantic masks here).
+    tasks = page.eval_on_selector_all(
+        "[data-testid=ls-eval-new-task] option", "els => els.map(e => e.value)"
+    )
+    assert tasks == ["object_detection", "classification"]
+    assert page.locator("[data-testid=ls-eval-new-gt]").input_value() == "ground_truth"
+    assert page.locator("[data-testid=ls-eval-new-pred]").input_value() == "model"
+    docs_shot(dialog, "evaluation-new-dialog")
+    # A name taken by a run of another task: the EvaluationError shows in the dialog.
+    page.select_option("[data-testid=ls-eval-new-task]", "classification")
+    assert not page.locator("[data-testid=ls-eval-new-iou]").is_visible()
+    page.fill("[data-testid=ls-eval-new-name]", "det")
+    page.click("[data-testid=ls-eval-new-run]")
+    message = page.locator("[data-testid=ls-eval-new-message]")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-eval-new-message]')"
+        ".classList.contains('ls-error')",
+        timeout=20_000,
+    )
+    assert "'det' is a object_detection run" in message.inner_text()
+    assert {r.name for r in ds.evaluation_runs()} == {"det"}
+    # A detection run at IoU 0.75: stored, listed and chosen in the panel.
+    page.select_option("[data-testid=ls-eval-new-task]", "object_detection")
+    page.fill("[data-testid=ls-eval-new-name]", "strict")
+    page.fill("[data-testid=ls-eval-new-iou]", "0.75")
+    page.click("[data-testid=ls-eval-new-run]")
+    dialog.wait_for(state="detached", timeout=30_000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-eval-run]').value === 'strict'",
+        timeout=20_000,
+    )
+    runs = {r.name: r for r in ds.evaluation_runs()}
+    assert set(runs) == {"det", "strict"}
+    assert runs["strict"].task == "object_detection"
+    assert runs["strict"].config == {"iou_threshold": 0.75, "classwise": True}
+    page.wait_for_function(
+        "text => document.querySelector('[data-testid=ls-eval-tp]').textContent === text",
+        arg=f"TP {runs['strict'].metrics['tp']:,}",
+        timeout=20_000,
+    )
+    assert page.errors == []

@@ -10,6 +10,7 @@ import { h, s } from "../lib/dom";
 import type { EvaluationDetail, EvaluationRun } from "../transport/methods";
 import type { RpcClient } from "../transport/rpc";
 import { outcomeLegend, type ColorBy, type OutcomeColoring } from "./evalColors";
+import { openEvaluationDialog } from "./evalDialog";
 
 export interface EvaluationFilter { run: string; gt?: string | null; pred?: string | null; outcome?: string }
 
@@ -47,6 +48,7 @@ export class EvaluationPanel {
   private runs: EvaluationRun[] = [];
   private readonly colorBy: HTMLSelectElement;
   private readonly legend = outcomeLegend();
+  private showing = 0;
 
   constructor(private opts: EvaluationPanelOptions) {
     this.select = h("select", { "aria-label": "evaluation run", "data-testid": "ls-eval-run" });
@@ -61,9 +63,19 @@ export class EvaluationPanel {
     });
     this.legend.hidden = this.colorBy.value !== "outcome";
     this.el = h("div", { class: "ls-eval", "data-testid": "ls-eval-panel" },
-      h("div", { class: "ls-eval-head" }, h("strong", {}, "Evaluation"), this.select),
+      h("div", { class: "ls-eval-head" }, h("strong", {}, "Evaluation"), this.select,
+        h("button", { "data-testid": "ls-eval-new", title: "Evaluate predictions against ground truth",
+          onclick: () => this.openDialog() }, "New evaluation…")),
       h("div", { class: "ls-eval-colors" }, h("label", { class: "ls-muted" }, "Colour boxes by ", this.colorBy), this.legend),
       this.body);
+  }
+
+  private openDialog(): void {
+    const host = (this.el.closest(".ls-root") as HTMLElement | null) ?? this.el;
+    void openEvaluationDialog(host, this.opts.rpc, this.opts.datasetId, (run) => {
+      // The new run is listed and chosen (its colours, matrix and figures show).
+      void this.load(run.name);
+    }).catch((e) => this.body.prepend(h("p", { class: "ls-error" }, (e as Error).message)));
   }
 
   /** The panel closes: the views draw by class again. */
@@ -85,20 +97,23 @@ export class EvaluationPanel {
     this.opts.onFilter(filter);
   }
 
-  async load(): Promise<void> {
+  /** List the stored runs and show `name` (default: the newest). */
+  async load(name?: string): Promise<void> {
     const { result } = await this.opts.rpc.call("evaluation_runs", { dataset_id: this.opts.datasetId });
     this.runs = result.runs;
     this.select.replaceChildren(...this.runs.map((r) => h("option", { value: r.name }, `${r.name} (${r.task})`)));
     if (!this.runs.length) {
-      this.body.replaceChildren(h("p", { class: "ls-muted" }, "No evaluation runs yet: run dataset.evaluate() in Python."));
+      this.body.replaceChildren(h("p", { class: "ls-muted" }, "No evaluation runs yet: start one with “New evaluation…” or dataset.evaluate() in Python."));
       return;
     }
-    await this.show(this.runs[0].name);
+    await this.show(name && this.runs.some((r) => r.name === name) ? name : this.runs[0].name);
   }
 
   async show(name: string): Promise<void> {
     this.select.value = name;
+    const seq = ++this.showing;
     const { result } = await this.opts.rpc.call("evaluation_detail", { dataset_id: this.opts.datasetId, name });
+    if (seq !== this.showing) return; // another run was picked meanwhile
     this.opts.coloring.setRun(name, result.run.pred_source);
     this.body.replaceChildren(this.summary(result), this.matrix(result), this.table(result), this.curve(result));
   }

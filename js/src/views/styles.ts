@@ -205,7 +205,8 @@ export const CSS = `
 .ls-side-plot .ls-toolbar > *, [data-testid=ls-plot-root] .ls-toolbar > * { flex: 0 1 auto; min-width: 0; }
 .ls-side-plot .ls-toolbar > .ls-count { flex: 0 1 auto; overflow: hidden; text-overflow: ellipsis; }
 .ls-eval { width: 40%; flex: none; border-left: 1px solid var(--ls-border); overflow: auto; padding: 6px; display: flex; flex-direction: column; gap: 6px; }
-.ls-eval-head { display: flex; gap: 8px; align-items: center; }
+.ls-eval-head { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
+.ls-eval-head select { min-width: 0; max-width: 100%; }
 .ls-eval-metric { margin-right: 10px; }
 .ls-eval-count { margin: 2px 4px 2px 0; }
 .ls-eval-scroll { overflow: auto; max-height: 360px; }
@@ -225,8 +226,6 @@ export const CSS = `
 .ls-outcome-swatch { width: 12px; height: 12px; border-radius: 2px; display: inline-block; }
 .ls-outcome-tag { color: #fff; font-size: 10px; font-weight: 600; border-radius: 3px; padding: 0 4px; margin-left: 6px; }
 .ls-ann-dim { opacity: .45; }
-.ls-eval-new-row { display: grid; grid-template-columns: 9em 1fr; gap: 6px; align-items: center; }
-.ls-eval-new-row > select, .ls-eval-new-row > input[type=text], .ls-eval-new-row > input[type=number] { min-width: 0; }
 
 .ls-dialog { position: absolute; inset: 0; background: rgba(0,0,0,.35); z-index: 20; display: flex; align-items: center; justify-content: center; }
 .ls-dialog-box { background: var(--ls-bg); border: 1px solid var(--ls-border); border-radius: var(--ls-radius);
