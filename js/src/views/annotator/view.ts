@@ -90,7 +90,9 @@ export class Annotator {
       this.els.colorSelect.append(h("option", { value: "outcome" }, `colour: ${coloring.run} TP/FP/FN`));
       st.colorBy = "outcome";
       this.els.colorSelect.value = "outcome";
-      this.els.toolbar.append(this.els.legend);
+      // Its own row under the toolbar: the toolbar does not wrap and is full at 1024 px.
+      this.els.legend.style.padding = "2px 8px";
+      this.els.toolbar.after(this.els.legend);
       this.disposers.push(coloring.onChange(() => screen.renderAll()));
     }
     const showLegend = () => { this.els.legend.hidden = st.colorBy !== "outcome"; };
