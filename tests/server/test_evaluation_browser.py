@@ -82,8 +82,10 @@ def test_panel_matrix_cell_and_counts_filter_the_grid(page, evaluated_gui):
         f"[data-pred={json.dumps(off['pred_label'])}]"
     )
     cell.hover()
-    expected_cell = matches.filter(
-        (pl.col("gt_label") == off["gt_label"]) & (pl.col("pred_label") == off["pred_label"])
+    expected_cell = matches.filter(  # the matrix leaves out pairs with a crowd region
+        (pl.col("gt_label") == off["gt_label"])
+        & (pl.col("pred_label") == off["pred_label"])
+        & (pl.col("outcome") != "ignored")
     )
     assert (
         f"Count: {expected_cell.height}" in page.locator("[data-testid=ls-eval-tip]").inner_text()
@@ -236,6 +238,13 @@ def test_a_matrix_cell_highlights_its_objects_and_dims_the_others(page, evaluate
     )
     assert any(dim == "false" for _, dim in detail)
     assert all((dim == "false") == (aid in cell_ids) for aid, dim in detail), detail
+    # Another filter ends the highlight: back in the grid, the TP button.
+    page.keyboard.press("Escape")
+    page.click("[data-testid=ls-eval-tp]")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-explorer]').__lsColoring.cell === null",
+        timeout=20_000,
+    )
     assert page.errors == []
 
 

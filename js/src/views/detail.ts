@@ -131,9 +131,18 @@ export class DetailView {
     });
     this.resize.observe(this.imageBox);
     // A run chosen, a cell clicked or the colouring switched in the Evaluation panel.
+    // Repaints only when this sample draws differently (not for outcomes of grid pages).
+    let painted = "";
     this.offColoring = o.coloring?.onChange(() => {
-      if (!this.detail) return;
-      void this.o.coloring?.load(this.detail.sample_id).then(() => { this.paintOverlays(); this.renderSide(); });
+      const d = this.detail;
+      if (!d) return;
+      void this.o.coloring?.load(d.sample_id).then(() => {
+        const sig = `${d.sample_id}|${this.o.coloring?.signature(d.sample_id)}`;
+        if (sig === painted || d !== this.detail) return;
+        painted = sig;
+        this.paintOverlays();
+        this.renderSide();
+      });
     });
   }
 

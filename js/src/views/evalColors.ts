@@ -62,7 +62,7 @@ export class OutcomeColoring {
   predSource: string | null = null;
   colorBy: ColorBy = "outcome";
   cell: Cell | null = null;
-  /** Bumped on every change, so views know to repaint. */
+  /** Bumped when the run, the colouring or the cell changes: every drawing is stale. */
   version = 0;
   private outcomes = new Map<string, Map<string, AnnotationOutcome>>();
   private queue = new Set<string>();
@@ -79,6 +79,11 @@ export class OutcomeColoring {
 
   private changed(): void {
     this.version++;
+    this.emit();
+  }
+
+  /** Outcomes arrived: only the samples they belong to draw differently (signature()). */
+  private emit(): void {
     for (const cb of [...this.listeners]) cb();
   }
 
@@ -159,13 +164,13 @@ export class OutcomeColoring {
         .then(({ result }) => {
           if (run !== this.run) return; // another run was chosen meanwhile
           for (const [id, anns] of Object.entries(result.samples)) this.outcomes.set(id, new Map(Object.entries(anns)));
-          this.changed();
+          this.emit();
         })
         .catch(() => {
           // e.g. the run was deleted: draw these samples as not judged rather than asking forever
           if (run !== this.run) return;
           for (const id of ids) if (!this.outcomes.has(id)) this.outcomes.set(id, new Map());
-          this.changed();
+          this.emit();
         })
         .finally(() => { for (const id of ids) if (this.pending.get(id) === call) this.pending.delete(id); });
       for (const id of ids) this.pending.set(id, call);

@@ -80,6 +80,10 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
 
   function applySpec(next: Spec, fromView: boolean): void {
     spec = next;
+    // A highlighted confusion cell lasts as long as the grid is filtered to it.
+    const ev = spec.evaluation as { gt?: string | null; pred?: string | null; outcome?: string } | undefined;
+    const cell = coloring.cell;
+    if (cell && (!ev || ev.outcome !== undefined || (ev.gt ?? null) !== cell.gt || (ev.pred ?? null) !== cell.pred)) coloring.setCell(null);
     queryBox?.setSpec(spec);
     if (fromView) {
       model.set("spec", spec);
