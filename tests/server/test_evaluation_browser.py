@@ -306,3 +306,77 @@ def test_new_evaluation_dialog_runs_a_stored_evaluation_and_shows_errors(page, e
         timeout=20_000,
     )
     assert page.errors == []
+
+
+@pytest.fixture
+def segmented_gui(db, tmp_path, examples, monkeypatch):
+    from lightly_studio import AnnotationType
+    from lightly_studio.server import start_gui
+
+    ds = coco_dataset(examples, masks=True)
+    preds = tmp_path / "preds.json"
+    preds.write_text(json.dumps(perturbed_predictions(examples, masks=True)))
+    ds.add_annotations_from_coco(
+        str(preds), annotation_source="model", annotation_type=AnnotationType.INSTANCE_SEGMENTATION
+    )
+    result = ds.evaluate().instance_segmentation("seg", "ground_truth", "model")
+    monkeypatch.setenv("LIGHTLY_STUDIO_RUNTIME_DIR", str(tmp_path / "rt"))
+    server = start_gui(port=0, block=False)
+    yield server, result, ds
+    server.stop()
+
+
+def test_masks_are_painted_in_outcome_colours_in_the_detail_view(page, segmented_gui):
+    """Pixels, not DOM: a pixel only a missed object's mask covers is amber, one only a false
+    positive's mask covers is red."""
+    import numpy as np
+
+    from lightly_studio import api
+    from lightly_studio.shapes import rle
+
+    server, result, ds = segmented_gui
+    matches = result.matches()
+    fn_ids = set(matches.filter(pl.col("outcome") == "fn")["gt_annotation_id"])
+    fp_ids = set(matches.filter(pl.col("outcome") == "fp")["pred_annotation_id"])
+    # A sample with an FN and an FP mask that each own a pixel no other mask covers.
+    picked = None
+    for sample_id in matches.filter(pl.col("outcome") == "fn")["sample_id"].unique().sort():
+        detail, _ = api.dispatch(
+            "sample_detail", {"dataset_id": str(ds.dataset_id), "sample_id": sample_id}
+        )
+        w, h = detail["fields"]["width"], detail["fields"]["height"]
+        masks = {a["annotation_id"]: rle.decode(a["rle"], w, h) for a in detail["annotations"]}
+        cover = np.sum(list(masks.values()), axis=0)
+        owned = {}
+        for ids, outcome in ((fn_ids, "fn"), (fp_ids, "fp")):
+            for aid, m in masks.items():
+                ys, xs = np.nonzero(m & (cover == 1))
+                if aid in ids and len(xs):
+                    owned[outcome] = (int(xs[len(xs) // 2]), int(ys[len(ys) // 2]))
+                    break
+        if len(owned) == 2 and max(w, h) <= 1024:  # the canvas is at image resolution
+            picked = sample_id, owned
+            break
+    assert picked, "the example data has a sample with a lone FN and a lone FP mask"
+    sample_id, owned = picked
+    page.goto(server.url)
+    _count_is(page, 128)
+    page.click("[data-testid=ls-eval-toggle]")
+    page.wait_for_selector("[data-testid=ls-eval-matrix] .ls-eval-cell", timeout=20_000)
+    page.evaluate(
+        "id => document.querySelector('[data-testid=ls-explorer]').__lsGrid.opts.onOpen(0, "
+        "{ sample_id: id })",
+        sample_id,
+    )
+    page.wait_for_selector(".ls-ann[data-outcome=fn]", timeout=20_000)
+    expected = {"fn": (0xF5, 0x9E, 0x0B), "fp": (0xDC, 0x26, 0x26)}
+    for outcome, (x, y) in owned.items():
+        pixel = page.evaluate(
+            "([x, y]) => [...document.querySelector('[data-testid=ls-detail-world] canvas')"
+            ".getContext('2d').getImageData(x, y, 1, 1).data]",
+            [x, y],
+        )
+        # a canvas keeps premultiplied alpha: channels come back within a step or two
+        assert pixel[3] > 0
+        assert np.abs(np.array(pixel[:3]) - expected[outcome]).max() <= 3, (outcome, pixel)
+    assert page.errors == []
