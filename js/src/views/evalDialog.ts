@@ -103,6 +103,7 @@ export async function openEvaluationDialog(host: HTMLElement, rpc: RpcClient, da
       go.disabled = false;
     }
   });
+  name.addEventListener("keydown", (e) => { if (e.key === "Enter" && !go.disabled) go.click(); });
   fillSources();
   host.append(dialog);
   (offered.length ? task : cancel).focus();

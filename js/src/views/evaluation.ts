@@ -49,6 +49,7 @@ export class EvaluationPanel {
   private readonly colorBy: HTMLSelectElement;
   private readonly legend = outcomeLegend();
   private showing = 0;
+  private disposed = false;
 
   constructor(private opts: EvaluationPanelOptions) {
     this.select = h("select", { "aria-label": "evaluation run", "data-testid": "ls-eval-run" });
@@ -80,6 +81,7 @@ export class EvaluationPanel {
 
   /** The panel closes: the views draw by class again. */
   dispose(): void {
+    this.disposed = true;
     this.opts.coloring.setRun(null);
   }
 
@@ -113,7 +115,8 @@ export class EvaluationPanel {
     this.select.value = name;
     const seq = ++this.showing;
     const { result } = await this.opts.rpc.call("evaluation_detail", { dataset_id: this.opts.datasetId, name });
-    if (seq !== this.showing) return; // another run was picked meanwhile
+    // Another run was picked meanwhile, or the panel closed (its colouring must stay off).
+    if (seq !== this.showing || this.disposed) return;
     this.opts.coloring.setRun(name, result.run.pred_source);
     this.body.replaceChildren(this.summary(result), this.matrix(result), this.table(result), this.curve(result));
   }
