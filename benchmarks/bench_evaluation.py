@@ -12,6 +12,7 @@ Measures:
   - baseline: pycocotools COCOeval ``evaluate()`` + ``accumulate()`` (index building and
     ``summarize()`` not counted), on the same boxes;
   - a confusion-cell filter: the samples of one cell of the matrix, as the view asks for them;
+  - the outcomes of one grid page (120 samples), as the views ask for them to colour boxes;
   and checks that our twelve stats equal COCOeval's.
 
 Run:  .venv/bin/python benchmarks/bench_evaluation.py [--images 10000] [--gt-per-image 5]
@@ -229,6 +230,24 @@ def main() -> None:
             f"best {min(cell_times) * 1000:.0f} ms"
         )
         del page
+        # What the views ask per grid page while a run colours the boxes: the outcome and the
+        # matrix cell of each judged annotation of 120 samples (api evaluation_outcomes).
+        from lightly_studio import api
+
+        first_page = [str(i) for i in ds.query()[0:120].to_polars()["sample_id"]]
+        outcome_times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            reply, _ = api.dispatch(
+                "evaluation_outcomes",
+                {"dataset_id": str(ds.dataset_id), "name": "bench", "sample_ids": first_page},
+            )
+            outcome_times.append(time.perf_counter() - start)
+        judged = sum(len(v) for v in reply["samples"].values())
+        print(
+            f"outcomes of a grid page (120 samples, {judged} annotations): "
+            f"best {min(outcome_times) * 1000:.0f} ms"
+        )
         db_manager.close()
 
 

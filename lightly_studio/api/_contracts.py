@@ -512,6 +512,46 @@ class EvaluationSampleResult(TypedDict):
     matches: list[dict[str, Any]]
 
 
+class EvaluationOutcomesParams(TypedDict, total=False):
+    dataset_id: str
+    name: str
+    sample_ids: list[str]  # at most 1000
+
+
+class AnnotationOutcome(TypedDict):
+    outcome: str  # tp | fp | fn | ignored (a mismatch is fn on the gt side, fp on the pred side)
+    gt: str | None  # the confusion-matrix cell: ground-truth label (None: background)
+    pred: str | None  # predicted label (None: background)
+
+
+class EvaluationOutcomesResult(TypedDict):
+    samples: dict[str, dict[str, AnnotationOutcome]]  # sample id -> annotation id -> outcome
+
+
+class EvaluationSource(TypedDict):
+    name: str
+    types: dict[str, int]  # annotation type -> count
+
+
+class EvaluationSourcesResult(TypedDict):
+    sources: list[EvaluationSource]
+    tasks: dict[str, list[str]]  # task -> the sources that have its annotation type
+
+
+class EvaluationCreateParams(TypedDict, total=False):
+    dataset_id: str
+    task: str  # object_detection | instance_segmentation | classification | semantic_segmentation
+    name: str
+    gt_source: str
+    pred_source: str
+    iou_threshold: float  # detection and instance segmentation; default 0.5
+    classwise: bool  # detection and instance segmentation; default True
+
+
+class EvaluationCreateResult(TypedDict):
+    run: EvaluationRun
+
+
 # --- few-shot classifiers (api/classifier.py) ----------------------------------------------------
 
 

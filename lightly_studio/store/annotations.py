@@ -545,6 +545,17 @@ def annotation_sources(con, dataset_id: uuid.UUID | str) -> list[str]:
     return [s for (s,) in rows]
 
 
+def source_type_counts(con, dataset_id: uuid.UUID | str) -> list[tuple[str, str, int]]:
+    """(source, annotation type, count) of the dataset's annotations, sorted."""
+    rows = con.execute(
+        """SELECT a.source, a.annotation_type, count(*) FROM annotation a
+           JOIN sample s ON s.sample_id = a.sample_id WHERE s.dataset_id = $1
+           GROUP BY ALL ORDER BY a.source, a.annotation_type""",
+        [str(dataset_id)],
+    ).fetchall()
+    return [(source, kind, int(n)) for source, kind, n in rows]
+
+
 def sample_revision(con, sample_id: uuid.UUID | str) -> str:
     """An order-free fingerprint of (id, version) of every annotation and (id, text) of every
     caption of the sample: any add, edit or delete from anywhere changes it."""

@@ -156,12 +156,19 @@ def sample_metrics(con, run_id: str) -> pl.DataFrame:
     )
 
 
-def match_rows(con, run_id: str, sample_id: str | None = None) -> pl.DataFrame:
-    """The run's match rows (``MATCH_SCHEMA``; ids as text), of one sample or all."""
-    where, params = "run_id = $1", [run_id]
+def match_rows(
+    con, run_id: str, sample_id: str | None = None, sample_ids: list[str] | None = None
+) -> pl.DataFrame:
+    """The run's match rows (``MATCH_SCHEMA``; ids as text), of one sample, of the samples
+    in ``sample_ids``, or all."""
+    where = "run_id = $1"
+    params: list[Any] = [run_id]
     if sample_id is not None:
         where += " AND sample_id = $2"
         params.append(as_uuid_str(sample_id))
+    elif sample_ids is not None:
+        where += " AND sample_id IN (SELECT unnest(CAST($2 AS UUID[])))"
+        params.append([as_uuid_str(i) for i in sample_ids])
     return query_frame(
         f"""SELECT CAST(sample_id AS VARCHAR) AS sample_id,
                    CAST(gt_annotation_id AS VARCHAR) AS gt_annotation_id,

@@ -171,3 +171,60 @@ def test_plugins_menu_runs_the_greeting_operator(page, lab, examples):
         "[data-testid=ls-operator-status]:has-text('Hello Ada!')", timeout=30_000
     )
     shot(page, "plugins-greeting")
+
+
+EVALUATE = """
+import json
+from pathlib import Path
+from tests.evaluation.helpers import perturbed_predictions
+from lightly_studio.evaluation import ObjectDetectionEvaluationConfig
+Path("preds.json").write_text(json.dumps(perturbed_predictions(Path("{examples}"))))
+ds.add_annotations_from_coco("preds.json", annotation_source="model")
+run = ds.evaluate().object_detection(
+    "det", "ground_truth", "model", ObjectDetectionEvaluationConfig(classwise=False))
+print("TP", run.metrics["tp"])
+"""
+
+
+def test_evaluation_panel_inside_the_notebook_widget(page, lab, examples):
+    base, folder = lab
+    nb = write_notebook(
+        folder,
+        "evaluation.ipynb",
+        [
+            SETUP.format(name="evaluation", examples=examples),
+            EVALUATE.format(examples=examples),
+            "from lightly_studio.widgets import Explorer\nex = Explorer(ds, height=700)\nex",
+            "print('RUNS', sorted(r.name for r in ds.evaluation_runs()))",
+        ],
+    )
+    open_notebook(page, base, nb)
+    assert "SAMPLES 128" in run_cell(page, 0)
+    assert "TP " in run_cell(page, 1)
+    run_cell(page, 2)
+    page.wait_for_selector("[data-testid=ls-grid] .ls-cell img", timeout=30_000)
+    page.click("[data-testid=ls-eval-toggle]")
+    page.wait_for_selector("[data-testid=ls-eval-matrix] .ls-eval-cell", timeout=30_000)
+    assert page.locator("[data-testid=ls-eval-run]").input_value() == "det"
+    # The tiles' boxes take the outcome colours of the run.
+    page.wait_for_selector(".ls-cell rect[data-outcome=tp][stroke='#16a34a']", timeout=20_000)
+    page.wait_for_selector(".ls-cell rect[data-outcome=fp][stroke='#dc2626']", timeout=20_000)
+    shot(page, "evaluation-notebook-panel")
+    # A cell with a count filters the grid and highlights its objects.
+    page.locator(".ls-eval-cell[data-count]:not([data-count='0'])").first.click()
+    page.wait_for_function(
+        "() => { const m = /^(\\d+) of 128/.exec(document.querySelector('[data-testid=ls-count]').textContent);"
+        " return m && +m[1] > 0 && +m[1] < 128; }",
+        timeout=20_000,
+    )
+    page.wait_for_selector(".ls-cell rect[data-dim=false]", timeout=20_000)
+    # A new run from the dialog reaches Python.
+    page.click("[data-testid=ls-eval-new]")
+    page.wait_for_selector("[data-testid=ls-eval-new-dialog]", timeout=20_000)
+    page.fill("[data-testid=ls-eval-new-name]", "from-widget")
+    page.click("[data-testid=ls-eval-new-run]")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-eval-run]').value === 'from-widget'",
+        timeout=30_000,
+    )
+    assert "RUNS ['det', 'from-widget']" in run_cell(page, 3)

@@ -160,6 +160,14 @@ export interface EvaluationDetail {
   pr_curve?: EvaluationCurve;
 }
 
+/** One judged annotation: its outcome and its confusion-matrix cell (null: background). */
+export interface AnnotationOutcome { outcome: "tp" | "fp" | "fn" | "ignored"; gt: string | null; pred: string | null }
+
+export interface EvaluationCreate {
+  dataset_id?: string; task?: string; name?: string; gt_source?: string; pred_source?: string;
+  iou_threshold?: number; classwise?: boolean;
+}
+
 // The annotator's replies are loose here: its view declares the shapes it reads (Loaded, Ann)
 // and calls with an explicit result type.
 type AnnotatorReply = Record<string, any>;
@@ -231,6 +239,9 @@ export interface ApiMethods {
   evaluation_detail: { params: { dataset_id?: string; name?: string }; result: EvaluationDetail };
   evaluation_pr_curve: { params: { dataset_id?: string; name?: string; class_name?: string | null }; result: EvaluationCurve };
   evaluation_sample_outcomes: { params: { dataset_id?: string; name?: string; sample_id?: string }; result: { outcomes: Record<string, string>; matches: Record<string, unknown>[] } };
+  evaluation_outcomes: { params: { dataset_id?: string; name?: string; sample_ids?: string[] }; result: { samples: Record<string, Record<string, AnnotationOutcome>> } };
+  evaluation_sources: { params: { dataset_id?: string }; result: { sources: { name: string; types: Record<string, number> }[]; tasks: Record<string, string[]> } };
+  evaluation_create: { params: EvaluationCreate; result: { run: EvaluationRun } };
   video_frames: { params: SampleRef; result: VideoFrames };
 }
 

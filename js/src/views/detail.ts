@@ -7,6 +7,7 @@ import { labelColor } from "../lib/colors";
 import { icon, iconButton } from "../lib/icons";
 import type { RpcClient } from "../transport/rpc";
 import type { Detail } from "../transport/methods";
+import { outcomeLegend, OUTCOME_COLORS, type OutcomeColoring } from "./evalColors";
 import { maskCanvas, overlaySvg } from "./overlays";
 import { VideoView } from "./video";
 
@@ -22,6 +23,8 @@ export interface DetailOptions {
   /** Open the annotator on this sample. */
   onEdit?: (sampleId: string) => void;
   position: () => string;
+  /** Colours by an evaluation run's outcomes while one is chosen. */
+  coloring?: OutcomeColoring;
 }
 
 /** Stored columns that are bookkeeping, not facts about the image: never shown. */
@@ -101,6 +104,7 @@ export class DetailView {
   private contrast = 100;
   private readonly resize: ResizeObserver;
   private video: VideoView | null = null;
+  private readonly offColoring?: () => void;
 
   constructor(private readonly o: DetailOptions) {
     this.header = h("div", { class: "ls-toolbar ls-detail-head" });
@@ -126,6 +130,20 @@ export class DetailView {
       this.paintOverlays();
     });
     this.resize.observe(this.imageBox);
+    // A run chosen, a cell clicked or the colouring switched in the Evaluation panel.
+    // Repaints only when this sample draws differently (not for outcomes of grid pages).
+    let painted = "";
+    this.offColoring = o.coloring?.onChange(() => {
+      const d = this.detail;
+      if (!d) return;
+      void this.o.coloring?.load(d.sample_id).then(() => {
+        const sig = `${d.sample_id}|${this.o.coloring?.signature(d.sample_id)}`;
+        if (sig === painted || d !== this.detail) return;
+        painted = sig;
+        this.paintOverlays();
+        this.renderSide();
+      });
+    });
   }
 
   async show(sampleId: string): Promise<void> {
@@ -138,6 +156,7 @@ export class DetailView {
       const [{ result }, img] = await Promise.all([
         this.o.rpc.call("sample_detail", { dataset_id: this.o.datasetId, sample_id: sampleId }),
         this.o.rpc.call("image", { dataset_id: this.o.datasetId, sample_id: sampleId }),
+        this.o.coloring?.load(sampleId), // the outcomes of the chosen evaluation run
       ]);
       if (sampleId !== this.current) return;
       this.detail = result;
@@ -225,7 +244,8 @@ export class DetailView {
     for (const el of [...this.world.querySelectorAll("canvas, svg")]) el.remove();
     const w = this.zoom.imageW, hgt = this.zoom.imageH;
     const opts = { boxes: true, masks: true, labels: true, hidden: this.hidden, maskFillAlpha: 90,
-      displayWidth: w * this.zoom.scale, displayHeight: hgt * this.zoom.scale, maskResolution: 1024 };
+      displayWidth: w * this.zoom.scale, displayHeight: hgt * this.zoom.scale, maskResolution: 1024,
+      styleOf: this.o.coloring?.styleFor(d.sample_id) };
     const mask = maskCanvas(w, hgt, d.annotations, opts);
     if (mask) this.world.append(mask);
     const svg = overlaySvg(w, hgt, d.annotations, opts);
@@ -360,6 +380,7 @@ export class DetailView {
     const input = h("input", { type: "text", placeholder: "Add tag + Enter", "data-testid": "ls-detail-tag-input", style: "width:100%" });
     input.addEventListener("keydown", (e) => { if (e.key === "Enter") void this.setTag(input.value, false); });
     const allIds = d.annotations.map((a) => a.annotation_id);
+    const styleOf = this.o.coloring?.styleFor(d.sample_id);
     const anyShown = allIds.some((id) => !this.hidden.has(id));
     appendAll(this.side,
       h("div", { class: "ls-section" }, h("h4", {}, "Tags"),
@@ -367,6 +388,8 @@ export class DetailView {
           h("button", { title: `Remove tag ${t}`, "aria-label": `Remove tag ${t}`, onclick: () => void this.setTag(t, true) }, "×")))),
         input),
       h("div", { class: "ls-section", "data-testid": "ls-detail-annotations" },
+        styleOf ? h("div", { class: "ls-muted" }, `Evaluation “${this.o.coloring!.run}”`,
+          this.o.coloring!.colorBy === "outcome" ? outcomeLegend() : null) : null,
         h("h4", {}, `Annotations (${d.annotations.length})`,
           d.annotations.length ? h("button", { class: "ls-link", "data-testid": "ls-detail-toggle-all",
             onclick: () => this.setHidden(allIds, anyShown) }, anyShown ? "Hide all" : "Show all") : null),
@@ -377,9 +400,13 @@ export class DetailView {
             onclick: () => this.setHidden([a.annotation_id], shown) }, icon(shown ? "eye" : "eyeOff"));
           const kind = a.type.replace(/_/g, " ");
           const size = a.box ? ` ${Math.round(a.box[2])}×${Math.round(a.box[3])} px` : "";
-          return h("div", { class: `ls-ann${shown ? "" : " ls-ann-hidden"}`, "data-annotation-id": a.annotation_id },
-            h("span", { class: "ls-dot", style: `background:${labelColor(a.label)}` }),
-            h("div", { class: "ls-name" }, h("div", { class: "ls-ann-label", title: a.label }, a.label),
+          const st = styleOf?.(a);
+          const outcome = st?.outcome && st.outcome !== "ignored" ? st.outcome.toUpperCase() : "";
+          return h("div", { class: `ls-ann${shown ? "" : " ls-ann-hidden"}${st?.dim ? " ls-ann-dim" : ""}`,
+            "data-annotation-id": a.annotation_id, "data-outcome": st?.outcome ?? null },
+            h("span", { class: "ls-dot", style: `background:${st?.color ?? labelColor(a.label)}` }),
+            h("div", { class: "ls-name" }, h("div", { class: "ls-ann-label", title: a.label }, a.label,
+              outcome ? h("span", { class: "ls-outcome-tag", style: `background:${OUTCOME_COLORS[st!.outcome!]}` }, outcome) : null),
               h("div", { class: "ls-sub" }, `${kind}${size}` +
                 (a.confidence !== null && a.confidence !== undefined ? ` · ${a.confidence.toFixed(2)}` : "") +
                 (a.source !== "ground_truth" ? ` · ${a.source}` : ""))), eye);
@@ -397,6 +424,7 @@ export class DetailView {
   }
 
   dispose(): void {
+    this.offColoring?.();
     this.video?.dispose();
     this.resize.disconnect();
     if (this.overlayTimer) clearTimeout(this.overlayTimer);

@@ -12,6 +12,7 @@ import type { ModelLike } from "../transport/model";
 import type { RpcClient } from "../transport/rpc";
 import { ClassifierPanel } from "./classifier";
 import { DetailView } from "./detail";
+import { OutcomeColoring } from "./evalColors";
 import { EvaluationPanel } from "./evaluation";
 import { openExportDialog } from "./export";
 import { OperatorsView } from "./operators";
@@ -59,8 +60,10 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   let classifier: ClassifierPanel | null = null;
   let queryBox: QueryBox | null = null; // the text query side panel, when open
 
+  // Boxes coloured TP / FP / FN while the Evaluation panel has a run chosen (evalColors.ts).
+  const coloring = new OutcomeColoring(rpc, datasetId);
   const grid = new GridView({
-    source,
+    source, coloring,
     cellSize: model.get("cell_size") ?? 180,
     overlays: overlays(),
     onOpen: (index, row) => openDetail(index, row.sample_id),
@@ -77,6 +80,10 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
 
   function applySpec(next: Spec, fromView: boolean): void {
     spec = next;
+    // A highlighted confusion cell lasts as long as the grid is filtered to it.
+    const ev = spec.evaluation as { gt?: string | null; pred?: string | null; outcome?: string } | undefined;
+    const cell = coloring.cell;
+    if (cell && (!ev || ev.outcome !== undefined || (ev.gt ?? null) !== cell.gt || (ev.pred ?? null) !== cell.pred)) coloring.setCell(null);
     queryBox?.setSpec(spec);
     if (fromView) {
       model.set("spec", spec);
@@ -300,9 +307,9 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   // -- evaluation side panel ---------------------------------------------------------------
   let evalPanel: EvaluationPanel | null = null;
   evalToggle.addEventListener("click", () => {
-    if (evalPanel) { evalPanel.el.remove(); evalPanel = null; evalToggle.classList.remove("ls-primary"); return; }
+    if (evalPanel) { evalPanel.dispose(); evalPanel.el.remove(); evalPanel = null; evalToggle.classList.remove("ls-primary"); return; }
     evalPanel = new EvaluationPanel({
-      rpc, datasetId,
+      rpc, datasetId, coloring,
       onFilter: (f) => { const next = { ...spec }; if (f) next.evaluation = f; else delete next.evaluation; applySpec(next, true); },
       onSort: (field, d) => applySpec({ ...spec, sort: { field, desc: d } }, true),
     });
@@ -330,7 +337,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     detailIndex = index;
     if (!detail) {
       detail = new DetailView({
-        rpc, datasetId, datasetName: info.dataset_name,
+        rpc, datasetId, datasetName: info.dataset_name, coloring,
         onClose: closeDetail,
         onStep: (d) => {
           const next = Math.max(0, Math.min(source.count - 1, detailIndex + d));
@@ -344,7 +351,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
           void import("./annotator/embed").then(({ openAnnotator }) => {
             if (disposed) return;
             openAnnotator(root, rpc, {
-              datasetId, spec, sampleId,
+              datasetId, spec, sampleId, coloring,
               onClose: () => { source.refreshRows(); void filters.refresh(); openDetail(detailIndex, sampleId); },
             });
           }).catch((e) => flash(`Cannot load the annotator: ${(e as Error).message}`, true));
@@ -406,6 +413,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   if (model.get("show_plot")) setPlot(true);
   (root as any).__lsGrid = grid; // for browser tests and benchmarks
   (root as any).__lsSource = source;
+  (root as any).__lsColoring = coloring;
 
   return () => {
     disposed = true;
@@ -423,6 +431,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     classifier?.dispose();
     queryBox?.dispose();
     detail?.dispose();
+    coloring.dispose();
     source.dispose();
     root.remove();
   };

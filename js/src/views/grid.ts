@@ -3,6 +3,7 @@
 
 import { cellPosition, computeLayout, contentOffset, navigate, revealOffset, scrollTopFor, visibleRange, type Layout } from "../lib/virtual";
 import { clear, h } from "../lib/dom";
+import type { OutcomeColoring } from "./evalColors";
 import { maskCanvas, overlaySvg } from "./overlays";
 import { PAGE_SIZE, type Row, type SampleSource } from "./source";
 
@@ -20,6 +21,8 @@ export interface GridOptions {
   overlays: GridOverlays;
   onOpen: (index: number, row: Row) => void;
   onSelectionChange: (ids: string[]) => void;
+  /** Colours by an evaluation run's outcomes while one is chosen. */
+  coloring?: OutcomeColoring;
 }
 
 const GAP = 8;
@@ -63,7 +66,9 @@ export class GridView {
     this.scroller.addEventListener("keydown", (e) => this.onKey(e));
     this.resize = new ResizeObserver(() => this.schedule());
     this.resize.observe(this.scroller);
-    this.unlisten = opts.source.onChange(() => this.schedule());
+    const offSource = opts.source.onChange(() => this.schedule());
+    const offColoring = opts.coloring?.onChange(() => this.schedule());
+    this.unlisten = () => { offSource(); offColoring?.(); };
   }
 
   setCellSize(px: number): void {
@@ -197,7 +202,7 @@ export class GridView {
     const thumb = row ? src.thumbnail(row.sample_id) : undefined;
     const selected = row ? this.selected.has(row.sample_id) : false;
     const sig = row
-      ? `${row.sample_id}|${thumb === undefined ? "-" : thumb ? "t" : "x"}|${o.boxes}${o.masks}${o.labels}${o.captions}${o.names}|${row.tags.join(",")}|${this.layout.cellWidth}`
+      ? `${row.sample_id}|${thumb === undefined ? "-" : thumb ? "t" : "x"}|${o.boxes}${o.masks}${o.labels}${o.captions}${o.names}|${row.tags.join(",")}|${this.layout.cellWidth}|${this.opts.coloring?.signature(row.sample_id) ?? ""}`
       : "loading";
     c.el.classList.toggle("ls-selected", selected);
     c.el.classList.toggle("ls-focus", index === this.focusIndex);
@@ -215,7 +220,8 @@ export class GridView {
       c.el.title = src.thumbnailError(row.sample_id) ?? row.file_name;
     }
     if (thumb) {
-      const opts = { ...o, displayWidth: this.layout.cellWidth, displayHeight: this.layout.cellWidth, maskResolution: 160 };
+      const opts = { ...o, displayWidth: this.layout.cellWidth, displayHeight: this.layout.cellWidth, maskResolution: 160,
+        styleOf: this.opts.coloring?.styleFor(row.sample_id) };
       const mask = maskCanvas(row.width, row.height, row.annotations, opts);
       if (mask) c.el.append(mask);
       const svg = overlaySvg(row.width, row.height, row.annotations, opts);

@@ -1,10 +1,12 @@
 // Label overlays drawn over an image shown with object-fit: contain. Boxes and class names
 // are SVG in image pixel coordinates (viewBox = image size, so they follow the fit); masks
-// are painted into a small canvas of the image's aspect ratio.
+// are painted into a small canvas of the image's aspect ratio. With `styleOf` (an evaluation
+// run chosen: evalColors.ts) colours, dimming and dashes come from each annotation's outcome.
 
 import { labelColor, labelRgb } from "../lib/colors";
 import { decodeRle, paintMaskOutlined, scaleMask } from "../lib/rle";
 import { s } from "../lib/dom";
+import type { AnnotationStyle, StyleOf } from "./evalColors";
 import type { Annotation } from "./source";
 
 export interface OverlayOptions {
@@ -20,6 +22,15 @@ export interface OverlayOptions {
   maskResolution?: number;
   /** Opacity (0-255) of a mask's inside; its outline is always strong. */
   maskFillAlpha?: number;
+  /** Per-annotation colour and emphasis (evaluation outcomes); absent: class colours. */
+  styleOf?: StyleOf;
+}
+
+const DIM_OPACITY = 0.25;
+
+function hexRgb(hex: string): [number, number, number] {
+  const n = parseInt(hex.slice(1), 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
 }
 
 export function overlaySvg(width: number, height: number, anns: Annotation[], o: OverlayOptions): SVGElement | null {
@@ -33,16 +44,23 @@ export function overlaySvg(width: number, height: number, anns: Annotation[], o:
     preserveAspectRatio: "xMidYMid meet",
     "aria-hidden": "true",
   });
-  for (const a of visible) {
+  // Dimmed ones first, so the highlighted objects of a confusion cell are drawn on top.
+  const styled: [Annotation, AnnotationStyle | undefined][] = visible.map((a) => [a, o.styleOf?.(a)]);
+  styled.sort(([, p], [, q]) => Number(!!q?.dim) - Number(!!p?.dim));
+  for (const [a, st] of styled) {
     const [x, y, w, h] = a.box!;
-    const color = labelColor(a.label);
+    const color = st?.color ?? labelColor(a.label);
+    const opacity = st?.dim ? DIM_OPACITY : null;
     if (o.boxes) {
       svg.append(s("rect", {
         x, y, width: w, height: h, fill: "none", stroke: color,
-        "stroke-width": 2, "vector-effect": "non-scaling-stroke",
+        "stroke-width": st?.strong ? 3.5 : 2, "vector-effect": "non-scaling-stroke",
+        "stroke-dasharray": st?.predicted ? "6 3" : null, opacity,
+        "data-annotation-id": a.annotation_id, "data-outcome": st?.outcome ?? null,
+        "data-dim": st ? String(st.dim) : null,
       }));
     }
-    if (o.labels) {
+    if (o.labels && !st?.dim) {
       const text = a.confidence !== null && a.confidence !== undefined ? `${a.label} ${a.confidence.toFixed(2)}` : a.label;
       const tw = text.length * fontSize * 0.6 + fontSize * 0.6;
       const ty = y >= fontSize * 1.3 ? y - fontSize * 1.3 : y;
@@ -71,10 +89,16 @@ export function maskCanvas(width: number, height: number, anns: Annotation[], o:
   const ctx = canvas.getContext("2d");
   if (!ctx) return null;
   const img = ctx.createImageData(cw, ch);
-  for (const a of withMask) {
+  // Bright ones first: a pixel painted stronger keeps its colour (paintMaskOutlined).
+  const styled: [Annotation, AnnotationStyle | undefined][] = withMask.map((a) => [a, o.styleOf?.(a)]);
+  styled.sort(([, p], [, q]) => Number(!!p?.dim) - Number(!!q?.dim));
+  for (const [a, st] of styled) {
     const full = decodeRle(a.rle!, width, height);
     const small = k < 1 ? scaleMask(full, width, height, cw, ch) : full;
-    paintMaskOutlined(img.data, small, cw, ch, labelRgb(a.label), o.maskFillAlpha ?? 50);
+    const rgb = st?.color ? hexRgb(st.color) : labelRgb(a.label);
+    const fill = o.maskFillAlpha ?? 50;
+    if (st?.dim) paintMaskOutlined(img.data, small, cw, ch, rgb, Math.round(fill * DIM_OPACITY), 60);
+    else paintMaskOutlined(img.data, small, cw, ch, rgb, fill);
   }
   ctx.putImageData(img, 0, 0);
   return canvas;

@@ -205,7 +205,8 @@ export const CSS = `
 .ls-side-plot .ls-toolbar > *, [data-testid=ls-plot-root] .ls-toolbar > * { flex: 0 1 auto; min-width: 0; }
 .ls-side-plot .ls-toolbar > .ls-count { flex: 0 1 auto; overflow: hidden; text-overflow: ellipsis; }
 .ls-eval { width: 40%; flex: none; border-left: 1px solid var(--ls-border); overflow: auto; padding: 6px; display: flex; flex-direction: column; gap: 6px; }
-.ls-eval-head { display: flex; gap: 8px; align-items: center; }
+.ls-eval-head { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
+.ls-eval-head select { min-width: 0; max-width: 100%; }
 .ls-eval-metric { margin-right: 10px; }
 .ls-eval-count { margin: 2px 4px 2px 0; }
 .ls-eval-scroll { overflow: auto; max-height: 360px; }
@@ -217,6 +218,14 @@ export const CSS = `
 .ls-eval-table { border-collapse: collapse; font-size: 11px; }
 .ls-eval-table td, .ls-eval-table th { padding: 1px 6px; text-align: right; }
 .ls-eval-table td:first-child, .ls-eval-table th:first-child { text-align: left; }
+.ls-eval-cell-on { outline: 2px solid var(--ls-accent, #2563eb); outline-offset: -1px; position: relative; z-index: 1; }
+.ls-eval-colors { display: flex; flex-wrap: wrap; gap: 4px 10px; align-items: center; }
+.ls-outcome-legend { display: flex; flex-wrap: wrap; gap: 2px 10px; font-size: 11px; align-items: center; }
+.ls-outcome-legend[hidden] { display: none; }
+.ls-outcome-key { display: inline-flex; align-items: center; gap: 4px; white-space: nowrap; }
+.ls-outcome-swatch { width: 12px; height: 12px; border-radius: 2px; display: inline-block; }
+.ls-outcome-tag { color: #fff; font-size: 10px; font-weight: 600; border-radius: 3px; padding: 0 4px; margin-left: 6px; }
+.ls-ann-dim { opacity: .45; }
 
 .ls-dialog { position: absolute; inset: 0; background: rgba(0,0,0,.35); z-index: 20; display: flex; align-items: center; justify-content: center; }
 .ls-dialog-box { background: var(--ls-bg); border: 1px solid var(--ls-border); border-radius: var(--ls-radius);

@@ -137,9 +137,10 @@ export class Controls {
         this.screen.setStatus(`New masks: ${st.maskKind.replace("_", " ")}`);
         break;
       case "toggle-color":
-        st.colorBy = st.colorBy === "source" ? "class" : "source";
+        // class -> source (-> evaluation outcome, when the explorer has a run chosen) -> class
+        st.colorBy = st.colorBy === "class" ? "source" : st.colorBy === "source" && st.coloring ? "outcome" : "class";
         els.colorSelect.value = st.colorBy;
-        this.screen.renderAll();
+        els.colorSelect.dispatchEvent(new Event("change")); // repaints, shows the legend
         break;
     }
   }

@@ -4,6 +4,7 @@
 
 import { h } from "../../lib/dom";
 import type { ModelLike } from "../../transport/model";
+import type { OutcomeColoring } from "../evalColors";
 import type { RpcClient } from "../../transport/rpc";
 import { injectAnnotatorStyles } from "./styles";
 import { mountAnnotator } from "./view";
@@ -16,6 +17,8 @@ export interface OpenAnnotatorOptions {
   labels?: string[];
   height?: number;
   pollMs?: number;
+  /** The explorer's evaluation colouring (boxes by TP / FP / FN while a run is chosen). */
+  coloring?: OutcomeColoring;
   /** Called after the user closed the annotator (e.g. to reload the grid's labels). */
   onClose?: () => void;
 }
@@ -64,6 +67,6 @@ export function openAnnotator(container: HTMLElement, rpc: RpcClient, o: OpenAnn
   host.append(h("div", { style: "display:flex;justify-content:flex-end;padding:4px" },
     h("button", { "data-testid": "ls-annotator-close", title: "Back (saved already)", onclick: close }, "Close annotator")));
   container.append(host);
-  const dispose = mountAnnotator(host, model, rpc, { dataset_id: o.datasetId });
+  const dispose = mountAnnotator(host, model, rpc, { dataset_id: o.datasetId, coloring: o.coloring });
   return close;
 }

@@ -9,6 +9,7 @@ import type { Commands } from "./commands";
 import { SHORTCUTS } from "./keys";
 import { sourceColor, type Overlay } from "./render";
 import { GT, type AnnotatorState, type Screen, type Tool } from "./state";
+import { outcomeLegend } from "../evalColors";
 
 const TOOLS: [Tool, string, string][] = [
   ["select", "Select", "V"], ["box", "Box", "R"], ["polygon", "Polygon", "P"],
@@ -32,6 +33,8 @@ export interface Elements {
   brushSize: HTMLInputElement;
   maskKindSelect: HTMLSelectElement;
   colorSelect: HTMLSelectElement;
+  /** The TP / FP / FN key, shown while colouring by evaluation outcome. */
+  legend: HTMLElement;
   toolButtons: Map<Tool, HTMLButtonElement>;
 }
 
@@ -90,7 +93,7 @@ export function buildElements(model: ModelLike, act: ToolbarActions): Elements {
   }, toolbar, h("div", { class: "ls-ann-body" }, stage, side), status);
   return {
     el, stage, world, img, canvas, svg, side, status, toolbar, labelInput, datalist, position,
-    brushSize, maskKindSelect, colorSelect, toolButtons,
+    brushSize, maskKindSelect, colorSelect, toolButtons, legend: outcomeLegend(),
   };
 }
 

@@ -8,6 +8,7 @@ import type { MaskBitmap, Dirty } from "./mask";
 import type { Elements } from "./panel";
 import { boxFromPoints, handlePoints, HANDLES } from "./shapes";
 import { DRAFT_MASK, GT, type AnnotatorState } from "./state";
+import { OUTCOME_COLORS, UNJUDGED_COLOR } from "../evalColors";
 
 const SOURCE_COLORS = ["#2ca02c", "#ff7f0e", "#1f77b4", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
 
@@ -33,7 +34,11 @@ export class Overlay {
     private readonly els: Elements,
   ) {}
 
-  color(a: { source: string; label: string }): string {
+  color(a: { source: string; label: string; annotation_id?: string }): string {
+    if (this.st.colorBy === "outcome") {
+      const o = this.st.coloring?.outcomeOf(this.st.data?.sample?.sample_id ?? "", a.annotation_id ?? "");
+      return o ? OUTCOME_COLORS[o.outcome] : UNJUDGED_COLOR;
+    }
     return this.st.colorBy === "class" ? labelColor(a.label) : sourceColor(a.source, this.st.data?.sources ?? [GT]);
   }
 

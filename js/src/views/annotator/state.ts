@@ -6,6 +6,7 @@
 import type { Ref } from "./history";
 import { MaskBitmap, type Dirty } from "./mask";
 import type { Box, Handle, ViewTransform } from "./shapes";
+import type { OutcomeColoring } from "../evalColors";
 
 export interface Ann {
   annotation_id: string;
@@ -40,11 +41,13 @@ export interface Loaded {
 export interface AnnotatorInfo {
   dataset_id: string;
   dataset_name?: string;
+  /** The explorer's evaluation colouring: with a run chosen, "colour: evaluation outcome". */
+  coloring?: OutcomeColoring;
 }
 
 export type Tool = "select" | "box" | "polygon" | "brush" | "eraser" | "pan";
 export type MaskKind = "instance_segmentation" | "semantic_segmentation";
-export type ColorBy = "source" | "class";
+export type ColorBy = "source" | "class" | "outcome";
 export type Spec = Partial<Ann>;
 
 export const GT = "ground_truth";
@@ -94,6 +97,8 @@ export class AnnotatorState {
   tool: Tool = "select";
   maskKind: MaskKind = "instance_segmentation";
   colorBy: ColorBy = "class";
+  /** Outcomes of the explorer's chosen evaluation run (colorBy "outcome"). */
+  coloring: OutcomeColoring | null = null;
   hiddenSources = new Set<string>();
   hiddenClasses = new Set<string>();
 

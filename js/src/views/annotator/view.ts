@@ -13,6 +13,7 @@
 //   render.ts    masks canvas, SVG overlay, colours
 //   panel.ts     toolbar, side panel, status line
 
+import { h } from "../../lib/dom";
 import type { ModelLike } from "../../transport/model";
 import type { RpcClient } from "../../transport/rpc";
 import { Commands } from "./commands";
@@ -82,6 +83,21 @@ export class Annotator {
     this.controls = new Controls(st, this.els, this.tools, this.commands, this.loader, this.side, screen);
     this.disposers.push(...this.controls.bind());
     this.controls.setTool("select");
+    // The explorer's evaluation run: offer "colour: evaluation outcome" and start with it.
+    const coloring = info.coloring;
+    if (coloring?.run) {
+      st.coloring = coloring;
+      this.els.colorSelect.append(h("option", { value: "outcome" }, `colour: ${coloring.run} TP/FP/FN`));
+      st.colorBy = "outcome";
+      this.els.colorSelect.value = "outcome";
+      // Its own row under the toolbar: the toolbar does not wrap and is full at 1024 px.
+      this.els.legend.style.padding = "2px 8px";
+      this.els.toolbar.after(this.els.legend);
+      this.disposers.push(coloring.onChange(() => screen.renderAll()));
+    }
+    const showLegend = () => { this.els.legend.hidden = st.colorBy !== "outcome"; };
+    this.els.colorSelect.addEventListener("change", showLegend);
+    showLegend();
   }
 
   async start(): Promise<void> {
