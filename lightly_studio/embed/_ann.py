@@ -1,25 +1,28 @@
-"""Approximate nearest-neighbour search for large embedding tables (faiss IVF-SQ8).
+"""Approximate nearest-neighbour search for large embedding tables (faiss IVF-Flat).
 
 Below ``ANN_MIN_VECTORS`` vectors an exact scan is fast enough (one matrix-vector product:
 about 20 ms at 200k x 512 on the build machine) and exact results are free, so search stays
-exact. Above it, each embedding model gets an inverted-file index of 8-bit scalar-quantised
-vectors with inner-product metric (faiss ``IndexIVFScalarQuantizer``):
+exact. Above it, each embedding model gets an inverted-file index of its float vectors with
+inner-product metric (faiss ``IndexIVFFlat``):
 
-- 8-bit codes are a quarter of the float32 matrix, and the saved index is memory-mapped when
-  read back, so the index itself need not fit in RAM;
+- the index stores the float32 vectors themselves, so the similarities it returns are exact
+  and no float matrix is needed to rescore them; the saved index is memory-mapped when read
+  back, and a query reads only the lists it probes, so neither index nor matrix need fit in
+  RAM;
 - vectors are added and removed by id, so the index follows the embedding table as vectors
   arrive without a rebuild (it is retrained when the table has grown 4x since training);
 - the number of lists probed per query (``nprobe``) is chosen when the index is built, by
   measuring recall@100 against exact search on the dataset's own vectors, as the smallest
   power of two that reaches ``RECALL_TARGET``.
 
-Why IVF-SQ8 and not HNSW or a flat IVF: see benchmarks/bench_ann.py and docs/scaling.md
-(recall, query time, build time and memory of each at 1M x 512).
+Why IVF-Flat and not IVF-SQ8 or HNSW: see benchmarks/bench_ann.py and docs/scaling.md
+(recall, query time, build time and memory of each at 1M x 512). IVF-SQ8 is a quarter of the
+size on disk, but its approximate scores would need the float vectors from DuckDB to rescore,
+which costs more than the search itself.
 
-Ids are DuckDB's 64-bit ``hash(sample_id)`` (``store.embeddings.Matrix.hashes``) viewed as
-int64, so a search answers with matrix rows through ``Matrix.rows_of_hashes`` without any
-text id. The index lives in ``<database file>.ann/<model_id>.faiss`` with a small JSON beside
-it; an in-memory database keeps it in this process only.
+Ids are DuckDB's 64-bit ``hash(sample_id)`` viewed as int64; DuckDB maps the hashes of the
+candidates back to sample ids. The index lives in ``<database file>.ann/<model_id>.faiss``
+with its ids and a small JSON beside it; an in-memory database keeps it in this process only.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ RECALL_TARGET = 0.97
 _CALIBRATION_QUERIES = 64
 _RECALL_AT = 100
 _REBUILD_GROWTH = 4
-_FORMAT = 1
+_FORMAT = 2  # 1 was IVF-SQ8: such files are rebuilt
 
 
 def _faiss() -> Any:
@@ -50,7 +53,7 @@ def _faiss() -> Any:
 
 @dataclass
 class AnnIndex:
-    """An IVF-SQ8 index over unit vectors whose ids are int64 views of sample-id hashes."""
+    """An IVF-Flat index over unit vectors whose ids are int64 views of sample-id hashes."""
 
     index: Any
     ids: np.ndarray  # sorted int64 ids held by the index
@@ -64,9 +67,13 @@ class AnnIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def ids_distinct(self) -> bool:
+        """Whether no two vectors share an id hash (then every hash names one sample)."""
+        return bool(len(self.ids) < 2 or np.all(self.ids[1:] != self.ids[:-1]))
+
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """``(similarities, hashes)`` of the k best per query, best first; missing ones are
-        -inf / 0 (a hash no sample has: rows_of_hashes ignores it)."""
+        -inf / 0 (callers drop them by the infinite similarity)."""
         self.index.nprobe = self.nprobe
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         sims, ids = self.index.search(queries, min(k, max(1, len(self.ids))))
@@ -91,14 +98,8 @@ def build(vectors: np.ndarray, ids: np.ndarray, *, seed: int = 0) -> AnnIndex:
     """Train an index on ``vectors`` (unit rows), add them under ``ids`` and calibrate nprobe."""
     faiss = _faiss()
     n, dim = vectors.shape
-    # ~4 sqrt(n) lists, each trained on at least 40 points (faiss's k-means needs 39).
-    n_lists = int(max(1, min(16_384, 4 * math.sqrt(n), n // 40)))
-    quantiser = faiss.IndexFlatIP(dim)
-    index = faiss.IndexIVFScalarQuantizer(
-        quantiser, dim, n_lists, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
-    )
-    index.cp.niter = 10
-    index.cp.seed = seed
+    n_lists = _n_lists(n)
+    index = _empty_index(faiss, dim, n_lists, seed)
     rng = np.random.default_rng(seed)
     train = vectors if n <= 40 * n_lists else vectors[np.sort(rng.choice(n, 40 * n_lists, False))]
     index.train(np.ascontiguousarray(train, dtype=np.float32))
@@ -110,50 +111,107 @@ def build(vectors: np.ndarray, ids: np.ndarray, *, seed: int = 0) -> AnnIndex:
     return ann
 
 
+def build_from_batches(batches: Any, n: int, dim: int, *, seed: int = 0) -> AnnIndex:
+    """``build`` without the whole float matrix in memory: ``batches()`` yields
+    (ids, unit vectors) chunks and is called twice: for the training sample and the
+    calibration queries, then to add every vector and find the queries' exact answers."""
+    faiss = _faiss()
+    n_lists = _n_lists(n)
+    stride = max(1, n // (40 * n_lists))
+    query_stride = max(1, n // _CALIBRATION_QUERIES)
+    train_parts, query_parts, seen = [], [], 0
+    for _, vectors in batches():
+        positions = np.arange(seen, seen + len(vectors))
+        train_parts.append(vectors[positions % stride == 0])
+        query_parts.append(vectors[positions % query_stride == 0])
+        seen += len(vectors)
+    queries = np.ascontiguousarray(np.concatenate(query_parts)[:_CALIBRATION_QUERIES])
+    index = _empty_index(faiss, dim, n_lists, seed)
+    index.train(np.ascontiguousarray(np.concatenate(train_parts), dtype=np.float32))
+    all_ids, firsts = [], []
+    k = min(_RECALL_AT, n)
+    best = np.full((len(queries), k), -np.inf, dtype=np.float32)
+    best_ids = np.zeros((len(queries), k), dtype=np.int64)
+    for ids, vectors in batches():
+        ids = np.asarray(ids).view(np.int64)
+        index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+        all_ids.append(ids)
+        firsts.append(vectors[:, 0].copy())
+        scores = queries @ vectors.T
+        merged = np.concatenate([best, scores], axis=1)
+        merged_ids = np.concatenate([best_ids, np.broadcast_to(ids, scores.shape)], axis=1)
+        top = np.argpartition(-merged, k - 1, axis=1)[:, :k]
+        best = np.take_along_axis(merged, top, axis=1)
+        best_ids = np.take_along_axis(merged_ids, top, axis=1)
+    ids = np.concatenate(all_ids)
+    order = np.argsort(ids)
+    ann = AnnIndex(index, ids[order], np.concatenate(firsts)[order], nprobe=1, trained_on=n)
+    ann.nprobe = _nprobe_for(ann, queries, [set(r.tolist()) for r in best_ids], k)
+    return ann
+
+
+def _n_lists(n: int) -> int:
+    # ~4 sqrt(n) lists, each trained on at least 40 points (faiss's k-means needs 39).
+    return int(max(1, min(16_384, 4 * math.sqrt(n), n // 40)))
+
+
+def _empty_index(faiss: Any, dim: int, n_lists: int, seed: int) -> Any:
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, n_lists, faiss.METRIC_INNER_PRODUCT)
+    index.cp.niter = 10
+    index.cp.seed = seed
+    return index
+
+
+def _nprobe_for(ann: AnnIndex, queries: np.ndarray, exact_ids: list[set], k: int) -> int:
+    """Smallest power-of-two nprobe whose recall@k on ``queries`` reaches the target."""
+    nprobe = 1
+    while True:
+        ann.nprobe = nprobe
+        _, found = ann.search(queries, k)
+        found = found.view(np.int64)
+        recall = np.mean(
+            [len(exact_ids[i] & set(found[i].tolist())) / k for i in range(len(queries))]
+        )
+        if recall >= RECALL_TARGET or nprobe >= ann.index.nlist:
+            return min(nprobe, ann.index.nlist)
+        nprobe *= 2
+
+
 def _calibrate(ann: AnnIndex, vectors: np.ndarray, ids: np.ndarray, rng) -> int:
     """Smallest power-of-two nprobe whose recall@100 on sample queries reaches the target."""
     n = len(vectors)
     k = min(_RECALL_AT, n)
     rows = rng.choice(n, min(_CALIBRATION_QUERIES, n), replace=False)
     queries = np.ascontiguousarray(vectors[rows], dtype=np.float32)
-    exact_scores = queries @ vectors.T
-    exact = np.argpartition(-exact_scores, k - 1, axis=1)[:, :k]
-    exact_ids = [set(ids[r].tolist()) for r in exact]
-    n_lists = ann.index.nlist
-    nprobe = 1
-    while True:
-        ann.nprobe = nprobe
-        _, found = ann.search(queries, k)
-        found = found.view(np.int64)
-        recall = np.mean([len(exact_ids[i] & set(found[i].tolist())) / k for i in range(len(rows))])
-        if recall >= RECALL_TARGET or nprobe >= n_lists:
-            return min(nprobe, n_lists)
-        nprobe *= 2
+    exact = np.argpartition(-(queries @ vectors.T), k - 1, axis=1)[:, :k]
+    return _nprobe_for(ann, queries, [set(ids[r].tolist()) for r in exact], k)
 
 
-def sync(ann: AnnIndex, vectors: np.ndarray, ids: np.ndarray) -> AnnIndex | None:
-    """Bring ``ann`` in line with (vectors, ids): add the new ids, remove the gone ones.
-
-    Returns None when the table has outgrown the training sample (the caller rebuilds)."""
-    ids = np.asarray(ids).view(np.int64)
+def sync(ann: AnnIndex, hashes: np.ndarray, firsts: np.ndarray, fetch: Any) -> AnnIndex | None:
+    """Bring ``ann`` in line with a table of vectors known by (id hash, first component):
+    remove what went or changed, add what arrived or changed; ``fetch(hashes)`` returns
+    (hashes, vectors) of the rows to add. None when the table outgrew the training sample
+    (the caller rebuilds)."""
+    ids = np.asarray(hashes).view(np.int64)
     if len(ids) > _REBUILD_GROWTH * ann.trained_on:
         return None
     order = np.argsort(ids)
-    ids, first = ids[order], vectors[order, 0]
+    ids, firsts = ids[order], np.asarray(firsts, dtype=np.float32)[order]
     pos = np.minimum(np.searchsorted(ann.ids, ids), max(len(ann.ids) - 1, 0))
-    kept = (
-        (ann.ids[pos] == ids) & (ann.first[pos] == first)
-        if len(ann.ids)
-        else np.zeros(len(ids), dtype=bool)
-    )
+    if len(ann.ids):
+        kept = (ann.ids[pos] == ids) & (ann.first[pos] == firsts)
+    else:
+        kept = np.zeros(len(ids), dtype=bool)
     stale = np.ones(len(ann.ids), dtype=bool)
     stale[pos[kept]] = False
     if stale.any():
         ann.index.remove_ids(_faiss().IDSelectorBatch(ann.ids[stale]))
     if not kept.all():
-        rows = order[~kept]
-        ann.index.add_with_ids(np.ascontiguousarray(vectors[rows], dtype=np.float32), ids[~kept])
-    ann.ids, ann.first = ids, first.copy()
+        added_hashes, vectors = fetch(ids[~kept].view(np.uint64))
+        ann.index.add_with_ids(
+            np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(added_hashes).view(np.int64)
+        )
+    ann.ids, ann.first = ids, firsts.copy()
     return ann
 
 
@@ -206,42 +264,52 @@ _cache: dict[str, tuple[tuple, AnnIndex]] = {}
 _lock = threading.Lock()
 
 
-def index_for(db_file: str, model_id: str, key: tuple, vectors: np.ndarray, hashes: np.ndarray):
-    """The index of ``model_id`` for the table state ``key`` (None below ``ANN_MIN_VECTORS``).
+def index_for(con, db_file: str, model: Any, key: tuple) -> AnnIndex:
+    """The index of ``model`` (a store ModelRow) for the table state ``key``.
 
-    Loaded from disk when saved, updated with what arrived or went since, rebuilt when the
-    table outgrew it, and saved again after any change.
+    Loaded from disk when saved, updated with what arrived, went or changed since (read by
+    id hash and first component, 12 bytes a vector), rebuilt in batches when the table
+    outgrew it, and saved again after any change. The float vectors are never all in memory.
     """
-    if len(vectors) < ANN_MIN_VECTORS:
-        return None
+    from lightly_studio.store import embeddings as store
+
     with _lock:
-        hit = _cache.get(model_id)
+        hit = _cache.get(model.model_id)
         if hit is not None and hit[0] == key:
             return hit[1]
-        path = index_path(db_file, model_id)
+        path = index_path(db_file, model.model_id)
         ann = hit[1] if hit is not None else (load(path) if path is not None else None)
-        if ann is not None and not _same_rows(ann, vectors, hashes):
+        hashes, firsts = store.vector_fingerprints(con, model.model_id)
+        if ann is not None and not _same_rows(ann, hashes, firsts):
             if ann.read_only and path is not None:
                 ann = load(path, mmap=False)
-            ann = sync(ann, vectors, hashes) if ann is not None else None
+            if ann is not None:
+                ann = sync(
+                    ann,
+                    hashes,
+                    firsts,
+                    lambda wanted: store.vectors_by_hashes(con, model.model_id, model.dim, wanted)[
+                        1:
+                    ],
+                )
             if ann is not None and path is not None:
                 save(ann, path)
         if ann is None:
-            ann = build(vectors, hashes)
+            ann = build_from_batches(
+                lambda: store.vector_batches(con, model.model_id, model.dim), len(hashes), model.dim
+            )
             if path is not None:
                 save(ann, path)
-        _cache[model_id] = (key, ann)
+        _cache[model.model_id] = (key, ann)
         return ann
 
 
-def _same_rows(ann: AnnIndex, vectors: np.ndarray, hashes: np.ndarray) -> bool:
+def _same_rows(ann: AnnIndex, hashes: np.ndarray, firsts: np.ndarray) -> bool:
     ids = np.asarray(hashes).view(np.int64)
     if len(ids) != len(ann.ids):
         return False
     order = np.argsort(ids)
-    return bool(
-        np.array_equal(ids[order], ann.ids) and np.array_equal(vectors[order, 0], ann.first)
-    )
+    return bool(np.array_equal(ids[order], ann.ids) and np.array_equal(firsts[order], ann.first))
 
 
 def forget(model_id: str | None = None) -> None:

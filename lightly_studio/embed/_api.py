@@ -421,13 +421,17 @@ def _query_vectors(
         raise QueryError("sort_by_similarity(samples=[]) needs at least one sample.")
     rows, missing = matrix.rows_of_ids(ids)
     if missing:
-        raise EmbeddingError(
-            f"Sample {missing[0]} has no embedding of model {model.name!r} in dataset "
-            f"{dataset.name!r}"
-            + (f" ({len(missing)} samples lack one)" if len(missing) > 1 else "")
-            + "; run dataset.compute_embeddings() first."
-        )
+        _raise_missing(dataset, model, missing)
     return matrix.vectors[rows]
+
+
+def _raise_missing(dataset: DatasetRef, model: _store.ModelRow, missing: list[str]) -> None:
+    raise EmbeddingError(
+        f"Sample {missing[0]} has no embedding of model {model.name!r} in dataset "
+        f"{dataset.name!r}"
+        + (f" ({len(missing)} samples lack one)" if len(missing) > 1 else "")
+        + "; run dataset.compute_embeddings() first."
+    )
 
 
 def _embed_text(model: _store.ModelRow, text: str) -> np.ndarray:
@@ -473,18 +477,18 @@ def similarity_scores(
     dataset = query.dataset
     con = _con()
     model = _resolve_model(dataset, model_name)
+    subquery = query.sample_ids_subquery()
+    stored = _store.vector_count(con, model.model_id)
+    if k is not None and 0 < k < stored and stored >= _ann.ANN_MIN_VECTORS:
+        found = _search_index(con, dataset, model, subquery, text, samples, k)
+        if found is not None:
+            return found
     matrix = _store.load_matrix(con, dataset.dataset_id, model)
     queries = _query_vectors(dataset, model, matrix, text, samples)
-    subquery = query.sample_ids_subquery()
     n = len(matrix)
     if k is not None and 0 < k < n:
         count = sample_store.subquery_count(con, subquery)
         if count * 4 >= n:  # a broad query: rank everything, then keep the best in the query
-            ann = _ann_index(matrix)
-            if ann is not None:
-                found = _best_rows_in_query_ann(con, matrix, ann, subquery, queries, k)
-                if found is not None:
-                    return _score_frame(matrix, *found)
             rows, scores = _best_rows_in_query(con, matrix, subquery, queries, k)
             return _score_frame(matrix, rows, scores)
     rows = matrix.rows_of(con, subquery)
@@ -523,39 +527,64 @@ def _best_rows_in_query(
         m = min(len(matrix), m * 8)
 
 
-def _ann_index(matrix: _store.Matrix) -> _ann.AnnIndex | None:
-    """The approximate index of the matrix's model; None when exact search is used."""
-    if len(matrix) < _ann.ANN_MIN_VECTORS or not matrix.hash_exact:
-        return None
-    return _ann.index_for(
-        db_file(), matrix.model.model_id, matrix.key, matrix.vectors, matrix.hashes
-    )
-
-
 # Past this many candidates per query an approximate search buys nothing over the exact scan.
 _ANN_MAX_CANDIDATES = 8192
 
 
-def _best_rows_in_query_ann(
-    con, matrix: _store.Matrix, ann: _ann.AnnIndex, subquery, queries: np.ndarray, k: int
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """Top-k rows of a broad query from the approximate index: candidates per query from the
-    index, rescored exactly (the shown scores are exact cosine similarities), filtered to
-    the query by DuckDB, widened until k are found; None to fall back to the exact scan."""
+def _search_index(
+    con, dataset: DatasetRef, model: _store.ModelRow, subquery, text, samples, k: int
+) -> pl.DataFrame | None:
+    """Top-k of a broad query from the approximate index, without the float matrix in memory.
+
+    The index holds the float vectors (IVF-Flat, memory-mapped), so the similarities it
+    returns are exact; DuckDB only maps the candidates' id hashes to sample ids and keeps
+    those the query holds. With several query vectors a sample's score is its best over
+    them; the result is final once its k-th score is at least every query's last candidate
+    score (nothing outside the candidate lists can beat it), else the lists are widened.
+    None (use the exact scan) for narrow queries, id-hash collisions or too few candidates.
+    """
+    if sample_store.subquery_count(con, subquery) * 4 < _store.vector_count(con, model.model_id):
+        return None  # a narrow query: scanning its own vectors is cheap and exact
+    key = _store.table_state(con, dataset.dataset_id, model)
+    ann = _ann.index_for(con, db_file(), model, key)
+    if not ann.ids_distinct():
+        return None  # index ids are id hashes; in the (practically impossible) collision, scan
+    if text is not None:
+        queries = _embed_text(model, text)
+    else:
+        wanted = [str(getattr(s, "sample_id", s)) for s in samples]
+        if not wanted:
+            raise QueryError("sort_by_similarity(samples=[]) needs at least one sample.")
+        queries, missing = _store.vectors_of_ids(con, model.model_id, model.dim, wanted)
+        if missing:
+            _raise_missing(dataset, model, missing)
     m = max(4 * k, 256)
     while m <= _ANN_MAX_CANDIDATES:
-        _, hashes = ann.search(queries, m)
-        rows = matrix.rows_of_hashes(np.unique(hashes.ravel()))
-        scores = max_scores(matrix.vectors[rows], queries)
-        order = top_k(scores, None)
-        rows, scores = rows[order], scores[order]
-        ids = matrix.ids.gather(rows).to_list()
-        inside = sample_store.subquery_ids_among(con, subquery, ids)
-        keep = np.fromiter((i in inside for i in ids), dtype=bool, count=len(ids))
-        if keep.sum() >= k:
-            return rows[keep][:k], scores[keep][:k]
+        sims, hashes = ann.search(queries, m)
+        candidates, best = _best_per_hash(sims, hashes)
+        ids, id_hashes = _store.ids_of_hashes_in_query(con, model.model_id, candidates, subquery)
+        scores = best[np.searchsorted(candidates, id_hashes)]
+        order = np.argsort(-scores, kind="stable")[:k]
+        if len(order) == k and scores[order[-1]] >= sims[:, -1].max():
+            return pl.DataFrame(
+                {
+                    "sample_id": pl.Series([ids[i] for i in order], dtype=pl.Utf8),
+                    "similarity": scores[order].astype(np.float64),
+                }
+            )
         m *= 4
     return None
+
+
+def _best_per_hash(sims: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct hashes, each one's best similarity) over all queries' candidates."""
+    found = np.isfinite(sims.ravel())
+    flat_hashes, flat_sims = hashes.ravel()[found], sims.ravel()[found]
+    order = np.lexsort((-flat_sims, flat_hashes))
+    flat_hashes, flat_sims = flat_hashes[order], flat_sims[order]
+    first = np.ones(len(flat_hashes), dtype=bool)
+    first[1:] = flat_hashes[1:] != flat_hashes[:-1]
+    return flat_hashes[first], flat_sims[first]
 
 
 # -- metadata -------------------------------------------------------------------------------------

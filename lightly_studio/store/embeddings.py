@@ -165,6 +165,91 @@ def images_without_vector(
     return query_frame(sql + " ORDER BY s.sample_idx", params, con)
 
 
+# -- reads for the approximate index (embed/_ann.py): never the whole float matrix at once ----
+def vector_count(con, model_id: str) -> int:
+    row = con.execute("SELECT count(*) FROM embedding WHERE model_id = $1", [model_id]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def ids_of_hashes_in_query(
+    con, model_id: str, hashes: np.ndarray, subquery: tuple[str, list]
+) -> tuple[list[str], np.ndarray]:
+    """(sample ids, id hashes) of the model's vectors whose id hash is in ``hashes`` and
+    whose sample the (sql, params) subquery selects. Reads ids only, never the vectors."""
+    sql, params = subquery
+    n = len(params)
+    table = con.sql(
+        f"""SELECT CAST(sample_id AS VARCHAR) AS sample_id, hash(sample_id) AS h
+            FROM embedding WHERE model_id = ${n + 1}
+            AND hash(sample_id) IN (SELECT unnest(${n + 2}::UBIGINT[]))
+            AND sample_id IN (SELECT sample_id FROM ({sql}) _q)""",
+        params=[*params, model_id, [int(h) for h in np.unique(hashes)]],
+    ).to_arrow_table()
+    return table.column("sample_id").to_pylist(), np.asarray(
+        table.column("h").to_numpy(), dtype=np.uint64
+    )
+
+
+def vector_fingerprints(con, model_id: str) -> tuple[np.ndarray, np.ndarray]:
+    """(hash(sample_id) as uint64, first vector component) of every vector of the model:
+    12 bytes a row, enough to tell which vectors arrived, went or changed."""
+    got = con.sql(
+        "SELECT hash(sample_id) AS h, vector[1] AS f FROM embedding WHERE model_id = $1",
+        params=[model_id],
+    ).fetchnumpy()
+    return np.asarray(got["h"], dtype=np.uint64), np.asarray(got["f"], dtype=np.float32)
+
+
+def vector_batches(con, model_id: str, dim: int, rows: int = 100_000):
+    """Every vector of the model as (hashes uint64, float32[m, dim]) batches."""
+    reader = con.sql(
+        "SELECT hash(sample_id) AS h, vector FROM embedding WHERE model_id = $1",
+        params=[model_id],
+    ).to_arrow_reader(rows)
+    for batch in reader:
+        if batch.num_rows:
+            yield (
+                np.asarray(batch.column(0).to_numpy(), dtype=np.uint64),
+                _flatten_array(batch.column(1), dim),
+            )
+
+
+def vectors_by_hashes(
+    con, model_id: str, dim: int, hashes: np.ndarray
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(sample ids, hashes, vectors) of the model's vectors whose id hash is in ``hashes``."""
+    table = con.sql(
+        """SELECT CAST(sample_id AS VARCHAR) AS sample_id, hash(sample_id) AS h, vector
+           FROM embedding WHERE model_id = $1 AND hash(sample_id) IN (SELECT unnest($2::UBIGINT[]))""",
+        params=[model_id, [int(h) for h in np.unique(hashes)]],
+    ).to_arrow_table()
+    return (
+        table.column("sample_id").to_pylist(),
+        np.asarray(table.column("h").to_numpy(), dtype=np.uint64),
+        _flatten(table.column("vector"), dim),
+    )
+
+
+def vectors_of_ids(con, model_id: str, dim: int, ids: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Vectors of the given sample ids, in their order, and the ids that have none."""
+    table = con.sql(
+        """SELECT CAST(sample_id AS VARCHAR) AS sample_id, vector FROM embedding
+           WHERE model_id = $1 AND sample_id IN (SELECT unnest($2::UUID[]))""",
+        params=[model_id, ids],
+    ).to_arrow_table()
+    found = dict(
+        zip(
+            table.column("sample_id").to_pylist(),
+            _flatten(table.column("vector"), dim),
+            strict=True,
+        )
+    )
+    missing = [i for i in ids if i not in found]
+    return np.stack([found[i] for i in ids if i in found]) if found else np.zeros(
+        (0, dim), np.float32
+    ), missing
+
+
 # -- the matrix cache ---------------------------------------------------------------------------
 @dataclass
 class Matrix:
@@ -237,7 +322,7 @@ _cache_lock = threading.Lock()
 _CACHE_MAX = 2
 
 
-def _cache_key(con, dataset_id, model: ModelRow) -> tuple:
+def table_state(con, dataset_id, model: ModelRow) -> tuple:
     """What the cache is valid for: embedding count, sample count, our write counter."""
     row = con.execute(
         """SELECT (SELECT count(*) FROM embedding WHERE model_id = $1),
@@ -249,7 +334,7 @@ def _cache_key(con, dataset_id, model: ModelRow) -> tuple:
 
 def load_matrix(con, dataset_id, model: ModelRow) -> Matrix:
     """The cached matrix of ``model``, re-read from the DB when it changed."""
-    key = _cache_key(con, dataset_id, model)
+    key = table_state(con, dataset_id, model)
     with _cache_lock:
         hit = _cache.get(model.model_id)
         if hit is not None and hit.key == key:
@@ -277,6 +362,11 @@ def load_matrix(con, dataset_id, model: ModelRow) -> Matrix:
             _cache.pop(next(iter(_cache)))
         _cache[model.model_id] = matrix
     return matrix
+
+
+def _flatten_array(array, dim: int) -> np.ndarray:
+    flat = array.flatten().to_numpy(zero_copy_only=False)
+    return np.ascontiguousarray(flat.reshape(-1, dim), dtype=np.float32)
 
 
 def _flatten(column, dim: int) -> np.ndarray:

@@ -47,6 +47,16 @@ def test_index_calibrates_its_probes_to_the_recall_target():
     assert 1 <= ann.nprobe <= ann.index.nlist
 
 
+def _sync(ann, vectors: np.ndarray, ids: np.ndarray):
+    """sync() against an in-memory table of (ids, vectors)."""
+    by_id = dict(zip(ids.tolist(), vectors, strict=True))
+
+    def fetch(wanted):
+        return wanted, np.stack([by_id[int(h)] for h in wanted])
+
+    return _ann.sync(ann, ids, vectors[:, 0], fetch)
+
+
 def test_sync_adds_new_vectors_removes_gone_ones_and_replaces_changed_ones():
     x = clustered(3000)
     ids = np.arange(len(x), dtype=np.uint64)
@@ -57,7 +67,7 @@ def test_sync_adds_new_vectors_removes_gone_ones_and_replaces_changed_ones():
     keep = np.r_[0:10, 11:1500, 2000:3000]
     vectors = np.concatenate([x[keep], x[2500:2501]])
     now = np.concatenate([ids[keep], ids[10:11]])
-    synced = _ann.sync(ann, vectors, now)
+    synced = _sync(ann, vectors, now)
     assert synced is not None and synced.trained_on == trained  # updated, not retrained
     assert synced.index.ntotal == len(now)
     _, found = synced.search(x[2500:2501], 2)
@@ -70,7 +80,22 @@ def test_sync_asks_for_a_rebuild_once_the_table_outgrew_the_training_sample():
     x = clustered(1200)
     ids = np.arange(len(x), dtype=np.uint64)
     ann = _ann.build(x[:200], ids[:200])
-    assert _ann.sync(ann, x, ids) is None
+    assert _sync(ann, x, ids) is None
+
+
+def test_an_index_built_in_batches_matches_one_built_at_once():
+    x = clustered(5000)
+    ids = np.arange(len(x), dtype=np.uint64)
+
+    def batches():
+        for start in range(0, len(x), 700):
+            yield ids[start : start + 700], x[start : start + 700]
+
+    ann = _ann.build_from_batches(batches, len(x), x.shape[1])
+    assert ann.index.ntotal == len(x) and ann.trained_on == len(x)
+    queries = x[np.random.default_rng(3).choice(len(x), 50, replace=False)]
+    _, found = ann.search(queries, 100)
+    assert recall(found.astype(np.int64), exact_top(x, queries, 100)) >= 0.95
 
 
 def test_saved_index_reads_back_memory_mapped_and_damaged_files_are_not_trusted(tmp_path):
@@ -127,6 +152,18 @@ def test_search_on_a_large_table_uses_the_stored_index_and_returns_exact_scores(
     assert list(db_path.parent.glob("lightly_studio.db.ann/*.faiss"))
 
 
+def test_several_query_samples_give_each_result_its_best_exact_similarity(large):
+    ds, ids, x, _ = large
+    rows = [5, 900, 1800]
+    ranked = embed.similarity_scores(ds.query(), samples=[ids[r] for r in rows], k=50)
+    exact = (x[:2500] @ x[rows].T).max(axis=1)
+    truth = np.argsort(-exact)[:50]
+    assert len(set(ranked["sample_id"]) & {str(ids[i]) for i in truth}) >= 48
+    by_id = {str(ids[i]): i for i in range(2500)}
+    expected = [float(exact[by_id[s]]) for s in ranked["sample_id"]]
+    np.testing.assert_allclose(ranked["similarity"], expected, atol=1e-5)
+
+
 def test_vectors_added_later_are_found_without_retraining_the_index(large):
     ds, ids, x, _ = large
     embed.similarity_scores(ds.query(), samples=[ids[0]], k=5)
@@ -138,6 +175,15 @@ def test_vectors_added_later_are_found_without_retraining_the_index(large):
     assert ranked["sample_id"].to_list() == [str(ids[2900])]
     assert _ann._cache[model_id][1].trained_on == trained
     assert _ann._cache[model_id][1].index.ntotal == 3000
+
+
+def test_search_through_the_index_never_loads_the_float_matrix(large, monkeypatch):
+    from lightly_studio.store import embeddings as store
+
+    ds, ids, _, _ = large
+    monkeypatch.setattr(store, "load_matrix", lambda *a, **k: pytest.fail("loaded the matrix"))
+    ranked = embed.similarity_scores(ds.query(), samples=[ids[3]], k=10)
+    assert ranked["sample_id"][0] == str(ids[3])
 
 
 def test_the_index_answers_only_with_samples_of_the_query(large):
@@ -153,7 +199,9 @@ def test_a_restarted_process_reads_the_saved_index_instead_of_rebuilding(large, 
     ds, ids, _, _ = large
     embed.similarity_scores(ds.query(), samples=[ids[0]], k=5)
     _ann.forget()
-    monkeypatch.setattr(_ann, "build", lambda *a, **k: pytest.fail("rebuilt a saved index"))
+    monkeypatch.setattr(
+        _ann, "build_from_batches", lambda *a, **k: pytest.fail("rebuilt a saved index")
+    )
     ranked = embed.similarity_scores(ds.query(), samples=[ids[0]], k=5)
     assert ranked["sample_id"][0] == str(ids[0])
 
