@@ -244,7 +244,7 @@ def _repeat_first_paint(tmp_path: Path, runs: int) -> None:
 
     from playwright.sync_api import sync_playwright
 
-    from lightly_studio.api.thumbnails import cache_dir
+    from lightly_studio.ingest.thumbnails import cache_dir
     from lightly_studio.server import start_gui
 
     firsts, screens = [], []
@@ -326,7 +326,7 @@ def million(n: int, first_paint_runs: int = 0) -> None:
     import os
 
     from lightly_studio import db_manager
-    from lightly_studio.api.thumbnails import cache_dir
+    from lightly_studio.ingest.thumbnails import cache_dir
 
     if not Path(CHROMIUM).exists():
         print(f"  {CHROMIUM} missing: browser figures skipped")

@@ -1,118 +1,21 @@
-"""Thumbnails: 256 px on the long side, JPEG, cached on disk beside the database file.
-
-The cache key is (path, mtime, size, thumbnail size), so editing or replacing an image makes
-a new thumbnail. JPEG sources decode with PIL's ``draft`` (DCT scaling): a 4000 px photo
-decodes at 1/8 resolution, which is what makes cold thumbnails cheap.
+"""Thumbnails for the views: made on demand in a thread pool, each made once however many
+calls ask for it at the same time, and full-resolution pictures for the detail view. The
+cache and the rendering are ``lightly_studio.ingest.thumbnails``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
 import os
-import tempfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from lightly_studio import _media_access
-from lightly_studio.db import db_file
 from lightly_studio.errors import LightlyStudioError
+from lightly_studio.ingest.thumbnails import THUMBNAIL_SIZE, cache_dir, thumbnail_for
 from lightly_studio.ingest.video import frame_jpeg
 
-THUMBNAIL_SIZE = 256
-JPEG_QUALITY = 80
 _pool: ThreadPoolExecutor | None = None
-
-
-def cache_dir() -> Path:
-    """``<db folder>/.lightly_studio_cache/thumbnails`` (a temp folder for in-memory DBs)."""
-    path = db_file()
-    base = (
-        Path(tempfile.gettempdir()) / "lightly_studio" if path == ":memory:" else Path(path).parent
-    )
-    return base / ".lightly_studio_cache" / "thumbnails"
-
-
-def _checked_source(path: str) -> tuple[tuple[float, int], object]:
-    """((mtime, size), what to read) of a sample file that passed the media checks."""
-    if not _media_access.is_remote(path):
-        info = _media_access.resolve_local(path)
-        return (info.mtime_ns, info.size), info
-    _media_access.check_remote(path)
-    import fsspec
-
-    fs, inner = fsspec.core.url_to_fs(path)
-    meta = fs.info(inner)
-    mtime = meta.get("mtime") or meta.get("LastModified") or meta.get("last_modified") or 0
-    mtime = mtime.timestamp() if hasattr(mtime, "timestamp") else float(mtime)
-    return (mtime, int(meta.get("size") or 0)), path
-
-
-def _read(source: object) -> bytes:
-    if isinstance(source, _media_access.LocalFile):
-        with _media_access.open_local(source) as f:
-            return f.read()
-    import fsspec
-
-    with fsspec.open(source, "rb") as f:
-        return f.read()
-
-
-def render_thumbnail(data: bytes, size: int = THUMBNAIL_SIZE) -> bytes:
-    """Downscale encoded image bytes to a JPEG whose long side is at most ``size``."""
-    from PIL import Image, ImageOps
-
-    with Image.open(io.BytesIO(data)) as im:
-        if im.format == "JPEG":
-            # Decode at the smallest DCT scale whose long side is still >= size (up to 8x
-            # less work). Asking for (size, size) would keep a 640x480 photo at full scale,
-            # since its short side halved (240) is below size: 2x slower, measured.
-            w, h = im.size
-            scale = size / max(w, h)
-            im.draft("RGB", (max(1, int(w * scale)), max(1, int(h * scale))))
-        im = ImageOps.exif_transpose(im)
-        im.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
-        if im.mode != "RGB":
-            im = im.convert("RGB")
-        out = io.BytesIO()
-        im.save(out, "JPEG", quality=JPEG_QUALITY)
-        return out.getvalue()
-
-
-def thumbnail_for(
-    path: str,
-    kind: str = "image",
-    size: int = THUMBNAIL_SIZE,
-    folder: Path | None = None,
-    timestamp_s: float | None = None,
-) -> bytes:
-    """The thumbnail of one file, from the cache or freshly made (and then cached).
-
-    Videos show their first frame (the poster), frames the frame at ``timestamp_s``; both
-    come from the video module's frame cache, which embedding fills as it goes. A file that
-    may not be sent to the client (see ``lightly_studio._media_access``) raises
-    ``MediaRefused``.
-    """
-    if kind in ("video", "frame"):
-        return frame_jpeg(path, timestamp_s or 0.0, max_size=size)
-    folder = folder or cache_dir()
-    # Checked before the cache is looked at: a file that may not be sent gets no thumbnail,
-    # not even one cached while it was still a plain image.
-    (mtime, nbytes), source = _checked_source(path)
-    key = hashlib.sha1(f"{path}\0{mtime}\0{nbytes}\0{size}".encode()).hexdigest()
-    cached = folder / key[:2] / f"{key}.jpg"
-    try:
-        return cached.read_bytes()
-    except FileNotFoundError:
-        pass
-    data = render_thumbnail(_read(source), size)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    # Write then rename, so a concurrent reader never sees half a file.
-    tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, cached)
-    return data
 
 
 def thumbnails_for(

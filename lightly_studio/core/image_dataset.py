@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from lightly_studio.core.dataset_query import DatasetQuery
 
 from lightly_studio.core.dataset import Dataset
+from lightly_studio.core.thumbnails import render_thumbnails as _render_thumbnails
 from lightly_studio.ingest import (
     coco,
     cvat,
@@ -318,6 +319,27 @@ class ImageDataset(Dataset):
         ``is_<issue>_issue`` metadata per image; returns the flagged (sample_id, issue, score).
         """
         return compute_image_issues(self, checks=checks, query=query, **kwargs)
+
+    def render_thumbnails(
+        self,
+        query: DatasetQuery | None = None,
+        *,
+        engine: str = "local",
+        ray_address: str | None = None,
+        num_workers: int | None = None,
+        progress: bool = True,
+    ) -> pl.DataFrame:
+        """Make the views' cached thumbnails of every image (or those of ``query``) ahead of
+        time; ``engine="ray"`` renders them on a Ray cluster (``ray_address``, or a local
+        one). One row per image: sample_id, file_path_abs, status (rendered / cached /
+        failed), error."""
+        return _render_thumbnails(
+            query if query is not None else self.query(),
+            engine=engine,
+            ray_address=ray_address,
+            num_workers=num_workers,
+            progress=progress,
+        )
 
     def find_leaky_splits(self, tag: str | None = None) -> pl.DataFrame:
         """Exact or near duplicates whose images carry different split tags (train / val /

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from lightly_studio import db
-from lightly_studio.api.thumbnails import thumbnail_for
+from lightly_studio.ingest.thumbnails import thumbnail_for
 from lightly_studio.store import aggregates
 from lightly_studio.store import samples as samples_store
 

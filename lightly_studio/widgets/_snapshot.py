@@ -14,7 +14,7 @@ import html
 from typing import Any, TypedDict
 
 from lightly_studio.api import dispatch
-from lightly_studio.api.thumbnails import render_thumbnail
+from lightly_studio.ingest.thumbnails import render_thumbnail
 
 STRIP_THUMBNAILS = 6
 STRIP_SIZE = 72  # px, long side: ~2 KB of JPEG each

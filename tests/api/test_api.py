@@ -186,17 +186,18 @@ def test_concurrent_calls_for_one_thumbnail_make_it_once(small_ds, monkeypatch):
     import threading
 
     from lightly_studio.api import thumbnails as th
+    from lightly_studio.ingest import thumbnails as rendering
 
     started, release, made = threading.Event(), threading.Event(), []
-    real = th.render_thumbnail
+    real = rendering.render_thumbnail
 
-    def slow_render(data, size=th.THUMBNAIL_SIZE):
+    def slow_render(data, size=rendering.THUMBNAIL_SIZE):
         made.append(1)
         started.set()
         release.wait(10)
         return real(data, size)
 
-    monkeypatch.setattr(th, "render_thumbnail", slow_render)
+    monkeypatch.setattr(rendering, "render_thumbnail", slow_render)
     item = (small_ds.by_name["d.jpg"].file_path_abs, "image", None)
     results = []
     first = threading.Thread(target=lambda: results.append(th.thumbnails_for([item])))
