@@ -303,6 +303,9 @@ def _one_bad_key(world, fn) -> st.SearchStrategy:
         "operator": "nope",
         "annotation": {"type": "object_detection", "label": "car", "box": [1, 1, 5, 5]},
         "changes": {"label": "bus"},
+        "task": "object_detection",
+        "gt_source": "ground_truth",
+        "pred_source": "model",
     }
     keys = sorted(_keys_read_by(fn) | set(base))
     spec_keys = sorted(SPEC_KEYS)
