@@ -1,0 +1,58 @@
+"""GroupDataset: a dataset of groups, each bundling member images under named views.
+
+Storage (``store/groups.py``): a group is a row of ``sample`` with kind 'group', so tags,
+metadata and queries work on groups as on any sample; its members are image samples of the
+same dataset, linked to it under a view name by ``group_member``. Iterating the dataset or a
+query of it yields ``GroupSample`` s; ``dataset.members()`` queries the member images.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from lightly_studio.core.dataset import Dataset
+from lightly_studio.core.dataset_query import DatasetQuery
+from lightly_studio.db import get_connection
+from lightly_studio.ingest.groups import add_groups_from_folders
+from lightly_studio.query.fields import member_of_view
+from lightly_studio.store import groups as groups_store
+
+
+class GroupDataset(Dataset):
+    """A dataset of groups. Create with ``GroupDataset.create()``, fill with
+    ``add_groups_from_folders``; ``for group in dataset`` yields groups, ``group["front"]``
+    their members."""
+
+    kind = "group"
+    sample_kind = "group"
+
+    def add_groups_from_folders(
+        self,
+        path: str | os.PathLike,
+        views: Sequence[str] | None = None,
+        allowed_extensions: Sequence[str] | None = None,
+    ) -> int:
+        """Index the groups of a folder with one sub-folder per view. Returns how many groups
+        were new.
+
+        Images with the same stem (file name without extension, and the folders between the
+        view folder and the file) in different view folders form one group named by that
+        stem. ``views``: the view folders to read, in the order the grid shows them (default:
+        every sub-folder, by name). A group whose stem lacks a file in some view is stored
+        without that member, and one warning per view lists such groups. Errors, raised
+        before anything is stored: a view without a folder, two files with one stem in a
+        view (``a.jpg`` and ``a.png``), no images at all. Unreadable images are skipped
+        with a warning. Re-running adds only groups whose stem is new.
+        """
+        return len(add_groups_from_folders(self, path, views, allowed_extensions))
+
+    @property
+    def views(self) -> list[str]:
+        """The dataset's view names, in view order."""
+        return groups_store.view_names(get_connection(), self.dataset_id)
+
+    def members(self, view: str | None = None) -> DatasetQuery:
+        """A query over the member images of all groups (of ``view`` only, if given)."""
+        query = DatasetQuery(self, kind="image")
+        return query if view is None else query.match(member_of_view(view))

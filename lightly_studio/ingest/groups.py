@@ -1,0 +1,205 @@
+"""Importing groups from a folder layout: one sub-folder per view, one group per file stem.
+
+    root/front/0001.jpg  root/rear/0001.jpg   -> group "0001" with views front and rear
+    root/front/0002.jpg                       -> group "0002" with view front only (warning)
+
+Files in nested folders keep their relative path in the stem (``front/day/0001.jpg`` and
+``rear/day/0001.png`` form group ``day/0001``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+
+from lightly_studio.db import get_connection, transaction
+from lightly_studio.errors import IngestError
+from lightly_studio.ingest.files import (
+    IMAGE_EXTENSIONS,
+    is_remote,
+    list_files,
+    normalize_extensions,
+    read_sizes,
+    report_skipped,
+)
+from lightly_studio.store import groups as groups_store
+from lightly_studio.store.samples import insert_samples
+
+logger = logging.getLogger("lightly_studio")
+
+_WARN_EXAMPLES = 5
+
+
+def add_groups_from_folders(
+    dataset: Any,
+    path: str | os.PathLike,
+    views: Sequence[str] | None = None,
+    allowed_extensions: Sequence[str] | None = None,
+) -> list[str]:
+    """Index the groups below ``path``; see GroupDataset.add_groups_from_folders. Returns the
+    ids (str) of the new groups. Nothing is stored when an error is raised."""
+    root = _local_folder(path)
+    views = _pick_views(root, views)
+    extensions = normalize_extensions(allowed_extensions, IMAGE_EXTENSIONS)
+
+    files: dict[str, dict[str, str]] = {}  # view -> stem -> path
+    skipped: list[tuple[str, str]] = []
+    for view in views:
+        listing = list_files(os.path.join(root, view), extensions)
+        skipped.extend(listing.skipped)
+        files[view] = _by_stem(listing.root, listing.paths, view)
+    stems = sorted(set().union(*(set(by_stem) for by_stem in files.values())))
+    if not stems:
+        raise IngestError(
+            f"No images with extensions {', '.join(extensions)} in the view folders "
+            f"{', '.join(views)} of {root}."
+        )
+    _warn_missing(root, views, files, stems)
+
+    con = get_connection()
+    known = set(groups_store.view_names(con, dataset.dataset_id))
+    stored_keys = groups_store.stored_group_keys(
+        con, dataset.dataset_id, [_key(root, s) for s in stems]
+    )
+    new_stems = [s for s in stems if _key(root, s) not in stored_keys]
+    if not new_stems:
+        return []
+    positions = _view_positions(groups_store.view_names(con, dataset.dataset_id), views)
+
+    member_rows = [
+        (view, stem, files[view][stem])
+        for stem in new_stems
+        for view in views
+        if stem in files[view]
+    ]
+    paths = [p for _, _, p in member_rows]
+    sizes = read_sizes(paths)
+    good = [
+        (row, size) for row, size in zip(member_rows, sizes, strict=True) if isinstance(size, tuple)
+    ]
+    skipped.extend((p, s) for p, s in zip(paths, sizes, strict=True) if isinstance(s, str))
+    report_skipped(
+        skipped,
+        total=len(paths) + len(skipped),
+        root=root,
+        kind="image",
+        nothing_indexed=not good,
+    )
+    images = pl.DataFrame(
+        {
+            "file_path_abs": [p for (_, _, p), _ in good],
+            "file_name": [os.path.basename(p) for (_, _, p), _ in good],
+            "width": [s[0] for _, s in good],
+            "height": [s[1] for _, s in good],
+            "group_key": [_key(root, stem) for (_, stem, _), _ in good],
+            "view_name": [view for (view, _, _), _ in good],
+        },
+        schema_overrides={"width": pl.Int32, "height": pl.Int32},
+    )
+    groups = pl.DataFrame(
+        {"group_key": [_key(root, s) for s in new_stems], "name": new_stems},
+        schema={"group_key": pl.Utf8, "name": pl.Utf8},
+    )
+    with transaction() as tx:
+        stored = insert_samples(tx, dataset.dataset_id, images.drop("group_key", "view_name"))
+        members = images.join(
+            stored.select("file_path_abs", pl.col("sample_id").alias("member_sample_id")),
+            on="file_path_abs",
+        ).with_columns(
+            pl.col("view_name")
+            .replace_strict(positions, return_dtype=pl.Int32)
+            .alias("view_position")
+        )
+        new_ids = groups_store.insert_groups(tx, dataset.dataset_id, groups, members)
+    added = sorted(set(views) - known)
+    logger.info("Indexed %d groups with views %s.", len(new_ids), ", ".join(added or views))
+    return new_ids
+
+
+def _local_folder(path: str | os.PathLike) -> str:
+    text = str(path)
+    if is_remote(text):
+        raise IngestError(f"Groups are imported from a local folder; {text} is remote.")
+    root = os.path.abspath(os.path.expanduser(text))
+    if not os.path.isdir(root):
+        raise IngestError(f"Not a folder: {root} (expected one sub-folder per view).")
+    return root
+
+
+def _pick_views(root: str, views: Sequence[str] | None) -> list[str]:
+    """The view folders to read, in view order: ``views`` as given, or every sub-folder of
+    ``root`` by name. A view without a folder is an error (a typo would otherwise import
+    groups that silently lack that view)."""
+    folders = sorted(
+        entry.name
+        for entry in os.scandir(root)
+        if entry.is_dir() and not entry.name.startswith(".")
+    )
+    if views is None:
+        if not folders:
+            raise IngestError(f"{root} has no sub-folders; groups need one sub-folder per view.")
+        return folders
+    if isinstance(views, str) or not all(isinstance(v, str) and v for v in views):
+        raise IngestError(f"views must be a list of folder names, got {views!r}.")
+    if len(set(views)) != len(views):
+        raise IngestError(f"views names a folder twice: {list(views)!r}.")
+    unknown = [v for v in views if v not in folders]
+    if unknown:
+        raise IngestError(
+            f"Unknown view {unknown[0]!r}: {root} has no sub-folder of that name "
+            f"(sub-folders: {', '.join(folders) or 'none'})."
+        )
+    return list(views)
+
+
+def _by_stem(view_root: str, paths: list[str], view: str) -> dict[str, str]:
+    """Stem (path below the view folder without extension, '/'-separated) -> file. Two files
+    with one stem (``a.jpg`` and ``a.png``) would be two members for one view of one group:
+    an error naming both."""
+    found: dict[str, str] = {}
+    for path in paths:
+        relative = os.path.relpath(path, view_root).replace(os.sep, "/")
+        stem = os.path.splitext(relative)[0]
+        if stem in found:
+            raise IngestError(
+                f"Duplicate stem {stem!r} in view {view!r}: {found[stem]} and {path} would both "
+                "be that group's member; rename or remove one."
+            )
+        found[stem] = path
+    return found
+
+
+def _warn_missing(
+    root: str, views: list[str], files: dict[str, dict[str, str]], stems: list[str]
+) -> None:
+    """One warning per view that lacks some groups' files: those groups are stored without
+    a member in that view."""
+    for view in views:
+        missing = [s for s in stems if s not in files[view]]
+        if not missing:
+            continue
+        examples = ", ".join(repr(s) for s in missing[:_WARN_EXAMPLES])
+        more = f" and {len(missing) - _WARN_EXAMPLES} more" if len(missing) > _WARN_EXAMPLES else ""
+        warnings.warn(
+            f"{len(missing)} of {len(stems)} groups below {root} have no file in view "
+            f"{view!r} ({examples}{more}); they are stored without a {view!r} member.",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def _view_positions(stored: list[str], views: list[str]) -> dict[str, int]:
+    """Stored views keep their place; new ones follow in the order given."""
+    positions = {name: i for i, name in enumerate(stored)}
+    for view in views:
+        positions.setdefault(view, len(positions))
+    return positions
+
+
+def _key(root: str, stem: str) -> str:
+    return f"{root}/{stem}"

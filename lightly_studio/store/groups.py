@@ -1,0 +1,122 @@
+"""Groups: samples of kind 'group' that bundle member samples under named views.
+
+A group is a row of ``sample`` (kind 'group', ``file_name`` = the group's name,
+``file_path_abs`` = its key, unique in the dataset; width and height 0), so its tags and
+metadata are the sample machinery's. Its members are image samples of the same dataset, linked
+by ``group_member`` (group, member, view name, view position). Every statement over
+``group_member`` is here.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import polars as pl
+
+from lightly_studio.db import query_frame
+from lightly_studio.errors import IngestError
+from lightly_studio.store._ids import as_uuid_str
+from lightly_studio.store.samples import insert_samples
+
+GROUP_KIND = "group"
+
+
+def insert_groups(con, dataset_id: uuid.UUID, groups: pl.DataFrame, members: pl.DataFrame) -> list:
+    """Store new groups and link their members. Run it inside a transaction.
+
+    ``groups``: ``group_key`` (unique per dataset: a group whose key is stored is kept as it is
+    and gets no members here) and ``name``. ``members``: ``group_key``, ``view_name``,
+    ``view_position`` and ``member_sample_id`` (stored samples of the dataset). Returns the
+    ids (str) of the groups that were new.
+    """
+    stored = insert_samples(
+        con,
+        dataset_id,
+        groups.select(
+            pl.col("group_key").alias("file_path_abs"),
+            pl.col("name").alias("file_name"),
+            pl.lit(0).alias("width"),
+            pl.lit(0).alias("height"),
+            pl.lit(GROUP_KIND).alias("kind"),
+        ),
+    )
+    new = stored.filter(pl.col("is_new")).select(
+        pl.col("file_path_abs").alias("group_key"), pl.col("sample_id").alias("group_sample_id")
+    )
+    links = members.join(new, on="group_key", how="inner").select(
+        "group_sample_id",
+        pl.col("member_sample_id").cast(pl.Utf8),
+        "view_name",
+        pl.col("view_position").cast(pl.Int32),
+    )
+    if links.is_empty():
+        return new["group_sample_id"].to_list()
+    # One member per view of a group: the importer guarantees it; checked here too because a
+    # second member would make group["front"] ambiguous forever.
+    doubled = links.group_by("group_sample_id", "view_name").len().filter(pl.col("len") > 1)
+    if not doubled.is_empty():
+        raise IngestError(
+            f"A group would get {doubled['len'][0]} members in view "
+            f"{doubled['view_name'][0]!r}; a group has at most one member per view."
+        )
+    con.register("_incoming_group_members", links)
+    try:
+        con.execute(
+            """INSERT INTO group_member
+               SELECT CAST(group_sample_id AS UUID), CAST(member_sample_id AS UUID), view_name,
+                      view_position
+               FROM _incoming_group_members"""
+        )
+    finally:
+        con.unregister("_incoming_group_members")
+    return new["group_sample_id"].to_list()
+
+
+def view_names(con, dataset_id) -> list[str]:
+    """The dataset's view names in view order (the order the grid shows members in)."""
+    frame = query_frame(
+        """SELECT m.view_name, min(m.view_position) AS position
+           FROM group_member m JOIN sample g ON g.sample_id = m.group_sample_id
+           WHERE g.dataset_id = $1 AND g.kind = 'group'
+           GROUP BY m.view_name ORDER BY position, m.view_name""",
+        [as_uuid_str(dataset_id)],
+        con,
+    )
+    return frame["view_name"].to_list()
+
+
+def members_frame(con, dataset_id, group_ids: list[str]) -> pl.DataFrame:
+    """One row per member of the given groups, in view order: group_sample_id, view_name,
+    view_position, sample_id (the member's, str), kind, file_name, file_path_abs, width,
+    height, tag_numbers. Groups of other datasets are left out."""
+    return query_frame(
+        """SELECT CAST(m.group_sample_id AS VARCHAR) AS group_sample_id, m.view_name,
+                  m.view_position, CAST(s.sample_id AS VARCHAR) AS sample_id, s.kind,
+                  s.file_name, s.file_path_abs, s.width, s.height, s.tag_numbers
+           FROM group_member m JOIN sample s ON s.sample_id = m.member_sample_id
+           WHERE s.dataset_id = $1 AND m.group_sample_id IN (SELECT unnest($2::UUID[]))
+           ORDER BY m.group_sample_id, m.view_position""",
+        [as_uuid_str(dataset_id), [str(i) for i in group_ids]],
+        con,
+    )
+
+
+def group_of_member(con, member_sample_id) -> str | None:
+    """The id (str) of the group a member sample belongs to, or None."""
+    row = con.execute(
+        "SELECT CAST(group_sample_id AS VARCHAR) FROM group_member WHERE member_sample_id = $1",
+        [as_uuid_str(member_sample_id)],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def stored_group_keys(con, dataset_id, keys: list[str]) -> set[str]:
+    """The ``keys`` that are the key of a stored group of the dataset."""
+    frame = query_frame(
+        """SELECT file_path_abs FROM sample
+           WHERE dataset_id = $1 AND kind = 'group'
+             AND file_path_abs IN (SELECT unnest($2::VARCHAR[]))""",
+        [as_uuid_str(dataset_id), keys],
+        con,
+    )
+    return set(frame["file_path_abs"].to_list())
