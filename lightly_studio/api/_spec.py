@@ -38,6 +38,7 @@ from lightly_studio.core.dataset_query import (
     OR,
     AnnotationMetricQuery,
     DatasetQuery,
+    GroupSampleField,
     ImageSampleField,
     OrderByEvaluationMetricField,
     OrderByField,
@@ -125,6 +126,9 @@ def _filter_terms(spec: dict[str, Any]) -> list:
         terms.append(_registry.lookup(spec["ids"], "ids"))
     if spec.get("tags"):
         terms.append(OR(*[F.tags.contains(t) for t in text_list(spec["tags"], "spec.tags")]))
+    if spec.get("member_tags"):  # group datasets: groups with a member carrying a tag
+        wanted = text_list(spec["member_tags"], "spec.member_tags")
+        terms.append(GroupSampleField.members.match(OR(*[F.tags.contains(t) for t in wanted])))
     if spec.get("exclude_tags"):
         excluded = text_list(spec["exclude_tags"], "spec.exclude_tags")
         terms.append(NOT(OR(*[F.tags.contains(t) for t in excluded])))
@@ -310,6 +314,8 @@ SPEC_KEYS = frozenset(
         "similar_to",
         "sort",
         "evaluation",
+        # group datasets: groups with a member carrying one of these tags
+        "member_tags",
         # video datasets: the frames instead of the videos, frames of one video, ranges
         "kind",
         "video_id",

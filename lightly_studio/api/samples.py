@@ -18,6 +18,7 @@ from lightly_studio.api._spec import (
     uuid_list,
     uuid_param,
 )
+from lightly_studio.api.groups import group_members
 from lightly_studio.api.thumbnails import picture_of, thumbnails_for
 from lightly_studio.db import get_connection
 from lightly_studio.errors import QueryError
@@ -84,6 +85,7 @@ def samples_page(params: dict) -> tuple[Any, list[bytes]]:
         for sid, text in captions_frame(con, ids_subquery(ids)).iter_rows():
             captions[sid].append(text)
     has_similarity = "similarity" in frame.columns
+    members = group_members(con, query.dataset.dataset_id, ids) if query.kind == "group" else {}
     rows = []
     for sid, r in zip(ids, frame.iter_rows(named=True), strict=True):
         row = {
@@ -98,9 +100,11 @@ def samples_page(params: dict) -> tuple[Any, list[bytes]]:
         }
         if has_similarity:
             row["similarity"] = r["similarity"]
+        if sid in members:
+            row["members"] = members[sid]
         rows.append(row)
     result: dict[str, Any] = {"offset": offset, "rows": rows}
-    if not n_thumbs:
+    if not n_thumbs or query.kind == "group":  # a group has no file: its members have
         return result, []
     first = frame.head(n_thumbs).select("file_path_abs", "kind", "timestamp_s")
     buffers, errors = thumbnails_for(list(first.iter_rows()))

@@ -120,3 +120,42 @@ def stored_group_keys(con, dataset_id, keys: list[str]) -> set[str]:
         con,
     )
     return set(frame["file_path_abs"].to_list())
+
+
+def tag_counts(con, dataset_id, groups: tuple[str, list]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The filter panel's tag counts of a group dataset, as two frames of name, count, total.
+
+    First the group tags: how many groups of the ``groups`` subquery (count) and of the
+    dataset (total) carry each tag; a tag only members carry is left out, a tag no sample
+    carries (yet) is kept. Then the member tags: how many groups have a member with the tag,
+    among the subquery's groups and among all, for tags some member carries."""
+    sub_sql, sub_params = groups
+    ds = f"${len(sub_params) + 1}"  # after the subquery's own $1…$n
+    frame = query_frame(
+        f"""
+        WITH q AS ({sub_sql})
+        , carried AS (
+            SELECT s.sample_id AS group_sample_id, unnest(s.tag_numbers) AS tag_number,
+                   false AS by_member
+            FROM sample s WHERE s.dataset_id = {ds} AND s.kind = 'group'
+            UNION ALL
+            SELECT DISTINCT m.group_sample_id, unnest(s.tag_numbers), true
+            FROM group_member m JOIN sample s ON s.sample_id = m.member_sample_id
+            WHERE s.dataset_id = {ds})
+        SELECT t.name, c.by_member,
+               count(DISTINCT c.group_sample_id) FILTER (
+                   WHERE c.group_sample_id IN (SELECT sample_id FROM q)) AS count,
+               count(DISTINCT c.group_sample_id) AS total
+        FROM tag t LEFT JOIN carried c ON c.tag_number = t.tag_number
+        WHERE t.dataset_id = {ds} AND t.kind = 'sample'
+        GROUP BY t.name, c.by_member ORDER BY t.name""",
+        [*sub_params, as_uuid_str(dataset_id)],
+        con,
+    )
+    member = frame.filter(pl.col("by_member").fill_null(False)).drop("by_member")
+    on_groups = frame.filter(~pl.col("by_member").fill_null(False)).drop("by_member")
+    unused = frame.filter(pl.col("by_member").is_null()).drop("by_member")
+    group_tags = (
+        pl.concat([on_groups.filter(pl.col("total") > 0), unused]).unique("name").sort("name")
+    )
+    return group_tags, member.sort("name")

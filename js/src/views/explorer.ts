@@ -12,6 +12,7 @@ import type { ModelLike } from "../transport/model";
 import type { RpcClient } from "../transport/rpc";
 import { ClassifierPanel } from "./classifier";
 import { DetailView } from "./detail";
+import { GroupDetailView } from "./groupDetail";
 import { EvaluationPanel } from "./evaluation";
 import { openExportDialog } from "./export";
 import { OperatorsView } from "./operators";
@@ -55,6 +56,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   const progress = h("div", { class: "ls-progress", style: "width:0" });
   const detailHost = h("div", { style: "display:contents" });
   let detail: DetailView | null = null;
+  let groupDetail: GroupDetailView | null = null; // group datasets: a group's members
   let detailIndex = -1;
   let classifier: ClassifierPanel | null = null;
   let queryBox: QueryBox | null = null; // the text query side panel, when open
@@ -63,7 +65,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     source,
     cellSize: model.get("cell_size") ?? 180,
     overlays: overlays(),
-    onOpen: (index, row) => openDetail(index, row.sample_id),
+    onOpen: (index, row) => (row.kind === "group" ? openGroupDetail(index, row.sample_id) : openDetail(index, row.sample_id)),
     onSelectionChange: (ids) => {
       model.set("selected", ids);
       model.save_changes();
@@ -357,6 +359,35 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     model.save_changes();
     void detail.show(sampleId);
   }
+  function openGroupDetail(index: number, groupId: string): void {
+    detailIndex = index;
+    if (!groupDetail) {
+      groupDetail = new GroupDetailView({
+        rpc, datasetId, datasetName: info.dataset_name,
+        onClose: closeGroupDetail,
+        onStep: (d) => {
+          const next = Math.max(0, Math.min(source.count - 1, detailIndex + d));
+          const row = source.row(next);
+          grid.setFocus(next);
+          if (row) openGroupDetail(next, row.sample_id);
+        },
+        onTagsChanged: () => { source.refreshRows(); void filters.refresh(); },
+        position: () => `Group ${(detailIndex + 1).toLocaleString("en-US")} of ${Math.max(0, source.count).toLocaleString("en-US")}`,
+      });
+      detailHost.append(groupDetail.el);
+    }
+    model.set("detail_id", groupId);
+    model.save_changes();
+    void groupDetail.show(groupId);
+  }
+  function closeGroupDetail(): void {
+    groupDetail?.dispose();
+    groupDetail?.el.remove();
+    groupDetail = null;
+    model.set("detail_id", "");
+    model.save_changes();
+    grid.focus();
+  }
   function closeDetail(): void {
     detail?.dispose();
     detail?.el.remove();
@@ -423,6 +454,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     classifier?.dispose();
     queryBox?.dispose();
     detail?.dispose();
+    groupDetail?.dispose();
     source.dispose();
     root.remove();
   };

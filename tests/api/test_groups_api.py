@@ -1,0 +1,126 @@
+"""The group grid's api: pages of groups with their members per view, the group detail, the
+filter panel's group and member tags, and tagging groups."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+import lightly_studio as ls
+from lightly_studio.api import dispatch
+from lightly_studio.errors import QueryError
+from tests.conftest import make_images
+
+
+@pytest.fixture
+def groups_ds(db, tmp_path):
+    """Groups 0001 (front, rear), 0002 (front, rear; rear tagged 'blurry'), 0003 (front only;
+    the group tagged 'reviewed')."""
+    make_images(
+        tmp_path / "cams",
+        {
+            "front/0001.jpg": (64, 48),
+            "front/0002.jpg": (64, 48),
+            "front/0003.jpg": (64, 48),
+            "rear/0001.jpg": (40, 30),
+            "rear/0002.jpg": (40, 30),
+        },
+    )
+    ds = ls.GroupDataset.create("cams")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 0003 has no rear member: expected here
+        ds.add_groups_from_folders(tmp_path / "cams")
+    ds.by_name = {g.name: g for g in ds}
+    ds.by_name["0002"]["rear"].add_tag("blurry")
+    ds.by_name["0003"].add_tag("reviewed")
+    return ds
+
+
+def page(ds, **spec):
+    result, buffers = dispatch(
+        "samples_page",
+        {"spec": {"dataset_id": str(ds.dataset_id), **spec}, "limit": 50, "thumbnails": 10},
+    )
+    return result, buffers
+
+
+def test_a_page_of_groups_carries_each_groups_members_in_view_order(groups_ds):
+    result, buffers = page(groups_ds)
+    assert [r["file_name"] for r in result["rows"]] == ["0001", "0002", "0003"]
+    assert {r["kind"] for r in result["rows"]} == {"group"}
+    second = result["rows"][1]["members"]
+    assert [(m["view"], m["file_name"], m["tags"]) for m in second] == [
+        ("front", "0002.jpg", []),
+        ("rear", "0002.jpg", ["blurry"]),
+    ]
+    assert second[0]["sample_id"] == str(groups_ds.by_name["0002"]["front"].sample_id)
+    # The missing view is there, empty, so the tile shows the gap.
+    assert result["rows"][2]["members"][1] == {"view": "rear", "sample_id": None}
+    # Groups have no file: no first-screen thumbnails (the grid asks for the members').
+    assert buffers == [] and "thumbnail_errors" not in result
+
+
+def test_member_thumbnails_come_from_the_thumbnails_method(groups_ds):
+    member = groups_ds.by_name["0001"]["rear"]
+    result, buffers = dispatch(
+        "thumbnails",
+        {"dataset_id": str(groups_ds.dataset_id), "sample_ids": [str(member.sample_id)]},
+    )
+    assert result["errors"] == [None] and len(buffers[0]) > 0
+
+
+def test_filters_by_group_tags_and_by_member_tags(groups_ds):
+    assert [r["file_name"] for r in page(groups_ds, tags=["reviewed"])[0]["rows"]] == ["0003"]
+    assert [r["file_name"] for r in page(groups_ds, member_tags=["blurry"])[0]["rows"]] == ["0002"]
+
+
+def test_facets_split_group_tags_from_member_tags(groups_ds):
+    result, _ = dispatch(
+        "facets", {"spec": {"dataset_id": str(groups_ds.dataset_id), "member_tags": ["blurry"]}}
+    )
+    assert result["tags"] == [{"name": "reviewed", "count": 0, "total": 1}]
+    assert result["member_tags"] == [{"name": "blurry", "count": 1, "total": 1}]
+    assert result["numeric"] == {}  # groups have no width or height
+    assert (result["count"], result["total"]) == (1, 3)
+
+
+def test_tagging_selected_groups_tags_the_groups_not_their_members(groups_ds):
+    first = groups_ds.by_name["0001"]
+    result, _ = dispatch(
+        "tag_samples",
+        {
+            "dataset_id": str(groups_ds.dataset_id),
+            "sample_ids": [str(first.sample_id)],
+            "tag": "ok",
+        },
+    )
+    assert result["changed"] == 1
+    again = next(g for g in groups_ds if g.name == "0001")
+    assert again.tags == {"ok"}
+    assert again["front"].tags == set()
+
+
+def test_group_detail_lists_name_tags_metadata_and_members(groups_ds):
+    group = groups_ds.by_name["0003"]
+    group.metadata["weather"] = "fog"
+    result, _ = dispatch(
+        "group_detail", {"dataset_id": str(groups_ds.dataset_id), "sample_id": str(group.sample_id)}
+    )
+    assert result["name"] == "0003"
+    assert result["tags"] == ["reviewed"]
+    assert result["metadata"] == {"weather": "fog"}
+    assert [m["view"] for m in result["members"]] == ["front", "rear"]
+    assert result["members"][1]["sample_id"] is None
+
+
+def test_group_detail_of_an_image_dataset_is_an_error(db, tmp_path):
+    make_images(tmp_path / "img", {"a.jpg": (8, 8)})
+    images = ls.ImageDataset.create("img")
+    images.add_images_from_path(tmp_path / "img", embed=False)
+    sample = next(iter(images))
+    with pytest.raises(QueryError, match="not groups"):
+        dispatch(
+            "group_detail",
+            {"dataset_id": str(images.dataset_id), "sample_id": str(sample.sample_id)},
+        )
