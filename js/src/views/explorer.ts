@@ -30,6 +30,8 @@ export interface ReadyInfo {
   dataset_name: string;
   total: number;
   has_embeddings: boolean;
+  /** The dataset's kind ("image", "video", "group"): what the count calls its rows. */
+  kind?: string;
 }
 
 const SORTS: [string, string][] = [
@@ -93,7 +95,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
 
   function renderCount(): void {
     const n = source.count;
-    countEl.textContent = n < 0 ? "Counting…" : `${n.toLocaleString("en-US")} of ${info.total.toLocaleString("en-US")} samples`;
+    countEl.textContent = n < 0 ? "Counting…" : `${n.toLocaleString("en-US")} of ${info.total.toLocaleString("en-US")} ${info.kind === "group" ? "groups" : "samples"}`;
     hooks.onCount?.(n, info.total);
   }
   function renderSelected(): void {

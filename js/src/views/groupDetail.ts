@@ -110,6 +110,7 @@ export class GroupDetailView {
     if (remove) tags.delete(tag.trim()); else tags.add(tag.trim());
     this.detail.tags = [...tags].sort();
     this.renderSide();
+    this.el.focus(); // the tag box was rebuilt: keep Esc and the arrow keys working
     this.o.onTagsChanged();
   }
 
