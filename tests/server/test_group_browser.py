@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_images
+from tests.conftest import docs_shot, make_images
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -129,6 +129,7 @@ def test_group_grid_shows_members_side_by_side_filters_and_tags_groups(
     assert lonely.locator(".ls-group-member[data-view=rear] img").count() == 0
     assert "groups" in page.locator("[data-testid=ls-dataset-picker]").inner_text()
     assert page.locator("[data-testid=ls-count]").inner_text() == "3 of 3 groups"
+    docs_shot(page, "group-grid")  # docs/groups.md's picture under `make screenshots`
     _shot(page, "group-grid")
 
     # Filter: groups with a member tagged "blurry".
