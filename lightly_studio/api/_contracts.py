@@ -71,6 +71,7 @@ class _GroupMemberBase(TypedDict):
 
 
 class GroupMember(_GroupMemberBase, total=False):
+    kind: str  # 'image' or 'video'
     file_name: str
     width: int
     height: int

@@ -16,7 +16,7 @@ from lightly_studio.store.tags import tag_names_frame, tag_numbers_to_names
 
 def group_members(con, dataset_id, group_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     """Group id -> one entry per view of the dataset, in view order: the member's view,
-    sample_id, file_name, width, height and tags, or ``sample_id`` None where the group has
+    sample_id, kind ('image' or 'video'), file_name, width, height and tags, or ``sample_id`` None where the group has
     no member in that view (the grid shows the gap)."""
     views = groups_store.view_names(con, dataset_id)
     frame = groups_store.members_frame(con, dataset_id, group_ids)
@@ -25,6 +25,7 @@ def group_members(con, dataset_id, group_ids: list[str]) -> dict[str, list[dict[
         (r["group_sample_id"], r["view_name"]): {
             "view": r["view_name"],
             "sample_id": r["sample_id"],
+            "kind": r["kind"],
             "file_name": r["file_name"],
             "width": r["width"],
             "height": r["height"],

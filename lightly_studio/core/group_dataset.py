@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from lightly_studio.core.dataset import Dataset
 from lightly_studio.core.dataset_query import DatasetQuery
 from lightly_studio.db import get_connection
+from lightly_studio.errors import QueryError
 from lightly_studio.ingest.groups import add_groups_from_folders
+from lightly_studio.ingest.video import DEFAULT_TARGET_FPS
 from lightly_studio.query.fields import member_of_view
 from lightly_studio.store import groups as groups_store
 
@@ -32,27 +34,32 @@ class GroupDataset(Dataset):
         path: str | os.PathLike,
         views: Sequence[str] | None = None,
         allowed_extensions: Sequence[str] | None = None,
+        target_fps: float | None = DEFAULT_TARGET_FPS,
     ) -> int:
         """Index the groups of a folder with one sub-folder per view. Returns how many groups
         were new.
 
-        Images with the same stem (file name without extension, and the folders between the
-        view folder and the file) in different view folders form one group named by that
-        stem. ``views``: the view folders to read, in the order the grid shows them (default:
+        Images or videos with the same stem (file name without extension, and the folders
+        between the view folder and the file) in different view folders form one group named
+        by that stem; a video member gets one frame sample per ``1 / target_fps`` seconds, as
+        in ``VideoDataset.add_videos_from_path``. ``views``: the view folders to read, in the order the grid shows them (default:
         every sub-folder, by name). A group whose stem lacks a file in some view is stored
         without that member, and one warning per view lists such groups. Errors, raised
         before anything is stored: a view without a folder, two files with one stem in a
         view (``a.jpg`` and ``a.png``), no images at all. Unreadable images are skipped
         with a warning. Re-running adds only groups whose stem is new.
         """
-        return len(add_groups_from_folders(self, path, views, allowed_extensions))
+        return len(add_groups_from_folders(self, path, views, allowed_extensions, target_fps))
 
     @property
     def views(self) -> list[str]:
         """The dataset's view names, in view order."""
         return groups_store.view_names(get_connection(), self.dataset_id)
 
-    def members(self, view: str | None = None) -> DatasetQuery:
-        """A query over the member images of all groups (of ``view`` only, if given)."""
-        query = DatasetQuery(self, kind="image")
+    def members(self, view: str | None = None, kind: str = "image") -> DatasetQuery:
+        """A query over the member images (``kind="video"``: videos) of all groups, of
+        ``view`` only if given."""
+        if kind not in ("image", "video"):
+            raise QueryError(f"Group members are 'image' or 'video' samples, got kind={kind!r}.")
+        query = DatasetQuery(self, kind=kind)
         return query if view is None else query.match(member_of_view(view))

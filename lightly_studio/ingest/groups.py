@@ -1,5 +1,8 @@
 """Importing groups from a folder layout: one sub-folder per view, one group per file stem.
 
+Members are images or videos (a video is stored as VideoDataset stores it: a video sample
+with its sampled frames).
+
     root/front/0001.jpg  root/rear/0001.jpg   -> group "0001" with views front and rear
     root/front/0002.jpg                       -> group "0002" with view front only (warning)
 
@@ -27,6 +30,12 @@ from lightly_studio.ingest.files import (
     read_sizes,
     report_skipped,
 )
+from lightly_studio.ingest.video import (
+    DEFAULT_TARGET_FPS,
+    DEFAULT_VIDEO_EXTENSIONS,
+    probe_videos,
+    store_probes,
+)
 from lightly_studio.store import groups as groups_store
 from lightly_studio.store.samples import insert_samples
 
@@ -40,12 +49,15 @@ def add_groups_from_folders(
     path: str | os.PathLike,
     views: Sequence[str] | None = None,
     allowed_extensions: Sequence[str] | None = None,
+    target_fps: float | None = DEFAULT_TARGET_FPS,
 ) -> list[str]:
     """Index the groups below ``path``; see GroupDataset.add_groups_from_folders. Returns the
     ids (str) of the new groups. Nothing is stored when an error is raised."""
     root = _local_folder(path)
     views = _pick_views(root, views)
-    extensions = normalize_extensions(allowed_extensions, IMAGE_EXTENSIONS)
+    extensions = normalize_extensions(
+        allowed_extensions, IMAGE_EXTENSIONS + DEFAULT_VIDEO_EXTENSIONS
+    )
 
     files: dict[str, dict[str, str]] = {}  # view -> stem -> path
     skipped: list[tuple[str, str]] = []
@@ -56,7 +68,7 @@ def add_groups_from_folders(
     stems = sorted(set().union(*(set(by_stem) for by_stem in files.values())))
     if not stems:
         raise IngestError(
-            f"No images with extensions {', '.join(extensions)} in the view folders "
+            f"No images or videos with extensions {', '.join(extensions)} in the view folders "
             f"{', '.join(views)} of {root}."
         )
     _warn_missing(root, views, files, stems)
@@ -77,44 +89,64 @@ def add_groups_from_folders(
         for view in views
         if stem in files[view]
     ]
-    paths = [p for _, _, p in member_rows]
-    sizes = read_sizes(paths)
-    good = [
-        (row, size) for row, size in zip(member_rows, sizes, strict=True) if isinstance(size, tuple)
+    image_rows = [r for r in member_rows if not _is_video(r[2])]
+    video_rows = [r for r in member_rows if _is_video(r[2])]
+    image_paths = [p for _, _, p in image_rows]
+    sizes = read_sizes(image_paths)
+    good_images = [
+        (row, size) for row, size in zip(image_rows, sizes, strict=True) if isinstance(size, tuple)
     ]
-    skipped.extend((p, s) for p, s in zip(paths, sizes, strict=True) if isinstance(s, str))
+    skipped.extend((p, s) for p, s in zip(image_paths, sizes, strict=True) if isinstance(s, str))
+    probes, video_failures = probe_videos([p for _, _, p in video_rows]) if video_rows else ([], [])
+    skipped.extend(video_failures)
+    probed = {probe.file_path_abs for probe in probes}
+    good_videos = [row for row in video_rows if row[2] in probed]
     report_skipped(
         skipped,
-        total=len(paths) + len(skipped),
+        total=len(member_rows) + len(skipped) - len(video_failures),
         root=root,
-        kind="image",
-        nothing_indexed=not good,
+        kind="member",
+        nothing_indexed=not good_images and not good_videos,
     )
     images = pl.DataFrame(
         {
-            "file_path_abs": [p for (_, _, p), _ in good],
-            "file_name": [os.path.basename(p) for (_, _, p), _ in good],
-            "width": [s[0] for _, s in good],
-            "height": [s[1] for _, s in good],
-            "group_key": [_key(root, stem) for (_, stem, _), _ in good],
-            "view_name": [view for (view, _, _), _ in good],
+            "file_path_abs": [p for (_, _, p), _ in good_images],
+            "file_name": [os.path.basename(p) for (_, _, p), _ in good_images],
+            "width": [s[0] for _, s in good_images],
+            "height": [s[1] for _, s in good_images],
         },
-        schema_overrides={"width": pl.Int32, "height": pl.Int32},
+        schema={
+            "file_path_abs": pl.Utf8,
+            "file_name": pl.Utf8,
+            "width": pl.Int32,
+            "height": pl.Int32,
+        },
+    )
+    links = pl.DataFrame(
+        {
+            "group_key": [_key(root, stem) for (_, stem, _), _ in good_images]
+            + [_key(root, stem) for _, stem, _ in good_videos],
+            "view_name": [view for (view, _, _), _ in good_images]
+            + [view for view, _, _ in good_videos],
+            "file_path_abs": [p for (_, _, p), _ in good_images] + [p for _, _, p in good_videos],
+        },
+        schema={"group_key": pl.Utf8, "view_name": pl.Utf8, "file_path_abs": pl.Utf8},
+    ).with_columns(
+        pl.col("view_name").replace_strict(positions, return_dtype=pl.Int32).alias("view_position")
     )
     groups = pl.DataFrame(
         {"group_key": [_key(root, s) for s in new_stems], "name": new_stems},
         schema={"group_key": pl.Utf8, "name": pl.Utf8},
     )
+    # One transaction: the members (videos with their sampled frames, as VideoDataset stores
+    # them), the groups and their links are stored together or not at all.
     with transaction() as tx:
-        stored = insert_samples(tx, dataset.dataset_id, images.drop("group_key", "view_name"))
-        members = images.join(
-            stored.select("file_path_abs", pl.col("sample_id").alias("member_sample_id")),
-            on="file_path_abs",
-        ).with_columns(
-            pl.col("view_name")
-            .replace_strict(positions, return_dtype=pl.Int32)
-            .alias("view_position")
+        insert_samples(tx, dataset.dataset_id, images)
+        store_probes(dataset.dataset_id, probes, target_fps)
+        stored = groups_store.member_ids_by_path(
+            tx, dataset.dataset_id, links["file_path_abs"].to_list()
         )
+        members = links.join(stored, on="file_path_abs").rename({"sample_id": "member_sample_id"})
         new_ids = groups_store.insert_groups(tx, dataset.dataset_id, groups, members)
     added = sorted(set(views) - known)
     logger.info("Indexed %d groups with views %s.", len(new_ids), ", ".join(added or views))
@@ -199,6 +231,10 @@ def _view_positions(stored: list[str], views: list[str]) -> dict[str, int]:
     for view in views:
         positions.setdefault(view, len(positions))
     return positions
+
+
+def _is_video(path: str) -> bool:
+    return path.lower().endswith(DEFAULT_VIDEO_EXTENSIONS)
 
 
 def _key(root: str, stem: str) -> str:

@@ -159,3 +159,15 @@ def tag_counts(con, dataset_id, groups: tuple[str, list]) -> tuple[pl.DataFrame,
         pl.concat([on_groups.filter(pl.col("total") > 0), unused]).unique("name").sort("name")
     )
     return group_tags, member.sort("name")
+
+
+def member_ids_by_path(con, dataset_id, paths: list[str]) -> pl.DataFrame:
+    """file_path_abs and sample_id (str) of the dataset's image and video samples of
+    ``paths`` (what a group's members can be)."""
+    return query_frame(
+        """SELECT file_path_abs, CAST(sample_id AS VARCHAR) AS sample_id FROM sample
+           WHERE dataset_id = $1 AND kind IN ('image', 'video')
+             AND file_path_abs IN (SELECT unnest($2::VARCHAR[]))""",
+        [as_uuid_str(dataset_id), paths],
+        con,
+    )

@@ -189,3 +189,30 @@ def test_an_empty_or_flat_folder_is_an_error(db, tmp_path):
         dataset.add_groups_from_folders(tmp_path / "empty")
     with pytest.raises(IngestError, match="Not a folder"):
         dataset.add_groups_from_folders(tmp_path / "missing")
+
+
+def test_a_view_of_videos_gives_video_members_with_their_frames(db, tmp_path):
+    from tests.video.conftest import write_video
+
+    root = tmp_path / "clips"
+    make_images(root, {"still/a.jpg": (64, 48), "still/b.jpg": (64, 48)})
+    write_video(root / "clip" / "a.mp4", frames=30, fps=30)  # 1 s
+    dataset = ls.GroupDataset.create("clips")
+    _, messages = _import(dataset, root)
+
+    assert dataset.views == ["clip", "still"]
+    group = next(g for g in dataset if g.name == "a")
+    video = group["clip"]
+    assert type(video).__name__ == "VideoSample"
+    assert (video.width, video.height, video.frame_count) == (64, 48, 30)
+    assert video.frames.count() == 2  # sampled at the default 2 fps, as VideoDataset does
+    assert group["still"].file_name == "a.jpg"
+    assert dataset.members(kind="video").count() == 1
+    assert dataset.members().count() == 2  # images
+    assert any("'clip'" in m and "'b'" in m for m in messages)
+
+
+def test_members_of_an_unknown_kind_is_an_error(db):
+    dataset = ls.GroupDataset.create("cams")
+    with pytest.raises(QueryError, match="'image' or 'video'"):
+        dataset.members(kind="frame")

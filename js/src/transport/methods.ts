@@ -37,6 +37,7 @@ export interface Row {
 export interface GroupMember {
   view: string;
   sample_id: string | null;
+  kind?: string;
   file_name?: string;
   width?: number;
   height?: number;

@@ -260,7 +260,7 @@ export class GridView {
           ? h("div", { class: "ls-broken" }, "Cannot read image")
           : thumb === null ? h("div", { class: "ls-group-gap" }, "none") : null;
       return h("div", { class: "ls-group-member", "data-view": m.view, title: m.file_name ?? `no ${m.view}` },
-        picture, h("div", { class: "ls-view-name" }, m.view));
+        picture, h("div", { class: "ls-view-name" }, m.kind === "video" ? `▶ ${m.view}` : m.view));
     })));
     c.el.append(h("div", { class: "ls-check-box", "data-role": "check", title: "Select" }));
     if (row.tags.length) {

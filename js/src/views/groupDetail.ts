@@ -82,7 +82,7 @@ export class GroupDetailView {
       const picture = h("div", { class: "ls-group-detail-picture" },
         m.sample_id ? h("div", { class: "ls-muted" }, "Loading…") : h("div", { class: "ls-group-gap" }, `No ${m.view} member`));
       this.members.append(h("figure", { class: "ls-group-detail-member", "data-view": m.view, "data-testid": "ls-group-detail-member" },
-        h("figcaption", {}, h("strong", {}, m.view), m.file_name ? h("span", { class: "ls-muted" }, ` ${m.file_name}`) : null),
+        h("figcaption", {}, h("strong", {}, m.view), m.file_name ? h("span", { class: "ls-muted" }, ` ${m.file_name}${m.kind === "video" ? " · video, first frame" : ""}`) : null),
         picture,
         m.tags?.length ? h("div", { class: "ls-group-detail-tags" }, m.tags.map((t) => h("span", { class: "ls-tagchip" }, t))) : null));
       return { m, picture };
