@@ -81,7 +81,6 @@ def add_groups_from_folders(
     new_stems = [s for s in stems if _key(root, s) not in stored_keys]
     if not new_stems:
         return []
-    positions = _view_positions(groups_store.view_names(con, dataset.dataset_id), views)
 
     member_rows = [
         (view, stem, files[view][stem])
@@ -131,8 +130,6 @@ def add_groups_from_folders(
             "file_path_abs": [p for (_, _, p), _ in good_images] + [p for _, _, p in good_videos],
         },
         schema={"group_key": pl.Utf8, "view_name": pl.Utf8, "file_path_abs": pl.Utf8},
-    ).with_columns(
-        pl.col("view_name").replace_strict(positions, return_dtype=pl.Int32).alias("view_position")
     )
     groups = pl.DataFrame(
         {"group_key": [_key(root, s) for s in new_stems], "name": new_stems},
@@ -141,6 +138,7 @@ def add_groups_from_folders(
     # One transaction: the members (videos with their sampled frames, as VideoDataset stores
     # them), the groups and their links are stored together or not at all.
     with transaction() as tx:
+        groups_store.add_views(tx, dataset.dataset_id, views)
         insert_samples(tx, dataset.dataset_id, images)
         store_probes(dataset.dataset_id, probes, target_fps)
         stored = groups_store.member_ids_by_path(
@@ -223,14 +221,6 @@ def _warn_missing(
             UserWarning,
             stacklevel=4,
         )
-
-
-def _view_positions(stored: list[str], views: list[str]) -> dict[str, int]:
-    """Stored views keep their place; new ones follow in the order given."""
-    positions = {name: i for i, name in enumerate(stored)}
-    for view in views:
-        positions.setdefault(view, len(positions))
-    return positions
 
 
 def _is_video(path: str) -> bool:

@@ -1,12 +1,18 @@
 -- Groups: a sample of kind 'group' (in a dataset of kind 'group') bundles member samples of the
 -- same dataset, each under a named view ("front", "rear", …). The group row is a sample like
 -- any other, so tags and metadata on groups use the sample machinery unchanged; members are
--- image samples with their own tags and metadata.
--- view_position: the view's place in the dataset's order of views (the grid shows members in
--- that order). A member belongs to one group; a group has at most one member per view.
+-- image or video samples with their own tags and metadata.
+
+-- The views of a group dataset, in the order the grid shows members in.
+CREATE TABLE group_view (
+    dataset_id UUID NOT NULL,
+    view_name VARCHAR NOT NULL,
+    view_position INTEGER NOT NULL
+);
+
+-- A member belongs to one group; a group has at most one member per view.
 CREATE TABLE group_member (
     group_sample_id UUID NOT NULL,
     member_sample_id UUID NOT NULL,
-    view_name VARCHAR NOT NULL,
-    view_position INTEGER NOT NULL
+    view_name VARCHAR NOT NULL
 );
