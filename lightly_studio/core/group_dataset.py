@@ -15,9 +15,10 @@ from lightly_studio.core.dataset import Dataset
 from lightly_studio.core.dataset_query import DatasetQuery
 from lightly_studio.db import get_connection
 from lightly_studio.errors import QueryError
+from lightly_studio.export import DatasetExport
 from lightly_studio.ingest.groups import add_groups_from_folders
 from lightly_studio.ingest.video import DEFAULT_TARGET_FPS
-from lightly_studio.query.fields import member_of_view
+from lightly_studio.query.fields import member_of_groups, member_of_view
 from lightly_studio.store import groups as groups_store
 
 
@@ -56,10 +57,29 @@ class GroupDataset(Dataset):
         """The dataset's view names, in view order."""
         return groups_store.view_names(get_connection(), self.dataset_id)
 
-    def members(self, view: str | None = None, kind: str = "image") -> DatasetQuery:
-        """A query over the member images (``kind="video"``: videos) of all groups, of
-        ``view`` only if given."""
+    def members(
+        self, view: str | None = None, kind: str = "image", groups: DatasetQuery | None = None
+    ) -> DatasetQuery:
+        """A query over the member images (``kind="video"``: videos) of all groups, or of
+        ``groups`` (a query of this dataset's groups), of ``view`` only if given."""
         if kind not in ("image", "video"):
             raise QueryError(f"Group members are 'image' or 'video' samples, got kind={kind!r}.")
         query = DatasetQuery(self, kind=kind)
-        return query if view is None else query.match(member_of_view(view))
+        if view is not None:
+            query.match(member_of_view(view))
+        if groups is not None:
+            if groups.dataset.dataset_id != self.dataset_id:
+                raise QueryError("members(groups=...) needs a query of this dataset's groups.")
+            query.match(member_of_groups(groups))
+        return query
+
+    def export(self, query: DatasetQuery | None = None) -> DatasetExport:
+        """Exporter of the member images (with their annotations): of every group, of the
+        groups of ``query`` (a query of groups, e.g. the group grid's filter), or of
+        ``query`` itself when it is a query of members (``dataset.members(...)``). A group
+        has no file of its own, so the formats write its members' files."""
+        if query is None:
+            return DatasetExport(self, self.members())
+        if query.kind == "group":
+            return DatasetExport(self, self.members(groups=query))
+        return DatasetExport(self, query)

@@ -567,3 +567,26 @@ def member_of_view(view: str) -> MatchExpression:
         "s.sample_id IN (SELECT m.member_sample_id FROM group_member m WHERE m.view_name = $p0)",
         view,
     )
+
+
+class _MemberOfGroups(MatchExpression):
+    """Samples that are a member of one of the groups a group query yields."""
+
+    def __init__(self, groups: Any) -> None:
+        self.groups = groups
+
+    def to_sql(self, ctx: SqlContext) -> Fragment:
+        return (
+            "s.sample_id IN (SELECT m.member_sample_id FROM group_member m "
+            "WHERE m.group_sample_id IN (SELECT sample_id FROM ("
+            + self.groups.sample_ids_fragment()
+            + ")))"
+        )
+
+
+def member_of_groups(groups: Any) -> MatchExpression:
+    """Samples that are a member of one of ``groups`` (a query over a group dataset's groups:
+    ``GroupDataset.members(groups=...)``, the group dataset's export)."""
+    if getattr(groups, "kind", None) != "group":
+        raise QueryError(f"member_of_groups() expects a query of groups, got {groups!r}.")
+    return _MemberOfGroups(groups)

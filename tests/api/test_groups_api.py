@@ -124,3 +124,20 @@ def test_group_detail_of_an_image_dataset_is_an_error(db, tmp_path):
             "group_detail",
             {"dataset_id": str(images.dataset_id), "sample_id": str(sample.sample_id)},
         )
+
+
+def test_the_export_dialog_on_selected_groups_writes_their_members(groups_ds, export_folder):
+    group = groups_ds.by_name["0002"]
+    result, _ = dispatch(
+        "export",
+        {
+            "dataset_id": str(groups_ds.dataset_id),
+            "format": "file_list",
+            "scope": "selection",
+            "sample_ids": [str(group.sample_id)],
+            "output": "chosen.txt",
+        },
+    )
+    listed = (export_folder / "chosen.txt").read_text().split()
+    assert listed == [group["front"].file_path_abs, group["rear"].file_path_abs]
+    assert result["path"].endswith("chosen.txt")

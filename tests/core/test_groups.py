@@ -216,3 +216,25 @@ def test_members_of_an_unknown_kind_is_an_error(db):
     dataset = ls.GroupDataset.create("cams")
     with pytest.raises(QueryError, match="'image' or 'video'"):
         dataset.members(kind="frame")
+
+
+def test_members_of_a_query_of_groups_and_the_export_of_their_files(db, camera_folder, tmp_path):
+    dataset = ls.GroupDataset.create("cams")
+    _import(dataset, camera_folder)
+    next(g for g in dataset if g.name == "0002").add_tag("keep")
+    kept = dataset.match(GroupSampleField.tags.contains("keep"))
+
+    assert sorted(s.file_path_abs for s in dataset.members(groups=kept)) == [
+        str(camera_folder / "front" / "0002.jpg"),
+        str(camera_folder / "rear" / "0002.jpg"),
+    ]
+    assert dataset.members(view="rear", groups=kept).count() == 1
+    # The export of a query of groups writes their members' files, never a group's key.
+    listed = dataset.export(kept).to_file_list(tmp_path / "files.txt").read_text().split()
+    assert listed == [
+        str(camera_folder / "front" / "0002.jpg"),
+        str(camera_folder / "rear" / "0002.jpg"),
+    ]
+    assert len(dataset.export().to_file_list(tmp_path / "all.txt").read_text().split()) == 5
+    with pytest.raises(QueryError, match="query of groups"):
+        dataset.members(groups=dataset.members())
