@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Any
 
 from lightly_studio.core.dataset import Dataset
 from lightly_studio.core.dataset_query import DatasetQuery
 from lightly_studio.db import get_connection
+from lightly_studio.embed._groups import compute_group_embeddings
+from lightly_studio.embed._video import compute_frame_embeddings, compute_video_embeddings
 from lightly_studio.errors import QueryError
 from lightly_studio.export import DatasetExport
 from lightly_studio.ingest.groups import add_groups_from_folders
@@ -72,6 +75,29 @@ class GroupDataset(Dataset):
                 raise QueryError("members(groups=...) needs a query of this dataset's groups.")
             query.match(member_of_groups(groups))
         return query
+
+    # -- embeddings -------------------------------------------------------------------------
+    def compute_embeddings(
+        self, embedding_model: str | None = None, *, engine: str = "local", **options: Any
+    ) -> int:
+        """Embed the members that have no vector of the model yet (images as ImageDataset
+        does, video members by their frames and then the mean of those), then give each group
+        the mean of its members' vectors (``compute_group_embeddings``). Returns how many
+        member images and frames were embedded."""
+        count = super().compute_embeddings(embedding_model, engine=engine, **options)
+        if self.members(kind="video").count():
+            count += compute_frame_embeddings(self, embedding_model=embedding_model)
+            compute_video_embeddings(self)
+        self.compute_group_embeddings()
+        return count
+
+    def compute_group_embeddings(self, embedding_model_name: str | None = None) -> int:
+        """Set each group's vector to the L2-normalised mean of its members' vectors, for
+        every embedding model of the dataset (or the one named), e.g. after
+        ``add_embeddings`` on the members. Text search, ``sort_by_similarity`` and "Find
+        similar" then rank groups. Returns how many group vectors were stored."""
+        names = None if embedding_model_name is None else [embedding_model_name]
+        return compute_group_embeddings(self, model_names=names)
 
     def export(self, query: DatasetQuery | None = None) -> DatasetExport:
         """Exporter of the member images (with their annotations): of every group, of the

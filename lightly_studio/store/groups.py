@@ -187,3 +187,33 @@ def member_ids_by_path(con, dataset_id, paths: list[str]) -> pl.DataFrame:
         [as_uuid_str(dataset_id), paths],
         con,
     )
+
+
+def member_links(con, dataset_id, group_ids: list[str] | None = None) -> pl.DataFrame:
+    """group_sample_id and member_sample_id (str) of every member of the dataset's groups (or
+    of ``group_ids``)."""
+    sql, params = members_subquery(dataset_id, group_ids, with_groups=True)
+    return query_frame(sql, params, con)
+
+
+def members_subquery(
+    dataset_id, group_ids: list[str] | None = None, with_groups: bool = False
+) -> tuple[str, list]:
+    """(sql, params): the member samples (column sample_id) of the dataset's groups, or of
+    ``group_ids``; ``with_groups``: the columns group_sample_id and member_sample_id (str)
+    instead."""
+    columns = (
+        "CAST(m.group_sample_id AS VARCHAR) AS group_sample_id, "
+        "CAST(m.member_sample_id AS VARCHAR) AS member_sample_id"
+        if with_groups
+        else "m.member_sample_id AS sample_id"
+    )
+    sql = (
+        f"SELECT {columns} FROM group_member m JOIN sample g ON g.sample_id = m.group_sample_id "
+        "WHERE g.dataset_id = $1 AND g.kind = 'group'"
+    )
+    params: list = [as_uuid_str(dataset_id)]
+    if group_ids is not None:
+        sql += " AND m.group_sample_id IN (SELECT unnest($2::UUID[]))"
+        params.append([str(i) for i in group_ids])
+    return sql, params

@@ -141,3 +141,31 @@ def test_the_export_dialog_on_selected_groups_writes_their_members(groups_ds, ex
     listed = (export_folder / "chosen.txt").read_text().split()
     assert listed == [group["front"].file_path_abs, group["rear"].file_path_abs]
     assert result["path"].endswith("chosen.txt")
+
+
+def test_find_similar_on_the_group_grid_ranks_groups_by_their_members_vectors(groups_ds):
+    import numpy as np
+
+    members = {
+        (name, view): groups_ds.by_name[name][view]
+        for name, view in [
+            ("0001", "front"),
+            ("0001", "rear"),
+            ("0002", "front"),
+            ("0003", "front"),
+        ]
+    }
+    toy = {
+        ("0001", "front"): [1.0, 0.0],
+        ("0001", "rear"): [1.0, 0.0],
+        ("0002", "front"): [0.0, 1.0],
+        ("0003", "front"): [0.7, 0.7],
+    }
+    groups_ds.add_embeddings(
+        "toy", [members[k].sample_id for k in toy], np.array(list(toy.values()))
+    )
+    groups_ds.compute_group_embeddings()
+    similar = str(groups_ds.by_name["0001"].sample_id)
+    result, _ = page(groups_ds, similar_to=similar)
+    assert [r["file_name"] for r in result["rows"]] == ["0001", "0003", "0002"]
+    assert result["rows"][0]["similarity"] == pytest.approx(1.0)

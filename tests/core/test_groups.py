@@ -238,3 +238,31 @@ def test_members_of_a_query_of_groups_and_the_export_of_their_files(db, camera_f
     assert len(dataset.export().to_file_list(tmp_path / "all.txt").read_text().split()) == 5
     with pytest.raises(QueryError, match="query of groups"):
         dataset.members(groups=dataset.members())
+
+
+def test_a_groups_vector_is_the_normalised_mean_of_its_members_and_ranks_groups(db, camera_folder):
+    import numpy as np
+
+    dataset = ls.GroupDataset.create("cams")
+    _import(dataset, camera_folder)
+    groups = {g.name: g for g in dataset}
+    # Toy vectors: 0001's members point along x, 0002's along y, 0003's front along x+y.
+    vectors = {
+        groups["0001"]["front"]: [1.0, 0.0, 0.0],
+        groups["0001"]["rear"]: [0.8, 0.6, 0.0],
+        groups["0002"]["front"]: [0.0, 1.0, 0.0],
+        groups["0002"]["rear"]: [0.0, 0.6, 0.8],
+        groups["0003"]["front"]: [0.6, 0.8, 0.0],
+    }
+    dataset.add_embeddings("toy", [s.sample_id for s in vectors], np.array(list(vectors.values())))
+
+    assert dataset.compute_group_embeddings("toy") == 3
+    from lightly_studio.embed import get_embeddings
+
+    _ids, stored = get_embeddings(dataset, [groups["0001"].sample_id], model_name="toy")
+    expected = np.array([1.8, 0.6, 0.0]) / np.linalg.norm([1.8, 0.6, 0.0])
+    np.testing.assert_allclose(stored[0], expected, atol=1e-6)
+    ranked = dataset.query().sort_by_similarity(
+        samples=[groups["0002"]], embedding_model_name="toy"
+    )
+    assert [g.name for g in ranked] == ["0002", "0003", "0001"]

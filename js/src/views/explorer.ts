@@ -374,6 +374,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
           if (row) openGroupDetail(next, row.sample_id);
         },
         onTagsChanged: () => { source.refreshRows(); void filters.refresh(); },
+        onFindSimilar: info.has_embeddings ? (id) => { closeGroupDetail(); applySpec({ ...spec, similar_to: id }, true); filters.setSpec(spec); } : undefined,
         position: () => `Group ${(detailIndex + 1).toLocaleString("en-US")} of ${Math.max(0, source.count).toLocaleString("en-US")}`,
       });
       detailHost.append(groupDetail.el);

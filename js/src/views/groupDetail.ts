@@ -14,6 +14,8 @@ export interface GroupDetailOptions {
   onClose: () => void;
   onStep: (delta: number) => void;
   onTagsChanged: () => void;
+  /** Rank the grid by similarity to this group (offered when the dataset has embeddings). */
+  onFindSimilar?: (groupId: string) => void;
   position: () => string;
 }
 
@@ -70,7 +72,8 @@ export class GroupDetailView {
         h("span", { class: "ls-crumb-sep", "aria-hidden": "true" }, "›"),
         h("span", { class: "ls-crumb ls-crumb-current", title: name }, name)),
       h("span", { class: "ls-count" }, this.o.position()),
-      h("span", { class: "ls-spacer" }));
+      h("span", { class: "ls-spacer" }),
+      d && this.o.onFindSimilar ? iconButton("similar", "Find similar", { onclick: () => this.o.onFindSimilar!(d.sample_id), title: "Groups most like this one (mean of the members' embeddings)", "data-testid": "ls-detail-similar" }) : null);
   }
 
   /** One panel per view; the members' full images load together, a missing member is a gap. */
