@@ -50,9 +50,15 @@ def build(n: int, db_path: Path):
         groups_store.add_views(tx, dataset.dataset_id, list(views))
         insert_samples(tx, dataset.dataset_id, images)
         ids = groups_store.member_ids_by_path(tx, dataset.dataset_id, paths)
-        members = links.join(ids, on="file_path_abs").rename({"sample_id": "member_sample_id"})
         groups = pl.DataFrame({"group_key": [f"/data/{s}" for s in stems], "name": stems})
-        groups_store.insert_groups(tx, dataset.dataset_id, groups, members)
+        created = groups_store.insert_groups(tx, dataset.dataset_id, groups)
+        groups_store.link_members(
+            tx,
+            dataset.dataset_id,
+            links.join(ids, on="file_path_abs")
+            .join(created, on="group_key")
+            .select("group_sample_id", pl.col("sample_id").alias("member_sample_id"), "view_name"),
+        )
     print(f"stored {n:,} groups ({2 * n:,} members): {time.perf_counter() - started:.2f} s")
     # A tenth of the groups get a blurry rear image: the member-tag filter has work to do.
     dataset.members(view="rear").slice(0, n // 10).add_tag("blurry")

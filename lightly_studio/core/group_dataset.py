@@ -51,9 +51,14 @@ class GroupDataset(Dataset):
         without that member, and one warning per view lists such groups. Errors, raised
         before anything is stored: a view without a folder, two files with one stem in a
         view (``a.jpg`` and ``a.png``), no images at all. Unreadable images are skipped
-        with a warning. Re-running adds only groups whose stem is new.
+        with a warning; a group none of whose files can be read is not stored. Re-running
+        adds the groups whose stem is new, and to stored groups the members of views they
+        lack (e.g. a view folder added since); stored members are left as they are. The
+        count returned is of new groups only (the log says how many members went to stored
+        groups).
         """
-        return len(add_groups_from_folders(self, path, views, allowed_extensions, target_fps))
+        imported = add_groups_from_folders(self, path, views, allowed_extensions, target_fps)
+        return len(imported.new_group_ids)
 
     @property
     def views(self) -> list[str]:

@@ -16,6 +16,7 @@ import logging
 import os
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -44,15 +45,24 @@ logger = logging.getLogger("lightly_studio")
 _WARN_EXAMPLES = 5
 
 
+@dataclass
+class GroupImport:
+    """What an import stored: the ids (str) of the new groups, and how many members it
+    added to groups stored before (views they lacked)."""
+
+    new_group_ids: list[str]
+    members_added_to_stored_groups: int
+
+
 def add_groups_from_folders(
     dataset: Any,
     path: str | os.PathLike,
     views: Sequence[str] | None = None,
     allowed_extensions: Sequence[str] | None = None,
     target_fps: float | None = DEFAULT_TARGET_FPS,
-) -> list[str]:
-    """Index the groups below ``path``; see GroupDataset.add_groups_from_folders. Returns the
-    ids (str) of the new groups. Nothing is stored when an error is raised."""
+) -> GroupImport:
+    """Index the groups below ``path``; see GroupDataset.add_groups_from_folders. Nothing is
+    stored when an error is raised."""
     root = _local_folder(path)
     views = _pick_views(root, views)
     extensions = normalize_extensions(
@@ -74,45 +84,41 @@ def add_groups_from_folders(
     _warn_missing(root, views, files, stems)
 
     con = get_connection()
-    known = set(groups_store.view_names(con, dataset.dataset_id))
-    stored_keys = groups_store.stored_group_keys(
-        con, dataset.dataset_id, [_key(root, s) for s in stems]
-    )
-    new_stems = [s for s in stems if _key(root, s) not in stored_keys]
-    if not new_stems:
-        return []
-
+    existing = groups_store.stored_groups(con, dataset.dataset_id, [_key(root, s) for s in stems])
+    linked = groups_store.member_views(con, list(existing.values()))
+    # Every file of a new group, and the files of stored groups in views they lack (e.g. a
+    # view folder added since the last import); stored members are left as they are.
     member_rows = [
         (view, stem, files[view][stem])
-        for stem in new_stems
+        for stem in stems
         for view in views
-        if stem in files[view]
+        if stem in files[view] and (existing.get(_key(root, stem)), view) not in linked
     ]
+    if not member_rows:
+        return GroupImport([], 0)
     image_rows = [r for r in member_rows if not _is_video(r[2])]
     video_rows = [r for r in member_rows if _is_video(r[2])]
     image_paths = [p for _, _, p in image_rows]
     sizes = read_sizes(image_paths)
-    good_images = [
-        (row, size) for row, size in zip(image_rows, sizes, strict=True) if isinstance(size, tuple)
-    ]
-    skipped.extend((p, s) for p, s in zip(image_paths, sizes, strict=True) if isinstance(s, str))
+    failed = [(p, s) for p, s in zip(image_paths, sizes, strict=True) if isinstance(s, str)]
     probes, video_failures = probe_videos([p for _, _, p in video_rows]) if video_rows else ([], [])
-    skipped.extend(video_failures)
+    failed.extend(video_failures)
+    images = {p: s for p, s in zip(image_paths, sizes, strict=True) if isinstance(s, tuple)}
     probed = {probe.file_path_abs for probe in probes}
-    good_videos = [row for row in video_rows if row[2] in probed]
+    good = [r for r in member_rows if r[2] in images or r[2] in probed]
     report_skipped(
-        skipped,
-        total=len(member_rows) + len(skipped) - len(video_failures),
+        skipped + failed,
+        total=len(member_rows) + len(skipped),
         root=root,
         kind="member",
-        nothing_indexed=not good_images and not good_videos,
+        nothing_indexed=not good,
     )
-    images = pl.DataFrame(
+    image_frame = pl.DataFrame(
         {
-            "file_path_abs": [p for (_, _, p), _ in good_images],
-            "file_name": [os.path.basename(p) for (_, _, p), _ in good_images],
-            "width": [s[0] for _, s in good_images],
-            "height": [s[1] for _, s in good_images],
+            "file_path_abs": list(images),
+            "file_name": [os.path.basename(p) for p in images],
+            "width": [s[0] for s in images.values()],
+            "height": [s[1] for s in images.values()],
         },
         schema={
             "file_path_abs": pl.Utf8,
@@ -123,14 +129,15 @@ def add_groups_from_folders(
     )
     links = pl.DataFrame(
         {
-            "group_key": [_key(root, stem) for (_, stem, _), _ in good_images]
-            + [_key(root, stem) for _, stem, _ in good_videos],
-            "view_name": [view for (view, _, _), _ in good_images]
-            + [view for view, _, _ in good_videos],
-            "file_path_abs": [p for (_, _, p), _ in good_images] + [p for _, _, p in good_videos],
+            "group_key": [_key(root, stem) for _, stem, _ in good],
+            "view_name": [view for view, _, _ in good],
+            "file_path_abs": [p for _, _, p in good],
         },
         schema={"group_key": pl.Utf8, "view_name": pl.Utf8, "file_path_abs": pl.Utf8},
     )
+    # A group is stored only with a readable member: one whose every file failed is left
+    # for a later run (it is listed in the warning above).
+    new_stems = sorted({stem for _, stem, _ in good if _key(root, stem) not in existing})
     groups = pl.DataFrame(
         {"group_key": [_key(root, s) for s in new_stems], "name": new_stems},
         schema={"group_key": pl.Utf8, "name": pl.Utf8},
@@ -139,16 +146,33 @@ def add_groups_from_folders(
     # them), the groups and their links are stored together or not at all.
     with transaction() as tx:
         groups_store.add_views(tx, dataset.dataset_id, views)
-        insert_samples(tx, dataset.dataset_id, images)
+        insert_samples(tx, dataset.dataset_id, image_frame)
         store_probes(dataset.dataset_id, probes, target_fps)
-        stored = groups_store.member_ids_by_path(
+        member_ids = groups_store.member_ids_by_path(
             tx, dataset.dataset_id, links["file_path_abs"].to_list()
         )
-        members = links.join(stored, on="file_path_abs").rename({"sample_id": "member_sample_id"})
-        new_ids = groups_store.insert_groups(tx, dataset.dataset_id, groups, members)
-    added = sorted(set(views) - known)
-    logger.info("Indexed %d groups with views %s.", len(new_ids), ", ".join(added or views))
-    return new_ids
+        created = groups_store.insert_groups(tx, dataset.dataset_id, groups)
+        stored_ids = pl.DataFrame(
+            {"group_key": list(existing), "group_sample_id": list(existing.values())},
+            schema={"group_key": pl.Utf8, "group_sample_id": pl.Utf8},
+        )
+        group_ids = pl.concat([created.select("group_key", "group_sample_id"), stored_ids])
+        groups_store.link_members(
+            tx,
+            dataset.dataset_id,
+            links.join(member_ids, on="file_path_abs")
+            .join(group_ids, on="group_key")
+            .select("group_sample_id", pl.col("sample_id").alias("member_sample_id"), "view_name"),
+        )
+    new_ids = created.filter(pl.col("is_new"))["group_sample_id"].to_list()
+    added_to_existing = links.filter(pl.col("group_key").is_in(list(existing))).height
+    logger.info(
+        "Indexed %d new groups below %s; %d members added to stored groups.",
+        len(new_ids),
+        root,
+        added_to_existing,
+    )
+    return GroupImport(new_ids, added_to_existing)
 
 
 def _local_folder(path: str | os.PathLike) -> str:

@@ -34,17 +34,10 @@ def add_views(con, dataset_id, views: list[str]) -> None:
         )
 
 
-def insert_groups(con, dataset_id: uuid.UUID, groups: pl.DataFrame, members: pl.DataFrame) -> list:
-    """Store new groups and link their members. Run it inside a transaction.
-
-    ``groups``: ``group_key`` (unique per dataset: a group whose key is stored is kept as it is
-    and gets no members here) and ``name``. ``members``: ``group_key``, ``view_name`` (a view
-    of the dataset, see ``add_views``) and ``member_sample_id`` (stored samples of the
-    dataset). Returns the ids (str) of the groups that were new.
-    """
-    unknown = set(members["view_name"].unique().to_list()) - set(view_names(con, dataset_id))
-    if unknown:
-        raise IngestError(f"Views {sorted(unknown)} are not views of the dataset; add them first.")
+def insert_groups(con, dataset_id: uuid.UUID, groups: pl.DataFrame) -> pl.DataFrame:
+    """Store the groups of ``groups`` (``group_key``, unique per dataset, and ``name``) whose
+    key is new. Returns group_key and group_sample_id (str) of every given group, with
+    is_new. Run it inside a transaction."""
     stored = insert_samples(
         con,
         dataset_id,
@@ -56,21 +49,46 @@ def insert_groups(con, dataset_id: uuid.UUID, groups: pl.DataFrame, members: pl.
             pl.lit(GROUP_KIND).alias("kind"),
         ),
     )
-    new = stored.filter(pl.col("is_new")).select(
-        pl.col("file_path_abs").alias("group_key"), pl.col("sample_id").alias("group_sample_id")
+    return stored.select(
+        pl.col("file_path_abs").alias("group_key"),
+        pl.col("sample_id").alias("group_sample_id"),
+        "is_new",
     )
-    links = members.join(new, on="group_key", how="inner").select(
-        "group_sample_id", pl.col("member_sample_id").cast(pl.Utf8), "view_name"
-    )
+
+
+def link_members(con, dataset_id, links: pl.DataFrame) -> int:
+    """Make samples members of groups: ``links`` has group_sample_id, member_sample_id (str)
+    and view_name (a view of the dataset, see ``add_views``). Returns how many were linked.
+
+    A group has at most one member per view: a second member for a view (in ``links`` or
+    already stored) would make ``group["front"]`` ambiguous, so it raises IngestError and
+    links nothing. Run it inside a transaction."""
     if links.is_empty():
-        return new["group_sample_id"].to_list()
-    # One member per view of a group: the importer guarantees it; checked here too because a
-    # second member would make group["front"] ambiguous forever.
-    doubled = links.group_by("group_sample_id", "view_name").len().filter(pl.col("len") > 1)
+        return 0
+    unknown = set(links["view_name"].unique().to_list()) - set(view_names(con, dataset_id))
+    if unknown:
+        raise IngestError(f"Views {sorted(unknown)} are not views of the dataset; add them first.")
+    links = links.select(
+        pl.col("group_sample_id").cast(pl.Utf8),
+        pl.col("member_sample_id").cast(pl.Utf8),
+        "view_name",
+    )
+    stored = query_frame(
+        """SELECT CAST(group_sample_id AS VARCHAR) AS group_sample_id, view_name
+           FROM group_member WHERE group_sample_id IN (SELECT unnest($1::UUID[]))""",
+        [links["group_sample_id"].unique().to_list()],
+        con,
+    )
+    doubled = (
+        pl.concat([links.select("group_sample_id", "view_name"), stored])
+        .group_by("group_sample_id", "view_name")
+        .len()
+        .filter(pl.col("len") > 1)
+    )
     if not doubled.is_empty():
         raise IngestError(
-            f"A group would get {doubled['len'][0]} members in view "
-            f"{doubled['view_name'][0]!r}; a group has at most one member per view."
+            f"Group {doubled['group_sample_id'][0]} would get {doubled['len'][0]} members in "
+            f"view {doubled['view_name'][0]!r}; a group has at most one member per view."
         )
     con.register("_incoming_group_members", links)
     try:
@@ -81,7 +99,18 @@ def insert_groups(con, dataset_id: uuid.UUID, groups: pl.DataFrame, members: pl.
         )
     finally:
         con.unregister("_incoming_group_members")
-    return new["group_sample_id"].to_list()
+    return links.height
+
+
+def member_views(con, group_ids: list[str]) -> set[tuple[str, str]]:
+    """(group id, view name) of every stored member of the given groups."""
+    frame = query_frame(
+        """SELECT CAST(group_sample_id AS VARCHAR) AS group_sample_id, view_name
+           FROM group_member WHERE group_sample_id IN (SELECT unnest($1::UUID[]))""",
+        [[str(i) for i in group_ids]],
+        con,
+    )
+    return set(frame.iter_rows())
 
 
 def view_names(con, dataset_id) -> list[str]:
@@ -126,16 +155,16 @@ def group_of_member(con, member_sample_id) -> str | None:
     return row[0] if row else None
 
 
-def stored_group_keys(con, dataset_id, keys: list[str]) -> set[str]:
-    """The ``keys`` that are the key of a stored group of the dataset."""
+def stored_groups(con, dataset_id, keys: list[str]) -> dict[str, str]:
+    """Key -> id (str) of the dataset's stored groups among ``keys``."""
     frame = query_frame(
-        """SELECT file_path_abs FROM sample
+        """SELECT file_path_abs, CAST(sample_id AS VARCHAR) AS sample_id FROM sample
            WHERE dataset_id = $1 AND kind = 'group'
              AND file_path_abs IN (SELECT unnest($2::VARCHAR[]))""",
         [as_uuid_str(dataset_id), keys],
         con,
     )
-    return set(frame["file_path_abs"].to_list())
+    return dict(frame.iter_rows())
 
 
 def tag_counts(con, dataset_id, groups: tuple[str, list]) -> tuple[pl.DataFrame, pl.DataFrame]:

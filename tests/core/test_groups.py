@@ -112,6 +112,58 @@ def test_rerunning_adds_only_new_groups_and_keeps_the_view_order(db, camera_fold
     assert added == 1
     assert dataset.views == ["rear", "front"]
     assert dataset.members().count() == 7
+    # Nothing new: nothing happens (no duplicate members, no new groups).
+    assert _import(dataset, camera_folder)[0] == 0
+    assert dataset.members().count() == 7
+
+
+def test_a_view_folder_added_later_gives_stored_groups_their_new_members(db, camera_folder):
+    dataset = ls.GroupDataset.create("cams")
+    _import(dataset, camera_folder)
+    make_images(camera_folder, {"side/0001.jpg": (8, 8), "side/0003.jpg": (8, 8)})
+    added, _ = _import(dataset, camera_folder)
+
+    assert added == 0  # no new group: 0001 and 0003 gain a side member
+    assert dataset.views == ["front", "rear", "side"]
+    groups = {g.name: g for g in dataset}
+    assert groups["0001"].views == ["front", "rear", "side"]
+    assert groups["0003"].views == ["front", "side"]
+    assert groups["0002"].get("side") is None
+    # A rear image that appears later fills 0003's gap; the stored ones stay as they were.
+    make_images(camera_folder, {"rear/0003.jpg": (8, 8)})
+    _import(dataset, camera_folder)
+    assert next(g for g in dataset if g.name == "0003").views == ["front", "rear", "side"]
+    assert dataset.members().count() == 8
+
+
+def test_a_second_member_in_a_view_is_refused_and_links_nothing(db, camera_folder):
+    import polars as pl
+
+    from lightly_studio.db import transaction
+    from lightly_studio.store import groups as groups_store
+
+    dataset = ls.GroupDataset.create("cams")
+    _import(dataset, camera_folder)
+    groups = {g.name: g for g in dataset}
+    intruder = groups["0002"]["front"]
+    links = pl.DataFrame(
+        {
+            "group_sample_id": [str(groups["0003"].sample_id)] * 2,
+            "member_sample_id": [str(intruder.sample_id), str(groups["0002"]["rear"].sample_id)],
+            "view_name": ["rear", "front"],  # 0003 has a front member already
+        }
+    )
+    with pytest.raises(IngestError, match="at most one member per view"), transaction() as tx:
+        groups_store.link_members(tx, dataset.dataset_id, links)
+    assert next(g for g in dataset if g.name == "0003").views == ["front"]
+
+
+def test_a_group_whose_files_all_fail_to_read_is_not_stored(db, camera_folder):
+    (camera_folder / "front" / "0004.jpg").write_bytes(b"not an image")
+    dataset = ls.GroupDataset.create("cams")
+    _, messages = _import(dataset, camera_folder)
+    assert sorted(g.name for g in dataset) == ["0001", "0002", "0003"]
+    assert any("0004.jpg" in m and "could not be read" in m for m in messages)
 
 
 def test_groups_have_their_own_tags_and_metadata_and_members_keep_theirs(db, camera_folder):
