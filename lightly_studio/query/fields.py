@@ -520,7 +520,7 @@ class _MemberMatch(MatchExpression):
             where.append(self.condition.to_sql(ctx))
         return (
             "s.sample_id IN (SELECT m.group_sample_id FROM group_member m "
-            "JOIN sample s ON s.sample_id = m.member_sample_id WHERE "
+            "JOIN sample s ON s.sample_id = m.sample_id WHERE "
             + Fragment.join(" AND ", where)
             + ")"
         )
@@ -564,7 +564,7 @@ def member_of_view(view: str) -> MatchExpression:
     members: ``GroupDataset.members(view="front")``)."""
     check_value(view, "str", "view")
     return RawCondition(
-        "s.sample_id IN (SELECT m.member_sample_id FROM group_member m WHERE m.view_name = $p0)",
+        "s.sample_id IN (SELECT m.sample_id FROM group_member m WHERE m.view_name = $p0)",
         view,
     )
 
@@ -577,7 +577,7 @@ class _MemberOfGroups(MatchExpression):
 
     def to_sql(self, ctx: SqlContext) -> Fragment:
         return (
-            "s.sample_id IN (SELECT m.member_sample_id FROM group_member m "
+            "s.sample_id IN (SELECT m.sample_id FROM group_member m "
             "WHERE m.group_sample_id IN (SELECT sample_id FROM ("
             + self.groups.sample_ids_fragment()
             + ")))"

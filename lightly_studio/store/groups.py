@@ -2,9 +2,10 @@
 
 A group is a row of ``sample`` (kind 'group', ``file_name`` = the group's name,
 ``file_path_abs`` = its key, unique in the dataset; width and height 0), so its tags and
-metadata are the sample machinery's. Its members are image samples of the same dataset, linked
-by ``group_member`` (group, member, view name, view position). Every statement over
-``group_member`` is here.
+metadata are the sample machinery's. Its members are image or video samples of the same
+dataset, linked by ``group_member`` (group, member ``sample_id``, view name); ``group_view``
+holds the dataset's views in grid order. Every statement over these tables is here, except
+two query fragments in ``query/fields.py`` (members of groups, groups by their members).
 """
 
 from __future__ import annotations
@@ -126,33 +127,25 @@ def members_frame(con, dataset_id, group_ids: list[str]) -> pl.DataFrame:
     """One row per member of the given groups, in view order: group_sample_id, view_name,
     sample_id (the member's, str), kind, file_name, file_path_abs, width, height,
     tag_numbers. Groups of other datasets are left out."""
-    # The members' rows are picked by rowid first and read whole after (late
+    # The members' rows are picked by sample_idx first and read whole after (late
     # materialisation): joining group_member to every sample row's columns read them all,
-    # 68 ms against 27 ms for a page of 120 groups at 100,000 groups (2 cores).
+    # 68 ms against ~27 ms for a page of 120 groups at 100,000 groups (2 cores). sample_idx,
+    # not rowid: a published dataset's tables are views, which have no rowid.
     return query_frame(
         """WITH m AS (SELECT * FROM group_member
                       WHERE group_sample_id IN (SELECT unnest($2::UUID[]))),
-                picked AS (SELECT s.rowid AS rid FROM sample s
-                           WHERE s.sample_id IN (SELECT member_sample_id FROM m))
+                picked AS (SELECT s.sample_idx FROM sample s
+                           WHERE s.sample_id IN (SELECT sample_id FROM m))
            SELECT CAST(m.group_sample_id AS VARCHAR) AS group_sample_id, m.view_name,
                   CAST(s.sample_id AS VARCHAR) AS sample_id, s.kind, s.file_name,
                   s.file_path_abs, s.width, s.height, s.tag_numbers
-           FROM sample s JOIN m ON m.member_sample_id = s.sample_id
+           FROM sample s JOIN m ON m.sample_id = s.sample_id
                 JOIN group_view v ON v.dataset_id = s.dataset_id AND v.view_name = m.view_name
-           WHERE s.rowid IN (SELECT rid FROM picked) AND s.dataset_id = $1
+           WHERE s.sample_idx IN (SELECT sample_idx FROM picked) AND s.dataset_id = $1
            ORDER BY m.group_sample_id, v.view_position""",
         [as_uuid_str(dataset_id), [str(i) for i in group_ids]],
         con,
     )
-
-
-def group_of_member(con, member_sample_id) -> str | None:
-    """The id (str) of the group a member sample belongs to, or None."""
-    row = con.execute(
-        "SELECT CAST(group_sample_id AS VARCHAR) FROM group_member WHERE member_sample_id = $1",
-        [as_uuid_str(member_sample_id)],
-    ).fetchone()
-    return row[0] if row else None
 
 
 def stored_groups(con, dataset_id, keys: list[str]) -> dict[str, str]:
@@ -185,7 +178,7 @@ def tag_counts(con, dataset_id, groups: tuple[str, list]) -> tuple[pl.DataFrame,
             FROM sample s WHERE s.dataset_id = {ds} AND s.kind = 'group'
             UNION ALL
             SELECT DISTINCT m.group_sample_id, unnest(s.tag_numbers), true
-            FROM group_member m JOIN sample s ON s.sample_id = m.member_sample_id
+            FROM group_member m JOIN sample s ON s.sample_id = m.sample_id
             WHERE s.dataset_id = {ds})
         SELECT t.name, c.by_member,
                count(DISTINCT c.group_sample_id) FILTER (
@@ -233,9 +226,9 @@ def members_subquery(
     instead."""
     columns = (
         "CAST(m.group_sample_id AS VARCHAR) AS group_sample_id, "
-        "CAST(m.member_sample_id AS VARCHAR) AS member_sample_id"
+        "CAST(m.sample_id AS VARCHAR) AS member_sample_id"
         if with_groups
-        else "m.member_sample_id AS sample_id"
+        else "m.sample_id"
     )
     sql = (
         f"SELECT {columns} FROM group_member m JOIN sample g ON g.sample_id = m.group_sample_id "

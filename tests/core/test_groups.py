@@ -318,3 +318,31 @@ def test_a_groups_vector_is_the_normalised_mean_of_its_members_and_ranks_groups(
         samples=[groups["0002"]], embedding_model_name="toy"
     )
     assert [g.name for g in ranked] == ["0002", "0003", "0001"]
+
+
+def test_a_published_group_dataset_keeps_its_groups_members_and_views_only(
+    db, camera_folder, tmp_path
+):
+    from lightly_studio import db_manager
+
+    dataset = ls.GroupDataset.create("cams")
+    _import(dataset, camera_folder)
+    next(g for g in dataset if g.name == "0002")["rear"].add_tag("blurry")
+    other = ls.GroupDataset.create("other")  # its links must not travel with "cams"
+    make_images(tmp_path / "other", {"left/x.jpg": (8, 8), "right/x.jpg": (8, 8)})
+    _import(other, tmp_path / "other")
+    url = str(tmp_path / "published" / "cams")
+    dataset.publish(url)
+    db_manager.close()
+
+    opened = ls.open_published(url)
+    assert type(opened).__name__ == "GroupDataset"
+    assert opened.views == ["front", "rear"]
+    groups = {g.name: g for g in opened}
+    assert sorted(groups) == ["0001", "0002", "0003"]
+    assert groups["0001"]["rear"].file_name == "0001.png"
+    blurry = GroupSampleField.members.match(ImageSampleField.tags.contains("blurry"))
+    assert [g.name for g in opened.match(blurry)] == ["0002"]
+    from lightly_studio.db import get_connection
+
+    assert get_connection().execute("SELECT count(*) FROM group_member").fetchone()[0] == 5

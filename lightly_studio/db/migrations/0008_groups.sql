@@ -10,9 +10,10 @@ CREATE TABLE group_view (
     view_position INTEGER NOT NULL
 );
 
--- A member belongs to one group; a group has at most one member per view.
+-- A member belongs to one group; a group has at most one member per view. sample_id is the
+-- member's (named so that a published dataset keeps exactly its own rows of this table).
 CREATE TABLE group_member (
     group_sample_id UUID NOT NULL,
-    member_sample_id UUID NOT NULL,
+    sample_id UUID NOT NULL,
     view_name VARCHAR NOT NULL
 );
