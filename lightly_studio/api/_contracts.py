@@ -76,6 +76,7 @@ class GroupMember(_GroupMemberBase, total=False):
     width: int
     height: int
     tags: list[str]
+    annotations: list[GridAnnotation]  # samples_page only (the tile draws them)
 
 
 class PageRow(TypedDict, total=False):

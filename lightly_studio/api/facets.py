@@ -57,14 +57,17 @@ def facets(params: dict) -> tuple[Any, list[bytes]]:
         # (filtered with spec.member_tags).
         tags, member_tags = groups_store.tag_counts(con, dataset_id, sub)
         extra["member_tags"] = member_tags.to_dicts()
+        # Labels are on the members: count those of the filtered groups' members.
+        labels = aggregates.label_counts(con, dataset_id, groups_store.members_of(sub))
     else:
         tags = aggregates.tag_counts(con, dataset_id, sub)
+        labels = aggregates.label_counts(con, dataset_id, sub)
     return {
         **extra,
         "count": query.count(),
         "total": whole_query.count(),
         "tags": tags.to_dicts(),
-        "labels": aggregates.label_counts(con, dataset_id, sub).to_dicts(),
+        "labels": labels.to_dicts(),
         "sources": annotations_store.annotation_sources(con, dataset_id),
         "numeric": numeric,
         "metadata": metadata,

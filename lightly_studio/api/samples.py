@@ -86,6 +86,8 @@ def samples_page(params: dict) -> tuple[Any, list[bytes]]:
             captions[sid].append(text)
     has_similarity = "similarity" in frame.columns
     members = group_members(con, query.dataset.dataset_id, ids) if query.kind == "group" else {}
+    if members and want_annotations:
+        _add_member_annotations(con, query.dataset.dataset_id, members, params.get("masks", True))
     rows = []
     for sid, r in zip(ids, frame.iter_rows(named=True), strict=True):
         row = {
@@ -123,6 +125,21 @@ def prefetch_thumbnails(dataset_id: str, count: int = PREFETCH_THUMBNAILS) -> in
         list(rows.select("file_path_abs", "kind", "timestamp_s").iter_rows())
     )
     return len(buffers)
+
+
+def _add_member_annotations(
+    con, dataset_id, members: dict[str, list[dict]], include_masks: bool
+) -> None:
+    """Give each member of a page's groups its annotations (the group tile draws them over the
+    member's thumbnail, as the image grid does)."""
+    entries = [m for group in members.values() for m in group if m["sample_id"]]
+    found: dict[str, list] = {m["sample_id"]: [] for m in entries}
+    if not found:
+        return
+    for row in annotations_frame(con, dataset_id, sample_ids=list(found)).iter_rows(named=True):
+        found[row["sample_id"]].append(_annotation_json(row, include_masks))
+    for m in entries:
+        m["annotations"] = found[m["sample_id"]]
 
 
 def _annotation_json(row: dict, include_mask: bool = True) -> dict:

@@ -239,3 +239,14 @@ def members_subquery(
         sql += " AND m.group_sample_id IN (SELECT unnest($2::UUID[]))"
         params.append([str(i) for i in group_ids])
     return sql, params
+
+
+def members_of(groups: tuple[str, list]) -> tuple[str, list]:
+    """(sql, params): the members (column sample_id) of the groups an (sql, params) subquery
+    of group ids yields."""
+    sql, params = groups
+    return (
+        "SELECT m.sample_id FROM group_member m "
+        f"WHERE m.group_sample_id IN (SELECT sample_id FROM ({sql}))",
+        params,
+    )

@@ -169,3 +169,52 @@ def test_find_similar_on_the_group_grid_ranks_groups_by_their_members_vectors(gr
     result, _ = page(groups_ds, similar_to=similar)
     assert [r["file_name"] for r in result["rows"]] == ["0001", "0003", "0002"]
     assert result["rows"][0]["similarity"] == pytest.approx(1.0)
+
+
+def test_members_in_a_page_carry_their_annotations(groups_ds):
+    from lightly_studio.core.annotation import CreateObjectDetection
+
+    front = groups_ds.by_name["0001"]["front"]
+    front.add_annotation(CreateObjectDetection(label="car", x=4, y=6, width=20, height=10))
+    result, _ = page(groups_ds)
+    first = result["rows"][0]
+    assert first["annotations"] == []  # the group itself has none
+    (box,) = first["members"][0]["annotations"]
+    assert (box["label"], box["box"]) == ("car", [4.0, 6.0, 20.0, 10.0])
+    assert first["members"][1]["annotations"] == []
+    without, _ = dispatch(
+        "samples_page",
+        {"spec": {"dataset_id": str(groups_ds.dataset_id)}, "limit": 5, "annotations": False},
+    )
+    assert "annotations" not in without["rows"][0]["members"][0]
+
+
+def test_label_filters_and_counts_of_a_group_grid_look_at_the_members(groups_ds):
+    from lightly_studio.core.annotation import CreateObjectDetection
+
+    groups_ds.by_name["0001"]["rear"].add_annotation(
+        CreateObjectDetection(label="car", x=1, y=1, width=5, height=5)
+    )
+    groups_ds.by_name["0002"]["front"].add_annotation(
+        CreateObjectDetection(label="person", x=1, y=1, width=5, height=5)
+    )
+
+    def names(**spec):
+        return [r["file_name"] for r in page(groups_ds, **spec)[0]["rows"]]
+
+    assert names(labels=["car"]) == ["0001"]
+    assert names(exclude_labels=["car"]) == ["0002", "0003"]
+    assert names(labels=["car", "person"]) == ["0001", "0002"]
+    facets, _ = dispatch(
+        "facets", {"spec": {"dataset_id": str(groups_ds.dataset_id), "tags": ["reviewed"]}}
+    )
+    # 0003 (the only group tagged 'reviewed') has no annotated member: 0 of each.
+    assert {r["name"]: (r["count"], r["total"]) for r in facets["labels"]} == {
+        "car": (0, 1),
+        "person": (0, 1),
+    }
+    facets, _ = dispatch("facets", {"spec": {"dataset_id": str(groups_ds.dataset_id)}})
+    assert {r["name"]: (r["count"], r["total"]) for r in facets["labels"]} == {
+        "car": (1, 1),
+        "person": (1, 1),
+    }

@@ -54,6 +54,11 @@ def group_dataset(db, tmp_path):
         dataset.add_groups_from_folders(tmp_path / "cams")
     by_name = {g.name: g for g in dataset}
     by_name["0002"]["rear"].add_tag("blurry")
+    from lightly_studio.core.annotation import CreateObjectDetection
+
+    by_name["0001"]["front"].add_annotation(
+        CreateObjectDetection(label="car", x=40, y=30, width=120, height=90)
+    )
     dataset.by_name = by_name  # test convenience
     return dataset
 
@@ -123,6 +128,9 @@ def test_group_grid_shows_members_side_by_side_filters_and_tags_groups(
     front, rear = members.nth(0).bounding_box(), members.nth(1).bounding_box()
     assert front and rear
     assert abs(front["y"] - rear["y"]) < 1 and rear["x"] >= front["x"] + front["width"] - 1
+    # The front member's box is drawn over the front member only.
+    assert members.nth(0).locator("svg rect").count() == 1
+    assert members.nth(1).locator("svg").count() == 0
     # The missing rear member of 0003 is an empty slot, not someone else's picture.
     lonely = _cell(page, by_name["0003"])
     assert lonely.locator(".ls-group-member[data-view=rear] .ls-group-gap").count() == 1
@@ -145,6 +153,20 @@ def test_group_grid_shows_members_side_by_side_filters_and_tags_groups(
     ) == str(by_name["0002"].sample_id)
     _shot(page, "group-grid-filtered")
     member_tags.locator("label[data-name=blurry] input").uncheck()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-count]').textContent.startsWith('3 of 3')",
+        timeout=15_000,
+    )
+
+    # Labels filter groups by their members' annotations (0001's front member has a car).
+    labels = page.locator("[data-testid=ls-label-filters]")
+    labels.locator("label[data-name=car] input").check()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-count]').textContent.startsWith('1 of 3')",
+        timeout=15_000,
+    )
+    assert _cell(page, by_name["0001"]).count() == 1
+    labels.locator("label[data-name=car] input").uncheck()
     page.wait_for_function(
         "() => document.querySelector('[data-testid=ls-count]').textContent.startsWith('3 of 3')",
         timeout=15_000,

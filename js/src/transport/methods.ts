@@ -42,6 +42,8 @@ export interface GroupMember {
   width?: number;
   height?: number;
   tags?: string[];
+  /** samples_page only: drawn over the member's thumbnail, as in the image grid. */
+  annotations?: Annotation[];
 }
 
 export interface GroupDetail {

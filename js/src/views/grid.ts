@@ -243,7 +243,8 @@ export class GridView {
     const members = row.members ?? [];
     const thumbs = members.map((m) => (m.sample_id ? src.thumbnail(m.sample_id) : null));
     const selected = this.selected.has(row.sample_id);
-    const sig = `${row.sample_id}|${thumbs.map((t) => (t === undefined ? "-" : t === null ? "0" : t ? "t" : "x")).join("")}|${this.opts.overlays.names}|${row.tags.join(",")}|${this.layout.cellWidth}`;
+    const o = this.opts.overlays;
+    const sig = `${row.sample_id}|${thumbs.map((t) => (t === undefined ? "-" : t === null ? "0" : t ? "t" : "x")).join("")}|${o.boxes}${o.masks}${o.labels}|${row.tags.join(",")}|${this.layout.cellWidth}`;
     c.el.classList.toggle("ls-selected", selected);
     c.el.classList.toggle("ls-focus", index === this.focusIndex);
     c.el.setAttribute("aria-selected", String(selected));
@@ -252,6 +253,9 @@ export class GridView {
     clear(c.el);
     c.el.dataset.sampleId = row.sample_id;
     c.el.title = row.file_name;
+    // Each member's slot: an equal share of the tile's width above the name bar.
+    const slotWidth = (this.layout.cellWidth - 2 * (members.length - 1)) / Math.max(1, members.length);
+    const slotHeight = this.layout.cellWidth - 19;
     c.el.append(h("div", { class: "ls-group-members", "data-testid": "ls-group-members" }, members.map((m, i) => {
       const thumb = thumbs[i];
       const picture = thumb
@@ -259,8 +263,16 @@ export class GridView {
         : thumb === ""
           ? h("div", { class: "ls-broken" }, "Cannot read image")
           : thumb === null ? h("div", { class: "ls-group-gap" }, "none") : null;
-      return h("div", { class: "ls-group-member", "data-view": m.view, title: m.file_name ?? `no ${m.view}` },
-        picture, h("div", { class: "ls-view-name" }, m.kind === "video" ? `▶ ${m.view}` : m.view));
+      const slot = h("div", { class: "ls-group-member", "data-view": m.view, title: m.file_name ?? `no ${m.view}` }, picture);
+      if (thumb && m.width && m.height && m.annotations?.length) {
+        const opts = { ...o, displayWidth: slotWidth, displayHeight: slotHeight, maskResolution: 160 };
+        const mask = maskCanvas(m.width, m.height, m.annotations, opts);
+        if (mask) slot.append(mask);
+        const svg = overlaySvg(m.width, m.height, m.annotations, opts);
+        if (svg) slot.append(svg);
+      }
+      slot.append(h("div", { class: "ls-view-name" }, m.kind === "video" ? `▶ ${m.view}` : m.view));
+      return slot;
     })));
     c.el.append(h("div", { class: "ls-check-box", "data-role": "check", title: "Select" }));
     if (row.tags.length) {
