@@ -165,7 +165,8 @@ def test_group_grid_shows_members_side_by_side_filters_and_tags_groups(
         "() => document.querySelector('[data-testid=ls-count]').textContent.startsWith('1 of 3')",
         timeout=15_000,
     )
-    assert _cell(page, by_name["0001"]).count() == 1
+    _cell(page, by_name["0001"]).wait_for(timeout=10_000)  # rows follow the count
+    assert page.locator("[data-testid=ls-grid] .ls-cell[data-sample-id]").count() == 1
     labels.locator("label[data-name=car] input").uncheck()
     page.wait_for_function(
         "() => document.querySelector('[data-testid=ls-count]').textContent.startsWith('3 of 3')",
