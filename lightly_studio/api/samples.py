@@ -18,11 +18,11 @@ from lightly_studio.api._spec import (
     uuid_list,
     uuid_param,
 )
-from lightly_studio.api.groups import group_members
 from lightly_studio.api.thumbnails import picture_of, thumbnails_for
 from lightly_studio.db import get_connection
 from lightly_studio.errors import QueryError
 from lightly_studio.store import datasets as datasets_store
+from lightly_studio.store import groups as groups_store
 from lightly_studio.store import samples as samples_store
 from lightly_studio.store._ids import ids_subquery
 from lightly_studio.store.annotations import annotations_frame
@@ -85,9 +85,13 @@ def samples_page(params: dict) -> tuple[Any, list[bytes]]:
         for sid, text in captions_frame(con, ids_subquery(ids)).iter_rows():
             captions[sid].append(text)
     has_similarity = "similarity" in frame.columns
-    members = group_members(con, query.dataset.dataset_id, ids) if query.kind == "group" else {}
+    members = (
+        groups_store.members_by_group(con, query.dataset.dataset_id, ids)
+        if query.kind == "group"
+        else {}
+    )
     if members and want_annotations:
-        _add_member_annotations(con, query.dataset.dataset_id, members, params.get("masks", True))
+        add_member_annotations(con, query.dataset.dataset_id, members, params.get("masks", True))
     rows = []
     for sid, r in zip(ids, frame.iter_rows(named=True), strict=True):
         row = {
@@ -127,11 +131,11 @@ def prefetch_thumbnails(dataset_id: str, count: int = PREFETCH_THUMBNAILS) -> in
     return len(buffers)
 
 
-def _add_member_annotations(
+def add_member_annotations(
     con, dataset_id, members: dict[str, list[dict]], include_masks: bool
 ) -> None:
-    """Give each member of a page's groups its annotations (the group tile draws them over the
-    member's thumbnail, as the image grid does)."""
+    """Give each member of ``members`` (group id -> member entries) its annotations: the
+    group tile and the group detail draw them over the member's picture."""
     entries = [m for group in members.values() for m in group if m["sample_id"]]
     found: dict[str, list] = {m["sample_id"]: [] for m in entries}
     if not found:

@@ -11,6 +11,7 @@ two query fragments in ``query/fields.py`` (members of groups, groups by their m
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import polars as pl
 
@@ -18,6 +19,7 @@ from lightly_studio.db import query_frame
 from lightly_studio.errors import IngestError
 from lightly_studio.store._ids import as_uuid_str
 from lightly_studio.store.samples import insert_samples
+from lightly_studio.store.tags import tag_names_frame, tag_numbers_to_names
 
 GROUP_KIND = "group"
 
@@ -250,3 +252,28 @@ def members_of(groups: tuple[str, list]) -> tuple[str, list]:
         f"WHERE m.group_sample_id IN (SELECT sample_id FROM ({sql}))",
         params,
     )
+
+
+def members_by_group(con, dataset_id, group_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Group id -> one entry per view of the dataset, in view order: the member's view,
+    sample_id, kind ('image' or 'video'), file_name, width, height and tags, or ``sample_id`` None where the group has
+    no member in that view (the grid shows the gap)."""
+    views = view_names(con, dataset_id)
+    frame = members_frame(con, dataset_id, group_ids)
+    frame = tag_numbers_to_names(frame, tag_names_frame(con, dataset_id))
+    found: dict[tuple[str, str], dict[str, Any]] = {
+        (r["group_sample_id"], r["view_name"]): {
+            "view": r["view_name"],
+            "sample_id": r["sample_id"],
+            "kind": r["kind"],
+            "file_name": r["file_name"],
+            "width": r["width"],
+            "height": r["height"],
+            "tags": list(r["tags"] or []),
+        }
+        for r in frame.iter_rows(named=True)
+    }
+    return {
+        gid: [found.get((gid, view), {"view": view, "sample_id": None}) for view in views]
+        for gid in group_ids
+    }

@@ -216,6 +216,10 @@ def test_opening_a_group_shows_its_members_at_full_size(group_gui, page, group_d
         "imgs => imgs.map(i => [i.naturalWidth, i.naturalHeight])",
     )
     assert sizes == [[320, 240], [200, 300]]  # the originals, not thumbnails
+    # The front member's box, over the front picture only.
+    pictures = detail.locator("[data-testid=ls-group-detail-member]")
+    assert pictures.nth(0).locator("svg rect").count() >= 1
+    assert pictures.nth(1).locator("svg").count() == 0
     assert [
         m.get_attribute("data-view")
         for m in detail.locator("[data-testid=ls-group-detail-member]").all()

@@ -1,11 +1,12 @@
 // Group detail: a group's members side by side at full resolution (one panel per view, in view
-// order, named by the view), the group's tags (editable) and metadata, and each member's file
-// and tags. Prev/next walk the grid's order, as in the sample detail (detail.ts).
+// order, named by the view) with their labels, the group's tags (editable) and metadata, and
+// each member's file and tags. Prev/next walk the grid's order, as in the sample detail (detail.ts).
 
 import { appendAll, clear, formatValue, h } from "../lib/dom";
 import { icon, iconButton } from "../lib/icons";
 import type { RpcClient } from "../transport/rpc";
 import type { GroupDetail } from "../transport/methods";
+import { maskCanvas, overlaySvg } from "./overlays";
 
 export interface GroupDetailOptions {
   rpc: RpcClient;
@@ -99,6 +100,14 @@ export class GroupDetailView {
         this.urls.push(url);
         clear(picture);
         picture.append(h("img", { src: url, alt: `${d.name} ${m.view}`, draggable: "false" }));
+        if (m.width && m.height && m.annotations?.length) {
+          const opts = { boxes: true, masks: true, labels: true, maskFillAlpha: 90, maskResolution: 1024,
+            displayWidth: picture.clientWidth || 400, displayHeight: picture.clientHeight || 300 };
+          const mask = maskCanvas(m.width, m.height, m.annotations, opts);
+          if (mask) picture.append(mask);
+          const svg = overlaySvg(m.width, m.height, m.annotations, opts);
+          if (svg) picture.append(svg);
+        }
       } catch (e) {
         clear(picture);
         picture.append(h("div", { class: "ls-error" }, (e as Error).message));

@@ -153,7 +153,8 @@ export const CSS = `
 .ls-group-detail-member { flex: 1 1 0; min-width: 0; margin: 0; display: flex; flex-direction: column; }
 .ls-group-detail-member figcaption { padding: 4px 2px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .ls-group-detail-picture { flex: 1; position: relative; min-height: 0; }
-.ls-group-detail-picture img { position: absolute; inset: 0; width: 100%; height: 100%; object-fit: contain; }
+.ls-group-detail-picture img, .ls-group-detail-picture svg, .ls-group-detail-picture canvas { position: absolute; inset: 0; width: 100%; height: 100%; }
+.ls-group-detail-picture img { object-fit: contain; }
 .ls-group-detail-picture .ls-group-gap { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center;
   border: 1px dashed var(--ls-fg2); border-radius: 4px; color: var(--ls-fg2); }
 .ls-group-detail-tags { padding-top: 4px; }
