@@ -546,9 +546,34 @@ class MembersField:
         return _MemberMatch(None, check_value(view, "str", "view"))
 
 
+class _MemberAnnotations:
+    """``GroupSampleField.annotations``: a group has no annotations of its own, so these are
+    its members' (groups with a member whose annotations match; text queries such as
+    ``object_detection(class_name = "car")`` on a group dataset come here)."""
+
+    def match(self, condition: MatchExpression, *, annotation_type: Any = None) -> MatchExpression:
+        return _MemberMatch(
+            ImageSampleField.annotations.match(condition, annotation_type=annotation_type), None
+        )
+
+    def exists(self, **filters: Any) -> MatchExpression:
+        return _MemberMatch(ImageSampleField.annotations.exists(**filters), None)
+
+    def contains_label(self, label: str, *, source: str | None = None) -> MatchExpression:
+        return self.exists(label=label, source=source)
+
+
+class _MemberCaptions:
+    """``GroupSampleField.captions``: groups with a member whose caption contains a text."""
+
+    def contains(self, text: str) -> MatchExpression:
+        return _MemberMatch(ImageSampleField.captions.contains(text), None)
+
+
 class GroupSampleField:
     """Fields of groups: ``GroupSampleField.tags.contains("reviewed")``, ``GroupSampleField.name``
-    (the group's name: the file stem it was imported from) and ``GroupSampleField.members``."""
+    (the group's name: the file stem it was imported from) and ``GroupSampleField.members``;
+    ``annotations`` and ``captions`` are the members' (a group has none of its own)."""
 
     sample_id = SampleIdField()
     name = StringField("file_name")
@@ -557,6 +582,8 @@ class GroupSampleField:
     tags = TagsField()
     metadata = MetadataAccessor()
     members = MembersField()
+    annotations = _MemberAnnotations()
+    captions = _MemberCaptions()
 
 
 def member_of_view(view: str) -> MatchExpression:

@@ -346,3 +346,23 @@ def test_a_published_group_dataset_keeps_its_groups_members_and_views_only(
     from lightly_studio.db import get_connection
 
     assert get_connection().execute("SELECT count(*) FROM group_member").fetchone()[0] == 5
+
+
+def test_annotation_and_caption_conditions_on_groups_look_at_the_members(db, camera_folder):
+    from lightly_studio.core.annotation import CreateObjectDetection
+
+    dataset = ls.GroupDataset.create("cams")
+    _import(dataset, camera_folder)
+    groups = {g.name: g for g in dataset}
+    groups["0002"]["rear"].add_annotation(
+        CreateObjectDetection(label="car", x=1, y=1, width=30, height=20)
+    )
+    groups["0003"]["front"].add_caption("a red car")
+
+    def names(text):
+        return sorted(g.name for g in dataset.match_text(text))
+
+    assert names('object_detection(class_name = "car")') == ["0002"]
+    assert names('object_detection(class_name = "car" AND width >= 50)') == []
+    assert names('captions CONTAINS "red"') == ["0003"]
+    assert dataset.match(GroupSampleField.annotations.contains_label("car")).count() == 1
