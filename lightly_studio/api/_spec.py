@@ -140,8 +140,9 @@ def _filter_terms(spec: dict[str, Any], kind: str = "image") -> list:
     terms.extend(_metadata_terms(spec.get("metadata") or {}))
     if spec.get("file_name"):
         terms.append(F.file_name.contains(_text(spec["file_name"], "spec.file_name")))
-    if spec.get("caption"):
-        terms.append(F.captions.contains(_text(spec["caption"], "spec.caption")))
+    if spec.get("caption"):  # a group's captions are its members'
+        captions = GroupSampleField.captions if kind == "group" else F.captions
+        terms.append(captions.contains(_text(spec["caption"], "spec.caption")))
     if spec.get("evaluation"):
         terms.append(_evaluation_term(spec["evaluation"]))
     return terms

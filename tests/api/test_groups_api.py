@@ -218,3 +218,8 @@ def test_label_filters_and_counts_of_a_group_grid_look_at_the_members(groups_ds)
         "car": (1, 1),
         "person": (1, 1),
     }
+
+
+def test_the_caption_filter_of_a_group_grid_looks_at_the_members(groups_ds):
+    groups_ds.by_name["0002"]["rear"].add_caption("Rain on the lens")
+    assert [r["file_name"] for r in page(groups_ds, caption="rain")[0]["rows"]] == ["0002"]
