@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "ImageDataset": "lightly_studio.core.image_dataset",
     "VideoDataset": "lightly_studio.core.video_dataset",
+    "GroupDataset": "lightly_studio.core.group_dataset",
     "AnnotationType": "lightly_studio.core.annotation",
     "start_gui": "lightly_studio.server",
     "stop_gui": "lightly_studio.server",
@@ -46,6 +47,7 @@ __all__ = [
     "EmbeddingModel",
     "EmbeddingPlot",
     "Explorer",
+    "GroupDataset",
     "ImageDataset",
     "VideoDataset",
     "db_manager",
@@ -58,6 +60,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from lightly_studio.core.annotation import AnnotationType
+    from lightly_studio.core.group_dataset import GroupDataset
     from lightly_studio.core.image_dataset import ImageDataset
     from lightly_studio.core.published import open_published
     from lightly_studio.core.video_dataset import VideoDataset

@@ -65,6 +65,20 @@ class GridAnnotation(TypedDict, total=False):
     span: list[float]  # videos: [start_s, end_s] of a time-span classification
 
 
+class _GroupMemberBase(TypedDict):
+    view: str
+    sample_id: str | None  # None: the group has no member in this view
+
+
+class GroupMember(_GroupMemberBase, total=False):
+    kind: str  # 'image' or 'video'
+    file_name: str
+    width: int
+    height: int
+    tags: list[str]
+    annotations: list[GridAnnotation]  # samples_page only (the tile draws them)
+
+
 class PageRow(TypedDict, total=False):
     sample_id: str
     file_name: str
@@ -75,6 +89,7 @@ class PageRow(TypedDict, total=False):
     annotations: list[GridAnnotation]
     captions: list[str]
     similarity: float
+    members: list[GroupMember]  # group datasets: one entry per view (api/groups.py)
 
 
 class _SamplesPageThumbnails(TypedDict, total=False):
@@ -118,6 +133,14 @@ class SampleDetailResult(TypedDict):
     captions: list[str]
 
 
+class GroupDetailResult(TypedDict):
+    sample_id: str
+    name: str
+    tags: list[str]
+    metadata: dict[str, Json]
+    members: list[GroupMember]
+
+
 class TagSamplesParams(TypedDict, total=False):
     tag: str
     remove: bool
@@ -148,7 +171,12 @@ class FacetsParams(TypedDict, total=False):
     bins: int
 
 
-class FacetsResult(TypedDict):
+class _FacetsOfGroups(TypedDict, total=False):
+    # group datasets: name, count, total of groups with a member carrying each tag
+    member_tags: list[dict[str, Json]]
+
+
+class FacetsResult(_FacetsOfGroups):
     count: int
     total: int
     tags: list[dict[str, Json]]

@@ -38,6 +38,7 @@ from lightly_studio.core.dataset_query import (
     OR,
     AnnotationMetricQuery,
     DatasetQuery,
+    GroupSampleField,
     ImageSampleField,
     OrderByEvaluationMetricField,
     OrderByField,
@@ -78,7 +79,7 @@ def query_from_spec(spec: dict[str, Any]) -> DatasetQuery:
     and what it should be — never a crash deeper down."""
     _check_spec_keys(spec)
     query = _base_query(spec)
-    terms = _filter_terms(spec)
+    terms = _filter_terms(spec, query.kind)
     if terms:
         query.match(AND(*terms))
     if spec.get("query"):
@@ -117,26 +118,31 @@ def _base_query(spec: dict[str, Any]) -> DatasetQuery:
     )
 
 
-def _filter_terms(spec: dict[str, Any]) -> list:
-    """The spec's filters, one term each (ANDed by the caller)."""
+def _filter_terms(spec: dict[str, Any], kind: str = "image") -> list:
+    """The spec's filters, one term each (ANDed by the caller); ``kind`` is what the query
+    yields (the label filters of a group query look at the groups' members)."""
     F = ImageSampleField
     terms = []
     if spec.get("ids"):
         terms.append(_registry.lookup(spec["ids"], "ids"))
     if spec.get("tags"):
         terms.append(OR(*[F.tags.contains(t) for t in text_list(spec["tags"], "spec.tags")]))
+    if spec.get("member_tags"):  # group datasets: groups with a member carrying a tag
+        wanted = text_list(spec["member_tags"], "spec.member_tags")
+        terms.append(GroupSampleField.members.match(OR(*[F.tags.contains(t) for t in wanted])))
     if spec.get("exclude_tags"):
         excluded = text_list(spec["exclude_tags"], "spec.exclude_tags")
         terms.append(NOT(OR(*[F.tags.contains(t) for t in excluded])))
-    terms.extend(_annotation_terms(spec))
+    terms.extend(_annotation_terms(spec, on_members=kind == "group"))
     for name in ("width", "height"):
         terms.extend(_range(getattr(F, name), spec.get(name), f"spec.{name}"))
     terms.extend(_video_terms(spec))
     terms.extend(_metadata_terms(spec.get("metadata") or {}))
     if spec.get("file_name"):
         terms.append(F.file_name.contains(_text(spec["file_name"], "spec.file_name")))
-    if spec.get("caption"):
-        terms.append(F.captions.contains(_text(spec["caption"], "spec.caption")))
+    if spec.get("caption"):  # a group's captions are its members'
+        captions = GroupSampleField.captions if kind == "group" else F.captions
+        terms.append(captions.contains(_text(spec["caption"], "spec.caption")))
     if spec.get("evaluation"):
         terms.append(_evaluation_term(spec["evaluation"]))
     return terms
@@ -177,10 +183,16 @@ def _video_terms(spec: dict[str, Any]) -> list:
     return terms
 
 
-def _annotation_terms(spec: dict[str, Any]) -> list:
+def _annotation_terms(spec: dict[str, Any], on_members: bool = False) -> list:
     """``labels`` (any of them) and ``exclude_labels`` (none of them), narrowed by
-    ``annotation_source`` / ``min_confidence``."""
+    ``annotation_source`` / ``min_confidence``. ``on_members``: of a group's members (a group
+    has no annotations of its own): any member has one of ``labels``, no member has one of
+    ``exclude_labels``."""
     F = ImageSampleField
+
+    def on(condition):
+        return GroupSampleField.members.match(condition) if on_members else condition
+
     source = optional_text(spec.get("annotation_source"), "spec.annotation_source")
     min_conf = _confidence(spec.get("min_confidence"), "spec.min_confidence")
     terms = []
@@ -188,26 +200,30 @@ def _annotation_terms(spec: dict[str, Any]) -> list:
         excluded = text_list(spec["exclude_labels"], "spec.exclude_labels")
         terms.append(
             NOT(
-                OR(
-                    *[
-                        F.annotations.exists(label=lb, source=source, min_confidence=min_conf)
-                        for lb in excluded
-                    ]
+                on(
+                    OR(
+                        *[
+                            F.annotations.exists(label=lb, source=source, min_confidence=min_conf)
+                            for lb in excluded
+                        ]
+                    )
                 )
             )
         )
     if spec.get("labels"):
         return [
             *terms,
-            OR(
-                *[
-                    F.annotations.exists(label=lb, source=source, min_confidence=min_conf)
-                    for lb in text_list(spec["labels"], "spec.labels")
-                ]
+            on(
+                OR(
+                    *[
+                        F.annotations.exists(label=lb, source=source, min_confidence=min_conf)
+                        for lb in text_list(spec["labels"], "spec.labels")
+                    ]
+                )
             ),
         ]
     if source is not None or min_conf is not None:
-        return [*terms, F.annotations.exists(source=source, min_confidence=min_conf)]
+        return [*terms, on(F.annotations.exists(source=source, min_confidence=min_conf))]
     return terms
 
 
@@ -310,6 +326,8 @@ SPEC_KEYS = frozenset(
         "similar_to",
         "sort",
         "evaluation",
+        # group datasets: groups with a member carrying one of these tags
+        "member_tags",
         # video datasets: the frames instead of the videos, frames of one video, ranges
         "kind",
         "video_id",

@@ -11,6 +11,7 @@ from lightly_studio.api._spec import int_param, query_from_spec
 from lightly_studio.db import get_connection
 from lightly_studio.store import aggregates
 from lightly_studio.store import annotations as annotations_store
+from lightly_studio.store import groups as groups_store
 from lightly_studio.store.metadata import metadata_columns
 
 
@@ -26,10 +27,12 @@ def facets(params: dict) -> tuple[Any, list[bytes]]:
     whole_query = query_from_spec({"dataset_id": str(dataset_id), "kind": query.kind})
     whole = whole_query.sample_ids_subquery()
     bins = int_param(params.get("bins", 20), "bins", minimum=1, maximum=1000)
-    numeric = {
-        "width": aggregates.numeric_histogram(con, whole, "s.width", bins),
-        "height": aggregates.numeric_histogram(con, whole, "s.height", bins),
-    }
+    numeric = {}
+    if query.kind != "group":  # a group has no pixels of its own (width and height 0)
+        numeric = {
+            "width": aggregates.numeric_histogram(con, whole, "s.width", bins),
+            "height": aggregates.numeric_histogram(con, whole, "s.height", bins),
+        }
     if query.kind == "video":
         for name in ("fps", "duration_s"):
             numeric[name] = aggregates.numeric_histogram(con, whole, f"s.{name}", bins)
@@ -48,11 +51,23 @@ def facets(params: dict) -> tuple[Any, list[bytes]]:
             )
         else:
             metadata.append({"key": key, "type": key_type})
+    extra: dict[str, Any] = {}
+    if query.kind == "group":
+        # Group datasets: tags on groups, and apart from them the tags of their members
+        # (filtered with spec.member_tags).
+        tags, member_tags = groups_store.tag_counts(con, dataset_id, sub)
+        extra["member_tags"] = member_tags.to_dicts()
+        # Labels are on the members: count those of the filtered groups' members.
+        labels = aggregates.label_counts(con, dataset_id, groups_store.members_of(sub))
+    else:
+        tags = aggregates.tag_counts(con, dataset_id, sub)
+        labels = aggregates.label_counts(con, dataset_id, sub)
     return {
+        **extra,
         "count": query.count(),
         "total": whole_query.count(),
-        "tags": aggregates.tag_counts(con, dataset_id, sub).to_dicts(),
-        "labels": aggregates.label_counts(con, dataset_id, sub).to_dicts(),
+        "tags": tags.to_dicts(),
+        "labels": labels.to_dicts(),
         "sources": annotations_store.annotation_sources(con, dataset_id),
         "numeric": numeric,
         "metadata": metadata,

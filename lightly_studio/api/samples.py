@@ -22,6 +22,7 @@ from lightly_studio.api.thumbnails import picture_of, thumbnails_for
 from lightly_studio.db import get_connection
 from lightly_studio.errors import QueryError
 from lightly_studio.store import datasets as datasets_store
+from lightly_studio.store import groups as groups_store
 from lightly_studio.store import samples as samples_store
 from lightly_studio.store._ids import ids_subquery
 from lightly_studio.store.annotations import annotations_frame
@@ -84,6 +85,13 @@ def samples_page(params: dict) -> tuple[Any, list[bytes]]:
         for sid, text in captions_frame(con, ids_subquery(ids)).iter_rows():
             captions[sid].append(text)
     has_similarity = "similarity" in frame.columns
+    members = (
+        groups_store.members_by_group(con, query.dataset.dataset_id, ids)
+        if query.kind == "group"
+        else {}
+    )
+    if members and want_annotations:
+        add_member_annotations(con, query.dataset.dataset_id, members, params.get("masks", True))
     rows = []
     for sid, r in zip(ids, frame.iter_rows(named=True), strict=True):
         row = {
@@ -98,9 +106,11 @@ def samples_page(params: dict) -> tuple[Any, list[bytes]]:
         }
         if has_similarity:
             row["similarity"] = r["similarity"]
+        if sid in members:
+            row["members"] = members[sid]
         rows.append(row)
     result: dict[str, Any] = {"offset": offset, "rows": rows}
-    if not n_thumbs:
+    if not n_thumbs or query.kind == "group":  # a group has no file: its members have
         return result, []
     first = frame.head(n_thumbs).select("file_path_abs", "kind", "timestamp_s")
     buffers, errors = thumbnails_for(list(first.iter_rows()))
@@ -119,6 +129,21 @@ def prefetch_thumbnails(dataset_id: str, count: int = PREFETCH_THUMBNAILS) -> in
         list(rows.select("file_path_abs", "kind", "timestamp_s").iter_rows())
     )
     return len(buffers)
+
+
+def add_member_annotations(
+    con, dataset_id, members: dict[str, list[dict]], include_masks: bool
+) -> None:
+    """Give each member of ``members`` (group id -> member entries) its annotations: the
+    group tile and the group detail draw them over the member's picture."""
+    entries = [m for group in members.values() for m in group if m["sample_id"]]
+    found: dict[str, list] = {m["sample_id"]: [] for m in entries}
+    if not found:
+        return
+    for row in annotations_frame(con, dataset_id, sample_ids=list(found)).iter_rows(named=True):
+        found[row["sample_id"]].append(_annotation_json(row, include_masks))
+    for m in entries:
+        m["annotations"] = found[m["sample_id"]]
 
 
 def _annotation_json(row: dict, include_mask: bool = True) -> dict:

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("lightly_studio")
 
 DEFAULT_DATASET_NAME = "default_dataset"
+# The façade class that opens a dataset of each kind (for error messages).
+_CLASS_OF_KIND = {"image": "ImageDataset", "video": "VideoDataset", "group": "GroupDataset"}
 
 
 class Dataset:
@@ -97,7 +99,7 @@ class Dataset:
         if kind != cls.kind:
             raise DatasetNotFoundError(
                 f"Dataset {found_name!r} holds {kind}s; open it with the matching class "
-                f"({'VideoDataset' if kind == 'video' else 'ImageDataset'})."
+                f"({_CLASS_OF_KIND.get(kind, 'ImageDataset')})."
             )
         return cls(dataset_id, found_name)
 
@@ -125,6 +127,10 @@ class Dataset:
             from lightly_studio.core.video_dataset import VideoDataset
 
             return VideoDataset(dataset_id, row[0])
+        if row[1] == "group":
+            from lightly_studio.core.group_dataset import GroupDataset
+
+            return GroupDataset(dataset_id, row[0])
         from lightly_studio.core.image_dataset import ImageDataset
 
         return ImageDataset(dataset_id, row[0])

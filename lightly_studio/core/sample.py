@@ -11,6 +11,8 @@ from lightly_studio.core import annotation as _annotation
 from lightly_studio.core import caption as _caption
 from lightly_studio.core.metadata import SampleMetadata
 from lightly_studio.db import get_connection as _con
+from lightly_studio.store import groups as groups_store
+from lightly_studio.store import samples as samples_store
 from lightly_studio.store import tags as tags_store
 from lightly_studio.store._ids import as_uuid as _as_uuid
 
@@ -211,7 +213,60 @@ class FrameSample(Sample):
         return _as_uuid(self._row["parent_sample_id"])
 
 
-SAMPLE_CLASS_BY_KIND = {"image": Sample, "video": VideoSample, "frame": FrameSample}
+class GroupSample(Sample):
+    """A group: member samples under named views (``group["front"]``, ``group.members``).
+
+    Tags and metadata of a group are its own (``group.add_tag``, ``group.metadata``); each
+    member keeps its own tags and metadata."""
+
+    @property
+    def name(self) -> str:
+        """The group's name: the file stem its members share."""
+        return self._row["file_name"]
+
+    @property
+    def members(self) -> dict[str, Sample]:
+        """View name -> member sample, in the dataset's view order; views the group has no
+        member in are left out."""
+        con = _con()
+        links = groups_store.members_frame(con, self.dataset_id, [str(self.sample_id)])
+        rows = samples_store.rows_by_ids(con, links["sample_id"].to_list())
+        return {
+            view: SAMPLE_CLASS_BY_KIND[row["kind"]](row)
+            for view, row in zip(links["view_name"], rows.iter_rows(named=True), strict=True)
+        }
+
+    @property
+    def views(self) -> list[str]:
+        """The views this group has a member in, in view order."""
+        links = groups_store.members_frame(_con(), self.dataset_id, [str(self.sample_id)])
+        return links["view_name"].to_list()
+
+    def __getitem__(self, view: str) -> Sample:
+        members = self.members
+        if view not in members:
+            raise KeyError(
+                f"Group {self.name!r} has no member in view {view!r} "
+                f"(its views: {', '.join(members) or 'none'})."
+            )
+        return members[view]
+
+    def get(self, view: str) -> Sample | None:
+        """The member in ``view``, or None when the group has none there."""
+        return self.members.get(view)
+
+    def __repr__(self) -> str:
+        return (
+            f"GroupSample(name={self.name!r}, views={self.views!r}, sample_id='{self.sample_id}')"
+        )
+
+
+SAMPLE_CLASS_BY_KIND: dict[str, type[Sample]] = {
+    "image": Sample,
+    "video": VideoSample,
+    "frame": FrameSample,
+    "group": GroupSample,
+}
 
 
 def samples_from_frame(kind: str, frame: pl.DataFrame) -> list[Sample]:

@@ -9,6 +9,7 @@ from lightly_studio.query.expressions import AND, NOT, OR, MatchExpression, SqlC
 from lightly_studio.query.fields import (
     AnnotationField,
     FrameSampleField,
+    GroupSampleField,
     ImageSampleField,
     OrderByField,
     VideoSampleField,
@@ -22,6 +23,7 @@ __all__ = [
     "AnnotationField",
     "DatasetRef",
     "FrameSampleField",
+    "GroupSampleField",
     "ImageSampleField",
     "MatchExpression",
     "OrderByField",

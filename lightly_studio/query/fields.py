@@ -501,3 +501,119 @@ class OrderByField:
     def to_sql(self, ctx: SqlContext) -> Fragment:
         direction = "DESC" if self.descending else "ASC"
         return self.field.sql_value(ctx) + f" {direction} NULLS LAST"
+
+
+class _MemberMatch(MatchExpression):
+    """Groups with a member (in ``view``, or in any view) for which ``condition`` holds.
+
+    The condition compiles against the member's row under the same alias ``s`` as any sample
+    condition: inside the subquery ``s`` is the member, outside it the group."""
+
+    def __init__(self, condition: MatchExpression | None, view: str | None) -> None:
+        self.condition, self.view = condition, view
+
+    def to_sql(self, ctx: SqlContext) -> Fragment:
+        where = [Fragment("true")]
+        if self.view is not None:
+            where.append(sql("m.view_name = $view", view=self.view))
+        if self.condition is not None:
+            where.append(self.condition.to_sql(ctx))
+        return (
+            "s.sample_id IN (SELECT m.group_sample_id FROM group_member m "
+            "JOIN sample s ON s.sample_id = m.sample_id WHERE "
+            + Fragment.join(" AND ", where)
+            + ")"
+        )
+
+
+class MembersField:
+    """Predicates on a group's members: ``GroupSampleField.members.match(
+    ImageSampleField.tags.contains("blurry"), view="front")``."""
+
+    def match(self, condition: MatchExpression, *, view: str | None = None) -> MatchExpression:
+        """Groups with at least one member (in ``view``, if given) for which ``condition``
+        (an expression on ``ImageSampleField``) holds."""
+        if not isinstance(condition, MatchExpression):
+            raise QueryError(
+                f"members.match() expects an expression on ImageSampleField, got {condition!r}."
+            )
+        if view is not None:
+            check_value(view, "str", "view")
+        return _MemberMatch(condition, view)
+
+    def exists(self, view: str) -> MatchExpression:
+        """Groups that have a member in ``view``."""
+        return _MemberMatch(None, check_value(view, "str", "view"))
+
+
+class _MemberAnnotations:
+    """``GroupSampleField.annotations``: a group has no annotations of its own, so these are
+    its members' (groups with a member whose annotations match; text queries such as
+    ``object_detection(class_name = "car")`` on a group dataset come here)."""
+
+    def match(self, condition: MatchExpression, *, annotation_type: Any = None) -> MatchExpression:
+        return _MemberMatch(
+            ImageSampleField.annotations.match(condition, annotation_type=annotation_type), None
+        )
+
+    def exists(self, **filters: Any) -> MatchExpression:
+        return _MemberMatch(ImageSampleField.annotations.exists(**filters), None)
+
+    def contains_label(self, label: str, *, source: str | None = None) -> MatchExpression:
+        return self.exists(label=label, source=source)
+
+
+class _MemberCaptions:
+    """``GroupSampleField.captions``: groups with a member whose caption contains a text."""
+
+    def contains(self, text: str) -> MatchExpression:
+        return _MemberMatch(ImageSampleField.captions.contains(text), None)
+
+
+class GroupSampleField:
+    """Fields of groups: ``GroupSampleField.tags.contains("reviewed")``, ``GroupSampleField.name``
+    (the group's name: the file stem it was imported from) and ``GroupSampleField.members``;
+    ``annotations`` and ``captions`` are the members' (a group has none of its own)."""
+
+    sample_id = SampleIdField()
+    name = StringField("file_name")
+    file_name = StringField("file_name")
+    created_at = DatetimeField("created_at")
+    tags = TagsField()
+    metadata = MetadataAccessor()
+    members = MembersField()
+    annotations = _MemberAnnotations()
+    captions = _MemberCaptions()
+
+
+def member_of_view(view: str) -> MatchExpression:
+    """Samples that are a group's member in ``view`` (for queries over a group dataset's
+    members: ``GroupDataset.members(view="front")``)."""
+    check_value(view, "str", "view")
+    return RawCondition(
+        "s.sample_id IN (SELECT m.sample_id FROM group_member m WHERE m.view_name = $p0)",
+        view,
+    )
+
+
+class _MemberOfGroups(MatchExpression):
+    """Samples that are a member of one of the groups a group query yields."""
+
+    def __init__(self, groups: Any) -> None:
+        self.groups = groups
+
+    def to_sql(self, ctx: SqlContext) -> Fragment:
+        return (
+            "s.sample_id IN (SELECT m.sample_id FROM group_member m "
+            "WHERE m.group_sample_id IN (SELECT sample_id FROM ("
+            + self.groups.sample_ids_fragment()
+            + ")))"
+        )
+
+
+def member_of_groups(groups: Any) -> MatchExpression:
+    """Samples that are a member of one of ``groups`` (a query over a group dataset's groups:
+    ``GroupDataset.members(groups=...)``, the group dataset's export)."""
+    if getattr(groups, "kind", None) != "group":
+        raise QueryError(f"member_of_groups() expects a query of groups, got {groups!r}.")
+    return _MemberOfGroups(groups)

@@ -30,6 +30,7 @@ from lightly_studio.errors import QueryError
 from lightly_studio.query.expressions import AND, MatchExpression, SqlContext
 from lightly_studio.query.fields import (
     FrameSampleField,
+    GroupSampleField,
     ImageSampleField,
     OrderByField,
     VideoSampleField,
@@ -46,7 +47,12 @@ _SELECT_FROM = 10_000
 _rank_names = itertools.count()
 
 
-FIELDS_OF_KIND = {"image": ImageSampleField, "video": VideoSampleField, "frame": FrameSampleField}
+FIELDS_OF_KIND = {
+    "image": ImageSampleField,
+    "video": VideoSampleField,
+    "frame": FrameSampleField,
+    "group": GroupSampleField,
+}
 
 
 def parse_text(text: str, kind: str, context: SqlContext | None = None) -> ParsedQuery:

@@ -48,7 +48,7 @@ def names(con) -> list[str]:
 
 
 def datasets_with_counts(con) -> pl.DataFrame:
-    """dataset_id (str), name, kind, sample count (videos for a video dataset) and
+    """dataset_id (str), name, kind, sample count (videos for a video dataset, groups for a group dataset) and
     has_embeddings (a model with stored vectors exists) of every dataset, oldest first."""
     # Count per (dataset, kind) first, then join the few groups to the datasets: joining every
     # sample row to its dataset before counting is several times slower at 1,000,000 samples,
@@ -61,7 +61,7 @@ def datasets_with_counts(con) -> pl.DataFrame:
                EXISTS (SELECT 1 FROM embedding_model m WHERE m.dataset_id = d.dataset_id)
                    AS has_embeddings
         FROM dataset d LEFT JOIN n ON n.dataset_id = d.dataset_id
-             AND n.kind = CASE WHEN d.kind = 'video' THEN 'video' ELSE 'image' END
+             AND n.kind = CASE WHEN d.kind IN ('video', 'group') THEN d.kind ELSE 'image' END
         ORDER BY d.created_at, d.name""",
         [],
         con,

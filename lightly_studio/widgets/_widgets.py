@@ -77,6 +77,7 @@ class _View(anywidget.AnyWidget):
             "dataset_name": self._dataset.name,
             "total": len(self._dataset),
             "has_embeddings": _has_embeddings(self._dataset),
+            "kind": self._dataset.kind,  # the count says "groups" for a group dataset
         }
 
     def refresh(self) -> None:

@@ -39,6 +39,7 @@ def test_the_view_asks_ready_and_gets_the_dataset(small_ds):
             "dataset_name": "small",
             "total": 5,
             "has_embeddings": False,
+            "kind": "image",
         },
     }
 

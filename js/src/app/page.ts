@@ -131,7 +131,7 @@ export async function startApp(root: HTMLElement): Promise<void> {
     picker.textContent = "";
     for (const d of datasets) {
       // Names are user strings: text nodes only (h() never uses innerHTML).
-      picker.append(h("option", { value: d.dataset_id }, `${d.name} (${d.count.toLocaleString("en-US")} ${d.kind === "video" ? "videos" : "images"})`));
+      picker.append(h("option", { value: d.dataset_id }, `${d.name} (${d.count.toLocaleString("en-US")} ${unitOf(d.kind)})`));
     }
     picker.disabled = datasets.length < 2;
     if (current) picker.value = current;
@@ -158,8 +158,9 @@ export async function startApp(root: HTMLElement): Promise<void> {
       total: row.count,
       // Without embeddings the AI search box and "Find similar" are not offered at all.
       has_embeddings: row.has_embeddings === true,
+      kind: row.kind,
     };
-    footCount.textContent = `${row.name} · ${row.count.toLocaleString("en-US")} ${row.kind === "video" ? "videos" : "images"}`;
+    footCount.textContent = `${row.name} · ${row.count.toLocaleString("en-US")} ${unitOf(row.kind)}`;
     dispose = mountExplorer(main, model, rpc, info, {
       onCount: (shown, total) => {
         footCount.textContent = `${row.name} · ${shown < 0 ? "counting…" : `${shown.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} shown`}` +
@@ -186,4 +187,9 @@ export async function startApp(root: HTMLElement): Promise<void> {
   }
   open(datasetFromHash() ?? datasets[0]?.dataset_id ?? "");
   (window as any).__lightlyStudio = { model, rpc }; // for browser tests
+}
+
+/** What a dataset of ``kind`` counts, for the picker and the footer. */
+function unitOf(kind: string): string {
+  return kind === "video" ? "videos" : kind === "group" ? "groups" : "images";
 }

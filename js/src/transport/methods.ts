@@ -29,6 +29,29 @@ export interface Row {
   annotations: Annotation[];
   captions: string[];
   similarity?: number;
+  /** Group datasets: one entry per view, in view order (api/groups.py). */
+  members?: GroupMember[];
+}
+
+/** A group's member in one view; `sample_id` null where the group has none in that view. */
+export interface GroupMember {
+  view: string;
+  sample_id: string | null;
+  kind?: string;
+  file_name?: string;
+  width?: number;
+  height?: number;
+  tags?: string[];
+  /** samples_page only: drawn over the member's thumbnail, as in the image grid. */
+  annotations?: Annotation[];
+}
+
+export interface GroupDetail {
+  sample_id: string;
+  name: string;
+  tags: string[];
+  metadata: Record<string, unknown>;
+  members: GroupMember[];
 }
 
 export interface DatasetRow {
@@ -74,6 +97,8 @@ export interface Facets {
   sources: string[];
   numeric: Record<string, Hist>;
   metadata: ({ key: string; type: string; values?: { value: string; count: number }[] } & Partial<Hist>)[];
+  /** Group datasets: groups with a member carrying each tag (spec.member_tags filters them). */
+  member_tags?: { name: string; count: number; total: number }[];
 }
 
 export interface ClassifierState {
@@ -196,6 +221,7 @@ export interface ApiMethods {
   thumbnails: { params: { dataset_id?: string; sample_ids?: string[] }; result: { sample_ids: string[]; errors: (string | null)[]; mime: string } };
   image: { params: SampleRef; result: Mime & { size: number } };
   sample_detail: { params: SampleRef; result: Detail };
+  group_detail: { params: SampleRef; result: GroupDetail };
   tag_samples: { params: { tag?: string; remove?: boolean; spec?: Spec; dataset_id?: string; sample_ids?: string[] }; result: Tagged };
   tag_create: { params: { dataset_id: string; name: string }; result: { name: string; count: number } };
   tag_rename: { params: { dataset_id: string; old: string; new: string }; result: { name: string; count: number } };

@@ -17,6 +17,7 @@ import { EvaluationPanel } from "./evaluation";
 import { openExportDialog } from "./export";
 import { OperatorsView } from "./operators";
 import { FiltersView } from "./filters";
+import { GroupDetailView } from "./groupDetail";
 import { GridView, type GridOverlays } from "./grid";
 import type { PlotView } from "./plot";
 import { SampleSource, type Spec } from "./source";
@@ -30,6 +31,8 @@ export interface ReadyInfo {
   dataset_name: string;
   total: number;
   has_embeddings: boolean;
+  /** The dataset's kind ("image", "video", "group"): what the count calls its rows. */
+  kind?: string;
 }
 
 const SORTS: [string, string][] = [
@@ -56,6 +59,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   const progress = h("div", { class: "ls-progress", style: "width:0" });
   const detailHost = h("div", { style: "display:contents" });
   let detail: DetailView | null = null;
+  let groupDetail: GroupDetailView | null = null; // group datasets: a group's members
   let detailIndex = -1;
   let classifier: ClassifierPanel | null = null;
   let queryBox: QueryBox | null = null; // the text query side panel, when open
@@ -66,7 +70,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     source, coloring,
     cellSize: model.get("cell_size") ?? 180,
     overlays: overlays(),
-    onOpen: (index, row) => openDetail(index, row.sample_id),
+    onOpen: (index, row) => (row.kind === "group" ? openGroupDetail(index, row.sample_id) : openDetail(index, row.sample_id)),
     onSelectionChange: (ids) => {
       model.set("selected", ids);
       model.save_changes();
@@ -98,7 +102,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
 
   function renderCount(): void {
     const n = source.count;
-    countEl.textContent = n < 0 ? "Counting…" : `${n.toLocaleString("en-US")} of ${info.total.toLocaleString("en-US")} samples`;
+    countEl.textContent = n < 0 ? "Counting…" : `${n.toLocaleString("en-US")} of ${info.total.toLocaleString("en-US")} ${info.kind === "group" ? "groups" : "samples"}`;
     hooks.onCount?.(n, info.total);
   }
   function renderSelected(): void {
@@ -364,6 +368,36 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     model.save_changes();
     void detail.show(sampleId);
   }
+  function openGroupDetail(index: number, groupId: string): void {
+    detailIndex = index;
+    if (!groupDetail) {
+      groupDetail = new GroupDetailView({
+        rpc, datasetId, datasetName: info.dataset_name,
+        onClose: closeGroupDetail,
+        onStep: (d) => {
+          const next = Math.max(0, Math.min(source.count - 1, detailIndex + d));
+          const row = source.row(next);
+          grid.setFocus(next);
+          if (row) openGroupDetail(next, row.sample_id);
+        },
+        onTagsChanged: () => { source.refreshRows(); void filters.refresh(); },
+        onFindSimilar: info.has_embeddings ? (id) => { closeGroupDetail(); applySpec({ ...spec, similar_to: id }, true); filters.setSpec(spec); } : undefined,
+        position: () => `Group ${(detailIndex + 1).toLocaleString("en-US")} of ${Math.max(0, source.count).toLocaleString("en-US")}`,
+      });
+      detailHost.append(groupDetail.el);
+    }
+    model.set("detail_id", groupId);
+    model.save_changes();
+    void groupDetail.show(groupId);
+  }
+  function closeGroupDetail(): void {
+    groupDetail?.dispose();
+    groupDetail?.el.remove();
+    groupDetail = null;
+    model.set("detail_id", "");
+    model.save_changes();
+    grid.focus();
+  }
   function closeDetail(): void {
     detail?.dispose();
     detail?.el.remove();
@@ -429,6 +463,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     grid.dispose();
     plot?.dispose();
     classifier?.dispose();
+    groupDetail?.dispose();
     queryBox?.dispose();
     detail?.dispose();
     coloring.dispose();

@@ -73,7 +73,7 @@ export class FiltersView {
 
   /** The change that drops every filter but keeps the sort. */
   private cleared(): Spec {
-    return { tags: [], labels: [], exclude_tags: [], exclude_labels: [], query: "", width: null, height: null, fps: null, duration_s: null, metadata: null, evaluation: null, file_name: "", caption: "", text: "", similar_to: "", annotation_source: null, min_confidence: null, ids: null, sort: this.spec.sort as any };
+    return { tags: [], labels: [], exclude_tags: [], exclude_labels: [], query: "", width: null, height: null, fps: null, duration_s: null, metadata: null, evaluation: null, file_name: "", caption: "", member_tags: [], text: "", similar_to: "", annotation_source: null, min_confidence: null, ids: null, sort: this.spec.sort as any };
   }
 
   private update(change: Spec, immediate = true): void {
@@ -155,6 +155,16 @@ export class FiltersView {
           this.checkRow(t.name, chosen.has(t.name), `${formatCount(t.count)}`, null, (on) => this.toggleIn("tags", t.name, on)),
           actions ? tagMenuButton(actions, t.name, t.total) : null)),
         actions ? tagAssignBox(actions) : null));
+    }
+    // Group datasets: filter groups by their members' tags (spec.member_tags, any of them).
+    if (f.member_tags?.length) {
+      const chosen = new Set((this.spec.member_tags as string[] | undefined) ?? []);
+      this.el.append(h("div", { class: "ls-section", "data-testid": "ls-member-tag-filters" },
+        h("h4", { title: "Groups with a member carrying the tag" }, "Member tags"),
+        f.member_tags.map((t) => this.checkRow(t.name, chosen.has(t.name), formatCount(t.count), null, (on) => {
+          if (on) chosen.add(t.name); else chosen.delete(t.name);
+          this.update({ member_tags: [...chosen] });
+        }))));
     }
     // Classes without annotations (e.g. from a COCO category list) are not offered.
     const labels = f.labels.filter((l) => l.total > 0);

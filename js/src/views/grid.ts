@@ -191,12 +191,18 @@ export class GridView {
       style.height = `${this.layout.cellWidth}px`;
       const row = src.row(i);
       if (row) visibleIds.add(row.sample_id);
+      // A group's thumbnails are its members' (queued by paintCell below).
+      for (const m of row?.members ?? []) if (m.sample_id) visibleIds.add(m.sample_id);
       this.paintCell(c, i, row);
     }
     src.retainQueued(visibleIds);
   }
 
   private paintCell(c: CellState, index: number, row: Row | undefined): void {
+    if (row?.members) {
+      this.paintGroupCell(c, index, row);
+      return;
+    }
     const src = this.opts.source;
     const o = this.opts.overlays;
     const thumb = row ? src.thumbnail(row.sample_id) : undefined;
@@ -232,6 +238,52 @@ export class GridView {
     if (row.tags.length) {
       c.el.append(h("div", { class: "ls-chips" }, row.tags.slice(0, 4).map((t) => h("span", { class: "ls-chip" }, t))));
     } else if (o.names) {
+      c.el.append(h("div", { class: "ls-name-bar" }, row.file_name));
+    }
+  }
+
+  /** A group's tile: its members side by side, one column per view (in view order), each with
+   * the view's name; a view the group has no member in shows an empty slot. */
+  private paintGroupCell(c: CellState, index: number, row: Row): void {
+    const src = this.opts.source;
+    const members = row.members ?? [];
+    const thumbs = members.map((m) => (m.sample_id ? src.thumbnail(m.sample_id) : null));
+    const selected = this.selected.has(row.sample_id);
+    const o = this.opts.overlays;
+    const sig = `${row.sample_id}|${thumbs.map((t) => (t === undefined ? "-" : t === null ? "0" : t ? "t" : "x")).join("")}|${o.boxes}${o.masks}${o.labels}|${row.tags.join(",")}|${this.layout.cellWidth}`;
+    c.el.classList.toggle("ls-selected", selected);
+    c.el.classList.toggle("ls-focus", index === this.focusIndex);
+    c.el.setAttribute("aria-selected", String(selected));
+    if (sig === c.signature) return;
+    c.signature = sig;
+    clear(c.el);
+    c.el.dataset.sampleId = row.sample_id;
+    c.el.title = row.file_name;
+    // Each member's slot: an equal share of the tile's width above the name bar.
+    const slotWidth = (this.layout.cellWidth - 2 * (members.length - 1)) / Math.max(1, members.length);
+    const slotHeight = this.layout.cellWidth - 19;
+    c.el.append(h("div", { class: "ls-group-members", "data-testid": "ls-group-members" }, members.map((m, i) => {
+      const thumb = thumbs[i];
+      const picture = thumb
+        ? h("img", { src: thumb, alt: `${row.file_name} ${m.view}`, draggable: "false", decoding: "async" })
+        : thumb === ""
+          ? h("div", { class: "ls-broken" }, "Cannot read image")
+          : thumb === null ? h("div", { class: "ls-group-gap" }, "none") : null;
+      const slot = h("div", { class: "ls-group-member", "data-view": m.view, title: m.file_name ?? `no ${m.view}` }, picture);
+      if (thumb && m.width && m.height && m.annotations?.length) {
+        const opts = { ...o, displayWidth: slotWidth, displayHeight: slotHeight, maskResolution: 160 };
+        const mask = maskCanvas(m.width, m.height, m.annotations, opts);
+        if (mask) slot.append(mask);
+        const svg = overlaySvg(m.width, m.height, m.annotations, opts);
+        if (svg) slot.append(svg);
+      }
+      slot.append(h("div", { class: "ls-view-name" }, m.kind === "video" ? `▶ ${m.view}` : m.view));
+      return slot;
+    })));
+    c.el.append(h("div", { class: "ls-check-box", "data-role": "check", title: "Select" }));
+    if (row.tags.length) {
+      c.el.append(h("div", { class: "ls-chips" }, row.tags.slice(0, 4).map((t) => h("span", { class: "ls-chip" }, t))));
+    } else {
       c.el.append(h("div", { class: "ls-name-bar" }, row.file_name));
     }
   }

@@ -139,6 +139,25 @@ export const CSS = `
   background: rgba(20,24,28,.6); color: #fff; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .ls-cell .ls-broken { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center;
   color: var(--ls-danger); font-size: 11px; padding: 8px; text-align: center; }
+/* Group tiles (grid.ts paintGroupCell): members side by side above the name bar. */
+.ls-cell .ls-group-members { position: absolute; left: 0; right: 0; top: 0; bottom: 19px; display: flex; gap: 2px; }
+.ls-cell .ls-group-member { position: relative; flex: 1 1 0; min-width: 0; background: rgba(0,0,0,.18); }
+.ls-cell .ls-view-name { position: absolute; left: 4px; top: 4px; max-width: calc(100% - 8px); padding: 0 5px;
+  font-size: 10px; line-height: 15px; border-radius: 8px; background: rgba(20,24,28,.72); color: #fff;
+  white-space: nowrap; overflow: hidden; text-overflow: ellipsis; pointer-events: none; }
+.ls-cell .ls-group-gap { position: absolute; inset: 6px; display: flex; align-items: center; justify-content: center;
+  border: 1px dashed var(--ls-fg2); border-radius: 4px; color: var(--ls-fg2); font-size: 11px; }
+/* Group detail (groupDetail.ts): one full-size panel per view. */
+.ls-group-detail-main { display: flex; }
+.ls-group-detail-members { position: absolute; inset: 12px 60px; display: flex; gap: 12px; }
+.ls-group-detail-member { flex: 1 1 0; min-width: 0; margin: 0; display: flex; flex-direction: column; }
+.ls-group-detail-member figcaption { padding: 4px 2px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.ls-group-detail-picture { flex: 1; position: relative; min-height: 0; }
+.ls-group-detail-picture img, .ls-group-detail-picture svg, .ls-group-detail-picture canvas { position: absolute; inset: 0; width: 100%; height: 100%; }
+.ls-group-detail-picture img { object-fit: contain; }
+.ls-group-detail-picture .ls-group-gap { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center;
+  border: 1px dashed var(--ls-fg2); border-radius: 4px; color: var(--ls-fg2); }
+.ls-group-detail-tags { padding-top: 4px; }
 .ls-empty { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center; color: var(--ls-fg2); }
 
 .ls-status { position: absolute; left: 10px; bottom: 8px; background: var(--ls-bg2); border: 1px solid var(--ls-border);
