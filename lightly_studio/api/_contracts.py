@@ -158,6 +158,24 @@ class FacetsResult(TypedDict):
     metadata: list[dict[str, Json]]
 
 
+class DistributionsParams(TypedDict, total=False):
+    spec: Spec
+    bins: int  # histogram bins, 1..200 (default 20)
+    limit: int  # values listed per categorical key, 1..500 (default 30)
+
+
+class DistributionsResult(TypedDict):
+    count: int  # samples of the filter
+    bins: int
+    # name, objects (annotations), images (samples with one), most objects first
+    classes: list[dict[str, Json]]
+    # key, field (spec path: width | height | fps | duration_s | metadata:<key>), type,
+    # min, max, counts, edges, missing
+    numeric: list[dict[str, Json]]
+    # key, field, type, values [{value, count}], other (values not listed), missing
+    categorical: list[dict[str, Json]]
+
+
 # --- plot ------------------------------------------------------------------------------------
 
 

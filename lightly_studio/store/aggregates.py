@@ -94,6 +94,84 @@ def numeric_histogram(con, sub: tuple[str, list], value_sql: str, bins: int = 20
     }
 
 
+def class_counts(con, dataset_id, sub: tuple[str, list], source: str | None = None) -> pl.DataFrame:
+    """name, objects (annotations of the class on samples of the subquery), images (samples
+    of the subquery with at least one), for the classes present there, most objects first.
+    ``source`` counts only annotations of that source (ground truth, a model's predictions)."""
+    sub_sql, sub_params = sub
+    n = len(sub_params)
+    source_sql = f" AND a.source = ${n + 2}" if source is not None else ""
+    return query_frame(
+        f"""
+        WITH q AS ({sub_sql})
+        SELECT l.name, count(*) AS objects, count(DISTINCT a.sample_id) AS images
+        FROM annotation a JOIN annotation_label l ON l.label_id = a.label_id
+        WHERE l.dataset_id = ${n + 1}{source_sql} AND a.sample_id IN (SELECT sample_id FROM q)
+        GROUP BY l.name ORDER BY objects DESC, l.name""",
+        [*sub_params, as_uuid_str(dataset_id), *([source] if source is not None else [])],
+        con,
+    )
+
+
+def filtered_histogram(con, sub: tuple[str, list], value_sql: str, bins: int) -> dict:
+    """Like ``numeric_histogram`` but over the subquery's own range, in one statement (one
+    scan of the filtered values), plus ``missing``: samples of the subquery without a value.
+    This is what the distribution panel draws, so its charts follow the current filter."""
+    sub_sql, sub_params = sub
+    n = len(sub_params)
+    rows = con.execute(
+        f"""
+        WITH q AS ({sub_sql}),
+        v AS (SELECT CAST({value_sql} AS DOUBLE) AS v FROM sample s
+              WHERE s.sample_id IN (SELECT sample_id FROM q)),
+        r AS (SELECT min(v) AS lo, max(v) AS hi, count(v) AS n, count(*) AS total FROM v)
+        SELECT r.lo, r.hi, r.n, r.total,
+               CASE WHEN r.hi = r.lo THEN 0
+                    ELSE least(CAST(floor((v.v - r.lo) / ((r.hi - r.lo) / ${n + 1})) AS INTEGER),
+                               ${n + 1} - 1) END AS bin,
+               count(v.v) AS c
+        FROM r LEFT JOIN v ON v.v IS NOT NULL
+        GROUP BY ALL""",
+        [*sub_params, bins],
+    ).fetchall()
+    lo, hi, count, total = rows[0][:4] if rows else (None, None, 0, 0)
+    missing = int(total or 0) - int(count or 0)
+    if not count or lo is None:
+        return {"min": None, "max": None, "counts": [], "edges": [], "missing": missing}
+    if hi == lo:
+        return {"min": lo, "max": hi, "counts": [int(count)], "edges": [lo, hi], "missing": missing}
+    counts = [0] * bins
+    for *_, b, c in rows:
+        if b is not None:
+            counts[int(b)] += int(c)
+    width = (hi - lo) / bins
+    edges = [lo + i * width for i in range(bins)] + [hi]
+    return {"min": lo, "max": hi, "counts": counts, "edges": edges, "missing": missing}
+
+
+def value_counts_with_missing(con, sub: tuple[str, list], value_sql: str, limit: int = 50) -> dict:
+    """The ``limit`` most frequent values of an expression on the sample row (alias ``s``)
+    over the subquery: ``values`` [{value, count}], ``other`` (samples with a value not
+    listed) and ``missing`` (samples without one), in one statement."""
+    sub_sql, sub_params = sub
+    frame = query_frame(
+        f"""
+        WITH q AS ({sub_sql})
+        SELECT CAST({value_sql} AS VARCHAR) AS value, count(*) AS count FROM sample s
+        WHERE s.sample_id IN (SELECT sample_id FROM q)
+        GROUP BY 1 ORDER BY value IS NULL, count DESC, value""",
+        sub_params,
+        con,
+    )
+    present = frame.filter(pl.col("value").is_not_null())
+    missing = frame.filter(pl.col("value").is_null())["count"].sum()
+    return {
+        "values": present.head(limit).to_dicts(),
+        "other": int(present["count"].slice(limit).sum()),
+        "missing": int(missing or 0),
+    }
+
+
 def string_value_counts(con, sub: tuple[str, list], column: str, limit: int = 50) -> list[dict]:
     """The most frequent values of a text metadata column (``metadata_key.column_name``)."""
     sub_sql, sub_params = sub

@@ -76,6 +76,17 @@ export interface Facets {
   metadata: ({ key: string; type: string; values?: { value: string; count: number }[] } & Partial<Hist>)[];
 }
 
+/** The distribution panel's charts (api/distributions.py), over the current filter. */
+export interface DistHist extends Hist { key: string; field: string; type: string; edges: number[]; missing: number }
+export interface DistCategorical { key: string; field: string; type: string; values: { value: string; count: number }[]; other: number; missing: number }
+export interface Distributions {
+  count: number;
+  bins: number;
+  classes: { name: string; objects: number; images: number }[];
+  numeric: DistHist[];
+  categorical: DistCategorical[];
+}
+
 export interface ClassifierState {
   name: string;
   classes: string[];
@@ -195,6 +206,7 @@ export interface ApiMethods {
   filtered_ids: { params: { spec?: Spec }; result: { sample_ids: string[] } };
   select_ids: { params: { sample_ids?: string[] }; result: PlotSelection };
   facets: { params: { spec?: Spec; bins?: number }; result: Facets };
+  distributions: { params: { spec?: Spec; bins?: number; limit?: number }; result: Distributions };
   query_check: { params: { dataset_id: string; text: string }; result: QueryCheck };
   query_completions: { params: { dataset_id: string; text: string; offset: number }; result: QueryCompletions };
   plot_points: { params: { dataset_id?: string; embedding_model?: string | null }; result: { token: string; count: number } };

@@ -1,0 +1,164 @@
+"""The distribution panel's aggregates (``distributions``): exact counts against a direct
+computation over the same samples, "missing" included, and charts that follow the filter."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from lightly_studio.api import dispatch
+from lightly_studio.errors import QueryError
+from tests.api.conftest import write_images
+
+
+def spec(ds, **kw):
+    return {"dataset_id": str(ds.dataset_id), **kw}
+
+
+@pytest.fixture
+def random_ds(db, tmp_path):
+    """30 images of random sizes; metadata 'score' (float, missing on some), 'n' (int) and
+    'city' (str, missing on some); random 'cat' / 'dog' boxes."""
+    from lightly_studio.core.annotation import CreateObjectDetection
+    from lightly_studio.core.image_dataset import ImageDataset
+
+    rng = np.random.default_rng(7)
+    folder = tmp_path / "images"
+    folder.mkdir()
+    sizes = {
+        f"img{i:02d}.png": (int(rng.integers(20, 90)), int(rng.integers(20, 90))) for i in range(30)
+    }
+    write_images(folder, sizes)
+    ds = ImageDataset.create("random")
+    ds.add_images_from_path(str(folder), embed=False)
+    truth = []
+    for sample in ds:
+        score = None if rng.random() < 0.2 else float(rng.normal(0.5, 0.2))
+        city = None if rng.random() < 0.3 else str(rng.choice(["oslo", "rome", "lima"]))
+        n = int(rng.integers(0, 5))
+        if score is not None:
+            sample.metadata["score"] = score
+        if city is not None:
+            sample.metadata["city"] = city
+        sample.metadata["n"] = n
+        cats, dogs = int(rng.integers(0, 3)), int(rng.integers(0, 2))
+        for label, k in (("cat", cats), ("dog", dogs)):
+            for _ in range(k):
+                sample.add_annotation(
+                    CreateObjectDetection(label=label, x=1, y=1, width=5, height=5)
+                )
+        truth.append(
+            {
+                "file_name": sample.file_name,
+                "width": sample.width,
+                "score": score,
+                "city": city,
+                "n": n,
+                "cat": cats,
+                "dog": dogs,
+            }
+        )
+    ds.truth = pl.DataFrame(truth)
+    return ds
+
+
+def expected_histogram(values: np.ndarray, bins: int) -> list[int]:
+    """Equal-width bins over [min, max], the last one closed (as numpy does)."""
+    return np.histogram(values, bins=bins, range=(values.min(), values.max()))[0].tolist()
+
+
+def test_class_bars_count_objects_and_images_exactly(random_ds):
+    d, _ = dispatch("distributions", {"spec": spec(random_ds)})
+    truth = random_ds.truth
+    expected = {
+        name: {"objects": int(truth[name].sum()), "images": int((truth[name] > 0).sum())}
+        for name in ("cat", "dog")
+    }
+    got = {c["name"]: {"objects": c["objects"], "images": c["images"]} for c in d["classes"]}
+    assert got == expected
+    assert d["count"] == 30
+
+
+def test_numeric_histograms_match_numpy_and_count_missing(random_ds):
+    d, _ = dispatch("distributions", {"spec": spec(random_ds), "bins": 7})
+    numeric = {h["key"]: h for h in d["numeric"]}
+    truth = random_ds.truth
+    scores = truth["score"].drop_nulls().to_numpy()
+    assert numeric["score"]["counts"] == expected_histogram(scores, 7)
+    assert numeric["score"]["missing"] == truth["score"].null_count() > 0
+    assert numeric["score"]["field"] == "metadata:score"
+    assert numeric["score"]["min"] == pytest.approx(scores.min())
+    assert len(numeric["score"]["edges"]) == 8
+    widths = truth["width"].to_numpy()
+    assert numeric["width"]["counts"] == expected_histogram(widths, 7)
+    assert (numeric["width"]["field"], numeric["width"]["missing"]) == ("width", 0)
+    assert numeric["n"]["counts"] == expected_histogram(truth["n"].to_numpy(), 7)
+
+
+def test_categorical_value_counts_with_missing(random_ds):
+    d, _ = dispatch("distributions", {"spec": spec(random_ds)})
+    city = next(c for c in d["categorical"] if c["key"] == "city")
+    truth = random_ds.truth["city"]
+    expected = truth.drop_nulls().value_counts()
+    assert {v["value"]: v["count"] for v in city["values"]} == dict(expected.iter_rows())
+    assert city["missing"] == truth.null_count() > 0
+    assert city["other"] == 0
+    counts = [v["count"] for v in city["values"]]
+    assert counts == sorted(counts, reverse=True)  # most frequent first
+
+
+def test_categorical_values_beyond_the_limit_are_counted_as_other(random_ds):
+    d, _ = dispatch("distributions", {"spec": spec(random_ds), "limit": 1})
+    city = next(c for c in d["categorical"] if c["key"] == "city")
+    present = random_ds.truth["city"].drop_nulls()
+    assert len(city["values"]) == 1
+    assert city["values"][0]["count"] + city["other"] == len(present)
+
+
+def test_charts_follow_the_filter(random_ds):
+    d, _ = dispatch(
+        "distributions",
+        {"spec": spec(random_ds, metadata={"city": {"values": ["oslo"]}}), "bins": 5},
+    )
+    truth = random_ds.truth.filter(pl.col("city") == "oslo")
+    assert d["count"] == truth.height
+    city = next(c for c in d["categorical"] if c["key"] == "city")
+    assert city["values"] == [{"value": "oslo", "count": truth.height}]
+    assert city["missing"] == 0
+    score = next(h for h in d["numeric"] if h["key"] == "score")
+    assert sum(score["counts"]) + score["missing"] == truth.height
+    assert score["missing"] == truth["score"].null_count()
+    got = {c["name"]: c["objects"] for c in d["classes"]}
+    assert got == {k: int(truth[k].sum()) for k in ("cat", "dog") if truth[k].sum() > 0}
+
+
+def test_a_filter_without_matches_gives_empty_charts(random_ds):
+    d, _ = dispatch("distributions", {"spec": spec(random_ds, width=[10_000, None])})
+    assert d["count"] == 0 and d["classes"] == []
+    width = next(h for h in d["numeric"] if h["key"] == "width")
+    assert (width["min"], width["counts"], width["missing"]) == (None, [], 0)
+
+
+def test_a_single_value_is_one_bin(random_ds):
+    one = random_ds.truth["file_name"][0]
+    d, _ = dispatch("distributions", {"spec": spec(random_ds, file_name=one)})
+    width = next(h for h in d["numeric"] if h["key"] == "width")
+    assert width["counts"] == [1] and width["min"] == width["max"]
+
+
+def test_annotation_source_narrows_the_class_counts(small_ds):
+    d, _ = dispatch("distributions", {"spec": spec(small_ds)})
+    assert {c["name"]: (c["objects"], c["images"]) for c in d["classes"]} == {
+        "car": (3, 2),
+        "person": (1, 1),
+    }
+    d, _ = dispatch("distributions", {"spec": spec(small_ds, annotation_source="model")})
+    assert {c["name"]: (c["objects"], c["images"]) for c in d["classes"]} == {"car": (1, 1)}
+
+
+def test_bad_bin_counts_are_refused_by_name(small_ds):
+    with pytest.raises(QueryError, match="bins"):
+        dispatch("distributions", {"spec": spec(small_ds), "bins": 0})
+    with pytest.raises(QueryError, match="bins"):
+        dispatch("distributions", {"spec": spec(small_ds), "bins": "10"})
