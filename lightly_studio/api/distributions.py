@@ -31,16 +31,18 @@ def distributions(params: dict) -> tuple[Any, list[bytes]]:
     source = optional_text((params.get("spec") or {}).get("annotation_source"), "annotation_source")
     dataset_id = query.dataset.dataset_id
     con = get_connection()
-    numeric_fields = ["width", "height"] + (["fps", "duration_s"] if query.kind == "video" else [])
+    numeric_fields = {"width": "int", "height": "int"}
+    if query.kind == "video":
+        numeric_fields.update(fps="float", duration_s="float")
     sub = query.sample_ids_subquery()
     numeric = [
         {
             "key": name,
             "field": name,
-            "type": "float",
+            "type": value_type,
             **aggregates.filtered_histogram(con, sub, f"s.{name}", bins),
         }
-        for name in numeric_fields
+        for name, value_type in numeric_fields.items()
     ]
     categorical = []
     for key, (key_type, column) in metadata_columns(con, dataset_id).items():

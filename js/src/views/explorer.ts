@@ -12,6 +12,7 @@ import type { ModelLike } from "../transport/model";
 import type { RpcClient } from "../transport/rpc";
 import { ClassifierPanel } from "./classifier";
 import { DetailView } from "./detail";
+import { DistributionPanel } from "./distributions";
 import { EvaluationPanel } from "./evaluation";
 import { openExportDialog } from "./export";
 import { OperatorsView } from "./operators";
@@ -58,6 +59,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   let detailIndex = -1;
   let classifier: ClassifierPanel | null = null;
   let queryBox: QueryBox | null = null; // the text query side panel, when open
+  let distPanel: DistributionPanel | null = null; // the distribution side panel, when open
 
   const grid = new GridView({
     source,
@@ -78,6 +80,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   function applySpec(next: Spec, fromView: boolean): void {
     spec = next;
     queryBox?.setSpec(spec);
+    distPanel?.setSpec();
     if (fromView) {
       model.set("spec", spec);
       model.save_changes();
@@ -169,6 +172,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   filtersToggle.addEventListener("click", () => filters.el.classList.toggle("ls-collapsed"));
   const queryToggle = iconButton("query", "Query", { "data-testid": "ls-query-toggle", title: "Text query" });
   const plotToggle = iconButton("plot", "Plot", { "data-testid": "ls-plot-toggle", title: "Embedding plot" });
+  const distToggle = iconButton("distribution", "Charts", { "data-testid": "ls-dist-toggle", title: "Distributions: classes, sizes and metadata of the filter" });
   const evalToggle = iconButton("evaluation", "Eval", { "data-testid": "ls-eval-toggle", title: "Model evaluation" });
   const classifierToggle = iconButton("classifier", "Classifier", { "data-testid": "ls-classifier-toggle", title: "Few-shot classifier" });
   const exportBtn = iconButton("export", "Export", { "data-testid": "ls-export" });
@@ -200,7 +204,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     filtersToggle, h("span", { class: "ls-title", title: info.dataset_name }, info.dataset_name), collection, countEl, selEl, selectAllBtn,
     h("span", { class: "ls-spacer" }),
     h("div", { class: "ls-pop-anchor" }, viewBtn, viewPanel),
-    h("div", { class: "ls-tag-group" }, tagInput, tagBtn), queryToggle, plotToggle, evalToggle, classifierToggle, exportBtn, operators.el);
+    h("div", { class: "ls-tag-group" }, tagInput, tagBtn), queryToggle, distToggle, plotToggle, evalToggle, classifierToggle, exportBtn, operators.el);
 
   const statusEl = h("div", { class: "ls-status", style: "display:none", role: "status" });
   let flashTimer: ReturnType<typeof setTimeout> | null = null;
@@ -297,6 +301,26 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     setPlot(next);
   });
 
+  // -- distribution side panel (distributions.ts): bars and brushes set the spec ------------
+  const setDistPanel = (show: boolean) => {
+    distToggle.classList.toggle("ls-primary", show);
+    if (show && !distPanel) {
+      distPanel = new DistributionPanel({
+        rpc,
+        spec: () => spec,
+        onSpec: (next) => { applySpec(withDataset(next), true); filters.setSpec(spec); },
+        onClose: () => setDistPanel(false),
+      });
+      body.insertBefore(distPanel.el, plotPanel);
+      void distPanel.load();
+    } else if (!show && distPanel) {
+      distPanel.dispose();
+      distPanel.el.remove();
+      distPanel = null;
+    }
+  };
+  distToggle.addEventListener("click", () => setDistPanel(!distPanel));
+
   // -- evaluation side panel ---------------------------------------------------------------
   let evalPanel: EvaluationPanel | null = null;
   evalToggle.addEventListener("click", () => {
@@ -375,7 +399,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   const onCell = () => { size.value = String(model.get("cell_size")); grid.setCellSize(model.get("cell_size")); };
   const onOverlays = () => grid.setOverlays(overlays());
   const onShowPlot = () => setPlot(!!model.get("show_plot"));
-  const onRefresh = () => { source.refreshRows(); void filters.refresh(); };
+  const onRefresh = () => { source.refreshRows(); void filters.refresh(); distPanel?.setSpec(); };
   model.on("change:spec", onSpec);
   model.on("change:selected", onSelected);
   model.on("change:cell_size", onCell);
@@ -422,6 +446,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     plot?.dispose();
     classifier?.dispose();
     queryBox?.dispose();
+    distPanel?.dispose();
     detail?.dispose();
     source.dispose();
     root.remove();
