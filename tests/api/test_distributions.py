@@ -162,3 +162,27 @@ def test_bad_bin_counts_are_refused_by_name(small_ds):
         dispatch("distributions", {"spec": spec(small_ds), "bins": 0})
     with pytest.raises(QueryError, match="bins"):
         dispatch("distributions", {"spec": spec(small_ds), "bins": "10"})
+
+
+def test_image_quality_scores_appear_as_histograms_and_flags(small_ds):
+    """compute_image_issues stores <issue>_score (float) and is_<issue>_issue (bool) metadata:
+    the panel charts the scores as histograms and the flags as value counts, with no extra
+    code (another panel relies on this)."""
+    small_ds.compute_image_issues(checks=["dark", "odd_aspect_ratio"])
+    d, _ = dispatch("distributions", {"spec": spec(small_ds)})
+    numeric = {h["key"]: h for h in d["numeric"]}
+    categorical = {c["key"]: c for c in d["categorical"]}
+    for issue in ("dark", "odd_aspect_ratio"):
+        score = numeric[f"{issue}_score"]
+        assert score["field"] == f"metadata:{issue}_score"
+        assert sum(score["counts"]) + score["missing"] == 5
+        flags = categorical[f"is_{issue}_issue"]
+        assert sum(v["count"] for v in flags["values"]) + flags["missing"] == 5
+        assert {v["value"] for v in flags["values"]} <= {"true", "false"}
+    # A flag value filters like any categorical value (booleans, as the view sends them).
+    d, _ = dispatch(
+        "distributions",
+        {"spec": spec(small_ds, metadata={"is_dark_issue": {"values": [False]}})},
+    )
+    flags = next(c for c in d["categorical"] if c["key"] == "is_dark_issue")
+    assert [v["value"] for v in flags["values"]] == ["false"]
