@@ -209,7 +209,7 @@ class PlotCountResult(TypedDict):
 
 class PlotColorsParams(TypedDict, total=False):
     token: str
-    by: str  # "", "none", "label", "tag:<name>", "metadata:<key>"
+    by: str  # "", "none", "label", "source", "tag:<name>", "metadata:<key>"
 
 
 class _PlotColorsContinuous(TypedDict, total=False):
@@ -218,6 +218,21 @@ class _PlotColorsContinuous(TypedDict, total=False):
 
 class PlotColorsResult(_PlotColorsContinuous):
     legend: list[str]
+
+
+class PlotColorChoicesParams(TypedDict, total=False):
+    dataset_id: str
+
+
+class MetadataKeyChoice(TypedDict):
+    key: str
+    type: str  # int, float, str, bool
+    numeric: bool  # coloured by a ramp (else one colour per value)
+
+
+class PlotColorChoicesResult(TypedDict):
+    tags: list[str]
+    metadata: list[MetadataKeyChoice]
 
 
 # --- export ----------------------------------------------------------------------------------

@@ -186,3 +186,36 @@ def test_image_quality_scores_appear_as_histograms_and_flags(small_ds):
     )
     flags = next(c for c in d["categorical"] if c["key"] == "is_dark_issue")
     assert [v["value"] for v in flags["values"]] == ["false"]
+
+
+# -- the embedding plot's colour-by (api/plot.py) ----------------------------------------------
+
+
+def test_plot_colour_choices_list_tags_and_metadata_keys_by_kind(small_ds):
+    choices, _ = dispatch("plot_color_choices", {"dataset_id": str(small_ds.dataset_id)})
+    assert choices["tags"] == ["good"]
+    assert choices["metadata"] == [
+        {"key": "speed", "type": "float", "numeric": True},
+        {"key": "weather", "type": "str", "numeric": False},
+    ]
+
+
+def test_plot_colour_by_a_numeric_key_is_a_ramp_and_leaves_missing_grey(fake_projection):
+    ds = fake_projection
+    token = dispatch("plot_points", {"dataset_id": str(ds.dataset_id)})[0]["token"]
+    ids = dispatch("plot_ids", {"token": token, "indices": list(range(5))})[0]["sample_ids"]
+    colours, buf = dispatch("plot_colors", {"token": token, "by": "metadata:speed"})
+    cats = dict(zip(ids, np.frombuffer(buf[0], np.uint8).tolist(), strict=True))
+    by_name = {str(s.sample_id): s.file_name for s in ds}
+    got = {by_name[i]: c for i, c in cats.items()}
+    # speed 3.0 (d) is the ramp's first step, 12.5 (c) its last; the others have none.
+    assert got == {"a.jpg": 0, "b.jpg": 0, "c.png": 10, "d.jpg": 1, "e.jpg": 0}
+    assert colours["continuous"] and colours["legend"][1] == "3" and colours["legend"][-1] == "12.5"
+
+
+def test_plot_colour_by_annotation_source(fake_projection):
+    ds = fake_projection
+    token = dispatch("plot_points", {"dataset_id": str(ds.dataset_id)})[0]["token"]
+    colours, buf = dispatch("plot_colors", {"token": token, "by": "source"})
+    assert colours["legend"] == ["no annotations", "ground_truth", "model"]
+    assert sorted(np.frombuffer(buf[0], np.uint8).tolist()) == [0, 0, 0, 1, 2]

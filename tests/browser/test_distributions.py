@@ -196,3 +196,77 @@ def test_distribution_panel_filters_and_follows_the_grid(gui, app_page):
     _wait_charts(page, 2)
     assert _bars(page, "ls-dist-cat") == {"rain": "2"}
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def projected(charted, monkeypatch):
+    """A projection without embedding models: x = width, y = score."""
+    import polars as pl
+
+    from lightly_studio import embed
+
+    def compute_projection(dataset, embedding_model_name=None, recompute=False):
+        frame = dataset.query().to_polars()
+        return frame.select(
+            pl.col("sample_id").cast(pl.Utf8),
+            pl.col("width").cast(pl.Float32).alias("x"),
+            (pl.col("width") % 300).cast(pl.Float32).alias("y"),
+        )
+
+    monkeypatch.setattr(embed, "compute_projection", compute_projection)
+    return charted
+
+
+def _legend(page) -> list[str]:
+    return page.eval_on_selector_all(
+        "[data-testid=ls-plot-legend] [data-name]", "rows => rows.map(r => r.dataset.name)"
+    )
+
+
+def test_plot_colour_by_class_metadata_ramp_and_categories(projected, gui, app_page):
+    page = app_page
+    page.goto(gui.url)
+    _wait_count(page, "8 of 8")
+    page.locator("[data-testid=ls-plot-toggle]").click()
+    page.wait_for_function(
+        "() => /8 points/.test(document.querySelector('[data-testid=ls-plot-status]')?.textContent)",
+        timeout=30_000,
+    )
+    color = page.locator("[data-testid=ls-plot-color]")
+    # The choices: class, source, and the metadata keys by kind.
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=ls-plot-color] optgroup').length === 2",
+        timeout=10_000,
+    )
+    groups = page.eval_on_selector_all(
+        "[data-testid=ls-plot-color] optgroup",
+        "gs => gs.map(g => [g.label, [...g.children].map(o => o.value)])",
+    )
+    assert groups == [
+        ["numeric metadata (ramp)", ["metadata:score"]],
+        ["categorical metadata", ["metadata:weather"]],
+    ]
+
+    color.select_option("label")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=ls-plot-legend] [data-name]').length === 3"
+    )
+    assert _legend(page) == ["no label", "cat", "dog"]
+
+    # A numeric key: a ramp from its smallest to its largest value.
+    color.select_option("metadata:score")
+    page.locator("[data-testid=ls-plot-ramp]").wait_for(timeout=10_000)
+    assert page.locator("[data-testid=ls-plot-ramp-min]").inner_text() == "0"
+    assert page.locator("[data-testid=ls-plot-ramp-max]").inner_text() == "0.7"
+    shot(page, "plot-colour-ramp")
+    docs_shot(page.locator("[data-testid=ls-plot]"), "plot-colour-ramp")
+
+    # A categorical key: one colour per value, and "none" for the samples without one.
+    color.select_option("metadata:weather")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-plot-legend]').dataset.by"
+        " === 'metadata:weather'"
+    )
+    assert _legend(page) == ["none", "rain", "sunny"]
+    assert page.locator("[data-testid=ls-plot-ramp]").count() == 0
+    assert page.errors == []  # type: ignore[attr-defined]

@@ -229,7 +229,6 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
         if (disposed || plot || !model.get("show_plot")) return;
         plot = new PlotView({
           rpc, datasetId, colorBy: model.get("color_by") ?? "",
-          tags: async () => (await rpc.call("facets", { spec: { dataset_id: datasetId } })).result.tags.map((t) => t.name),
           // The plot registered the selection server-side; the grid filters by its token.
           onSelection: (sel) => {
             if (!sel.ids) { const next = { ...spec }; delete next.ids; applySpec(next, true); return; }
