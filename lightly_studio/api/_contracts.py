@@ -220,7 +220,7 @@ class PlotColorsResult(_PlotColorsContinuous):
     legend: list[str]
 
 
-class PlotColorChoicesParams(TypedDict, total=False):
+class FieldChoicesParams(TypedDict, total=False):
     dataset_id: str
 
 
@@ -230,7 +230,7 @@ class MetadataKeyChoice(TypedDict):
     numeric: bool  # coloured by a ramp (else one colour per value)
 
 
-class PlotColorChoicesResult(TypedDict):
+class FieldChoicesResult(TypedDict):
     tags: list[str]
     metadata: list[MetadataKeyChoice]
 

@@ -235,10 +235,11 @@ def _colors_by_source(con, dataset_id: str, order: pl.DataFrame, cats: np.ndarra
     return {"legend": ["no annotations", *legend]}, [cats.tobytes()]
 
 
-@method("plot_color_choices", c.PlotColorChoicesParams, c.PlotColorChoicesResult)
-def plot_color_choices(params: dict) -> Result:
-    """What the plot can be coloured by: tag names and metadata keys with their type (numeric
-    keys get a colour ramp, the others one colour per value). Cheap: no aggregation."""
+@method("field_choices", c.FieldChoicesParams, c.FieldChoicesResult)
+def field_choices(params: dict) -> Result:
+    """Tag names and metadata keys with their type: what the plot can be coloured by (numeric
+    keys get a colour ramp, the others one colour per value) and the grid sorted by (numeric
+    keys). Cheap: no aggregation."""
     dataset = dataset_of(params.get("dataset_id"))
     con = get_connection()
     keys = metadata_keys(con, dataset.dataset_id)

@@ -173,10 +173,10 @@ class SampleQuery:
 
     def copy(self) -> Self:
         other = type(self)(self.dataset, kind=self.kind, parent_sample_id=self.parent_sample_id)
+        if self._rank is not None:
+            other.rank_by(self._rank, None)  # before the order: rank_by clears it
         other._match, other._order = self._match, list(self._order)
         other._offset, other._limit = self._offset, self._limit
-        if self._rank is not None:
-            other.rank_by(self._rank, None)
         return other
 
     # -- similarity ranking -------------------------------------------------------------------
@@ -261,9 +261,11 @@ class SampleQuery:
             columns = ", ".join(f"s.{c}" for c in stored or self.sample_columns) + extra
             if self._rank is not None:
                 columns += ", r.similarity"
+        # An order_by after rank_by re-sorts the ranked matches: its keys first, the
+        # similarity breaking ties (rank_by alone: by similarity). _descending() agrees.
         values = (
-            ([] if self._rank is None else [Fragment("r.similarity")])
-            + [o.field.sql_value(ctx) for o in self._order]
+            [o.field.sql_value(ctx) for o in self._order]
+            + ([] if self._rank is None else [Fragment("r.similarity")])
             + [Fragment("s.sample_idx")]
         )
         keys = list(zip(values, self._descending(), strict=True))
@@ -365,12 +367,12 @@ class SampleQuery:
         return query_frame(self._sql(offset=offset, limit=limit, **options), con=con)
 
     def _descending(self) -> list[bool]:
-        """Whether each sort key sorts descending: the similarity (after
-        ``sort_by_similarity``), the ``order_by`` keys, then ``sample_idx``, which breaks ties
+        """Whether each sort key sorts descending: the ``order_by`` keys, the similarity
+        (after ``sort_by_similarity``), then ``sample_idx``, which breaks ties
         (and is the default order) by insertion: ingest inserts in path order, and an integer
         sort is far cheaper than a string one at a million rows."""
         return (
-            ([] if self._rank is None else [True]) + [o.descending for o in self._order] + [False]
+            [o.descending for o in self._order] + ([] if self._rank is None else [True]) + [False]
         )
 
     def sample_ids_fragment(self) -> Fragment:

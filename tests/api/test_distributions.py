@@ -192,7 +192,7 @@ def test_image_quality_scores_appear_as_histograms_and_flags(small_ds):
 
 
 def test_plot_colour_choices_list_tags_and_metadata_keys_by_kind(small_ds):
-    choices, _ = dispatch("plot_color_choices", {"dataset_id": str(small_ds.dataset_id)})
+    choices, _ = dispatch("field_choices", {"dataset_id": str(small_ds.dataset_id)})
     assert choices["tags"] == ["good"]
     assert choices["metadata"] == [
         {"key": "speed", "type": "float", "numeric": True},

@@ -270,3 +270,31 @@ def test_plot_colour_by_class_metadata_ramp_and_categories(projected, gui, app_p
     assert _legend(page) == ["none", "rain", "sunny"]
     assert page.locator("[data-testid=ls-plot-ramp]").count() == 0
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_sort_by_a_metadata_key_from_the_view_popover(charted, gui, app_page):
+    page = app_page
+    page.goto(gui.url)
+    _wait_count(page, "8 of 8")
+    by_width = [str(s.sample_id) for s in sorted(charted, key=lambda s: s.width)]
+    page.click("[data-testid=ls-view-button]")
+    page.locator("[data-testid=ls-view-options]").wait_for()
+    # score = rank by width / 10: listed among the numeric metadata keys.
+    page.wait_for_selector("[data-testid=ls-sort] option[value='metadata:score']", state="attached")
+    assert page.locator("[data-testid=ls-sort-similarity]").is_hidden()  # no search active
+    page.select_option("[data-testid=ls-sort]", "metadata:score")
+    page.locator("[data-testid=ls-view-options] input[title=descending]").check()
+
+    def grid_order() -> list[str]:
+        return page.eval_on_selector_all(
+            "[data-testid=ls-grid] .ls-cell[data-sample-id]", "cs => cs.map(c => c.dataset.sampleId)"
+        )
+
+    page.wait_for_function(
+        "id => document.querySelector('[data-testid=ls-grid] .ls-cell[data-sample-id]')"
+        "?.dataset.sampleId === id",
+        arg=by_width[-1],  # the highest score first
+    )
+    assert grid_order() == by_width[::-1]
+    shot(page, "sort-by-metadata")
+    assert page.errors == []  # type: ignore[attr-defined]

@@ -214,7 +214,7 @@ export interface ApiMethods {
   plot_select: { params: { token?: string; indices?: number[] }; result: PlotSelection };
   plot_indices: { params: { token?: string; spec?: Spec }; result: { count: number } };
   plot_colors: { params: { token?: string; by?: string }; result: { legend: string[]; continuous?: boolean } };
-  plot_color_choices: { params: { dataset_id: string }; result: { tags: string[]; metadata: { key: string; type: string; numeric: boolean }[] } };
+  field_choices: { params: { dataset_id: string }; result: { tags: string[]; metadata: { key: string; type: string; numeric: boolean }[] } };
   export_formats: { params: Empty; result: { formats: string[]; details: ExportFormatInfo[]; export_dir: string } };
   export: { params: { dataset_id?: string; format?: string; scope?: string; spec?: Spec; sample_ids?: string[]; output?: string | null; annotation_source?: string | null }; result: { path: string; format: string; scope: string; count: number; download: string; writes: string } };
   export_download: { params: { path: string }; result: { name: string; mime: string; size: number } };

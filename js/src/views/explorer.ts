@@ -79,6 +79,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
 
   function applySpec(next: Spec, fromView: boolean): void {
     spec = next;
+    showSort();
     queryBox?.setSpec(spec);
     distPanel?.setSpec();
     if (fromView) {
@@ -120,13 +121,42 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
         model.save_changes();
         grid.setOverlays(next);
       } }), k));
-  const sort = h("select", { "aria-label": "sort", "data-testid": "ls-sort" }, SORTS.map(([v, t]) => h("option", { value: v }, t)));
+  // Sort: the fixed fields, every numeric metadata key (loaded with the dataset's keys) and,
+  // while a text or "find similar" search is active, similarity (the search's own order; a
+  // field chosen during a search re-sorts its matches).
+  const similarityOption = h("option", { value: "similarity", "data-testid": "ls-sort-similarity" }, "similarity");
+  const metadataSorts = h("optgroup", { label: "metadata" });
+  const sort = h("select", { "aria-label": "sort", "data-testid": "ls-sort" },
+    SORTS.map(([v, t]) => h("option", { value: v }, t)), similarityOption, metadataSorts);
   const desc = h("input", { type: "checkbox", title: "descending" });
-  const curSort = spec.sort as { field?: string; desc?: boolean } | undefined;
-  if (curSort) { sort.value = curSort.field ?? ""; desc.checked = !!curSort.desc; }
+  const searching = () => !!(spec.text || spec.similar_to);
+  const showSort = () => {
+    const cur = spec.sort as { field?: string; desc?: boolean } | undefined;
+    similarityOption.disabled = !searching();
+    similarityOption.hidden = !searching();
+    const field = cur?.field === "file_path_abs" ? "" : cur?.field ?? (searching() ? "similarity" : "");
+    // A metadata key not listed yet (the keys still loading): listed now, so the control shows it.
+    if (field.startsWith("metadata:") && ![...sort.options].some((o) => o.value === field)) {
+      metadataSorts.append(h("option", { value: field }, field.slice(9)));
+    }
+    sort.value = field;
+    desc.checked = !!cur?.desc;
+    desc.disabled = sort.value === "similarity";
+  };
+  void rpc.call("field_choices", { dataset_id: datasetId }).then(({ result }) => {
+    const listed = new Set([...metadataSorts.children].map((o) => (o as HTMLOptionElement).value));
+    for (const m of result.metadata) {
+      if (m.numeric && !listed.has(`metadata:${m.key}`)) metadataSorts.append(h("option", { value: `metadata:${m.key}` }, m.key));
+    }
+    showSort();
+  }).catch(() => undefined); // the fixed fields still sort
+  showSort();
   const onSort = () => {
     const next = { ...spec };
-    if (sort.value) next.sort = { field: sort.value, desc: desc.checked }; else delete next.sort;
+    if (sort.value === "similarity") delete next.sort; // the search's own order
+    else if (sort.value) next.sort = { field: sort.value, desc: desc.checked };
+    else if (searching()) next.sort = { field: "file_path_abs", desc: desc.checked }; // not the search's order
+    else delete next.sort;
     applySpec(next, true);
   };
   sort.addEventListener("change", onSort);

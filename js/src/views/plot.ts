@@ -77,7 +77,7 @@ export class PlotView {
     const color = h("select", { "aria-label": "colour by", "data-testid": "ls-plot-color" },
       h("option", { value: "" }, "no colour"), h("option", { value: "label" }, "colour by class"),
       h("option", { value: "source" }, "colour by source"));
-    void this.o.rpc.call("plot_color_choices", { dataset_id: this.o.datasetId }).then(({ result }) => {
+    void this.o.rpc.call("field_choices", { dataset_id: this.o.datasetId }).then(({ result }) => {
       const group = (label: string, options: [string, string][]) => options.length
         ? color.append(h("optgroup", { label }, options.map(([v, t]) => h("option", { value: v }, t)))) : undefined;
       group("tag", result.tags.map((t) => [`tag:${t}`, `tag: ${t}`]));
