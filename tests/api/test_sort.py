@@ -16,7 +16,7 @@ def names(spec: dict) -> list[str]:
 
 
 @pytest.fixture
-def scored(circle):  # noqa: F811 - the imported fixture
+def scored(circle):
     """The circle's samples with metadata 'score' = 5, 3, 4, missing, 1, 2 (by file name)."""
     ds, ids = circle
     for sample_id, score in zip(ids, [5, 3, 4, None, 1, 2], strict=True):
@@ -51,7 +51,7 @@ def test_a_search_orders_by_similarity_and_a_sort_re_sorts_its_matches(scored):
     page, _ = dispatch(
         "samples_page", {"spec": {**similar, "sort": {"field": "width", "desc": True}}}
     )
-    assert [r["file_name"] for r in page["rows"]][0] == "05.png"  # the widest image
+    assert page["rows"][0]["file_name"] == "05.png"  # the widest image
 
 
 def test_sort_by_similarity_without_a_search_keeps_the_default_order(scored):

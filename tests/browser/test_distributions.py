@@ -287,7 +287,8 @@ def test_sort_by_a_metadata_key_from_the_view_popover(charted, gui, app_page):
 
     def grid_order() -> list[str]:
         return page.eval_on_selector_all(
-            "[data-testid=ls-grid] .ls-cell[data-sample-id]", "cs => cs.map(c => c.dataset.sampleId)"
+            "[data-testid=ls-grid] .ls-cell[data-sample-id]",
+            "cs => cs.map(c => c.dataset.sampleId)",
         )
 
     page.wait_for_function(
