@@ -34,25 +34,29 @@ def distributions(params: dict) -> tuple[Any, list[bytes]]:
     numeric_fields = {"width": "int", "height": "int"}
     if query.kind == "video":
         numeric_fields.update(fps="float", duration_s="float")
-    sub = query.sample_ids_subquery()
+
+    def values(column: str) -> tuple[str, list]:
+        """One value per sample of the filter, read in the filtered scan itself."""
+        return query.rows_subquery(f"s.{column} AS v")
+
     numeric = [
         {
             "key": name,
             "field": name,
             "type": value_type,
-            **aggregates.filtered_histogram(con, sub, f"s.{name}", bins),
+            **aggregates.filtered_histogram(con, values(name), bins),
         }
         for name, value_type in numeric_fields.items()
     ]
     categorical = []
     for key, (key_type, column) in metadata_columns(con, dataset_id).items():
-        field = f"metadata:{key}"
+        chart = {"key": key, "field": f"metadata:{key}", "type": key_type}
         if key_type in NUMERIC_TYPES:
-            hist = aggregates.filtered_histogram(con, sub, f"s.{column}", bins)
-            numeric.append({"key": key, "field": field, "type": key_type, **hist})
+            numeric.append({**chart, **aggregates.filtered_histogram(con, values(column), bins)})
         elif key_type in CATEGORICAL_TYPES:
-            counts = aggregates.value_counts_with_missing(con, sub, f"s.{column}", limit)
-            categorical.append({"key": key, "field": field, "type": key_type, **counts})
+            counts = aggregates.value_counts_with_missing(con, values(column), limit)
+            categorical.append({**chart, **counts})
+    sub = query.sample_ids_subquery()
     classes = aggregates.class_counts(con, dataset_id, sub, source)
     count = query.count()
     return {

@@ -388,6 +388,16 @@ class SampleQuery:
         register_frames(self._con(), fragment.frames)
         return fragment.positional()
 
+    def rows_subquery(self, columns: str) -> tuple[str, list]:
+        """(sql, params) of a SELECT of ``columns`` (SQL over the sample row, alias ``s``)
+        for each match, unordered unless sliced: aggregates over the matches (the
+        distribution panel's charts) read their values straight from the filtered scan
+        instead of a semi-join on ``sample_ids_subquery``. Frames registered as there."""
+        sliced = self._limit is not None or self._offset
+        fragment = self._sql(columns, ordered=bool(sliced))
+        register_frames(self._con(), fragment.frames)
+        return fragment.positional()
+
     def _read_sorted(
         self,
         *,
