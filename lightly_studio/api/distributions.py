@@ -56,7 +56,9 @@ def distributions(params: dict) -> tuple[Any, list[bytes]]:
         elif key_type in CATEGORICAL_TYPES:
             counts = aggregates.value_counts_with_missing(con, values(column), limit)
             categorical.append({**chart, **counts})
-    sub = query.sample_ids_subquery()
+    # An unfiltered image dataset: every annotation of its classes is on one of its samples.
+    everything = query.kind == "image" and query.matches_everything
+    sub = None if everything else query.sample_ids_subquery()
     classes = aggregates.class_counts(con, dataset_id, sub, source)
     count = query.count()
     return {

@@ -388,6 +388,19 @@ class SampleQuery:
         register_frames(self._con(), fragment.frames)
         return fragment.positional()
 
+    @property
+    def matches_everything(self) -> bool:
+        """True when the query keeps every sample of its dataset and kind (no condition, no
+        ranking, no slice, no parent video): an aggregate may then read whole tables instead
+        of a semi-join on ``sample_ids_subquery``."""
+        return (
+            self._match is None
+            and self._rank is None
+            and self.parent_sample_id is None
+            and self._limit is None
+            and not self._offset
+        )
+
     def rows_subquery(self, columns: str) -> tuple[str, list]:
         """(sql, params) of a SELECT of ``columns`` (SQL over the sample row, alias ``s``)
         for each match, unordered unless sliced: aggregates over the matches (the

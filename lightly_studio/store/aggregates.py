@@ -94,25 +94,26 @@ def numeric_histogram(con, sub: tuple[str, list], value_sql: str, bins: int = 20
     }
 
 
-def class_counts(con, dataset_id, sub: tuple[str, list], source: str | None = None) -> pl.DataFrame:
+def class_counts(
+    con, dataset_id, sub: tuple[str, list] | None, source: str | None = None
+) -> pl.DataFrame:
     """name, objects (annotations of the class on samples of the subquery), images (samples
     of the subquery with at least one), for the classes present there, most objects first.
-    ``source`` counts only annotations of that source (ground truth, a model's predictions).
-
-    Two steps: annotations per (class, sample), then per class; cheaper than a
-    ``count(DISTINCT sample_id)`` per class over millions of boxes."""
-    sub_sql, sub_params = sub
+    ``sub`` None: every annotation of the dataset (an unfiltered image dataset), without the
+    semi-join on a million sample ids. ``source`` counts only annotations of that source
+    (ground truth, a model's predictions)."""
+    sub_sql, sub_params = sub if sub is not None else ("", [])
     n = len(sub_params)
-    source_sql = f" AND a.source = ${n + 2}" if source is not None else ""
+    where = [f"l.dataset_id = ${n + 1}"]
+    if sub is not None:
+        where.append(f"a.sample_id IN (SELECT sample_id FROM ({sub_sql}))")
+    if source is not None:
+        where.append(f"a.source = ${n + 2}")
     return query_frame(
         f"""
-        WITH q AS ({sub_sql}),
-        per AS (SELECT a.label_id, a.sample_id, count(*) AS n FROM annotation a
-                WHERE a.sample_id IN (SELECT sample_id FROM q){source_sql}
-                GROUP BY a.label_id, a.sample_id)
-        SELECT l.name, sum(per.n)::BIGINT AS objects, count(*) AS images
-        FROM per JOIN annotation_label l ON l.label_id = per.label_id
-        WHERE l.dataset_id = ${n + 1}
+        SELECT l.name, count(*) AS objects, count(DISTINCT a.sample_id) AS images
+        FROM annotation a JOIN annotation_label l ON l.label_id = a.label_id
+        WHERE {" AND ".join(where)}
         GROUP BY l.name ORDER BY objects DESC, l.name""",
         [*sub_params, as_uuid_str(dataset_id), *([source] if source is not None else [])],
         con,
