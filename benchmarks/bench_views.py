@@ -421,8 +421,9 @@ def distributions_bench(n: int) -> None:
                 return query.rows_subquery(f"s.{column} AS v")
 
             charts = {
-                "classes (objects + images)": lambda sub=sub: aggregates.class_counts(
-                    con, did, sub
+                "classes by objects": lambda sub=sub: aggregates.class_counts(con, did, sub),
+                "classes by images (distinct)": lambda sub=sub: aggregates.class_counts(
+                    con, did, sub, images=True
                 ),
                 "width histogram (20 bins)": lambda values=values: aggregates.filtered_histogram(
                     con, values("width"), 20

@@ -162,12 +162,15 @@ class DistributionsParams(TypedDict, total=False):
     spec: Spec
     bins: int  # histogram bins, 1..200 (default 20)
     limit: int  # values listed per categorical key, 1..500 (default 30)
+    # classes counted by "objects" (default) or also by "images" (a distinct count: slower)
+    class_count: str
 
 
 class DistributionsResult(TypedDict):
     count: int  # samples of the filter
     bins: int
-    # name, objects (annotations), images (samples with one), most objects first
+    # name, objects (annotations), images (samples with one; null unless class_count is
+    # "images"), most objects first
     classes: list[dict[str, Json]]
     # key, field (spec path: width | height | fps | duration_s | metadata:<key>), type,
     # min, max, counts, edges, missing

@@ -14,8 +14,9 @@ from typing import Any
 
 from lightly_studio.api import _contracts as c
 from lightly_studio.api._methods import method
-from lightly_studio.api._spec import int_param, optional_text, query_from_spec
+from lightly_studio.api._spec import int_param, optional_text, query_from_spec, show
 from lightly_studio.db import get_connection
+from lightly_studio.errors import QueryError
 from lightly_studio.store import aggregates
 from lightly_studio.store.metadata import metadata_columns
 
@@ -28,6 +29,9 @@ def distributions(params: dict) -> tuple[Any, list[bytes]]:
     query = query_from_spec(params.get("spec") or {})
     bins = int_param(params.get("bins", 20), "bins", minimum=1, maximum=200)
     limit = int_param(params.get("limit", 30), "limit", minimum=1, maximum=500)
+    class_count = params.get("class_count", "objects")
+    if class_count not in ("objects", "images"):
+        raise QueryError(f"class_count must be 'objects' or 'images', got {show(class_count)}.")
     source = optional_text((params.get("spec") or {}).get("annotation_source"), "annotation_source")
     dataset_id = query.dataset.dataset_id
     con = get_connection()
@@ -59,7 +63,7 @@ def distributions(params: dict) -> tuple[Any, list[bytes]]:
     # An unfiltered image dataset: every annotation of its classes is on one of its samples.
     everything = query.kind == "image" and query.matches_everything
     sub = None if everything else query.sample_ids_subquery()
-    classes = aggregates.class_counts(con, dataset_id, sub, source)
+    classes = aggregates.class_counts(con, dataset_id, sub, source, class_count == "images")
     count = query.count()
     return {
         "count": count,

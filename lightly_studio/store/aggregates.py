@@ -95,15 +95,23 @@ def numeric_histogram(con, sub: tuple[str, list], value_sql: str, bins: int = 20
 
 
 def class_counts(
-    con, dataset_id, sub: tuple[str, list] | None, source: str | None = None
+    con,
+    dataset_id,
+    sub: tuple[str, list] | None,
+    source: str | None = None,
+    images: bool = False,
 ) -> pl.DataFrame:
-    """name, objects (annotations of the class on samples of the subquery), images (samples
-    of the subquery with at least one), for the classes present there, most objects first.
+    """name, objects (annotations of the class on samples of the subquery) and, with
+    ``images``, images (samples of the subquery with at least one; null without), for the
+    classes present there, most objects first. The image count is a distinct count over
+    every annotation, ~15x the cost of the object count at a million samples (measured in
+    bench_views.py --distributions), so it is computed only when asked for.
     ``sub`` None: every annotation of the dataset (an unfiltered image dataset), without the
     semi-join on a million sample ids. ``source`` counts only annotations of that source
     (ground truth, a model's predictions)."""
     sub_sql, sub_params = sub if sub is not None else ("", [])
     n = len(sub_params)
+    images_sql = "count(DISTINCT a.sample_id)" if images else "NULL::BIGINT"
     where = [f"l.dataset_id = ${n + 1}"]
     if sub is not None:
         where.append(f"a.sample_id IN (SELECT sample_id FROM ({sub_sql}))")
@@ -111,7 +119,7 @@ def class_counts(
         where.append(f"a.source = ${n + 2}")
     return query_frame(
         f"""
-        SELECT l.name, count(*) AS objects, count(DISTINCT a.sample_id) AS images
+        SELECT l.name, count(*) AS objects, {images_sql} AS images
         FROM annotation a JOIN annotation_label l ON l.label_id = a.label_id
         WHERE {" AND ".join(where)}
         GROUP BY l.name ORDER BY objects DESC, l.name""",

@@ -69,7 +69,7 @@ def expected_histogram(values: np.ndarray, bins: int) -> list[int]:
 
 
 def test_class_bars_count_objects_and_images_exactly(random_ds):
-    d, _ = dispatch("distributions", {"spec": spec(random_ds)})
+    d, _ = dispatch("distributions", {"spec": spec(random_ds), "class_count": "images"})
     truth = random_ds.truth
     expected = {
         name: {"objects": int(truth[name].sum()), "images": int((truth[name] > 0).sum())}
@@ -131,6 +131,16 @@ def test_charts_follow_the_filter(random_ds):
     assert score["missing"] == truth["score"].null_count()
     got = {c["name"]: c["objects"] for c in d["classes"]}
     assert got == {k: int(truth[k].sum()) for k in ("cat", "dog") if truth[k].sum() > 0}
+    assert all(c["images"] is None for c in d["classes"])  # by objects unless asked
+    d, _ = dispatch(
+        "distributions",
+        {
+            "spec": spec(random_ds, metadata={"city": {"values": ["oslo"]}}),
+            "class_count": "images",
+        },
+    )
+    got = {c["name"]: c["images"] for c in d["classes"]}
+    assert got == {k: int((truth[k] > 0).sum()) for k in ("cat", "dog") if truth[k].sum() > 0}
 
 
 def test_a_filter_without_matches_gives_empty_charts(random_ds):
@@ -148,16 +158,19 @@ def test_a_single_value_is_one_bin(random_ds):
 
 
 def test_annotation_source_narrows_the_class_counts(small_ds):
-    d, _ = dispatch("distributions", {"spec": spec(small_ds)})
+    images = {"class_count": "images"}
+    d, _ = dispatch("distributions", {"spec": spec(small_ds), **images})
     assert {c["name"]: (c["objects"], c["images"]) for c in d["classes"]} == {
         "car": (3, 2),
         "person": (1, 1),
     }
-    d, _ = dispatch("distributions", {"spec": spec(small_ds, annotation_source="model")})
+    d, _ = dispatch("distributions", {"spec": spec(small_ds, annotation_source="model"), **images})
     assert {c["name"]: (c["objects"], c["images"]) for c in d["classes"]} == {"car": (1, 1)}
 
 
-def test_bad_bin_counts_are_refused_by_name(small_ds):
+def test_bad_parameters_are_refused_by_name(small_ds):
+    with pytest.raises(QueryError, match="class_count"):
+        dispatch("distributions", {"spec": spec(small_ds), "class_count": "boxes"})
     with pytest.raises(QueryError, match="bins"):
         dispatch("distributions", {"spec": spec(small_ds), "bins": 0})
     with pytest.raises(QueryError, match="bins"):

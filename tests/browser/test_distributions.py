@@ -11,6 +11,7 @@ explorer, views/explorer.ts):
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -95,6 +96,20 @@ def _bars(page, testid: str) -> dict[str, str]:
     )
 
 
+def _wait_bars(page, testid: str, expected: dict[str, str]) -> None:
+    """Wait until the chart's bars read ``expected`` (in that order), then check them."""
+    try:
+        page.wait_for_function(
+            "([t, want]) => JSON.stringify([...document.querySelectorAll("
+            "`[data-testid=${t}] .ls-dist-row`)].map(r => [r.dataset.value,"
+            " r.querySelector('.ls-dist-n').textContent])) === want",
+            arg=[testid, json.dumps([[k, v] for k, v in expected.items()], separators=(",", ":"))],
+            timeout=10_000,
+        )
+    finally:
+        assert list(_bars(page, testid).items()) == list(expected.items())
+
+
 def _hist(page, key: str):
     return page.locator(f"[data-testid=ls-dist-hist][data-key='{key}']")
 
@@ -133,19 +148,13 @@ def test_distribution_panel_filters_and_follows_the_grid(gui, app_page):
     _wait_charts(page, 8)
 
     # Class bars: objects by default (most first), images on request, by name on request.
-    assert _bars(page, "ls-dist-classes") == {"dog": "6", "cat": "5"}
+    _wait_bars(page, "ls-dist-classes", {"dog": "6", "cat": "5"})
     page.locator("[data-testid=ls-dist-class-mode]").select_option("images")
-    assert _bars(page, "ls-dist-classes") == {"cat": "5", "dog": "3"}
-    names = page.eval_on_selector_all(
-        "[data-testid=ls-dist-classes] .ls-dist-row", "rows => rows.map(r => r.dataset.value)"
-    )
-    assert names == ["cat", "dog"]
+    _wait_bars(page, "ls-dist-classes", {"cat": "5", "dog": "3"})  # most images first
     page.locator("[data-testid=ls-dist-class-mode]").select_option("objects")
+    _wait_bars(page, "ls-dist-classes", {"dog": "6", "cat": "5"})
     page.locator("[data-testid=ls-dist-class-sort]").select_option("name")
-    names = page.eval_on_selector_all(
-        "[data-testid=ls-dist-classes] .ls-dist-row", "rows => rows.map(r => r.dataset.value)"
-    )
-    assert names == ["cat", "dog"]
+    _wait_bars(page, "ls-dist-classes", {"cat": "5", "dog": "6"})
 
     # Categorical metadata: value counts and the samples without a value.
     assert _bars(page, "ls-dist-cat") == {"sunny": "2", "rain": "2", "missing": "4"}

@@ -82,7 +82,8 @@ export interface DistCategorical { key: string; field: string; type: string; val
 export interface Distributions {
   count: number;
   bins: number;
-  classes: { name: string; objects: number; images: number }[];
+  /** images: null unless asked for (class_count "images"). */
+  classes: { name: string; objects: number; images: number | null }[];
   numeric: DistHist[];
   categorical: DistCategorical[];
 }
@@ -206,7 +207,7 @@ export interface ApiMethods {
   filtered_ids: { params: { spec?: Spec }; result: { sample_ids: string[] } };
   select_ids: { params: { sample_ids?: string[] }; result: PlotSelection };
   facets: { params: { spec?: Spec; bins?: number }; result: Facets };
-  distributions: { params: { spec?: Spec; bins?: number; limit?: number }; result: Distributions };
+  distributions: { params: { spec?: Spec; bins?: number; limit?: number; class_count?: "objects" | "images" }; result: Distributions };
   query_check: { params: { dataset_id: string; text: string }; result: QueryCheck };
   query_completions: { params: { dataset_id: string; text: string; offset: number }; result: QueryCompletions };
   plot_points: { params: { dataset_id?: string; embedding_model?: string | null }; result: { token: string; count: number } };

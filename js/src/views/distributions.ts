@@ -108,7 +108,10 @@ export class DistributionPanel {
       h("option", { value: "objects" }, "objects"), h("option", { value: "images" }, "images"));
     this.classSort = h("select", { "aria-label": "sort classes by", "data-testid": "ls-dist-class-sort" },
       h("option", { value: "count" }, "by count"), h("option", { value: "name" }, "by name"));
-    for (const el of [this.classMode, this.classSort]) el.addEventListener("change", () => this.render());
+    // Images per class is a distinct count (slower at a million samples): asked for only in
+    // that mode, so switching the mode reloads.
+    this.classMode.addEventListener("change", () => void this.load());
+    this.classSort.addEventListener("change", () => this.render());
     this.body = h("div", { class: "ls-dist-body", "aria-busy": "true" }, h("p", { class: "ls-muted" }, "Loading…"));
     this.el = h("div", { class: "ls-dist", "data-testid": "ls-dist-panel" },
       h("div", { class: "ls-dist-head" }, h("strong", {}, "Distributions"),
@@ -134,7 +137,8 @@ export class DistributionPanel {
     this.bins.value = String(bins);
     this.body.setAttribute("aria-busy", "true");
     try {
-      const { result } = await this.o.rpc.call("distributions", { spec: this.o.spec(), bins });
+      const class_count = this.classMode.value as "objects" | "images";
+      const { result } = await this.o.rpc.call("distributions", { spec: this.o.spec(), bins, class_count });
       if (id !== this.requestId) return;
       this.data = result;
       this.render();
@@ -176,16 +180,18 @@ export class DistributionPanel {
   }
 
   private classes(d: Distributions): HTMLElement {
-    const mode = this.classMode.value as "objects" | "images";
+    // The images count of the answer when it has one (the mode may have changed since).
+    const byImages = this.classMode.value === "images" && d.classes.every((r) => r.images !== null);
+    const count = (r: Distributions["classes"][number]): number => (byImages ? r.images ?? 0 : r.objects);
     const rows = d.classes.slice();
     if (this.classSort.value === "name") rows.sort((a, b) => a.name.localeCompare(b.name));
-    else rows.sort((a, b) => b[mode] - a[mode] || a.name.localeCompare(b.name));
-    const max = Math.max(0, ...rows.map((r) => r[mode]));
+    else rows.sort((a, b) => count(b) - count(a) || a.name.localeCompare(b.name));
+    const max = Math.max(0, ...rows.map(count));
     const chosen = new Set((this.o.spec().labels as string[]) ?? []);
     const content = rows.length
-      ? rows.map((r) => this.barRow(r.name, r[mode], max, {
+      ? rows.map((r) => this.barRow(r.name, count(r), max, {
           color: labelColor(r.name), active: chosen.has(r.name),
-          title: `${r.name}: ${formatCount(r.objects)} objects on ${formatCount(r.images)} images — click to filter`,
+          title: `${r.name}: ${formatCount(r.objects)} objects${r.images === null ? "" : ` on ${formatCount(r.images)} images`} — click to filter`,
           onClick: () => this.o.onSpec(toggleLabel(this.o.spec(), r.name)),
         }))
       : [h("p", { class: "ls-muted" }, "No annotations in the filter.")];
