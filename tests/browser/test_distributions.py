@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 
 import pytest
@@ -308,3 +309,42 @@ def test_sort_by_a_metadata_key_from_the_view_popover(charted, gui, app_page):
     assert grid_order() == by_width[::-1]
     shot(page, "sort-by-metadata")
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_distribution_panel_in_the_notebook_filters_explorer_query(page, lab, examples):
+    """The inline widget mounts the same panel: a class bar clicked there is part of
+    ``explorer.query`` in Python."""
+    from tests.browser.conftest import open_notebook, run_cell, write_notebook
+
+    base, folder = lab
+    setup = (
+        "import os\n"
+        "from lightly_studio import db_manager\n"
+        "db_manager.connect(db_file=os.path.join(os.getcwd(), 'dist.db'))\n"
+        "from lightly_studio.core.image_dataset import ImageDataset\n"
+        "from lightly_studio.core.dataset_query import ImageSampleField as F\n"
+        "ds = ImageDataset.create('coco')\n"
+        f"ds.add_samples_from_coco(annotations_json='{examples}/coco_subset_128_images/"
+        f"instances_train2017.json', images_path='{examples}/coco_subset_128_images/images',"
+        " embed=False)\n"
+        "print('DOGS', ds.match(F.annotations.contains_label('dog')).count())"
+    )
+    nb = write_notebook(
+        folder,
+        "distributions.ipynb",
+        [
+            setup,
+            "from lightly_studio.widgets import Explorer\nex = Explorer(ds, height=700)\nex",
+            "print('QUERY', ex.query.count(), ex.spec.get('labels'))",
+        ],
+    )
+    open_notebook(page, base, nb)
+    dogs = re.search(r"DOGS (\d+)", run_cell(page, 0))
+    assert dogs, "the setup cell did not run"
+    run_cell(page, 1)
+    page.wait_for_selector("[data-testid=ls-grid] .ls-cell img", timeout=30_000)
+    page.locator("[data-testid=ls-dist-toggle]").click()
+    page.locator("[data-testid=ls-dist-classes] .ls-dist-row[data-value=dog]").click()
+    _wait_count(page, f"{dogs.group(1)} of 128")
+    out = run_cell(page, 2)
+    assert f"QUERY {dogs.group(1)} ['dog']" in out
