@@ -232,3 +232,22 @@ def test_plot_colour_by_annotation_source(fake_projection):
     colours, buf = dispatch("plot_colors", {"token": token, "by": "source"})
     assert colours["legend"] == ["no annotations", "ground_truth", "model"]
     assert sorted(np.frombuffer(buf[0], np.uint8).tolist()) == [0, 0, 0, 1, 2]
+
+
+def test_video_datasets_chart_fps_and_duration_and_their_frames(db, tmp_path):
+    """Videos: fps and duration histograms; the frame collection (kind 'frame') charts its
+    own samples."""
+    from lightly_studio.core.video_dataset import VideoDataset
+    from tests.video.conftest import write_video
+
+    write_video(tmp_path / "v" / "a.mp4", width=32, height=32, frames=10, fps=10)
+    write_video(tmp_path / "v" / "b.mp4", width=32, height=32, frames=30, fps=30)
+    ds = VideoDataset.create("clips")
+    ds.add_videos_from_path(tmp_path / "v", target_fps=None, embed=False)
+    d, _ = dispatch("distributions", {"spec": spec(ds)})
+    numeric = {h["key"]: h for h in d["numeric"]}
+    assert d["count"] == 2
+    assert (numeric["fps"]["min"], numeric["fps"]["max"]) == (10, 30)
+    assert sum(numeric["duration_s"]["counts"]) == 2
+    frames, _ = dispatch("distributions", {"spec": spec(ds, kind="frame")})
+    assert frames["count"] == 40 and "fps" not in {h["key"] for h in frames["numeric"]}
