@@ -128,43 +128,65 @@ def class_counts(
     )
 
 
-def filtered_histogram(con, values: tuple[str, list], bins: int) -> dict:
-    """``bins`` equal-width counts over the values' own range, in one statement, plus
-    ``missing`` (rows whose value is NULL). ``values``: a SELECT of one column ``v`` per
-    sample (``SampleQuery.rows_subquery``), so the histogram follows the filter."""
-    sub_sql, sub_params = values
+def numeric_histograms(con, rows: tuple[str, list], count: int, bins: int) -> list[dict]:
+    """Equal-width histograms of ``count`` numeric columns over their own ranges: ``rows``
+    is a SELECT of the columns ``v0`` … ``v{count-1}``, one row per sample (of the current
+    filter, so the histograms follow it). Two scans give every histogram: the ranges, then
+    all bins through DuckDB's ``histogram`` aggregate. Each: min, max, counts, edges (bins
+    + 1; a bin holds [edge, next edge), the last one its upper edge too) and ``missing``
+    (rows whose value is NULL); one bin when all values are equal."""
+    if count == 0:
+        return []
+    sub_sql, sub_params = rows
     n = len(sub_params)
-    rows = con.execute(
-        f"""
-        WITH v AS (SELECT CAST(v AS DOUBLE) AS v FROM ({sub_sql})),
-        r AS (SELECT min(v) AS lo, max(v) AS hi, count(v) AS n, count(*) AS total FROM v)
-        SELECT r.lo, r.hi, r.n, r.total,
-               CASE WHEN r.hi = r.lo THEN 0
-                    ELSE least(CAST(floor((v.v - r.lo) / ((r.hi - r.lo) / ${n + 1})) AS INTEGER),
-                               ${n + 1} - 1) END AS bin,
-               count(v.v) AS c
-        FROM r LEFT JOIN v ON v.v IS NOT NULL
-        GROUP BY ALL""",
-        [*sub_params, bins],
-    ).fetchall()
-    lo, hi, count, total = rows[0][:4] if rows else (None, None, 0, 0)
-    missing = int(total or 0) - int(count or 0)
-    if not count or lo is None:
-        return {"min": None, "max": None, "counts": [], "edges": [], "missing": missing}
-    if hi == lo:
-        return {"min": lo, "max": hi, "counts": [int(count)], "edges": [lo, hi], "missing": missing}
-    counts = [0] * bins
-    for *_, b, c in rows:
-        if b is not None:
-            counts[int(b)] += int(c)
-    width = (hi - lo) / bins
-    edges = [lo + i * width for i in range(bins)] + [hi]
-    return {"min": lo, "max": hi, "counts": counts, "edges": edges, "missing": missing}
+    ranges = ", ".join(
+        f"min(CAST(v{i} AS DOUBLE)), max(CAST(v{i} AS DOUBLE)), count(v{i})" for i in range(count)
+    )
+    found = con.execute(f"SELECT count(*), {ranges} FROM ({sub_sql})", sub_params).fetchone()
+    total = int(found[0])
+    stats = [found[1 + 3 * i : 4 + 3 * i] for i in range(count)]
+    out: list[dict] = []
+    binned: list[tuple[int, str, list]] = []  # (column, histogram expression, its params)
+    for i, (lo, hi, n_values) in enumerate(stats):
+        missing = total - int(n_values)
+        if not n_values:
+            out.append({"min": None, "max": None, "counts": [], "edges": [], "missing": missing})
+        elif hi == lo:
+            edges = [lo, hi]
+            out.append(
+                {
+                    "min": lo,
+                    "max": hi,
+                    "counts": [int(n_values)],
+                    "edges": edges,
+                    "missing": missing,
+                }
+            )
+        else:
+            width = (hi - lo) / bins
+            k = n + 1 + 2 * len(binned)
+            expr = (
+                f"histogram(least(CAST(floor((CAST(v{i} AS DOUBLE) - ${k}) / ${k + 1}) AS INTEGER),"
+                f" {int(bins) - 1})) FILTER (WHERE v{i} IS NOT NULL)"  # least() skips NULLs
+            )
+            binned.append((i, expr, [lo, width]))
+            edges = [lo + b * width for b in range(bins)] + [hi]
+            out.append(
+                {"min": lo, "max": hi, "counts": [0] * bins, "edges": edges, "missing": missing}
+            )
+    if binned:
+        exprs = ", ".join(e for _, e, _ in binned)
+        params = [*sub_params, *(p for _, _, ps in binned for p in ps)]
+        maps = con.execute(f"SELECT {exprs} FROM ({sub_sql})", params).fetchone()
+        for (i, _, _), counts in zip(binned, maps, strict=True):
+            for b, c in (counts or {}).items():
+                out[i]["counts"][int(b)] += int(c)
+    return out
 
 
 def value_counts_with_missing(con, values: tuple[str, list], limit: int = 50) -> dict:
     """The ``limit`` most frequent values of a column ``v`` (one row per sample, as in
-    ``filtered_histogram``): ``values`` [{value, count}], ``other`` (rows with a value not
+    ``numeric_histograms``): ``values`` [{value, count}], ``other`` (rows with a value not
     listed) and ``missing`` (rows without one), in one statement."""
     sub_sql, sub_params = values
     frame = query_frame(
