@@ -6,6 +6,8 @@ with ``--million``, the issue's 1,000,000-sample figures in a real (headless) br
                                                             #   plot render, lasso round trip
     .venv/bin/python benchmarks/bench_views.py --million --first-paint 5   # first paint only,
                                                             #   5 cold runs and their median
+    .venv/bin/python benchmarks/bench_views.py --distributions   # the Distribution panel's
+                                                            #   charts at 1M samples (no browser)
 
 ``--million`` builds the dataset straight into the tables (SQL over ``range()``, like
 bench_query.py): 1,000,000 samples with unique paths, of which only the first grid page's
@@ -321,6 +323,139 @@ def _top_self_time(profile: dict, top: int = 6) -> str:
     return "; ".join(f"{name} {ms:.0f} ms" for name, ms in ranked)
 
 
+def add_chart_data(ds, n: int) -> None:
+    """What the Distribution panel charts, at ``n`` samples: 1 to 3 boxes of 20 classes per
+    sample (about 2n annotations), a float quality score (``dark_score``, missing on 10 %), an
+    int metadata key and a categorical key with 12 values (missing on 20 %) and a flag."""
+    import polars as pl
+
+    from lightly_studio.db import get_connection, query_frame, transaction
+    from lightly_studio.store.metadata import set_metadata_values
+
+    did = str(ds.dataset_id)
+    t = time.perf_counter()
+    with transaction() as con:
+        con.execute(f"""INSERT INTO annotation_label (label_id, dataset_id, name, created_at)
+            SELECT uuid(), '{did}', 'class_' || lpad(i::VARCHAR, 2, '0'), now()
+            FROM range(20) t(i)""")
+        con.execute(f"""INSERT INTO annotation (annotation_id, sample_id, label_id,
+                annotation_type, x, y, width, height, created_at, updated_at)
+            WITH labels AS (SELECT label_id, row_number() OVER (ORDER BY name) - 1 AS k
+                            FROM annotation_label WHERE dataset_id = '{did}'),
+                 boxes AS (SELECT s.sample_id, s.sample_idx, j
+                           FROM sample s, range(3) t(j)
+                           WHERE s.dataset_id = '{did}' AND j <= s.sample_idx % 3)
+            SELECT uuid(), b.sample_id, l.label_id, 'object_detection', 1, 1, 10, 10, now(), now()
+            FROM boxes b JOIN labels l ON l.k = (hash(b.sample_id, b.j) % 20)""")
+    annotations = get_connection().execute("SELECT count(*) FROM annotation").fetchone()[0]
+    rows = query_frame(
+        "SELECT CAST(sample_id AS VARCHAR) AS sample_id, sample_idx AS i FROM sample "
+        "WHERE dataset_id = $1",
+        [did],
+    )
+    i = pl.col("i")
+    columns = {
+        "dark_score": pl.when(i % 10 == 0).then(None).otherwise((i * 7919 % 1000) / 1000.0),
+        "objects_seen": (i * 31 % 97).cast(pl.Int64),
+        "camera": pl.when(i % 5 == 0)
+        .then(None)
+        .otherwise(pl.format("cam_{}", (i * 13 % 12).cast(pl.Utf8))),
+        "is_dark_issue": (i * 7919 % 1000) > 900,
+    }
+    for key, expr in columns.items():
+        frame = rows.select("sample_id", expr.alias("value"))
+        set_metadata_values(get_connection(), did, key, frame)
+    print(
+        f"  added {annotations:,} boxes of 20 classes and 4 metadata keys "
+        f"in {time.perf_counter() - t:.1f} s"
+    )
+
+
+def _timed(fn, runs: int = 5) -> float:
+    """Median ms of ``runs`` warm calls (one call before, untimed: DuckDB's first scan of a
+    column reads it from disk)."""
+    fn()
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return sorted(times)[len(times) // 2]
+
+
+def distributions_bench(n: int) -> None:
+    """The Distribution panel at ``n`` samples, unfiltered and under two filters: the whole
+    answer (api ``distributions``, by objects and by images) and, unfiltered, each chart's
+    statement on its own (a filtered answer reads the filter once into a frame, then every
+    chart aggregates that: its parts are not separate statements over the table)."""
+    import os
+
+    from lightly_studio import db_manager
+    from lightly_studio.api import dispatch, query_from_spec
+    from lightly_studio.db import get_connection
+    from lightly_studio.store import aggregates
+    from lightly_studio.store.metadata import metadata_columns
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        os.environ["LIGHTLY_STUDIO_RUNTIME_DIR"] = str(tmp_path / "rt")
+        db_manager.connect(db_file=tmp_path / "million.db")
+        print(f"Distribution panel, {n:,} synthetic samples:")
+        ds = build_million(n, tmp_path / "img")
+        add_chart_data(ds, n)
+        did = str(ds.dataset_id)
+        con = get_connection()
+        keys = metadata_columns(con, did)
+        query = query_from_spec({"dataset_id": did})
+        numeric = ["width", "height"] + [c for t, c in keys.values() if t in ("int", "float")]
+
+        def rows(columns: str) -> tuple[str, list]:
+            return query.rows_subquery(columns)
+
+        numeric_sql = ", ".join(f"s.{c} AS v{i}" for i, c in enumerate(numeric))
+        charts = {
+            "classes by objects": lambda: aggregates.class_counts(con, did, None),
+            "classes by images (distinct)": lambda: aggregates.class_counts(
+                con, did, None, images=True
+            ),
+            f"{len(numeric)} histograms (20 bins, 2 scans)": lambda: aggregates.numeric_histograms(
+                con, rows(numeric_sql), len(numeric), 20
+            ),
+        }
+        for key, (key_type, column) in keys.items():
+            if key_type not in ("int", "float"):
+                charts[f"{key} value counts"] = lambda c=column: (
+                    aggregates.value_counts_with_missing(con, rows(f"s.{c} AS v"), 30)
+                )
+        print("  whole dataset, one statement per chart: median of 5 warm runs")
+        for name, fn in charts.items():
+            print(f"    {name:<34} {_timed(fn):7.1f} ms")
+        filters = {
+            "whole dataset": {"dataset_id": did},
+            "filter: class_03 (~14 %)": {"dataset_id": did, "labels": ["class_03"]},
+            "filter: dark_score >= 0.9 (~10 %)": {
+                "dataset_id": did,
+                "metadata": {"dark_score": {"range": [0.9, None]}},
+            },
+        }
+        print("  the panel's whole answer (api distributions): median of 3 warm runs")
+        for title, spec in filters.items():
+            by = {
+                mode: _timed(
+                    lambda spec=spec, mode=mode: dispatch(
+                        "distributions", {"spec": spec, "class_count": mode}
+                    ),
+                    3,
+                )
+                for mode in ("objects", "images")
+            }
+            print(
+                f"    {title:<34} {by['objects']:7.1f} ms by objects, "
+                f"{by['images']:7.1f} ms by images"
+            )
+        db_manager.close()
+
+
 def million(n: int, first_paint_runs: int = 0) -> None:
     """The 1M figures; with ``first_paint_runs``, only that many repeated first paints."""
     import os
@@ -471,7 +606,14 @@ def main() -> None:
         action="store_true",
         help="also measure first thumbnails, plot and lasso at 1M samples",
     )
-    parser.add_argument("--samples", type=int, default=1_000_000, help="size for --million")
+    parser.add_argument(
+        "--distributions",
+        action="store_true",
+        help="only time the Distribution panel's charts at --samples samples",
+    )
+    parser.add_argument(
+        "--samples", type=int, default=1_000_000, help="size for --million / --distributions"
+    )
     parser.add_argument(
         "--profile-lasso",
         action="store_true",
@@ -489,6 +631,9 @@ def main() -> None:
     args = parser.parse_args()
     global PROFILE_LASSO
     PROFILE_LASSO = args.profile_lasso
+    if args.distributions:
+        distributions_bench(args.samples)
+        return
     if not args.first_paint:
         coco()
     if args.million:

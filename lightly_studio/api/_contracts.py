@@ -186,6 +186,27 @@ class FacetsResult(_FacetsOfGroups):
     metadata: list[dict[str, Json]]
 
 
+class DistributionsParams(TypedDict, total=False):
+    spec: Spec
+    bins: int  # histogram bins, 1..200 (default 20)
+    limit: int  # values listed per categorical key, 1..500 (default 30)
+    # classes counted by "objects" (default) or also by "images" (a distinct count: slower)
+    class_count: str
+
+
+class DistributionsResult(TypedDict):
+    count: int  # samples of the filter
+    bins: int
+    # name, objects (annotations), images (samples with one; null unless class_count is
+    # "images"), most objects first
+    classes: list[dict[str, Json]]
+    # key, field (spec path: width | height | fps | duration_s | metadata:<key>), type,
+    # min, max, counts, edges, missing
+    numeric: list[dict[str, Json]]
+    # key, field, type, values [{value, count}], other (values not listed), missing
+    categorical: list[dict[str, Json]]
+
+
 # --- plot ------------------------------------------------------------------------------------
 
 
@@ -219,7 +240,7 @@ class PlotCountResult(TypedDict):
 
 class PlotColorsParams(TypedDict, total=False):
     token: str
-    by: str  # "", "none", "label", "tag:<name>", "metadata:<key>"
+    by: str  # "", "none", "label", "source", "tag:<name>", "metadata:<key>"
 
 
 class _PlotColorsContinuous(TypedDict, total=False):
@@ -228,6 +249,21 @@ class _PlotColorsContinuous(TypedDict, total=False):
 
 class PlotColorsResult(_PlotColorsContinuous):
     legend: list[str]
+
+
+class FieldChoicesParams(TypedDict, total=False):
+    dataset_id: str
+
+
+class MetadataKeyChoice(TypedDict):
+    key: str
+    type: str  # int, float, str, bool
+    numeric: bool  # coloured by a ramp (else one colour per value)
+
+
+class FieldChoicesResult(TypedDict):
+    tags: list[str]
+    metadata: list[MetadataKeyChoice]
 
 
 # --- export ----------------------------------------------------------------------------------

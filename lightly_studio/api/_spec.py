@@ -20,7 +20,9 @@ Spec keys (all optional except dataset_id)::
      "evaluation": {"run": "det", "gt": "person" | null, "pred": "dog" | null}
                    | {"run": "det", "outcome": "tp" | "fp" | "fn"},  # a confusion cell / count
      "sort": {"field": "file_name" | "width" | "height" | "created_at" | "metadata:<key>"
-                       | "evaluation:<run>:<metric>", "desc": false}}
+                       | "evaluation:<run>:<metric>" | "similarity", "desc": false}}
+                                           # with text / similar_to, a sort re-sorts the
+                                           # matches; "similarity" keeps the search's order
 """
 
 from __future__ import annotations
@@ -84,8 +86,10 @@ def query_from_spec(spec: dict[str, Any]) -> DatasetQuery:
         query.match(AND(*terms))
     if spec.get("query"):
         query.match_text(_text(spec["query"], "spec.query"))
-    _apply_sort(query, spec.get("sort"))
+    # Similarity first: ranking replaces any order, and a sort given with a search then
+    # re-sorts the matches (by similarity when the sort field is "similarity").
     _apply_similarity(query, spec)
+    _apply_sort(query, spec.get("sort"))
     return query
 
 
@@ -259,6 +263,10 @@ def _apply_sort(query: DatasetQuery, sort: Any) -> None:
     if not isinstance(desc, bool):
         raise QueryError(f"spec.sort.desc must be true or false, got {show(desc)}.")
     field_name = sort.get("field", "file_path_abs")
+    if field_name == "similarity":
+        # The order of a text or "find similar" search (the default while one is active);
+        # without a search there is no similarity, and the default order stays.
+        return
     if isinstance(field_name, str) and field_name.startswith("evaluation:"):
         # evaluation:<run>:<metric>; the run's name may itself hold colons
         run, _, metric = field_name.split(":", 1)[1].rpartition(":")
@@ -273,7 +281,7 @@ def _sort_field(field_name: Any):
     """The field ``spec.sort.field`` names: one of SORT_FIELDS or ``metadata:<key>``."""
     if not isinstance(field_name, str):
         raise QueryError(
-            f"spec.sort.field must be a string (one of {', '.join(SORT_FIELDS)} "
+            f"spec.sort.field must be a string (one of {', '.join(SORT_FIELDS)}, similarity "
             f"or metadata:<key>), got {show(field_name)}."
         )
     if field_name.startswith("metadata:"):

@@ -21,7 +21,7 @@ import polars as pl
 from lightly_studio import embed as _embed  # a lazy package: torch and pacmap load on first use
 from lightly_studio.api import _contracts as c
 from lightly_studio.api import _registry
-from lightly_studio.api._methods import method
+from lightly_studio.api._methods import Result, method
 from lightly_studio.api._progress import report
 from lightly_studio.api._spec import (
     dataset_of,
@@ -34,9 +34,11 @@ from lightly_studio.db import get_connection
 from lightly_studio.errors import EmbeddingError, QueryError
 from lightly_studio.store import projections
 from lightly_studio.store import samples as sample_store
+from lightly_studio.store import tags as tag_store
 from lightly_studio.store.annotations import annotations_frame
-from lightly_studio.store.metadata import get_metadata_values
+from lightly_studio.store.metadata import get_metadata_values, metadata_keys
 
+RAMP_STEPS = 10  # colours of a numeric metadata key's ramp (the legend shows each step's value)
 _CACHE_MAX = 4  # plots kept (each ~100 MB of id strings at 1,000,000 points)
 _cache: dict[tuple, dict] = {}
 _cache_lock = threading.Lock()
@@ -187,12 +189,21 @@ def plot_colors(params: dict) -> tuple[Any, list[bytes]]:
         joined = order.join(values, on="sample_id", how="inner")
         v = joined["value"]
         if v.dtype.is_numeric():
+            # A ramp of RAMP_STEPS colours from min to max; samples without a finite value
+            # stay category 0 ("none").
             arr = v.cast(pl.Float64).to_numpy()
-            lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
-            scaled = np.zeros_like(arr) if hi == lo else (arr - lo) / (hi - lo)
-            cats[joined["i"].to_numpy()] = 1 + np.round(scaled * 9).astype(np.uint8)
+            finite = np.isfinite(arr)
+            if not finite.any():
+                return {"legend": ["none"], "continuous": True}, [cats.tobytes()]
+            lo, hi = float(arr[finite].min()), float(arr[finite].max())
+            scaled = np.zeros(finite.sum()) if hi == lo else (arr[finite] - lo) / (hi - lo)
+            steps = RAMP_STEPS - 1
+            cats[joined["i"].to_numpy()[finite]] = 1 + np.round(scaled * steps).astype(np.uint8)
             return {
-                "legend": ["none", *[f"{lo + (hi - lo) * k / 9:.3g}" for k in range(10)]],
+                "legend": [
+                    "none",
+                    *[f"{lo + (hi - lo) * k / steps:.3g}" for k in range(RAMP_STEPS)],
+                ],
                 "continuous": True,
             }, [cats.tobytes()]
         legend = sorted(str(x) for x in v.unique().to_list())[:254]
@@ -203,4 +214,40 @@ def plot_colors(params: dict) -> tuple[Any, list[bytes]]:
         return {"legend": ["none", *legend]}, [cats.tobytes()]
     if by in ("", "none"):
         return {"legend": ["all"]}, [cats.tobytes()]
-    raise QueryError(f"Cannot colour by {by!r}; use tag:<name>, label or metadata:<key>.")
+    if by == "source":
+        return _colors_by_source(con, plot["dataset_id"], order, cats)
+    raise QueryError(f"Cannot colour by {by!r}; use tag:<name>, label, source or metadata:<key>.")
+
+
+def _colors_by_source(con, dataset_id: str, order: pl.DataFrame, cats: np.ndarray) -> Result:
+    """Colour by annotation source: the sources a sample's annotations come from (one
+    category per combination seen, e.g. "ground_truth + model")."""
+    ann = annotations_frame(con, dataset_id)
+    per_sample = ann.group_by("sample_id").agg(
+        pl.col("source").unique().sort().str.join(" + ").alias("sources")
+    )
+    legend = sorted(per_sample["sources"].unique().to_list())[:254]
+    codes = {name: i + 1 for i, name in enumerate(legend)}
+    joined = order.join(per_sample, on="sample_id", how="inner")
+    cats[joined["i"].to_numpy()] = np.array(
+        [codes.get(x, 255) for x in joined["sources"].to_list()], dtype=np.uint8
+    )
+    return {"legend": ["no annotations", *legend]}, [cats.tobytes()]
+
+
+@method("field_choices", c.FieldChoicesParams, c.FieldChoicesResult)
+def field_choices(params: dict) -> Result:
+    """Tag names and metadata keys with their type: what the plot can be coloured by (numeric
+    keys get a colour ramp, the others one colour per value) and the grid sorted by (numeric
+    keys). Cheap: no aggregation."""
+    dataset = dataset_of(params.get("dataset_id"))
+    con = get_connection()
+    keys = metadata_keys(con, dataset.dataset_id)
+    return {
+        "tags": tag_store.tag_names(con, dataset.dataset_id),
+        "metadata": [
+            {"key": k, "type": t, "numeric": t in ("int", "float")}
+            for k, t in sorted(keys.items())
+            if t in ("int", "float", "str", "bool")
+        ],
+    }, []

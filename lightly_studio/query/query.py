@@ -179,10 +179,10 @@ class SampleQuery:
 
     def copy(self) -> Self:
         other = type(self)(self.dataset, kind=self.kind, parent_sample_id=self.parent_sample_id)
+        if self._rank is not None:
+            other.rank_by(self._rank, None)  # before the order: rank_by clears it
         other._match, other._order = self._match, list(self._order)
         other._offset, other._limit = self._offset, self._limit
-        if self._rank is not None:
-            other.rank_by(self._rank, None)
         return other
 
     # -- similarity ranking -------------------------------------------------------------------
@@ -267,9 +267,11 @@ class SampleQuery:
             columns = ", ".join(f"s.{c}" for c in stored or self.sample_columns) + extra
             if self._rank is not None:
                 columns += ", r.similarity"
+        # An order_by after rank_by re-sorts the ranked matches: its keys first, the
+        # similarity breaking ties (rank_by alone: by similarity). _descending() agrees.
         values = (
-            ([] if self._rank is None else [Fragment("r.similarity")])
-            + [o.field.sql_value(ctx) for o in self._order]
+            [o.field.sql_value(ctx) for o in self._order]
+            + ([] if self._rank is None else [Fragment("r.similarity")])
             + [Fragment("s.sample_idx")]
         )
         keys = list(zip(values, self._descending(), strict=True))
@@ -371,12 +373,12 @@ class SampleQuery:
         return query_frame(self._sql(offset=offset, limit=limit, **options), con=con)
 
     def _descending(self) -> list[bool]:
-        """Whether each sort key sorts descending: the similarity (after
-        ``sort_by_similarity``), the ``order_by`` keys, then ``sample_idx``, which breaks ties
+        """Whether each sort key sorts descending: the ``order_by`` keys, the similarity
+        (after ``sort_by_similarity``), then ``sample_idx``, which breaks ties
         (and is the default order) by insertion: ingest inserts in path order, and an integer
         sort is far cheaper than a string one at a million rows."""
         return (
-            ([] if self._rank is None else [True]) + [o.descending for o in self._order] + [False]
+            [o.descending for o in self._order] + ([] if self._rank is None else [True]) + [False]
         )
 
     def sample_ids_fragment(self) -> Fragment:
@@ -389,6 +391,29 @@ class SampleQuery:
         still splice positional subqueries. The frames it reads are registered on this
         thread's connection."""
         fragment = self.sample_ids_fragment()
+        register_frames(self._con(), fragment.frames)
+        return fragment.positional()
+
+    @property
+    def matches_everything(self) -> bool:
+        """True when the query keeps every sample of its dataset and kind (no condition, no
+        ranking, no slice, no parent video): an aggregate may then read whole tables instead
+        of a semi-join on ``sample_ids_subquery``."""
+        return (
+            self._match is None
+            and self._rank is None
+            and self.parent_sample_id is None
+            and self._limit is None
+            and not self._offset
+        )
+
+    def rows_subquery(self, columns: str) -> tuple[str, list]:
+        """(sql, params) of a SELECT of ``columns`` (SQL over the sample row, alias ``s``)
+        for each match, unordered unless sliced: aggregates over the matches (the
+        distribution panel's charts) read their values straight from the filtered scan
+        instead of a semi-join on ``sample_ids_subquery``. Frames registered as there."""
+        sliced = self._limit is not None or self._offset
+        fragment = self._sql(columns, ordered=bool(sliced))
         register_frames(self._con(), fragment.frames)
         return fragment.positional()
 

@@ -94,6 +94,117 @@ def numeric_histogram(con, sub: tuple[str, list], value_sql: str, bins: int = 20
     }
 
 
+def class_counts(
+    con,
+    dataset_id,
+    sub: tuple[str, list] | None,
+    source: str | None = None,
+    images: bool = False,
+) -> pl.DataFrame:
+    """name, objects (annotations of the class on samples of the subquery) and, with
+    ``images``, images (samples of the subquery with at least one; null without), for the
+    classes present there, most objects first. The image count is a distinct count over
+    every annotation, ~15x the cost of the object count at a million samples (measured in
+    bench_views.py --distributions), so it is computed only when asked for.
+    ``sub`` None: every annotation of the dataset (an unfiltered image dataset), without the
+    semi-join on a million sample ids. ``source`` counts only annotations of that source
+    (ground truth, a model's predictions)."""
+    sub_sql, sub_params = sub if sub is not None else ("", [])
+    n = len(sub_params)
+    images_sql = "count(DISTINCT a.sample_id)" if images else "NULL::BIGINT"
+    where = [f"l.dataset_id = ${n + 1}"]
+    if sub is not None:
+        where.append(f"a.sample_id IN (SELECT sample_id FROM ({sub_sql}))")
+    if source is not None:
+        where.append(f"a.source = ${n + 2}")
+    return query_frame(
+        f"""
+        SELECT l.name, count(*) AS objects, {images_sql} AS images
+        FROM annotation a JOIN annotation_label l ON l.label_id = a.label_id
+        WHERE {" AND ".join(where)}
+        GROUP BY l.name ORDER BY objects DESC, l.name""",
+        [*sub_params, as_uuid_str(dataset_id), *([source] if source is not None else [])],
+        con,
+    )
+
+
+def numeric_histograms(con, rows: tuple[str, list], count: int, bins: int) -> list[dict]:
+    """Equal-width histograms of ``count`` numeric columns over their own ranges: ``rows``
+    is a SELECT of the columns ``v0`` … ``v{count-1}``, one row per sample (of the current
+    filter, so the histograms follow it). Two scans give every histogram: the ranges, then
+    all bins through DuckDB's ``histogram`` aggregate. Each: min, max, counts, edges (bins
+    + 1; a bin holds [edge, next edge), the last one its upper edge too) and ``missing``
+    (rows whose value is NULL); one bin when all values are equal."""
+    if count == 0:
+        return []
+    sub_sql, sub_params = rows
+    n = len(sub_params)
+    ranges = ", ".join(
+        f"min(CAST(v{i} AS DOUBLE)), max(CAST(v{i} AS DOUBLE)), count(v{i})" for i in range(count)
+    )
+    found = con.execute(f"SELECT count(*), {ranges} FROM ({sub_sql})", sub_params).fetchone()
+    total = int(found[0])
+    stats = [found[1 + 3 * i : 4 + 3 * i] for i in range(count)]
+    out: list[dict] = []
+    binned: list[tuple[int, str, list]] = []  # (column, histogram expression, its params)
+    for i, (lo, hi, n_values) in enumerate(stats):
+        missing = total - int(n_values)
+        if not n_values:
+            out.append({"min": None, "max": None, "counts": [], "edges": [], "missing": missing})
+        elif hi == lo:
+            edges = [lo, hi]
+            out.append(
+                {
+                    "min": lo,
+                    "max": hi,
+                    "counts": [int(n_values)],
+                    "edges": edges,
+                    "missing": missing,
+                }
+            )
+        else:
+            width = (hi - lo) / bins
+            k = n + 1 + 2 * len(binned)
+            expr = (
+                f"histogram(least(CAST(floor((CAST(v{i} AS DOUBLE) - ${k}) / ${k + 1}) AS INTEGER),"
+                f" {int(bins) - 1})) FILTER (WHERE v{i} IS NOT NULL)"  # least() skips NULLs
+            )
+            binned.append((i, expr, [lo, width]))
+            edges = [lo + b * width for b in range(bins)] + [hi]
+            out.append(
+                {"min": lo, "max": hi, "counts": [0] * bins, "edges": edges, "missing": missing}
+            )
+    if binned:
+        exprs = ", ".join(e for _, e, _ in binned)
+        params = [*sub_params, *(p for _, _, ps in binned for p in ps)]
+        maps = con.execute(f"SELECT {exprs} FROM ({sub_sql})", params).fetchone()
+        for (i, _, _), counts in zip(binned, maps, strict=True):
+            for b, c in (counts or {}).items():
+                out[i]["counts"][int(b)] += int(c)
+    return out
+
+
+def value_counts_with_missing(con, values: tuple[str, list], limit: int = 50) -> dict:
+    """The ``limit`` most frequent values of a column ``v`` (one row per sample, as in
+    ``numeric_histograms``): ``values`` [{value, count}], ``other`` (rows with a value not
+    listed) and ``missing`` (rows without one), in one statement."""
+    sub_sql, sub_params = values
+    frame = query_frame(
+        f"""
+        SELECT CAST(v AS VARCHAR) AS value, count(*) AS count FROM ({sub_sql})
+        GROUP BY 1 ORDER BY value IS NULL, count DESC, value""",
+        sub_params,
+        con,
+    )
+    present = frame.filter(pl.col("value").is_not_null())
+    missing = frame.filter(pl.col("value").is_null())["count"].sum()
+    return {
+        "values": present.head(limit).to_dicts(),
+        "other": int(present["count"].slice(limit).sum()),
+        "missing": int(missing or 0),
+    }
+
+
 def string_value_counts(con, sub: tuple[str, list], column: str, limit: int = 50) -> list[dict]:
     """The most frequent values of a text metadata column (``metadata_key.column_name``)."""
     sub_sql, sub_params = sub

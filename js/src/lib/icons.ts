@@ -10,6 +10,7 @@ const PATHS: Record<string, string[]> = {
   plot: ["M4 20h16", "M4 20V4", "M8 15h.01", "M12 10h.01", "M16 13h.01", "M17 6h.01", "M10 6h.01"],
   evaluation: ["M4 20h16", "M6 16l4-5 3 3 5-7", "M18 7h-3", "M18 7v3"],
   classifier: ["M4 6h6v6H4z", "M14 6h6v6h-6z", "M4 16h16", "M7 20h10"],
+  distribution: ["M4 20h16", "M6 20v-6", "M10 20V8", "M14 20v-9", "M18 20v-4"],
   query: ["M4 6h16", "M4 12h10", "M4 18h7", "M17 15l3 3-3 3"],
   export: ["M12 3v12", "M7 10l5 5 5-5", "M4 19h16"],
   plugins: ["M9 3v5", "M15 3v5", "M6 8h12v4a6 6 0 0 1-12 0z", "M12 18v3"],

@@ -101,6 +101,18 @@ export interface Facets {
   member_tags?: { name: string; count: number; total: number }[];
 }
 
+/** The distribution panel's charts (api/distributions.py), over the current filter. */
+export interface DistHist extends Hist { key: string; field: string; type: string; edges: number[]; missing: number }
+export interface DistCategorical { key: string; field: string; type: string; values: { value: string; count: number }[]; other: number; missing: number }
+export interface Distributions {
+  count: number;
+  bins: number;
+  /** images: null unless asked for (class_count "images"). */
+  classes: { name: string; objects: number; images: number | null }[];
+  numeric: DistHist[];
+  categorical: DistCategorical[];
+}
+
 export interface ClassifierState {
   name: string;
   classes: string[];
@@ -229,6 +241,7 @@ export interface ApiMethods {
   filtered_ids: { params: { spec?: Spec }; result: { sample_ids: string[] } };
   select_ids: { params: { sample_ids?: string[] }; result: PlotSelection };
   facets: { params: { spec?: Spec; bins?: number }; result: Facets };
+  distributions: { params: { spec?: Spec; bins?: number; limit?: number; class_count?: "objects" | "images" }; result: Distributions };
   query_check: { params: { dataset_id: string; text: string }; result: QueryCheck };
   query_completions: { params: { dataset_id: string; text: string; offset: number }; result: QueryCompletions };
   plot_points: { params: { dataset_id?: string; embedding_model?: string | null }; result: { token: string; count: number } };
@@ -236,6 +249,7 @@ export interface ApiMethods {
   plot_select: { params: { token?: string; indices?: number[] }; result: PlotSelection };
   plot_indices: { params: { token?: string; spec?: Spec }; result: { count: number } };
   plot_colors: { params: { token?: string; by?: string }; result: { legend: string[]; continuous?: boolean } };
+  field_choices: { params: { dataset_id: string }; result: { tags: string[]; metadata: { key: string; type: string; numeric: boolean }[] } };
   export_formats: { params: Empty; result: { formats: string[]; details: ExportFormatInfo[]; export_dir: string } };
   export: { params: { dataset_id?: string; format?: string; scope?: string; spec?: Spec; sample_ids?: string[]; output?: string | null; annotation_source?: string | null }; result: { path: string; format: string; scope: string; count: number; download: string; writes: string } };
   export_download: { params: { path: string }; result: { name: string; mime: string; size: number } };

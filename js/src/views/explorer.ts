@@ -13,6 +13,7 @@ import type { RpcClient } from "../transport/rpc";
 import { ClassifierPanel } from "./classifier";
 import { DetailView } from "./detail";
 import { OutcomeColoring } from "./evalColors";
+import { DistributionPanel } from "./distributions";
 import { EvaluationPanel } from "./evaluation";
 import { openExportDialog } from "./export";
 import { OperatorsView } from "./operators";
@@ -63,6 +64,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   let detailIndex = -1;
   let classifier: ClassifierPanel | null = null;
   let queryBox: QueryBox | null = null; // the text query side panel, when open
+  let distPanel: DistributionPanel | null = null; // the distribution side panel, when open
 
   // Boxes coloured TP / FP / FN while the Evaluation panel has a run chosen (evalColors.ts).
   const coloring = new OutcomeColoring(rpc, datasetId);
@@ -88,7 +90,9 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     const ev = spec.evaluation as { gt?: string | null; pred?: string | null; outcome?: string } | undefined;
     const cell = coloring.cell;
     if (cell && (!ev || ev.outcome !== undefined || (ev.gt ?? null) !== cell.gt || (ev.pred ?? null) !== cell.pred)) coloring.setCell(null);
+    showSort();
     queryBox?.setSpec(spec);
+    distPanel?.setSpec();
     if (fromView) {
       model.set("spec", spec);
       model.save_changes();
@@ -128,13 +132,42 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
         model.save_changes();
         grid.setOverlays(next);
       } }), k));
-  const sort = h("select", { "aria-label": "sort", "data-testid": "ls-sort" }, SORTS.map(([v, t]) => h("option", { value: v }, t)));
+  // Sort: the fixed fields, every numeric metadata key (loaded with the dataset's keys) and,
+  // while a text or "find similar" search is active, similarity (the search's own order; a
+  // field chosen during a search re-sorts its matches).
+  const similarityOption = h("option", { value: "similarity", "data-testid": "ls-sort-similarity" }, "similarity");
+  const metadataSorts = h("optgroup", { label: "metadata" });
+  const sort = h("select", { "aria-label": "sort", "data-testid": "ls-sort" },
+    SORTS.map(([v, t]) => h("option", { value: v }, t)), similarityOption, metadataSorts);
   const desc = h("input", { type: "checkbox", title: "descending" });
-  const curSort = spec.sort as { field?: string; desc?: boolean } | undefined;
-  if (curSort) { sort.value = curSort.field ?? ""; desc.checked = !!curSort.desc; }
+  const searching = () => !!(spec.text || spec.similar_to);
+  const showSort = () => {
+    const cur = spec.sort as { field?: string; desc?: boolean } | undefined;
+    similarityOption.disabled = !searching();
+    similarityOption.hidden = !searching();
+    const field = cur?.field === "file_path_abs" ? "" : cur?.field ?? (searching() ? "similarity" : "");
+    // A metadata key not listed yet (the keys still loading): listed now, so the control shows it.
+    if (field.startsWith("metadata:") && ![...sort.options].some((o) => o.value === field)) {
+      metadataSorts.append(h("option", { value: field }, field.slice(9)));
+    }
+    sort.value = field;
+    desc.checked = !!cur?.desc;
+    desc.disabled = sort.value === "similarity";
+  };
+  void rpc.call("field_choices", { dataset_id: datasetId }).then(({ result }) => {
+    const listed = new Set([...metadataSorts.children].map((o) => (o as HTMLOptionElement).value));
+    for (const m of result.metadata) {
+      if (m.numeric && !listed.has(`metadata:${m.key}`)) metadataSorts.append(h("option", { value: `metadata:${m.key}` }, m.key));
+    }
+    showSort();
+  }).catch(() => undefined); // the fixed fields still sort
+  showSort();
   const onSort = () => {
     const next = { ...spec };
-    if (sort.value) next.sort = { field: sort.value, desc: desc.checked }; else delete next.sort;
+    if (sort.value === "similarity") delete next.sort; // the search's own order
+    else if (sort.value) next.sort = { field: sort.value, desc: desc.checked };
+    else if (searching()) next.sort = { field: "file_path_abs", desc: desc.checked }; // not the search's order
+    else delete next.sort;
     applySpec(next, true);
   };
   sort.addEventListener("change", onSort);
@@ -180,6 +213,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   filtersToggle.addEventListener("click", () => filters.el.classList.toggle("ls-collapsed"));
   const queryToggle = iconButton("query", "Query", { "data-testid": "ls-query-toggle", title: "Text query" });
   const plotToggle = iconButton("plot", "Plot", { "data-testid": "ls-plot-toggle", title: "Embedding plot" });
+  const distToggle = iconButton("distribution", "Charts", { "data-testid": "ls-dist-toggle", title: "Distributions: classes, sizes and metadata of the filter" });
   const evalToggle = iconButton("evaluation", "Eval", { "data-testid": "ls-eval-toggle", title: "Model evaluation" });
   const classifierToggle = iconButton("classifier", "Classifier", { "data-testid": "ls-classifier-toggle", title: "Few-shot classifier" });
   const exportBtn = iconButton("export", "Export", { "data-testid": "ls-export" });
@@ -211,7 +245,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     filtersToggle, h("span", { class: "ls-title", title: info.dataset_name }, info.dataset_name), collection, countEl, selEl, selectAllBtn,
     h("span", { class: "ls-spacer" }),
     h("div", { class: "ls-pop-anchor" }, viewBtn, viewPanel),
-    h("div", { class: "ls-tag-group" }, tagInput, tagBtn), queryToggle, plotToggle, evalToggle, classifierToggle, exportBtn, operators.el);
+    h("div", { class: "ls-tag-group" }, tagInput, tagBtn), queryToggle, distToggle, plotToggle, evalToggle, classifierToggle, exportBtn, operators.el);
 
   const statusEl = h("div", { class: "ls-status", style: "display:none", role: "status" });
   let flashTimer: ReturnType<typeof setTimeout> | null = null;
@@ -236,7 +270,6 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
         if (disposed || plot || !model.get("show_plot")) return;
         plot = new PlotView({
           rpc, datasetId, colorBy: model.get("color_by") ?? "",
-          tags: async () => (await rpc.call("facets", { spec: { dataset_id: datasetId } })).result.tags.map((t) => t.name),
           // The plot registered the selection server-side; the grid filters by its token.
           onSelection: (sel) => {
             if (!sel.ids) { const next = { ...spec }; delete next.ids; applySpec(next, true); return; }
@@ -307,6 +340,26 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     model.save_changes();
     setPlot(next);
   });
+
+  // -- distribution side panel (distributions.ts): bars and brushes set the spec ------------
+  const setDistPanel = (show: boolean) => {
+    distToggle.classList.toggle("ls-primary", show);
+    if (show && !distPanel) {
+      distPanel = new DistributionPanel({
+        rpc,
+        spec: () => spec,
+        onSpec: (next) => { applySpec(withDataset(next), true); filters.setSpec(spec); },
+        onClose: () => setDistPanel(false),
+      });
+      body.insertBefore(distPanel.el, plotPanel);
+      void distPanel.load();
+    } else if (!show && distPanel) {
+      distPanel.dispose();
+      distPanel.el.remove();
+      distPanel = null;
+    }
+  };
+  distToggle.addEventListener("click", () => setDistPanel(!distPanel));
 
   // -- evaluation side panel ---------------------------------------------------------------
   let evalPanel: EvaluationPanel | null = null;
@@ -416,7 +469,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   const onCell = () => { size.value = String(model.get("cell_size")); grid.setCellSize(model.get("cell_size")); };
   const onOverlays = () => grid.setOverlays(overlays());
   const onShowPlot = () => setPlot(!!model.get("show_plot"));
-  const onRefresh = () => { source.refreshRows(); void filters.refresh(); };
+  const onRefresh = () => { source.refreshRows(); void filters.refresh(); distPanel?.setSpec(); };
   model.on("change:spec", onSpec);
   model.on("change:selected", onSelected);
   model.on("change:cell_size", onCell);
@@ -465,6 +518,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     classifier?.dispose();
     groupDetail?.dispose();
     queryBox?.dispose();
+    distPanel?.dispose();
     detail?.dispose();
     coloring.dispose();
     source.dispose();

@@ -1,7 +1,8 @@
 // Embedding plot: regl-scatterplot (WebGL) fed once with the Float32 coordinates from
 // `plot_points`; a lasso/click selection goes to the server as point indices (one Uint32
 // buffer) and comes back as a token naming the id set (`plot_select`), never as id strings;
-// colour by tag / label / metadata, hover shows the thumbnail.
+// colour by class label, annotation source, tag or a metadata key (numeric keys: a colour ramp
+// with its legend; the others: one colour per value), hover shows the thumbnail.
 
 import createScatterplot from "regl-scatterplot";
 import { clear, h } from "../lib/dom";
@@ -16,13 +17,16 @@ export interface PlotOptions {
   rpc: RpcClient;
   datasetId: string;
   colorBy: string;
-  tags: () => Promise<string[]>;
   /** ids: the token of the selected id set for a spec's "ids" (null: nothing selected). */
   onSelection: (selection: PlotSelection) => void;
   onStatus?: (text: string) => void;
 }
 
 export type { PlotSelection } from "../transport/methods";
+
+/** The numeric ramp (viridis, 10 steps): dark for the smallest values, yellow for the largest. */
+export const RAMP = ["#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725"];
+const NONE_COLOR = "#8a94a0";
 
 type Scatter = ReturnType<typeof createScatterplot>;
 
@@ -53,7 +57,7 @@ export class PlotView {
 
   constructor(private readonly o: PlotOptions) {
     this.canvas = h("canvas", { "data-testid": "ls-plot-canvas" });
-    this.legend = h("div", { class: "ls-legend" });
+    this.legend = h("div", { class: "ls-legend", "data-testid": "ls-plot-legend" });
     this.tip = h("div", { class: "ls-plot-tip", style: "display:none" });
     this.canvasBox = h("div", { class: "ls-plot" }, this.canvas, this.legend, this.tip);
     this.status = h("span", { class: "ls-count", "data-testid": "ls-plot-status" }, "Loading plot…");
@@ -71,11 +75,16 @@ export class PlotView {
     this.mode = mode;
     mode.addEventListener("change", () => { if (this.ready) this.scatter?.set({ mouseMode: mode.value as "lasso" | "panZoom" }); });
     const color = h("select", { "aria-label": "colour by", "data-testid": "ls-plot-color" },
-      h("option", { value: "" }, "no colour"), h("option", { value: "label" }, "colour by label"));
-    void this.o.tags().then((tags) => {
-      for (const t of tags) color.append(h("option", { value: `tag:${t}` }, `tag: ${t}`));
+      h("option", { value: "" }, "no colour"), h("option", { value: "label" }, "colour by class"),
+      h("option", { value: "source" }, "colour by source"));
+    void this.o.rpc.call("field_choices", { dataset_id: this.o.datasetId }).then(({ result }) => {
+      const group = (label: string, options: [string, string][]) => options.length
+        ? color.append(h("optgroup", { label }, options.map(([v, t]) => h("option", { value: v }, t)))) : undefined;
+      group("tag", result.tags.map((t) => [`tag:${t}`, `tag: ${t}`]));
+      group("numeric metadata (ramp)", result.metadata.filter((m) => m.numeric).map((m) => [`metadata:${m.key}`, m.key]));
+      group("categorical metadata", result.metadata.filter((m) => !m.numeric).map((m) => [`metadata:${m.key}`, m.key]));
       color.value = this.o.colorBy;
-    });
+    }).catch(() => undefined); // the plain choices above still work
     color.value = this.o.colorBy;
     color.addEventListener("change", () => void this.setColorBy(color.value));
     const tagInput = h("input", { type: "text", placeholder: "Tag selection…", "data-testid": "ls-plot-tag-input", style: "width:140px" });
@@ -180,12 +189,21 @@ export class PlotView {
     const raw = buffers[0];
     for (let i = 0; i < raw.length; i++) this.cats[i] = raw[i];
     const n = Math.max(1, result.legend.length);
-    const colors = ["#8a94a0", ...paletteHex(Math.max(1, n - 1))];
+    const colors = result.continuous ? [NONE_COLOR, ...RAMP] : [NONE_COLOR, ...paletteHex(Math.max(1, n - 1))];
     this.scatter.set({ colorBy: by ? "valueA" : null, pointColor: by ? colors : "#3b82f6" } as any);
     await this.draw();
     clear(this.legend);
-    if (by) {
-      result.legend.forEach((name, i) => this.legend.append(h("div", {},
+    this.legend.dataset.by = by;
+    if (by && result.continuous) {
+      // A ramp: the gradient with the smallest and largest value, and the "none" swatch.
+      const ticks = result.legend.slice(1);
+      this.legend.append(
+        h("div", { class: "ls-legend-title" }, by.replace(/^metadata:/, "")),
+        h("div", { class: "ls-legend-ramp", "data-testid": "ls-plot-ramp", style: `background:linear-gradient(to right, ${RAMP.join(", ")})` }),
+        h("div", { class: "ls-legend-ticks" }, h("span", { "data-testid": "ls-plot-ramp-min" }, ticks[0] ?? ""), h("span", { "data-testid": "ls-plot-ramp-max" }, ticks[ticks.length - 1] ?? "")),
+        h("div", { "data-name": result.legend[0] }, h("span", { class: "ls-dot", style: `display:inline-block;margin-right:4px;background:${NONE_COLOR}` }), result.legend[0]));
+    } else if (by) {
+      result.legend.forEach((name, i) => this.legend.append(h("div", { "data-name": name },
         h("span", { class: "ls-dot", style: `display:inline-block;margin-right:4px;background:${colors[i] ?? "#888"}` }), name)));
     }
     this.legend.style.display = by ? "" : "none";
@@ -276,7 +294,6 @@ export function mountPlot(el: HTMLElement, model: ModelLike, rpc: RpcClient, inf
   injectStyles(el);
   const plot = new PlotView({
     rpc, datasetId: info.dataset_id, colorBy: model.get("color_by") ?? "",
-    tags: async () => (await rpc.call("facets", { spec: { dataset_id: info.dataset_id } })).result.tags.map((t) => t.name),
     // plot.selected_ids is set in the kernel by the widget's plot_select handler.
     onSelection: () => undefined,
   });

@@ -220,6 +220,9 @@ export const CSS = `
 .ls-plot-tip img { width: 100%; display: block; }
 .ls-legend { position: absolute; right: 8px; top: 8px; background: var(--ls-bg); border: 1px solid var(--ls-border);
   border-radius: 4px; padding: 4px 8px; font-size: 11px; max-height: 60%; overflow-y: auto; z-index: 3; }
+.ls-legend-title { font-weight: 600; margin-bottom: 2px; }
+.ls-legend-ramp { width: 140px; height: 10px; border-radius: 2px; }
+.ls-legend-ticks { display: flex; justify-content: space-between; width: 140px; margin-bottom: 2px; font-variant-numeric: tabular-nums; }
 .ls-side-plot { width: 42%; flex: none; border-left: 1px solid var(--ls-border); display: flex; flex-direction: column; min-width: 0; }
 .ls-side-plot .ls-toolbar > *, [data-testid=ls-plot-root] .ls-toolbar > * { flex: 0 1 auto; min-width: 0; }
 .ls-side-plot .ls-toolbar > .ls-count { flex: 0 1 auto; overflow: hidden; text-overflow: ellipsis; }

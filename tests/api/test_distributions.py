@@ -1,0 +1,253 @@
+"""The distribution panel's aggregates (``distributions``): exact counts against a direct
+computation over the same samples, "missing" included, and charts that follow the filter."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from lightly_studio.api import dispatch
+from lightly_studio.errors import QueryError
+from tests.api.conftest import write_images
+
+
+def spec(ds, **kw):
+    return {"dataset_id": str(ds.dataset_id), **kw}
+
+
+@pytest.fixture
+def random_ds(db, tmp_path):
+    """30 images of random sizes; metadata 'score' (float, missing on some), 'n' (int) and
+    'city' (str, missing on some); random 'cat' / 'dog' boxes."""
+    from lightly_studio.core.annotation import CreateObjectDetection
+    from lightly_studio.core.image_dataset import ImageDataset
+
+    rng = np.random.default_rng(7)
+    folder = tmp_path / "images"
+    folder.mkdir()
+    sizes = {
+        f"img{i:02d}.png": (int(rng.integers(20, 90)), int(rng.integers(20, 90))) for i in range(30)
+    }
+    write_images(folder, sizes)
+    ds = ImageDataset.create("random")
+    ds.add_images_from_path(str(folder), embed=False)
+    truth = []
+    for sample in ds:
+        score = None if rng.random() < 0.2 else float(rng.normal(0.5, 0.2))
+        city = None if rng.random() < 0.3 else str(rng.choice(["oslo", "rome", "lima"]))
+        n = int(rng.integers(0, 5))
+        if score is not None:
+            sample.metadata["score"] = score
+        if city is not None:
+            sample.metadata["city"] = city
+        sample.metadata["n"] = n
+        cats, dogs = int(rng.integers(0, 3)), int(rng.integers(0, 2))
+        for label, k in (("cat", cats), ("dog", dogs)):
+            for _ in range(k):
+                sample.add_annotation(
+                    CreateObjectDetection(label=label, x=1, y=1, width=5, height=5)
+                )
+        truth.append(
+            {
+                "file_name": sample.file_name,
+                "width": sample.width,
+                "score": score,
+                "city": city,
+                "n": n,
+                "cat": cats,
+                "dog": dogs,
+            }
+        )
+    ds.truth = pl.DataFrame(truth)
+    return ds
+
+
+def expected_histogram(values: np.ndarray, bins: int) -> list[int]:
+    """Equal-width bins over [min, max], the last one closed (as numpy does)."""
+    return np.histogram(values, bins=bins, range=(values.min(), values.max()))[0].tolist()
+
+
+def test_class_bars_count_objects_and_images_exactly(random_ds):
+    d, _ = dispatch("distributions", {"spec": spec(random_ds), "class_count": "images"})
+    truth = random_ds.truth
+    expected = {
+        name: {"objects": int(truth[name].sum()), "images": int((truth[name] > 0).sum())}
+        for name in ("cat", "dog")
+    }
+    got = {c["name"]: {"objects": c["objects"], "images": c["images"]} for c in d["classes"]}
+    assert got == expected
+    assert d["count"] == 30
+
+
+def test_numeric_histograms_match_numpy_and_count_missing(random_ds):
+    d, _ = dispatch("distributions", {"spec": spec(random_ds), "bins": 7})
+    numeric = {h["key"]: h for h in d["numeric"]}
+    truth = random_ds.truth
+    scores = truth["score"].drop_nulls().to_numpy()
+    assert numeric["score"]["counts"] == expected_histogram(scores, 7)
+    assert numeric["score"]["missing"] == truth["score"].null_count() > 0
+    assert numeric["score"]["field"] == "metadata:score"
+    assert numeric["score"]["min"] == pytest.approx(scores.min())
+    assert len(numeric["score"]["edges"]) == 8
+    widths = truth["width"].to_numpy()
+    assert numeric["width"]["counts"] == expected_histogram(widths, 7)
+    assert (numeric["width"]["field"], numeric["width"]["missing"]) == ("width", 0)
+    assert numeric["n"]["counts"] == expected_histogram(truth["n"].to_numpy(), 7)
+
+
+def test_categorical_value_counts_with_missing(random_ds):
+    d, _ = dispatch("distributions", {"spec": spec(random_ds)})
+    city = next(c for c in d["categorical"] if c["key"] == "city")
+    truth = random_ds.truth["city"]
+    expected = truth.drop_nulls().value_counts()
+    assert {v["value"]: v["count"] for v in city["values"]} == dict(expected.iter_rows())
+    assert city["missing"] == truth.null_count() > 0
+    assert city["other"] == 0
+    counts = [v["count"] for v in city["values"]]
+    assert counts == sorted(counts, reverse=True)  # most frequent first
+
+
+def test_categorical_values_beyond_the_limit_are_counted_as_other(random_ds):
+    d, _ = dispatch("distributions", {"spec": spec(random_ds), "limit": 1})
+    city = next(c for c in d["categorical"] if c["key"] == "city")
+    present = random_ds.truth["city"].drop_nulls()
+    assert len(city["values"]) == 1
+    assert city["values"][0]["count"] + city["other"] == len(present)
+
+
+def test_charts_follow_the_filter(random_ds):
+    d, _ = dispatch(
+        "distributions",
+        {"spec": spec(random_ds, metadata={"city": {"values": ["oslo"]}}), "bins": 5},
+    )
+    truth = random_ds.truth.filter(pl.col("city") == "oslo")
+    assert d["count"] == truth.height
+    city = next(c for c in d["categorical"] if c["key"] == "city")
+    assert city["values"] == [{"value": "oslo", "count": truth.height}]
+    assert city["missing"] == 0
+    score = next(h for h in d["numeric"] if h["key"] == "score")
+    assert sum(score["counts"]) + score["missing"] == truth.height
+    assert score["missing"] == truth["score"].null_count()
+    got = {c["name"]: c["objects"] for c in d["classes"]}
+    assert got == {k: int(truth[k].sum()) for k in ("cat", "dog") if truth[k].sum() > 0}
+    assert all(c["images"] is None for c in d["classes"])  # by objects unless asked
+    d, _ = dispatch(
+        "distributions",
+        {
+            "spec": spec(random_ds, metadata={"city": {"values": ["oslo"]}}),
+            "class_count": "images",
+        },
+    )
+    got = {c["name"]: c["images"] for c in d["classes"]}
+    assert got == {k: int((truth[k] > 0).sum()) for k in ("cat", "dog") if truth[k].sum() > 0}
+
+
+def test_a_filter_without_matches_gives_empty_charts(random_ds):
+    d, _ = dispatch("distributions", {"spec": spec(random_ds, width=[10_000, None])})
+    assert d["count"] == 0 and d["classes"] == []
+    width = next(h for h in d["numeric"] if h["key"] == "width")
+    assert (width["min"], width["counts"], width["missing"]) == (None, [], 0)
+
+
+def test_a_single_value_is_one_bin(random_ds):
+    one = random_ds.truth["file_name"][0]
+    d, _ = dispatch("distributions", {"spec": spec(random_ds, file_name=one)})
+    width = next(h for h in d["numeric"] if h["key"] == "width")
+    assert width["counts"] == [1] and width["min"] == width["max"]
+
+
+def test_annotation_source_narrows_the_class_counts(small_ds):
+    images = {"class_count": "images"}
+    d, _ = dispatch("distributions", {"spec": spec(small_ds), **images})
+    assert {c["name"]: (c["objects"], c["images"]) for c in d["classes"]} == {
+        "car": (3, 2),
+        "person": (1, 1),
+    }
+    d, _ = dispatch("distributions", {"spec": spec(small_ds, annotation_source="model"), **images})
+    assert {c["name"]: (c["objects"], c["images"]) for c in d["classes"]} == {"car": (1, 1)}
+
+
+def test_bad_parameters_are_refused_by_name(small_ds):
+    with pytest.raises(QueryError, match="class_count"):
+        dispatch("distributions", {"spec": spec(small_ds), "class_count": "boxes"})
+    with pytest.raises(QueryError, match="bins"):
+        dispatch("distributions", {"spec": spec(small_ds), "bins": 0})
+    with pytest.raises(QueryError, match="bins"):
+        dispatch("distributions", {"spec": spec(small_ds), "bins": "10"})
+
+
+def test_image_quality_scores_appear_as_histograms_and_flags(small_ds):
+    """compute_image_issues stores <issue>_score (float) and is_<issue>_issue (bool) metadata:
+    the panel charts the scores as histograms and the flags as value counts, with no extra
+    code (another panel relies on this)."""
+    small_ds.compute_image_issues(checks=["dark", "odd_aspect_ratio"])
+    d, _ = dispatch("distributions", {"spec": spec(small_ds)})
+    numeric = {h["key"]: h for h in d["numeric"]}
+    categorical = {c["key"]: c for c in d["categorical"]}
+    for issue in ("dark", "odd_aspect_ratio"):
+        score = numeric[f"{issue}_score"]
+        assert score["field"] == f"metadata:{issue}_score"
+        assert sum(score["counts"]) + score["missing"] == 5
+        flags = categorical[f"is_{issue}_issue"]
+        assert sum(v["count"] for v in flags["values"]) + flags["missing"] == 5
+        assert {v["value"] for v in flags["values"]} <= {"true", "false"}
+    # A flag value filters like any categorical value (booleans, as the view sends them).
+    d, _ = dispatch(
+        "distributions",
+        {"spec": spec(small_ds, metadata={"is_dark_issue": {"values": [False]}})},
+    )
+    flags = next(c for c in d["categorical"] if c["key"] == "is_dark_issue")
+    assert [v["value"] for v in flags["values"]] == ["false"]
+
+
+# -- the embedding plot's colour-by (api/plot.py) ----------------------------------------------
+
+
+def test_plot_colour_choices_list_tags_and_metadata_keys_by_kind(small_ds):
+    choices, _ = dispatch("field_choices", {"dataset_id": str(small_ds.dataset_id)})
+    assert choices["tags"] == ["good"]
+    assert choices["metadata"] == [
+        {"key": "speed", "type": "float", "numeric": True},
+        {"key": "weather", "type": "str", "numeric": False},
+    ]
+
+
+def test_plot_colour_by_a_numeric_key_is_a_ramp_and_leaves_missing_grey(fake_projection):
+    ds = fake_projection
+    token = dispatch("plot_points", {"dataset_id": str(ds.dataset_id)})[0]["token"]
+    ids = dispatch("plot_ids", {"token": token, "indices": list(range(5))})[0]["sample_ids"]
+    colours, buf = dispatch("plot_colors", {"token": token, "by": "metadata:speed"})
+    cats = dict(zip(ids, np.frombuffer(buf[0], np.uint8).tolist(), strict=True))
+    by_name = {str(s.sample_id): s.file_name for s in ds}
+    got = {by_name[i]: c for i, c in cats.items()}
+    # speed 3.0 (d) is the ramp's first step, 12.5 (c) its last; the others have none.
+    assert got == {"a.jpg": 0, "b.jpg": 0, "c.png": 10, "d.jpg": 1, "e.jpg": 0}
+    assert colours["continuous"] and colours["legend"][1] == "3" and colours["legend"][-1] == "12.5"
+
+
+def test_plot_colour_by_annotation_source(fake_projection):
+    ds = fake_projection
+    token = dispatch("plot_points", {"dataset_id": str(ds.dataset_id)})[0]["token"]
+    colours, buf = dispatch("plot_colors", {"token": token, "by": "source"})
+    assert colours["legend"] == ["no annotations", "ground_truth", "model"]
+    assert sorted(np.frombuffer(buf[0], np.uint8).tolist()) == [0, 0, 0, 1, 2]
+
+
+def test_video_datasets_chart_fps_and_duration_and_their_frames(db, tmp_path):
+    """Videos: fps and duration histograms; the frame collection (kind 'frame') charts its
+    own samples."""
+    from lightly_studio.core.video_dataset import VideoDataset
+    from tests.video.conftest import write_video
+
+    write_video(tmp_path / "v" / "a.mp4", width=32, height=32, frames=10, fps=10)
+    write_video(tmp_path / "v" / "b.mp4", width=32, height=32, frames=30, fps=30)
+    ds = VideoDataset.create("clips")
+    ds.add_videos_from_path(tmp_path / "v", target_fps=None, embed=False)
+    d, _ = dispatch("distributions", {"spec": spec(ds)})
+    numeric = {h["key"]: h for h in d["numeric"]}
+    assert d["count"] == 2
+    assert (numeric["fps"]["min"], numeric["fps"]["max"]) == (10, 30)
+    assert sum(numeric["duration_s"]["counts"]) == 2
+    frames, _ = dispatch("distributions", {"spec": spec(ds, kind="frame")})
+    assert frames["count"] == 40 and "fps" not in {h["key"] for h in frames["numeric"]}
