@@ -16,6 +16,7 @@ from typing import Any
 
 from lightly_studio.api import annotator as _annotator  # noqa: F401 - registers its methods
 from lightly_studio.api import classifier as _classifier  # noqa: F401
+from lightly_studio.api import crops as _crops  # noqa: F401
 from lightly_studio.api import evaluation as _evaluation  # noqa: F401
 from lightly_studio.api import export as _export  # noqa: F401
 from lightly_studio.api import facets as _facets  # noqa: F401

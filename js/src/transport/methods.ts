@@ -181,6 +181,38 @@ export interface ExportFormatInfo {
   description: string;
 }
 
+/** The Annotations view's filters (api/crops.py). */
+export interface CropQuery {
+  labels?: string[];
+  sources?: string[];
+  tags?: string[];
+  confidence_min?: number | null;
+  confidence_max?: number | null;
+  size_min?: number | null;
+  size_max?: number | null;
+  sort?: string;
+  descending?: boolean;
+}
+
+export interface CropRow {
+  annotation_id: string;
+  sample_id: string;
+  label: string;
+  type: string;
+  source: string;
+  confidence: number | null;
+  box: [number, number, number, number];
+  box_in_crop: [number, number, number, number];
+  score: number | null;
+  version: number;
+}
+
+/** A bulk edit's answer: how many changed, and what Undo would now revert. */
+export interface EditReply {
+  changed: number;
+  undo: string | null;
+}
+
 export interface ApiMethods {
   list_datasets: { params: Empty; result: { datasets: DatasetRow[] } };
   count: { params: { spec?: Spec }; result: { count: number } };
@@ -232,6 +264,13 @@ export interface ApiMethods {
   evaluation_pr_curve: { params: { dataset_id?: string; name?: string; class_name?: string | null }; result: EvaluationCurve };
   evaluation_sample_outcomes: { params: { dataset_id?: string; name?: string; sample_id?: string }; result: { outcomes: Record<string, string>; matches: Record<string, unknown>[] } };
   video_frames: { params: SampleRef; result: VideoFrames };
+  crops_page: { params: CropQuery & { dataset_id: string; offset?: number; limit?: number }; result: { total: number; offset: number; rows: CropRow[] } };
+  crop_images: { params: { dataset_id: string; annotation_ids: string[] }; result: { annotation_ids: string[]; errors: (string | null)[]; mime: string } };
+  crop_options: { params: { dataset_id: string }; result: { labels: string[]; sources: string[]; issues: string[]; tags: string[]; undo: string | null } };
+  annotations_relabel: { params: { dataset_id: string; annotation_ids: string[]; label: string }; result: EditReply };
+  annotations_delete: { params: { dataset_id: string; annotation_ids: string[] }; result: EditReply };
+  annotations_tag: { params: { dataset_id: string; annotation_ids: string[]; tag: string }; result: EditReply };
+  undo: { params: { dataset_id: string }; result: { undone: string; restored: number; undo: string | null } };
 }
 
 /** Methods a notebook widget answers itself (lightly_studio/widgets/_rpc.py WIDGET_METHODS). */
