@@ -683,6 +683,7 @@ class CropsPageParams(TypedDict, total=False):
     descending: bool
     offset: int
     limit: int
+    ids_only: bool  # answer every annotation id of the filter instead of a page
 
 
 class CropRow(TypedDict):
@@ -694,11 +695,16 @@ class CropRow(TypedDict):
     confidence: float | None
     box: list[float]  # x, y, w, h in image pixels
     box_in_crop: list[float]  # x, y, w, h as fractions of the crop picture
+    crop_size: list[int]  # the cropped region, image pixels (its aspect ratio)
     score: float | None  # the issue score when sorted by one
     version: int
 
 
-class CropsPageResult(TypedDict):
+class _CropIds(TypedDict, total=False):
+    ids: list[str]  # with ids_only
+
+
+class CropsPageResult(_CropIds):
     total: int
     offset: int
     rows: list[CropRow]

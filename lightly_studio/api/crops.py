@@ -66,6 +66,11 @@ def box_in_crop(row: dict) -> list[float]:
     ]
 
 
+def _region_size(row: dict) -> list[int]:
+    left, top, right, bottom = crop_region(row)
+    return [right - left, bottom - top]
+
+
 def render_crop(data: bytes, row: dict, size: int = CROP_SIZE) -> bytes:
     """The JPEG crop of one annotation from its sample's encoded picture."""
     from PIL import Image, ImageOps
@@ -170,6 +175,20 @@ def _crop_rows(params: dict, offset: int, limit: int) -> tuple[list[dict], int]:
 @method("crops_page", c.CropsPageParams, c.CropsPageResult)
 def crops_page(params: dict) -> tuple[Any, list[bytes]]:
     """One page of crop rows (no pixels: ``crop_images`` sends those) and the filtered total."""
+    if params.get("ids_only"):
+        # "Select all" / Ctrl+A: every id of the filter, in its order.
+        rows, total = _crop_rows(params, 0, MAX_EDIT)
+        if total > MAX_EDIT:
+            raise QueryError(
+                f"Select all takes at most {MAX_EDIT:,} annotations and the filter matches "
+                f"{total:,}: narrow the filter."
+            )
+        return {
+            "total": total,
+            "offset": 0,
+            "rows": [],
+            "ids": [r["annotation_id"] for r in rows],
+        }, []
     offset = int_param(params.get("offset", 0), "offset")
     limit = int_param(params.get("limit", 200), "limit")
     if not 0 < limit <= MAX_CROP_PAGE or offset < 0:
@@ -188,6 +207,7 @@ def crops_page(params: dict) -> tuple[Any, list[bytes]]:
                 "confidence": r["confidence"],
                 "box": [r["x"], r["y"], r["width"], r["height"]],
                 "box_in_crop": box_in_crop(r),
+                "crop_size": _region_size(r),
                 "score": r["score"],
                 "version": r["version"],
             }

@@ -203,6 +203,7 @@ export interface CropRow {
   confidence: number | null;
   box: [number, number, number, number];
   box_in_crop: [number, number, number, number];
+  crop_size: [number, number];
   score: number | null;
   version: number;
 }
@@ -264,7 +265,7 @@ export interface ApiMethods {
   evaluation_pr_curve: { params: { dataset_id?: string; name?: string; class_name?: string | null }; result: EvaluationCurve };
   evaluation_sample_outcomes: { params: { dataset_id?: string; name?: string; sample_id?: string }; result: { outcomes: Record<string, string>; matches: Record<string, unknown>[] } };
   video_frames: { params: SampleRef; result: VideoFrames };
-  crops_page: { params: CropQuery & { dataset_id: string; offset?: number; limit?: number }; result: { total: number; offset: number; rows: CropRow[] } };
+  crops_page: { params: CropQuery & { dataset_id: string; offset?: number; limit?: number; ids_only?: boolean }; result: { total: number; offset: number; rows: CropRow[]; ids?: string[] } };
   crop_images: { params: { dataset_id: string; annotation_ids: string[] }; result: { annotation_ids: string[]; errors: (string | null)[]; mime: string } };
   crop_options: { params: { dataset_id: string }; result: { labels: string[]; sources: string[]; issues: string[]; tags: string[]; undo: string | null } };
   annotations_relabel: { params: { dataset_id: string; annotation_ids: string[]; label: string }; result: EditReply };

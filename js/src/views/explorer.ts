@@ -11,6 +11,7 @@ import { keepInside } from "../lib/popover";
 import type { ModelLike } from "../transport/model";
 import type { RpcClient } from "../transport/rpc";
 import { ClassifierPanel } from "./classifier";
+import { CropsView } from "./crops";
 import { DetailView } from "./detail";
 import { EvaluationPanel } from "./evaluation";
 import { openExportDialog } from "./export";
@@ -196,11 +197,43 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   );
   // Video datasets: videos or frames in the grid (views/videoCollection.ts).
   const collection = videoCollectionControl(rpc, datasetId, () => spec, (next) => { applySpec(withDataset(next), true); filters.setSpec(spec); });
+  // -- Samples | Annotations: the sample grid, or the crops of every box and mask (crops.ts) --
+  const samplesModeBtn = h("button", { "data-testid": "ls-mode-samples", "aria-pressed": "true" }, "Samples");
+  const cropsModeBtn = h("button", { "data-testid": "ls-mode-annotations", "aria-pressed": "false" }, "Annotations");
+  const modeSwitch = h("div", { class: "ls-mode-switch", role: "group", "aria-label": "view" }, samplesModeBtn, cropsModeBtn);
+  let crops: CropsView | null = null;
+  const sampleOnly: HTMLElement[] = [countEl, selEl, selectAllBtn]; // + the tag group, below
+  const setMode = (annotations: boolean) => {
+    samplesModeBtn.setAttribute("aria-pressed", String(!annotations));
+    cropsModeBtn.setAttribute("aria-pressed", String(annotations));
+    grid.el.hidden = annotations;
+    grid.el.style.display = annotations ? "none" : "";
+    filters.el.style.display = annotations ? "none" : "";
+    for (const el of sampleOnly) el.style.display = annotations ? "none" : "";
+    if (annotations && !crops) {
+      crops = new CropsView({
+        rpc, datasetId,
+        onOpen: (row) => openAnnotatorOn(row.sample_id, row.annotation_id),
+        onChanged: () => { source.refreshRows(); void filters.refresh(); },
+        flash: (text, error) => flash(text, error),
+      });
+      body.insertBefore(crops.el, grid.el);
+      void crops.load().catch((e) => flash((e as Error).message, true));
+    }
+    if (crops) crops.el.hidden = !annotations;
+    if (annotations) crops?.focus(); else grid.focus();
+  };
+  samplesModeBtn.addEventListener("click", () => setMode(false));
+  cropsModeBtn.addEventListener("click", () => setMode(true));
+
+  // "Tag all in filter" tags samples of the sample grid: the crops have their own tag box.
+  const tagGroup = h("div", { class: "ls-tag-group" }, tagInput, tagBtn);
+  sampleOnly.push(tagGroup);
   const toolbar = h("div", { class: "ls-toolbar", "data-testid": "ls-toolbar" },
-    filtersToggle, h("span", { class: "ls-title", title: info.dataset_name }, info.dataset_name), collection, countEl, selEl, selectAllBtn,
+    filtersToggle, h("span", { class: "ls-title", title: info.dataset_name }, info.dataset_name), modeSwitch, collection, countEl, selEl, selectAllBtn,
     h("span", { class: "ls-spacer" }),
     h("div", { class: "ls-pop-anchor" }, viewBtn, viewPanel),
-    h("div", { class: "ls-tag-group" }, tagInput, tagBtn), queryToggle, plotToggle, evalToggle, classifierToggle, exportBtn, operators.el);
+    tagGroup, queryToggle, plotToggle, evalToggle, classifierToggle, exportBtn, operators.el);
 
   const statusEl = h("div", { class: "ls-status", style: "display:none", role: "status" });
   let flashTimer: ReturnType<typeof setTimeout> | null = null;
@@ -325,6 +358,18 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   };
   root.addEventListener("pointerdown", closePopovers);
 
+  // The annotator over the explorer, from the Annotations view: on the crop's sample with its
+  // annotation selected; closing it reloads the crops (an edit there may change them).
+  function openAnnotatorOn(sampleId: string, annotationId: string): void {
+    void import("./annotator/embed").then(({ openAnnotator }) => {
+      if (disposed) return;
+      openAnnotator(root, rpc, {
+        datasetId, spec: { dataset_id: datasetId }, sampleId, annotationId,
+        onClose: () => { source.refreshRows(); void filters.refresh(); void crops?.load(); crops?.focus(); },
+      });
+    }).catch((e) => flash(`Cannot load the annotator: ${(e as Error).message}`, true));
+  }
+
   // -- detail ------------------------------------------------------------------------------
   function openDetail(index: number, sampleId: string): void {
     detailIndex = index;
@@ -421,6 +466,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     grid.dispose();
     plot?.dispose();
     classifier?.dispose();
+    crops?.dispose();
     queryBox?.dispose();
     detail?.dispose();
     source.dispose();
