@@ -745,3 +745,16 @@ class UndoResult(TypedDict):
     undone: str
     restored: int
     undo: str | None  # what the next Undo would revert
+
+
+# --- search by image (api/image_search.py) ---------------------------------------------------
+
+
+class ImageSearchParams(TypedDict, total=False):
+    dataset_id: str
+    embedding_model: str | None  # None: the dataset's default model
+
+
+class ImageSearchResult(TypedDict):
+    token: str  # for spec["similar_image"]
+    model: str

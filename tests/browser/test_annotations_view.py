@@ -5,6 +5,9 @@
 - relabel, tag and delete act on the selection in one step each, and Ctrl+Z / the Undo button
   revert them (the database says so, not just the page);
 - clicking a crop opens the annotator on its sample with that annotation selected.
+
+Search by image (same page): uploading a file or dropping a grid tile on the AI search box
+ranks the grid by similarity, with the score on each tile; the chip's × clears it.
 """
 
 from __future__ import annotations
@@ -45,6 +48,11 @@ def _selected(page, n: int) -> None:
 
 
 def _crop_images_loaded(page, n: int) -> None:
+    """The view is not reloading and shows ``n`` decoded crops."""
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-crops]').dataset.busy === '0'",
+        timeout=20_000,
+    )
     page.wait_for_function(
         f"""() => [...document.querySelectorAll('[data-testid=ls-crops-grid] img')]
                  .filter(i => i.complete && i.naturalWidth > 0).length >= {n}""",
@@ -144,4 +152,85 @@ def test_annotations_view_selects_relabels_tags_deletes_and_undoes(gui, app_page
     assert root.get_attribute("data-sample-id") == str(sample.sample_id)
     page.click("[data-testid=ls-annotator-close]")
     page.locator("[data-testid=ls-annotator-host]").wait_for(state="detached", timeout=5_000)
+    assert page.errors == []
+
+
+class MeanColourModel:
+    """Image vector = the normalised mean RGB (+1), so a colour's own image ranks first."""
+
+    def embed_images(self, images):
+        import numpy as np
+
+        rows = [
+            np.asarray(i.convert("RGB"), dtype=np.float32).mean(axis=(0, 1)) + 1 for i in images
+        ]
+        return np.array(rows, dtype=np.float32)
+
+    def embed_texts(self, texts):
+        raise AssertionError("not used")
+
+
+@pytest.fixture
+def colour_embeddings(small_dataset):
+    """Stored before the server starts (no live refresh re-renders the search box)."""
+    from PIL import Image
+
+    from lightly_studio.embed.models import register_embedding_model, unregister_embedding_model
+
+    model = MeanColourModel()
+    register_embedding_model(model, name="colour")
+    samples = list(small_dataset)
+    vectors = model.embed_images([Image.open(s.file_path_abs) for s in samples])
+    small_dataset.add_embeddings("colour", [s.sample_id for s in samples], vectors)
+    yield {s.file_name: str(s.sample_id) for s in samples}
+    unregister_embedding_model("colour")
+
+
+def _first_cell_is(page, sample_id: str) -> None:
+    page.wait_for_function(
+        "id => { const c = document.querySelector('[data-testid=ls-grid] .ls-cell[data-sample-id]');"
+        " return c && c.dataset.sampleId === id && c.querySelector('[data-testid=ls-sim-score]'); }",
+        arg=sample_id,
+        timeout=20_000,
+    )
+
+
+def test_search_by_uploaded_image_and_by_dropped_tile_then_clear(
+    colour_embeddings, gui, app_page, small_dataset, tmp_path
+):
+    from PIL import Image
+
+    ids = colour_embeddings
+    page = app_page
+    page.goto(gui.url)
+    page.locator("[data-testid=ls-text-search]").wait_for(timeout=20_000)
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=ls-grid] img').length >= 4",
+        timeout=20_000,
+    )
+    # Upload: a picture of c.jpg's colour (sorted order: a, b, c, d -> colour index 2).
+    query = tmp_path / "query.png"
+    Image.new("RGB", (50, 40), (74, 182, 106)).save(query)
+    page.locator("[data-testid=ls-image-search-file]").set_input_files(str(query))
+    _first_cell_is(page, ids["c.jpg"])
+    scores = [float(t) for t in page.locator("[data-testid=ls-sim-score]").all_inner_texts()]
+    assert scores[0] == pytest.approx(1.0, abs=1e-3) and scores == sorted(scores, reverse=True)
+    page.locator("[data-testid=ls-similar-chip]").wait_for(timeout=10_000)
+    if SHOTS.parent.exists():
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SHOTS / "image-search-1400.png"))
+
+    # Drop a grid tile (d.jpg) on the search box: ranked by that sample instead.
+    page.locator(f"[data-testid=ls-grid] .ls-cell[data-sample-id='{ids['d.jpg']}']").drag_to(
+        page.locator("[data-testid=ls-image-search]")
+    )
+    _first_cell_is(page, ids["d.jpg"])
+
+    # The chip's x clears the ranking: no scores any more.
+    page.locator("[data-testid=ls-similar-clear]").click()
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=ls-sim-score]')"
+        " && document.querySelectorAll('[data-testid=ls-grid] .ls-cell[data-sample-id]').length === 4",
+        timeout=20_000,
+    )
     assert page.errors == []

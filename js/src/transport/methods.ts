@@ -271,6 +271,7 @@ export interface ApiMethods {
   annotations_relabel: { params: { dataset_id: string; annotation_ids: string[]; label: string }; result: EditReply };
   annotations_delete: { params: { dataset_id: string; annotation_ids: string[] }; result: EditReply };
   annotations_tag: { params: { dataset_id: string; annotation_ids: string[]; tag: string }; result: EditReply };
+  image_search: { params: { dataset_id: string; embedding_model?: string | null }; result: { token: string; model: string } };
   undo: { params: { dataset_id: string }; result: { undone: string; restored: number; undo: string | null } };
 }
 

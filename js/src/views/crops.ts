@@ -113,7 +113,14 @@ export class CropsView {
     this.resize.observe(this.scroller);
   }
 
+  /** (Re)load the filter choices, the undo state and the crops; `data-busy` is "1" meanwhile
+   * (tests wait for "0" before clicking cells that a reload would replace). */
   async load(): Promise<void> {
+    this.el.dataset.busy = "1";
+    try { await this.loadNow(); } finally { this.el.dataset.busy = "0"; }
+  }
+
+  private async loadNow(): Promise<void> {
     const { result } = await this.o.rpc.call("crop_options", { dataset_id: this.o.datasetId });
     const fill = (sel: HTMLSelectElement, all: string, values: string[]) => {
       const keep = sel.value;
