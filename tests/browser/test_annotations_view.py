@@ -234,3 +234,122 @@ def test_search_by_uploaded_image_and_by_dropped_tile_then_clear(
         timeout=20_000,
     )
     assert page.errors == []
+
+
+# -- tag management with undo ---------------------------------------------------------------------
+
+
+def _tag_row(page, name: str):
+    return page.locator(f"[data-testid=ls-tag-filters] .ls-tag-row[data-name='{name}']")
+
+
+def _wait_count(page, text: str) -> None:
+    page.wait_for_function(
+        "t => document.querySelector('[data-testid=ls-count]').textContent.startsWith(t)",
+        arg=text,
+        timeout=20_000,
+    )
+
+
+def _until(page, condition, seconds: float = 10) -> None:
+    """Wait until a condition on the database holds (the page's call may still be running)."""
+    for _ in range(int(seconds * 10)):
+        if condition():
+            return
+        page.wait_for_timeout(100)
+    assert condition()
+
+
+def _press_not(page, name: str, pressed: bool) -> None:
+    """Click the tag's NOT button until it shows ``pressed`` (a live refresh of the panel
+    right after a change can replace the button under the click)."""
+    button = _tag_row(page, name).locator("[data-testid=ls-not]")
+    for _ in range(5):
+        if button.get_attribute("aria-pressed") == str(pressed).lower():
+            return
+        button.click()
+        page.wait_for_timeout(400)
+    assert button.get_attribute("aria-pressed") == str(pressed).lower()
+
+
+def _tag_menu(page, name: str, item: str) -> None:
+    _tag_row(page, name).locator("[data-testid=ls-tag-menu-button]").click()
+    page.locator(f"[data-testid={item}]").click()
+
+
+def test_tag_management_create_assign_remove_rename_delete_not_and_undo(
+    gui, app_page, small_dataset
+):
+    from lightly_studio.db import get_connection
+    from lightly_studio.store.tags import list_tags
+
+    def tags_of() -> dict[str, int]:
+        frame = list_tags(get_connection(), small_dataset.dataset_id)
+        return dict(zip(frame["name"], frame["count"], strict=True))
+
+    page = app_page
+    page.goto(gui.url)
+    _wait_count(page, "4 of 4")
+    _tag_row(page, "wide").wait_for(timeout=20_000)
+
+    # Create: the assign box with nothing selected makes an empty tag.
+    page.locator("[data-testid=ls-tag-assign-input]").fill("review")
+    page.locator("[data-testid=ls-tag-assign-input]").press("Enter")
+    _tag_row(page, "review").wait_for(timeout=10_000)
+    assert tags_of()["review"] == 0
+
+    # Assign to / remove from the selection through the tag's menu.
+    page.locator("[data-testid=ls-select-all]").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-selected-count]').textContent"
+        ".startsWith('4 selected')",
+        timeout=10_000,
+    )
+    _tag_menu(page, "review", "ls-tag-assign")
+    _until(page, lambda: tags_of()["review"] == 4)
+    page.locator("[data-testid=ls-grid]").focus()
+    page.keyboard.press("Escape")  # clear the selection, then select one sample
+    page.locator("[data-testid=ls-grid] .ls-cell[data-sample-id] [data-role=check]").first.click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-selected-count]').textContent"
+        ".startsWith('1 selected')",
+        timeout=10_000,
+    )
+    _tag_menu(page, "review", "ls-tag-unassign")
+    _until(page, lambda: tags_of()["review"] == 3)
+
+    # Rename, and the toast's Undo renames it back.
+    _tag_menu(page, "wide", "ls-tag-rename")
+    page.locator("[data-testid=ls-tag-rename-input]").fill("broad")
+    page.locator("[data-testid=ls-tag-rename-ok]").click()
+    _tag_row(page, "broad").wait_for(timeout=10_000)
+    assert "broad" in tags_of() and "wide" not in tags_of()
+    page.locator("[data-testid=ls-toast-undo]").click()
+    _tag_row(page, "wide").wait_for(timeout=10_000)
+    assert tags_of()["wide"] == 2 and "broad" not in tags_of()
+
+    # NOT filter.
+    _press_not(page, "wide", True)
+    _wait_count(page, "2 of 4")
+    _press_not(page, "wide", False)
+    _wait_count(page, "4 of 4")
+
+    # Delete asks first, with the count; Ctrl+Z brings the tag back on the same samples.
+    _tag_menu(page, "wide", "ls-tag-delete")
+    question = page.locator("[data-testid=ls-tag-delete-question]").inner_text()
+    assert question == "Delete tag “wide”? It is taken off 2 samples."
+    page.locator("[data-testid=ls-tag-delete-ok]").click()
+    page.wait_for_function(
+        "() => !document.querySelector(\"[data-testid=ls-tag-filters] .ls-tag-row[data-name='wide']\")",
+        timeout=10_000,
+    )
+    assert "wide" not in tags_of()
+    if SHOTS.parent.exists():
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SHOTS / "tag-delete-undo-toast-1400.png"))
+    page.locator("[data-testid=ls-grid]").focus()
+    page.keyboard.press("Control+z")
+    _tag_row(page, "wide").wait_for(timeout=10_000)
+    assert tags_of()["wide"] == 2
+    assert sorted(s.file_name for s in small_dataset if "wide" in s.tags) == ["a.jpg", "d.jpg"]
+    assert page.errors == []

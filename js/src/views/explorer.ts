@@ -59,6 +59,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   let detailIndex = -1;
   let classifier: ClassifierPanel | null = null;
   let queryBox: QueryBox | null = null; // the text query side panel, when open
+  let toolbarReady = false; // fitToolbar() needs the toolbar (built below) in the document
 
   const grid = new GridView({
     source,
@@ -99,6 +100,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     const n = grid.selection.length;
     selEl.textContent = n ? `${n.toLocaleString("en-US")} selected` : "";
     tagBtn.textContent = n ? `Tag ${n} selected` : "Tag all in filter";
+    if (toolbarReady) fitToolbar();
     classifier?.selectionChanged();
   }
   source.onChange(renderCount);
@@ -153,7 +155,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     selection: () => grid.selection,
     onChanged: () => { source.refreshRows(); void filters.refresh(); },
     onRenamed: (old, name) => filters.renameTag(old, name),
-    flash: (text, error) => flash(text, error),
+    flash: (text, error, undoable) => flash(text, error, undoable),
   });
   const selectAllBtn = h("button", { "data-testid": "ls-select-all", title: "Select every sample of the current filter" }, "Select all");
   selectAllBtn.addEventListener("click", async () => {
@@ -237,12 +239,27 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
 
   const statusEl = h("div", { class: "ls-status", style: "display:none", role: "status" });
   let flashTimer: ReturnType<typeof setTimeout> | null = null;
-  function flash(text: string, error = false): void {
+  /** A toast; `undoable` adds an Undo button (the dataset's undo stack, core/undo.py). */
+  function flash(text: string, error = false, undoable = false): void {
     statusEl.textContent = text;
+    if (undoable) {
+      statusEl.append(" ", h("button", { "data-testid": "ls-toast-undo", title: "Undo (Ctrl+Z)", onclick: () => void undoLast() }, "Undo"));
+    }
     statusEl.classList.toggle("ls-error", error);
     statusEl.style.display = "";
     if (flashTimer) clearTimeout(flashTimer);
-    flashTimer = setTimeout(() => (statusEl.style.display = "none"), error ? 8000 : 3000);
+    flashTimer = setTimeout(() => (statusEl.style.display = "none"), error ? 8000 : undoable ? 8000 : 3000);
+  }
+  /** Revert the newest undoable change of the dataset (a tag rename or delete, a bulk edit of
+   * annotations) and reload what shows it. */
+  async function undoLast(): Promise<void> {
+    try {
+      const { result } = await rpc.call("undo", { dataset_id: datasetId });
+      flash(`Undone: ${result.undone}`);
+      source.refreshRows();
+      void filters.refresh();
+      void crops?.load();
+    } catch (e) { flash((e as Error).message, true); }
   }
 
   // -- plot side panel ---------------------------------------------------------------------
@@ -348,7 +365,14 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     progress, toolbar, body, statusEl, detailHost);
   el.append(root);
   // Narrow views (a notebook cell, a split screen) keep icons and drop button labels.
-  const narrow = new ResizeObserver(() => root.classList.toggle("ls-narrow", root.clientWidth < 1100));
+  // Also when the toolbar's buttons do not fit at full width (a long selection count, the
+  // Samples | Annotations switch): measured with labels shown, then decided.
+  const fitToolbar = () => {
+    root.classList.remove("ls-narrow");
+    root.classList.toggle("ls-narrow", root.clientWidth < 1100 || toolbar.scrollWidth > toolbar.clientWidth + 1);
+  };
+  toolbarReady = true;
+  const narrow = new ResizeObserver(fitToolbar);
   narrow.observe(root);
   const closePopovers = (e: Event) => {
     if (!viewPanel.hidden && !viewPanel.parentElement!.contains(e.target as Node)) {
@@ -357,6 +381,15 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     }
   };
   root.addEventListener("pointerdown", closePopovers);
+  // Ctrl+Z outside text boxes undoes the newest tag / bulk change; the annotator and the
+  // Annotations view handle their own Ctrl+Z.
+  root.addEventListener("keydown", (e: KeyboardEvent) => {
+    const target = e.target as HTMLElement;
+    if (!(e.ctrlKey || e.metaKey) || e.shiftKey || (e.key !== "z" && e.key !== "Z")) return;
+    if (target.closest(".ls-annotator-host, .ls-crops") || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName)) return;
+    e.preventDefault();
+    void undoLast();
+  });
 
   // The annotator over the explorer, from the Annotations view: on the crop's sample with its
   // annotation selected; closing it reloads the crops (an edit there may change them).
