@@ -82,7 +82,6 @@ def test_annotations_view_selects_relabels_tags_deletes_and_undoes(gui, app_page
             _crop_images_loaded(page, 4)
             page.screenshot(path=str(SHOTS / f"annotations-{width}.png"))
         page.set_viewport_size({"width": 1400, "height": 900})
-    docs_shot(page, "annotations-view")
 
     # Filter by class.
     page.locator("[data-testid=ls-crops-label]").select_option("dog")
@@ -352,4 +351,49 @@ def test_tag_management_create_assign_remove_rename_delete_not_and_undo(
     _tag_row(page, "wide").wait_for(timeout=10_000)
     assert tags_of()["wide"] == 2
     assert sorted(s.file_name for s in small_dataset if "wide" in s.tags) == ["a.jpg", "d.jpg"]
+    assert page.errors == []
+
+
+@pytest.fixture
+def coco_gui(db, examples, tmp_path, monkeypatch):
+    import threading
+    import time
+
+    import lightly_studio as ls
+    from lightly_studio.server import start_gui
+
+    coco = examples / "coco_subset_128_images"
+    dataset = ls.ImageDataset.create("coco")
+    dataset.add_samples_from_coco(
+        annotations_json=str(coco / "instances_train2017.json"),
+        images_path=str(coco / "images"),
+        embed=False,
+    )
+    monkeypatch.setenv("LIGHTLY_STUDIO_RUNTIME_DIR", str(tmp_path / "rt"))
+    server = start_gui(port=0, block=False)
+    yield server, dataset
+    server.stop()
+    deadline = time.time() + 10
+    while time.time() < deadline and any(
+        t.name.startswith("lightly-studio-") for t in threading.enumerate()
+    ):
+        time.sleep(0.05)
+
+
+def test_annotations_view_on_coco_lists_every_box_and_sorts_by_size(coco_gui, app_page):
+    server, dataset = coco_gui
+    boxes = [a for s in dataset for a in s.annotations if a.x is not None]
+    page = app_page
+    page.goto(server.url)
+    page.locator("[data-testid=ls-mode-annotations]").click()
+    _crops_count(page, f"Showing {len(boxes):,} annotations")
+    page.locator("[data-testid=ls-crops-sort]").select_option("size")
+    page.locator("[data-testid=ls-crops-desc]").check()
+    _crops_count(page, f"Showing {len(boxes):,} annotations")
+    _crop_images_loaded(page, 12)
+    largest = max(boxes, key=lambda a: max(a.width, a.height))
+    first = _cell(page, 0).get_attribute("data-annotation-id")
+    first_box = next(a for a in boxes if str(a.annotation_id) == first)
+    assert max(first_box.width, first_box.height) == max(largest.width, largest.height)
+    docs_shot(page, "annotations-view")
     assert page.errors == []
