@@ -397,3 +397,41 @@ def test_annotations_view_on_coco_lists_every_box_and_sorts_by_size(coco_gui, ap
     assert max(first_box.width, first_box.height) == max(largest.width, largest.height)
     docs_shot(page, "annotations-view")
     assert page.errors == []
+
+
+def test_annotations_view_in_the_notebook_widget_and_undo_from_python(page, lab, examples):
+    """The same view inside the notebook explorer (the widget's comm, not HTTP): a relabel
+    made there is in Python at once, and ``dataset.undo()`` in Python reverts it."""
+    from tests.browser.conftest import open_notebook, run_cell, shot, write_notebook
+    from tests.browser.test_notebook_views import SETUP
+
+    base, folder = lab
+    nb = write_notebook(
+        folder,
+        "crops.ipynb",
+        [
+            SETUP.format(name="crops", examples=examples),
+            "from lightly_studio.widgets import Explorer\nex = Explorer(ds, height=700)\nex",
+            "print('THINGS', sum(a.label == 'thing' for s in ds for a in s.annotations))",
+            "print('UNDONE', ds.undo())\n"
+            "print('THINGS', sum(a.label == 'thing' for s in ds for a in s.annotations))",
+        ],
+    )
+    open_notebook(page, base, nb)
+    assert "SAMPLES 128" in run_cell(page, 0)
+    run_cell(page, 1)
+    page.locator("[data-testid=ls-mode-annotations]").click()
+    _crops_count(page, "Showing 900 annotations")
+    _crop_images_loaded(page, 6)
+    shot(page, "annotations-view-notebook")
+    _cell(page, 0).locator("[data-role=check]").click()
+    _cell(page, 1).locator("[data-role=check]").click()
+    _selected(page, 2)
+    page.locator("[data-testid=ls-crops-relabel-input]").fill("thing")
+    page.locator("[data-testid=ls-crops-relabel]").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-undo]').disabled === false", timeout=15_000
+    )
+    assert "THINGS 2" in run_cell(page, 2)
+    out = run_cell(page, 3)
+    assert "UNDONE relabel 2 annotation(s) as 'thing'" in out and "THINGS 0" in out
