@@ -8,6 +8,13 @@ with ``--million``, the issue's 1,000,000-sample figures in a real (headless) br
                                                             #   5 cold runs and their median
     .venv/bin/python benchmarks/bench_views.py --distributions   # the Distribution panel's
                                                             #   charts at 1M samples (no browser)
+    .venv/bin/python benchmarks/bench_views.py --search     # text and image search at 1M
+                                                            #   samples, a loaded model
+
+``--search`` stores generated vectors (1,000,000 x 512, clustered, like bench_search.py) under
+a model whose spec is ``open_clip:ViT-B-32:random``: the real ViT-B-32 (random weights cost
+the same as trained ones) is loaded once, then each search is what the grid asks for: embed
+the text (or the uploaded JPEG, ``image_search``), rank the dataset, first page of 100 rows.
 
 ``--million`` builds the dataset straight into the tables (SQL over ``range()``, like
 bench_query.py): 1,000,000 samples with unique paths, of which only the first grid page's
@@ -599,6 +606,97 @@ def _browser(tmp_path: Path) -> None:
         server.stop()
 
 
+def search(n: int, dim: int = 512, repeats: int = 7) -> None:
+    """Text and image search at ``n`` samples: ms from the request to the ranked first page."""
+    import io
+    import os
+    import statistics
+    import sys
+
+    import numpy as np
+    import polars as pl
+    from PIL import Image
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_search import clustered
+
+    from lightly_studio import db_manager
+    from lightly_studio.api import dispatch
+    from lightly_studio.core.image_dataset import ImageDataset
+    from lightly_studio.db import transaction
+    from lightly_studio.embed._open_clip import load_model
+    from lightly_studio.store import embeddings as emb_store
+    from lightly_studio.store.samples import insert_samples
+
+    spec = "open_clip:ViT-B-32:random"
+    with tempfile.TemporaryDirectory() as tmp:
+        db_manager.connect(db_file=Path(tmp) / "search.db")
+        ds = ImageDataset.create("search")
+        t = time.perf_counter()
+        frame = pl.DataFrame(
+            {
+                "file_path_abs": [f"/data/{i:07d}.jpg" for i in range(n)],
+                "file_name": [f"{i:07d}.jpg" for i in range(n)],
+                "width": 640,
+                "height": 480,
+            }
+        )
+        with transaction() as con:
+            ids = insert_samples(con, ds.dataset_id, frame)["sample_id"]
+        vectors = clustered(n, dim)
+        with transaction() as con:
+            row = emb_store.ensure_model(con, ds.dataset_id, "clip", spec, dim)
+            emb_store.insert_vectors(con, row.model_id, ids, vectors)
+        del vectors
+        print(f"{n:,} samples + {n:,} x {dim} vectors stored in {time.perf_counter() - t:.0f} s")
+        t = time.perf_counter()
+        load_model(spec)
+        print(f"  model loaded (once, not in the figures below): {time.perf_counter() - t:.1f} s")
+        spec_of = {"dataset_id": str(ds.dataset_id)}
+
+        def first_page(extra: dict) -> float:
+            t0 = time.perf_counter()
+            page, _ = dispatch("samples_page", {"spec": {**spec_of, **extra}, "limit": 100})
+            assert len(page["rows"]) == 100 and page["rows"][0]["similarity"] is not None
+            return (time.perf_counter() - t0) * 1000
+
+        words = ["dog", "cat", "car", "tree", "boat", "bird", "horse", "house"]
+        texts = [f"a photo of a {w}" for w in words]
+        cold = first_page({"text": "a photo of a person"})
+        print(f"  first search (reads the matrix, builds the ANN index): {cold / 1000:.1f} s")
+        text_ms = [first_page({"text": texts[i % len(texts)]}) for i in range(repeats)]
+        model = load_model(spec)
+        text_embed_ms = []
+        for i in range(repeats):
+            t0 = time.perf_counter()
+            model.embed_texts([texts[i % len(texts)] + " again"])
+            text_embed_ms.append((time.perf_counter() - t0) * 1000)
+        rng = np.random.default_rng(0)
+        image_ms, embed_ms = [], []
+        for _ in range(repeats):
+            pixels = rng.integers(0, 255, size=(480, 640, 3), dtype=np.uint8)
+            out = io.BytesIO()
+            Image.fromarray(pixels).save(out, "JPEG", quality=85)
+            t0 = time.perf_counter()
+            result, _ = dispatch("image_search", spec_of, [out.getvalue()])
+            embed_ms.append((time.perf_counter() - t0) * 1000)
+            image_ms.append(embed_ms[-1] + first_page({"similar_image": result["token"]}))
+        load = os.getloadavg()[0]
+        print(
+            f"  text search -> ranked first page (100 rows): p50 {statistics.median(text_ms):.0f} ms "
+            f"(min {min(text_ms):.0f}, max {max(text_ms):.0f}); the text encoder alone p50 "
+            f"{statistics.median(text_embed_ms):.0f} ms"
+        )
+        print(
+            f"  image search (640x480 JPEG upload -> ranked first page): p50 "
+            f"{statistics.median(image_ms):.0f} ms (min {min(image_ms):.0f}, max "
+            f"{max(image_ms):.0f}); of which embedding the image p50 "
+            f"{statistics.median(embed_ms):.0f} ms"
+        )
+        print(f"  ({os.cpu_count()} CPUs, load average {load:.1f})")
+        db_manager.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument(
@@ -628,7 +726,15 @@ def main() -> None:
         help="with --million: only time first paint, N times (median), "
         "each on a fresh server and a cold thumbnail cache",
     )
+    parser.add_argument(
+        "--search",
+        action="store_true",
+        help="only text and image search at --samples (default 1M) with a loaded ViT-B-32",
+    )
     args = parser.parse_args()
+    if args.search:
+        search(args.samples)
+        return
     global PROFILE_LASSO
     PROFILE_LASSO = args.profile_lasso
     if args.distributions:

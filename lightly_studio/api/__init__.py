@@ -16,11 +16,13 @@ from typing import Any
 
 from lightly_studio.api import annotator as _annotator  # noqa: F401 - registers its methods
 from lightly_studio.api import classifier as _classifier  # noqa: F401
+from lightly_studio.api import crops as _crops  # noqa: F401
 from lightly_studio.api import distributions as _distributions  # noqa: F401
 from lightly_studio.api import evaluation as _evaluation  # noqa: F401
 from lightly_studio.api import export as _export  # noqa: F401
 from lightly_studio.api import facets as _facets  # noqa: F401
 from lightly_studio.api import groups as _groups  # noqa: F401
+from lightly_studio.api import image_search as _image_search  # noqa: F401
 from lightly_studio.api import operators as _operators  # noqa: F401
 from lightly_studio.api import plot as _plot  # noqa: F401
 from lightly_studio.api import query_text as _query_text  # noqa: F401

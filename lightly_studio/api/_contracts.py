@@ -765,3 +765,100 @@ class FilteredIdsParams(TypedDict, total=False):
 
 class FilteredIdsResult(TypedDict):
     sample_ids: list[str]
+
+
+# --- the Annotations view (api/crops.py) and undo -------------------------------------------
+
+
+class DatasetParams(TypedDict, total=False):
+    dataset_id: str
+
+
+class CropsPageParams(TypedDict, total=False):
+    dataset_id: str
+    labels: list[str]
+    sources: list[str]
+    tags: list[str]  # the sample carries any of them
+    confidence_min: float
+    confidence_max: float
+    size_min: float  # the box's longer side, pixels
+    size_max: float
+    sort: str  # added | confidence | size | label | issue:<name>
+    descending: bool
+    offset: int
+    limit: int
+    ids_only: bool  # answer every annotation id of the filter instead of a page
+
+
+class CropRow(TypedDict):
+    annotation_id: str
+    sample_id: str
+    label: str
+    type: str
+    source: str
+    confidence: float | None
+    box: list[float]  # x, y, w, h in image pixels
+    box_in_crop: list[float]  # x, y, w, h as fractions of the crop picture
+    crop_size: list[int]  # the cropped region, image pixels (its aspect ratio)
+    score: float | None  # the issue score when sorted by one
+    version: int
+
+
+class _CropIds(TypedDict, total=False):
+    ids: list[str]  # with ids_only
+
+
+class CropsPageResult(_CropIds):
+    total: int
+    offset: int
+    rows: list[CropRow]
+
+
+class CropImagesParams(TypedDict, total=False):
+    dataset_id: str
+    annotation_ids: list[str]
+
+
+class CropImagesResult(TypedDict):
+    annotation_ids: list[str]
+    errors: list[str | None]
+    mime: str
+
+
+class CropOptionsResult(TypedDict):
+    labels: list[str]
+    sources: list[str]
+    issues: list[str]
+    tags: list[str]
+    undo: str | None  # what Undo would revert now
+
+
+class AnnotationsEditParams(TypedDict, total=False):
+    dataset_id: str
+    annotation_ids: list[str]
+    label: str  # annotations_relabel
+    tag: str  # annotations_tag
+
+
+class AnnotationsEditResult(TypedDict):
+    changed: int
+    undo: str | None
+
+
+class UndoResult(TypedDict):
+    undone: str
+    restored: int
+    undo: str | None  # what the next Undo would revert
+
+
+# --- search by image (api/image_search.py) ---------------------------------------------------
+
+
+class ImageSearchParams(TypedDict, total=False):
+    dataset_id: str
+    embedding_model: str | None  # None: the dataset's default model
+
+
+class ImageSearchResult(TypedDict):
+    token: str  # for spec["similar_image"]
+    model: str

@@ -17,6 +17,7 @@ Spec keys (all optional except dataset_id)::
      "query": 'width >= 640 OR "cat" IN tags',  # a text query (lightly_studio/query/text.py)
      "text": "a photo of a dog",           # AI text search: rank by similarity
      "similar_to": "<sample id>",          # rank by similarity to a sample
+     "similar_image": "image-3",           # rank by similarity to an uploaded image (token)
      "evaluation": {"run": "det", "gt": "person" | null, "pred": "dog" | null}
                    | {"run": "det", "outcome": "tp" | "fp" | "fn"},  # a confusion cell / count
      "sort": {"field": "file_name" | "width" | "height" | "created_at" | "metadata:<key>"
@@ -294,8 +295,20 @@ def _sort_field(field_name: Any):
     )
 
 
+def register_image_query(model_name: str, vector: Any) -> str:
+    """Token for a spec's ``"similar_image"``: an uploaded image's vector (kept in memory
+    only, like every token; the image itself is not kept)."""
+    return _registry.register("image", (model_name, vector))
+
+
 def _apply_similarity(query: DatasetQuery, spec: dict[str, Any]) -> None:
-    """Rank by similarity to ``spec.text`` and/or the sample ``spec.similar_to``."""
+    """Rank by similarity to ``spec.text``, the sample ``spec.similar_to`` or the uploaded
+    image ``spec.similar_image`` (a token of ``register_image_query``)."""
+    if spec.get("similar_image"):
+        model_name, vector = _registry.lookup(spec["similar_image"], "image")
+        scores = _embed.similarity_scores(query, vectors=vector, model_name=model_name)
+        query.rank_by(scores, None)
+        return
     text = optional_text(spec.get("text") or None, "spec.text")
     similar_to = spec.get("similar_to")
     if not (text or similar_to):
@@ -332,6 +345,7 @@ SPEC_KEYS = frozenset(
         "query",
         "text",
         "similar_to",
+        "similar_image",
         "sort",
         "evaluation",
         # group datasets: groups with a member carrying one of these tags

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from lightly_studio import embed as _embed  # a lazy package: torch loads on first use
 from lightly_studio.classifier import FewShotClassifier, find_classifier
+from lightly_studio.core import annotation_edits
+from lightly_studio.core import undo as _undo
 from lightly_studio.core.dataset_query import DatasetQuery
 from lightly_studio.core.sample import SAMPLE_CLASS_BY_KIND
 from lightly_studio.db import db_file, get_connection, transaction
@@ -190,13 +192,44 @@ class Dataset:
 
     def rename_tag(self, old: str, new: str) -> int:
         """Rename the sample tag ``old`` to ``new``; its samples keep it. Returns how many
-        samples carry it. Fails (changing nothing) when ``old`` is not a tag or ``new`` is one."""
-        return tags_store.rename_tag(get_connection(), self.dataset_id, old, new)
+        samples carry it. Fails (changing nothing) when ``old`` is not a tag or ``new`` is one.
+        Undoable with ``undo()``."""
+        return annotation_edits.rename_tag(self.dataset_id, old, new)
 
     def delete_tag(self, name: str) -> int:
         """Take the sample tag ``name`` off every sample and delete it (one transaction).
-        Returns how many samples carried it."""
-        return tags_store.delete_tag(get_connection(), self.dataset_id, name)
+        Returns how many samples carried it. Undoable with ``undo()``: the tag comes back on
+        the same samples."""
+        return annotation_edits.delete_tag(self.dataset_id, name)
+
+    # -- many annotations at once, and undo -----------------------------------------------------
+
+    def relabel_annotations(self, annotation_ids: list, label: str) -> int:
+        """Give these annotations the class ``label`` in one transaction (undoable). Returns
+        how many changed; fails, changing nothing, when an id is not in this dataset."""
+        return annotation_edits.relabel(self.dataset_id, annotation_ids, label)
+
+    def delete_annotations(self, annotation_ids: list) -> int:
+        """Delete these annotations in one transaction (undoable). Returns how many."""
+        return annotation_edits.delete(self.dataset_id, annotation_ids)
+
+    def tag_annotation_samples(self, annotation_ids: list, tag: str) -> int:
+        """Tag the samples of these annotations with ``tag`` (undoable). Returns how many
+        samples got the tag."""
+        return annotation_edits.tag_samples(self.dataset_id, annotation_ids, tag)
+
+    def undo(self) -> str:
+        """Revert the newest undoable edit of this dataset (bulk relabel / delete / tag,
+        tag rename or delete; from Python or a view of this process) in one transaction.
+        Returns what was undone, e.g. "relabel 3 annotation(s) as 'dog'";
+        LightlyStudioError when there is nothing to undo. The history lives in memory."""
+        description, _ = _undo.undo(self.dataset_id)
+        return description
+
+    @property
+    def last_undoable(self) -> str | None:
+        """What ``undo()`` would revert now (None: nothing)."""
+        return _undo.last(self.dataset_id)
 
     @property
     def metadata_keys(self) -> dict[str, str]:

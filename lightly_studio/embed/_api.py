@@ -458,6 +458,61 @@ def _embed_text(model: _store.ModelRow, text: str) -> np.ndarray:
     return vector
 
 
+#: Largest query image accepted (encoded bytes) and its largest decoded size (pixels): a
+#: search image is a photo, not a reason to decode a decompression bomb.
+MAX_QUERY_IMAGE_BYTES = 8 * 1024 * 1024
+MAX_QUERY_IMAGE_PIXELS = 50_000_000
+
+
+def embed_image_bytes(
+    dataset: DatasetRef, data: bytes, model_name: str | None = None
+) -> tuple[str, np.ndarray]:
+    """(model name, its L2-normalised vector [1, dim]) of an encoded image, with the dataset's
+    stored embedding model. The image is decoded and embedded in memory and never written
+    anywhere. EmbeddingError names what is wrong (too large, not an image, no image encoder)."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    if not data:
+        raise EmbeddingError("The search image is empty.")
+    if len(data) > MAX_QUERY_IMAGE_BYTES:
+        raise EmbeddingError(
+            f"The search image is {len(data) / 2**20:.1f} MB; the limit is "
+            f"{MAX_QUERY_IMAGE_BYTES // 2**20} MB."
+        )
+    model = _resolve_model(dataset, model_name)
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            if im.width * im.height > MAX_QUERY_IMAGE_PIXELS:
+                raise EmbeddingError(
+                    f"The search image is {im.width}x{im.height} pixels; the limit is "
+                    f"{MAX_QUERY_IMAGE_PIXELS:,} pixels."
+                )
+            image = im.convert("RGB")
+    except (UnidentifiedImageError, OSError) as exc:
+        raise EmbeddingError(f"The search image cannot be read as an image: {exc}") from None
+    if model.spec.startswith(CUSTOM_PREFIX):
+        encoder = registered_model(model.spec)
+        if encoder is None or not callable(getattr(encoder, "embed_images", None)):
+            raise EmbeddingError(
+                f"Embedding model {model.name!r} has no image encoder in this process: "
+                "register one with lightly_studio.embed.models.register_embedding_model(model, "
+                f"name={model.name!r})."
+            )
+        vector = l2_normalise(as_float32_matrix(encoder.embed_images([image])))
+    else:
+        from lightly_studio.embed._open_clip import load_model
+
+        vector = load_model(model.spec).embed_images([image])
+    if vector.shape[1] != model.dim:
+        raise EmbeddingError(
+            f"The image encoder of {model.name!r} returns {vector.shape[1]}-d vectors; the "
+            f"stored vectors are {model.dim}-d."
+        )
+    return model.name, vector
+
+
 def similarity_scores(
     query: SampleQuery,
     text: str | None = None,
@@ -465,26 +520,37 @@ def similarity_scores(
     model_name: str | None = None,
     *,
     k: int | None = None,
+    vectors: np.ndarray | None = None,
 ) -> pl.DataFrame:
-    """Cosine similarity of each embedded sample of ``query`` to a text or example samples.
+    """Cosine similarity of each embedded sample of ``query`` to a text, example samples or
+    query ``vectors`` (L2-normalised, of the model's dimension: e.g. ``embed_image_bytes``).
 
     With several example samples a sample's score is its highest similarity to any of them
     (so the examples themselves score 1.0). Samples without a vector are left out.
     Returns a frame (sample_id: str, similarity: f64), best first; ``k`` keeps the k best.
     """
-    if (text is None) == (samples is None):
+    if sum(x is not None for x in (text, samples, vectors)) != 1:
         raise QueryError("sort_by_similarity() needs exactly one of text=... or samples=[...].")
     dataset = query.dataset
     con = _con()
     model = _resolve_model(dataset, model_name)
+    if vectors is not None:
+        queries = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+        if queries.shape[1] != model.dim:
+            raise EmbeddingError(
+                f"Query vectors are {queries.shape[1]}-d; model {model.name!r} stores "
+                f"{model.dim}-d vectors."
+            )
     subquery = query.sample_ids_subquery()
     stored = _store.vector_count(con, model.model_id)
     if k is not None and 0 < k < stored and stored >= _ann.ANN_MIN_VECTORS:
-        found = _search_index(con, dataset, model, subquery, text, samples, k)
+        given = queries if vectors is not None else None
+        found = _search_index(con, dataset, model, subquery, text, samples, given, k)
         if found is not None:
             return found
     matrix = _store.load_matrix(con, dataset.dataset_id, model)
-    queries = _query_vectors(dataset, model, matrix, text, samples)
+    if vectors is None:
+        queries = _query_vectors(dataset, model, matrix, text, samples)
     n = len(matrix)
     if k is not None and 0 < k < n:
         count = sample_store.subquery_count(con, subquery)
@@ -532,7 +598,14 @@ _ANN_MAX_CANDIDATES = 8192
 
 
 def _search_index(
-    con, dataset: DatasetRef, model: _store.ModelRow, subquery, text, samples, k: int
+    con,
+    dataset: DatasetRef,
+    model: _store.ModelRow,
+    subquery,
+    text,
+    samples,
+    vectors: np.ndarray | None,
+    k: int,
 ) -> pl.DataFrame | None:
     """Top-k of a broad query from the approximate index, without the float matrix in memory.
 
@@ -549,7 +622,9 @@ def _search_index(
     ann = _ann.index_for(con, db_file(), model, key)
     if not ann.ids_distinct():
         return None  # index ids are id hashes; in the (practically impossible) collision, scan
-    if text is not None:
+    if vectors is not None:
+        queries = vectors
+    elif text is not None:
         queries = _embed_text(model, text)
     else:
         wanted = [str(getattr(s, "sample_id", s)) for s in samples]

@@ -32,7 +32,7 @@ def cache_dir() -> Path:
     return base / ".lightly_studio_cache" / "thumbnails"
 
 
-def _checked_source(path: str) -> tuple[tuple[float, int], object]:
+def checked_source(path: str) -> tuple[tuple[float, int], object]:
     """((mtime, size), what to read) of a sample file that passed the media checks."""
     if not _media_access.is_remote(path):
         info = _media_access.resolve_local(path)
@@ -47,7 +47,7 @@ def _checked_source(path: str) -> tuple[tuple[float, int], object]:
     return (mtime, int(meta.get("size") or 0)), path
 
 
-def _read(source: object) -> bytes:
+def read_source(source: object) -> bytes:
     if isinstance(source, _media_access.LocalFile):
         with _media_access.open_local(source) as f:
             return f.read()
@@ -99,7 +99,7 @@ def thumbnail_for(
         return cached.read_bytes()
     except FileNotFoundError:
         pass
-    data = render_thumbnail(_read(source), size)
+    data = render_thumbnail(read_source(source), size)
     store(cached, data)
     return data
 
@@ -114,7 +114,7 @@ def _cache_entry(path: str, size: int, folder: Path | None) -> tuple[Path, objec
     folder = folder or cache_dir()
     # Checked before the cache is looked at: a file that may not be sent gets no thumbnail,
     # not even one cached while it was still a plain image.
-    (mtime, nbytes), source = _checked_source(path)
+    (mtime, nbytes), source = checked_source(path)
     key = hashlib.sha1(f"{path}\0{mtime}\0{nbytes}\0{size}".encode()).hexdigest()
     return folder / key[:2] / f"{key}.jpg", source
 

@@ -260,3 +260,70 @@ def create_tag(con, dataset_id, name: str) -> bool:
 
 def _known(con, dataset_id) -> str:
     return ", ".join(repr(n) for n in tag_names(con, dataset_id)) or "none"
+
+
+# -- what an undo of a tag change needs ----------------------------------------------------------
+
+
+def tag_snapshot(con, dataset_id, name: str) -> dict | None:
+    """The tag row (tag_id and tag_number as stored) and the ids of the samples carrying it:
+    what ``restore_tag`` needs to bring it back after ``delete_tag``. None when no such tag."""
+    row = con.execute(
+        """SELECT CAST(tag_id AS VARCHAR), tag_number, created_at FROM tag
+           WHERE dataset_id = $1 AND kind = 'sample' AND name = $2""",
+        [as_uuid_str(dataset_id), name],
+    ).fetchone()
+    if row is None:
+        return None
+    ids = query_frame(
+        """SELECT CAST(sample_id AS VARCHAR) AS sample_id FROM sample
+           WHERE dataset_id = $1 AND list_contains(tag_numbers, $2)""",
+        [as_uuid_str(dataset_id), row[1]],
+        con=con,
+    )["sample_id"]
+    return {"tag_id": row[0], "name": name, "tag_number": row[1], "created_at": row[2], "ids": ids}
+
+
+def restore_tag(con, dataset_id, snapshot: dict) -> int:
+    """Bring back a tag deleted by ``delete_tag`` from its ``tag_snapshot``: the same tag row
+    (same number) on the samples that still exist. Refused when the name is taken again.
+    Returns how many samples carry it. Runs in its own transaction, or joins the caller's."""
+    with transaction() as tx:
+        if get_tag_id(tx, dataset_id, snapshot["name"]) is not None:
+            raise LightlyStudioError(
+                f"Cannot bring back tag {snapshot['name']!r}: a tag of that name exists again."
+            )
+        tx.execute(
+            """INSERT INTO tag (tag_id, dataset_id, name, kind, created_at, tag_number)
+               VALUES (CAST($1 AS UUID), $2, $3, 'sample', $4, $5)""",
+            [
+                snapshot["tag_id"],
+                as_uuid_str(dataset_id),
+                snapshot["name"],
+                snapshot["created_at"],
+                snapshot["tag_number"],
+            ],
+        )
+        sub_sql, sub_params = ids_subquery(snapshot["ids"])
+        number, ds = f"${len(sub_params) + 1}", f"${len(sub_params) + 2}"
+        row = tx.execute(
+            f"""UPDATE sample SET tag_numbers = list_append(tag_numbers, {number})
+                WHERE dataset_id = {ds} AND sample_id IN ({sub_sql})
+                  AND NOT list_contains(tag_numbers, {number})""",
+            [*sub_params, snapshot["tag_number"], as_uuid_str(dataset_id)],
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def untagged_among(con, dataset_id, name: str, sample_ids: SampleIds) -> list[str]:
+    """Those of ``sample_ids`` (of the dataset) that do not carry tag ``name`` (yet)."""
+    sub_sql, sub_params = ids_subquery(sample_ids)
+    n = len(sub_params)
+    return query_frame(
+        f"""SELECT CAST(sample_id AS VARCHAR) AS sample_id FROM sample
+            WHERE dataset_id = ${n + 1} AND sample_id IN ({sub_sql})
+              AND NOT list_contains(tag_numbers, coalesce((SELECT tag_number FROM tag
+                  WHERE dataset_id = ${n + 1} AND kind = 'sample' AND name = ${n + 2}), -1))""",
+        [*sub_params, as_uuid_str(dataset_id), name],
+        con=con,
+    )["sample_id"].to_list()

@@ -66,7 +66,11 @@ def test_every_method_declares_typed_dicts():
 
 
 def test_buffer_flags_are_declared_not_inferred():
-    assert {n for n, e in api.METHODS.items() if e.buffers_in} == {"plot_ids", "plot_select"}
+    assert {n for n, e in api.METHODS.items() if e.buffers_in} == {
+        "plot_ids",
+        "plot_select",
+        "image_search",
+    }
     assert {n for n, e in api.METHODS.items() if e.buffers_out} == {
         "samples_page",
         "thumbnails",
@@ -76,6 +80,7 @@ def test_buffer_flags_are_declared_not_inferred():
         "plot_colors",
         "annotator_sample",
         "export_download",
+        "crop_images",
     }
 
 

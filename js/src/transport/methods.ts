@@ -226,6 +226,39 @@ export interface ExportFormatInfo {
   description: string;
 }
 
+/** The Annotations view's filters (api/crops.py). */
+export interface CropQuery {
+  labels?: string[];
+  sources?: string[];
+  tags?: string[];
+  confidence_min?: number | null;
+  confidence_max?: number | null;
+  size_min?: number | null;
+  size_max?: number | null;
+  sort?: string;
+  descending?: boolean;
+}
+
+export interface CropRow {
+  annotation_id: string;
+  sample_id: string;
+  label: string;
+  type: string;
+  source: string;
+  confidence: number | null;
+  box: [number, number, number, number];
+  box_in_crop: [number, number, number, number];
+  crop_size: [number, number];
+  score: number | null;
+  version: number;
+}
+
+/** A bulk edit's answer: how many changed, and what Undo would now revert. */
+export interface EditReply {
+  changed: number;
+  undo: string | null;
+}
+
 export interface ApiMethods {
   list_datasets: { params: Empty; result: { datasets: DatasetRow[] } };
   count: { params: { spec?: Spec }; result: { count: number } };
@@ -283,6 +316,14 @@ export interface ApiMethods {
   evaluation_sources: { params: { dataset_id?: string }; result: { sources: { name: string; types: Record<string, number> }[]; tasks: Record<string, string[]> } };
   evaluation_create: { params: EvaluationCreate; result: { run: EvaluationRun } };
   video_frames: { params: SampleRef; result: VideoFrames };
+  crops_page: { params: CropQuery & { dataset_id: string; offset?: number; limit?: number; ids_only?: boolean }; result: { total: number; offset: number; rows: CropRow[]; ids?: string[] } };
+  crop_images: { params: { dataset_id: string; annotation_ids: string[] }; result: { annotation_ids: string[]; errors: (string | null)[]; mime: string } };
+  crop_options: { params: { dataset_id: string }; result: { labels: string[]; sources: string[]; issues: string[]; tags: string[]; undo: string | null } };
+  annotations_relabel: { params: { dataset_id: string; annotation_ids: string[]; label: string }; result: EditReply };
+  annotations_delete: { params: { dataset_id: string; annotation_ids: string[] }; result: EditReply };
+  annotations_tag: { params: { dataset_id: string; annotation_ids: string[]; tag: string }; result: EditReply };
+  image_search: { params: { dataset_id: string; embedding_model?: string | null }; result: { token: string; model: string } };
+  undo: { params: { dataset_id: string }; result: { undone: string; restored: number; undo: string | null } };
 }
 
 /** Methods a notebook widget answers itself (lightly_studio/widgets/_rpc.py WIDGET_METHODS). */

@@ -11,6 +11,7 @@ import { keepInside } from "../lib/popover";
 import type { ModelLike } from "../transport/model";
 import type { RpcClient } from "../transport/rpc";
 import { ClassifierPanel } from "./classifier";
+import { CropsView } from "./crops";
 import { DetailView } from "./detail";
 import { OutcomeColoring } from "./evalColors";
 import { DistributionPanel } from "./distributions";
@@ -65,6 +66,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   let classifier: ClassifierPanel | null = null;
   let queryBox: QueryBox | null = null; // the text query side panel, when open
   let distPanel: DistributionPanel | null = null; // the distribution side panel, when open
+  let toolbarReady = false; // fitToolbar() needs the toolbar (built below) in the document
 
   // Boxes coloured TP / FP / FN while the Evaluation panel has a run chosen (evalColors.ts).
   const coloring = new OutcomeColoring(rpc, datasetId);
@@ -113,6 +115,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     const n = grid.selection.length;
     selEl.textContent = n ? `${n.toLocaleString("en-US")} selected` : "";
     tagBtn.textContent = n ? `Tag ${n} selected` : "Tag all in filter";
+    if (toolbarReady) fitToolbar();
     classifier?.selectionChanged();
   }
   source.onChange(renderCount);
@@ -196,7 +199,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     selection: () => grid.selection,
     onChanged: () => { source.refreshRows(); void filters.refresh(); },
     onRenamed: (old, name) => filters.renameTag(old, name),
-    flash: (text, error) => flash(text, error),
+    flash: (text, error, undoable) => flash(text, error, undoable),
   });
   const selectAllBtn = h("button", { "data-testid": "ls-select-all", title: "Select every sample of the current filter" }, "Select all");
   selectAllBtn.addEventListener("click", async () => {
@@ -241,20 +244,67 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   );
   // Video datasets: videos or frames in the grid (views/videoCollection.ts).
   const collection = videoCollectionControl(rpc, datasetId, () => spec, (next) => { applySpec(withDataset(next), true); filters.setSpec(spec); });
+  // -- Samples | Annotations: the sample grid, or the crops of every box and mask (crops.ts) --
+  const samplesModeBtn = h("button", { "data-testid": "ls-mode-samples", "aria-pressed": "true" }, "Samples");
+  const cropsModeBtn = h("button", { "data-testid": "ls-mode-annotations", "aria-pressed": "false" }, "Annotations");
+  const modeSwitch = h("div", { class: "ls-mode-switch", role: "group", "aria-label": "view" }, samplesModeBtn, cropsModeBtn);
+  let crops: CropsView | null = null;
+  const sampleOnly: HTMLElement[] = [countEl, selEl, selectAllBtn]; // + the tag group, below
+  const setMode = (annotations: boolean) => {
+    samplesModeBtn.setAttribute("aria-pressed", String(!annotations));
+    cropsModeBtn.setAttribute("aria-pressed", String(annotations));
+    grid.el.hidden = annotations;
+    grid.el.style.display = annotations ? "none" : "";
+    filters.el.style.display = annotations ? "none" : "";
+    for (const el of sampleOnly) el.style.display = annotations ? "none" : "";
+    if (annotations && !crops) {
+      crops = new CropsView({
+        rpc, datasetId,
+        onOpen: (row) => openAnnotatorOn(row.sample_id, row.annotation_id),
+        onChanged: () => { source.refreshRows(); void filters.refresh(); },
+        flash: (text, error) => flash(text, error),
+      });
+      body.insertBefore(crops.el, grid.el);
+      void crops.load().catch((e) => flash((e as Error).message, true));
+    }
+    if (crops) crops.el.hidden = !annotations;
+    if (annotations) crops?.focus(); else grid.focus();
+  };
+  samplesModeBtn.addEventListener("click", () => setMode(false));
+  cropsModeBtn.addEventListener("click", () => setMode(true));
+
+  // "Tag all in filter" tags samples of the sample grid: the crops have their own tag box.
+  const tagGroup = h("div", { class: "ls-tag-group" }, tagInput, tagBtn);
+  sampleOnly.push(tagGroup);
   const toolbar = h("div", { class: "ls-toolbar", "data-testid": "ls-toolbar" },
-    filtersToggle, h("span", { class: "ls-title", title: info.dataset_name }, info.dataset_name), collection, countEl, selEl, selectAllBtn,
+    filtersToggle, h("span", { class: "ls-title", title: info.dataset_name }, info.dataset_name), modeSwitch, collection, countEl, selEl, selectAllBtn,
     h("span", { class: "ls-spacer" }),
     h("div", { class: "ls-pop-anchor" }, viewBtn, viewPanel),
-    h("div", { class: "ls-tag-group" }, tagInput, tagBtn), queryToggle, distToggle, plotToggle, evalToggle, classifierToggle, exportBtn, operators.el);
+    tagGroup, queryToggle, distToggle, plotToggle, evalToggle, classifierToggle, exportBtn, operators.el);
 
   const statusEl = h("div", { class: "ls-status", style: "display:none", role: "status" });
   let flashTimer: ReturnType<typeof setTimeout> | null = null;
-  function flash(text: string, error = false): void {
+  /** A toast; `undoable` adds an Undo button (the dataset's undo stack, core/undo.py). */
+  function flash(text: string, error = false, undoable = false): void {
     statusEl.textContent = text;
+    if (undoable) {
+      statusEl.append(" ", h("button", { "data-testid": "ls-toast-undo", title: "Undo (Ctrl+Z)", onclick: () => void undoLast() }, "Undo"));
+    }
     statusEl.classList.toggle("ls-error", error);
     statusEl.style.display = "";
     if (flashTimer) clearTimeout(flashTimer);
-    flashTimer = setTimeout(() => (statusEl.style.display = "none"), error ? 8000 : 3000);
+    flashTimer = setTimeout(() => (statusEl.style.display = "none"), error ? 8000 : undoable ? 8000 : 3000);
+  }
+  /** Revert the newest undoable change of the dataset (a tag rename or delete, a bulk edit of
+   * annotations) and reload what shows it. */
+  async function undoLast(): Promise<void> {
+    try {
+      const { result } = await rpc.call("undo", { dataset_id: datasetId });
+      flash(`Undone: ${result.undone}`);
+      source.refreshRows();
+      void filters.refresh();
+      void crops?.load();
+    } catch (e) { flash((e as Error).message, true); }
   }
 
   // -- plot side panel ---------------------------------------------------------------------
@@ -379,7 +429,14 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     progress, toolbar, body, statusEl, detailHost);
   el.append(root);
   // Narrow views (a notebook cell, a split screen) keep icons and drop button labels.
-  const narrow = new ResizeObserver(() => root.classList.toggle("ls-narrow", root.clientWidth < 1100));
+  // Also when the toolbar's buttons do not fit at full width (a long selection count, the
+  // Samples | Annotations switch): measured with labels shown, then decided.
+  const fitToolbar = () => {
+    root.classList.remove("ls-narrow");
+    root.classList.toggle("ls-narrow", root.clientWidth < 1100 || toolbar.scrollWidth > toolbar.clientWidth + 1);
+  };
+  toolbarReady = true;
+  const narrow = new ResizeObserver(fitToolbar);
   narrow.observe(root);
   const closePopovers = (e: Event) => {
     if (!viewPanel.hidden && !viewPanel.parentElement!.contains(e.target as Node)) {
@@ -388,6 +445,27 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     }
   };
   root.addEventListener("pointerdown", closePopovers);
+  // Ctrl+Z outside text boxes undoes the newest tag / bulk change; the annotator and the
+  // Annotations view handle their own Ctrl+Z.
+  root.addEventListener("keydown", (e: KeyboardEvent) => {
+    const target = e.target as HTMLElement;
+    if (!(e.ctrlKey || e.metaKey) || e.shiftKey || (e.key !== "z" && e.key !== "Z")) return;
+    if (target.closest(".ls-annotator-host, .ls-crops") || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName)) return;
+    e.preventDefault();
+    void undoLast();
+  });
+
+  // The annotator over the explorer, from the Annotations view: on the crop's sample with its
+  // annotation selected; closing it reloads the crops (an edit there may change them).
+  function openAnnotatorOn(sampleId: string, annotationId: string): void {
+    void import("./annotator/embed").then(({ openAnnotator }) => {
+      if (disposed) return;
+      openAnnotator(root, rpc, {
+        datasetId, spec: { dataset_id: datasetId }, sampleId, annotationId,
+        onClose: () => { source.refreshRows(); void filters.refresh(); void crops?.load(); crops?.focus(); },
+      });
+    }).catch((e) => flash(`Cannot load the annotator: ${(e as Error).message}`, true));
+  }
 
   // -- detail ------------------------------------------------------------------------------
   function openDetail(index: number, sampleId: string): void {
@@ -517,6 +595,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     plot?.dispose();
     classifier?.dispose();
     groupDetail?.dispose();
+    crops?.dispose();
     queryBox?.dispose();
     distPanel?.dispose();
     detail?.dispose();

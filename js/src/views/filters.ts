@@ -6,6 +6,7 @@ import { histogramBars } from "../lib/geometry";
 import { labelColor } from "../lib/colors";
 import type { RpcClient } from "../transport/rpc";
 import type { Facets, Hist, Spec } from "../transport/methods";
+import { withImageSearch } from "./imageSearch";
 import { reattachTagMenu, tagAssignBox, tagMenuButton, type TagActions } from "./tags";
 
 export class FiltersView {
@@ -71,9 +72,15 @@ export class FiltersView {
       h("button", { "data-testid": "ls-clear-filters", onclick: () => this.update(this.cleared()) }, "Clear filters")));
   }
 
+  /** An image search the server refused (too large, not an image): said under the box. */
+  private renderSearchError(message: string): void {
+    const box = this.el.querySelector("[data-testid=ls-image-search-status]");
+    if (box) { box.textContent = message; box.classList.add("ls-error"); }
+  }
+
   /** The change that drops every filter but keeps the sort. */
   private cleared(): Spec {
-    return { tags: [], labels: [], exclude_tags: [], exclude_labels: [], query: "", width: null, height: null, fps: null, duration_s: null, metadata: null, evaluation: null, file_name: "", caption: "", member_tags: [], text: "", similar_to: "", annotation_source: null, min_confidence: null, ids: null, sort: this.spec.sort as any };
+    return { tags: [], labels: [], exclude_tags: [], exclude_labels: [], query: "", width: null, height: null, fps: null, duration_s: null, metadata: null, evaluation: null, file_name: "", caption: "", member_tags: [], text: "", similar_to: "", similar_image: "", annotation_source: null, min_confidence: null, ids: null, sort: this.spec.sort as any };
   }
 
   private update(change: Spec, immediate = true): void {
@@ -134,13 +141,20 @@ export class FiltersView {
         h("h4", {}, "Search",
           hasFilter ? h("button", { onclick: () => this.update(this.cleared()), "data-testid": "ls-clear-filters" }, "Clear") : null),
         this.hasEmbeddings()
-          ? h("input", { type: "search", placeholder: "AI search: describe an image…", value: (this.spec.text as string) ?? "", "data-testid": "ls-text-search",
-              onchange: (e: Event) => this.update({ text: (e.target as HTMLInputElement).value.trim() }) })
+          ? withImageSearch(
+              h("input", { type: "search", placeholder: "AI search: describe or paste an image…", value: (this.spec.text as string) ?? "", "data-testid": "ls-text-search",
+                onchange: (e: Event) => this.update({ text: (e.target as HTMLInputElement).value.trim(), similar_image: "", similar_to: "" }) }),
+              { rpc: this.rpc, datasetId: String(this.spec.dataset_id ?? ""),
+                onImage: (token) => this.update({ similar_image: token, text: "", similar_to: "" }),
+                onSample: (id) => this.update({ similar_to: id, text: "", similar_image: "" }),
+                onError: (message) => this.renderSearchError(message) })
           : null,
         h("input", { type: "search", placeholder: "File name contains…", value: (this.spec.file_name as string) ?? "", style: "margin-top:4px", "data-testid": "ls-file-name-search",
           oninput: (e: Event) => this.update({ file_name: (e.target as HTMLInputElement).value }, false) }),
-        this.spec.similar_to ? h("div", { class: "ls-muted", style: "margin-top:4px" }, "Sorted by similarity to a sample ",
-          h("button", { onclick: () => this.update({ similar_to: "" }) }, "×")) : null,
+        this.spec.similar_to ? h("div", { class: "ls-muted", style: "margin-top:4px", "data-testid": "ls-similar-chip" }, "Sorted by similarity to a sample ",
+          h("button", { "data-testid": "ls-similar-clear", "aria-label": "clear the image search", onclick: () => this.update({ similar_to: "" }) }, "×")) : null,
+        this.spec.similar_image ? h("div", { class: "ls-muted", style: "margin-top:4px", "data-testid": "ls-similar-chip" }, "Sorted by similarity to an image ",
+          h("button", { "data-testid": "ls-similar-clear", "aria-label": "clear the image search", onclick: () => this.update({ similar_image: "" }) }, "×")) : null,
         typeof this.spec.query === "string" && this.spec.query ? h("div", { class: "ls-qchip", "data-testid": "ls-query-chip", title: this.spec.query },
           "Query ", h("code", {}, this.spec.query), h("button", { "aria-label": "remove the text query", onclick: () => this.update({ query: "" }) }, "×")) : null,
         this.spec.ids ? h("div", { class: "ls-muted", style: "margin-top:4px" }, "Restricted to a plot selection ",

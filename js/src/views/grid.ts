@@ -4,6 +4,7 @@
 import { cellPosition, computeLayout, contentOffset, navigate, revealOffset, scrollTopFor, visibleRange, type Layout } from "../lib/virtual";
 import { clear, h } from "../lib/dom";
 import type { OutcomeColoring } from "./evalColors";
+import { SAMPLE_DRAG_TYPE } from "./imageSearch";
 import { maskCanvas, overlaySvg } from "./overlays";
 import { PAGE_SIZE, type Row, type SampleSource } from "./source";
 
@@ -180,7 +181,12 @@ export class GridView {
     for (let i = range.start; i < range.end; i++) {
       let c = this.cells.get(i);
       if (!c) {
-        c = { el: h("div", { class: "ls-cell", role: "gridcell", "data-index": i }), signature: "" };
+        // Draggable onto the AI search box: search by this sample's image (imageSearch.ts).
+        c = { el: h("div", { class: "ls-cell", role: "gridcell", "data-index": i, draggable: "true" }), signature: "" };
+        const el = c.el;
+        el.addEventListener("dragstart", (e: DragEvent) => {
+          if (el.dataset.sampleId) e.dataTransfer?.setData(SAMPLE_DRAG_TYPE, el.dataset.sampleId);
+        });
         this.cells.set(i, c);
         this.layer.append(c.el);
       }
@@ -208,7 +214,7 @@ export class GridView {
     const thumb = row ? src.thumbnail(row.sample_id) : undefined;
     const selected = row ? this.selected.has(row.sample_id) : false;
     const sig = row
-      ? `${row.sample_id}|${thumb === undefined ? "-" : thumb ? "t" : "x"}|${o.boxes}${o.masks}${o.labels}${o.captions}${o.names}|${row.tags.join(",")}|${this.layout.cellWidth}|${this.opts.coloring?.signature(row.sample_id) ?? ""}`
+      ? `${row.sample_id}|${row.similarity ?? ""}|${thumb === undefined ? "-" : thumb ? "t" : "x"}|${o.boxes}${o.masks}${o.labels}${o.captions}${o.names}|${row.tags.join(",")}|${this.layout.cellWidth}|${this.opts.coloring?.signature(row.sample_id) ?? ""}`
       : "loading";
     c.el.classList.toggle("ls-selected", selected);
     c.el.classList.toggle("ls-focus", index === this.focusIndex);
@@ -234,6 +240,10 @@ export class GridView {
       if (svg) c.el.append(svg);
     }
     if (o.captions && row.captions.length) c.el.append(h("div", { class: "ls-caption" }, row.captions[0]));
+    // Ranked by similarity (text or image search): the score on the tile.
+    if (row.similarity !== undefined && row.similarity !== null) {
+      c.el.append(h("span", { class: "ls-sim-score", "data-testid": "ls-sim-score" }, row.similarity.toFixed(3)));
+    }
     c.el.append(h("div", { class: "ls-check-box", "data-role": "check", title: "Select" }));
     if (row.tags.length) {
       c.el.append(h("div", { class: "ls-chips" }, row.tags.slice(0, 4).map((t) => h("span", { class: "ls-chip" }, t))));

@@ -15,7 +15,8 @@ export interface TagActions {
   onChanged: () => void;
   /** A tag was renamed (new) or deleted (null): the view's filter follows. */
   onRenamed: (old: string, name: string | null) => void;
-  flash: (text: string, error?: boolean) => void;
+  /** Say what happened; `undoable`: the change can be undone (the toast offers Undo). */
+  flash: (text: string, error?: boolean, undoable?: boolean) => void;
 }
 
 let openMenu: HTMLElement | null = null;
@@ -25,9 +26,9 @@ function closeMenu(): void {
   openMenu = null;
 }
 
-async function run(actions: TagActions, work: () => Promise<string>): Promise<void> {
+async function run(actions: TagActions, work: () => Promise<string>, undoable = false): Promise<void> {
   try {
-    actions.flash(await work());
+    actions.flash(await work(), false, undoable);
     actions.onChanged();
   } catch (e) {
     actions.flash((e as Error).message, true);
@@ -90,7 +91,7 @@ function tagMenu(actions: TagActions, name: string, count: number): HTMLElement 
       closeMenu();
       actions.onRenamed(name, next);
       return `Renamed “${name}” to “${next}” (${formatCount(result.count)} samples)`;
-    });
+    }, true);
     input.addEventListener("keydown", (e) => {
       if (e.key === "Enter") void submit();
       if (e.key === "Escape") closeMenu();
@@ -114,7 +115,7 @@ function tagMenu(actions: TagActions, name: string, count: number): HTMLElement 
           closeMenu();
           actions.onRenamed(name, null);
           return `Deleted tag “${name}” from ${formatCount(result.count)} samples`;
-        }) }, "Delete")));
+        }, true) }, "Delete")));
   };
   return menu;
 }

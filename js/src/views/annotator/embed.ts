@@ -14,6 +14,8 @@ export interface OpenAnnotatorOptions {
   /** The host's query spec (the annotator steps through its samples). */
   spec?: Record<string, unknown>;
   sampleId?: string;
+  /** Select this annotation of the sample once it is loaded. */
+  annotationId?: string;
   labels?: string[];
   height?: number;
   pollMs?: number;
@@ -51,7 +53,7 @@ export function memoryModel(values: Record<string, unknown>): ModelLike {
 export function openAnnotator(container: HTMLElement, rpc: RpcClient, o: OpenAnnotatorOptions): () => void {
   injectAnnotatorStyles(container);
   const model = memoryModel({
-    spec: o.spec ?? { dataset_id: o.datasetId }, sample_id: o.sampleId ?? "", index: 0,
+    spec: o.spec ?? { dataset_id: o.datasetId }, sample_id: o.sampleId ?? "", annotation_id: o.annotationId ?? "", index: 0,
     labels: o.labels ?? [], height: o.height ?? Math.max(480, container.clientHeight - 40),
     poll_ms: o.pollMs ?? 1500,
   });

@@ -39,6 +39,7 @@ export class Annotator {
   private readonly tools: PointerTools;
   private readonly controls: Controls;
   private readonly disposers: (() => void)[] = [];
+  private screen!: Screen;
 
   constructor(
     private readonly model: ModelLike,
@@ -55,7 +56,7 @@ export class Annotator {
       step: (delta) => void this.loader.step(delta),
     });
     this.el = this.els.el;
-    const screen: Screen = {
+    const screen: Screen = (this.screen = {
       renderAll: () => {
         this.el.dataset.count = String(st.anns.length);
         this.el.dataset.revision = st.data?.revision ?? "";
@@ -74,7 +75,7 @@ export class Annotator {
       },
       setStatus: (text, error = false) => setStatus(this.els.status, text, error),
       error: (e, prefix = "") => setStatus(this.els.status, errorText(e, prefix), true),
-    };
+    });
     this.overlay = new Overlay(st, this.els);
     this.loader = new Loader(st, model, rpc, info, this.els, hist, screen);
     this.commands = new Commands(st, this.loader, hist, screen);
@@ -106,6 +107,9 @@ export class Annotator {
     if (st.labels.length) this.els.labelInput.value = st.labels[0];
     const sid = String(model.get("sample_id") || "");
     await loader.load(sid ? { sample_id: sid } : { index: Number(model.get("index")) || 0 });
+    // Opened on one annotation (the Annotations view's crop): select it.
+    const preselect = String(model.get("annotation_id") || "");
+    if (preselect && st.anns.some((a) => a.annotation_id === preselect)) this.screen.select(preselect);
     const poll = () => {
       const ms = Number(model.get("poll_ms")) || 0;
       if (ms > 0) timer = window.setTimeout(async () => {
