@@ -181,6 +181,17 @@ export interface ExportFormatInfo {
   description: string;
 }
 
+/** Customised keyboard shortcuts: action id -> key names (views/shortcuts.ts). */
+export type Bindings = Record<string, string[]>;
+
+/** A dataset's saved grid options (store/view_settings.py). */
+export interface ViewOptions {
+  cell_size: number;
+  overlays: Record<string, boolean>;
+  sort_field: string;
+  sort_desc: boolean;
+}
+
 export interface ApiMethods {
   list_datasets: { params: Empty; result: { datasets: DatasetRow[] } };
   count: { params: { spec?: Spec }; result: { count: number } };
@@ -232,6 +243,9 @@ export interface ApiMethods {
   evaluation_pr_curve: { params: { dataset_id?: string; name?: string; class_name?: string | null }; result: EvaluationCurve };
   evaluation_sample_outcomes: { params: { dataset_id?: string; name?: string; sample_id?: string }; result: { outcomes: Record<string, string>; matches: Record<string, unknown>[] } };
   video_frames: { params: SampleRef; result: VideoFrames };
+  view_settings: { params: { dataset_id?: string }; result: { shortcuts: Bindings; options: ViewOptions | null } };
+  set_shortcuts: { params: { shortcuts: Bindings }; result: { shortcuts: Bindings } };
+  set_view_options: { params: { dataset_id: string; options: ViewOptions | null }; result: { options: ViewOptions | null } };
 }
 
 /** Methods a notebook widget answers itself (lightly_studio/widgets/_rpc.py WIDGET_METHODS). */
