@@ -22,6 +22,9 @@ import { SampleSource, type Spec } from "./source";
 import { injectStyles } from "./styles";
 import { videoCollectionControl } from "./videoCollection";
 import { QueryBox } from "./queryBox";
+import { openSettingsDialog } from "./settings";
+import { setCustomBindings } from "./shortcuts";
+import type { ViewOptions } from "../transport/methods";
 import { injectPanelStyles } from "./panelStyles";
 
 export interface ReadyInfo {
@@ -30,6 +33,9 @@ export interface ReadyInfo {
   total: number;
   has_embeddings: boolean;
 }
+
+const DEFAULT_OVERLAYS: GridOverlays = { boxes: true, masks: true, labels: false, captions: false, names: false };
+const DEFAULT_CELL_SIZE = 180;
 
 const SORTS: [string, string][] = [
   ["", "file path"], ["file_name", "file name"], ["width", "width"], ["height", "height"], ["created_at", "added"],
@@ -48,8 +54,9 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   const withDataset = (spec: Spec): Spec => ({ ...spec, dataset_id: (spec.dataset_id as string) ?? datasetId });
   let spec: Spec = withDataset(model.get("spec") ?? {});
   const source = new SampleSource(rpc, datasetId);
-  const overlays = (): GridOverlays => ({ boxes: true, masks: true, labels: false, captions: false, names: false, ...(model.get("overlays") ?? {}) });
+  const overlays = (): GridOverlays => ({ ...DEFAULT_OVERLAYS, ...(model.get("overlays") ?? {}) });
 
+  let disposed = false;
   const countEl = h("span", { class: "ls-count", "data-testid": "ls-count" }, "…");
   const selEl = h("span", { class: "ls-count", "data-testid": "ls-selected-count" });
   const progress = h("div", { class: "ls-progress", style: "width:0" });
@@ -104,30 +111,79 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
 
   // -- toolbar -------------------------------------------------------------------------------
   const size = h("input", { type: "range", min: 80, max: 400, step: 10, value: model.get("cell_size") ?? 180, "aria-label": "cell size", "data-testid": "ls-cell-size", style: "width:100%" });
-  size.addEventListener("input", () => {
-    grid.setCellSize(Number(size.value));
-    model.set("cell_size", Number(size.value));
-    model.save_changes();
-  });
+  size.addEventListener("input", () => setGridOptions({ cell_size: Number(size.value) }));
   const overlayToggles = (["boxes", "masks", "labels", "captions", "names"] as const).map((k) =>
     h("label", { class: "ls-check", title: `Show ${k}` },
-      h("input", { type: "checkbox", checked: overlays()[k], "data-overlay": k, onchange: (e: Event) => {
-        const next = { ...overlays(), [k]: (e.target as HTMLInputElement).checked };
-        model.set("overlays", next);
-        model.save_changes();
-        grid.setOverlays(next);
-      } }), k));
+      h("input", { type: "checkbox", checked: overlays()[k], "data-overlay": k, onchange: (e: Event) =>
+        setGridOptions({ overlays: { ...overlays(), [k]: (e.target as HTMLInputElement).checked } }) }), k));
   const sort = h("select", { "aria-label": "sort", "data-testid": "ls-sort" }, SORTS.map(([v, t]) => h("option", { value: v }, t)));
   const desc = h("input", { type: "checkbox", title: "descending" });
   const curSort = spec.sort as { field?: string; desc?: boolean } | undefined;
   if (curSort) { sort.value = curSort.field ?? ""; desc.checked = !!curSort.desc; }
-  const onSort = () => {
-    const next = { ...spec };
-    if (sort.value) next.sort = { field: sort.value, desc: desc.checked }; else delete next.sort;
-    applySpec(next, true);
-  };
+  const onSort = () => setGridOptions({ sort_field: sort.value, sort_desc: desc.checked });
   sort.addEventListener("change", onSort);
   desc.addEventListener("change", onSort);
+
+  // -- grid options: one path for the View popover, the settings dialog and the restore of
+  // the options saved for this dataset (store/view_settings.py) --------------------------------
+  const gridOptions = (): ViewOptions => ({ cell_size: Number(size.value), overlays: { ...overlays() }, sort_field: sort.value, sort_desc: desc.checked });
+  // The slider sends a change per step: store the last one (at once when the view closes).
+  let saveTimer: ReturnType<typeof setTimeout> | null = null;
+  let saveNow = () => {};
+  const saveGridOptions = (options: ViewOptions | null) => {
+    if (saveTimer) clearTimeout(saveTimer);
+    saveNow = () => {
+      if (saveTimer) clearTimeout(saveTimer);
+      saveTimer = null;
+      saveNow = () => {};
+      rpc.call("set_view_options", { dataset_id: datasetId, options }).catch((e) => flash(`Grid options not saved: ${(e as Error).message}`, true));
+    };
+    saveTimer = setTimeout(saveNow, 400);
+  };
+  function setGridOptions(change: Partial<ViewOptions>, save = true): void {
+    if (change.cell_size !== undefined) {
+      size.value = String(change.cell_size);
+      grid.setCellSize(change.cell_size);
+      model.set("cell_size", change.cell_size);
+    }
+    if (change.overlays) {
+      const next = { ...DEFAULT_OVERLAYS, ...change.overlays };
+      for (const input of overlayToggles.map((l) => l.querySelector("input")!)) input.checked = next[input.dataset.overlay as keyof GridOverlays];
+      model.set("overlays", next);
+      grid.setOverlays(next);
+    }
+    if (change.sort_field !== undefined || change.sort_desc !== undefined) {
+      sort.value = change.sort_field ?? sort.value;
+      desc.checked = change.sort_desc ?? desc.checked;
+      const next = { ...spec };
+      if (sort.value) next.sort = { field: sort.value, desc: desc.checked }; else delete next.sort;
+      if (JSON.stringify(next.sort) !== JSON.stringify(spec.sort)) applySpec(next, true);
+    }
+    model.save_changes();
+    if (save) saveGridOptions(gridOptions());
+  }
+  const gridHandle = {
+    get: gridOptions,
+    set: (change: Partial<ViewOptions>) => setGridOptions(change),
+    reset: () => {
+      setGridOptions({ cell_size: DEFAULT_CELL_SIZE, overlays: { ...DEFAULT_OVERLAYS }, sort_field: "", sort_desc: false }, false);
+      saveGridOptions(null);
+    },
+    sorts: SORTS,
+  };
+  // The user's shortcuts and this dataset's saved grid options. A sort the view was opened
+  // with (from Python, or a link) wins over the saved one.
+  const openedWithSort = spec.sort !== undefined || spec.similar_to !== undefined;
+  rpc.call("view_settings", { dataset_id: datasetId }).then(({ result }) => {
+    if (disposed) return;
+    setCustomBindings(result.shortcuts);
+    const saved = result.options;
+    if (!saved) return;
+    const change: Partial<ViewOptions> = { cell_size: saved.cell_size, overlays: saved.overlays };
+    if (!openedWithSort) Object.assign(change, { sort_field: saved.sort_field, sort_desc: saved.sort_desc });
+    setGridOptions(change, false);
+  }).catch(() => { /* an older server: defaults */ });
+
   const tagInput = h("input", { type: "text", placeholder: "tag name", "data-testid": "ls-tag-input", style: "width:110px" });
   const tagBtn = h("button", { "data-testid": "ls-tag-button" }, "Tag all in filter");
   const doTag = async () => {
@@ -172,6 +228,8 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   const evalToggle = iconButton("evaluation", "Eval", { "data-testid": "ls-eval-toggle", title: "Model evaluation" });
   const classifierToggle = iconButton("classifier", "Classifier", { "data-testid": "ls-classifier-toggle", title: "Few-shot classifier" });
   const exportBtn = iconButton("export", "Export", { "data-testid": "ls-export" });
+  const settingsBtn = iconButton("settings", "Settings", { "data-testid": "ls-settings-button", title: "Settings: grid options and keyboard shortcuts" });
+  settingsBtn.addEventListener("click", () => openSettingsDialog(root, rpc, gridHandle));
   // Overlays, cell size and sort live in one popover, so the toolbar fits on one line from a
   // 600 px notebook cell to a 2560 px screen.
   const viewPanel = h("div", { class: "ls-popover", "data-testid": "ls-view-options", hidden: true },
@@ -200,7 +258,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     filtersToggle, h("span", { class: "ls-title", title: info.dataset_name }, info.dataset_name), collection, countEl, selEl, selectAllBtn,
     h("span", { class: "ls-spacer" }),
     h("div", { class: "ls-pop-anchor" }, viewBtn, viewPanel),
-    h("div", { class: "ls-tag-group" }, tagInput, tagBtn), queryToggle, plotToggle, evalToggle, classifierToggle, exportBtn, operators.el);
+    h("div", { class: "ls-tag-group" }, tagInput, tagBtn), queryToggle, plotToggle, evalToggle, classifierToggle, exportBtn, operators.el, settingsBtn);
 
   const statusEl = h("div", { class: "ls-status", style: "display:none", role: "status" });
   let flashTimer: ReturnType<typeof setTimeout> | null = null;
@@ -216,7 +274,6 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   const body = h("div", { class: "ls-body" }, filters.el, grid.el);
   let plot: PlotView | null = null;
   let plotPanel: HTMLElement | null = null;
-  let disposed = false;
   const setPlot = (show: boolean) => {
     plotToggle.classList.toggle("ls-primary", show);
     if (show && !plot) {
@@ -417,6 +474,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     offRefresh();
     offFirstPaint();
     clearTimeout(facetsTimer);
+    saveNow();
     narrow.disconnect();
     grid.dispose();
     plot?.dispose();

@@ -1,9 +1,10 @@
 // The stylesheet of the explorer's side panels (query box, tag manager), added once per
 // document or shadow root next to the views' main stylesheet (styles.ts), scoped under .ls-root.
 
+import { SETTINGS_STYLES } from "./settings";
 import { TAG_STYLES } from "./tags";
 
-const CSS = TAG_STYLES + `
+const CSS = TAG_STYLES + SETTINGS_STYLES + `
 .ls-root .ls-side-query { width: 38%; min-width: 280px; flex: none; border-left: 1px solid var(--ls-border);
   display: flex; flex-direction: column; gap: 6px; padding: 8px 10px; overflow-y: auto; box-sizing: border-box; }
 .ls-root .ls-qb-help { margin: 0; padding-left: 16px; color: var(--ls-fg2); font-size: 12px; }
