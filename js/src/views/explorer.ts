@@ -6,7 +6,7 @@
 // does not download and parse them. The widget build inlines them (anywidget loads one file).
 
 import { h } from "../lib/dom";
-import { iconButton } from "../lib/icons";
+import { icon, iconButton } from "../lib/icons";
 import { keepInside } from "../lib/popover";
 import type { ModelLike } from "../transport/model";
 import type { RpcClient } from "../transport/rpc";
@@ -98,13 +98,16 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
 
   function renderCount(): void {
     const n = source.count;
-    countEl.textContent = n < 0 ? "Counting…" : `${n.toLocaleString("en-US")} of ${info.total.toLocaleString("en-US")} samples`;
+    // A compact toolbar (a 600 px notebook cell) drops the unit: "12 of 128".
+    countEl.replaceChildren(...(n < 0 ? ["Counting…"] : [`${n.toLocaleString("en-US")} of ${info.total.toLocaleString("en-US")}`,
+      h("span", { class: "ls-count-unit" }, " samples")]));
     hooks.onCount?.(n, info.total);
   }
   function renderSelected(): void {
     const n = grid.selection.length;
     selEl.textContent = n ? `${n.toLocaleString("en-US")} selected` : "";
-    tagBtn.textContent = n ? `Tag ${n} selected` : "Tag all in filter";
+    tagLabel.textContent = n ? `Tag ${n} selected` : "Tag all in filter";
+    tagBtn.title = tagLabel.textContent;
     classifier?.selectionChanged();
   }
   source.onChange(renderCount);
@@ -185,7 +188,9 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   }).catch(() => { /* an older server: defaults */ });
 
   const tagInput = h("input", { type: "text", placeholder: "tag name", "data-testid": "ls-tag-input", style: "width:110px" });
-  const tagBtn = h("button", { "data-testid": "ls-tag-button" }, "Tag all in filter");
+  // Icon and label; a compact toolbar keeps the icon (the title keeps the label).
+  const tagLabel = h("span", { class: "ls-label" }, "Tag all in filter");
+  const tagBtn = h("button", { "data-testid": "ls-tag-button", class: "ls-tag-button" }, icon("tag"), tagLabel);
   const doTag = async () => {
     const tag = tagInput.value.trim();
     if (!tag) { tagInput.focus(); return; }
@@ -210,7 +215,8 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     onRenamed: (old, name) => filters.renameTag(old, name),
     flash: (text, error) => flash(text, error),
   });
-  const selectAllBtn = h("button", { "data-testid": "ls-select-all", title: "Select every sample of the current filter" }, "Select all");
+  const selectAllBtn = h("button", { "data-testid": "ls-select-all", class: "ls-select-all", title: "Select every sample of the current filter", "aria-label": "Select all" },
+    icon("selectAll"), h("span", { class: "ls-label" }, "Select all"));
   selectAllBtn.addEventListener("click", async () => {
     try {
       const { result } = await rpc.call("filtered_ids", { spec });
@@ -372,7 +378,11 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     progress, toolbar, body, statusEl, detailHost);
   el.append(root);
   // Narrow views (a notebook cell, a split screen) keep icons and drop button labels.
-  const narrow = new ResizeObserver(() => root.classList.toggle("ls-narrow", root.clientWidth < 1100));
+  // Below 760 px (a notebook cell at 600 px) the toolbar also packs tighter (styles.ts).
+  const narrow = new ResizeObserver(() => {
+    root.classList.toggle("ls-narrow", root.clientWidth < 1100);
+    root.classList.toggle("ls-compact", root.clientWidth < 760);
+  });
   narrow.observe(root);
   const closePopovers = (e: Event) => {
     if (!viewPanel.hidden && !viewPanel.parentElement!.contains(e.target as Node)) {
