@@ -174,15 +174,20 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     },
     sorts: SORTS,
   };
-  // The user's shortcuts and this dataset's saved grid options. A sort the view was opened
-  // with (from Python, or a link) wins over the saved one.
+  // The user's shortcuts and this dataset's saved grid options. What the view was opened
+  // with wins over the saved options: a sort (from Python, or a link), a cell size or
+  // overlays other than the defaults (Explorer(..., cell_size=240) in Python).
   const openedWithSort = spec.sort !== undefined || spec.similar_to !== undefined;
+  const openedWithSize = (model.get("cell_size") ?? DEFAULT_CELL_SIZE) !== DEFAULT_CELL_SIZE;
+  const openedWithOverlays = JSON.stringify(overlays()) !== JSON.stringify(DEFAULT_OVERLAYS);
   rpc.call("view_settings", { dataset_id: datasetId }).then(({ result }) => {
     if (disposed) return;
     setCustomBindings(result.shortcuts);
     const saved = result.options;
     if (!saved) return;
-    const change: Partial<ViewOptions> = { cell_size: saved.cell_size, overlays: saved.overlays };
+    const change: Partial<ViewOptions> = {};
+    if (!openedWithSize) change.cell_size = saved.cell_size;
+    if (!openedWithOverlays) change.overlays = saved.overlays;
     if (!openedWithSort) Object.assign(change, { sort_field: saved.sort_field, sort_desc: saved.sort_desc });
     setGridOptions(change, false);
   }).catch(() => { /* an older server: defaults */ });

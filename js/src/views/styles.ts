@@ -138,7 +138,9 @@ export const CSS = `
 .ls-cell img, .ls-cell canvas, .ls-cell svg { position: absolute; inset: 0; width: 100%; height: 100%; }
 .ls-cell img { object-fit: contain; }
 .ls-cell .ls-check-box { position: absolute; top: 6px; right: 6px; width: 16px; height: 16px;
-  border: 1.5px solid rgba(255,255,255,.85); border-radius: 3px; background: rgba(0,0,0,.25); }
+  border: 1.5px solid rgba(255,255,255,.85); border-radius: 3px; background: rgba(0,0,0,.25);
+  /* a dark ring keeps the white box visible on light images and light themes */
+  box-shadow: 0 0 0 1px rgba(0,0,0,.35); }
 .ls-cell.ls-selected .ls-check-box { background: var(--ls-accent); border-color: var(--ls-accent); }
 .ls-cell .ls-chips { position: absolute; left: 4px; bottom: 4px; right: 4px; display: flex; gap: 3px;
   flex-wrap: wrap; pointer-events: none; }
