@@ -162,3 +162,66 @@ def test_the_explorer_fits_600_px_and_reads_well_in_labs_theme(page, lab, theme)
         page.locator("[data-testid=ls-settings]").wait_for(state="detached")
     finally:
         _set_lab_theme(base, "light")
+
+
+RESTORE = """
+import os
+from PIL import Image
+from lightly_studio import db_manager
+db_manager.connect(db_file=os.path.join(os.getcwd(), "restore.db"))
+from lightly_studio.api import dispatch
+from lightly_studio.core.image_dataset import ImageDataset
+os.makedirs("restore_images", exist_ok=True)
+for i, w in enumerate([300, 200, 100]):
+    Image.new("RGB", (w, 100), (90, 120, 150)).save(os.path.join("restore_images", f"r{i}.png"))
+ds = ImageDataset.create("restore")
+ds.add_images_from_path("restore_images", embed=False)
+dispatch("set_view_options", {"dataset_id": str(ds.dataset_id), "options": {
+    "cell_size": 260, "sort_field": "width", "sort_desc": False,
+    "overlays": {"boxes": True, "masks": True, "labels": True, "captions": False, "names": True}}})
+print("READY", len(ds))
+"""
+
+
+def test_the_notebook_explorer_restores_the_datasets_grid_options_unless_given(page, lab):
+    base, folder = lab
+    nb = write_notebook(
+        folder,
+        "restore.ipynb",
+        [
+            RESTORE,
+            "from lightly_studio.widgets import Explorer\nex = Explorer(ds, height=400)\nex",
+            "print('SORT', ex.spec.get('sort'), 'SIZE', ex.cell_size)",
+            "ex2 = Explorer(ds, height=400, cell_size=120)\nex2",
+            "print('SIZE2', ex2.cell_size, 'SORT2', ex2.spec.get('sort'))",
+        ],
+    )
+    open_notebook(page, base, nb)
+    page.add_style_tag(content=".Toastify { display: none !important; }")
+    assert "READY 3" in run_cell(page, 0)
+    run_cell(page, 1)
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=ls-explorer]').length === 1"
+        " && document.querySelector('[data-testid=ls-explorer]').__lsGrid?.opts.cellSize === 260",
+        timeout=30_000,
+    )
+    # The view wrote the restored options back to Python, narrowest first by width.
+    out = run_cell(page, 2)
+    assert "SORT {'field': 'width', 'desc': False} SIZE 260" in out, out
+    names = page.locator("[data-testid=ls-explorer] .ls-name-bar").first
+    names.wait_for(timeout=15_000)
+    assert names.inner_text() == "r2.png"
+
+    # Given in Python, the cell size wins; the sort still comes back.
+    run_cell(page, 3)
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=ls-explorer]').length === 2",
+        timeout=30_000,
+    )
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=ls-explorer]')[1].__lsGrid"
+        ".opts.cellSize === 120",
+        timeout=30_000,
+    )
+    out = run_cell(page, 4)
+    assert "SIZE2 120 SORT2 {'field': 'width', 'desc': False}" in out, out
