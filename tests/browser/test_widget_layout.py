@@ -1,7 +1,8 @@
 """The explorer widget inside JupyterLab: in a 600 px wide output (a narrow notebook, a split
 screen) nothing overflows and every toolbar control can be reached; in Lab's light and dark
-themes its text keeps a readable contrast. The screenshots are written by ``docs_shot``
-(docs/images/ under ``make screenshots``)."""
+themes its text keeps a readable contrast; a dataset's stored grid options come back when an
+explorer of it opens. The screenshots are written by ``docs_shot`` (docs/images/ under
+``make screenshots``)."""
 
 from __future__ import annotations
 
