@@ -39,7 +39,8 @@ demo: js
 screenshots: js
 	LIGHTLY_STUDIO_DOCS_SCREENSHOTS=1 $(PY) -m pytest -q tests/server/test_app_browser.py \
 		tests/server/test_evaluation_browser.py tests/classifier/test_classifier_browser.py \
-		tests/video/test_player_browser.py tests/browser/test_query_box.py
+		tests/video/test_player_browser.py tests/browser/test_query_box.py \
+		tests/server/test_app_settings.py tests/browser/test_widget_layout.py
 
 # lint = mypy (pyproject.toml [tool.mypy]) + the layer contract (lint-imports,
 # [tool.importlinter]) + ruff's rules and its formatting.

@@ -105,3 +105,7 @@ class ReadOnlyDatabaseError(LightlyStudioError):
 
 class PublishedDatasetError(LightlyStudioError):
     """A published dataset cannot be written or opened (missing manifest, newer version, ...)."""
+
+
+class SettingsError(LightlyStudioError, ValueError):
+    """A view setting (a keyboard shortcut, a grid option) that cannot be stored."""

@@ -27,6 +27,7 @@ from lightly_studio.api import operators as _operators  # noqa: F401
 from lightly_studio.api import plot as _plot  # noqa: F401
 from lightly_studio.api import query_text as _query_text  # noqa: F401
 from lightly_studio.api import samples as _samples  # noqa: F401
+from lightly_studio.api import settings as _settings  # noqa: F401
 from lightly_studio.api import tags as _tags  # noqa: F401
 from lightly_studio.api import video as _video  # noqa: F401
 from lightly_studio.api._methods import METHODS, Method, Result

@@ -862,3 +862,39 @@ class ImageSearchParams(TypedDict, total=False):
 class ImageSearchResult(TypedDict):
     token: str  # for spec["similar_image"]
     model: str
+
+
+# --- view settings (api/settings.py, store/view_settings.py) ----------------------------------
+
+
+class ViewOptions(TypedDict):
+    cell_size: int
+    overlays: dict[str, bool]  # boxes, masks, labels, captions, names
+    sort_field: str  # '' = the default order (file path)
+    sort_desc: bool
+
+
+class ViewSettingsParams(TypedDict, total=False):
+    dataset_id: str  # optional: without it, options is None
+
+
+class ViewSettingsResult(TypedDict):
+    shortcuts: dict[str, list[str]]  # customised bindings only: action -> keys
+    options: ViewOptions | None  # the dataset's saved grid options, None when never saved
+
+
+class SetShortcutsParams(TypedDict, total=False):
+    shortcuts: dict[str, list[str]]  # the whole customised set; {} resets to the defaults
+
+
+class SetShortcutsResult(TypedDict):
+    shortcuts: dict[str, list[str]]
+
+
+class SetViewOptionsParams(TypedDict, total=False):
+    dataset_id: str
+    options: ViewOptions | None  # None forgets the dataset's options
+
+
+class SetViewOptionsResult(TypedDict):
+    options: ViewOptions | None

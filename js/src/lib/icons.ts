@@ -30,6 +30,7 @@ const PATHS: Record<string, string[]> = {
   eyeOff: ["M3 3l18 18", "M10.6 6.1A9.7 9.7 0 0 1 12 6c6 0 10 6 10 6a17 17 0 0 1-3.2 3.8", "M6.3 7.6C3.8 9.3 2 12 2 12s4 6 10 6c1.5 0 2.9-.4 4.1-1"],
   close: ["M6 6l12 12", "M18 6 6 18"],
   download: ["M12 3v12", "M7 10l5 5 5-5", "M4 19h16"],
+  selectAll: ["M4 4h16v16H4z", "M8 12l3 3 5-6"],
 };
 
 export type IconName = keyof typeof PATHS;

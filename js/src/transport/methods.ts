@@ -259,6 +259,17 @@ export interface EditReply {
   undo: string | null;
 }
 
+/** Customised keyboard shortcuts: action id -> key names (views/shortcuts.ts). */
+export type Bindings = Record<string, string[]>;
+
+/** A dataset's saved grid options (store/view_settings.py). */
+export interface ViewOptions {
+  cell_size: number;
+  overlays: Record<string, boolean>;
+  sort_field: string;
+  sort_desc: boolean;
+}
+
 export interface ApiMethods {
   list_datasets: { params: Empty; result: { datasets: DatasetRow[] } };
   count: { params: { spec?: Spec }; result: { count: number } };
@@ -324,6 +335,9 @@ export interface ApiMethods {
   annotations_tag: { params: { dataset_id: string; annotation_ids: string[]; tag: string }; result: EditReply };
   image_search: { params: { dataset_id: string; embedding_model?: string | null }; result: { token: string; model: string } };
   undo: { params: { dataset_id: string }; result: { undone: string; restored: number; undo: string | null } };
+  view_settings: { params: { dataset_id?: string }; result: { shortcuts: Bindings; options: ViewOptions | null } };
+  set_shortcuts: { params: { shortcuts: Bindings }; result: { shortcuts: Bindings } };
+  set_view_options: { params: { dataset_id: string; options: ViewOptions | null }; result: { options: ViewOptions | null } };
 }
 
 /** Methods a notebook widget answers itself (lightly_studio/widgets/_rpc.py WIDGET_METHODS). */

@@ -9,7 +9,11 @@ import type { RpcClient } from "../transport/rpc";
 import type { Detail } from "../transport/methods";
 import { outcomeLegend, OUTCOME_COLORS, type OutcomeColoring } from "./evalColors";
 import { maskCanvas, overlaySvg } from "./overlays";
+import { actionIn, displayKey, keysOf } from "./shortcuts";
 import { VideoView } from "./video";
+
+/** A tool tip's key hint: the action's current keys (customisable in the settings dialog). */
+const keyHint = (id: string) => keysOf(`detail.${id}`).map(displayKey).join(" / ");
 
 export interface DetailOptions {
   rpc: RpcClient;
@@ -114,7 +118,7 @@ export class DetailView {
       h("button", { class: `ls-detail-arrow ls-${name}`, title: label, "aria-label": label, "data-testid": `ls-detail-${name}`,
         onclick: () => this.o.onStep(d) }, icon(name, 22));
     this.imageBox = h("div", { class: "ls-detail-image", "data-testid": "ls-detail-image" }, this.world,
-      step(-1, "prev", "Previous sample (←)"), step(1, "next", "Next sample (→)"), this.viewControls());
+      step(-1, "prev", `Previous sample (${keyHint("previous")})`), step(1, "next", `Next sample (${keyHint("next")})`), this.viewControls());
     this.side = h("div", { class: "ls-detail-side" });
     this.el = h("div", { class: "ls-detail", tabindex: -1, "data-testid": "ls-detail" }, this.header,
       h("div", { class: "ls-detail-body" }, this.imageBox, this.side));
@@ -186,7 +190,7 @@ export class DetailView {
     clear(this.header);
     const file = d ? String(d.fields.file_name ?? "") : "";
     appendAll(this.header,
-      iconButton("back", "Grid", { onclick: () => this.o.onClose(), title: "Back to the grid (Esc)", "data-testid": "ls-detail-close" }),
+      iconButton("back", "Grid", { onclick: () => this.o.onClose(), title: `Back to the grid (${keyHint("close")})`, "data-testid": "ls-detail-close" }),
       h("nav", { class: "ls-crumbs", "aria-label": "breadcrumbs", "data-testid": "ls-detail-crumbs" },
         h("button", { class: "ls-crumb", onclick: () => this.o.onClose(), title: "Back to the grid" }, this.o.datasetName ?? "Dataset"),
         h("span", { class: "ls-crumb-sep", "aria-hidden": "true" }, "›"),
@@ -208,11 +212,11 @@ export class DetailView {
       return h("label", { class: "ls-adjust", title: `${label} (double-click resets)` }, h("span", {}, label), input);
     };
     return h("div", { class: "ls-detail-controls", "data-testid": "ls-detail-controls" },
-      h("button", { class: "ls-icon-only", title: "Zoom out (-)", "aria-label": "Zoom out", "data-testid": "ls-zoom-out", onclick: () => this.zoomBy(1 / 1.25) }, icon("zoomOut")),
+      h("button", { class: "ls-icon-only", title: `Zoom out (${keyHint("zoom-out")})`, "aria-label": "Zoom out", "data-testid": "ls-zoom-out", onclick: () => this.zoomBy(1 / 1.25) }, icon("zoomOut")),
       this.zoomLabel,
-      h("button", { class: "ls-icon-only", title: "Zoom in (+)", "aria-label": "Zoom in", "data-testid": "ls-zoom-in", onclick: () => this.zoomBy(1.25) }, icon("zoomIn")),
-      h("button", { class: "ls-icon-only", title: "Fit (0)", "aria-label": "Fit", "data-testid": "ls-zoom-fit", onclick: () => this.fit() }, icon("fit")),
-      h("button", { class: "ls-text-only", title: "Actual pixels (1)", "data-testid": "ls-zoom-1", onclick: () => this.oneToOne() }, "1:1"),
+      h("button", { class: "ls-icon-only", title: `Zoom in (${keyHint("zoom-in")})`, "aria-label": "Zoom in", "data-testid": "ls-zoom-in", onclick: () => this.zoomBy(1.25) }, icon("zoomIn")),
+      h("button", { class: "ls-icon-only", title: `Fit (${keyHint("fit")})`, "aria-label": "Fit", "data-testid": "ls-zoom-fit", onclick: () => this.fit() }, icon("fit")),
+      h("button", { class: "ls-text-only", title: `Actual pixels (${keyHint("actual-size")})`, "data-testid": "ls-zoom-1", onclick: () => this.oneToOne() }, "1:1"),
       h("span", { class: "ls-sep" }),
       range("Brightness", "ls-brightness", () => this.brightness, (v) => (this.brightness = v)),
       range("Contrast", "ls-contrast", () => this.contrast, (v) => (this.contrast = v)));
@@ -322,13 +326,15 @@ export class DetailView {
 
   private onKey(e: KeyboardEvent): void {
     if ((e.target as HTMLElement).tagName === "INPUT" && (e.target as HTMLInputElement).type !== "range") return;
-    if (e.key === "Escape") this.o.onClose();
-    else if (e.key === "ArrowLeft") this.o.onStep(-1);
-    else if (e.key === "ArrowRight") this.o.onStep(1);
-    else if (e.key === "+" || e.key === "=") this.zoomBy(1.25);
-    else if (e.key === "-") this.zoomBy(1 / 1.25);
-    else if (e.key === "0") this.fit();
-    else if (e.key === "1") this.oneToOne();
+    // The keys are the user's (views/shortcuts.ts, customisable in the settings dialog).
+    const action = actionIn("detail", e);
+    if (action === "detail.close") this.o.onClose();
+    else if (action === "detail.previous") this.o.onStep(-1);
+    else if (action === "detail.next") this.o.onStep(1);
+    else if (action === "detail.zoom-in") this.zoomBy(1.25);
+    else if (action === "detail.zoom-out") this.zoomBy(1 / 1.25);
+    else if (action === "detail.fit") this.fit();
+    else if (action === "detail.actual-size") this.oneToOne();
     else return;
     e.preventDefault();
   }

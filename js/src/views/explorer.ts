@@ -6,7 +6,7 @@
 // does not download and parse them. The widget build inlines them (anywidget loads one file).
 
 import { h } from "../lib/dom";
-import { iconButton } from "../lib/icons";
+import { icon, iconButton } from "../lib/icons";
 import { keepInside } from "../lib/popover";
 import type { ModelLike } from "../transport/model";
 import type { RpcClient } from "../transport/rpc";
@@ -26,6 +26,9 @@ import { SampleSource, type Spec } from "./source";
 import { injectStyles } from "./styles";
 import { videoCollectionControl } from "./videoCollection";
 import { QueryBox } from "./queryBox";
+import { openSettingsDialog } from "./settings";
+import { setCustomBindings } from "./shortcuts";
+import type { ViewOptions } from "../transport/methods";
 import { injectPanelStyles } from "./panelStyles";
 
 export interface ReadyInfo {
@@ -36,6 +39,9 @@ export interface ReadyInfo {
   /** The dataset's kind ("image", "video", "group"): what the count calls its rows. */
   kind?: string;
 }
+
+const DEFAULT_OVERLAYS: GridOverlays = { boxes: true, masks: true, labels: false, captions: false, names: false };
+const DEFAULT_CELL_SIZE = 180;
 
 const SORTS: [string, string][] = [
   ["", "file path"], ["file_name", "file name"], ["width", "width"], ["height", "height"], ["created_at", "added"],
@@ -54,8 +60,9 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   const withDataset = (spec: Spec): Spec => ({ ...spec, dataset_id: (spec.dataset_id as string) ?? datasetId });
   let spec: Spec = withDataset(model.get("spec") ?? {});
   const source = new SampleSource(rpc, datasetId);
-  const overlays = (): GridOverlays => ({ boxes: true, masks: true, labels: false, captions: false, names: false, ...(model.get("overlays") ?? {}) });
+  const overlays = (): GridOverlays => ({ ...DEFAULT_OVERLAYS, ...(model.get("overlays") ?? {}) });
 
+  let disposed = false;
   const countEl = h("span", { class: "ls-count", "data-testid": "ls-count" }, "…");
   const selEl = h("span", { class: "ls-count", "data-testid": "ls-selected-count" });
   const progress = h("div", { class: "ls-progress", style: "width:0" });
@@ -108,13 +115,16 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
 
   function renderCount(): void {
     const n = source.count;
-    countEl.textContent = n < 0 ? "Counting…" : `${n.toLocaleString("en-US")} of ${info.total.toLocaleString("en-US")} ${info.kind === "group" ? "groups" : "samples"}`;
+    // A compact toolbar (a 600 px notebook cell) drops the unit: "12 of 128".
+    countEl.replaceChildren(...(n < 0 ? ["Counting…"] : [`${n.toLocaleString("en-US")} of ${info.total.toLocaleString("en-US")}`,
+      h("span", { class: "ls-count-unit" }, info.kind === "group" ? " groups" : " samples")]));
     hooks.onCount?.(n, info.total);
   }
   function renderSelected(): void {
     const n = grid.selection.length;
     selEl.textContent = n ? `${n.toLocaleString("en-US")} selected` : "";
-    tagBtn.textContent = n ? `Tag ${n} selected` : "Tag all in filter";
+    tagLabel.textContent = n ? `Tag ${n} selected` : "Tag all in filter";
+    tagBtn.title = tagLabel.textContent;
     if (toolbarReady) fitToolbar();
     classifier?.selectionChanged();
   }
@@ -122,19 +132,11 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
 
   // -- toolbar -------------------------------------------------------------------------------
   const size = h("input", { type: "range", min: 80, max: 400, step: 10, value: model.get("cell_size") ?? 180, "aria-label": "cell size", "data-testid": "ls-cell-size", style: "width:100%" });
-  size.addEventListener("input", () => {
-    grid.setCellSize(Number(size.value));
-    model.set("cell_size", Number(size.value));
-    model.save_changes();
-  });
+  size.addEventListener("input", () => setGridOptions({ cell_size: Number(size.value) }));
   const overlayToggles = (["boxes", "masks", "labels", "captions", "names"] as const).map((k) =>
     h("label", { class: "ls-check", title: `Show ${k}` },
-      h("input", { type: "checkbox", checked: overlays()[k], "data-overlay": k, onchange: (e: Event) => {
-        const next = { ...overlays(), [k]: (e.target as HTMLInputElement).checked };
-        model.set("overlays", next);
-        model.save_changes();
-        grid.setOverlays(next);
-      } }), k));
+      h("input", { type: "checkbox", checked: overlays()[k], "data-overlay": k, onchange: (e: Event) =>
+        setGridOptions({ overlays: { ...overlays(), [k]: (e.target as HTMLInputElement).checked } }) }), k));
   // Sort: the fixed fields, every numeric metadata key (loaded with the dataset's keys) and,
   // while a text or "find similar" search is active, similarity (the search's own order; a
   // field chosen during a search re-sorts its matches).
@@ -166,17 +168,89 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   }).catch(() => undefined); // the fixed fields still sort
   showSort();
   const onSort = () => {
-    const next = { ...spec };
-    if (sort.value === "similarity") delete next.sort; // the search's own order
-    else if (sort.value) next.sort = { field: sort.value, desc: desc.checked };
-    else if (searching()) next.sort = { field: "file_path_abs", desc: desc.checked }; // not the search's order
-    else delete next.sort;
-    applySpec(next, true);
+    if (sort.value === "similarity") { // the search's own order: not a stored option
+      const next = { ...spec };
+      delete next.sort;
+      applySpec(next, true);
+    } else if (!sort.value && searching()) { // file order, not the search's order
+      applySpec({ ...spec, sort: { field: "file_path_abs", desc: desc.checked } }, true);
+    } else {
+      setGridOptions({ sort_field: sort.value, sort_desc: desc.checked });
+    }
   };
   sort.addEventListener("change", onSort);
   desc.addEventListener("change", onSort);
+
+  // -- grid options: one path for the View popover, the settings dialog and the restore of
+  // the options saved for this dataset (store/view_settings.py) --------------------------------
+  const gridOptions = (): ViewOptions => ({ cell_size: Number(size.value), overlays: { ...overlays() }, sort_field: sort.value, sort_desc: desc.checked });
+  // The slider sends a change per step: store the last one (at once when the view closes).
+  let saveTimer: ReturnType<typeof setTimeout> | null = null;
+  let saveNow = () => {};
+  const saveGridOptions = (options: ViewOptions | null) => {
+    if (saveTimer) clearTimeout(saveTimer);
+    saveNow = () => {
+      if (saveTimer) clearTimeout(saveTimer);
+      saveTimer = null;
+      saveNow = () => {};
+      rpc.call("set_view_options", { dataset_id: datasetId, options }).catch((e) => flash(`Grid options not saved: ${(e as Error).message}`, true));
+    };
+    saveTimer = setTimeout(saveNow, 400);
+  };
+  function setGridOptions(change: Partial<ViewOptions>, save = true): void {
+    if (change.cell_size !== undefined) {
+      size.value = String(change.cell_size);
+      grid.setCellSize(change.cell_size);
+      model.set("cell_size", change.cell_size);
+    }
+    if (change.overlays) {
+      const next = { ...DEFAULT_OVERLAYS, ...change.overlays };
+      for (const input of overlayToggles.map((l) => l.querySelector("input")!)) input.checked = next[input.dataset.overlay as keyof GridOverlays];
+      model.set("overlays", next);
+      grid.setOverlays(next);
+    }
+    if (change.sort_field !== undefined || change.sort_desc !== undefined) {
+      // From the change itself: a stored metadata key may not be listed in the control yet.
+      const field = change.sort_field ?? sort.value;
+      const descending = change.sort_desc ?? desc.checked;
+      const next = { ...spec };
+      if (field && field !== "similarity") next.sort = { field, desc: descending }; else delete next.sort;
+      if (JSON.stringify(next.sort) !== JSON.stringify(spec.sort)) applySpec(next, true);
+    }
+    model.save_changes();
+    if (save) saveGridOptions(gridOptions());
+  }
+  const gridHandle = {
+    get: gridOptions,
+    set: (change: Partial<ViewOptions>) => setGridOptions(change),
+    reset: () => {
+      setGridOptions({ cell_size: DEFAULT_CELL_SIZE, overlays: { ...DEFAULT_OVERLAYS }, sort_field: "", sort_desc: false }, false);
+      saveGridOptions(null);
+    },
+    sorts: SORTS,
+  };
+  // The user's shortcuts and this dataset's saved grid options. What the view was opened
+  // with wins over the saved options: a sort (from Python, or a link), a cell size or
+  // overlays other than the defaults (Explorer(..., cell_size=240) in Python).
+  const openedWithSort = spec.sort !== undefined || spec.similar_to !== undefined;
+  const openedWithSize = (model.get("cell_size") ?? DEFAULT_CELL_SIZE) !== DEFAULT_CELL_SIZE;
+  const openedWithOverlays = JSON.stringify(overlays()) !== JSON.stringify(DEFAULT_OVERLAYS);
+  rpc.call("view_settings", { dataset_id: datasetId }).then(({ result }) => {
+    if (disposed) return;
+    setCustomBindings(result.shortcuts);
+    const saved = result.options;
+    if (!saved) return;
+    const change: Partial<ViewOptions> = {};
+    if (!openedWithSize) change.cell_size = saved.cell_size;
+    if (!openedWithOverlays) change.overlays = saved.overlays;
+    if (!openedWithSort) Object.assign(change, { sort_field: saved.sort_field, sort_desc: saved.sort_desc });
+    setGridOptions(change, false);
+  }).catch(() => { /* an older server: defaults */ });
+
   const tagInput = h("input", { type: "text", placeholder: "tag name", "data-testid": "ls-tag-input", style: "width:110px" });
-  const tagBtn = h("button", { "data-testid": "ls-tag-button" }, "Tag all in filter");
+  // Icon and label; a compact toolbar keeps the icon (the title keeps the label).
+  const tagLabel = h("span", { class: "ls-label" }, "Tag all in filter");
+  const tagBtn = h("button", { "data-testid": "ls-tag-button", class: "ls-tag-button" }, icon("tag"), tagLabel);
   const doTag = async () => {
     const tag = tagInput.value.trim();
     if (!tag) { tagInput.focus(); return; }
@@ -201,7 +275,8 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     onRenamed: (old, name) => filters.renameTag(old, name),
     flash: (text, error, undoable) => flash(text, error, undoable),
   });
-  const selectAllBtn = h("button", { "data-testid": "ls-select-all", title: "Select every sample of the current filter" }, "Select all");
+  const selectAllBtn = h("button", { "data-testid": "ls-select-all", class: "ls-select-all", title: "Select every sample of the current filter", "aria-label": "Select all" },
+    icon("selectAll"), h("span", { class: "ls-label" }, "Select all"));
   selectAllBtn.addEventListener("click", async () => {
     try {
       const { result } = await rpc.call("filtered_ids", { spec });
@@ -220,6 +295,8 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   const evalToggle = iconButton("evaluation", "Eval", { "data-testid": "ls-eval-toggle", title: "Model evaluation" });
   const classifierToggle = iconButton("classifier", "Classifier", { "data-testid": "ls-classifier-toggle", title: "Few-shot classifier" });
   const exportBtn = iconButton("export", "Export", { "data-testid": "ls-export" });
+  const settingsBtn = iconButton("settings", "Settings", { "data-testid": "ls-settings-button", title: "Settings: grid options and keyboard shortcuts" });
+  settingsBtn.addEventListener("click", () => openSettingsDialog(root, rpc, gridHandle));
   // Overlays, cell size and sort live in one popover, so the toolbar fits on one line from a
   // 600 px notebook cell to a 2560 px screen.
   const viewPanel = h("div", { class: "ls-popover", "data-testid": "ls-view-options", hidden: true },
@@ -280,7 +357,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     filtersToggle, h("span", { class: "ls-title", title: info.dataset_name }, info.dataset_name), modeSwitch, collection, countEl, selEl, selectAllBtn,
     h("span", { class: "ls-spacer" }),
     h("div", { class: "ls-pop-anchor" }, viewBtn, viewPanel),
-    tagGroup, queryToggle, distToggle, plotToggle, evalToggle, classifierToggle, exportBtn, operators.el);
+    tagGroup, queryToggle, distToggle, plotToggle, evalToggle, classifierToggle, exportBtn, operators.el, settingsBtn);
 
   const statusEl = h("div", { class: "ls-status", style: "display:none", role: "status" });
   let flashTimer: ReturnType<typeof setTimeout> | null = null;
@@ -311,7 +388,6 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   const body = h("div", { class: "ls-body" }, filters.el, grid.el);
   let plot: PlotView | null = null;
   let plotPanel: HTMLElement | null = null;
-  let disposed = false;
   const setPlot = (show: boolean) => {
     plotToggle.classList.toggle("ls-primary", show);
     if (show && !plot) {
@@ -434,6 +510,8 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   const fitToolbar = () => {
     root.classList.remove("ls-narrow");
     root.classList.toggle("ls-narrow", root.clientWidth < 1100 || toolbar.scrollWidth > toolbar.clientWidth + 1);
+    // Below 760 px (a notebook cell at 600 px) the toolbar also packs tighter (styles.ts).
+    root.classList.toggle("ls-compact", root.clientWidth < 760);
   };
   toolbarReady = true;
   const narrow = new ResizeObserver(fitToolbar);
@@ -590,6 +668,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     offRefresh();
     offFirstPaint();
     clearTimeout(facetsTimer);
+    saveNow();
     narrow.disconnect();
     grid.dispose();
     plot?.dispose();

@@ -5,6 +5,7 @@ import { cellPosition, computeLayout, contentOffset, navigate, revealOffset, scr
 import { clear, h } from "../lib/dom";
 import type { OutcomeColoring } from "./evalColors";
 import { SAMPLE_DRAG_TYPE } from "./imageSearch";
+import { actionIn } from "./shortcuts";
 import { maskCanvas, overlaySvg } from "./overlays";
 import { PAGE_SIZE, type Row, type SampleSource } from "./source";
 
@@ -347,13 +348,16 @@ export class GridView {
     const count = Math.max(0, this.opts.source.count);
     if (!count) return;
     const vh = this.scroller.clientHeight;
-    if (e.key === "Enter" && this.focusIndex >= 0) {
+    // The customisable actions (views/shortcuts.ts); the arrows, Page and Home/End keys below
+    // are fixed.
+    const action = actionIn("grid", e);
+    if (action === "grid.open" && this.focusIndex >= 0) {
       const row = this.opts.source.row(this.focusIndex);
       if (row) this.opts.onOpen(this.focusIndex, row);
       e.preventDefault();
       return;
     }
-    if (e.key === " " && this.focusIndex >= 0) {
+    if (action === "grid.toggle" && this.focusIndex >= 0) {
       const row = this.opts.source.row(this.focusIndex);
       if (row) {
         this.toggle(row.sample_id);
@@ -363,12 +367,12 @@ export class GridView {
       e.preventDefault();
       return;
     }
-    if (e.key === "Escape" && this.selected.size) {
+    if (action === "grid.clear" && this.selected.size) {
       this.selected.clear();
       this.commitSelection();
       return;
     }
-    if ((e.key === "a" || e.key === "A") && (e.ctrlKey || e.metaKey)) {
+    if (action === "grid.select-visible") {
       // Select the loaded rows in view; selecting a whole query is the toolbar's job.
       const r = visibleRange(this.layout, this.scroller.scrollTop, vh, 0);
       this.selectRange(r.start, r.end - 1, true);

@@ -4,9 +4,10 @@
 import { CROPS_STYLES } from "./crops";
 import { DIST_STYLES } from "./distributions";
 import { IMAGE_SEARCH_STYLES } from "./imageSearch";
+import { SETTINGS_STYLES } from "./settings";
 import { TAG_STYLES } from "./tags";
 
-const CSS = TAG_STYLES + DIST_STYLES + CROPS_STYLES + IMAGE_SEARCH_STYLES + `
+const CSS = TAG_STYLES + DIST_STYLES + CROPS_STYLES + IMAGE_SEARCH_STYLES + SETTINGS_STYLES + `
 .ls-root .ls-side-query { width: 38%; min-width: 280px; flex: none; border-left: 1px solid var(--ls-border);
   display: flex; flex-direction: column; gap: 6px; padding: 8px 10px; overflow-y: auto; box-sizing: border-box; }
 .ls-root .ls-qb-help { margin: 0; padding-left: 16px; color: var(--ls-fg2); font-size: 12px; }

@@ -10,7 +10,7 @@ const DARK = `--ls-bg: var(--jp-layout-color1, #15181c);
     --ls-fg: var(--jp-ui-font-color0, #e8eaed);
     --ls-fg2: var(--jp-ui-font-color2, #9aa3ad);
     --ls-border: var(--jp-border-color1, #39414a);
-    --ls-cell-bg: var(--jp-layout-color3, #0c0e10);`;
+    --ls-cell-bg: var(--jp-layout-color0, #0c0e10);`;
 
 export const CSS = `
 .ls-root {
@@ -22,7 +22,9 @@ export const CSS = `
   --ls-border: var(--jp-border-color1, #c9ced4);
   --ls-accent: var(--jp-brand-color1, #1a73e8);
   --ls-accent-fg: #ffffff;
-  --ls-cell-bg: var(--jp-layout-color3, #e4e7ea);
+  /* Thumbnails sit on a quiet tone next to the panel's (Lab's layout-color3 is a mid grey
+     in both themes: images looked washed out on it). */
+  --ls-cell-bg: var(--jp-layout-color2, #e4e7ea);
   --ls-danger: var(--jp-error-color1, #d32f2f);
   --ls-radius: 6px;
   --ls-font: var(--jp-ui-font-family, system-ui, -apple-system, "Segoe UI", sans-serif);
@@ -84,6 +86,15 @@ export const CSS = `
 .ls-narrow .ls-tag-group input { width: 80px !important; }
 .ls-tag-group { display: flex; gap: 4px; align-items: center; }
 .ls-tag-group button { white-space: nowrap; }
+.ls-root .ls-tag-button, .ls-root .ls-select-all { display: inline-flex; align-items: center; gap: 6px; min-height: 28px; }
+.ls-tag-button .ls-icon, .ls-select-all .ls-icon { display: none; }
+/* A compact toolbar (a 600 px notebook cell): icons instead of the last text labels, tighter
+   gaps, the count without its unit; every control stays on the one line. */
+.ls-compact .ls-toolbar { gap: 4px; padding: 6px; }
+.ls-compact .ls-toolbar > .ls-title { min-width: 0; }
+.ls-compact .ls-icon-button, .ls-root.ls-compact .ls-tag-button, .ls-root.ls-compact .ls-select-all { padding: 3px 5px; }
+.ls-compact .ls-tag-button .ls-icon, .ls-compact .ls-select-all .ls-icon { display: block; }
+.ls-compact .ls-tag-button .ls-label, .ls-compact .ls-select-all .ls-label, .ls-compact .ls-count-unit { display: none; }
 .ls-pop-anchor { position: relative; }
 .ls-popover { position: absolute; right: 0; top: calc(100% + 4px); z-index: 22; width: 240px; padding: 10px 12px;
   background: var(--ls-bg); border: 1px solid var(--ls-border); border-radius: var(--ls-radius);
@@ -127,7 +138,9 @@ export const CSS = `
 .ls-cell img, .ls-cell canvas, .ls-cell svg { position: absolute; inset: 0; width: 100%; height: 100%; }
 .ls-cell img { object-fit: contain; }
 .ls-cell .ls-check-box { position: absolute; top: 6px; right: 6px; width: 16px; height: 16px;
-  border: 1.5px solid rgba(255,255,255,.85); border-radius: 3px; background: rgba(0,0,0,.25); }
+  border: 1.5px solid rgba(255,255,255,.85); border-radius: 3px; background: rgba(0,0,0,.25);
+  /* a dark ring keeps the white box visible on light images and light themes */
+  box-shadow: 0 0 0 1px rgba(0,0,0,.35); }
 .ls-cell.ls-selected .ls-check-box { background: var(--ls-accent); border-color: var(--ls-accent); }
 .ls-cell .ls-chips { position: absolute; left: 4px; bottom: 4px; right: 4px; display: flex; gap: 3px;
   flex-wrap: wrap; pointer-events: none; }

@@ -22,6 +22,13 @@ export class Commands {
     return this.loader.call<T>(method, params);
   }
 
+  /** The sample's captions changed: the answer arrives after the edit's own re-render
+   * (loader.call renders when the call returns), so the list is drawn again here. */
+  private setCaptions(captions: NonNullable<AnnotatorState["data"]>["captions"]): void {
+    this.st.data!.captions = captions;
+    this.screen.renderSide();
+  }
+
   /** Run `cmd` as a new undo step; a failure is shown, not thrown. */
   private async run(cmd: Command): Promise<boolean> {
     try {
@@ -140,12 +147,12 @@ export class Commands {
         const r = await this.call("caption_add", { sample_id: sampleId, text, caption_id: ref.id || null, created_at: createdAt });
         ref.id = r.caption.caption_id;
         st.captionRefs.set(ref.id, ref);
-        st.data!.captions = [...st.data!.captions.filter((c) => c.caption_id !== ref.id), r.caption];
+        this.setCaptions([...st.data!.captions.filter((c) => c.caption_id !== ref.id), r.caption]);
       },
       revert: async () => {
         const r = await this.call("caption_delete", { caption_id: ref.id });
         createdAt = r.deleted.created_at;
-        st.data!.captions = st.data!.captions.filter((c) => c.caption_id !== ref.id);
+        this.setCaptions(st.data!.captions.filter((c) => c.caption_id !== ref.id));
       },
     });
   }
@@ -156,7 +163,7 @@ export class Commands {
     const ref = st.captionRef(id);
     const set = async (text: string) => {
       const r = await this.call("caption_update", { caption_id: ref.id, text });
-      st.data!.captions = st.data!.captions.map((c) => (c.caption_id === ref.id ? r.caption : c));
+      this.setCaptions(st.data!.captions.map((c) => (c.caption_id === ref.id ? r.caption : c)));
     };
     await this.run({ name: "caption", apply: () => set(after), revert: () => set(before) });
   }
@@ -170,12 +177,12 @@ export class Commands {
       apply: async () => {
         const r = await this.call("caption_delete", { caption_id: ref.id });
         old = r.deleted;
-        st.data!.captions = st.data!.captions.filter((c) => c.caption_id !== ref.id);
+        this.setCaptions(st.data!.captions.filter((c) => c.caption_id !== ref.id));
       },
       revert: async () => {
         const r = await this.call("caption_add", { sample_id: st.data!.sample!.sample_id, caption_id: ref.id, text: old!.text, created_at: old!.created_at });
         const all = [...st.data!.captions, r.caption];
-        st.data!.captions = all; // order is fixed by the next reload (created_at kept)
+        this.setCaptions(all); // order is fixed by the next reload (created_at kept)
       },
     });
   }

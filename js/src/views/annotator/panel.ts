@@ -6,15 +6,19 @@ import { appendAll, clear, h, s } from "../../lib/dom";
 import { labelColor } from "../../lib/colors";
 import type { ModelLike } from "../../transport/model";
 import type { Commands } from "./commands";
-import { SHORTCUTS } from "./keys";
+import { displayKey, keysOf } from "../shortcuts";
+import { shortcutList } from "./keys";
 import { sourceColor, type Overlay } from "./render";
 import { GT, type AnnotatorState, type Screen, type Tool } from "./state";
 import { outcomeLegend } from "../evalColors";
 
-const TOOLS: [Tool, string, string][] = [
-  ["select", "Select", "V"], ["box", "Box", "R"], ["polygon", "Polygon", "P"],
-  ["brush", "Brush", "B"], ["eraser", "Eraser", "E"], ["pan", "Pan", "H"],
+const TOOLS: [Tool, string][] = [
+  ["select", "Select"], ["box", "Box"], ["polygon", "Polygon"],
+  ["brush", "Brush"], ["eraser", "Eraser"], ["pan", "Pan"],
 ];
+
+/** A tool tip's key hint: the action's current keys (customisable in the settings dialog). */
+const keyHint = (id: string) => keysOf(`annotator.${id}`).map(displayKey).join(" / ");
 
 /** The elements every part of the annotator draws into or reads from. */
 export interface Elements {
@@ -50,20 +54,20 @@ export interface ToolbarActions {
 export function buildElements(model: ModelLike, act: ToolbarActions): Elements {
   const datalist = h("datalist", { id: `ls-ann-labels-${Math.random().toString(36).slice(2, 8)}` });
   const labelInput = h("input", {
-    type: "text", list: datalist.id, placeholder: "class", title: "Class of new shapes (L); a new name creates it",
+    type: "text", list: datalist.id, placeholder: "class", title: `Class of new shapes (${keyHint("focus-label")}); a new name creates it`,
     "data-testid": "ls-ann-label-input", style: "width:120px",
   });
-  const brushSize = h("input", { type: "range", min: 1, max: 200, value: 20, title: "Brush size in image pixels ([ / ])", "data-testid": "ls-ann-brush-size", style: "width:80px" });
-  const maskKindSelect = h("select", { title: "Masks from polygons and the brush are stored as (M)", "data-testid": "ls-ann-mask-kind" },
+  const brushSize = h("input", { type: "range", min: 1, max: 200, value: 20, title: `Brush size in image pixels (${keyHint("brush-smaller")} / ${keyHint("brush-bigger")})`, "data-testid": "ls-ann-brush-size", style: "width:80px" });
+  const maskKindSelect = h("select", { title: `Masks from polygons and the brush are stored as (${keyHint("toggle-mask-kind")})`, "data-testid": "ls-ann-mask-kind" },
     h("option", { value: "instance_segmentation" }, "instance masks"),
     h("option", { value: "semantic_segmentation" }, "semantic masks"));
   // By class by default: by source, every ground-truth object had the same colour.
-  const colorSelect = h("select", { title: "Colour by (S)", "data-testid": "ls-ann-color-by" }, h("option", { value: "class" }, "colour: class"), h("option", { value: "source" }, "colour: source"));
+  const colorSelect = h("select", { title: `Colour by (${keyHint("toggle-color")})`, "data-testid": "ls-ann-color-by" }, h("option", { value: "class" }, "colour: class"), h("option", { value: "source" }, "colour: source"));
   const position = h("span", { class: "ls-count", "data-testid": "ls-ann-position" }, "–");
   const toolButtons = new Map<Tool, HTMLButtonElement>();
   const tools = h("div", { class: "ls-ann-tools" });
-  for (const [tool, name, key] of TOOLS) {
-    const b = h("button", { title: `${name} (${key})`, "data-testid": `ls-ann-tool-${tool}`, onclick: () => act.setTool(tool) }, `${name}`);
+  for (const [tool, name] of TOOLS) {
+    const b = h("button", { title: `${name} (${keyHint(`tool:${tool}`)})`, "data-testid": `ls-ann-tool-${tool}`, onclick: () => act.setTool(tool) }, `${name}`);
     toolButtons.set(tool, b);
     tools.append(b);
   }
@@ -71,13 +75,13 @@ export function buildElements(model: ModelLike, act: ToolbarActions): Elements {
     tools, labelInput, datalist, maskKindSelect,
     h("label", { class: "ls-muted" }, "brush ", brushSize),
     colorSelect,
-    h("button", { title: "Undo (Ctrl+Z)", "data-testid": "ls-ann-undo", onclick: () => act.undo() }, "↶"),
-    h("button", { title: "Redo (Ctrl+Shift+Z)", "data-testid": "ls-ann-redo", onclick: () => act.redo() }, "↷"),
-    h("button", { title: "Fit (0)", onclick: () => act.fit() }, "Fit"),
+    h("button", { title: `Undo (${keyHint("undo")})`, "data-testid": "ls-ann-undo", onclick: () => act.undo() }, "↶"),
+    h("button", { title: `Redo (${keyHint("redo")})`, "data-testid": "ls-ann-redo", onclick: () => act.redo() }, "↷"),
+    h("button", { title: `Fit (${keyHint("zoom-fit")})`, onclick: () => act.fit() }, "Fit"),
     h("span", { class: "ls-spacer" }),
-    h("button", { title: "Previous (← / A)", "data-testid": "ls-ann-prev", onclick: () => act.step(-1) }, "◀"),
+    h("button", { title: `Previous (${keyHint("previous")})`, "data-testid": "ls-ann-prev", onclick: () => act.step(-1) }, "◀"),
     position,
-    h("button", { title: "Next (→ / D)", "data-testid": "ls-ann-next", onclick: () => act.step(1) }, "▶"));
+    h("button", { title: `Next (${keyHint("next")})`, "data-testid": "ls-ann-next", onclick: () => act.step(1) }, "▶"));
   const img = h("img", { alt: "", draggable: "false" });
   const canvas = h("canvas", {});
   const svg = s("svg", {});
@@ -163,8 +167,8 @@ export class SidePanel {
         input,
         h("span", { class: "ls-src", title: a.source }, a.source === GT ? "" : a.source),
         a.confidence !== null && a.confidence !== undefined ? h("span", { class: "ls-conf", title: "confidence" }, a.confidence.toFixed(2)) : null,
-        a.source !== GT ? h("button", { class: "ls-x", title: "Accept prediction into ground truth (Y)", "data-testid": "ls-ann-accept", onclick: (e: Event) => { e.stopPropagation(); void cmd.accept(a.annotation_id); } }, "✓") : null,
-        h("button", { class: "ls-x", title: "Delete (Del)", onclick: (e: Event) => { e.stopPropagation(); void cmd.deleteAnn(a.annotation_id); } }, "×"));
+        a.source !== GT ? h("button", { class: "ls-x", title: `Accept prediction into ground truth (${keyHint("accept")})`, "data-testid": "ls-ann-accept", onclick: (e: Event) => { e.stopPropagation(); void cmd.accept(a.annotation_id); } }, "✓") : null,
+        h("button", { class: "ls-x", title: `Delete (${keyHint("delete")})`, onclick: (e: Event) => { e.stopPropagation(); void cmd.deleteAnn(a.annotation_id); } }, "×"));
       row.addEventListener("click", (e) => {
         if ((e.target as HTMLElement).tagName !== "INPUT") this.screen.select(a.annotation_id);
       });
@@ -205,7 +209,7 @@ export class SidePanel {
       h("button", { "data-testid": "ls-ann-caption-add", onclick: () => { const v = captionInput.value; captionInput.value = ""; void cmd.captionAdd(v); } }, "Add caption"));
 
     const help = h("div", { class: "ls-section ls-ann-help" }, h("h4", {}, "Keys"),
-      SHORTCUTS.map(([key, , what]) => h("div", {}, h("kbd", {}, key), " ", what)));
+      shortcutList().map(([key, what]) => h("div", {}, h("kbd", {}, key), " ", what)));
 
     appendAll(side, list, classSection, captions,
       toggles("Sources", sources, st.hiddenSources, (n) => sourceColor(n, sources), "ls-ann-sources"),

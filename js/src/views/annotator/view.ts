@@ -16,6 +16,7 @@
 import { h } from "../../lib/dom";
 import type { ModelLike } from "../../transport/model";
 import type { RpcClient } from "../../transport/rpc";
+import { loadBindings } from "../shortcuts";
 import { Commands } from "./commands";
 import { Controls } from "./controls";
 import { History } from "./history";
@@ -148,11 +149,19 @@ export class Annotator {
 
 /** Mount the annotator into `el` (notebook widget or full-page app). Returns a disposer. */
 export function mountAnnotator(el: HTMLElement, model: ModelLike, rpc: RpcClient, info: AnnotatorInfo): () => void {
-  const view = new Annotator(model, rpc, info);
-  el.append(view.el);
-  void view.start();
+  // The user's keyboard shortcuts first (one call per page, then cached): the tool tips and
+  // the help list are built with them.
+  let view: Annotator | null = null;
+  let disposed = false;
+  void loadBindings(rpc).then(() => {
+    if (disposed) return;
+    view = new Annotator(model, rpc, info);
+    el.append(view.el);
+    void view.start();
+  });
   return () => {
-    view.dispose();
-    view.el.remove();
+    disposed = true;
+    view?.dispose();
+    view?.el.remove();
   };
 }
