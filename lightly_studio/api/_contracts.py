@@ -591,6 +591,18 @@ class VideoFramesResult(TypedDict):
     spans: list[VideoSpan]
 
 
+class VideoPosterParams(TypedDict, total=False):
+    dataset_id: str
+    sample_id: str  # the video
+    frame_number: int
+
+
+class VideoPosterResult(TypedDict):
+    mime: str
+    size: int
+    frame_number: int
+
+
 # --- text query (the query box) ----------------------------------------------------------------
 
 

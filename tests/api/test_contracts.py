@@ -76,6 +76,7 @@ def test_buffer_flags_are_declared_not_inferred():
         "plot_colors",
         "annotator_sample",
         "export_download",
+        "video_poster",
     }
 
 

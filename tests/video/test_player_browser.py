@@ -351,3 +351,63 @@ def test_the_frames_grid_filters_frames_by_label(page, video_gui):
         timeout=15_000,
     )
     assert page.errors == []
+
+
+def test_key_presses_during_a_seek_coalesce_into_one_seek_to_the_last(page, video_gui):
+    server, _ = video_gui
+    _open_player(page, server.url)
+    _settled(page, 0)
+    seeks, label = page.evaluate(
+        """() => {
+          const el = document.querySelector('[data-testid=ls-video]');
+          const v = document.querySelector('[data-testid=ls-video-element]');
+          window.__seeks = 0;
+          v.addEventListener('seeking', () => { window.__seeks += 1; });
+          for (let i = 0; i < 10; i++)
+            el.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowRight', bubbles: true}));
+          // The label is at the last target at once, before any seek has finished.
+          return [window.__seeks, el.dataset.frame];
+        }"""
+    )
+    assert label == "10"
+    assert seeks <= 1, "one seek in flight, the others wait for it"
+    _settled(page, 10)
+    # The first seek, then one to the latest target: not one per key.
+    assert page.evaluate("() => window.__seeks") <= 2
+    _assert_box_on_square(_stage(page), 10)
+    assert page.errors == []
+
+
+def test_holding_right_moves_through_frames_and_stops_on_the_frame_shown(page, video_gui):
+    server, _ = video_gui
+    _open_player(page, server.url)
+    _settled(page, 0)
+    player = page.locator("[data-testid=ls-video]")
+    player.focus()
+    seen = page.evaluate(
+        """async () => {
+          const el = document.querySelector('[data-testid=ls-video]');
+          const seen = new Set();
+          const obs = new MutationObserver(() => seen.add(el.dataset.presented));
+          obs.observe(el, {attributes: true, attributeFilter: ['data-presented']});
+          for (let i = 0; i < 20; i++) {  // keyboard auto-repeat: ~30 keys/s for 0.66 s
+            el.dispatchEvent(new KeyboardEvent('keydown',
+              {key: 'ArrowRight', bubbles: true, repeat: i > 0}));
+            await new Promise(r => setTimeout(r, 33));
+          }
+          el.dispatchEvent(new KeyboardEvent('keyup', {key: 'ArrowRight', bubbles: true}));
+          obs.disconnect();
+          return seen.size;
+        }"""
+    )
+    assert seen >= 5, f"only {seen} frames shown while holding →"
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-video-element]').paused", timeout=5_000
+    )
+    page.wait_for_timeout(300)
+    frame = int(player.get_attribute("data-frame"))
+    assert frame > 5
+    assert player.get_attribute("data-presented") == str(frame), "label and picture agree"
+    _settled(page, frame)
+    _assert_box_on_square(_stage(page), frame)
+    assert page.errors == []

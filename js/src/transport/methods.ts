@@ -232,6 +232,7 @@ export interface ApiMethods {
   evaluation_pr_curve: { params: { dataset_id?: string; name?: string; class_name?: string | null }; result: EvaluationCurve };
   evaluation_sample_outcomes: { params: { dataset_id?: string; name?: string; sample_id?: string }; result: { outcomes: Record<string, string>; matches: Record<string, unknown>[] } };
   video_frames: { params: SampleRef; result: VideoFrames };
+  video_poster: { params: SampleRef & { frame_number?: number }; result: Mime & { size: number; frame_number: number } };
 }
 
 /** Methods a notebook widget answers itself (lightly_studio/widgets/_rpc.py WIDGET_METHODS). */
