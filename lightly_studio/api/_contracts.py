@@ -164,6 +164,7 @@ class FacetsResult(TypedDict):
 class PlotPointsParams(TypedDict, total=False):
     dataset_id: str
     embedding_model: str | None
+    kind: str | None  # video datasets: "frame" for the frames' points (default: the videos)
 
 
 class PlotPointsResult(TypedDict):

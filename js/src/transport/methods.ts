@@ -197,7 +197,7 @@ export interface ApiMethods {
   facets: { params: { spec?: Spec; bins?: number }; result: Facets };
   query_check: { params: { dataset_id: string; text: string }; result: QueryCheck };
   query_completions: { params: { dataset_id: string; text: string; offset: number }; result: QueryCompletions };
-  plot_points: { params: { dataset_id?: string; embedding_model?: string | null }; result: { token: string; count: number } };
+  plot_points: { params: { dataset_id?: string; embedding_model?: string | null; kind?: string | null }; result: { token: string; count: number } };
   plot_ids: { params: { token?: string; indices?: number[] }; result: { sample_ids: string[] } };
   plot_select: { params: { token?: string; indices?: number[] }; result: PlotSelection };
   plot_indices: { params: { token?: string; spec?: Spec }; result: { count: number } };

@@ -195,7 +195,13 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     () => { source.refreshRows(); void filters.refresh(); },
   );
   // Video datasets: videos or frames in the grid (views/videoCollection.ts).
-  const collection = videoCollectionControl(rpc, datasetId, () => spec, (next) => { applySpec(withDataset(next), true); filters.setSpec(spec); });
+  const collection = videoCollectionControl(rpc, datasetId, () => spec, (next) => {
+    const kindChanged = (next.kind ?? "") !== (spec.kind ?? "");
+    applySpec(withDataset(next), true);
+    filters.setSpec(spec);
+    // The plot shows the grid's collection: videos or frames.
+    if (kindChanged && plot) { setPlot(false); setPlot(true); }
+  });
   const toolbar = h("div", { class: "ls-toolbar", "data-testid": "ls-toolbar" },
     filtersToggle, h("span", { class: "ls-title", title: info.dataset_name }, info.dataset_name), collection, countEl, selEl, selectAllBtn,
     h("span", { class: "ls-spacer" }),
@@ -225,6 +231,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
         if (disposed || plot || !model.get("show_plot")) return;
         plot = new PlotView({
           rpc, datasetId, colorBy: model.get("color_by") ?? "",
+          kind: typeof spec.kind === "string" && spec.kind ? spec.kind : undefined,
           tags: async () => (await rpc.call("facets", { spec: { dataset_id: datasetId } })).result.tags.map((t) => t.name),
           // The plot registered the selection server-side; the grid filters by its token.
           onSelection: (sel) => {
