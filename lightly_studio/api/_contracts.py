@@ -75,6 +75,8 @@ class PageRow(TypedDict, total=False):
     annotations: list[GridAnnotation]
     captions: list[str]
     similarity: float
+    video_id: str  # frames only: the video it belongs to
+    frame_number: int  # frames only
 
 
 class _SamplesPageThumbnails(TypedDict, total=False):

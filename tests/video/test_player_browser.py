@@ -411,3 +411,24 @@ def test_holding_right_moves_through_frames_and_stops_on_the_frame_shown(page, v
     _settled(page, frame)
     _assert_box_on_square(_stage(page), frame)
     assert page.errors == []
+
+
+def test_frames_of_this_video_switches_the_grid_to_its_frames_grouped(page, video_gui):
+    server, _ = video_gui
+    _open_player(page, server.url)
+    page.click("[data-testid=ls-video-show-frames]")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-count]').textContent.startsWith('30 of')",
+        timeout=15_000,
+    )
+    assert page.locator("[data-testid=ls-video]").count() == 0, "the detail view closed"
+    assert page.locator("[data-testid=ls-collection]").input_value() == "frame"
+    assert page.get_by_text("frames of one video").is_visible()
+    # The first frame of the video heads its group with the video's name; frames show numbers.
+    first = page.locator("[data-testid=ls-grid] .ls-cell[data-index='0']")
+    first.locator("[data-testid=ls-video-group]").wait_for(timeout=10_000)
+    assert first.locator("[data-testid=ls-video-group]").inner_text() == "▶ square.mp4"
+    second = page.locator("[data-testid=ls-grid] .ls-cell[data-index='1']")
+    assert second.locator(".ls-frame-no").inner_text() == "#1"
+    assert second.locator("[data-testid=ls-video-group]").count() == 0
+    assert page.errors == []

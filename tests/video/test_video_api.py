@@ -129,6 +129,13 @@ def test_the_grid_shows_frames_filtered_by_video_and_like_images(tracked):
         {"spec": {"dataset_id": ds, "kind": "frame", "video_id": str(a.sample_id)}, "limit": 2},
     )
     assert [r["kind"] for r in page["rows"]] == ["frame", "frame"]
+    # Each frame row names its video and number: the grid groups frames by video with them.
+    assert [(r["video_id"], r["frame_number"]) for r in page["rows"]] == [
+        (str(a.sample_id), 0),
+        (str(a.sample_id), 1),
+    ]
+    videos, _ = dispatch("samples_page", {"spec": {"dataset_id": ds}, "limit": 1})
+    assert "video_id" not in videos["rows"][0]
 
 
 def test_videos_filter_by_fps_duration_and_resolution(tracked):

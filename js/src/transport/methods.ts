@@ -29,6 +29,9 @@ export interface Row {
   annotations: Annotation[];
   captions: string[];
   similarity?: number;
+  /** Frames only: the video the frame belongs to, and its number in it. */
+  video_id?: string;
+  frame_number?: number;
 }
 
 export interface DatasetRow {

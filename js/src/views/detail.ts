@@ -21,6 +21,8 @@ export interface DetailOptions {
   onFindSimilar?: (sampleId: string) => void;
   /** Open the annotator on this sample. */
   onEdit?: (sampleId: string) => void;
+  /** A video's detail: show that video's frames in the grid. */
+  onShowFrames?: (videoId: string) => void;
   position: () => string;
 }
 
@@ -153,8 +155,9 @@ export class DetailView {
     // The image's own layers (zoom world, arrows, controls) stay, hidden, for the next image.
     this.video?.el.remove();
     this.video?.dispose();
+    const showFrames = this.o.onShowFrames;
     this.video = this.detail.fields.kind === "video" ? new VideoView({ rpc: this.o.rpc, datasetId: this.o.datasetId, sampleId,
-      onEditFrame: this.o.onEdit }) : null;
+      onEditFrame: this.o.onEdit, onShowFrames: showFrames ? () => showFrames(sampleId) : undefined }) : null;
     for (const child of [...this.imageBox.children]) (child as HTMLElement).hidden = this.video !== null;
     if (this.video) this.imageBox.append(this.video.el);
     this.paintImage();

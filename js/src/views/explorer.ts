@@ -195,15 +195,16 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     () => { source.refreshRows(); void filters.refresh(); },
   );
   // Video datasets: videos or frames in the grid (views/videoCollection.ts).
-  const collection = videoCollectionControl(rpc, datasetId, () => spec, (next) => {
+  const applyCollection = (next: Spec) => {
     const kindChanged = (next.kind ?? "") !== (spec.kind ?? "");
     applySpec(withDataset(next), true);
     filters.setSpec(spec);
     // The plot shows the grid's collection: videos or frames.
     if (kindChanged && plot) { setPlot(false); setPlot(true); }
-  });
+  };
+  const collection = videoCollectionControl(rpc, datasetId, () => spec, applyCollection);
   const toolbar = h("div", { class: "ls-toolbar", "data-testid": "ls-toolbar" },
-    filtersToggle, h("span", { class: "ls-title", title: info.dataset_name }, info.dataset_name), collection, countEl, selEl, selectAllBtn,
+    filtersToggle, h("span", { class: "ls-title", title: info.dataset_name }, info.dataset_name), collection.el, countEl, selEl, selectAllBtn,
     h("span", { class: "ls-spacer" }),
     h("div", { class: "ls-pop-anchor" }, viewBtn, viewPanel),
     h("div", { class: "ls-tag-group" }, tagInput, tagBtn), queryToggle, plotToggle, evalToggle, classifierToggle, exportBtn, operators.el);
@@ -347,6 +348,12 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
         },
         onTagsChanged: () => { source.refreshRows(); void filters.refresh(); },
         onFindSimilar: info.has_embeddings ? (id) => { closeDetail(); applySpec({ ...spec, similar_to: id }, true); filters.setSpec(spec); } : undefined,
+        onShowFrames: (videoId) => {
+          closeDetail();
+          // The frames of this one video, without the videos' own filters (fps, duration…).
+          applyCollection({ dataset_id: datasetId, kind: "frame", video_id: videoId });
+          collection.refresh();
+        },
         onEdit: (sampleId) => {
           void import("./annotator/embed").then(({ openAnnotator }) => {
             if (disposed) return;

@@ -197,7 +197,7 @@ export class GridView {
     const thumb = row ? src.thumbnail(row.sample_id) : undefined;
     const selected = row ? this.selected.has(row.sample_id) : false;
     const sig = row
-      ? `${row.sample_id}|${thumb === undefined ? "-" : thumb ? "t" : "x"}|${o.boxes}${o.masks}${o.labels}${o.captions}${o.names}|${row.tags.join(",")}|${this.layout.cellWidth}`
+      ? `${row.sample_id}|${thumb === undefined ? "-" : thumb ? "t" : "x"}|${o.boxes}${o.masks}${o.labels}${o.captions}${o.names}|${row.tags.join(",")}|${this.layout.cellWidth}|${this.startsVideo(index, row)}`
       : "loading";
     c.el.classList.toggle("ls-selected", selected);
     c.el.classList.toggle("ls-focus", index === this.focusIndex);
@@ -222,12 +222,29 @@ export class GridView {
       if (svg) c.el.append(svg);
     }
     if (o.captions && row.captions.length) c.el.append(h("div", { class: "ls-caption" }, row.captions[0]));
+    if (row.frame_number !== undefined && row.frame_number !== null) {
+      // Frames grid: the first frame of each video (in the grid's order) carries the video's
+      // name as a group header; every frame its number.
+      if (this.startsVideo(index, row)) {
+        c.el.append(h("div", { class: "ls-video-head", "data-testid": "ls-video-group", title: row.file_name }, `▶ ${row.file_name}`));
+      }
+      c.el.append(h("div", { class: "ls-frame-no" }, `#${row.frame_number}`));
+    }
     c.el.append(h("div", { class: "ls-check-box", "data-role": "check", title: "Select" }));
     if (row.tags.length) {
       c.el.append(h("div", { class: "ls-chips" }, row.tags.slice(0, 4).map((t) => h("span", { class: "ls-chip" }, t))));
     } else if (o.names) {
       c.el.append(h("div", { class: "ls-name-bar" }, row.file_name));
     }
+  }
+
+  /** A frame whose video differs from the previous cell's (the previous row is loaded with it:
+   * pages are contiguous, and the first row of a page is compared once its page arrives). */
+  private startsVideo(index: number, row: Row): boolean {
+    if (row.video_id === undefined) return false;
+    if (index === 0) return true;
+    const previous = this.opts.source.row(index - 1);
+    return previous !== undefined && previous.video_id !== row.video_id;
   }
 
   private indexOf(target: EventTarget | null): number {

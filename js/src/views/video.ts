@@ -38,6 +38,8 @@ export interface VideoViewOptions {
   sampleId: string;
   /** Open the annotator on a frame sample (the frame shown, when it is one). */
   onEditFrame?: (frameSampleId: string) => void;
+  /** Switch the grid to this video's frames (the explorer's Frames collection). */
+  onShowFrames?: () => void;
   /** The media route's URL for a sample (default: "media/<id>" next to the page). */
   mediaUrl?: (sampleId: string) => string;
 }
@@ -108,6 +110,11 @@ export class VideoView {
       step(-10, "Back 10 frames (Shift+←)", "«"), step(-1, "Previous frame (←)", "‹"), this.playButton,
       step(1, "Next frame (→)", "›"), step(10, "Forward 10 frames (Shift+→)", "»"),
       this.frameLabel, h("span", { style: "flex:1" }), speed, this.editButton);
+    if (o.onShowFrames) {
+      const show = o.onShowFrames;
+      controls.append(h("button", { "data-testid": "ls-video-show-frames", title: "Show this video's frames in the grid",
+        onclick: () => show() }, "Frames of this video"));
+    }
     this.strip = h("div", { style: "position:relative;height:36px;overflow:hidden;background:var(--ls-bg2, #222)" });
     this.marks = h("canvas", { "data-testid": "ls-video-timeline", style: "display:block;width:100%;height:40px;cursor:pointer" });
     const timeline = h("div", { style: "flex:none;position:relative;cursor:pointer", title: "Click or drag to seek" },
