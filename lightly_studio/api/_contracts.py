@@ -291,7 +291,15 @@ class AnnotatorSampleParams(TypedDict, total=False):
     image: bool  # also return the original file as the one buffer
 
 
+class FrameNeighbours(TypedDict):
+    video_id: str
+    frame_number: int
+    previous_id: str | None  # the previous frame sample of the same video
+    next_id: str | None
+
+
 class _AnnotatorSampleOptional(TypedDict, total=False):
+    frame: FrameNeighbours | None  # only for a video frame
     annotations: list[Annotation]
     captions: list[Caption]
     labels: list[LabelCount]

@@ -432,3 +432,70 @@ def test_frames_of_this_video_switches_the_grid_to_its_frames_grouped(page, vide
     assert second.locator(".ls-frame-no").inner_text() == "#1"
     assert second.locator("[data-testid=ls-video-group]").count() == 0
     assert page.errors == []
+
+
+def test_frame_keys_in_the_annotator_save_then_step_through_the_videos_frames(page, video_gui):
+    from lightly_studio.core.dataset_query import FrameSampleField
+
+    server, dataset = video_gui
+    frame_id = {
+        f.frame_number: str(f.sample_id)
+        for f in dataset.frames().match(FrameSampleField.frame_number < 8).to_list()
+    }
+    _open_player(page, server.url)
+    player = page.locator("[data-testid=ls-video]")
+    for _ in range(5):
+        player.press("ArrowRight")
+    _settled(page, 5)
+    page.click("[data-testid=ls-video-edit-frame]")
+    root = page.locator("[data-testid=ls-annotator-host] [data-testid=ls-annotator]")
+    root.wait_for(timeout=15_000)
+    page.wait_for_function(
+        "() => { const i = document.querySelector('[data-testid=ls-ann-world] img');"
+        f" return i && i.complete && i.naturalWidth === {W}; }}",
+        timeout=15_000,
+    )
+    assert root.get_attribute("data-frame-number") == "5"
+    page.fill("[data-testid=ls-ann-label-input]", "drawn")
+    page.click("[data-testid=ls-ann-tool-box]")
+    rect = page.locator("[data-testid=ls-ann-world] img").bounding_box()
+
+    def to_screen(x: float, y: float) -> tuple[float, float]:
+        return rect["x"] + x * rect["width"] / W, rect["y"] + y * rect["height"] / H
+
+    page.mouse.move(*to_screen(20, 20))
+    page.mouse.down()
+    page.mouse.move(*to_screen(120, 90), steps=8)
+    page.mouse.up()
+    # At once, without waiting for "Saved": the box is saved first, then frame 6 opens.
+    page.keyboard.press(".")
+    page.wait_for_function(
+        "id => document.querySelector('[data-testid=ls-annotator]')?.dataset.sampleId === id",
+        arg=frame_id[6],
+        timeout=15_000,
+    )
+    assert root.get_attribute("data-frame-number") == "6"
+    assert page.locator("[data-testid=ls-ann-position]").inner_text() == "Frame 6"
+    frame_5 = dataset.frames().match(FrameSampleField.frame_number == 5).to_list()[0]
+    assert [a.label for a in frame_5.annotations if a.label == "drawn"] == ["drawn"]
+
+    def wait_on(number: int) -> None:
+        page.wait_for_function(
+            "id => document.querySelector('[data-testid=ls-annotator]')?.dataset.sampleId === id",
+            arg=frame_id[number],
+            timeout=15_000,
+        )
+
+    page.keyboard.press("Alt+ArrowLeft")
+    wait_on(5)
+    # Frame 5 shows the box drawn before stepping away.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=ls-ann-row-label]')]"
+        ".some(e => e.value === 'drawn')",
+        timeout=10_000,
+    )
+    page.keyboard.press(",")
+    wait_on(4)
+    page.keyboard.press("Alt+ArrowRight")
+    wait_on(5)
+    assert page.errors == []

@@ -111,6 +111,25 @@ def test_the_annotator_gets_the_decoded_frame(tracked):
     assert [a["label"] for a in result["annotations"]] == ["square"]
 
 
+def test_the_annotator_knows_a_frames_neighbours_in_its_video(tracked):
+    video = _video(tracked, "a.mp4")
+    by_number = {f.frame_number: str(f.sample_id) for f in video.frames}
+    first, _ = dispatch("annotator_sample", {"sample_id": by_number[0]})
+    middle, _ = dispatch("annotator_sample", {"sample_id": by_number[2]})
+    last, _ = dispatch("annotator_sample", {"sample_id": by_number[29]})
+
+    assert middle["frame"] == {
+        "video_id": str(video.sample_id),
+        "frame_number": 2,
+        "previous_id": by_number[1],
+        "next_id": by_number[3],
+    }
+    assert first["frame"]["previous_id"] is None and first["frame"]["next_id"] == by_number[1]
+    assert last["frame"]["next_id"] is None
+    videos, _ = dispatch("annotator_sample", {"sample_id": str(video.sample_id)})
+    assert "frame" not in videos
+
+
 def _count(spec: dict) -> int:
     return dispatch("count", {"spec": spec})[0]["count"]
 

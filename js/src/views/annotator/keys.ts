@@ -2,7 +2,7 @@
 
 export type Action =
   | "tool:select" | "tool:box" | "tool:polygon" | "tool:brush" | "tool:eraser" | "tool:pan"
-  | "next" | "previous" | "undo" | "redo" | "delete" | "escape" | "close-polygon"
+  | "next" | "previous" | "next-frame" | "previous-frame" | "undo" | "redo" | "delete" | "escape" | "close-polygon"
   | "brush-smaller" | "brush-bigger" | "zoom-in" | "zoom-out" | "zoom-fit"
   | "accept" | "focus-label" | "focus-class" | "focus-caption" | "toggle-mask-kind"
   | "toggle-color" | `label:${number}`;
@@ -24,6 +24,8 @@ export const SHORTCUTS: [string, Action, string][] = [
   ["H", "tool:pan", "pan (or hold Space)"],
   ["→ / D", "next", "next sample"],
   ["← / A", "previous", "previous sample"],
+  [". / Alt+→", "next-frame", "next frame of the video"],
+  [", / Alt+←", "previous-frame", "previous frame of the video"],
   ["Ctrl+Z", "undo", "undo"],
   ["Ctrl+Shift+Z / Ctrl+Y", "redo", "redo"],
   ["Del", "delete", "delete selected"],
@@ -49,8 +51,14 @@ export function actionFor(e: KeyLike): Action | null {
     if (k === "y") return "redo";
     return null;
   }
-  if (e.altKey) return null;
+  if (e.altKey) {
+    if (k === "ArrowRight") return "next-frame";
+    if (k === "ArrowLeft") return "previous-frame";
+    return null;
+  }
   switch (k) {
+    case ".": return "next-frame";
+    case ",": return "previous-frame";
     case "v": return "tool:select";
     case "r": return "tool:box";
     case "p": return "tool:polygon";
