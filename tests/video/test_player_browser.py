@@ -43,11 +43,11 @@ def square_x(i: int) -> int:
 SQUARE_Y = H // 2 - SIDE // 2
 
 
-def _write_video(path: Path) -> None:
+def _write_video(path: Path, codec: str = "libx264") -> None:
     import av
 
     with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=FPS)
+        stream = container.add_stream(codec, rate=FPS)
         stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
         for i in range(FRAMES):
             pixels = np.full((H, W, 3), 96, dtype=np.uint8)
@@ -73,13 +73,19 @@ def label_rgb(name: str) -> tuple[int, int, int]:
 
 
 @pytest.fixture
-def video_gui(db, tmp_path, monkeypatch):
+def codec() -> str:
+    """The codec of the generated video (H.264 plays in Chromium; see the test overriding it)."""
+    return "libx264"
+
+
+@pytest.fixture
+def video_gui(db, tmp_path, monkeypatch, codec):
     from lightly_studio.core.video_dataset import VideoDataset
     from lightly_studio.server import start_gui
 
     root = tmp_path / "videos"
     root.mkdir()
-    _write_video(root / "square.mp4")
+    _write_video(root / "square.mp4", codec)
     boxes = [[square_x(i), SQUARE_Y, SIDE, SIDE] for i in range(FRAMES)]
     (tmp_path / "vis.json").write_text(
         json.dumps(
@@ -498,4 +504,47 @@ def test_frame_keys_in_the_annotator_save_then_step_through_the_videos_frames(pa
     wait_on(4)
     page.keyboard.press("Alt+ArrowRight")
     wait_on(5)
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("codec", ["mpeg4"])  # MPEG-4 Part 2: PyAV decodes it, Chromium cannot
+def test_a_codec_the_browser_cannot_play_says_so_and_steps_through_server_frames(
+    page, video_gui, codec
+):
+    server, _ = video_gui
+    page.goto(server.url)
+    page.locator("[data-testid=ls-grid] .ls-cell[data-sample-id]").first.click()
+    message = page.locator("[data-testid=ls-video-message]")
+    message.wait_for(state="visible", timeout=15_000)
+    assert "The browser cannot play this video (mpeg4" in message.inner_text()
+    assert "decoded on the server" in message.inner_text()
+    assert page.locator("[data-testid=ls-video-element]").is_hidden(), "no black player"
+    assert page.locator("[data-testid=ls-video-play]").is_disabled()
+
+    poster = page.locator("[data-testid=ls-video-poster]")
+    player = page.locator("[data-testid=ls-video]")
+
+    def shown(frame: int) -> np.ndarray:
+        page.wait_for_function(
+            "f => { const el = document.querySelector('[data-testid=ls-video]');"
+            " const img = document.querySelector('[data-testid=ls-video-poster]');"
+            " return el.dataset.presented === String(f) && el.dataset.presentedBy === 'poster'"
+            " && img.complete && img.naturalWidth > 0; }",
+            arg=frame,
+            timeout=15_000,
+        )
+        page.wait_for_timeout(100)
+        from PIL import Image
+
+        png = poster.screenshot()
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+    _assert_box_on_square(shown(0), 0)
+    # Every frame, not only the sampled ones: the server decodes each.
+    for _ in range(3):
+        player.press("ArrowRight")
+    _assert_box_on_square(shown(3), 3)
+    player.press("Shift+ArrowRight")
+    _assert_box_on_square(shown(13), 13)
+    docs_shot(page, "video-unsupported-codec")
     assert page.errors == []
