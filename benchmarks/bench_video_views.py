@@ -1,7 +1,7 @@
 """Video views in a real (headless) browser: the player's seek and stepping, the frames grid.
 
     .venv/bin/python benchmarks/bench_video_views.py [--seconds 10] [--frames 100000] [--seeks 20]
-                                                     [--warm-s 0]
+                                                     [--warm-s 0] [--no-posters]
 
 1. Player on a generated 1080p H.264 clip (x264 veryfast, default GOP of 250, 30 fps) with a
    YouTube-VIS box on every frame: time from a timeline click to the target frame composited
@@ -11,6 +11,8 @@
    the file size. --warm-s waits that long after opening before the seeks, so the server's
    poster cache (api/video.py: short videos are decoded whole when the player opens) is
    filled: the case of a user who looked at the video for that long; 0 measures it cold.
+   --no-posters fails the page's video_poster calls (the player then relies on the <video>
+   element alone, as before posters): the A/B of what posters cost or gain on this machine.
 2. Holding → from frame 0: key-down events at 30 Hz (keyboard auto-repeat) for 3 s; frames
    composited per second.
 3. Frames grid: a video dataset of 100 videos x 1,000 frame rows built by SQL (only the first
@@ -121,7 +123,11 @@ _HOLD = """async (ms) => {
 }"""
 
 
-def player(page, url: str, clip: Path, n: int, seeks: int, warm_s: float = 0.0) -> None:
+def player(
+    page, url: str, clip: Path, n: int, seeks: int, warm_s: float = 0.0, posters: bool = True
+) -> None:
+    if not posters:
+        page.route("**/api/video_poster", lambda route: route.abort())
     fetched: list[int] = []
     page.on(
         "response",
@@ -249,6 +255,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=100_000)
     parser.add_argument("--seeks", type=int, default=20)
     parser.add_argument("--warm-s", type=float, default=0.0)
+    parser.add_argument("--no-posters", action="store_true")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -272,7 +279,7 @@ def main() -> None:
         _, clip, n = _player_dataset(folder, args.seconds)
         server = start_gui(port=0, block=False)
         try:
-            player(page, server.url, clip, n, args.seeks, args.warm_s)
+            player(page, server.url, clip, n, args.seeks, args.warm_s, not args.no_posters)
         finally:
             server.stop()
 

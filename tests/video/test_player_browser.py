@@ -437,6 +437,7 @@ def test_frames_of_this_video_switches_the_grid_to_its_frames_grouped(page, vide
     second = page.locator("[data-testid=ls-grid] .ls-cell[data-index='1']")
     assert second.locator(".ls-frame-no").inner_text() == "#1"
     assert second.locator("[data-testid=ls-video-group]").count() == 0
+    docs_shot(page, "video-frames-grid")
     assert page.errors == []
 
 
