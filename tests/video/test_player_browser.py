@@ -549,3 +549,23 @@ def test_a_codec_the_browser_cannot_play_says_so_and_steps_through_server_frames
     _assert_box_on_square(shown(13), 13)
     docs_shot(page, "video-unsupported-codec")
     assert page.errors == []
+
+
+def test_a_video_file_damaged_after_indexing_says_so_in_the_player(page, video_gui):
+    server, dataset = video_gui
+    video = next(iter(dataset))
+    Path(video.file_path_abs).write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x07" * 4000)
+    page.goto(server.url)
+    page.locator("[data-testid=ls-grid] .ls-cell[data-sample-id]").first.click()
+    message = page.locator("[data-testid=ls-video-message]")
+    page.wait_for_function(
+        "() => /on the server either/.test("
+        "document.querySelector('[data-testid=ls-video-message]')?.textContent ?? '')",
+        timeout=20_000,
+    )
+    text = message.inner_text()
+    assert text.startswith("Cannot decode frame 0 on the server either:"), text
+    assert "square.mp4" in text, "the message names the file"
+    assert page.locator("[data-testid=ls-video-element]").is_hidden()
+    # The rest of the detail view is there: fields and tags of the video.
+    assert "frame count" in page.locator("[data-testid=ls-detail]").inner_text()

@@ -139,12 +139,16 @@ export class DetailView {
     try {
       const [{ result }, img] = await Promise.all([
         this.o.rpc.call("sample_detail", { dataset_id: this.o.datasetId, sample_id: sampleId }),
-        this.o.rpc.call("image", { dataset_id: this.o.datasetId, sample_id: sampleId }),
+        this.o.rpc.call("image", { dataset_id: this.o.datasetId, sample_id: sampleId }).catch((e: Error) => e),
       ]);
       if (sampleId !== this.current) return;
+      // A video's picture is its player's business, which says what is wrong with the file
+      // (a damaged video must not hide its fields and tags).
+      if (img instanceof Error && result.fields.kind !== "video") throw img;
       this.detail = result;
       if (this.imageUrl) URL.revokeObjectURL(this.imageUrl);
-      this.imageUrl = URL.createObjectURL(new Blob([img.buffers[0] as BlobPart], { type: img.result.mime }));
+      this.imageUrl = img instanceof Error ? ""
+        : URL.createObjectURL(new Blob([img.buffers[0] as BlobPart], { type: img.result.mime }));
     } catch (e) {
       clear(this.side);
       this.side.append(h("div", { class: "ls-error" }, (e as Error).message));
