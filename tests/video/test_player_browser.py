@@ -569,3 +569,58 @@ def test_a_video_file_damaged_after_indexing_says_so_in_the_player(page, video_g
     assert page.locator("[data-testid=ls-video-element]").is_hidden()
     # The rest of the detail view is there: fields and tags of the video.
     assert "frame count" in page.locator("[data-testid=ls-detail]").inner_text()
+
+
+def test_the_plot_shows_the_grids_collection_and_a_lasso_filters_frames(
+    page, video_gui, monkeypatch
+):
+    import polars as pl
+
+    from lightly_studio import embed
+
+    server, _ = video_gui
+
+    def compute_projection(ds, embedding_model_name=None, recompute=False):
+        # One projection of the video and its frames (as the real one fits both together):
+        # frame n at (n, n), the video beside them.
+        videos = ds.query().to_polars().select("sample_id")
+        frames = ds.frames().to_polars().select("sample_id", "frame_number")
+        return pl.concat(
+            [
+                videos.with_columns(pl.lit(-5.0).alias("x")),
+                frames.select("sample_id", pl.col("frame_number").cast(pl.Float64).alias("x")),
+            ]
+        ).select(pl.col("sample_id").cast(pl.Utf8), "x", pl.col("x").alias("y"))
+
+    monkeypatch.setattr(embed, "compute_projection", compute_projection)
+    page.goto(server.url)
+    page.locator("[data-testid=ls-grid] .ls-cell[data-sample-id]").first.wait_for(timeout=15_000)
+    page.click("[data-testid=ls-plot-toggle]")
+    status = page.locator("[data-testid=ls-plot-status]")
+    page.wait_for_selector("[data-testid=ls-plot-status]:has-text('1 points')", timeout=30_000)
+
+    page.select_option("[data-testid=ls-collection]", "frame")
+    page.wait_for_selector("[data-testid=ls-plot-status]:has-text('30 points')", timeout=30_000)
+    # Lasso the lower-left half of the diagonal: the first frames.
+    box = page.locator("[data-testid=ls-plot-canvas]").bounding_box()
+    x0, y0 = box["x"] + box["width"] * 0.02, box["y"] + box["height"] * 0.45
+    x1, y1 = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.98
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for x, y in [(x1, y0), (x1, y1), (x0, y1)]:
+        page.mouse.move(x, y, steps=12)
+    page.mouse.up()
+    page.wait_for_selector("[data-testid=ls-plot-status]:has-text('selected')", timeout=20_000)
+    selected = int(status.inner_text().split("·")[1].split()[0])
+    assert 0 < selected < 30
+    page.wait_for_function(
+        "n => document.querySelector('[data-testid=ls-count]').textContent.startsWith(n + ' of')",
+        arg=str(selected),
+        timeout=15_000,
+    )
+    # The grid (virtualised: the cells on screen) shows frames from the lassoed end only.
+    page.locator("[data-testid=ls-grid] .ls-frame-no").first.wait_for(timeout=15_000)
+    numbers = page.locator("[data-testid=ls-grid] .ls-frame-no").all_inner_texts()
+    assert numbers and all(int(t.lstrip("#")) < 20 for t in numbers), numbers
+    docs_shot(page, "video-frames-plot")
+    assert page.errors == []
