@@ -1,16 +1,25 @@
 """Video views in a real (headless) browser: the player's seek and stepping, the frames grid.
 
     .venv/bin/python benchmarks/bench_video_views.py [--seconds 10] [--frames 100000] [--seeks 20]
+                                                     [--warm-s 0] [--no-posters]
 
 1. Player on a generated 1080p H.264 clip (x264 veryfast, default GOP of 250, 30 fps) with a
    YouTube-VIS box on every frame: time from a timeline click to the target frame composited
-   on screen with its overlay (requestVideoFrameCallback), for random frames; media bytes the
-   browser fetched (206 byte ranges) against the file size.
-2. Holding →: key-down events at 30 Hz (keyboard auto-repeat) for 3 s; frames composited per
-   second.
+   on screen with its overlay (requestVideoFrameCallback, or the server's poster of that frame
+   shown over the video while it seeks; which one came first is counted), then until the
+   <video> element itself shows it; media bytes the browser fetched (206 byte ranges) against
+   the file size. --warm-s waits that long after opening before the seeks, so the server's
+   poster cache (api/video.py: short videos are decoded whole when the player opens) is
+   filled: the case of a user who looked at the video for that long; 0 measures it cold.
+   --no-posters fails the page's video_poster calls (the player then relies on the <video>
+   element alone, as before posters): the A/B of what posters cost or gain on this machine.
+2. Holding → from frame 0: key-down events at 30 Hz (keyboard auto-repeat) for 3 s; frames
+   composited per second.
 3. Frames grid: a video dataset of 100 videos x 1,000 frame rows built by SQL (only the first
    video's file exists, 320x240, which holds the first screen's frames); time from choosing
-   "Frames" to every first-screen cell showing its thumbnail (cold frame cache).
+   "Frames" to every first-screen cell showing its thumbnail (cold frame cache); then jumps
+   of the scroll position to 25 %, 50 % and 99 % of the grid: time until every cell on screen
+   shows its frame's row (name, number; those videos' files do not exist, so no thumbnails).
 
 Debian's /usr/bin/chromium, headless, software rendering; the app in-process on loopback.
 """
@@ -88,9 +97,15 @@ _SEEK = """async ([x, target]) => {
   while (!(el.dataset.presented === String(target)
            && document.querySelector('[data-testid=ls-video-overlay] rect'))) {
     await new Promise(r => requestAnimationFrame(r));
-    if (performance.now() - t0 > 10000) return -1;
+    if (performance.now() - t0 > 10000) return [-1, -1, ''];
   }
-  return performance.now() - t0;
+  const shown = performance.now() - t0, by = el.dataset.presentedBy;
+  // Then the <video> element's own decode of the target (the poster, if any, goes away).
+  while (el.dataset.videoFrame !== String(target)) {
+    await new Promise(r => requestAnimationFrame(r));
+    if (performance.now() - t0 > 10000) return [shown, -1, by];
+  }
+  return [shown, performance.now() - t0, by];
 }"""
 
 _HOLD = """async (ms) => {
@@ -110,7 +125,11 @@ _HOLD = """async (ms) => {
 }"""
 
 
-def player(page, url: str, clip: Path, n: int, seeks: int) -> None:
+def player(
+    page, url: str, clip: Path, n: int, seeks: int, warm_s: float = 0.0, posters: bool = True
+) -> None:
+    if not posters:
+        page.route("**/api/video_poster", lambda route: route.abort())
     fetched: list[int] = []
     page.on(
         "response",
@@ -128,27 +147,41 @@ def player(page, url: str, clip: Path, n: int, seeks: int) -> None:
         timeout=60_000,
     )
     print(f"  player open, frame 0 on screen: {(time.perf_counter() - t) * 1000:.0f} ms wall")
+    if warm_s:
+        print(f"  waiting {warm_s:.0f} s before seeking (the server fills its poster cache)")
+        time.sleep(warm_s)
     width = page.locator("[data-testid=ls-video-timeline]").bounding_box()["width"]
     rng = random.Random(0)
-    times = []
+    times, video_times, by = [], [], []
     for _ in range(seeks):
         target = rng.randrange(n)
         x = target / (n - 1) * width
         # The pixel column maps back to a frame; aim at its centre and wait for that frame.
         frame = round(x / width * (n - 1))
-        ms = page.evaluate(_SEEK, [x, frame])
+        ms, video_ms, source = page.evaluate(_SEEK, [x, frame])
         times.append(ms)
+        video_times.append(video_ms)
+        by.append(source)
     ok = [m for m in times if m >= 0]
     print(
         f"  seek to a random frame + its overlay on screen ({len(ok)}/{seeks} done): median "
         f"{statistics.median(ok):.0f} ms, p90 {sorted(ok)[int(0.9 * (len(ok) - 1))]:.0f} ms, "
-        f"max {max(ok):.0f} ms   goal < 300 ms"
+        f"max {max(ok):.0f} ms   goal < 300 ms  (first shown by: "
+        f"{by.count('poster')} server poster, {by.count('video')} <video>)"
     )
+    ok = [m for m in video_times if m >= 0]
+    if ok:
+        print(
+            f"    the <video> element itself on the target frame: median "
+            f"{statistics.median(ok):.0f} ms, max {max(ok):.0f} ms"
+        )
     size = clip.stat().st_size
     print(
         f"  media responses: {len(fetched)}, {sum(fetched) / 1e6:.1f} MB announced "
         f"(file {size / 1e6:.1f} MB; ranges asked by the browser, 206)"
     )
+    # Hold from frame 0, so the clip's end does not cap the count on short clips.
+    page.evaluate(_SEEK, [0, 0])
     page.locator("[data-testid=ls-video]").focus()
     result = page.evaluate(_HOLD, 3000)
     rate = result["presented"] / 3.0
@@ -192,6 +225,24 @@ def build_frames(n_videos: int, per_video: int, folder: Path):
     return ds
 
 
+_SCROLL = """async (fraction) => {
+  const grid = document.querySelector('[data-testid=ls-grid]');
+  const t0 = performance.now();
+  grid.scrollTop = fraction * (grid.scrollHeight - grid.clientHeight);
+  const top = grid.getBoundingClientRect().top, bottom = top + grid.clientHeight;
+  for (;;) {
+    await new Promise(r => requestAnimationFrame(r));
+    const cells = [...grid.querySelectorAll('.ls-cell')].filter(c => {
+      const r = c.getBoundingClientRect();
+      return r.bottom > top && r.top < bottom;
+    });
+    if (cells.length && cells.every(c => c.dataset.sampleId && c.querySelector('.ls-frame-no')))
+      return {ms: performance.now() - t0, cells: cells.length};
+    if (performance.now() - t0 > 20000) return {ms: -1, cells: cells.length};
+  }
+}"""
+
+
 def frames_grid(page, url: str, total: int) -> None:
     page.goto(url)
     # The videos' posters mostly have no file here: wait for the cells, not their thumbnails.
@@ -216,6 +267,12 @@ def frames_grid(page, url: str, total: int) -> None:
         f"{screen['loaded']} thumbnails, cold frame cache) {screen['t'] - t0:.0f} ms after "
         f"choosing Frames   goal < 1000 ms"
     )
+    for fraction in (0.25, 0.5, 0.99):
+        jump = page.evaluate(_SCROLL, fraction)
+        print(
+            f"  scroll to {fraction:.0%} of {total:,} frames: {jump['cells']} cells on screen "
+            f"with their rows in {jump['ms']:.0f} ms"
+        )
 
 
 def main() -> None:
@@ -223,6 +280,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--frames", type=int, default=100_000)
     parser.add_argument("--seeks", type=int, default=20)
+    parser.add_argument("--warm-s", type=float, default=0.0)
+    parser.add_argument("--no-posters", action="store_true")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -246,7 +305,7 @@ def main() -> None:
         _, clip, n = _player_dataset(folder, args.seconds)
         server = start_gui(port=0, block=False)
         try:
-            player(page, server.url, clip, n, args.seeks)
+            player(page, server.url, clip, n, args.seeks, args.warm_s, not args.no_posters)
         finally:
             server.stop()
 

@@ -173,6 +173,14 @@ describe("annotator shortcuts", () => {
     expect(actionFor({ key: "q" })).toBe(null);
     expect(actionFor({ key: "c", ctrlKey: true })).toBe(null);
   });
+
+  it("steps through a video's frames with . and , or Alt+arrows", () => {
+    expect(actionFor({ key: "." })).toBe("next-frame");
+    expect(actionFor({ key: "," })).toBe("previous-frame");
+    expect(actionFor({ key: "ArrowRight", altKey: true })).toBe("next-frame");
+    expect(actionFor({ key: "ArrowLeft", altKey: true })).toBe("previous-frame");
+    expect(actionFor({ key: "r", altKey: true })).toBe(null);
+  });
 });
 
 describe("annotator embedded model", () => {

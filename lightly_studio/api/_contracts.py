@@ -90,6 +90,8 @@ class PageRow(TypedDict, total=False):
     captions: list[str]
     similarity: float
     members: list[GroupMember]  # group datasets: one entry per view (api/groups.py)
+    video_id: str  # frames only: the video it belongs to
+    frame_number: int  # frames only
 
 
 class _SamplesPageThumbnails(TypedDict, total=False):
@@ -213,6 +215,7 @@ class DistributionsResult(TypedDict):
 class PlotPointsParams(TypedDict, total=False):
     dataset_id: str
     embedding_model: str | None
+    kind: str | None  # video datasets: "frame" for the frames' points (default: the videos)
 
 
 class PlotPointsResult(TypedDict):
@@ -352,7 +355,15 @@ class AnnotatorSampleParams(TypedDict, total=False):
     image: bool  # also return the original file as the one buffer
 
 
+class FrameNeighbours(TypedDict):
+    video_id: str
+    frame_number: int
+    previous_id: str | None  # the previous frame sample of the same video
+    next_id: str | None
+
+
 class _AnnotatorSampleOptional(TypedDict, total=False):
+    frame: FrameNeighbours | None  # only for a video frame
     annotations: list[Annotation]
     captions: list[Caption]
     labels: list[LabelCount]
@@ -693,6 +704,18 @@ class VideoFramesResult(TypedDict):
     frames: dict[str, list[Json]]  # columns: sample_id, frame_number, timestamp_s, tags, captions
     annotations: list[VideoFrameAnnotation]
     spans: list[VideoSpan]
+
+
+class VideoPosterParams(TypedDict, total=False):
+    dataset_id: str
+    sample_id: str  # the video
+    frame_number: int
+
+
+class VideoPosterResult(TypedDict):
+    mime: str
+    size: int
+    frame_number: int
 
 
 # --- text query (the query box) ----------------------------------------------------------------

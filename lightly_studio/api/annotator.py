@@ -45,6 +45,7 @@ from lightly_studio.errors import AnnotationConflictError, AnnotationError, Quer
 from lightly_studio.store import annotations as store
 from lightly_studio.store import captions as caption_store
 from lightly_studio.store import samples as sample_store
+from lightly_studio.store import videos as videos_store
 from lightly_studio.store.annotations import (
     FRAME_SCHEMA,
     GROUND_TRUTH,
@@ -110,6 +111,9 @@ def annotator_sample(params: dict) -> tuple[Any, list[bytes]]:
         **_labels_and_sources(con, sample["dataset_id"]),
         "revision": store.sample_revision(con, sample_id),
     }
+    if sample["kind"] == "frame":
+        # For the annotator's previous/next-frame keys (frames of the same video).
+        result["frame"] = videos_store.neighbour_frames(con, sample_id)
     buffers: list[bytes] = []
     if params.get("image"):
         data, result["mime"] = picture_of(

@@ -8,6 +8,11 @@ registered server-side: the 468k ids of a large lasso never cross the wire.
 ``plot_points`` is cached per dataset and model: ``compute_projection`` re-joins every stored
 coordinate with the embeddings, while a cheap fingerprint of the projection and embedding
 tables tells whether anything changed since.
+
+Video datasets: videos (the mean of their frames' embeddings) and frames are fitted in one
+projection, so a video sits among its frames; the plot shows one collection at a time
+(``kind``: the videos by default, ``"frame"`` for the frames), as the grid does, and a lasso
+selects samples of that collection only.
 """
 
 from __future__ import annotations
@@ -54,7 +59,14 @@ def plot_points(params: dict) -> tuple[Any, list[bytes]]:
     """xy of every projected sample (Float32, interleaved) and a token for its order."""
     dataset = dataset_of(params.get("dataset_id"))
     did = str(dataset.dataset_id)
-    key = (did, optional_text(params.get("embedding_model"), "embedding_model"))
+    kind = optional_text(params.get("kind"), "kind")
+    # Checks the kind (an image dataset has no frames) before any work.
+    collection = query_from_spec({"dataset_id": did, "kind": kind})
+    key = (
+        did,
+        optional_text(params.get("embedding_model"), "embedding_model"),
+        kind or dataset.sample_kind,
+    )
     before = _fingerprint(did)
     with _cache_lock:
         hit = _cache.get(key)
@@ -67,6 +79,11 @@ def plot_points(params: dict) -> tuple[Any, list[bytes]]:
         frame = compute_projection(dataset, embedding_model_name=key[1])
         report(1, 1, "projection ready")
         frame = frame.select(pl.col("sample_id").cast(pl.Utf8), "x", "y")
+        if hasattr(dataset, "frames"):  # a video dataset: its videos or its frames
+            wanted = sample_store.subquery_ids(get_connection(), collection.sample_ids_subquery())
+            frame = frame.filter(
+                pl.col("sample_id").is_in(wanted["sample_id"].cast(pl.Utf8).implode())
+            )
         xy = np.empty((frame.height, 2), dtype=np.float32)
         xy[:, 0] = frame["x"].to_numpy()
         xy[:, 1] = frame["y"].to_numpy()

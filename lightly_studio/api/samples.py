@@ -108,6 +108,10 @@ def samples_page(params: dict) -> tuple[Any, list[bytes]]:
             row["similarity"] = r["similarity"]
         if sid in members:
             row["members"] = members[sid]
+        if r["kind"] == "frame":
+            # The frames grid names each frame and marks where the next video's frames begin.
+            row["video_id"] = str(r["parent_sample_id"])
+            row["frame_number"] = r["frame_number"]
         rows.append(row)
     result: dict[str, Any] = {"offset": offset, "rows": rows}
     if not n_thumbs or query.kind == "group":  # a group has no file: its members have

@@ -499,6 +499,10 @@ def iter_frames(
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         wanted = [(_pts_of(stream, t), t) for t in wanted_s]
+        if wanted[0][0] > _start_pts(stream):
+            # Start at the key frame before the first wanted frame, not at the file's start:
+            # a window late in a long video costs one key-frame interval, not the whole prefix.
+            container.seek(wanted[0][0], stream=stream, backward=True, any_frame=False)
         i = 0
         last = None
         for frame in _decode(container, stream):
@@ -679,6 +683,22 @@ def frame_jpeg(
     data = _jpeg(decode_frame(checked, timestamp_s, max_size=max_size), max_size, quality)
     _write_atomic(cached, data)
     return data
+
+
+def cached_frame_jpeg(
+    path: str,
+    timestamp_s: float,
+    *,
+    max_size: int = THUMBNAIL_MAX_SIZE,
+    quality: int = THUMBNAIL_QUALITY,
+    cache_dir: str | os.PathLike | None = None,
+) -> bytes | None:
+    """The cached JPEG of the frame at ``timestamp_s`` (as :func:`frame_jpeg` stores it), or
+    None when it is not cached yet — never decodes."""
+    try:
+        return _cache_file(path, timestamp_s, max_size, quality, cache_dir).read_bytes()
+    except FileNotFoundError:
+        return None
 
 
 def cache_frame_jpeg(

@@ -55,7 +55,9 @@ _CHUNK = 256 * 1024
 
 # Calls that decode images or write files: they get their own threads, so a burst of cold
 # thumbnails never queues the cheap calls (a grid page, a count) behind it.
-HEAVY_METHODS = frozenset({"thumbnails", "image", "export", "plot_points", "run_operator"})
+HEAVY_METHODS = frozenset(
+    {"thumbnails", "image", "video_poster", "export", "plot_points", "run_operator"}
+)
 
 
 class Pools:

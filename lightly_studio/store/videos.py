@@ -146,6 +146,33 @@ def frames_of_video(con, video_id) -> pl.DataFrame:
     )
 
 
+def neighbour_frames(con, frame_id) -> dict[str, Any] | None:
+    """The frame sample's video, number, and the previous / next frame samples of the same
+    video by frame number (None at either end); None when the sample is not a frame."""
+    rows = con.execute(
+        """SELECT CAST(f.parent_sample_id AS VARCHAR), f.frame_number,
+                  (SELECT CAST(p.sample_id AS VARCHAR) FROM sample p
+                   WHERE p.parent_sample_id = f.parent_sample_id AND p.kind = 'frame'
+                     AND p.frame_number < f.frame_number
+                   ORDER BY p.frame_number DESC LIMIT 1),
+                  (SELECT CAST(n.sample_id AS VARCHAR) FROM sample n
+                   WHERE n.parent_sample_id = f.parent_sample_id AND n.kind = 'frame'
+                     AND n.frame_number > f.frame_number
+                   ORDER BY n.frame_number LIMIT 1)
+           FROM sample f WHERE f.sample_id = $1 AND f.kind = 'frame'""",
+        [str(frame_id)],
+    ).fetchall()
+    if not rows:
+        return None
+    video_id, number, previous, following = rows[0]
+    return {
+        "video_id": video_id,
+        "frame_number": number,
+        "previous_id": previous,
+        "next_id": following,
+    }
+
+
 def frame_subquery(video_id) -> tuple[str, list]:
     """(sql, params) selecting the sample_id of one video's frames."""
     return (

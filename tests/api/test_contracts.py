@@ -81,6 +81,7 @@ def test_buffer_flags_are_declared_not_inferred():
         "annotator_sample",
         "export_download",
         "crop_images",
+        "video_poster",
     }
 
 

@@ -40,9 +40,10 @@ MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 50))
 # they need state the sandbox lacks (embeddings for a plot, a run of an operator) or a value
 # it does not guess (an annotation's current version, an export format's exact name). The
 # classifier methods need embeddings, which the sandbox's dataset has not. export_download needs
-# a finished export, video_frames a video, and tag_rename the tag "good", which tag_delete (run
+# a finished export, video_frames and video_poster a video, and tag_rename the tag "good", which tag_delete (run
 # before it) may already have removed; tests/security/test_export_download.py,
-# tests/video/test_video_api.py and tests/api/test_tags.py pin their answers.
+# tests/video/test_video_api.py, tests/video/test_video_posters.py and tests/api/test_tags.py
+# pin their answers.
 NEVER_ANSWERS = frozenset(
     {
         "annotation_accept",
@@ -65,6 +66,7 @@ NEVER_ANSWERS = frozenset(
         "plot_select",
         "tag_rename",
         "video_frames",
+        "video_poster",
     }
 )
 

@@ -111,6 +111,25 @@ def test_the_annotator_gets_the_decoded_frame(tracked):
     assert [a["label"] for a in result["annotations"]] == ["square"]
 
 
+def test_the_annotator_knows_a_frames_neighbours_in_its_video(tracked):
+    video = _video(tracked, "a.mp4")
+    by_number = {f.frame_number: str(f.sample_id) for f in video.frames}
+    first, _ = dispatch("annotator_sample", {"sample_id": by_number[0]})
+    middle, _ = dispatch("annotator_sample", {"sample_id": by_number[2]})
+    last, _ = dispatch("annotator_sample", {"sample_id": by_number[29]})
+
+    assert middle["frame"] == {
+        "video_id": str(video.sample_id),
+        "frame_number": 2,
+        "previous_id": by_number[1],
+        "next_id": by_number[3],
+    }
+    assert first["frame"]["previous_id"] is None and first["frame"]["next_id"] == by_number[1]
+    assert last["frame"]["next_id"] is None
+    videos, _ = dispatch("annotator_sample", {"sample_id": str(video.sample_id)})
+    assert "frame" not in videos
+
+
 def _count(spec: dict) -> int:
     return dispatch("count", {"spec": spec})[0]["count"]
 
@@ -129,6 +148,13 @@ def test_the_grid_shows_frames_filtered_by_video_and_like_images(tracked):
         {"spec": {"dataset_id": ds, "kind": "frame", "video_id": str(a.sample_id)}, "limit": 2},
     )
     assert [r["kind"] for r in page["rows"]] == ["frame", "frame"]
+    # Each frame row names its video and number: the grid groups frames by video with them.
+    assert [(r["video_id"], r["frame_number"]) for r in page["rows"]] == [
+        (str(a.sample_id), 0),
+        (str(a.sample_id), 1),
+    ]
+    videos, _ = dispatch("samples_page", {"spec": {"dataset_id": ds}, "limit": 1})
+    assert "video_id" not in videos["rows"][0]
 
 
 def test_videos_filter_by_fps_duration_and_resolution(tracked):
@@ -150,3 +176,55 @@ def test_videos_filter_by_fps_duration_and_resolution(tracked):
 def test_a_bad_kind_is_refused(tracked):
     with pytest.raises(QueryError, match=r"spec\.kind 'image'"):
         _count({"dataset_id": str(tracked.dataset_id), "kind": "image"})
+
+
+@pytest.fixture
+def projected(tracked, monkeypatch):
+    """A projection of every video and frame (x = frame number, videos at -1), as one fit
+    over both gives them."""
+    import polars as pl
+
+    from lightly_studio import embed
+
+    def compute_projection(dataset, embedding_model_name=None, recompute=False):
+        videos = dataset.query().to_polars().select("sample_id")
+        frames = dataset.frames().to_polars().select("sample_id", "frame_number")
+        return pl.concat(
+            [
+                videos.with_columns(pl.lit(-1.0).alias("x")),
+                frames.select("sample_id", pl.col("frame_number").cast(pl.Float64).alias("x")),
+            ]
+        ).select(pl.col("sample_id").cast(pl.Utf8), "x", pl.col("x").alias("y"))
+
+    monkeypatch.setattr(embed, "compute_projection", compute_projection)
+    return tracked
+
+
+def test_the_plot_shows_the_videos_or_the_frames_like_the_grid(projected):
+    did = str(projected.dataset_id)
+    videos, _ = dispatch("plot_points", {"dataset_id": did})
+    frames, _ = dispatch("plot_points", {"dataset_id": did, "kind": "frame"})
+    assert videos["count"] == 3
+    assert frames["count"] == projected.frames().count() == 30 + 20 + 60
+
+    # A lasso over frame points filters the frames grid to those frames.
+    chosen = list(range(5))
+    selection, _ = dispatch("plot_select", {"token": frames["token"], "indices": chosen})
+    ids, _ = dispatch("plot_ids", {"token": frames["token"], "indices": chosen})
+    page, _ = dispatch(
+        "samples_page",
+        {"spec": {"dataset_id": did, "kind": "frame", "ids": selection["ids"]}, "limit": 50},
+    )
+    assert sorted(r["sample_id"] for r in page["rows"]) == sorted(ids["sample_ids"])
+    # A lasso over video points filters the videos grid.
+    selection, _ = dispatch("plot_select", {"token": videos["token"], "indices": [0]})
+    count, _ = dispatch("count", {"spec": {"dataset_id": did, "ids": selection["ids"]}})
+    assert count["count"] == 1
+
+
+def test_an_image_dataset_has_no_frame_plot(db, tmp_path):
+    from lightly_studio.core.dataset import Dataset
+
+    dataset = Dataset.create("images")
+    with pytest.raises(QueryError, match="holds image samples"):
+        dispatch("plot_points", {"dataset_id": str(dataset.dataset_id), "kind": "frame"})

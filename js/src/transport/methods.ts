@@ -29,6 +29,9 @@ export interface Row {
   annotations: Annotation[];
   captions: string[];
   similarity?: number;
+  /** Frames only: the video the frame belongs to, and its number in it. */
+  video_id?: string;
+  frame_number?: number;
   /** Group datasets: one entry per view, in view order (api/groups.py). */
   members?: GroupMember[];
 }
@@ -288,7 +291,7 @@ export interface ApiMethods {
   distributions: { params: { spec?: Spec; bins?: number; limit?: number; class_count?: "objects" | "images" }; result: Distributions };
   query_check: { params: { dataset_id: string; text: string }; result: QueryCheck };
   query_completions: { params: { dataset_id: string; text: string; offset: number }; result: QueryCompletions };
-  plot_points: { params: { dataset_id?: string; embedding_model?: string | null }; result: { token: string; count: number } };
+  plot_points: { params: { dataset_id?: string; embedding_model?: string | null; kind?: string | null }; result: { token: string; count: number } };
   plot_ids: { params: { token?: string; indices?: number[] }; result: { sample_ids: string[] } };
   plot_select: { params: { token?: string; indices?: number[] }; result: PlotSelection };
   plot_indices: { params: { token?: string; spec?: Spec }; result: { count: number } };
@@ -338,6 +341,7 @@ export interface ApiMethods {
   view_settings: { params: { dataset_id?: string }; result: { shortcuts: Bindings; options: ViewOptions | null } };
   set_shortcuts: { params: { shortcuts: Bindings }; result: { shortcuts: Bindings } };
   set_view_options: { params: { dataset_id: string; options: ViewOptions | null }; result: { options: ViewOptions | null } };
+  video_poster: { params: SampleRef & { frame_number?: number }; result: Mime & { size: number; frame_number: number } };
 }
 
 /** Methods a notebook widget answers itself (lightly_studio/widgets/_rpc.py WIDGET_METHODS). */

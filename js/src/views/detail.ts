@@ -26,6 +26,8 @@ export interface DetailOptions {
   onFindSimilar?: (sampleId: string) => void;
   /** Open the annotator on this sample. */
   onEdit?: (sampleId: string) => void;
+  /** A video's detail: show that video's frames in the grid. */
+  onShowFrames?: (videoId: string) => void;
   position: () => string;
   /** Colours by an evaluation run's outcomes while one is chosen. */
   coloring?: OutcomeColoring;
@@ -159,13 +161,17 @@ export class DetailView {
     try {
       const [{ result }, img] = await Promise.all([
         this.o.rpc.call("sample_detail", { dataset_id: this.o.datasetId, sample_id: sampleId }),
-        this.o.rpc.call("image", { dataset_id: this.o.datasetId, sample_id: sampleId }),
+        this.o.rpc.call("image", { dataset_id: this.o.datasetId, sample_id: sampleId }).catch((e: Error) => e),
         this.o.coloring?.load(sampleId), // the outcomes of the chosen evaluation run
       ]);
       if (sampleId !== this.current) return;
+      // A video's picture is its player's business, which says what is wrong with the file
+      // (a damaged video must not hide its fields and tags).
+      if (img instanceof Error && result.fields.kind !== "video") throw img;
       this.detail = result;
       if (this.imageUrl) URL.revokeObjectURL(this.imageUrl);
-      this.imageUrl = URL.createObjectURL(new Blob([img.buffers[0] as BlobPart], { type: img.result.mime }));
+      this.imageUrl = img instanceof Error ? ""
+        : URL.createObjectURL(new Blob([img.buffers[0] as BlobPart], { type: img.result.mime }));
     } catch (e) {
       clear(this.side);
       this.side.append(h("div", { class: "ls-error" }, (e as Error).message));
@@ -176,8 +182,9 @@ export class DetailView {
     // The image's own layers (zoom world, arrows, controls) stay, hidden, for the next image.
     this.video?.el.remove();
     this.video?.dispose();
+    const showFrames = this.o.onShowFrames;
     this.video = this.detail.fields.kind === "video" ? new VideoView({ rpc: this.o.rpc, datasetId: this.o.datasetId, sampleId,
-      onEditFrame: this.o.onEdit }) : null;
+      onEditFrame: this.o.onEdit, onShowFrames: showFrames ? () => showFrames(sampleId) : undefined }) : null;
     for (const child of [...this.imageBox.children]) (child as HTMLElement).hidden = this.video !== null;
     if (this.video) this.imageBox.append(this.video.el);
     this.paintImage();

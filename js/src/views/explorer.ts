@@ -320,7 +320,14 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     () => { source.refreshRows(); void filters.refresh(); },
   );
   // Video datasets: videos or frames in the grid (views/videoCollection.ts).
-  const collection = videoCollectionControl(rpc, datasetId, () => spec, (next) => { applySpec(withDataset(next), true); filters.setSpec(spec); });
+  const applyCollection = (next: Spec) => {
+    const kindChanged = (next.kind ?? "") !== (spec.kind ?? "");
+    applySpec(withDataset(next), true);
+    filters.setSpec(spec);
+    // The plot shows the grid's collection: videos or frames.
+    if (kindChanged && plot) { setPlot(false); setPlot(true); }
+  };
+  const collection = videoCollectionControl(rpc, datasetId, () => spec, applyCollection);
   // -- Samples | Annotations: the sample grid, or the crops of every box and mask (crops.ts) --
   const samplesModeBtn = h("button", { "data-testid": "ls-mode-samples", "aria-pressed": "true" }, "Samples");
   const cropsModeBtn = h("button", { "data-testid": "ls-mode-annotations", "aria-pressed": "false" }, "Annotations");
@@ -354,7 +361,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   const tagGroup = h("div", { class: "ls-tag-group" }, tagInput, tagBtn);
   sampleOnly.push(tagGroup);
   const toolbar = h("div", { class: "ls-toolbar", "data-testid": "ls-toolbar" },
-    filtersToggle, h("span", { class: "ls-title", title: info.dataset_name }, info.dataset_name), modeSwitch, collection, countEl, selEl, selectAllBtn,
+    filtersToggle, h("span", { class: "ls-title", title: info.dataset_name }, info.dataset_name), modeSwitch, collection.el, countEl, selEl, selectAllBtn,
     h("span", { class: "ls-spacer" }),
     h("div", { class: "ls-pop-anchor" }, viewBtn, viewPanel),
     tagGroup, queryToggle, distToggle, plotToggle, evalToggle, classifierToggle, exportBtn, operators.el, settingsBtn);
@@ -396,6 +403,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
         if (disposed || plot || !model.get("show_plot")) return;
         plot = new PlotView({
           rpc, datasetId, colorBy: model.get("color_by") ?? "",
+          kind: typeof spec.kind === "string" && spec.kind ? spec.kind : undefined,
           // The plot registered the selection server-side; the grid filters by its token.
           onSelection: (sel) => {
             if (!sel.ids) { const next = { ...spec }; delete next.ids; applySpec(next, true); return; }
@@ -560,6 +568,12 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
         },
         onTagsChanged: () => { source.refreshRows(); void filters.refresh(); },
         onFindSimilar: info.has_embeddings ? (id) => { closeDetail(); applySpec({ ...spec, similar_to: id }, true); filters.setSpec(spec); } : undefined,
+        onShowFrames: (videoId) => {
+          closeDetail();
+          // The frames of this one video, without the videos' own filters (fps, duration…).
+          applyCollection({ dataset_id: datasetId, kind: "frame", video_id: videoId });
+          collection.refresh();
+        },
         onEdit: (sampleId) => {
           void import("./annotator/embed").then(({ openAnnotator }) => {
             if (disposed) return;

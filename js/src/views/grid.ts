@@ -215,7 +215,7 @@ export class GridView {
     const thumb = row ? src.thumbnail(row.sample_id) : undefined;
     const selected = row ? this.selected.has(row.sample_id) : false;
     const sig = row
-      ? `${row.sample_id}|${row.similarity ?? ""}|${thumb === undefined ? "-" : thumb ? "t" : "x"}|${o.boxes}${o.masks}${o.labels}${o.captions}${o.names}|${row.tags.join(",")}|${this.layout.cellWidth}|${this.opts.coloring?.signature(row.sample_id) ?? ""}`
+      ? `${row.sample_id}|${row.similarity ?? ""}|${thumb === undefined ? "-" : thumb ? "t" : "x"}|${o.boxes}${o.masks}${o.labels}${o.captions}${o.names}|${row.tags.join(",")}|${this.layout.cellWidth}|${this.opts.coloring?.signature(row.sample_id) ?? ""}|${this.startsVideo(index, row)}`
       : "loading";
     c.el.classList.toggle("ls-selected", selected);
     c.el.classList.toggle("ls-focus", index === this.focusIndex);
@@ -241,6 +241,14 @@ export class GridView {
       if (svg) c.el.append(svg);
     }
     if (o.captions && row.captions.length) c.el.append(h("div", { class: "ls-caption" }, row.captions[0]));
+    if (row.frame_number !== undefined && row.frame_number !== null) {
+      // Frames grid: the first frame of each video (in the grid's order) carries the video's
+      // name as a group header; every frame its number.
+      if (this.startsVideo(index, row)) {
+        c.el.append(h("div", { class: "ls-video-head", "data-testid": "ls-video-group", title: row.file_name }, `▶ ${row.file_name}`));
+      }
+      c.el.append(h("div", { class: "ls-frame-no" }, `#${row.frame_number}`));
+    }
     // Ranked by similarity (text or image search): the score on the tile.
     if (row.similarity !== undefined && row.similarity !== null) {
       c.el.append(h("span", { class: "ls-sim-score", "data-testid": "ls-sim-score" }, row.similarity.toFixed(3)));
@@ -297,6 +305,15 @@ export class GridView {
     } else {
       c.el.append(h("div", { class: "ls-name-bar" }, row.file_name));
     }
+  }
+
+  /** A frame whose video differs from the previous cell's (the previous row is loaded with it:
+   * pages are contiguous, and the first row of a page is compared once its page arrives). */
+  private startsVideo(index: number, row: Row): boolean {
+    if (row.video_id === undefined) return false;
+    if (index === 0) return true;
+    const previous = this.opts.source.row(index - 1);
+    return previous !== undefined && previous.video_id !== row.video_id;
   }
 
   private indexOf(target: EventTarget | null): number {

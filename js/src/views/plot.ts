@@ -16,6 +16,8 @@ import { injectStyles } from "./styles";
 export interface PlotOptions {
   rpc: RpcClient;
   datasetId: string;
+  /** Video datasets: "frame" plots the frames, otherwise the videos (the grid's collection). */
+  kind?: string;
   colorBy: string;
   /** ids: the token of the selected id set for a spec's "ids" (null: nothing selected). */
   onSelection: (selection: PlotSelection) => void;
@@ -99,7 +101,7 @@ export class PlotView {
   async load(): Promise<void> {
     try {
       const { result, buffers } = await this.o.rpc.call(
-        "plot_points", { dataset_id: this.o.datasetId },
+        "plot_points", { dataset_id: this.o.datasetId, kind: this.o.kind ?? null },
         { onProgress: (p) => (this.status.textContent = p.message || "Computing…") });
       this.token = result.token;
       const xy = new Float32Array(buffers[0].slice().buffer);

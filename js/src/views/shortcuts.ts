@@ -48,6 +48,8 @@ export const ACTIONS: ShortcutAction[] = [
   { id: "annotator.pan-hold", scope: "annotator", label: "pan while held", keys: [" "], fixed: true },
   { id: "annotator.next", scope: "annotator", label: "next sample", keys: ["ArrowRight", "d", "PageDown"] },
   { id: "annotator.previous", scope: "annotator", label: "previous sample", keys: ["ArrowLeft", "a", "PageUp"] },
+  { id: "annotator.next-frame", scope: "annotator", label: "next frame of the video", keys: [".", "Alt+ArrowRight"] },
+  { id: "annotator.previous-frame", scope: "annotator", label: "previous frame of the video", keys: [",", "Alt+ArrowLeft"] },
   { id: "annotator.undo", scope: "annotator", label: "undo", keys: ["Ctrl+z"] },
   { id: "annotator.redo", scope: "annotator", label: "redo", keys: ["Ctrl+Shift+z", "Ctrl+y"] },
   { id: "annotator.delete", scope: "annotator", label: "delete selected", keys: ["Delete", "Backspace"] },

@@ -148,6 +148,11 @@ export const CSS = `
   color: #fff; max-width: 100%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; line-height: 17px; }
 .ls-cell .ls-caption { position: absolute; left: 0; right: 0; top: 0; padding: 3px 6px; font-size: 11px;
   background: rgba(20,24,28,.72); color: #fff; max-height: 40%; overflow: hidden; }
+.ls-cell .ls-video-head { position: absolute; left: 0; right: 26px; top: 0; padding: 2px 6px; font-size: 11px;
+  font-weight: 600; color: #fff; background: rgba(20, 90, 200, 0.85); white-space: nowrap; overflow: hidden;
+  text-overflow: ellipsis; pointer-events: none; }
+.ls-cell .ls-frame-no { position: absolute; right: 4px; top: 22px; padding: 0 4px; font-size: 11px; color: #fff;
+  background: rgba(0, 0, 0, 0.55); border-radius: 3px; pointer-events: none; font-variant-numeric: tabular-nums; }
 .ls-cell .ls-name-bar { position: absolute; left: 0; right: 0; bottom: 0; padding: 2px 6px; font-size: 11px;
   background: rgba(20,24,28,.6); color: #fff; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .ls-cell .ls-broken { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center;

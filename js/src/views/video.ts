@@ -9,8 +9,20 @@
 // on screen comes from requestVideoFrameCallback (its mediaTime is the presented frame's
 // timestamp), so the overlay changes with the picture, not with a timer.
 //
-// When the browser cannot play the file (codec, corrupt data), the player says so and shows the
-// video's frame samples decoded on the server instead, stepping from one sampled frame to the next.
+// Seeking: a seek decodes from the key frame before the target (about a second on 1080p with
+// long key-frame intervals), and a new seek cancels the running one — so holding → used to
+// show nothing at all. Now the frame number ("target") advances at once; at most one seek runs
+// and, when it ends, the latest target is sought next (key repeats coalesce). Meanwhile the
+// server's decode of the target frame (video_poster: cached windows of frames, see
+// api/video.py) is shown as a poster over the video, with that frame's overlay, until the
+// video itself presents the target. The overlay always belongs to the picture on screen
+// (el.dataset.presented, and presentedBy: "video" or "poster"), the label to the target.
+// Holding → (key repeats) plays the video forward at about 30 frames/s instead of seeking
+// frame by frame — sequential decoding keeps up where seeks cannot — and pauses on the frame
+// on screen when the key is released.
+//
+// When the browser cannot play the file (codec, corrupt data), the player says so and shows
+// the server's decode of each frame instead (the same posters), so stepping still works.
 
 import { clear, h } from "../lib/dom";
 import { labelColor } from "../lib/colors";
@@ -26,6 +38,8 @@ export interface VideoViewOptions {
   sampleId: string;
   /** Open the annotator on a frame sample (the frame shown, when it is one). */
   onEditFrame?: (frameSampleId: string) => void;
+  /** Switch the grid to this video's frames (the explorer's Frames collection). */
+  onShowFrames?: () => void;
   /** The media route's URL for a sample (default: "media/<id>" next to the page). */
   mediaUrl?: (sampleId: string) => string;
 }
@@ -40,7 +54,7 @@ export class VideoView {
   readonly el: HTMLDivElement;
   private readonly stage: HTMLDivElement;
   private readonly video: HTMLVideoElement;
-  private readonly still: HTMLImageElement;
+  private readonly poster: HTMLImageElement;
   private readonly overlay: HTMLDivElement;
   private readonly chips: HTMLDivElement;
   private readonly frameLabel: HTMLSpanElement;
@@ -55,9 +69,19 @@ export class VideoView {
   private frameCount = 1;
   private byFrame = new Map<number, FrameAnnotation[]>();
   private sampleOfFrame = new Map<number, number>(); // frame number -> index in data.frames
-  private frame = -1;
+  private frame = -1; // the target: the frame the user asked for (label, timeline cursor)
+  private shown = -1; // the frame whose picture is on screen (overlay)
+  private videoFrame = -1; // the frame the <video> element last presented
+  private seekingTo: number | null = null; // the frame of the one seek in flight
+  private posterFrame = -1; // the frame the poster shows, -1 when hidden
+  private posterBusy = false;
+  private posterNext: number | null = null; // the latest target asked for while one was busy
+  private posterUrl = "";
+  private warmed = false;
+  private holding = false; // → held down: playing forward until the repeats stop
+  private holdTimer = 0;
+  private speed = 1; // the playback speed chosen in the menu
   private fallback = false;
-  private stillUrl = "";
   private thumbUrls: string[] = [];
   private callback = 0;
   private disposed = false;
@@ -66,18 +90,19 @@ export class VideoView {
     this.video = h("video", { preload: "auto", muted: true, playsinline: true, "data-testid": "ls-video-element",
       style: `${FILL};object-fit:contain;background:#000` });
     this.video.muted = true;
-    this.still = h("img", { style: `${FILL};object-fit:contain;display:none`, alt: "" });
+    this.poster = h("img", { "data-testid": "ls-video-poster", alt: "",
+      style: `${FILL};object-fit:contain;display:none;background:#000` });
     this.overlay = h("div", { style: `${FILL};pointer-events:none` });
     this.chips = h("div", { "data-testid": "ls-video-classes",
       style: "position:absolute;left:8px;top:8px;display:flex;flex-wrap:wrap;gap:4px;pointer-events:none" });
     this.stage = h("div", { style: "position:relative;flex:1;min-height:0;background:#000" },
-      this.video, this.still, this.overlay, this.chips);
+      this.video, this.poster, this.overlay, this.chips);
     this.playButton = h("button", { "data-testid": "ls-video-play", title: "Play / pause (Space)",
       onclick: () => this.togglePlay() }, "▶");
     this.frameLabel = h("span", { class: "ls-muted", "data-testid": "ls-video-frame", style: "font-variant-numeric:tabular-nums" });
     const speed = h("select", { title: "Playback speed", "data-testid": "ls-video-speed" },
       SPEEDS.map((v) => h("option", { value: String(v), selected: v === 1 }, `${v}×`)));
-    speed.addEventListener("change", () => { this.video.playbackRate = Number(speed.value); });
+    speed.addEventListener("change", () => { this.speed = Number(speed.value); this.video.playbackRate = this.speed; });
     this.editButton = h("button", { "data-testid": "ls-video-edit-frame", title: "Edit this frame's labels in the annotator",
       style: "display:none", onclick: () => this.editFrame() }, "Annotate frame");
     const step = (d: number, title: string, text: string) => h("button", { title, onclick: () => this.step(d) }, text);
@@ -85,6 +110,11 @@ export class VideoView {
       step(-10, "Back 10 frames (Shift+←)", "«"), step(-1, "Previous frame (←)", "‹"), this.playButton,
       step(1, "Next frame (→)", "›"), step(10, "Forward 10 frames (Shift+→)", "»"),
       this.frameLabel, h("span", { style: "flex:1" }), speed, this.editButton);
+    if (o.onShowFrames) {
+      const show = o.onShowFrames;
+      controls.append(h("button", { "data-testid": "ls-video-show-frames", title: "Show this video's frames in the grid",
+        onclick: () => show() }, "Frames of this video"));
+    }
     this.strip = h("div", { style: "position:relative;height:36px;overflow:hidden;background:var(--ls-bg2, #222)" });
     this.marks = h("canvas", { "data-testid": "ls-video-timeline", style: "display:block;width:100%;height:40px;cursor:pointer" });
     const timeline = h("div", { style: "flex:none;position:relative;cursor:pointer", title: "Click or drag to seek" },
@@ -95,20 +125,21 @@ export class VideoView {
       this.stage, this.message, controls, timeline);
 
     this.el.addEventListener("keydown", (e) => this.onKey(e));
+    this.el.addEventListener("keyup", (e) => { if (e.key === "ArrowRight") this.releaseHold(); });
     this.bindTimeline(timeline);
     this.video.addEventListener("play", () => { this.playButton.textContent = "❚❚"; });
     this.video.addEventListener("pause", () => { this.playButton.textContent = "▶"; });
-    this.video.addEventListener("seeked", () => { if (this.video.paused) this.showFrame(this.frameAt(this.video.currentTime)); });
-    // Without requestVideoFrameCallback (older browsers), the overlay follows timeupdate.
+    // Without requestVideoFrameCallback (older browsers), the overlay follows seeked and timeupdate.
     const frameCallbacks = typeof (this.video as { requestVideoFrameCallback?: unknown }).requestVideoFrameCallback === "function";
-    if (!frameCallbacks) this.video.addEventListener("timeupdate", () => this.showFrame(this.frameAt(this.video.currentTime)));
+    this.video.addEventListener("seeked", () => this.onSeeked(frameCallbacks));
+    if (!frameCallbacks) this.video.addEventListener("timeupdate", () => this.onVideoFrame(this.frameAt(this.video.currentTime)));
     this.video.addEventListener("error", () => this.useFallback());
     this.resize = new ResizeObserver(() => { this.paintOverlay(); this.paintTimeline(); this.placeThumbnails(); });
     this.resize.observe(this.el);
     void this.load();
   }
 
-  /** The frame number on screen. */
+  /** The frame number shown in the label: the frame asked for (its picture may still be coming). */
   get currentFrame(): number {
     return this.frame;
   }
@@ -137,7 +168,7 @@ export class VideoView {
     const url = this.o.mediaUrl ? this.o.mediaUrl(this.o.sampleId) : new URL(MEDIA_ROUTE + this.o.sampleId, document.baseURI).toString();
     this.video.src = url;
     this.startFrameCallbacks();
-    this.showFrame(0);
+    this.setTarget(0);
     this.paintTimeline();
     void this.loadThumbnails();
   }
@@ -153,32 +184,134 @@ export class VideoView {
     return Math.max(0, Math.min(this.frameCount - 1, Math.floor(t * this.fps + 1e-3)));
   }
 
-  /** Show frame n: seek the video there (or the sampled frame at or before it, in fallback). */
+  /** Show frame n: the label at once, then the server's poster and the video's own frame. */
   seek(n: number): void {
     n = Math.max(0, Math.min(this.frameCount - 1, Math.round(n)));
+    if (!this.fallback && !this.video.paused) this.video.pause();
+    this.setTarget(n);
     if (this.fallback) {
-      void this.showStill(n);
+      void this.requestPoster(n);
       return;
     }
-    if (!this.video.paused) this.video.pause();
-    this.video.currentTime = this.timeOf(n) + 0.5 / this.fps;
-    this.showFrame(n);
+    if (this.videoFrame === n && this.seekingTo === null) {
+      this.hidePoster();
+      this.present(n, "video");
+      return;
+    }
+    if (this.seekingTo === null) this.startSeek(n);
+    void this.requestPoster(n);
   }
 
   step(delta: number): void {
-    if (this.fallback && this.data) {
-      // Only sampled frames can be shown: move by sampled frames.
-      const numbers = this.data.frames.frame_number;
-      const i = Math.max(0, numbers.indexOf(this.frame));
-      const next = numbers[Math.max(0, Math.min(numbers.length - 1, i + Math.sign(delta) * Math.min(10, Math.abs(delta))))];
-      if (next !== undefined) this.seek(next);
+    this.seek(this.frame + delta);
+  }
+
+  private startSeek(n: number): void {
+    // Before the metadata, currentTime only sets where loading starts and no seeked follows.
+    if (this.video.readyState >= 1) this.seekingTo = n;
+    this.video.currentTime = this.timeOf(n) + 0.5 / this.fps;
+  }
+
+  private onSeeked(frameCallbacks: boolean): void {
+    const done = this.seekingTo;
+    this.seekingTo = null;
+    if (!frameCallbacks) this.onVideoFrame(this.frameAt(this.video.currentTime));
+    // Keys pressed during the seek moved the target on: seek to the latest one only.
+    if (this.video.paused && done !== null && done !== this.frame) this.startSeek(this.frame);
+  }
+
+  /** The <video> element composited frame n. */
+  private onVideoFrame(n: number): void {
+    this.videoFrame = n;
+    this.el.dataset.videoFrame = String(n);
+    if (!this.warmed) {
+      // Once the video shows its first frame, let the server decode the first window of
+      // posters, so the first steps are answered from its cache.
+      this.warmed = true;
+      void this.o.rpc.call("video_poster", { dataset_id: this.o.datasetId, sample_id: this.o.sampleId, frame_number: 0 }).catch(() => undefined);
+    }
+    if (!this.video.paused) {
+      this.hidePoster();
+      this.setTarget(n);
+      this.present(n, "video");
+    } else if (n === this.frame || this.posterFrame < 0) {
+      // The target itself, or (mid-queue) an older frame while no poster covers the video.
+      this.hidePoster();
+      // With no seek running the video moved by itself (the last frame after a pause): the
+      // label follows the picture.
+      if (this.seekingTo === null) this.setTarget(n);
+      this.present(n, "video");
+    }
+  }
+
+  /** A repeat of →: play forward while the repeats come (sequential decoding keeps up). */
+  private holdForward(): void {
+    clearTimeout(this.holdTimer);
+    // Auto-repeat sends about 30 keys/s; without one for 200 ms the key is up.
+    this.holdTimer = window.setTimeout(() => this.releaseHold(), 200);
+    if (this.holding) return;
+    this.holding = true;
+    this.posterNext = null;
+    this.video.playbackRate = Math.min(2, 30 / this.fps); // one frame per key repeat
+    void this.video.play().catch(() => { this.holding = false; });
+  }
+
+  private releaseHold(): void {
+    if (!this.holding) return;
+    this.holding = false;
+    clearTimeout(this.holdTimer);
+    this.video.pause();
+    this.video.playbackRate = this.speed;
+    // Stay on the frame on screen; a frame presented after the pause moves the label along.
+    if (this.videoFrame >= 0) this.setTarget(this.videoFrame);
+  }
+
+  /** Ask the server for frame n's picture; one request at a time, the latest target next. */
+  private async requestPoster(n: number): Promise<void> {
+    if (this.posterBusy) {
+      this.posterNext = n;
       return;
     }
-    this.seek(this.frame + delta);
+    this.posterBusy = true;
+    this.posterNext = null;
+    try {
+      const reply = await this.o.rpc.call("video_poster", { dataset_id: this.o.datasetId, sample_id: this.o.sampleId, frame_number: n });
+      if (this.disposed) return;
+      const url = URL.createObjectURL(new Blob([reply.buffers[0] as BlobPart], { type: reply.result.mime }));
+      const decoded = new Image();
+      decoded.src = url;
+      await decoded.decode();
+      const videoHasIt = !this.fallback && this.videoFrame === this.frame && this.seekingTo === null;
+      if (this.disposed || videoHasIt || (!this.fallback && !this.video.paused)) {
+        URL.revokeObjectURL(url);
+        return;
+      }
+      this.poster.src = url;
+      if (this.posterUrl) URL.revokeObjectURL(this.posterUrl);
+      this.posterUrl = url;
+      this.poster.style.display = "";
+      this.posterFrame = n;
+      this.present(n, "poster");
+    } catch (e) {
+      // Normally the video's own seek still comes; without it (fallback) say why.
+      if (this.fallback && !this.disposed) this.say(`Cannot decode frame ${n} on the server either: ${(e as Error).message}`);
+    } finally {
+      this.posterBusy = false;
+      const next = this.posterNext;
+      this.posterNext = null;
+      if (next !== null && next !== this.posterFrame && !this.disposed) void this.requestPoster(next);
+    }
+  }
+
+  private hidePoster(): void {
+    if (this.posterFrame < 0 || this.fallback) return;
+    this.posterFrame = -1;
+    this.poster.style.display = "none";
   }
 
   togglePlay(): void {
     if (this.fallback) return;
+    this.posterNext = null;
     if (this.video.paused) void this.video.play().catch((e) => this.say(`Cannot play: ${(e as Error).message}`));
     else this.video.pause();
   }
@@ -188,15 +321,14 @@ export class VideoView {
     if (!v.requestVideoFrameCallback) return;
     const tick = (_now: number, meta: { mediaTime: number }) => {
       if (this.disposed) return;
-      const n = this.frameAt(meta.mediaTime);
-      this.showFrame(n);
-      this.el.dataset.presented = String(n); // the frame composited on screen (tests, benchmarks)
+      this.onVideoFrame(this.frameAt(meta.mediaTime));
       this.callback = v.requestVideoFrameCallback!(tick);
     };
     this.callback = v.requestVideoFrameCallback(tick);
   }
 
-  private showFrame(n: number): void {
+  /** The frame asked for: label, timeline cursor, "Annotate frame". */
+  private setTarget(n: number): void {
     if (n === this.frame) return;
     this.frame = n;
     const t = this.timeOf(n);
@@ -204,8 +336,16 @@ export class VideoView {
     this.el.dataset.frame = String(n);
     const sample = this.sampleOfFrame.get(n);
     this.editButton.style.display = sample !== undefined && this.o.onEditFrame ? "" : "none";
-    this.paintOverlay();
     this.paintTimeline();
+  }
+
+  /** Frame n's picture is on screen (from the video or a poster): draw its overlay. */
+  private present(n: number, by: "video" | "poster"): void {
+    this.el.dataset.presented = String(n); // tests and benchmarks wait on these
+    this.el.dataset.presentedBy = by;
+    if (n === this.shown) return;
+    this.shown = n;
+    this.paintOverlay();
   }
 
   // -- overlays --------------------------------------------------------------------------------
@@ -214,10 +354,10 @@ export class VideoView {
     clear(this.overlay);
     clear(this.chips);
     const d = this.data;
-    if (!d || this.frame < 0) return;
+    if (!d || this.shown < 0) return;
     const w = d.video.width, hgt = d.video.height;
     // A track gets its own colour and its id next to the class name.
-    const anns: Annotation[] = (this.byFrame.get(this.frame) ?? []).map((a) =>
+    const anns: Annotation[] = (this.byFrame.get(this.shown) ?? []).map((a) =>
       a.track_id !== undefined && a.track_id !== null ? { ...a, label: `${a.label} #${a.track_id}` } : a);
     const opts = { boxes: true, masks: true, labels: true, displayWidth: this.stage.clientWidth || 600,
       displayHeight: this.stage.clientHeight || 400, maskResolution: 1024 };
@@ -225,7 +365,7 @@ export class VideoView {
     if (mask) { mask.setAttribute("style", `${FILL};object-fit:contain`); this.overlay.append(mask); }
     const svg = overlaySvg(w, hgt, anns, opts);
     if (svg) { svg.setAttribute("style", FILL); svg.setAttribute("data-testid", "ls-video-overlay"); this.overlay.append(svg); }
-    const t = this.timeOf(this.frame);
+    const t = this.timeOf(this.shown);
     const classes = anns.filter((a) => !a.box).map((a) => a.label)
       .concat(d.spans.filter((s) => s.start_s <= t && t < s.end_s).map((s) => s.label));
     for (const name of classes) {
@@ -328,6 +468,7 @@ export class VideoView {
     if (tag === "INPUT" || tag === "SELECT") return;
     if (e.key === " ") this.togglePlay();
     else if (e.key === "ArrowLeft") this.step(e.shiftKey ? -10 : -1);
+    else if (e.key === "ArrowRight" && e.repeat && !e.shiftKey && !this.fallback) this.holdForward();
     else if (e.key === "ArrowRight") this.step(e.shiftKey ? 10 : 1);
     else return; // Escape and the rest reach the detail view
     e.preventDefault();
@@ -344,32 +485,13 @@ export class VideoView {
     this.fallback = true;
     const codec = this.data?.video.codec ?? "unknown codec";
     const why = this.video.error?.message || "the file cannot be decoded";
-    this.say(`The browser cannot play this video (${codec}: ${why}). Showing its sampled frames, decoded on the server.`);
+    this.say(`The browser cannot play this video (${codec}: ${why}). Showing its frames decoded on the server; playing is not available.`);
     this.video.style.display = "none";
-    this.still.style.display = "";
     this.playButton.disabled = true;
-    const target = this.frame;
+    this.seekingTo = null;
+    const target = Math.max(0, this.frame);
     this.frame = -1;
-    void this.showStill(Math.max(0, target));
-  }
-
-  private async showStill(n: number): Promise<void> {
-    const d = this.data;
-    if (!d || !d.frames.sample_id.length) return;
-    // The sampled frame at or before n.
-    let i = 0;
-    d.frames.frame_number.forEach((f, k) => { if (f <= n) i = k; });
-    const sampleId = d.frames.sample_id[i];
-    try {
-      const img = await this.o.rpc.call("image", { dataset_id: this.o.datasetId, sample_id: sampleId });
-      if (this.disposed) return;
-      if (this.stillUrl) URL.revokeObjectURL(this.stillUrl);
-      this.stillUrl = URL.createObjectURL(new Blob([img.buffers[0] as BlobPart], { type: img.result.mime }));
-      this.still.src = this.stillUrl;
-      this.showFrame(d.frames.frame_number[i]);
-    } catch (e) {
-      this.say(`Cannot decode frame ${d.frames.frame_number[i]}: ${(e as Error).message}`);
-    }
+    this.seek(target);
   }
 
   private say(text: string): void {
@@ -385,7 +507,7 @@ export class VideoView {
     this.video.pause();
     this.video.removeAttribute("src");
     this.video.load(); // drops the connection and the buffered data
-    if (this.stillUrl) URL.revokeObjectURL(this.stillUrl);
+    if (this.posterUrl) URL.revokeObjectURL(this.posterUrl);
     for (const u of this.thumbUrls) URL.revokeObjectURL(u);
     this.el.remove();
   }

@@ -1,14 +1,15 @@
 // The explorer's choice of collection in a video dataset: its videos, or the frames of all
 // videos (spec.kind = "frame") — the frames grid has the same tag, label and metadata filters
-// and selection as images. With spec.video_id (frames of one video, e.g. from Python) a chip
-// says so and clears it. Shows nothing for image datasets.
+// and selection as images. With spec.video_id (frames of one video: from Python, or a video's
+// "Frames of this video" in the detail view) a chip says so and clears it. Shows nothing for
+// image datasets.
 
 import { h } from "../lib/dom";
 import type { RpcClient } from "../transport/rpc";
 import type { Spec } from "../transport/methods";
 
 export function videoCollectionControl(rpc: RpcClient, datasetId: string, spec: () => Spec,
-  apply: (next: Spec) => void): HTMLElement {
+  apply: (next: Spec) => void): { el: HTMLElement; refresh: () => void } {
   const select = h("select", { "aria-label": "collection", "data-testid": "ls-collection", title: "Show the videos or their frames" },
     h("option", { value: "" }, "Videos"), h("option", { value: "frame" }, "Frames"));
   const chip = h("span", { class: "ls-tagchip", style: "display:none" });
@@ -39,5 +40,6 @@ export function videoCollectionControl(rpc: RpcClient, datasetId: string, spec: 
     const row = result.datasets.find((d) => d.dataset_id === datasetId);
     if (row?.kind === "video") { el.style.display = "inline-flex"; render(); }
   }).catch(() => { /* the control stays hidden */ });
-  return el;
+  // refresh: the spec changed elsewhere (a video's "Frames of this video").
+  return { el, refresh: render };
 }

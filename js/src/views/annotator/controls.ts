@@ -108,6 +108,8 @@ export class Controls {
     switch (action) {
       case "next": void this.loader.step(1); break;
       case "previous": void this.loader.step(-1); break;
+      case "next-frame": void this.loader.stepFrame(1); break;
+      case "previous-frame": void this.loader.stepFrame(-1); break;
       case "undo": void commands.undo(); break;
       case "redo": void commands.redo(); break;
       case "delete":

@@ -5,7 +5,7 @@ import { ACTIONS, actionIn, displayKey, keyName, keysOf, type KeyLike } from "..
 
 export type Action =
   | "tool:select" | "tool:box" | "tool:polygon" | "tool:brush" | "tool:eraser" | "tool:pan"
-  | "next" | "previous" | "undo" | "redo" | "delete" | "escape" | "close-polygon"
+  | "next" | "previous" | "next-frame" | "previous-frame" | "undo" | "redo" | "delete" | "escape" | "close-polygon"
   | "brush-smaller" | "brush-bigger" | "zoom-in" | "zoom-out" | "zoom-fit"
   | "accept" | "focus-label" | "focus-class" | "focus-caption" | "toggle-mask-kind"
   | "toggle-color" | `label:${number}`;

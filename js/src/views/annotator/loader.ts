@@ -93,7 +93,9 @@ export class Loader {
     for (const l of r.labels) if (!known.has(l.name)) st.labels.push(l.name);
     el.dataset.sampleId = r.sample?.sample_id ?? "";
     el.dataset.index = String(r.index ?? "");
-    position.textContent = r.total === null ? r.sample?.file_name ?? "" : `${(r.index ?? 0) + 1} of ${r.total}`;
+    position.textContent = r.frame ? `Frame ${r.frame.frame_number}`
+      : r.total === null ? r.sample?.file_name ?? "" : `${(r.index ?? 0) + 1} of ${r.total}`;
+    el.dataset.frameNumber = r.frame ? String(r.frame.frame_number) : "";
     if (!labelInput.value && st.labels.length) labelInput.value = st.labels[0];
     this.screen.renderAll();
   }
@@ -155,6 +157,22 @@ export class Loader {
     const next = Math.max(0, Math.min(total - 1, st.index + delta));
     if (next === st.index && st.data.sample) return;
     await this.load({ index: next });
+  }
+
+  /** The next (delta > 0) or previous frame of the same video, once every edit is saved
+   * (load waits for the edit queue). */
+  async stepFrame(delta: number): Promise<void> {
+    const frame = this.st.data?.frame;
+    if (!frame) {
+      this.screen.setStatus("Not a video frame: the frame keys step through a video's frames.");
+      return;
+    }
+    const target = delta > 0 ? frame.next_id : frame.previous_id;
+    if (!target) {
+      this.screen.setStatus(delta > 0 ? "The last frame of this video." : "The first frame of this video.");
+      return;
+    }
+    await this.load({ sample_id: target });
   }
 
   /** One edit on the server; its answer (annotation, deletion, revision) updates the state. */

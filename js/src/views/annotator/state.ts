@@ -36,6 +36,8 @@ export interface Loaded {
   labels: { name: string; count: number }[];
   sources: string[];
   revision: string;
+  /** A video frame: its video and the neighbouring frame samples (the frame keys). */
+  frame?: { video_id: string; frame_number: number; previous_id: string | null; next_id: string | null } | null;
 }
 
 export interface AnnotatorInfo {
