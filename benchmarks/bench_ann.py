@@ -2,6 +2,7 @@
 
     python benchmarks/bench_ann.py --n 1000000                 # exact vs IVF-Flat (ours) vs IVF-SQ8
     python benchmarks/bench_ann.py --n 200000 --hnsw           # + faiss HNSW (slow to build)
+    python benchmarks/bench_ann.py --n 200000 --usearch        # + usearch HNSW (pip install usearch)
     python benchmarks/bench_ann.py --n 5000000 --chunked       # IVF-SQ8 built past RAM-sized floats
 
 Vectors are generated (clustered unit vectors, benchmarks/bench_search.py `clustered`, the
@@ -75,7 +76,7 @@ def report(name: str, found, truth, times, build_s: float, bytes_: int) -> None:
     )
 
 
-def bench(n: int, n_queries: int, hnsw: bool) -> None:
+def bench(n: int, n_queries: int, hnsw: bool, usearch: bool = False) -> None:
     import faiss
 
     from lightly_studio.embed import _ann
@@ -134,7 +135,37 @@ def bench(n: int, n_queries: int, hnsw: bool) -> None:
             report(
                 f"HNSW M=32 efSearch={ef}", found, truth, times, build_s, n * (512 * 4 + 32 * 2 * 8)
             )
+    if usearch:
+        bench_usearch(x, queries, truth)
     print(f"peak RSS {rss_mb():.0f} MB")
+
+
+def bench_usearch(x: np.ndarray, queries: np.ndarray, truth: np.ndarray) -> None:
+    """usearch's HNSW (not a dependency: `pip install usearch` to run this part)."""
+    from usearch.index import Index
+
+    for dtype in ("f16", "i8"):
+        index = Index(ndim=x.shape[1], metric="ip", dtype=dtype, connectivity=16, expansion_add=128)
+        t = time.perf_counter()
+        index.add(np.arange(len(x)), x, threads=os.cpu_count() or 1)
+        build_s = time.perf_counter() - t
+        for ef in (64, 128, 256):
+            index.expansion_search = ef
+            found, times = [], []
+            for q in queries:
+                t = time.perf_counter()
+                matches = index.search(q, K)
+                times.append((time.perf_counter() - t) * 1000)
+                found.append(np.resize(np.asarray(matches.keys, dtype=np.int64), K))
+            report(
+                f"usearch HNSW {dtype} ef={ef}",
+                np.stack(found),
+                truth,
+                times,
+                build_s,
+                index.serialized_length,
+            )
+        del index
 
 
 def bench_chunked(n: int, n_queries: int, chunk: int = 250_000) -> None:
@@ -207,6 +238,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--hnsw", action="store_true", help="also build faiss HNSW (slow)")
+    parser.add_argument("--usearch", action="store_true", help="also usearch HNSW (f16, i8)")
     parser.add_argument("--chunked", action="store_true", help="build in chunks (5M and up)")
     args = parser.parse_args()
     cpu = Path("/proc/cpuinfo").read_text()
@@ -215,7 +247,7 @@ def main() -> None:
     if args.chunked:
         bench_chunked(args.n, args.queries)
     else:
-        bench(args.n, args.queries, args.hnsw)
+        bench(args.n, args.queries, args.hnsw, args.usearch)
 
 
 if __name__ == "__main__":
