@@ -303,6 +303,7 @@ def _detection_scores(
     pred_ids: list[list[str]] = []
     empty_given = boxed.clear()
     empty_pred = predicted.clear().with_columns(pl.lit(0).alias("class"))
+    class_bounds = np.arange(1, len(classes))
     for sid in samples:
         g = given_by.get((sid,), empty_given.with_columns(pl.lit(0).alias("class")))
         p = pred_by.get((sid,), empty_pred)
@@ -316,11 +317,12 @@ def _detection_scores(
             [_xyxy(p).reshape(-1, 4), p["confidence"].to_numpy().reshape(-1, 1)], 1
         ).astype(np.float32)
         cls = p["class"].to_numpy()
-        predictions.append([boxes[cls == c] for c in range(len(classes))])
+        # cleanlab takes one array per class and scores predicted boxes class by class: one
+        # stable sort by class gives both (80 boolean masks per image cost 2x the sort).
+        order = np.argsort(cls, kind="stable")
+        predictions.append(np.split(boxes[order], np.searchsorted(cls[order], class_bounds)))
         given_ids.append(g["annotation_id"].to_list())
-        # cleanlab scores predicted boxes class by class: keep the ids in that order.
-        id_array = p["annotation_id"].to_numpy()
-        pred_ids.append([i for c in range(len(classes)) for i in id_array[cls == c].tolist()])
+        pred_ids.append(p["annotation_id"].to_numpy()[order].tolist())
     # cleanlab's scoring functions each rebuild the label x prediction IoU and distance
     # matrices box pair by box pair in Python (and get_label_quality_scores all three again):
     # 85 % of the time at 10,000 boxes. They are built once here, vectorised, and handed to
