@@ -75,6 +75,7 @@ class PageRow(TypedDict, total=False):
     annotations: list[GridAnnotation]
     captions: list[str]
     similarity: float
+    issues: list[str]  # quality checks that flagged the sample (grid chips)
 
 
 class _SamplesPageThumbnails(TypedDict, total=False):
@@ -148,7 +149,16 @@ class FacetsParams(TypedDict, total=False):
     bins: int
 
 
+class IssueCount(TypedDict):
+    issue: str  # an image check, "label_issues" (samples with any), or a label issue
+    kind: str  # "image" (samples flagged), "samples", or "label" (annotations flagged)
+    key: str | None  # the metadata key a click filters on (None: label issues, not clickable)
+    count: int  # within the filter
+    total: int  # in the dataset
+
+
 class FacetsResult(TypedDict):
+    issues: list[IssueCount]  # the Quality section (lightly_studio.quality)
     count: int
     total: int
     tags: list[dict[str, Json]]

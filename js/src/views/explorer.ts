@@ -48,7 +48,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   const withDataset = (spec: Spec): Spec => ({ ...spec, dataset_id: (spec.dataset_id as string) ?? datasetId });
   let spec: Spec = withDataset(model.get("spec") ?? {});
   const source = new SampleSource(rpc, datasetId);
-  const overlays = (): GridOverlays => ({ boxes: true, masks: true, labels: false, captions: false, names: false, ...(model.get("overlays") ?? {}) });
+  const overlays = (): GridOverlays => ({ boxes: true, masks: true, labels: false, captions: false, names: false, issues: true, ...(model.get("overlays") ?? {}) });
 
   const countEl = h("span", { class: "ls-count", "data-testid": "ls-count" }, "…");
   const selEl = h("span", { class: "ls-count", "data-testid": "ls-selected-count" });
@@ -109,7 +109,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     model.set("cell_size", Number(size.value));
     model.save_changes();
   });
-  const overlayToggles = (["boxes", "masks", "labels", "captions", "names"] as const).map((k) =>
+  const overlayToggles = (["boxes", "masks", "labels", "captions", "names", "issues"] as const).map((k) =>
     h("label", { class: "ls-check", title: `Show ${k}` },
       h("input", { type: "checkbox", checked: overlays()[k], "data-overlay": k, onchange: (e: Event) => {
         const next = { ...overlays(), [k]: (e.target as HTMLInputElement).checked };
