@@ -24,6 +24,7 @@ Issues (score in [0, 1], lower is worse):
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 import numpy as np
@@ -95,6 +96,18 @@ def compute_label_issues(
     per_sample: list[pl.DataFrame] = []
     issues: list[str] = []
     classified = given.filter(pl.col("annotation_type") == "classification")
+    boxed = given.filter(pl.col("annotation_type") != "classification")
+    if classified.height and boxed.height and not _has_class_probabilities(dataset, predicted):
+        # wrong_label needs class probabilities; the box and mask checks need none: say so and
+        # run those rather than failing them all (a classification-only dataset still raises).
+        message = (
+            "wrong_label: skipped, it needs class probabilities: pass pred_annotation_source= "
+            "(predicted classifications) or run dataset.compute_embeddings() first. The box "
+            "and mask checks ran."
+        )
+        logger.warning(message)
+        warnings.warn(message, stacklevel=3)
+        classified = classified.clear()
     if classified.height:
         scores, quality = _classification_scores(
             dataset, classified, predicted, embedding_model_name
@@ -102,7 +115,6 @@ def compute_label_issues(
         parts.append(scores)
         per_sample.append(quality)
         issues.append("wrong_label")
-    boxed = given.filter(pl.col("annotation_type") != "classification")
     if boxed.height:
         parts.append(
             issues_store.box_geometry_scores(
@@ -146,6 +158,14 @@ def compute_label_issues(
             set_metadata_values(tx, dataset.dataset_id, LABEL_QUALITY_SCORE, quality)
     found = issues_store.annotation_issue_scores(con, dataset.dataset_id)
     return found.filter(pl.col("issue").is_in(issues))
+
+
+def _has_class_probabilities(dataset: Any, predicted: pl.DataFrame | None) -> bool:
+    """Whether wrong_label can run: predicted classifications, or embeddings to train a
+    cross-validated classifier on."""
+    if predicted is not None and (predicted["annotation_type"] == "classification").any():
+        return True
+    return bool(embeddings_store.model_rows(get_connection(), dataset.dataset_id))
 
 
 # -- classification -----------------------------------------------------------------------------

@@ -205,3 +205,31 @@ def test_near_duplicates_come_from_embeddings_when_the_dataset_has_them(db, tmp_
     frame = dataset.query().to_polars()
     sets = frame["near_duplicates_set"].drop_nulls().to_list()
     assert sets == [0, 0]
+
+
+def test_without_embeddings_a_warning_names_the_check_that_uses_them_and_every_check_runs(
+    db, tmp_path, examples
+):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    originals = sorted((examples / "coco_subset_128_images" / "images").glob("*.jpg"))[:3]
+    for p in originals:
+        shutil.copy(p, folder / p.name)
+    with Image.open(originals[0]) as im:  # a 3/4-size copy: a near duplicate by hash
+        im.resize((im.width * 3 // 4, im.height * 3 // 4)).save(folder / "smaller.jpg")
+    dataset = ls.ImageDataset.create("no_embeddings")
+    dataset.add_images_from_path(str(folder), embed=False)
+
+    with pytest.warns(UserWarning) as caught:
+        found = dataset.compute_image_issues()
+
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1
+    assert messages[0].startswith("near_duplicates:")
+    assert "compute_embeddings()" in messages[0]
+    keys = dataset.metadata_keys
+    assert all(score_key(issue) in keys and flag_key(issue) in keys for issue in IMAGE_ISSUES)
+    near = found.filter(pl.col("issue") == "near_duplicates")
+    assert sorted(_names(dataset)[i] for i in near["sample_id"]) == sorted(
+        ["smaller.jpg", originals[0].name]
+    )

@@ -243,9 +243,7 @@ def test_detection_scores_equal_cleanlab_s_own_functions():
     theirs = {
         "bad_location": od_rank.compute_badloc_box_scores(labels=labels, predictions=predictions),
         "swapped_label": od_rank.compute_swap_box_scores(labels=labels, predictions=predictions),
-        "overlooked": od_rank.compute_overlooked_box_scores(
-            labels=labels, predictions=predictions
-        ),
+        "overlooked": od_rank.compute_overlooked_box_scores(labels=labels, predictions=predictions),
     }
     for issue in ours:
         for mine, reference in zip(ours[issue], theirs[issue], strict=True):
@@ -257,3 +255,22 @@ def test_detection_scores_equal_cleanlab_s_own_functions():
         od_rank.get_label_quality_scores(labels, predictions, verbose=False),
         atol=1e-6,
     )
+
+
+def test_without_embeddings_or_predictions_wrong_label_is_skipped_by_name_and_box_checks_run(
+    db, tmp_path
+):
+    make_images(tmp_path / "img", {f"{i}.png": (64, 48) for i in range(3)})
+    dataset = ls.ImageDataset.create("mixed")
+    dataset.add_images_from_path(str(tmp_path / "img"), embed=False)
+    first, second, _ = sorted(dataset, key=lambda s: s.file_name)
+    first.add_annotations([CreateClassification(label="cat")])
+    second.add_annotations([CreateObjectDetection(label="dog", x=1, y=1, width=2, height=2)])
+
+    with pytest.warns(UserWarning, match=r"wrong_label: skipped.*compute_embeddings"):
+        found = dataset.compute_label_issues()
+
+    assert "wrong_label" not in set(found["issue"])
+    tiny = found.filter(pl.col("issue") == "tiny_box")
+    assert tiny["is_issue"].to_list() == [True]
+    assert dataset.match(ImageSampleField.metadata[LABEL_ISSUE_COUNT] > 0).count() == 1

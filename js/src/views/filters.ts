@@ -234,7 +234,7 @@ export class FiltersView {
         return row;
       }),
       labels.length ? h("div", { class: "ls-muted", style: "margin:6px 0 2px" }, "Flagged annotations") : null,
-      labels.map((i) => h("div", { class: "ls-check ls-static", "data-issue": i.issue, title: "annotations flagged (in the filter, of all)" },
+      labels.map((i) => h("div", { class: `ls-check ls-static${i.total === 0 ? " ls-zero" : ""}`, "data-issue": i.issue, title: "annotations flagged (in the filter, of all)" },
         h("span", { class: "ls-name" }, issueLabel(i.issue)),
         h("span", { class: "ls-n" }, `${formatCount(i.count)} of ${formatCount(i.total)}`))));
   }
