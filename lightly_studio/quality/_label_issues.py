@@ -351,7 +351,7 @@ def _detection_scores(
     per_box = {
         "bad_location": od_rank.compute_badloc_box_scores(auxiliary_inputs=auxiliary),
         "swapped_label": _swap_box_scores(od_rank, auxiliary),
-        "overlooked": od_rank.compute_overlooked_box_scores(auxiliary_inputs=auxiliary),
+        "overlooked": _overlooked_box_scores(od_rank, auxiliary),
     }
     ids_of = {"bad_location": given_ids, "swapped_label": given_ids, "overlooked": pred_ids}
     rows: list[tuple] = []
@@ -454,6 +454,29 @@ def _swap_box_scores(od_rank: Any, auxiliary: list[dict]) -> list[np.ndarray]:
             else:
                 closest = similarity[row, confident_other].max()
                 scores[row] = max(floor, 1 - closest)
+        out.append(scores)
+    return out
+
+
+def _overlooked_box_scores(od_rank: Any, auxiliary: list[dict]) -> list[np.ndarray]:
+    """cleanlab.object_detection.rank.compute_overlooked_box_scores (default parameters) as
+    array operations per image: cleanlab's version recomputes the IoU matrix in Python."""
+    out = []
+    for entry in auxiliary:
+        lab_labels = np.asarray(entry["lab_labels"])
+        pred_labels = np.asarray(entry["pred_labels"])
+        probs = np.asarray(entry["pred_label_probs"], dtype=np.float64)
+        similarity = entry["similarity_matrix"].reshape(len(lab_labels), len(pred_labels))
+        same_class = lab_labels[:, None] == pred_labels[None, :]
+        # The most similar given box of the predicted class; without one, a floor that
+        # shrinks with the prediction's confidence.
+        best = np.where(same_class, similarity, -np.inf).max(axis=0, initial=-np.inf)
+        scores = np.where(
+            same_class.any(axis=0), best, entry["min_possible_similarity"] * (1 - probs)
+        )
+        # Only confident predictions that overlap no given box can be overlooked objects.
+        overlapping = (entry["iou_matrix"].reshape(similarity.shape) > 0).any(axis=0)
+        scores[(probs < od_rank.HIGH_PROBABILITY_THRESHOLD) | overlapping] = np.nan
         out.append(scores)
     return out
 

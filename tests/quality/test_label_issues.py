@@ -215,6 +215,7 @@ def test_detection_scores_equal_cleanlab_s_own_functions():
     from lightly_studio.quality._label_issues import (
         _auxiliary_inputs,
         _image_quality_scores,
+        _overlooked_box_scores,
         _swap_box_scores,
     )
 
@@ -233,12 +234,17 @@ def test_detection_scores_equal_cleanlab_s_own_functions():
         jitter = boxes + rng.normal(0, 8, boxes.shape)
         pred_classes = np.where(rng.random(len(classes)) < 0.8, classes, (classes + 1) % 4)
         with_scores = np.concatenate([jitter, rng.uniform(0.3, 1, (len(jitter), 1))], 1)
+        if image % 3 == 0:
+            # Confident predictions where no box is given: overlooked objects.
+            far = np.array([[700, 700, 760, 750, 0.99], [800, 650, 840, 700, 0.97]])
+            with_scores = np.concatenate([with_scores, far])
+            pred_classes = np.concatenate([pred_classes, [0, 3]])
         predictions.append([with_scores[pred_classes == c].astype(np.float32) for c in range(4)])
     auxiliary = _auxiliary_inputs(od_rank, labels, predictions)
     ours = {
         "bad_location": od_rank.compute_badloc_box_scores(auxiliary_inputs=auxiliary),
         "swapped_label": _swap_box_scores(od_rank, auxiliary),
-        "overlooked": od_rank.compute_overlooked_box_scores(auxiliary_inputs=auxiliary),
+        "overlooked": _overlooked_box_scores(od_rank, auxiliary),
     }
     theirs = {
         "bad_location": od_rank.compute_badloc_box_scores(labels=labels, predictions=predictions),
@@ -248,6 +254,7 @@ def test_detection_scores_equal_cleanlab_s_own_functions():
     for issue in ours:
         for mine, reference in zip(ours[issue], theirs[issue], strict=True):
             np.testing.assert_allclose(mine, reference, atol=1e-6, err_msg=issue)
+    assert np.isfinite(np.concatenate(theirs["overlooked"])).sum() >= 3  # overlooked exercised
     swapped = np.concatenate(theirs["swapped_label"])
     assert (swapped < 1e-6).sum() >= 3  # the overlapping boxes were exercised
     np.testing.assert_allclose(
