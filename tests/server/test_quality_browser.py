@@ -82,6 +82,16 @@ def _quality_row(page, issue: str):
     return page.locator(f"[data-testid=ls-quality-filters] [data-issue={issue}]")
 
 
+def _wait_for_panel(page, issue: str, counts: str) -> None:
+    """Wait until the panel shows ``counts`` for ``issue``: it re-renders when the counts of
+    a new filter arrive, and a click on the old rows before that is lost."""
+    page.wait_for_function(
+        f"""() => {{ const n = document.querySelector(
+              '[data-testid=ls-quality-filters] [data-issue={issue}] .ls-n');
+              return n && n.textContent === '{counts}'; }}"""
+    )
+
+
 def test_quality_counts_filter_the_grid_and_issue_chips_mark_flagged_tiles(page, gui):
     page.goto(gui.url)
     page.wait_for_function(
@@ -127,10 +137,12 @@ def test_quality_counts_filter_the_grid_and_issue_chips_mark_flagged_tiles(page,
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/quality-filtered-1400.png")
     _quality_row(page, "exact_duplicates").locator("input").uncheck()
+    _wait_for_panel(page, "label_issues", "1 of 1")  # 0 of 1 while only duplicates show
     _quality_row(page, "label_issues").locator("input").check()
     page.wait_for_function(
         "() => document.querySelector('[data-testid=ls-count]').textContent.startsWith('1 of 9')"
     )
+    _wait_for_panel(page, "exact_duplicates", "0 of 2")
     _quality_row(page, "label_issues").locator("input").uncheck()
     page.wait_for_function(
         "() => document.querySelector('[data-testid=ls-count]').textContent.startsWith('9 of 9')"
