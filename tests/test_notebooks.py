@@ -114,6 +114,7 @@ def test_there_are_notebooks():
         "selection",
         "plugins",
         "colab",
+        "quality",
     } <= names
 
 

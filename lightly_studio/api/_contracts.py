@@ -92,6 +92,7 @@ class PageRow(TypedDict, total=False):
     members: list[GroupMember]  # group datasets: one entry per view (api/groups.py)
     video_id: str  # frames only: the video it belongs to
     frame_number: int  # frames only
+    issues: list[str]  # quality checks that flagged the sample (grid chips)
 
 
 class _SamplesPageThumbnails(TypedDict, total=False):
@@ -178,7 +179,16 @@ class _FacetsOfGroups(TypedDict, total=False):
     member_tags: list[dict[str, Json]]
 
 
+class IssueCount(TypedDict):
+    issue: str  # an image check, "label_issues" (samples with any), or a label issue
+    kind: str  # "image" (samples flagged), "samples", or "label" (annotations flagged)
+    key: str | None  # the metadata key a click filters on (None: label issues, not clickable)
+    count: int  # within the filter
+    total: int  # in the dataset
+
+
 class FacetsResult(_FacetsOfGroups):
+    issues: list[IssueCount]  # the Quality section (lightly_studio.quality)
     count: int
     total: int
     tags: list[dict[str, Json]]

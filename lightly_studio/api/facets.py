@@ -9,10 +9,12 @@ from lightly_studio.api import _contracts as c
 from lightly_studio.api._methods import method
 from lightly_studio.api._spec import int_param, query_from_spec
 from lightly_studio.db import get_connection
+from lightly_studio.quality import CORRUPT, IMAGE_ISSUES, LABEL_ISSUE_COUNT, flag_key
 from lightly_studio.store import aggregates
 from lightly_studio.store import annotations as annotations_store
 from lightly_studio.store import groups as groups_store
-from lightly_studio.store.metadata import metadata_columns
+from lightly_studio.store import issues as issues_store
+from lightly_studio.store.metadata import MetadataKey, metadata_columns
 
 
 @method("facets", c.FacetsParams, c.FacetsResult)
@@ -64,6 +66,7 @@ def facets(params: dict) -> tuple[Any, list[bytes]]:
         labels = aggregates.label_counts(con, dataset_id, sub)
     return {
         **extra,
+        "issues": _issue_counts(con, dataset_id, sub, whole),
         "count": query.count(),
         "total": whole_query.count(),
         "tags": tags.to_dicts(),
@@ -72,3 +75,36 @@ def facets(params: dict) -> tuple[Any, list[bytes]]:
         "numeric": numeric,
         "metadata": metadata,
     }, []
+
+
+def issue_flag_columns(con, dataset_id) -> dict[str, MetadataKey]:
+    """Issue name -> the boolean metadata column of its flag, for the checks that ran."""
+    columns = metadata_columns(con, dataset_id)
+    found = {issue: columns.get(flag_key(issue)) for issue in (*IMAGE_ISSUES, CORRUPT)}
+    return {k: v for k, v in found.items() if v is not None and v.value_type == "bool"}
+
+
+def _issue_counts(con, dataset_id, sub, whole) -> list[dict]:
+    """The Quality section: per image check, the samples flagged (``is_<issue>_issue``
+    true) in the filter and overall; per label issue, the flagged annotations; and the
+    samples with any label issue (``label_issue_count`` > 0). ``key`` is the metadata key a
+    click filters on."""
+    rows: list[dict] = []
+    conditions: list[str] = []
+    for issue, found in issue_flag_columns(con, dataset_id).items():
+        rows.append({"issue": issue, "kind": "image", "key": flag_key(issue)})
+        conditions.append(f"s.{found.column}")
+    label_count = metadata_columns(con, dataset_id).get(LABEL_ISSUE_COUNT)
+    if label_count is not None and label_count.value_type == "int":
+        rows.append({"issue": "label_issues", "kind": "samples", "key": LABEL_ISSUE_COUNT})
+        conditions.append(f"s.{label_count.column} > 0")
+    for row, count, total in zip(
+        rows,
+        aggregates.count_where(con, sub, conditions),
+        aggregates.count_where(con, whole, conditions),
+        strict=True,
+    ):
+        row.update(count=count, total=total)
+    for label in issues_store.flagged_annotation_counts(con, dataset_id, sub).to_dicts():
+        rows.append({**label, "kind": "label", "key": None})
+    return rows

@@ -18,15 +18,18 @@ from lightly_studio.api._spec import (
     uuid_list,
     uuid_param,
 )
+from lightly_studio.api.facets import issue_flag_columns
 from lightly_studio.api.thumbnails import picture_of, thumbnails_for
 from lightly_studio.db import get_connection
 from lightly_studio.errors import QueryError
+from lightly_studio.quality import LABEL_ISSUE_COUNT
 from lightly_studio.store import datasets as datasets_store
 from lightly_studio.store import groups as groups_store
 from lightly_studio.store import samples as samples_store
 from lightly_studio.store._ids import ids_subquery
 from lightly_studio.store.annotations import annotations_frame
 from lightly_studio.store.captions import captions_frame
+from lightly_studio.store.metadata import metadata_columns
 from lightly_studio.store.tags import tag_sample_ids, untag_sample_ids, validate_tag_name
 
 MAX_PAGE = 1000
@@ -71,7 +74,11 @@ def samples_page(params: dict) -> tuple[Any, list[bytes]]:
     # Whole rows of the page straight from the ordered query: DatasetQuery picks the page by
     # rowid first (late materialisation), where looking the page's ids up again scans every
     # sample_id (no index on it).
-    frame = page_query(query, offset, limit).rows_frame()
+    # The quality checks' flags of the page's rows, for the grid's issue chips.
+    flags = issue_flag_columns(con, query.dataset.dataset_id)
+    label_count = metadata_columns(con, query.dataset.dataset_id).get(LABEL_ISSUE_COUNT)
+    chip_columns = {**flags, **({"label_issues": label_count} if label_count else {})}
+    frame = page_query(query, offset, limit).rows_frame(metadata=chip_columns)
     ids = [str(i) for i in frame["sample_id"]]
     want_annotations = params.get("annotations", True)
     by_sample: dict[str, list] = {i: [] for i in ids}
@@ -112,6 +119,9 @@ def samples_page(params: dict) -> tuple[Any, list[bytes]]:
             # The frames grid names each frame and marks where the next video's frames begin.
             row["video_id"] = str(r["parent_sample_id"])
             row["frame_number"] = r["frame_number"]
+        issues = [name for i, name in enumerate(chip_columns) if r[f"_meta_{i}"]]
+        if issues:
+            row["issues"] = issues
         rows.append(row)
     result: dict[str, Any] = {"offset": offset, "rows": rows}
     if not n_thumbs or query.kind == "group":  # a group has no file: its members have

@@ -245,3 +245,19 @@ def data_fingerprint(con) -> tuple[str, ...]:
     columns = "".join(f", {c}" for c in all_metadata_column_names(con))
     sql = _VERSION_SQL.replace("{metadata_columns}", columns)
     return tuple(str(v) for v in con.execute(sql).fetchone())
+
+
+def count_where(con, sub: tuple[str, list], conditions: list[str]) -> list[int]:
+    """How many samples of the subquery meet each condition, in order: one scan for all.
+    Conditions are SQL over the sample row (alias ``s``) built by the caller from metadata
+    column names (``metadata_key.column_name``), never from user text."""
+    if not conditions:
+        return []
+    sub_sql, sub_params = sub
+    counts = ", ".join(f"count(*) FILTER (WHERE {condition})" for condition in conditions)
+    row = con.execute(
+        f"""WITH q AS ({sub_sql})
+            SELECT {counts} FROM sample s WHERE s.sample_id IN (SELECT sample_id FROM q)""",
+        sub_params,
+    ).fetchone()
+    return [int(v) for v in row]

@@ -152,3 +152,22 @@ def box_geometry_scores(
         .otherwise(pl.col("is_issue"))
         .alias("is_issue")
     )
+
+
+def flagged_annotation_counts(con, dataset_id, sub: tuple[str, list]) -> pl.DataFrame:
+    """issue, count (flagged annotations on samples of the subquery), total (all flagged
+    annotations of the dataset), one row per stored label issue, by name."""
+    sub_sql, sub_params = sub
+    return query_frame(
+        f"""
+        WITH q AS ({sub_sql})
+        SELECT i.issue,
+               count(*) FILTER (WHERE i.is_issue AND a.sample_id IN (SELECT sample_id FROM q))
+                   AS count,
+               count(*) FILTER (WHERE i.is_issue) AS total
+        FROM annotation_issue_score i JOIN annotation a ON a.annotation_id = i.annotation_id
+        WHERE i.dataset_id = ${len(sub_params) + 1}
+        GROUP BY i.issue ORDER BY i.issue""",
+        [*sub_params, as_uuid_str(dataset_id)],
+        con,
+    )

@@ -20,7 +20,7 @@ ACTION_RE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z][a-z0-9:-]*$")
 """An action id: ``<scope>.<name>``, e.g. ``grid.open``, ``annotator.tool:box``."""
 MAX_KEYS = 4
 MAX_KEY_LENGTH = 40
-OVERLAYS = ("boxes", "masks", "labels", "captions", "names")
+OVERLAYS = ("boxes", "masks", "labels", "captions", "names", "issues")
 CELL_SIZE_RANGE = (40, 800)
 
 

@@ -139,7 +139,14 @@ class Explorer(_View):
     selected = traitlets.List(traitlets.Unicode()).tag(sync=True)
     cell_size = traitlets.Int(180).tag(sync=True)
     overlays = traitlets.Dict(
-        {"boxes": True, "masks": True, "labels": False, "captions": False, "names": False}
+        {
+            "boxes": True,
+            "masks": True,
+            "labels": False,
+            "captions": False,
+            "names": False,
+            "issues": True,
+        }
     ).tag(sync=True)
     show_plot = traitlets.Bool(False).tag(sync=True)
     color_by = traitlets.Unicode("").tag(sync=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from PIL import Image, ImageFilter
 
 import lightly_studio as ls
 from lightly_studio.quality import IMAGE_ISSUES, flag_key, score_key
@@ -63,21 +64,34 @@ def test_checks_find_planted_defects_and_flag_no_more_untouched_images_than_clea
         theirs = set(cv.index[cv[f"is_{issue}_issue"]])
         planted_here = expected[issue]
         share = len(ours & planted_here) / len(planted_here)
-        if issue == "blurry":
-            # CleanVision's blur statistic counts PIL's unfiltered 1 px border as edges and
-            # misses half of the blurred copies; ours leaves the border out (_image_issues).
-            assert share >= 0.9, (issue, sorted(planted_here - ours))
-            assert len(ours & planted_here) >= 1.8 * len(theirs & planted_here)
-            assert len(ours & untouched) <= 0.02 * len(untouched)
-            continue
         assert share >= 0.95, (issue, sorted(planted_here - ours))
         assert len(ours & untouched) <= len(theirs & untouched), (
             issue,
             sorted((ours - theirs) & untouched),
         )
         if issue not in ("blurry", "near_duplicates"):
-            # Same definitions: the same images are flagged, untouched or not.
+            # Same definitions: the same images are flagged, untouched or not. (Blur has
+            # recalibrated thresholds: CleanVision finds 11 of the 24 blurred copies.)
             assert ours == theirs, (issue, sorted(ours ^ theirs))
+
+
+@pytest.mark.slow
+def test_blurred_copies_of_images_held_out_from_the_threshold_choice_are_found(
+    db, planted, tmp_path
+):
+    # The blur thresholds were set on the planted set; the COCO photos it left untouched were
+    # not blurred there, so their blurred copies check the thresholds on unseen images.
+    target, _, untouched = planted
+    held_out = sorted(name for name in untouched if name[0].isdigit())
+    assert len(held_out) >= 40
+    for name in held_out:
+        with Image.open(target / name) as im:
+            blurred = im.convert("RGB").filter(ImageFilter.GaussianBlur(max(im.size) / 40))
+            blurred.save(tmp_path / name, quality=92)
+    dataset = ls.ImageDataset.create("held_out")
+    dataset.add_images_from_path(str(tmp_path), embed=False)
+    found = dataset.compute_image_issues(checks=["blurry"])
+    assert found.height >= 0.95 * len(held_out)
 
 
 @pytest.mark.slow
@@ -191,3 +205,31 @@ def test_near_duplicates_come_from_embeddings_when_the_dataset_has_them(db, tmp_
     frame = dataset.query().to_polars()
     sets = frame["near_duplicates_set"].drop_nulls().to_list()
     assert sets == [0, 0]
+
+
+def test_without_embeddings_a_warning_names_the_check_that_uses_them_and_every_check_runs(
+    db, tmp_path, examples
+):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    originals = sorted((examples / "coco_subset_128_images" / "images").glob("*.jpg"))[:3]
+    for p in originals:
+        shutil.copy(p, folder / p.name)
+    with Image.open(originals[0]) as im:  # a 3/4-size copy: a near duplicate by hash
+        im.resize((im.width * 3 // 4, im.height * 3 // 4)).save(folder / "smaller.jpg")
+    dataset = ls.ImageDataset.create("no_embeddings")
+    dataset.add_images_from_path(str(folder), embed=False)
+
+    with pytest.warns(UserWarning) as caught:
+        found = dataset.compute_image_issues()
+
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1
+    assert messages[0].startswith("near_duplicates:")
+    assert "compute_embeddings()" in messages[0]
+    keys = dataset.metadata_keys
+    assert all(score_key(issue) in keys and flag_key(issue) in keys for issue in IMAGE_ISSUES)
+    near = found.filter(pl.col("issue") == "near_duplicates")
+    assert sorted(_names(dataset)[i] for i in near["sample_id"]) == sorted(
+        ["smaller.jpg", originals[0].name]
+    )

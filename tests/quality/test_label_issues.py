@@ -205,3 +205,79 @@ def test_geometric_checks_need_no_predictions(db, tmp_path):
     assert [label for label, _ in by_issue[("duplicate_box",)]] == ["car", "car"]
     assert by_issue[("tiny_box",)] == [("car", round(np.sqrt(6) / 4, 3))]
     assert dataset.get_sample(sample.sample_id).metadata[LABEL_ISSUE_COUNT] == 3
+
+
+def test_detection_scores_equal_cleanlab_s_own_functions():
+    # The per-box scores come from matrices built once (vectorised) instead of cleanlab
+    # rebuilding them per call; the values must stay cleanlab's.
+    from cleanlab.object_detection import rank as od_rank
+
+    from lightly_studio.quality._label_issues import (
+        _auxiliary_inputs,
+        _image_quality_scores,
+        _overlooked_box_scores,
+        _swap_box_scores,
+    )
+
+    rng = np.random.default_rng(0)
+    labels, predictions = [], []
+    for image in range(60):
+        n = int(rng.integers(0, 6))
+        xy = rng.uniform(0, 400, (n, 2))
+        boxes = np.concatenate([xy, xy + rng.uniform(5, 200, (n, 2))], 1)
+        classes = rng.integers(0, 4, n)
+        if image % 10 == 0 and n:
+            # The same box twice with another class: cleanlab's overlapping-label rule.
+            boxes = np.concatenate([boxes, boxes[:1] + 0.5])
+            classes = np.concatenate([classes, (classes[:1] + 1) % 4])
+        labels.append({"bboxes": boxes.astype(np.float32), "labels": classes})
+        jitter = boxes + rng.normal(0, 8, boxes.shape)
+        pred_classes = np.where(rng.random(len(classes)) < 0.8, classes, (classes + 1) % 4)
+        with_scores = np.concatenate([jitter, rng.uniform(0.3, 1, (len(jitter), 1))], 1)
+        if image % 3 == 0:
+            # Confident predictions where no box is given: overlooked objects.
+            far = np.array([[700, 700, 760, 750, 0.99], [800, 650, 840, 700, 0.97]])
+            with_scores = np.concatenate([with_scores, far])
+            pred_classes = np.concatenate([pred_classes, [0, 3]])
+        predictions.append([with_scores[pred_classes == c].astype(np.float32) for c in range(4)])
+    auxiliary = _auxiliary_inputs(od_rank, labels, predictions)
+    ours = {
+        "bad_location": od_rank.compute_badloc_box_scores(auxiliary_inputs=auxiliary),
+        "swapped_label": _swap_box_scores(od_rank, auxiliary),
+        "overlooked": _overlooked_box_scores(od_rank, auxiliary),
+    }
+    theirs = {
+        "bad_location": od_rank.compute_badloc_box_scores(labels=labels, predictions=predictions),
+        "swapped_label": od_rank.compute_swap_box_scores(labels=labels, predictions=predictions),
+        "overlooked": od_rank.compute_overlooked_box_scores(labels=labels, predictions=predictions),
+    }
+    for issue in ours:
+        for mine, reference in zip(ours[issue], theirs[issue], strict=True):
+            np.testing.assert_allclose(mine, reference, atol=1e-6, err_msg=issue)
+    assert np.isfinite(np.concatenate(theirs["overlooked"])).sum() >= 3  # overlooked exercised
+    swapped = np.concatenate(theirs["swapped_label"])
+    assert (swapped < 1e-6).sum() >= 3  # the overlapping boxes were exercised
+    np.testing.assert_allclose(
+        _image_quality_scores(od_rank, ours),
+        od_rank.get_label_quality_scores(labels, predictions, verbose=False),
+        atol=1e-6,
+    )
+
+
+def test_without_embeddings_or_predictions_wrong_label_is_skipped_by_name_and_box_checks_run(
+    db, tmp_path
+):
+    make_images(tmp_path / "img", {f"{i}.png": (64, 48) for i in range(3)})
+    dataset = ls.ImageDataset.create("mixed")
+    dataset.add_images_from_path(str(tmp_path / "img"), embed=False)
+    first, second, _ = sorted(dataset, key=lambda s: s.file_name)
+    first.add_annotations([CreateClassification(label="cat")])
+    second.add_annotations([CreateObjectDetection(label="dog", x=1, y=1, width=2, height=2)])
+
+    with pytest.warns(UserWarning, match=r"wrong_label: skipped.*compute_embeddings"):
+        found = dataset.compute_label_issues()
+
+    assert "wrong_label" not in set(found["issue"])
+    tiny = found.filter(pl.col("issue") == "tiny_box")
+    assert tiny["is_issue"].to_list() == [True]
+    assert dataset.match(ImageSampleField.metadata[LABEL_ISSUE_COUNT] > 0).count() == 1

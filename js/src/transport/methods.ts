@@ -34,6 +34,8 @@ export interface Row {
   frame_number?: number;
   /** Group datasets: one entry per view, in view order (api/groups.py). */
   members?: GroupMember[];
+  /** Quality checks that flagged the sample (lightly_studio.quality): grid chips. */
+  issues?: string[];
 }
 
 /** A group's member in one view; `sample_id` null where the group has none in that view. */
@@ -92,7 +94,19 @@ export interface Detail {
 }
 
 export interface Hist { min: number | null; max: number | null; counts: number[] }
+/** One row of the filter panel's Quality section (api/facets.py _issue_counts). */
+export interface IssueCount {
+  issue: string;
+  /** "image": samples flagged; "samples": samples with any label issue; "label": annotations flagged */
+  kind: "image" | "samples" | "label";
+  /** The metadata key a click filters on; null for label issues (counts only). */
+  key: string | null;
+  count: number;
+  total: number;
+}
+
 export interface Facets {
+  issues: IssueCount[];
   count: number;
   total: number;
   tags: { name: string; count: number; total: number }[];

@@ -40,7 +40,7 @@ export interface ReadyInfo {
   kind?: string;
 }
 
-const DEFAULT_OVERLAYS: GridOverlays = { boxes: true, masks: true, labels: false, captions: false, names: false };
+const DEFAULT_OVERLAYS: GridOverlays = { boxes: true, masks: true, labels: false, captions: false, names: false, issues: true };
 const DEFAULT_CELL_SIZE = 180;
 
 const SORTS: [string, string][] = [
@@ -133,7 +133,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   // -- toolbar -------------------------------------------------------------------------------
   const size = h("input", { type: "range", min: 80, max: 400, step: 10, value: model.get("cell_size") ?? 180, "aria-label": "cell size", "data-testid": "ls-cell-size", style: "width:100%" });
   size.addEventListener("input", () => setGridOptions({ cell_size: Number(size.value) }));
-  const overlayToggles = (["boxes", "masks", "labels", "captions", "names"] as const).map((k) =>
+  const overlayToggles = (["boxes", "masks", "labels", "captions", "names", "issues"] as const).map((k) =>
     h("label", { class: "ls-check", title: `Show ${k}` },
       h("input", { type: "checkbox", checked: overlays()[k], "data-overlay": k, onchange: (e: Event) =>
         setGridOptions({ overlays: { ...overlays(), [k]: (e.target as HTMLInputElement).checked } }) }), k));

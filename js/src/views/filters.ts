@@ -5,8 +5,9 @@ import { h, clear, formatCount } from "../lib/dom";
 import { histogramBars } from "../lib/geometry";
 import { labelColor } from "../lib/colors";
 import type { RpcClient } from "../transport/rpc";
-import type { Facets, Hist, Spec } from "../transport/methods";
+import type { Facets, Hist, IssueCount, Spec } from "../transport/methods";
 import { withImageSearch } from "./imageSearch";
+import { issueLabel } from "./issues";
 import { reattachTagMenu, tagAssignBox, tagMenuButton, type TagActions } from "./tags";
 
 export class FiltersView {
@@ -189,6 +190,7 @@ export class FiltersView {
           this.checkRow(l.name, chosen.has(l.name), `${formatCount(l.count)} of ${formatCount(l.total)}`,
             labelColor(l.name), (on) => this.toggleIn("labels", l.name, on)), null))));
     }
+    if (f.issues?.length) this.el.append(this.qualitySection(f.issues));
     if (f.sources.length > 1 || f.sources.some((s) => s !== "ground_truth")) {
       const sel = h("select", { onchange: (e: Event) => this.update({ annotation_source: (e.target as HTMLSelectElement).value || null }) },
         h("option", { value: "" }, "any source"),
@@ -234,6 +236,31 @@ export class FiltersView {
         if (typing.at !== null) box.setSelectionRange(typing.at, typing.at);
       }
     }
+  }
+
+  /** Issue counts from the quality checks: a click on an image check (or on "any label
+   * issue") filters the grid to the flagged samples through the metadata filter. */
+  private qualitySection(issues: IssueCount[]): HTMLElement {
+    const metadata = (this.spec.metadata as Record<string, any> | undefined) ?? {};
+    const setFilter = (key: string, cond: Record<string, unknown> | null) => {
+      const md = { ...metadata };
+      if (cond) md[key] = cond; else delete md[key];
+      this.update({ metadata: md });
+    };
+    const clickable = issues.filter((i) => i.key !== null);
+    const labels = issues.filter((i) => i.kind === "label");
+    return h("div", { class: "ls-section", "data-testid": "ls-quality-filters" }, h("h4", {}, "Quality"),
+      clickable.map((i) => {
+        const row = this.checkRow(issueLabel(i.issue), i.key! in metadata, `${formatCount(i.count)} of ${formatCount(i.total)}`, null,
+          (on) => setFilter(i.key!, on ? (i.kind === "samples" ? { range: [1, null] } : { values: [true] }) : null));
+        row.dataset.issue = i.issue;
+        if (i.total === 0) row.classList.add("ls-zero");
+        return row;
+      }),
+      labels.length ? h("div", { class: "ls-muted", style: "margin:6px 0 2px" }, "Flagged annotations") : null,
+      labels.map((i) => h("div", { class: `ls-check ls-static${i.total === 0 ? " ls-zero" : ""}`, "data-issue": i.issue, title: "annotations flagged (in the filter, of all)" },
+        h("span", { class: "ls-name" }, issueLabel(i.issue)),
+        h("span", { class: "ls-n" }, `${formatCount(i.count)} of ${formatCount(i.total)}`))));
   }
 
   private checkRow(name: string, checked: boolean, count: string, color: string | null, on: (v: boolean) => void): HTMLElement {

@@ -6,6 +6,7 @@ import { clear, h } from "../lib/dom";
 import type { OutcomeColoring } from "./evalColors";
 import { SAMPLE_DRAG_TYPE } from "./imageSearch";
 import { actionIn } from "./shortcuts";
+import { issueLabel } from "./issues";
 import { maskCanvas, overlaySvg } from "./overlays";
 import { PAGE_SIZE, type Row, type SampleSource } from "./source";
 
@@ -15,6 +16,8 @@ export interface GridOverlays {
   labels: boolean;
   captions: boolean;
   names: boolean;
+  /** Chips naming the quality issues a sample was flagged with (lightly_studio.quality). */
+  issues: boolean;
 }
 
 export interface GridOptions {
@@ -215,7 +218,7 @@ export class GridView {
     const thumb = row ? src.thumbnail(row.sample_id) : undefined;
     const selected = row ? this.selected.has(row.sample_id) : false;
     const sig = row
-      ? `${row.sample_id}|${row.similarity ?? ""}|${thumb === undefined ? "-" : thumb ? "t" : "x"}|${o.boxes}${o.masks}${o.labels}${o.captions}${o.names}|${row.tags.join(",")}|${this.layout.cellWidth}|${this.opts.coloring?.signature(row.sample_id) ?? ""}|${this.startsVideo(index, row)}`
+      ? `${row.sample_id}|${row.similarity ?? ""}|${thumb === undefined ? "-" : thumb ? "t" : "x"}|${o.boxes}${o.masks}${o.labels}${o.captions}${o.names}${o.issues}|${row.tags.join(",")}|${(row.issues ?? []).join(",")}|${this.layout.cellWidth}|${this.opts.coloring?.signature(row.sample_id) ?? ""}|${this.startsVideo(index, row)}`
       : "loading";
     c.el.classList.toggle("ls-selected", selected);
     c.el.classList.toggle("ls-focus", index === this.focusIndex);
@@ -254,8 +257,15 @@ export class GridView {
       c.el.append(h("span", { class: "ls-sim-score", "data-testid": "ls-sim-score" }, row.similarity.toFixed(3)));
     }
     c.el.append(h("div", { class: "ls-check-box", "data-role": "check", title: "Select" }));
-    if (row.tags.length) {
-      c.el.append(h("div", { class: "ls-chips" }, row.tags.slice(0, 4).map((t) => h("span", { class: "ls-chip" }, t))));
+    const issues = o.issues ? row.issues ?? [] : [];
+    if (row.tags.length || issues.length) {
+      // Issue chips first (at most 3, then "+n"), then tags: four chips in all.
+      const shown = issues.slice(0, issues.length > 3 ? 2 : 3);
+      const more = issues.length - shown.length;
+      c.el.append(h("div", { class: "ls-chips" },
+        shown.map((i) => h("span", { class: "ls-chip ls-issue-chip", "data-issue": i, title: i }, issueLabel(i))),
+        more > 0 ? h("span", { class: "ls-chip ls-issue-chip", title: issues.slice(shown.length).join(", ") }, `+${more}`) : null,
+        row.tags.slice(0, Math.max(0, 4 - shown.length - (more > 0 ? 1 : 0))).map((t) => h("span", { class: "ls-chip" }, t))));
     } else if (o.names) {
       c.el.append(h("div", { class: "ls-name-bar" }, row.file_name));
     }

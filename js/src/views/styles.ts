@@ -146,6 +146,9 @@ export const CSS = `
   flex-wrap: wrap; pointer-events: none; }
 .ls-chip { font-size: 11px; padding: 0 6px; border-radius: 9px; background: rgba(20,24,28,.78);
   color: #fff; max-width: 100%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; line-height: 17px; }
+.ls-chip.ls-issue-chip { background: rgba(176,32,32,.88); }
+.ls-filters .ls-zero { opacity: .55; }
+.ls-filters .ls-static { cursor: default; padding-left: 20px; }
 .ls-cell .ls-caption { position: absolute; left: 0; right: 0; top: 0; padding: 3px 6px; font-size: 11px;
   background: rgba(20,24,28,.72); color: #fff; max-height: 40%; overflow: hidden; }
 .ls-cell .ls-video-head { position: absolute; left: 0; right: 26px; top: 0; padding: 2px 6px; font-size: 11px;
