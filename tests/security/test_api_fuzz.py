@@ -40,7 +40,8 @@ MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 50))
 # they need state the sandbox lacks (embeddings for a plot, a run of an operator) or a value
 # it does not guess (an annotation's current version, an export format's exact name). The
 # classifier methods need embeddings, which the sandbox's dataset has not. export_download needs
-# a finished export, video_frames and video_poster a video, and tag_rename the tag "good", which tag_delete (run
+# a finished export, group_detail a group dataset, image_search embeddings (tests/api/test_groups_api.py
+# and tests/api/test_image_search.py pin them), video_frames and video_poster a video, and tag_rename the tag "good", which tag_delete (run
 # before it) may already have removed; tests/security/test_export_download.py,
 # tests/video/test_video_api.py, tests/video/test_video_posters.py and tests/api/test_tags.py
 # pin their answers.
@@ -56,6 +57,8 @@ NEVER_ANSWERS = frozenset(
         "classifier_train",
         "export",
         "export_download",
+        "group_detail",
+        "image_search",
         "operator_cancel",
         "operator_run",
         "operator_status",
@@ -111,15 +114,25 @@ def world(tmp_path_factory):
                 )
             )
             ds.evaluate().object_detection("car", "ground_truth", "model")
+            # Boxes only the bulk methods get (annotation_delete, run before them, removes the
+            # first box): one that annotations_delete removes on its first answer, one that
+            # the relabel, tag and crop methods use after it.
+            for label in ("bus", "truck"):
+                samples[1].add_annotation(
+                    CreateObjectDetection(label=label, x=0, y=0, width=4, height=4)
+                )
             samples[0].metadata["speed"] = 1.5
             samples[0].metadata["weather"] = "sunny"
             # A sample whose file no longer decodes (replaced after it was added).
             (data / "images" / "c.jpg").write_bytes(b"not an image any more")
             ann = samples[0].annotations[0]
+            by_label = {a.label: a for a in samples[1].annotations}
             ids = {
                 "dataset": str(ds.dataset_id),
                 "samples": [str(s.sample_id) for s in samples],
                 "annotation": str(ann.annotation_id),
+                "doomed_annotation": str(by_label["bus"].annotation_id),
+                "kept_annotation": str(by_label["truck"].annotation_id),
                 "caption": api.dispatch(
                     "annotator_sample", {"sample_id": str(samples[0].sample_id)}
                 )[0]["captions"][0]["caption_id"],
@@ -308,7 +321,14 @@ def _one_bad_key(world, fn) -> st.SearchStrategy:
         "task": "object_detection",
         "gt_source": "ground_truth",
         "pred_source": "model",
+        "annotation_ids": [ids["kept_annotation"]],
+        "shortcuts": {},
     }
+    if fn.name == "annotations_delete":
+        base["annotation_ids"] = [ids["doomed_annotation"]]
+    if fn.name == "caption_add":
+        # caption_id only puts a deleted caption back (undo); the world's caption exists.
+        del base["caption_id"]
     keys = sorted(_keys_read_by(fn) | set(base))
     spec_keys = sorted(SPEC_KEYS)
 
