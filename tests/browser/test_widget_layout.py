@@ -224,5 +224,13 @@ def test_the_notebook_explorer_restores_the_datasets_grid_options_unless_given(p
         ".opts.cellSize === 120",
         timeout=30_000,
     )
+    # The saved sort arrives after the view has opened: narrowest first here too.
+    second_names = page.locator("[data-testid=ls-explorer]").nth(1).locator(".ls-name-bar").first
+    second_names.wait_for(timeout=15_000)
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=ls-explorer]')[1]"
+        ".querySelector('.ls-name-bar')?.textContent === 'r2.png'",
+        timeout=15_000,
+    )
     out = run_cell(page, 4)
     assert "SIZE2 120 SORT2 {'field': 'width', 'desc': False}" in out, out

@@ -187,6 +187,7 @@ def test_grid_options_are_kept_per_dataset_and_restored_when_the_page_opens(
             "labels": False,
             "captions": False,
             "names": True,
+            "issues": True,
         },
         "sort_field": "width",
         "sort_desc": False,

@@ -31,6 +31,8 @@ const PATHS: Record<string, string[]> = {
   close: ["M6 6l12 12", "M18 6 6 18"],
   download: ["M12 3v12", "M7 10l5 5 5-5", "M4 19h16"],
   selectAll: ["M4 4h16v16H4z", "M8 12l3 3 5-6"],
+  image: ["M3 5h18v14H3z", "M3 16l5-5 4 4 3-3 6 6", "M15.5 9h.01"],
+  crop: ["M6 2v16h16", "M2 6h16v16"],
 };
 
 export type IconName = keyof typeof PATHS;

@@ -400,6 +400,10 @@ export const CROPS_STYLES = `
 .ls-root .ls-crop-score { position: absolute; right: 4px; top: 4px; padding: 0 5px; border-radius: 8px;
   font-size: 11px; background: rgba(0,0,0,.65); color: #fff; }
 .ls-root .ls-mode-switch { display: inline-flex; border: 1px solid var(--ls-border); border-radius: 4px; overflow: hidden; }
-.ls-root .ls-mode-switch button { border: none; border-radius: 0; }
+.ls-root .ls-mode-switch button { border: none; border-radius: 0; display: inline-flex; align-items: center; gap: 6px; min-height: 28px; }
+.ls-mode-switch .ls-icon { display: none; }
+.ls-tight .ls-mode-switch .ls-icon { display: block; }
+.ls-tight .ls-mode-switch .ls-label { display: none; }
+.ls-root.ls-tight .ls-mode-switch button { padding: 3px 6px; }
 .ls-root .ls-mode-switch button[aria-pressed="true"] { background: var(--ls-accent); color: var(--ls-accent-fg); }
 `;

@@ -329,8 +329,12 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   };
   const collection = videoCollectionControl(rpc, datasetId, () => spec, applyCollection);
   // -- Samples | Annotations: the sample grid, or the crops of every box and mask (crops.ts) --
-  const samplesModeBtn = h("button", { "data-testid": "ls-mode-samples", "aria-pressed": "true" }, "Samples");
-  const cropsModeBtn = h("button", { "data-testid": "ls-mode-annotations", "aria-pressed": "false" }, "Annotations");
+  // Icon and label; a tight toolbar keeps the icons only (fitToolbar below).
+  const modeButton = (testid: string, iconName: "image" | "crop", label: string, pressed: boolean) =>
+    h("button", { "data-testid": testid, "aria-pressed": String(pressed), "aria-label": label, title: label },
+      icon(iconName), h("span", { class: "ls-label" }, label));
+  const samplesModeBtn = modeButton("ls-mode-samples", "image", "Samples", true);
+  const cropsModeBtn = modeButton("ls-mode-annotations", "crop", "Annotations", false);
   const modeSwitch = h("div", { class: "ls-mode-switch", role: "group", "aria-label": "view" }, samplesModeBtn, cropsModeBtn);
   let crops: CropsView | null = null;
   const sampleOnly: HTMLElement[] = [countEl, selEl, selectAllBtn]; // + the tag group, below
@@ -515,15 +519,23 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
   // Narrow views (a notebook cell, a split screen) keep icons and drop button labels.
   // Also when the toolbar's buttons do not fit at full width (a long selection count, the
   // Samples | Annotations switch): measured with labels shown, then decided.
+  // Each step is taken only when the one before still overflows: labels of the icon buttons
+  // go first (ls-narrow), then the Samples | Annotations labels (ls-tight), then the last
+  // text labels and gaps (ls-compact, always below 760 px: a 600 px notebook cell).
   const fitToolbar = () => {
-    root.classList.remove("ls-narrow");
-    root.classList.toggle("ls-narrow", root.clientWidth < 1100 || toolbar.scrollWidth > toolbar.clientWidth + 1);
-    // Below 760 px (a notebook cell at 600 px) the toolbar also packs tighter (styles.ts).
-    root.classList.toggle("ls-compact", root.clientWidth < 760);
+    const overflows = () => toolbar.scrollWidth > toolbar.clientWidth + 1;
+    root.classList.remove("ls-narrow", "ls-tight", "ls-compact");
+    const width = root.clientWidth;
+    root.classList.toggle("ls-narrow", width < 1100 || overflows());
+    root.classList.toggle("ls-tight", width < 760 || (root.classList.contains("ls-narrow") && overflows()));
+    root.classList.toggle("ls-compact", width < 760 || (root.classList.contains("ls-tight") && overflows()));
   };
   toolbarReady = true;
+  // The toolbar's items change width too (the count, the selection, a video's collection
+  // picker), so they are watched as well as the view's own width.
   const narrow = new ResizeObserver(fitToolbar);
   narrow.observe(root);
+  for (const item of toolbar.children) narrow.observe(item);
   const closePopovers = (e: Event) => {
     if (!viewPanel.hidden && !viewPanel.parentElement!.contains(e.target as Node)) {
       viewPanel.hidden = true;

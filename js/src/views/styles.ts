@@ -90,7 +90,8 @@ export const CSS = `
 .ls-tag-button .ls-icon, .ls-select-all .ls-icon { display: none; }
 /* A compact toolbar (a 600 px notebook cell): icons instead of the last text labels, tighter
    gaps, the count without its unit; every control stays on the one line. */
-.ls-compact .ls-toolbar { gap: 4px; padding: 6px; }
+.ls-compact .ls-toolbar { gap: 3px; padding: 6px; }
+.ls-compact .ls-tag-group input { width: 64px !important; }
 .ls-compact .ls-toolbar > .ls-title { min-width: 0; }
 .ls-compact .ls-icon-button, .ls-root.ls-compact .ls-tag-button, .ls-root.ls-compact .ls-select-all { padding: 3px 5px; }
 .ls-compact .ls-tag-button .ls-icon, .ls-compact .ls-select-all .ls-icon { display: block; }
