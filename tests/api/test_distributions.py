@@ -251,3 +251,64 @@ def test_video_datasets_chart_fps_and_duration_and_their_frames(db, tmp_path):
     assert sum(numeric["duration_s"]["counts"]) == 2
     frames, _ = dispatch("distributions", {"spec": spec(ds, kind="frame")})
     assert frames["count"] == 40 and "fps" not in {h["key"] for h in frames["numeric"]}
+
+
+def test_the_missing_bar_filter_keeps_the_samples_without_the_key(random_ds):
+    """spec ``{"missing": true}`` is the DSL's ``metadata[key].is_missing()``: same samples,
+    and with ``values`` it adds them (OR), like a second value bar."""
+    from lightly_studio.core.dataset_query import OR, ImageSampleField
+
+    truth = random_ds.truth
+    without = set(truth.filter(pl.col("city").is_null())["file_name"])
+    assert 0 < len(without) < truth.height
+    d, _ = dispatch(
+        "distributions", {"spec": spec(random_ds, metadata={"city": {"missing": True}})}
+    )
+    assert d["count"] == len(without)
+    city = next(c for c in d["categorical"] if c["key"] == "city")
+    assert city["values"] == [] and city["missing"] == len(without)
+    rows, _ = dispatch(
+        "samples_page",
+        {"spec": spec(random_ds, metadata={"city": {"missing": True}}), "offset": 0, "limit": 100},
+    )
+    assert {r["file_name"] for r in rows["rows"]} == without
+    field = ImageSampleField.metadata["city"]
+    dsl = random_ds.match(field.is_missing())
+    assert {s.file_name for s in dsl} == without
+    assert {s.file_name for s in random_ds.match(~field.is_missing())} == (
+        set(truth["file_name"]) - without
+    )
+    both = spec(random_ds, metadata={"city": {"values": ["oslo"], "missing": True}})
+    d, _ = dispatch("distributions", {"spec": both})
+    oslo = set(truth.filter(pl.col("city") == "oslo")["file_name"])
+    assert d["count"] == len(without | oslo)
+    dsl = random_ds.match(OR(field == "oslo", field.is_missing()))
+    assert {s.file_name for s in dsl} == without | oslo
+    with pytest.raises(QueryError, match="missing"):
+        dispatch("distributions", {"spec": spec(random_ds, metadata={"city": {"missing": "yes"}})})
+
+
+def test_classes_by_images_equal_a_distinct_count(random_ds):
+    """The image count per class against the straightforward count(DISTINCT sample), over the
+    whole dataset and under a filter."""
+    from lightly_studio.db import get_connection
+
+    did = str(random_ds.dataset_id)
+    for extra, where in (({}, ""), ({"width": [40, None]}, "AND s.width >= 40")):
+        d, _ = dispatch(
+            "distributions", {"spec": spec(random_ds, **extra), "class_count": "images"}
+        )
+        rows = (
+            get_connection()
+            .execute(
+                f"""SELECT l.name, count(*), count(DISTINCT a.sample_id)
+                FROM annotation a JOIN annotation_label l ON l.label_id = a.label_id
+                JOIN sample s ON s.sample_id = a.sample_id
+                WHERE s.dataset_id = $1 {where} GROUP BY l.name""",
+                [did],
+            )
+            .fetchall()
+        )
+        assert {c["name"]: (c["objects"], c["images"]) for c in d["classes"]} == {
+            name: (objects, images) for name, objects, images in rows
+        }

@@ -6,7 +6,8 @@ explorer, views/explorer.ts):
 - dragging across a histogram filters the grid to that range (the filter panel's range boxes
   show it), the charts follow the filter and the range chip clears it;
 - the bin count changes the number of histogram bars;
-- categorical metadata shows value counts and a "missing" bar; a value bar filters.
+- categorical metadata shows value counts and a "missing" bar; a value bar filters, and so
+  does the "missing" bar (to the samples without the key).
 """
 
 from __future__ import annotations
@@ -205,6 +206,38 @@ def test_distribution_panel_filters_and_follows_the_grid(gui, app_page):
     _wait_count(page, "2 of 8")
     _wait_charts(page, 2)
     assert _bars(page, "ls-dist-cat") == {"rain": "2"}
+    page.locator("[data-testid=ls-dist-cat] .ls-dist-row[data-value=rain]").click()
+    _wait_count(page, "8 of 8")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_the_missing_bar_filters_to_samples_without_the_key(charted, gui, app_page):
+    """The "missing" bar of a categorical key is a filter like a value bar: the grid shows the
+    samples without the key (spec metadata.<key>.missing), the charts follow, and a second
+    click removes it."""
+    page = app_page
+    page.goto(gui.url)
+    _wait_count(page, "8 of 8")
+    page.locator("[data-testid=ls-dist-toggle]").click()
+    _wait_charts(page, 8)
+    without = {str(s.sample_id) for s in charted if "weather" not in s.metadata}
+    assert len(without) == 4
+    missing = page.locator("[data-testid=ls-dist-cat] .ls-dist-row[data-value=missing]")
+    missing.click()
+    _wait_count(page, "4 of 8")
+    _wait_charts(page, 4)
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=ls-grid] .ls-cell[data-sample-id]')"
+        ".length === 4"
+    )
+    shown = page.eval_on_selector_all(
+        "[data-testid=ls-grid] .ls-cell[data-sample-id]", "cs => cs.map(c => c.dataset.sampleId)"
+    )
+    assert set(shown) == without
+    assert _bars(page, "ls-dist-cat") == {"missing": "4"}
+    assert missing.get_attribute("aria-pressed") == "true"
+    missing.click()
+    _wait_count(page, "8 of 8")
     assert page.errors == []  # type: ignore[attr-defined]
 
 
