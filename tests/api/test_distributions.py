@@ -312,3 +312,37 @@ def test_classes_by_images_equal_a_distinct_count(random_ds):
         assert {c["name"]: (c["objects"], c["images"]) for c in d["classes"]} == {
             name: (objects, images) for name, objects, images in rows
         }
+
+
+def test_plot_colour_by_evaluation_status(fake_projection):
+    """evaluation:<run> colours each point by the run's outcome on its sample: a.jpg has two
+    ground-truth cars and no prediction (false negatives), b.jpg a prediction and no ground
+    truth (false positives), the others nothing to miss (correct)."""
+    ds = fake_projection
+    ds.evaluate().object_detection("det", "ground_truth", "model")
+    choices, _ = dispatch("field_choices", {"dataset_id": str(ds.dataset_id)})
+    assert choices["evaluations"] == ["det"]
+    token = dispatch("plot_points", {"dataset_id": str(ds.dataset_id)})[0]["token"]
+    found = dispatch("plot_ids", {"token": token, "indices": list(range(5)), "names": True})[0]
+    by_name = {str(s.sample_id): s.file_name for s in ds}
+    assert found["file_names"] == [by_name[i] for i in found["sample_ids"]]
+    colours, buf = dispatch("plot_colors", {"token": token, "by": "evaluation:det"})
+    assert colours["legend"] == [
+        "not evaluated",
+        "correct",
+        "false positives",
+        "false negatives",
+        "false pos. + neg.",
+    ]
+    assert len(colours["colors"]) == len(colours["legend"])
+    cats = np.frombuffer(buf[0], np.uint8).tolist()
+    got = {by_name[i]: colours["legend"][c] for i, c in zip(found["sample_ids"], cats, strict=True)}
+    assert got == {
+        "a.jpg": "false negatives",
+        "b.jpg": "false positives",
+        "c.png": "correct",
+        "d.jpg": "correct",
+        "e.jpg": "correct",
+    }
+    with pytest.raises(QueryError, match="No evaluation run"):
+        dispatch("plot_colors", {"token": token, "by": "evaluation:nope"})
