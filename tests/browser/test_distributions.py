@@ -418,7 +418,19 @@ def _near(a, b, tol: int = 40) -> bool:
 def test_plot_hover_card_filter_greys_and_legend_toggles(projected, gui, app_page):
     """The side plot of the full page: hovering a point shows a card with that sample's
     thumbnail and file name; with a filter the points outside it are still drawn, greyed; a
-    legend click hides a class's points and a double-click shows only that class."""
+    legend click hides a class's points and a double-click shows only that class; an
+    evaluation run colours by outcome."""
+    # One model box, on img7.png (a dog image): every image keeps a missed box (false
+    # negatives) and no class or filter count changes.
+    from lightly_studio.core.annotation import CreateObjectDetection
+
+    widest = next(s for s in projected if s.file_name == "img7.png")
+    widest.add_annotation(
+        CreateObjectDetection(
+            label="dog", x=1, y=1, width=10, height=10, confidence=0.9, annotation_source="model"
+        )
+    )
+    projected.evaluate().object_detection("self", "ground_truth", "model")
     page = app_page
     page.goto(gui.url)
     _wait_count(page, "8 of 8")
@@ -528,4 +540,26 @@ def test_plot_hover_card_filter_greys_and_legend_toggles(projected, gui, app_pag
         "() => document.querySelector('[data-testid=ls-plot]').dataset.greyed === '0'"
     )
     assert page.locator("[data-testid=ls-plot-outside]").count() == 0
+
+    page.locator("[data-testid=ls-plot-color]").select_option("evaluation:self")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-plot-legend]').dataset.by"
+        " === 'evaluation:self'"
+    )
+    assert _legend(page) == [
+        "not evaluated",
+        "correct",
+        "false positives",
+        "false negatives",
+        "false pos. + neg.",
+    ]
+    page.wait_for_timeout(300)
+    missed = tuple(
+        page.eval_on_selector(
+            "[data-testid=ls-plot-legend] [data-name='false negatives'] .ls-dot",
+            "d => getComputedStyle(d).backgroundColor.match(/\\d+/g).map(Number)",
+        )
+    )
+    assert _near(drawn("img0.png"), missed) and _near(drawn("img5.png"), missed)
+    shot(page, "plot-evaluation-status")
     assert page.errors == []  # type: ignore[attr-defined]
