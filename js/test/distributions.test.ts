@@ -1,7 +1,7 @@
 // The distribution panel's spec edits: a brush snaps to whole bins (integer fields end below
 // the next edge), ranges and values go to the keys the filter panel uses, toggles undo.
 import { describe, expect, it } from "vitest";
-import { binRange, rangeOf, toggleLabel, toggleValue, withRange } from "../src/views/distributions";
+import { binRange, rangeOf, toggleLabel, toggleMissing, toggleValue, withRange } from "../src/views/distributions";
 
 describe("binRange", () => {
   const edges = [100, 200, 300, 400, 500];
@@ -32,5 +32,11 @@ describe("spec edits", () => {
     const labelled = toggleLabel({ exclude_labels: ["cat"] }, "cat");
     expect(labelled).toEqual({ labels: ["cat"] }); // no longer excluded
     expect(toggleLabel(labelled, "cat")).toEqual({});
+  });
+  it("toggles a key's missing filter beside its values", () => {
+    const missing = toggleMissing({ metadata: { city: { values: ["oslo"] } } }, "city");
+    expect(missing).toEqual({ metadata: { city: { values: ["oslo"], missing: true } } });
+    expect(toggleValue(missing, "city", "oslo")).toEqual({ metadata: { city: { missing: true } } });
+    expect(toggleMissing(toggleMissing({}, "city"), "city")).toEqual({});
   });
 });

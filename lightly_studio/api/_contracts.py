@@ -238,7 +238,15 @@ class PlotIndicesIn(TypedDict, total=False):
     indices: list[int]  # or a Uint32 buffer of indices
 
 
-class PlotIdsResult(TypedDict):
+class PlotIdsParams(PlotIndicesIn, total=False):
+    names: bool  # also the file names (a hover card; at most 1000 points)
+
+
+class _PlotIdsNames(TypedDict, total=False):
+    file_names: list[str | None]
+
+
+class PlotIdsResult(_PlotIdsNames):
     sample_ids: list[str]
 
 
@@ -253,11 +261,12 @@ class PlotCountResult(TypedDict):
 
 class PlotColorsParams(TypedDict, total=False):
     token: str
-    by: str  # "", "none", "label", "source", "tag:<name>", "metadata:<key>"
+    by: str  # "", "none", "label", "source", "tag:<name>", "metadata:<key>", "evaluation:<run>"
 
 
 class _PlotColorsContinuous(TypedDict, total=False):
     continuous: bool
+    colors: list[str]  # fixed colours per legend entry (evaluation status), else a palette
 
 
 class PlotColorsResult(_PlotColorsContinuous):
@@ -276,6 +285,7 @@ class MetadataKeyChoice(TypedDict):
 
 class FieldChoicesResult(TypedDict):
     tags: list[str]
+    evaluations: list[str]  # run names: colour by evaluation:<run>
     metadata: list[MetadataKeyChoice]
 
 

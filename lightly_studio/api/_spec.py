@@ -12,7 +12,8 @@ Spec keys (all optional except dataset_id)::
      "annotation_source": "ground_truth",  # applies to labels / confidence
      "min_confidence": 0.5,
      "width": [min, max], "height": [min, max],   # either bound may be null
-     "metadata": {"key": {"range": [lo, hi]} | {"values": ["x", "y"]}},
+     "metadata": {"key": {"range": [lo, hi]} | {"values": ["x", "y"]}
+                          | {"missing": true}},   # missing: OR samples without the key
      "file_name": "substring", "caption": "substring",
      "query": 'width >= 640 OR "cat" IN tags',  # a text query (lightly_studio/query/text.py)
      "text": "a photo of a dog",           # AI text search: rank by similarity
@@ -233,22 +234,35 @@ def _annotation_terms(spec: dict[str, Any], on_members: bool = False) -> list:
 
 
 def _metadata_terms(metadata: Any) -> list:
-    """``{"key": {"range": [lo, hi]} | {"values": [...]}}``, checked key by key."""
+    """``{"key": {"range": [lo, hi]} | {"values": [...]} | {"missing": true}}``, checked key
+    by key. ``missing`` adds the samples without the key to what range / values keep (OR):
+    the distribution panel's "missing" bar beside its value bars."""
     if not isinstance(metadata, dict):
         raise QueryError(f"spec.metadata must be an object {{key: filter}}, got {show(metadata)}.")
     terms = []
     for key, cond in metadata.items():
         where = f"spec.metadata[{key!r}]"
-        if not isinstance(cond, dict) or not set(cond) <= {"range", "values"}:
+        if not isinstance(cond, dict) or not set(cond) <= {"range", "values", "missing"}:
             raise QueryError(
-                f"{where} filter must be {{'range': [lo, hi]}} or "
-                f"{{'values': [...]}}, got {show(cond)}."
+                f"{where} filter must be {{'range': [lo, hi]}}, {{'values': [...]}} or "
+                f"{{'missing': true}}, got {show(cond)}."
             )
+        missing = cond.get("missing", False)
+        if not isinstance(missing, bool):
+            raise QueryError(f"{where}.missing must be true or false, got {show(missing)}.")
         field = ImageSampleField.metadata[key]
+        present = []
         if "range" in cond:
-            terms.extend(_range(field, cond["range"], where))
+            present.extend(_range(field, cond["range"], where))
         if cond.get("values"):
-            terms.append(OR(*[field == v for v in _scalar_list(cond["values"], f"{where}.values")]))
+            present.append(
+                OR(*[field == v for v in _scalar_list(cond["values"], f"{where}.values")])
+            )
+        if missing:
+            kept = present[0] if len(present) == 1 else AND(*present) if present else None
+            terms.append(field.is_missing() if kept is None else OR(kept, field.is_missing()))
+        else:
+            terms.extend(present)
     return terms
 
 

@@ -37,6 +37,7 @@ from lightly_studio.api._spec import (
 )
 from lightly_studio.db import get_connection
 from lightly_studio.errors import EmbeddingError, QueryError
+from lightly_studio.store import evaluations as evaluation_store
 from lightly_studio.store import projections
 from lightly_studio.store import samples as sample_store
 from lightly_studio.store import tags as tag_store
@@ -133,12 +134,24 @@ def _indices(params: dict, buffers: list[bytes] | None, n: int) -> np.ndarray:
     return idx
 
 
-@method("plot_ids", c.PlotIndicesIn, c.PlotIdsResult, buffers_in=True)
+NAMES_MAX = 1000
+
+
+@method("plot_ids", c.PlotIdsParams, c.PlotIdsResult, buffers_in=True)
 def plot_ids(params: dict, buffers: list[bytes] | None = None) -> tuple[Any, list[bytes]]:
-    """Sample ids of point indices (a lasso, a click, a hover)."""
+    """Sample ids of point indices (a lasso, a click, a hover); with ``names``, their file
+    names too (a hover card, at most ``NAMES_MAX`` points)."""
     plot = _plot(params.get("token"))
     idx = _indices(params, buffers, len(plot["ids"]))
-    return {"sample_ids": plot["ids"].gather(idx).to_list()}, []
+    ids = plot["ids"].gather(idx).to_list()
+    if not params.get("names"):
+        return {"sample_ids": ids}, []
+    # The hover card's caption: file names of a few points (one per hovered point).
+    if len(ids) > NAMES_MAX:
+        raise QueryError(f"names are given for at most {NAMES_MAX} points, got {len(ids)}.")
+    rows = sample_store.rows_by_ids(get_connection(), ids)
+    names = dict(zip(rows["sample_id"].cast(pl.Utf8), rows["file_name"], strict=True))
+    return {"sample_ids": ids, "file_names": [names.get(i) for i in ids]}, []
 
 
 @method("plot_select", c.PlotIndicesIn, c.IdSetResult, buffers_in=True)
@@ -229,11 +242,16 @@ def plot_colors(params: dict) -> tuple[Any, list[bytes]]:
             [codes.get(str(x), 255) for x in v.to_list()], dtype=np.uint8
         )
         return {"legend": ["none", *legend]}, [cats.tobytes()]
+    if by.startswith("evaluation:"):
+        return _colors_by_evaluation(con, plot["dataset_id"], by[11:], order, cats)
     if by in ("", "none"):
         return {"legend": ["all"]}, [cats.tobytes()]
     if by == "source":
         return _colors_by_source(con, plot["dataset_id"], order, cats)
-    raise QueryError(f"Cannot colour by {by!r}; use tag:<name>, label, source or metadata:<key>.")
+    raise QueryError(
+        f"Cannot colour by {by!r}; use tag:<name>, label, source, metadata:<key> "
+        "or evaluation:<run>."
+    )
 
 
 def _colors_by_source(con, dataset_id: str, order: pl.DataFrame, cats: np.ndarray) -> Result:
@@ -252,6 +270,37 @@ def _colors_by_source(con, dataset_id: str, order: pl.DataFrame, cats: np.ndarra
     return {"legend": ["no annotations", *legend]}, [cats.tobytes()]
 
 
+# Evaluation status of a sample in a run, from its per-sample counts (evaluation_sample):
+# the legend after "not evaluated", and their colours (the grid's TP / FP / FN colours).
+EVALUATION_STATUS = ("correct", "false positives", "false negatives", "false pos. + neg.")
+EVALUATION_COLORS = ("#8a94a0", "#16a34a", "#dc2626", "#d97706", "#7c3aed")
+
+
+def _colors_by_evaluation(
+    con, dataset_id: str, run_name: str, order: pl.DataFrame, cats: np.ndarray
+) -> Result:
+    """Colour by a run's outcome per sample: correct (no FP, no FN), false positives only,
+    false negatives only, both; samples outside the run are "not evaluated"."""
+    run = evaluation_store.find_run(con, dataset_id, run_name)
+    if run is None:
+        raise QueryError(f"No evaluation run {run_name!r} in this dataset.")
+    rows = evaluation_store.sample_metrics(con, str(run["run_id"]))
+    status = rows.select(
+        "sample_id",
+        (
+            1
+            + (pl.col("fp").fill_null(0) > 0).cast(pl.UInt8)
+            + 2 * (pl.col("fn").fill_null(0) > 0).cast(pl.UInt8)
+        ).alias("status"),
+    )
+    joined = order.join(status, on="sample_id", how="inner")
+    cats[joined["i"].to_numpy()] = joined["status"].to_numpy().astype(np.uint8)
+    return {
+        "legend": ["not evaluated", *EVALUATION_STATUS],
+        "colors": list(EVALUATION_COLORS),
+    }, [cats.tobytes()]
+
+
 @method("field_choices", c.FieldChoicesParams, c.FieldChoicesResult)
 def field_choices(params: dict) -> Result:
     """Tag names and metadata keys with their type: what the plot can be coloured by (numeric
@@ -262,6 +311,9 @@ def field_choices(params: dict) -> Result:
     keys = metadata_keys(con, dataset.dataset_id)
     return {
         "tags": tag_store.tag_names(con, dataset.dataset_id),
+        "evaluations": sorted(
+            evaluation_store.list_runs(con, dataset.dataset_id)["name"].to_list()
+        ),
         "metadata": [
             {"key": k, "type": t, "numeric": t in ("int", "float")}
             for k, t in sorted(keys.items())

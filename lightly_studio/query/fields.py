@@ -201,7 +201,20 @@ class MetadataField(OrdinalField):
     def sql_value(self, ctx: SqlContext) -> Fragment:
         return Fragment(f"s.{self._key(ctx).column}")
 
+    def is_missing(self) -> MatchExpression:
+        """Samples without a value for the key (``~field.is_missing()``: those with one)."""
+        return _MetadataMissing(self)
+
     __hash__ = Field.__hash__
+
+
+class _MetadataMissing(MatchExpression):
+    def __init__(self, field: MetadataField) -> None:
+        self.field = field
+
+    def to_sql(self, ctx: SqlContext) -> Fragment:
+        # Any value type, json included: a missing value is a NULL in the key's column.
+        return Fragment(f"(s.{ctx.metadata_key(self.field.key).column} IS NULL)")
 
 
 class _MetadataComparison(MatchExpression):

@@ -251,3 +251,98 @@ def test_video_datasets_chart_fps_and_duration_and_their_frames(db, tmp_path):
     assert sum(numeric["duration_s"]["counts"]) == 2
     frames, _ = dispatch("distributions", {"spec": spec(ds, kind="frame")})
     assert frames["count"] == 40 and "fps" not in {h["key"] for h in frames["numeric"]}
+
+
+def test_the_missing_bar_filter_keeps_the_samples_without_the_key(random_ds):
+    """spec ``{"missing": true}`` is the DSL's ``metadata[key].is_missing()``: same samples,
+    and with ``values`` it adds them (OR), like a second value bar."""
+    from lightly_studio.core.dataset_query import OR, ImageSampleField
+
+    truth = random_ds.truth
+    without = set(truth.filter(pl.col("city").is_null())["file_name"])
+    assert 0 < len(without) < truth.height
+    d, _ = dispatch(
+        "distributions", {"spec": spec(random_ds, metadata={"city": {"missing": True}})}
+    )
+    assert d["count"] == len(without)
+    city = next(c for c in d["categorical"] if c["key"] == "city")
+    assert city["values"] == [] and city["missing"] == len(without)
+    rows, _ = dispatch(
+        "samples_page",
+        {"spec": spec(random_ds, metadata={"city": {"missing": True}}), "offset": 0, "limit": 100},
+    )
+    assert {r["file_name"] for r in rows["rows"]} == without
+    field = ImageSampleField.metadata["city"]
+    dsl = random_ds.match(field.is_missing())
+    assert {s.file_name for s in dsl} == without
+    assert {s.file_name for s in random_ds.match(~field.is_missing())} == (
+        set(truth["file_name"]) - without
+    )
+    both = spec(random_ds, metadata={"city": {"values": ["oslo"], "missing": True}})
+    d, _ = dispatch("distributions", {"spec": both})
+    oslo = set(truth.filter(pl.col("city") == "oslo")["file_name"])
+    assert d["count"] == len(without | oslo)
+    dsl = random_ds.match(OR(field == "oslo", field.is_missing()))
+    assert {s.file_name for s in dsl} == without | oslo
+    with pytest.raises(QueryError, match="missing"):
+        dispatch("distributions", {"spec": spec(random_ds, metadata={"city": {"missing": "yes"}})})
+
+
+def test_classes_by_images_equal_a_distinct_count(random_ds):
+    """The image count per class against the straightforward count(DISTINCT sample), over the
+    whole dataset and under a filter."""
+    from lightly_studio.db import get_connection
+
+    did = str(random_ds.dataset_id)
+    for extra, where in (({}, ""), ({"width": [40, None]}, "AND s.width >= 40")):
+        d, _ = dispatch(
+            "distributions", {"spec": spec(random_ds, **extra), "class_count": "images"}
+        )
+        rows = (
+            get_connection()
+            .execute(
+                f"""SELECT l.name, count(*), count(DISTINCT a.sample_id)
+                FROM annotation a JOIN annotation_label l ON l.label_id = a.label_id
+                JOIN sample s ON s.sample_id = a.sample_id
+                WHERE s.dataset_id = $1 {where} GROUP BY l.name""",
+                [did],
+            )
+            .fetchall()
+        )
+        assert {c["name"]: (c["objects"], c["images"]) for c in d["classes"]} == {
+            name: (objects, images) for name, objects, images in rows
+        }
+
+
+def test_plot_colour_by_evaluation_status(fake_projection):
+    """evaluation:<run> colours each point by the run's outcome on its sample: a.jpg has two
+    ground-truth cars and no prediction (false negatives), b.jpg a prediction and no ground
+    truth (false positives), the others nothing to miss (correct)."""
+    ds = fake_projection
+    ds.evaluate().object_detection("det", "ground_truth", "model")
+    choices, _ = dispatch("field_choices", {"dataset_id": str(ds.dataset_id)})
+    assert choices["evaluations"] == ["det"]
+    token = dispatch("plot_points", {"dataset_id": str(ds.dataset_id)})[0]["token"]
+    found = dispatch("plot_ids", {"token": token, "indices": list(range(5)), "names": True})[0]
+    by_name = {str(s.sample_id): s.file_name for s in ds}
+    assert found["file_names"] == [by_name[i] for i in found["sample_ids"]]
+    colours, buf = dispatch("plot_colors", {"token": token, "by": "evaluation:det"})
+    assert colours["legend"] == [
+        "not evaluated",
+        "correct",
+        "false positives",
+        "false negatives",
+        "false pos. + neg.",
+    ]
+    assert len(colours["colors"]) == len(colours["legend"])
+    cats = np.frombuffer(buf[0], np.uint8).tolist()
+    got = {by_name[i]: colours["legend"][c] for i, c in zip(found["sample_ids"], cats, strict=True)}
+    assert got == {
+        "a.jpg": "false negatives",
+        "b.jpg": "false positives",
+        "c.png": "correct",
+        "d.jpg": "correct",
+        "e.jpg": "correct",
+    }
+    with pytest.raises(QueryError, match="No evaluation run"):
+        dispatch("plot_colors", {"token": token, "by": "evaluation:nope"})

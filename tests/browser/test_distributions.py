@@ -6,7 +6,8 @@ explorer, views/explorer.ts):
 - dragging across a histogram filters the grid to that range (the filter panel's range boxes
   show it), the charts follow the filter and the range chip clears it;
 - the bin count changes the number of histogram bars;
-- categorical metadata shows value counts and a "missing" bar; a value bar filters.
+- categorical metadata shows value counts and a "missing" bar; a value bar filters, and so
+  does the "missing" bar (to the samples without the key).
 """
 
 from __future__ import annotations
@@ -205,6 +206,38 @@ def test_distribution_panel_filters_and_follows_the_grid(gui, app_page):
     _wait_count(page, "2 of 8")
     _wait_charts(page, 2)
     assert _bars(page, "ls-dist-cat") == {"rain": "2"}
+    page.locator("[data-testid=ls-dist-cat] .ls-dist-row[data-value=rain]").click()
+    _wait_count(page, "8 of 8")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_the_missing_bar_filters_to_samples_without_the_key(charted, gui, app_page):
+    """The "missing" bar of a categorical key is a filter like a value bar: the grid shows the
+    samples without the key (spec metadata.<key>.missing), the charts follow, and a second
+    click removes it."""
+    page = app_page
+    page.goto(gui.url)
+    _wait_count(page, "8 of 8")
+    page.locator("[data-testid=ls-dist-toggle]").click()
+    _wait_charts(page, 8)
+    without = {str(s.sample_id) for s in charted if "weather" not in s.metadata}
+    assert len(without) == 4
+    missing = page.locator("[data-testid=ls-dist-cat] .ls-dist-row[data-value=missing]")
+    missing.click()
+    _wait_count(page, "4 of 8")
+    _wait_charts(page, 4)
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=ls-grid] .ls-cell[data-sample-id]')"
+        ".length === 4"
+    )
+    shown = page.eval_on_selector_all(
+        "[data-testid=ls-grid] .ls-cell[data-sample-id]", "cs => cs.map(c => c.dataset.sampleId)"
+    )
+    assert set(shown) == without
+    assert _bars(page, "ls-dist-cat") == {"missing": "4"}
+    assert missing.get_attribute("aria-pressed") == "true"
+    missing.click()
+    _wait_count(page, "8 of 8")
     assert page.errors == []  # type: ignore[attr-defined]
 
 
@@ -348,3 +381,185 @@ def test_distribution_panel_in_the_notebook_filters_explorer_query(page, lab, ex
     _wait_count(page, f"{dogs.group(1)} of 128")
     out = run_cell(page, 2)
     assert f"QUERY {dogs.group(1)} ['dog']" in out
+
+
+def _plot_points(page) -> list[dict]:
+    """Each point's sample (name), page position and drawn colour category, read from the
+    plot (the names through the plot's own plot_ids call)."""
+    return page.evaluate(
+        """async () => {
+        const el = document.querySelector('[data-testid=ls-plot]');
+        const plot = el.__lsPlot;
+        const box = document.querySelector('[data-testid=ls-plot-canvas]').getBoundingClientRect();
+        const n = plot.xs.length;
+        const {result} = await plot.o.rpc.call('plot_ids',
+            {token: plot.token, indices: [...Array(n).keys()], names: true});
+        return result.file_names.map((name, i) => {
+            const [x, y] = plot.pointPosition(i);
+            return {name, x: box.x + x, y: box.y + y};
+        });
+    }"""
+    )
+
+
+def _pixel(png: bytes, x: float, y: float) -> tuple[int, int, int]:
+    import io
+
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    return img.getpixel((round(x), round(y)))  # type: ignore[return-value]
+
+
+def _near(a, b, tol: int = 40) -> bool:
+    return all(abs(x - y) <= tol for x, y in zip(a, b, strict=True))
+
+
+def test_plot_hover_card_filter_greys_and_legend_toggles(projected, gui, app_page):
+    """The side plot of the full page: hovering a point shows a card with that sample's
+    thumbnail and file name; with a filter the points outside it are still drawn, greyed; a
+    legend click hides a class's points and a double-click shows only that class; an
+    evaluation run colours by outcome."""
+    # One model box, on img7.png (a dog image): every image keeps a missed box (false
+    # negatives) and no class or filter count changes.
+    from lightly_studio.core.annotation import CreateObjectDetection
+
+    widest = next(s for s in projected if s.file_name == "img7.png")
+    widest.add_annotation(
+        CreateObjectDetection(
+            label="dog", x=1, y=1, width=10, height=10, confidence=0.9, annotation_source="model"
+        )
+    )
+    projected.evaluate().object_detection("self", "ground_truth", "model")
+    page = app_page
+    page.goto(gui.url)
+    _wait_count(page, "8 of 8")
+    page.locator("[data-testid=ls-plot-toggle]").click()
+    page.wait_for_function(
+        "() => /8 points/.test(document.querySelector('[data-testid=ls-plot-status]')?.textContent)",
+        timeout=30_000,
+    )
+    points = _plot_points(page)
+    by_name = {p["name"]: p for p in points}
+    assert sorted(by_name) == sorted(SIZES)
+
+    # Hover: the widest image is the rightmost point (x = width).
+    right = max(points, key=lambda p: p["x"])
+    assert right["name"] == "img7.png"
+    page.mouse.move(right["x"] - 20, right["y"] - 20)
+    page.mouse.move(right["x"], right["y"], steps=4)
+    tip = page.locator("[data-testid=ls-plot-tip]")
+    page.wait_for_function(
+        "() => { const t = document.querySelector('[data-testid=ls-plot-tip]');"
+        " return t.style.display !== 'none' && t.querySelector('img')"
+        " && t.querySelector('img').naturalWidth > 0; }",
+        timeout=10_000,
+    )
+    assert page.locator("[data-testid=ls-plot-tip-name]").inner_text() == "img7.png"
+    assert tip.locator("img").get_attribute("alt") == "img7.png"
+    ids = {s.file_name: str(s.sample_id) for s in projected}
+    assert tip.get_attribute("data-sample-id") == ids["img7.png"]
+    shot(page, "plot-hover-card")
+    page.mouse.move(5, 5)
+
+    # Colour by class; cats are the five narrowest images, dogs the three widest.
+    page.locator("[data-testid=ls-plot-color]").select_option("label")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=ls-plot-legend] [data-name]').length === 3"
+    )
+    colors = page.eval_on_selector_all(
+        "[data-testid=ls-plot-legend] [data-category] .ls-dot",
+        "ds => ds.map(d => getComputedStyle(d).backgroundColor.match(/\\d+/g).map(Number))",
+    )
+    cat_rgb, dog_rgb = tuple(colors[1]), tuple(colors[2])
+    canvas = page.locator("[data-testid=ls-plot-canvas]").bounding_box()
+    assert canvas is not None
+    bg = _pixel(page.screenshot(), canvas["x"] + 4, canvas["y"] + 4)  # the plot's background
+
+    def drawn(name: str) -> tuple[int, int, int]:
+        return _pixel(page.screenshot(), by_name[name]["x"], by_name[name]["y"])
+
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-plot]').dataset.hidden === ''"
+    )
+    assert _near(drawn("img0.png"), cat_rgb) and _near(drawn("img7.png"), dog_rgb)
+
+    # Legend: a click hides the cats, a second shows them again; a double-click on "dog"
+    # shows only the dogs.
+    legend_cat = page.locator("[data-testid=ls-plot-legend] [data-name=cat]")
+    legend_cat.click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-plot]').dataset.hidden === 'cat'"
+    )
+    page.wait_for_timeout(300)
+    assert _near(drawn("img0.png"), bg, 12) and _near(drawn("img7.png"), dog_rgb)
+    assert legend_cat.get_attribute("aria-pressed") == "false"
+    shot(page, "plot-legend-hidden")
+    legend_cat.click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-plot]').dataset.hidden === ''"
+    )
+    page.wait_for_timeout(300)
+    assert _near(drawn("img0.png"), cat_rgb)
+    page.locator("[data-testid=ls-plot-legend] [data-name=dog]").dblclick()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-plot]').dataset.hidden === 'no label,cat'"
+    )
+    page.wait_for_timeout(300)
+    assert _near(drawn("img0.png"), bg, 12) and _near(drawn("img7.png"), dog_rgb)
+    page.locator("[data-testid=ls-plot-legend] [data-name=dog]").dblclick()  # all again
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-plot]').dataset.hidden === ''"
+    )
+
+    # A filter (the dogs): the cats stay drawn, in grey; the dogs keep their colour.
+    page.locator("[data-testid=ls-label-filters] label[data-name=dog] input").check()
+    _wait_count(page, "3 of 8")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-plot]').dataset.greyed === '5'",
+        timeout=10_000,
+    )
+    page.locator("[data-testid=ls-plot-outside]").wait_for()
+    page.wait_for_timeout(300)
+    grey = tuple(
+        page.eval_on_selector(
+            "[data-testid=ls-plot-outside] .ls-dot",
+            "d => getComputedStyle(d).backgroundColor.match(/\\d+/g).map(Number)",
+        )
+    )
+    for i in range(5):
+        assert _near(drawn(f"img{i}.png"), grey, 12), f"img{i}.png is not greyed"
+    assert not _near(grey, bg, 12)  # greyed, not hidden: visible against the background
+    for i in range(5, 7):  # img7.png, top right, is under the taller legend now
+        assert _near(drawn(f"img{i}.png"), dog_rgb), f"img{i}.png lost its colour"
+    shot(page, "plot-filter-greyed")
+    docs_shot(page.locator("[data-testid=ls-plot]"), "plot-filter-greyed")
+    page.locator("[data-testid=ls-label-filters] label[data-name=dog] input").uncheck()
+    _wait_count(page, "8 of 8")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-plot]').dataset.greyed === '0'"
+    )
+    assert page.locator("[data-testid=ls-plot-outside]").count() == 0
+
+    page.locator("[data-testid=ls-plot-color]").select_option("evaluation:self")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-plot-legend]').dataset.by"
+        " === 'evaluation:self'"
+    )
+    assert _legend(page) == [
+        "not evaluated",
+        "correct",
+        "false positives",
+        "false negatives",
+        "false pos. + neg.",
+    ]
+    page.wait_for_timeout(300)
+    missed = tuple(
+        page.eval_on_selector(
+            "[data-testid=ls-plot-legend] [data-name='false negatives'] .ls-dot",
+            "d => getComputedStyle(d).backgroundColor.match(/\\d+/g).map(Number)",
+        )
+    )
+    assert _near(drawn("img0.png"), missed) and _near(drawn("img5.png"), missed)
+    shot(page, "plot-evaluation-status")
+    assert page.errors == []  # type: ignore[attr-defined]

@@ -228,3 +228,92 @@ def test_evaluation_panel_inside_the_notebook_widget(page, lab, examples):
         timeout=30_000,
     )
     assert "RUNS ['det', 'from-widget']" in run_cell(page, 3)
+
+
+def test_explorer_side_plot_hover_legend_and_filter_grey(page, lab, examples):
+    """The explorer widget's side plot in the notebook: the hover card names the hovered
+    sample, a legend click hides a class and a double-click isolates it, and a label filter
+    greys (keeps) the points outside it."""
+    base, folder = lab
+    cell = (
+        "import numpy as np\n"
+        "from lightly_studio.core.dataset_query import ImageSampleField as F\n"
+        "ids = ds.query().sample_ids()\n"
+        "rng = np.random.default_rng(0)\n"
+        "vectors = np.eye(16)[np.arange(len(ids)) % 2] * 5 + rng.normal(size=(len(ids), 16))\n"
+        "ds.add_embeddings('toy', ids, vectors.astype('float32'))\n"
+        "print('DOGS', ds.match(F.annotations.contains_label('dog')).count())\n"
+        "from lightly_studio.widgets import Explorer\n"
+        "ex = Explorer(ds, height=700, show_plot=True)\nex"
+    )
+    nb = write_notebook(
+        folder, "sideplot.ipynb", [SETUP.format(name="sideplot", examples=examples), cell]
+    )
+    open_notebook(page, base, nb)
+    run_cell(page, 0)
+    dogs = int(re.search(r"DOGS (\d+)", run_cell(page, 1)).group(1))
+    page.wait_for_selector("[data-testid=ls-plot-status]:has-text('128 points')", timeout=90_000)
+    plot = "document.querySelector('[data-testid=ls-plot]')"
+
+    # Hover the most isolated point (inside the canvas, clear of the legend): the card names
+    # that point's sample (the plot's own id lookup).
+    page.locator("[data-testid=ls-plot-canvas]").scroll_into_view_if_needed()
+    name, x, y = page.evaluate(
+        f"""async () => {{
+        const p = {plot}.__lsPlot;
+        const box = document.querySelector('[data-testid=ls-plot-canvas]').getBoundingClientRect();
+        const legend = document.querySelector('[data-testid=ls-plot-legend]').getBoundingClientRect();
+        const n = p.xs.length;
+        const pos = [...Array(n).keys()].map(i => p.pointPosition(i));
+        let best = -1, bestD = -1;
+        for (let i = 0; i < n; i++) {{
+            const [x, y] = pos[i];
+            const px = box.x + x, py = box.y + y;
+            if (x < 20 || y < 20 || x > box.width - 20 || y > box.height - 20) continue;
+            if (legend.width && px > legend.left - 20 && py < legend.bottom + 20) continue;
+            let d = Infinity;
+            for (let j = 0; j < n; j++) if (j !== i) d = Math.min(d, Math.hypot(pos[j][0] - x, pos[j][1] - y));
+            if (d > bestD) {{ bestD = d; best = i; }}
+        }}
+        const {{result}} = await p.o.rpc.call('plot_ids', {{token: p.token, indices: [best], names: true}});
+        return [result.file_names[0], box.x + pos[best][0], box.y + pos[best][1]];
+    }}"""
+    )
+    page.mouse.move(x - 15, y - 15)
+    page.mouse.move(x, y, steps=4)
+    page.wait_for_function(
+        "n => { const t = document.querySelector('[data-testid=ls-plot-tip]');"
+        " return t.style.display !== 'none' && t.textContent.includes(n); }",
+        arg=name,
+        timeout=15_000,
+    )
+    assert page.locator("[data-testid=ls-plot-tip] img").get_attribute("alt") == name
+    page.mouse.move(x - 200, y + 200)
+
+    # Colour by class; a legend click hides "dog", a double-click shows only "dog".
+    page.locator("[data-testid=ls-plot-color]").select_option("label")
+    page.locator("[data-testid=ls-plot-legend] [data-name=dog]").wait_for(timeout=15_000)
+    page.locator("[data-testid=ls-plot-legend] [data-name=dog]").click()
+    page.wait_for_function(f"() => {plot}.dataset.hidden === 'dog'")
+    page.locator("[data-testid=ls-plot-legend] [data-name=dog]").click()
+    page.wait_for_function(f"() => {plot}.dataset.hidden === ''")
+    page.locator("[data-testid=ls-plot-legend] [data-name=dog]").dblclick()
+    page.wait_for_function(
+        f"() => {{ const h = {plot}.dataset.hidden.split(','); return h.length > 1"
+        " && !h.includes('dog'); }"
+    )
+    page.locator("[data-testid=ls-plot-legend] [data-name=dog]").dblclick()
+    page.wait_for_function(f"() => {plot}.dataset.hidden === ''")
+
+    # A label filter: the other points stay in the plot, greyed.
+    page.locator("[data-testid=ls-label-filters] label[data-name=dog] input").check()
+    page.wait_for_function(
+        f"n => {plot}.dataset.greyed === String(n)", arg=128 - dogs, timeout=20_000
+    )
+    outside = page.evaluate(
+        f"() => {{ const p = {plot}.__lsPlot; const k = p.colors.length;"
+        " return [...p.cats].filter(c => c === k).length; }"
+    )
+    assert outside == 128 - dogs
+    page.locator("[data-testid=ls-plot-outside]").wait_for()
+    shot(page, "notebook-side-plot-greyed")

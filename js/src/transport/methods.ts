@@ -306,11 +306,11 @@ export interface ApiMethods {
   query_check: { params: { dataset_id: string; text: string }; result: QueryCheck };
   query_completions: { params: { dataset_id: string; text: string; offset: number }; result: QueryCompletions };
   plot_points: { params: { dataset_id?: string; embedding_model?: string | null; kind?: string | null }; result: { token: string; count: number } };
-  plot_ids: { params: { token?: string; indices?: number[] }; result: { sample_ids: string[] } };
+  plot_ids: { params: { token?: string; indices?: number[]; names?: boolean }; result: { sample_ids: string[]; file_names?: (string | null)[] } };
   plot_select: { params: { token?: string; indices?: number[] }; result: PlotSelection };
   plot_indices: { params: { token?: string; spec?: Spec }; result: { count: number } };
-  plot_colors: { params: { token?: string; by?: string }; result: { legend: string[]; continuous?: boolean } };
-  field_choices: { params: { dataset_id: string }; result: { tags: string[]; metadata: { key: string; type: string; numeric: boolean }[] } };
+  plot_colors: { params: { token?: string; by?: string }; result: { legend: string[]; continuous?: boolean; colors?: string[] } };
+  field_choices: { params: { dataset_id: string }; result: { tags: string[]; evaluations: string[]; metadata: { key: string; type: string; numeric: boolean }[] } };
   export_formats: { params: Empty; result: { formats: string[]; details: ExportFormatInfo[]; export_dir: string } };
   export: { params: { dataset_id?: string; format?: string; scope?: string; spec?: Spec; sample_ids?: string[]; output?: string | null; annotation_source?: string | null }; result: { path: string; format: string; scope: string; count: number; download: string; writes: string } };
   export_download: { params: { path: string }; result: { name: string; mime: string; size: number } };

@@ -62,6 +62,18 @@ export function toggleValue(spec: Spec, key: string, value: unknown): Spec {
   return next;
 }
 
+/** The spec with the key's "missing" filter switched: samples without the key are added to
+ * (or removed from) what the key's value filter keeps (`metadata.<key>.missing`). */
+export function toggleMissing(spec: Spec, key: string): Spec {
+  const md: Record<string, any> = { ...((spec.metadata as Record<string, any>) ?? {}) };
+  const cond = { ...(md[key] ?? {}) };
+  if (cond.missing) delete cond.missing; else cond.missing = true;
+  if (Object.keys(cond).length) md[key] = cond; else delete md[key];
+  const next: Spec = { ...spec };
+  if (Object.keys(md).length) next.metadata = md; else delete next.metadata;
+  return next;
+}
+
 /** The spec with a class added to (or removed from) the `labels` filter. */
 export function toggleLabel(spec: Spec, name: string): Spec {
   const labels = ((spec.labels as string[]) ?? []).slice();
@@ -200,7 +212,8 @@ export class DistributionPanel {
 
   private categorical(c: DistCategorical): HTMLElement {
     const spec = this.o.spec();
-    const chosen: unknown[] = ((spec.metadata as Record<string, any>) ?? {})[c.key]?.values ?? [];
+    const cond = ((spec.metadata as Record<string, any>) ?? {})[c.key] ?? {};
+    const chosen: unknown[] = cond.values ?? [];
     const key = c.key;
     const max = Math.max(c.missing, c.other, ...c.values.map((v) => v.count));
     // Booleans travel as text ("true"); the filter compares with JSON booleans.
@@ -210,7 +223,11 @@ export class DistributionPanel {
       onClick: () => this.o.onSpec(toggleValue(this.o.spec(), key, typed(v.value))),
     }));
     if (c.other > 0) rows.push(this.barRow("(other values)", c.other, max, { muted: true, title: "Values beyond the listed ones" }));
-    if (c.missing > 0) rows.push(this.barRow("missing", c.missing, max, { muted: true, title: `Samples without “${key}”` }));
+    // Shown while chosen even at 0 (the filter may leave none), so a second click removes it.
+    if (c.missing > 0 || cond.missing) rows.push(this.barRow("missing", c.missing, max, {
+      muted: true, active: !!cond.missing, title: `Samples without “${key}” — click to filter`,
+      onClick: () => this.o.onSpec(toggleMissing(this.o.spec(), key)),
+    }));
     return this.section(key, "ls-dist-cat", key, [], h("div", { class: "ls-dist-bars" }, rows));
   }
 

@@ -93,8 +93,11 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
 
   const filters = new FiltersView(rpc, spec, (next) => applySpec(withDataset(next), true), () => info.has_embeddings);
 
+  /** The side plot greys the points outside the filter (set while the plot is open). */
+  let plotFilter: ((next: Spec) => void) | null = null;
   function applySpec(next: Spec, fromView: boolean): void {
     spec = next;
+    plotFilter?.(spec);
     // A highlighted confusion cell lasts as long as the grid is filtered to it.
     const ev = spec.evaluation as { gt?: string | null; pred?: string | null; outcome?: string } | undefined;
     const cell = coloring.cell;
@@ -418,9 +421,13 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
         });
         plotPanel = h("div", { class: "ls-side-plot" }, plot.el);
         body.append(plotPanel);
+        const opened = plot;
+        plotFilter = (next) => void opened.setFilter(next);
+        void opened.setFilter(spec);
         void plot.load();
       }).catch((e) => flash(`Cannot load the plot: ${(e as Error).message}`, true));
     } else if (!show && plot) {
+      plotFilter = null;
       plot.dispose();
       plotPanel?.remove();
       plot = null;

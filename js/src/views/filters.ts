@@ -222,7 +222,8 @@ export class FiltersView {
         this.el.append(h("div", { class: "ls-section" }, h("h4", {}, m.key),
           m.values.map((v) => this.checkRow(String(v.value), chosen.has(v.value), formatCount(v.count), null, (on) => {
             if (on) chosen.add(v.value); else chosen.delete(v.value);
-            setMeta(chosen.size ? { values: [...chosen] } : null);
+            const { values: _, ...rest } = current; // keep a "missing" filter beside the values
+            setMeta(chosen.size ? { ...rest, values: [...chosen] } : rest);
           }))));
       }
     }

@@ -240,6 +240,12 @@ export const CSS = `
 .ls-plot-tip { position: absolute; pointer-events: none; z-index: 4; background: var(--ls-bg); border: 1px solid var(--ls-border);
   border-radius: 4px; padding: 3px; width: 140px; font-size: 11px; }
 .ls-plot-tip img { width: 100%; display: block; }
+.ls-plot-tip-name { margin-top: 2px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-weight: 600; }
+.ls-root .ls-legend-row { display: flex; align-items: center; width: 100%; background: none; border: 0; padding: 1px 0; font: inherit;
+  color: inherit; cursor: pointer; text-align: left; user-select: none; }
+.ls-root .ls-legend-row:hover { text-decoration: underline; border: 0; }
+.ls-legend-off { opacity: 0.4; text-decoration: line-through; }
+.ls-legend-static { display: flex; align-items: center; padding: 1px 0; }
 .ls-legend { position: absolute; right: 8px; top: 8px; background: var(--ls-bg); border: 1px solid var(--ls-border);
   border-radius: 4px; padding: 4px 8px; font-size: 11px; max-height: 60%; overflow-y: auto; z-index: 3; }
 .ls-legend-title { font-weight: 600; margin-bottom: 2px; }
