@@ -173,9 +173,10 @@ def _index(file: Path) -> _Index | None:
     return index
 
 
-def strip_frame_jpeg(path: str, timestamp_s: float) -> bytes | None:
+def strip_frame_jpeg(path: str, timestamp_s: float, *, exact: bool = False) -> bytes | None:
     """The strip's JPEG of the frame at ``timestamp_s`` (the frame ``iter_frames`` would yield
-    for it), or None when the video has no strip — never decodes."""
+    for it), or None when the video has no strip — never decodes. ``exact``: None unless a
+    frame starts exactly at that time (where every decoding rule picks the same frame)."""
     try:
         file = strip_file(path)
     except OSError:
@@ -186,6 +187,8 @@ def strip_frame_jpeg(path: str, timestamp_s: float) -> bytes | None:
     wanted = index.start + round(Fraction(timestamp_s) / index.time_base)
     at_or_after = np.nonzero(index.pts >= wanted)[0]
     k = int(at_or_after[0]) if at_or_after.size else index.pts.size - 1
+    if exact and int(index.pts[k]) != wanted:
+        return None
     with open(file, "rb") as f:
         f.seek(int(index.offsets[k]))
         return f.read(int(index.offsets[k + 1] - index.offsets[k]))

@@ -119,3 +119,22 @@ def test_a_bad_quick_flag_is_refused(clip):
     dataset, video = clip
     with pytest.raises(QueryError, match="quick must be true or false"):
         _poster(dataset, video, 0, quick="yes")
+
+
+def test_frame_thumbnails_come_from_the_strip_exactly(clip, frame_index, monkeypatch):
+    """The grid's and the timeline's frame thumbnails are read from the strip (no decode from
+    the key frame), and only for a time where a frame starts: the same frame either way."""
+    from lightly_studio.ingest import video as ingest_video
+
+    dataset, video = clip
+    path = str(video.file_path_abs)
+    dataset.build_seek_strips()
+    monkeypatch.setattr(
+        ingest_video, "decode_frame", lambda *a, **k: pytest.fail("decoded though in the strip")
+    )
+    for n in (0, 41, 119):
+        image = Image.open(io.BytesIO(ingest_video.frame_jpeg(path, n / 30)))
+        assert frame_index(image) == n % 64
+    # Between two frames the strip is not asked (decode_frame's rule differs there).
+    with pytest.raises(pytest.fail.Exception, match="decoded though"):
+        ingest_video.frame_jpeg(path, 41.5 / 30)
