@@ -108,7 +108,7 @@ class VideoDataset(Dataset):
         """Decode every frame of these videos (default: all) once into a seek strip: each
         frame as a small JPEG in one file in the frame cache, so the player shows any frame
         the moment it is sought (at low resolution, until the browser's decoder reaches it).
-        Costs one full decode per video (about 10 ms per 1080p frame on 2 cores) and ~15 KB
+        Costs one full decode per video (10–18 ms per 1080p frame on 2 cores) and ~20 KB
         per frame on disk; an existing strip is kept. Returns how many videos have a strip;
         the ones that fail to decode are listed in one warning."""
         rows = video_rows(get_connection(), self.dataset_id)
