@@ -1,7 +1,7 @@
 """Video views in a real (headless) browser: the player's seek and stepping, the frames grid.
 
     .venv/bin/python benchmarks/bench_video_views.py [--seconds 10] [--frames 100000] [--seeks 20]
-                                                     [--warm-s 0] [--no-posters]
+                                                     [--warm-s 0] [--no-posters] [--no-strips]
 
 1. Player on a generated 1080p H.264 clip (x264 veryfast, default GOP of 250, 30 fps) with a
    YouTube-VIS box on every frame: time from a timeline click to the target frame composited
@@ -13,6 +13,14 @@
    filled: the case of a user who looked at the video for that long; 0 measures it cold.
    --no-posters fails the page's video_poster calls (the player then relies on the <video>
    element alone, as before posters): the A/B of what posters cost or gain on this machine.
+   The player runs in several modes in one run, each on a fresh database and frame cache:
+   "no strip, cold" (the clip imported without a seek strip: the path before strips),
+   "strip, cold" (imported with seek_strips=True: the strip build is timed), and with
+   --warm-s also "no strip, warm". Each seek is instrumented: the target's distance from the
+   key frame before it, what first showed it (strip / poster / <video>), the video_poster
+   round trips the page made for it (resource timing) and how the server answered them (its
+   strip, its poster cache, waiting for the running window, or a new decode from the key
+   frame, with the server's time). --no-strips leaves out the strip mode.
 2. Holding → from frame 0: key-down events at 30 Hz (keyboard auto-repeat) for 3 s; frames
    composited per second.
 3. Frames grid: a video dataset of 100 videos x 1,000 frame rows built by SQL (only the first
@@ -55,12 +63,8 @@ def square_at(i: int, width: int, height: int) -> tuple[int, int]:
     return x, y
 
 
-def _player_dataset(folder: Path, seconds: int):
-    from lightly_studio.core.video_dataset import VideoDataset
-
-    videos = folder / "videos"
-    videos.mkdir()
-    clip = videos / "clip1080.mp4"
+def _make_clip(folder: Path, seconds: int) -> tuple[Path, int]:
+    clip = folder / "clip1080.mp4"
     t = time.perf_counter()
     make_clip(clip, seconds, FPS, width=1920, height=1080)
     n = seconds * FPS
@@ -68,6 +72,16 @@ def _player_dataset(folder: Path, seconds: int):
         f"  generated {clip.name}: 1920x1080 H.264, {n} frames, "
         f"{clip.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - t:.1f} s"
     )
+    return clip, n
+
+
+def _import_clip(folder: Path, clip: Path, n: int, strips: bool):
+    """The clip (generated once) imported into the current database with its boxes."""
+    from lightly_studio.core.video_dataset import VideoDataset
+
+    videos = folder / "videos"
+    videos.mkdir(parents=True)
+    os.link(clip, videos / clip.name)  # the same bytes; its own path (own cache keys)
     boxes = [[*square_at(i, 1920, 1080), SQUARE, SQUARE] for i in range(n)]
     vis = folder / "vis.json"
     vis.write_text(
@@ -83,7 +97,73 @@ def _player_dataset(folder: Path, seconds: int):
     dataset = VideoDataset.create("player")
     dataset.add_videos_from_youtube_vis(vis, videos, embed=False, embed_frames=False)
     print(f"  YouTube-VIS import ({n} frames, {n} boxes): {time.perf_counter() - t:.2f} s")
-    return dataset, clip, n
+    if strips:
+        t = time.perf_counter()
+        built = dataset.build_seek_strips()
+        dt = time.perf_counter() - t
+        from lightly_studio.ingest.video_strip import strip_file
+
+        size = strip_file(str(videos / clip.name)).stat().st_size
+        print(
+            f"  seek strip built at ingest ({built} video): {dt:.2f} s = {dt / n * 1000:.1f} ms "
+            f"per frame, {size / 1e6:.1f} MB (load {_load()})"
+        )
+    return dataset
+
+
+def _keyframes(clip: Path) -> list[int]:
+    """Frame numbers (presentation order) of the clip's key frames."""
+    import av
+
+    with av.open(str(clip)) as container:
+        stream = container.streams.video[0]
+        pts = [(p.pts, p.is_keyframe) for p in container.demux(stream) if p.size]
+    order = sorted(pts)
+    return [i for i, (_, key) in enumerate(order) if key]
+
+
+def _load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+class _ServerLog:
+    """How the server answered video_poster (the app runs in this process): each strip hit,
+    wait for the running window and new decode from the key frame, with its time."""
+
+    def __init__(self) -> None:
+        from lightly_studio.api import video as video_api
+
+        self.events: list[tuple[str, float]] = []
+        self._api = video_api
+        self._saved = {
+            k: getattr(video_api, k) for k in ("strip_frame_jpeg", "_wait_for", "_decode_window")
+        }
+        names = {"strip_frame_jpeg": "strip", "_wait_for": "wait", "_decode_window": "decode"}
+        for attr, label in names.items():
+            setattr(video_api, attr, self._timed(label, self._saved[attr]))
+
+    def _timed(self, label: str, fn):
+        def timed(*args, **kwargs):
+            t = time.perf_counter()
+            out = fn(*args, **kwargs)
+            name = label
+            if label == "decode":  # (path, fps, n, ...): a decode from the key frame before n
+                name = f"decode({args[2]})"
+            elif label == "wait":  # (path, timestamp_s): for the running window to get there
+                name = f"wait({round(args[1] * FPS)})"
+            if label != "strip" or out is not None:
+                self.events.append((name, (time.perf_counter() - t) * 1000))
+            return out
+
+        return timed
+
+    def take(self) -> list[tuple[str, float]]:
+        out, self.events = self.events, []
+        return out
+
+    def close(self) -> None:
+        for attr, fn in self._saved.items():
+            setattr(self._api, attr, fn)
 
 
 _SEEK = """async ([x, target]) => {
@@ -97,15 +177,18 @@ _SEEK = """async ([x, target]) => {
   while (!(el.dataset.presented === String(target)
            && document.querySelector('[data-testid=ls-video-overlay] rect'))) {
     await new Promise(r => requestAnimationFrame(r));
-    if (performance.now() - t0 > 10000) return [-1, -1, ''];
+    if (performance.now() - t0 > 10000) return [-1, -1, '', []];
   }
   const shown = performance.now() - t0, by = el.dataset.presentedBy;
   // Then the <video> element's own decode of the target (the poster, if any, goes away).
   while (el.dataset.videoFrame !== String(target)) {
     await new Promise(r => requestAnimationFrame(r));
-    if (performance.now() - t0 > 10000) return [shown, -1, by];
+    if (performance.now() - t0 > 10000) return [shown, -1, by, []];
   }
-  return [shown, performance.now() - t0, by];
+  const rpcs = performance.getEntriesByType('resource')
+      .filter(e => e.name.includes('video_poster') && e.startTime >= t0 - 1)
+      .map(e => Math.round(e.duration));
+  return [shown, performance.now() - t0, by, rpcs];
 }"""
 
 _HOLD = """async (ms) => {
@@ -126,8 +209,15 @@ _HOLD = """async (ms) => {
 
 
 def player(
-    page, url: str, clip: Path, n: int, seeks: int, warm_s: float = 0.0, posters: bool = True
-) -> None:
+    page,
+    url: str,
+    clip: Path,
+    n: int,
+    seeks: int,
+    warm_s: float = 0.0,
+    posters: bool = True,
+    log: _ServerLog | None = None,
+) -> dict:
     if not posters:
         page.route("**/api/video_poster", lambda route: route.abort())
     fetched: list[int] = []
@@ -151,24 +241,40 @@ def player(
         print(f"  waiting {warm_s:.0f} s before seeking (the server fills its poster cache)")
         time.sleep(warm_s)
     width = page.locator("[data-testid=ls-video-timeline]").bounding_box()["width"]
+    keys = _keyframes(clip)
+    if log:
+        log.take()  # the poster call of the player's opening is not a seek's
     rng = random.Random(0)
     times, video_times, by = [], [], []
+    # Server: the poster calls that ended during the seek (one call at a time; the page asks
+    # for the latest target when the one in flight ends, so a slow decode shows up later).
+    print("    frame  from key  shown ms  by      <video> ms  poster RPCs ms      server ms")
     for _ in range(seeks):
         target = rng.randrange(n)
         x = target / (n - 1) * width
         # The pixel column maps back to a frame; aim at its centre and wait for that frame.
         frame = round(x / width * (n - 1))
-        ms, video_ms, source = page.evaluate(_SEEK, [x, frame])
+        ms, video_ms, source, rpcs = page.evaluate(_SEEK, [x, frame])
         times.append(ms)
         video_times.append(video_ms)
         by.append(source)
+        key = max(k for k in keys if k <= frame)
+        # No strip, wait or decode: each poster call was answered from the poster cache.
+        server = " ".join(f"{what} {t:.0f}" for what, t in (log.take() if log else []))
+        server = server or ("cache" if rpcs else "-")
+        print(
+            f"    {frame:5d}  {frame - key:8d}  {ms:8.0f}  {source:6s}  {video_ms:10.0f}  "
+            f"{rpcs!s:18s}  {server}"
+        )
     ok = [m for m in times if m >= 0]
     print(
         f"  seek to a random frame + its overlay on screen ({len(ok)}/{seeks} done): median "
         f"{statistics.median(ok):.0f} ms, p90 {sorted(ok)[int(0.9 * (len(ok) - 1))]:.0f} ms, "
         f"max {max(ok):.0f} ms   goal < 300 ms  (first shown by: "
-        f"{by.count('poster')} server poster, {by.count('video')} <video>)"
+        f"{by.count('strip')} seek strip, {by.count('poster')} server poster, "
+        f"{by.count('video')} <video>; load {_load()})"
     )
+    shown_median = statistics.median(ok)
     ok = [m for m in video_times if m >= 0]
     if ok:
         print(
@@ -189,6 +295,11 @@ def player(
         f"  holding → for 3 s (30 key events/s): {result['presented']} frames composited "
         f"= {rate:.1f} frames/s, from frame {result['start']} to {result['last']}   goal >= 10"
     )
+    return {
+        "median": shown_median,
+        "video": statistics.median(ok or [-1]),
+        "hold": rate,
+    }
 
 
 def build_frames(n_videos: int, per_video: int, folder: Path):
@@ -282,6 +393,7 @@ def main() -> None:
     parser.add_argument("--seeks", type=int, default=20)
     parser.add_argument("--warm-s", type=float, default=0.0)
     parser.add_argument("--no-posters", action="store_true")
+    parser.add_argument("--no-strips", action="store_true")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -300,16 +412,41 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
 
-        print("Player (1080p H.264):")
-        db_manager.connect(db_file=str(folder / "player.db"))
-        _, clip, n = _player_dataset(folder, args.seconds)
-        server = start_gui(port=0, block=False)
-        try:
-            player(page, server.url, clip, n, args.seeks, args.warm_s, not args.no_posters)
-        finally:
-            server.stop()
+        print(f"Player (1080p H.264), load {_load()}:")
+        clip, n = _make_clip(folder, args.seconds)
+        print(f"  key frames at {_keyframes(clip)}")
+        modes = [("no strip, cold", False, 0.0)]
+        if not args.no_strips:
+            modes.append(("strip, cold", True, 0.0))
+        if args.warm_s:
+            modes.append((f"no strip, warm {args.warm_s:.0f} s", False, args.warm_s))
+        summary = []
+        for name, strips, warm_s in modes:
+            print(f" [{name}]")
+            sub = folder / name.replace(" ", "_").replace(",", "")
+            sub.mkdir()
+            db_manager.connect(db_file=str(sub / "player.db"))
+            _import_clip(sub, clip, n, strips)
+            server = start_gui(port=0, block=False)
+            log = _ServerLog()
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            try:
+                figures = player(
+                    page, server.url, clip, n, args.seeks, warm_s, not args.no_posters, log
+                )
+                summary.append((name, figures))
+            finally:
+                log.close()
+                page.close()
+                server.stop()
+        print("  summary (same run):")
+        for name, f in summary:
+            print(
+                f"    {name:24s} seek shown median {f['median']:6.0f} ms, <video> median "
+                f"{f['video']:6.0f} ms, holding → {f['hold']:.1f} frames/s"
+            )
 
-        print("Frames grid:")
+        print(f"Frames grid, load {_load()}:")
         db_manager.connect(db_file=str(folder / "frames.db"))
         (folder / "frames").mkdir()
         build_frames(100, args.frames // 100, folder / "frames")

@@ -730,12 +730,14 @@ class VideoPosterParams(TypedDict, total=False):
     dataset_id: str
     sample_id: str  # the video
     frame_number: int
+    quick: bool  # answer from the video's seek strip (low resolution) when not cached
 
 
 class VideoPosterResult(TypedDict):
     mime: str
     size: int
     frame_number: int
+    low_res: bool  # from the seek strip (longest side STRIP_MAX_SIZE), not a poster
 
 
 # --- text query (the query box) ----------------------------------------------------------------

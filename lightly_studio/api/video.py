@@ -14,6 +14,13 @@ caches them (the frame cache the grid and the annotator use, at a poster size): 
 steps, holding →, and seeks near recent ones are then answered from disk in milliseconds.
 The requested frame is answered as soon as it is decoded; the rest of its window is decoded
 in a background thread, and a newer window on the same video stops an older one.
+
+Seek strips (``quick``): a cold seek still waits for a decode from the key frame — seconds
+on 1080p with x264's default 250-frame key-frame interval, on the server as in the browser.
+When the video has a seek strip (ingest/video_strip.py: every frame at a small size, built
+at ingest with ``seek_strips=True``), a ``quick`` request for a frame that is not cached at
+poster size is answered from the strip at once (``low_res``: the exact frame, at low
+resolution), and nothing is decoded: the browser's own seek gets both cores.
 """
 
 from __future__ import annotations
@@ -29,11 +36,12 @@ from PIL import Image
 from lightly_studio._media_access import resolve_local
 from lightly_studio.api import _contracts as c
 from lightly_studio.api._methods import method
-from lightly_studio.api._spec import dataset_of, int_param, uuid_param
+from lightly_studio.api._spec import dataset_of, int_param, show, uuid_param
 from lightly_studio.api.samples import _annotation_json as annotation_json
 from lightly_studio.db import get_connection
 from lightly_studio.errors import IngestError, QueryError
 from lightly_studio.ingest.video import cache_frame_jpeg, cached_frame_jpeg, iter_frames
+from lightly_studio.ingest.video_strip import strip_frame_jpeg
 from lightly_studio.store import videos as videos_store
 from lightly_studio.store.annotations import annotations_frame
 
@@ -124,8 +132,8 @@ _window_pool: ThreadPoolExecutor | None = None
 @method("video_poster", c.VideoPosterParams, c.VideoPosterResult, buffers_out=True)
 def video_poster(params: dict) -> tuple[Any, list[bytes]]:
     """Frame ``frame_number`` of a video as a JPEG (longest side ``POSTER_SIZE``), from the
-    frame cache, from the running window, or decoded with a new window (see the module's
-    docstring)."""
+    frame cache, from the running window, or decoded with a new window; with ``quick``, from
+    the video's seek strip when the frame is not cached (see the module's docstring)."""
     dataset = dataset_of(params.get("dataset_id"))
     video_id = str(uuid_param(params.get("sample_id"), "sample"))
     try:
@@ -137,10 +145,17 @@ def video_poster(params: dict) -> tuple[Any, list[bytes]]:
     fps = float(fields.get("fps") or 0) or 30.0
     last = max(0, int(fields.get("frame_count") or 1) - 1)
     n = int_param(params.get("frame_number"), "frame_number", 0, last)
+    quick = params.get("quick", False)
+    if not isinstance(quick, bool):
+        raise QueryError(f"quick must be true or false, got {show(quick)}.")
     path = str(fields["file_path_abs"])
     resolve_local(path)  # the same checks as /media: these bytes go to the client
     hi = last if last < WHOLE_VIDEO_FRAMES else min(last, n + WINDOW_AHEAD)
     data = _cached(path, n / fps)
+    if data is None and quick:
+        low = strip_frame_jpeg(path, n / fps)
+        if low is not None:
+            return _answer(n, low, low_res=True)
     if data is None and _extend(path, n, hi):
         data = _wait_for(path, n / fps)
     if data is None:
@@ -153,8 +168,8 @@ def video_poster(params: dict) -> tuple[Any, list[bytes]]:
     return _answer(n, data)
 
 
-def _answer(n: int, data: bytes) -> tuple[Any, list[bytes]]:
-    return {"mime": "image/jpeg", "size": len(data), "frame_number": n}, [data]
+def _answer(n: int, data: bytes, low_res: bool = False) -> tuple[Any, list[bytes]]:
+    return {"mime": "image/jpeg", "size": len(data), "frame_number": n, "low_res": low_res}, [data]
 
 
 def _cached(path: str, timestamp_s: float) -> bytes | None:

@@ -11,18 +11,24 @@ in ``embed/_video.py``, frame export in ``export/_video.py``.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from typing import Any
 
 from lightly_studio.core.dataset import Dataset
 from lightly_studio.core.dataset_query import DatasetQuery
+from lightly_studio.db import get_connection
 from lightly_studio.embed._video import compute_frame_embeddings, compute_video_embeddings
 from lightly_studio.errors import EmbeddingError
 from lightly_studio.export._video import VideoDatasetExport
 from lightly_studio.ingest.video import DEFAULT_TARGET_FPS, index_videos, new_ids_by_kind
 from lightly_studio.ingest.video_annotations import import_activitynet, import_youtube_vis
+from lightly_studio.ingest.video_strip import build_seek_strips as _build_strips
 from lightly_studio.store.annotations import AnnotationType
+from lightly_studio.store.videos import video_rows
+
+logger = logging.getLogger("lightly_studio")
 
 
 class VideoDataset(Dataset):
@@ -39,6 +45,7 @@ class VideoDataset(Dataset):
         allowed_extensions: Sequence[str] | None = None,
         target_fps: float | None = DEFAULT_TARGET_FPS,
         embed: bool = True,
+        seek_strips: bool = False,
     ) -> int:
         """Index every video below ``path`` (a local folder or one file). Returns how many were new.
 
@@ -47,9 +54,12 @@ class VideoDataset(Dataset):
         Re-running adds only videos not indexed yet (existing ones keep their frames).
         Unreadable or corrupt videos are skipped and listed in one warning. With ``embed``,
         frames get image embeddings and each video the mean of its frames' embeddings.
+        ``seek_strips``: also build the new videos' seek strips (see ``build_seek_strips``).
         """
         video_ids, frame_ids = index_videos(self.dataset_id, path, allowed_extensions, target_fps)
         self._after_ingest(video_ids + frame_ids, embed=embed)
+        if seek_strips and video_ids:
+            self.build_seek_strips(video_ids)
         return len(video_ids)
 
     def add_videos_from_youtube_vis(
@@ -61,6 +71,7 @@ class VideoDataset(Dataset):
         embed: bool = True,
         embed_frames: bool = True,
         limit: int | None = None,
+        seek_strips: bool = False,
     ) -> int:
         """Index the videos of a YouTube-VIS file with their object tracks. Returns how many
         videos were new.
@@ -75,7 +86,7 @@ class VideoDataset(Dataset):
         videos of the file. Missing or unreadable videos, boxes on frames the file lacks and
         sizes that differ from the file's raise IngestError before anything is stored.
         ``embed_frames``: embed the new frames; ``embed``: give each new video the mean of
-        its frames' vectors.
+        its frames' vectors; ``seek_strips``: build the new videos' seek strips.
         """
         result = import_youtube_vis(
             self.dataset_id,
@@ -89,7 +100,30 @@ class VideoDataset(Dataset):
             compute_frame_embeddings(self, result.frame_ids)
         if embed and result.video_ids:
             compute_video_embeddings(self, result.video_ids)
+        if seek_strips and result.video_ids:
+            self.build_seek_strips(result.video_ids)
         return len(result.video_ids)
+
+    def build_seek_strips(self, video_ids: Sequence[str] | None = None, workers: int = 2) -> int:
+        """Decode every frame of these videos (default: all) once into a seek strip: each
+        frame as a small JPEG in one file in the frame cache, so the player shows any frame
+        the moment it is sought (at low resolution, until the browser's decoder reaches it).
+        Costs one full decode per video (10–18 ms per 1080p frame on 2 cores) and ~20 KB
+        per frame on disk; an existing strip is kept. Returns how many videos have a strip;
+        the ones that fail to decode are listed in one warning."""
+        rows = video_rows(get_connection(), self.dataset_id)
+        if video_ids is not None:
+            wanted = {str(v) for v in video_ids}
+            rows = rows.filter(rows["sample_id"].is_in(wanted))
+        paths = rows["file_path_abs"].to_list()
+        failed = _build_strips(paths, workers=workers)
+        if failed:
+            logger.warning(
+                "No seek strip for %d video(s): %s",
+                len(failed),
+                "; ".join(reason for _, reason in failed),
+            )
+        return len(paths) - len(failed)
 
     def add_annotations_from_activitynet(
         self, annotations_json: str | os.PathLike, annotation_source: str | None = None

@@ -40,6 +40,7 @@ from lightly_studio.ingest.files import (
     normalize_extensions,
     report_skipped,
 )
+from lightly_studio.ingest.video_strip import STRIP_MAX_SIZE, strip_frame_jpeg
 from lightly_studio.store import videos as videos_store
 from lightly_studio.store.samples import insert_samples
 
@@ -680,7 +681,17 @@ def frame_jpeg(
         return cached.read_bytes()
     except FileNotFoundError:
         pass
-    data = _jpeg(decode_frame(checked, timestamp_s, max_size=max_size), max_size, quality)
+    data = None
+    if max_size <= STRIP_MAX_SIZE:
+        # A frame of the video's seek strip, if it has one, is the same frame without a
+        # decode from the key frame (seconds on 1080p; the player's timeline asks for 12).
+        from PIL import Image
+
+        strip = strip_frame_jpeg(checked, timestamp_s, exact=True)
+        if strip is not None:
+            data = _jpeg(Image.open(io.BytesIO(strip)).convert("RGB"), max_size, quality)
+    if data is None:
+        data = _jpeg(decode_frame(checked, timestamp_s, max_size=max_size), max_size, quality)
     _write_atomic(cached, data)
     return data
 

@@ -378,6 +378,64 @@ def test_the_frames_grid_filters_frames_by_label(page, video_gui):
     assert page.errors == []
 
 
+def test_a_far_seek_shows_the_exact_strip_frame_before_the_video_gets_there(page, video_gui):
+    """With a seek strip, a seek shows the sought frame (low resolution, from the strip) with
+    its overlay while the <video> element is still seeking. The tiny clip seeks in a few ms
+    here, so the test holds the element's seek back (its currentTime setter waits for the
+    test), as a 1080p clip with a long key-frame interval does for a second or more."""
+    server, dataset = video_gui
+    assert dataset.build_seek_strips() == 1
+    _open_player(page, server.url)
+    _settled(page, 0)
+    page.evaluate(
+        """() => {
+          const v = document.querySelector('[data-testid=ls-video-element]');
+          const own = Object.getOwnPropertyDescriptor(HTMLMediaElement.prototype, 'currentTime');
+          window.__held = [];
+          Object.defineProperty(v, 'currentTime', {configurable: true,
+            get() { return own.get.call(v); },
+            set(t) { window.__held.push(() => own.set.call(v, t)); }});
+          window.__release = () => { delete v.currentTime; window.__held.forEach(f => f()); };
+        }"""
+    )
+    timeline = page.locator("[data-testid=ls-video-timeline]")
+    box = timeline.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.9, box["y"] + box["height"] / 2)
+    player = page.locator("[data-testid=ls-video]")
+    page.wait_for_function(
+        "() => Number(document.querySelector('[data-testid=ls-video]').dataset.frame) >= 24"
+    )
+    frame = int(player.get_attribute("data-frame"))
+    page.wait_for_function(
+        "f => { const el = document.querySelector('[data-testid=ls-video]');"
+        " const img = document.querySelector('[data-testid=ls-video-poster]');"
+        " return el.dataset.presented === String(f) && el.dataset.presentedBy === 'strip'"
+        " && img.complete && img.naturalWidth > 0; }",
+        arg=frame,
+        timeout=5_000,
+    )
+    page.wait_for_timeout(100)
+    # The video element has not moved: the picture on screen is the strip's.
+    assert player.get_attribute("data-video-frame") == "0"
+    assert page.evaluate("() => window.__held.length") >= 1
+    from PIL import Image
+
+    png = page.locator("[data-testid=ls-video-poster]").screenshot()
+    _assert_box_on_square(np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int), frame)
+    # Then the video's own frame replaces it, the same frame.
+    page.evaluate("() => window.__release()")
+    page.wait_for_function(
+        "f => { const el = document.querySelector('[data-testid=ls-video]');"
+        " return el.dataset.videoFrame === String(f) && el.dataset.presentedBy === 'video'; }",
+        arg=frame,
+        timeout=10_000,
+    )
+    assert page.locator("[data-testid=ls-video-poster]").is_hidden()
+    _settled(page, frame)
+    _assert_box_on_square(_stage(page), frame)
+    assert page.errors == []
+
+
 def test_key_presses_during_a_seek_coalesce_into_one_seek_to_the_last(page, video_gui):
     server, _ = video_gui
     _open_player(page, server.url)

@@ -355,7 +355,7 @@ export interface ApiMethods {
   view_settings: { params: { dataset_id?: string }; result: { shortcuts: Bindings; options: ViewOptions | null } };
   set_shortcuts: { params: { shortcuts: Bindings }; result: { shortcuts: Bindings } };
   set_view_options: { params: { dataset_id: string; options: ViewOptions | null }; result: { options: ViewOptions | null } };
-  video_poster: { params: SampleRef & { frame_number?: number }; result: Mime & { size: number; frame_number: number } };
+  video_poster: { params: SampleRef & { frame_number?: number; quick?: boolean }; result: Mime & { size: number; frame_number: number; low_res: boolean } };
 }
 
 /** Methods a notebook widget answers itself (lightly_studio/widgets/_rpc.py WIDGET_METHODS). */

@@ -15,8 +15,12 @@
 // and, when it ends, the latest target is sought next (key repeats coalesce). Meanwhile the
 // server's decode of the target frame (video_poster: cached windows of frames, see
 // api/video.py) is shown as a poster over the video, with that frame's overlay, until the
-// video itself presents the target. The overlay always belongs to the picture on screen
-// (el.dataset.presented, and presentedBy: "video" or "poster"), the label to the target.
+// video itself presents the target. When the video has a seek strip (every frame decoded at
+// ingest at a small size), the poster requests are "quick": the server answers a frame it has
+// not cached at poster size from the strip at once — the exact frame at low resolution — and
+// decodes nothing, leaving the CPU to the browser's own seek, which then replaces it.
+// The overlay always belongs to the picture on screen (el.dataset.presented, and presentedBy:
+// "video", "poster" or "strip"), the label to the target.
 // Holding → (key repeats) plays the video forward at about 30 frames/s instead of seeking
 // frame by frame — sequential decoding keeps up where seeks cannot — and pauses on the frame
 // on screen when the key is released.
@@ -228,7 +232,8 @@ export class VideoView {
       // Once the video shows its first frame, let the server decode the first window of
       // posters, so the first steps are answered from its cache.
       this.warmed = true;
-      void this.o.rpc.call("video_poster", { dataset_id: this.o.datasetId, sample_id: this.o.sampleId, frame_number: 0 }).catch(() => undefined);
+      // (Quick: with a seek strip there is nothing to decode ahead.)
+      void this.o.rpc.call("video_poster", { dataset_id: this.o.datasetId, sample_id: this.o.sampleId, frame_number: 0, quick: true }).catch(() => undefined);
     }
     if (!this.video.paused) {
       this.hidePoster();
@@ -275,7 +280,9 @@ export class VideoView {
     this.posterBusy = true;
     this.posterNext = null;
     try {
-      const reply = await this.o.rpc.call("video_poster", { dataset_id: this.o.datasetId, sample_id: this.o.sampleId, frame_number: n });
+      // Quick (a seek strip's low-resolution frame is fine) unless the poster is all there
+      // is: a browser that cannot play the file shows the server's frames only.
+      const reply = await this.o.rpc.call("video_poster", { dataset_id: this.o.datasetId, sample_id: this.o.sampleId, frame_number: n, quick: !this.fallback });
       if (this.disposed) return;
       const url = URL.createObjectURL(new Blob([reply.buffers[0] as BlobPart], { type: reply.result.mime }));
       const decoded = new Image();
@@ -291,7 +298,7 @@ export class VideoView {
       this.posterUrl = url;
       this.poster.style.display = "";
       this.posterFrame = n;
-      this.present(n, "poster");
+      this.present(n, reply.result.low_res ? "strip" : "poster");
     } catch (e) {
       // Normally the video's own seek still comes; without it (fallback) say why.
       if (this.fallback && !this.disposed) this.say(`Cannot decode frame ${n} on the server either: ${(e as Error).message}`);
@@ -340,7 +347,7 @@ export class VideoView {
   }
 
   /** Frame n's picture is on screen (from the video or a poster): draw its overlay. */
-  private present(n: number, by: "video" | "poster"): void {
+  private present(n: number, by: "video" | "poster" | "strip"): void {
     this.el.dataset.presented = String(n); // tests and benchmarks wait on these
     this.el.dataset.presentedBy = by;
     if (n === this.shown) return;
