@@ -75,12 +75,41 @@ def register_ids(sample_ids) -> str:
     return _registry.register("ids", SampleIdField().is_in(sample_ids))
 
 
-def query_from_spec(spec: dict[str, Any]) -> DatasetQuery:
+def query_from_spec(spec: dict[str, Any], *, top: int | None = None) -> DatasetQuery:
     """Build the query a spec describes. Unknown keys are rejected (typos must not filter).
 
     Every value is checked here, before the DSL sees it, so a malformed spec from a view (or
     anyone who can reach the API) is a ``QueryError`` naming the key (``spec.sort.field``…)
-    and what it should be — never a crash deeper down."""
+    and what it should be — never a crash deeper down.
+
+    ``top``: the caller reads only the first ``top`` rows (a grid page). A similarity search
+    that is the final order then ranks just those (the approximate index answers at scale,
+    embed/_ann.py) instead of scoring every sample; the rows are the same."""
+    query = _filtered_query(spec)
+    # Similarity first: ranking replaces any order, and a sort given with a search then
+    # re-sorts the matches (by similarity when the sort field is "similarity").
+    sort = spec.get("sort")
+    ranks_last = not sort or (isinstance(sort, dict) and sort.get("field") == "similarity")
+    _apply_similarity(query, spec, top if ranks_last else None)
+    _apply_sort(query, sort)
+    return query
+
+
+def count_of_spec(spec: dict[str, Any]) -> int:
+    """How many samples a spec matches. A similarity search keeps the samples that have a
+    vector of its model, so they are counted in the database without scoring any."""
+    search = _similarity_model(spec)
+    if search is None:
+        return query_from_spec(spec).count()
+    query = _filtered_query(spec)
+    _apply_sort(query, spec.get("sort"))  # only to check it: the count has no order
+    if search[0] == "sample":
+        _similar_sample(query, spec["similar_to"])  # it must exist, as for the ranking
+    return _embed.embedded_count(query, search[1])
+
+
+def _filtered_query(spec: dict[str, Any]) -> DatasetQuery:
+    """The spec's dataset (or base query) and filters, before any ranking or sort."""
     _check_spec_keys(spec)
     query = _base_query(spec)
     terms = _filter_terms(spec, query.kind)
@@ -88,10 +117,6 @@ def query_from_spec(spec: dict[str, Any]) -> DatasetQuery:
         query.match(AND(*terms))
     if spec.get("query"):
         query.match_text(_text(spec["query"], "spec.query"))
-    # Similarity first: ranking replaces any order, and a sort given with a search then
-    # re-sorts the matches (by similarity when the sort field is "similarity").
-    _apply_similarity(query, spec)
-    _apply_sort(query, spec.get("sort"))
     return query
 
 
@@ -315,28 +340,51 @@ def register_image_query(model_name: str, vector: Any) -> str:
     return _registry.register("image", (model_name, vector))
 
 
-def _apply_similarity(query: DatasetQuery, spec: dict[str, Any]) -> None:
+def _similarity_model(spec: dict[str, Any]) -> tuple[str, str | None] | None:
+    """(what the spec searches by, the model it names: None for the dataset's default), or
+    None without a search. Checks the values it reads."""
+    if spec.get("similar_image"):
+        model_name, _ = _registry.lookup(spec["similar_image"], "image")
+        return "image", model_name
+    if optional_text(spec.get("text") or None, "spec.text"):
+        return "text", None
+    if spec.get("similar_to"):
+        uuid_param(spec["similar_to"], "sample", "spec.similar_to")
+        return "sample", None
+    return None
+
+
+def _similar_sample(query: DatasetQuery, similar_to: Any) -> Any:
+    """The sample ``spec.similar_to`` names, in the query's dataset."""
+    sample_id = uuid_param(similar_to, "sample", "spec.similar_to")
+    try:
+        return query.dataset.get_sample(sample_id)
+    except KeyError:
+        raise QueryError(
+            f"spec.similar_to: no sample {sample_id} in dataset {query.dataset.name!r}."
+        ) from None
+
+
+def _apply_similarity(query: DatasetQuery, spec: dict[str, Any], top: int | None) -> None:
     """Rank by similarity to ``spec.text``, the sample ``spec.similar_to`` or the uploaded
-    image ``spec.similar_image`` (a token of ``register_image_query``)."""
+    image ``spec.similar_image`` (a token of ``register_image_query``); ``top`` keeps the
+    best ``top``."""
+    k = top if top is None or top > 0 else None
     if spec.get("similar_image"):
         model_name, vector = _registry.lookup(spec["similar_image"], "image")
-        scores = _embed.similarity_scores(query, vectors=vector, model_name=model_name)
+        scores = _embed.similarity_scores(
+            query, vectors=vector, model_name=model_name, k=k, index_in_background=True
+        )
         query.rank_by(scores, None)
         return
     text = optional_text(spec.get("text") or None, "spec.text")
     similar_to = spec.get("similar_to")
     if not (text or similar_to):
         return
-    samples = None
-    if similar_to:
-        sample_id = uuid_param(similar_to, "sample", "spec.similar_to")
-        try:
-            samples = [query.dataset.get_sample(sample_id)]
-        except KeyError:
-            raise QueryError(
-                f"spec.similar_to: no sample {sample_id} in dataset {query.dataset.name!r}."
-            ) from None
-    scores = _embed.similarity_scores(query, text=text, samples=samples)
+    samples = [_similar_sample(query, similar_to)] if similar_to else None
+    scores = _embed.similarity_scores(
+        query, text=text, samples=samples, k=k, index_in_background=True
+    )
     query.rank_by(scores, None)
 
 

@@ -11,6 +11,7 @@ import polars as pl
 from lightly_studio.api import _contracts as c
 from lightly_studio.api._methods import method
 from lightly_studio.api._spec import (
+    count_of_spec,
     dataset_of,
     int_param,
     query_from_spec,
@@ -46,8 +47,7 @@ def list_datasets(params: dict) -> tuple[Any, list[bytes]]:
 
 @method("count", c.CountParams, c.CountResult)
 def count(params: dict) -> tuple[Any, list[bytes]]:
-    query = query_from_spec(params.get("spec") or {})
-    return {"count": query.count()}, []
+    return {"count": count_of_spec(params.get("spec") or {})}, []
 
 
 def page_query(query, offset: int, limit: int):
@@ -69,7 +69,8 @@ def samples_page(params: dict) -> tuple[Any, list[bytes]]:
     offset = int_param(params.get("offset", 0), "offset", maximum=2**62)
     limit = min(int_param(params.get("limit", 200), "limit"), MAX_PAGE)
     n_thumbs = min(int_param(params.get("thumbnails", 0), "thumbnails"), MAX_THUMBNAILS, limit)
-    query = query_from_spec(params.get("spec") or {})
+    # Only rows up to the page's end are read: a similarity search ranks just those.
+    query = query_from_spec(params.get("spec") or {}, top=offset + limit)
     con = get_connection()
     # Whole rows of the page straight from the ordered query: DatasetQuery picks the page by
     # rowid first (late materialisation), where looking the page's ids up again scans every

@@ -312,6 +312,54 @@ def _same_rows(ann: AnnIndex, hashes: np.ndarray, firsts: np.ndarray) -> bool:
     return bool(np.array_equal(ids[order], ann.ids) and np.array_equal(firsts[order], ann.first))
 
 
+_builds: dict[str, threading.Thread] = {}
+
+
+def index_if_ready(con, db_file: str, model: Any, key: tuple, connect: Any) -> AnnIndex | None:
+    """The index when one is cached or saved (brought up to date as ``index_for`` does);
+    else None, and a background thread builds it.
+
+    For the views: building an index over 1M vectors takes a minute or more, which a grid's
+    first search must not wait for; it is answered by the exact scan meanwhile. While a
+    build holds the lock, None as well. ``connect()`` gives the build thread its own cursor.
+    """
+    if not _lock.acquire(blocking=False):
+        return None
+    try:
+        hit = _cache.get(model.model_id)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        path = index_path(db_file, model.model_id)
+        have_one = hit is not None or (path is not None and path.exists())
+    finally:
+        _lock.release()
+    if have_one:
+        return index_for(con, db_file, model, key)
+
+    def build() -> None:
+        try:
+            index_for(connect(), db_file, model, key)
+        except Exception as exc:  # noqa: BLE001 - the exact scan keeps answering; log why
+            import logging
+
+            logging.getLogger(__name__).warning("Building the search index failed: %s", exc)
+
+    with _lock:
+        running = _builds.get(model.model_id)
+        if running is None or not running.is_alive():
+            # Named like the server's workers: whoever closes the database waits for them.
+            thread = threading.Thread(target=build, name="lightly-studio-ann-build", daemon=True)
+            _builds[model.model_id] = thread
+            thread.start()
+    return None
+
+
+def wait_for_builds(timeout: float | None = None) -> None:
+    """Wait for background index builds (tests, benchmarks, closing the database)."""
+    for thread in list(_builds.values()):
+        thread.join(timeout)
+
+
 def forget(model_id: str | None = None) -> None:
     """Drop cached indexes (all, or one model's), e.g. when the database is switched."""
     with _lock:

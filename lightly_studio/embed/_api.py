@@ -521,6 +521,7 @@ def similarity_scores(
     *,
     k: int | None = None,
     vectors: np.ndarray | None = None,
+    index_in_background: bool = False,
 ) -> pl.DataFrame:
     """Cosine similarity of each embedded sample of ``query`` to a text, example samples or
     query ``vectors`` (L2-normalised, of the model's dimension: e.g. ``embed_image_bytes``).
@@ -528,6 +529,8 @@ def similarity_scores(
     With several example samples a sample's score is its highest similarity to any of them
     (so the examples themselves score 1.0). Samples without a vector are left out.
     Returns a frame (sample_id: str, similarity: f64), best first; ``k`` keeps the k best.
+    Past 200k vectors the k best come from an approximate index, built on first use;
+    ``index_in_background`` (a view's request) answers by the exact scan until it is built.
     """
     if sum(x is not None for x in (text, samples, vectors)) != 1:
         raise QueryError("sort_by_similarity() needs exactly one of text=... or samples=[...].")
@@ -545,7 +548,9 @@ def similarity_scores(
     stored = _store.vector_count(con, model.model_id)
     if k is not None and 0 < k < stored and stored >= _ann.ANN_MIN_VECTORS:
         given = queries if vectors is not None else None
-        found = _search_index(con, dataset, model, subquery, text, samples, given, k)
+        found = _search_index(
+            con, dataset, model, subquery, text, samples, given, k, index_in_background
+        )
         if found is not None:
             return found
     matrix = _store.load_matrix(con, dataset.dataset_id, model)
@@ -566,6 +571,13 @@ def similarity_scores(
         scores = max_scores(matrix.vectors, queries)[rows]
     order = top_k(scores, k)
     return _score_frame(matrix, rows[order], scores[order])
+
+
+def embedded_count(query: SampleQuery, model_name: str | None = None) -> int:
+    """How many samples ``similarity_scores(query, ...)`` scores: those of the query with a
+    vector of the model. Counted in the database, without reading a vector."""
+    model = _resolve_model(query.dataset, model_name)
+    return _store.count_in_query(_con(), model.model_id, query.sample_ids_subquery())
 
 
 def _score_frame(matrix: _store.Matrix, rows: np.ndarray, scores: np.ndarray) -> pl.DataFrame:
@@ -606,6 +618,7 @@ def _search_index(
     samples,
     vectors: np.ndarray | None,
     k: int,
+    in_background: bool = False,
 ) -> pl.DataFrame | None:
     """Top-k of a broad query from the approximate index, without the float matrix in memory.
 
@@ -619,7 +632,13 @@ def _search_index(
     if sample_store.subquery_count(con, subquery) * 4 < _store.vector_count(con, model.model_id):
         return None  # a narrow query: scanning its own vectors is cheap and exact
     key = _store.table_state(con, dataset.dataset_id, model)
-    ann = _ann.index_for(con, db_file(), model, key)
+    if in_background:
+        ready = _ann.index_if_ready(con, db_file(), model, key, connect=get_connection)
+        if ready is None:
+            return None  # the exact scan answers while the index is built
+        ann = ready
+    else:
+        ann = _ann.index_for(con, db_file(), model, key)
     if not ann.ids_distinct():
         return None  # index ids are id hashes; in the (practically impossible) collision, scan
     if vectors is not None:

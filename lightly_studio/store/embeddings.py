@@ -165,6 +165,19 @@ def images_without_vector(
     return query_frame(sql + " ORDER BY s.sample_idx", params, con)
 
 
+def count_in_query(con, model_id: str, subquery: tuple[str, list]) -> int:
+    """How many samples of an (sql, params) subquery of sample ids have a vector of
+    ``model_id``."""
+    sql, params = subquery
+    params = list(params)
+    params.append(model_id)
+    row = con.execute(
+        f"SELECT count(*) FROM embedding WHERE model_id = ${len(params)} AND sample_id IN ({sql})",
+        params,
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
 # -- reads for the approximate index (embed/_ann.py): never the whole float matrix at once ----
 def vector_count(con, model_id: str) -> int:
     row = con.execute("SELECT count(*) FROM embedding WHERE model_id = $1", [model_id]).fetchone()

@@ -152,6 +152,44 @@ def test_search_on_a_large_table_uses_the_stored_index_and_returns_exact_scores(
     assert list(db_path.parent.glob("lightly_studio.db.ann/*.faiss"))
 
 
+def test_a_grid_page_of_a_search_ranks_only_up_to_its_end_from_the_index(large, monkeypatch):
+    """The grid asks for rows [offset, offset+limit) of a search: those come from the index
+    (the float matrix is never read), pages continue each other, and the count is the
+    query's embedded samples, counted without scoring. The first search does not wait for
+    the index: the exact scan answers it while a background thread builds the index."""
+    from lightly_studio.api import dispatch
+    from lightly_studio.store import embeddings as emb_store
+
+    ds, ids, x, db_path = large
+    spec = {"dataset_id": str(ds.dataset_id), "similar_to": str(ids[7])}
+
+    def page(offset: int, limit: int) -> list[str]:
+        result, _ = dispatch("samples_page", {"spec": spec, "offset": offset, "limit": limit})
+        return [r["sample_id"] for r in result["rows"]]
+
+    exact = [str(ids[i]) for i in exact_top(x[:2500], x[7:8], 100)[0]]
+    assert page(0, 100) == exact  # no index yet: the exact scan
+    _ann.wait_for_builds(timeout=60)
+    assert list(db_path.parent.glob("lightly_studio.db.ann/*.faiss"))
+
+    def no_matrix(*args, **kwargs):
+        raise AssertionError("a grid page of a search read the whole float matrix")
+
+    monkeypatch.setattr(emb_store, "load_matrix", no_matrix)
+    first, second, both = page(0, 50), page(50, 50), page(0, 100)
+    assert first + second == both
+    assert both[0] == str(ids[7])  # the example itself, similarity 1
+    assert len(set(both) & set(exact)) >= 95
+    assert dispatch("count", {"spec": spec})[0]["count"] == 2500  # 500 have no vector
+
+    # Re-sorted by another field, every match is ranked: the exact path, same count.
+    monkeypatch.undo()
+    resorted = {**spec, "sort": {"field": "file_name", "desc": False}}
+    assert dispatch("count", {"spec": resorted})[0]["count"] == 2500
+    result, _ = dispatch("samples_page", {"spec": resorted, "limit": 3})
+    assert [r["file_name"] for r in result["rows"]] == ["00000.jpg", "00001.jpg", "00002.jpg"]
+
+
 def test_several_query_samples_give_each_result_its_best_exact_similarity(large):
     ds, ids, x, _ = large
     rows = [5, 900, 1800]
