@@ -369,7 +369,7 @@ def _apply_similarity(query: DatasetQuery, spec: dict[str, Any], top: int | None
     """Rank by similarity to ``spec.text``, the sample ``spec.similar_to`` or the uploaded
     image ``spec.similar_image`` (a token of ``register_image_query``); ``top`` keeps the
     best ``top``."""
-    k = top if top is None or top > 0 else None
+    k = top or None  # 0 (an empty page) ranks everything, as without top
     if spec.get("similar_image"):
         model_name, vector = _registry.lookup(spec["similar_image"], "image")
         scores = _embed.similarity_scores(
