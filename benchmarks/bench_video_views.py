@@ -14,13 +14,15 @@
    --no-posters fails the page's video_poster calls (the player then relies on the <video>
    element alone, as before posters): the A/B of what posters cost or gain on this machine.
    The player runs in several modes in one run, each on a fresh database and frame cache:
-   "no strip, cold" (the clip imported without a seek strip: the path before strips),
-   "strip, cold" (imported with seek_strips=True: the strip build is timed), and with
-   --warm-s also "no strip, warm". Each seek is instrumented: the target's distance from the
+   "no strip, cold" (no strip, and none built on opening: the path before strips),
+   "built on opening, cold" (the default: the player's opening starts the strip's background
+   build, the seeks start at once; when the strip was complete, counted from the opening, is
+   printed), "strip, cold" (imported with seek_strips=True: the strip build is timed), and
+   with --warm-s also "no strip, warm" and "built on opening, warm". Each seek is instrumented: the target's distance from the
    key frame before it, what first showed it (strip / poster / <video>), the video_poster
    round trips the page made for it (resource timing) and how the server answered them (its
    strip, its poster cache, waiting for the running window, or a new decode from the key
-   frame, with the server's time). --no-strips leaves out the strip mode.
+   frame, with the server's time). --no-strips leaves out the two strip modes.
 2. Holding → from frame 0: key-down events at 30 Hz (keyboard auto-repeat) for 3 s; frames
    composited per second.
 3. Frames grid: a video dataset of 100 videos x 1,000 frame rows built by SQL (only the first
@@ -217,6 +219,7 @@ def player(
     warm_s: float = 0.0,
     posters: bool = True,
     log: _ServerLog | None = None,
+    strip: Path | None = None,
 ) -> dict:
     if not posters:
         page.route("**/api/video_poster", lambda route: route.abort())
@@ -232,6 +235,8 @@ def player(
     t = time.perf_counter()
     page.goto(url)
     page.locator("[data-testid=ls-grid] .ls-cell[data-sample-id]").first.click()
+    if strip is not None:
+        _watch_strip(strip, time.perf_counter())
     page.wait_for_function(
         "() => document.querySelector('[data-testid=ls-video]')?.dataset.presented === '0'",
         timeout=60_000,
@@ -300,6 +305,24 @@ def player(
         "video": statistics.median(ok or [-1]),
         "hold": rate,
     }
+
+
+def _watch_strip(strip: Path, opened: float) -> None:
+    """Print when the strip built on opening is complete (a file beside the frame cache)."""
+    import threading
+
+    def watch() -> None:
+        while not strip.exists():
+            if time.perf_counter() - opened > 300:
+                print("    (the strip built on opening was not complete after 300 s)")
+                return
+            time.sleep(0.02)
+        print(
+            f"    [the strip built on opening is complete "
+            f"{time.perf_counter() - opened:.1f} s after the click that opened the player]"
+        )
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def build_frames(n_videos: int, per_video: int, folder: Path):
@@ -415,30 +438,50 @@ def main() -> None:
         print(f"Player (1080p H.264), load {_load()}:")
         clip, n = _make_clip(folder, args.seconds)
         print(f"  key frames at {_keyframes(clip)}")
-        modes = [("no strip, cold", False, 0.0)]
+        from lightly_studio.ingest import video_strip
+
+        # (name, strip built at ingest, strip built on opening, seconds waited after opening)
+        modes = [("no strip, cold", False, False, 0.0)]
         if not args.no_strips:
-            modes.append(("strip, cold", True, 0.0))
+            modes.append(("built on opening, cold", False, True, 0.0))
+            modes.append(("strip, cold", True, False, 0.0))
         if args.warm_s:
-            modes.append((f"no strip, warm {args.warm_s:.0f} s", False, args.warm_s))
+            modes.append((f"no strip, warm {args.warm_s:.0f} s", False, False, args.warm_s))
+            if not args.no_strips:
+                modes.append(
+                    (f"built on opening, warm {args.warm_s:.0f} s", False, True, args.warm_s)
+                )
         summary = []
-        for name, strips, warm_s in modes:
+        on_open_limit = video_strip.BUILD_ON_OPEN_MAX_FRAMES
+        for name, strips, on_open, warm_s in modes:
             print(f" [{name}]")
             sub = folder / name.replace(" ", "_").replace(",", "")
             sub.mkdir()
             db_manager.connect(db_file=str(sub / "player.db"))
             _import_clip(sub, clip, n, strips)
+            video_strip.BUILD_ON_OPEN_MAX_FRAMES = on_open_limit if on_open else 0
+            watched = video_strip.strip_file(str(sub / "videos" / clip.name)) if on_open else None
             server = start_gui(port=0, block=False)
             log = _ServerLog()
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             try:
                 figures = player(
-                    page, server.url, clip, n, args.seeks, warm_s, not args.no_posters, log
+                    page,
+                    server.url,
+                    clip,
+                    n,
+                    args.seeks,
+                    warm_s,
+                    not args.no_posters,
+                    log,
+                    watched,
                 )
                 summary.append((name, figures))
             finally:
                 log.close()
                 page.close()
                 server.stop()
+                video_strip.wait_for_background_builds()
         print("  summary (same run):")
         for name, f in summary:
             print(

@@ -18,7 +18,8 @@ in a background thread, and a newer window on the same video stops an older one.
 Seek strips (``quick``): a cold seek still waits for a decode from the key frame — seconds
 on 1080p with x264's default 250-frame key-frame interval, on the server as in the browser.
 When the video has a seek strip (ingest/video_strip.py: every frame at a small size, built
-at ingest with ``seek_strips=True``), a ``quick`` request for a frame that is not cached at
+in the background when the player opens the video — ``video_frames`` — or at ingest with
+``seek_strips=True``), a ``quick`` request for a frame that is not cached at
 poster size is answered from the strip at once (``low_res``: the exact frame, at low
 resolution), and nothing is decoded: the browser's own seek gets both cores.
 """
@@ -33,7 +34,7 @@ from typing import Any
 
 from PIL import Image
 
-from lightly_studio._media_access import resolve_local
+from lightly_studio._media_access import MediaRefused, is_remote, resolve_local
 from lightly_studio.api import _contracts as c
 from lightly_studio.api._methods import method
 from lightly_studio.api._spec import dataset_of, int_param, show, uuid_param
@@ -41,7 +42,7 @@ from lightly_studio.api.samples import _annotation_json as annotation_json
 from lightly_studio.db import get_connection
 from lightly_studio.errors import IngestError, QueryError
 from lightly_studio.ingest.video import cache_frame_jpeg, cached_frame_jpeg, iter_frames
-from lightly_studio.ingest.video_strip import strip_frame_jpeg
+from lightly_studio.ingest.video_strip import build_in_background, strip_frame_jpeg
 from lightly_studio.store import videos as videos_store
 from lightly_studio.store.annotations import annotations_frame
 
@@ -89,6 +90,18 @@ def video_frames(params: dict) -> tuple[Any, list[bytes]]:
         for k in ("file_name", "width", "height", "fps", "duration_s", "frame_count", "codec")
     }
     video["sample_id"] = video_id
+    # The player is opening: decode a long video's seek strip now, in the background, so
+    # that seeks soon show the exact frame at once (ingest/video_strip.py). A short one is
+    # decoded whole into the poster cache on opening (video_poster): a strip would decode
+    # it a second time, on the same cores.
+    path = str(fields["file_path_abs"])
+    if int(fields.get("frame_count") or 0) > WHOLE_VIDEO_FRAMES and not is_remote(path):
+        try:
+            resolve_local(path)  # the checks /media makes: the strip's frames go to the client
+        except MediaRefused:
+            pass  # the player's own requests report it
+        else:
+            build_in_background(path, fields.get("frame_count"))
     return {
         "video": video,
         "frames": {

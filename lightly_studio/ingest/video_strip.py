@@ -17,17 +17,27 @@ trailer: N, the stream's start pts, time base numerator and denominator, and a m
 A frame is looked up by timestamp with the rule ``iter_frames`` uses (the first frame whose
 pts is at or after the wanted one; past the end, the last), so a strip frame is the same
 frame the server's full-size poster of that timestamp shows.
+
+Built when needed: opening a video in the player asks for its strip
+(``build_in_background``). One low-priority thread decodes it (a newer video opened stops an
+older build), and frames are served while the file is still being written, so a seek behind
+the build's front is instant a moment after opening. At nice 19 it takes only CPU time the
+browser's decoder and the server's requests leave idle.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import io
+import logging
 import os
 import struct
+import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -42,6 +52,13 @@ STRIP_QUALITY = 75
 _MAGIC = b"LSSTRIP1"
 _TRAILER = struct.Struct("<qqqq8s")  # frames, start pts, time base num, time base den, magic
 _INDEXES_KEPT = 16
+#: A video with more frames than this gets no strip when opened in the player (10 minutes
+#: at 30 fps: ~5 minutes of decoding on 2 cores and ~350 MB); ``build_seek_strips`` builds
+#: any. 0: no strip is built on opening.
+BUILD_ON_OPEN_MAX_FRAMES = 18_000
+_IDLE_S = 30.0  # the background builder's thread ends after this long without a request
+
+logger = logging.getLogger("lightly_studio")
 
 
 def strip_dir() -> Path:
@@ -61,11 +78,32 @@ def strip_file(path: str, *, max_size: int = STRIP_MAX_SIZE, quality: int = STRI
     return strip_dir() / key[:2] / f"{key}.strip"
 
 
+_indexes: OrderedDict[Path, _Index] = OrderedDict()  # complete strips' indexes, newest last
+_indexes_lock = threading.Lock()  # guards _indexes and _partials
+
+
+class _Partial:
+    """A strip being written: the frames decoded so far can be read before it is complete."""
+
+    def __init__(self, tmp: Path, start: int, time_base: Fraction) -> None:
+        self.tmp, self.start, self.time_base = tmp, start, time_base
+        self.pts: list[int] = []
+        self.offsets = [0]
+
+
+_partials: dict[Path, _Partial] = {}  # the strip file -> its build in progress
+
+
 def build_seek_strip(
-    path: str, *, max_size: int = STRIP_MAX_SIZE, quality: int = STRIP_QUALITY
-) -> Path:
-    """Decode every frame of the video once and store the strip; returns its file. An existing
-    strip is kept. Raises IngestError when the file cannot be opened or holds no frame."""
+    path: str,
+    *,
+    max_size: int = STRIP_MAX_SIZE,
+    quality: int = STRIP_QUALITY,
+    should_stop: Callable[[], bool] | None = None,
+) -> Path | None:
+    """Decode every frame of the video once and store the strip; returns its file (None when
+    ``should_stop`` said so between two frames: nothing is kept). An existing strip is kept.
+    Raises IngestError when the file cannot be opened or holds no frame."""
     import av
 
     from lightly_studio.ingest.video import _decode, _reason, _start_pts
@@ -79,18 +117,22 @@ def build_seek_strip(
         raise IngestError(f"{path}: cannot open as a video ({_reason(exc)})") from exc
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-    pts: list[int] = []
-    offsets = [0]
+    partial: _Partial | None = None
     try:
         with container, open(tmp, "wb") as out:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             time_base = Fraction(stream.time_base or Fraction(1, 1_000_000))
             start = _start_pts(stream)
+            partial = _Partial(tmp, start, time_base)
+            with _indexes_lock:
+                _partials[target] = partial
             width, height = stream.codec_context.width, stream.codec_context.height
             scale = min(1.0, max_size / max(width, height, 1))
             size = (max(2, round(width * scale)), max(2, round(height * scale)))
             for frame in _decode(container, stream):
+                if should_stop is not None and should_stop():
+                    return None
                 if frame.pts is None:
                     continue
                 # swscale resizes while converting to RGB: the full-size RGB frame never exists.
@@ -100,21 +142,35 @@ def build_seek_strip(
                 buffer = io.BytesIO()
                 image.save(buffer, format="JPEG", quality=quality)
                 out.write(buffer.getbuffer())
-                offsets.append(offsets[-1] + buffer.tell())
-                pts.append(int(frame.pts))
-            if not pts:
+                out.flush()  # readers of the partial strip open the file themselves
+                with _indexes_lock:
+                    partial.offsets.append(partial.offsets[-1] + buffer.tell())
+                    partial.pts.append(int(frame.pts))
+            if not partial.pts:
                 raise IngestError(f"{path}: no frame decodes")
-            out.write(np.asarray(pts, dtype="<i8").tobytes())
-            out.write(np.asarray(offsets, dtype="<u8").tobytes())
+            out.write(np.asarray(partial.pts, dtype="<i8").tobytes())
+            out.write(np.asarray(partial.offsets, dtype="<u8").tobytes())
             out.write(
-                _TRAILER.pack(len(pts), start, time_base.numerator, time_base.denominator, _MAGIC)
+                _TRAILER.pack(
+                    len(partial.pts), start, time_base.numerator, time_base.denominator, _MAGIC
+                )
             )
-        os.replace(tmp, target)
+        with _indexes_lock:  # a reader sees the partial strip or the whole one, never neither
+            os.replace(tmp, target)
+            _drop(target, partial)
     except av.FFmpegError as exc:
         raise IngestError(f"{path}: cannot decode ({_reason(exc)})") from exc
     finally:
-        tmp.unlink(missing_ok=True)
+        with _indexes_lock:
+            _drop(target, partial)
+            tmp.unlink(missing_ok=True)
     return target
+
+
+def _drop(target: Path, partial: _Partial | None) -> None:
+    """Forget ``partial`` (under ``_indexes_lock``) unless another build replaced it."""
+    if partial is not None and _partials.get(target) is partial:
+        del _partials[target]
 
 
 def build_seek_strips(paths: Sequence[str], *, workers: int = 2) -> list[tuple[str, str]]:
@@ -138,10 +194,6 @@ def build_seek_strips(paths: Sequence[str], *, workers: int = 2) -> list[tuple[s
 class _Index:
     def __init__(self, pts: np.ndarray, offsets: np.ndarray, start: int, time_base: Fraction):
         self.pts, self.offsets, self.start, self.time_base = pts, offsets, start, time_base
-
-
-_indexes: OrderedDict[Path, _Index] = OrderedDict()
-_indexes_lock = threading.Lock()
 
 
 def _index(file: Path) -> _Index | None:
@@ -175,20 +227,133 @@ def _index(file: Path) -> _Index | None:
 
 def strip_frame_jpeg(path: str, timestamp_s: float, *, exact: bool = False) -> bytes | None:
     """The strip's JPEG of the frame at ``timestamp_s`` (the frame ``iter_frames`` would yield
-    for it), or None when the video has no strip — never decodes. ``exact``: None unless a
-    frame starts exactly at that time (where every decoding rule picks the same frame)."""
+    for it), or None when the video has no strip — never decodes. A strip still being built
+    answers once its build has passed that time. ``exact``: None unless a frame starts
+    exactly at that time (where every decoding rule picks the same frame)."""
     try:
         file = strip_file(path)
     except OSError:
         return None
     index = _index(file)
     if index is None:
-        return None
-    wanted = index.start + round(Fraction(timestamp_s) / index.time_base)
-    at_or_after = np.nonzero(index.pts >= wanted)[0]
-    k = int(at_or_after[0]) if at_or_after.size else index.pts.size - 1
-    if exact and int(index.pts[k]) != wanted:
+        return _partial_frame_jpeg(file, timestamp_s, exact)
+    k = _frame_at(index.pts, index.start, index.time_base, timestamp_s, exact, complete=True)
+    if k is None:
         return None
     with open(file, "rb") as f:
         f.seek(int(index.offsets[k]))
         return f.read(int(index.offsets[k + 1] - index.offsets[k]))
+
+
+def _frame_at(
+    pts: np.ndarray,
+    start: int,
+    time_base: Fraction,
+    timestamp_s: float,
+    exact: bool,
+    complete: bool,
+) -> int | None:
+    """The position of the first frame (in decoder output order) whose pts is at or after
+    the time; past the end, the last frame — but only once the strip is ``complete`` (until
+    then a later frame may still come). More frames never change an answer given."""
+    wanted = start + round(Fraction(timestamp_s) / time_base)
+    at_or_after = np.nonzero(pts >= wanted)[0]
+    if at_or_after.size:
+        k = int(at_or_after[0])
+    elif complete:
+        k = pts.size - 1
+    else:
+        return None
+    if exact and int(pts[k]) != wanted:
+        return None
+    return k
+
+
+def _partial_frame_jpeg(file: Path, timestamp_s: float, exact: bool) -> bytes | None:
+    with _indexes_lock:  # the build neither appends nor renames the file meanwhile
+        partial = _partials.get(file)
+        if partial is None or not partial.pts:
+            return None
+        pts = np.asarray(partial.pts, dtype=np.int64)
+        k = _frame_at(pts, partial.start, partial.time_base, timestamp_s, exact, complete=False)
+        if k is None:
+            return None
+        with open(partial.tmp, "rb") as f:
+            f.seek(partial.offsets[k])
+            return f.read(partial.offsets[k + 1] - partial.offsets[k])
+
+
+# --- building on opening: one low-priority thread, the newest request first -----------------
+
+_wanted: str | None = None  # the video the background builder should work on next
+_building: str | None = None  # the one it works on now
+_builder: threading.Thread | None = None
+_requests = threading.Condition()
+
+
+def build_in_background(path: str, frame_count: int | None = None) -> None:
+    """Have this video's strip built in the background unless it exists, is too long
+    (``BUILD_ON_OPEN_MAX_FRAMES``) or cannot be stat'ed. A build of another video that is
+    still running stops: the user has moved on, and a build must not run behind the video
+    being looked at."""
+    global _wanted, _builder
+    if frame_count is not None and frame_count > BUILD_ON_OPEN_MAX_FRAMES:
+        return
+    try:
+        if strip_file(path).exists():
+            return
+    except OSError:
+        return
+    with _requests:
+        _wanted = path
+        _requests.notify_all()
+        if _builder is None or not _builder.is_alive():
+            _builder = threading.Thread(
+                target=_build_requested, name="lightly-studio-strips", daemon=True
+            )
+            _builder.start()
+
+
+def _build_requested() -> None:
+    global _wanted, _building, _builder
+    _lower_this_threads_priority()
+    while True:
+        with _requests:
+            if not _requests.wait_for(_has_request, timeout=_IDLE_S):
+                _builder = None
+                return
+            path, _building, _wanted = _wanted, _wanted, None
+        assert path is not None
+        try:
+            build_seek_strip(path, should_stop=functools.partial(_superseded, path))
+        except (IngestError, OSError) as exc:
+            # The player works without a strip; its own decode reports a broken file.
+            logger.info("No seek strip for %s: %s", path, exc)
+        finally:
+            with _requests:
+                _building = None
+                _requests.notify_all()
+
+
+def _has_request() -> bool:
+    return _wanted is not None
+
+
+def _superseded(path: str) -> bool:
+    """Another video was opened since this one's build began."""
+    return _wanted not in (None, path)
+
+
+def _lower_this_threads_priority() -> None:
+    """Nice 19 for this thread and the decoder threads it starts (Linux keeps a nice value
+    per thread, and new threads inherit it): the strip takes only idle CPU time."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+
+def wait_for_background_builds(timeout: float | None = None) -> bool:
+    """Wait until the background builder has nothing left to do (tests, benchmarks); False
+    on timeout."""
+    with _requests:
+        return _requests.wait_for(lambda: _wanted is None and _building is None, timeout)

@@ -138,3 +138,119 @@ def test_frame_thumbnails_come_from_the_strip_exactly(clip, frame_index, monkeyp
     # Between two frames the strip is not asked (decode_frame's rule differs there).
     with pytest.raises(pytest.fail.Exception, match="decoded though"):
         ingest_video.frame_jpeg(path, 41.5 / 30)
+
+
+def test_a_strip_being_built_serves_the_frames_it_has_passed_and_no_guess(
+    db, tmp_path, make_video, frame_index
+):
+    """Frames are readable while the strip is written. A time the build has not reached yet
+    is not answered with the last frame so far (that is only right once the strip is whole)."""
+    path = str(make_video(tmp_path / "clip.mp4", frames=60))
+    seen: list[tuple[int, int | None, bool, bool]] = []
+
+    def between_frames() -> bool:
+        done = len(video_strip._partials[video_strip.strip_file(path)].pts)
+        if done in (1, 20, 59):
+            behind = video_strip.strip_frame_jpeg(path, (done - 1) / 30)
+            ahead = video_strip.strip_frame_jpeg(path, done / 30)
+            past_end = video_strip.strip_frame_jpeg(path, 100.0)
+            shown = frame_index(Image.open(io.BytesIO(behind))) if behind else None
+            seen.append((done, shown, ahead is None, past_end is None))
+        return False
+
+    assert video_strip.build_seek_strip(path, should_stop=between_frames) is not None
+    # Decoding delays output by a few frames, so the hook may see a count more than once.
+    assert sorted(set(seen)) == [(1, 0, True, True), (20, 19, True, True), (59, 58, True, True)]
+    # Whole: past the end is the last frame.
+    last = Image.open(io.BytesIO(video_strip.strip_frame_jpeg(path, 100.0)))
+    assert frame_index(last) == 59
+
+
+def test_a_stopped_build_leaves_nothing(db, tmp_path, make_video):
+    path = str(make_video(tmp_path / "clip.mp4", frames=30))
+    assert video_strip.build_seek_strip(path, should_stop=lambda: True) is None
+    file = video_strip.strip_file(path)
+    assert not file.exists() and not list(file.parent.glob("*.tmp"))
+    assert video_strip.strip_frame_jpeg(path, 0.0) is None and not video_strip._partials
+
+
+def test_opening_a_long_video_in_the_player_builds_its_strip_in_the_background(
+    clip, frame_index, monkeypatch
+):
+    """Long: more frames than the poster cache decodes whole on opening (a short video's
+    posters already answer every seek once decoded; a strip would decode it twice)."""
+    dataset, video = clip
+    path = str(video.file_path_abs)
+    params = {"dataset_id": str(dataset.dataset_id), "sample_id": str(video.sample_id)}
+    dispatch("video_frames", params)
+    assert video_strip.wait_for_background_builds(timeout=30)
+    assert video_strip.strip_frame_jpeg(path, 0.0) is None, "short: no strip"
+    monkeypatch.setattr(video_api, "WHOLE_VIDEO_FRAMES", FRAMES - 1)
+    dispatch(
+        "video_frames", {"dataset_id": str(dataset.dataset_id), "sample_id": str(video.sample_id)}
+    )
+    assert video_strip.wait_for_background_builds(timeout=30)
+    for n in (0, 77, FRAMES - 1):
+        image = Image.open(io.BytesIO(video_strip.strip_frame_jpeg(path, n / 30)))
+        assert frame_index(image) == n % 64
+
+
+def test_a_video_too_long_to_build_on_opening_gets_no_strip(clip, monkeypatch):
+    dataset, video = clip
+    monkeypatch.setattr(video_api, "WHOLE_VIDEO_FRAMES", 10)
+    monkeypatch.setattr(video_strip, "BUILD_ON_OPEN_MAX_FRAMES", FRAMES - 1)
+    dispatch(
+        "video_frames", {"dataset_id": str(dataset.dataset_id), "sample_id": str(video.sample_id)}
+    )
+    assert video_strip.wait_for_background_builds(timeout=30)
+    assert video_strip.strip_frame_jpeg(str(video.file_path_abs), 0.0) is None
+
+
+def test_opening_another_video_stops_the_older_build_at_low_priority(
+    db, tmp_path, make_video, monkeypatch
+):
+    import threading
+
+    first, second = (str(make_video(tmp_path / f"{name}.mp4", frames=5)) for name in "ab")
+    started = threading.Event()
+    log: list[tuple[str, str, int | None]] = []
+
+    def build(path, should_stop):
+        nice = (
+            os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+            if os.name == "posix"
+            else None
+        )
+        if path == first:
+            started.set()
+            stopped = any(should_stop() or threading.Event().wait(0.01) for _ in range(1000))
+            log.append((Path(path).stem, "stopped" if stopped else "finished", nice))
+            return None
+        log.append((Path(path).stem, "built", nice))
+        return None
+
+    monkeypatch.setattr(video_strip, "build_seek_strip", build)
+    video_strip.build_in_background(first)
+    assert started.wait(10)
+    video_strip.build_in_background(second)
+    assert video_strip.wait_for_background_builds(timeout=30)
+    nice = 19 if os.uname().sysname == "Linux" else log[0][2]
+    assert log == [("a", "stopped", nice), ("b", "built", nice)]
+
+
+def test_a_variable_frame_rate_strip_picks_the_frame_the_decoder_picks(
+    db, tmp_path, make_video, frame_index
+):
+    """Frames 0, 40, 50, 130, 135, 300 ms: a time on a frame gives that frame, a time between
+    two gives the next one, as the server's full-size decode (iter_frames) does."""
+    from lightly_studio.ingest.video import iter_frames
+
+    pts_ms = [0, 40, 50, 130, 135, 300]
+    path = str(make_video(tmp_path / "vfr.mp4", frames=len(pts_ms), pts_ms=pts_ms))
+    video_strip.build_seek_strip(path)
+    times = [0.0, 0.02, 0.04, 0.045, 0.13, 0.2, 0.3]
+    decoded = [frame_index(image) for _, image in iter_frames(path, times)]
+    from_strip = [
+        frame_index(Image.open(io.BytesIO(video_strip.strip_frame_jpeg(path, t)))) for t in times
+    ]
+    assert from_strip == decoded == [0, 1, 1, 2, 3, 5, 5]
