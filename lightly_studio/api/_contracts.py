@@ -740,6 +740,20 @@ class VideoPosterResult(TypedDict):
     low_res: bool  # from the seek strip (longest side STRIP_MAX_SIZE), not a poster
 
 
+class VideoMediaParams(TypedDict, total=False):
+    dataset_id: str
+    sample_id: str  # the video
+    offset: int
+    length: int  # at most CHUNK_BYTES
+
+
+class VideoMediaResult(TypedDict):
+    mime: str
+    size: int  # of the whole file
+    offset: int
+    etag: str  # changes when the file is rewritten
+
+
 # --- text query (the query box) ----------------------------------------------------------------
 
 

@@ -34,7 +34,8 @@ from typing import Any
 
 from PIL import Image
 
-from lightly_studio._media_access import MediaRefused, is_remote, resolve_local
+from lightly_studio._media_access import MediaRefused, is_remote, read_media_range, resolve_local
+from lightly_studio._wire import CHUNK_BYTES
 from lightly_studio.api import _contracts as c
 from lightly_studio.api._methods import method
 from lightly_studio.api._spec import dataset_of, int_param, show, uuid_param
@@ -114,6 +115,25 @@ def video_frames(params: dict) -> tuple[Any, list[bytes]]:
         "annotations": annotations,
         "spans": spans,
     }, []
+
+
+@method("video_media", c.VideoMediaParams, c.VideoMediaResult, buffers_out=True)
+def video_media(params: dict) -> tuple[Any, list[bytes]]:
+    """Bytes ``offset`` to ``offset + length`` of a video's file. For the notebook widget,
+    which has no media route to point a ``<video>`` element at: it loads the file in parts
+    over the kernel's messages into a Blob. (The full-page app uses ``/media/<id>``.)"""
+    dataset = dataset_of(params.get("dataset_id"))
+    video_id = str(uuid_param(params.get("sample_id"), "sample"))
+    try:
+        fields = dataset.get_sample(video_id).fields
+    except KeyError as exc:
+        raise QueryError(str(exc.args[0])) from None
+    if fields.get("kind") != "video":
+        raise QueryError(f"Sample {video_id} is not a video.")
+    offset = int_param(params.get("offset", 0), "offset", 0)
+    length = int_param(params.get("length", CHUNK_BYTES), "length", 1, CHUNK_BYTES)
+    data, size, mime, etag = read_media_range(str(fields["file_path_abs"]), offset, length)
+    return {"mime": mime, "size": size, "offset": offset, "etag": etag}, [data]
 
 
 # --- posters: frames decoded on the server while the browser seeks ----------------------------

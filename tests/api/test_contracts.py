@@ -82,6 +82,7 @@ def test_buffer_flags_are_declared_not_inferred():
         "export_download",
         "crop_images",
         "video_poster",
+        "video_media",
     }
 
 

@@ -57,6 +57,7 @@ def run_cell(page, index: int, timeout: float = 90_000) -> str:
     """Run cell `index`, wait until its prompt shows a number, return its output text."""
     cell = page.locator(".jp-Notebook .jp-CodeCell").nth(index)
     for _attempt in range(3):
+        _accept_lab_dialog(page)
         cell.locator(".jp-InputArea-editor").click()
         page.keyboard.press("Escape")
         page.keyboard.press("Shift+Enter")
@@ -71,6 +72,16 @@ def run_cell(page, index: int, timeout: float = 90_000) -> str:
         except Exception:  # noqa: BLE001 - the first Shift+Enter is sometimes lost
             continue
     return cell.locator(".jp-OutputArea").inner_text()
+
+
+def _accept_lab_dialog(page) -> None:
+    """JupyterLab sometimes opens a modal dialog on a fresh notebook (once it blocked every
+    click for a whole test; its text was not kept): picture it, then take its default."""
+    dialog = page.locator(".jp-Dialog")
+    if dialog.count() and dialog.first.is_visible():
+        shot(page, "lab-dialog")
+        dialog.first.locator(".jp-Dialog-button.jp-mod-accept").first.click()
+        dialog.first.wait_for(state="detached", timeout=10_000)
 
 
 @pytest.fixture(autouse=True)

@@ -41,7 +41,7 @@ MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 50))
 # it does not guess (an annotation's current version, an export format's exact name). The
 # classifier methods need embeddings, which the sandbox's dataset has not. export_download needs
 # a finished export, group_detail a group dataset, image_search embeddings (tests/api/test_groups_api.py
-# and tests/api/test_image_search.py pin them), video_frames and video_poster a video, and tag_rename the tag "good", which tag_delete (run
+# and tests/api/test_image_search.py pin them), video_frames, video_media and video_poster a video, and tag_rename the tag "good", which tag_delete (run
 # before it) may already have removed; tests/security/test_export_download.py,
 # tests/video/test_video_api.py, tests/video/test_video_posters.py and tests/api/test_tags.py
 # pin their answers.
@@ -69,6 +69,7 @@ NEVER_ANSWERS = frozenset(
         "plot_select",
         "tag_rename",
         "video_frames",
+        "video_media",
         "video_poster",
     }
 )

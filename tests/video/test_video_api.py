@@ -228,3 +228,48 @@ def test_an_image_dataset_has_no_frame_plot(db, tmp_path):
     dataset = Dataset.create("images")
     with pytest.raises(QueryError, match="holds image samples"):
         dispatch("plot_points", {"dataset_id": str(dataset.dataset_id), "kind": "frame"})
+
+
+def test_video_media_gives_the_file_in_parts_for_the_notebook_player(tracked):
+    """A notebook has no media route: its player loads the file in parts over the kernel's
+    messages. The parts are the file's bytes; a rewritten file changes the version tag."""
+    from pathlib import Path
+
+    video = _video(tracked, "a.mp4")
+    whole = Path(video.file_path_abs).read_bytes()
+    params = {"dataset_id": str(tracked.dataset_id), "sample_id": str(video.sample_id)}
+    parts, offset = [], 0
+    while offset < len(whole):
+        result, (data,) = dispatch("video_media", {**params, "offset": offset, "length": 1000})
+        assert result["size"] == len(whole) and result["mime"] == "video/mp4"
+        assert result["offset"] == offset
+        parts.append(data)
+        offset += len(data)
+    assert b"".join(parts) == whole and len(parts) == -(-len(whole) // 1000)
+    before = result["etag"]
+    Path(video.file_path_abs).write_bytes(whole + b"\0")
+    assert dispatch("video_media", params)[0]["etag"] != before
+
+
+def test_video_media_refuses_what_is_not_a_video_file(tracked, tmp_path):
+    import os
+
+    from lightly_studio._media_access import MediaRefused
+    from lightly_studio._wire import CHUNK_BYTES
+
+    video = _video(tracked, "a.mp4")
+    params = {"dataset_id": str(tracked.dataset_id), "sample_id": str(video.sample_id)}
+    frame = next(iter(tracked.frames()))
+    with pytest.raises(QueryError, match="is not a video"):
+        dispatch("video_media", {**params, "sample_id": str(frame.sample_id)})
+    with pytest.raises(QueryError, match="length"):
+        dispatch("video_media", {**params, "length": CHUNK_BYTES + 1})
+    with pytest.raises(QueryError, match="offset"):
+        dispatch("video_media", {**params, "offset": -1})
+    # The file swapped for a link to something else: refused, as /media refuses it.
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the browser")
+    os.replace(video.file_path_abs, tmp_path / "moved.mp4")
+    os.symlink(secret, video.file_path_abs)
+    with pytest.raises(MediaRefused):
+        dispatch("video_media", params)

@@ -3,6 +3,7 @@
 
 import { h } from "../lib/dom";
 import { icon } from "../lib/icons";
+import { MEDIA_ROUTE } from "../transport/constants";
 import { RpcClient } from "../transport/rpc";
 import type { DatasetRow } from "../transport/methods";
 import { modelChannel } from "../transport/model";
@@ -162,6 +163,7 @@ export async function startApp(root: HTMLElement): Promise<void> {
     };
     footCount.textContent = `${row.name} · ${row.count.toLocaleString("en-US")} ${unitOf(row.kind)}`;
     dispose = mountExplorer(main, model, rpc, info, {
+      mediaUrl: (id) => new URL(MEDIA_ROUTE + id, document.baseURI).toString(),
       onCount: (shown, total) => {
         footCount.textContent = `${row.name} · ${shown < 0 ? "counting…" : `${shown.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} shown`}` +
           (datasets.length > 1 ? ` · ${datasets.length} datasets` : "");

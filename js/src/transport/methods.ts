@@ -355,6 +355,7 @@ export interface ApiMethods {
   view_settings: { params: { dataset_id?: string }; result: { shortcuts: Bindings; options: ViewOptions | null } };
   set_shortcuts: { params: { shortcuts: Bindings }; result: { shortcuts: Bindings } };
   set_view_options: { params: { dataset_id: string; options: ViewOptions | null }; result: { options: ViewOptions | null } };
+  video_media: { params: SampleRef & { offset?: number; length?: number }; result: Mime & { size: number; offset: number; etag: string } };
   video_poster: { params: SampleRef & { frame_number?: number; quick?: boolean }; result: Mime & { size: number; frame_number: number; low_res: boolean } };
 }
 

@@ -31,6 +31,9 @@ export interface DetailOptions {
   position: () => string;
   /** Colours by an evaluation run's outcomes while one is chosen. */
   coloring?: OutcomeColoring;
+  /** A video's URL for the player (the full-page app's media route); without one (a
+   * notebook), the player loads the file over the RPC channel. */
+  mediaUrl?: (sampleId: string) => string;
 }
 
 /** Stored columns that are bookkeeping, not facts about the image: never shown. */
@@ -184,7 +187,8 @@ export class DetailView {
     this.video?.dispose();
     const showFrames = this.o.onShowFrames;
     this.video = this.detail.fields.kind === "video" ? new VideoView({ rpc: this.o.rpc, datasetId: this.o.datasetId, sampleId,
-      onEditFrame: this.o.onEdit, onShowFrames: showFrames ? () => showFrames(sampleId) : undefined }) : null;
+      onEditFrame: this.o.onEdit, onShowFrames: showFrames ? () => showFrames(sampleId) : undefined,
+      mediaUrl: this.o.mediaUrl }) : null;
     for (const child of [...this.imageBox.children]) (child as HTMLElement).hidden = this.video !== null;
     if (this.video) this.imageBox.append(this.video.el);
     this.paintImage();

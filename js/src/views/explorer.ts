@@ -50,6 +50,9 @@ const SORTS: [string, string][] = [
 export interface ExplorerHooks {
   /** The number of samples the filter shows (-1 while counting), e.g. for the page's footer. */
   onCount?: (shown: number, total: number) => void;
+  /** Where a video's file is fetched from (the full-page app's media route); a notebook
+   * has none, and its player loads the file over the RPC channel. */
+  mediaUrl?: (sampleId: string) => string;
 }
 
 export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient, info: ReadyInfo,
@@ -577,7 +580,7 @@ export function mountExplorer(el: HTMLElement, model: ModelLike, rpc: RpcClient,
     detailIndex = index;
     if (!detail) {
       detail = new DetailView({
-        rpc, datasetId, datasetName: info.dataset_name, coloring,
+        rpc, datasetId, datasetName: info.dataset_name, coloring, mediaUrl: hooks.mediaUrl,
         onClose: closeDetail,
         onStep: (d) => {
           const next = Math.max(0, Math.min(source.count - 1, detailIndex + d));

@@ -30,7 +30,7 @@
 
 import { clear, h } from "../lib/dom";
 import { labelColor } from "../lib/colors";
-import { MEDIA_ROUTE } from "../transport/constants";
+import { CHUNK_BYTES } from "../transport/constants";
 import type { Annotation, VideoFrames } from "../transport/methods";
 import type { RpcClient } from "../transport/rpc";
 import { maskCanvas, overlaySvg } from "./overlays";
@@ -44,9 +44,14 @@ export interface VideoViewOptions {
   onEditFrame?: (frameSampleId: string) => void;
   /** Switch the grid to this video's frames (the explorer's Frames collection). */
   onShowFrames?: () => void;
-  /** The media route's URL for a sample (default: "media/<id>" next to the page). */
+  /** The video file's URL (the full-page app's media route). Without one (a notebook has
+   * no route next to its page) the file is loaded over the RPC channel into a Blob. */
   mediaUrl?: (sampleId: string) => string;
 }
+
+/** A notebook loads a video whole into the browser's memory: beyond this it says so and
+ * shows the server's frames instead (the full-page app streams any size). */
+export const NOTEBOOK_VIDEO_MAX_BYTES = 1024 * 1024 * 1024;
 
 type FrameAnnotation = VideoFrames["annotations"][number];
 
@@ -86,6 +91,7 @@ export class VideoView {
   private holdTimer = 0;
   private speed = 1; // the playback speed chosen in the menu
   private fallback = false;
+  private blobUrl = ""; // the file loaded over RPC (notebook), revoked on dispose
   private thumbUrls: string[] = [];
   private callback = 0;
   private disposed = false;
@@ -169,12 +175,57 @@ export class VideoView {
       const list = this.byFrame.get(a.frame_number);
       if (list) list.push(a); else this.byFrame.set(a.frame_number, [a]);
     }
-    const url = this.o.mediaUrl ? this.o.mediaUrl(this.o.sampleId) : new URL(MEDIA_ROUTE + this.o.sampleId, document.baseURI).toString();
-    this.video.src = url;
     this.startFrameCallbacks();
     this.setTarget(0);
     this.paintTimeline();
     void this.loadThumbnails();
+    if (this.o.mediaUrl) {
+      this.video.src = this.o.mediaUrl(this.o.sampleId);
+      return;
+    }
+    // Until the file is in, the server's frames answer (quick: from the seek strip if any).
+    void this.requestPoster(0);
+    try {
+      const blob = await this.loadOverRpc();
+      if (this.disposed) return;
+      if (blob === null) return; // too large: said so, and the server's frames stay
+      this.blobUrl = URL.createObjectURL(blob);
+      this.message.style.display = "none";
+      // Seeks made while loading set no position on an element without a source: go to the
+      // frame shown once the file's metadata is in.
+      this.video.addEventListener("loadedmetadata", () => { if (this.frame > 0) this.startSeek(this.frame); }, { once: true });
+      this.video.src = this.blobUrl;
+    } catch (e) {
+      if (!this.disposed) this.say(`Cannot load the video: ${(e as Error).message}`);
+    }
+  }
+
+  /** The whole file in parts of CHUNK_BYTES (two requests in flight), or null when it is
+   * larger than NOTEBOOK_VIDEO_MAX_BYTES; the player shows the server's frames meanwhile. */
+  private async loadOverRpc(): Promise<Blob | null> {
+    const part = (offset: number) => this.o.rpc.call("video_media", { dataset_id: this.o.datasetId, sample_id: this.o.sampleId, offset, length: CHUNK_BYTES });
+    const first = await part(0);
+    const { size, etag, mime } = first.result;
+    if (size > NOTEBOOK_VIDEO_MAX_BYTES) {
+      this.fallback = true;
+      this.video.style.display = "none";
+      this.playButton.disabled = true;
+      this.say(`This video (${(size / 2 ** 30).toFixed(1)} GB) is too large to load into the notebook: showing its frames decoded on the server; playing is not available. ls.start_gui() plays it in the full app.`);
+      this.seek(Math.max(0, this.frame));
+      return null;
+    }
+    const parts: BlobPart[] = [first.buffers[0] as BlobPart];
+    const offsets: number[] = [];
+    for (let o = CHUNK_BYTES; o < size; o += CHUNK_BYTES) offsets.push(o);
+    for (let i = 0; i < offsets.length && !this.disposed; i += 2) {
+      if (offsets.length > 2) this.say(`Loading the video into the notebook… ${Math.round((offsets[i] / size) * 100)} %`);
+      const replies = await Promise.all(offsets.slice(i, i + 2).map(part));
+      for (const r of replies) {
+        if (r.result.etag !== etag) throw new Error("the file changed while it was loaded; open it again");
+        parts.push(r.buffers[0] as BlobPart);
+      }
+    }
+    return new Blob(parts, { type: mime });
   }
 
   // -- frames and time -------------------------------------------------------------------------
@@ -515,6 +566,7 @@ export class VideoView {
     this.video.removeAttribute("src");
     this.video.load(); // drops the connection and the buffered data
     if (this.posterUrl) URL.revokeObjectURL(this.posterUrl);
+    if (this.blobUrl) URL.revokeObjectURL(this.blobUrl);
     for (const u of this.thumbUrls) URL.revokeObjectURL(u);
     this.el.remove();
   }
