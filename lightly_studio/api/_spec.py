@@ -102,7 +102,7 @@ def count_of_spec(spec: dict[str, Any]) -> int:
     if search is None:
         return query_from_spec(spec).count()
     query = _filtered_query(spec)
-    _apply_sort(query, spec.get("sort"))  # only to check it: the count has no order
+    _check_sort(query, spec.get("sort"))  # a count has no order, but refuses a bad sort
     if search[0] == "sample":
         _similar_sample(query, spec["similar_to"])  # it must exist, as for the ranking
     return _embed.embedded_count(query, search[1])
@@ -293,8 +293,16 @@ def _metadata_terms(metadata: Any) -> list:
 
 def _apply_sort(query: DatasetQuery, sort: Any) -> None:
     """Order ``query`` by ``spec.sort`` (nothing when the spec has none)."""
+    order = _check_sort(query, sort)
+    if order is not None:
+        query.order_by(order)
+
+
+def _check_sort(query: DatasetQuery, sort: Any) -> OrderByField | None:
+    """The order ``spec.sort`` names, checked against ``query``'s dataset (a metadata key
+    it lacks fails here) but not applied; None without a sort, and for "similarity"."""
     if not sort:
-        return
+        return None
     if not isinstance(sort, dict) or not set(sort) <= {"field", "desc"}:
         raise QueryError(
             f'spec.sort must be an object {{"field": "width", "desc": false}}, got {show(sort)}.'
@@ -306,15 +314,17 @@ def _apply_sort(query: DatasetQuery, sort: Any) -> None:
     if field_name == "similarity":
         # The order of a text or "find similar" search (the default while one is active);
         # without a search there is no similarity, and the default order stays.
-        return
+        return None
+    order: OrderByField
     if isinstance(field_name, str) and field_name.startswith("evaluation:"):
         # evaluation:<run>:<metric>; the run's name may itself hold colons
         run, _, metric = field_name.split(":", 1)[1].rpartition(":")
-        by_metric = OrderByEvaluationMetricField(_text(run, "spec.sort.field run"), metric)
-        query.order_by(by_metric.desc() if desc else by_metric.asc())
-        return
-    order = OrderByField(_sort_field(field_name))
-    query.order_by(order.desc() if desc else order.asc())
+        order = OrderByEvaluationMetricField(_text(run, "spec.sort.field run"), metric)
+    else:
+        order = OrderByField(_sort_field(field_name))
+    order = order.desc() if desc else order.asc()
+    query.check_order(order)
+    return order
 
 
 def _sort_field(field_name: Any):
