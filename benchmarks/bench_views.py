@@ -7,7 +7,8 @@ with ``--million``, the issue's 1,000,000-sample figures in a real (headless) br
     .venv/bin/python benchmarks/bench_views.py --million --first-paint 5   # first paint only,
                                                             #   5 cold runs and their median
     .venv/bin/python benchmarks/bench_views.py --distributions   # the Distribution panel's
-                                                            #   charts at 1M samples (no browser)
+                                                            #   charts at 1M samples (no browser),
+                                                            #   filtered and during a search
     .venv/bin/python benchmarks/bench_views.py --search     # text and image search at 1M
                                                             #   samples, a loaded model
 
@@ -445,6 +446,12 @@ def distributions_bench(n: int) -> None:
             "filter: dark_score >= 0.9 (~10 %)": {
                 "dataset_id": did,
                 "metadata": {"dark_score": {"range": [0.9, None]}},
+            },
+            # A similarity search matches every sample with a vector (here all): the
+            # charts are those of its set, whatever the ranking.
+            "search: similar to a sample": {
+                "dataset_id": did,
+                "similar_to": str(query[0].sample_id),
             },
         }
         print("  the panel's whole answer (api distributions): median of 3 warm runs")

@@ -75,6 +75,34 @@ describe("sample source", () => {
     expect(asked).toEqual([["d"]]);
   });
 
+  it("shows the rows it has while a refresh reloads them, and only those of its query", async () => {
+    const f = fakeRpc();
+    const src = new SampleSource(f.rpc, "d");
+    const row = (id: string, tags: string[] = []) => ({ sample_id: id, file_name: `${id}.jpg`, tags, annotations: [], captions: [] });
+    const answerPage = (rows: any[]) => {
+      const pending = f.calls.filter((c) => c.method === "samples_page");
+      pending[pending.length - 1].resolve({ result: { offset: 0, rows }, buffers: [] });
+    };
+    void src.setSpec({ dataset_id: "d" });
+    f.calls.find((c) => c.method === "count")!.resolve({ result: { count: 2 }, buffers: [] });
+    answerPage([row("a"), row("b")]);
+    await tick();
+
+    // Tags changed: the rows are reloaded, and a click or Ctrl+A meanwhile still finds them.
+    src.refreshRows();
+    expect(src.row(1)?.sample_id).toBe("b");
+    src.ensure(0, 2);
+    expect(f.calls.filter((c) => c.method === "samples_page")).toHaveLength(2);
+    answerPage([row("a"), row("b", ["picked"])]);
+    await tick();
+    expect(src.row(1)?.tags).toEqual(["picked"]);
+
+    // Another query: nothing of the old one is shown while its first page loads.
+    src.refreshRows();
+    void src.setSpec({ dataset_id: "d", tags: ["x"] });
+    expect(src.row(0)).toBeUndefined();
+  });
+
   it("sends no thumbnails parameter while the grid has no size", () => {
     const f = fakeRpc();
     void new SampleSource(f.rpc, "d").setSpec({ dataset_id: "d" });

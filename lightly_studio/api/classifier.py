@@ -16,8 +16,8 @@ from lightly_studio.api._methods import method
 from lightly_studio.api._spec import (
     dataset_of,
     int_param,
-    query_from_spec,
     register_ids,
+    set_query_from_spec,
     show,
     text_list,
     uuid_list,
@@ -55,7 +55,9 @@ def _scope(dataset: Any, params: dict) -> Any:
     """The samples ``sample_ids`` names, else those of ``spec``."""
     if params.get("sample_ids") is not None:
         return [str(i) for i in uuid_list(params.get("sample_ids"))]
-    return query_from_spec({**(params.get("spec") or {}), "dataset_id": str(dataset.dataset_id)})
+    return set_query_from_spec(
+        {**(params.get("spec") or {}), "dataset_id": str(dataset.dataset_id)}
+    )
 
 
 @method("classifier_list", c.DatasetIdParams, c.ClassifierListResult)

@@ -20,7 +20,7 @@ from typing import Any
 
 from lightly_studio.api import _contracts as c
 from lightly_studio.api._methods import method
-from lightly_studio.api._spec import int_param, optional_text, query_from_spec, show
+from lightly_studio.api._spec import int_param, optional_text, set_query_from_spec, show
 from lightly_studio.db import get_connection, query_frame
 from lightly_studio.errors import QueryError
 from lightly_studio.store import aggregates
@@ -33,7 +33,7 @@ _names = itertools.count()
 
 @method("distributions", c.DistributionsParams, c.DistributionsResult)
 def distributions(params: dict) -> tuple[Any, list[bytes]]:
-    query = query_from_spec(params.get("spec") or {})
+    query = set_query_from_spec(params.get("spec") or {})
     bins = int_param(params.get("bins", 20), "bins", minimum=1, maximum=200)
     limit = int_param(params.get("limit", 30), "limit", minimum=1, maximum=500)
     class_count = params.get("class_count", "objects")

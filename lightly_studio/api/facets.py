@@ -7,7 +7,7 @@ from typing import Any
 
 from lightly_studio.api import _contracts as c
 from lightly_studio.api._methods import method
-from lightly_studio.api._spec import int_param, query_from_spec
+from lightly_studio.api._spec import int_param, set_query_from_spec
 from lightly_studio.db import get_connection
 from lightly_studio.quality import CORRUPT, IMAGE_ISSUES, LABEL_ISSUE_COUNT, flag_key
 from lightly_studio.store import aggregates
@@ -20,13 +20,13 @@ from lightly_studio.store.metadata import MetadataKey, metadata_columns
 @method("facets", c.FacetsParams, c.FacetsResult)
 def facets(params: dict) -> tuple[Any, list[bytes]]:
     spec = params.get("spec") or {}
-    query = query_from_spec(spec)
+    query = set_query_from_spec(spec)
     dataset_id = query.dataset.dataset_id
     con = get_connection()
     sub = query.sample_ids_subquery()
     # Histograms span the whole dataset so the slider range stays put while filtering.
     # (Of the same kind: a video dataset's frames are a collection of their own.)
-    whole_query = query_from_spec({"dataset_id": str(dataset_id), "kind": query.kind})
+    whole_query = set_query_from_spec({"dataset_id": str(dataset_id), "kind": query.kind})
     whole = whole_query.sample_ids_subquery()
     bins = int_param(params.get("bins", 20), "bins", minimum=1, maximum=1000)
     numeric = {}

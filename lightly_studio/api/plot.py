@@ -33,6 +33,7 @@ from lightly_studio.api._spec import (
     optional_text,
     query_from_spec,
     register_ids,
+    set_query_from_spec,
     show,
 )
 from lightly_studio.db import get_connection
@@ -176,7 +177,7 @@ def selected_ids(token: str | None) -> list[str]:
 def plot_indices(params: dict) -> tuple[Any, list[bytes]]:
     """Point indices of the samples of a spec (highlight a grid filter in the plot)."""
     plot = _plot(params.get("token"))
-    query = query_from_spec(params.get("spec") or {})
+    query = set_query_from_spec(params.get("spec") or {})
     wanted = sample_store.subquery_ids(get_connection(), query.sample_ids_subquery())
     mask = plot["ids"].is_in(wanted["sample_id"].implode()).to_numpy()
     return {"count": int(mask.sum())}, [np.flatnonzero(mask).astype(np.uint32).tobytes()]

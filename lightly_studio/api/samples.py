@@ -16,6 +16,7 @@ from lightly_studio.api._spec import (
     int_param,
     query_from_spec,
     register_ids,
+    set_query_from_spec,
     uuid_list,
     uuid_param,
 )
@@ -241,7 +242,7 @@ def tag_samples(params: dict) -> tuple[Any, list[bytes]]:
     tag = validate_tag_name(params.get("tag"))
     target: tuple[str, list] | list[uuid.UUID]  # a subquery or the ids themselves
     if params.get("spec") is not None:
-        query = query_from_spec(params["spec"])
+        query = set_query_from_spec(params["spec"])
         dataset_id, target = query.dataset.dataset_id, query.sample_ids_subquery()
     else:
         dataset_id = dataset_of(params.get("dataset_id")).dataset_id

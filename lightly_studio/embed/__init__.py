@@ -17,11 +17,11 @@ __all__ = [
     "compute_typicality_metadata",
     "embed_decoded_images",
     "embed_image_bytes",
-    "embedded_count",
     "embedding_model_names",
     "get_embeddings",
     "resolve_model_name",
     "similarity_scores",
+    "with_vector",
 ]
 
 if TYPE_CHECKING:
@@ -33,11 +33,11 @@ if TYPE_CHECKING:
         compute_typicality_metadata,
         embed_decoded_images,
         embed_image_bytes,
-        embedded_count,
         embedding_model_names,
         get_embeddings,
         resolve_model_name,
         similarity_scores,
+        with_vector,
     )
 
 

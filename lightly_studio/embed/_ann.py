@@ -37,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from lightly_studio.store import embeddings as store
+
 ANN_MIN_VECTORS = 200_000
 RECALL_TARGET = 0.97
 _CALIBRATION_QUERIES = 64
@@ -193,7 +195,7 @@ def sync(ann: AnnIndex, hashes: np.ndarray, firsts: np.ndarray, fetch: Any) -> A
     (hashes, vectors) of the rows to add. None when the table outgrew the training sample
     (the caller rebuilds)."""
     ids = np.asarray(hashes).view(np.int64)
-    if len(ids) > _REBUILD_GROWTH * ann.trained_on:
+    if outgrown(ann.trained_on, len(ids)):
         return None
     order = np.argsort(ids)
     ids, firsts = ids[order], np.asarray(firsts, dtype=np.float32)[order]
@@ -213,6 +215,25 @@ def sync(ann: AnnIndex, hashes: np.ndarray, firsts: np.ndarray, fetch: Any) -> A
         )
     ann.ids, ann.first = ids, firsts.copy()
     return ann
+
+
+def outgrown(trained_on: int, n_vectors: int) -> bool:
+    """Whether a table of ``n_vectors`` needs the index retrained rather than added to: its
+    lists were trained on a sample of ``trained_on`` vectors, and past ``_REBUILD_GROWTH``
+    times that they grow long and searches slow down."""
+    return n_vectors > _REBUILD_GROWTH * trained_on
+
+
+def saved_trained_on(path: Path | None) -> int | None:
+    """How many vectors the saved index at ``path`` was trained on (its small JSON only);
+    None when there is none that ``load`` would accept."""
+    if path is None or not (path.exists() and path.with_suffix(".ids.npy").exists()):
+        return None
+    try:
+        meta = json.loads(path.with_suffix(".json").read_text())
+        return int(meta["trained_on"]) if meta.get("format") == _FORMAT else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 # -- where the index of a model lives ----------------------------------------------------------
@@ -271,8 +292,6 @@ def index_for(con, db_file: str, model: Any, key: tuple) -> AnnIndex:
     id hash and first component, 12 bytes a vector), rebuilt in batches when the table
     outgrew it, and saved again after any change. The float vectors are never all in memory.
     """
-    from lightly_studio.store import embeddings as store
-
     with _lock:
         hit = _cache.get(model.model_id)
         if hit is not None and hit[0] == key:
@@ -316,12 +335,13 @@ _builds: dict[str, threading.Thread] = {}
 
 
 def index_if_ready(con, db_file: str, model: Any, key: tuple, connect: Any) -> AnnIndex | None:
-    """The index when one is cached or saved (brought up to date as ``index_for`` does);
-    else None, and a background thread builds it.
+    """The index when one is cached or saved and can be brought up to date without training
+    (as ``index_for`` does: load, add and remove vectors); else None, and a background
+    thread builds it (trains it anew when the table outgrew it).
 
-    For the views: building an index over 1M vectors takes a minute or more, which a grid's
-    first search must not wait for; it is answered by the exact scan meanwhile. While a
-    build holds the lock, None as well. ``connect()`` gives the build thread its own cursor.
+    For the views: training an index over 1M vectors takes a minute or more, which a grid's
+    search must not wait for; it is answered by the exact scan meanwhile. While a build
+    holds the lock, None as well. ``connect()`` gives the build thread its own cursor.
     """
     if not _lock.acquire(blocking=False):
         return None
@@ -330,10 +350,10 @@ def index_if_ready(con, db_file: str, model: Any, key: tuple, connect: Any) -> A
         if hit is not None and hit[0] == key:
             return hit[1]
         path = index_path(db_file, model.model_id)
-        have_one = hit is not None or (path is not None and path.exists())
+        trained_on = hit[1].trained_on if hit is not None else saved_trained_on(path)
     finally:
         _lock.release()
-    if have_one:
+    if trained_on is not None and not outgrown(trained_on, store.vector_count(con, model.model_id)):
         return index_for(con, db_file, model, key)
 
     def build() -> None:

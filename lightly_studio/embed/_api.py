@@ -25,6 +25,7 @@ from lightly_studio.embed._vectors import (
 from lightly_studio.embed.models import CUSTOM_PREFIX, register_embedding_model, registered_model
 from lightly_studio.errors import EmbeddingError, QueryError
 from lightly_studio.query import DatasetRef, SampleQuery
+from lightly_studio.query.expressions import MatchExpression, RawCondition
 from lightly_studio.store import embeddings as _store
 from lightly_studio.store import projections
 from lightly_studio.store import samples as sample_store
@@ -573,11 +574,12 @@ def similarity_scores(
     return _score_frame(matrix, rows[order], scores[order])
 
 
-def embedded_count(query: SampleQuery, model_name: str | None = None) -> int:
-    """How many samples ``similarity_scores(query, ...)`` scores: those of the query with a
-    vector of the model. Counted in the database, without reading a vector."""
-    model = _resolve_model(query.dataset, model_name)
-    return _store.count_in_query(_con(), model.model_id, query.sample_ids_subquery())
+def with_vector(dataset: DatasetRef, model_name: str | None = None) -> MatchExpression:
+    """The condition that keeps the samples ``similarity_scores`` would score: those with a
+    vector of the model (None: the default one). Compiled into the query's SQL, so a set,
+    a count or a chart over a search never reads a vector."""
+    model = _resolve_model(dataset, model_name)
+    return RawCondition(_store.with_vector_sql(), model.model_id)
 
 
 def _score_frame(matrix: _store.Matrix, rows: np.ndarray, scores: np.ndarray) -> pl.DataFrame:

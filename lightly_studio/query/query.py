@@ -142,12 +142,18 @@ class SampleQuery:
 
     def order_by(self, *orders: OrderByField) -> Self:
         """Sort by the given keys (first key first). Replaces an earlier order."""
+        self.check_order(*orders)
+        self._order = list(orders)
+        return self
+
+    def check_order(self, *orders: OrderByField) -> None:
+        """Raise the ``QueryError`` that ``order_by(*orders)`` would (not a sort key, a
+        metadata key this dataset lacks…), without ordering: for a caller that needs only
+        the set yet must refuse what the ordered query refuses."""
         for order in orders:
             if not isinstance(order, OrderByField):
                 raise QueryError(f"order_by() expects OrderByField(...), got {order!r}.")
             order.to_sql(self._context(checking=True))
-        self._order = list(orders)
-        return self
 
     def slice(self, offset: int = 0, limit: int | None = None) -> Self:
         """Skip ``offset`` samples and keep at most ``limit``. Replaces an earlier slice."""

@@ -165,17 +165,13 @@ def images_without_vector(
     return query_frame(sql + " ORDER BY s.sample_idx", params, con)
 
 
-def count_in_query(con, model_id: str, subquery: tuple[str, list]) -> int:
-    """How many samples of an (sql, params) subquery of sample ids have a vector of
-    ``model_id``."""
-    sql, params = subquery
-    params = list(params)
-    params.append(model_id)
-    row = con.execute(
-        f"SELECT count(*) FROM embedding WHERE model_id = ${len(params)} AND sample_id IN ({sql})",
-        params,
-    ).fetchone()
-    return int(row[0]) if row else 0
+def with_vector_sql() -> str:
+    """A condition on the sample alias ``s`` for a ``RawCondition``: the sample has a vector
+    of the model whose id fills ``$p0``. The samples a similarity search scores, selected
+    without reading a vector."""
+    return (
+        "s.sample_id IN (SELECT e.sample_id FROM embedding e WHERE e.model_id = CAST($p0 AS UUID))"
+    )
 
 
 # -- reads for the approximate index (embed/_ann.py): never the whole float matrix at once ----

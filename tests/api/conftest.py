@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -21,8 +22,6 @@ def write_images(folder: Path, sizes: dict[str, tuple[int, int]]) -> None:
 def small_ds(db, tmp_path):
     """5 images: a.jpg 400x300 (tag 'good', 2 cars + a person mask, caption),
     b.jpg 200x100 (tag 'good', prediction 'car' 0.4), c.png 640x480 (metadata), d.jpg, e.jpg."""
-    import numpy as np
-
     from lightly_studio.core.annotation import (
         CreateInstanceSegmentation,
         CreateObjectDetection,
@@ -83,3 +82,42 @@ def fake_projection(small_ds, monkeypatch):
 
     monkeypatch.setattr(embed, "compute_projection", compute_projection)
     return small_ds
+
+
+class _OneWayText:
+    """A text encoder whose every text points one way: a text search ranks the samples that
+    have a vector of this model, and those without one are not among its matches."""
+
+    def embed_images(self, images):
+        raise AssertionError("these tests store their vectors")
+
+    def embed_texts(self, texts):
+        return np.ones((len(texts), 2), dtype=np.float32)
+
+
+@pytest.fixture
+def text_searchable():
+    """``embed_for_text(ds, samples)``: vectors of model 'words' (which has a text encoder)
+    for these samples only, so a text search over ``ds`` matches just them."""
+    from lightly_studio.embed.models import register_embedding_model, unregister_embedding_model
+
+    register_embedding_model(_OneWayText(), name="words")
+
+    def embed_for_text(ds, samples) -> list[str]:
+        ids = [str(s.sample_id) for s in samples]
+        vectors = np.random.default_rng(0).normal(size=(len(ids), 2))
+        embed.add_embeddings(ds, "words", ids, vectors)
+        return ids
+
+    yield embed_for_text
+    unregister_embedding_model("words")
+
+
+@pytest.fixture
+def no_scoring(monkeypatch):
+    """Fail the test if anything scores samples by similarity from now on."""
+
+    def similarity_scores(*args, **kwargs):
+        raise AssertionError("scored every sample where only the matching set was needed")
+
+    monkeypatch.setattr(embed, "similarity_scores", similarity_scores)

@@ -307,6 +307,35 @@ def test_facets_count_within_the_filter_and_overall(small_ds):
     assert {r["name"]: r["count"] for r in f2["labels"]} == {"car": 2, "person": 1}
 
 
+def test_facets_and_counts_of_a_search_are_those_of_its_matches_and_score_nothing(
+    small_ds, text_searchable, request
+):
+    """The filter panel and the count of a text search cover the samples it matches (those
+    with a vector of its model), selected in SQL without ranking them."""
+    from lightly_studio.api import register_ids
+
+    embedded = text_searchable(small_ds, [small_ds.by_name[n] for n in ("a.jpg", "c.png")])
+    searched = spec(small_ds, text="a car")
+    assert sorted(names(small_ds, text="a car")) == ["a.jpg", "c.png"]
+
+    request.getfixturevalue("no_scoring")
+    facets, _ = dispatch("facets", {"spec": searched})
+    assert facets == dispatch("facets", {"spec": spec(small_ds, ids=register_ids(embedded))})[0]
+    assert (facets["count"], facets["total"]) == (2, 5)
+    assert facets["tags"] == [{"name": "good", "count": 1, "total": 2}]
+    assert dispatch("count", {"spec": searched})[0] == {"count": 2}
+    assert dispatch("count", {"spec": {**searched, "tags": ["good"]}})[0] == {"count": 1}
+
+
+def test_tagging_all_a_search_matches_tags_its_matches_without_scoring(
+    small_ds, text_searchable, no_scoring
+):
+    text_searchable(small_ds, [small_ds.by_name[n] for n in ("b.jpg", "d.jpg")])
+    tagged, _ = dispatch("tag_samples", {"spec": spec(small_ds, text="a dog"), "tag": "dogs"})
+    assert tagged["changed"] == 2
+    assert names(small_ds, tags=["dogs"]) == ["b.jpg", "d.jpg"]
+
+
 def test_plot_points_are_float32_pairs_and_indices_map_to_ids(fake_projection):
     ds = fake_projection
     result, buffers = dispatch("plot_points", {"dataset_id": str(ds.dataset_id)})

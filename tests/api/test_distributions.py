@@ -346,3 +346,32 @@ def test_plot_colour_by_evaluation_status(fake_projection):
     }
     with pytest.raises(QueryError, match="No evaluation run"):
         dispatch("plot_colors", {"token": token, "by": "evaluation:nope"})
+
+
+def matched_ids(search_spec: dict) -> set[str]:
+    """The samples the grid shows for a spec (a search ranks them)."""
+    page, _ = dispatch("samples_page", {"spec": search_spec, "limit": 1000})
+    return {r["sample_id"] for r in page["rows"]}
+
+
+def test_charts_of_a_search_are_those_of_its_matches_and_score_nothing(
+    random_ds, text_searchable, request
+):
+    """A text search matches the samples with a vector of its model. The charts aggregate
+    over that set, selected in SQL: ranking every sample (~0.6 s at a million) would only
+    give an order the charts do not use."""
+    from lightly_studio.api import register_ids
+
+    samples = sorted(random_ds, key=lambda s: s.file_name)
+    embedded = text_searchable(random_ds, samples[::3] + samples[1::3])  # 20 of 30
+    searched = spec(random_ds, text="a cat", metadata={"n": {"range": [1, None]}})
+    matches = matched_ids(searched)
+    assert 0 < len(matches) < len(embedded)  # the filter applies to the search too
+
+    request.getfixturevalue("no_scoring")
+    as_ids = spec(random_ds, ids=register_ids(embedded), metadata={"n": {"range": [1, None]}})
+    for class_count in ("objects", "images"):
+        params = {"bins": 7, "class_count": class_count}
+        got, _ = dispatch("distributions", {**params, "spec": searched})
+        assert got == dispatch("distributions", {**params, "spec": as_ids})[0]
+        assert got["count"] == len(matches)

@@ -64,3 +64,20 @@ def test_an_unknown_sort_field_names_the_choices(scored):
     ds, _ = scored
     with pytest.raises(QueryError, match="similarity"):
         names({"dataset_id": str(ds.dataset_id), "sort": {"field": 3}})
+
+
+def test_a_search_s_count_refuses_the_sort_its_page_refuses(scored):
+    """The count of a search orders nothing, yet a sort the page cannot apply (an unknown
+    metadata key) fails the count too: the view shows one error, not a count without rows."""
+    ds, ids = scored
+    spec = {
+        "dataset_id": str(ds.dataset_id),
+        "similar_to": str(ids[0]),
+        "sort": {"field": "metadata:nope"},
+    }
+    for method in ("samples_page", "count"):
+        with pytest.raises(QueryError, match="Unknown metadata key 'nope'"):
+            dispatch(method, {"spec": spec})
+    assert dispatch("count", {"spec": {**spec, "sort": {"field": "metadata:score"}}})[0] == {
+        "count": 6
+    }

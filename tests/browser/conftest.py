@@ -84,6 +84,40 @@ def _accept_lab_dialog(page) -> None:
         dialog.first.wait_for(state="detached", timeout=10_000)
 
 
+# -- the few-shot classifier panel: the same steps in the app and in the notebook explorer ----
+def ctrl_click(page, sample_id: str) -> None:
+    """Toggle a grid cell in the selection."""
+    page.locator(f"[data-testid=ls-grid] .ls-cell[data-sample-id='{sample_id}']").click(
+        modifiers=["Control"]
+    )
+
+
+def classifier_status(page, text: str) -> None:
+    """Wait until the classifier panel's status line says ``text``."""
+    page.locator("[data-testid=ls-clf-status]", has_text=text).wait_for(timeout=30_000)
+
+
+def create_classifier(page, name: str, classes: str) -> None:
+    """Create a classifier from the open panel (``classes``: "red, blue")."""
+    page.locator("[data-testid=ls-clf-name]").fill(name)
+    page.locator("[data-testid=ls-clf-classes]").fill(classes)
+    page.locator("[data-testid=ls-clf-create]").click()
+    classifier_status(page, f"Created “{name}”")
+
+
+def mark_reds_then_blues(page, reds: list[str], blues: list[str]) -> None:
+    """With a (red, blue) classifier and nothing selected: select two reds and mark them,
+    then swap the selection for two blues and mark those."""
+    for sample_id in reds:
+        ctrl_click(page, sample_id)
+    page.locator("[data-testid=ls-clf-mark-0]", has_text="+ 2").click()
+    classifier_status(page, "Marked 2 samples as “red”")
+    for sample_id in (*reds, *blues):
+        ctrl_click(page, sample_id)  # the reds off, the blues on
+    page.locator("[data-testid=ls-clf-mark-1]", has_text="+ 2").click()
+    classifier_status(page, "Marked 2 samples as “blue”")
+
+
 @pytest.fixture(autouse=True)
 def _no_stray_kernels(lab):
     yield

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import open_notebook, run_cell, shot, write_notebook
+from tests.browser.conftest import (
+    classifier_status,
+    create_classifier,
+    mark_reds_then_blues,
+    open_notebook,
+    run_cell,
+    shot,
+    write_notebook,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -46,16 +54,6 @@ print("ALL_RIGHT", all(label == n.split("_")[0] for n, label in by_name.items())
 """
 
 
-def _ctrl_click(page, sample_id: str) -> None:
-    page.locator(f"[data-testid=ls-grid] .ls-cell[data-sample-id='{sample_id}']").click(
-        modifiers=["Control"]
-    )
-
-
-def _status(page, text: str) -> None:
-    page.locator("[data-testid=ls-clf-status]", has_text=text).wait_for(timeout=30_000)
-
-
 def test_classifier_panel_in_the_notebook_widget_writes_labels_python_reads(page, lab):
     base, folder = lab
     nb = write_notebook(
@@ -79,22 +77,12 @@ def test_classifier_panel_in_the_notebook_widget_writes_labels_python_reads(page
     red0, red1, blue0, blue1 = out[out.index("[") + 1 : out.index("]")].replace("'", "").split(", ")
 
     page.locator("[data-testid=ls-classifier-toggle]").click()
-    page.locator("[data-testid=ls-clf-name]").fill("colour")
-    page.locator("[data-testid=ls-clf-classes]").fill("red, blue")
-    page.locator("[data-testid=ls-clf-create]").click()
-    _status(page, "Created “colour”")
-    for sample_id in (red0, red1):
-        _ctrl_click(page, sample_id)
-    page.locator("[data-testid=ls-clf-mark-0]", has_text="+ 2").click()
-    _status(page, "Marked 2 samples as “red”")
-    for sample_id in (red0, red1, blue0, blue1):
-        _ctrl_click(page, sample_id)  # the reds off, two blues on
-    page.locator("[data-testid=ls-clf-mark-1]", has_text="+ 2").click()
-    _status(page, "Marked 2 samples as “blue”")
+    create_classifier(page, "colour", "red, blue")
+    mark_reds_then_blues(page, [red0, red1], [blue0, blue1])
     page.locator("[data-testid=ls-clf-train]").click()
-    _status(page, "Trained on 4 examples in")
+    classifier_status(page, "Trained on 4 examples in")
     page.locator("[data-testid=ls-clf-apply]").click()
-    _status(page, "Wrote 12 classifications into the source “colour”")
+    classifier_status(page, "Wrote 12 classifications into the source “colour”")
     shot(page, "classifier-notebook-panel")
 
     assert "ALL_RIGHT True 12" in run_cell(page, 3)

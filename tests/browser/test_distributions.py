@@ -266,8 +266,8 @@ def _legend(page) -> list[str]:
     )
 
 
-def test_plot_colour_by_class_metadata_ramp_and_categories(projected, gui, app_page):
-    page = app_page
+def _open_plot(page, gui) -> None:
+    """The app with the plot open, its 8 points drawn."""
     page.goto(gui.url)
     _wait_count(page, "8 of 8")
     page.locator("[data-testid=ls-plot-toggle]").click()
@@ -275,6 +275,11 @@ def test_plot_colour_by_class_metadata_ramp_and_categories(projected, gui, app_p
         "() => /8 points/.test(document.querySelector('[data-testid=ls-plot-status]')?.textContent)",
         timeout=30_000,
     )
+
+
+def test_plot_colour_by_class_metadata_ramp_and_categories(projected, gui, app_page):
+    page = app_page
+    _open_plot(page, gui)
     color = page.locator("[data-testid=ls-plot-color]")
     # The choices: class, source, and the metadata keys by kind.
     page.wait_for_function(
@@ -432,13 +437,7 @@ def test_plot_hover_card_filter_greys_and_legend_toggles(projected, gui, app_pag
     )
     projected.evaluate().object_detection("self", "ground_truth", "model")
     page = app_page
-    page.goto(gui.url)
-    _wait_count(page, "8 of 8")
-    page.locator("[data-testid=ls-plot-toggle]").click()
-    page.wait_for_function(
-        "() => /8 points/.test(document.querySelector('[data-testid=ls-plot-status]')?.textContent)",
-        timeout=30_000,
-    )
+    _open_plot(page, gui)
     points = _plot_points(page)
     by_name = {p["name"]: p for p in points}
     assert sorted(by_name) == sorted(SIZES)

@@ -14,6 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.browser.conftest import (
+    classifier_status,
+    create_classifier,
+    ctrl_click,
+    mark_reds_then_blues,
+)
 from tests.conftest import docs_shot, make_images
 
 REPO = Path(__file__).resolve().parents[2]
@@ -68,16 +74,6 @@ def page(browser):
     context.close()
 
 
-def _ctrl_click(page, sample_id: str) -> None:
-    page.locator(f"[data-testid=ls-grid] .ls-cell[data-sample-id='{sample_id}']").click(
-        modifiers=["Control"]
-    )
-
-
-def _status(page, text: str) -> None:
-    page.locator("[data-testid=ls-clf-status]", has_text=text).wait_for(timeout=15_000)
-
-
 def _count(page, text: str) -> None:
     page.locator("[data-testid=ls-count]", has_text=text).wait_for(timeout=15_000)
 
@@ -98,36 +94,28 @@ def test_mark_train_refine_and_apply_from_the_panel(app, colours, page):
     picker.first.wait_for(state="attached")
     assert picker.all_inner_texts() == ["made_in_python"]
 
-    page.locator("[data-testid=ls-clf-name]").fill("colour")
-    page.locator("[data-testid=ls-clf-classes]").fill("red, blue")
-    page.locator("[data-testid=ls-clf-create]").click()
-    _status(page, "Created “colour”")
+    create_classifier(page, "colour", "red, blue")
     assert picker.all_inner_texts() == ["colour", "made_in_python"]
     assert page.locator("[data-testid=ls-clf-mark-0]").is_disabled()  # nothing selected yet
 
-    for name in ("red_0.png", "red_1.png"):
-        _ctrl_click(page, ids[name])
-    page.locator("[data-testid=ls-clf-mark-0]", has_text="+ 2").click()
-    _status(page, "Marked 2 samples as “red”")
-    for name in ("red_0.png", "red_1.png", "blue_0.png", "blue_1.png"):
-        _ctrl_click(page, ids[name])  # unselect the reds, select two blues
-    page.locator("[data-testid=ls-clf-mark-1]", has_text="+ 2").click()
-    _status(page, "Marked 2 samples as “blue”")
+    mark_reds_then_blues(
+        page, [ids["red_0.png"], ids["red_1.png"]], [ids["blue_0.png"], ids["blue_1.png"]]
+    )
     assert page.locator("[data-testid=ls-clf-count-0]").inner_text() == "2 ex."
     assert page.locator("[data-testid=ls-clf-count-1]").inner_text() == "2 ex."
 
     page.locator("[data-testid=ls-clf-train]").click()
-    _status(page, "Trained on 4 examples in")
+    classifier_status(page, "Trained on 4 examples in")
     for name in ("blue_0.png", "blue_1.png"):
-        _ctrl_click(page, ids[name])  # nothing selected now
+        ctrl_click(page, ids[name])  # nothing selected now
     page.locator("[data-testid=ls-selected-count]", has_text="selected").wait_for(state="detached")
 
     page.locator("[data-testid=ls-clf-uncertain]").click()
-    _status(page, "The 8 samples it is least sure of")
+    classifier_status(page, "The 8 samples it is least sure of")
     _count(page, "8 of 12")
 
     page.locator("[data-testid=ls-clf-members-0]").click()
-    _status(page, "6 samples predicted as “red”")
+    classifier_status(page, "6 samples predicted as “red”")
     _count(page, "6 of 12")
     page.wait_for_function(
         "() => document.querySelectorAll('[data-testid=ls-grid] .ls-cell[data-sample-id]').length == 6"
@@ -140,15 +128,15 @@ def test_mark_train_refine_and_apply_from_the_panel(app, colours, page):
 
     # Accept the predicted members as examples: nothing selected, so "+ all shown".
     page.locator("[data-testid=ls-clf-mark-0]", has_text="+ all shown").click()
-    _status(page, "Marked the samples shown as “red”")
+    classifier_status(page, "Marked the samples shown as “red”")
     assert page.locator("[data-testid=ls-clf-count-0]").inner_text() == "6 ex."
     page.locator("[data-testid=ls-clf-train]", has_text="Retrain").click()
-    _status(page, "Trained on 8 examples in")
+    classifier_status(page, "Trained on 8 examples in")
     page.locator("[data-testid=ls-clf-show-all]").click()
     _count(page, "12 of 12")
 
     page.locator("[data-testid=ls-clf-apply]").click()
-    _status(page, "Wrote 12 classifications into the source “colour”")
+    classifier_status(page, "Wrote 12 classifications into the source “colour”")
     docs_shot(page, "classifier-panel")
     stored = annotations_frame(get_connection(), dataset.dataset_id, source="colour")
     by_id = dict(stored.select("sample_id", "label").rows())

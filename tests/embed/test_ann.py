@@ -7,6 +7,8 @@ so that a few thousand vectors exercise the approximate path.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import polars as pl
 import pytest
@@ -116,13 +118,9 @@ def test_saved_index_reads_back_memory_mapped_and_damaged_files_are_not_trusted(
     assert _ann.index_path(":memory:", "model") is None
 
 
-@pytest.fixture
-def large(db, tmp_path, monkeypatch):
-    """3,000 samples with clustered vectors, over a lowered approximate-search threshold."""
-    monkeypatch.setattr(_ann, "ANN_MIN_VECTORS", 1000)
-    _ann.forget()
+def samples_without_files(n: int) -> tuple[ImageDataset, list]:
+    """A dataset of ``n`` samples (no files), and their ids in file name order."""
     ds = ImageDataset.create("large")
-    n = 3000
     frame = pl.DataFrame(
         {
             "file_path_abs": [f"/data/{i:05d}.jpg" for i in range(n)],
@@ -133,8 +131,16 @@ def large(db, tmp_path, monkeypatch):
     )
     with transaction() as con:
         stored = insert_samples(con, ds.dataset_id, frame)
-    ids = stored.sort("file_path_abs")["sample_id"].to_list()
-    x = clustered(n)
+    return ds, stored.sort("file_path_abs")["sample_id"].to_list()
+
+
+@pytest.fixture
+def large(db, tmp_path, monkeypatch):
+    """3,000 samples with clustered vectors, over a lowered approximate-search threshold."""
+    monkeypatch.setattr(_ann, "ANN_MIN_VECTORS", 1000)
+    _ann.forget()
+    ds, ids = samples_without_files(3000)
+    x = clustered(3000)
     embed.add_embeddings(ds, "m", ids[:2500], x[:2500])
     yield ds, ids, x, db
     _ann.forget()
@@ -188,6 +194,48 @@ def test_a_grid_page_of_a_search_ranks_only_up_to_its_end_from_the_index(large, 
     assert dispatch("count", {"spec": resorted})[0]["count"] == 2500
     result, _ = dispatch("samples_page", {"spec": resorted, "limit": 3})
     assert [r["file_name"] for r in result["rows"]] == ["00000.jpg", "00001.jpg", "00002.jpg"]
+
+
+def test_a_saved_index_the_table_outgrew_is_retrained_in_the_background(db, monkeypatch):
+    """A restarted process finds a saved index trained on 600 vectors while the table now
+    holds 3,000 (more than 4x): bringing it up to date means training it anew, a minute at
+    a million vectors. A grid's search does not wait for that: the exact scan answers it
+    and a background thread retrains."""
+    from lightly_studio.api import dispatch
+
+    monkeypatch.setattr(_ann, "ANN_MIN_VECTORS", 500)
+    _ann.forget()
+    ds, ids = samples_without_files(3000)
+    x = clustered(3000)
+    embed.add_embeddings(ds, "m", ids[:600], x[:600])
+    embed.similarity_scores(ds.query(), samples=[ids[0]], k=5)  # builds and saves the index
+    embed.add_embeddings(ds, "m", ids[600:], x[600:])
+    _ann.forget()  # the restart: only the saved index is left
+
+    trained_in: list[str] = []
+    build = _ann.build_from_batches
+
+    def recorded_build(*args, **kwargs):
+        trained_in.append(threading.current_thread().name)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(_ann, "build_from_batches", recorded_build)
+    spec = {"dataset_id": str(ds.dataset_id), "similar_to": str(ids[7])}
+    page, _ = dispatch("samples_page", {"spec": spec, "limit": 100})
+    assert [r["sample_id"] for r in page["rows"]] == [
+        str(ids[i]) for i in exact_top(x, x[7:8], 100)[0]
+    ]
+    _ann.wait_for_builds(timeout=60)
+    assert trained_in == ["lightly-studio-ann-build"]
+    (cached,) = _ann._cache.values()
+    assert cached[1].trained_on == 3000
+
+    # Restarted again: the saved index fits the table, so the search loads it at once.
+    _ann.forget()
+    dispatch("samples_page", {"spec": spec, "limit": 100})
+    (cached,) = _ann._cache.values()
+    assert cached[1].trained_on == 3000 and trained_in == ["lightly-studio-ann-build"]
+    _ann.forget()
 
 
 def test_several_query_samples_give_each_result_its_best_exact_similarity(large):

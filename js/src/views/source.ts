@@ -21,6 +21,10 @@ export class SampleSource {
   // Counts are stale only when the spec changes (refreshRows keeps the count it is waiting for).
   private specGeneration = 0;
   private readonly pages = new Map<number, Row[]>();
+  // Pages from before refreshRows(), shown until their reload arrives: a refresh (every tag
+  // edit, and the server's data_changed a poll later) must not leave the grid without rows
+  // meanwhile, or a click or Ctrl+A in that window finds no row and does nothing.
+  private readonly stale = new Map<number, Row[]>();
   private readonly loading = new Map<number, AbortController>();
   private readonly thumbs = new Map<string, string>(); // id -> object URL ("" = failed)
   private readonly thumbErrors = new Map<string, string>();
@@ -58,6 +62,7 @@ export class SampleSource {
     for (const ctl of this.loading.values()) ctl.abort();
     this.loading.clear();
     this.pages.clear();
+    this.stale.clear(); // another query: its rows are not these
     this.count = -1;
     this.error = null;
     this.emit();
@@ -81,12 +86,14 @@ export class SampleSource {
     this.generation++;
     for (const ctl of this.loading.values()) ctl.abort();
     this.loading.clear();
+    for (const [page, rows] of this.pages) this.stale.set(page, rows);
     this.pages.clear();
     this.emit();
   }
 
   row(index: number): Row | undefined {
-    return this.pages.get(Math.floor(index / PAGE_SIZE))?.[index % PAGE_SIZE];
+    const page = Math.floor(index / PAGE_SIZE);
+    return (this.pages.get(page) ?? this.stale.get(page))?.[index % PAGE_SIZE];
   }
 
   /** Make sure rows [start, end) are loaded or loading; cancel pages far outside. */
@@ -103,6 +110,8 @@ export class SampleSource {
       if (this.pages.has(page) || this.loading.has(page)) continue;
       this.loadPage(page);
     }
+    // A stale page scrolled away is loaded afresh when it comes back.
+    for (const page of this.stale.keys()) if (!wanted.has(page)) this.stale.delete(page);
     // Keep memory bounded on long scrolls.
     if (this.pages.size > 60) {
       const keep = new Set(wanted);
@@ -127,6 +136,7 @@ export class SampleSource {
         this.storeThumbs(ids, result.thumbnail_errors, buffers, result.mime ?? "image/jpeg");
       }
       this.pages.set(page, result.rows);
+      this.stale.delete(page);
       this.emit();
     } catch (e) {
       if ((e as Error).name === "AbortError" || gen !== this.generation) return;
