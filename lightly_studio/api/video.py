@@ -48,19 +48,24 @@ from lightly_studio.store import videos as videos_store
 from lightly_studio.store.annotations import annotations_frame
 
 
+def _video(params: dict) -> tuple[Any, str, dict[str, Any]]:
+    """``(dataset, video id, the video's fields)`` of a request naming a video sample."""
+    dataset = dataset_of(params.get("dataset_id"))
+    video_id = str(uuid_param(params.get("sample_id"), "sample"))
+    try:
+        fields = dataset.get_sample(video_id).fields
+    except KeyError as exc:
+        raise QueryError(str(exc.args[0])) from None
+    if fields.get("kind") != "video":
+        raise QueryError(f"Sample {video_id} is not a video.")
+    return dataset, video_id, fields
+
+
 @method("video_frames", c.SampleRef, c.VideoFramesResult)
 def video_frames(params: dict) -> tuple[Any, list[bytes]]:
     """A video's frame samples (columns), their annotations (each with ``frame_number`` and
     ``track_id``) and the video's time spans (classifications with ``start_s``/``end_s``)."""
-    dataset = dataset_of(params.get("dataset_id"))
-    video_id = str(uuid_param(params.get("sample_id"), "sample"))
-    try:
-        sample = dataset.get_sample(video_id)
-    except KeyError as exc:
-        raise QueryError(str(exc.args[0])) from None
-    fields = sample.fields
-    if fields.get("kind") != "video":
-        raise QueryError(f"Sample {video_id} is not a video.")
+    dataset, video_id, fields = _video(params)
     con = get_connection()
     frames = videos_store.frames_of_video(con, video_id)
     number_of = dict(zip(frames["sample_id"], frames["frame_number"], strict=True))
@@ -122,14 +127,7 @@ def video_media(params: dict) -> tuple[Any, list[bytes]]:
     """Bytes ``offset`` to ``offset + length`` of a video's file. For the notebook widget,
     which has no media route to point a ``<video>`` element at: it loads the file in parts
     over the kernel's messages into a Blob. (The full-page app uses ``/media/<id>``.)"""
-    dataset = dataset_of(params.get("dataset_id"))
-    video_id = str(uuid_param(params.get("sample_id"), "sample"))
-    try:
-        fields = dataset.get_sample(video_id).fields
-    except KeyError as exc:
-        raise QueryError(str(exc.args[0])) from None
-    if fields.get("kind") != "video":
-        raise QueryError(f"Sample {video_id} is not a video.")
+    fields = _video(params)[2]
     offset = int_param(params.get("offset", 0), "offset", 0)
     length = int_param(params.get("length", CHUNK_BYTES), "length", 1, CHUNK_BYTES)
     data, size, mime, etag = read_media_range(str(fields["file_path_abs"]), offset, length)
@@ -167,14 +165,7 @@ def video_poster(params: dict) -> tuple[Any, list[bytes]]:
     """Frame ``frame_number`` of a video as a JPEG (longest side ``POSTER_SIZE``), from the
     frame cache, from the running window, or decoded with a new window; with ``quick``, from
     the video's seek strip when the frame is not cached (see the module's docstring)."""
-    dataset = dataset_of(params.get("dataset_id"))
-    video_id = str(uuid_param(params.get("sample_id"), "sample"))
-    try:
-        fields = dataset.get_sample(video_id).fields
-    except KeyError as exc:
-        raise QueryError(str(exc.args[0])) from None
-    if fields.get("kind") != "video":
-        raise QueryError(f"Sample {video_id} is not a video.")
+    fields = _video(params)[2]
     fps = float(fields.get("fps") or 0) or 30.0
     last = max(0, int(fields.get("frame_count") or 1) - 1)
     n = int_param(params.get("frame_number"), "frame_number", 0, last)

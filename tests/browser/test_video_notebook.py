@@ -25,6 +25,9 @@ from tests.video.test_player_browser import (
     H,
     W,
     _assert_box_on_square,
+    _assert_settled_box_on_square,
+    hold_video_seeks,
+    wait_shown_from_strip,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -81,19 +84,6 @@ def _wait_settled(page, frame: int) -> None:
     )
 
 
-def _assert_on_screen(page, frame: int) -> None:
-    """Retried for a second: a loaded headless Chromium composites a decoded frame late (see
-    tests/video/test_player_browser.py)."""
-    for attempt in range(11):
-        page.wait_for_timeout(100)
-        try:
-            _assert_box_on_square(_player_pixels(page, "ls-video-element"), frame)
-            return
-        except AssertionError:
-            if attempt == 10:
-                raise
-
-
 def test_the_player_in_a_notebook_steps_and_seeks_from_the_strip(page, lab):
     base, folder = lab
     nb = write_notebook(folder, "video.ipynb", [SETUP, "explorer = ds.show()"])
@@ -110,31 +100,21 @@ def test_the_player_in_a_notebook_steps_and_seeks_from_the_strip(page, lab):
     except Exception:  # picture what went wrong, then fail with the context
         shot(page, "video-notebook-failed")
         raise
-    _assert_on_screen(page, 0)
+    _assert_settled_box_on_square(page, 0)
 
     # Stepping: → three times, Shift+→ ten frames; each frame's box is on its square.
     player.focus()
     for _ in range(3):
         player.press("ArrowRight")
     _wait_settled(page, 3)
-    _assert_on_screen(page, 3)
+    _assert_settled_box_on_square(page, 3)
     player.press("Shift+ArrowRight")
     _wait_settled(page, 13)
-    _assert_on_screen(page, 13)
+    _assert_settled_box_on_square(page, 13)
 
     # A far seek while the <video> element's own seek is held back (as a long key-frame
     # interval does on a large clip): the strip shows the exact frame with its box first.
-    page.evaluate(
-        """() => {
-          const v = document.querySelector('[data-testid=ls-video-element]');
-          const own = Object.getOwnPropertyDescriptor(HTMLMediaElement.prototype, 'currentTime');
-          window.__held = [];
-          Object.defineProperty(v, 'currentTime', {configurable: true,
-            get() { return own.get.call(v); },
-            set(t) { window.__held.push(() => own.set.call(v, t)); }});
-          window.__release = () => { delete v.currentTime; window.__held.forEach(f => f()); };
-        }"""
-    )
+    hold_video_seeks(page)
     timeline = page.locator("[data-testid=ls-video-timeline]").bounding_box()
     page.mouse.click(
         timeline["x"] + timeline["width"] * 0.9, timeline["y"] + timeline["height"] / 2
@@ -143,18 +123,11 @@ def test_the_player_in_a_notebook_steps_and_seeks_from_the_strip(page, lab):
         "() => Number(document.querySelector('[data-testid=ls-video]').dataset.frame) >= 24"
     )
     frame = int(player.get_attribute("data-frame"))
-    page.wait_for_function(
-        "f => { const el = document.querySelector('[data-testid=ls-video]');"
-        " const img = document.querySelector('[data-testid=ls-video-poster]');"
-        " return el.dataset.presented === String(f) && el.dataset.presentedBy === 'strip'"
-        " && img.complete && img.naturalWidth > 0; }",
-        arg=frame,
-        timeout=10_000,
-    )
+    wait_shown_from_strip(page, frame, timeout=10_000)
     page.wait_for_timeout(100)
     assert player.get_attribute("data-video-frame") == "13", "the <video> element has not moved"
     _assert_box_on_square(_player_pixels(page, "ls-video-poster"), frame)
     shot(page, "video-notebook-player")
     page.evaluate("() => window.__release()")
     _wait_settled(page, frame)
-    _assert_on_screen(page, frame)
+    _assert_settled_box_on_square(page, frame)

@@ -378,15 +378,10 @@ def test_the_frames_grid_filters_frames_by_label(page, video_gui):
     assert page.errors == []
 
 
-def test_a_far_seek_shows_the_exact_strip_frame_before_the_video_gets_there(page, video_gui):
-    """With a seek strip, a seek shows the sought frame (low resolution, from the strip) with
-    its overlay while the <video> element is still seeking. The tiny clip seeks in a few ms
-    here, so the test holds the element's seek back (its currentTime setter waits for the
-    test), as a 1080p clip with a long key-frame interval does for a second or more."""
-    server, dataset = video_gui
-    assert dataset.build_seek_strips() == 1
-    _open_player(page, server.url)
-    _settled(page, 0)
+def hold_video_seeks(page) -> None:
+    """Hold the <video> element's seeks back until ``window.__release()`` (its currentTime
+    setter queues them): a tiny clip seeks in a few ms here, a 1080p clip with a long
+    key-frame interval takes a second or more."""
     page.evaluate(
         """() => {
           const v = document.querySelector('[data-testid=ls-video-element]');
@@ -398,6 +393,30 @@ def test_a_far_seek_shows_the_exact_strip_frame_before_the_video_gets_there(page
           window.__release = () => { delete v.currentTime; window.__held.forEach(f => f()); };
         }"""
     )
+
+
+def wait_shown_from_strip(page, frame: int, timeout: float = 5_000) -> None:
+    """The player shows ``frame`` from the seek strip, its picture decoded."""
+    page.wait_for_function(
+        "f => { const el = document.querySelector('[data-testid=ls-video]');"
+        " const img = document.querySelector('[data-testid=ls-video-poster]');"
+        " return el.dataset.presented === String(f) && el.dataset.presentedBy === 'strip'"
+        " && img.complete && img.naturalWidth > 0; }",
+        arg=frame,
+        timeout=timeout,
+    )
+
+
+def test_a_far_seek_shows_the_exact_strip_frame_before_the_video_gets_there(page, video_gui):
+    """With a seek strip, a seek shows the sought frame (low resolution, from the strip) with
+    its overlay while the <video> element is still seeking. The tiny clip seeks in a few ms
+    here, so the test holds the element's seek back (its currentTime setter waits for the
+    test), as a 1080p clip with a long key-frame interval does for a second or more."""
+    server, dataset = video_gui
+    assert dataset.build_seek_strips() == 1
+    _open_player(page, server.url)
+    _settled(page, 0)
+    hold_video_seeks(page)
     timeline = page.locator("[data-testid=ls-video-timeline]")
     box = timeline.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.9, box["y"] + box["height"] / 2)
@@ -406,14 +425,7 @@ def test_a_far_seek_shows_the_exact_strip_frame_before_the_video_gets_there(page
         "() => Number(document.querySelector('[data-testid=ls-video]').dataset.frame) >= 24"
     )
     frame = int(player.get_attribute("data-frame"))
-    page.wait_for_function(
-        "f => { const el = document.querySelector('[data-testid=ls-video]');"
-        " const img = document.querySelector('[data-testid=ls-video-poster]');"
-        " return el.dataset.presented === String(f) && el.dataset.presentedBy === 'strip'"
-        " && img.complete && img.naturalWidth > 0; }",
-        arg=frame,
-        timeout=5_000,
-    )
+    wait_shown_from_strip(page, frame)
     page.wait_for_timeout(100)
     # The video element has not moved: the picture on screen is the strip's.
     assert player.get_attribute("data-video-frame") == "0"
