@@ -337,6 +337,56 @@ def test_a_box_drawn_on_a_frame_is_a_frame_annotation_read_from_python(page, vid
     assert sorted(labels) == ["drawn", f"{LABEL} #{TRACK}"]
 
 
+def test_the_side_panel_counts_frame_annotations_and_jumps_to_a_class(page, video_gui):
+    """A video's labels live on its frames: the panel counts them per class, lists the
+    frame on screen's, and a class's row seeks to the next frame that has one."""
+    from lightly_studio.core.annotation import CreateClassification
+
+    server, dataset = video_gui
+    for frame in dataset.frames():
+        if frame.frame_number in (7, 20):
+            frame.add_annotation(CreateClassification(label="blur"))
+    _open_player(page, server.url)
+    _settled(page, 0)
+    section = page.locator("[data-testid=ls-detail-frame-annotations]")
+    assert section.locator("h4").first.text_content() == f"Frame annotations ({FRAMES + 2})"
+    assert "On 30 of 30 frames · 1 track" in section.inner_text()
+    video_own = page.locator("[data-testid=ls-detail-annotations] h4").text_content()
+    assert video_own.startswith("Video annotations (0)")
+    rows = section.locator(".ls-frame-ann-class")
+    assert rows.nth(0).get_attribute("data-label") == LABEL
+    assert "30 annotations on 30 frames" in rows.nth(0).inner_text()
+    assert "2 annotations on 2 frames" in rows.nth(1).inner_text()
+
+    def on_frame() -> tuple[str, list[str]]:
+        current = section.locator("[data-testid=ls-frame-ann-current]")
+        return (
+            current.get_attribute("data-frame"),
+            current.locator(".ls-ann-label").all_inner_texts(),
+        )
+
+    assert on_frame() == ("0", [f"{LABEL} #{TRACK}"])
+    blur = section.locator(".ls-frame-ann-class[data-label=blur]")
+    blur.click()
+    _settled(page, 7)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-frame-ann-current]').dataset.frame === '7'"
+    )
+    assert sorted(on_frame()[1]) == ["blur", f"{LABEL} #{TRACK}"]
+    blur.click()
+    _settled(page, 20)
+    blur.click()  # past the last one: back to the first
+    _settled(page, 7)
+    # The player kept the keys after the click: → steps from frame 7.
+    page.locator("[data-testid=ls-video]").press("ArrowRight")
+    _settled(page, 8)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=ls-frame-ann-current]').dataset.frame === '8'"
+    )
+    assert on_frame()[1] == [f"{LABEL} #{TRACK}"]
+    assert page.errors == []
+
+
 def test_the_frames_grid_filters_frames_by_label(page, video_gui):
     from lightly_studio.core.annotation import CreateClassification
     from lightly_studio.core.dataset_query import FrameSampleField

@@ -11,6 +11,7 @@ import { outcomeLegend, OUTCOME_COLORS, type OutcomeColoring } from "./evalColor
 import { maskCanvas, overlaySvg } from "./overlays";
 import { actionIn, displayKey, keysOf } from "./shortcuts";
 import { VideoView } from "./video";
+import { FrameAnnotationsSection } from "./videoFrameAnnotations";
 
 /** A tool tip's key hint: the action's current keys (customisable in the settings dialog). */
 const keyHint = (id: string) => keysOf(`detail.${id}`).map(displayKey).join(" / ");
@@ -113,6 +114,7 @@ export class DetailView {
   private contrast = 100;
   private readonly resize: ResizeObserver;
   private video: VideoView | null = null;
+  private frameSection: FrameAnnotationsSection | null = null;
   private readonly offColoring?: () => void;
 
   constructor(private readonly o: DetailOptions) {
@@ -186,9 +188,14 @@ export class DetailView {
     this.video?.el.remove();
     this.video?.dispose();
     const showFrames = this.o.onShowFrames;
-    this.video = this.detail.fields.kind === "video" ? new VideoView({ rpc: this.o.rpc, datasetId: this.o.datasetId, sampleId,
+    const isVideo = this.detail.fields.kind === "video";
+    const section = isVideo ? new FrameAnnotationsSection((label) => this.video?.seekToNextWith(label)) : null;
+    this.frameSection = section;
+    this.video = isVideo ? new VideoView({ rpc: this.o.rpc, datasetId: this.o.datasetId, sampleId,
       onEditFrame: this.o.onEdit, onShowFrames: showFrames ? () => showFrames(sampleId) : undefined,
-      mediaUrl: this.o.mediaUrl }) : null;
+      mediaUrl: this.o.mediaUrl,
+      onLoaded: (data) => section!.setData(data),
+      onFrameShown: (n, anns) => section!.setFrame(n, anns) }) : null;
     for (const child of [...this.imageBox.children]) (child as HTMLElement).hidden = this.video !== null;
     if (this.video) this.imageBox.append(this.video.el);
     this.paintImage();
@@ -407,7 +414,9 @@ export class DetailView {
       h("div", { class: "ls-section", "data-testid": "ls-detail-annotations" },
         styleOf ? h("div", { class: "ls-muted" }, `Evaluation “${this.o.coloring!.run}”`,
           this.o.coloring!.colorBy === "outcome" ? outcomeLegend() : null) : null,
-        h("h4", {}, `Annotations (${d.annotations.length})`,
+        // A video's own labels (time spans, classes of the whole clip); its frames' labels are
+        // the frame section's.
+        h("h4", {}, `${this.frameSection ? "Video annotations" : "Annotations"} (${d.annotations.length})`,
           d.annotations.length ? h("button", { class: "ls-link", "data-testid": "ls-detail-toggle-all",
             onclick: () => this.setHidden(allIds, anyShown) }, anyShown ? "Hide all" : "Show all") : null),
         d.annotations.map((a) => {
@@ -428,6 +437,7 @@ export class DetailView {
                 (a.confidence !== null && a.confidence !== undefined ? ` · ${a.confidence.toFixed(2)}` : "") +
                 (a.source !== "ground_truth" ? ` · ${a.source}` : ""))), eye);
         })),
+      this.frameSection?.el,
       d.captions.length ? h("div", { class: "ls-section" }, h("h4", {}, "Captions"), d.captions.map((c) => h("p", { style: "margin:0 0 6px" }, c))) : null,
       Object.keys(d.metadata).length ? h("div", { class: "ls-section" }, h("h4", {}, "Metadata"), this.table(Object.entries(d.metadata))) : null,
       h("div", { class: "ls-section", "data-testid": "ls-detail-fields" }, h("h4", {}, "Sample"), this.table(visibleFields(d.fields))),

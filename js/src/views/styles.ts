@@ -276,6 +276,8 @@ export const CSS = `
 .ls-outcome-swatch { width: 12px; height: 12px; border-radius: 2px; display: inline-block; }
 .ls-outcome-tag { color: #fff; font-size: 10px; font-weight: 600; border-radius: 3px; padding: 0 4px; margin-left: 6px; }
 .ls-ann-dim { opacity: .45; }
+.ls-root button.ls-frame-ann-class { width: 100%; text-align: left; border: 1px solid transparent; font: inherit; text-transform: none; letter-spacing: 0; }
+.ls-root button.ls-frame-ann-class:hover { border-color: var(--ls-accent); }
 
 .ls-dialog { position: absolute; inset: 0; background: rgba(0,0,0,.35); z-index: 20; display: flex; align-items: center; justify-content: center; }
 .ls-dialog-box { background: var(--ls-bg); border: 1px solid var(--ls-border); border-radius: var(--ls-radius);

@@ -47,13 +47,17 @@ export interface VideoViewOptions {
   /** The video file's URL (the full-page app's media route). Without one (a notebook has
    * no route next to its page) the file is loaded over the RPC channel into a Blob. */
   mediaUrl?: (sampleId: string) => string;
+  /** The video's frames and frame annotations are in. */
+  onLoaded?: (data: VideoFrames) => void;
+  /** Frame n's picture is on screen (video, poster or strip) with these annotations. */
+  onFrameShown?: (n: number, annotations: FrameAnnotation[]) => void;
 }
 
 /** A notebook loads a video whole into the browser's memory: beyond this it says so and
  * shows the server's frames instead (the full-page app streams any size). */
 export const NOTEBOOK_VIDEO_MAX_BYTES = 1024 * 1024 * 1024;
 
-type FrameAnnotation = VideoFrames["annotations"][number];
+export type FrameAnnotation = VideoFrames["annotations"][number];
 
 const SPEEDS = [0.25, 0.5, 1, 1.5, 2];
 const THUMBNAILS = 12;
@@ -175,6 +179,7 @@ export class VideoView {
       const list = this.byFrame.get(a.frame_number);
       if (list) list.push(a); else this.byFrame.set(a.frame_number, [a]);
     }
+    this.o.onLoaded?.(data);
     this.startFrameCallbacks();
     this.setTarget(0);
     this.paintTimeline();
@@ -259,6 +264,22 @@ export class VideoView {
 
   step(delta: number): void {
     this.seek(this.frame + delta);
+  }
+
+  /** Seek to the next frame after the one asked for (wrapping around) with an annotation of
+   * this class; false when no frame has one. */
+  seekToNextWith(label: string): boolean {
+    let first = -1, next = -1;
+    for (const [n, anns] of this.byFrame) {
+      if (!anns.some((a) => a.label === label)) continue;
+      if (first < 0 || n < first) first = n;
+      if (n > this.frame && (next < 0 || n < next)) next = n;
+    }
+    const target = next >= 0 ? next : first;
+    if (target < 0) return false;
+    this.seek(target);
+    this.el.focus();
+    return true;
   }
 
   private startSeek(n: number): void {
@@ -404,6 +425,7 @@ export class VideoView {
     if (n === this.shown) return;
     this.shown = n;
     this.paintOverlay();
+    this.o.onFrameShown?.(n, this.byFrame.get(n) ?? []);
   }
 
   // -- overlays --------------------------------------------------------------------------------
