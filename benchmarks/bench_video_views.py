@@ -460,7 +460,11 @@ def main() -> None:
             db_manager.connect(db_file=str(sub / "player.db"))
             _import_clip(sub, clip, n, strips)
             video_strip.BUILD_ON_OPEN_MAX_FRAMES = on_open_limit if on_open else 0
-            watched = video_strip.strip_file(str(sub / "videos" / clip.name)) if on_open else None
+            watched = (
+                video_strip.strip_file(str(sub / "videos" / clip.name), opened=True)
+                if on_open
+                else None
+            )
             server = start_gui(port=0, block=False)
             log = _ServerLog()
             page = browser.new_page(viewport={"width": 1400, "height": 900})

@@ -23,6 +23,13 @@ Built when needed: opening a video in the player asks for its strip
 older build), and frames are served while the file is still being written, so a seek behind
 the build's front is instant a moment after opening. At nice 19 it takes only CPU time the
 browser's decoder and the server's requests leave idle.
+
+Kept and cached: strips asked for (at ingest, ``build_seek_strips``) live in ``video_strips/``
+and stay. Strips built on opening live in ``video_strips/opened/``, a cache of at most
+``opened_strips_max_bytes()`` (2 GiB unless ``LIGHTLY_STUDIO_OPENED_STRIPS_MB`` says
+otherwise; a 10-minute 1080p video's strip is about 300 MB): after each build the least
+recently opened ones are removed. Asking for a strip that the cache holds moves it over
+instead of decoding the video again.
 """
 
 from __future__ import annotations
@@ -57,6 +64,7 @@ _INDEXES_KEPT = 16
 #: any. 0: no strip is built on opening.
 BUILD_ON_OPEN_MAX_FRAMES = 18_000
 _IDLE_S = 30.0  # the background builder's thread ends after this long without a request
+_OPENED = "opened"  # the sub-folder of the strips built on opening (a bounded cache)
 
 logger = logging.getLogger("lightly_studio")
 
@@ -68,14 +76,28 @@ def strip_dir() -> Path:
     return thumbnail_cache_dir().parent / "video_strips"
 
 
-def strip_file(path: str, *, max_size: int = STRIP_MAX_SIZE, quality: int = STRIP_QUALITY) -> Path:
-    """Where the strip of ``path`` lives (whether or not it exists); a replaced file (size or
-    modification time) gets a new name."""
+def strip_file(
+    path: str,
+    *,
+    opened: bool = False,
+    max_size: int = STRIP_MAX_SIZE,
+    quality: int = STRIP_QUALITY,
+) -> Path:
+    """Where the strip of ``path`` lives (whether or not it exists): the kept one, or with
+    ``opened`` the cached one built on opening. A replaced file (size or modification time)
+    gets a new name."""
     stat = os.stat(path)
     key = hashlib.sha1(
         f"{os.path.abspath(path)}|{stat.st_size}|{stat.st_mtime_ns}|{max_size}|{quality}".encode()
     ).hexdigest()
-    return strip_dir() / key[:2] / f"{key}.strip"
+    folder = strip_dir() / _OPENED if opened else strip_dir()
+    return folder / key[:2] / f"{key}.strip"
+
+
+def opened_strips_max_bytes() -> int:
+    """The most disk the strips built on opening may take (``LIGHTLY_STUDIO_OPENED_STRIPS_MB``,
+    default 2048)."""
+    return int(os.environ.get("LIGHTLY_STUDIO_OPENED_STRIPS_MB", "2048")) * 1024 * 1024
 
 
 _indexes: OrderedDict[Path, _Index] = OrderedDict()  # complete strips' indexes, newest last
@@ -100,16 +122,23 @@ def build_seek_strip(
     max_size: int = STRIP_MAX_SIZE,
     quality: int = STRIP_QUALITY,
     should_stop: Callable[[], bool] | None = None,
+    opened: bool = False,
 ) -> Path | None:
     """Decode every frame of the video once and store the strip; returns its file (None when
-    ``should_stop`` said so between two frames: nothing is kept). An existing strip is kept.
-    Raises IngestError when the file cannot be opened or holds no frame."""
+    ``should_stop`` said so between two frames: nothing is kept). An existing strip is kept;
+    one built on opening is moved to the kept strips (unless ``opened``: a build on opening
+    goes into that cache). Raises IngestError when the file cannot be opened or holds no
+    frame."""
     import av
 
     from lightly_studio.ingest.video import _decode, _reason, _start_pts
 
-    target = strip_file(path, max_size=max_size, quality=quality)
+    target = strip_file(path, opened=opened, max_size=max_size, quality=quality)
     if target.exists():
+        return target
+    if not opened and _keep_opened(
+        strip_file(path, opened=True, max_size=max_size, quality=quality), target
+    ):
         return target
     try:
         container = av.open(path)
@@ -167,6 +196,52 @@ def build_seek_strip(
     return target
 
 
+def _keep_opened(cached: Path, target: Path) -> bool:
+    """Move a strip built on opening to the kept ones; False when there is none."""
+    with _indexes_lock:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(cached, target)
+        except FileNotFoundError:
+            return False
+        _indexes.pop(cached, None)
+    return True
+
+
+def _touch(file: Path) -> None:
+    """Mark a strip as just used: the cache of strips built on opening removes the least
+    recently used first (by modification time)."""
+    with contextlib.suppress(OSError):
+        os.utime(file)
+
+
+def prune_opened_strips(keep: Path | None = None) -> int:
+    """Remove the least recently used strips built on opening until they take at most
+    ``opened_strips_max_bytes()``; never ``keep`` (the one just built). Returns the bytes
+    freed. Kept strips (ingest, ``build_seek_strips``) are not touched."""
+    files: list[tuple[int, int, Path]] = []
+    for file in (strip_dir() / _OPENED).glob("*/*.strip"):
+        with contextlib.suppress(OSError):
+            stat = file.stat()
+            files.append((stat.st_mtime_ns, stat.st_size, file))
+    total = sum(size for _, size, _ in files)
+    limit = opened_strips_max_bytes()
+    freed = 0
+    for _, size, file in sorted(files):  # least recently used first
+        if total <= limit:
+            break
+        if file == keep:
+            continue
+        with _indexes_lock, contextlib.suppress(OSError):
+            _indexes.pop(file, None)
+            file.unlink()
+            total -= size
+            freed += size
+    if freed:
+        logger.info("Removed %.0f MB of seek strips built on opening", freed / 2**20)
+    return freed
+
+
 def _drop(target: Path, partial: _Partial | None) -> None:
     """Forget ``partial`` (under ``_indexes_lock``) unless another build replaced it."""
     if partial is not None and _partials.get(target) is partial:
@@ -212,6 +287,7 @@ def _index(file: Path) -> _Index | None:
             raw = f.read(8 * (2 * n + 1))
     except FileNotFoundError:
         return None
+    _touch(file)
     index = _Index(
         np.frombuffer(raw[: 8 * n], dtype="<i8"),
         np.frombuffer(raw[8 * n :], dtype="<u8"),
@@ -231,18 +307,26 @@ def strip_frame_jpeg(path: str, timestamp_s: float, *, exact: bool = False) -> b
     answers once its build has passed that time. ``exact``: None unless a frame starts
     exactly at that time (where every decoding rule picks the same frame)."""
     try:
-        file = strip_file(path)
+        kept, cached = strip_file(path), strip_file(path, opened=True)
     except OSError:
         return None
-    index = _index(file)
+    file, index = kept, _index(kept)
     if index is None:
-        return _partial_frame_jpeg(file, timestamp_s, exact)
+        file, index = cached, _index(cached)
+    if index is None:  # maybe still being built, for keeps or on opening
+        partial = _partial_frame_jpeg(kept, timestamp_s, exact)
+        return partial if partial is not None else _partial_frame_jpeg(cached, timestamp_s, exact)
     k = _frame_at(index.pts, index.start, index.time_base, timestamp_s, exact, complete=True)
     if k is None:
         return None
-    with open(file, "rb") as f:
-        f.seek(int(index.offsets[k]))
-        return f.read(int(index.offsets[k + 1] - index.offsets[k]))
+    try:
+        with open(file, "rb") as f:
+            f.seek(int(index.offsets[k]))
+            return f.read(int(index.offsets[k + 1] - index.offsets[k]))
+    except FileNotFoundError:  # pruned or moved to the kept strips meanwhile: ask again
+        with _indexes_lock:
+            _indexes.pop(file, None)
+        return None
 
 
 def _frame_at(
@@ -302,7 +386,11 @@ def build_in_background(path: str, frame_count: int | None = None) -> None:
     try:
         if strip_file(path).exists():
             return
+        cached = strip_file(path, opened=True)
     except OSError:
+        return
+    if cached.exists():
+        _touch(cached)  # opened again: the last to be removed from the cache
         return
     with _requests:
         _wanted = path
@@ -325,7 +413,11 @@ def _build_requested() -> None:
             path, _building, _wanted = _wanted, _wanted, None
         assert path is not None
         try:
-            build_seek_strip(path, should_stop=functools.partial(_superseded, path))
+            built = build_seek_strip(
+                path, should_stop=functools.partial(_superseded, path), opened=True
+            )
+            if built is not None:
+                prune_opened_strips(keep=built)
         except (IngestError, OSError) as exc:
             # The player works without a strip; its own decode reports a broken file.
             logger.info("No seek strip for %s: %s", path, exc)

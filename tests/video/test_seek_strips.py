@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -215,7 +216,8 @@ def test_opening_another_video_stops_the_older_build_at_low_priority(
     started = threading.Event()
     log: list[tuple[str, str, int | None]] = []
 
-    def build(path, should_stop):
+    def build(path, should_stop, opened):
+        assert opened, "a build on opening goes into the cache of opened strips"
         nice = (
             os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
             if os.name == "posix"
@@ -254,3 +256,56 @@ def test_a_variable_frame_rate_strip_picks_the_frame_the_decoder_picks(
         frame_index(Image.open(io.BytesIO(video_strip.strip_frame_jpeg(path, t)))) for t in times
     ]
     assert from_strip == decoded == [0, 1, 1, 2, 3, 5, 5]
+
+
+def _open_in_player(path: str) -> None:
+    video_strip.build_in_background(path)
+    assert video_strip.wait_for_background_builds(timeout=60)
+    # Modification times order the cache; some file systems tick every few milliseconds.
+    threading.Event().wait(0.05)
+
+
+def test_strips_built_on_opening_are_a_cache_that_drops_the_least_recently_opened(
+    db, tmp_path, make_video, monkeypatch
+):
+    a, b, c = (str(make_video(tmp_path / f"{name}.mp4", frames=40)) for name in "abc")
+    _open_in_player(a)
+    size = video_strip.strip_file(a, opened=True).stat().st_size
+    # Room for two strips of this size, not three.
+    monkeypatch.setattr(video_strip, "opened_strips_max_bytes", lambda: int(2.5 * size))
+    _open_in_player(b)
+    _open_in_player(a)  # looked at again: now b is the least recently opened
+    _open_in_player(c)
+    cached = {p: video_strip.strip_file(p, opened=True).exists() for p in (a, b, c)}
+    assert cached == {a: True, b: False, c: True}
+    assert video_strip.strip_frame_jpeg(b, 0.0) is None  # b's seeks decode again
+    assert video_strip.strip_frame_jpeg(c, 0.0) is not None
+
+
+def test_asking_for_a_strip_the_cache_holds_moves_it_and_kept_strips_are_never_pruned(
+    db, tmp_path, make_video, monkeypatch
+):
+    from lightly_studio.ingest import video as ingest_video
+
+    a, b = (str(make_video(tmp_path / f"{name}.mp4", frames=30)) for name in "ab")
+    _open_in_player(a)
+    monkeypatch.setattr(ingest_video, "_decode", lambda *a: pytest.fail("decoded again"))
+    kept = video_strip.build_seek_strip(a)
+    assert kept == video_strip.strip_file(a) and kept.exists()
+    assert not video_strip.strip_file(a, opened=True).exists()
+    assert video_strip.strip_frame_jpeg(a, 0.0) is not None
+    monkeypatch.undo()
+
+    monkeypatch.setattr(video_strip, "opened_strips_max_bytes", lambda: 0)
+    _open_in_player(b)  # the cache is over its size, but the strip just built stays
+    assert video_strip.strip_file(b, opened=True).exists()
+    assert video_strip.prune_opened_strips() > 0
+    assert not video_strip.strip_file(b, opened=True).exists()
+    assert kept.exists(), "a strip asked for is not part of the cache"
+
+
+def test_the_cache_of_opened_strips_is_sized_by_an_environment_variable(monkeypatch):
+    monkeypatch.delenv("LIGHTLY_STUDIO_OPENED_STRIPS_MB", raising=False)
+    assert video_strip.opened_strips_max_bytes() == 2048 * 2**20
+    monkeypatch.setenv("LIGHTLY_STUDIO_OPENED_STRIPS_MB", "300")
+    assert video_strip.opened_strips_max_bytes() == 300 * 2**20
