@@ -28,6 +28,17 @@ describe("key names", () => {
 });
 
 describe("customised bindings", () => {
+  it("the video player's keys are their own scope: frame keys there, sample keys in the detail view", () => {
+    expect(actionIn("video", { key: "ArrowRight" })).toBe("video.next-frame");
+    expect(actionIn("video", { key: "ArrowRight", shiftKey: true })).toBe("video.forward-10");
+    expect(actionIn("detail", { key: "ArrowRight" })).toBe("detail.next");
+    expect(actionIn("video", { key: "Escape" })).toBe(null); // reaches the detail view: close
+    expect(rebind("video.next-frame", "l")).toBe(null);
+    expect(actionIn("video", { key: "l" })).toBe("video.next-frame");
+    expect(actionIn("video", { key: "ArrowRight" })).toBe(null);
+    expect(rebind("video.previous-frame", "e")).toMatch(/already “annotate the frame shown”/);
+  });
+
   it("a rebound action answers its new key only, in its own scope", () => {
     expect(actionIn("grid", { key: "Enter" })).toBe("grid.open");
     expect(rebind("grid.open", "o")).toBe(null);

@@ -224,6 +224,27 @@ def test_stepping_frames_draws_the_box_on_the_moving_square(page, video_gui):
     assert page.errors == []
 
 
+def test_the_players_keys_follow_the_stored_shortcuts(page, video_gui):
+    from lightly_studio.store.view_settings import replace_shortcuts
+
+    server, _ = video_gui
+    replace_shortcuts({"video.next-frame": ["l"], "video.previous-frame": ["j"]})
+    _open_player(page, server.url)
+    _settled(page, 0)
+    player = page.locator("[data-testid=ls-video]")
+    player.press("l")
+    player.press("l")
+    _settled(page, 2)
+    player.press("j")
+    _settled(page, 1)
+    _assert_settled_box_on_square(page, 1)
+    player.press("Shift+ArrowRight")  # not rebound: still 10 frames
+    _settled(page, 11)
+    next_button = page.locator("[data-testid=ls-video] button[title^='Next frame']")
+    assert next_button.get_attribute("title") == "Next frame (L)"
+    assert page.errors == []
+
+
 def test_play_and_pause_keep_the_overlay_on_the_frame_shown(page, video_gui):
     server, _ = video_gui
     _open_player(page, server.url)

@@ -11,7 +11,7 @@
 
 import type { RpcClient } from "../transport/rpc";
 
-export type Scope = "grid" | "detail" | "annotator";
+export type Scope = "grid" | "detail" | "video" | "annotator";
 
 export interface ShortcutAction {
   id: string;
@@ -22,7 +22,7 @@ export interface ShortcutAction {
   fixed?: boolean;
 }
 
-export const SCOPE_LABELS: Record<Scope, string> = { grid: "Grid", detail: "Detail view", annotator: "Annotator" };
+export const SCOPE_LABELS: Record<Scope, string> = { grid: "Grid", detail: "Detail view", video: "Video player", annotator: "Annotator" };
 
 const DIGITS = ["1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
@@ -39,6 +39,14 @@ export const ACTIONS: ShortcutAction[] = [
   { id: "detail.zoom-out", scope: "detail", label: "zoom out", keys: ["-"] },
   { id: "detail.fit", scope: "detail", label: "fit the image", keys: ["0"] },
   { id: "detail.actual-size", scope: "detail", label: "actual size (1:1)", keys: ["1"] },
+  // The video player has the keys while it has the focus (it takes the image's place in the
+  // detail view); Escape and the rest still reach the detail view.
+  { id: "video.play", scope: "video", label: "play / pause", keys: [" "] },
+  { id: "video.next-frame", scope: "video", label: "next frame (hold: play forward)", keys: ["ArrowRight"] },
+  { id: "video.previous-frame", scope: "video", label: "previous frame", keys: ["ArrowLeft"] },
+  { id: "video.forward-10", scope: "video", label: "forward 10 frames", keys: ["Shift+ArrowRight"] },
+  { id: "video.back-10", scope: "video", label: "back 10 frames", keys: ["Shift+ArrowLeft"] },
+  { id: "video.annotate-frame", scope: "video", label: "annotate the frame shown", keys: ["e"] },
   { id: "annotator.tool:select", scope: "annotator", label: "select / move / resize", keys: ["v"] },
   { id: "annotator.tool:box", scope: "annotator", label: "box", keys: ["r"] },
   { id: "annotator.tool:polygon", scope: "annotator", label: "polygon", keys: ["p"] },

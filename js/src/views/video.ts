@@ -34,6 +34,10 @@ import { CHUNK_BYTES } from "../transport/constants";
 import type { Annotation, VideoFrames } from "../transport/methods";
 import type { RpcClient } from "../transport/rpc";
 import { maskCanvas, overlaySvg } from "./overlays";
+import { actionIn, displayKey, keysOf } from "./shortcuts";
+
+/** "(←)" or "(. / Alt+→)": an action's keys for a button's title. */
+const keys = (id: string) => `(${keysOf(id).map(displayKey).join(" / ")})`;
 
 export interface VideoViewOptions {
   rpc: RpcClient;
@@ -93,6 +97,7 @@ export class VideoView {
   private warmed = false;
   private holding = false; // → held down: playing forward until the repeats stop
   private holdTimer = 0;
+  private holdKey = ""; // the key held down (its keyup ends the hold)
   private speed = 1; // the playback speed chosen in the menu
   private fallback = false;
   private blobUrl = ""; // the file loaded over RPC (notebook), revoked on dispose
@@ -111,18 +116,18 @@ export class VideoView {
       style: "position:absolute;left:8px;top:8px;display:flex;flex-wrap:wrap;gap:4px;pointer-events:none" });
     this.stage = h("div", { style: "position:relative;flex:1;min-height:0;background:#000" },
       this.video, this.poster, this.overlay, this.chips);
-    this.playButton = h("button", { "data-testid": "ls-video-play", title: "Play / pause (Space)",
+    this.playButton = h("button", { "data-testid": "ls-video-play", title: `Play / pause ${keys("video.play")}`,
       onclick: () => this.togglePlay() }, "▶");
     this.frameLabel = h("span", { class: "ls-muted", "data-testid": "ls-video-frame", style: "font-variant-numeric:tabular-nums" });
     const speed = h("select", { title: "Playback speed", "data-testid": "ls-video-speed" },
       SPEEDS.map((v) => h("option", { value: String(v), selected: v === 1 }, `${v}×`)));
     speed.addEventListener("change", () => { this.speed = Number(speed.value); this.video.playbackRate = this.speed; });
-    this.editButton = h("button", { "data-testid": "ls-video-edit-frame", title: "Edit this frame's labels in the annotator",
+    this.editButton = h("button", { "data-testid": "ls-video-edit-frame", title: `Edit this frame's labels in the annotator ${keys("video.annotate-frame")}`,
       style: "display:none", onclick: () => this.editFrame() }, "Annotate frame");
     const step = (d: number, title: string, text: string) => h("button", { title, onclick: () => this.step(d) }, text);
     const controls = h("div", { class: "ls-toolbar", style: "display:flex;gap:6px;align-items:center;flex:none" },
-      step(-10, "Back 10 frames (Shift+←)", "«"), step(-1, "Previous frame (←)", "‹"), this.playButton,
-      step(1, "Next frame (→)", "›"), step(10, "Forward 10 frames (Shift+→)", "»"),
+      step(-10, `Back 10 frames ${keys("video.back-10")}`, "«"), step(-1, `Previous frame ${keys("video.previous-frame")}`, "‹"), this.playButton,
+      step(1, `Next frame ${keys("video.next-frame")}`, "›"), step(10, `Forward 10 frames ${keys("video.forward-10")}`, "»"),
       this.frameLabel, h("span", { style: "flex:1" }), speed, this.editButton);
     if (o.onShowFrames) {
       const show = o.onShowFrames;
@@ -139,7 +144,7 @@ export class VideoView {
       this.stage, this.message, controls, timeline);
 
     this.el.addEventListener("keydown", (e) => this.onKey(e));
-    this.el.addEventListener("keyup", (e) => { if (e.key === "ArrowRight") this.releaseHold(); });
+    this.el.addEventListener("keyup", (e) => { if (e.key === this.holdKey) this.releaseHold(); });
     this.bindTimeline(timeline);
     this.video.addEventListener("play", () => { this.playButton.textContent = "❚❚"; });
     this.video.addEventListener("pause", () => { this.playButton.textContent = "▶"; });
@@ -546,10 +551,14 @@ export class VideoView {
   private onKey(e: KeyboardEvent): void {
     const tag = (e.target as HTMLElement).tagName;
     if (tag === "INPUT" || tag === "SELECT") return;
-    if (e.key === " ") this.togglePlay();
-    else if (e.key === "ArrowLeft") this.step(e.shiftKey ? -10 : -1);
-    else if (e.key === "ArrowRight" && e.repeat && !e.shiftKey && !this.fallback) this.holdForward();
-    else if (e.key === "ArrowRight") this.step(e.shiftKey ? 10 : 1);
+    const action = actionIn("video", e);
+    if (action === "video.play") this.togglePlay();
+    else if (action === "video.previous-frame") this.step(-1);
+    else if (action === "video.back-10") this.step(-10);
+    else if (action === "video.forward-10") this.step(10);
+    else if (action === "video.next-frame" && e.repeat && !this.fallback) { this.holdKey = e.key; this.holdForward(); }
+    else if (action === "video.next-frame") this.step(1);
+    else if (action === "video.annotate-frame") this.editFrame();
     else return; // Escape and the rest reach the detail view
     e.preventDefault();
     e.stopPropagation();
