@@ -296,6 +296,51 @@ def test_timeline_click_seeks(page, video_gui):
     assert page.errors == []
 
 
+def test_at_1024_px_the_controls_fit_and_the_timeline_is_a_film_strip(browser, video_gui):
+    server, _ = video_gui
+    context = browser.new_context(viewport={"width": 1024, "height": 700})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    _open_player(page, server.url)
+
+    # Every control is inside the player (they wrap rather than run off its edge).
+    player = page.locator("[data-testid=ls-video]").bounding_box()
+    controls = page.locator("[data-testid=ls-video] button, [data-testid=ls-video] select")
+    for i in range(controls.count()):
+        box = controls.nth(i).bounding_box()
+        assert box["x"] >= player["x"] and box["x"] + box["width"] <= player["x"] + player["width"] + 0.5, (
+            controls.nth(i).inner_text(),
+            box,
+            player,
+        )
+
+    # The thumbnail row is covered edge to edge by tiles of the video's 4:3 aspect, and each
+    # shows a frame near the time under its middle (12 thumbnails of 30 frames: within 1.5).
+    page.wait_for_function(
+        "() => { const imgs = [...document.querySelectorAll('[data-testid=ls-video-strip] img')];"
+        " return imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth > 0); }",
+        timeout=15_000,
+    )
+    strip = page.evaluate(
+        """() => { const s = document.querySelector('[data-testid=ls-video-strip]');
+          const r = s.getBoundingClientRect();
+          return {width: r.width, tiles: [...s.querySelectorAll('img')].map(i => {
+            const b = i.getBoundingClientRect();
+            return [b.left - r.left, b.width, Number(i.dataset.frame)]; })}; }"""
+    )
+    tiles = strip["tiles"]
+    assert tiles[0][0] == 0
+    assert all(abs(w - 48) <= 0.5 for _, w, _ in tiles)  # 36 px high, 320x240 video
+    assert all(abs(a[0] + a[1] - b[0]) <= 0.5 for a, b in zip(tiles, tiles[1:]))
+    assert tiles[-1][0] + tiles[-1][1] >= strip["width"] - 0.5
+    for left, width, frame in tiles:
+        under = min(1.0, (left + width / 2) / strip["width"]) * (FRAMES - 1)
+        assert abs(frame - under) <= 1.5, (left, frame, under)
+    assert errors == []
+    context.close()
+
+
 def test_a_box_drawn_on_a_frame_is_a_frame_annotation_read_from_python(page, video_gui):
     from lightly_studio.core.dataset_query import FrameSampleField
 

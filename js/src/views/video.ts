@@ -65,6 +65,7 @@ export type FrameAnnotation = VideoFrames["annotations"][number];
 
 const SPEEDS = [0.25, 0.5, 1, 1.5, 2];
 const THUMBNAILS = 12;
+const STRIP_HEIGHT = 36; // px, the timeline's thumbnail row
 const FILL = "position:absolute;inset:0;width:100%;height:100%";
 
 export class VideoView {
@@ -102,6 +103,7 @@ export class VideoView {
   private fallback = false;
   private blobUrl = ""; // the file loaded over RPC (notebook), revoked on dispose
   private thumbUrls: string[] = [];
+  private thumbs: { frame: number; url: string }[] = []; // fetched, in frame order
   private callback = 0;
   private disposed = false;
 
@@ -125,7 +127,7 @@ export class VideoView {
     this.editButton = h("button", { "data-testid": "ls-video-edit-frame", title: `Edit this frame's labels in the annotator ${keys("video.annotate-frame")}`,
       style: "display:none", onclick: () => this.editFrame() }, "Annotate frame");
     const step = (d: number, title: string, text: string) => h("button", { title, onclick: () => this.step(d) }, text);
-    const controls = h("div", { class: "ls-toolbar", style: "display:flex;gap:6px;align-items:center;flex:none" },
+    const controls = h("div", { class: "ls-toolbar", style: "display:flex;flex-wrap:wrap;gap:6px;align-items:center;flex:none" },
       step(-10, `Back 10 frames ${keys("video.back-10")}`, "«"), step(-1, `Previous frame ${keys("video.previous-frame")}`, "‹"), this.playButton,
       step(1, `Next frame ${keys("video.next-frame")}`, "›"), step(10, `Forward 10 frames ${keys("video.forward-10")}`, "»"),
       this.frameLabel, h("span", { style: "flex:1" }), speed, this.editButton);
@@ -134,7 +136,7 @@ export class VideoView {
       controls.append(h("button", { "data-testid": "ls-video-show-frames", title: "Show this video's frames in the grid",
         onclick: () => show() }, "Frames of this video"));
     }
-    this.strip = h("div", { style: "position:relative;height:36px;overflow:hidden;background:var(--ls-bg2, #222)" });
+    this.strip = h("div", { "data-testid": "ls-video-strip", style: `position:relative;height:${STRIP_HEIGHT}px;overflow:hidden;background:var(--ls-bg2, #222)` });
     this.marks = h("canvas", { "data-testid": "ls-video-timeline", style: "display:block;width:100%;height:40px;cursor:pointer" });
     const timeline = h("div", { style: "flex:none;position:relative;cursor:pointer", title: "Click or drag to seek" },
       this.strip, this.marks);
@@ -524,14 +526,11 @@ export class VideoView {
     try {
       const reply = await this.o.rpc.call("thumbnails", { dataset_id: this.o.datasetId, sample_ids: picks.map((i) => d.frames.sample_id[i]) });
       if (this.disposed) return;
-      clear(this.strip);
       reply.buffers.forEach((buf, k) => {
         if (!buf.byteLength) return;
         const url = URL.createObjectURL(new Blob([buf as BlobPart], { type: reply.result.mime }));
         this.thumbUrls.push(url);
-        const img = h("img", { src: url, alt: "", style: "position:absolute;top:0;height:36px;pointer-events:none" });
-        img.dataset.frame = String(d.frames.frame_number[picks[k]]);
-        this.strip.append(img);
+        this.thumbs.push({ frame: d.frames.frame_number[picks[k]], url });
       });
       this.placeThumbnails();
     } catch {
@@ -539,10 +538,25 @@ export class VideoView {
     }
   }
 
+  /** A film strip: the strip's width in tiles of the video's aspect, edge to edge, each
+   * showing the fetched thumbnail nearest to the time under its middle (a wide strip repeats
+   * them rather than leaving gaps). Laid out again when the strip's width changes. */
   private placeThumbnails(): void {
+    const d = this.data;
+    if (!d || !this.thumbs.length) return;
     const w = this.strip.clientWidth || 600;
-    for (const img of this.strip.querySelectorAll("img")) {
-      img.style.left = `${Math.min(w - 48, this.xOf(Number(img.dataset.frame), w))}px`;
+    const aspect = d.video.width && d.video.height ? Number(d.video.width) / Number(d.video.height) : 16 / 9;
+    const tile = Math.min(96, Math.max(24, Math.round(STRIP_HEIGHT * aspect)));
+    const tiles = Math.max(1, Math.ceil(w / tile));
+    clear(this.strip);
+    for (let k = 0; k < tiles; k++) {
+      const at = Math.min(1, ((k + 0.5) * tile) / w) * (this.frameCount - 1);
+      let best = this.thumbs[0];
+      for (const t of this.thumbs) if (Math.abs(t.frame - at) < Math.abs(best.frame - at)) best = t;
+      const img = h("img", { src: best.url, alt: "",
+        style: `position:absolute;top:0;left:${k * tile}px;width:${tile}px;height:${STRIP_HEIGHT}px;object-fit:cover;pointer-events:none;border-right:1px solid #000;box-sizing:border-box` });
+      img.dataset.frame = String(best.frame);
+      this.strip.append(img);
     }
   }
 
