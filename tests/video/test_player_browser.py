@@ -9,6 +9,7 @@ a box one frame off misses the square by 8 video pixels (~20 screen pixels here)
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 import time
@@ -309,7 +310,10 @@ def test_at_1024_px_the_controls_fit_and_the_timeline_is_a_film_strip(browser, v
     controls = page.locator("[data-testid=ls-video] button, [data-testid=ls-video] select")
     for i in range(controls.count()):
         box = controls.nth(i).bounding_box()
-        assert box["x"] >= player["x"] and box["x"] + box["width"] <= player["x"] + player["width"] + 0.5, (
+        assert (
+            box["x"] >= player["x"]
+            and box["x"] + box["width"] <= player["x"] + player["width"] + 0.5
+        ), (
             controls.nth(i).inner_text(),
             box,
             player,
@@ -332,7 +336,7 @@ def test_at_1024_px_the_controls_fit_and_the_timeline_is_a_film_strip(browser, v
     tiles = strip["tiles"]
     assert tiles[0][0] == 0
     assert all(abs(w - 48) <= 0.5 for _, w, _ in tiles)  # 36 px high, 320x240 video
-    assert all(abs(a[0] + a[1] - b[0]) <= 0.5 for a, b in zip(tiles, tiles[1:]))
+    assert all(abs(a[0] + a[1] - b[0]) <= 0.5 for a, b in itertools.pairwise(tiles))
     assert tiles[-1][0] + tiles[-1][1] >= strip["width"] - 0.5
     for left, width, frame in tiles:
         under = min(1.0, (left + width / 2) / strip["width"]) * (FRAMES - 1)
