@@ -16,20 +16,22 @@ file of a given size is quick to make.
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import CHROMIUM, TOKEN, _free_port, write_notebook  # noqa: E402
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+from tests.browser.conftest import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    open_notebook,
+    run_cell,
+    running_jupyterlab,
+    write_notebook,
+)
 
 SETUP = """
 import os
@@ -57,96 +59,56 @@ print("SIZE", os.path.getsize("clips/noise.mp4"), "FRAMES", i)
 """
 
 
-def _start_lab(workdir: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    env = {
-        **__import__("os").environ,
-        "JUPYTER_CONFIG_DIR": str(workdir / ".jupyter"),
-        "JUPYTER_RUNTIME_DIR": str(workdir / ".runtime"),
-        "PYTHONPATH": str(ROOT),
-    }
-    log = open(workdir / "lab.log", "w")  # noqa: SIM115 - open while the server runs
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            f"--IdentityProvider.token={TOKEN}",
-            "--allow-root",
-            f"--ServerApp.root_dir={workdir}",
-            "--LabApp.news_url=",
-        ],
-        cwd=workdir,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2)
-            return proc, base
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError((workdir / "lab.log").read_text()) from None
-            time.sleep(0.3)
-
-
 def measure(browser, mb: int, timeout_s: float) -> None:
-    from tests.browser.conftest import open_notebook, run_cell
-
-    workdir = Path(tempfile.mkdtemp(prefix="nbvideo-"))
-    proc, base = _start_lab(workdir)
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    try:
-        name = write_notebook(workdir, "video.ipynb", [SETUP.format(mb=mb), "ds.show()"])
-        open_notebook(page, base, name)
-        out = run_cell(page, 0, timeout=600_000)
-        if "FRAMES " not in out or "Error" in out:
-            raise RuntimeError(f"making the clip failed:\n{out}")
-        size = int(out.split("SIZE ")[-1].split()[0])
-        run_cell(page, 1)
-        cell = page.locator("[data-testid=ls-grid] .ls-cell[data-sample-id]").first
-        cell.wait_for(timeout=60_000)
-        start = time.perf_counter()
-        cell.click()
-        page.locator("[data-testid=ls-video]").wait_for(timeout=60_000)
-        first_frame = None
+    with (
+        tempfile.TemporaryDirectory(prefix="nbvideo-", ignore_cleanup_errors=True) as tmp,
+        running_jupyterlab(Path(tmp)) as base,
+    ):
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
         try:
-            page.wait_for_function(
-                "() => { const el = document.querySelector('[data-testid=ls-video]');"
-                " return el && el.dataset.presented !== undefined; }",
-                timeout=60_000,
-            )
-            first_frame = time.perf_counter() - start
-            page.wait_for_function(
-                "() => { const v = document.querySelector('[data-testid=ls-video-element]');"
-                " return v && v.src.startsWith('blob:') && v.readyState >= 2; }",
-                timeout=timeout_s * 1000,
-                polling=50,
-            )
-        except Exception:  # noqa: BLE001 - report what was shown, then go on
-            message = page.locator("[data-testid=ls-video-message]").inner_text()
-            print(
-                f"{size / 2**20:8.1f} MB  not loaded in {timeout_s:.0f} s; the player says: {message!r}"
-            )
-            return
-        loaded = time.perf_counter() - start
-        print(
-            f"{size / 2**20:8.1f} MB  first frame shown {first_frame:5.2f} s  "
-            f"file playing {loaded:6.2f} s  {size / 2**20 / loaded:6.1f} MB/s"
+            _time_the_load(page, base, Path(tmp), mb, timeout_s)
+        finally:
+            page.close()
+
+
+def _time_the_load(page, base: str, workdir: Path, mb: int, timeout_s: float) -> None:
+    name = write_notebook(workdir, "video.ipynb", [SETUP.format(mb=mb), "ds.show()"])
+    open_notebook(page, base, name)
+    out = run_cell(page, 0, timeout=600_000)
+    if "FRAMES " not in out or "Error" in out:
+        raise RuntimeError(f"making the clip failed:\n{out}")
+    size = int(out.split("SIZE ")[-1].split()[0])
+    run_cell(page, 1)
+    cell = page.locator("[data-testid=ls-grid] .ls-cell[data-sample-id]").first
+    cell.wait_for(timeout=60_000)
+    start = time.perf_counter()
+    cell.click()
+    page.locator("[data-testid=ls-video]").wait_for(timeout=60_000)
+    first_frame = None
+    try:
+        page.wait_for_function(
+            "() => { const el = document.querySelector('[data-testid=ls-video]');"
+            " return el && el.dataset.presented !== undefined; }",
+            timeout=60_000,
         )
-    finally:
-        page.close()
-        proc.terminate()
-        proc.wait(15)
-        shutil.rmtree(workdir, ignore_errors=True)
+        first_frame = time.perf_counter() - start
+        page.wait_for_function(
+            "() => { const v = document.querySelector('[data-testid=ls-video-element]');"
+            " return v && v.src.startsWith('blob:') && v.readyState >= 2; }",
+            timeout=timeout_s * 1000,
+            polling=50,
+        )
+    except Exception:  # noqa: BLE001 - report what was shown, then go on
+        message = page.locator("[data-testid=ls-video-message]").inner_text()
+        print(
+            f"{size / 2**20:8.1f} MB  not loaded in {timeout_s:.0f} s; the player says: {message!r}"
+        )
+        return
+    loaded = time.perf_counter() - start
+    print(
+        f"{size / 2**20:8.1f} MB  first frame shown {first_frame:5.2f} s  "
+        f"file playing {loaded:6.2f} s  {size / 2**20 / loaded:6.1f} MB/s"
+    )
 
 
 def main() -> None:

@@ -88,12 +88,7 @@ def image_folder(tmp_path) -> Path:
 # -- browser tests: ONE Playwright instance and ONE JupyterLab per session ------------------
 # (Playwright's sync API refuses a second instance while one is alive, so these fixtures live
 # here, where every test folder sees the same ones. Helpers are in tests/browser/conftest.py.)
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-import urllib.request  # noqa: E402
-
-from tests.browser.conftest import CHROMIUM, ROOT, TOKEN, _free_port  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, running_jupyterlab  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -102,55 +97,8 @@ def lab(tmp_path_factory):
     if not (ROOT / "lightly_studio" / "static" / "widget.js").is_file():
         pytest.fail("lightly_studio/static/widget.js is missing: run `npm ci && npm run build`.")
     workdir = tmp_path_factory.mktemp("lab")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(workdir / ".jupyter"),
-        "JUPYTER_RUNTIME_DIR": str(workdir / ".runtime"),
-        "PYTHONPATH": str(ROOT),
-    }
-    # Open for the subprocess's whole lifetime: it writes there until terminated below.
-    with open(workdir / "lab.log", "w") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "jupyterlab",
-                "--no-browser",
-                "--ip",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                f"--IdentityProvider.token={TOKEN}",
-                "--allow-root",
-                f"--ServerApp.root_dir={workdir}",
-                "--LabApp.news_url=",
-                "--ServerApp.disable_check_xsrf=True",
-            ],
-            cwd=workdir,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    raise RuntimeError((workdir / "lab.log").read_text()) from None
-                time.sleep(0.3)
-        else:
-            proc.kill()
-            raise RuntimeError("JupyterLab did not start in 60 s")
+    with running_jupyterlab(workdir, args=["--ServerApp.disable_check_xsrf=True"]) as base:
         yield base, workdir
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="session")
@@ -163,17 +111,7 @@ def browser():
         b = p.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--use-gl=swiftshader",
-                "--enable-unsafe-swiftshader",
-            ],
+            args=CHROMIUM_ARGS,
         )
         yield b
         b.close()

@@ -3,9 +3,15 @@ Chromium. See ../../../shared/BROWSER-TESTING.md for why each flag is here."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
+import subprocess
+import sys
+import time
 import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -14,12 +20,88 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 TOKEN = "lightly-studio-test"
 CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium as root in a container, with no GPU and no network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-gl=swiftshader",
+    "--enable-unsafe-swiftshader",
+]
 
 
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def running_jupyterlab(
+    workdir: Path,
+    *,
+    token: str = TOKEN,
+    args: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+) -> Iterator[str]:
+    """JupyterLab on loopback serving ``workdir``, with its config and runtime files kept
+    there and its log in ``workdir/lab.log``: yields the base URL once it answers, and stops
+    it on leaving. ``args`` and ``env`` add server flags and environment variables."""
+    port = _free_port()
+    full_env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(workdir / ".jupyter"),
+        "JUPYTER_RUNTIME_DIR": str(workdir / ".runtime"),
+        "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        **(env or {}),
+    }
+    log_path = workdir / "lab.log"
+    # Open for the server's whole life: it writes there until it is stopped below.
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "jupyterlab",
+                "--no-browser",
+                "--ip",
+                "127.0.0.1",
+                f"--port={port}",
+                f"--IdentityProvider.token={token}",
+                "--allow-root",
+                f"--ServerApp.root_dir={workdir}",
+                "--LabApp.news_url=",
+                *args,
+            ],
+            cwd=workdir,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.time() + 60
+            while True:
+                try:
+                    urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                    break
+                except OSError:
+                    if proc.poll() is not None or time.time() > deadline:
+                        raise RuntimeError(
+                            f"JupyterLab did not start in 60 s:\n{log_path.read_text()}"
+                        ) from None
+                    time.sleep(0.3)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def shot(page, name: str) -> Path:

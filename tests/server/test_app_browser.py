@@ -19,7 +19,6 @@ import subprocess
 import sys
 import textwrap
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -252,39 +251,15 @@ LAB_TOKEN = "lab-browser-token"
 
 @pytest.fixture
 def lab(tmp_path):
-    port = _free_port()
-    env = {
-        **os.environ,
-        "LIGHTLY_STUDIO_RUNTIME_DIR": str(tmp_path / "rt"),
-        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-        "JUPYTER_RUNTIME_DIR": str(tmp_path / "jrt"),
-    }
-    cmd = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        "--no-browser",
-        "--ip",
-        "127.0.0.1",
-        f"--port={port}",
-        f"--IdentityProvider.token={LAB_TOKEN}",
-        "--allow-root",
-        "--ServerApp.jpserver_extensions={'lightly_studio.server.jupyter': True}",
-        f"--ServerApp.root_dir={tmp_path}",
-    ]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={LAB_TOKEN}", timeout=2)
-            break
-        except OSError:
-            assert proc.poll() is None and time.time() < deadline, "JupyterLab did not start"
-            time.sleep(0.3)
-    yield base
-    proc.terminate()
-    proc.wait(15)
+    from tests.browser.conftest import running_jupyterlab
+
+    with running_jupyterlab(
+        tmp_path,
+        token=LAB_TOKEN,
+        args=["--ServerApp.jpserver_extensions={'lightly_studio.server.jupyter': True}"],
+        env={"LIGHTLY_STUDIO_RUNTIME_DIR": str(tmp_path / "rt")},
+    ) as base:
+        yield base
 
 
 def test_the_app_through_jupyterlabs_lightly_studio_route(page, gui, lab):

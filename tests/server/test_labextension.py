@@ -12,13 +12,8 @@ authenticated API call all went through Jupyter's port from inside the sandboxed
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -75,57 +70,20 @@ def lab(tmp_path_factory):
     (labconfig / "page_config.json").write_text(
         json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
     )
-    port = browser_conftest._free_port()
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(work / ".jupyter"),
-        "JUPYTER_DATA_DIR": str(work / ".data"),
-        "JUPYTER_RUNTIME_DIR": str(work / ".runtime"),
-        # An empty runtime dir: no GUI server of another test or session is found.
-        "LIGHTLY_STUDIO_RUNTIME_DIR": str(work / ".ls-runtime"),
-        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-    }
-    log_path = work / "lab.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "jupyterlab",
-                "--no-browser",
-                "--ip",
-                "127.0.0.1",
-                f"--port={port}",
-                f"--IdentityProvider.token={TOKEN}",
-                "--allow-root",
-                f"--ServerApp.root_dir={work}",
-                "--LabApp.news_url=",
-                "--ServerApp.jpserver_extensions={'lightly_studio.server.jupyter': True}",
-                # A List trait on the command line: one value per flag, no brackets.
-                f"--LabApp.extra_labextensions_path={labextensions}",
-            ],
-            cwd=work,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                proc.kill()
-                raise RuntimeError(log_path.read_text()) from None
-            time.sleep(0.3)
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with browser_conftest.running_jupyterlab(
+        work,
+        args=[
+            "--ServerApp.jpserver_extensions={'lightly_studio.server.jupyter': True}",
+            # A List trait on the command line: one value per flag, no brackets.
+            f"--LabApp.extra_labextensions_path={labextensions}",
+        ],
+        env={
+            "JUPYTER_DATA_DIR": str(work / ".data"),
+            # An empty runtime dir: no GUI server of another test or session is found.
+            "LIGHTLY_STUDIO_RUNTIME_DIR": str(work / ".ls-runtime"),
+        },
+    ) as base:
+        yield base
 
 
 @pytest.mark.browser
