@@ -102,8 +102,7 @@ export class VideoView {
   private speed = 1; // the playback speed chosen in the menu
   private fallback = false;
   private blobUrl = ""; // the file loaded over RPC (notebook), revoked on dispose
-  private thumbUrls: string[] = [];
-  private thumbs: { frame: number; url: string }[] = []; // fetched, in frame order
+  private thumbs: { frame: number; url: string }[] = []; // the timeline's, in frame order; URLs revoked on dispose
   private callback = 0;
   private disposed = false;
 
@@ -466,6 +465,11 @@ export class VideoView {
     return this.frameCount <= 1 ? 0 : (frame / (this.frameCount - 1)) * width;
   }
 
+  /** The frame (fractional) at ``x`` px along a timeline ``width`` px wide: xOf's inverse. */
+  private frameAtX(x: number, width: number): number {
+    return width > 0 ? (Math.min(Math.max(x, 0), width) / width) * (this.frameCount - 1) : 0;
+  }
+
   private paintTimeline(): void {
     const d = this.data;
     const c = this.marks;
@@ -505,8 +509,7 @@ export class VideoView {
   private bindTimeline(timeline: HTMLElement): void {
     const seekTo = (e: PointerEvent) => {
       const r = timeline.getBoundingClientRect();
-      const f = r.width > 0 ? ((e.clientX - r.left) / r.width) * (this.frameCount - 1) : 0;
-      this.seek(f);
+      this.seek(this.frameAtX(e.clientX - r.left, r.width));
     };
     timeline.addEventListener("pointerdown", (e) => {
       timeline.setPointerCapture(e.pointerId);
@@ -529,7 +532,6 @@ export class VideoView {
       reply.buffers.forEach((buf, k) => {
         if (!buf.byteLength) return;
         const url = URL.createObjectURL(new Blob([buf as BlobPart], { type: reply.result.mime }));
-        this.thumbUrls.push(url);
         this.thumbs.push({ frame: d.frames.frame_number[picks[k]], url });
       });
       this.placeThumbnails();
@@ -550,7 +552,7 @@ export class VideoView {
     const tiles = Math.max(1, Math.ceil(w / tile));
     clear(this.strip);
     for (let k = 0; k < tiles; k++) {
-      const at = Math.min(1, ((k + 0.5) * tile) / w) * (this.frameCount - 1);
+      const at = this.frameAtX((k + 0.5) * tile, w);
       let best = this.thumbs[0];
       for (const t of this.thumbs) if (Math.abs(t.frame - at) < Math.abs(best.frame - at)) best = t;
       const img = h("img", { src: best.url, alt: "",
@@ -612,7 +614,7 @@ export class VideoView {
     this.video.load(); // drops the connection and the buffered data
     if (this.posterUrl) URL.revokeObjectURL(this.posterUrl);
     if (this.blobUrl) URL.revokeObjectURL(this.blobUrl);
-    for (const u of this.thumbUrls) URL.revokeObjectURL(u);
+    for (const t of this.thumbs) URL.revokeObjectURL(t.url);
     this.el.remove();
   }
 }
