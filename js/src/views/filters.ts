@@ -131,11 +131,9 @@ export class FiltersView {
     const scrollTop = this.el.scrollTop;
     // A refresh (e.g. data changed in Python) rebuilds the panel: keep text the user is typing
     // but has not submitted yet, and the focus, in the rebuilt box.
-    // The selection is kept whole: a rebuild between selecting a box's text and typing over
-    // it must not turn the replacement into an insertion.
-    const active = document.activeElement;
-    const typing = active instanceof HTMLInputElement && this.el.contains(active)
-      ? { id: active.dataset.testid, value: active.value, start: active.selectionStart, end: active.selectionEnd }
+    const typing = document.activeElement instanceof HTMLInputElement && this.el.contains(document.activeElement)
+      ? { id: document.activeElement.dataset.testid, value: document.activeElement.value,
+          at: document.activeElement.selectionStart }
       : null;
     clear(this.el);
     const hasFilter = Object.keys(this.spec).some((k) => k !== "dataset_id" && k !== "base");
@@ -236,7 +234,7 @@ export class FiltersView {
       if (box) {
         box.value = typing.value;
         box.focus();
-        if (typing.start !== null && typing.end !== null) box.setSelectionRange(typing.start, typing.end);
+        if (typing.at !== null) box.setSelectionRange(typing.at, typing.at);
       }
     }
   }
@@ -276,20 +274,11 @@ export class FiltersView {
 
   private rangeSection(name: string, hist: Hist, current: [number | null, number | null] | undefined,
                        set: (r: [number | null, number | null] | null) => void): HTMLElement {
-    // Text boxes with a decimal keypad, not type=number: a number box hides its caret and
-    // selection from scripts, so the rebuild above could not put them back mid-typing.
-    const box = (end: "min" | "max", value: number | null | undefined, placeholder: number) =>
-      h("input", { type: "text", inputmode: "decimal", pattern: DECIMAL, placeholder: String(round(placeholder)), value: value ?? "",
-        "aria-label": `${name} ${end}`, "data-testid": `ls-range-${name}-${end}` });
-    const lo = box("min", current?.[0], hist.min!);
-    const hi = box("max", current?.[1], hist.max!);
-    // The box's pattern decides what is a number, for the :invalid mark and here alike.
-    const parse = (input: HTMLInputElement): number | null | undefined =>
-      input.value.trim() === "" ? null : input.validity.patternMismatch ? undefined : Number(input.value);
+    const lo = h("input", { type: "number", placeholder: String(round(hist.min!)), value: current?.[0] ?? "", "aria-label": `${name} min` });
+    const hi = h("input", { type: "number", placeholder: String(round(hist.max!)), value: current?.[1] ?? "", "aria-label": `${name} max` });
     const fire = () => {
-      const a = parse(lo);
-      const b = parse(hi);
-      if (a === undefined || b === undefined) return; // not a number yet ("-", "1e"): wait
+      const a = lo.value === "" ? null : Number(lo.value);
+      const b = hi.value === "" ? null : Number(hi.value);
       set(a === null && b === null ? null : [a, b]);
     };
     lo.addEventListener("input", fire);
@@ -300,10 +289,6 @@ export class FiltersView {
       h("div", { class: "ls-range" }, lo, h("span", { class: "ls-muted" }, "–"), hi));
   }
 }
-
-/** A decimal number as a range box accepts it ("12", "-0.5", ".5", "2e3"); an input's
- * pattern is anchored at both ends. */
-const DECIMAL = "\\s*-?(\\d+(\\.\\d*)?|\\.\\d+)([eE](\\+|-)?\\d+)?\\s*";
 
 function round(v: number): number {
   return Math.abs(v) >= 100 ? Math.round(v) : Math.round(v * 1000) / 1000;

@@ -125,7 +125,6 @@ export const CSS = `
 .ls-filters input[type=text], .ls-filters input[type=search], .ls-filters select { width: 100%; }
 .ls-range { display: flex; gap: 4px; align-items: center; }
 .ls-range input { width: 50%; min-width: 0; }
-.ls-range input:invalid { border-color: var(--ls-danger, #d33); }
 .ls-hist { display: flex; align-items: flex-end; gap: 1px; height: 24px; margin: 4px 0 2px; }
 .ls-hist div { flex: 1; background: var(--ls-accent); opacity: .55; border-radius: 1px 1px 0 0; }
 
